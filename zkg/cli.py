@@ -1,0 +1,242 @@
+"""The ``zkg`` command line.
+
+Each subcommand is two functions, ``configure_<name>(parser)`` (its options) and
+``run_<name>(args, settings) -> exit code``, registered in :data:`COMMANDS`. Global options
+(``--data``, ``--base-iri``) are accepted before or after the subcommand; any option whose
+name is a :class:`~zkg.settings.Settings` field overrides that setting.
+
+Every error a user can cause prints one line, ``zkg: error: ...``, on stderr and exits 1.
+``ZKG_DEBUG=1`` adds the traceback of unexpected errors, for developers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import pyoxigraph as ox
+
+from zkg import __version__
+from zkg.errors import QueryError, ZkgError
+from zkg.prefixes import compact
+from zkg.settings import Settings
+
+
+class UsageError(ZkgError):
+    """Bad command-line usage."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints usage and exits 2; zkg promises one line and exit 1 for every user error.
+    def error(self, message: str):
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _write(data: bytes | str) -> None:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    sys.stdout.buffer.write(data)
+    if data and not data.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.buffer.flush()
+
+
+def _open_store(settings: Settings, *, create: bool = False):
+    from zkg.store import open_store
+
+    return open_store(settings, create=create)
+
+
+# -- load -------------------------------------------------------------------------------------
+
+
+def configure_load(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--graph-dir", type=Path, help="folder of the data TriG files (default: graph/)")
+    parser.add_argument("--ontology-dir", type=Path, help="folder of the vocabulary and shapes (default: ontology/)")
+
+
+def run_load(args, settings: Settings) -> int:
+    store = _open_store(settings, create=True)
+    progress = lambda n: print(f"  {n} quads…", file=sys.stderr)  # noqa: E731  (bulk path only)
+    report = store.load_sources(graph_dir=settings.graph_dir, ontology_dir=settings.ontology_dir, progress=progress)
+    _write("\n".join(report.lines(lambda iri: compact(iri, store.prefixes))))
+    _write(f"store: {settings.data} (base IRI {settings.base_iri})")
+    return 0
+
+
+# -- validate ---------------------------------------------------------------------------------
+
+
+def configure_validate(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run_validate(args, settings: Settings) -> int:
+    from zkg.validation import format_report, validate
+
+    report = validate(_open_store(settings))
+    _write(format_report(report))
+    return 0 if report.conforms else 1
+
+
+# -- query ------------------------------------------------------------------------------------
+
+SOLUTION_FORMATS = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV, "json": ox.QueryResultsFormat.JSON}
+GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
+
+
+def configure_query(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("query", nargs="?", help="the SPARQL query (zkg prefixes are predeclared)")
+    source.add_argument("--file", "-f", type=Path, help="read the query from this file ('-': standard input)")
+    parser.add_argument("--format", default="table", choices=["table", "csv", "tsv", "json", *GRAPH_FORMATS],
+                        help="SELECT/ASK: table, csv, tsv, json; CONSTRUCT/DESCRIBE: table (Turtle), turtle, ntriples, jsonld")
+
+
+def _read_query(args) -> str:
+    if args.query is not None:
+        return args.query
+    if str(args.file) == "-":
+        return sys.stdin.read()
+    try:
+        return args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read query file {args.file}: {getattr(error, 'strerror', None) or error}") from None
+
+
+def run_query(args, settings: Settings) -> int:
+    from zkg.display import table, term_text
+
+    store = _open_store(settings)
+    results = store.query(_read_query(args))
+    fmt = args.format
+    try:
+        if isinstance(results, ox.QueryBoolean):
+            if fmt in GRAPH_FORMATS:
+                raise UsageError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; ASK results are table, csv, tsv or json")
+            if fmt == "table":
+                _write("true" if bool(results) else "false")
+            else:
+                _write(results.serialize(format=SOLUTION_FORMATS[fmt]))
+        elif isinstance(results, ox.QuerySolutions):
+            if fmt in GRAPH_FORMATS:
+                raise UsageError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; SELECT results are table, csv, tsv or json")
+            if fmt == "table":
+                names = [v.value for v in results.variables]
+                rows = [[term_text(solution[name], store.prefixes) for name in names] for solution in results]
+                _write(table(names, rows) + f"\n({len(rows)} row{'' if len(rows) == 1 else 's'})")
+            else:
+                _write(results.serialize(format=SOLUTION_FORMATS[fmt]))
+        else:  # QueryTriples: CONSTRUCT / DESCRIBE
+            if fmt in SOLUTION_FORMATS:
+                raise UsageError(f"--format {fmt} is for SELECT/ASK; CONSTRUCT/DESCRIBE results are turtle, ntriples or jsonld")
+            triples = sorted(results, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+            rdf_format = GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
+            options = {"prefixes": store.prefixes} if rdf_format == ox.RdfFormat.TURTLE else {}
+            _write(ox.serialize(triples, format=rdf_format, **options))
+    except (SyntaxError, OSError, ValueError, RuntimeError) as error:
+        # Evaluation is lazy in pyoxigraph: its errors arrive while results are read.
+        raise QueryError(f"query failed: {error}") from None
+    return 0
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+def configure_export(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", default="trig", choices=["trig", "nquads"], help="default: trig")
+    parser.add_argument("--output", "-o", type=Path, help="write to this file instead of standard output")
+
+
+def run_export(args, settings: Settings) -> int:
+    data = _open_store(settings).dump(format=args.format)
+    if args.output is None:
+        _write(data)
+        return 0
+    temporary = args.output.with_name(args.output.name + ".tmp")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(args.output)  # never a half-written export
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
+    print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
+    return 0
+
+
+# -- the table of subcommands -----------------------------------------------------------------
+
+
+class Command(NamedTuple):
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Settings], int]
+
+
+COMMANDS: dict[str, Command] = {
+    "load": Command("build or refresh the store from graph/ and ontology/", configure_load, run_load),
+    "validate": Command("check the store against the SHACL shapes (exit 1 on violations)", configure_validate, run_validate),
+    "query": Command("run a SPARQL query against the store", configure_query, run_query),
+    "export": Command("write the whole dataset, deterministically (TriG or N-Quads)", configure_export, run_export),
+}
+
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: an option absent after the subcommand must not erase one given before it.
+    parser.add_argument("--data", type=Path, default=argparse.SUPPRESS,
+                        help="data directory holding the store (env ZKG_DATA; default ./zkg-data)")
+    parser.add_argument("--base-iri", default=argparse.SUPPRESS,
+                        help="base IRI of the entities and vocabulary (env ZKG_BASE_IRI; default http://localhost:8080/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="zkg", description="The Zhongguancun Knowledge Graph.")
+    parser.add_argument("--version", action="version", version=f"zkg {__version__}")
+    _global_options(parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        _global_options(sub)
+        command.configure(sub)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    names = {f.name for f in dataclasses.fields(Settings)}
+    return Settings.from_env(**{k: v for k, v in vars(args).items() if k in names and v is not None})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a console script, exits with) the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command].run(args, settings_from_args(args))
+    except ZkgError as error:
+        return _fail(error.message)
+    except BrokenPipeError:
+        # The reader went away (`zkg export | head`): not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except (SyntaxError, OSError, ValueError, RuntimeError) as error:
+        return _fail(f"{type(error).__name__}: {error}", show_traceback=True)
+    except Exception as error:  # a bug: still one line, the traceback only on request
+        return _fail(f"unexpected {type(error).__name__}: {error} (a bug; ZKG_DEBUG=1 shows the traceback)",
+                     show_traceback=True)
+
+
+def _fail(message: str, *, show_traceback: bool = False) -> int:
+    if show_traceback and os.environ.get("ZKG_DEBUG"):
+        traceback.print_exc()
+    one_line = " ".join(str(message).split())
+    print(f"zkg: error: {one_line}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

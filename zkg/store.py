@@ -1,0 +1,329 @@
+"""The store facade: the one place that talks to pyoxigraph.
+
+A data directory holds ``store/`` (pyoxigraph's RocksDB files) and ``zkg.json`` (the base
+IRI the store was loaded under, when, and from which files). ``path=None`` gives an
+in-memory store, for tests and throwaway use.
+
+>>> store = Store.open(base_iri="http://zkg.test/")
+>>> store.update('INSERT DATA { GRAPH graph:demo { id:luo-wei schema:name "Luo Wei" } }')
+>>> [str(row["name"]) for row in store.query("SELECT ?name { ?p schema:name ?name }")]
+['"Luo Wei"']
+>>> store.named_graphs()
+[<NamedNode value=http://zkg.test/graph/demo>]
+>>> store.count()
+1
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator, NamedTuple
+
+import pyoxigraph as ox
+
+from zkg import loading
+from zkg.errors import QueryError, StoreError
+from zkg.prefixes import graph_iri, prefixes
+from zkg.serialize import serialize_dataset
+
+METADATA_FILE = "zkg.json"
+STORE_DIR = "store"
+
+
+class ValidationGraphs(NamedTuple):
+    """rdflib copies of what SHACL validation needs."""
+
+    data: object  # rdflib.Graph: union of all graphs except vocabulary and shapes
+    shapes: object  # rdflib.Graph: the shapes graph
+    ontology: object  # rdflib.Graph: the vocabulary graph (classes, properties, code lists)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What :meth:`Store.load_sources` did."""
+
+    files: list[dict]  # path, sha256, quads, graphs of each file read
+    graphs: dict[str, int]  # quads now in each graph the files define
+    removed_graphs: list[str]  # graphs an earlier load defined that no file defines any more
+    total: int  # quads now in those graphs, together
+    bulk: bool  # True when the non-atomic bulk path was taken
+
+    def lines(self, compact: Callable[[str], str] = str) -> list[str]:
+        """A readable summary, one line per file and per graph."""
+        out = [f"read {len(self.files)} file(s):"]
+        out += [f"  {loading.display_path(Path(f['path']))}  {f['quads']} quads" for f in self.files]
+        out.append(f"loaded {len(self.graphs)} graph(s):")
+        out += [f"  {compact(iri)}  {n} quads" for iri, n in sorted(self.graphs.items())]
+        out += [f"removed graph {compact(iri)} (no file defines it any more)" for iri in self.removed_graphs]
+        out.append(f"total: {self.total} quads" + (" (bulk load)" if self.bulk else ""))
+        return out
+
+
+# Where the word FROM can appear without being a keyword: strings, IRIs and comments.
+_NOT_KEYWORDS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\s]*>'
+    r"|#[^\n]*",
+    re.DOTALL,
+)
+_FROM_KEYWORD = re.compile(r"(?<![\w:?$.\-])FROM(?![\w:\-])", re.IGNORECASE)
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    """Whether a query names its own dataset (FROM or FROM NAMED).
+
+    >>> has_dataset_clause("SELECT * FROM <g> { ?s ?p ?o }")
+    True
+    >>> has_dataset_clause('SELECT ?from { ?from <p> "from" . <x#FROM> ?p ex:from } # from')
+    False
+    """
+    return bool(_FROM_KEYWORD.search(_NOT_KEYWORDS.sub(" ", sparql)))
+
+
+def _as_graph_term(graph) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
+    if isinstance(graph, (ox.NamedNode, ox.BlankNode, ox.DefaultGraph)):
+        return graph
+    return ox.NamedNode(str(graph))
+
+
+class Store:
+    """A zkg store: a pyoxigraph store plus the base IRI its data was loaded under.
+
+    Build one with :meth:`open`. Methods raise :class:`~zkg.errors.ZkgError` subclasses for
+    anything a user can cause. Thread-safe as pyoxigraph is; one process per on-disk store.
+    """
+
+    def __init__(self, oxigraph_store: ox.Store, *, base_iri: str, data_dir: Path | None):
+        self._store = oxigraph_store
+        self.base_iri = base_iri
+        self.data_dir = data_dir
+        self.prefixes = prefixes(base_iri)
+        self._memory_record: dict | None = None  # zkg.json's content, for in-memory stores
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, base_iri: str, create: bool = False) -> "Store":
+        """Open the store in data directory ``path`` (None: a new in-memory store).
+
+        Without ``create`` the store must exist (``zkg load`` made it). A store loaded under
+        another base IRI, or held by another process, raises StoreError.
+        """
+        if path is None:
+            return cls(ox.Store(), base_iri=base_iri, data_dir=None)
+        data_dir = Path(path)
+        record = _read_record(data_dir)
+        if record is None and not create:
+            raise StoreError(f"no store at {data_dir}: run `zkg load` first")
+        if record is not None and record.get("base_iri") != base_iri:
+            raise StoreError(
+                f"store at {data_dir} was loaded with base IRI {record.get('base_iri')}; "
+                f"run `zkg load --base-iri {base_iri}` into a new data directory"
+            )
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            oxigraph_store = ox.Store(str(data_dir / STORE_DIR))
+        except OSError as error:
+            if "LOCK" in str(error):
+                raise StoreError(
+                    f"the store at {data_dir} is in use by another process (is `zkg serve` running?)"
+                ) from None
+            raise StoreError(f"cannot open the store at {data_dir}: {error}") from None
+        return cls(oxigraph_store, base_iri=base_iri, data_dir=data_dir)
+
+    def close(self) -> None:
+        """Release the store (and its lock on disk); the object is unusable afterwards."""
+        self._store = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store, for features the facade does not wrap."""
+        if self._store is None:
+            raise StoreError("the store is closed")
+        return self._store
+
+    # -- reading -------------------------------------------------------------------------
+
+    def query(self, sparql: str, *, default_graph=None, named_graphs=None, union_default_graph: bool = True,
+              substitutions: dict | None = None):
+        """Evaluate a SPARQL query: QuerySolutions, QueryBoolean or QueryTriples.
+
+        The default graph is the union of all graphs unless ``default_graph`` (IRI or list)
+        is given. The zkg prefixes are predeclared and relative IRIs resolve against the
+        base IRI. Results are lazy: errors during evaluation surface while iterating.
+
+        >>> store = Store.open(base_iri="http://zkg.test/")
+        >>> bool(store.query("ASK { ?s ?p ?o }"))
+        False
+        >>> store.query("SELEKT")
+        Traceback (most recent call last):
+        ...
+        zkg.errors.QueryError: SPARQL syntax error: error at 1:7: expected one of ...
+        """
+        options: dict = {"base_iri": self.base_iri, "prefixes": self.prefixes}
+        if default_graph is not None:
+            graphs = default_graph if isinstance(default_graph, (list, tuple)) else [default_graph]
+            options["default_graph"] = [_as_graph_term(g) for g in graphs]
+        elif not has_dataset_clause(sparql):
+            # pyoxigraph's union option would override the query's own FROM / FROM NAMED.
+            options["use_default_graph_as_union"] = union_default_graph
+        if named_graphs is not None:
+            options["named_graphs"] = [_as_graph_term(g) for g in named_graphs]
+        if substitutions:
+            options["substitutions"] = {
+                ox.Variable(k) if isinstance(k, str) else k: v for k, v in substitutions.items()
+            }
+        try:
+            return self.oxigraph.query(sparql, **options)
+        except SyntaxError as error:
+            raise QueryError(f"SPARQL syntax error: {error}") from None
+        except (OSError, ValueError, TypeError, RuntimeError) as error:
+            # OSError too: pyoxigraph reports failed SERVICE calls that way.
+            raise QueryError(f"query failed: {error}") from None
+
+    def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
+        """The named graphs in the store, sorted by IRI."""
+        return sorted(self.oxigraph.named_graphs(), key=str)
+
+    def quads(self, graph=None) -> Iterator[ox.Quad]:
+        """All quads, or those of one graph (an IRI, a term, or ``DefaultGraph()``)."""
+        target = None if graph is None else _as_graph_term(graph)
+        return self.oxigraph.quads_for_pattern(None, None, None, target)
+
+    def count(self, graph=None) -> int:
+        """How many quads the store (or one graph) holds."""
+        if graph is None:
+            return len(self.oxigraph)
+        return sum(1 for _ in self.quads(graph))
+
+    def dump(self, *, format: str = "trig") -> bytes:
+        """The whole dataset as deterministic ``trig`` or ``nquads`` bytes.
+
+        >>> store = Store.open(base_iri="http://zkg.test/")
+        >>> store.update("INSERT DATA { GRAPH graph:g { id:a zkg:p id:b } }")
+        >>> print(store.dump(format="nquads").decode(), end="")
+        <http://zkg.test/id/a> <http://zkg.test/def/p> <http://zkg.test/id/b> <http://zkg.test/graph/g> .
+        """
+        return serialize_dataset(self.quads(), format=format, prefixes=self.prefixes)
+
+    def union_graph_for_validation(self) -> ValidationGraphs:
+        """rdflib copies: the data (every graph but vocabulary and shapes, default graph
+        included), the shapes graph and the vocabulary graph."""
+        from zkg.rdflib_view import rdflib_graph
+
+        vocabulary = ox.NamedNode(graph_iri(self.base_iri, loading.VOCABULARY))
+        shapes = ox.NamedNode(graph_iri(self.base_iri, loading.SHAPES))
+        data = (q for q in self.quads() if q.graph_name not in (vocabulary, shapes))
+        return ValidationGraphs(rdflib_graph(data), rdflib_graph(self.quads(shapes)), rdflib_graph(self.quads(vocabulary)))
+
+    # -- writing -------------------------------------------------------------------------
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update in one atomic pyoxigraph call (all of it or nothing)."""
+        try:
+            self.oxigraph.update(sparql, base_iri=self.base_iri, prefixes=self.prefixes)
+        except SyntaxError as error:
+            raise QueryError(f"SPARQL syntax error: {error}") from None
+        except (OSError, ValueError, TypeError, RuntimeError) as error:
+            raise QueryError(f"update failed: {error}") from None
+
+    def load_sources(self, *, graph_dir: str | Path, ontology_dir: str | Path,
+                     bulk_threshold: int = loading.BULK_THRESHOLD,
+                     progress: Callable[[int], None] | None = None) -> LoadReport:
+        """(Re)build the graphs defined by the project's files; leave every other graph alone.
+
+        All files are parsed first: a bad file raises DataError (``file:line:column``) and
+        the store is unchanged. Then, in one atomic update, the graphs the files define (and
+        those an earlier load took from files that no longer define them) are replaced.
+        Loading the same files twice gives the same store. Past ``bulk_threshold`` quads the
+        bulk loader is used instead (faster, NOT atomic; ``progress(n)`` is called as it goes).
+
+        >>> import pathlib, shutil, tempfile
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> (root / "graph").mkdir(); (root / "ontology").mkdir()
+        >>> _ = (root / "graph" / "a.trig").write_text('<graph/a> { <id/x> <def/p> "1" }')
+        >>> store = Store.open(base_iri="http://zkg.test/")
+        >>> store.load_sources(graph_dir=root / "graph", ontology_dir=root / "ontology").graphs
+        {'http://zkg.test/graph/a': 1}
+        >>> shutil.rmtree(root)
+        """
+        sources = loading.discover_sources(graph_dir=Path(graph_dir), ontology_dir=Path(ontology_dir),
+                                           base_iri=self.base_iri)
+        parsed = loading.parse_sources(sources, self.base_iri, keep_limit=bulk_threshold)
+        previous = self._read_own_record() or {}
+        earlier = {g for f in previous.get("files", []) for g in f.get("graphs", [])}
+        removed = sorted(earlier - parsed.graphs)
+        to_drop = sorted(parsed.graphs) + removed
+        if parsed.quads is not None:
+            self.update_raw(loading.replace_graphs_update(to_drop, parsed.quads))
+        else:
+            try:
+                loading.bulk_replace(self.oxigraph, sources, self.base_iri, to_drop, progress=progress)
+            except OSError as error:
+                raise StoreError(f"bulk load failed (run `zkg load` again): {error}") from None
+        self._write_own_record({
+            "base_iri": self.base_iri,
+            "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "files": parsed.files,
+        })
+        graphs = {iri: self.count(iri) for iri in sorted(parsed.graphs)}
+        return LoadReport(files=parsed.files, graphs=graphs, removed_graphs=removed,
+                          total=sum(graphs.values()), bulk=parsed.quads is None)
+
+    def update_raw(self, sparql: str) -> None:
+        """Run an update without the zkg prefixes or base (for generated, fully absolute text)."""
+        try:
+            self.oxigraph.update(sparql)
+        except OSError as error:
+            raise StoreError(f"store error: {error}") from None
+
+    # -- the metadata file ---------------------------------------------------------------
+
+    @property
+    def load_record(self) -> dict | None:
+        """What the last :meth:`load_sources` recorded (base IRI, time, files), if any."""
+        return self._read_own_record()
+
+    def _read_own_record(self) -> dict | None:
+        return self._memory_record if self.data_dir is None else _read_record(self.data_dir)
+
+    def _write_own_record(self, record: dict) -> None:
+        if self.data_dir is None:
+            self._memory_record = record
+            return
+        # Write then rename, so a crash never leaves a half-written zkg.json.
+        target = self.data_dir / METADATA_FILE
+        temporary = target.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        temporary.replace(target)
+
+
+def _read_record(data_dir: Path) -> dict | None:
+    path = data_dir / METADATA_FILE
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise StoreError(f"cannot read {path}: {error}") from None
+    if not isinstance(record, dict):
+        raise StoreError(f"cannot read {path}: not a JSON object")
+    return record
+
+
+def open_store(settings, *, create: bool = False) -> Store:
+    """The on-disk store of ``settings`` (a :class:`zkg.settings.Settings`)."""
+    return Store.open(settings.data, base_iri=settings.base_iri, create=create)
