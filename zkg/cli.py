@@ -168,6 +168,36 @@ def run_export(args, settings: Settings) -> int:
     return 0
 
 
+# -- serve ------------------------------------------------------------------------------------
+
+
+def _positive_threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def configure_serve(parser: argparse.ArgumentParser) -> None:
+    # Values stay strings here: Settings parses and checks them (one message per setting).
+    parser.add_argument("--host", help="address to listen on (env ZKG_HOST; default 127.0.0.1)")
+    parser.add_argument("--port", help="port to listen on, 0 for any free one (env ZKG_PORT; default 8080)")
+    parser.add_argument("--query-timeout", help="query time limit in seconds (env ZKG_QUERY_TIMEOUT; default 30)")
+    parser.add_argument("--row-limit", help="most rows or triples in one response (env ZKG_ROW_LIMIT; default 10000)")
+    parser.add_argument("--max-request-bytes",
+                        help="largest request URL or body in bytes (env ZKG_MAX_REQUEST_BYTES; default 1000000)")
+    parser.add_argument("--threads", type=_positive_threads, default=8, help="worker threads (default 8)")
+
+
+def run_serve(args, settings: Settings) -> int:
+    from zkg.web.server import serve
+
+    return serve(settings, threads=args.threads)
+
+
 # -- the table of subcommands -----------------------------------------------------------------
 
 
@@ -182,6 +212,7 @@ COMMANDS: dict[str, Command] = {
     "validate": Command("check the store against the SHACL shapes (exit 1 on violations)", configure_validate, run_validate),
     "query": Command("run a SPARQL query against the store", configure_query, run_query),
     "export": Command("write the whole dataset, deterministically (TriG or N-Quads)", configure_export, run_export),
+    "serve": Command("serve the web app and the SPARQL endpoint (production server)", configure_serve, run_serve),
 }
 
 

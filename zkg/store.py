@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -106,6 +107,16 @@ class Store:
         self.data_dir = data_dir
         self.prefixes = prefixes(base_iri)
         self._memory_record: dict | None = None  # zkg.json's content, for in-memory stores
+        # Dataset versions (zkg.dataset_version: ETags, cached dumps) derive from these.
+        # Every write through this object bumps ``writes``; ``session`` tells this opening
+        # from earlier ones, whose writes this object cannot know about.
+        self.session = secrets.token_hex(8)
+        self.writes = 0
+        self.changed_at = datetime.now(timezone.utc)
+
+    def _wrote(self) -> None:
+        self.writes += 1
+        self.changed_at = datetime.now(timezone.utc)
 
     # -- opening -------------------------------------------------------------------------
 
@@ -239,6 +250,7 @@ class Store:
             raise QueryError(f"SPARQL syntax error: {error}") from None
         except (OSError, ValueError, TypeError, RuntimeError) as error:
             raise QueryError(f"update failed: {error}") from None
+        self._wrote()  # only on success: pyoxigraph updates are atomic, a failed one changed nothing
 
     def load_sources(self, *, graph_dir: str | Path, ontology_dir: str | Path,
                      bulk_threshold: int = loading.BULK_THRESHOLD,
@@ -274,6 +286,8 @@ class Store:
                 loading.bulk_replace(self.oxigraph, sources, self.base_iri, to_drop, progress=progress)
             except OSError as error:
                 raise StoreError(f"bulk load failed (run `zkg load` again): {error}") from None
+            finally:
+                self._wrote()  # not atomic: even a failed bulk load may have changed graphs
         self._write_own_record({
             "base_iri": self.base_iri,
             "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -289,6 +303,7 @@ class Store:
             self.oxigraph.update(sparql)
         except OSError as error:
             raise StoreError(f"store error: {error}") from None
+        self._wrote()
 
     # -- the metadata file ---------------------------------------------------------------
 

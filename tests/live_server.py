@@ -1,0 +1,112 @@
+"""A real ``zkg serve`` in a subprocess, on a free loopback port, for tests that need HTTP.
+
+The data directory is made with the real ``zkg load``; the server is started with
+``--port 0`` and its URL read from the line it prints. Stopping it (SIGTERM) must also stop
+the engine child process: :meth:`LiveServer.stop` checks that no engine is left.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ZKG = [sys.executable, "-m", "zkg.cli"]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def zkg_env(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZKG_")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def zkg_load(data_dir: Path, *, base_iri: str, graph_dir: Path | None = None, ontology_dir: Path | None = None) -> None:
+    """``zkg load`` into ``data_dir`` (the project's own graph/ and ontology/ by default)."""
+    command = [*ZKG, "load", "--data", str(data_dir), "--base-iri", base_iri]
+    if graph_dir is not None:
+        command += ["--graph-dir", str(graph_dir)]
+    if ontology_dir is not None:
+        command += ["--ontology-dir", str(ontology_dir)]
+    done = subprocess.run(command, env=zkg_env(), capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"zkg load failed: {done.stderr or done.stdout}")
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command name) of the live child processes of ``pid``, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append((int(entry.name), name))
+    return found
+
+
+class LiveServer:
+    """``zkg serve`` on ``data_dir``; ``url`` is its root URL (ending with '/')."""
+
+    def __init__(self, data_dir: Path, *, base_iri: str, options: tuple[str, ...] = (), log_path: Path | None = None):
+        self.data_dir = data_dir
+        self.log_path = log_path or data_dir.parent / f"{data_dir.name}-serve.log"
+        command = [*ZKG, "serve", "--data", str(data_dir), "--base-iri", base_iri, "--port", "0", *options]
+        self._log = open(self.log_path, "w+", encoding="utf-8")
+        self.process = subprocess.Popen(command, env=zkg_env(), stdout=subprocess.PIPE, stderr=self._log,
+                                        text=True, start_new_session=True)
+        line = self.process.stdout.readline()  # "zkg: serving http://127.0.0.1:PORT/ (…"
+        match = re.search(r"serving (http://\S+/) ", line)
+        if match is None:
+            self.process.kill()
+            self._log.seek(0)
+            raise RuntimeError(f"zkg serve did not start: {line!r} {self._log.read()}")
+        self.url = match.group(1)
+        self.sparql = self.url + "sparql"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def engine_pids(self) -> list[int]:
+        return [pid for pid, name in children(self.pid) if name.startswith("oxigraph")]
+
+    def log(self) -> str:
+        self._log.flush()
+        return Path(self.log_path).read_text(encoding="utf-8")
+
+    def stop(self) -> None:
+        engines = self.engine_pids()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError("zkg serve did not stop on SIGTERM") from None
+        self.process.stdout.close()
+        self._log.close()
+        deadline = time.monotonic() + 5
+        while any(Path(f"/proc/{pid}").exists() and _state(pid) != "Z" for pid in engines):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the engine outlived zkg serve: {engines}")
+            time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "gone"
+    return stat[stat.rindex(")") + 2:].split()[0]

@@ -1,0 +1,239 @@
+"""RemoteStore and ManagedEngine against a real Oxigraph engine process on a temporary store."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import signal
+import threading
+import time
+
+import pyoxigraph as ox
+import pytest
+
+from zkg.engine import EngineUnavailable, QueryTimeout, RemoteStore, shift_lines
+from zkg.errors import QueryError, StoreError
+from zkg.managed_engine import ManagedEngine, check_data_dir, cpu_seconds
+from zkg.store import Store
+
+BASE = "http://zkg.test/"
+G1, G2 = BASE + "graph/one", BASE + "graph/two"
+#: A cross product the engine cannot finish, sorted: it does not cancel this one by itself.
+RUNAWAY = "SELECT * { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(8)) + " } ORDER BY ?a1"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    data = tmp_path_factory.mktemp("engine") / "zkg-data"
+    with Store.open(data, base_iri=BASE, create=True) as store:
+        store.update(f"""INSERT DATA {{
+            GRAPH <{G1}> {{ id:a schema:name "A"@en ; schema:knows id:b . id:b schema:name "B" }}
+            GRAPH <{G2}> {{ id:c schema:name "C" ; zkg:size 3 }}
+        }}""")
+        store._write_own_record({"base_iri": BASE, "files": []})
+    return data
+
+
+@pytest.fixture(scope="module")
+def engine(data_dir):
+    with ManagedEngine(data_dir / "store", query_timeout=1) as running:
+        yield running
+    assert running.process.poll() is not None  # stopped with the context
+
+
+@pytest.fixture
+def remote(engine, data_dir):
+    return RemoteStore(base_iri=BASE, supervisor=engine, timeout=1, data_dir=data_dir)
+
+
+def names(rows, name="n"):
+    return sorted(row[name].value for row in rows)
+
+
+def test_query_forms(remote):
+    assert names(remote.query("SELECT ?n { ?s schema:name ?n }")) == ["A", "B", "C"]
+    assert bool(remote.query("ASK { id:a schema:knows id:b }")) is True
+    assert isinstance(remote.query("ASK { id:b schema:knows id:a }"), ox.QueryBoolean)
+    triples = list(remote.query("CONSTRUCT WHERE { id:c ?p ?o }"))
+    assert len(triples) == 2 and all(isinstance(t, ox.Triple) for t in triples)
+    assert len(list(remote.query("DESCRIBE id:a"))) == 2
+
+
+def test_variables_and_terms_survive(remote):
+    result = remote.query("SELECT ?n ?missing { id:a schema:name ?n }")
+    assert [v.value for v in result.variables] == ["n", "missing"]
+    (row,) = list(result)
+    assert row["n"] == ox.Literal("A", language="en") and row["missing"] is None
+
+
+def test_dataset_parameters(remote):
+    assert names(remote.query("SELECT ?n { ?s schema:name ?n }", default_graph=[G2], named_graphs=[])) == ["C"]
+    rows = remote.query("SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }", default_graph=[], named_graphs=[G1])
+    assert names(rows, "g") == [G1]
+    assert names(remote.query("SELECT ?n { ?s schema:name ?n }", default_graph=[], named_graphs=[])) == []
+    assert names(remote.query("SELECT ?n { ?s schema:name ?n }", union_default_graph=False)) == []
+
+
+def test_from_keeps_its_own_dataset(remote):
+    assert names(remote.query(f"SELECT ?n FROM <{G2}> {{ ?s schema:name ?n }}")) == ["C"]
+
+
+def test_syntax_error_lines_point_into_the_users_text(remote):
+    with pytest.raises(QueryError) as raised:
+        remote.query("SELECT ?n\nWHERE { ?s schema:name }")  # BASE and PREFIX lines were added
+    assert "error at 2:" in str(raised.value)
+
+
+def test_shift_lines():
+    assert shift_lines("error at 5:3: expected x", 3) == "error at 2:3: expected x"
+    assert shift_lines("Lexical error at line 4, column 2", 2) == "Lexical error at line 2, column 2"
+    assert shift_lines("error at 1:3: in the prologue", 2) == "error at 1:3: in the prologue"
+
+
+def test_store_helpers(remote):
+    assert [g.value for g in remote.named_graphs()] == [G1, G2]
+    assert remote.count() == 5 and remote.count(G2) == 2
+    assert len(list(remote.quads(G1))) == 3
+    assert remote.dump(format="nquads").count(b"\n") == 5
+    assert remote.load_record["base_iri"] == BASE
+
+
+def test_update_counts_writes(remote):
+    before = remote.writes
+    remote.update(f"INSERT DATA {{ GRAPH <{BASE}graph/three> {{ id:d schema:name 'D' }} }}")
+    try:
+        assert remote.writes == before + 1
+        assert names(remote.query("SELECT ?n { id:d schema:name ?n }")) == ["D"]
+    finally:
+        remote.update(f"DROP GRAPH <{BASE}graph/three>")
+
+
+def test_update_refuses_load(remote):
+    with pytest.raises(QueryError, match="LOAD"):
+        remote.update("LOAD <http://127.0.0.1:9/data.ttl>")
+
+
+def test_time_limit_stops_the_work_and_frees_the_cpu(engine, remote):
+    restarts = engine.restarts
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="time limit of 1 s"):
+        list(remote.query(RUNAWAY))
+    assert time.monotonic() - started < 3.0
+    # The engine had not begun to answer: it was stuck in work it does not cancel, so the
+    # supervisor replaced it (within its 0.5 s watch period).
+    deadline = time.monotonic() + 10
+    while engine.restarts == restarts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.restarts == restarts + 1
+    assert engine.wait_ready(10)
+    before = cpu_seconds(engine.pid)
+    time.sleep(1.0)
+    assert cpu_seconds(engine.pid) - before < 0.2, "the engine kept working after the time limit"
+    assert bool(remote.query("ASK { ?s ?p ?o }")) is True  # and it answers again
+
+
+def test_a_stream_past_the_limit_is_cut_and_stops(engine, remote):
+    """An answer that began but streams past the limit: dropping the connection stops the
+    engine's work, so the CPU check finds it idle and no restart is needed."""
+    streaming = "SELECT * { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(8)) + " }"
+    engine.wait_ready(10)
+    restarts = engine.restarts
+    with pytest.raises(QueryTimeout):
+        for _row in remote.query(streaming):
+            pass
+    time.sleep(2.0)  # the supervisor's CPU check
+    assert engine.restarts == restarts
+    before = cpu_seconds(engine.pid)
+    time.sleep(1.0)
+    assert cpu_seconds(engine.pid) - before < 0.2
+
+
+def test_an_engine_that_dies_is_restarted(engine, remote):
+    old = engine.pid
+    restarts = engine.restarts
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while (engine.restarts == restarts or not engine.wait_ready(0.1)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert engine.pid != old
+    assert names(remote.query("SELECT ?n { ?s schema:name ?n }")) == ["A", "B", "C"]
+
+
+def test_a_second_engine_on_the_same_store_says_why(engine, data_dir):
+    with pytest.raises(StoreError, match="in use by another process"):
+        ManagedEngine(data_dir / "store", query_timeout=1, startup_timeout=10).start()
+
+
+def test_check_data_dir(tmp_path, data_dir):
+    with pytest.raises(StoreError, match="run `zkg load` first"):
+        check_data_dir(tmp_path, BASE)
+    with pytest.raises(StoreError, match="loaded with base IRI http://zkg.test/"):
+        check_data_dir(data_dir, "http://other.example/")
+    assert check_data_dir(data_dir, BASE) == data_dir / "store"
+
+
+# -- answers that end early, from a real (if tiny) server on loopback ------------------------------
+
+
+class _Cut(http.server.BaseHTTPRequestHandler):
+    body = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"uri","value":"http://a"}},'
+    delay = 0.0
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(self.delay)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def cutting_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Cut)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/query"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_cut_answer_is_never_a_result(cutting_server):
+    store = RemoteStore(cutting_server, base_iri=BASE, timeout=5)
+    with pytest.raises(EngineUnavailable, match="cut short"):
+        list(store.query("SELECT ?x {}"))
+
+
+def test_a_cut_answer_near_the_limit_is_a_timeout(cutting_server):
+    _Cut.delay = 0.5
+    try:
+        store = RemoteStore(cutting_server, base_iri=BASE, timeout=0.5)
+        with pytest.raises(QueryTimeout):
+            list(store.query("SELECT ?x {}"))
+    finally:
+        _Cut.delay = 0.0
+
+
+def test_an_engine_that_is_not_there():
+    store = RemoteStore("http://127.0.0.1:9/query", base_iri=BASE, timeout=1)
+    with pytest.raises(EngineUnavailable, match="not answering"):
+        store.query("ASK {}")
+
+
+def test_the_app_on_a_remote_engine(engine, tmp_path):
+    """ZKG_STORE=sparql+http://…: the web app in front of an engine it does not run."""
+    from zkg.settings import Settings
+    from zkg.web import create_app
+
+    settings = Settings.from_env(environ={}, base_iri=BASE, data=tmp_path, query_timeout=1)
+    app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": "sparql+" + engine.query_url})
+    client = app.test_client()
+    response = client.get("/sparql", query_string={"query": "SELECT ?n { ?s schema:name ?n } ORDER BY ?n"})
+    assert [b["n"]["value"] for b in response.json["results"]["bindings"]] == ["A", "B", "C"]
+    response = client.get("/sparql", query_string={"query": RUNAWAY})
+    assert response.status_code == 503 and "time limit of 1 s" in response.get_data(as_text=True)
+    engine.wait_ready(10)

@@ -1,0 +1,127 @@
+"""The request guard (zkg.sparql_guard): query forms, refusals, and the lexer under them."""
+
+from __future__ import annotations
+
+import pytest
+
+from zkg.prefixes import prefixes
+from zkg.sparql_guard import QueryRefused, check_query, check_update, scan, tokens, undeclared_prologue
+
+BASE = "http://zkg.test/"
+GRAPHS = {BASE + "graph/example-source", "http://example.org/g"}
+
+
+def check(text):
+    return check_query(text, base_iri=BASE, prefixes=prefixes(BASE), graph_exists=GRAPHS.__contains__)
+
+
+@pytest.mark.parametrize("text,form", [
+    ("SELECT * {}", "SELECT"),
+    ("select * {}", "SELECT"),
+    ("ASK {}", "ASK"),
+    ("CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT"),
+    ("DESCRIBE <http://x>", "DESCRIBE"),
+    ("PREFIX ask: <http://a/> BASE <http://b/> SELECT (ask:x AS ?y) {}", "SELECT"),
+    ("# ASK in a comment\nCONSTRUCT {} WHERE {}", "CONSTRUCT"),
+    ("PREFIX : <http://a/#select> DESCRIBE :x", "DESCRIBE"),
+    ("", None),
+    ("SELEKT", None),
+])
+def test_query_form(text, form):
+    assert scan(text).form == form
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * { SERVICE <http://dbpedia.org/sparql> { ?s ?p ?o } }",
+    "SELECT * { service silent <http://127.0.0.1:9/x> { ?s ?p ?o } }",
+    "SELECT * { ?a ?b ?c OPTIONAL { SERVICE ?endpoint { ?s ?p ?o } } }",
+    "PREFIX ex: <http://example.org/>\nASK {\n  SERVICE ex:sparql {}\n}",
+])
+def test_service_is_refused(text):
+    with pytest.raises(QueryRefused, match="SERVICE at line .* is not allowed"):
+        check(text)
+
+
+def test_the_refusal_gives_the_position():
+    with pytest.raises(QueryRefused, match=r"SERVICE at line 3, column 3 "):
+        check("PREFIX ex: <http://example.org/>\nASK {\n  SERVICE ex:sparql {}\n}")
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * { ?s ?p 'SERVICE <http://x> {}' }",
+    'SELECT * { ?s ?p """multi\nSERVICE <http://x> {}""" }',
+    "SELECT * { ?s ?p ?o } # SERVICE <http://x> {}",
+    "SELECT * { ?s <http://example.org/SERVICE> ?service }",
+    "PREFIX service: <http://example.org/> SELECT * { ?s service:x ?o }",
+    "SELECT ?load { ?s ?p ?load }",
+    "SELECT * { ?s ?p 'it''s' . FILTER(?p != <urn:load>) }",
+])
+def test_keywords_inside_strings_iris_comments_or_names_are_not_keywords(text):
+    assert check(text).form == "SELECT"
+
+
+@pytest.mark.parametrize("text,iri", [
+    ("SELECT * FROM <http://evil.example/data.ttl> { ?s ?p ?o }", "http://evil.example/data.ttl"),
+    ("SELECT * FROM NAMED <http://evil.example/g> { GRAPH ?g { ?s ?p ?o } }", "http://evil.example/g"),
+    ("SELECT * FROM <graph/nope> { ?s ?p ?o }", BASE + "graph/nope"),
+    ("BASE <http://other.example/> SELECT * FROM <graph/example-source> {}", "http://other.example/graph/example-source"),
+    ("PREFIX ex: <http://example.org/> SELECT * FROM ex:h {}", "http://example.org/h"),
+    ("SELECT * FROM graph:missing {}", BASE + "graph/missing"),
+])
+def test_from_outside_the_dataset_is_refused(text, iri):
+    with pytest.raises(QueryRefused) as raised:
+        check(text)
+    assert f"<{iri}>" in str(raised.value) and "names no graph of this dataset" in str(raised.value)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * FROM <http://zkg.test/graph/example-source> { ?s ?p ?o }",
+    "SELECT * FROM <graph/example-source> {}",
+    "SELECT * FROM graph:example-source FROM NAMED <http://example.org/g> {}",
+    "PREFIX ex: <http://example.org/> SELECT * FROM NAMED ex:g {}",
+])
+def test_from_inside_the_dataset_is_fine(text):
+    found = check(text)
+    assert found.has_dataset_clause
+
+
+@pytest.mark.parametrize("text,keyword", [
+    ("INSERT DATA { <a> <b> <c> }", "INSERT"),
+    ("PREFIX ex: <http://e/> DELETE WHERE { ?s ?p ?o }", "DELETE"),
+    ("LOAD <http://example.org/data.ttl>", "LOAD"),
+    ("clear all", "CLEAR"),
+    ("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "WITH"),
+    ("DROP GRAPH <http://g>", "DROP"),
+])
+def test_updates_are_refused_at_the_query_endpoint(text, keyword):
+    with pytest.raises(QueryRefused, match=f"this is a SPARQL Update \\({keyword}\\)"):
+        check(text)
+
+
+def test_update_check_refuses_load_and_service():
+    with pytest.raises(QueryRefused, match="LOAD at line 1, column 1 is not allowed"):
+        check_update("LOAD <http://example.org/x.ttl> INTO GRAPH <http://g>")
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        check_update("INSERT { ?s ?p ?o } WHERE { SERVICE <http://x/sparql> { ?s ?p ?o } }")
+    assert check_update("INSERT DATA { <a> <b> 'LOAD' }").update_keyword == "INSERT"
+
+
+def test_unterminated_string_stops_the_lexer():
+    # The rest is inside the broken string: the parser reports it, not the guard.
+    assert check("SELECT * { ?s ?p 'unterminated SERVICE <http://x> {} }").form == "SELECT"
+
+
+def test_lexer_keeps_iris_and_operators_apart():
+    kinds = [(t.kind, t.text) for t in tokens("FILTER(?a <= 3 && ?b < ?c || <http://x#y> = ?d)")]
+    assert ("iri", "<http://x#y>") in kinds and ("punct", "<=") in kinds and ("punct", "<") in kinds
+
+
+def test_prefixed_names_with_escapes_and_unicode():
+    found = scan("SELECT * { ?s 中文:名字 ?o ; ex:a\\.b ?x ; ex:%41 ?y . }")
+    assert found.used_prefixes == {"中文", "ex"}
+
+
+def test_prologue_adds_only_the_used_undeclared_prefixes():
+    found = scan("PREFIX schema: <http://schema.org/> SELECT * { ?s schema:name ?n ; rdfs:label ?l ; foo:x ?y }")
+    lines = undeclared_prologue(found, prefixes(BASE), BASE)
+    assert lines == [f"BASE <{BASE}>", "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>"]

@@ -1,0 +1,224 @@
+"""The query editor in a real headless Chromium, against a live ``zkg serve`` on loopback.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` packages (``.ci/run`` installs them;
+by hand: ``apt-get install chromium chromium-driver``) and Selenium (the ``test`` extra).
+The test fails, it is not skipped, when they are missing; set ``ZKG_SKIP_BROWSER=1`` to skip
+it deliberately on a machine without a browser.
+
+What it checks: an example query loads into the editor and runs; the results table shows the
+expected rows, and IRI cells link to the entity IRIs (the base IRI is conftest's test base); a query in the URL opens and runs;
+term completion reads /sparql/terms.json; the browser console stays free of errors (CSP
+violations included) and no request leaves loopback. ``ZKG_EDITOR_SCREENSHOT=/path.png``
+saves a screenshot of the editor with results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from zkg.web.editor import example_queries
+
+# Selenium Manager must never go looking for drivers on the internet, nor send statistics.
+os.environ.setdefault("SE_OFFLINE", "true")
+os.environ.setdefault("SE_AVOID_STATS", "true")
+
+if os.environ.get("ZKG_SKIP_BROWSER") == "1":
+    pytest.skip("ZKG_SKIP_BROWSER=1: browser tests skipped on request", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402  (after the skip, so a skip needs no selenium)
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from zkg_testing import TEST_BASE  # noqa: E402
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+WAIT = 30  # seconds for anything the browser does
+
+
+# The live server is conftest's ``live_server``: a real ``zkg serve`` (on a store made by
+# ``zkg load`` from the project's graph/) on a free loopback port, shared by the session.
+
+
+@pytest.fixture(scope="module")
+def live(live_server) -> str:
+    return live_server.url
+
+
+# -- the browser -----------------------------------------------------------------------------
+
+
+def _find(*names: str) -> str | None:
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    chromium = _find("chromium", "chromium-browser", "google-chrome")
+    chromedriver = _find("chromedriver")
+    if not chromium or not chromedriver:
+        pytest.fail("the browser test needs Chromium and its driver: "
+                    "apt-get install chromium chromium-driver (or set ZKG_SKIP_BROWSER=1)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        # Belt and braces: nothing but loopback even resolves. (Requests are still logged
+        # before resolution, so a page trying to leave loopback is caught below.)
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    driver.set_page_load_timeout(WAIT)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def page(browser):
+    """The browser, with its console and network logs emptied before and checked after."""
+    browser.get_log("browser")
+    browser.get_log("performance")
+    yield browser
+    problems = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert problems == [], f"errors in the browser console: {problems}"
+    outside = []
+    for entry in browser.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] != "Network.requestWillBeSent":
+            continue
+        url = message["params"]["request"]["url"]
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOOPBACK_HOSTS:
+            outside.append(url)
+    assert outside == [], f"requests left loopback: {outside}"
+
+
+def _wait(driver, condition, message: str, timeout: float = WAIT):
+    return WebDriverWait(driver, timeout).until(lambda d: condition(d), message)
+
+
+def _open_editor(driver, url: str) -> None:
+    driver.get(url)
+    _wait(driver, lambda d: d.execute_script("return !!(window.zkgEditor && zkgEditor.yasgui.getTab())"),
+          "the editor did not start")
+
+
+def _table_rows(driver) -> list[list[str]]:
+    """The cells of the results table (without the row-number column), as text."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll('.yasr .dataTable tbody tr'))
+            .filter(tr => !tr.querySelector('td.dt-empty'))
+            .map(tr => Array.from(tr.querySelectorAll('td')).slice(1).map(td => td.textContent.trim()));
+    """)
+
+
+def _sparql_json(base: str, query: str) -> dict:
+    response = requests.get(base + "sparql", params={"query": query},
+                            headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# -- the tests -------------------------------------------------------------------------------
+
+
+def test_example_query_runs_and_shows_the_results_table(live, page):
+    examples = example_queries()
+    assert examples, "no example queries found (tests/queries/*.rq)"
+    # The competency question on roles: people by name, with their organisations' IRIs.
+    example_index = next(i for i, e in enumerate(examples) if e.slug.endswith("-roles"))
+    example = examples[example_index]
+    expected = _sparql_json(live, example.query)
+    assert expected["results"]["bindings"], "the example query has no answers on the server"
+
+    _open_editor(page, live + "sparql")
+    links = page.find_elements(By.CSS_SELECTOR, "a.zkg-example")
+    assert [link.text for link in links] == [e.title for e in examples]
+
+    links[example_index].click()
+    assert page.execute_script("return zkgEditor.yasgui.getTab().getQuery()") == example.query
+    page.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
+
+    _wait(page, lambda d: len(_table_rows(d)) == len(expected["results"]["bindings"]),
+          "the results table did not show the expected number of rows")
+    rows = _table_rows(page)
+    names = {binding["personName"]["value"] for binding in expected["results"]["bindings"]}
+    assert "Luo Wei" in names
+    assert any("Luo Wei" in " ".join(row) for row in rows)
+
+    # IRI cells are links to the IRIs themselves; those under the base IRI (zkg's entities,
+    # which dereference) are marked as such.
+    hrefs = {a.get_attribute("href") for a in page.find_elements(By.CSS_SELECTOR, ".yasr .dataTable a.iri")}
+    organizations = {b["organization"]["value"] for b in expected["results"]["bindings"]}
+    assert all(iri.startswith(TEST_BASE + "id/") for iri in organizations)
+    assert organizations <= hrefs
+    entity_links = page.find_elements(By.CSS_SELECTOR, ".yasr .dataTable a.iri.zkg-entity")
+    assert {a.get_attribute("href") for a in entity_links} >= organizations
+
+    # The query is in the address bar, ready to share.
+    shared = parse_qs(urlsplit(page.current_url).query)
+    assert shared.get("query") == [example.query]
+
+    # Downloads: one link per format, each a working /sparql?query=…&format=… request.
+    downloads = page.find_elements(By.CSS_SELECTOR, "#zkg-downloads a.zkg-download")
+    assert [a.text for a in downloads] == ["JSON", "XML", "CSV", "TSV"]
+    csv_link = next(a.get_attribute("href") for a in downloads if a.text == "CSV")
+    response = requests.get(csv_link, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "Luo Wei" in response.text
+
+    screenshot = os.environ.get("ZKG_EDITOR_SCREENSHOT")
+    if screenshot:
+        page.save_screenshot(screenshot)
+
+
+def test_query_in_the_url_opens_and_runs(live, page):
+    query = "SELECT ?name WHERE { id:luo-wei schema:name ?name }"
+    _open_editor(page, live + "sparql?" + requests.compat.urlencode({"query": query}))
+    assert page.execute_script("return zkgEditor.yasgui.getTab().getQuery()") == query
+    _wait(page, lambda d: [row[0] for row in _table_rows(d)] == ['"Luo Wei"@en'],
+          "a query given in the URL did not run")
+    # Graph queries offer the RDF formats instead.
+    page.execute_script("zkgEditor.yasgui.getTab().setQuery('DESCRIBE id:luo-wei'); zkgEditor.refreshDownloads()")
+    labels = [a.text for a in page.find_elements(By.CSS_SELECTOR, "#zkg-downloads a.zkg-download")]
+    assert labels == ["Turtle", "N-Triples", "JSON-LD", "RDF/XML"]
+
+
+def test_completion_uses_the_store_and_the_predeclared_prefixes(live, page):
+    _open_editor(page, live + "sparql")
+
+    def hints(text: str) -> list[str]:
+        page.execute_script(
+            "var y = zkgEditor.yasgui.getTab().getYasqe(); y.setValue(arguments[0]);"
+            "y.focus(); y.setCursor(y.lineCount() - 1, arguments[0].length); y.autocomplete();", text)
+        _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li"),
+              f"no completion offered for {text!r}")
+        offered = [li.text for li in page.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li")]
+        page.execute_script("var y = zkgEditor.yasgui.getTab().getYasqe(); y.closeHint && y.closeHint();")
+        return offered
+
+    assert "schema:name" in hints("SELECT * WHERE { ?s schema:na")
+    assert "skos: <http://www.w3.org/2004/02/skos/core#>" in hints("PREFIX sko")
+    assert any(h.startswith("schema:Person") for h in hints("SELECT * WHERE { ?s a schema:Pers"))
+    # The predeclared prefixes are no syntax errors.
+    page.execute_script("zkgEditor.yasgui.getTab().getYasqe().setValue('SELECT ?n WHERE { ?s schema:name ?n }')")
+    assert page.find_elements(By.CSS_SELECTOR, ".parseErrorIcon") == []

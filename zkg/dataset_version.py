@@ -1,0 +1,99 @@
+"""The dataset version: what ETags, Last-Modified and cached dumps derive from.
+
+It must change after any write, or clients would be told "not modified" about data that
+was. It is made of:
+
+- the store's load record (``zkg.json``: when ``zkg load`` ran and the sha256 of every file
+  it read), which changes with every load, by this process or another one before it;
+- the store object's write counter and session (:class:`zkg.store.Store` bumps the counter
+  after every write it makes: SPARQL Update, loads, curation, all go through it; the
+  session is new each time a store is opened, so a restart never reuses a version whose
+  data may since have changed).
+
+Last-Modified is the latest of the load time and the store object's last change (its
+opening counts as one, since writes before it are unknown). A store object that does not
+count its writes (a facade without ``writes``) gets a version that changes on every call:
+never a stale 304, only fewer cache hits.
+
+>>> from zkg.store import Store
+>>> store = Store.open(base_iri="http://zkg.test/")
+>>> before = dataset_version(store)
+>>> before == dataset_version(store)
+True
+>>> store.update("INSERT DATA { GRAPH graph:g { id:a zkg:p 1 } }")
+>>> dataset_version(store).tag != before.tag
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    tag: str  # opaque, 20 hex digits
+    modified: datetime  # UTC, whole seconds
+
+    @property
+    def http_date(self) -> str:
+        """``modified`` as an HTTP date (Last-Modified)."""
+        return format_datetime(self.modified, usegmt=True)
+
+    def etag(self, *variant: str) -> str:
+        """A strong ETag for one representation (e.g. a page, a format) of this version."""
+        digest = hashlib.sha256("\x1f".join((self.tag, *variant)).encode("utf-8")).hexdigest()[:24]
+        return f'"{digest}"'
+
+
+def _parse_time(text) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(text))
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def dataset_version(store) -> DatasetVersion:
+    """The version of the data ``store`` holds now (cheap: reads zkg.json, no query)."""
+    record = getattr(store, "load_record", None) or {}
+    writes = getattr(store, "writes", None)
+    session = getattr(store, "session", None)
+    if writes is None or session is None:
+        session, writes = secrets.token_hex(8), 0  # cannot tell: a new version each time
+    loaded = json.dumps({"loaded_at": record.get("loaded_at"),
+                         "files": [f.get("sha256") for f in record.get("files", [])]}, sort_keys=True)
+    tag = hashlib.sha256(f"{loaded}|{session}|{writes}".encode("utf-8")).hexdigest()[:20]
+    times = [t for t in (_parse_time(record.get("loaded_at")), getattr(store, "changed_at", None)) if t]
+    modified = max(times) if times else datetime.now(timezone.utc)
+    return DatasetVersion(tag, modified.astimezone(timezone.utc).replace(microsecond=0))
+
+
+def not_modified(version: DatasetVersion, etag: str, if_none_match: str | None, if_modified_since: str | None) -> bool:
+    """Whether a conditional GET/HEAD may be answered 304 (RFC 9110 §13.2.2: If-None-Match
+    wins; If-Modified-Since is only looked at without it).
+
+    >>> v = DatasetVersion("x", datetime(2016, 3, 5, tzinfo=timezone.utc))
+    >>> not_modified(v, '"a"', '"b", "a"', None), not_modified(v, '"a"', 'W/"a"', None), not_modified(v, '"a"', '"b"', v.http_date)
+    (True, True, False)
+    >>> not_modified(v, '"a"', None, v.http_date), not_modified(v, '"a"', None, "Fri, 04 Mar 2016 00:00:00 GMT")
+    (True, False)
+    """
+    if if_none_match is not None:
+        wanted = [t.strip() for t in if_none_match.split(",")]
+        # Weak comparison, as GET allows: W/"x" matches "x".
+        return "*" in wanted or any(t.removeprefix("W/") == etag for t in wanted)
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        return version.modified <= since
+    return False

@@ -1,0 +1,427 @@
+"""RemoteStore: the store facade over HTTP, speaking the SPARQL 1.1 Protocol to an engine.
+
+``zkg serve`` runs its queries in a separate engine process, the Oxigraph server on the same
+store (see :mod:`zkg.managed_engine`), because pyoxigraph cannot stop a running query and
+an engine process can be: it cancels most queries at its own ``--timeout-s``, and where it
+does not, the process is restarted. The same class talks to any other SPARQL 1.1 service
+(``ZKG_STORE=sparql+http://host:port/query``).
+
+RemoteStore offers the methods of :class:`zkg.store.Store` that make sense remotely, with
+the same meaning: ``query`` predeclares the zkg prefixes and the base IRI, the default
+graph is the union of all graphs unless told otherwise, and results are pyoxigraph terms.
+ASK gives a ``QueryBoolean``; SELECT and CONSTRUCT/DESCRIBE give lazy iterables
+(:class:`RemoteSolutions`, :class:`RemoteTriples`) read from the engine's response as it
+arrives, so a capped answer reads only what it needs.
+
+Every request has a deadline: the query time limit plus a grace for the engine to cancel by
+itself. An answer not complete by then, or cut short (the engine appends an error to a
+response it has begun when it cancels), raises :class:`QueryTimeout`; never a silently
+partial result.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import re
+import socket
+import secrets
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlencode, urlsplit
+
+import pyoxigraph as ox
+
+from zkg import sparql_guard
+from zkg.errors import QueryError, StoreError, ZkgError
+from zkg.prefixes import prefixes as zkg_prefixes
+
+#: A graph name no dataset has: the protocol cannot say "no default graph and no named
+#: graphs", so an empty default graph is asked for by naming this one.
+EMPTY_GRAPH = "urn:x-zkg:empty-graph"
+RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+
+
+class QueryTimeout(ZkgError):
+    """The query ran past the time limit and was stopped (HTTP 503)."""
+
+    def __init__(self, limit: float):
+        super().__init__(
+            f"the query was stopped after the time limit of {limit:g} s (ZKG_QUERY_TIMEOUT). "
+            "Make it more selective, or add LIMIT."
+        )
+        self.limit = limit
+
+
+class EngineUnavailable(StoreError):
+    """The engine cannot be reached or answered with a server error (HTTP 503)."""
+
+
+def _grace(limit: float) -> float:
+    # Time for the engine to notice its own timeout and end the response by itself.
+    return min(max(0.5, limit * 0.1), 5.0)
+
+
+class _Exchange:
+    """One HTTP request to the engine and the reading of its response, under a deadline."""
+
+    def __init__(self, store: "RemoteStore", limit: float):
+        self.store, self.limit = store, limit
+        self.started_at = time.monotonic()
+        self.deadline = self.started_at + limit + _grace(limit)
+        self.connection: http.client.HTTPConnection | None = None
+        self.response: http.client.HTTPResponse | None = None
+        self.closed = False
+        self._counted = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def send(self, url: str, body: bytes, headers: dict) -> http.client.HTTPResponse:
+        parts = urlsplit(url)
+        supervisor = self.store.supervisor
+        if supervisor is not None:
+            supervisor.begin_request()
+            self._counted = True
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port or 80,
+                                                     timeout=max(0.05, self.remaining()))
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        try:
+            self.connection.request("POST", target, body=body, headers=headers)
+            self.connection.sock.settimeout(max(0.05, self.remaining()))
+            self.response = self.connection.getresponse()
+        except (socket.timeout, TimeoutError):
+            self.overrun(started=False)
+            raise QueryTimeout(self.limit) from None
+        except (ConnectionError, OSError, http.client.HTTPException):
+            self.close()
+            raise
+        return self.response
+
+    def overrun(self, *, started: bool) -> None:
+        """The deadline passed: drop the connection (an engine streaming results stops when
+        its client goes) and let the supervisor stop work the engine did not cancel."""
+        self.close()
+        if self.store.supervisor is not None:
+            self.store.supervisor.overrun(started=started)
+
+    def readinto(self, buffer) -> int:
+        if self.closed or self.response is None:
+            return 0
+        remaining = self.remaining()
+        if remaining <= 0:
+            self.overrun(started=True)
+            raise QueryTimeout(self.limit)
+        try:
+            self.connection.sock.settimeout(remaining)
+            count = self.response.readinto(buffer)
+        except (socket.timeout, TimeoutError):
+            self.overrun(started=True)
+            raise QueryTimeout(self.limit) from None
+        except (ConnectionError, OSError, http.client.HTTPException, AttributeError):
+            self.close()
+            raise self.cut_short() from None
+        if count == 0:
+            self.close()
+        return count
+
+    def cut_short(self) -> ZkgError:
+        """What a response that ends mid-way means: near the limit, the engine cancelled."""
+        if time.monotonic() - self.started_at >= self.limit * 0.9:
+            return QueryTimeout(self.limit)
+        return EngineUnavailable("the SPARQL engine's answer was cut short; try again")
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.connection is not None:
+            self.connection.close()  # also closes the response's socket
+        if self._counted:
+            self.store.supervisor.end_request()
+
+
+class _Reader(io.RawIOBase):
+    """The response body as a file for pyoxigraph's parsers, read under the deadline."""
+
+    def __init__(self, exchange: _Exchange):
+        self.exchange = exchange
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self.exchange.readinto(buffer)
+
+
+class RemoteSolutions:
+    """SELECT results read lazily from the engine: ``variables`` and iteration, like
+    pyoxigraph's QuerySolutions. Iteration raises QueryTimeout or EngineUnavailable when the
+    answer does not arrive whole; ``close()`` drops the rest."""
+
+    def __init__(self, exchange: _Exchange, parsed):
+        self._exchange, self._parsed = exchange, parsed
+        self.variables = parsed.variables
+
+    def __iter__(self) -> Iterator[ox.QuerySolution]:
+        try:
+            yield from self._parsed
+        except SyntaxError:
+            raise self._exchange.cut_short() from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._exchange.close()
+
+    def serialize(self, output=None, format=ox.QueryResultsFormat.JSON):
+        from zkg.results import solutions_json
+
+        names = [v.value for v in self.variables]
+        parsed = ox.parse_query_results(solutions_json(names, self), format=ox.QueryResultsFormat.JSON)
+        return parsed.serialize(output, format=format)
+
+
+class RemoteTriples:
+    """CONSTRUCT/DESCRIBE results read lazily from the engine, like QueryTriples."""
+
+    def __init__(self, exchange: _Exchange):
+        self._exchange = exchange
+        self._parsed = ox.parse(_Reader(exchange), format=ox.RdfFormat.N_TRIPLES)
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        try:
+            for quad in self._parsed:
+                yield quad.triple if isinstance(quad, ox.Quad) else quad
+        except SyntaxError:
+            raise self._exchange.cut_short() from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._exchange.close()
+
+    def serialize(self, output=None, format=ox.RdfFormat.N_TRIPLES):
+        return ox.serialize(list(self), output, format=format)
+
+
+class RemoteStore:
+    """The store facade over a SPARQL 1.1 Protocol endpoint (query, and update if given).
+
+    ``supervisor`` is the :class:`zkg.managed_engine.ManagedEngine` running the engine, when
+    zkg runs it: its current address is used, and it hears of queries that overran.
+    """
+
+    def __init__(self, query_url: str | None = None, *, base_iri: str, update_url: str | None = None,
+                 timeout: float = 30.0, update_timeout: float = 300.0, supervisor=None,
+                 data_dir: str | Path | None = None):
+        if query_url is None and supervisor is None:
+            raise ValueError("RemoteStore needs a query URL or a supervisor")
+        self._query_url, self._update_url = query_url, update_url
+        self.base_iri = base_iri
+        self.prefixes = zkg_prefixes(base_iri)
+        self.timeout = timeout
+        self.update_timeout = update_timeout  # also the limit of whole-dataset reads (dump)
+        self.supervisor = supervisor
+        # The data directory whose store the engine serves, when zkg runs the engine: its
+        # zkg.json is the load record. Writes through this object are counted, as
+        # zkg.store.Store counts them, for zkg.dataset_version.
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.session = secrets.token_hex(8)
+        self.writes = 0
+        self.changed_at = datetime.now(timezone.utc)
+
+    @property
+    def load_record(self) -> dict | None:
+        """What the last ``zkg load`` recorded in the data directory (None for a foreign engine)."""
+        if self.data_dir is None:
+            return None
+        from zkg.store import _read_record
+
+        return _read_record(self.data_dir)
+
+    @classmethod
+    def from_spec(cls, spec: str, *, base_iri: str, timeout: float = 30.0) -> "RemoteStore":
+        """From ``sparql+http://host:port/query`` (``sparql+https`` is refused: loopback or
+        private-network engines only); the update URL is the query URL's sibling ``update``."""
+        if not spec.startswith("sparql+http://"):
+            raise StoreError(f"unsupported store {spec!r}: use sparql+http://host:port/path")
+        url = spec[len("sparql+"):]
+        update = re.sub(r"/query$", "/update", url) if url.endswith("/query") else None
+        return cls(url, base_iri=base_iri, update_url=update, timeout=timeout)
+
+    @property
+    def query_url(self) -> str:
+        return self.supervisor.query_url if self.supervisor is not None else self._query_url
+
+    @property
+    def update_url(self) -> str | None:
+        return self.supervisor.update_url if self.supervisor is not None else self._update_url
+
+    def close(self) -> None:
+        """Nothing to release: each request has its own connection."""
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def query(self, sparql: str, *, default_graph=None, named_graphs=None, union_default_graph: bool = True,
+              substitutions: dict | None = None, timeout: float | None = None):
+        """Evaluate a query at the engine; see :meth:`zkg.store.Store.query`.
+
+        Following the protocol, a dataset given by ``default_graph`` or ``named_graphs``
+        replaces the whole dataset (a list not given is empty). A query with FROM or FROM
+        NAMED keeps its own dataset.
+        """
+        if substitutions:
+            raise QueryError("substitutions are not supported by a remote SPARQL engine")
+        found = sparql_guard.scan(sparql)
+        prologue = sparql_guard.undeclared_prologue(found, self.prefixes, self.base_iri)
+        text = "\n".join([*prologue, sparql])
+        params: list[tuple[str, str]] = []
+        if default_graph is not None or named_graphs is not None:
+            defaults = _graph_list(default_graph)
+            named = _graph_list(named_graphs)
+            if not defaults and not named:
+                defaults = [EMPTY_GRAPH]
+            params += [("default-graph-uri", g) for g in defaults]
+            params += [("named-graph-uri", g) for g in named]
+        elif union_default_graph and not found.has_dataset_clause:
+            params.append(("union-default-graph", ""))
+        limit = self.timeout if timeout is None else timeout
+        headers = {"Content-Type": "application/sparql-query; charset=utf-8",
+                   "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"}
+        exchange, response = self._send(limit, "query", params, text.encode("utf-8"), headers)
+        if response.status != 200:
+            raise self._failure(exchange, response, len(prologue))
+        media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        if media_type == N_TRIPLES:
+            return RemoteTriples(exchange)
+        if media_type != RESULTS_JSON:
+            exchange.close()
+            raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
+        try:
+            parsed = ox.parse_query_results(_Reader(exchange), format=ox.QueryResultsFormat.JSON)
+            if isinstance(parsed, ox.QueryBoolean):
+                if _Reader(exchange).read().strip():  # text after the answer: the engine gave up
+                    raise exchange.cut_short()
+                exchange.close()
+                return parsed
+        except SyntaxError:
+            exchange.close()
+            raise exchange.cut_short() from None
+        except BaseException:
+            exchange.close()
+            raise
+        return RemoteSolutions(exchange, parsed)
+
+    def _send(self, limit: float, kind: str, params, body: bytes, headers: dict):
+        """POST to the engine; retried once if the engine was restarting."""
+        for attempt in (1, 2):
+            exchange = _Exchange(self, limit)
+            url = self.query_url if kind == "query" else self.update_url
+            if url is None:
+                raise StoreError("this store has no update endpoint")
+            if params:
+                url += ("&" if "?" in url else "?") + urlencode(params)
+            try:
+                return exchange, exchange.send(url, body, headers)
+            except (ConnectionError, OSError, http.client.HTTPException) as error:
+                exchange.close()
+                if attempt == 1 and self.supervisor is not None and kind == "query" \
+                        and self.supervisor.wait_ready(exchange.remaining()):
+                    continue  # a restart in between: queries are safe to send again
+                raise EngineUnavailable(f"the SPARQL engine is not answering ({error})") from None
+        raise AssertionError("unreachable")
+
+    def _failure(self, exchange: _Exchange, response, prologue_lines: int) -> ZkgError:
+        try:
+            text = _Reader(exchange).read().decode("utf-8", "replace").strip()
+        except ZkgError as error:
+            return error
+        finally:
+            exchange.close()
+        if response.status == 400:
+            return QueryError(f"SPARQL syntax error: {shift_lines(text, prologue_lines)}")
+        if response.status in (503, 504) or "cancelled" in text or "timeout" in text.lower():
+            return QueryTimeout(exchange.limit)
+        return EngineUnavailable(f"the SPARQL engine answered {response.status}: {text[:300]}")
+
+    # -- updates and helpers ---------------------------------------------------------------
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update at the engine (atomic there); prefixes and base as for query."""
+        found = sparql_guard.check_update(sparql)
+        prologue = sparql_guard.undeclared_prologue(found, self.prefixes, self.base_iri)
+        body = "\n".join([*prologue, sparql]).encode("utf-8")
+        headers = {"Content-Type": "application/sparql-update; charset=utf-8"}
+        exchange, response = self._send(self.update_timeout, "update", [], body, headers)
+        if response.status in (200, 204):
+            exchange.close()
+            self.writes += 1
+            self.changed_at = datetime.now(timezone.utc)
+            return
+        raise self._failure(exchange, response, len(prologue))
+
+    def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
+        """The named graphs at the engine, sorted by IRI."""
+        rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", union_default_graph=False)
+        return sorted((row["g"] for row in rows), key=str)
+
+    def count(self, graph=None) -> int:
+        """How many quads the engine holds (or one named graph)."""
+        if graph is None:
+            text = "SELECT (COUNT(*) AS ?n) { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+        else:
+            text = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{_iri(graph)}> {{ ?s ?p ?o }} }}"
+        rows = list(self.query(text, union_default_graph=False))
+        return int(rows[0]["n"].value)
+
+    def quads(self, graph=None, *, timeout: float | None = None) -> Iterator[ox.Quad]:
+        """All quads, or those of one named graph (``timeout``: default the query limit)."""
+        if graph is None:
+            text = "SELECT ?s ?p ?o ?g { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+        else:
+            text = f"SELECT ?s ?p ?o ?g {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ <{_iri(graph)}> }} }}"
+        for row in self.query(text, union_default_graph=False, timeout=timeout):
+            yield ox.Quad(row["s"], row["p"], row["o"], row["g"] if row["g"] is not None else ox.DefaultGraph())
+
+    def dump(self, *, format: str = "trig") -> bytes:
+        """The whole dataset as deterministic ``trig`` or ``nquads`` bytes, as Store.dump."""
+        from zkg.serialize import serialize_dataset
+
+        return serialize_dataset(self.quads(timeout=self.update_timeout), format=format, prefixes=self.prefixes)
+
+
+def _iri(graph) -> str:
+    return graph.value if isinstance(graph, ox.NamedNode) else str(graph)
+
+
+def _graph_list(graphs) -> list[str]:
+    if graphs is None:
+        return []
+    if isinstance(graphs, (str, ox.NamedNode)):
+        graphs = [graphs]
+    return [_iri(g) for g in graphs if not isinstance(g, ox.DefaultGraph)]
+
+
+_POSITION = re.compile(r"\b(at |line )(\d+)([:,])")
+
+
+def shift_lines(message: str, lines: int) -> str:
+    """An engine's error message with its line numbers moved back by the ``lines`` of
+    prologue zkg added, so they point into the text the user wrote.
+
+    >>> shift_lines("error at 3:9: expected one of LATERAL", 2)
+    'error at 1:9: expected one of LATERAL'
+    """
+    if not lines:
+        return message
+
+    def move(match: re.Match) -> str:
+        number = int(match.group(2)) - lines
+        return match.group(0) if number < 1 else f"{match.group(1)}{number}{match.group(3)}"
+
+    return _POSITION.sub(move, message, count=1)
+

@@ -1,0 +1,135 @@
+"""The zkg web application: ``create_app()`` builds it, one blueprint per concern.
+
+Configuration is a mapping handed to :func:`create_app`; it overrides the settings from the
+environment (:class:`zkg.settings.Settings`):
+
+- ``ZKG_SETTINGS``: a whole Settings object (else one is built from the environment, with
+  any ``ZKG_<SETTING>`` key of the mapping, e.g. ``ZKG_ROW_LIMIT``, overriding it);
+- ``ZKG_STORE``: the store facade the app queries: an object (a :class:`zkg.store.Store`
+  or :class:`zkg.engine.RemoteStore`), ``"memory"`` (a new empty in-memory store), a
+  ``sparql+http://…`` URL (a remote engine), or absent: the on-disk store of the data
+  directory. ``zkg serve`` passes a RemoteStore on the engine it runs;
+- anything else is Flask configuration (``TESTING``, …).
+
+Nothing is module-level state: each app has its own settings and store (``app.config``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any, Mapping
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from zkg.errors import ZkgError
+from zkg.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Paths whose error responses are plain text (machine clients read them).
+PLAIN_ERROR_PATHS = ("/sparql", "/.well-known/void")
+
+
+def settings_from_config(config: Mapping[str, Any]) -> Settings:
+    """``ZKG_SETTINGS`` if given, else the environment's settings with ``ZKG_<NAME>`` keys
+    of ``config`` as overrides."""
+    if config.get("ZKG_SETTINGS") is not None:
+        return config["ZKG_SETTINGS"]
+    names = {f.name for f in dataclasses.fields(Settings)}
+    overrides = {name: config["ZKG_" + name.upper()] for name in names if "ZKG_" + name.upper() in config}
+    return Settings.from_env(**overrides)
+
+
+def init_store(app: Flask) -> None:
+    """Give the app its store (``app.config["ZKG_STORE"]``), from the configuration."""
+    settings: Settings = app.config["ZKG_SETTINGS"]
+    spec = app.config.get("ZKG_STORE")
+    if spec is None or isinstance(spec, str):
+        from zkg.store import Store
+
+        if spec == "memory":
+            store = Store.open(None, base_iri=settings.base_iri)
+        elif isinstance(spec, str) and spec.startswith("sparql+"):
+            from zkg.engine import RemoteStore
+
+            store = RemoteStore.from_spec(spec, base_iri=settings.base_iri, timeout=settings.query_timeout)
+        else:
+            # In-process and on disk: for development (`flask --app zkg.web run`); without
+            # the engine process, queries have no time limit. `zkg serve` is for serving.
+            store = Store.open(spec or settings.data, base_iri=settings.base_iri)
+        app.config["ZKG_STORE"] = store
+
+
+def _register_blueprints(app: Flask) -> None:
+    from zkg.web.service import service_blueprint
+    from zkg.web.sparql import sparql_blueprint
+
+    app.register_blueprint(sparql_blueprint)
+    app.register_blueprint(service_blueprint)
+    # Linked data: IRIs dereference (303), pages and data twins, home, search, dumps.
+    from zkg.web.entities import entities_blueprint
+    from zkg.web.home import home_blueprint
+
+    app.register_blueprint(entities_blueprint)
+    app.register_blueprint(home_blueprint)
+    try:  # the query editor (another part of the project); /sparql answers without it
+        from zkg.web.editor import editor_blueprint
+    except ImportError:
+        editor_blueprint = None
+    if editor_blueprint is not None:
+        app.register_blueprint(editor_blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if not request.path.startswith(PLAIN_ERROR_PATHS):
+            return error  # other blueprints keep Flask's (or their own) pages
+        description = error.description
+        if error.code == 413:
+            limit = app.config["ZKG_SETTINGS"].max_request_bytes
+            description = f"the request is larger than the limit of {limit} bytes (ZKG_MAX_REQUEST_BYTES)"
+        response = Response(f"{error.code} {error.name}: {description}\n", status=error.code,
+                            mimetype="text/plain")
+        for name, value in error.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(ZkgError)
+    def user_error(error: ZkgError):
+        return Response(error.message + "\n", status=400, mimetype="text/plain")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        # A bug: logged with its traceback here, never shown to the client.
+        log.exception("unexpected error answering %s %s", request.method, request.path)
+        message = "internal error: the server could not answer this request (the error is logged)"
+        best = request.accept_mimetypes.best_match(["text/plain", "application/json"], default="text/plain")
+        if best == "application/json":
+            response = jsonify(error=message)
+            response.status_code = 500
+            return response
+        return Response(message + "\n", status=500, mimetype="text/plain")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """A new zkg Flask app (see the module's docstring for ``config``)."""
+    config = dict(config or {})
+    app = Flask(__name__)
+    settings = settings_from_config(config)
+    app.config.update(config)
+    app.config["ZKG_SETTINGS"] = settings
+    # Bodies past the limit get 413 from werkzeug before any of them is read into memory.
+    for key in ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE"):  # Flask's defaults are None/500 kB
+        if key not in config:
+            app.config[key] = settings.max_request_bytes
+    app.json.sort_keys = False
+    init_store(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    return app

@@ -1,0 +1,99 @@
+"""``zkg serve``: the app under waitress (a production WSGI server, threads), its queries
+answered by an Oxigraph engine process that zkg starts, watches and stops.
+
+Order of work: check the data directory, listen on the port (so "port in use" is said
+before anything starts), start the engine, build the app, serve. Ctrl-C or SIGTERM stop
+waitress, then the engine; the engine also dies with zkg if zkg is killed outright (see
+:mod:`zkg.managed_engine`).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import signal
+import socket
+import sys
+
+from zkg.errors import ZkgError
+from zkg.settings import Settings
+
+
+class _LateApp:
+    """A WSGI app filled in after the server has bound its socket."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+def _listen_error(settings: Settings, error: OSError) -> ZkgError:
+    where = f"{settings.host}:{settings.port}"
+    if error.errno == errno.EADDRINUSE:
+        return ZkgError(f"cannot listen on {where}: the port is in use (is zkg already serving? choose --port)")
+    if error.errno == errno.EACCES:
+        return ZkgError(f"cannot listen on {where}: permission denied (ports below 1024 need privileges)")
+    if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+        return ZkgError(f"cannot listen on {where}: no such local address (check --host)")
+    return ZkgError(f"cannot listen on {where}: {error.strerror or error}")
+
+
+def public_url(host: str, port: int) -> str:
+    """The server's root URL as a person would type it.
+
+    >>> public_url("::1", 8080), public_url("127.0.0.1", 80)
+    ('http://[::1]:8080/', 'http://127.0.0.1:80/')
+    """
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def serve(settings: Settings, *, threads: int = 8, out=None) -> int:
+    """Serve until interrupted; returns the exit code. ZkgError for what a user can fix."""
+    import waitress
+
+    from zkg.engine import RemoteStore
+    from zkg.managed_engine import ManagedEngine, check_data_dir
+    from zkg.web import create_app
+
+    out = out or sys.stdout
+    logging.basicConfig(level=logging.WARNING, format="zkg: %(levelname)s: %(message)s")
+    store_dir = check_data_dir(settings.data, settings.base_iri)
+    late = _LateApp()
+    try:
+        server = waitress.create_server(
+            late, host=settings.host, port=settings.port, threads=threads, ident="zkg",
+            # The app says 413 itself, with the limit named; waitress's own limits stay above.
+            max_request_body_size=settings.max_request_bytes * 2 + 65536,
+            max_request_header_size=settings.max_request_bytes + 65536,
+            asyncore_use_poll=True,
+        )
+    except OSError as error:
+        raise _listen_error(settings, error) from None
+    engine = None
+    previous_handler = signal.getsignal(signal.SIGTERM)
+    try:
+        engine = ManagedEngine(store_dir, query_timeout=settings.query_timeout).start()
+        store = RemoteStore(base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout,
+                            data_dir=settings.data)
+        late.app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        url = public_url(server.effective_host, server.effective_port)
+        print(f"zkg: serving {url} (SPARQL endpoint {url}sparql) with {threads} threads; Ctrl-C stops",
+              file=out, flush=True)
+        server.run()  # returns on Ctrl-C / SIGTERM, after waitress has shut its threads down
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+        server.close()
+        if engine is not None:
+            engine.stop()
+    print("zkg: stopped", file=out, flush=True)
+    return 0
+
+
+def _stop_on_sigterm(signum, frame):
+    # Once is enough: a second SIGTERM (e.g. from both a shell and `timeout`) must not
+    # interrupt the shutdown the first one began.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt  # waitress shuts down cleanly on it, then `finally` stops the engine
