@@ -48,6 +48,8 @@ N_TRIPLES = "application/n-triples"
 class QueryTimeout(ZkgError):
     """The query ran past the time limit and was stopped (HTTP 503)."""
 
+    http_status = 503
+
     def __init__(self, limit: float):
         super().__init__(
             f"the query was stopped after the time limit of {limit:g} s (ZKG_QUERY_TIMEOUT). "

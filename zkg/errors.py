@@ -6,7 +6,13 @@ into 4xx responses. Anything else reaching the top is a bug.
 
 
 class ZkgError(Exception):
-    """Base class: ``message`` is one readable line meant for the user."""
+    """Base class: ``message`` is one readable line meant for the user.
+
+    ``http_status`` is the status the web layer answers with: 400 (the request is at fault)
+    unless a subclass says otherwise.
+    """
+
+    http_status = 400
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -38,4 +44,8 @@ class DataError(ZkgError):
 
 
 class StoreError(ZkgError):
-    """The store cannot be opened or used: missing, locked, or loaded under another base IRI."""
+    """The store cannot be opened or used: missing, locked, or loaded under another base IRI.
+
+    Not the client's fault: the web layer answers 503."""
+
+    http_status = 503

@@ -87,6 +87,8 @@ FORMATS_BY_FORM: dict[str, tuple[Format, ...]] = {
 class NotAcceptable(ZkgError):
     """Nothing offered is acceptable (HTTP 406); ``offers`` lists what is."""
 
+    http_status = 406
+
     def __init__(self, offers: Sequence[Format], asked: str):
         listing = ", ".join(f"{f.media_type} (format={f.name})" for f in offers if f is not HTML)
         super().__init__(f"cannot answer with {asked}; this request can be answered as: {listing}")

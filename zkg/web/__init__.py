@@ -100,7 +100,9 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ZkgError)
     def user_error(error: ZkgError):
-        return Response(error.message + "\n", status=400, mimetype="text/plain")
+        # The error's class knows its status: 400 for bad requests, 503 for a query stopped
+        # at the time limit or an engine that cannot be reached, 406 for negotiation.
+        return Response(error.message + "\n", status=error.http_status, mimetype="text/plain")
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
