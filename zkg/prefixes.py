@@ -1,7 +1,9 @@
 """The namespace prefixes zkg declares everywhere: in queries, exports, tables and pages.
 
 The project's own namespaces hang off the configured base IRI (decision 5 of DESIGN.md):
-``zkg:`` the vocabulary, ``id:`` the entities, ``graph:`` the named graphs.
+``zkg:`` the vocabulary, ``id:`` the entities, ``graph:`` the named graphs, and one prefix
+per code list (``role:``, ``kind:``, ``category:``, ``indicator:``, ``unit:``,
+``transformation:``).
 
 >>> p = prefixes("http://zkg.test/")
 >>> p["id"], p["schema"]
@@ -43,6 +45,17 @@ VOCABULARY_PATH = "def/"
 ENTITY_PATH = "id/"
 GRAPH_PATH = "graph/"
 
+# The SKOS code lists (ontology/codes.ttl, ontology/statistics.ttl), each under code/<scheme>/:
+# predeclared so that queries can say role:head rather than <{base}code/role/head>.
+CODE_LIST_PREFIXES: dict[str, str] = {
+    "kind": "code/org-kind/",
+    "role": "code/role/",
+    "category": "code/distinction-category/",
+    "indicator": "code/indicator/",
+    "unit": "code/unit/",
+    "transformation": "code/transformation/",
+}
+
 
 def prefixes(base_iri: str) -> dict[str, str]:
     """All prefixes for a deployment at ``base_iri`` (a new dict each call)."""
@@ -50,6 +63,8 @@ def prefixes(base_iri: str) -> dict[str, str]:
     result["zkg"] = base_iri + VOCABULARY_PATH
     result["id"] = base_iri + ENTITY_PATH
     result["graph"] = base_iri + GRAPH_PATH
+    for name, path in CODE_LIST_PREFIXES.items():
+        result[name] = base_iri + path
     return result
 
 
