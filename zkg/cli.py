@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 
 import pyoxigraph as ox
 
-from zkg import __version__
+from zkg import __version__, cli_curation
 from zkg.errors import QueryError, ZkgError
 from zkg.prefixes import compact
 from zkg.settings import Settings
@@ -189,13 +189,28 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--row-limit", help="most rows or triples in one response (env ZKG_ROW_LIMIT; default 10000)")
     parser.add_argument("--max-request-bytes",
                         help="largest request URL or body in bytes (env ZKG_MAX_REQUEST_BYTES; default 1000000)")
-    parser.add_argument("--threads", type=_positive_threads, default=8, help="worker threads (default 8)")
+    parser.add_argument("--threads", type=_positive_threads, default=8, help="threads per worker process (default 8)")
+    parser.add_argument("--workers", type=_positive_threads, default=None,
+                        help="worker processes sharing the port (env ZKG_WORKERS; default: one per core)")
+    parser.add_argument("--store", help="a remote SPARQL 1.1 engine instead of the managed one: "
+                                        "sparql+http://[user:password@]host:port/path (env ZKG_STORE)")
+    parser.add_argument("--update-url", help="the remote engine's SPARQL Update endpoint (env ZKG_UPDATE_URL; "
+                                             "default: see README, Remote engine)")
 
 
 def run_serve(args, settings: Settings) -> int:
-    from zkg.web.server import serve
+    from zkg.web.server import default_workers, serve
 
-    return serve(settings, threads=args.threads)
+    workers = args.workers
+    if workers is None and os.environ.get("ZKG_WORKERS", "").strip():
+        try:
+            workers = _positive_threads(os.environ["ZKG_WORKERS"].strip())
+        except argparse.ArgumentTypeError as error:
+            raise UsageError(f"ZKG_WORKERS {error}") from None
+    store = args.store or os.environ.get("ZKG_STORE", "").strip() or None
+    update_url = args.update_url or os.environ.get("ZKG_UPDATE_URL", "").strip() or None
+    return serve(settings, threads=args.threads, workers=workers or default_workers(), store_spec=store,
+                 update_url=update_url)
 
 
 # -- the table of subcommands -----------------------------------------------------------------
@@ -213,6 +228,18 @@ COMMANDS: dict[str, Command] = {
     "query": Command("run a SPARQL query against the store", configure_query, run_query),
     "export": Command("write the whole dataset, deterministically (TriG or N-Quads)", configure_export, run_export),
     "serve": Command("serve the web app and the SPARQL endpoint (production server)", configure_serve, run_serve),
+    # Curation (zkg.cli_curation): every write is a checked, attributed, logged changeset.
+    "add": Command("add the statements of a file, as one checked changeset", cli_curation.configure_add,
+                   cli_curation.run_add),
+    "remove": Command("remove the statements of a file, as one checked changeset", cli_curation.configure_remove,
+                      cli_curation.run_remove),
+    "apply": Command("apply an RDF Patch (A/D rows), as one checked changeset", cli_curation.configure_apply,
+                     cli_curation.run_apply),
+    "revert": Command("undo a changeset with a new one", cli_curation.configure_revert, cli_curation.run_revert),
+    "log": Command("the latest changesets, or those touching one entity", cli_curation.configure_log,
+                   cli_curation.run_log),
+    "token": Command("create, list or revoke the bearer tokens of writers", cli_curation.configure_token,
+                     cli_curation.run_token),
 }
 
 

@@ -5,6 +5,8 @@ was. It is made of:
 
 - the store's load record (``zkg.json``: when ``zkg load`` ran and the sha256 of every file
   it read), which changes with every load, by this process or another one before it;
+- the size and time of the data directory's change log and write stamp, which every write
+  changes whichever process made it (``zkg serve --workers``: :func:`shared_marker`);
 - the store object's write counter and session (:class:`zkg.store.Store` bumps the counter
   after every write it makes: SPARQL Update, loads, curation, all go through it; the
   session is new each time a store is opened, so a restart never reuses a version whose
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -68,10 +71,34 @@ def dataset_version(store) -> DatasetVersion:
         session, writes = secrets.token_hex(8), 0  # cannot tell: a new version each time
     loaded = json.dumps({"loaded_at": record.get("loaded_at"),
                          "files": [f.get("sha256") for f in record.get("files", [])]}, sort_keys=True)
-    tag = hashlib.sha256(f"{loaded}|{session}|{writes}".encode("utf-8")).hexdigest()[:20]
-    times = [t for t in (_parse_time(record.get("loaded_at")), getattr(store, "changed_at", None)) if t]
+    # Writes other processes made (zkg serve --workers): seen through the data directory.
+    shared, shared_time = shared_marker(getattr(store, "data_dir", None))
+    tag = hashlib.sha256(f"{loaded}|{session}|{writes}|{shared}".encode("utf-8")).hexdigest()[:20]
+    times = [t for t in (_parse_time(record.get("loaded_at")), getattr(store, "changed_at", None), shared_time) if t]
     modified = max(times) if times else datetime.now(timezone.utc)
     return DatasetVersion(tag, modified.astimezone(timezone.utc).replace(microsecond=0))
+
+
+#: Files in the data directory that every write changes, whichever process made it: the
+#: curation log (zkg.changelog) and the stamp RemoteStore appends to after each update.
+SHARED_FILES = ("changes.rdfp", "writes.stamp")
+
+
+def shared_marker(data_dir) -> tuple[str, datetime | None]:
+    """(text, time) that change with every write to the data directory's store (two stats)."""
+    if data_dir is None:
+        return "", None
+    parts, latest = [], None
+    for name in SHARED_FILES:
+        try:
+            info = os.stat(os.path.join(data_dir, name))
+        except OSError:
+            parts.append("-")
+            continue
+        parts.append(f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}")
+        when = datetime.fromtimestamp(info.st_mtime, timezone.utc)
+        latest = when if latest is None or when > latest else latest
+    return "|".join(parts), latest
 
 
 def not_modified(version: DatasetVersion, etag: str, if_none_match: str | None, if_modified_since: str | None) -> bool:

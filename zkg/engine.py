@@ -24,13 +24,15 @@ from __future__ import annotations
 import http.client
 import io
 import re
+import base64
 import socket
 import secrets
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
@@ -38,6 +40,8 @@ from zkg import sparql_guard
 from zkg.errors import QueryError, StoreError, ZkgError
 from zkg.prefixes import prefixes as zkg_prefixes
 
+#: Idle kept-alive connections kept per engine address.
+POOL_SIZE = 32
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
 EMPTY_GRAPH = "urn:x-zkg:empty-graph"
@@ -78,30 +82,46 @@ class _Exchange:
         self.response: http.client.HTTPResponse | None = None
         self.closed = False
         self._counted = False
+        self.address: tuple | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def send(self, url: str, body: bytes, headers: dict) -> http.client.HTTPResponse:
+    def send(self, url: str, body: bytes, headers: dict, *, reuse: bool = True) -> http.client.HTTPResponse:
+        """POST ``body``; the connection is a kept-alive one from the store's pool when
+        ``reuse`` (queries: safe to send again on a fresh connection if the engine had
+        closed the idle one), else a new one (updates are never sent twice)."""
         parts = urlsplit(url)
         supervisor = self.store.supervisor
         if supervisor is not None:
             supervisor.begin_request()
             self._counted = True
-        self.connection = http.client.HTTPConnection(parts.hostname, parts.port or 80,
-                                                     timeout=max(0.05, self.remaining()))
+        https = parts.scheme == "https"
+        address = (parts.hostname, parts.port or (443 if https else 80), https)
         target = parts.path + ("?" + parts.query if parts.query else "")
-        try:
-            self.connection.request("POST", target, body=body, headers=headers)
-            self.connection.sock.settimeout(max(0.05, self.remaining()))
-            self.response = self.connection.getresponse()
-        except (socket.timeout, TimeoutError):
-            self.overrun(started=False)
-            raise QueryTimeout(self.limit) from None
-        except (ConnectionError, OSError, http.client.HTTPException):
-            self.close()
-            raise
-        return self.response
+        headers = {**self.store.auth_headers, **headers}
+        pooled = self.store._pool_take(address) if reuse else None
+        while True:
+            connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
+            self.connection = pooled or connection_class(*address[:2], timeout=max(0.05, self.remaining()))
+            try:
+                if self.connection.sock is not None:
+                    self.connection.sock.settimeout(max(0.05, self.remaining()))
+                self.connection.request("POST", target, body=body, headers=headers)
+                self.connection.sock.settimeout(max(0.05, self.remaining()))
+                self.response = self.connection.getresponse()
+            except (socket.timeout, TimeoutError):
+                self.overrun(started=False)
+                raise QueryTimeout(self.limit) from None
+            except (ConnectionError, OSError, http.client.HTTPException):
+                self.connection.close()
+                if pooled is not None:  # the engine closed the idle connection: once more, afresh
+                    pooled = None
+                    continue
+                self.close()
+                raise
+            self.address = address
+            return self.response
 
     def overrun(self, *, started: bool) -> None:
         """The deadline passed: drop the connection (an engine streaming results stops when
@@ -141,9 +161,25 @@ class _Exchange:
             return
         self.closed = True
         if self.connection is not None:
-            self.connection.close()  # also closes the response's socket
+            response = self.response
+            finished = response is not None and response.isclosed() and not response.will_close
+            if finished and self.address is not None:
+                self.store._pool_give(self.address, self.connection)  # read to the end: reusable
+            else:
+                self.connection.close()  # also closes the response's socket
         if self._counted:
             self.store.supervisor.end_request()
+
+    def read_all(self) -> bytes:
+        """The whole response body, read under the deadline."""
+        chunks = []
+        buffer = bytearray(65536)
+        while True:
+            count = self.readinto(buffer)
+            if not count:
+                break
+            chunks.append(bytes(buffer[:count]))
+        return b"".join(chunks)
 
 
 class _Reader(io.RawIOBase):
@@ -219,7 +255,7 @@ class RemoteStore:
 
     def __init__(self, query_url: str | None = None, *, base_iri: str, update_url: str | None = None,
                  timeout: float = 30.0, update_timeout: float = 300.0, supervisor=None,
-                 data_dir: str | Path | None = None):
+                 data_dir: str | Path | None = None, auth_headers: dict[str, str] | None = None):
         if query_url is None and supervisor is None:
             raise ValueError("RemoteStore needs a query URL or a supervisor")
         self._query_url, self._update_url = query_url, update_url
@@ -235,6 +271,24 @@ class RemoteStore:
         self.session = secrets.token_hex(8)
         self.writes = 0
         self.changed_at = datetime.now(timezone.utc)
+        #: Sent with every request (e.g. ``Authorization`` for an engine that wants it).
+        self.auth_headers: dict[str, str] = dict(auth_headers or {})
+        # Kept-alive connections to the engine, per address (a restarted engine has a new one).
+        self._pool: dict[tuple, list[http.client.HTTPConnection]] = {}
+        self._pool_lock = threading.Lock()
+
+    def _pool_take(self, address: tuple) -> http.client.HTTPConnection | None:
+        with self._pool_lock:
+            idle = self._pool.get(address)
+            return idle.pop() if idle else None
+
+    def _pool_give(self, address: tuple, connection: http.client.HTTPConnection) -> None:
+        with self._pool_lock:
+            idle = self._pool.setdefault(address, [])
+            if len(idle) < POOL_SIZE:
+                idle.append(connection)
+                return
+        connection.close()
 
     @property
     def load_record(self) -> dict | None:
@@ -246,14 +300,12 @@ class RemoteStore:
         return _read_record(self.data_dir)
 
     @classmethod
-    def from_spec(cls, spec: str, *, base_iri: str, timeout: float = 30.0) -> "RemoteStore":
-        """From ``sparql+http://host:port/query`` (``sparql+https`` is refused: loopback or
-        private-network engines only); the update URL is the query URL's sibling ``update``."""
-        if not spec.startswith("sparql+http://"):
-            raise StoreError(f"unsupported store {spec!r}: use sparql+http://host:port/path")
-        url = spec[len("sparql+"):]
-        update = re.sub(r"/query$", "/update", url) if url.endswith("/query") else None
-        return cls(url, base_iri=base_iri, update_url=update, timeout=timeout)
+    def from_spec(cls, spec: str, *, base_iri: str, timeout: float = 30.0, update_url: str | None = None,
+                  data_dir: str | Path | None = None) -> "RemoteStore":
+        """From ``sparql+http://[user:password@]host:port/path`` (see :func:`parse_store_spec`)."""
+        query, update, headers = parse_store_spec(spec, update_url=update_url)
+        return cls(query, base_iri=base_iri, update_url=update, timeout=timeout, data_dir=data_dir,
+                   auth_headers=headers)
 
     @property
     def query_url(self) -> str:
@@ -278,25 +330,13 @@ class RemoteStore:
         """
         if substitutions:
             raise QueryError("substitutions are not supported by a remote SPARQL engine")
-        found = sparql_guard.scan(sparql)
-        prologue = sparql_guard.undeclared_prologue(found, self.prefixes, self.base_iri)
-        text = "\n".join([*prologue, sparql])
-        params: list[tuple[str, str]] = []
-        if default_graph is not None or named_graphs is not None:
-            defaults = _graph_list(default_graph)
-            named = _graph_list(named_graphs)
-            if not defaults and not named:
-                defaults = [EMPTY_GRAPH]
-            params += [("default-graph-uri", g) for g in defaults]
-            params += [("named-graph-uri", g) for g in named]
-        elif union_default_graph and not found.has_dataset_clause:
-            params.append(("union-default-graph", ""))
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph)
         limit = self.timeout if timeout is None else timeout
         headers = {"Content-Type": "application/sparql-query; charset=utf-8",
                    "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"}
         exchange, response = self._send(limit, "query", params, text.encode("utf-8"), headers)
         if response.status != 200:
-            raise self._failure(exchange, response, len(prologue))
+            raise self._failure(exchange, response, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         if media_type == N_TRIPLES:
             return RemoteTriples(exchange)
@@ -318,6 +358,39 @@ class RemoteStore:
             raise
         return RemoteSolutions(exchange, parsed)
 
+    def _prepare(self, sparql: str, default_graph, named_graphs, union_default_graph: bool):
+        """(text with the prologue zkg adds, protocol parameters, lines added)."""
+        found = sparql_guard.scan(sparql)
+        prologue = sparql_guard.undeclared_prologue(found, self.prefixes, self.base_iri)
+        text = "\n".join([*prologue, sparql])
+        params: list[tuple[str, str]] = []
+        if default_graph is not None or named_graphs is not None:
+            defaults = _graph_list(default_graph)
+            named = _graph_list(named_graphs)
+            if not defaults and not named:
+                defaults = [EMPTY_GRAPH]
+            params += [("default-graph-uri", g) for g in defaults]
+            params += [("named-graph-uri", g) for g in named]
+        elif union_default_graph and not found.has_dataset_clause:
+            params.append(("union-default-graph", ""))
+        return text, params, len(prologue)
+
+    def query_raw(self, sparql: str, accept: str, *, default_graph=None, named_graphs=None,
+                  union_default_graph: bool = True) -> tuple[str, bytes]:
+        """The engine's own answer to a query, as (media type, bytes), read whole under the
+        deadline; for the endpoint to pass on unchanged when it can check it (see
+        :func:`zkg.web.sparql.answer_query`). Errors as for :meth:`query`."""
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph)
+        headers = {"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept}
+        exchange, response = self._send(self.timeout, "query", params, text.encode("utf-8"), headers)
+        if response.status != 200:
+            raise self._failure(exchange, response, prologue)
+        media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        try:
+            return media_type, exchange.read_all()
+        finally:
+            exchange.close()
+
     def _send(self, limit: float, kind: str, params, body: bytes, headers: dict):
         """POST to the engine; retried once if the engine was restarting."""
         for attempt in (1, 2):
@@ -328,7 +401,7 @@ class RemoteStore:
             if params:
                 url += ("&" if "?" in url else "?") + urlencode(params)
             try:
-                return exchange, exchange.send(url, body, headers)
+                return exchange, exchange.send(url, body, headers, reuse=kind == "query")
             except (ConnectionError, OSError, http.client.HTTPException) as error:
                 exchange.close()
                 if attempt == 1 and self.supervisor is not None and kind == "query" \
@@ -363,8 +436,20 @@ class RemoteStore:
             exchange.close()
             self.writes += 1
             self.changed_at = datetime.now(timezone.utc)
+            self._stamp_write()
             return
         raise self._failure(exchange, response, len(prologue))
+
+    def _stamp_write(self) -> None:
+        """Tell the other processes serving this data directory that the data changed (one
+        byte appended to ``writes.stamp``; see :func:`zkg.dataset_version.shared_marker`)."""
+        if self.data_dir is None:
+            return
+        try:
+            with open(self.data_dir / "writes.stamp", "ab") as stamp:
+                stamp.write(b".")
+        except OSError:
+            pass
 
     def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
         """The named graphs at the engine, sorted by IRI."""
@@ -394,6 +479,43 @@ class RemoteStore:
         from zkg.serialize import serialize_dataset
 
         return serialize_dataset(self.quads(timeout=self.update_timeout), format=format, prefixes=self.prefixes)
+
+
+def parse_store_spec(spec: str, *, update_url: str | None = None) -> tuple[str, str | None, dict[str, str]]:
+    """(query URL, update URL, headers) from a store setting.
+
+    ``sparql+http://host:port/path`` names the SPARQL 1.1 query endpoint. The update endpoint
+    is ``update_url`` when given (``ZKG_UPDATE_URL``); else ``?update=URL`` in the spec; else,
+    for a query URL ending in ``/query``, its sibling ``/update`` (Oxigraph, Fuseki); else the
+    query URL itself (Virtuoso, QLever and Blazegraph take updates at the same address).
+    ``user:password@`` in the spec becomes HTTP Basic authentication, sent to both.
+
+    >>> parse_store_spec("sparql+http://127.0.0.1:7878/query")
+    ('http://127.0.0.1:7878/query', 'http://127.0.0.1:7878/update', {})
+    >>> q, u, h = parse_store_spec("sparql+http://dba:secret@db:8890/sparql-auth")
+    >>> q, u, h["Authorization"]
+    ('http://db:8890/sparql-auth', 'http://db:8890/sparql-auth', 'Basic ZGJhOnNlY3JldA==')
+    >>> parse_store_spec("sparql+http://g:7200/repositories/zkg?update=http://g:7200/repositories/zkg/statements")[1]
+    'http://g:7200/repositories/zkg/statements'
+    """
+    if not spec.startswith(("sparql+http://", "sparql+https://")):
+        raise StoreError(f"unsupported store {spec!r}: use sparql+http://host:port/path (the SPARQL query endpoint)")
+    parts = urlsplit(spec[len("sparql+"):])
+    if not parts.hostname:
+        raise StoreError(f"no host in the store setting {spec!r}")
+    query_params = [p for p in parts.query.split("&") if p and not p.startswith("update=")]
+    given = [unquote(p[len("update="):]) for p in parts.query.split("&") if p.startswith("update=")]
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    query = urlunsplit((parts.scheme, netloc, parts.path or "/", "&".join(query_params), ""))
+    if update_url is None and given:
+        update_url = given[0]
+    if update_url is None:
+        update_url = query[: -len("/query")] + "/update" if parts.path.endswith("/query") and not query_params else query
+    headers = {}
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("utf-8")
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
+    return query, update_url, headers
 
 
 def _iri(graph) -> str:

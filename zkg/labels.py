@@ -2,8 +2,8 @@
 
 A resource may have labels under several properties and in several languages. The choice
 is: the wanted languages in order of preference (a tag matches its subtags: ``zh`` matches
-``zh-Hans``), then labels without a language, then English (the language the sources are
-in), then any language; within a language,
+``zh-Hans``), then English (the language the sources are in), then labels without a
+language, then any language; within a language,
 ``skos:prefLabel`` before ``rdfs:label`` before ``schema:name``. Ties break alphabetically, so
 the choice never depends on the order a store returns rows in.
 
@@ -18,6 +18,7 @@ the choice never depends on the order a store returns rows in.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 from urllib.parse import unquote
 
@@ -56,11 +57,84 @@ def _language_rank(tag: str | None, languages: Sequence[str]) -> int:
     for position, wanted in enumerate(languages):
         if language_matches(tag, wanted):
             return position
-    if not tag:
-        return len(languages)  # no language: better than a language nobody asked for
     if language_matches(tag, FALLBACK_LANGUAGE):
-        return len(languages) + 1
+        return len(languages)  # English: the language of the sources
+    if not tag:
+        return len(languages) + 1  # no language: better than a language nobody asked for
     return len(languages) + 2
+
+
+# -- the reader's languages ---------------------------------------------------------------
+
+#: A language tag as BCP 47 writes it (RFC 5646, simplified: primary language, then subtags).
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+#: How many languages a request may name (more are ignored).
+MAX_LANGUAGES = 6
+
+
+def is_language_tag(text: str) -> bool:
+    """Whether ``text`` is a well-formed language tag (``en``, ``zh-Hans``, ``zh-Hans-CN``).
+
+    >>> is_language_tag("zh-Hans"), is_language_tag("en_GB"), is_language_tag("*")
+    (True, False, False)
+    """
+    return bool(_LANGUAGE_TAG.match(text))
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """The languages of an ``Accept-Language`` header (RFC 9110, section 12.5.4), best first:
+    by q-value, ties in the header's order; ``q=0`` and malformed elements left out, and
+    ``*`` too (any language: the fallback does that). Tags are lower-cased.
+
+    >>> parse_accept_language("en;q=0.5, zh-CN, fr;q=0, *;q=0.1, de;q=0.5")
+    ['zh-cn', 'en', 'de']
+    >>> parse_accept_language(None), parse_accept_language("x;q=2, ;;")
+    ([], [])
+    """
+    found: list[tuple[float, int, str]] = []
+    for index, element in enumerate((header or "").split(",")):
+        tag, _, params = element.strip().partition(";")
+        tag, q = tag.strip(), 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = -1.0
+        if tag == "*" or not is_language_tag(tag) or not 0 < q <= 1:
+            continue
+        found.append((-q, index, tag.lower()))
+    return list(dict.fromkeys(tag for _q, _i, tag in sorted(found)))
+
+
+def preferred_languages(accept_language: str | None = None, override: str | None = None) -> list[str]:
+    """The label languages of a request: the ``lang=`` override (one tag or a comma-separated
+    list) when it is given and well-formed, else ``Accept-Language``; each tag followed by
+    its primary language (``zh-CN`` → ``zh-cn, zh``: Chinese labels are tagged ``zh-Hans``).
+    Nothing usable gives English. The fallback after these (English, then labels without a
+    language, then any) is :func:`choose_label`'s.
+
+    >>> preferred_languages("zh-CN,zh;q=0.9,en;q=0.8")
+    ['zh-cn', 'zh', 'en']
+    >>> preferred_languages("en", override="zh-Hans")
+    ['zh-hans', 'zh']
+    >>> preferred_languages("de", override="not a tag!"), preferred_languages(None)
+    (['de'], ['en'])
+    """
+    wanted: list[str] = []
+    if override:
+        tags = [t.strip() for t in override.split(",") if t.strip()]
+        if tags and all(is_language_tag(t) for t in tags):
+            wanted = [t.lower() for t in tags]
+    if not wanted:
+        wanted = parse_accept_language(accept_language)
+    expanded: list[str] = []
+    for tag in wanted:
+        for each in (tag, tag.split("-")[0]):
+            if each not in expanded:
+                expanded.append(each)
+    return expanded[:MAX_LANGUAGES] or list(DEFAULT_LANGUAGES)
 
 
 def label_rank(prop: str, literal: ox.Literal, languages: Sequence[str] = DEFAULT_LANGUAGES) -> tuple:

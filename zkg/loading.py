@@ -17,6 +17,7 @@ All files are parsed before anything is written: a syntax error raises
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -126,18 +127,36 @@ def _position(error: SyntaxError) -> tuple[int | None, int | None]:
     return int(match.group(1)), int(column) if column else None
 
 
+def _count_graphs(source: SourceFile, content: bytes, base_iri: str) -> Counter[str] | None:
+    """Quads per graph of one file, counted at the parser's speed (no Python work per quad);
+    None when the file has an error, which :func:`iter_quads` then reports precisely."""
+    try:
+        found = ox.parse(content, format=source.format, base_iri=base_iri, rename_blank_nodes=True)
+        if source.target_graph is not None:
+            return Counter({source.target_graph.value: sum(1 for _ in found)})
+        graphs = Counter(map(_GRAPH_NAME, found))
+    except SyntaxError:
+        return None
+    if any(not isinstance(graph, ox.NamedNode) for graph in graphs):
+        return None
+    return Counter({graph.value: n for graph, n in graphs.items()})
+
+
+_GRAPH_NAME = operator.attrgetter("graph_name")
+
+
 def parse_sources(sources: list[SourceFile], base_iri: str, *, keep_limit: int = BULK_THRESHOLD) -> ParsedSources:
-    """Parse every file (all of them, before any write); keep quads up to ``keep_limit``."""
+    """Parse every file (all of them, before any write); keep the quads when there are at
+    most ``keep_limit`` of them (else ``quads`` is None: the bulk path re-reads the files).
+
+    Files are first checked and counted at the parser's speed; only a small dataset is
+    parsed a second time to keep its quads, so a large one costs a single quick pass."""
     parsed = ParsedSources()
     for source in sources:
         content = _read(source)
-        per_graph: Counter[str] = Counter()
-        for quad in iter_quads(source, content, base_iri):
-            per_graph[quad.graph_name.value] += 1
-            if parsed.quads is not None:
-                parsed.quads.append(quad)
-                if len(parsed.quads) > keep_limit:
-                    parsed.quads = None  # too many to hold: the bulk path re-reads the files
+        per_graph = _count_graphs(source, content, base_iri)
+        if per_graph is None:  # an error: iter_quads raises DataError naming file:line:column
+            per_graph = Counter(quad.graph_name.value for quad in iter_quads(source, content, base_iri))
         parsed.files.append(
             {
                 "path": str(source.path),
@@ -148,6 +167,10 @@ def parse_sources(sources: list[SourceFile], base_iri: str, *, keep_limit: int =
         )
         parsed.graphs.update(per_graph)
         parsed.total += sum(per_graph.values())
+    if parsed.total > keep_limit:
+        parsed.quads = None
+    else:
+        parsed.quads = [quad for source in sources for quad in iter_quads(source, _read(source), base_iri)]
     return parsed
 
 
@@ -188,24 +211,40 @@ def bulk_replace(
     *,
     progress: Callable[[int], None] | None = None,
     every: int = 100_000,
+    file_quads: dict[str, int] | None = None,
 ) -> None:
     """Replace graphs through pyoxigraph's bulk loader, calling ``progress(quads_so_far)``.
 
     NOT atomic: the graphs are dropped first (one update), then refilled; a reader (or a
-    crash) in between sees them partly loaded. Files were already parsed without error, so
+    crash) in between sees them partly loaded. ``file_quads`` (path -> quads, from
+    :func:`parse_sources`): the files were checked already, so their quads go from the parser
+    to the loader without Python work per quad. Files were already parsed without error, so
     only I/O failures can interrupt it; run ``zkg load`` again to finish.
     """
     if graphs_to_drop:
         store.update("".join(f"DROP SILENT GRAPH <{iri}> ;\n" for iri in graphs_to_drop).rstrip(" ;\n"))
 
     def counted() -> Iterator[ox.Quad]:
-        done = 0
+        done = reported = 0
         for source in sources:
-            for quad in iter_quads(source, _read(source), base_iri):
-                yield quad
-                done += 1
-                if progress is not None and done % every == 0:
-                    progress(done)
+            content = _read(source)
+            if file_quads is None:  # not checked yet: check each quad on the way
+                for quad in iter_quads(source, content, base_iri):
+                    yield quad
+                    done += 1
+                    if progress is not None and done % every == 0:
+                        progress(done)
+                continue
+            # Checked by parse_sources already: straight from the parser to the loader.
+            found = ox.parse(content, format=source.format, base_iri=base_iri, rename_blank_nodes=True)
+            if source.target_graph is not None:
+                graph = source.target_graph
+                found = (ox.Quad(t.subject, t.predicate, t.object, graph) for t in found)
+            yield from found
+            done += file_quads[str(source.path)]
+            if progress is not None and done - reported >= every:
+                progress(done)
+                reported = done
         if progress is not None:
             progress(done)
 

@@ -108,7 +108,8 @@ class ManagedEngine:
     """An ``oxigraph serve`` child process on ``store_dir``; the supervisor of RemoteStore."""
 
     def __init__(self, store_dir: str | Path, *, query_timeout: float, host: str = "127.0.0.1",
-                 startup_timeout: float = 60.0, executable: str | None = None):
+                 startup_timeout: float = 60.0, executable: str | None = None, on_ready=None,
+                 in_flight_elsewhere=None):
         self.store_dir = Path(store_dir)
         self.query_timeout = query_timeout
         self.host = host
@@ -130,6 +131,10 @@ class ManagedEngine:
         self._started = threading.Event()
         self._start_error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        # For `zkg serve --workers N` (zkg.web.workers): told of every (re)start, and asked
+        # how many requests other processes have in flight before work is deemed runaway.
+        self._on_ready = on_ready
+        self._in_flight_elsewhere = in_flight_elsewhere
 
     # -- what RemoteStore uses -----------------------------------------------------------------
 
@@ -252,6 +257,8 @@ class ManagedEngine:
             share = (cpu_seconds(pid) - before) / 0.5
             with self._lock:
                 idle = self._in_flight == 0
+            if idle and self._in_flight_elsewhere is not None:
+                idle = self._in_flight_elsewhere() == 0
             if share < BUSY_CPU_SHARE:
                 return None
             if idle:
@@ -284,6 +291,8 @@ class ManagedEngine:
                              name="zkg-engine-stderr").start()
             if self._wait_answering(self.process, deadline) and not self._stopping.is_set():
                 self.generation += 1
+                if self._on_ready is not None:
+                    self._on_ready(self)
                 self._ready.set()
                 log.info("SPARQL engine %s answering at %s (pid %d)", self.executable, self.query_url, self.pid)
                 return

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -84,7 +85,14 @@ def _match_rank(query: str, query_words: list[str], entry: Entry) -> int | None:
 
 
 class LabelIndex:
-    """Labels in memory, ``(iri, property, label, language)`` each, searchable."""
+    """Labels in memory, ``(iri, property, label, language)`` each, searchable.
+
+    A search never scans every label: entries are found through an index of the character
+    pairs (bigrams, or single characters for one-character words) of their folded text.
+    Every kind of match (the whole query or each of its words inside the label) contains
+    every pair of every query word, so the entries holding the query's rarest pair are the
+    only candidates; only those are ranked. The index is built once per dataset version.
+    """
 
     def __init__(self, rows: Iterable[tuple[str, str, str, str | None]]):
         self._entries: list[Entry] = []
@@ -97,9 +105,25 @@ class LabelIndex:
             if prop in LABEL_PROPERTIES:
                 literal = ox.Literal(label, language=language) if language else ox.Literal(label)
                 self._candidates.setdefault(iri, []).append((prop, literal))
+        grams: dict[str, list[int]] = {}
+        for number, entry in enumerate(self._entries):
+            text = entry.folded
+            for gram in {text[i:i + 2] for i in range(len(text) - 1)} | set(text):
+                grams.setdefault(gram, []).append(number)
+        self._grams = {gram: array("I", numbers) for gram, numbers in grams.items()}
 
-    def __len__(self) -> int:
-        return len(self._entries)
+    def _candidate_numbers(self, words: list[str]) -> Sequence[int]:
+        """The entries holding the rarest character pair (or character) of the query's words."""
+        best: Sequence[int] | None = None
+        for word in words:
+            keys = {word[i:i + 2] for i in range(len(word) - 1)} or {word}
+            for key in keys:
+                found = self._grams.get(key)
+                if found is None:
+                    return ()
+                if best is None or len(found) < len(best):
+                    best = found
+        return best if best is not None else ()
 
     @classmethod
     def from_store(cls, store) -> "LabelIndex":
@@ -119,7 +143,9 @@ class LabelIndex:
             return []
         wanted_words = _WORD.findall(wanted)
         best: dict[str, tuple[tuple, Entry, int]] = {}
-        for entry in self._entries:
+        words = wanted_words if len(wanted_words) > 1 else [wanted]
+        for number in self._candidate_numbers(words):
+            entry = self._entries[number]
             rank = _match_rank(wanted, wanted_words, entry)
             if rank is None:
                 continue

@@ -21,6 +21,7 @@ zkg.sparql_guard.QueryRefused: SERVICE at line 1, column 12 is not allowed: zkg 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -143,6 +144,12 @@ def scan(text: str) -> Scan:
     >>> scan("insert data { <a> <b> <c> }").update_keyword
     'INSERT'
     """
+    # The same texts come back (editors, scripts, the endpoint and the engine facade both scan
+    # each request): the scan of a short text is remembered. Nothing mutates a Scan.
+    return _scan_cached(text) if len(text) <= 20_000 else _scan(text)
+
+
+def _scan(text: str) -> Scan:
     result = Scan()
     items = list(tokens(text))
     in_prologue = True
@@ -176,6 +183,9 @@ def scan(text: str) -> Scan:
         elif keyword == "LOAD" and result.load is None:
             result.load = token
     return result
+
+
+_scan_cached = functools.lru_cache(maxsize=256)(_scan)
 
 
 def _resolve(iri: str, base: str | None) -> str:

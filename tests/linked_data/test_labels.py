@@ -24,8 +24,9 @@ def test_language_before_property():
     assert choose_label(found, ["zh-Hant", "zh"]) == "中关村科技园区"
 
 
-def test_fallbacks_untagged_then_english_then_any():
-    assert choose_label([(RDFS_LABEL, lit("plain")), (RDFS_LABEL, lit("English", "en"))], ["fr"]) == "plain"
+def test_fallbacks_english_then_untagged_then_any():
+    assert choose_label([(RDFS_LABEL, lit("plain")), (RDFS_LABEL, lit("English", "en"))], ["fr"]) == "English"
+    assert choose_label([(RDFS_LABEL, lit("plain")), (RDFS_LABEL, lit("Deutsch", "de"))], ["fr"]) == "plain"
     assert choose_label([(RDFS_LABEL, lit("Deutsch", "de")), (RDFS_LABEL, lit("English", "en"))], ["fr"]) == "English"
     assert choose_label([(RDFS_LABEL, lit("Deutsch", "de"))], ["fr"]) == "Deutsch"
     assert choose_label([]) is None

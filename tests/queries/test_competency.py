@@ -1,9 +1,10 @@
 """Competency questions: SPARQL queries a researcher would ask of the graph, with answers.
 
-Each question is one file ``NN-slug.rq`` in this folder. It starts with comment lines
-``# title: …`` and ``# question: …`` and uses the prefixes zkg predeclares (zkg.prefixes),
-so it needs no PREFIX lines. Its answer is ``NN-slug.expected.tsv`` (SELECT) or
-``NN-slug.expected.json`` (ASK, or SELECT rows). The answers were worked out by hand from the
+Each question is one file ``NN-slug.rq`` in ``zkg/queries/`` (shipped in the package: the
+same files are the canned queries at ``/queries/NN-slug`` and the editor's examples). It
+starts with comment lines ``# title: …`` and ``# question: …`` and uses the prefixes zkg
+predeclares (zkg.prefixes), so it needs no PREFIX lines. Its answer, in this folder, is
+``NN-slug.expected.tsv`` (SELECT) or ``NN-slug.expected.json`` (ASK, or SELECT rows). The answers were worked out by hand from the
 source article (shared/seeds/, China Daily, 5 March 2016, p. 7), not copied from query output:
 a failure means the data, the query or the expectation disagrees with the article.
 
@@ -30,10 +31,11 @@ from pathlib import Path
 import pytest
 
 import sparql_testing
+from zkg.canned import QUERIES_DIR
 from zkg.prefixes import sparql_prologue
 
 HERE = Path(__file__).resolve().parent
-QUERIES = sorted(HERE.glob("[0-9][0-9]-*.rq"))
+QUERIES = sorted(QUERIES_DIR.glob("[0-9][0-9]-*.rq"))
 NAME = re.compile(r"^(\d\d)-[a-z0-9]+(?:-[a-z0-9]+)*\.rq$")
 
 
@@ -61,7 +63,7 @@ def is_ordered(text: str) -> bool:
 
 def expected_file(query: Path) -> Path:
     stem = query.name[: -len(".rq")]
-    candidates = [query.with_name(f"{stem}.expected.tsv"), query.with_name(f"{stem}.expected.json")]
+    candidates = [HERE / f"{stem}.expected.tsv", HERE / f"{stem}.expected.json"]
     found = [c for c in candidates if c.exists()]
     assert len(found) == 1, f"{query.name}: needs exactly one of {[c.name for c in candidates]}"
     return found[0]
@@ -147,7 +149,7 @@ def test_file_names_and_numbers():
     numbers = [NAME.match(q.name).group(1) if NAME.match(q.name) else None for q in QUERIES]
     assert None not in numbers, [q.name for q, n in zip(QUERIES, numbers) if n is None]
     assert len(set(numbers)) == len(numbers), "two questions share a number"
-    orphans = [p.name for p in HERE.glob("*.expected.*") if not p.with_name(p.name.split(".expected.")[0] + ".rq").exists()]
+    orphans = [p.name for p in HERE.glob("*.expected.*") if not (QUERIES_DIR / (p.name.split(".expected.")[0] + ".rq")).exists()]
     assert not orphans, f"expected answers without a query: {orphans}"
 
 

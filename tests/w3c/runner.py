@@ -68,7 +68,7 @@ class ProtocolTest:
 
     @property
     def is_update(self) -> bool:
-        """Update tests are named so (update_*, bad_update_*): SPARQL Update is another issue's."""
+        """Update tests are named so (update_*, bad_update_*); they change the store."""
         return "update" in self.id
 
 
@@ -140,13 +140,14 @@ def rewrite(path: str, endpoint_path: str) -> str:
     return endpoint_path + path[len("/sparql/"):]
 
 
-def send(endpoint: str, request: Request) -> Response:
-    """The request, as the manifest describes it, to ``endpoint`` (http://host:port/path)."""
+def send(endpoint: str, request: Request, extra_headers: dict[str, str] | None = None) -> Response:
+    """The request, as the manifest describes it, to ``endpoint`` (http://host:port/path),
+    with ``extra_headers`` (zkg's write token and source, for updates) added."""
     parts = urlsplit(endpoint)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
         connection.request(request.method, rewrite(request.path, parts.path), body=request.body,
-                           headers=dict(request.headers))
+                           headers={**dict(request.headers), **(extra_headers or {})})
         answer = connection.getresponse()
         body = answer.read()
         content_type = (answer.getheader("Content-Type") or "").split(";")[0].strip().lower()
@@ -188,9 +189,9 @@ def check(request: Request, response: Response) -> list[str]:
     return []
 
 
-def run(test: ProtocolTest, endpoint: str) -> list[str]:
+def run(test: ProtocolTest, endpoint: str, extra_headers: dict[str, str] | None = None) -> list[str]:
     """Send the test's requests in order; the problems found (none: it passes)."""
     problems = []
     for request in test.requests:
-        problems += check(request, send(endpoint, request))
+        problems += check(request, send(endpoint, request, extra_headers))
     return problems

@@ -222,3 +222,38 @@ def test_completion_uses_the_store_and_the_predeclared_prefixes(live, page):
     # The predeclared prefixes are no syntax errors.
     page.execute_script("zkgEditor.yasgui.getTab().getYasqe().setValue('SELECT ?n WHERE { ?s schema:name ?n }')")
     assert page.find_elements(By.CSS_SELECTOR, ".parseErrorIcon") == []
+
+
+def test_completion_after_a_class_offers_its_shapes_properties_first(live, page):
+    """`?x a schema:Person ; schema:` then Ctrl-Space: the properties PersonShape (and the
+    entity shape) allow come first, marked as from the shapes, read from /sparql/complete."""
+    _open_editor(page, live + "sparql")
+    expected = requests.get(live + "sparql/complete", params={"class": "schema:Person"}, timeout=30).json()
+    from_shapes = [p["curie"] for p in expected["properties"] if p["source"] == "shape" and not p["inverse"]
+                   and (p["curie"] or "").startswith("schema:")]
+    assert "schema:worksFor" in from_shapes
+
+    def offered(text: str) -> list[tuple[str, bool]]:
+        page.execute_script(
+            "var y = zkgEditor.yasgui.getTab().getYasqe(); y.setValue(arguments[0]);"
+            "y.focus(); y.setCursor(y.lineCount() - 1, arguments[0].length); y.autocomplete();", text)
+        _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li"),
+              f"no completion offered for {text!r}")
+        items = page.execute_script("""
+            return Array.from(document.querySelectorAll('.CodeMirror-hints li'))
+                .map(li => [li.textContent, li.classList.contains('zkg-shape-hint')]);""")
+        page.execute_script("var y = zkgEditor.yasgui.getTab().getYasqe(); y.closeHint && y.closeHint();")
+        return [(text, bool(marked)) for text, marked in items]
+
+    person = offered("SELECT * WHERE {\n  ?x a schema:Person ;\n     schema:")
+    marked = [text.split()[0] for text, is_shape in person if is_shape]
+    assert person[0][1], f"the first suggestion is not from the shapes: {person[:5]}"
+    assert marked == from_shapes, (marked, from_shapes)
+    assert [is_shape for _t, is_shape in person] == sorted((s for _t, s in person), reverse=True)  # shapes first
+    assert any("shape: person's organisations" in text for text, _s in person)
+    # Another class, other properties first; with no class given, none from the shapes.
+    place = offered("SELECT * WHERE { ?p rdf:type schema:Place ; schema:")
+    assert place[0][1] and "schema:containedInPlace" in [t.split()[0] for t, s in place if s]
+    assert "schema:worksFor" not in [t.split()[0] for t, s in place if s]
+    plain = offered("SELECT * WHERE { ?s schema:")
+    assert not any(s for _t, s in plain)

@@ -135,13 +135,16 @@ def test_get_negatives(client, query_string):
     assert response.mimetype == "text/plain"
 
 
-def test_update_on_the_query_endpoint_is_refused(client):
+def test_update_needs_a_token_and_is_no_query(client):
+    # SPARQL Update is curation's (tests/web/test_curation_http.py): without a token, 401.
     for response in (
         client.post("/sparql", data={"update": "CLEAR ALL"}),
         client.post("/sparql", data=b"CLEAR ALL", content_type="application/sparql-update"),
-        client.post("/sparql", data=b"INSERT DATA { <a> <b> <c> }", content_type="application/sparql-query"),
     ):
-        assert response.status_code == 400, response.data
+        assert response.status_code == 401, response.data
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    response = client.post("/sparql", data=b"INSERT DATA { <a> <b> <c> }", content_type="application/sparql-query")
+    assert response.status_code == 400, response.data
     assert client.get("/sparql", query_string={"query": "ASK { <a> <b> <c> }"}).json["boolean"] is False
 
 

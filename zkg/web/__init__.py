@@ -29,7 +29,7 @@ from zkg.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Paths whose error responses are plain text (machine clients read them).
-PLAIN_ERROR_PATHS = ("/sparql", "/.well-known/void")
+PLAIN_ERROR_PATHS = ("/sparql", "/.well-known/void", "/graph-store")
 
 
 def settings_from_config(config: Mapping[str, Any]) -> Settings:
@@ -80,6 +80,21 @@ def _register_blueprints(app: Flask) -> None:
         editor_blueprint = None
     if editor_blueprint is not None:
         app.register_blueprint(editor_blueprint)
+    # Power tools: canned queries as APIs (+ OpenAPI), completion from the shapes, and the
+    # reconciliation service (OpenRefine); each adds itself to the service description.
+    from zkg.web.canned import canned_blueprint, service_description_triples
+    from zkg.web.complete import complete_blueprint
+    from zkg.web.reconcile import reconcile_blueprint, service_description_triples as reconcile_triples
+
+    app.register_blueprint(canned_blueprint)
+    app.register_blueprint(complete_blueprint)
+    app.register_blueprint(reconcile_blueprint)
+    app.extensions.setdefault("zkg.service_description", []).extend([service_description_triples, reconcile_triples])
+    # Curation: SPARQL Update (handed over by /sparql), the Graph Store Protocol, the
+    # browser's sign-in, forms, history and recent changes.
+    from zkg.web.curate import init_curation
+
+    init_curation(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -103,7 +103,7 @@ DOWNLOAD_FORMATS: dict[str, tuple[DownloadFormat, ...]] = {
 
 @dataclass(frozen=True)
 class ExampleQuery:
-    """One competency question: ``tests/queries/NN-slug.rq``."""
+    """One example: a canned query (``zkg/queries/<slug>.rq``), e.g. a competency question."""
 
     slug: str  # the file name without .rq, e.g. "01-people"
     title: str  # from the "# title:" line (else the slug)
@@ -118,13 +118,11 @@ _HEADER = re.compile(r"^#\s*(title|question)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 
 
 def example_queries_dir() -> Path:
-    """Where the example queries are: ``tests/queries`` of the source checkout when there is
-    one, else the copy a wheel ships in ``zkg/_resources/queries`` (pyproject force-include)."""
-    repo_root = _PACKAGE_DIR.parent
-    in_checkout = repo_root / "tests" / "queries"
-    if (repo_root / "pyproject.toml").is_file() and in_checkout.is_dir():
-        return in_checkout
-    return _PACKAGE_DIR / "_resources" / "queries"
+    """Where the example queries are: the canned queries' folder, ``zkg/queries`` (shipped
+    in the package; :mod:`zkg.canned` serves the same files at ``/queries/<slug>``)."""
+    from zkg.canned import QUERIES_DIR
+
+    return QUERIES_DIR
 
 
 def parse_example(path: Path) -> ExampleQuery:
@@ -152,19 +150,15 @@ def parse_example(path: Path) -> ExampleQuery:
 
 
 def example_queries(directory: str | Path | None = None) -> list[ExampleQuery]:
-    """The editor's example queries: every ``*.rq`` in ``directory`` (default
-    :func:`example_queries_dir`), in file-name order. A missing folder gives no examples;
-    an unreadable file is skipped with a warning in the log."""
+    """The editor's example queries: the canned queries of ``directory`` (default
+    :func:`example_queries_dir`) that need no parameter value, in file-name order (one source
+    for both: :func:`zkg.canned.load_queries`). A missing folder gives no examples; a
+    malformed file is left out with an error in the log."""
+    from zkg.canned import load_queries
+
     folder = Path(directory) if directory is not None else example_queries_dir()
-    if not folder.is_dir():
-        return []
-    examples = []
-    for path in sorted(folder.glob("*.rq")):
-        try:
-            examples.append(parse_example(path))
-        except (OSError, UnicodeDecodeError) as error:
-            _log.warning("skipping example query %s: %s", path, error)
-    return examples
+    return [ExampleQuery(slug=q.slug, title=q.title, question=q.question, query=q.text)
+            for q in load_queries(folder) if not q.required]
 
 
 # -- vocabulary terms for completion ----------------------------------------------------
@@ -309,6 +303,8 @@ def editor_config(query: str | None, examples: list[ExampleQuery]) -> dict:
         "editorUrl": endpoint,
         "baseIri": settings.base_iri,
         "termsUrl": url_for("editor.terms"),
+        # Completion from the shapes (zkg.web.complete); absent when that blueprint is not there.
+        "completeUrl": url_for("complete.complete") if "complete.complete" in current_app.view_functions else None,
         "prefixes": zkg_prefixes(settings.base_iri),
         "examples": [e.as_json() for e in examples],
         "downloads": {kind: [f.as_json() for f in formats] for kind, formats in DOWNLOAD_FORMATS.items()},

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from zkg import charts, facts, formatting
 from zkg.describe import NEIGHBOUR, OWN, describe
 from zkg.documents import FORMATS, compact_json_ld, format_by_name, serialize_description
-from zkg.labels import fallback_label
+from zkg.labels import fallback_label, is_language_tag, preferred_languages
 from zkg.negotiation import HTML, NotAcceptable, choose, negotiate
 from zkg.serialize import canonical_quads
 from zkg.terms import is_term, term_info
@@ -69,16 +69,10 @@ def link(iri: str) -> str:
 
 
 def request_languages() -> list[str]:
-    """Accept-Language as label languages, each tag followed by its primary language
-    (``zh-CN`` → ``zh-cn, zh``: Chinese labels are tagged ``zh-Hans``)."""
-    wanted: list[str] = []
-    for tag, _q in request.accept_languages:
-        if tag == "*":
-            continue
-        for each in (tag.lower(), tag.lower().split("-")[0]):
-            if each not in wanted:
-                wanted.append(each)
-    return wanted[:6] or ["en"]
+    """The request's label languages: ``lang=`` if given, else Accept-Language by q-value,
+    each tag followed by its primary language (``zh-CN`` → ``zh-cn, zh``: Chinese labels
+    are tagged ``zh-Hans``); see :func:`zkg.labels.preferred_languages`."""
+    return preferred_languages(request.headers.get("Accept-Language"), request.args.get("lang"))
 
 
 def _alternates(iri: str) -> str:
@@ -135,6 +129,9 @@ def dereference(rest: str):
         response.vary.add("Accept")
         return response
     target = page_url(iri) if chosen is HTML else data_url(iri, chosen.name)
+    language = request.args.get("lang", "")
+    if chosen is HTML and language and all(is_language_tag(t.strip()) for t in language.split(",")):
+        target += "?lang=" + quote(language, safe=",")  # the page keeps the reader's language
     response = Response(f"See {target}\n", status=303, mimetype="text/plain")
     response.headers["Location"] = target
     response.headers["Link"] = _alternates(iri) + f', <{target}>; rel="describedby"'
@@ -155,7 +152,7 @@ def _data_response(iri: str, document_format, *, negotiated: bool = False) -> Re
     if negotiated:
         headers["Content-Location"] = data_url(iri, document_format.name)
     return conditional(("data", iri, document_format.name), build, vary=("Accept",) if negotiated else (),
-                       headers=headers)
+                       headers=headers, cache=True)
 
 
 @entities_blueprint.route("/data/<path:rest>", methods=["GET", "HEAD"])
@@ -199,7 +196,7 @@ def page(rest: str):
         response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
         return response
 
-    return conditional(("page", iri, *languages), build, vary=("Accept-Language",),
+    return conditional(("page", iri, *languages), build, vary=("Accept-Language",), cache=True,
                        headers={"Link": _alternates(iri)})
 
 

@@ -172,7 +172,8 @@ def search():
         response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
         return response
 
-    return conditional(("search", query, str(limit), chosen.name, *languages), build, vary=("Accept", "Accept-Language"))
+    return conditional(("search", query, str(limit), chosen.name, *languages), build,
+                       vary=("Accept", "Accept-Language"), cache=True)
 
 
 # -- dumps ------------------------------------------------------------------------------------

@@ -1,12 +1,17 @@
 """Conditional GET for everything derived from the data: ETag and Last-Modified from the
 dataset version (:mod:`zkg.dataset_version`), 304 on revalidation.
 
+Responses that depend on nothing but the data and the URL (pages, data documents, search)
+may also be kept in memory per dataset version (``cache=True``): see :class:`ResponseCache`.
+
 ``Cache-Control: no-cache``: caches may keep a copy but must revalidate it each time, which
 costs a 304 at most, so no one is served data older than the last write.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Callable, Iterable
 
 from flask import Response, current_app, request
@@ -20,16 +25,72 @@ def current_version() -> DatasetVersion:
     return dataset_version(current_app.config["ZKG_STORE"])
 
 
+class ResponseCache:
+    """Recently built responses, by dataset version and representation, bounded in entries
+    and bytes. A new dataset version never matches an old key, so a write is never followed
+    by a stale answer; old entries just age out."""
+
+    def __init__(self, entries: int = 512, max_bytes: int = 64 * 2**20):
+        self.entries, self.max_bytes = entries, max_bytes
+        self._items: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Response | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+        status, headers, body = item
+        return Response(body, status=status, headers=headers)
+
+    def put(self, key: tuple, response: Response) -> None:
+        if response.status_code != 200 or response.is_streamed:
+            return
+        body = response.get_data()
+        if len(body) > self.max_bytes // 16:
+            return
+        item = (response.status_code, list(response.headers.items()), body)
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = item
+            self._bytes += len(body)
+            while self._items and (len(self._items) > self.entries or self._bytes > self.max_bytes):
+                _key, (_status, _headers, old) = self._items.popitem(last=False)
+                self._bytes -= len(old)
+
+
+def _shared_cache() -> ResponseCache | None:
+    """The app's response cache, for requests whose answer depends on nothing but the URL,
+    its negotiated variant and the data: no cookies (a signed-in curator's pages differ) and
+    no credentials."""
+    if request.headers.get("Cookie") or request.headers.get("Authorization"):
+        return None
+    return current_app.extensions.setdefault("zkg.response_cache", ResponseCache())
+
+
 def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: Iterable[str] = (),
-                headers: dict | None = None, version: DatasetVersion | None = None) -> Response:
+                headers: dict | None = None, version: DatasetVersion | None = None, cache: bool = False) -> Response:
     """``build()``'s response with validators, or a bodiless 304 when the client's copy is
-    current. ``variant`` names the representation (path, format, languages): one ETag each."""
+    current. ``variant`` names the representation (path, format, languages): one ETag each.
+
+    ``cache``: keep the built response for the same version and variant (and the same
+    host and mount point, which absolute links depend on); only for responses that depend on
+    nothing else (see :func:`_shared_cache`)."""
     version = version or current_version()
     etag = version.etag(*variant)
     if not_modified(version, etag, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")):
         response = Response(status=304)
     else:
-        response = build()
+        store = _shared_cache() if cache else None
+        key = (version.tag, request.host_url, request.script_root, *variant)
+        response = store.get(key) if store is not None else None
+        if response is None:
+            response = build()
+            if store is not None:
+                store.put(key, response)
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = version.http_date
     response.headers["Cache-Control"] = CACHE_CONTROL

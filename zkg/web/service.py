@@ -176,6 +176,10 @@ def service_description(store, base_iri: str) -> list[ox.Triple]:
             ox.Triple(graph, RDF_TYPE, _n(SD + "Graph")),
             _count(graph, VOID + "triples", sizes["triples"]),
         ]
+    # What other parts of the app publish about themselves (canned queries, reconciliation):
+    # callables (service, dataset) -> triples, registered in app.extensions.
+    for extra in current_app.extensions.get("zkg.service_description", ()):
+        triples += extra(service, dataset)
     return _known(triples)
 
 
@@ -198,7 +202,7 @@ def _grouped(triples: list[ox.Triple]) -> list[ox.Triple]:
 
 
 def _prefixes(store) -> dict[str, str]:
-    names = ("sd", "void", "dcterms", "rdfs", "xsd", "rdf", "foaf")
+    names = ("sd", "void", "dcterms", "rdfs", "xsd", "rdf", "foaf", "dcat")
     own = {n: store.prefixes[n] for n in names if n in store.prefixes}
     own["formats"] = "http://www.w3.org/ns/formats/"
     return own

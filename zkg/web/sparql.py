@@ -8,6 +8,10 @@ unless the query has FROM/FROM NAMED); results negotiated per query form
 query answers the service description (or the editor, for a browser). Parameters the
 protocol does not define (SPARQLWrapper's ``output=``, ``results=``) are ignored.
 
+SPARQL Update (POST only) is handed to ``app.extensions["zkg.update_handler"]``
+(:mod:`zkg.web.update`, the curation write path); its responses carry no CORS headers, and
+the CORS preflight never allows ``Authorization``.
+
 Every failure is a plain-text error a person can act on: 400 for a bad or refused query
 (with the parser's message and position), 406 with the formats on offer, 413 past the size
 limit, 415 for a body that is not UTF-8 SPARQL or a form, 503 past the time limit.
@@ -19,10 +23,10 @@ import re
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
-from zkg import negotiation, results, sparql_guard
+from zkg import negotiation, passthrough, results, sparql_guard
 from zkg.engine import EngineUnavailable, QueryTimeout
 from zkg.errors import QueryError, StoreError, ZkgError
 from zkg.negotiation import HTML, NotAcceptable
@@ -124,6 +128,7 @@ def endpoint():
     try:
         operation = read_protocol_request()
         if operation.update is not None:
+            g.zkg_write = True  # no CORS on writes, refused ones included
             handler = current_app.extensions.get("zkg.update_handler")
             if handler is not None and request.method == "POST":
                 return handler(operation)  # SPARQL Update, where the app has a write path
@@ -157,7 +162,9 @@ def preflight() -> Response:
     response = Response(status=204)
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
     asked = request.headers.get("Access-Control-Request-Headers", "")
-    allowed = ", ".join(h for h in (p.strip() for p in asked.split(",")) if re.fullmatch(r"[A-Za-z0-9-]+", h))
+    # Never Authorization: writes (SPARQL Update with a bearer token) get no CORS at all.
+    allowed = ", ".join(h for h in (p.strip() for p in asked.split(","))
+                        if re.fullmatch(r"[A-Za-z0-9-]+", h) and h.lower() != "authorization")
     response.headers["Access-Control-Allow-Headers"] = allowed or "Accept, Content-Type"
     response.headers["Access-Control-Max-Age"] = "86400"
     response.headers["Allow"] = "GET, POST, OPTIONS"
@@ -167,6 +174,9 @@ def preflight() -> Response:
 @sparql_blueprint.after_app_request
 def cors(response: Response) -> Response:
     # Reads are open to scripts on any origin; no credentials are involved (no cookies).
+    # Writes (SPARQL Update, zkg.web.writes) never are.
+    if g.get("zkg_write"):
+        return response
     if request.path == "/sparql" or request.path.startswith(("/sparql/", "/.well-known/void")):
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
@@ -225,7 +235,13 @@ def answer_query(operation: ProtocolRequest) -> Response:
         dataset = {"default_graph": operation.default_graphs, "named_graphs": operation.named_graphs}
     else:
         dataset = {"union_default_graph": not found.has_dataset_clause}
-    result = store.query(text, **dataset)
+    # The engine's own bytes when it writes the format asked for and they pass the checks.
+    passed = passthrough.engine_answer(store, text, chosen, found.form, dataset, settings.row_limit)
+    if passed is not None and passed.body is not None:
+        response = Response(passed.body, status=200, content_type=chosen.content_type)
+        response.vary.add("Accept")
+        return response
+    result = passed.result if passed is not None else store.query(text, **dataset)
     try:
         body, truncated, actual_form = _serialize(result, chosen, offers, operation, settings.row_limit, store)
     except (SyntaxError, OSError, ValueError, RuntimeError) as error:

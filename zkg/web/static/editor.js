@@ -9,6 +9,11 @@
  * Offline by construction: YASGUI's own autocompleters that call external services
  * (Linked Open Vocabularies for classes and properties, prefix.cc when configured) are
  * replaced here by completers that read this deployment's prefixes and /sparql/terms.json.
+ *
+ * Completion from the shapes: in predicate position, the classes the query gives the current
+ * subject (`?x a schema:Person ; `) are looked up at /sparql/complete?class=…, and the
+ * properties their SHACL shapes allow are offered first (marked, with their value types),
+ * before the other properties of the store.
  */
 (function () {
   "use strict";
@@ -92,7 +97,109 @@
     return best === null ? "<" + iri + ">" : best + ":" + iri.substring(prefixMap[best].length);
   }
 
+  // -- Completion from the shapes -----------------------------------------------------------
+  // The subject of the triple being written, and the classes the query gives it.
+  var TOKEN = new RegExp([
+    '"""[\\s\\S]*?"""', "'''[\\s\\S]*?'''", '"(?:[^"\\\\\\n]|\\\\.)*"', "'(?:[^'\\\\\\n]|\\\\.)*'",
+    '<[^<>"{}|^`\\\\\\s]*>', "#[^\\n]*", "[?$][\\w\\u00B7-\\uFFFF]+",
+    "[A-Za-z_][\\w\\-]*:(?:[\\w\\-]+(?:\\.[\\w\\-]+)*)?", ":(?:[\\w\\-]+)?",
+    "\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?", "[A-Za-z_][\\w\\-]*", "\\^\\^", "[{}.;,\\[\\]()]"
+  ].join("|"), "g");
+  var RDF_TYPE = prefixes.rdf ? prefixes.rdf + "type" : null; // rdf: is predeclared
+
+  function lex(text) {
+    var found = [], match;
+    TOKEN.lastIndex = 0;
+    while ((match = TOKEN.exec(text)) !== null) {
+      if (match[0].charAt(0) !== "#") found.push(match[0]);
+    }
+    return found;
+  }
+
+  function expand(term, prefixMap) {
+    if (term.charAt(0) === "<") return term.slice(1, -1);
+    var colon = term.indexOf(":");
+    if (colon < 0) return null;
+    var ns = prefixMap[term.substring(0, colon)];
+    return ns === undefined ? null : ns + term.substring(colon + 1);
+  }
+
+  // Triple blocks as {subject, predicates: [[predicate, objects…], …]}, split at "." "{" "}";
+  // what is inside [ ] and ( ) is skipped.
+  function statements(tokens) {
+    var all = [], current = null, depth = 0;
+    tokens.forEach(function (t) {
+      if (t === "[" || t === "(") depth++;
+      if (t === "]" || t === ")") { depth--; return; }
+      if (depth > 0) return;
+      if (t === "." || t === "{" || t === "}") { current = null; return; }
+      if (current === null) { current = { subject: t, predicates: [[]] }; all.push(current); return; }
+      if (t === ";") { current.predicates.push([]); return; }
+      current.predicates[current.predicates.length - 1].push(t);
+    });
+    return all;
+  }
+
+  // The classes the query gives the subject of the triple at the cursor.
+  function subjectClasses(yasqe) {
+    var doc = yasqe.getDoc();
+    var mine = statements(lex(doc.getRange({ line: 0, ch: 0 }, doc.getCursor())));
+    if (!mine.length) return [];
+    var subject = mine[mine.length - 1].subject;
+    var prefixMap = Object.assign({}, prefixes, yasqe.getPrefixesFromQuery());
+    var classes = [];
+    statements(lex(yasqe.getValue())).forEach(function (st) {
+      if (st.subject !== subject) return;
+      st.predicates.forEach(function (po) {
+        if (!po.length || (po[0] !== "a" && (!RDF_TYPE || expand(po[0], prefixMap) !== RDF_TYPE))) return;
+        po.slice(1).forEach(function (o) {
+          var iri = o === "," ? null : expand(o, prefixMap);
+          if (iri && classes.indexOf(iri) < 0) classes.push(iri);
+        });
+      });
+    });
+    return classes;
+  }
+
+  var classCompletions = {}; // class IRI -> promise of the properties its shapes allow
+  function shapeProperties(classes) {
+    if (!config.completeUrl) return Promise.resolve([]);
+    return Promise.all(classes.map(function (iri) {
+      if (!classCompletions[iri]) {
+        classCompletions[iri] = fetch(config.completeUrl + "?class=" + encodeURIComponent(iri),
+                                      { headers: { Accept: "application/json" } })
+          .then(function (response) {
+            if (!response.ok) throw new Error("complete: HTTP " + response.status);
+            return response.json();
+          })
+          .then(function (answer) {
+            return (answer.properties || []).filter(function (p) { return p.source === "shape" && !p.inverse; });
+          })
+          .catch(function (error) {
+            delete classCompletions[iri];
+            console.warn("zkg: no completion from the shapes:", error.message);
+            return [];
+          });
+      }
+      return classCompletions[iri];
+    })).then(function (lists) {
+      var seen = {}, merged = [];
+      lists.forEach(function (list) {
+        list.forEach(function (p) { if (!seen[p.iri]) { seen[p.iri] = true; merged.push(p); } });
+      });
+      return merged;
+    });
+  }
+
+  function describeShape(p) {
+    var types = (p.valueTypes || []).slice(0, 3).map(function (v) { return v.curie || localName(v.iri); });
+    var more = (p.valueTypes || []).length > 3 ? ", \u2026" : "";
+    return "shape" + (p.shapeName ? ": " + p.shapeName : "") + (p.minCount > 0 ? " (required)" : "") +
+      (types.length ? " \u2192 " + types.join(", ") + more : "");
+  }
+
   var labels = {}; // suggestion text -> label, for the completion list
+  var fromShapes = {}; // suggestion text or IRI -> what the shape says (this completion only)
   function termCompleter(original, kind) {
     return Object.assign({}, original, {
       bulk: false,
@@ -104,17 +211,29 @@
         var typed = (token.autocompletionString || "").trim();
         var expanded = typed.indexOf(":") >= 0 && /^[a-z][a-z0-9+.\-]*:\/\//i.test(typed);
         var needle = typed.toLowerCase();
-        return loadTerms().then(function (terms) {
-          var list = terms[kind] || [];
-          return list.filter(function (term) {
-            if (expanded) return term.iri.indexOf(typed) === 0;
-            if (!needle) return true;
-            return localName(term.iri).toLowerCase().indexOf(needle) >= 0 ||
-              (term.label || "").toLowerCase().indexOf(needle) >= 0;
-          }).slice(0, 100).map(function (term) {
+        function fits(iri, label) {
+          if (expanded) return iri.indexOf(typed) === 0;
+          if (!needle) return true;
+          return localName(iri).toLowerCase().indexOf(needle) >= 0 ||
+            (label || "").toLowerCase().indexOf(needle) >= 0 ||
+            shorten(iri, prefixes).toLowerCase().indexOf(needle) === 0;
+        }
+        var classes = kind === "properties" ? subjectClasses(yasqe) : [];
+        return Promise.all([loadTerms(), shapeProperties(classes)]).then(function (loaded) {
+          fromShapes = {};
+          // What the subject's shapes allow comes first, then the rest of the store's terms.
+          var first = loaded[1].filter(function (p) { return fits(p.iri, p.label); }).map(function (p) {
+            labels[p.iri] = p.label;
+            fromShapes[p.iri] = p;
+            return p.iri;
+          });
+          var rest = (loaded[0][kind] || []).filter(function (term) {
+            return first.indexOf(term.iri) < 0 && fits(term.iri, term.label);
+          }).map(function (term) {
             labels[term.iri] = term.label;
             return term.iri;
           });
+          return first.concat(rest).slice(0, 100);
         });
       },
       postProcessSuggestion: function (yasqe, token, iri) {
@@ -125,6 +244,7 @@
           text = shorten(iri, Object.assign({}, prefixes, yasqe.getPrefixesFromQuery()));
         }
         if (labels[iri]) labels[text] = labels[iri];
+        if (fromShapes[iri]) fromShapes[text] = fromShapes[iri];
         return text;
       },
       postprocessHints: function (yasqe, hints) {
@@ -134,6 +254,11 @@
           // Show the label only when it says more than the name does.
           if (label && label.replace(/[\s_-]+/g, "").toLowerCase() !== local.replace(/[_-]+/g, "").toLowerCase()) {
             hint.displayText = hint.text + " \u2014 " + labels[hint.text];
+          }
+          var shaped = fromShapes[hint.text];
+          if (shaped) {
+            hint.displayText = (hint.displayText || hint.text) + "  \u00b7 " + describeShape(shaped);
+            hint.className = "zkg-shape-hint";
           }
         });
         return hints;

@@ -1,0 +1,53 @@
+"""Fixtures for the curation tests: a store with the project's data, its change log, and
+helpers to write changesets in Turtle."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pyoxigraph as ox
+import pytest
+
+from zkg.changelog import ChangeLog
+from zkg.changesets import Changeset, parse_quads
+from zkg.serialize import serialize_dataset
+from zkg_testing import TEST_BASE
+
+B = TEST_BASE
+METADATA = B + "graph/metadata"
+
+
+def turtle(text: str, *, graph: str | None = None) -> list[ox.Quad]:
+    """Quads of Turtle (zkg prefixes predeclared), in ``graph`` (a name under graph/) or none."""
+    if graph is None:
+        return parse_quads(text, format=ox.RdfFormat.TURTLE, base_iri=B)
+    return parse_quads(f"graph:{graph} {{ {text} }}", format=ox.RdfFormat.TRIG, base_iri=B)
+
+
+def changeset(*, add: str | list = (), remove: str | list = (), by: str = "Test Curator",
+              source: str = "https://example.org/source", message: str = "") -> Changeset:
+    additions = turtle(add) if isinstance(add, str) else list(add)
+    removals = turtle(remove) if isinstance(remove, str) else list(remove)
+    return Changeset.new(base_iri=B, agent=by, source=source, additions=additions, removals=removals,
+                         message=message)
+
+
+def data_dump(store) -> bytes:
+    """The dataset without the descriptions of changesets and agents (the history), as
+    deterministic N-Quads: what a revert must restore exactly."""
+    def history(q: ox.Quad) -> bool:
+        return (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == METADATA
+                and isinstance(q.subject, ox.NamedNode)
+                and q.subject.value.startswith((B + "graph/changes/", B + "id/agent/")))
+    return serialize_dataset((q for q in store.quads() if not history(q)), format="nquads")
+
+
+@pytest.fixture
+def helpers():
+    return SimpleNamespace(turtle=turtle, changeset=changeset, data_dump=data_dump, base=B, metadata=METADATA)
+
+
+@pytest.fixture
+def log(store) -> ChangeLog:
+    """The (in-memory) change log of the in-memory ``store``."""
+    return ChangeLog.for_store(store)

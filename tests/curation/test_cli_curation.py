@@ -1,0 +1,132 @@
+"""`zkg add`, `remove`, `apply`, `revert`, `log` and `token`, end to end in subprocesses."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+
+ZKG = shutil.which("zkg", path=str(Path(sys.executable).parent)) or shutil.which("zkg")
+pytestmark = pytest.mark.skipif(ZKG is None, reason="the zkg console script is not installed (pip install -e .[test])")
+
+SOURCE = ["--source", "https://example.org/interview-2016", "--by", "Ada Curator"]
+
+
+def run(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZKG_")}
+    return subprocess.run([ZKG, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def zkg(tmp_path):
+    common = ["--data", tmp_path / "data", "--base-iri", TEST_BASE]
+    loaded = run(*common, "load", "--graph-dir", GRAPH_DIR, "--ontology-dir", ONTOLOGY_DIR, cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    return lambda *args: run(*common, *args, cwd=tmp_path)
+
+
+def _export(zkg) -> str:
+    result = zkg("export", "--format", "nquads")
+    assert result.returncode == 0
+    return result.stdout
+
+
+def test_add_dry_run_add_log_revert(zkg, tmp_path):
+    fact = tmp_path / "fact.ttl"
+    fact.write_text('id:luo-wei schema:description "Luo Wei heads the overseas arm."@en .\n')
+    before = _export(zkg)
+
+    dry = zkg("add", fact, *SOURCE, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert '+ id:luo-wei schema:description "Luo Wei heads the overseas arm."@en' in dry.stdout
+    assert "conforms: 0 violation(s)" in dry.stdout and "nothing was written" in dry.stdout
+    assert _export(zkg) == before
+
+    added = zkg("add", fact, *SOURCE, "-m", "from an interview")
+    assert added.returncode == 0, added.stderr
+    changeset_id = re.search(r"committed changeset (\S+) \(1 addition\(s\), 0 removal\(s\)\)", added.stdout).group(1)
+    assert _export(zkg) != before
+
+    log = zkg("log")
+    assert changeset_id in log.stdout and "Ada Curator" in log.stdout and "from an interview" in log.stdout
+    assert "(1 changeset)" in log.stdout
+    assert changeset_id in zkg("log", "--entity", "id:luo-wei").stdout
+    assert "(0 changesets)" in zkg("log", "--entity", f"{TEST_BASE}id/z-park").stdout
+    patch = zkg("log", "--patch", changeset_id)
+    assert patch.stdout.startswith(f"H id <{TEST_BASE}graph/changes/{changeset_id}> .")
+
+    reverted = zkg("revert", changeset_id, "--by", "Bo Reviewer", "-m", "unsourced")
+    assert reverted.returncode == 0, reverted.stderr
+    assert f"reverted {changeset_id} with changeset" in reverted.stdout
+    log = zkg("log", "--limit", "5").stdout
+    assert f"reverts {changeset_id}" in log and "reverted by" in log and "Bo Reviewer" in log
+    restored = [line for line in _export(zkg).splitlines() if "/graph/metadata>" not in line]
+    assert restored == [line for line in before.splitlines() if "/graph/metadata>" not in line]
+
+
+def test_rejected_write_exits_1_with_the_report_and_changes_nothing(zkg, tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("id:luo-wei org:memberOf id:nowhere .\n")
+    before = _export(zkg)
+    result = zkg("add", bad, *SOURCE)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "zkg: error: changeset rejected: 1 violation(s)"
+    assert any("id:nowhere" in line and "must point to an organisation" in line for line in lines[1:])
+    assert "Traceback" not in result.stderr
+    assert _export(zkg) == before
+    assert "(0 changesets)" in zkg("log").stdout
+
+
+def test_remove_and_apply_patch(zkg, tmp_path):
+    gone = tmp_path / "gone.nt"
+    gone.write_text(f'<{TEST_BASE}id/z-park-area> <https://schema.org/description> '
+                    '"The land the park covers: 488 square kilometers including 16 subparks."@en .\n')
+    removed = zkg("remove", gone, *SOURCE)
+    assert removed.returncode == 0, removed.stderr and "0 addition(s), 1 removal(s)" in removed.stdout
+    stale = zkg("remove", gone, *SOURCE)
+    assert stale.returncode == 1 and stale.stderr.startswith("zkg: error: the changeset conflicts with the store")
+
+    patch = tmp_path / "fix.rdfp"
+    patch.write_text('TX .\nD id:luo-wei schema:name "Luo Wei"@en graph:china-daily-2016-03-05-p7 .\n'
+                     'A id:luo-wei schema:name "LUO Wei"@en graph:china-daily-2016-03-05-p7 .\nTC .\n')
+    applied = zkg("apply", patch, *SOURCE, "-m", "capitals")
+    assert applied.returncode == 0, applied.stderr
+    assert "LUO Wei" in zkg("query", 'SELECT ?n { id:luo-wei schema:name ?n }').stdout
+
+
+def test_usage_errors_are_one_line(zkg, tmp_path):
+    fact = tmp_path / "fact.ttl"
+    fact.write_text('id:a schema:name "A" .\n')
+    missing = zkg("add", fact, "--by", "x")
+    assert missing.returncode == 1 and "--source" in missing.stderr and len(missing.stderr.splitlines()) == 1
+    unknown = zkg("revert", "20260101T000000000000Z-00000000", "--by", "x")
+    assert unknown.returncode == 1 and "no changeset" in unknown.stderr
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("id:a schema:name .\n")
+    result = zkg("add", broken, *SOURCE)
+    assert result.returncode == 1 and "broken.ttl:1:" in result.stderr
+
+
+def test_tokens(zkg, tmp_path):
+    created = zkg("token", "create", "ci-bot")
+    assert created.returncode == 0
+    secret = created.stdout.strip()
+    assert secret.startswith("zkg_") and "shown this once" in created.stderr
+    assert zkg("token", "create", "viewer", "--read-only").returncode == 0
+    listing = zkg("token", "list").stdout
+    assert "ci-bot" in listing and "write" in listing and "viewer" in listing and "read" in listing
+    assert secret not in listing
+    stored = (tmp_path / "data" / "tokens.json").read_text()
+    assert secret not in stored
+    assert zkg("token", "create", "ci-bot").returncode == 1
+    assert zkg("token", "revoke", "ci-bot").returncode == 0
+    assert "ci-bot" not in zkg("token", "list").stdout
+    assert zkg("token", "revoke", "ci-bot").returncode == 1

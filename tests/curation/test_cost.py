@@ -1,0 +1,104 @@
+"""The cost of checking a changeset does not grow with the size of the graph.
+
+The same changesets are checked on the project's data (about 2,000 quads) and on the same
+data grown to about 150,000 quads by generated organisations, people, memberships, event
+series and statistics, linked to the same hubs (Z-Park, Beijing, IASP, the code lists).
+What is counted is the rows the validation queries return and the number of queries (not
+time): they must be the same on both stores.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from zkg.curation import Rejected, apply_changeset
+from zkg.store import Store
+from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
+
+UNITS = 4000  # about 38 quads each: 150,000 in all
+
+
+def generated_update(units: int, base: str) -> list[str]:
+    """INSERT DATA updates adding ``units`` generated organisations (with a person heading
+    each, their membership, an event edition and an observation) to graph:generated."""
+    updates, lines = [], []
+    for i in range(units):
+        org, person, membership = f"id:gen-org-{i}", f"id:gen-person-{i}", f"id:gen-membership-{i}"
+        series, dataset = f"id:gen-series-{i // 10}", f"id:gen-dataset-{i // 20}"
+        lines.append(f"""
+            {org} a schema:Organization, org:Organization ; rdfs:label "Company {i}"@en ; schema:name "Company {i}"@en ;
+                schema:description "A generated company."@en ; zkg:organizationKind kind:company ;
+                schema:location id:beijing ; org:subOrganizationOf id:z-park ; org:memberOf id:iasp .
+            {person} a schema:Person ; rdfs:label "Person {i}"@en ; schema:name "Person {i}"@en ;
+                org:headOf {org} ; schema:worksFor id:z-park ; schema:birthPlace id:beijing .
+            {membership} a org:Membership ; rdfs:label "head of Company {i}"@en ; org:member {person} ;
+                org:organization {org} ; org:role role:head .
+            id:gen-event-{i} a schema:Event ; rdfs:label "Edition {i}"@en ; schema:superEvent {series} ;
+                zkg:editionNumber {i % 10 + 1} ; schema:location id:beijing ; schema:startDate "2015"^^xsd:gYear ;
+                schema:organizer {org} .
+            id:gen-obs-{i} a qb:Observation ; qb:dataSet {dataset} ; rdfs:label "obs {i}"@en ;
+                zkg:refSubject {org} ; sdmx-dimension:refPeriod "{1990 + i % 20}"^^xsd:gYear ;
+                zkg:indicator indicator:pct-applications ; zkg:unit unit:count ; zkg:transformation transformation:level ;
+                sdmx-measure:obsValue {i} ; zkg:valueAsPrinted "{i}" .""")
+        if i % 10 == 0:
+            lines.append(f'{series} a schema:EventSeries ; rdfs:label "Series {i // 10}"@en ; '
+                         f'schema:name "Series {i // 10}"@en ; schema:organizer id:iasp .')
+        if i % 20 == 0:
+            lines.append(f'{dataset} a qb:DataSet ; rdfs:label "Data set {i // 20}"@en ; qb:structure <{base}def/dsd-headline> .')
+        if len(lines) >= 400:
+            updates.append("INSERT DATA { GRAPH graph:generated { " + "\n".join(lines) + " } }")
+            lines = []
+    if lines:
+        updates.append("INSERT DATA { GRAPH graph:generated { " + "\n".join(lines) + " } }")
+    return updates
+
+
+OBS = ('a qb:Observation ; qb:dataSet id:stats-z-park-headline ; rdfs:label "x"@en ; zkg:refSubject id:z-park ; '
+       'zkg:indicator indicator:pct-applications ; zkg:unit unit:count ; zkg:transformation transformation:level ; '
+       'sdmx-measure:obsValue 1 ; zkg:valueAsPrinted "1" ; sdmx-dimension:refPeriod "2015"^^xsd:gYear ')
+
+CHANGES = {
+    "a person's description": dict(add='id:luo-wei schema:description "d"@en .'),
+    "a hub's new name (Z-Park)": dict(add='id:z-park skos:altLabel "ZGC"@en .'),
+    "a hub's name removed (Beijing)": dict(remove='id:beijing schema:name "Beijing"@en .'),
+    "a reference to a hub (IASP)": dict(add="id:zhou-guolin org:memberOf id:iasp ."),
+    "a new edition of a series": dict(
+        add='id:edition-33 a schema:Event ; rdfs:label "33rd"@en ; schema:superEvent id:iasp-world-conference ; '
+            'zkg:editionNumber 33 ; schema:location id:beijing .'),
+    "a duplicate observation": dict(add=f"id:obs-dup {OBS}."),
+    "a membership's member": dict(remove="id:membership-luo-wei-overseas-arm org:member id:luo-wei .",
+                                  add="id:membership-luo-wei-overseas-arm org:member id:zhou-guolin ."),
+}
+
+
+def _cost(store, log, helpers, change):
+    try:
+        return apply_changeset(store, helpers.changeset(**change), log=log, dry_run=True).cost
+    except Rejected as rejected:
+        return rejected.cost
+
+
+@pytest.fixture(scope="module")
+def big_store():
+    from zkg_testing import TEST_BASE
+
+    big = Store.open(base_iri=TEST_BASE)
+    big.load_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR)
+    for update in generated_update(UNITS, TEST_BASE):
+        big.update(update)
+    return big
+
+
+def test_the_generated_store_is_large_and_valid_where_it_matters(big_store, store):
+    assert big_store.count() >= 50 * store.count() and big_store.count() >= 100_000
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_cost_does_not_grow_with_the_graph(big_store, store, log, helpers, name):
+    from zkg.changelog import ChangeLog
+
+    small = _cost(store, log, helpers, CHANGES[name])
+    big = _cost(big_store, ChangeLog(None, base_iri=helpers.base), helpers, CHANGES[name])
+    assert small.mode == big.mode == "incremental"
+    assert (big.queries, big.quads_fetched, big.focus_nodes) == (small.queries, small.quads_fetched, small.focus_nodes)
+    assert big.quads_fetched < 300

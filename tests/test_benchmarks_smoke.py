@@ -1,0 +1,64 @@
+"""The benchmark harness runs end to end at a tiny size and gives sane numbers.
+
+Not a speed test: it checks that the generator, the loaders, zkg serve, the Oxigraph server,
+the load generator and the report work together (``python -m benchmarks.run --quick``), and
+that the generated data conforms to the shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks import generate, queries, report, run  # noqa: E402
+
+
+def test_generator_is_deterministic_and_sized(tmp_path):
+    first = generate.generate(3000, tmp_path / "a")
+    second = generate.generate(3000, tmp_path / "b")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.trig"))
+    assert files and all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+    assert first == second and 3000 <= first["triples"] < 3300
+
+
+def test_generated_data_conforms_to_the_shapes(tmp_path):
+    from zkg.store import Store
+    from zkg.validation import validate
+
+    generate.generate(600, tmp_path)
+    store = Store.open(base_iri=run.BASE_IRI)
+    store.load_sources(graph_dir=tmp_path / "graph", ontology_dir=run.ONTOLOGY)
+    report_ = validate(store)
+    assert report_.conforms, [r.message for r in report_.results][:5]
+
+
+def test_quick_run_measures_zkg_and_oxigraph(tmp_path):
+    out = tmp_path / "results.json"
+    assert run.main(["--quick", "--duration", "0.3", "--skip-writes", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    (size,) = results["sizes"]
+    assert size["load"]["zkg_load_s"] > 0 and size["load"]["pyoxigraph_bulk_load_s"] > 0
+    for kind in queries.SPARQL_KINDS:
+        for server in ("zkg", "oxigraph"):
+            numbers = size["runs"][kind][server]
+            assert numbers["requests"] > 0 and numbers["rps"] > 0, (kind, server)
+            assert numbers["errors"] == 0, (kind, server, numbers)
+            assert 0 < numbers["p50_ms"] <= numbers["p99_ms"] + 1e-9
+        assert size["ratios"][kind]["oxigraph"] > 0
+    for kind in queries.ZKG_ONLY_KINDS:
+        assert size["runs"][kind]["zkg"]["errors"] == 0 and size["runs"][kind]["zkg"]["requests"] > 0
+    assert size["servers"]["zkg"]["peak_rss_mb"] > 0
+    assert "| point |" in report.table(results)
+
+
+def test_load_generator_refuses_other_hosts():
+    from benchmarks import load
+
+    with pytest.raises(ValueError):
+        load.run("http://example.org", [queries.Request("/", "text/plain")], duration=0.1)

@@ -1,0 +1,127 @@
+"""Curation in a real headless Chromium, on a live ``zkg serve`` of its own (it writes), whose
+base IRI is its own URL, loaded from the project's real graph/: a curator signs in with a
+token, adds a statement on Zhang Shousheng's page (the property chosen from the list by its
+label, the organisation by its name from the search completion, the source required), sees it
+on the page with its changeset, attributed to them and to the source, finds it in the
+history, and reverts it.
+
+The browser and its checks (no console error, CSP violations included; no request leaving
+loopback) are those of the editor's browser test; ``ZKG_SKIP_BROWSER=1`` skips it on purpose.
+``ZKG_CURATION_SCREENSHOT=/path.png`` saves the entity page with the form.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_editor_browser import WAIT, browser, page  # noqa: E402,F401  (the fixtures, reused)
+
+from live_server import LiveServer, zkg_load  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+SOURCE = "https://example.org/interviews/zhang-shousheng-2024"
+
+
+@pytest.fixture(scope="module")
+def curation_server(tmp_path_factory):
+    from zkg import tokens
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/"
+    data = tmp_path_factory.mktemp("curation-browser") / "zkg-data"
+    zkg_load(data, base_iri=base)
+    token = tokens.create(data, "wang.curator", scope=tokens.WRITE)
+    server = LiveServer(data, base_iri=base, options=("--port", str(port), "--threads", "4"))
+    server.token = token
+    yield server
+    server.stop()
+
+
+def _wait(driver, condition, message: str):
+    # Elements of the page being left go stale while the next one loads: ask again.
+    waiting = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+    return waiting.until(lambda d: condition(d), message)
+
+
+def _affiliated(base: str) -> bool:
+    query = f"ASK {{ <{base}id/zhang-shousheng> <https://schema.org/affiliation> <{base}id/zhongguancun-development-group> }}"
+    response = requests.get(base + "sparql", params={"query": query}, timeout=30,
+                            headers={"Accept": "application/sparql-results+json"})
+    return response.json()["boolean"]
+
+
+def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server, page):  # noqa: F811
+    base = curation_server.url
+    page.set_window_size(1400, 1000)
+    entity = base + "page/id/zhang-shousheng"
+
+    # Anonymous: no form, a way to sign in.
+    page.get(entity)
+    assert not page.find_elements(By.ID, "add-statement")
+    page.find_element(By.LINK_TEXT, "Sign in to add or correct facts").click()
+    page.find_element(By.NAME, "token").send_keys(curation_server.token)
+    page.find_element(By.CSS_SELECTOR, "#sign-in-form button[type=submit]").click()
+    _wait(page, lambda d: d.current_url == entity, "signing in did not lead back to the page")
+    assert "Signed in as wang.curator." in page.find_element(By.ID, "curation").text
+
+    # The form: the property by its label from the list, the organisation by its name.
+    form = page.find_element(By.ID, "add-statement")
+    properties = page.execute_script(
+        "return Array.from(document.querySelectorAll('#zkg-properties option')).map(o => [o.value, o.textContent])")
+    assert ["schema:affiliation", "affiliation"] in properties
+    form.find_element(By.NAME, "property").send_keys("affiliation")
+    value = form.find_element(By.NAME, "value")
+    value.send_keys("Zhongguancun Develop")
+    wanted = "Zhongguancun Development Group <"
+    _wait(page, lambda d: d.execute_script(
+        "return Array.from(document.querySelectorAll('#zkg-entities option')).some(o => o.value.startsWith(arguments[0]))",
+        wanted), "the search did not offer Zhongguancun Development Group")
+    choice = page.execute_script(
+        "return Array.from(document.querySelectorAll('#zkg-entities option')).map(o => o.value)"
+        ".find(v => v.startsWith(arguments[0]))", wanted)
+    assert choice == f"Zhongguancun Development Group <{base}id/zhongguancun-development-group>"
+    value.clear()
+    value.send_keys(choice)  # what picking the suggestion puts in the field
+    # The source is required: the browser will not send the form without it.
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert page.current_url == entity and not _affiliated(base)
+    form = page.find_element(By.ID, "add-statement")
+    form.find_element(By.NAME, "source").send_keys(SOURCE)
+    form.find_element(By.NAME, "message").send_keys("he advises the group")
+    screenshot = os.environ.get("ZKG_CURATION_SCREENSHOT")
+    if screenshot:
+        page.save_screenshot(screenshot)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    # Back on the page: the statement, its changeset, by whom and from where.
+    _wait(page, lambda d: "Added: changeset" in d.find_element(By.ID, "curation").text, "no confirmation")
+    assert _affiliated(base)
+    row = next(tr for tr in page.find_elements(By.CSS_SELECTOR, "table.facts tbody tr")
+               if "Zhongguancun Development Group" in tr.text)
+    assert row.find_element(By.CSS_SELECTOR, "td.source-cell a").get_attribute("href") == SOURCE  # its source
+    latest = page.find_element(By.CSS_SELECTOR, "#curation .change")
+    assert "wang.curator" in latest.text and SOURCE in latest.text and "he advises the group" in latest.text
+    changeset = latest.get_attribute("data-changeset")
+
+    # The history of the entity has it, attributed; the revert button undoes it.
+    page.find_element(By.CSS_SELECTOR, "#curation a.history-link").click()
+    _wait(page, lambda d: "/history" in d.current_url, "the history link did not open the history")
+    entry = page.find_element(By.CSS_SELECTOR, f'.change[data-changeset="{changeset}"]')
+    assert "wang.curator" in entry.text and SOURCE in entry.text
+    entry.find_element(By.CSS_SELECTOR, "button[data-revert]").click()
+    _wait(page, lambda d: "reverted by" in d.find_element(By.CSS_SELECTOR, f'.change[data-changeset="{changeset}"]').text,
+          "the history does not show the revert")
+    assert not _affiliated(base)
+    page.get(entity)
+    assert "Zhongguancun Development Group" not in page.find_element(By.CSS_SELECTOR, "table.facts").text

@@ -1,0 +1,586 @@
+"""Curation: the one write path. Check a changeset, validate it, commit it atomically, log it.
+
+Every write (CLI, SPARQL Update, Graph Store Protocol, web form) builds a
+:class:`~zkg.changesets.Changeset` and calls :func:`apply_changeset` (DESIGN.md, decision 7).
+It works through the store facade only (``query`` and one ``update`` per changeset), so the
+same code runs on :class:`zkg.store.Store` and :class:`zkg.engine.RemoteStore`.
+
+Steps, all under the writer lock (:meth:`zkg.changelog.ChangeLog.writing`):
+
+1. **Check** against the store: every removed quad must be there (blank nodes are matched by
+   their statements), else :class:`Conflict` (HTTP 409). Additions already in the store are
+   dropped (adding is idempotent), so the recorded changeset is exactly what changed and a
+   revert restores exactly. Graph-less removals expand to every graph holding the triple.
+   The vocabulary and shapes graphs, and the metadata about changesets, cannot be changed.
+2. **Validate** (:mod:`zkg.incremental`): the shapes are checked on the focus nodes (the
+   nodes the changeset touches and those whose verdict depends on them) over the candidate
+   graph (their neighbourhood as the shapes reach it, fetched by a bounded number of
+   CONSTRUCT queries, with the changeset applied, plus the vocabulary). Any sh:Violation
+   raises :class:`Rejected` with the report (text and sh:ValidationReport Turtle); warnings
+   are reported and do not block.
+3. **Log** the entry (pending) and fsync; **commit** in ONE ``store.update()``: the removals,
+   the additions, and the changeset's PROV description in ``{base}graph/metadata``;
+   then mark the entry committed (see :mod:`zkg.changelog` for crash recovery).
+
+Metadata model (in ``{base}graph/metadata``)::
+
+    <{base}graph/changes/ID> a prov:Entity, zkg:Changeset ;
+        rdfs:label "Changeset ID"@en ;
+        prov:wasAttributedTo <agent> ;
+        prov:generatedAtTime "…"^^xsd:dateTime ;
+        prov:wasDerivedFrom <source IRI> ;              (source given as an IRI)
+        dcterms:bibliographicCitation "citation" ;      (source given as text)
+        rdfs:comment "message" ;
+        zkg:changedGraph <graph> ;                      (each graph it added to or removed from)
+        zkg:quadsAdded 3 ; zkg:quadsRemoved 1 ;
+        zkg:reverts <{base}graph/changes/OTHER> .       (a revert only)
+    <agent> a prov:Agent ; rdfs:label "Luo Wei"@en .    (the first time the agent appears)
+
+Why not ``dcterms:source``: in this graph ``dcterms:source`` marks a graph that transcribes
+one source document, and the shapes then require the document to be fully described
+(provenance.ttl). A changeset may cite any web page or a citation; ``prov:wasDerivedFrom``
+says the same thing without that requirement, and the entity pages follow it to the source.
+
+Reverting: the metadata is history and stays; a revert is a changeset of its own, linked by
+``zkg:reverts``. The rest of the dataset (every quad but the descriptions of changesets and
+agents in the metadata graph) is restored exactly.
+
+Concurrency: one writer at a time per log file (a thread lock, and ``flock`` for other
+processes on the same machine). The local store can only be opened by one process anyway.
+Several app processes in front of one remote engine must share the data directory (the log
+and its lock) on one machine; on several machines the lock would have to move to the engine
+(e.g. a lock graph updated with a conditional update) — not done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pyoxigraph as ox
+
+from zkg import loading
+from zkg.changelog import COMMITTED, ChangeLog, is_in_store
+from zkg.changesets import (ANY_GRAPH, CHANGES_PATH, Changeset, ChangesetError, changeset_graph, changeset_id_of,
+                            quad_key)
+from zkg.errors import ZkgError
+from zkg.incremental import ValidationCost, validate_changeset
+from zkg.prefixes import graph_iri
+from zkg.validation import Report
+
+METADATA_GRAPH_NAME = "metadata"
+ZKG_CHANGESET = "def/Changeset"  # under the base IRI, as the other own terms
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS = "http://purl.org/dc/terms/"
+CHUNK = 2000
+
+
+class Conflict(ZkgError):
+    """Removed statements that are no longer in the store (HTTP 409): someone else changed
+    them since the changeset was made. ``missing`` lists them."""
+
+    def __init__(self, message: str, missing: tuple[ox.Quad, ...] = ()):
+        super().__init__(message)
+        self.missing = missing
+
+
+class Rejected(ZkgError):
+    """The changeset would leave the graph violating the shapes (HTTP 422; CLI exit 1)."""
+
+    def __init__(self, report: Report, changeset: Changeset, cost: ValidationCost | None = None):
+        super().__init__(f"changeset rejected: {report.count('Violation')} violation(s)")
+        self.report = report
+        self.changeset = changeset
+        self.cost = cost
+
+    def text(self) -> str:
+        """The report as a readable table with its summary line."""
+        from zkg.validation import format_report
+
+        return format_report(self.report)
+
+    def turtle(self) -> bytes:
+        """The report as a sh:ValidationReport in Turtle."""
+        return report_turtle(self.report)
+
+
+def report_turtle(report: Report) -> bytes:
+    """A validation report as Turtle (sh:ValidationReport), with the zkg prefixes."""
+    from rdflib import Graph
+
+    graph = report.results_graph if report.results_graph is not None else Graph()
+    for name, namespace in report.prefixes.items():
+        graph.bind(name, namespace, override=True)
+    return graph.serialize(format="turtle").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :func:`apply_changeset` did (or, on a dry run, would do)."""
+
+    changeset: Changeset  # the effective changeset: exactly what was (or would be) removed and added
+    report: Report  # the validation report (warnings only, or empty, when accepted)
+    committed: bool  # False on a dry run, and when there was nothing to change
+    cost: ValidationCost | None
+    dropped_additions: tuple[ox.Quad, ...] = ()  # additions already in the store
+    metadata: tuple[ox.Quad, ...] = ()  # the changeset's description, as written to the metadata graph
+
+    @property
+    def id(self) -> str:
+        return self.changeset.id
+
+    @property
+    def noop(self) -> bool:
+        """True when every addition was already there and nothing was removed."""
+        return self.changeset.empty
+
+
+# -- checking against the store ---------------------------------------------------------------------
+
+
+@dataclass
+class _Checked:
+    removals: list[ox.Quad]  # exact quads (store blank nodes as matched)
+    additions: list[ox.Quad]
+    dropped: list[ox.Quad]
+    gone: set  # removed (s, p, o) that no graph holds afterwards
+    patterns: list[str]  # DELETE WHERE patterns for removals with blank nodes
+    addresses: dict  # store blank node -> (pattern, variable)
+
+
+def _has_blank(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
+def _triple(quad: ox.Quad) -> tuple:
+    return (quad.subject, quad.predicate, quad.object)
+
+
+def _check_allowed(store, changeset: Changeset) -> None:
+    base = store.base_iri
+    if changeset.base_iri and changeset.base_iri != base:
+        raise ChangesetError(f"the changeset was made for {changeset.base_iri}, the store is at {base}")
+    closed = {graph_iri(base, loading.VOCABULARY): "the vocabulary", graph_iri(base, loading.SHAPES): "the shapes"}
+    metadata = graph_iri(base, METADATA_GRAPH_NAME)
+    changes = base + CHANGES_PATH
+    for quad in (*changeset.additions, *changeset.removals):
+        graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
+        if graph in closed:
+            raise ChangesetError(f"{closed[graph]} ({graph}) cannot be changed by a changeset: edit ontology/ and "
+                                 "run `zkg load`")
+        if graph == metadata and isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(changes):
+            raise ChangesetError(f"the description of changesets in {metadata} is written by zkg only")
+
+
+def _rows(quads) -> str:
+    return " ".join(f"({q.subject} {q.predicate} {q.object})" for q in quads)
+
+
+def _holders(store, triples: list) -> dict:
+    """(s, p, o) -> the graphs holding it (DefaultGraph for the real default graph)."""
+    holders: dict = {}
+    for start in range(0, len(triples), CHUNK):
+        chunk = triples[start:start + CHUNK]
+        rows = "".join(f"({s} {p} {o})" for s, p, o in chunk)
+        text = ("SELECT ?s ?p ?o ?g WHERE { VALUES (?s ?p ?o) { " + rows + " } "
+                "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }")
+        for row in store.query(text, union_default_graph=False):
+            graph = row["g"] if row["g"] is not None else ox.DefaultGraph()
+            holders.setdefault((row["s"], row["p"], row["o"]), set()).add(graph)
+    return holders
+
+
+def _check(store, changeset: Changeset) -> _Checked:
+    """Step 1: removals must be there; additions already there are dropped (Conflict,
+    ChangesetError)."""
+    plain = [q for q in changeset.removals if not _has_blank(q)]
+    blank = [q for q in changeset.removals if _has_blank(q)]
+    additions = [q for q in changeset.additions if not _has_blank(q)]
+    triples = sorted({_triple(q) for q in (*plain, *additions)}, key=lambda t: tuple(map(str, t)))
+    holders = _holders(store, triples)
+    removals, missing = [], []
+    for quad in plain:
+        held = holders.get(_triple(quad), set())
+        if quad.graph_name == ANY_GRAPH:
+            if not held:
+                missing.append(quad)
+            removals += [ox.Quad(quad.subject, quad.predicate, quad.object, g) for g in held]
+        elif quad.graph_name in held:
+            removals.append(quad)
+        else:
+            missing.append(quad)
+    patterns, addresses = [], {}
+    matched, blank_missing = _match_blank(store, blank)
+    for pattern, quads, nodes in matched:
+        patterns.append(pattern)
+        removals += quads
+        for node, variable in nodes.items():
+            addresses[node] = (pattern, variable)
+    missing += blank_missing
+    if missing:
+        raise Conflict(f"the changeset conflicts with the store: {len(missing)} statement(s) to remove are not "
+                       f"there (changed since?), e.g. {sorted(missing, key=quad_key)[0]}", tuple(missing))
+    removed_graphs: dict = {}
+    for quad in removals:
+        removed_graphs.setdefault(_triple(quad), set()).add(quad.graph_name)
+    gone = {t for t, graphs in removed_graphs.items() if not (holders.get(t, set()) - graphs)}
+    kept, dropped = [], []
+    for quad in changeset.additions:
+        if not _has_blank(quad) and quad.graph_name in holders.get(_triple(quad), set()):
+            dropped.append(quad)
+        else:
+            kept.append(quad)
+    return _Checked(removals, kept, dropped, gone, patterns, addresses)
+
+
+def _components(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
+    """Quads grouped by the blank nodes they share."""
+    parent: dict = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for quad in quads:
+        nodes = [t for t in (quad.subject, quad.object) if isinstance(t, ox.BlankNode)]
+        for other in nodes[1:]:
+            parent[find(other)] = find(nodes[0])
+    groups: dict = {}
+    for quad in quads:
+        node = next(t for t in (quad.subject, quad.object) if isinstance(t, ox.BlankNode))
+        groups.setdefault(find(node), []).append(quad)
+    return list(groups.values())
+
+
+def _pattern(component: list[ox.Quad]) -> tuple[str, dict, list]:
+    """A SPARQL pattern for a component (blank nodes and ANY_GRAPH as variables), in a
+    canonical form so that components of the same shape give the same text."""
+    blind = lambda t: "_" if isinstance(t, ox.BlankNode) else str(t)  # noqa: E731
+    ordered = sorted(component, key=lambda q: (blind(q.graph_name), blind(q.subject), str(q.predicate), blind(q.object)))
+    names: dict = {}
+    graph_vars = 0
+    parts = []
+    for quad in ordered:
+        terms = []
+        for term in (quad.subject, quad.predicate, quad.object):
+            if isinstance(term, ox.BlankNode):
+                names.setdefault(term, f"?_b{len(names)}")
+                terms.append(names[term])
+            else:
+                terms.append(str(term))
+        triple = " ".join(terms) + " ."
+        if isinstance(quad.graph_name, ox.DefaultGraph):
+            parts.append(triple)
+        elif quad.graph_name == ANY_GRAPH:
+            parts.append(f"GRAPH ?_g{graph_vars} {{ {triple} }}")
+            graph_vars += 1
+        else:
+            parts.append(f"GRAPH {quad.graph_name} {{ {triple} }}")
+    return " ".join(parts), names, ordered
+
+
+def _match_blank(store, quads: list[ox.Quad]):
+    """Match removals with blank nodes against the store. Returns ([(pattern, exact quads,
+    {store node: variable})], missing quads)."""
+    by_pattern: dict[str, list] = {}
+    for component in _components(quads):
+        pattern, names, ordered = _pattern(component)
+        by_pattern.setdefault(pattern, []).append((names, ordered))
+    matched, missing = [], []
+    for pattern, components in by_pattern.items():
+        names, ordered = components[0]
+        variables = sorted(set(names.values()) | {f"?_g{i}" for i in range(pattern.count("GRAPH ?_g"))})
+        text = f"SELECT DISTINCT {' '.join(variables)} WHERE {{ {pattern} }} LIMIT {len(components) + 1}"
+        rows = list(store.query(text, union_default_graph=False))
+        if len(rows) < len(components):
+            missing += [q for _, quads in components for q in quads]
+            continue
+        if len(rows) > len(components):
+            raise ChangesetError(f"statements to remove with blank nodes match {len(rows)} ways in the store, "
+                                 f"not {len(components)}: give more of the blank node's statements, e.g. around "
+                                 f"{ordered[0]}")
+        exact, nodes = [], {}
+        for row in rows:
+            graph_index = 0
+            for quad in ordered:
+                def bound(term):
+                    return row[names[term][1:]] if isinstance(term, ox.BlankNode) else term
+                graph = quad.graph_name
+                if graph == ANY_GRAPH:
+                    graph = row[f"_g{graph_index}"]
+                    graph_index += 1
+                exact.append(ox.Quad(bound(quad.subject), quad.predicate, bound(quad.object), graph))
+            for variable in names.values():
+                nodes[row[variable[1:]]] = variable
+        matched.append((pattern, exact, nodes))
+    return matched, missing
+
+
+# -- the metadata -------------------------------------------------------------------------------------
+
+
+def metadata_quads(store, changeset: Changeset, *, describe_agent: bool = True) -> list[ox.Quad]:
+    """The PROV description of ``changeset`` in the metadata graph (see the module docstring);
+    with ``describe_agent``, also the agent's (when the store does not describe it yet)."""
+    base = store.base_iri
+    graph = ox.NamedNode(graph_iri(base, METADATA_GRAPH_NAME))
+    me = ox.NamedNode(changeset.graph)
+    iri = ox.NamedNode
+    out = [
+        (me, iri(RDF + "type"), iri(PROV + "Entity")),
+        (me, iri(RDF + "type"), iri(base + ZKG_CHANGESET)),
+        (me, iri(RDFS + "label"), ox.Literal(f"Changeset {changeset.id}", language="en")),
+        (me, iri(PROV + "wasAttributedTo"), iri(changeset.agent)),
+        (me, iri(PROV + "generatedAtTime"), ox.Literal(changeset.time.isoformat(), datatype=iri(XSD + "dateTime"))),
+        (me, iri(base + "def/quadsAdded"), ox.Literal(str(len(changeset.additions)), datatype=iri(XSD + "integer"))),
+        (me, iri(base + "def/quadsRemoved"), ox.Literal(str(len(changeset.removals)), datatype=iri(XSD + "integer"))),
+    ]
+    if changeset.source_is_iri:
+        out.append((me, iri(PROV + "wasDerivedFrom"), iri(changeset.source)))
+    else:
+        out.append((me, iri(DCTERMS + "bibliographicCitation"), ox.Literal(changeset.source)))
+    if changeset.message:
+        out.append((me, iri(RDFS + "comment"), ox.Literal(changeset.message)))
+    if changeset.reverts:
+        out.append((me, iri(base + "def/reverts"), iri(changeset_graph(base, changeset.reverts))))
+    for name in changeset.changed_graphs():
+        if name:
+            out.append((me, iri(base + "def/changedGraph"), iri(name)))
+    agent = iri(changeset.agent)
+    if describe_agent and not bool(store.query(f"ASK {{ {agent} ?p ?o }}")):
+        label = changeset.agent_name or changeset.agent.rsplit("/", 1)[-1]
+        out.append((agent, iri(RDF + "type"), iri(PROV + "Agent")))
+        out.append((agent, iri(RDFS + "label"), ox.Literal(label, language="en")))
+    return [ox.Quad(s, p, o, graph) for s, p, o in out]
+
+
+def _update_text(removals: list[ox.Quad], patterns: list[str], additions: list[ox.Quad]) -> str:
+    def data(quads) -> str:
+        default = [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+        named: dict = {}
+        for q in quads:
+            if not isinstance(q.graph_name, ox.DefaultGraph):
+                named.setdefault(q.graph_name, []).append(q)
+        parts = [f"{q.subject} {q.predicate} {q.object} ." for q in default]
+        for graph, members in named.items():
+            parts.append(f"GRAPH {graph} {{ " + " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in members) + " }")
+        return "\n".join(parts)
+
+    operations = []
+    plain = [q for q in removals if not _has_blank(q)]
+    if plain:
+        operations.append("DELETE DATA {\n" + data(plain) + "\n}")
+    operations += [f"DELETE {{ {p} }} WHERE {{ {p} }}" for p in patterns]
+    if additions:
+        operations.append("INSERT DATA {\n" + data(additions) + "\n}")
+    return " ;\n".join(operations)
+
+
+# -- applying -------------------------------------------------------------------------------------------
+
+
+def apply_changeset(store, changeset: Changeset, *, log: ChangeLog, dry_run: bool = False) -> Outcome:
+    """Check, validate, commit and log ``changeset`` (see the module docstring).
+
+    Raises Conflict (stale removals), Rejected (violations), ChangesetError (an empty or
+    forbidden changeset). On a dry run nothing is written and the Outcome says what would be.
+    When every addition is already there and nothing is removed, nothing is written and the
+    Outcome's ``noop`` is True.
+    """
+    _check_allowed(store, changeset)
+    if changeset.empty:
+        raise ChangesetError("the changeset is empty: nothing to add or remove")
+    with log.writing():
+        if not dry_run:
+            log.reconcile(store)
+        if is_in_store(store, changeset):
+            raise ChangesetError(f"changeset {changeset.id} is already in the store")
+        checked = _check(store, changeset)
+        effective = changeset.with_quads(additions=checked.additions, removals=checked.removals)
+        if effective.empty:
+            return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped))
+        metadata = metadata_quads(store, effective)
+        report, cost = validate_changeset(store, additions=[*effective.additions, *metadata],
+                                          removals=effective.removals, gone=checked.gone,
+                                          addresses=checked.addresses)
+        if not report.conforms:
+            raise Rejected(report, effective, cost)
+        outcome = Outcome(effective, report, not dry_run, cost, tuple(checked.dropped), tuple(metadata))
+        if dry_run:
+            return outcome
+        _commit(store, log, effective, checked, metadata)
+        return outcome
+
+
+def _commit(store, log: ChangeLog, changeset: Changeset, checked: _Checked, metadata: list[ox.Quad]) -> None:
+    """Write-ahead: the log entry (pending, fsync'd), ONE store update, then the commit mark."""
+    log.begin(changeset)
+    try:
+        store.update(_update_text(checked.removals, checked.patterns, [*changeset.additions, *metadata]))
+    except BaseException:
+        try:
+            committed = is_in_store(store, changeset)  # a remote engine may have committed anyway
+        except Exception:  # noqa: BLE001  (cannot tell now: reconcile will, later)
+            committed = None
+        if committed is True:
+            log.commit(changeset.id)
+            return
+        if committed is False:
+            log.abort(changeset.id)
+        raise
+    log.commit(changeset.id)
+
+
+def revert(store, changeset_id: str, *, log: ChangeLog, agent: str, message: str = "",
+           source: str | None = None, dry_run: bool = False) -> Outcome:
+    """Undo a committed changeset with a new one (its additions removed, its removals added),
+    applied through :func:`apply_changeset` so it is checked too. Raises ChangesetError for
+    an unknown id or one already reverted, Conflict when later changes touched the same
+    statements."""
+    with log.writing():
+        if not dry_run:
+            log.reconcile(store)
+        entry = log.entry(changeset_id)
+        if entry is None or entry.status != COMMITTED:
+            raise ChangesetError(f"no changeset {changeset_id} in the change log")
+        reverted_by = _reverted_by(store, [changeset_id]).get(changeset_id)
+        if reverted_by:
+            raise ChangesetError(f"changeset {changeset_id} was already reverted by {reverted_by}")
+        inverse = entry.changeset.inverse(agent=agent, message=message or f"Revert changeset {changeset_id}",
+                                          source=source)
+        return apply_changeset(store, inverse, log=log, dry_run=dry_run)
+
+
+# -- history ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One committed changeset, for history pages and feeds (newest first in lists)."""
+
+    id: str
+    iri: str  # the changeset's graph IRI
+    agent: str
+    agent_label: str | None
+    time: datetime
+    source: str  # IRI or citation text
+    message: str
+    reverts: str | None  # id
+    reverted_by: str | None  # id of the changeset that reverted this one, if not itself reverted
+    changed_graphs: tuple[str, ...]
+    added: int
+    removed: int
+    changeset: Changeset | None = field(default=None, compare=False)  # the quads, from the log
+
+
+def _reverted_by(store, ids: list[str] | None = None) -> dict[str, str]:
+    """{reverted id: id of the changeset reverting it}, for reverts themselves not reverted."""
+    base = store.base_iri
+    metadata = graph_iri(base, METADATA_GRAPH_NAME)
+    values = ""
+    if ids is not None:
+        if not ids:
+            return {}
+        values = "VALUES ?a { " + " ".join(f"<{changeset_graph(base, i)}>" for i in ids) + " }"
+    text = (f"SELECT ?r ?a WHERE {{ {values} GRAPH <{metadata}> {{ ?r <{base}def/reverts> ?a "
+            f"FILTER NOT EXISTS {{ ?r2 <{base}def/reverts> ?r }} }} }}")
+    out = {}
+    for row in store.query(text):
+        a, r = changeset_id_of(base, row["a"].value), changeset_id_of(base, row["r"].value)
+        if a and r:
+            out[a] = r
+    return out
+
+
+def _described(store, *, ids: list[str] | None = None, limit: int | None = None) -> list[HistoryEntry]:
+    base = store.base_iri
+    metadata = graph_iri(base, METADATA_GRAPH_NAME)
+    values = ""
+    if ids is not None:
+        if not ids:
+            return []
+        values = "VALUES ?c { " + " ".join(f"<{changeset_graph(base, i)}>" for i in ids) + " }"
+    text = f"""SELECT ?c ?agent ?agentLabel ?time ?source ?citation ?message ?reverts ?added ?removed
+                      (GROUP_CONCAT(STR(?graph); separator=" ") AS ?graphs) WHERE {{
+        {values}
+        GRAPH <{metadata}> {{
+            ?c a <{base}{ZKG_CHANGESET}> ; <{PROV}generatedAtTime> ?time ; <{PROV}wasAttributedTo> ?agent .
+            OPTIONAL {{ ?c <{PROV}wasDerivedFrom> ?source }}
+            OPTIONAL {{ ?c <{DCTERMS}bibliographicCitation> ?citation }}
+            OPTIONAL {{ ?c <{RDFS}comment> ?message }}
+            OPTIONAL {{ ?c <{base}def/reverts> ?reverts }}
+            OPTIONAL {{ ?c <{base}def/quadsAdded> ?added }}
+            OPTIONAL {{ ?c <{base}def/quadsRemoved> ?removed }}
+            OPTIONAL {{ ?c <{base}def/changedGraph> ?graph }}
+        }}
+        OPTIONAL {{ ?agent <{RDFS}label> ?agentLabel }}
+    }} GROUP BY ?c ?agent ?agentLabel ?time ?source ?citation ?message ?reverts ?added ?removed
+    ORDER BY DESC(?time) DESC(?c) {f"LIMIT {int(limit) * 2 + 10}" if limit else ""}"""
+    entries, seen = [], set()
+    for row in store.query(text):
+        changeset_id = changeset_id_of(base, row["c"].value)
+        if not changeset_id or changeset_id in seen:
+            continue
+        seen.add(changeset_id)
+        value = lambda name: row[name].value if row[name] is not None else None  # noqa: E731
+        try:
+            time = datetime.fromisoformat(value("time"))
+        except (TypeError, ValueError):
+            time = datetime.fromtimestamp(0, timezone.utc)
+        reverts = value("reverts")
+        entries.append(HistoryEntry(
+            id=changeset_id, iri=row["c"].value, agent=value("agent"), agent_label=value("agentLabel"), time=time,
+            source=value("source") or value("citation") or "", message=value("message") or "",
+            reverts=changeset_id_of(base, reverts) if reverts else None, reverted_by=None,
+            changed_graphs=tuple(sorted((value("graphs") or "").split())),
+            added=int(value("added") or 0), removed=int(value("removed") or 0)))
+        if limit and len(entries) >= limit:
+            break
+    return entries
+
+
+def _with_details(store, entries: list[HistoryEntry], log: ChangeLog | None) -> list[HistoryEntry]:
+    from dataclasses import replace
+
+    reverted = _reverted_by(store, [e.id for e in entries])
+    out = []
+    for entry in entries:
+        logged = log.entry(entry.id) if log is not None else None
+        out.append(replace(entry, reverted_by=reverted.get(entry.id),
+                           changeset=logged.changeset if logged is not None else None))
+    return out
+
+
+def get_changeset(store, changeset_id: str, *, log: ChangeLog | None) -> HistoryEntry | None:
+    """One committed changeset (with its quads when the log has them), or None."""
+    found = _described(store, ids=[changeset_id])
+    return _with_details(store, found, log)[0] if found else None
+
+
+def history(store, iri: str, *, log: ChangeLog | None, limit: int | None = None) -> list[HistoryEntry]:
+    """The committed changesets that added or removed a statement with ``iri`` as subject or
+    object (or that changed the graph ``iri``), newest first."""
+    term = ox.NamedNode(iri)
+    if log is not None:
+        ids = [e.id for e in log.committed()
+               if iri in e.changeset.changed_graphs()
+               or any(q.subject == term or q.object == term for q in (*e.changeset.additions, *e.changeset.removals))]
+    else:  # no log (a foreign engine): what the changesets' own graphs still hold
+        base = store.base_iri
+        rows = store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} }} "
+                           f"FILTER(STRSTARTS(STR(?g), \"{base}{CHANGES_PATH}\")) }}")
+        ids = [i for i in (changeset_id_of(base, r["g"].value) for r in rows) if i]
+    entries = _described(store, ids=ids)
+    if limit:
+        entries = entries[:limit]
+    return _with_details(store, entries, log)
+
+
+def recent_changes(store, limit: int = 50, *, log: ChangeLog | None = None) -> list[HistoryEntry]:
+    """The latest committed changesets, newest first (from the metadata graph)."""
+    return _with_details(store, _described(store, limit=limit), log)

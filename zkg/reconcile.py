@@ -1,0 +1,885 @@
+"""Entity reconciliation: the W3C Entity Reconciliation API (version 0.2, the protocol
+OpenRefine speaks), without the web layer (that is :mod:`zkg.web.reconcile`).
+
+Entities are the resources under ``{base}id/``; an entity's identifier is its IRI's local
+part (``z-park`` for ``{base}id/z-park``), so the identifier space is ``{base}id/`` and every
+identifier dereferences there. Types and properties are named ``prefix:local`` with the
+predeclared prefixes (``schema:Organization``, ``zkg:organizationKind``); full IRIs are
+accepted too.
+
+Matching a name (:class:`Catalogue`): every label and other name of every entity, in every
+language, is folded (NFKD, accents dropped, case-folded: :func:`zkg.search.fold`) and indexed
+by character trigrams (bigrams in Chinese and other unspaced scripts). A query's candidates
+are the labels sharing the most n-grams with it; each is scored by the best of
+
+- the edit similarity (1 − Levenshtein distance / length) of the folded texts, of the texts
+  with their words sorted (``Shousheng Zhang``), and of the texts without spaces or
+  punctuation (``Z Park``, ``Zhong Guan Cun``): misspellings cost a little per letter;
+- containment: the query inside the label or the label inside the query, scaled by how much
+  of it is covered.
+
+An entity's name score is its best label's (other names count 97%). Chinese names match the
+Chinese labels the reference graph holds (``中关村科技园区``); names in pinyin or English
+match the English labels and the other spellings (``Zhongguancun``, ``Shoucheng Zhang``).
+
+Type constraints filter the candidates (``type_strict`` ``any``, the default, or ``all``) or
+lower the score of those of other types by a fifth (``should``, what OpenRefine sends); a
+type matches its sub-classes (the vocabulary's, and schema.org's and ORG's for the classes
+the graph uses). Property constraints compare values: entity values by identifier or by
+label, literals by folded text similarity or by number; the average match moves the score
+between 75% and 100% of the name score. The first candidate is a ``match`` when its score is
+at least :data:`MATCH_SCORE`, it is :data:`MATCH_MARGIN` ahead of the next one, its type fits
+and every property constraint holds.
+
+>>> index = Catalogue.from_rows("http://x/id/", [
+...     ("http://x/id/zp", "http://www.w3.org/2000/01/rdf-schema#label", "Zhongguancun Science Park", "en"),
+...     ("http://x/id/zp", "http://www.w3.org/2004/02/skos/core#prefLabel", "中关村科技园区", "zh-Hans"),
+...     ("http://x/id/zpa", "http://www.w3.org/2000/01/rdf-schema#label", "Zhongguancun Science Park area", "en")])
+>>> [(c.iri[12:], round(c.name_score)) for c in index.name_candidates("Zhongguancun Sceince Park")]
+[('zp', 92), ('zpa', 77)]
+>>> [(c.iri[12:], round(c.name_score)) for c in index.name_candidates("中关村科技园区")]
+[('zp', 100)]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import pyoxigraph as ox
+
+from zkg.completion import ShapeCatalogue, data_properties
+from zkg.errors import ZkgError
+from zkg.labels import (ALTERNATIVE_LABEL_PROPERTIES, LABEL_PROPERTIES, choose_label, choose_literal,
+                        fallback_label)
+from zkg.prefixes import ENTITY_PATH, compact
+from zkg.search import fold
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SCHEMA = "https://schema.org/"
+DESCRIPTION_PROPERTIES = (SCHEMA + "description", "http://www.w3.org/2000/01/rdf-schema#comment",
+                          "http://purl.org/dc/terms/description")
+SEARCHED_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
+
+API_VERSIONS = ["0.1", "0.2"]
+MATCH_SCORE = 90.0
+MATCH_MARGIN = 10.0
+ALTERNATIVE_WEIGHT = 0.97
+WRONG_TYPE_WEIGHT = 0.8
+DEFAULT_LIMIT, MAX_LIMIT = 5, 100
+MAX_BATCH = 500
+BATCH_SIZE = 50  # what the manifest advertises
+CANDIDATE_LABELS = 200  # labels scored per query, the best by shared n-grams
+MAX_QUERY_LENGTH = 300
+DESCRIPTION_LENGTH = 300
+#: Generic types offered by default (each matches its sub-classes).
+DEFAULT_TYPES = (SCHEMA + "Organization", SCHEMA + "Person", SCHEMA + "Place", SCHEMA + "Event")
+
+_WORD = re.compile(r"\w+")
+_INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
+                                     "positiveInteger", "negativeInteger", "nonPositiveInteger",
+                                     "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+_FLOAT_TYPES = {XSD + t for t in ("decimal", "double", "float")}
+
+
+class ReconcileError(ZkgError):
+    """A request the protocol cannot answer (HTTP 400)."""
+
+    http_status = 400
+
+
+# -- text similarity ------------------------------------------------------------------------------
+
+
+def compact_text(folded: str) -> str:
+    """Letters and digits only: ``z-park`` and ``z park`` are the same name."""
+    return "".join(c for c in folded if c.isalnum())
+
+
+def _unspaced(text: str) -> bool:
+    """Chinese, Japanese and the like: scripts written without spaces between words."""
+    return any(ord(c) >= 0x2E80 and c.isalnum() for c in text)
+
+
+def ngrams(folded: str) -> set[str]:
+    """Trigrams of the padded text; bigrams and single characters for unspaced scripts.
+
+    >>> sorted(ngrams("z-park"))
+    [' z-', '-pa', 'ark', 'par', 'rk ', 'z-p']
+    >>> sorted(ngrams("中关村"))
+    ['中', '中关', '关', '关村', '村']
+    """
+    if _unspaced(folded):
+        chars = compact_text(folded)
+        return set(chars) | {chars[i:i + 2] for i in range(len(chars) - 1)}
+    padded = f" {folded} "
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance (insertions, deletions, substitutions).
+
+    >>> levenshtein("sceince", "science"), levenshtein("", "abc")
+    (2, 3)
+    """
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def _ratio(a: str, b: str) -> float:
+    longest = max(len(a), len(b))
+    return 1.0 if longest == 0 else 1.0 - levenshtein(a, b) / longest
+
+
+def similarity(query: str, label: str) -> float:
+    """How alike two folded texts are, from 0 to 1 (1: the same).
+
+    >>> round(similarity("sinovac biotec", "sinovac biotech"), 2), similarity("z park", "z-park")
+    (0.93, 0.98)
+    >>> round(similarity("shousheng zhang", "zhang shousheng"), 2), round(similarity("sinovac", "sinovac biotech"), 2)
+    (0.99, 0.7)
+    """
+    if query == label:
+        return 1.0
+    qc, lc = compact_text(query), compact_text(label)
+    if qc and qc == lc:
+        return 0.98
+    if not qc or not lc:
+        return 0.0
+    best = _ratio(query, label)
+    if best < 0.99:
+        words_q, words_l = sorted(_WORD.findall(query)), sorted(_WORD.findall(label))
+        if len(words_q) > 1 or len(words_l) > 1:
+            best = max(best, 0.99 * _ratio(" ".join(words_q), " ".join(words_l)))
+        best = max(best, 0.98 * _ratio(qc, lc))
+    if qc in lc:
+        best = max(best, 0.5 + 0.4 * len(qc) / len(lc))
+    elif lc in qc:
+        best = max(best, 0.5 + 0.4 * len(lc) / len(qc))
+    else:  # every word of one found (give or take a letter) among the other's, in any order
+        best = max(best, _words_within(query, label, lc), _words_within(label, query, qc))
+    return best
+
+
+def _words_within(part: str, whole: str, whole_compact: str) -> float:
+    words, among = _WORD.findall(part), _WORD.findall(whole)
+    if len(words) < 2 or not among:
+        return 0.0
+    covered = 0
+    for word in words:
+        found = max(among, key=lambda w: _ratio(word, w))
+        if _ratio(word, found) < 0.8:
+            return 0.0
+        covered += len(found)
+    return 0.5 + 0.4 * min(covered, len(whole_compact)) / len(whole_compact)
+
+
+# -- the catalogue of entities --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelEntry:
+    iri: str
+    property: str
+    text: str
+    language: str | None
+    folded: str
+
+    @property
+    def main(self) -> bool:
+        return self.property in LABEL_PROPERTIES
+
+
+@dataclass
+class NameCandidate:
+    iri: str
+    name_score: float  # 0-100
+    matched: LabelEntry | None
+
+
+class Catalogue:
+    """The entities of the store, their names, types and descriptions, indexed for matching.
+
+    Built from the store with three queries (:meth:`from_store`); keep one per dataset
+    version. Classes and properties are named and ranked by :class:`Vocabulary`.
+    """
+
+    def __init__(self, space: str, entries: Iterable[LabelEntry], types: Mapping[str, Iterable[str]] | None = None,
+                 descriptions: Mapping[str, list[ox.Literal]] | None = None):
+        self.space = space
+        self.entries: list[LabelEntry] = [e for e in entries if e.folded]
+        self.types: dict[str, list[str]] = {iri: sorted(set(ts)) for iri, ts in (types or {}).items()}
+        self.descriptions = dict(descriptions or {})
+        self._grams: dict[str, list[int]] = defaultdict(list)
+        self._by_iri: dict[str, list[LabelEntry]] = defaultdict(list)
+        for index, entry in enumerate(self.entries):
+            self._by_iri[entry.iri].append(entry)
+            for gram in ngrams(entry.folded):
+                self._grams[gram].append(index)
+        self.iris = sorted(set(self._by_iri) | set(self.types))
+
+    @classmethod
+    def from_rows(cls, space: str, rows: Iterable[tuple[str, str, str, str | None]], **kwargs) -> "Catalogue":
+        return cls(space, (LabelEntry(i, p, t, lang or None, fold(t)) for i, p, t, lang in rows), **kwargs)
+
+    @classmethod
+    def from_store(cls, store) -> "Catalogue":
+        space = store.base_iri + ENTITY_PATH
+        in_space = f"isIRI(?s) && STRSTARTS(STR(?s), {ox.Literal(space)})"
+        searched = " ".join(f"<{p}>" for p in SEARCHED_PROPERTIES)
+        rows = [(r["s"].value, r["p"].value, r["l"].value, r["l"].language) for r in store.query(
+            f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {searched} }} ?s ?p ?l FILTER({in_space} && isLiteral(?l)) }}")]
+        types: dict[str, list[str]] = defaultdict(list)
+        for r in store.query(f"SELECT DISTINCT ?s ?t WHERE {{ ?s a ?t FILTER({in_space} && isIRI(?t)) }}"):
+            types[r["s"].value].append(r["t"].value)
+        described = " ".join(f"<{p}>" for p in DESCRIPTION_PROPERTIES)
+        descriptions: dict[str, list[ox.Literal]] = defaultdict(list)
+        for r in store.query(f"SELECT DISTINCT ?s ?d WHERE {{ VALUES ?p {{ {described} }} ?s ?p ?d "
+                             f"FILTER({in_space} && isLiteral(?d)) }}"):
+            descriptions[r["s"].value].append(r["d"])
+        return cls.from_rows(space, rows, types=types, descriptions=descriptions)
+
+    # -- identifiers -----------------------------------------------------------------------
+
+    def identifier(self, iri: str) -> str:
+        return iri[len(self.space):] if iri.startswith(self.space) else iri
+
+    def resolve(self, identifier: str, prefixes: Mapping[str, str] | None = None) -> str | None:
+        """The IRI an entity identifier names (``z-park``, ``id:z-park`` or the full IRI),
+        when the catalogue has that entity."""
+        text = (identifier or "").strip()
+        if text.startswith("<") and text.endswith(">"):
+            text = text[1:-1]
+        candidates = [self.space + text, text]
+        prefix, colon, local = text.partition(":")
+        if colon and prefixes and prefix in prefixes:
+            candidates.append(prefixes[prefix] + local)
+        return next((c for c in candidates if c in self._by_iri or c in self.types), None)
+
+    # -- names -----------------------------------------------------------------------------
+
+    def label(self, iri: str, languages: Sequence[str]) -> str:
+        candidates = [(e.property, ox.Literal(e.text, language=e.language) if e.language else ox.Literal(e.text))
+                      for e in self._by_iri.get(iri, ()) if e.main]
+        return choose_label(candidates, languages) or fallback_label(iri)
+
+    def description(self, iri: str, languages: Sequence[str]) -> str | None:
+        chosen = choose_literal(self.descriptions.get(iri, ()), languages)
+        if chosen is None:
+            return None
+        text = chosen.value
+        return text if len(text) <= DESCRIPTION_LENGTH else text[:DESCRIPTION_LENGTH - 1].rstrip() + "…"
+
+    def labels_of(self, iri: str) -> list[LabelEntry]:
+        return list(self._by_iri.get(iri, ()))
+
+    def name_candidates(self, query: str, *, limit: int = CANDIDATE_LABELS) -> list[NameCandidate]:
+        """Entities whose names resemble ``query``, best first, each with its best label."""
+        wanted = fold(query[:MAX_QUERY_LENGTH])
+        if not wanted:
+            return []
+        shared: Counter = Counter()
+        for gram in ngrams(wanted):
+            for index in self._grams.get(gram, ()):
+                shared[index] += 1
+        best: dict[str, NameCandidate] = {}
+        for index, _count in shared.most_common(limit):
+            entry = self.entries[index]
+            score = 100.0 * similarity(wanted, entry.folded) * (1.0 if entry.main else ALTERNATIVE_WEIGHT)
+            held = best.get(entry.iri)
+            if held is None or score > held.name_score or (score == held.name_score and entry.main and not held.matched.main):
+                best[entry.iri] = NameCandidate(entry.iri, score, entry)
+        return sorted(best.values(), key=lambda c: (-c.name_score, c.iri))
+
+    def prefix_search(self, prefix: str) -> list[tuple[str, LabelEntry]]:
+        """Entities with a label starting with ``prefix`` (then a word of it, then, for
+        unspaced scripts, anywhere in it), best first: for suggest services."""
+        wanted = fold(prefix[:MAX_QUERY_LENGTH])
+        if not wanted:
+            return []
+        ranked: dict[str, tuple[tuple, LabelEntry]] = {}
+        for entry in self.entries:
+            if entry.folded.startswith(wanted):
+                rank = 0
+            elif f" {wanted}" in f" {entry.folded}" or (compact_text(entry.folded).startswith(compact_text(wanted))
+                                                        and compact_text(wanted)):
+                rank = 1
+            elif _unspaced(wanted) and wanted in entry.folded:
+                rank = 2
+            else:
+                continue
+            key = (rank, not entry.main, len(entry.folded), entry.folded, entry.iri)
+            if entry.iri not in ranked or key < ranked[entry.iri][0]:
+                ranked[entry.iri] = (key, entry)
+        return [(iri, entry) for iri, (key, entry) in sorted(ranked.items(), key=lambda item: item[1][0])]
+
+
+# -- classes and properties -----------------------------------------------------------------------
+
+
+@dataclass
+class Term:
+    iri: str
+    kind: str  # "class" or "property"
+    uses: int = 0
+    labels: list[tuple[str, ox.Literal]] = field(default_factory=list)
+    comments: list[ox.Literal] = field(default_factory=list)
+
+
+class Vocabulary:
+    """The classes and properties of the store with their labels: the entities' types and
+    properties, and what the vocabulary declares. With the shapes, for property proposals."""
+
+    CLASS_METAS = ("owl:Class", "rdfs:Class")
+    PROPERTY_METAS = ("rdf:Property", "owl:ObjectProperty", "owl:DatatypeProperty", "owl:AnnotationProperty",
+                      "qb:DimensionProperty", "qb:MeasureProperty", "qb:AttributeProperty")
+
+    def __init__(self, terms: Iterable[Term], shapes: ShapeCatalogue | None = None, prefixes: Mapping[str, str] | None = None):
+        self.terms: dict[tuple[str, str], Term] = {(t.kind, t.iri): t for t in terms}
+        self.shapes = shapes or ShapeCatalogue([])
+        self.prefixes = dict(prefixes or {})
+
+    @classmethod
+    def from_store(cls, store, shapes: ShapeCatalogue | None = None) -> "Vocabulary":
+        space = ox.Literal(store.base_iri + ENTITY_PATH)
+        terms: dict[tuple[str, str], Term] = {}
+
+        def add(kind: str, iri: str, uses: int = 0) -> None:
+            term = terms.setdefault((kind, iri), Term(iri, kind))
+            term.uses += uses
+
+        for r in store.query(f"SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?t FILTER(isIRI(?t) && "
+                             f"STRSTARTS(STR(?s), {space})) }} GROUP BY ?t"):
+            add("class", r["t"].value, int(r["n"].value))
+        for r in store.query(f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "
+                             f"{space})) }} GROUP BY ?p"):
+            add("property", r["p"].value, int(r["n"].value))
+        metas = {"class": cls.CLASS_METAS, "property": cls.PROPERTY_METAS}
+        for kind, names in metas.items():
+            for r in store.query(f"SELECT DISTINCT ?t WHERE {{ VALUES ?m {{ {' '.join(names)} }} ?t a ?m FILTER(isIRI(?t)) }}"):
+                add(kind, r["t"].value)
+        if shapes is not None:
+            for klass in shapes.targets():
+                add("class", klass)
+        iris = sorted({iri for _k, iri in terms})
+        labelled = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+        for start in range(0, len(iris), 500):
+            chunk = " ".join(str(ox.NamedNode(i)) for i in iris[start:start + 500])
+            for r in store.query(f"SELECT ?t ?p ?l WHERE {{ VALUES ?t {{ {chunk} }} {{ VALUES ?p {{ {labelled} }} "
+                                 f"?t ?p ?l }} UNION {{ ?t rdfs:comment ?l BIND(rdfs:comment AS ?p) }} "
+                                 f"FILTER(isLiteral(?l)) }}"):
+                for kind in ("class", "property"):
+                    term = terms.get((kind, r["t"].value))
+                    if term is None:
+                        continue
+                    if r["p"].value.endswith("#comment"):
+                        term.comments.append(r["l"])
+                    else:
+                        term.labels.append((r["p"].value, r["l"]))
+        return cls(terms.values(), shapes, store.prefixes)
+
+    def identifier(self, iri: str) -> str:
+        curie = compact(iri, self.prefixes)
+        return iri if curie.startswith("<") else curie
+
+    def resolve(self, identifier: str) -> str | None:
+        """The IRI a type or property identifier names (``schema:Person`` or a full IRI)."""
+        text = (identifier or "").strip()
+        if text.startswith("<") and text.endswith(">"):
+            text = text[1:-1]
+        prefix, colon, local = text.partition(":")
+        if colon and prefix in self.prefixes and not local.startswith("//"):
+            return self.prefixes[prefix] + local
+        if colon and local.startswith("//"):
+            return text
+        return None
+
+    def name(self, iri: str, languages: Sequence[str], kind: str | None = None) -> str:
+        for k in ((kind,) if kind else ("class", "property")):
+            term = self.terms.get((k, iri))
+            if term is not None and term.labels:
+                return choose_label(term.labels, languages) or fallback_label(iri)
+        return fallback_label(iri)
+
+    def comment(self, iri: str, kind: str, languages: Sequence[str]) -> str | None:
+        term = self.terms.get((kind, iri))
+        chosen = choose_literal(term.comments, languages) if term else None
+        return chosen.value if chosen is not None else None
+
+    def of_kind(self, kind: str) -> list[Term]:
+        return sorted((t for (k, _i), t in self.terms.items() if k == kind), key=lambda t: (-t.uses, t.iri))
+
+    def search(self, kind: str, prefix: str, languages: Sequence[str]) -> list[Term]:
+        """Terms whose label, local name or ``prefix:local`` starts with ``prefix`` (or has a
+        word starting so), most used first."""
+        wanted = fold(prefix)
+        found = []
+        for term in self.of_kind(kind):
+            names = [fold(self.name(term.iri, languages, kind)), fold(fallback_label(term.iri)),
+                     fold(self.identifier(term.iri)), fold(term.iri)]
+            names += [fold(lit.value) for _p, lit in term.labels]
+            if not wanted or any(n.startswith(wanted) or f" {wanted}" in f" {n}" for n in names):
+                found.append(term)
+        exact = [t for t in found if fold(self.identifier(t.iri)) == wanted or fold(fallback_label(t.iri)) == wanted]
+        return exact + [t for t in found if t not in exact]
+
+    def broader(self, iri: str) -> list[str]:
+        return sorted(self.shapes.superclasses.get(iri, ()))
+
+    def conforms(self, entity_types: Iterable[str], wanted: Sequence[str], strict: str) -> bool:
+        """Whether an entity of ``entity_types`` is of the ``wanted`` types (each matching its
+        sub-classes): any of them, or all of them when ``strict`` is ``all``."""
+        if not wanted:
+            return True
+        reach = {a for t in entity_types for a in self.shapes.ancestors(t)}
+        hits = [w in reach for w in wanted]
+        return all(hits) if strict == "all" else any(hits)
+
+    def proposed_properties(self, store, type_iri: str | None, *, limit: int) -> list[str]:
+        """Properties worth fetching for entities of ``type_iri``: those its shapes allow
+        (required first), then the others its instances have, most used first (or, with no
+        type, the properties most entities have)."""
+        proposed: list[str] = []
+        if type_iri:
+            for prop in self.shapes.class_properties(type_iri):
+                if not prop.inverse and prop.path not in proposed:
+                    proposed.append(prop.path)
+            for klass in self.shapes.descendants(type_iri):
+                for prop, _n in data_properties(store, klass, limit=limit * 2):
+                    if prop not in proposed:
+                        proposed.append(prop)
+        else:
+            proposed = [t.iri for t in self.of_kind("property")]
+        return proposed[:limit]
+
+
+# -- reconciliation queries -----------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    """One reconciliation query, checked."""
+
+    text: str
+    types: list[str]
+    type_strict: str
+    limit: int
+    properties: list[tuple[str, list[Any]]]  # (property IRI, values)
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def parse_query(raw: Any, vocabulary: Vocabulary) -> Query:
+    """A reconciliation query object (spec 0.2, section 4.1) as :class:`Query`;
+    :class:`ReconcileError` if it is not one."""
+    if isinstance(raw, str):  # the 0.1 shorthand: a bare string is the query
+        raw = {"query": raw}
+    if not isinstance(raw, dict):
+        raise ReconcileError("each reconciliation query must be a JSON object")
+    text = raw.get("query", "")
+    if not isinstance(text, str):
+        raise ReconcileError("'query' must be a string")
+    types: list[str] = []
+    for t in _as_list(raw.get("type") or []):
+        if not isinstance(t, str):
+            raise ReconcileError("'type' must be a type identifier or a list of them")
+        iri = vocabulary.resolve(t)
+        if iri is None:
+            raise ReconcileError(f"unknown type identifier '{t}' (use prefix:local, e.g. schema:Organization, or a full IRI)")
+        types.append(iri)
+    strict = raw.get("type_strict", "any") or "any"
+    if strict not in ("any", "all", "should"):
+        raise ReconcileError("'type_strict' must be one of any, all, should")
+    limit = raw.get("limit", DEFAULT_LIMIT)
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 1 or limit != int(limit):
+        raise ReconcileError("'limit' must be a positive integer")
+    properties = []
+    for item in raw.get("properties") or []:
+        if not isinstance(item, dict) or "pid" not in item or "v" not in item or not isinstance(item["pid"], str):
+            raise ReconcileError("each property constraint needs 'pid' (a property identifier) and 'v' (values)")
+        iri = vocabulary.resolve(item["pid"])
+        if iri is None:
+            raise ReconcileError(f"unknown property identifier '{item['pid']}'")
+        properties.append((iri, _as_list(item["v"])))
+    if not text.strip() and not properties:
+        raise ReconcileError("a reconciliation query needs 'query' or 'properties'")
+    return Query(text.strip(), types, strict, min(int(limit), MAX_LIMIT), properties)
+
+
+def _property_values(store, iris: Sequence[str], properties: Sequence[str]) -> dict[tuple[str, str], list]:
+    """{(entity, property): [(value, [label literals])]} in one query."""
+    if not iris or not properties:
+        return {}
+    subjects = " ".join(str(ox.NamedNode(i)) for i in iris)
+    predicates = " ".join(str(ox.NamedNode(p)) for p in properties)
+    labelled = "|".join(f"<{p}>" for p in SEARCHED_PROPERTIES)
+    found: dict[tuple[str, str], dict] = defaultdict(dict)
+    for r in store.query(f"SELECT ?s ?p ?o ?l WHERE {{ VALUES ?s {{ {subjects} }} VALUES ?p {{ {predicates} }} "
+                         f"?s ?p ?o OPTIONAL {{ ?o {labelled} ?l FILTER(isLiteral(?l)) }} }}"):
+        labels = found[(r["s"].value, r["p"].value)].setdefault(r["o"], [])
+        if r["l"] is not None:
+            labels.append(r["l"])
+    return {key: list(values.items()) for key, values in found.items()}
+
+
+def _value_match(wanted: Any, value, labels: list[str], catalogue: Catalogue, prefixes) -> float:
+    """How well one stored value matches one value of a property constraint, 0 to 1."""
+    if isinstance(wanted, dict):
+        wanted = wanted.get("id", wanted.get("name", ""))
+        if isinstance(value, ox.NamedNode):
+            iri = catalogue.resolve(str(wanted), prefixes)
+            return 1.0 if iri == value.value else 0.0
+    if isinstance(wanted, bool):
+        return 1.0 if isinstance(value, ox.Literal) and value.value.lower() == str(wanted).lower() else 0.0
+    if isinstance(wanted, (int, float)):
+        try:
+            return 1.0 if isinstance(value, ox.Literal) and math.isclose(float(value.value), float(wanted)) else 0.0
+        except ValueError:
+            return 0.0
+    text = str(wanted)
+    if isinstance(value, ox.NamedNode):
+        if catalogue.resolve(text, prefixes) == value.value or text == value.value:
+            return 1.0
+        names = [lit.value for lit in labels] or [fallback_label(value.value)]
+    elif isinstance(value, ox.Literal):
+        names = [value.value]
+    else:
+        names = [lit.value for lit in labels]
+    folded = fold(text)
+    return max((similarity(folded, fold(n)) for n in names), default=0.0)
+
+
+def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
+              languages: Sequence[str]) -> list[dict]:
+    """The candidates for one query, best first, as reconciliation candidates (spec 0.2,
+    section 4.2): ``id``, ``name``, ``description``, ``type``, ``score`` (0-100), ``features``
+    and ``match``."""
+    prefixes = vocabulary.prefixes
+    scored: dict[str, dict] = {}
+    if query.text:
+        direct = catalogue.resolve(query.text, prefixes) if not any(c.isspace() for c in query.text) else None
+        if direct is not None:
+            scored[direct] = {"name": 100.0, "id": True}
+        for candidate in catalogue.name_candidates(query.text):
+            if candidate.iri not in scored:
+                scored[candidate.iri] = {"name": candidate.name_score, "id": False}
+    else:  # properties only: every entity with a value for the first property is a candidate
+        pid = query.properties[0][0]
+        rows = store.query(f"SELECT DISTINCT ?s WHERE {{ ?s {ox.NamedNode(pid)} ?o FILTER(STRSTARTS(STR(?s), "
+                           f"{ox.Literal(catalogue.space)})) }} LIMIT 5000")
+        for r in rows:
+            scored[r["s"].value] = {"name": None, "id": False}
+    # Types first (cheap), then property values for what is left.
+    for iri, data in list(scored.items()):
+        fits = vocabulary.conforms(catalogue.types.get(iri, ()), query.types, query.type_strict)
+        if not fits and query.types and query.type_strict != "should":
+            del scored[iri]
+            continue
+        data["type"] = fits
+    ranked = sorted(scored.items(), key=lambda item: (-(item[1]["name"] or 0), item[0]))
+    keep = ranked[:max(query.limit * 4, 20)]
+    if query.properties:
+        values = _property_values(store, [iri for iri, _d in keep], [p for p, _v in query.properties])
+        for iri, data in keep:
+            matches = []
+            for pid, wanted_values in query.properties:
+                stored = values.get((iri, pid), [])
+                matches.append(max((_value_match(w, v, labels, catalogue, prefixes)
+                                    for w in wanted_values for v, labels in stored), default=0.0))
+            data["properties"] = sum(matches) / len(matches)
+    results = []
+    for iri, data in keep:
+        if data["name"] is None:
+            score = 100.0 * data.get("properties", 0.0)
+            if score <= 0:
+                continue
+        else:
+            score = data["name"] * (0.75 + 0.25 * data["properties"] if "properties" in data else 1.0)
+        if query.types and not data["type"]:
+            score *= WRONG_TYPE_WEIGHT
+        features = [{"id": "name", "value": round((data["name"] or 0.0) / 100, 4)}]
+        if query.types:
+            features.append({"id": "type_match", "value": bool(data["type"])})
+        if "properties" in data:
+            features.append({"id": "property_match", "value": round(data["properties"], 4)})
+        if data["id"]:
+            features.append({"id": "identifier", "value": True})
+        candidate = {
+            "id": catalogue.identifier(iri),
+            "name": catalogue.label(iri, languages),
+            "type": [{"id": vocabulary.identifier(t), "name": vocabulary.name(t, languages, "class")}
+                     for t in catalogue.types.get(iri, ())],
+            "score": round(score, 2),
+            "features": features,
+            "match": False,
+            "_certain": bool(data["type"]) and data.get("properties", 1.0) >= 0.999,
+        }
+        description = catalogue.description(iri, languages)
+        if description:
+            candidate["description"] = description
+        results.append(candidate)
+    results.sort(key=lambda c: (-c["score"], c["id"]))
+    results = results[:query.limit]
+    if results:
+        first = results[0]
+        runner_up = results[1]["score"] if len(results) > 1 else 0.0
+        first["match"] = first["score"] >= MATCH_SCORE and first["score"] - runner_up >= MATCH_MARGIN and first["_certain"]
+    for candidate in results:
+        del candidate["_certain"]
+    return results
+
+
+def reconcile_batch(batch: Any, catalogue: Catalogue, vocabulary: Vocabulary, store,
+                    languages: Sequence[str]) -> dict:
+    """A reconciliation result batch for a query batch (``{"q0": {...}, …}``)."""
+    if not isinstance(batch, dict):
+        raise ReconcileError("'queries' must be a JSON object of reconciliation queries, e.g. "
+                             '{"q0": {"query": "Zhongguancun Science Park"}}')
+    if len(batch) > MAX_BATCH:
+        raise ReconcileError(f"at most {MAX_BATCH} queries in one batch (this one has {len(batch)})")
+    parsed = {}
+    for key, raw in batch.items():
+        try:
+            parsed[key] = parse_query(raw, vocabulary)
+        except ReconcileError as error:
+            raise ReconcileError(f"query '{key}': {error.message}") from None
+    return {key: {"result": reconcile(q, catalogue, vocabulary, store, languages)} for key, q in parsed.items()}
+
+
+# -- suggest ----------------------------------------------------------------------------------------
+
+
+def suggest_entities(prefix: str, catalogue: Catalogue, vocabulary: Vocabulary, languages: Sequence[str], *,
+                     cursor: int = 0, limit: int = 10, types: Sequence[str] = ()) -> dict:
+    """Entities whose names start with ``prefix`` (spec 0.2, section 6.3)."""
+    found = [iri for iri, _entry in catalogue.prefix_search(prefix)]
+    direct = catalogue.resolve(prefix, vocabulary.prefixes)
+    if direct is not None:
+        found = [direct] + [i for i in found if i != direct]
+    if types:
+        found = [i for i in found if vocabulary.conforms(catalogue.types.get(i, ()), types, "any")]
+    result = []
+    for iri in found[cursor:cursor + limit]:
+        item = {"id": catalogue.identifier(iri), "name": catalogue.label(iri, languages),
+                "notable": [{"id": vocabulary.identifier(t), "name": vocabulary.name(t, languages, "class")}
+                            for t in catalogue.types.get(iri, ())]}
+        description = catalogue.description(iri, languages)
+        if description:
+            item["description"] = description
+        result.append(item)
+    return {"result": result}
+
+
+def type_object(iri: str, vocabulary: Vocabulary, languages: Sequence[str], *, depth: int = 0) -> dict:
+    item = {"id": vocabulary.identifier(iri), "name": vocabulary.name(iri, languages, "class")}
+    comment = vocabulary.comment(iri, "class", languages)
+    if comment:
+        item["description"] = comment
+    broader = vocabulary.broader(iri)
+    if broader and depth < 4:
+        item["broader"] = [type_object(b, vocabulary, languages, depth=depth + 1) for b in broader]
+    return item
+
+
+def suggest_types(prefix: str, vocabulary: Vocabulary, languages: Sequence[str], *, cursor: int = 0,
+                  limit: int = 10) -> dict:
+    terms = vocabulary.search("class", prefix, languages)[cursor:cursor + limit]
+    return {"result": [type_object(t.iri, vocabulary, languages) for t in terms]}
+
+
+def suggest_properties(prefix: str, vocabulary: Vocabulary, languages: Sequence[str], store=None, *,
+                       cursor: int = 0, limit: int = 10, type_iri: str | None = None) -> dict:
+    terms = vocabulary.search("property", prefix, languages)
+    if type_iri and store is not None:
+        preferred = vocabulary.proposed_properties(store, type_iri, limit=200)
+        terms.sort(key=lambda t: preferred.index(t.iri) if t.iri in preferred else len(preferred))
+    result = []
+    for term in terms[cursor:cursor + limit]:
+        item = {"id": vocabulary.identifier(term.iri), "name": vocabulary.name(term.iri, languages, "property")}
+        comment = vocabulary.comment(term.iri, "property", languages)
+        if comment:
+            item["description"] = comment
+        result.append(item)
+    return {"result": result}
+
+
+# -- data extension ---------------------------------------------------------------------------------
+
+
+def propose_properties(type_id: str | None, vocabulary: Vocabulary, store, languages: Sequence[str], *,
+                       limit: int = 20) -> dict:
+    """Properties to fetch for a type (spec 0.2, section 7.2)."""
+    type_iri = None
+    if type_id:
+        type_iri = vocabulary.resolve(type_id)
+        if type_iri is None:
+            raise ReconcileError(f"unknown type identifier '{type_id}'")
+    proposed = [p for p in vocabulary.proposed_properties(store, type_iri, limit=limit + 1) if p != RDF_TYPE or not type_iri]
+    answer = {"properties": [{"id": vocabulary.identifier(p), "name": vocabulary.name(p, languages, "property")}
+                             for p in proposed[:limit]], "limit": limit}
+    if type_id:
+        answer["type"] = type_id
+    return answer
+
+
+def _date_value(literal: ox.Literal) -> dict | None:
+    datatype = literal.datatype.value
+    if datatype == XSD + "date" and re.match(r"^-?\d{4,}-\d\d-\d\d$", literal.value):
+        return {"date": literal.value + "T00:00:00Z"}
+    if datatype == XSD + "dateTime" and re.match(r"^-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d", literal.value):
+        return {"date": literal.value}
+    return None
+
+
+def _cell(value, labels: list[str], catalogue: Catalogue, vocabulary: Vocabulary, languages,
+          amounts: dict) -> dict | None:
+    """One property value as a data extension cell (spec 0.2, section 7.4)."""
+    if isinstance(value, ox.NamedNode):
+        iri = value.value
+        if iri.startswith(catalogue.space):
+            return {"id": catalogue.identifier(iri), "name": catalogue.label(iri, languages)}
+        if labels:
+            return {"str": choose_literal(labels, languages).value}
+        if ("class", iri) in vocabulary.terms or ("property", iri) in vocabulary.terms:
+            return {"str": vocabulary.name(iri, languages)}
+        return {"str": iri}
+    if isinstance(value, ox.BlankNode):
+        amount = amounts.get(value.value)
+        if amount is None:
+            return None
+        number, unit = amount
+        if unit and isinstance(number, ox.Literal):
+            return {"str": f"{number.value} {unit}"}
+        return _cell(number, [], catalogue, vocabulary, languages, {})
+    if isinstance(value, ox.Literal):
+        datatype = value.datatype.value
+        try:
+            if datatype in _INTEGER_TYPES:
+                return {"int": int(value.value)}
+            if datatype in _FLOAT_TYPES:
+                number = float(value.value)
+                if math.isfinite(number):
+                    return {"float": number}
+        except ValueError:
+            pass
+        return _date_value(value) or {"str": value.value}
+    return None
+
+
+def extend(raw: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, languages: Sequence[str]) -> dict:
+    """A data extension response (spec 0.2, section 7.4) for a data extension query
+    ``{"ids": [...], "properties": [{"id": ..., "settings": {...}}]}``. Literals in several
+    languages give those in the reader's best language; blank-node amounts
+    (schema:value with schema:currency or schema:unitText/unitCode) read as "value unit"."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("ids"), list) or not isinstance(raw.get("properties"), list):
+        raise ReconcileError("'extend' must be a JSON object with 'ids' (entity identifiers) and 'properties'")
+    if len(raw["ids"]) > MAX_BATCH * 10:
+        raise ReconcileError(f"at most {MAX_BATCH * 10} identifiers in one extension")
+    properties: list[tuple[str, str, int]] = []  # (id as asked, IRI, limit)
+    for item in raw["properties"]:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise ReconcileError("each property of 'extend' needs an 'id'")
+        iri = vocabulary.resolve(item["id"])
+        if iri is None:
+            raise ReconcileError(f"unknown property identifier '{item['id']}'")
+        settings = item.get("settings") or {}
+        try:
+            limit = int(settings.get("limit", 0) or 0) if isinstance(settings, dict) else 0
+        except (TypeError, ValueError):
+            raise ReconcileError("the 'limit' setting must be a number") from None
+        properties.append((item["id"], iri, max(limit, 0)))
+    ids = [i for i in raw["ids"] if isinstance(i, str)]
+    if len(ids) != len(raw["ids"]):
+        raise ReconcileError("'ids' must be strings")
+    iris = {i: catalogue.resolve(i, vocabulary.prefixes) for i in ids}
+    known = sorted({iri for iri in iris.values() if iri})
+    values = _property_values(store, known, [iri for _id, iri, _l in properties])
+    blank = {v.value for stored in values.values() for v, _l in stored if isinstance(v, ox.BlankNode)}
+    amounts: dict[str, tuple] = {}
+    if blank:
+        # Blank-node labels mean nothing across queries: read the amounts through their subjects.
+        subjects = " ".join(str(ox.NamedNode(i)) for i in known)
+        predicates = " ".join(str(ox.NamedNode(p)) for _i, p, _l in properties)
+        for r in store.query(f"SELECT ?s ?p ?v ?u WHERE {{ VALUES ?s {{ {subjects} }} VALUES ?p {{ {predicates} }} "
+                             f"?s ?p ?b FILTER(isBlank(?b)) ?b schema:value ?v "
+                             f"OPTIONAL {{ ?b schema:currency|schema:unitText|schema:unitCode ?u }} }}"):
+            for v, _labels in values.get((r["s"].value, r["p"].value), []):
+                if isinstance(v, ox.BlankNode):
+                    amounts[v.value] = (r["v"], r["u"].value if r["u"] is not None else None)
+    rows: dict[str, dict] = {}
+    for identifier in ids:
+        iri = iris[identifier]
+        row: dict[str, list] = {}
+        for asked, pid, limit in properties:
+            stored = values.get((iri, pid), []) if iri else []
+            literals = [v for v, _l in stored if isinstance(v, ox.Literal) and v.language]
+            if literals:  # texts in several languages: the reader's best
+                best = choose_literal(literals, languages)
+                stored = [(v, l) for v, l in stored
+                          if not (isinstance(v, ox.Literal) and v.language) or v.language == best.language]
+            cells = [c for v, labels in stored
+                     if (c := _cell(v, labels, catalogue, vocabulary, languages, amounts)) is not None]
+            cells.sort(key=lambda c: str(c.get("name", c.get("str", c.get("date", c.get("int", c.get("float", "")))))))
+            row[asked] = cells[:limit] if limit else cells
+        rows[identifier] = row
+    meta = []
+    for asked, pid, _limit in properties:
+        item: dict = {"id": asked, "name": vocabulary.name(pid, languages, "property")}
+        kinds = Counter(t for (_s, p), stored in values.items() if p == pid for v, _l in stored
+                        if isinstance(v, ox.NamedNode) and v.value.startswith(catalogue.space)
+                        for t in catalogue.types.get(v.value, ()))
+        if kinds:  # entity values: their most common type
+            common = sorted(kinds.items(), key=lambda item: (-item[1], item[0]))[0][0]
+            item["type"] = {"id": vocabulary.identifier(common), "name": vocabulary.name(common, languages, "class")}
+        meta.append(item)
+    return {"meta": meta, "rows": rows}
+
+
+# -- the manifest -----------------------------------------------------------------------------------
+
+
+def manifest(*, name: str, service_url: str, base_iri: str, vocabulary: Vocabulary, languages: Sequence[str],
+             query_string: str = "", documentation: str | None = None, version: str | None = None) -> dict:
+    """The service manifest (spec 0.2, section 3.1). ``service_url`` is the endpoint's URL;
+    ``query_string`` (e.g. ``?lang=zh``) is carried by every URL it names."""
+    suffix = query_string
+    joiner = "&" if suffix else "?"
+    document = {
+        "versions": API_VERSIONS,
+        "name": name,
+        "identifierSpace": base_iri + ENTITY_PATH,
+        "schemaSpace": base_iri + "def/",
+        "defaultTypes": [{"id": vocabulary.identifier(t), "name": vocabulary.name(t, languages, "class")}
+                         for t in DEFAULT_TYPES],
+        "view": {"url": base_iri + ENTITY_PATH + "{{id}}"},
+        "preview": {"url": f"{service_url}/preview{suffix}{joiner}id={{{{id}}}}", "width": 420, "height": 200},
+        "suggest": {
+            "entity": {"service_url": service_url, "service_path": "/suggest/entity" + suffix},
+            "type": {"service_url": service_url, "service_path": "/suggest/type" + suffix},
+            "property": {"service_url": service_url, "service_path": "/suggest/property" + suffix},
+        },
+        "extend": {
+            "propose_properties": {"service_url": service_url, "service_path": "/properties" + suffix},
+            "property_settings": [{"name": "limit", "label": "Limit", "type": "number", "default": 0,
+                                   "help_text": "The most values to fetch per entity (0: all of them)"}],
+        },
+        "batchSize": BATCH_SIZE,
+    }
+    if documentation:
+        document["documentation"] = documentation
+    if version:
+        document["serviceVersion"] = version
+    return document

@@ -1,0 +1,266 @@
+"""``zkg serve --workers N``: N waitress processes in front of one engine.
+
+The process model (README, "Serving more than one core"):
+
+- the **parent** checks the data directory, binds the listening socket, starts the engine
+  (:class:`zkg.managed_engine.ManagedEngine`; none with a remote engine), then starts N
+  **worker** processes (``python -m zkg.web.workers``) that inherit the socket, and restarts
+  any that dies. SIGTERM or Ctrl-C stop the workers, then the engine. It serves no requests.
+- each **worker** is a whole zkg app under waitress (threads), accepting from the shared
+  socket (the kernel spreads connections over the workers) and querying the one engine.
+  Queries release nothing a worker holds, so reads use every core.
+- **writes** stay atomic and in order: every changeset holds the writer lock (``flock`` on
+  the data directory's ``changes.lock``, :mod:`zkg.changelog`) across check, validation and
+  the engine's one atomic update; and the engine is the single source of truth, so a
+  curator's next request sees the write whichever worker answers it (read-your-writes).
+- the **dataset version** (ETags) is the same in every worker: the session comes from the
+  parent, and writes are seen through the data directory (the change log and a write stamp
+  every RemoteStore appends to after each update; :mod:`zkg.dataset_version`).
+- the **engine supervision** stays in the parent: a worker whose query passed the time
+  limit signals it (SIGUSR1: the engine had not begun to answer, restart it; SIGUSR2: it had,
+  check its CPU), the parent writes the engine's address after every (re)start to
+  ``serve-engine.json`` in the data directory, and each worker counts its requests in flight
+  in its slot of ``serve-inflight`` there, so that work other workers wait for is never taken
+  for runaway work.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import mmap
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import fields
+from pathlib import Path
+
+from zkg.settings import Settings
+
+ENGINE_STATE = "serve-engine.json"
+IN_FLIGHT = "serve-inflight"
+SLOT = struct.Struct("q")
+
+
+def _settings_payload(settings: Settings) -> dict:
+    return {f.name: str(getattr(settings, f.name)) for f in fields(Settings)}
+
+
+class InFlight:
+    """Requests in flight per worker, in a small shared file (one 8-byte slot per worker)."""
+
+    def __init__(self, path: Path, slots: int, *, create: bool = False):
+        if create:
+            path.write_bytes(b"\0" * SLOT.size * slots)
+        self._file = open(path, "r+b")
+        self._map = mmap.mmap(self._file.fileno(), SLOT.size * slots)
+        self.slots = slots
+
+    def add(self, slot: int, delta: int) -> None:
+        offset = slot * SLOT.size
+        SLOT.pack_into(self._map, offset, SLOT.unpack_from(self._map, offset)[0] + delta)
+
+    def clear(self, slot: int) -> None:
+        SLOT.pack_into(self._map, slot * SLOT.size, 0)
+
+    def total(self) -> int:
+        return sum(max(0, SLOT.unpack_from(self._map, i * SLOT.size)[0]) for i in range(self.slots))
+
+
+# -- the parent --------------------------------------------------------------------------------
+
+
+class WorkerPool:
+    """Starts, watches and stops the worker processes (see the module docstring)."""
+
+    def __init__(self, settings: Settings, sock: socket.socket, *, workers: int, threads: int,
+                 store_spec: str | None, update_url: str | None, session: str):
+        self.settings, self.sock, self.count, self.threads = settings, sock, workers, threads
+        self.store_spec, self.update_url, self.session = store_spec, update_url, session
+        self.processes: list[subprocess.Popen | None] = [None] * workers
+        self.in_flight: InFlight | None = None
+        self.engine = None
+        self._stopping = False
+
+    def engine_ready(self, engine) -> None:
+        """ManagedEngine's hook: publish its address to the workers (atomically)."""
+        target = Path(self.settings.data) / ENGINE_STATE
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"query_url": engine.query_url, "update_url": engine.update_url,
+                                         "generation": engine.generation, "pid": engine.pid}), encoding="utf-8")
+        temporary.replace(target)
+
+    def start(self, engine=None) -> None:
+        self.engine = engine
+        if engine is not None:
+            self.in_flight = InFlight(Path(self.settings.data) / IN_FLIGHT, self.count, create=True)
+            engine._in_flight_elsewhere = self.in_flight.total
+        signal.signal(signal.SIGUSR1, lambda *_: self._overrun(False))
+        signal.signal(signal.SIGUSR2, lambda *_: self._overrun(True))
+        for slot in range(self.count):
+            self._spawn(slot)
+
+    def _overrun(self, started: bool) -> None:
+        if self.engine is not None:
+            self.engine.overrun(started=started)
+
+    def _spawn(self, slot: int) -> None:
+        config = {"settings": _settings_payload(self.settings), "fd": self.sock.fileno(), "threads": self.threads,
+                  "slot": slot, "slots": self.count, "parent": os.getpid(), "session": self.session,
+                  "store": self.store_spec, "update_url": self.update_url, "managed": self.engine is not None}
+        env = {**os.environ, "ZKG_WORKER_CONFIG": json.dumps(config)}
+        if self.in_flight is not None:
+            self.in_flight.clear(slot)
+        self.processes[slot] = subprocess.Popen([sys.executable, "-m", "zkg.web.workers"], pass_fds=[self.sock.fileno()],
+                                                env=env, stdin=subprocess.DEVNULL)
+
+    def watch(self) -> None:
+        """Until stopped (KeyboardInterrupt): restart workers that exit."""
+        while not self._stopping:
+            time.sleep(0.5)
+            for slot, process in enumerate(self.processes):
+                if process is not None and process.poll() is not None and not self._stopping:
+                    print(f"zkg: worker {slot} exited with status {process.returncode}; starting it again",
+                          file=sys.stderr, flush=True)
+                    self._spawn(slot)
+
+    def stop(self) -> None:
+        self._stopping = True
+        for process in self.processes:
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes:
+            if process is None:
+                continue
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+# -- a worker ----------------------------------------------------------------------------------
+
+
+class WorkerEngine:
+    """The engine as a worker sees it: what RemoteStore asks of its supervisor, answered from
+    the parent's state file, the shared in-flight counters and signals to the parent."""
+
+    def __init__(self, data_dir: Path, parent: int, in_flight: InFlight, slot: int):
+        self.state_path = data_dir / ENGINE_STATE
+        self.parent, self.in_flight, self.slot = parent, in_flight, slot
+        self._lock = threading.Lock()
+        self._state: dict = {}
+        self._stamp = None
+
+    def _current(self) -> dict:
+        try:
+            info = self.state_path.stat()
+            stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        except OSError:
+            return self._state
+        if stamp != self._stamp:
+            try:
+                self._state = json.loads(self.state_path.read_text(encoding="utf-8"))
+                self._stamp = stamp
+            except (OSError, ValueError):
+                pass
+        return self._state
+
+    @property
+    def query_url(self) -> str:
+        return self._current().get("query_url", "http://127.0.0.1:9/query")
+
+    @property
+    def update_url(self) -> str:
+        return self._current().get("update_url", "http://127.0.0.1:9/update")
+
+    def begin_request(self) -> None:
+        with self._lock:
+            self.in_flight.add(self.slot, 1)
+
+    def end_request(self) -> None:
+        with self._lock:
+            self.in_flight.add(self.slot, -1)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until the engine (perhaps restarted elsewhere) answers again."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        while time.monotonic() < deadline:
+            url = self.query_url
+            try:
+                with urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=1) as answer:
+                    if answer.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.1)
+        return False
+
+    def overrun(self, *, started: bool) -> None:
+        try:
+            os.kill(self.parent, signal.SIGUSR2 if started else signal.SIGUSR1)
+        except OSError:
+            pass
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def worker_main() -> int:
+    import logging
+
+    import waitress
+
+    from zkg.engine import RemoteStore
+    from zkg.web import create_app
+
+    _die_with_parent()
+    config = json.loads(os.environ["ZKG_WORKER_CONFIG"])
+    if os.getppid() != config["parent"]:
+        return 1  # the parent is already gone
+    logging.basicConfig(level=logging.WARNING, format="zkg: %(levelname)s: %(message)s")
+    settings = Settings.from_env(environ={}, **config["settings"])
+    sock = socket.socket(fileno=config["fd"])
+    if config["managed"]:
+        in_flight = InFlight(Path(settings.data) / IN_FLIGHT, config["slots"])
+        engine = WorkerEngine(Path(settings.data), config["parent"], in_flight, config["slot"])
+        store = RemoteStore(base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout,
+                            data_dir=settings.data)
+    else:
+        store = RemoteStore.from_spec(config["store"], base_iri=settings.base_iri, timeout=settings.query_timeout,
+                                      update_url=config["update_url"], data_dir=settings.data)
+    store.session = config["session"]  # one dataset version for all workers
+    app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
+    server = waitress.create_server(
+        app, sockets=[sock], threads=config["threads"], ident="zkg",
+        max_request_body_size=settings.max_request_bytes * 2 + 65536,
+        max_request_header_size=settings.max_request_bytes + 65536, asyncore_use_poll=True)
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(worker_main())
