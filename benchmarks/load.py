@@ -42,6 +42,12 @@ request = function()
   counter = counter + 1
   return requests_list[(counter % #requests_list) + 1]
 end
+response = function(status, headers, body)
+  if (status < 200 or status > 299) and not shown then
+    shown = true
+    io.write("\nZKG-FIRST-ERROR ", status, " ", (body or ""):sub(1, 200):gsub("[\r\n\t]", " "), "\n")
+  end
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -93,9 +99,12 @@ def _run_wrk(base_url: str, requests: Sequence[Request], *, duration: float, con
     if line is None:
         raise RuntimeError(f"wrk gave no result: {done.stdout[-500:]} {done.stderr[-500:]}")
     raw = json.loads(line[len("ZKG-RESULT "):])
+    first_error = next((l[len("ZKG-FIRST-ERROR "):] for l in done.stdout.splitlines()
+                        if l.startswith("ZKG-FIRST-ERROR ")), None)
     return {"requests": raw["requests"], "seconds": raw["duration_us"] / 1e6, "errors": raw["errors"],
             "non2xx": raw["non2xx"], "timeouts": raw["timeouts"],
-            "p50_ms": raw["p50_us"] / 1000, "p99_ms": raw["p99_us"] / 1000}
+            "p50_ms": raw["p50_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
+            **({"first_error": first_error} if first_error else {})}
 
 
 def _run_python(base_url: str, requests: Sequence[Request], *, duration: float, connections: int,

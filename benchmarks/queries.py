@@ -14,10 +14,10 @@ aggregate     per year: how many observations of one indicator, and their total 
 label_search  labels containing a word, case-insensitively (FILTER CONTAINS over all labels)
 optional      the newest companies of one kind, founding date OPTIONAL, ORDER BY + LIMIT 20
 describe      ``DESCRIBE <company>``
-page          zkg only: the company's HTML page (64 companies: after the first round, from
-              zkg's per-dataset-version response cache)
+page          zkg only: the pages of 16 companies, primed first: served from zkg's response
+              cache, which is kept per dataset version
 page_cold     zkg only: pages of up to 4096 different companies (mostly built afresh)
-data          zkg only: the company's Turtle data document
+data          zkg only: the Turtle data documents of 16 companies, primed first
 search        zkg only: ``/search?q=word&format=json`` (zkg's label index)
 ============  ==========================================================================
 """
@@ -93,6 +93,8 @@ def sparql_requests(kind: str, base: str, path: str, *, companies: int, sub_park
 def zkg_requests(kind: str, *, companies: int, variants: int = 64) -> list[Request]:
     """Requests for zkg's own pages: entity page, data document, label search."""
     ids = [(i * 7919) % max(1, companies) for i in range(variants)]
+    if kind in ("page", "data"):
+        ids = ids[:16]  # primed first (every worker builds each once), then served warm
     if kind == "page":
         return [Request(f"/page/id/company-{i}", "text/html") for i in ids]
     if kind == "page_cold":

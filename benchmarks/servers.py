@@ -124,16 +124,22 @@ class Server:
 
 def zkg_env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZKG_")}
+    # One client address sends every request: zkg's per-client rate limit (issue 7) is off.
+    env["ZKG_RATE_LIMIT"] = "0"
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
-def start_zkg(data: Path, base_iri: str, log: Path, *, workers: int | None = None, threads: int = 8) -> Server:
+def start_zkg(data: Path, base_iri: str, log: Path, *, workers: int | None = None, threads: int = 8,
+              answer_cache: bool = True) -> Server:
     command = [sys.executable, "-m", "zkg.cli", "serve", "--data", str(data), "--base-iri", base_iri,
                "--port", "0", "--threads", str(threads)]
     if workers is not None:
         command += ["--workers", str(workers)]
-    return Server("zkg", command, log=log, env=zkg_env(), url_from_output=r"serving (http://\S+/) ",
+    env = zkg_env()
+    if not answer_cache:
+        env["ZKG_ANSWER_CACHE"] = "0"
+    return Server("zkg", command, log=log, env=env, url_from_output=r"serving (http://\S+/) ",
                   ready_path="/sparql?query=ASK%7B%7D")
 
 

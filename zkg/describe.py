@@ -179,7 +179,7 @@ def describe(store, iri: str) -> Description:
     for start in range(0, len(ordered), 500):
         neighbour_rows += store.query(
             f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {_values(ordered[start:start + 500])} }} "
-            f"VALUES ?p {{ {_iri_list(NEIGHBOUR_PROPERTIES)} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({', '.join(_iri_list(NEIGHBOUR_PROPERTIES).split())})) }}")
     _collect((r for r in neighbour_rows if (r["s"], r["p"], r["o"]) not in found), NEIGHBOUR, found)
 
     # 4. Provenance: each graph, its source, and the source's own description.
@@ -188,7 +188,7 @@ def describe(store, iri: str) -> Description:
         properties = _iri_list(PROVENANCE_PROPERTIES)
         provenance_rows = list(store.query(f"""
             SELECT DISTINCT ?s ?p ?o ?g WHERE {{
-              {{ VALUES ?s {{ {_values(graphs)} }} VALUES ?p {{ {properties} }} GRAPH ?g {{ ?s ?p ?o }} }}
+              {{ VALUES ?s {{ {_values(graphs)} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(' ', ', ')})) }}
               UNION
               {{ VALUES ?graph {{ {_values(graphs)} }}
                  GRAPH ?link {{ ?graph {_iri_list(SOURCE_PROPERTIES).replace(' ', '|')} ?s }} FILTER(isIRI(?s))

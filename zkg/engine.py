@@ -170,28 +170,36 @@ class _Exchange:
         if self._counted:
             self.store.supervisor.end_request()
 
-    def read_all(self) -> bytes:
-        """The whole response body, read under the deadline."""
-        chunks = []
+    def read_up_to(self, limit: int) -> tuple[bytes, bool]:
+        """(what was read, whether that is the whole body): stops after about ``limit`` bytes."""
+        chunks, total = [], 0
         buffer = bytearray(65536)
-        while True:
+        while total <= limit:
             count = self.readinto(buffer)
             if not count:
-                break
+                return b"".join(chunks), True
             chunks.append(bytes(buffer[:count]))
-        return b"".join(chunks)
+            total += count
+        return b"".join(chunks), False
 
 
 class _Reader(io.RawIOBase):
-    """The response body as a file for pyoxigraph's parsers, read under the deadline."""
+    """The response body as a file for pyoxigraph's parsers, read under the deadline
+    (``prefix``: bytes of it already read)."""
 
-    def __init__(self, exchange: _Exchange):
+    def __init__(self, exchange: _Exchange, prefix: bytes = b""):
         self.exchange = exchange
+        self.prefix = memoryview(prefix)
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
+        if len(self.prefix):
+            count = min(len(buffer), len(self.prefix))
+            buffer[:count] = self.prefix[:count]
+            self.prefix = self.prefix[count:]
+            return count
         return self.exchange.readinto(buffer)
 
 
@@ -226,9 +234,9 @@ class RemoteSolutions:
 class RemoteTriples:
     """CONSTRUCT/DESCRIBE results read lazily from the engine, like QueryTriples."""
 
-    def __init__(self, exchange: _Exchange):
+    def __init__(self, exchange: _Exchange, prefix: bytes = b""):
         self._exchange = exchange
-        self._parsed = ox.parse(_Reader(exchange), format=ox.RdfFormat.N_TRIPLES)
+        self._parsed = ox.parse(_Reader(exchange, prefix), format=ox.RdfFormat.N_TRIPLES)
 
     def __iter__(self) -> Iterator[ox.Triple]:
         try:
@@ -376,10 +384,13 @@ class RemoteStore:
         return text, params, len(prologue)
 
     def query_raw(self, sparql: str, accept: str, *, default_graph=None, named_graphs=None,
-                  union_default_graph: bool = True) -> tuple[str, bytes]:
+                  union_default_graph: bool = True, max_bytes: int = 8 * 2**20):
         """The engine's own answer to a query, as (media type, bytes), read whole under the
         deadline; for the endpoint to pass on unchanged when it can check it (see
-        :func:`zkg.web.sparql.answer_query`). Errors as for :meth:`query`."""
+        :mod:`zkg.passthrough`). An answer longer than ``max_bytes`` is not read whole:
+        (media type, None, lazy result) then, a RemoteSolutions or RemoteTriples reading on
+        from where it stopped (capped answers read no more than they need). Errors as for
+        :meth:`query`."""
         text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph)
         headers = {"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept}
         exchange, response = self._send(self.timeout, "query", params, text.encode("utf-8"), headers)
@@ -387,9 +398,25 @@ class RemoteStore:
             raise self._failure(exchange, response, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         try:
-            return media_type, exchange.read_all()
-        finally:
+            body, whole = exchange.read_up_to(max_bytes)
+        except BaseException:
             exchange.close()
+            raise
+        if whole:
+            exchange.close()
+            return media_type, body, None
+        if media_type == N_TRIPLES:
+            return media_type, None, RemoteTriples(exchange, body)
+        if media_type == RESULTS_JSON:
+            try:
+                parsed = ox.parse_query_results(_Reader(exchange, body), format=ox.QueryResultsFormat.JSON)
+            except SyntaxError:
+                exchange.close()
+                raise exchange.cut_short() from None
+            if not isinstance(parsed, ox.QueryBoolean):
+                return media_type, None, RemoteSolutions(exchange, parsed)
+        exchange.close()
+        raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
 
     def _send(self, limit: float, kind: str, params, body: bytes, headers: dict):
         """POST to the engine; retried once if the engine was restarting."""

@@ -13,12 +13,18 @@ checks the answer before passing it on:
 Past the limit, or when the engine answered in another format, the parsed answer is handed
 back for the endpoint's usual path (cap, mark, serialise), so nothing is ever sent unchecked
 and a capped answer is marked exactly as before.
+
+:class:`AnswerCache` keeps such checked answers per dataset version (the endpoint uses it
+only with the engine zkg runs itself, which nothing but zkg writes to: every write changes
+the version, so no answer outlives the data it was computed from).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -42,7 +48,9 @@ def engine_answer(store, text: str, chosen, form: str | None, dataset: dict, lim
     if query_raw is None or form not in PASS_THROUGH.get(chosen, ()):
         return None
     started = time.monotonic()
-    media_type, body = query_raw(text, chosen.media_type, **dataset)
+    media_type, body, lazy = query_raw(text, chosen.media_type, **dataset)
+    if lazy is not None:  # too long to check whole: the usual path reads what it needs
+        return EngineAnswer(result=lazy)
     try:
         if media_type == negotiation.SPARQL_JSON.media_type:
             document = json.loads(body)
@@ -67,3 +75,31 @@ def engine_answer(store, text: str, chosen, form: str | None, dataset: dict, lim
     if timeout and time.monotonic() - started >= timeout * 0.9:
         raise QueryTimeout(timeout)
     raise EngineUnavailable("the SPARQL engine's answer was cut short; try again")
+
+
+class AnswerCache:
+    """Checked engine answers by (dataset version, query, dataset, format); bounded LRU."""
+
+    def __init__(self, entries: int = 2048, max_bytes: int = 32 * 2**20, max_answer: int = 256 * 1024):
+        self.entries, self.max_bytes, self.max_answer = entries, max_bytes, max_answer
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        if len(body) > self.max_answer:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = body
+            self._bytes += len(body)
+            while self._items and (len(self._items) > self.entries or self._bytes > self.max_bytes):
+                self._bytes -= len(self._items.popitem(last=False)[1])

@@ -238,6 +238,9 @@ def check_query(text: str, *, base_iri: str | None = None, prefixes: dict[str, s
     ...
     zkg.sparql_guard.QueryRefused: FROM <http://example.org/x> at line 1, column 15 names no graph of this dataset, and zkg fetches nothing from the web. The dataset's named graphs are listed in the service description (GET /sparql) and at /.well-known/void.
     """
+    from zkg.nesting_guard import check_nesting
+
+    check_nesting(text)  # deep nesting overflows the parser's stack: refused first
     found = scan(text)
     if found.update_keyword is not None:
         raise QueryRefused(
@@ -266,6 +269,9 @@ def check_update(text: str) -> Scan:
     ...
     zkg.sparql_guard.QueryRefused: LOAD at line 1, column 1 is not allowed: zkg fetches nothing from the web. Load files with `zkg load`, or send the data itself in INSERT DATA.
     """
+    from zkg.nesting_guard import check_nesting
+
+    check_nesting(text, "the update")  # deep nesting overflows the parser's stack: refused first
     found = scan(text)
     _refuse_outbound(text, found)
     return found

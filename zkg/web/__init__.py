@@ -147,6 +147,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.config[key] = settings.max_request_bytes
     app.json.sort_keys = False
     init_store(app)
+    from zkg.web.security import init_security
+
+    init_security(app)  # security headers on every response, per-client rate limit
     _register_blueprints(app)
     _register_error_handlers(app)
     return app

@@ -64,8 +64,11 @@ def data_url(iri: str, extension: str | None = None) -> str:
 
 
 def link(iri: str) -> str:
-    """Where a page links for ``iri``: its page here, or the IRI itself elsewhere."""
-    return page_url(iri) or iri
+    """Where a page links for ``iri``: its page here, or the IRI itself elsewhere ("" for
+    an IRI that is not safe to link, e.g. ``javascript:``: pages show it as text)."""
+    from zkg.web.security import linkable
+
+    return page_url(iri) or (iri if linkable(iri) else "")
 
 
 def request_languages() -> list[str]:

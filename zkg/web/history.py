@@ -65,7 +65,9 @@ def _labels(entries) -> dict[str, str]:
 
 
 def _is_iri(text: str) -> bool:
-    return "://" in text and " " not in text
+    from zkg.web.security import linkable
+
+    return "://" in text and " " not in text and linkable(text)
 
 
 def _choose(offers):

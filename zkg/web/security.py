@@ -1,0 +1,191 @@
+"""Web safety for every response: security headers, and a per-client rate limit.
+
+:func:`init_security` is called by :func:`zkg.web.create_app`. It adds:
+
+- an ``after_request`` hook giving every response ``X-Content-Type-Options: nosniff``, a
+  ``Referrer-Policy``, a default ``Content-Security-Policy`` when the page set none (pages
+  that need more, the editor, forms, previews, set their own and keep it), and
+  ``X-Frame-Options`` matching the policy's ``frame-ancestors`` (the reconciliation
+  preview, whose policy names no ``frame-ancestors``, may still be framed by OpenRefine);
+- a ``before_request`` hook limiting each client address to ``ZKG_RATE_LIMIT`` requests per
+  minute (a token bucket: a burst of up to a minute's worth, refilled continuously); past it
+  the answer is ``429 Too Many Requests`` with ``Retry-After``. ``0`` disables the limit.
+  The limit is per process (with ``--workers N`` each worker counts on its own) and per
+  address as the server sees it (behind a reverse proxy, limit at the proxy).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from typing import Mapping
+
+from flask import Flask, Response, current_app, request
+
+#: The policy of a response that set none: nothing from elsewhere, no plugins, no framing
+#: by other sites, forms only to this site.
+DEFAULT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+#: Requests per minute per client address when ``ZKG_RATE_LIMIT`` is not set: generous, it
+#: stops a runaway client, not a person or a well-behaved crawler.
+DEFAULT_RATE_LIMIT = 6000
+
+
+def rate_limit_from(config: Mapping, environ: Mapping | None = None) -> int:
+    """The limit in requests per minute: ``config["ZKG_RATE_LIMIT"]``, else the environment's
+    ``ZKG_RATE_LIMIT``, else :data:`DEFAULT_RATE_LIMIT`; ``0`` disables it.
+
+    >>> rate_limit_from({"ZKG_RATE_LIMIT": "120"})
+    120
+    >>> rate_limit_from({}, environ={})
+    6000
+    >>> rate_limit_from({}, environ={"ZKG_RATE_LIMIT": "-1"})
+    Traceback (most recent call last):
+    ...
+    zkg.errors.SettingsError: ZKG_RATE_LIMIT must be a whole number of requests per minute (0 disables it), got '-1'
+    """
+    from zkg.errors import SettingsError
+
+    environ = os.environ if environ is None else environ
+    raw = config.get("ZKG_RATE_LIMIT", environ.get("ZKG_RATE_LIMIT", DEFAULT_RATE_LIMIT))
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SettingsError(f"ZKG_RATE_LIMIT must be a whole number of requests per minute (0 disables it), got {raw!r}")
+    return value
+
+
+class RateLimiter:
+    """Token buckets per client: ``per_minute`` capacity, refilled at ``per_minute / 60`` a
+    second. :meth:`take` answers ``0`` when the request may go, else the seconds to wait."""
+
+    #: Buckets kept at most; full ones are dropped first when there are more.
+    MAX_CLIENTS = 10_000
+
+    def __init__(self, per_minute: int, clock=time.monotonic):
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.clock = clock
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, client: str) -> float:
+        now = self.clock()
+        with self.lock:
+            tokens, then = self.buckets.get(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - then) * self.rate)
+            if tokens >= 1.0:
+                self.buckets[client] = (tokens - 1.0, now)
+                if len(self.buckets) > self.MAX_CLIENTS:
+                    self._prune(now)
+                return 0.0
+            self.buckets[client] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+    def _prune(self, now: float) -> None:
+        for client, (tokens, then) in list(self.buckets.items()):
+            if tokens + (now - then) * self.rate >= self.capacity:
+                del self.buckets[client]
+        while len(self.buckets) > self.MAX_CLIENTS:  # all busy: forget the oldest
+            del self.buckets[next(iter(self.buckets))]
+
+
+def _frame_option(policy: str) -> str | None:
+    """``X-Frame-Options`` equivalent to the policy's ``frame-ancestors`` (None: no such
+    directive, or one that allows other sites)."""
+    for directive in policy.split(";"):
+        parts = directive.split()
+        if parts and parts[0].lower() == "frame-ancestors":
+            sources = [p.lower() for p in parts[1:]]
+            if sources == ["'none'"]:
+                return "DENY"
+            if sources == ["'self'"]:
+                return "SAMEORIGIN"
+            return None
+    return None
+
+
+def add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", REFERRER_POLICY)
+    if "Content-Security-Policy" not in headers:
+        headers["Content-Security-Policy"] = DEFAULT_SECURITY_POLICY
+    frame = _frame_option(headers["Content-Security-Policy"])
+    if frame and "X-Frame-Options" not in headers:
+        headers["X-Frame-Options"] = frame
+    return response
+
+
+def _limit_rate():
+    limiter: RateLimiter | None = current_app.extensions.get("zkg.rate_limiter")
+    if limiter is None:
+        return None
+    wait = limiter.take(request.remote_addr or "unknown")
+    if not wait:
+        return None
+    seconds = max(1, math.ceil(wait))
+    response = Response(f"429 Too Many Requests: more than {int(limiter.capacity)} requests a minute from this "
+                        f"client (ZKG_RATE_LIMIT); retry in {seconds} s\n", status=429, mimetype="text/plain")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+#: Parameters of the SPARQL protocol that name graphs: each must be an absolute IRI.
+GRAPH_PARAMETERS = ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri")
+
+
+def _check_graph_parameters():
+    """400 for a protocol graph parameter that is not an absolute IRI (before the engine
+    sees it and fails on it)."""
+    if not request.path.startswith("/sparql"):
+        return None
+    import pyoxigraph as ox
+
+    values = list(request.args.items(multi=True))
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        values += list(request.form.items(multi=True))
+    for name, value in values:
+        if name not in GRAPH_PARAMETERS:
+            continue
+        try:
+            ox.NamedNode(value)
+            ok = ":" in value
+        except ValueError:
+            ok = False
+        if not ok:
+            return Response(f"400 Bad Request: {name}={value!r} is not an absolute IRI\n", status=400,
+                            mimetype="text/plain")
+    return None
+
+
+def init_security(app: Flask) -> None:
+    """Register the hooks on ``app`` (see the module's docstring)."""
+    per_minute = rate_limit_from(app.config)
+    app.config["ZKG_RATE_LIMIT"] = per_minute
+    if per_minute:
+        app.extensions["zkg.rate_limiter"] = RateLimiter(per_minute)
+        app.before_request(_limit_rate)
+    app.before_request(_check_graph_parameters)
+    app.after_request(add_security_headers)
+
+
+#: Schemes a page may link to; an IRI with any other (``javascript:``, ``data:``,
+#: ``vbscript:``, …) is shown as text, never as a link.
+LINKABLE_SCHEMES = frozenset({"http", "https", "mailto", "ftp", "urn", "doi"})
+
+
+def linkable(iri: str) -> bool:
+    """Whether a page may use ``iri`` as a link target.
+
+    >>> linkable("https://example.org/a"), linkable("javascript:alert(1)"), linkable(" JavaScript://%0a1")
+    (True, False, False)
+    """
+    scheme, colon, _ = iri.strip().partition(":")
+    return bool(colon) and scheme.lower() in LINKABLE_SCHEMES and not any(c.isspace() or ord(c) < 32 for c in iri)
