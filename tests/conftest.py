@@ -25,8 +25,7 @@ def settings(tmp_path) -> Settings:
 @pytest.fixture
 def store(settings) -> Store:
     """An in-memory store loaded from the project's real graph/ and ontology/ folders."""
-    if not _real_data_present():
-        pytest.skip("the project's graph/ and ontology/ folders are not there yet")
+    assert _real_data_present(), "the project's graph/ and ontology/ folders are missing"
     memory = Store.open(base_iri=settings.base_iri)
     memory.load_sources(graph_dir=settings.graph_dir, ontology_dir=settings.ontology_dir)
     return memory

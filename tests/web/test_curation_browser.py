@@ -6,7 +6,7 @@ on the page with its changeset, attributed to them and to the source, finds it i
 history, and reverts it.
 
 The browser and its checks (no console error, CSP violations included; no request leaving
-loopback) are those of the editor's browser test; ``ZKG_SKIP_BROWSER=1`` skips it on purpose.
+loopback) are those of the editor's browser test.
 ``ZKG_CURATION_SCREENSHOT=/path.png`` saves the entity page with the form.
 """
 

@@ -2,8 +2,7 @@
 
 Needs Debian's ``chromium`` and ``chromium-driver`` packages (``.ci/run`` installs them;
 by hand: ``apt-get install chromium chromium-driver``) and Selenium (the ``test`` extra).
-The test fails, it is not skipped, when they are missing; set ``ZKG_SKIP_BROWSER=1`` to skip
-it deliberately on a machine without a browser.
+The test fails, it is not skipped, when they are missing.
 
 What it checks: an example query loads into the editor and runs; the results table shows the
 expected rows, and IRI cells link to the entity IRIs (the base IRI is conftest's test base); a query in the URL opens and runs;
@@ -28,10 +27,7 @@ from zkg.web.editor import example_queries
 os.environ.setdefault("SE_OFFLINE", "true")
 os.environ.setdefault("SE_AVOID_STATS", "true")
 
-if os.environ.get("ZKG_SKIP_BROWSER") == "1":
-    pytest.skip("ZKG_SKIP_BROWSER=1: browser tests skipped on request", allow_module_level=True)
-
-from selenium import webdriver  # noqa: E402  (after the skip, so a skip needs no selenium)
+from selenium import webdriver  # noqa: E402  (after the environment is set for Selenium Manager)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -68,7 +64,7 @@ def browser(tmp_path_factory):
     chromedriver = _find("chromedriver")
     if not chromium or not chromedriver:
         pytest.fail("the browser test needs Chromium and its driver: "
-                    "apt-get install chromium chromium-driver (or set ZKG_SKIP_BROWSER=1)")
+                    "apt-get install chromium chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for flag in (

@@ -3,7 +3,7 @@ own URL: the browser opens Z-Park's IRI, is sent to its page (303), and sees the
 fact table with sources, the statistics chart as SVG, and no console error.
 
 The browser and its checks (console errors, no request leaving loopback) are those of the
-editor's browser test, reused; ``ZKG_SKIP_BROWSER=1`` skips both on purpose.
+editor's browser test, reused.
 ``ZKG_ENTITY_SCREENSHOT=/path.png`` saves a full-page screenshot.
 """
 
