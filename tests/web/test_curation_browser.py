@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_editor_browser import WAIT, browser, page  # noqa: E402,F401  (the fixtures, reused)
 
 from live_server import LiveServer, zkg_load  # noqa: E402
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException, StaleElementReferenceException, WebDriverException)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -49,9 +50,19 @@ def curation_server(tmp_path_factory):
 
 
 def _wait(driver, condition, message: str):
-    # Elements of the page being left go stale while the next one loads: ask again.
+    # Elements of the page being left go stale while the next one loads: ask again. Chrome
+    # may also answer a lookup made mid-navigation with a generic inspector error ("Node with
+    # given id does not belong to the document"): the same race, so ask again too.
+    def asked_again(d):
+        try:
+            return condition(d)
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return False
+            raise
+
     waiting = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
-    return waiting.until(lambda d: condition(d), message)
+    return waiting.until(asked_again, message)
 
 
 def _affiliated(base: str) -> bool:
