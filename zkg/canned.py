@@ -55,7 +55,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 import pyoxigraph as ox
 
@@ -348,6 +348,25 @@ def _where_clause(text: str, form: str, where: str) -> tuple[int, int | None]:
     raise CannedQueryError(f"{where}: the WHERE clause is not closed")
 
 
+def header_fields(text: str) -> Iterator[tuple[str, str]]:
+    """The ``# title:``, ``# question:`` and ``# param:`` lines of a query file's leading
+    comment block, as (lower-case key, value) pairs in file order. The canned queries and the
+    editor's examples are the same files, read by this one function.
+
+    >>> list(header_fields("# Title: Who\\n# note\\n# param: org iri\\nSELECT * {}\\n# title: late"))
+    [('title', 'Who'), ('param', 'org iri')]
+    """
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("#"):
+            return  # the header is the leading comment block only
+        match = _HEADER.match(stripped)
+        if match:
+            yield match.group(1).lower(), match.group(2)
+
+
 def parse_query_text(slug: str, text: str, *, where: str | None = None) -> CannedQuery:
     """A canned query from its file's text; :class:`CannedQueryError` if it is malformed."""
     where = where or slug
@@ -355,25 +374,16 @@ def parse_query_text(slug: str, text: str, *, where: str | None = None) -> Canne
         raise CannedQueryError(f"{where}: the file name must be a slug (lower-case letters, digits, hyphens)")
     found: dict[str, str] = {}
     params: list[QueryParam] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if not stripped.startswith("#"):
-            break  # the header is the leading comment block only
-        match = _HEADER.match(stripped)
-        if not match:
-            continue
-        key = match.group(1).lower()
+    for key, value in header_fields(text):
         if key == "param":
-            param = _parse_param(match.group(2), where)
+            param = _parse_param(value, where)
             if any(p.name == param.name for p in params):
                 raise CannedQueryError(f"{where}: parameter '{param.name}' is declared twice")
             if param.name in RESERVED:
                 raise CannedQueryError(f"{where}: '{param.name}' is reserved ({', '.join(RESERVED)})")
             params.append(param)
         elif key not in found:
-            found[key] = match.group(2)
+            found[key] = value
     form = scan(text).form
     if form is None:
         raise CannedQueryError(f"{where}: not a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE)")

@@ -19,7 +19,6 @@ The sparql blueprint calls :func:`render_editor` when a browser asks ``/sparql``
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from zkg import negotiation
+from zkg.canned import header_fields
 from zkg.errors import ZkgError
 from zkg.prefixes import prefixes as zkg_prefixes
 
@@ -114,7 +114,6 @@ class ExampleQuery:
         return {"slug": self.slug, "title": self.title, "question": self.question, "query": self.query}
 
 
-_HEADER = re.compile(r"^#\s*(title|question)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 
 
 def example_queries_dir() -> Path:
@@ -136,15 +135,8 @@ def parse_example(path: Path) -> ExampleQuery:
     """
     text = path.read_text(encoding="utf-8")
     found: dict[str, str] = {}
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if not stripped.startswith("#"):
-            break  # the header is the leading comment block only
-        match = _HEADER.match(stripped)
-        if match and match.group(1).lower() not in found:
-            found[match.group(1).lower()] = match.group(2)
+    for key, value in header_fields(text):
+        found.setdefault(key, value)  # the first title and question win
     return ExampleQuery(slug=path.stem, title=found.get("title") or path.stem,
                         question=found.get("question", ""), query=text.strip() + "\n")
 
