@@ -56,14 +56,17 @@ def children(pid: int) -> list[tuple[int, str]]:
 
 
 class LiveServer:
-    """``zkg serve`` on ``data_dir``; ``url`` is its root URL (ending with '/')."""
+    """``zkg serve`` on ``data_dir``; ``url`` is its root URL (ending with '/'). ``env``: settings
+    for its environment (``ZKG_*`` of the tests' own environment are not passed on). ``prefix``:
+    a command that runs it (``nsenter … --``: in another mount namespace) and then execs it."""
 
-    def __init__(self, data_dir: Path, *, base_iri: str, options: tuple[str, ...] = (), log_path: Path | None = None):
+    def __init__(self, data_dir: Path, *, base_iri: str, options: tuple[str, ...] = (), log_path: Path | None = None,
+                 env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()):
         self.data_dir = data_dir
         self.log_path = log_path or data_dir.parent / f"{data_dir.name}-serve.log"
-        command = [*ZKG, "serve", "--data", str(data_dir), "--base-iri", base_iri, "--port", "0", *options]
+        command = [*prefix, *ZKG, "serve", "--data", str(data_dir), "--base-iri", base_iri, "--port", "0", *options]
         self._log = open(self.log_path, "w+", encoding="utf-8")
-        self.process = subprocess.Popen(command, env=zkg_env(), stdout=subprocess.PIPE, stderr=self._log,
+        self.process = subprocess.Popen(command, env=zkg_env(**(env or {})), stdout=subprocess.PIPE, stderr=self._log,
                                         text=True, start_new_session=True)
         line = self.process.stdout.readline()  # "zkg: serving http://127.0.0.1:PORT/ (…"
         match = re.search(r"serving (http://\S+/) ", line)

@@ -38,7 +38,7 @@ from typing import Iterator
 import pyoxigraph as ox
 
 from zkg.changesets import Changeset, changeset_id_of
-from zkg.errors import StoreError
+from zkg.errors import ReadOnlyData, StoreError, storage_fault
 
 LOG_FILE = "changes.rdfp"
 LOCK_FILE = "changes.lock"
@@ -83,11 +83,21 @@ class ChangeLog:
     Thread-safe. :meth:`writing` is the writer lock: a process-wide lock per log file plus
     an exclusive ``flock`` on ``changes.lock`` beside it, held for a whole
     check-validate-commit.
+
+    A log in a read-only directory (or of a store opened read-only, ``read_only``: the
+    StoreError saying why) can be read but not written: :meth:`reconcile`, the first step
+    of every write, raises that error, and no lock file is taken. A failed append (a full
+    disk) raises StorageFull and leaves no torn line behind.
     """
 
-    def __init__(self, path: str | Path | None, *, base_iri: str):
+    def __init__(self, path: str | Path | None, *, base_iri: str, read_only: StoreError | None = None):
         self.path = Path(path) if path is not None else None
         self.base_iri = base_iri
+        if read_only is None and self.path is not None and self.path.parent.is_dir() \
+                and not os.access(self.path.parent, os.W_OK):
+            read_only = ReadOnlyData(f"the data directory {self.path.parent} is read-only: "
+                                     "reads work, writes are refused")
+        self.read_only_reason = read_only
         self._memory = bytearray() if self.path is None else None
         key = str(self.path.resolve()) if self.path is not None else f"memory:{id(self)}"
         self._lock = _process_lock(key)
@@ -111,7 +121,8 @@ class ChangeLog:
                 except AttributeError:
                     pass
             return log
-        return cls(Path(data_dir) / LOG_FILE, base_iri=store.base_iri)
+        return cls(Path(data_dir) / LOG_FILE, base_iri=store.base_iri,
+                   read_only=getattr(store, "read_only_reason", None))
 
     # -- locking -------------------------------------------------------------------------
 
@@ -121,7 +132,7 @@ class ChangeLog:
         with self._lock:
             self._depth += 1
             try:
-                if self._depth == 1 and self.path is not None:
+                if self._depth == 1 and self.path is not None and self.read_only_reason is None:
                     self._lock_file = _flock(self.path.with_name(LOCK_FILE))
                 yield
             finally:
@@ -132,24 +143,49 @@ class ChangeLog:
 
     # -- writing -------------------------------------------------------------------------
 
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only_reason is not None:
+            raise type(self.read_only_reason)(self.read_only_reason.message)
+
     def _append(self, text: str) -> None:
         data = text.encode("utf-8")
         if self._memory is not None:
             self._memory += data
             return
+        self._refuse_if_read_only()
         new = not self.path.exists()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise self._write_failed(error) from None
         try:
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
             os.fsync(fd)
-        finally:
+        except OSError as error:
+            # A full disk takes part of the text: cut the torn line off at once (that frees
+            # space, so it works on a full disk), so that the next append starts a line.
+            # Complete lines stay (another process may have read them): an entry begun
+            # without its commit mark is pending, and reconcile settles it.
             os.close(fd)
+            fd = None
+            try:
+                self._cut_torn_tail()
+            except (OSError, StoreError):
+                pass
+            raise self._write_failed(error) from None
+        finally:
+            if fd is not None:
+                os.close(fd)
         if new:
             _fsync_dir(self.path.parent)
+
+    def _write_failed(self, error: OSError) -> StoreError:
+        return storage_fault(error, self.path.parent, doing="write the change log") \
+            or StoreError(f"cannot write the change log {self.path}: {error.strerror or error}")
 
     def begin(self, changeset: Changeset) -> None:
         """Append the changeset's entry (headers, TX, rows) and fsync: it is now pending."""
@@ -270,7 +306,10 @@ class ChangeLog:
 
     def reconcile(self, store) -> dict[str, str]:
         """Settle pending entries against the store: {id: COMMITTED or ABORTED} for each
-        entry it settled. Cuts a torn last line off first."""
+        entry it settled. Cuts a torn last line off first. Every write begins with it, so on
+        a read-only log it refuses (ReadOnlyData, or StorageFull for a store opened
+        read-only because its disk was full) before any work is done."""
+        self._refuse_if_read_only()
         with self._lock:
             self._cut_torn_tail()
             settled: dict[str, str] = {}

@@ -59,6 +59,12 @@ class ChangesetError(ZkgError):
     """A changeset that cannot be made or applied as given (HTTP 400; CLI exit 1)."""
 
 
+class IllTypedLiteral(ChangesetError):
+    """A statement to add holds a literal its datatype does not allow (``"twelve"^^xsd:integer``,
+    ``"2021-02-29"^^xsd:date``) or the character NUL (HTTP 400; CLI exit 1). The message names
+    the literal and where it was written: see :mod:`zkg.lexical`."""
+
+
 def new_id(time: datetime | None = None) -> str:
     """A fresh changeset id: UTC time to the microsecond, then 8 random hex digits."""
     time = (time or datetime.now(timezone.utc)).astimezone(timezone.utc)

@@ -22,7 +22,7 @@ from typing import Callable, NamedTuple
 import pyoxigraph as ox
 
 from zkg import __version__, cli_curation
-from zkg.errors import QueryError, ZkgError
+from zkg.errors import QueryError, ZkgError, storage_fault
 from zkg.prefixes import compact
 from zkg.settings import Settings
 
@@ -281,7 +281,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return _fail("interrupted")
-    except (SyntaxError, OSError, ValueError, RuntimeError) as error:
+    except OSError as error:
+        # A full disk or a read-only data directory met outside the store (the token file…).
+        fault = storage_fault(error, Path(error.filename).parent) if error.filename else None
+        return _fail(fault.message if fault else f"{type(error).__name__}: {error}", show_traceback=fault is None)
+    except (SyntaxError, ValueError, RuntimeError) as error:
         return _fail(f"{type(error).__name__}: {error}", show_traceback=True)
     except Exception as error:  # a bug: still one line, the traceback only on request
         return _fail(f"unexpected {type(error).__name__}: {error} (a bug; ZKG_DEBUG=1 shows the traceback)",

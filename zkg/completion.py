@@ -333,11 +333,12 @@ def fitting_resources(store, *, classes: Iterable[str] = (), property_iri: str |
         return []
     wanted = fold(text)
     labels: dict[str, list[str]] = defaultdict(list)
-    properties = " ".join(f"<{x}>" for x in (*LABEL_PROPERTIES, *ALTERNATIVE_LABEL_PROPERTIES))
+    properties = ", ".join(f"<{x}>" for x in (*LABEL_PROPERTIES, *ALTERNATIVE_LABEL_PROPERTIES))
     for start in range(0, len(candidates), 500):
         chunk = " ".join(str(ox.NamedNode(i)) for i in candidates[start:start + 500])
-        for row in store.query(f"SELECT ?r ?l WHERE {{ VALUES ?r {{ {chunk} }} VALUES ?p {{ {properties} }} "
-                               f"?r ?p ?l FILTER(isLiteral(?l)) }}"):
+        # FILTER IN rather than VALUES ?p: see zkg.labels.fetch_label_candidates.
+        for row in store.query(f"SELECT ?r ?l WHERE {{ VALUES ?r {{ {chunk} }} ?r ?p ?l "
+                               f"FILTER(?p IN ({properties}) && isLiteral(?l)) }}"):
             labels[row["r"].value].append(fold(row["l"].value))
     from zkg.labels import fallback_label
 

@@ -12,6 +12,11 @@ Steps, all under the writer lock (:meth:`zkg.changelog.ChangeLog.writing`):
    dropped (adding is idempotent), so the recorded changeset is exactly what changed and a
    revert restores exactly. Graph-less removals expand to every graph holding the triple.
    The vocabulary and shapes graphs, and the metadata about changesets, cannot be changed.
+   Every literal added must be well-formed for its datatype and no term may hold NUL
+   (:mod:`zkg.lexical`), else :class:`IllTypedLiteral` (HTTP 400): ``"twelve"^^xsd:integer``
+   never reaches the store. Removals are not checked, so that a bad literal which got in
+   before (an older zkg, data written to the engine directly) can still be removed; a revert
+   that would put it back is refused like any other addition.
 2. **Validate** (:mod:`zkg.incremental`): the shapes are checked on the focus nodes (the
    nodes the changeset touches and those whose verdict depends on them) over the candidate
    graph (their neighbourhood as the shapes reach it, fetched by a bounded number of
@@ -59,11 +64,11 @@ from datetime import datetime, timezone
 
 import pyoxigraph as ox
 
-from zkg import loading
+from zkg import lexical, loading
 from zkg.changelog import COMMITTED, ChangeLog, is_in_store
-from zkg.changesets import (ANY_GRAPH, CHANGES_PATH, Changeset, ChangesetError, changeset_graph, changeset_id_of,
-                            quad_key)
-from zkg.errors import ZkgError
+from zkg.changesets import (ANY_GRAPH, CHANGES_PATH, Changeset, ChangesetError, IllTypedLiteral, changeset_graph,
+                            changeset_id_of, quad_key)
+from zkg.errors import StorageFull, ZkgError
 from zkg.incremental import ValidationCost, validate_changeset
 from zkg.prefixes import graph_iri
 from zkg.validation import Report
@@ -174,6 +179,13 @@ def _check_allowed(store, changeset: Changeset) -> None:
                                  "run `zkg load`")
         if graph == metadata and isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(changes):
             raise ChangesetError(f"the description of changesets in {metadata} is written by zkg only")
+    _check_literals(changeset.additions)
+
+
+def _check_literals(quads) -> None:
+    problem = lexical.first_problem(quads)
+    if problem:
+        raise IllTypedLiteral(problem)
 
 
 def _rows(quads) -> str:
@@ -405,6 +417,7 @@ def apply_changeset(store, changeset: Changeset, *, log: ChangeLog, dry_run: boo
         if effective.empty:
             return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped))
         metadata = metadata_quads(store, effective)
+        _check_literals(metadata)  # the message and citation are text from the request too
         report, cost = validate_changeset(store, additions=[*effective.additions, *metadata],
                                           removals=effective.removals, gone=checked.gone,
                                           addresses=checked.addresses)
@@ -433,7 +446,13 @@ def _commit(store, log: ChangeLog, changeset: Changeset, checked: _Checked, meta
         if committed is False:
             log.abort(changeset.id)
         raise
-    log.commit(changeset.id)
+    try:
+        log.commit(changeset.id)
+    except StorageFull:
+        # No room for the commit mark: the store has the changeset and the log its whole
+        # entry (fsync'd), so it is as durable as any; the next reconcile (the first step of
+        # the next write, refused while the disk stays full) writes the mark.
+        pass
 
 
 def revert(store, changeset_id: str, *, log: ChangeLog, agent: str, message: str = "",

@@ -69,14 +69,30 @@ def dataset_version(store) -> DatasetVersion:
     session = getattr(store, "session", None)
     if writes is None or session is None:
         session, writes = secrets.token_hex(8), 0  # cannot tell: a new version each time
-    loaded = json.dumps({"loaded_at": record.get("loaded_at"),
-                         "files": [f.get("sha256") for f in record.get("files", [])]}, sort_keys=True)
     # Writes other processes made (zkg serve --workers): seen through the data directory.
     shared, shared_time = shared_marker(getattr(store, "data_dir", None))
+    changed_at = getattr(store, "changed_at", None)
+    # Asked on every request: the same inputs give the same version, so it is kept. The key
+    # holds the record itself (load records are cached per file state, zkg.store), so a
+    # record's id cannot be reused while its entry lives.
+    key = (id(record), session, writes, shared, changed_at)
+    known = _VERSIONS.get(key)
+    if known is not None and known[0] is record:
+        return known[1]
+    loaded = json.dumps({"loaded_at": record.get("loaded_at"),
+                         "files": [f.get("sha256") for f in record.get("files", [])]}, sort_keys=True)
     tag = hashlib.sha256(f"{loaded}|{session}|{writes}|{shared}".encode("utf-8")).hexdigest()[:20]
-    times = [t for t in (_parse_time(record.get("loaded_at")), getattr(store, "changed_at", None), shared_time) if t]
+    times = [t for t in (_parse_time(record.get("loaded_at")), changed_at, shared_time) if t]
     modified = max(times) if times else datetime.now(timezone.utc)
-    return DatasetVersion(tag, modified.astimezone(timezone.utc).replace(microsecond=0))
+    version = DatasetVersion(tag, modified.astimezone(timezone.utc).replace(microsecond=0))
+    if times:  # without any time the version's date is "now": not worth keeping
+        if len(_VERSIONS) >= 256:
+            _VERSIONS.clear()
+        _VERSIONS[key] = (record, version)
+    return version
+
+
+_VERSIONS: dict[tuple, tuple[dict, DatasetVersion]] = {}
 
 
 #: Files in the data directory that every write changes, whichever process made it: the

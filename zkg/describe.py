@@ -192,7 +192,7 @@ def describe(store, iri: str) -> Description:
               UNION
               {{ VALUES ?graph {{ {_values(graphs)} }}
                  GRAPH ?link {{ ?graph {_iri_list(SOURCE_PROPERTIES).replace(' ', '|')} ?s }} FILTER(isIRI(?s))
-                 VALUES ?p {{ {properties} }} GRAPH ?g {{ ?s ?p ?o }} }}
+                 GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(' ', ', ')})) }}
             }}"""))
         for row in provenance_rows:
             key = (row["s"], row["p"], row["o"])

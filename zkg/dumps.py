@@ -5,7 +5,8 @@ fixed header time, so the same data gives the same bytes. It is built on first r
 kept until the dataset version changes: on disk under ``<data dir>/dumps/`` for an on-disk
 store (written to a temporary file, then renamed, so a reader never sees half a dump;
 older versions are deleted), in memory otherwise. One lock per format: two requests for a
-missing dump build it once.
+missing dump build it once. When the dump cannot be written there (a full disk, a read-only
+data directory), it is served from memory all the same: reads never fail for lack of room.
 """
 
 from __future__ import annotations
@@ -74,10 +75,18 @@ class DumpCache:
                 return held
             path = self.directory / f"{version.tag}-{dump_format.file_name}"
             if not path.is_file():
-                self.directory.mkdir(parents=True, exist_ok=True)
+                content = self._build(dump_format)
                 temporary = path.with_name(path.name + ".tmp")
-                temporary.write_bytes(self._build(dump_format))
-                temporary.replace(path)
+                try:
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    temporary.write_bytes(content)
+                    temporary.replace(path)
+                except OSError:  # no room, or a read-only directory: serve it from memory
+                    try:
+                        temporary.unlink(missing_ok=True)
+                    except OSError:
+                        pass
+                    return Dump(dump_format, version, None, content)
                 for old in self.directory.glob(f"*-{dump_format.file_name}"):
                     if old != path:
                         old.unlink(missing_ok=True)

@@ -17,6 +17,12 @@ Every request has a deadline: the query time limit plus a grace for the engine t
 itself. An answer not complete by then, or cut short (the engine appends an error to a
 response it has begun when it cancels), raises :class:`QueryTimeout`; never a silently
 partial result.
+
+A request whose client goes away stops waiting too: the web server sets :data:`client_gone`
+for the request it answers (see :mod:`zkg.web.http_server`), and a watcher thread drops the
+engine connection of every exchange whose client has gone (:class:`ClientGone`), so that an
+engine streaming results stops, and tells the supervisor, whose CPU check stops work the
+engine does not cancel when its client leaves.
 """
 
 from __future__ import annotations
@@ -29,15 +35,17 @@ import socket
 import secrets
 import threading
 import time
+import weakref
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
 from zkg import sparql_guard
-from zkg.errors import QueryError, StoreError, ZkgError
+from zkg.errors import QueryError, ReadOnlyData, StoreError, ZkgError, storage_fault
 from zkg.prefixes import prefixes as zkg_prefixes
 
 #: Idle kept-alive connections kept per engine address.
@@ -66,6 +74,67 @@ class EngineUnavailable(StoreError):
     """The engine cannot be reached or answered with a server error (HTTP 503)."""
 
 
+class ClientGone(ZkgError):
+    """The client closed its connection before its answer was ready: the query was dropped.
+    (Nobody reads this answer; the status is for logs.)"""
+
+    http_status = 503
+
+    def __init__(self):
+        super().__init__("the client closed the connection before the answer was ready; the query was stopped")
+
+
+#: Whether the client of the request this thread (context) answers has gone: a callable set
+#: by the web server for the length of a request (waitress's
+#: ``environ["waitress.client_disconnected"]``, see :mod:`zkg.web.http_server`); None when
+#: the server cannot tell (Flask's test client, other servers), and then nothing is watched.
+client_gone: ContextVar[Callable[[], bool] | None] = ContextVar("zkg_client_gone", default=None)
+
+
+class _ClientWatch:
+    """Drops the engine connection of exchanges whose client has gone.
+
+    The request thread blocks reading the engine's socket (until the deadline); polling its
+    client from there would need reads in slices, which http.client cannot resume after a
+    timeout. So one daemon thread per process asks each waiting exchange's client every
+    :attr:`POLL_SECONDS` (only while there are any) and shuts the engine socket of those
+    gone: the blocked read returns at once and the request thread raises ClientGone.
+    """
+
+    POLL_SECONDS = 0.2
+
+    def __init__(self):
+        self._exchanges: weakref.WeakSet[_Exchange] = weakref.WeakSet()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, exchange: "_Exchange") -> None:
+        with self._wake:
+            self._exchanges.add(exchange)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="zkg-client-watch", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def discard(self, exchange: "_Exchange") -> None:
+        with self._wake:
+            self._exchanges.discard(exchange)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._exchanges:
+                    self._wake.wait()
+                waiting = list(self._exchanges)
+            for exchange in waiting:
+                exchange.abandon_if_client_gone()
+            del waiting
+            time.sleep(self.POLL_SECONDS)
+
+
+_CLIENT_WATCH = _ClientWatch()
+
+
 def _grace(limit: float) -> float:
     # Time for the engine to notice its own timeout and end the response by itself.
     return min(max(0.5, limit * 0.1), 5.0)
@@ -74,7 +143,7 @@ def _grace(limit: float) -> float:
 class _Exchange:
     """One HTTP request to the engine and the reading of its response, under a deadline."""
 
-    def __init__(self, store: "RemoteStore", limit: float):
+    def __init__(self, store: "RemoteStore", limit: float, *, watch: bool = True):
         self.store, self.limit = store, limit
         self.started_at = time.monotonic()
         self.deadline = self.started_at + limit + _grace(limit)
@@ -83,6 +152,11 @@ class _Exchange:
         self.closed = False
         self._counted = False
         self.address: tuple | None = None
+        # The client of the web request this exchange serves (None: not known, not watched);
+        # `abandoned` once it went away and the engine socket was shut by the watcher.
+        self.client_gone = client_gone.get() if watch else None
+        self.abandoned = False
+        self._lock = threading.Lock()  # close() (request thread) vs. abandon (watcher thread)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -92,6 +166,11 @@ class _Exchange:
         ``reuse`` (queries: safe to send again on a fresh connection if the engine had
         closed the idle one), else a new one (updates are never sent twice)."""
         parts = urlsplit(url)
+        if self.client_gone is not None:
+            if self.client_gone():  # it left while the request waited for a thread
+                self.closed = True
+                raise ClientGone()
+            _CLIENT_WATCH.add(self)
         supervisor = self.store.supervisor
         if supervisor is not None:
             supervisor.begin_request()
@@ -105,15 +184,23 @@ class _Exchange:
             connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
             self.connection = pooled or connection_class(*address[:2], timeout=max(0.05, self.remaining()))
             try:
-                if self.connection.sock is not None:
-                    self.connection.sock.settimeout(max(0.05, self.remaining()))
+                if self.connection.sock is None:
+                    self.connection.connect()
+                self._shut_if_abandoned()  # the watcher may have come before the socket
+                self.connection.sock.settimeout(max(0.05, self.remaining()))
                 self.connection.request("POST", target, body=body, headers=headers)
                 self.connection.sock.settimeout(max(0.05, self.remaining()))
                 self.response = self.connection.getresponse()
             except (socket.timeout, TimeoutError):
+                if self.abandoned:
+                    self.close()
+                    raise ClientGone() from None
                 self.overrun(started=False)
                 raise QueryTimeout(self.limit) from None
             except (ConnectionError, OSError, http.client.HTTPException):
+                if self.abandoned:  # the watcher shut the socket: the client has gone
+                    self.close()
+                    raise ClientGone() from None
                 self.connection.close()
                 if pooled is not None:  # the engine closed the idle connection: once more, afresh
                     pooled = None
@@ -141,6 +228,9 @@ class _Exchange:
             self.connection.sock.settimeout(remaining)
             count = self.response.readinto(buffer)
         except (socket.timeout, TimeoutError):
+            if self.abandoned:
+                self.close()
+                raise ClientGone() from None
             self.overrun(started=True)
             raise QueryTimeout(self.limit) from None
         except (ConnectionError, OSError, http.client.HTTPException, AttributeError):
@@ -148,25 +238,63 @@ class _Exchange:
             raise self.cut_short() from None
         if count == 0:
             self.close()
+            if self.abandoned:  # the end of a shut socket, not of the answer
+                raise ClientGone()
         return count
+
+    def abandon_if_client_gone(self) -> None:
+        """(The watcher thread.) If the client has gone, shut the engine socket: the request
+        thread's read returns at once, an engine streaming results stops, and the supervisor
+        checks for work the engine goes on with regardless (it had not begun to answer)."""
+        if self.closed or self.abandoned:
+            return
+        try:
+            gone = self.client_gone()
+        except Exception:  # a server's callable failing must not stop the watcher
+            return
+        if not gone:
+            return
+        with self._lock:
+            if self.closed:
+                return
+            self.abandoned = True
+            self._shut_if_abandoned()
+        if self.store.supervisor is not None:
+            # "started": a CPU check, not an outright restart: a client leaving is no sign
+            # that the engine is stuck, and restarts on demand would disturb other clients.
+            self.store.supervisor.overrun(started=True)
+
+    def _shut_if_abandoned(self) -> None:
+        # shutdown, not close: the request thread still owns (and will close) the socket.
+        sock = self.connection.sock if self.connection is not None else None
+        if self.abandoned and sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def cut_short(self) -> ZkgError:
         """What a response that ends mid-way means: near the limit, the engine cancelled."""
+        if self.abandoned:
+            return ClientGone()
         if time.monotonic() - self.started_at >= self.limit * 0.9:
             return QueryTimeout(self.limit)
         return EngineUnavailable("the SPARQL engine's answer was cut short; try again")
 
     def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        if self.connection is not None:
-            response = self.response
-            finished = response is not None and response.isclosed() and not response.will_close
-            if finished and self.address is not None:
-                self.store._pool_give(self.address, self.connection)  # read to the end: reusable
-            else:
-                self.connection.close()  # also closes the response's socket
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            if self.connection is not None:
+                response = self.response
+                finished = response is not None and response.isclosed() and not response.will_close
+                if finished and self.address is not None and not self.abandoned:
+                    self.store._pool_give(self.address, self.connection)  # read to the end: reusable
+                else:
+                    self.connection.close()  # also closes the response's socket
+        if self.client_gone is not None:
+            _CLIENT_WATCH.discard(self)
         if self._counted:
             self.store.supervisor.end_request()
 
@@ -421,7 +549,8 @@ class RemoteStore:
     def _send(self, limit: float, kind: str, params, body: bytes, headers: dict):
         """POST to the engine; retried once if the engine was restarting."""
         for attempt in (1, 2):
-            exchange = _Exchange(self, limit)
+            # Updates are never abandoned: the write path must know whether one committed.
+            exchange = _Exchange(self, limit, watch=kind == "query")
             url = self.query_url if kind == "query" else self.update_url
             if url is None:
                 raise StoreError("this store has no update endpoint")
@@ -448,7 +577,20 @@ class RemoteStore:
             return QueryError(f"SPARQL syntax error: {shift_lines(text, prologue_lines)}")
         if response.status in (503, 504) or "cancelled" in text or "timeout" in text.lower():
             return QueryTimeout(exchange.limit)
-        return EngineUnavailable(f"the SPARQL engine answered {response.status}: {text[:300]}")
+        return self._storage_fault(response.status, text) or \
+            EngineUnavailable(f"the SPARQL engine answered {response.status}: {text[:300]}")
+
+    def _storage_fault(self, status: int, text: str) -> StoreError | None:
+        """StorageFull / ReadOnlyData when the engine could not write for lack of disk space or
+        because it serves read-only (see :mod:`zkg.errors`), else None."""
+        managed = self.supervisor is not None and self.data_dir is not None
+        where = self.data_dir if managed else f"of the SPARQL engine at {self.update_url}"
+        fault = storage_fault(text, where)
+        if fault is None and status == 403 and "read-only" in text.lower():
+            # The managed engine says why it serves read-only (a read-only directory, a full disk).
+            fault = getattr(self.supervisor, "read_only_reason", None) or ReadOnlyData(
+                "the SPARQL engine serves the store read-only: writes are refused")
+        return None if fault is None else type(fault)(fault.message)
 
     # -- updates and helpers ---------------------------------------------------------------
 

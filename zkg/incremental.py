@@ -18,10 +18,17 @@ Given the effective changeset (exact quads removed and added, its metadata inclu
    addressed by the path that reached them (SPARQL cannot name them). The number of queries
    is bounded by the depth of the shapes' paths; what they return is the part of the graph
    the shapes read from the focus nodes: it does not grow with the rest of the graph.
-3. **Validate** the candidate plus the vocabulary with pySHACL, keeping the results whose
-   focus node is a focus node (pySHACL's ``focus_nodes`` option is not used: it filters the
-   nested evaluations too, so ``sh:node`` on value nodes went unchecked). Since each focus node's whole reach is in the candidate, its
-   results are those the whole graph would give.
+   A symmetric SPARQL constraint comparing a node with many others (IC-12: an observation
+   with the others of its data set) declares a peer search instead of a path: one
+   index-driven query finds the few nodes that can matter, from what the candidate says of
+   the focus node after the change, and their statements are fetched
+   (:mod:`zkg.peer_search`).
+3. **Validate** the candidate plus the vocabulary with pySHACL, with every shape aimed at
+   the focus nodes it targets and at no other node (:mod:`zkg.focus_targets`: the nodes
+   fetched as context are not validated; pySHACL's ``focus_nodes`` option is not used: it
+   filters the nested evaluations too, so ``sh:node`` on value nodes went unchecked). Since
+   each focus node's whole reach is in the candidate, its results are those the whole graph
+   would give.
 
 When the shapes use something :mod:`zkg.shape_reach` cannot bound, the whole graph (with the
 changeset applied) is validated instead: exact, not bounded (``ValidationCost.mode``).
@@ -40,6 +47,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from zkg import loading
+from zkg.focus_targets import FocusShapes
 from zkg.prefixes import graph_iri
 from zkg.shape_reach import RDF_TYPE, Analysis, Node, Step, Unsupported, analyse
 from zkg.validation import Report, validate_graphs
@@ -71,6 +79,7 @@ class ShapesContext:
     analysis: Analysis | None
     unsupported: str  # why analysis is None
     vocabulary_triples: frozenset  # (s, p, o) pyoxigraph terms
+    focus_shapes: FocusShapes | None = None  # the shapes to aim at focus nodes (with analysis)
 
 
 _CONTEXTS: dict[str, ShapesContext] = {}
@@ -99,7 +108,8 @@ def shapes_context(store) -> ShapesContext:
     except Unsupported as error:
         analysis, why = None, str(error)
     context = ShapesContext(shapes_graph, vocabulary_graph, analysis, why,
-                            frozenset((q.subject, q.predicate, q.object) for q in vocabulary))
+                            frozenset((q.subject, q.predicate, q.object) for q in vocabulary),
+                            FocusShapes(shapes_graph) if analysis is not None else None)
     with _CONTEXTS_LOCK:
         if len(_CONTEXTS) > 8:
             _CONTEXTS.clear()
@@ -377,7 +387,48 @@ def build_candidate(asker: _Asker, hood: Neighbourhood, analysis: Analysis, focu
                         known[2].update(allowed)
                         following.append(known)
         frontier = following
+    _fetch_peers(asker, hood, analysis, applicable, done)
     return applicable
+
+
+class _CandidateView:
+    """The candidate graph, as a peer search (:mod:`zkg.peer_search`) reads it."""
+
+    def __init__(self, hood: Neighbourhood):
+        self.hood = hood
+
+    def objects(self, node, predicate: str) -> set:
+        return self.hood.step(node, Step(predicate))
+
+    def subjects(self, predicate: str, node) -> set:
+        return self.hood.step(node, Step(predicate, inverse=True))
+
+    def binding(self, node, var: str) -> str | None:
+        return self.hood.binding(node, var)
+
+
+def _fetch_peers(asker: _Asker, hood: Neighbourhood, analysis: Analysis, applicable: dict, done: set) -> None:
+    """The statements of the peers found by the peer searches of the shapes targeting each
+    focus node: fetched as context (the peers do not become focus nodes)."""
+    view, patterns, known = _CandidateView(hood), set(), set()
+    for node, shapes in sorted(applicable.items(), key=lambda item: str(item[0])):
+        searches = {search for owner in shapes for search in analysis.peers.get(owner, ())}
+        for search in sorted(searches, key=lambda f: f.__qualname__):
+            found = search(node, view, asker.select)
+            patterns.update(found.patterns)
+            known |= found.known
+    ordered = sorted(patterns)
+    for start in range(0, len(ordered), 100):
+        text = ("SELECT DISTINCT ?peer ?p ?o WHERE { { SELECT DISTINCT ?peer WHERE { "
+                + " UNION ".join(ordered[start:start + 100]) + " } } ?peer ?p ?o }")
+        for row in asker.select(text):
+            hood.fetched.add((row["peer"], row["p"], row["o"]))
+    # Peers only the candidate knows of (the changeset adds them to the data set): what the
+    # store says of them too, unless already fetched.
+    unread = {n for n in known if (n, Step(None)) not in done and not isinstance(n, ox.Literal)}
+    if unread:
+        _fetch(asker, hood, {n: {Step(None)} for n in unread})
+    hood.reindex()
 
 
 # -- validation -----------------------------------------------------------------------------------------
@@ -405,11 +456,13 @@ def validate_changeset(store, *, additions: list[ox.Quad], removals: list[ox.Qua
     build_candidate(asker, hood, context.analysis, focus)
     triples = hood.triples()
     data = rdflib_graph(ox.Quad(s, p, o) for s, p, o in triples)
+    for triple in context.vocabulary:  # part of the data graph (zkg.validation), targets included
+        data.add(triple)
     focus_terms = {_rdflib(f) for f in focus}
-    # pySHACL's own focus_nodes option is not used: it also filters the nested evaluations
-    # (sh:node on a value node, on a literal), which then pass unchecked. The whole candidate
-    # is validated and only the focus nodes' results kept.
-    report = validate_graphs(data, context.shapes, context.vocabulary, prefix_map=store.prefixes)
+    # Each shape validates the focus nodes it targets and no other node of the candidate
+    # (zkg.focus_targets); the results are still restricted to the focus nodes, as a guard.
+    with context.focus_shapes.aimed_at(context.focus_shapes.targeted(data, focus_terms)) as shapes:
+        report = validate_graphs(data, shapes, (), prefix_map=store.prefixes)
     report = _restrict(report, focus_terms)
     cost = ValidationCost(INCREMENTAL, len(focus), asker.queries, asker.rows, len(data), focus=frozenset(focus))
     return report, cost

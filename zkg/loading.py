@@ -12,6 +12,9 @@ base IRI here, so no host is written in the data.
 
 All files are parsed before anything is written: a syntax error raises
 :class:`~zkg.errors.DataError` naming ``file:line:column`` and the store is never touched.
+So does a literal its datatype does not allow (``"twelve"^^xsd:integer``, a 30 February) or
+one holding NUL (:mod:`zkg.lexical`): the message names the file, the line when the literal
+can be found in it, and the statement.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Callable, Iterator
 
 import pyoxigraph as ox
 
+from zkg import lexical
 from zkg.errors import DataError
 from zkg.prefixes import graph_iri
 
@@ -91,14 +95,19 @@ def _read(source: SourceFile) -> bytes:
         raise DataError(f"{display_path(source.path)}: cannot read: {error.strerror or error}", path=source.path) from None
 
 
-def iter_quads(source: SourceFile, content: bytes, base_iri: str) -> Iterator[ox.Quad]:
-    """The quads of one file; raises DataError with ``file:line:column`` on bad syntax.
+def iter_quads(source: SourceFile, content: bytes, base_iri: str, *,
+               check_literals: bool = True) -> Iterator[ox.Quad]:
+    """The quads of one file; raises DataError with ``file:line:column`` on bad syntax, and
+    (unless ``check_literals`` is False: the file was checked already) on a refused literal.
 
     Blank nodes are renamed so that ``_:b0`` in two files are two different nodes.
     """
     where = display_path(source.path)
     try:
-        for quad in ox.parse(content, format=source.format, base_iri=base_iri, rename_blank_nodes=True):
+        found = ox.parse(content, format=source.format, base_iri=base_iri, rename_blank_nodes=True)
+        if check_literals:
+            found = _checked_literals(found, source, content)
+        for quad in found:
             if source.target_graph is not None:
                 yield ox.Quad(quad.subject, quad.predicate, quad.object, source.target_graph)
             elif isinstance(quad.graph_name, ox.DefaultGraph):
@@ -117,6 +126,39 @@ def iter_quads(source: SourceFile, content: bytes, base_iri: str) -> Iterator[ox
         raise DataError(f"{where}:{line}:{column}: {detail}", path=source.path, line=line, column=column) from None
 
 
+def _checked_literals(quads: Iterator[ox.Quad], source: SourceFile, content: bytes) -> Iterator[ox.Quad]:
+    """``quads`` as they come, raising DataError at the first object :mod:`zkg.lexical`
+    refuses. Only objects are looked at: the parsers already refuse any IRI with NUL, and a
+    literal can only be an object (or inside an RDF 1.2 triple term, itself an object)."""
+    literal_type, triple_type, problem_of = ox.Literal, ox.Triple, lexical.literal_problem
+    for quad in quads:
+        term = quad.object
+        if ((type(term) is literal_type and problem_of(term))
+                or (type(term) is triple_type and lexical.term_problem(term))):
+            problem = lexical.quad_problem(quad)
+            line = _line_of(content, term)
+            where = display_path(source.path) + (f":{line}" if line else "")
+            raise DataError(f"{where}: {problem}", path=source.path, line=line)
+        yield quad
+
+
+def _line_of(content: bytes, literal: ox.Literal) -> int | None:
+    """The line of the file where ``literal`` is written, when it can be found as it is (a
+    literal written with escapes, or only as a bare number, is not found: None)."""
+    value = literal.value
+    forms = [value, value.replace("\x00", "\\u0000")] if "\x00" in value else [value]
+    typed = literal.language is None and literal.datatype.value != lexical.XSD + "string"
+    for form in forms:
+        for quote in ('"', "'"):
+            needle = (quote + form + quote).encode("utf-8")
+            start = content.find(needle + b"^^") if typed else -1
+            if start < 0:
+                start = content.find(needle)
+            if start >= 0:
+                return content.count(b"\n", 0, start) + 1
+    return None
+
+
 def _position(error: SyntaxError) -> tuple[int | None, int | None]:
     if error.lineno is not None:
         return error.lineno, error.offset
@@ -128,10 +170,12 @@ def _position(error: SyntaxError) -> tuple[int | None, int | None]:
 
 
 def _count_graphs(source: SourceFile, content: bytes, base_iri: str) -> Counter[str] | None:
-    """Quads per graph of one file, counted at the parser's speed (no Python work per quad);
-    None when the file has an error, which :func:`iter_quads` then reports precisely."""
+    """Quads per graph of one file, counted with as little Python work per quad as can be
+    (the literal check of :func:`_checked_literals`); None when the file has a syntax error,
+    which :func:`iter_quads` then reports precisely. A refused literal raises DataError."""
     try:
-        found = ox.parse(content, format=source.format, base_iri=base_iri, rename_blank_nodes=True)
+        found = _checked_literals(ox.parse(content, format=source.format, base_iri=base_iri, rename_blank_nodes=True),
+                                  source, content)
         if source.target_graph is not None:
             return Counter({source.target_graph.value: sum(1 for _ in found)})
         graphs = Counter(map(_GRAPH_NAME, found))
@@ -149,7 +193,7 @@ def parse_sources(sources: list[SourceFile], base_iri: str, *, keep_limit: int =
     """Parse every file (all of them, before any write); keep the quads when there are at
     most ``keep_limit`` of them (else ``quads`` is None: the bulk path re-reads the files).
 
-    Files are first checked and counted at the parser's speed; only a small dataset is
+    Files are first checked (syntax, literals) and counted in one pass; only a small dataset is
     parsed a second time to keep its quads, so a large one costs a single quick pass."""
     parsed = ParsedSources()
     for source in sources:
@@ -170,7 +214,8 @@ def parse_sources(sources: list[SourceFile], base_iri: str, *, keep_limit: int =
     if parsed.total > keep_limit:
         parsed.quads = None
     else:
-        parsed.quads = [quad for source in sources for quad in iter_quads(source, _read(source), base_iri)]
+        parsed.quads = [quad for source in sources
+                        for quad in iter_quads(source, _read(source), base_iri, check_literals=False)]
     return parsed
 
 

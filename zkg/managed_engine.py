@@ -11,6 +11,14 @@ cannot cancel and is restarted; if it had begun, dropping the connection stops i
 CPU check restarts it if it still burns a core with no request in flight. Queries in flight
 during a restart are sent again by RemoteStore.
 
+Disk faults: a store directory that is not writable (a read-only mount) is served by
+``oxigraph serve-read-only``, and so is one whose disk is too full for RocksDB to open it for
+writing, so that reads go on; the engine then refuses writes (403, which RemoteStore turns
+into the reason kept in :attr:`ManagedEngine.read_only_reason`). RocksDB refuses every write
+after one failed for lack of space, until the store is reopened: once the engine has said so
+(on stderr) and the disk has :data:`RESUME_FREE_BYTES` free again, it is restarted, so writes
+work again without restarting zkg.
+
 One supervisor thread starts, watches and restarts the process, so the child's
 "die with the parent" signal (Linux PR_SET_PDEATHSIG, tied to the thread that forked it)
 stays armed for the life of the engine; :meth:`stop` (also run at exit) ends it.
@@ -34,15 +42,22 @@ import time
 import urllib.request
 from pathlib import Path
 
-from zkg.errors import StoreError
+from zkg.errors import ReadOnlyData, StorageFull, StoreError, storage_fault
 from zkg.store import METADATA_FILE, STORE_DIR
 
 log = logging.getLogger(__name__)
 
 #: Above this share of one core, an engine with no request in flight is doing runaway work.
 BUSY_CPU_SHARE = 0.5
+#: Below this share it is idle. In between it is runaway too when seen twice: on a loaded
+#: machine a busy engine gets less than half a core, one that stopped its work none.
+IDLE_CPU_SHARE = 0.05
 #: Restarts in a row after which the engine is given up (it keeps dying at start).
 MAX_QUICK_RESTARTS = 5
+#: Free bytes on the store's disk after which an engine that hit a full disk is restarted.
+RESUME_FREE_BYTES = 8 * 2**20
+#: Least seconds between two such restarts (each reopens the store).
+RESUME_INTERVAL = 5.0
 
 
 def oxigraph_executable() -> str:
@@ -74,6 +89,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+def free_bytes(path: Path) -> int:
+    """Bytes free for an unprivileged writer on the file system holding ``path`` (0 if unknown)."""
+    try:
+        info = os.statvfs(path)
+    except OSError:
+        return 0
+    return info.f_bavail * info.f_frsize
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -135,6 +159,10 @@ class ManagedEngine:
         # how many requests other processes have in flight before work is deemed runaway.
         self._on_ready = on_ready
         self._in_flight_elsewhere = in_flight_elsewhere
+        #: Why the engine serves read-only (ReadOnlyData, StorageFull), or None: it takes writes.
+        self.read_only_reason: StoreError | None = None
+        self._disk_full = False  # the engine said "no space left" since it (re)started
+        self._resumed_at = -math.inf
 
     # -- what RemoteStore uses -----------------------------------------------------------------
 
@@ -224,6 +252,8 @@ class ManagedEngine:
             if reason is None and self.process is not None and self.process.poll() is not None:
                 reason = f"it exited with status {self.process.returncode}"
             if reason is None:
+                reason = self._room_again()
+            if reason is None:
                 quick_failures = 0
                 continue
             log.warning("restarting the SPARQL engine: %s", reason)
@@ -244,13 +274,30 @@ class ManagedEngine:
                 self._wake.set()
                 time.sleep(min(2.0 ** quick_failures, 10.0))
 
+    def _room_again(self) -> str | None:
+        """A reason to restart an engine that hit a full disk, once the disk has room again."""
+        full = self._disk_full or isinstance(self.read_only_reason, StorageFull)
+        if not full or time.monotonic() - self._resumed_at < RESUME_INTERVAL:
+            return None
+        if free_bytes(self.store_dir) < RESUME_FREE_BYTES:
+            return None
+        self._resumed_at = time.monotonic()
+        return "its disk was full and has room again"
+
+    def _read_only_directory(self) -> StoreError | None:
+        if os.access(self.store_dir, os.W_OK):
+            return None
+        return ReadOnlyData(f"the data directory {self.store_dir.parent} is read-only: reads work, writes are refused")
+
     def _runaway_work(self) -> str | None:
-        """Does the engine keep a core busy while nobody waits for it? Sampled up to 3 times
-        while requests are in flight (their work is not runaway)."""
+        """Does the engine keep working while nobody waits for it (after a query passed its
+        time limit, or its client left)? Sampled every 0.5 s, up to 6 times while requests
+        are in flight (their work is not runaway)."""
         pid = self.pid
         if pid is None:
             return None
-        for _ in range(3):
+        idle_busy = 0
+        for _ in range(6):
             before = cpu_seconds(pid)
             if self._stopping.wait(0.5):
                 return None
@@ -259,18 +306,22 @@ class ManagedEngine:
                 idle = self._in_flight == 0
             if idle and self._in_flight_elsewhere is not None:
                 idle = self._in_flight_elsewhere() == 0
-            if share < BUSY_CPU_SHARE:
+            if share < IDLE_CPU_SHARE:
                 return None
-            if idle:
-                return f"it kept {share:.0%} of a core busy after a query passed its time limit"
+            idle_busy += idle
+            if idle and (share >= BUSY_CPU_SHARE or idle_busy >= 2):
+                return f"it kept {share:.0%} of a core busy with no request in flight"
         return None
 
     def _spawn(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
         last_error = "it did not start"
+        self._disk_full = False
+        self.read_only_reason = self._read_only_directory()
         for _attempt in range(3):  # another program may take the free port first
             self.port = free_port(self.host)
-            command = [self.executable, "serve", "--location", str(self.store_dir),
+            mode = "serve" if self.read_only_reason is None else "serve-read-only"
+            command = [self.executable, mode, "--location", str(self.store_dir),
                        "--bind", f"{self.host}:{self.port}",
                        "--timeout-s", str(max(1, math.ceil(self.query_timeout)))]
             # Under the lock, and only while not stopping: stop() either sees this process
@@ -292,14 +343,24 @@ class ManagedEngine:
             if self._wait_answering(self.process, deadline) and not self._stopping.is_set():
                 self.generation += 1
                 if self._on_ready is not None:
-                    self._on_ready(self)
+                    try:
+                        self._on_ready(self)
+                    except OSError as error:  # e.g. a full disk: keep supervising all the same
+                        log.error("cannot publish the SPARQL engine's address: %s", error)
                 self._ready.set()
                 log.info("SPARQL engine %s answering at %s (pid %d)", self.executable, self.query_url, self.pid)
+                if self.read_only_reason is not None:
+                    log.warning("serving read-only: %s", self.read_only_reason.message)
                 return
             last_error = self._exit_message()
             self._terminate()
             if self._stopping.is_set():
                 return
+            fault = storage_fault(last_error, self.store_dir.parent, doing="open the store for writing",
+                                  after="writes are refused until there is room")
+            if fault is not None and self.read_only_reason is None:
+                self.read_only_reason = fault  # RocksDB cannot open it for writing: serve the reads
+                continue
             if "address" not in last_error.lower() or time.monotonic() > deadline:
                 break
         raise StoreError(f"the SPARQL engine did not start on {self.store_dir}: {last_error}")
@@ -323,7 +384,7 @@ class ManagedEngine:
         lines = [line.strip() for line in self.stderr_tail if line.strip()]
         errors = [line for line in lines if line.startswith("Error")]
         text = (errors or lines or ["it exited"])[-1]
-        if "lock" in text.lower():
+        if "lock" in text.lower() and storage_fault(text, self.store_dir.parent) is None:
             return "the store is in use by another process (another `zkg serve`, or `zkg load` running?)"
         return text
 
@@ -331,6 +392,8 @@ class ManagedEngine:
         for raw in iter(process.stderr.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip()
             self.stderr_tail.append(line)
+            if isinstance(storage_fault(line, self.store_dir), StorageFull):
+                self._disk_full = True  # RocksDB now refuses every write: see _room_again
             log.debug("engine: %s", line)
         process.stderr.close()
 

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -195,6 +196,18 @@ def negotiate(accept: str | None, offers: Sequence[Format]) -> Format | None:
     >>> negotiate("application/sparql-results+json;q=0, */*", RESULTS_FORMATS).name
     'xml'
     """
+    if accept is not None and len(accept) <= 512:
+        return _negotiate_remembered(accept, tuple(offers))
+    return _negotiate(accept, offers)
+
+
+@functools.lru_cache(maxsize=1024)
+def _negotiate_remembered(accept: str, offers: tuple[Format, ...]) -> Format | None:
+    # Clients send the same few Accept headers again and again: parse each once.
+    return _negotiate(accept, offers)
+
+
+def _negotiate(accept: str | None, offers: Sequence[Format]) -> Format | None:
     ranges = parse_accept(accept)
     if not ranges:
         return offers[0] if offers else None

@@ -21,7 +21,12 @@ All paths of all shapes are merged into one tree (:class:`Step` edges; each node
 shapes use it). A path that a SPARQL constraint reads symmetrically ("mirrored": two
 observations duplicating each other, two editions sharing a number, a containment cycle)
 is fetched but does not make other nodes focus nodes: the violation shows at the node that
-changed too.
+changed too. A symmetric constraint that would read a whole data set that way (IC-12: every
+observation of the data set) declares a *peer search* instead (:mod:`zkg.peer_search`): a
+function building an index-driven query for the few nodes that can matter, from what the
+candidate graph says of the focus node; the statements of the peers it finds are fetched
+(their outgoing statements: what the constraint reads of them), again without making them
+focus nodes. It is declared with the reach, so the digest check covers it too.
 
 What is refused (:class:`Unsupported`; the caller then validates the whole graph, exact but
 not bounded): SPARQL-based targets and rules, implicit class targets, and SPARQL constraints
@@ -33,6 +38,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Callable
+
+from zkg.peer_search import duplicate_observations
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -243,6 +251,9 @@ class SparqlReach:
     digest: str
     paths: tuple[str, ...]
     mirrored: tuple[str, ...] = ()
+    #: (focus node, candidate, ask) -> zkg.peer_search.Peers: the nodes compared with ``$this``
+    #: (only for a constraint of a targeted shape itself, where ``$this`` is the focus node).
+    peers: Callable | None = None
 
 
 _DIMENSIONS = "qb:dataSet/qb:structure/qb:component"
@@ -258,8 +269,10 @@ SPARQL_REACH: dict[str, SparqlReach] = {
     # Data Cube integrity constraints: the structure of the observation's data set, and what
     # the observation itself says (any property may be a dimension).
     "IC11-AllDimensionsRequired": SparqlReach("ac119627a76b6041", (f"{_DIMENSIONS}/qb:dimension", "ANY")),
-    "IC12-NoDuplicateObservations": SparqlReach("fe3fddca96d586e9", (f"{_DIMENSIONS}/qb:dimension", "ANY"), (
-        "qb:dataSet/^qb:dataSet/ANY",)),
+    # Compared with the other observations of the data set: only those that may duplicate it
+    # are fetched (their statements), found by an index-driven query (zkg.peer_search).
+    "IC12-NoDuplicateObservations": SparqlReach("fe3fddca96d586e9", (f"{_DIMENSIONS}/qb:dimension", "ANY"),
+                                                peers=duplicate_observations),
     "IC13-RequiredAttributes": SparqlReach("662f9b6116e923e8", (
         f"{_DIMENSIONS}/qb:attribute", f"{_DIMENSIONS}/qb:componentRequired", "ANY")),
     "IC14-AllMeasuresPresent": SparqlReach("57f26736e2254f58", (f"{_DIMENSIONS}/qb:measure", "ANY")),
@@ -298,6 +311,7 @@ class Analysis:
 
     shapes: dict[str, TargetedShape]
     root: Node
+    peers: dict[str, set[Callable]] = field(default_factory=dict)  # targeted shape -> its peer searches
 
     def applicable(self, types: set[str], predicates_out: set[str], predicates_in: set[str], iri: str) -> set[str]:
         """The shapes targeting a node with these types and out/in predicates."""
@@ -322,14 +336,18 @@ def analyse(shapes_graph, vocabulary_graph, *, base_iri: str, prefix_map: dict[s
     for unsupported in ("target", "rule"):
         if (None, sh(unsupported), None) in g:
             raise Unsupported(f"the shapes use sh:{unsupported}")
+    # pySHACL's implicit class targets: a shape typed rdfs:Class or a subclass of it (the
+    # shapes graph's own), and OWL classes.
+    classes = {RDFS.Class, OWL.Class, *g.subjects(RDFS.subClassOf, RDFS.Class)}
     for shape in set(g.subjects(RDF.type, sh("NodeShape"))) | set(g.subjects(RDF.type, sh("PropertyShape"))):
-        if (shape, RDF.type, RDFS.Class) in g or (shape, RDF.type, OWL.Class) in g:
+        if classes & set(g.objects(shape, RDF.type)):
             raise Unsupported(f"implicit class target on {shape}")
 
     subclasses = _subclass_closure(vocabulary_graph)
     shape_base = base_iri + "def/shapes/"
     root = Node()
     shapes: dict[str, TargetedShape] = {}
+    peers: dict[str, set[Callable]] = {}
 
     def name_of(shape) -> str:
         text = str(shape)
@@ -381,6 +399,10 @@ def analyse(shapes_graph, vocabulary_graph, *, base_iri: str, prefix_map: dict[s
             add_path(node, parse_path(text, prefix_map), owner, False)
         for text in declared.mirrored:
             add_path(node, parse_path(text, prefix_map), owner, True)
+        if declared.peers is not None:
+            if node.parent is not None:
+                raise Unsupported(f"the peer search of {name_of(shape)} applies to a focus node only")
+            peers.setdefault(owner, set()).add(declared.peers)
 
     targeted = set()
     for name in ("targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode"):
@@ -402,7 +424,7 @@ def analyse(shapes_graph, vocabulary_graph, *, base_iri: str, prefix_map: dict[s
         for p in target.objects_of:
             root.child(Step(p, inverse=True), owner, False)
         walk(shape, root, owner, set())
-    return Analysis(shapes, root)
+    return Analysis(shapes, root, peers)
 
 
 def _subclass_closure(vocabulary_graph) -> dict[str, set[str]]:

@@ -17,7 +17,9 @@ in-memory store, for tests and throwaway use.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,7 +29,7 @@ from typing import Callable, Iterator, NamedTuple
 import pyoxigraph as ox
 
 from zkg import loading
-from zkg.errors import QueryError, StoreError
+from zkg.errors import QueryError, ReadOnlyData, StoreError, storage_fault
 from zkg.prefixes import graph_iri, prefixes
 from zkg.serialize import serialize_dataset
 
@@ -101,10 +103,14 @@ class Store:
     anything a user can cause. Thread-safe as pyoxigraph is; one process per on-disk store.
     """
 
-    def __init__(self, oxigraph_store: ox.Store, *, base_iri: str, data_dir: Path | None):
+    def __init__(self, oxigraph_store: ox.Store, *, base_iri: str, data_dir: Path | None,
+                 read_only: StoreError | None = None):
         self._store = oxigraph_store
         self.base_iri = base_iri
         self.data_dir = data_dir
+        # Why the store was opened read-only (a read-only directory, a full disk), or None:
+        # every write raises it, so the refusal names the real cause.
+        self.read_only_reason = read_only
         self.prefixes = prefixes(base_iri)
         self._memory_record: dict | None = None  # zkg.json's content, for in-memory stores
         # Dataset versions (zkg.dataset_version: ETags, cached dumps) derive from these.
@@ -125,7 +131,10 @@ class Store:
         """Open the store in data directory ``path`` (None: a new in-memory store).
 
         Without ``create`` the store must exist (``zkg load`` made it). A store loaded under
-        another base IRI, or held by another process, raises StoreError.
+        another base IRI, or held by another process, raises StoreError. A store that cannot
+        be opened for writing because its directory is read-only or its disk is full is
+        opened read-only instead (queries work, writes raise ReadOnlyData or StorageFull);
+        with ``create`` that raises at once.
         """
         if path is None:
             return cls(ox.Store(), base_iri=base_iri, data_dir=None)
@@ -138,16 +147,26 @@ class Store:
                 f"store at {data_dir} was loaded with base IRI {record.get('base_iri')}; "
                 f"run `zkg load --base-iri {base_iri}` into a new data directory"
             )
-        try:
-            data_dir.mkdir(parents=True, exist_ok=True)
-            oxigraph_store = ox.Store(str(data_dir / STORE_DIR))
+        store_dir = data_dir / STORE_DIR
+        if not create and store_dir.is_dir() and not os.access(store_dir, os.W_OK):
+            fault = ReadOnlyData(f"the data directory {data_dir} is read-only: reads work, writes are refused")
+        else:
+            try:
+                data_dir.mkdir(parents=True, exist_ok=True)
+                return cls(ox.Store(str(store_dir)), base_iri=base_iri, data_dir=data_dir)
+            except OSError as error:
+                fault = storage_fault(error, data_dir, doing="open the store for writing",
+                                      after="nothing was written (free some space)")
+                if fault is None and "LOCK" in str(error):
+                    raise StoreError(
+                        f"the store at {data_dir} is in use by another process (is `zkg serve` running?)"
+                    ) from None
+                if fault is None or create or record is None:
+                    raise fault or StoreError(f"cannot open the store at {data_dir}: {error}") from None
+        try:  # reading needs no writing: RocksDB's read-only mode writes nothing
+            return cls(ox.Store.read_only(str(store_dir)), base_iri=base_iri, data_dir=data_dir, read_only=fault)
         except OSError as error:
-            if "LOCK" in str(error):
-                raise StoreError(
-                    f"the store at {data_dir} is in use by another process (is `zkg serve` running?)"
-                ) from None
-            raise StoreError(f"cannot open the store at {data_dir}: {error}") from None
-        return cls(oxigraph_store, base_iri=base_iri, data_dir=data_dir)
+            raise StoreError(f"cannot open the store at {data_dir} (read-only): {error}") from None
 
     def close(self) -> None:
         """Release the store (and its lock on disk); the object is unusable afterwards."""
@@ -246,13 +265,30 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only (see :meth:`open`)."""
+        return self.read_only_reason is not None
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only_reason is not None:
+            raise type(self.read_only_reason)(self.read_only_reason.message)
+
+    def _write_failed(self, error: OSError, **words) -> StoreError:
+        """The StoreError for an OSError of a write: a full disk, a read-only directory, or other."""
+        return storage_fault(error, self.data_dir, **words) or StoreError(f"store error: {error}")
+
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update in one atomic pyoxigraph call (all of it or nothing)."""
+        self._refuse_if_read_only()
         try:
             self.oxigraph.update(sparql, base_iri=self.base_iri, prefixes=self.prefixes)
         except SyntaxError as error:
             raise QueryError(f"SPARQL syntax error: {error}") from None
-        except (OSError, ValueError, TypeError, RuntimeError) as error:
+        except OSError as error:
+            # A full disk: RocksDB refuses the whole batch (and every later write until reopened).
+            raise storage_fault(error, self.data_dir) or QueryError(f"update failed: {error}") from None
+        except (ValueError, TypeError, RuntimeError) as error:
             raise QueryError(f"update failed: {error}") from None
         self._wrote()  # only on success: pyoxigraph updates are atomic, a failed one changed nothing
 
@@ -276,6 +312,7 @@ class Store:
         {'http://zkg.test/graph/a': 1}
         >>> shutil.rmtree(root)
         """
+        self._refuse_if_read_only()
         sources = loading.discover_sources(graph_dir=Path(graph_dir), ontology_dir=Path(ontology_dir),
                                            base_iri=self.base_iri)
         parsed = loading.parse_sources(sources, self.base_iri, keep_limit=bulk_threshold)
@@ -290,7 +327,7 @@ class Store:
                 try:
                     self.oxigraph.extend(parsed.quads)
                 except OSError as error:
-                    raise StoreError(f"store error: {error}") from None
+                    raise self._write_failed(error, doing="load") from None
                 self._wrote()
             else:
                 self.update_raw(loading.replace_graphs_update(to_drop, parsed.quads))
@@ -299,7 +336,9 @@ class Store:
                 loading.bulk_replace(self.oxigraph, sources, self.base_iri, to_drop, progress=progress,
                                      file_quads={f["path"]: f["quads"] for f in parsed.files})
             except OSError as error:
-                raise StoreError(f"bulk load failed (run `zkg load` again): {error}") from None
+                fault = storage_fault(error, self.data_dir, doing="load",
+                                      after="the bulk load stopped part way (free some space and run `zkg load` again)")
+                raise fault or StoreError(f"bulk load failed (run `zkg load` again): {error}") from None
             finally:
                 self._wrote()  # not atomic: even a failed bulk load may have changed graphs
         self._write_own_record({
@@ -313,10 +352,11 @@ class Store:
 
     def update_raw(self, sparql: str) -> None:
         """Run an update without the zkg prefixes or base (for generated, fully absolute text)."""
+        self._refuse_if_read_only()
         try:
             self.oxigraph.update(sparql)
         except OSError as error:
-            raise StoreError(f"store error: {error}") from None
+            raise self._write_failed(error, doing="load") from None
         self._wrote()
 
     # -- the metadata file ---------------------------------------------------------------
@@ -336,20 +376,49 @@ class Store:
         # Write then rename, so a crash never leaves a half-written zkg.json.
         target = self.data_dir / METADATA_FILE
         temporary = target.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        temporary.replace(target)
+        try:
+            temporary.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            temporary.replace(target)
+        except OSError as error:
+            try:
+                temporary.unlink(missing_ok=True)
+            except OSError:
+                pass
+            raise self._write_failed(error, doing=f"write {METADATA_FILE}",
+                                     after="the graphs were loaded but not recorded (free some space and "
+                                           "run `zkg load` again)") from None
+
+
+#: Parsed load records by path, with the stat they were read at: the dataset version asks for
+#: the record on every request, and a stat is much cheaper than reading and parsing it.
+_RECORDS: dict[str, tuple[tuple, dict]] = {}
 
 
 def _read_record(data_dir: Path) -> dict | None:
-    path = data_dir / METADATA_FILE
-    if not path.is_file():
-        return None
+    """The load record of ``data_dir`` (None when there is none). Read again whenever the
+    file's size, time or inode changed (it is replaced by a rename on every load); callers
+    must not change the dict they get."""
+    path = os.path.join(data_dir, METADATA_FILE)
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    stamp = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+    cached = _RECORDS.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            record = json.loads(handle.read())
     except (OSError, ValueError) as error:
         raise StoreError(f"cannot read {path}: {error}") from None
     if not isinstance(record, dict):
         raise StoreError(f"cannot read {path}: not a JSON object")
+    _RECORDS[path] = (stamp, record)
     return record
 
 

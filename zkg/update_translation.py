@@ -26,6 +26,9 @@ How
    - INSERT DATA / DELETE DATA: the data block is parsed by running ``INSERT DATA`` on a new
      empty in-memory store and reading its quads back (blank nodes come out fresh, as the
      spec says); they are then added to / removed from the state.
+     The store keeps values, not lexical forms (``"128"^^xsd:byte`` comes back as an
+     xsd:integer): so the typed literals written in INSERT DATA blocks and INSERT templates
+     are first checked as written (:mod:`zkg.lexical`; 400 for an ill-typed one).
    - DELETE/INSERT … WHERE (and DELETE WHERE, WITH, USING, the protocol's
      ``using-graph-uri`` / ``using-named-graph-uri``): the WHERE group is evaluated as
      ``SELECT * WHERE { … }`` with the operation's dataset. Each template is then
@@ -79,7 +82,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from zkg import sparql_guard
+from zkg import lexical, sparql_guard
+from zkg.changesets import IllTypedLiteral
 from zkg.errors import QueryError
 from zkg.sparql_guard import QueryRefused, Token
 
@@ -87,6 +91,7 @@ from zkg.sparql_guard import QueryRefused, Token
 OVERLAY_LIMIT = 500_000
 #: Placeholder IRIs that carry the store's blank nodes through VALUES.
 BNODE_PLACEHOLDER = "urn:x-zkg:bnode:"
+TYPED_PLACEHOLDER = "urn:x-zkg:typed:"  # subject and predicates of the typed-literal check
 #: Quads per existence-check query.
 BATCH = 200
 
@@ -480,10 +485,41 @@ class _Translator:
 
     def _data(self, op: _Operation, keyword: str) -> str:
         end = _group_end(op.tokens, 2)
+        if keyword == "INSERT":
+            self._check_typed_literals(op, 2, end, "INSERT DATA")
         quads = self._run_scratch(self._scratch(), f"{op.prologue}\nINSERT DATA {op.span(2, end)}")
         if keyword == "INSERT":
             return f"INSERT DATA: {self.state.add(quads)} added"
         return f"DELETE DATA: {self.state.remove(quads)} removed"
+
+    def _check_typed_literals(self, op: _Operation, first: int, last: int, where: str) -> None:
+        """Refuse (IllTypedLiteral) a typed literal written in tokens ``first``..``last`` that
+        :mod:`zkg.lexical` refuses.
+
+        Why here and not only on the changeset: the scratch store that reads the quads back
+        keeps *values*, not what was written. It turns ``"128"^^xsd:byte`` into
+        ``"128"^^xsd:integer`` and ``"2020-01-01T00:00:00"^^xsd:dateTimeStamp`` into an
+        xsd:dateTime, so the changeset would no longer show what is wrong. A CONSTRUCT
+        template keeps literals exactly as written, so the literals are read back through
+        one, each as the object of its own predicate to find its place in the text again."""
+        tokens = op.tokens
+        places = [i for i in range(first, last - 1) if tokens[i].kind == "string" and tokens[i + 1].text == "^^"
+                  and tokens[i + 2].kind in ("iri", "pname")]
+        if not places:
+            return
+        template = " ".join(f"<{TYPED_PLACEHOLDER}s> <{TYPED_PLACEHOLDER}{n}> {op.span(i, i + 2)} ."
+                            for n, i in enumerate(places))
+        try:
+            triples = ox.Store().query(f"{op.prologue}\nCONSTRUCT {{ {template} }} WHERE {{}}",
+                                       base_iri=self.base_iri, prefixes=self.prefixes)
+        except SyntaxError as error:  # the whole text parsed already: a bug if it happens
+            raise QueryError(f"SPARQL syntax error: {error}") from None
+        for triple in triples:
+            problem = lexical.term_problem(triple.object)
+            if problem:
+                token = tokens[places[int(triple.predicate.value[len(TYPED_PLACEHOLDER):])]]
+                line, column = sparql_guard.position(op.text, token.start)
+                raise IllTypedLiteral(f"{problem}, in {where} at line {line}, column {column}")
 
     # -- DELETE/INSERT … WHERE ---------------------------------------------------------------------
 
@@ -502,6 +538,7 @@ class _Translator:
         if index < len(tokens) and tokens[index].keyword == "INSERT":
             end = _group_end(tokens, index + 1)
             insert = op.span(index + 1, end)
+            self._check_typed_literals(op, index + 1, end, "the INSERT template")
             index = end + 1
         using, using_named = [], []
         while index < len(tokens) and tokens[index].keyword == "USING":

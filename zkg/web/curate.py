@@ -63,6 +63,13 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return request.is_secure  # Secure when the request came over https
 
+    def open_session(self, app, request):
+        # Most requests (queries, pages, machine clients) carry no session cookie: an empty
+        # session for them, without building the signing serializer on every request.
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
 
 def _secret_key(app: Flask) -> str:
     if app.config.get("SECRET_KEY"):

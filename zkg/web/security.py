@@ -10,12 +10,14 @@
 - a ``before_request`` hook limiting each client address to ``ZKG_RATE_LIMIT`` requests per
   minute (a token bucket: a burst of up to a minute's worth, refilled continuously); past it
   the answer is ``429 Too Many Requests`` with ``Retry-After``. ``0`` disables the limit.
-  The limit is per process (with ``--workers N`` each worker counts on its own) and per
-  address as the server sees it (behind a reverse proxy, limit at the proxy).
+  The limit is per address as the server sees it (behind a reverse proxy, limit at the
+  proxy); with ``zkg serve --workers N`` the workers share one count
+  (:mod:`zkg.web.rate_table`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -111,13 +113,18 @@ def _frame_option(policy: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _frame_option_cached(policy: str) -> str | None:
+    return _frame_option(policy)  # a handful of distinct policies, parsed once each
+
+
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", REFERRER_POLICY)
     if "Content-Security-Policy" not in headers:
         headers["Content-Security-Policy"] = DEFAULT_SECURITY_POLICY
-    frame = _frame_option(headers["Content-Security-Policy"])
+    frame = _frame_option_cached(headers["Content-Security-Policy"])
     if frame and "X-Frame-Options" not in headers:
         headers["X-Frame-Options"] = frame
     return response

@@ -64,11 +64,10 @@ def serve(settings: Settings, *, threads: int = 8, workers: int = 1, store_spec:
     (the data directory then only keeps the curation log). ``workers`` > 1: that many
     processes (:mod:`zkg.web.workers`).
     """
-    import waitress
-
     from zkg.engine import RemoteStore
     from zkg.managed_engine import ManagedEngine, check_data_dir
     from zkg.web import create_app
+    from zkg.web.http_server import create_waitress_server
 
     out = out or sys.stdout
     logging.basicConfig(level=logging.WARNING, format="zkg: %(levelname)s: %(message)s")
@@ -82,13 +81,8 @@ def serve(settings: Settings, *, threads: int = 8, workers: int = 1, store_spec:
                               update_url=update_url, out=out)
     late = _LateApp()
     try:
-        server = waitress.create_server(
-            late, host=settings.host, port=settings.port, threads=threads, ident="zkg",
-            # The app says 413 itself, with the limit named; waitress's own limits stay above.
-            max_request_body_size=settings.max_request_bytes * 2 + 65536,
-            max_request_header_size=settings.max_request_bytes + 65536,
-            asyncore_use_poll=True,
-        )
+        # Size limits and client disconnects: see zkg.web.http_server.
+        server = create_waitress_server(late, settings, threads=threads, host=settings.host, port=settings.port)
     except OSError as error:
         raise _listen_error(settings, error) from None
     engine = None

@@ -19,9 +19,11 @@ The process model (README, "Serving more than one core"):
 - the **engine supervision** stays in the parent: a worker whose query passed the time
   limit signals it (SIGUSR1: the engine had not begun to answer, restart it; SIGUSR2: it had,
   check its CPU), the parent writes the engine's address after every (re)start to
-  ``serve-engine.json`` in the data directory, and each worker counts its requests in flight
-  in its slot of ``serve-inflight`` there, so that work other workers wait for is never taken
-  for runaway work.
+  ``serve-engine.json`` in a private runtime directory (:func:`runtime_directory`), and each
+  worker counts its requests in flight in its slot of ``serve-inflight`` there, so that work
+  other workers wait for is never taken for runaway work.
+- the **rate limit** (``ZKG_RATE_LIMIT``) is one for all workers: their token buckets are in
+  ``serve-rate`` beside those files, made afresh by the parent (:mod:`zkg.web.rate_table`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import os
 import signal
 import socket
 import struct
+import shutil
 import subprocess
 import sys
 import threading
@@ -76,6 +79,38 @@ class InFlight:
 # -- the parent --------------------------------------------------------------------------------
 
 
+def runtime_directory() -> Path:
+    """A new private directory for the pool's shared state, in memory (``/dev/shm``) where
+    there is one, else in the temporary directory; removed at stop. Not the data directory:
+    that may be read-only, or its disk full, and the workers must find a restarted engine
+    all the same."""
+    import tempfile
+
+    shared_memory = "/dev/shm"
+    where = shared_memory if os.path.isdir(shared_memory) and os.access(shared_memory, os.W_OK) else None
+    parent = Path(where or tempfile.gettempdir())
+    _remove_orphans(parent)
+    # The pid in the name: a server killed outright cannot remove its directory; the next
+    # start removes those whose server is gone.
+    return Path(tempfile.mkdtemp(prefix=f"zkg-serve-{os.getpid()}-", dir=parent))
+
+
+def _remove_orphans(parent: Path) -> None:
+    """Remove runtime directories left by servers that are no longer running."""
+    for path in parent.glob("zkg-serve-*-*"):
+        pid = path.name.split("-")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running (or a process we may not signal: not ours to remove)
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
 class WorkerPool:
     """Starts, watches and stops the worker processes (see the module docstring)."""
 
@@ -87,19 +122,25 @@ class WorkerPool:
         self.in_flight: InFlight | None = None
         self.engine = None
         self._stopping = False
+        self.state_dir = runtime_directory()  # the engine's address, the shared counters
 
     def engine_ready(self, engine) -> None:
         """ManagedEngine's hook: publish its address to the workers (atomically)."""
-        target = Path(self.settings.data) / ENGINE_STATE
+        target = self.state_dir / ENGINE_STATE
         temporary = target.with_suffix(".tmp")
         temporary.write_text(json.dumps({"query_url": engine.query_url, "update_url": engine.update_url,
                                          "generation": engine.generation, "pid": engine.pid}), encoding="utf-8")
         temporary.replace(target)
 
     def start(self, engine=None) -> None:
+        from zkg.web.rate_table import RATE_TABLE, create_table
+        from zkg.web.security import rate_limit_from
+
         self.engine = engine
+        if rate_limit_from({}):  # (a bad ZKG_RATE_LIMIT is said here, once, not by each worker)
+            create_table(self.state_dir / RATE_TABLE)
         if engine is not None:
-            self.in_flight = InFlight(Path(self.settings.data) / IN_FLIGHT, self.count, create=True)
+            self.in_flight = InFlight(self.state_dir / IN_FLIGHT, self.count, create=True)
             engine._in_flight_elsewhere = self.in_flight.total
         signal.signal(signal.SIGUSR1, lambda *_: self._overrun(False))
         signal.signal(signal.SIGUSR2, lambda *_: self._overrun(True))
@@ -113,7 +154,8 @@ class WorkerPool:
     def _spawn(self, slot: int) -> None:
         config = {"settings": _settings_payload(self.settings), "fd": self.sock.fileno(), "threads": self.threads,
                   "slot": slot, "slots": self.count, "parent": os.getpid(), "session": self.session,
-                  "store": self.store_spec, "update_url": self.update_url, "managed": self.engine is not None}
+                  "store": self.store_spec, "update_url": self.update_url, "managed": self.engine is not None,
+                  "state_dir": str(self.state_dir)}
         env = {**os.environ, "ZKG_WORKER_CONFIG": json.dumps(config)}
         if self.in_flight is not None:
             self.in_flight.clear(slot)
@@ -144,6 +186,8 @@ class WorkerPool:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+        shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
 # -- a worker ----------------------------------------------------------------------------------
@@ -191,9 +235,12 @@ class WorkerEngine:
             self.in_flight.add(self.slot, -1)
 
     def wait_ready(self, timeout: float) -> bool:
-        """Wait until the engine (perhaps restarted elsewhere) answers again."""
+        """Wait until the engine (perhaps restarted elsewhere) answers again; not at all once
+        the parent is gone (it was the engine's supervisor: no engine will come back for this
+        worker, and waiting would keep it, the writer lock and the port for seconds after
+        the parent died)."""
         deadline = time.monotonic() + max(0.0, timeout)
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and os.getppid() == self.parent:
             url = self.query_url
             try:
                 with urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=1) as answer:
@@ -218,13 +265,20 @@ def _die_with_parent() -> None:
         pass
 
 
+def _share_rate_limit(app, state_dir: Path) -> None:
+    """Count this worker's requests in the table all workers share (the parent made it)."""
+    from zkg.web.rate_table import RATE_TABLE, SharedRateLimiter
+
+    if app.extensions.get("zkg.rate_limiter") is not None and (state_dir / RATE_TABLE).is_file():
+        app.extensions["zkg.rate_limiter"] = SharedRateLimiter(state_dir / RATE_TABLE, app.config["ZKG_RATE_LIMIT"])
+
+
 def worker_main() -> int:
     import logging
 
-    import waitress
-
     from zkg.engine import RemoteStore
     from zkg.web import create_app
+    from zkg.web.http_server import create_waitress_server
 
     _die_with_parent()
     config = json.loads(os.environ["ZKG_WORKER_CONFIG"])
@@ -234,8 +288,9 @@ def worker_main() -> int:
     settings = Settings.from_env(environ={}, **config["settings"])
     sock = socket.socket(fileno=config["fd"])
     if config["managed"]:
-        in_flight = InFlight(Path(settings.data) / IN_FLIGHT, config["slots"])
-        engine = WorkerEngine(Path(settings.data), config["parent"], in_flight, config["slot"])
+        state_dir = Path(config.get("state_dir") or settings.data)
+        in_flight = InFlight(state_dir / IN_FLIGHT, config["slots"])
+        engine = WorkerEngine(state_dir, config["parent"], in_flight, config["slot"])
         store = RemoteStore(base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout,
                             data_dir=settings.data)
     else:
@@ -243,10 +298,8 @@ def worker_main() -> int:
                                       update_url=config["update_url"], data_dir=settings.data)
     store.session = config["session"]  # one dataset version for all workers
     app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
-    server = waitress.create_server(
-        app, sockets=[sock], threads=config["threads"], ident="zkg",
-        max_request_body_size=settings.max_request_bytes * 2 + 65536,
-        max_request_header_size=settings.max_request_bytes + 65536, asyncore_use_poll=True)
+    _share_rate_limit(app, Path(config.get("state_dir") or settings.data))
+    server = create_waitress_server(app, settings, threads=config["threads"], sockets=[sock])
 
     def stop(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

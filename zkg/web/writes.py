@@ -17,8 +17,9 @@ one write path (:func:`zkg.curation.apply_changeset`) with its outcomes as HTTP 
   ``ZKG-Changeset`` and ``Link: </changes/ID>``. Rejected by the shapes: 422 with the SHACL
   report, as readable text (default), HTML, or RDF (a ``sh:ValidationReport``; Turtle,
   N-Triples, JSON-LD, RDF/XML) by ``Accept``. Removals no longer matching: 409. A changeset
-  the rules forbid (the vocabulary, the shapes, the record of changesets): 403. Writes never
-  get CORS headers.
+  the rules forbid (the vocabulary, the shapes, the record of changesets): 403. No room left
+  on the data directory's disk: 507, nothing written; a read-only data directory: 503, nothing
+  written (as for an engine that cannot take the write). Writes never get CORS headers.
 """
 
 from __future__ import annotations
@@ -292,5 +293,7 @@ def error_response(error: Exception) -> Response | None:
         status = getattr(error, "http_status", 400)
         return plain(f"refused: {error.message}", status if status in (400, 403) else 400)
     if isinstance(error, StoreError):
-        return plain(f"the store cannot take the write: {error.message}", 503)
+        # 507 for a full disk (StorageFull), else 503: the server's state, not the request.
+        status = error.http_status if error.http_status in (503, 507) else 503
+        return plain(f"the store cannot take the write: {error.message}", status)
     return None
