@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 
 import pyoxigraph as ox
 
-from zkg import __version__, cli_curation
+from zkg import __version__, cli_curation, replay
 from zkg.errors import QueryError, ZkgError, storage_fault
 from zkg.prefixes import compact
 from zkg.settings import Settings
@@ -64,7 +64,9 @@ def run_load(args, settings: Settings) -> int:
     store = _open_store(settings, create=True)
     progress = lambda n: print(f"  {n} quads…", file=sys.stderr)  # noqa: E731  (bulk path only)
     report = store.load_sources(graph_dir=settings.graph_dir, ontology_dir=settings.ontology_dir, progress=progress)
-    _write("\n".join(report.lines(lambda iri: compact(iri, store.prefixes))))
+    # Curators' removals from the reloaded graphs (and reverts of them) are not undone by it.
+    kept = replay.reapply_curation(store, report.graphs)
+    _write("\n".join([*report.lines(lambda iri: compact(iri, store.prefixes)), *replay.report_lines(kept)]))
     _write(f"store: {settings.data} (base IRI {settings.base_iri})")
     return 0
 

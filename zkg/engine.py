@@ -577,8 +577,15 @@ class RemoteStore:
             return QueryError(f"SPARQL syntax error: {shift_lines(text, prologue_lines)}")
         if response.status in (503, 504) or "cancelled" in text or "timeout" in text.lower():
             return QueryTimeout(exchange.limit)
-        return self._storage_fault(response.status, text) or \
-            EngineUnavailable(f"the SPARQL engine answered {response.status}: {text[:300]}")
+        fault = self._storage_fault(response.status, text)
+        if fault is not None:
+            return fault
+        if time.monotonic() - exchange.started_at >= exchange.limit:
+            # An error that comes once the time limit has passed is the engine's own limit
+            # at work (Oxigraph's --timeout-s shows as "Resource temporarily unavailable
+            # (os error 11)" when it strikes while the answer is being read or written).
+            return QueryTimeout(exchange.limit)
+        return EngineUnavailable(f"the SPARQL engine answered {response.status}: {text[:300]}")
 
     def _storage_fault(self, status: int, text: str) -> StoreError | None:
         """StorageFull / ReadOnlyData when the engine could not write for lack of disk space or

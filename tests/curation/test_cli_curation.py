@@ -130,3 +130,29 @@ def test_tokens(zkg, tmp_path):
     assert zkg("token", "revoke", "ci-bot").returncode == 0
     assert "ci-bot" not in zkg("token", "list").stdout
     assert zkg("token", "revoke", "ci-bot").returncode == 1
+
+
+def test_a_reload_keeps_the_curated_removals_from_source_graphs(zkg, tmp_path):
+    """A curator removes a fact of the article's graph; `zkg load` reads the article's file
+    again, which still has it: the removal stands (and the load says so); reverting the removal
+    and reloading brings the fact back."""
+    fact = tmp_path / "fact.trig"
+    graph = f"<{TEST_BASE}graph/china-daily-2016-03-05-p7>"
+    fact.write_text(f'GRAPH {graph} {{ id:z-park schema:description "China\'s first science park, a dynamic center '
+                    f'for innovation and entrepreneurship and the birthplace for emerging industries in China."@en }}\n')
+    removed = zkg("remove", fact, *SOURCE, "-m", "a test of reloads")
+    assert removed.returncode == 0, removed.stderr
+    changeset_id = re.search(r"committed changeset (\S+)", removed.stdout).group(1)
+    description = "China's first science park, a dynamic center"
+    assert description not in _export(zkg)
+
+    reloaded = zkg("load", "--graph-dir", GRAPH_DIR, "--ontology-dir", ONTOLOGY_DIR)
+    assert reloaded.returncode == 0, reloaded.stderr
+    assert "kept 1 curated removal(s) from the reloaded graphs" in reloaded.stdout
+    assert description not in _export(zkg)
+
+    assert zkg("revert", changeset_id, "--by", "Bo Reviewer").returncode == 0
+    assert description in _export(zkg)
+    again = zkg("load", "--graph-dir", GRAPH_DIR, "--ontology-dir", ONTOLOGY_DIR)
+    assert again.returncode == 0 and "curated removal" not in again.stdout
+    assert description in _export(zkg)

@@ -164,7 +164,8 @@ def test_graph_store_put_get_head_post_delete(cur):
     replaced = gsp(cur, "PUT", PEOPLE)
     assert replaced.status_code == 204
     assert not has(cur, f"GRAPH <{GRAPH}> {{ ?s <https://schema.org/jobTitle> ?t }}")
-    assert gsp(cur, "DELETE").status_code == 204
+    deleted = gsp(cur, "DELETE")
+    assert deleted.status_code == 204 and "Content-Type" not in deleted.headers and not deleted.data
     assert cur.client.get("/graph-store", query_string={"graph": GRAPH}).status_code == 404
     assert gsp(cur, "DELETE").status_code == 404
 

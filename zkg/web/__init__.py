@@ -152,4 +152,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_security(app)  # security headers on every response, per-client rate limit
     _register_blueprints(app)
     _register_error_handlers(app)
+    app.after_request(_no_content_no_type)
     return app
+
+
+def _no_content_no_type(response):
+    # A 204 has no content, so no type: werkzeug would otherwise label it text/html.
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    return response
