@@ -191,7 +191,7 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--row-limit", help="most rows or triples in one response (env ZKG_ROW_LIMIT; default 10000)")
     parser.add_argument("--max-request-bytes",
                         help="largest request URL or body in bytes (env ZKG_MAX_REQUEST_BYTES; default 1000000)")
-    parser.add_argument("--threads", type=_positive_threads, default=8, help="threads per worker process (default 8)")
+    parser.add_argument("--threads", type=_positive_threads, default=4, help="threads per worker process (default 4)")
     parser.add_argument("--workers", type=_positive_threads, default=None,
                         help="worker processes sharing the port (env ZKG_WORKERS; default: one per core)")
     parser.add_argument("--store", help="a remote SPARQL 1.1 engine instead of the managed one: "

@@ -56,7 +56,7 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def serve(settings: Settings, *, threads: int = 8, workers: int = 1, store_spec: str | None = None,
+def serve(settings: Settings, *, threads: int = 4, workers: int = 1, store_spec: str | None = None,
           update_url: str | None = None, out=None) -> int:
     """Serve until interrupted; returns the exit code. ZkgError for what a user can fix.
 
