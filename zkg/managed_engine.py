@@ -114,6 +114,9 @@ def check_data_dir(data_dir: Path, base_iri: str) -> Path:
     """
     import json
 
+    from zkg import store_layout
+
+    store_layout.settle(data_dir)  # a bulk load a crash cut short: finish its swap (or nothing)
     record_path = data_dir / METADATA_FILE
     store_dir = data_dir / STORE_DIR
     if not record_path.is_file() or not store_dir.is_dir():

@@ -1,7 +1,8 @@
 """The store facade: the one place that talks to pyoxigraph.
 
-A data directory holds ``store/`` (pyoxigraph's RocksDB files) and ``zkg.json`` (the base
-IRI the store was loaded under, when, and from which files). ``path=None`` gives an
+A data directory holds ``store/`` (pyoxigraph's RocksDB files; a link to ``store-<n>`` once
+a bulk load has swapped a new store in, see :mod:`zkg.store_layout`) and ``zkg.json`` (the
+base IRI the store was loaded under, when, and from which files). ``path=None`` gives an
 in-memory store, for tests and throwaway use.
 
 >>> store = Store.open(base_iri="http://zkg.test/")
@@ -16,19 +17,21 @@ in-memory store, for tests and throwaway use.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
 import stat
 import secrets
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import pyoxigraph as ox
 
-from zkg import loading
+from zkg import loading, store_layout
 from zkg.errors import QueryError, ReadOnlyData, StoreError, storage_fault
 from zkg.prefixes import graph_iri, prefixes
 from zkg.serialize import serialize_dataset
@@ -53,7 +56,7 @@ class LoadReport:
     graphs: dict[str, int]  # quads now in each graph the files define
     removed_graphs: list[str]  # graphs an earlier load defined that no file defines any more
     total: int  # quads now in those graphs, together
-    bulk: bool  # True when the non-atomic bulk path was taken
+    bulk: bool  # True when the bulk loader built a new store (swapped in whole)
 
     def lines(self, compact: Callable[[str], str] = str) -> list[str]:
         """A readable summary, one line per file and per graph."""
@@ -134,11 +137,13 @@ class Store:
         another base IRI, or held by another process, raises StoreError. A store that cannot
         be opened for writing because its directory is read-only or its disk is full is
         opened read-only instead (queries work, writes raise ReadOnlyData or StorageFull);
-        with ``create`` that raises at once.
+        with ``create`` that raises at once. What a bulk load cut short by a crash left is
+        settled first (:mod:`zkg.store_layout`): its swap finished, or its new store deleted.
         """
         if path is None:
             return cls(ox.Store(), base_iri=base_iri, data_dir=None)
         data_dir = Path(path)
+        store_layout.settle(data_dir)  # a bulk load a crash cut short: finish its swap (or nothing)
         record = _read_record(data_dir)
         if record is None and not create:
             raise StoreError(f"no store at {data_dir}: run `zkg load` first")
@@ -147,13 +152,13 @@ class Store:
                 f"store at {data_dir} was loaded with base IRI {record.get('base_iri')}; "
                 f"run `zkg load --base-iri {base_iri}` into a new data directory"
             )
-        store_dir = data_dir / STORE_DIR
+        store_dir = store_layout.live_store_dir(data_dir)
         if not create and store_dir.is_dir() and not os.access(store_dir, os.W_OK):
             fault = ReadOnlyData(f"the data directory {data_dir} is read-only: reads work, writes are refused")
         else:
             try:
                 data_dir.mkdir(parents=True, exist_ok=True)
-                return cls(ox.Store(str(store_dir)), base_iri=base_iri, data_dir=data_dir)
+                return cls(_open_live_store(data_dir), base_iri=base_iri, data_dir=data_dir)
             except OSError as error:
                 fault = storage_fault(error, data_dir, doing="open the store for writing",
                                       after="nothing was written (free some space)")
@@ -297,11 +302,14 @@ class Store:
                      progress: Callable[[int], None] | None = None) -> LoadReport:
         """(Re)build the graphs defined by the project's files; leave every other graph alone.
 
-        All files are parsed first: a bad file raises DataError (``file:line:column``) and
-        the store is unchanged. Then, in one atomic update, the graphs the files define (and
-        those an earlier load took from files that no longer define them) are replaced.
-        Loading the same files twice gives the same store. Past ``bulk_threshold`` quads the
-        bulk loader is used instead (faster, NOT atomic; ``progress(n)`` is called as it goes).
+        Every file is parsed once and checked: a bad file raises DataError
+        (``file:line:column``) and the store is unchanged. Up to ``bulk_threshold`` quads, the
+        graphs the files define (and those an earlier load took from files that no longer
+        define them) are replaced in one atomic update. Past it, pyoxigraph's bulk loader builds
+        a new store beside the old one (the files' graphs and a copy of every other graph) and
+        swaps it in with one rename (:mod:`zkg.store_layout`; ``progress(n)`` is called as it
+        goes): a failure at any step, a full disk or a crash included, leaves the old store as
+        it was. Loading the same files twice gives the same store.
 
         >>> import pathlib, shutil, tempfile
         >>> root = pathlib.Path(tempfile.mkdtemp())
@@ -315,40 +323,132 @@ class Store:
         self._refuse_if_read_only()
         sources = loading.discover_sources(graph_dir=Path(graph_dir), ontology_dir=Path(ontology_dir),
                                            base_iri=self.base_iri)
-        parsed = loading.parse_sources(sources, self.base_iri, keep_limit=bulk_threshold)
         previous = self._read_own_record() or {}
         earlier = {g for f in previous.get("files", []) for g in f.get("graphs", [])}
-        removed = sorted(earlier - parsed.graphs)
-        to_drop = sorted(parsed.graphs) + removed
-        if parsed.quads is not None:
-            present = {g.value for g in self.oxigraph.named_graphs() if isinstance(g, ox.NamedNode)}
-            if present.isdisjoint(to_drop):
-                # Nothing to replace: one extend() is as atomic as the update, and much faster.
-                try:
-                    self.oxigraph.extend(parsed.quads)
-                except OSError as error:
-                    raise self._write_failed(error, doing="load") from None
-                self._wrote()
-            else:
-                self.update_raw(loading.replace_graphs_update(to_drop, parsed.quads))
+        parsed = loading.ParsedSources()
+        batches = loading.checked_batches(sources, self.base_iri, parsed)
+        held: list[list[ox.Quad]] = []
+        held_quads = 0
+        for batch in batches:  # parse until the files are done, or there are too many quads to hold
+            held.append(batch)
+            held_quads += len(batch)
+            if held_quads > bulk_threshold:
+                graphs = self._bulk_load(_handed_over(held, batches), parsed, earlier, progress)
+                break
         else:
+            graphs = self._replace_graphs(list(itertools.chain.from_iterable(held)), parsed, earlier)
+        return LoadReport(files=parsed.files, graphs=graphs, removed_graphs=sorted(earlier - parsed.graphs),
+                          total=sum(graphs.values()), bulk=held_quads > bulk_threshold)
+
+    def _load_record(self, parsed: loading.ParsedSources) -> dict:
+        return {"base_iri": self.base_iri, "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "files": parsed.files}
+
+    def _replace_graphs(self, quads: list[ox.Quad], parsed: loading.ParsedSources, earlier: set[str]) -> dict[str, int]:
+        """The small load: one atomic update (or extend) in this store; quads per graph."""
+        to_drop = sorted(parsed.graphs) + sorted(earlier - parsed.graphs)
+        present = {g.value for g in self.oxigraph.named_graphs() if isinstance(g, ox.NamedNode)}
+        if present.isdisjoint(to_drop):
+            # Nothing to replace: one extend() is as atomic as the update, and much faster.
             try:
-                loading.bulk_replace(self.oxigraph, sources, self.base_iri, to_drop, progress=progress,
-                                     file_quads={f["path"]: f["quads"] for f in parsed.files})
+                self.oxigraph.extend(quads)
             except OSError as error:
-                fault = storage_fault(error, self.data_dir, doing="load",
-                                      after="the bulk load stopped part way (free some space and run `zkg load` again)")
-                raise fault or StoreError(f"bulk load failed (run `zkg load` again): {error}") from None
-            finally:
-                self._wrote()  # not atomic: even a failed bulk load may have changed graphs
-        self._write_own_record({
-            "base_iri": self.base_iri,
-            "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "files": parsed.files,
-        })
-        graphs = {iri: self.count(iri) for iri in sorted(parsed.graphs)}
-        return LoadReport(files=parsed.files, graphs=graphs, removed_graphs=removed,
-                          total=sum(graphs.values()), bulk=parsed.quads is None)
+                raise self._write_failed(error, doing="load") from None
+            self._wrote()
+        else:
+            self.update_raw(loading.replace_graphs_update(to_drop, quads))
+        self._write_own_record(self._load_record(parsed))
+        return {iri: self.count(iri) for iri in sorted(parsed.graphs)}
+
+    def _bulk_load(self, batches: Iterator[list[ox.Quad]], parsed: loading.ParsedSources, earlier: set[str],
+                   progress: Callable[[int], None] | None) -> dict[str, int]:
+        """The big load: build a new store from ``batches`` (the rest of ``parsed``) and the
+        graphs of this one the files do not replace, then swap it in; quads per graph."""
+        data_dir = self.data_dir
+        if data_dir is not None and store_layout.link_target(data_dir) is None:
+            self._convert_plain_store()
+        old = self.oxigraph
+        old_dir = None if data_dir is None else store_layout.live_store_dir(data_dir)
+
+        def parts() -> Iterator[Iterable[ox.Quad]]:
+            """The batches (reporting progress between them), then the graphs the old store keeps."""
+            done = reported = 0
+            for batch in batches:
+                yield batch
+                done += len(batch)
+                if progress is not None and done - reported >= _PROGRESS_EVERY:
+                    progress(done)
+                    reported = done
+            if progress is not None:
+                progress(done)
+            # Every file is read: what the old store keeps is now known (the same graphs a
+            # small load leaves alone: the default graph, changesets, anything no file defined).
+            replaced = parsed.graphs | earlier
+            for graph in [ox.DefaultGraph(), *old.named_graphs()]:
+                if not (isinstance(graph, ox.NamedNode) and graph.value in replaced):
+                    yield old.quads_for_pattern(None, None, None, graph)
+
+        def quads() -> Iterator[ox.Quad]:
+            return itertools.chain.from_iterable(parts())  # chained in C: no Python step per quad
+
+        if data_dir is None:
+            new = ox.Store()
+            new.bulk_extend(quads())
+            self._memory_record = self._load_record(parsed)
+        else:
+            new = self._build_beside(data_dir, quads, parsed)
+        self._store, old = new, None  # the old store is closed here (its lock released), then deleted
+        self._wrote()
+        if old_dir is not None:
+            shutil.rmtree(old_dir, ignore_errors=True)
+        # Exact but for graphs fed by several batches, where a statement could be counted twice.
+        graphs = {iri: parsed.counts[iri] for iri in sorted(parsed.graphs)}
+        graphs.update({iri: self.count(iri) for iri in parsed.shared})
+        return graphs
+
+    def _build_beside(self, data_dir: Path, quads: Callable[[], Iterator[ox.Quad]],
+                      parsed: loading.ParsedSources) -> ox.Store:
+        """A new ``store-<n>`` filled with ``quads()`` and swapped in, its record with it; on
+        any failure it is deleted and the live store and record are untouched."""
+        new_dir = store_layout.next_store_dir(data_dir)
+        new = None
+        try:
+            new = ox.Store(str(new_dir))
+            new.bulk_extend(quads())
+            new.flush()
+            self._write_own_record(self._load_record(parsed), target=store_layout.pending_record(data_dir, new_dir),
+                                   after="the previous store is as it was")
+            store_layout.swap_in(data_dir, new_dir)
+        except BaseException as error:
+            new = None  # closes it, so that its files can go
+            store_layout.discard(data_dir, new_dir)
+            if isinstance(error, OSError):
+                unchanged = "the previous store is as it was"
+                raise storage_fault(error, data_dir, doing="load",
+                                    after=f"{unchanged} (free some space and run `zkg load` again)"
+                                    ) or StoreError(f"bulk load failed ({unchanged}): {error}") from None
+            raise
+        return new
+
+    def _convert_plain_store(self) -> None:
+        """Make a plain ``store/`` the link ``store -> store-<n>`` that a swap can replace
+        (:func:`zkg.store_layout.convert_plain`), closing and reopening the store around it."""
+        data_dir = self.data_dir
+        self._store = None
+        refused = None
+        try:
+            store_layout.convert_plain(data_dir)
+        except OSError as error:
+            refused = error.strerror or str(error)
+        try:
+            self._store = _open_live_store(data_dir)
+        except OSError:  # another process took the lock meanwhile: nothing was changed
+            raise StoreError(f"the store at {data_dir} is in use by another process "
+                             "(is `zkg serve` running?)") from None
+        if refused is not None:
+            raise StoreError(f"cannot load this many quads into {data_dir}: its store/ directory cannot be renamed "
+                             f"({refused}); a bulk load builds a new store beside it and swaps it in "
+                             "(a mount point? mount the data directory instead)")
 
     def update_raw(self, sparql: str) -> None:
         """Run an update without the zkg prefixes or base (for generated, fully absolute text)."""
@@ -369,15 +469,22 @@ class Store:
     def _read_own_record(self) -> dict | None:
         return self._memory_record if self.data_dir is None else _read_record(self.data_dir)
 
-    def _write_own_record(self, record: dict) -> None:
+    def _write_own_record(self, record: dict, *, target: Path | None = None,
+                          after: str = "the graphs were loaded but not recorded") -> None:
+        """Write ``zkg.json`` (or ``target``: a bulk load's pending record); ``after`` says,
+        in the error of a full disk, what state that leaves."""
         if self.data_dir is None:
             self._memory_record = record
             return
-        # Write then rename, so a crash never leaves a half-written zkg.json.
-        target = self.data_dir / METADATA_FILE
-        temporary = target.with_suffix(".json.tmp")
+        # Write, sync, then rename, so that neither a crash nor a power cut leaves a
+        # half-written record (a bulk load's record is renamed into place after its swap).
+        target = target or self.data_dir / METADATA_FILE
+        temporary = target.with_name(target.name + ".tmp")
         try:
-            temporary.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, indent=2, sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
             temporary.replace(target)
         except OSError as error:
             try:
@@ -385,8 +492,7 @@ class Store:
             except OSError:
                 pass
             raise self._write_failed(error, doing=f"write {METADATA_FILE}",
-                                     after="the graphs were loaded but not recorded (free some space and "
-                                           "run `zkg load` again)") from None
+                                     after=f"{after} (free some space and run `zkg load` again)") from None
 
 
 #: Parsed load records by path, with the stat they were read at: the dataset version asks for
@@ -420,6 +526,36 @@ def _read_record(data_dir: Path) -> dict | None:
         raise StoreError(f"cannot read {path}: not a JSON object")
     _RECORDS[path] = (stamp, record)
     return record
+
+
+#: Quads between two calls of a bulk load's ``progress``.
+_PROGRESS_EVERY = 100_000
+
+
+def _handed_over(held: list[list[ox.Quad]], rest: Iterator[list[ox.Quad]]) -> Iterator[list[ox.Quad]]:
+    """``held`` then ``rest``, letting go of each held batch once it is handed over."""
+    held.reverse()
+    while held:
+        yield held.pop()
+    yield from rest
+
+
+def _open_live_store(data_dir: Path) -> ox.Store:
+    """The live store of ``data_dir`` opened for writing, by its real directory (see
+    :mod:`zkg.store_layout`); then what earlier loads left behind is deleted. OSError as
+    pyoxigraph raises it (the lock of another process, a full disk)."""
+    if store_layout.unsettled(data_dir):
+        raise StoreError(f"the store at {data_dir} was being replaced by a load that was cut short, and it could "
+                         "not be put back in place (a full disk? a read-only directory?); free some space and try again")
+    for _ in range(3):
+        store_dir = store_layout.live_store_dir(data_dir)
+        opened = ox.Store(str(store_dir))
+        if store_layout.live_store_dir(data_dir) == store_dir:
+            store_layout.remove_leftovers(data_dir)
+            return opened
+        # A bulk load swapped a new store in while this one was being opened: open that one.
+        del opened
+    raise StoreError(f"the store at {data_dir} is being replaced by another process; try again")
 
 
 def open_store(settings, *, create: bool = False) -> Store:
