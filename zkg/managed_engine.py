@@ -2,9 +2,10 @@
 
 Why a child process: a query can only be stopped for sure by stopping the process running
 it. The engine is ``oxigraph serve`` (the same version as pyoxigraph, so the same on-disk
-format) bound to a free loopback port, started with ``--timeout-s`` so that it cancels most
-long queries by itself. Some work it does not cancel (measured: join planning of very large
-patterns, ORDER BY, OPTIONAL over a cross product keep a core busy long after the limit).
+format) bound to a free loopback port. It is not given ``--timeout-s``: Oxigraph keeps a
+thread per query for the length of that timeout, and under a few hundred queries a second
+the threads piled up until the engine aborted; besides, some work it does not cancel
+(join planning of very large patterns, ORDER BY, OPTIONAL over a cross product).
 So zkg keeps its own deadline on every request (see :mod:`zkg.engine`) and tells the engine
 here when one passed: if the engine had not even begun to answer, it is stuck in work it
 cannot cancel and is restarted; if it had begun, dropping the connection stops it, and a
@@ -324,9 +325,13 @@ class ManagedEngine:
         for _attempt in range(3):  # another program may take the free port first
             self.port = free_port(self.host)
             mode = "serve" if self.read_only_reason is None else "serve-read-only"
+            # No --timeout-s: Oxigraph 0.5.13 keeps a thread per query for the length of the
+            # timeout, so a few hundred queries a second piled up thousands of threads until
+            # thread creation failed ("Resource temporarily unavailable") and the engine
+            # aborted (measured: 18,000 ASK queries in 3 s killed it). zkg's own deadline
+            # stops every query instead (see the module docstring).
             command = [self.executable, mode, "--location", str(self.store_dir),
-                       "--bind", f"{self.host}:{self.port}",
-                       "--timeout-s", str(max(1, math.ceil(self.query_timeout)))]
+                       "--bind", f"{self.host}:{self.port}"]
             # Under the lock, and only while not stopping: stop() either sees this process
             # (and ends it) or this code sees stop() (and starts nothing), never neither.
             with self._process_lock:

@@ -479,3 +479,51 @@ def test_a_query_whose_client_left_drops_its_engine_connection_but_an_update_is_
     assert outcome == {"value": None}
     connection.close()
     engine.listener.close()
+
+
+def _threads(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+
+
+def test_a_burst_of_distinct_queries_does_not_pile_up_engine_threads(loaded):
+    """Oxigraph's own --timeout-s keeps a thread per query for the length of the timeout: a
+    few hundred queries a second (each unlike the others, so none is answered from zkg's
+    cache) piled up thousands of threads and the engine aborted. zkg enforces the limit
+    itself; the engine's threads stay few and it is the same process after the burst."""
+    data, _token = loaded("burst")
+    live = _start(data, ("--workers", "2", "--query-timeout", "30"))
+    try:
+        engines = [pid for pid in _processes(live.pid) if "oxigraph" in dict(children_of_all(live.pid)).get(pid, "")]
+        assert len(engines) == 1, engines
+        engine = engines[0]
+        statuses: list[int] = []
+
+        def burst(start: int) -> None:
+            with requests.Session() as session:
+                for n in range(start, 1500, 6):
+                    answer = session.get(live.url + "sparql", params={"query": f'ASK {{ ?s ?p "burst-{n}" }}'},
+                                         headers={"Accept": "application/sparql-results+json"}, timeout=60)
+                    statuses.append(answer.status_code)
+
+        threads = [threading.Thread(target=burst, args=(i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert statuses.count(200) == len(statuses) == 1500, sorted(set(statuses))
+        assert _threads(engine) < 200, f"the engine holds {_threads(engine)} threads after the burst"
+        assert engine in _processes(live.pid), "the engine was restarted during the burst"
+    finally:
+        live.stop()
+    _assert_no_traceback(live)
+
+
+def children_of_all(root: int) -> list[tuple[int, str]]:
+    """(pid, name) of every process under ``root``."""
+    found, todo = [], [root]
+    while todo:
+        for pid, name in children(todo.pop()):
+            found.append((pid, name))
+            todo.append(pid)
+    return found
