@@ -17,9 +17,13 @@ and RDF tells them apart although a URL path decodes both the same way. So:
 
 from __future__ import annotations
 
+import collections
+import threading
 from urllib.parse import quote, urlsplit
 
 import pyoxigraph as ox
+
+from zkg.dataset_version import dataset_version
 
 DEREFERENCEABLE = ("id/", "def/", "code/", "graph/")
 
@@ -84,14 +88,32 @@ def valid_iri(text: str) -> ox.NamedNode | None:
 
 
 def resolve(store, base_iri: str, paths: list[str]) -> str | None:
-    """The first of ``paths`` whose IRI the store says anything about (one query)."""
+    """The first of ``paths`` whose IRI the store says anything about (one query, its
+    answer kept for the dataset version: a warm page then asks the engine nothing)."""
     nodes = [node for node in (valid_iri(base_iri + p) for p in paths) if node is not None]
     if not nodes:
         return None
+    key = (dataset_version(store).tag, base_iri, tuple(paths))
+    with _RESOLVED_LOCK:
+        if key in _RESOLVED:
+            _RESOLVED.move_to_end(key)
+            return _RESOLVED[key]
     values = " ".join(str(n) for n in nodes)
     found = {row["c"].value for row in store.query(
         f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {values} }} FILTER EXISTS {{ {{ ?c ?p ?o }} UNION {{ ?s ?p ?c }} }} }}")}
-    return next((n.value for n in nodes if n.value in found), None)
+    answer = next((n.value for n in nodes if n.value in found), None)
+    with _RESOLVED_LOCK:
+        _RESOLVED[key] = answer
+        while len(_RESOLVED) > _RESOLVED_ENTRIES:
+            _RESOLVED.popitem(last=False)
+    return answer
+
+
+#: Answers of :func:`resolve` by (dataset version, base, paths): a new version (any write)
+#: misses them all, so none is ever stale; bounded, least recently used first out.
+_RESOLVED: "collections.OrderedDict[tuple, str | None]" = collections.OrderedDict()
+_RESOLVED_ENTRIES = 8192
+_RESOLVED_LOCK = threading.Lock()
 
 
 def raw_request_path(environ: dict, script_root: str) -> str | None:
