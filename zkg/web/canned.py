@@ -35,6 +35,7 @@ from zkg.negotiation import HTML, NotAcceptable
 from zkg.prefixes import compact
 from zkg.web.entities import PAGE_SECURITY_POLICY, editor_url, link, request_languages
 from zkg.web.http_caching import conditional
+from zkg.web.security import preflight_response
 
 canned_blueprint = Blueprint("canned", __name__, template_folder="templates")
 
@@ -81,12 +82,7 @@ def _cors(response: Response) -> Response:
 
 
 def _preflight() -> Response:
-    response = Response(status=204)
-    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-    response.headers["Access-Control-Allow-Headers"] = "Accept, Accept-Language, If-None-Match"
-    response.headers["Access-Control-Max-Age"] = "86400"
-    response.headers["Allow"] = "GET, HEAD, OPTIONS"
-    return response
+    return preflight_response("GET, HEAD, OPTIONS", "Accept, Accept-Language, If-None-Match")
 
 
 # -- the list -------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from zkg.labels import is_language_tag
 from zkg.web.complete import shape_catalogue
 from zkg.web.entities import link, request_languages
 from zkg.web.home import _PerVersion
+from zkg.web.security import preflight_response
 
 reconcile_blueprint = Blueprint("reconcile", __name__, template_folder="templates")
 
@@ -81,14 +82,9 @@ def _cors(response: Response) -> Response:
 
 
 def _preflight() -> Response:
-    response = Response(status=204)
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
     asked = request.headers.get("Access-Control-Request-Headers", "")
     allowed = ", ".join(h.strip() for h in asked.split(",") if h.strip().replace("-", "").isalnum())
-    response.headers["Access-Control-Allow-Headers"] = allowed or "Content-Type, Accept, Accept-Language"
-    response.headers["Access-Control-Max-Age"] = "86400"
-    response.headers["Allow"] = "GET, POST, OPTIONS"
-    return response
+    return preflight_response("GET, POST, OPTIONS", allowed or "Content-Type, Accept, Accept-Language")
 
 
 def _parameters() -> dict:

@@ -130,6 +130,17 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def preflight_response(methods: str, allow_headers: str) -> Response:
+    """A CORS preflight answer (204): ``methods`` allowed (also as ``Allow``), the request
+    headers a script may send, kept for a day. Each blueprint decides which headers."""
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = methods
+    response.headers["Access-Control-Allow-Headers"] = allow_headers
+    response.headers["Access-Control-Max-Age"] = "86400"
+    response.headers["Allow"] = methods
+    return response
+
+
 def _limit_rate():
     limiter: RateLimiter | None = current_app.extensions.get("zkg.rate_limiter")
     if limiter is None:

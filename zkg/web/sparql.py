@@ -31,6 +31,7 @@ from zkg import negotiation, passthrough, results, sparql_guard
 from zkg.engine import EngineUnavailable, QueryTimeout
 from zkg.errors import QueryError, StoreError, ZkgError
 from zkg.negotiation import HTML, NotAcceptable
+from zkg.web.security import preflight_response
 
 sparql_blueprint = Blueprint("sparql", __name__)
 
@@ -160,16 +161,11 @@ def plain(message: str, status: int) -> Response:
 
 def preflight() -> Response:
     """CORS preflight: any origin may read, with the headers it asks for, without credentials."""
-    response = Response(status=204)
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
     asked = request.headers.get("Access-Control-Request-Headers", "")
     # Never Authorization: writes (SPARQL Update with a bearer token) get no CORS at all.
     allowed = ", ".join(h for h in (p.strip() for p in asked.split(","))
                         if re.fullmatch(r"[A-Za-z0-9-]+", h) and h.lower() != "authorization")
-    response.headers["Access-Control-Allow-Headers"] = allowed or "Accept, Content-Type"
-    response.headers["Access-Control-Max-Age"] = "86400"
-    response.headers["Allow"] = "GET, POST, OPTIONS"
-    return response
+    return preflight_response("GET, POST, OPTIONS", allowed or "Accept, Content-Type")
 
 
 @sparql_blueprint.after_app_request
