@@ -41,24 +41,36 @@ def add_ratios(results: dict) -> None:
             targets.append(_target("entity page <= 2x its point lookup (median latency)", cost, 2.0, at_most=True))
         cold = runs.get("page_cold", {}).get("zkg")
         if cold and not cold["requests"]:
-            targets.append(_target("(info) entity page built afresh: no page completed within the run", None, 2.0))
+            targets.append(_info("entity page built afresh: no page completed within the run", None))
         elif cold and lookup and lookup["p50_ms"]:
             size["page_cold_cost_ratio"] = round(cold["p50_ms"] / lookup["p50_ms"], 3)
-            targets.append(_target("(info) entity page built afresh, vs its point lookup", size["page_cold_cost_ratio"],
-                                   2.0, at_most=True))
+            targets.append(_info("entity page built afresh, vs its point lookup (median latency)",
+                                 size["page_cold_cost_ratio"]))
         write = (size.get("write") or {}).get("median_s")
         if write and baseline:
             size["write_ratio"] = round(write / baseline, 3)
             targets.append(_target("validated 50-triple write <= 1.5x the small-store cost", size["write_ratio"], 1.5,
                                    at_most=True))
-        targets.append(_target("zkg load <= 1.2x pyoxigraph bulk load", size["load"].get("zkg_load_ratio"), 1.2,
-                               at_most=True))
+        load_ratio = size["load"].get("zkg_load_ratio")
+        if size["size"] >= LOAD_TARGET_SIZE:
+            targets.append(_target("zkg load <= 1.2x pyoxigraph bulk load", load_ratio, 1.2, at_most=True))
+        else:  # fixed costs (start-up, imports) weigh more on small loads: the target is set at 1M
+            targets.append(_info("zkg load vs pyoxigraph bulk load (the 1.2x target is for 1M triples)", load_ratio))
         size["targets"] = targets
 
 
 def _target(name: str, value, bound: float, *, at_most: bool = False) -> dict:
     met = None if value is None else (value <= bound if at_most else value >= bound)
     return {"target": name, "value": value, "met": met}
+
+
+def _info(name: str, value) -> dict:
+    """A figure reported beside the targets, not one of them."""
+    return {"target": name, "value": value, "met": None, "info": True}
+
+
+#: The issue sets the load target at 1M triples.
+LOAD_TARGET_SIZE = 1_000_000
 
 
 def _human(size: int) -> str:
@@ -118,8 +130,11 @@ def table(results: dict) -> str:
             lines.append(f"| {kind} | " + " | ".join(cells) + " |")
         lines.append("")
         for target in size.get("targets", []):
-            mark = {True: "met", False: "MISSED", None: "not measured"}[target["met"]]
             value = "–" if target["value"] is None else target["value"]
+            if target.get("info"):
+                lines.append(f"- (info) {target['target']}: {value}")
+                continue
+            mark = {True: "met", False: "MISSED", None: "not measured"}[target["met"]]
             lines.append(f"- {target['target']}: {value} ({mark})")
         lines.append("")
     return "\n".join(lines)

@@ -401,8 +401,9 @@ class RemoteStore:
         self.update_timeout = update_timeout  # also the limit of whole-dataset reads (dump)
         self.supervisor = supervisor
         # The data directory whose store the engine serves, when zkg runs the engine: its
-        # zkg.json is the load record. Writes through this object are counted, as
-        # zkg.store.Store counts them, for zkg.dataset_version.
+        # zkg.json is the load record. Writes through this object change zkg.dataset_version:
+        # by the data directory's write stamp, which every process sees, else (no data
+        # directory, or the stamp failed) by this object's own count.
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.session = secrets.token_hex(8)
         self.writes = 0
@@ -610,22 +611,27 @@ class RemoteStore:
         exchange, response = self._send(self.update_timeout, "update", [], body, headers)
         if response.status in (200, 204):
             exchange.close()
-            self.writes += 1
             self.changed_at = datetime.now(timezone.utc)
-            self._stamp_write()
+            if not self._stamp_write():
+                # Only this process knows of the write: counted here. A stamped write is not,
+                # so that every worker process derives the same version (and ETags) from
+                # the stamp alone.
+                self.writes += 1
             return
         raise self._failure(exchange, response, len(prologue))
 
-    def _stamp_write(self) -> None:
+    def _stamp_write(self) -> bool:
         """Tell the other processes serving this data directory that the data changed (one
-        byte appended to ``writes.stamp``; see :func:`zkg.dataset_version.shared_marker`)."""
+        byte appended to ``writes.stamp``; see :func:`zkg.dataset_version.shared_marker`).
+        False: there is no data directory, or the stamp could not be written."""
         if self.data_dir is None:
-            return
+            return False
         try:
             with open(self.data_dir / "writes.stamp", "ab") as stamp:
                 stamp.write(b".")
         except OSError:
-            pass
+            return False
+        return True
 
     def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
         """The named graphs at the engine, sorted by IRI."""

@@ -153,7 +153,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_handlers(app)
     app.after_request(_no_content_no_type)
+    _init_front_cache(app)
     return app
+
+
+def _init_front_cache(app: Flask) -> None:
+    # Answers the app keeps per dataset version are served again without Flask's request
+    # machinery, which cost more than the server itself (zkg.web.front_cache).
+    from zkg.dataset_version import dataset_version
+    from zkg.web.front_cache import FrontCache
+
+    app.wsgi_app = FrontCache(app.wsgi_app, version_tag=lambda: dataset_version(app.config["ZKG_STORE"]).tag,
+                              limiter=lambda: app.extensions.get("zkg.rate_limiter"))
 
 
 def _no_content_no_type(response):

@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 from flask import Response, current_app, request
 
 from zkg.dataset_version import DatasetVersion, dataset_version, not_modified
+from zkg.web.front_cache import mark_shareable
 
 CACHE_CONTROL = "no-cache"
 
@@ -91,6 +92,8 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
             response = build()
             if store is not None:
                 store.put(key, response)
+        if store is not None and response.status_code == 200:
+            mark_shareable(request.environ, version.tag)
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = version.http_date
     response.headers["Cache-Control"] = CACHE_CONTROL

@@ -31,6 +31,7 @@ from zkg import negotiation, passthrough, results, sparql_guard
 from zkg.engine import EngineUnavailable, QueryTimeout
 from zkg.errors import QueryError, StoreError, ZkgError
 from zkg.negotiation import HTML, NotAcceptable
+from zkg.web.front_cache import mark_shareable
 from zkg.web.security import preflight_response
 
 sparql_blueprint = Blueprint("sparql", __name__)
@@ -244,6 +245,7 @@ def answer_query(operation: ProtocolRequest) -> Response:
                chosen.name, settings.row_limit)
         body = cache.get(key)
         if body is not None:
+            mark_shareable(request.environ, key[0])  # a checked answer of this version (zkg.web.front_cache)
             response = Response(body, status=200, content_type=chosen.content_type)
             response.vary.add("Accept")
             return response
@@ -251,6 +253,7 @@ def answer_query(operation: ProtocolRequest) -> Response:
     if passed is not None and passed.body is not None:
         if cache is not None:
             cache.put(key, passed.body)
+            mark_shareable(request.environ, key[0])
         response = Response(passed.body, status=200, content_type=chosen.content_type)
         response.vary.add("Accept")
         return response
