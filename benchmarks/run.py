@@ -141,11 +141,48 @@ def prime(base_url: str, requests, *, rounds: int) -> None:
                 answer.read()
 
 
-def measure(server: servers.Server, requests, args) -> dict:
-    if args.warmup > 0:
-        load.run(server.url, requests, duration=args.warmup, connections=args.connections, driver=args.driver)
-    return load.run(server.url, requests, duration=args.duration, connections=args.connections,
-                    driver=args.driver, max_requests=args.max_requests)
+#: Kinds measured in one round: later rounds would repeat the first one's requests (wrk starts
+#: each run at the same place), which are then no longer cold.
+ONE_ROUND = ("page_cold",)
+
+
+def measure(targets: dict[str, tuple[servers.Server, list]], args, *, rounds: int | None = None) -> dict[str, dict]:
+    """Drive each server with its requests, taking turns (``args.rounds`` rounds of
+    ``args.duration / args.rounds`` seconds each, after a warm-up); each server's numbers
+    are those of its median round (by requests/s), with every round's requests/s beside
+    them. Turns make the ratios fair on a machine whose speed drifts (a shared VM): a slow
+    minute falls on every server, not on whichever ran then. A server whose warm-up showed
+    slow answers (a median over a twentieth of a round) runs one round of the whole
+    duration instead: in a short round, the answers still under way at its end, lost to
+    the count, would be a large share of the few it gives."""
+    turns = rounds or args.rounds
+    own_turns = {}
+    for name, (server, requests) in targets.items():
+        own_turns[name] = turns
+        if args.warmup > 0:
+            warm = load.run(server.url, requests, duration=args.warmup, connections=args.connections, driver=args.driver)
+            if warm["requests"] == 0 or warm["p50_ms"] / 1000 > args.duration / turns / 20:
+                own_turns[name] = 1
+    rounds_run: dict[str, list[dict]] = {name: [] for name in targets}
+    for turn in range(turns):
+        for name, (server, requests) in targets.items():
+            if turn >= own_turns[name]:
+                continue
+            rounds_run[name].append(load.run(server.url, requests, duration=args.duration / own_turns[name],
+                                             connections=args.connections, driver=args.driver,
+                                             max_requests=args.max_requests))
+    measured = {}
+    for name, runs in rounds_run.items():
+        median = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+        errors = sum(r["errors"] for r in runs)
+        measured[name] = {**median, "errors": errors, "rounds_rps": [r["rps"] for r in runs]}
+    return measured
+
+
+def _say_run(kind: str, name: str, numbers: dict) -> None:
+    spread = "/".join(f"{rps:.0f}" for rps in numbers.get("rounds_rps", []))
+    say(f"   {kind:13s} {name:9s} {numbers['rps']:9.1f} req/s  p50 {numbers['p50_ms']:8.2f} ms  "
+        f"p99 {numbers['p99_ms']:8.2f} ms  errors {numbers['errors']}  (rounds {spread})")
 
 
 def run_size(size: int, args, work_root: Path) -> dict:
@@ -168,22 +205,19 @@ def run_size(size: int, args, work_root: Path) -> dict:
                 say(f"   rdflib-endpoint ready after {started['rdflib'].startup_seconds:.1f} s")
         paths = {"zkg": "/sparql", "oxigraph": "/query", "rdflib": "/"}
         for kind in queries.SPARQL_KINDS:
-            result["runs"][kind] = {}
-            for name, server in started.items():
-                requests = queries.sparql_requests(kind, BASE_IRI, paths[name], companies=figures["companies"],
-                                                   sub_parks=figures["sub_parks"])
-                numbers = measure(server, requests, args)
-                result["runs"][kind][name] = numbers
-                say(f"   {kind:13s} {name:9s} {numbers['rps']:9.1f} req/s  p50 {numbers['p50_ms']:8.2f} ms  "
-                    f"p99 {numbers['p99_ms']:8.2f} ms  errors {numbers['errors']}")
+            targets = {name: (server, queries.sparql_requests(kind, BASE_IRI, paths[name], companies=figures["companies"],
+                                                              sub_parks=figures["sub_parks"]))
+                       for name, server in started.items()}
+            result["runs"][kind] = measure(targets, args)
+            for name, numbers in result["runs"][kind].items():
+                _say_run(kind, name, numbers)
         for kind in queries.ZKG_ONLY_KINDS:
             requests = queries.zkg_requests(kind, companies=figures["companies"])
             if kind in PRIMED:
                 prime(started["zkg"].url, requests, rounds=2 * (args.workers or os.cpu_count() or 1))
-            numbers = measure(started["zkg"], requests, args)
-            result["runs"][kind] = {"zkg": numbers}
-            say(f"   {kind:13s} {'zkg':9s} {numbers['rps']:9.1f} req/s  p50 {numbers['p50_ms']:8.2f} ms  "
-                f"p99 {numbers['p99_ms']:8.2f} ms  errors {numbers['errors']}")
+            result["runs"][kind] = measure({"zkg": (started["zkg"], requests)}, args,
+                                           rounds=1 if kind in ONE_ROUND else None)
+            _say_run(kind, "zkg", result["runs"][kind]["zkg"])
         for name, server in started.items():
             result["servers"][name] = {"peak_rss_mb": server.peak_rss_mb(), "startup_s": round(server.startup_seconds, 2)}
     finally:
@@ -207,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100k,1M", help="comma-separated sizes in triples (default 100k,1M)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny size, short runs, zkg and Oxigraph only")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per server and query kind")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the servers take turns this many times per kind; each one's median round is reported")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unrecorded load before each run")
     parser.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections")
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="most requests per run (Python driver)")
@@ -226,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     # A SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the servers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.quick:
-        args.sizes, args.duration, args.warmup = "2k", min(args.duration, 1.0), 0.2
+        args.sizes, args.duration, args.warmup, args.rounds = "2k", min(args.duration, 1.0), 0.2, 1
         args.connections, args.write_repeats = min(args.connections, 4), 2
         args.write_size = "2k"
         if "--peers" not in (argv or sys.argv):
@@ -241,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform(),
                     "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
-        "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "connections": args.connections,
+        "settings": {"duration_s": args.duration, "rounds": args.rounds, "warmup_s": args.warmup,
+                     "connections": args.connections,
                      "driver": args.driver if args.driver != "auto" else ("wrk" if load.have_wrk() else "python"),
                      "workers": args.workers, "answer_cache": not args.no_answer_cache},
         "sizes": [],

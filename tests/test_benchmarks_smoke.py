@@ -62,3 +62,32 @@ def test_load_generator_refuses_other_hosts():
 
     with pytest.raises(ValueError):
         load.run("http://example.org", [queries.Request("/", "text/plain")], duration=0.1)
+
+
+def test_the_first_failing_request_of_a_mix_is_named():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from benchmarks import load
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status = 200 if self.path == "/fine" else 503
+            body = b"ok" if status == 200 else b"the engine is\nrestarting"
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        mix = [queries.Request("/fine", "text/plain"), queries.Request("/broken", "text/plain")]
+        assert load._first_error(url, mix, 5) == "503 the engine is restarting"
+        assert load._first_error(url, mix[:1], 5) is None
+    finally:
+        server.shutdown()

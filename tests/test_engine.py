@@ -98,14 +98,34 @@ def test_store_helpers(remote):
     assert remote.load_record["base_iri"] == BASE
 
 
-def test_update_counts_writes(remote):
-    before = remote.writes
+def test_an_update_changes_the_version_every_process_derives_alike(remote, engine, data_dir):
+    from zkg.dataset_version import dataset_version
+
+    other = RemoteStore(base_iri=BASE, supervisor=engine, timeout=1, data_dir=data_dir)  # another worker
+    other.session = remote.session  # zkg serve gives its workers one session
+    before = dataset_version(remote).tag
+    assert dataset_version(other).tag == before
     remote.update(f"INSERT DATA {{ GRAPH <{BASE}graph/three> {{ id:d schema:name 'D' }} }}")
     try:
-        assert remote.writes == before + 1
+        after = dataset_version(remote).tag
+        # The write is known through the data directory's stamp, so the worker that did not
+        # make it derives the same new version (one ETag for one state of the data).
+        assert after != before and dataset_version(other).tag == after
         assert names(remote.query("SELECT ?n { id:d schema:name ?n }")) == ["D"]
     finally:
         remote.update(f"DROP GRAPH <{BASE}graph/three>")
+
+
+def test_without_a_data_directory_the_store_counts_its_own_writes(engine):
+    from zkg.dataset_version import dataset_version
+
+    alone = RemoteStore(base_iri=BASE, supervisor=engine, timeout=1)
+    before = dataset_version(alone).tag
+    alone.update(f"INSERT DATA {{ GRAPH <{BASE}graph/four> {{ id:e schema:name 'E' }} }}")
+    try:
+        assert alone.writes == 1 and dataset_version(alone).tag != before
+    finally:
+        alone.update(f"DROP GRAPH <{BASE}graph/four>")
 
 
 def test_update_refuses_load(remote):

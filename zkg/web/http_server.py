@@ -45,8 +45,9 @@ class BodyTooLarge(RequestEntityTooLarge):
         return status, [("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff")], body
 
 
-def _channel_class(limit: int) -> type[HTTPChannel]:
-    """Waitress's connection class, its parser's 413 replaced by :class:`BodyTooLarge`."""
+def _channel_class(limit: int, balance=None) -> type[HTTPChannel]:
+    """Waitress's connection class, its parser's 413 replaced by :class:`BodyTooLarge`;
+    with ``balance``, each connection opened and closed is counted there."""
 
     class Parser(HTTPRequestParser):
         def received(self, data):
@@ -58,7 +59,34 @@ def _channel_class(limit: int) -> type[HTTPChannel]:
     class Channel(HTTPChannel):
         parser_class = Parser
 
+        if balance is not None:
+            def add_channel(self, map=None):
+                super().add_channel(map)
+                balance.opened()
+
+            def del_channel(self, map=None):
+                counted = self._fileno in self.server.active_channels
+                super().del_channel(map)
+                if counted:
+                    balance.closed()
+
     return Channel
+
+
+#: Seconds a worker's event loop sleeps at most: short, so that a worker that became the one
+#: to accept (``balance``) sees waiting connections soon even when its own are quiet.
+BALANCED_LOOP_SECONDS = 0.05
+
+
+def _balanced_listener(listener, balance) -> None:
+    """Make ``listener`` accept only while ``balance.may_accept()`` (the least busy worker)."""
+    base = type(listener)
+
+    class BalancedListener(base):
+        def readable(self):
+            return base.readable(self) and balance.may_accept()
+
+    listener.__class__ = BalancedListener
 
 
 class ClientWatch:
@@ -101,11 +129,21 @@ class _Closing:
             self.after()
 
 
-def create_waitress_server(app, settings: Settings, *, threads: int, **where):
+def create_waitress_server(app, settings: Settings, *, threads: int, balance=None, **where):
     """A waitress server for ``app`` (not yet running); ``where``: ``host``/``port`` or
-    ``sockets``, as waitress takes them. OSError if it cannot listen."""
+    ``sockets``, as waitress takes them. OSError if it cannot listen.
+
+    ``balance``: for worker processes sharing one listening socket, an object with
+    ``opened()``, ``closed()`` and ``may_accept()`` (:class:`zkg.web.workers.AcceptBalance`).
+    Left to the kernel, whichever worker wakes first accepts, and a burst of connections
+    can land 12 to 1 on two workers: one core does the work of two."""
+    import logging
+
     import waitress
 
+    # Waitress warns of every request that waits for a free thread: under load that is most
+    # of them (2,500 lines in 20 s of a benchmark), which buries every other message.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     servers: dict = {}  # waitress's socket map: every listening server registers in it
     server = waitress.create_server(
         ClientWatch(app), map=servers, threads=threads, ident="zkg", asyncore_use_poll=True,
@@ -116,8 +154,12 @@ def create_waitress_server(app, settings: Settings, *, threads: int, **where):
         max_request_header_size=settings.max_request_bytes + 65536,
         **where,
     )
-    channel_class = _channel_class(settings.max_request_bytes)
+    channel_class = _channel_class(settings.max_request_bytes, balance)
     for listener in servers.values():
         if hasattr(listener, "channel_class"):
             listener.channel_class = channel_class
+            if balance is not None:
+                _balanced_listener(listener, balance)
+    if balance is not None:
+        server.adj.asyncore_loop_timeout = BALANCED_LOOP_SECONDS  # (waitress's own setting takes whole seconds)
     return server

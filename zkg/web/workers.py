@@ -48,6 +48,7 @@ from zkg.settings import Settings
 
 ENGINE_STATE = "serve-engine.json"
 IN_FLIGHT = "serve-inflight"
+CONNECTIONS = "serve-connections"
 SLOT = struct.Struct("q")
 
 
@@ -74,6 +75,31 @@ class InFlight:
 
     def total(self) -> int:
         return sum(max(0, SLOT.unpack_from(self._map, i * SLOT.size)[0]) for i in range(self.slots))
+
+    def values(self) -> list[int]:
+        return [SLOT.unpack_from(self._map, i * SLOT.size)[0] for i in range(self.slots)]
+
+
+class AcceptBalance:
+    """Open connections per worker (a slot each in ``serve-connections``): a worker accepts
+    a new one only while it has no more than any other (least connections first). Only
+    this worker writes its slot; its threads take a lock."""
+
+    def __init__(self, counts: InFlight, slot: int):
+        self.counts, self.slot = counts, slot
+        self._lock = threading.Lock()
+
+    def opened(self) -> None:
+        with self._lock:
+            self.counts.add(self.slot, 1)
+
+    def closed(self) -> None:
+        with self._lock:
+            self.counts.add(self.slot, -1)
+
+    def may_accept(self) -> bool:
+        values = self.counts.values()
+        return values[self.slot] <= min(values)
 
 
 # -- the parent --------------------------------------------------------------------------------
@@ -120,6 +146,7 @@ class WorkerPool:
         self.store_spec, self.update_url, self.session = store_spec, update_url, session
         self.processes: list[subprocess.Popen | None] = [None] * workers
         self.in_flight: InFlight | None = None
+        self.connections: InFlight | None = None
         self.engine = None
         self._stopping = False
         self.state_dir = runtime_directory()  # the engine's address, the shared counters
@@ -139,6 +166,7 @@ class WorkerPool:
         self.engine = engine
         if rate_limit_from({}):  # (a bad ZKG_RATE_LIMIT is said here, once, not by each worker)
             create_table(self.state_dir / RATE_TABLE)
+        self.connections = InFlight(self.state_dir / CONNECTIONS, self.count, create=True)
         if engine is not None:
             self.in_flight = InFlight(self.state_dir / IN_FLIGHT, self.count, create=True)
             engine._in_flight_elsewhere = self.in_flight.total
@@ -159,6 +187,8 @@ class WorkerPool:
         env = {**os.environ, "ZKG_WORKER_CONFIG": json.dumps(config)}
         if self.in_flight is not None:
             self.in_flight.clear(slot)
+        if self.connections is not None:  # a dead worker's connections are gone with it
+            self.connections.clear(slot)
         self.processes[slot] = subprocess.Popen([sys.executable, "-m", "zkg.web.workers"], pass_fds=[self.sock.fileno()],
                                                 env=env, stdin=subprocess.DEVNULL)
 
@@ -287,8 +317,8 @@ def worker_main() -> int:
     logging.basicConfig(level=logging.WARNING, format="zkg: %(levelname)s: %(message)s")
     settings = Settings.from_env(environ={}, **config["settings"])
     sock = socket.socket(fileno=config["fd"])
+    state_dir = Path(config.get("state_dir") or settings.data)
     if config["managed"]:
-        state_dir = Path(config.get("state_dir") or settings.data)
         in_flight = InFlight(state_dir / IN_FLIGHT, config["slots"])
         engine = WorkerEngine(state_dir, config["parent"], in_flight, config["slot"])
         store = RemoteStore(base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout,
@@ -298,8 +328,11 @@ def worker_main() -> int:
                                       update_url=config["update_url"], data_dir=settings.data)
     store.session = config["session"]  # one dataset version for all workers
     app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
-    _share_rate_limit(app, Path(config.get("state_dir") or settings.data))
-    server = create_waitress_server(app, settings, threads=config["threads"], sockets=[sock])
+    _share_rate_limit(app, state_dir)
+    balance = None
+    if config["slots"] > 1 and (state_dir / CONNECTIONS).is_file():
+        balance = AcceptBalance(InFlight(state_dir / CONNECTIONS, config["slots"]), config["slot"])
+    server = create_waitress_server(app, settings, threads=config["threads"], sockets=[sock], balance=balance)
 
     def stop(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
