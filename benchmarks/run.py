@@ -161,6 +161,7 @@ def measure(targets: dict[str, tuple[servers.Server, list]], args, *, rounds: in
         own_turns[name] = turns
         if args.warmup > 0:
             warm = load.run(server.url, requests, duration=args.warmup, connections=args.connections, driver=args.driver)
+            server.settle()
             if warm["requests"] == 0 or warm["p50_ms"] / 1000 > args.duration / turns / 20:
                 own_turns[name] = 1
     rounds_run: dict[str, list[dict]] = {name: [] for name in targets}
@@ -171,6 +172,7 @@ def measure(targets: dict[str, tuple[servers.Server, list]], args, *, rounds: in
             rounds_run[name].append(load.run(server.url, requests, duration=args.duration / own_turns[name],
                                              connections=args.connections, driver=args.driver,
                                              max_requests=args.max_requests))
+            server.settle()  # each round starts on an idle machine
     measured = {}
     for name, runs in rounds_run.items():
         median = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]

@@ -106,6 +106,21 @@ class Server:
     def peak_rss_mb(self) -> float:
         return peak_rss_mb(self.process.pid)
 
+    def settle(self, *, share: float = 0.1, window: float = 0.25, timeout: float = 60.0) -> float:
+        """Wait until the server's processes use under ``share`` of a core over ``window``
+        seconds (or ``timeout`` passed); the seconds waited. A server still working on
+        answers the load generator no longer waits for (wrk stops, the queries go on) would
+        take the CPU from whichever server runs next."""
+        from zkg.managed_engine import cpu_seconds
+
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            before = sum(cpu_seconds(pid) for pid in tree(self.process.pid))
+            time.sleep(window)
+            if sum(cpu_seconds(pid) for pid in tree(self.process.pid)) - before < share * window:
+                break
+        return time.monotonic() - started
+
     def stop(self) -> None:
         if self.process.poll() is None:
             try:
@@ -130,12 +145,14 @@ def zkg_env() -> dict:
     return env
 
 
-def start_zkg(data: Path, base_iri: str, log: Path, *, workers: int | None = None, threads: int = 8,
+def start_zkg(data: Path, base_iri: str, log: Path, *, workers: int | None = None, threads: int | None = None,
               answer_cache: bool = True) -> Server:
-    command = [sys.executable, "-m", "zkg.cli", "serve", "--data", str(data), "--base-iri", base_iri,
-               "--port", "0", "--threads", str(threads)]
+    """``zkg serve`` with its own defaults unless told (workers, threads)."""
+    command = [sys.executable, "-m", "zkg.cli", "serve", "--data", str(data), "--base-iri", base_iri, "--port", "0"]
     if workers is not None:
         command += ["--workers", str(workers)]
+    if threads is not None:
+        command += ["--threads", str(threads)]
     env = zkg_env()
     if not answer_cache:
         env["ZKG_ANSWER_CACHE"] = "0"
