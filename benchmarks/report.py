@@ -92,7 +92,10 @@ def table(results: dict) -> str:
     """The results as Markdown: one table per size, then the targets."""
     lines = [f"Benchmark of {results['when']} on {results['machine']['cpus']} CPUs, "
              f"{results['machine']['memory_gb']} GB; {results['settings']['connections']} connections, "
-             f"{results['settings']['duration_s']} s per run, driver {results['settings']['driver']}.",
+             f"{results['settings']['duration_s']} s per server and kind"
+             + (f" in {results['settings']['rounds']} rounds taken in turn (median round shown)"
+                if results['settings'].get('rounds', 1) > 1 else "")
+             + f", driver {results['settings']['driver']}.",
              f"Reproduce: `{results['command']}`", ""]
     baseline = results.get("write_baseline")
     for size in results["sizes"]:
