@@ -91,3 +91,15 @@ def test_the_first_failing_request_of_a_mix_is_named():
         assert load._first_error(url, mix[:1], 5) is None
     finally:
         server.shutdown()
+
+
+def test_the_large_run_loads_with_progress_and_serves(tmp_path):
+    from benchmarks import large
+
+    out = tmp_path / "large.json"
+    assert large.main(["--triples", "12k", "--duration", "0.3", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert results["triples"] >= 12_000 and results["zkg_load_s"] > 0
+    assert results["progress_lines"] >= 1  # past 10,000 quads the load is a bulk load, with progress
+    for kind in ("point", "describe", "page_cold", "search"):
+        assert results[kind]["errors"] == 0 and results[kind]["requests"] > 0, (kind, results[kind])
