@@ -113,3 +113,21 @@ def _state(pid: int) -> str:
     except OSError:
         return "gone"
     return stat[stat.rindex(")") + 2:].split()[0]
+
+
+def wait_answering(server: "LiveServer", *, timeout: float = 60.0) -> None:
+    """Wait until ``server`` answers a query: with ``--workers`` the workers start after
+    the "serving" line. AssertionError after ``timeout`` seconds."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(server.sparql + "?query=ASK%7B%7D", timeout=10) as answer:
+                if answer.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        assert time.monotonic() < deadline, "the live server does not answer"
+        time.sleep(0.1)

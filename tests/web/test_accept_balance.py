@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 import urllib.parse
 
-import requests
-from live_server import LiveServer, children, zkg_load
+from live_server import LiveServer, children, wait_answering, zkg_load
 from zkg_testing import TEST_BASE
 
 from zkg.web.workers import AcceptBalance, InFlight
@@ -59,15 +57,7 @@ def test_connections_are_spread_evenly_over_the_workers(tmp_path):
     live = LiveServer(data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"), env={"ZKG_RATE_LIMIT": "0"})
     held: list[socket.socket] = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(live.sparql, params={"query": "ASK {}"}, timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "the live server does not answer"
-            time.sleep(0.1)
+        wait_answering(live)
         host, port = urllib.parse.urlsplit(live.url).netloc.rsplit(":", 1)
         workers = [pid for pid, name in children(live.pid) if name.startswith("python")]
         assert len(workers) == 2, children(live.pid)

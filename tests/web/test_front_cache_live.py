@@ -4,10 +4,8 @@ write and whichever answers next (read-your-writes across processes)."""
 
 from __future__ import annotations
 
-import time
-
 import requests
-from live_server import LiveServer, zkg_load
+from live_server import LiveServer, wait_answering, zkg_load
 from zkg_testing import TEST_BASE
 
 from zkg import tokens
@@ -26,7 +24,7 @@ def test_kept_answers_follow_every_write_in_every_worker(tmp_path):
     token = tokens.create(data, "front-cache", scope=tokens.WRITE)
     live = LiveServer(data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"), env={"ZKG_RATE_LIMIT": "0"})
     try:
-        _ready(live)
+        wait_answering(live)
 
         def seen() -> set[tuple]:
             answers = set()
@@ -59,14 +57,3 @@ def test_kept_answers_follow_every_write_in_every_worker(tmp_path):
         live.stop()
     assert "Traceback" not in live.log_path.read_text(encoding="utf-8")
 
-
-def _ready(live: LiveServer) -> None:
-    deadline = time.monotonic() + 60  # the workers start after the "serving" line
-    while True:
-        try:
-            if requests.get(live.sparql, params={"query": "ASK {}"}, timeout=10).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        assert time.monotonic() < deadline, "the live server does not answer"
-        time.sleep(0.1)
