@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,18 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         counts = generate(parse_size(args.triples), work)
         results: dict = {"triples": counts["triples"], "generate_s": round(time.perf_counter() - started, 1)}
         run.say(f"generated {counts['triples']} triples in {results['generate_s']} s")
-        command = run._python("zkg.cli", "load", "--data", str(work / "zkg-data"), "--base-iri", run.BASE_IRI,
-                              "--graph-dir", str(work / "graph"), "--ontology-dir", str(run.ONTOLOGY))
-        started = time.perf_counter()
-        done = subprocess.run(command, env=servers.zkg_env(), capture_output=True, text=True)
-        if done.returncode != 0:
-            run.say(f"zkg load failed: {done.stderr[-800:]}")
-            return 1
-        progress = [line for line in done.stderr.splitlines() if line.rstrip().endswith("quads…")]
-        results.update(zkg_load_s=round(time.perf_counter() - started, 1), zkg_load_peak_mb=run._peak_from_stderr(done.stderr),
-                       progress_lines=len(progress))
-        run.say(f"zkg load {results['zkg_load_s']} s, peak {results['zkg_load_peak_mb']} MB, "
-                f"{len(progress)} progress lines (last: {progress[-1].strip() if progress else '-'})")
+        seconds, peak, progress = run.zkg_load(work)
+        results.update(zkg_load_s=round(seconds, 1), zkg_load_peak_mb=peak, progress_lines=len(progress))
+        run.say(f"zkg load {results['zkg_load_s']} s, peak {peak} MB, "
+                f"{len(progress)} progress lines (last: {progress[-1] if progress else '-'})")
         server = servers.start_zkg(work / "zkg-data", run.BASE_IRI, work / "zkg-serve.log")
         results["serve_startup_s"] = round(server.startup_seconds, 1)
         try:

@@ -58,8 +58,8 @@ print(time.perf_counter() - started)
 """
 
 
-def _timed(command: list[str], *, env=None, progress=None) -> tuple[float, float, str]:
-    """Run ``command``; (seconds, peak RSS in MB, stdout). Raises on failure."""
+def _timed(command: list[str], *, env=None) -> tuple[float, float, str, str]:
+    """Run ``command``; (seconds, peak RSS in MB, stdout, stderr). Raises on failure."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     out, err = process.communicate()
@@ -68,7 +68,7 @@ def _timed(command: list[str], *, env=None, progress=None) -> tuple[float, float
     # so each timed command runs in a fresh interpreter reporting its own peak below.
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])}… failed: {err[-800:]}")
-    return seconds, _peak_from_stderr(err), out
+    return seconds, _peak_from_stderr(err), out, err
 
 
 def _peak_from_stderr(err: str) -> float:
@@ -100,16 +100,23 @@ def _python(*args: str) -> list[str]:
     return [sys.executable, "-c", PEAK_WRAPPER, *args]
 
 
+def zkg_load(work: Path) -> tuple[float, float, list[str]]:
+    """``zkg load`` of ``work``'s generated files into ``work/zkg-data``: (seconds, peak RSS
+    in MB, the progress lines it printed)."""
+    seconds, peak, _out, err = _timed(_python("zkg.cli", "load", "--data", str(work / "zkg-data"),
+                                              "--base-iri", BASE_IRI, "--graph-dir", str(work / "graph"),
+                                              "--ontology-dir", str(ONTOLOGY)), env=servers.zkg_env())
+    return seconds, peak, [line.strip() for line in err.splitlines() if line.rstrip().endswith("quads…")]
+
+
 def prepare(size: int, work: Path, *, seed: int = 1) -> dict:
     """Generate, load with zkg and with pyoxigraph, dump N-Quads; the load figures."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     counts = generate(size, work, seed=seed)
     env = servers.zkg_env()
-    zkg_seconds, zkg_peak, _ = _timed(_python("zkg.cli", "load", "--data", str(work / "zkg-data"),
-                                              "--base-iri", BASE_IRI, "--graph-dir", str(work / "graph"),
-                                              "--ontology-dir", str(ONTOLOGY)), env=env)
-    bulk_seconds, bulk_peak, out = _timed(_python("-c", BULK_LOAD_SCRIPT, str(work / "oxigraph-data"),
+    zkg_seconds, zkg_peak, _progress = zkg_load(work)
+    bulk_seconds, bulk_peak, out, _ = _timed(_python("-c", BULK_LOAD_SCRIPT, str(work / "oxigraph-data"),
                                                   str(work / "graph"), str(ONTOLOGY), str(REPO), BASE_IRI), env=env)
     import pyoxigraph as ox
 

@@ -51,10 +51,8 @@ def bulk(store: Store, project: Path, **options):
 
 
 @pytest.fixture
-def project(tmp_path) -> Path:
-    target = tmp_path / "project"
-    shutil.copytree(FIXTURE_PROJECT, target)
-    return target
+def project(project_copy) -> Path:
+    return project_copy  # (tests/conftest.py: a writable copy of the fixture project)
 
 
 def change(project: Path) -> None:

@@ -91,14 +91,19 @@ def test_the_data_conforms_before_any_change(store):
     assert validate(store).conforms  # so a violation after a change is the change's
 
 
+def _dry_run(store, cs, log):
+    """(report, cost, effective changeset) of a dry run, accepted or rejected."""
+    try:
+        outcome = apply_changeset(store, cs, log=log, dry_run=True)
+        return outcome.report, outcome.cost, outcome.changeset
+    except Rejected as rejected:
+        return rejected.report, rejected.cost, rejected.changeset
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_incremental_verdict_equals_whole_graph_verdict(store, log, helpers, name):
     cs = helpers.changeset(**CASES[name])
-    try:
-        outcome = apply_changeset(store, cs, log=log, dry_run=True)
-        report, cost, effective = outcome.report, outcome.cost, outcome.changeset
-    except Rejected as rejected:
-        report, cost, effective = rejected.report, rejected.cost, rejected.changeset
+    report, cost, effective = _dry_run(store, cs, log)
     assert cost.mode == INCREMENTAL
 
     checked = curation._check(store, cs)
@@ -153,11 +158,7 @@ def test_incremental_verdict_equals_whole_graph_verdict_on_a_broken_store(store,
     setup, change, duplicate = BROKEN[name]
     store.update(f"INSERT DATA {{ {setup} }}")
     cs = helpers.changeset(**change)
-    try:
-        outcome = apply_changeset(store, cs, log=log, dry_run=True)
-        report, cost, effective = outcome.report, outcome.cost, outcome.changeset
-    except Rejected as rejected:
-        report, cost, effective = rejected.report, rejected.cost, rejected.changeset
+    report, cost, effective = _dry_run(store, cs, log)
     assert cost.mode == INCREMENTAL
     checked = curation._check(store, cs)
     whole = validate(_whole_after(store, effective, curation.metadata_quads(store, effective), checked))

@@ -165,18 +165,18 @@ def test_a_request_answered_in_front_takes_its_rate_token_and_a_refused_one_goes
 
 
 @pytest.fixture(scope="module")
-def fixture_store():
+def real_store():
     store = Store.open(base_iri=TEST_BASE)
     store.load_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR)
     return store
 
 
 @pytest.fixture
-def front_app(tmp_path, fixture_store):
+def front_app(tmp_path, real_store):
     from zkg.web import create_app
 
     settings = Settings.from_env(environ={}, base_iri=TEST_BASE, data=tmp_path / "unused")
-    app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": fixture_store, "TESTING": True, "ZKG_RATE_LIMIT": 0})
+    app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": real_store, "TESTING": True, "ZKG_RATE_LIMIT": 0})
     flask_requests = []
     request_started.connect(lambda sender, **extra: flask_requests.append(1), app, weak=False)
     app.flask_requests = flask_requests
@@ -201,20 +201,20 @@ def test_the_app_answers_once_and_the_front_gives_the_same_response(front_app, p
     assert len(front_app.flask_requests) == 1
 
 
-def test_a_write_is_seen_at_once(front_app, fixture_store):
+def test_a_write_is_seen_at_once(front_app, real_store):
     client = front_app.test_client()
     before = client.get("/data/id/z-park.ttl").get_data(as_text=True)
     client.get("/data/id/z-park.ttl")
     assert "front-cache probe" not in before and len(front_app.flask_requests) == 1
     fact = f'GRAPH <{TEST_BASE}graph/reference> {{ <{ZPARK}> <https://schema.org/slogan> "front-cache probe"@en }}'
-    fixture_store.update(f"INSERT DATA {{ {fact} }}")
+    real_store.update(f"INSERT DATA {{ {fact} }}")
     try:
         after = client.get("/data/id/z-park.ttl")
         assert "front-cache probe" in after.get_data(as_text=True) and len(front_app.flask_requests) == 2
         assert client.get("/data/id/z-park.ttl").get_data() == after.get_data()
         assert len(front_app.flask_requests) == 2
     finally:
-        fixture_store.update(f"DELETE DATA {{ {fact} }}")
+        real_store.update(f"DELETE DATA {{ {fact} }}")
     assert "front-cache probe" not in client.get("/data/id/z-park.ttl").get_data(as_text=True)
 
 
@@ -238,11 +238,11 @@ def test_revalidation_still_gets_a_304_from_the_app(front_app):
     assert response.status_code == 304 and len(front_app.flask_requests) == 2
 
 
-def test_the_rate_limit_counts_answers_from_the_front(tmp_path, fixture_store):
+def test_the_rate_limit_counts_answers_from_the_front(tmp_path, real_store):
     from zkg.web import create_app
 
     settings = Settings.from_env(environ={}, base_iri=TEST_BASE, data=tmp_path / "unused")
-    app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": fixture_store, "TESTING": True, "ZKG_RATE_LIMIT": 3})
+    app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": real_store, "TESTING": True, "ZKG_RATE_LIMIT": 3})
     client = app.test_client()
     answers = [client.get("/data/id/z-park.ttl") for _ in range(5)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]

@@ -26,6 +26,8 @@ from typing import Mapping
 
 from flask import Flask, Response, current_app, request
 
+from zkg.web.front_cache import RATE_WAIT
+
 #: The policy of a response that set none: nothing from elsewhere, no plugins, no framing
 #: by other sites, forms only to this site.
 DEFAULT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -146,7 +148,7 @@ def _limit_rate():
     if limiter is None:
         return None
     # A request the front cache looked at has had its token taken there (zkg.web.front_cache).
-    wait = request.environ.get("zkg.rate_wait")
+    wait = request.environ.get(RATE_WAIT)
     if wait is None:
         wait = limiter.take(request.remote_addr or "unknown")
     if not wait:

@@ -57,7 +57,9 @@ def _settings_payload(settings: Settings) -> dict:
 
 
 class InFlight:
-    """Requests in flight per worker, in a small shared file (one 8-byte slot per worker)."""
+    """Counters per worker (requests in flight, open connections) in a small shared file,
+    one 8-byte slot per worker. Each worker writes only its own slot; :meth:`add` is a
+    read-modify-write, so its threads take a lock."""
 
     def __init__(self, path: Path, slots: int, *, create: bool = False):
         if create:
@@ -65,10 +67,12 @@ class InFlight:
         self._file = open(path, "r+b")
         self._map = mmap.mmap(self._file.fileno(), SLOT.size * slots)
         self.slots = slots
+        self._lock = threading.Lock()
 
     def add(self, slot: int, delta: int) -> None:
         offset = slot * SLOT.size
-        SLOT.pack_into(self._map, offset, SLOT.unpack_from(self._map, offset)[0] + delta)
+        with self._lock:
+            SLOT.pack_into(self._map, offset, SLOT.unpack_from(self._map, offset)[0] + delta)
 
     def clear(self, slot: int) -> None:
         SLOT.pack_into(self._map, slot * SLOT.size, 0)
@@ -82,20 +86,16 @@ class InFlight:
 
 class AcceptBalance:
     """Open connections per worker (a slot each in ``serve-connections``): a worker accepts
-    a new one only while it has no more than any other (least connections first). Only
-    this worker writes its slot; its threads take a lock."""
+    a new one only while it has no more than any other (least connections first)."""
 
     def __init__(self, counts: InFlight, slot: int):
         self.counts, self.slot = counts, slot
-        self._lock = threading.Lock()
 
     def opened(self) -> None:
-        with self._lock:
-            self.counts.add(self.slot, 1)
+        self.counts.add(self.slot, 1)
 
     def closed(self) -> None:
-        with self._lock:
-            self.counts.add(self.slot, -1)
+        self.counts.add(self.slot, -1)
 
     def may_accept(self) -> bool:
         values = self.counts.values()
@@ -230,7 +230,6 @@ class WorkerEngine:
     def __init__(self, data_dir: Path, parent: int, in_flight: InFlight, slot: int):
         self.state_path = data_dir / ENGINE_STATE
         self.parent, self.in_flight, self.slot = parent, in_flight, slot
-        self._lock = threading.Lock()
         self._state: dict = {}
         self._stamp = None
 
@@ -257,12 +256,10 @@ class WorkerEngine:
         return self._current().get("update_url", "http://127.0.0.1:9/update")
 
     def begin_request(self) -> None:
-        with self._lock:
-            self.in_flight.add(self.slot, 1)
+        self.in_flight.add(self.slot, 1)
 
     def end_request(self) -> None:
-        with self._lock:
-            self.in_flight.add(self.slot, -1)
+        self.in_flight.add(self.slot, -1)
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until the engine (perhaps restarted elsewhere) answers again; not at all once
@@ -330,7 +327,7 @@ def worker_main() -> int:
     app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
     _share_rate_limit(app, state_dir)
     balance = None
-    if config["slots"] > 1 and (state_dir / CONNECTIONS).is_file():
+    if config["slots"] > 1:  # (the parent made the counters before starting any worker)
         balance = AcceptBalance(InFlight(state_dir / CONNECTIONS, config["slots"]), config["slot"])
     server = create_waitress_server(app, settings, threads=config["threads"], sockets=[sock], balance=balance)
 
