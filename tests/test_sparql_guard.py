@@ -106,9 +106,10 @@ def test_update_check_refuses_load_and_service():
     assert check_update("INSERT DATA { <a> <b> 'LOAD' }").update_keyword == "INSERT"
 
 
-def test_unterminated_string_stops_the_lexer():
-    # The rest is inside the broken string: the parser reports it, not the guard.
-    assert check("SELECT * { ?s ?p 'unterminated SERVICE <http://x> {} }").form == "SELECT"
+def test_an_unterminated_string_is_refused_not_passed_on():
+    # What the guard cannot read is never handed to the engine.
+    with pytest.raises(QueryRefused, match="line 1, column 18: a string that does not end"):
+        check("SELECT * { ?s ?p 'unterminated SERVICE <http://x> {} }")
 
 
 def test_lexer_keeps_iris_and_operators_apart():

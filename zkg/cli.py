@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 
 import pyoxigraph as ox
 
-from zkg import __version__, cli_curation, replay
+from zkg import __version__, cli_curation, replay, sparql_guard
 from zkg.errors import QueryError, ZkgError, storage_fault
 from zkg.prefixes import compact
 from zkg.settings import Settings
@@ -115,7 +115,12 @@ def run_query(args, settings: Settings) -> int:
     from zkg.display import table, term_text
 
     store = _open_store(settings)
-    results = store.query(_read_query(args))
+    # The same guard as the endpoint's: pyoxigraph would fetch SERVICE and LOAD targets too.
+    found = sparql_guard.check_query(_read_query(args), base_iri=store.base_iri, prefixes=store.prefixes)
+    try:
+        results = store.query(found.engine_text)
+    except QueryError as error:
+        raise QueryError(found.locate(error.message)) from None
     fmt = args.format
     try:
         if isinstance(results, ox.QueryBoolean):

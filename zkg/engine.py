@@ -604,7 +604,11 @@ class RemoteStore:
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update at the engine (atomic there); prefixes and base as for query."""
-        found = sparql_guard.check_update(sparql)
+        # zkg's own updates (the write path's INSERT/DELETE DATA): a curator's text reaches
+        # the engine only as a changeset, checked by the guard before (zkg.update_translation).
+        found = sparql_guard.scan(sparql)
+        if found.service is not None or found.load is not None:
+            raise sparql_guard.QueryRefused("SERVICE and LOAD are not allowed: zkg fetches nothing from the web")
         prologue = sparql_guard.undeclared_prologue(found, self.prefixes, self.base_iri)
         body = "\n".join([*prologue, sparql]).encode("utf-8")
         headers = {"Content-Type": "application/sparql-update; charset=utf-8"}

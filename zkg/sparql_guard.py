@@ -1,26 +1,41 @@
-"""What a SPARQL request asks for, found by a small lexer, and what zkg refuses to run.
+r"""What a SPARQL request asks for, what zkg refuses to run, and the text the engine is given.
 
 The endpoint must know a query's form (SELECT, ASK, CONSTRUCT, DESCRIBE) before running it,
 to negotiate the response format, and must refuse what would reach outside the dataset:
 ``SERVICE`` (federated query), ``LOAD``, and ``FROM``/``FROM NAMED`` naming a graph the
 dataset does not have (engines that fetch such graphs from the web exist; zkg's never
 does, and says so clearly instead of silently answering from an empty graph). Updates
-sent to the query endpoint are refused too.
+sent to the query endpoint are refused too, and so are texts that would crash or stall the
+engine's parser: brackets nested past :data:`MAX_DEPTH`, or more than :data:`MAX_COST`
+units of the constructs its evaluator recurses on (:data:`COSTS`).
 
-The lexer does not parse SPARQL: it splits the text into tokens, skipping comments and
-whitespace and keeping strings and IRIs whole, so that a keyword inside a string, an IRI
-or a comment is never taken for one. The engine's parser still checks the syntax.
+**Read as the engine reads, then hand it only what was read.** :mod:`zkg.sparql_lexer`
+splits a text the way Oxigraph's parser does; anything it cannot split so (a word that is
+no keyword, such as ``SERVICESILENT``; a prefix never declared; a ``\u`` escape outside a
+string or IRI; an IRI that is not one) is refused, never passed on. The engine is then not
+given the user's text but :attr:`Reading.engine_text`, written from the tokens so that no
+other reading of it parses: every token separated by a space (no glued keywords),
+comments gone, prefixed names written as the full IRIs they stand for, every IRI with its
+first character as a ``\u`` escape (so a ``<`` the engine took for less-than would be
+followed by a backslash, which starts nothing), and the ``\u`` escapes of quotes,
+backslashes and line ends in strings written as ``\"``, ``\\``, ``\n`` (so an engine
+that decodes escapes before parsing, as SPARQL 1.1 section 19.2 says, reads the same
+strings). Lines stay where they were, so the engine's error positions are mapped back to
+the user's text (:meth:`Reading.locate`).
 
->>> scan("PREFIX ex: <http://ex/> # a SELECT in a comment\\nASK { ex:a ?p 'SERVICE' }").form
+>>> scan("PREFIX ex: <http://ex/> # a SELECT in a comment\nASK { ex:a ?p 'SERVICE' }").form
 'ASK'
 >>> check_query("SELECT * { SERVICE <http://dbpedia.org/sparql> { ?s ?p ?o } }")
 Traceback (most recent call last):
 ...
 zkg.sparql_guard.QueryRefused: SERVICE at line 1, column 12 is not allowed: zkg makes no requests to other endpoints (no federated query). Run that part of the query at the other endpoint.
+>>> check_query("PREFIX ex: <http://ex/> SELECT ?s { ?s ex:p 'it\\u0027s' }").engine_text
+"SELECT ?s { ?s <\\u0068ttp://ex/p> 'it\\'s' }"
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass, field
@@ -30,130 +45,415 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 
 from zkg.errors import QueryError
+from zkg.sparql_lexer import (BNODE, DATA, EXPR, GROUP, KEYWORDS, TEMPLATE, Lexer, Token, Unreadable,
+                              string_value, unescape_iri)
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
 
+#: Levels of ``{ ( [ << {|`` allowed in a query or update.
+MAX_DEPTH = 200
+#: The most cost units (:data:`COSTS`) one query or update may carry.
+MAX_COST = 2000
+#: What a construct costs. Oxigraph 0.5 builds a left-deep tree of each chain of patterns and
+#: operators and recurses on it; with the default 2 MiB thread stack of an ``oxigraph
+#: serve`` zkg does not start itself, a chain of about 234 subqueries or inverse paths, 468
+#: OPTIONALs or path alternatives, 2,000 triple patterns, 5,000-13,000 operators crashed the
+#: process (measured on 0.5.13). A unit is 1/8,000 of the smallest of those chains, so
+#: MAX_COST units use at most a quarter of such a stack, whatever the mix.
+COSTS = {
+    "subquery": 35, "^": 35, "OPTIONAL": 18, "LATERAL": 18, "|": 18, "path modifier": 5,
+    "triple pattern": 4, "{": 4, "[": 3, "(": 2, "<<": 2, "UNION": 2, "MINUS": 2, "BIND": 2,
+    "EXISTS": 2, "comparison or arithmetic": 2, "FILTER": 1, "GRAPH": 1, "VALUES": 1, "IN": 1,
+    "&& || !": 1, "/": 1,
+}
+_PATTERN = (GROUP, BNODE, "annotation", "reified", "triple-term", "list")
+_OPERATORS = {"=", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/"}
+
 
 class QueryRefused(QueryError):
-    """A well-formed request zkg will not run (HTTP 400): outbound access, or an update
-    where only queries are accepted."""
+    """A request zkg will not run (HTTP 400): outbound access, an update where only queries
+    are accepted, a text it cannot read as the engine would, or one past the limits."""
 
 
-# -- the lexer ----------------------------------------------------------------------------
-
-# Characters of PN_CHARS_BASE beyond ASCII letters (SPARQL 1.1 grammar, production 164).
-_PN_BASE = (
-    "A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
-    "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF"
-)
-_PN_CHARS = _PN_BASE + "_\\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
-_PN_PREFIX = f"[{_PN_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
-_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
-_PN_LOCAL = (
-    f"(?:[{_PN_CHARS}:]|{_PLX})"
-    f"(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
-)
-
-# Order matters: longer and more specific tokens first. Whitespace and comments are skipped.
-_TOKEN = re.compile(
-    "|".join([
-        r"(?P<space>\s+)",
-        r"(?P<comment>#[^\r\n]*)",
-        r"(?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*\"\"\""
-        r"|'(?:[^'\\\r\n]|\\.)*'|\"(?:[^\"\\\r\n]|\\.)*\")",
-        r"(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)",
-        r"(?P<bnode>_:[^\s.;,(){}\[\]]*)",
-        f"(?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)",
-        f"(?P<var>[?$][{_PN_CHARS}]+)",
-        r"(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)",
-        r"(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)",
-        f"(?P<word>[{_PN_BASE}_][{_PN_CHARS}]*)",
-        r"(?P<unclosed>'''|\"\"\"|['\"])",
-        r"(?P<punct>\^\^|&&|\|\||<=|>=|!=|.)",
-    ]),
-    re.DOTALL,
-)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # string, iri, bnode, pname, var, langtag, number, word, punct, unclosed
-    text: str
-    start: int  # offset in the query text
-
-    @property
-    def keyword(self) -> str:
-        """The upper-cased text of a bare word (SPARQL keywords are case-insensitive)."""
-        return self.text.upper() if self.kind == "word" else ""
-
-
-def tokens(text: str) -> Iterator[Token]:
-    """The tokens of ``text``, comments and whitespace left out.
-
-    >>> [(t.kind, t.text) for t in tokens("SELECT ?x { <a> ex:p 'b#c' } # done")]
-    [('word', 'SELECT'), ('var', '?x'), ('punct', '{'), ('iri', '<a>'), ('pname', 'ex:p'), ('string', "'b#c'"), ('punct', '}')]
-    >>> [t.kind for t in tokens("FILTER(?a<?b)")]  # '<' can be less-than
-    ['word', 'punct', 'var', 'punct', 'var', 'punct']
-    """
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind in ("space", "comment"):
-            continue
-        yield Token(kind, match.group(), match.start())
-        if kind == "unclosed":
-            return  # the rest is inside a string that never ends: no keywords there
-
-
-def position(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of ``offset`` (columns count characters, as the parser's do)."""
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-# -- what a request asks for -------------------------------------------------------------
+# -- the reading ------------------------------------------------------------------------------
 
 
 @dataclass
-class Scan:
-    """What the lexer found in one query or update text."""
+class Reading:
+    """What the guard read in one query or update text, and the text the engine gets."""
 
+    text: str
     form: str | None = None  # SELECT, ASK, CONSTRUCT or DESCRIBE; None when not a query
     update_keyword: str | None = None  # the first update operation's keyword, e.g. INSERT
-    base: str | None = None  # the last BASE declared in the prologue
+    base: str | None = None  # the base IRI in force after the prologue
     declared_prefixes: dict[str, str] = field(default_factory=dict)
     used_prefixes: set[str] = field(default_factory=set)
-    from_graphs: list[tuple[Token, bool]] = field(default_factory=list)  # (graph token, NAMED?)
-    service: Token | None = None  # the first SERVICE keyword
-    load: Token | None = None  # the first LOAD keyword
+    from_graphs: list[tuple[str, bool, int]] = field(default_factory=list)  # (IRI, NAMED?, offset)
+    service: int | None = None  # offset of the first SERVICE
+    load: int | None = None  # offset of the first LOAD
+    depth: int = 0
+    cost: int = 0
+    engine_text: str = ""
+    _emitted: list[int] = field(default_factory=list, repr=False)  # token offsets in engine_text
+    _original: list[int] = field(default_factory=list, repr=False)  # the same tokens in text
 
     @property
     def has_dataset_clause(self) -> bool:
         """True when the query picks its own dataset with FROM or FROM NAMED."""
         return bool(self.from_graphs)
 
+    def original_offset(self, emitted: int) -> int:
+        """The offset in :attr:`text` of what is at ``emitted`` in :attr:`engine_text`."""
+        index = bisect.bisect_right(self._emitted, emitted) - 1
+        return self._original[index] if index >= 0 else 0
+
+    def locate(self, message: str, *, lines_added: int = 0) -> str:
+        """An engine message naming ``line:column`` of :attr:`engine_text` (after
+        ``lines_added`` lines of prologue), with the position of the user's text instead."""
+
+        def move(match: re.Match) -> str:
+            line, column = int(match.group(2)) - lines_added, int(match.group(3))
+            if line < 1:
+                return match.group(0)
+            starts = [0] + [m.end() for m in re.finditer("\n", self.engine_text)]
+            if line > len(starts):
+                return match.group(0)
+            offset = self.original_offset(starts[line - 1] + column - 1)
+            new_line, new_column = position(self.text, offset)
+            return f"{match.group(1)}{new_line}:{new_column}"
+
+        return _POSITION.sub(move, message, count=1)
+
+
+_POSITION = re.compile(r"(\bat )(\d+):(\d+)")
+
+
+def read(text: str, *, base_iri: str | None, prefixes: dict[str, str], what: str = "the query") -> Reading:
+    """Read ``text`` as the engine would, or raise :class:`QueryRefused` where zkg cannot
+    read it so (see the module's docstring); the reading's checks are :func:`check_query`
+    and :func:`check_update`.
+
+    >>> r = read("BASE <http://b/> PREFIX x: <y#> SELECT * FROM <g> FROM NAMED x:h { ?s schema:p ?o }",
+    ...          base_iri="http://zkg.test/", prefixes={"schema": "https://schema.org/"})
+    >>> r.form, r.base, r.declared_prefixes, sorted(r.used_prefixes)
+    ('SELECT', 'http://b/', {'x': 'http://b/y#'}, ['schema', 'x'])
+    >>> [(iri, named) for iri, named, _ in r.from_graphs]
+    [('http://b/g', False), ('http://b/y#h', True)]
+    >>> r.engine_text
+    'BASE <\\\\u0068ttp://b/> SELECT * FROM <\\\\u0068ttp://b/g> FROM NAMED <\\\\u0068ttp://b/y#h> { ?s <\\\\u0068ttps://schema.org/p> ?o }'
+    """
+    if len(text) <= _CACHED_LENGTH:
+        return _read_cached(text, base_iri, tuple(sorted(prefixes.items())), what)
+    return _Reader(text, base_iri, prefixes, what).run()
+
+
+_CACHED_LENGTH = 4096
+
+
+@functools.lru_cache(maxsize=256)
+def _read_cached(text: str, base_iri: str | None, prefixes: tuple, what: str) -> Reading:
+    # The same texts come back (editors, scripts, the answer cache's misses): a short text's
+    # reading is kept. A Reading is never changed once made.
+    return _Reader(text, base_iri, dict(prefixes), what).run()
+
+
+class _Reader:
+    def __init__(self, text: str, base_iri: str | None, prefixes: dict[str, str], what: str):
+        self.text, self.what = text, what
+        self.predeclared = prefixes
+        self.reading = Reading(text, base=base_iri)
+        self.user_base = False
+        self.out: list[str] = []
+        self.length = 0  # characters in self.out so far
+        self.newlines = 0  # line ends owed to the output (of dropped tokens, gaps)
+
+    def fail(self, message: str, offset: int) -> QueryRefused:
+        if self.reading.service is not None or self.reading.load is not None:
+            try:  # SERVICE or LOAD came before: that is the refusal to give
+                _refuse_outbound(self.text, self.reading)
+            except QueryRefused as refusal:
+                return refusal
+        line, column = position(self.text, offset)
+        return QueryRefused(f"{message} at line {line}, column {column}" if "{where}" not in message
+                            else message.replace("{where}", f"at line {line}, column {column}"))
+
+    def run(self) -> Reading:
+        reading = self.reading
+        lexer = Lexer(self.text, strict=True, max_depth=MAX_DEPTH)
+        try:
+            items = list(lexer.run())
+        except Unreadable as error:
+            if error.depth_exceeded:
+                raise QueryRefused(f"{self.what} nests brackets more than {MAX_DEPTH} levels deep "
+                                   f"{_where(self.text, error.offset)}: zkg refuses deeper nesting") from None
+            raise self.fail(f"SPARQL syntax error {{where}}: {error.message}", error.offset) from None
+        reading.depth = lexer.depth
+        in_prologue = True
+        index = 0
+        while index < len(items):
+            token = items[index]
+            following = items[index + 1] if index + 1 < len(items) else None
+            keyword = token.keyword
+            self.newlines += token.gap.count("\n")
+            if in_prologue and keyword in ("BASE", "PREFIX"):
+                index = self._declaration(items, index)
+                continue
+            if in_prologue and keyword in QUERY_FORMS:
+                reading.form, in_prologue = keyword, False
+            elif in_prologue and keyword in UPDATE_KEYWORDS:
+                reading.update_keyword, in_prologue = keyword, False
+            elif in_prologue and keyword != "VERSION" and not (
+                    token.kind == "string" and index and items[index - 1].keyword == "VERSION"):
+                in_prologue = False
+            self._weigh(token)
+            if token.kind == "word":
+                self._word(token)
+            if keyword == "FROM" and following is not None:
+                named = following.keyword == "NAMED"
+                graph = items[index + 2] if named and index + 2 < len(items) else following
+                if graph.kind in ("iri", "pname"):
+                    reading.from_graphs.append((self._iri_of(graph), named, graph.start))
+            self._emit(token, following)
+            index += 1
+        if reading.cost > MAX_COST:
+            raise self.fail(
+                f"{self.what} is too complex for zkg: it costs {reading.cost} units, past the limit of "
+                f"{MAX_COST} (OPTIONAL and property path alternatives cost 18 each, subqueries and "
+                "inverse paths 35, triple patterns 4, brackets 2-4, operators 1-2: SECURITY.md, "
+                "Limits). Split it into several queries, or put long lists of values in VALUES.", 0)
+        if self.user_base:
+            prefix = f"BASE {_engine_iri(reading.base)} "
+            self.out.insert(0, prefix)
+            reading._emitted = [offset + len(prefix) for offset in reading._emitted]
+        reading.engine_text = "".join(self.out) + "\n" * self.newlines
+        return reading
+
+    # -- the prologue ------------------------------------------------------------------------
+
+    def _declaration(self, items: list[Token], index: int) -> int:
+        """Read a BASE or PREFIX declaration (dropped from the engine text: every IRI is
+        written whole); the index after it."""
+        token = items[index]
+        reading = self.reading
+        if token.keyword == "BASE":
+            iri = items[index + 1] if index + 1 < len(items) else None
+            if iri is None or iri.kind != "iri":
+                raise self.fail("SPARQL syntax error {where}: BASE is followed by an IRI in <>", token.start)
+            reading.base = self._resolve(iri)
+            self.user_base = True
+            self.newlines += iri.gap.count("\n")
+            return index + 2
+        name = items[index + 1] if index + 1 < len(items) else None
+        iri = items[index + 2] if index + 2 < len(items) else None
+        if name is None or name.kind != "pname" or not name.text.endswith(":") or iri is None or iri.kind != "iri":
+            raise self.fail("SPARQL syntax error {where}: PREFIX is followed by a name ending in ':' "
+                            "and an IRI in <>", token.start)
+        reading.declared_prefixes[name.text[:-1]] = self._resolve(iri)
+        self.newlines += name.gap.count("\n") + iri.gap.count("\n")
+        return index + 3
+
+    # -- terms -------------------------------------------------------------------------------
+
+    def _resolve(self, token: Token) -> str:
+        """The absolute IRI an IRI token names (escapes decoded, resolved against the base)."""
+        try:
+            value = unescape_iri(token.text[1:-1])
+        except ValueError as error:
+            raise self.fail(f"invalid IRI {_shown(token.text)} {{where}}: {error}", token.start) from None
+        base = self.reading.base
+        if base is not None:
+            # Resolved against the base even when absolute: the engine does so, which also
+            # removes dot segments (<http://x/a/../b> is <http://x/b> to it).
+            resolved = _resolve(value, base)
+        elif _resolve(value, "http://base.invalid/") is not None:
+            resolved = value  # relative, and no base known here: the engine resolves it
+        else:
+            resolved = None
+        if resolved is None:
+            raise self.fail(f"invalid IRI {_shown(token.text)} {{where}}", token.start)
+        return resolved
+
+    def _iri_of(self, token: Token) -> str:
+        if token.kind == "iri":
+            return self._resolve(token)
+        name, local = token.text.split(":", 1)
+        namespace = self.reading.declared_prefixes.get(name, self.predeclared.get(name))
+        if namespace is None:
+            raise self.fail(f"unknown prefix '{name}:' {{where}}: declare it with PREFIX {name}: <…> "
+                            "(the predeclared prefixes are listed in the service description)", token.start)
+        self.reading.used_prefixes.add(name)
+        iri = namespace + re.sub(r"\\(.)", r"\1", local)
+        try:
+            return ox.NamedNode(iri).value
+        except ValueError as error:
+            raise self.fail(f"the prefixed name {_shown(token.text)} {{where}} stands for no valid IRI "
+                            f"({error})", token.start) from None
+
+    def _word(self, token: Token) -> None:
+        reading = self.reading
+        upper = token.text.upper()
+        # A word holding SERVICE or LOAD is refused as that, glued or not (SERVICESILENT,
+        # trueSERVICE: the engine reads the keyword inside it).
+        if "SERVICE" in upper or "LOAD" in upper:
+            if "SERVICE" in upper and reading.service is None:
+                reading.service = token.start
+            if "LOAD" in upper and reading.load is None:
+                reading.load = token.start
+            return  # refused by check_query / check_update, glued or not
+        # ASCII only: the engine ignores ASCII case alone ("ſELECT" is no SELECT to it).
+        if token.text.isascii() and (upper in KEYWORDS or token.text == "a" or upper in ("TRUE", "FALSE")):
+            return
+        raise self.fail(f"SPARQL syntax error {{where}}: '{_shown(token.text)}' is no SPARQL keyword (keywords "
+                        "are separated from what follows by a space or punctuation)", token.start)
+
+    # -- the cost --------------------------------------------------------------------------------
+
+    def _weigh(self, token: Token) -> None:
+        frame, value, keyword = token.frame, token.text, token.keyword
+        cost = 0
+        if token.kind == "punct":
+            if frame in (DATA, TEMPLATE):
+                cost = 0
+            elif value in ("{", "{|"):
+                cost = COSTS["{"]
+            elif value == "(":
+                cost = COSTS["("]
+            elif value == "[":
+                cost = COSTS["["]
+            elif value in ("<<", "<<("):
+                cost = COSTS["<<"]
+            elif frame == EXPR:
+                cost = COSTS["&& || !"] if value in ("&&", "||", "!") else (
+                    COSTS["comparison or arithmetic"] if value in _OPERATORS else 0)
+            elif frame in _PATTERN:
+                if value in (".", ";", ","):
+                    cost = COSTS["triple pattern"]
+                elif value in ("|", "^", "/"):
+                    cost = COSTS[value]
+                elif value in ("*", "+", "?"):
+                    cost = COSTS["path modifier"]
+        elif keyword == "SELECT" and frame:  # a subquery: the query's own SELECT is at the top
+            cost = COSTS["subquery"]
+        elif keyword in COSTS and frame not in (DATA, TEMPLATE):
+            cost = COSTS[keyword]
+        self.reading.cost += cost
+
+    # -- the engine's text -----------------------------------------------------------------------
+
+    def _emit(self, token: Token, following: Token | None) -> None:
+        kind = token.kind
+        if kind in ("iri", "pname"):
+            written = _engine_iri(self._iri_of(token))
+        elif kind == "string":
+            written = self._string(token)
+        elif kind == "word":
+            upper = token.text.upper()
+            written = token.text if token.text == "a" else upper.lower() if upper in ("TRUE", "FALSE") else upper
+        elif kind == "number" and token.text.startswith("."):
+            # ".5" after a term could be a triple's "." then 5 to the engine: "0.5" cannot.
+            written = "0" + token.text
+        else:
+            written = token.text
+        if self.out:
+            glued = kind == "langtag" or (kind == "punct" and token.text == "^^")
+            separator = "\n" * self.newlines if self.newlines else ("" if glued else " ")
+        else:
+            separator = "\n" * self.newlines
+        self.newlines = 0
+        self.out.append(separator)
+        self.length += len(separator)
+        self.reading._emitted.append(self.length)
+        self.reading._original.append(token.start)
+        self.out.append(written)
+        self.length += len(written)
+        self.newlines += written.count("\n") - token.text.count("\n")  # long strings keep their lines
+
+    def _string(self, token: Token) -> str:
+        try:
+            string_value(token.text)  # a \\u escape of no character: the engine refuses the string
+        except ValueError as error:
+            raise self.fail(f"invalid string {{where}}: {error}", token.start) from None
+        if "\\u" not in token.text and "\\U" not in token.text:
+            return token.text
+        return _ESCAPED_SYNTAX.sub(_echar, token.text)
+
+
+_ESCAPED_SYNTAX = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})|\\.", re.DOTALL)
+_ECHAR_OF = {"'": "\\'", '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r"}
+
+
+def _echar(match: re.Match) -> str:
+    code = match.group(1) or match.group(2)
+    if code is None:
+        return match.group(0)  # an ECHAR: kept
+    return _ECHAR_OF.get(chr(int(code, 16)), match.group(0))
+
+
+def _engine_iri(iri: str) -> str:
+    """``<iri>`` with its first character as a ``\\u`` escape (see the module's docstring)."""
+    first = ord(iri[0])
+    escape = f"\\u{first:04X}" if first <= 0xFFFF else f"\\U{first:08X}"
+    return f"<{escape}{iri[1:]}>"
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _resolve(iri: str, base: str) -> str | None:
+    """RFC 3986 resolution, done by pyoxigraph's IRI parser; None for no valid IRI."""
+    try:
+        triple = next(iter(ox.parse(f"<{iri}> <{iri}> <{iri}> .", format=ox.RdfFormat.TURTLE, base_iri=base)))
+        return triple.subject.value
+    except (SyntaxError, ValueError, StopIteration):
+        return None
+
+
+# -- the light scan, for zkg's own texts ------------------------------------------------------------
+
+
+@dataclass
+class Scan:
+    """What the lexer found in one of zkg's own texts (the guard's checks not applied)."""
+
+    form: str | None = None
+    update_keyword: str | None = None
+    base: str | None = None
+    declared_prefixes: dict[str, str] = field(default_factory=dict)
+    used_prefixes: set[str] = field(default_factory=set)
+    from_graphs: list[tuple[Token, bool]] = field(default_factory=list)  # (graph token, NAMED?)
+    service: Token | None = None
+    load: Token | None = None
+
+    @property
+    def has_dataset_clause(self) -> bool:
+        return bool(self.from_graphs)
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The tokens of ``text`` (lenient: stops where it cannot read on)."""
+    return Lexer(text, strict=False).run()
+
 
 def scan(text: str) -> Scan:
-    """Lex ``text`` once and record its form, prologue, dataset clauses and dangerous parts.
+    """Form, prologue and dataset clauses of a text zkg trusts (its own queries, or the
+    :attr:`Reading.engine_text` of a checked one).
 
     >>> s = scan("BASE <http://b/> PREFIX x: <y#> SELECT * FROM <g> FROM NAMED x:h { ?s schema:p ?o }")
     >>> s.form, s.base, s.declared_prefixes, sorted(s.used_prefixes)
     ('SELECT', 'http://b/', {'x': 'http://b/y#'}, ['schema', 'x'])
-    >>> [(t.text, named) for t, named in s.from_graphs]
-    [('<g>', False), ('x:h', True)]
     >>> scan("insert data { <a> <b> <c> }").update_keyword
     'INSERT'
     """
-    # The same texts come back (editors, scripts, the endpoint and the engine facade both scan
-    # each request): the scan of a short text is remembered. Nothing mutates a Scan.
-    return _scan_cached(text) if len(text) <= 20_000 else _scan(text)
+    return _scan_cached(text) if len(text) <= _CACHED_LENGTH else _scan(text)
 
 
 def _scan(text: str) -> Scan:
     result = Scan()
     items = list(tokens(text))
     in_prologue = True
-    declarations: set[int] = set()  # indices of the pname tokens that PREFIX declares
+    declarations: set[int] = set()
     for index, token in enumerate(items):
         following = items[index + 1] if index + 1 < len(items) else None
         if token.kind == "pname" and index not in declarations:
@@ -162,12 +462,11 @@ def _scan(text: str) -> Scan:
         if not keyword:
             continue
         if in_prologue and keyword == "BASE" and following is not None and following.kind == "iri":
-            result.base = _resolve(following.text[1:-1], result.base)
+            result.base = _resolve_text(following, result.base)
         elif in_prologue and keyword == "PREFIX" and following is not None and following.kind == "pname":
-            declared_iri = items[index + 2] if index + 2 < len(items) else None
-            if declared_iri is not None and declared_iri.kind == "iri":
-                name = following.text.split(":", 1)[0]
-                result.declared_prefixes[name] = _resolve(declared_iri.text[1:-1], result.base)
+            declared = items[index + 2] if index + 2 < len(items) else None
+            if declared is not None and declared.kind == "iri":
+                result.declared_prefixes[following.text.split(":", 1)[0]] = _resolve_text(declared, result.base)
                 declarations.add(index + 1)
         elif in_prologue and keyword in QUERY_FORMS:
             result.form, in_prologue = keyword, False
@@ -188,46 +487,54 @@ def _scan(text: str) -> Scan:
 _scan_cached = functools.lru_cache(maxsize=256)(_scan)
 
 
-def _resolve(iri: str, base: str | None) -> str:
-    """RFC 3986 resolution, done by pyoxigraph's IRI parser (urljoin drops empty fragments)."""
+def _resolve_text(token: Token, base: str | None) -> str:
+    try:
+        iri = unescape_iri(token.text[1:-1])
+    except ValueError:
+        iri = token.text[1:-1]
     if not base:
         return iri
+    return _resolve(iri, base) or urljoin(base, iri)
+
+
+def iri_text(token: Token) -> str:
+    """An IRI token as a person reads it: ``<…>`` with its escapes decoded."""
     try:
-        triple = next(iter(ox.parse(f"<{iri}> <{iri}> <{iri}> .", format=ox.RdfFormat.TURTLE, base_iri=base)))
-        return triple.subject.value
-    except (SyntaxError, ValueError, StopIteration):
-        return urljoin(base, iri)
-
-
-def _unescape_local(local: str) -> str:
-    # PN_LOCAL_ESC: a backslash quotes the next character; %XX stays as it is (in the IRI).
-    return re.sub(r"\\(.)", r"\1", local)
+        return f"<{unescape_iri(token.text[1:-1])}>" if token.kind == "iri" else token.text
+    except ValueError:
+        return token.text
 
 
 def graph_iri_of(token: Token, found: Scan, *, base_iri: str | None, prefixes: dict[str, str]) -> str | None:
-    """The absolute IRI a FROM token names, or None when its prefix is unknown (the parser
-    reports that)."""
+    """The absolute IRI a FROM (or USING, GRAPH) token names, or None when its prefix is
+    unknown (the parser reports that)."""
     if token.kind == "iri":
-        return _resolve(token.text[1:-1], found.base or base_iri)
+        return _resolve_text(token, found.base or base_iri)
     name, local = token.text.split(":", 1)
     namespace = found.declared_prefixes.get(name, prefixes.get(name))
-    return None if namespace is None else namespace + _unescape_local(local)
+    return None if namespace is None else namespace + re.sub(r"\\(.)", r"\1", local)
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset`` (columns count characters, as the parser's do)."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 # -- the checks -------------------------------------------------------------------------------
 
 
-def _where(text: str, token: Token) -> str:
-    line, column = position(text, token.start)
+def _where(text: str, offset: int) -> str:
+    line, column = position(text, offset)
     return f"at line {line}, column {column}"
 
 
 def check_query(text: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None,
-                graph_exists: Callable[[str], bool] | None = None) -> Scan:
-    """The scan of a query the endpoint may run; raises :class:`QueryRefused` otherwise.
+                graph_exists: Callable[[str], bool] | None = None) -> Reading:
+    """The reading of a query the endpoint may run; raises :class:`QueryRefused` otherwise.
 
     ``graph_exists(iri)`` says whether the dataset has a named graph; without it FROM is
-    not checked. A text that is no query at all passes (the parser gives that message).
+    not checked. The engine is to be given :attr:`Reading.engine_text`.
 
     >>> check_query("CLEAR ALL")
     Traceback (most recent call last):
@@ -237,11 +544,12 @@ def check_query(text: str, *, base_iri: str | None = None, prefixes: dict[str, s
     Traceback (most recent call last):
     ...
     zkg.sparql_guard.QueryRefused: FROM <http://example.org/x> at line 1, column 15 names no graph of this dataset, and zkg fetches nothing from the web. The dataset's named graphs are listed in the service description (GET /sparql) and at /.well-known/void.
+    >>> check_query("SELECT * { SERVICESILENT<http://127.0.0.1:9/>{} }")
+    Traceback (most recent call last):
+    ...
+    zkg.sparql_guard.QueryRefused: SERVICE at line 1, column 12 is not allowed: zkg makes no requests to other endpoints (no federated query). Run that part of the query at the other endpoint.
     """
-    from zkg.nesting_guard import check_nesting
-
-    check_nesting(text)  # deep nesting overflows the parser's stack: refused first
-    found = scan(text)
+    found = read(text, base_iri=base_iri, prefixes=prefixes or {})
     if found.update_keyword is not None:
         raise QueryRefused(
             f"this is a SPARQL Update ({found.update_keyword}), and this endpoint only answers "
@@ -249,35 +557,32 @@ def check_query(text: str, *, base_iri: str | None = None, prefixes: dict[str, s
         )
     _refuse_outbound(text, found)
     if graph_exists is not None:
-        for token, named in found.from_graphs:
-            iri = graph_iri_of(token, found, base_iri=base_iri, prefixes=prefixes or {})
-            if iri is not None and not graph_exists(iri):
+        for iri, named, offset in found.from_graphs:
+            if not graph_exists(iri):
                 clause = "FROM NAMED" if named else "FROM"
                 raise QueryRefused(
-                    f"{clause} <{iri}> {_where(text, token)} names no graph of this dataset, and zkg "
+                    f"{clause} <{iri}> {_where(text, offset)} names no graph of this dataset, and zkg "
                     "fetches nothing from the web. The dataset's named graphs are listed in the "
                     "service description (GET /sparql) and at /.well-known/void."
                 )
     return found
 
 
-def check_update(text: str) -> Scan:
-    """The scan of an update that may run; raises :class:`QueryRefused` for LOAD and SERVICE.
+def check_update(text: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> Reading:
+    """The reading of an update that may run; raises :class:`QueryRefused` for LOAD, SERVICE
+    and what the guard cannot read.
 
     >>> check_update("LOAD <http://example.org/data.ttl>")
     Traceback (most recent call last):
     ...
     zkg.sparql_guard.QueryRefused: LOAD at line 1, column 1 is not allowed: zkg fetches nothing from the web. Load files with `zkg load`, or send the data itself in INSERT DATA.
     """
-    from zkg.nesting_guard import check_nesting
-
-    check_nesting(text, "the update")  # deep nesting overflows the parser's stack: refused first
-    found = scan(text)
+    found = read(text, base_iri=base_iri, prefixes=prefixes or {}, what="the update")
     _refuse_outbound(text, found)
     return found
 
 
-def _refuse_outbound(text: str, found: Scan) -> None:
+def _refuse_outbound(text: str, found: Reading) -> None:
     if found.service is not None:
         raise QueryRefused(
             f"SERVICE {_where(text, found.service)} is not allowed: zkg makes no requests to other "
@@ -290,8 +595,8 @@ def _refuse_outbound(text: str, found: Scan) -> None:
         )
 
 
-def undeclared_prologue(found: Scan, prefixes: dict[str, str], base_iri: str | None) -> list[str]:
-    """Prologue lines that give a query the predeclared prefixes it uses without declaring
+def undeclared_prologue(found: Scan | Reading, prefixes: dict[str, str], base_iri: str | None) -> list[str]:
+    """Prologue lines that give a text the predeclared prefixes it uses without declaring
     them, and the base IRI; each line is a whole line, so a parser's line numbers shift by
     exactly ``len(lines)``.
 

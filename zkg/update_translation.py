@@ -390,10 +390,11 @@ class PendingState:
 
 class _Translator:
     def __init__(self, store, text: str, using_graphs: Sequence[str], using_named_graphs: Sequence[str],
-                 keep: Callable[[ox.Quad], bool] | None = None):
+                 keep: Callable[[ox.Quad], bool] | None = None, reading: sparql_guard.Reading | None = None):
         self.store = store
         self.keep = keep
         self.text = text
+        self.reading = reading  # the guard's reading of the user's text, whose engine_text is ``text``
         self.base_iri = store.base_iri
         self.prefixes = store.prefixes
         self.protocol_default = [ox.NamedNode(g) for g in using_graphs]
@@ -421,7 +422,7 @@ class _Translator:
         found = sparql_guard.scan(op.prologue)
         iri = sparql_guard.graph_iri_of(token, found, base_iri=self.base_iri, prefixes=self.prefixes)
         if iri is None:
-            raise UpdateError(f"unknown prefix in {token.text}")
+            raise UpdateError(f"unknown prefix in {sparql_guard.iri_text(token)}")
         return ox.NamedNode(iri)
 
     def _graph_ref(self, op: _Operation, index: int, *, allow_default: bool) -> tuple[object, int]:
@@ -518,7 +519,8 @@ class _Translator:
             problem = lexical.term_problem(triple.object)
             if problem:
                 token = tokens[places[int(triple.predicate.value[len(TYPED_PLACEHOLDER):])]]
-                line, column = sparql_guard.position(op.text, token.start)
+                line, column = sparql_guard.position(self.reading.text, self.reading.original_offset(token.start)) \
+                    if self.reading is not None else sparql_guard.position(op.text, token.start)
                 raise IllTypedLiteral(f"{problem}, in {where} at line {line}, column {column}")
 
     # -- DELETE/INSERT … WHERE ---------------------------------------------------------------------
@@ -673,7 +675,7 @@ class _Translator:
         target = tokens[index].keyword
         if target == "ALL":
             removed = self.state.remove(self._bulk(self.state.all_quads()))
-            return f"{keyword} {' '.join(t.text for t in tokens[1:])}: {removed} removed"
+            return f"{keyword} {' '.join(sparql_guard.iri_text(t) for t in tokens[1:])}: {removed} removed"
         if target == "NAMED":
             graphs = self.state.named_graphs()
         elif target == "DEFAULT":
@@ -692,7 +694,7 @@ class _Translator:
             removed += self.state.remove(quads if target not in ("NAMED", "DEFAULT") else self._bulk(quads))
             if keyword == "DROP":
                 self.state.created.discard(graph)
-        return f"{keyword} {' '.join(t.text for t in tokens[1:])}: {removed} removed"
+        return f"{keyword} {' '.join(sparql_guard.iri_text(t) for t in tokens[1:])}: {removed} removed"
 
     def _transfer(self, op: _Operation, keyword: str) -> str:
         tokens = op.tokens
@@ -703,7 +705,7 @@ class _Translator:
         source, index = self._graph_ref(op, index, allow_default=True)
         index += 1  # TO
         target, _ = self._graph_ref(op, index, allow_default=True)
-        text = f"{keyword} {' '.join(t.text for t in tokens[1:])}"
+        text = f"{keyword} {' '.join(sparql_guard.iri_text(t) for t in tokens[1:])}"
         if source == target:
             return f"{text}: nothing to do"
         if not self.state.graph_exists(source):
@@ -759,23 +761,26 @@ def _unplace(quad: ox.Quad) -> ox.Quad | None:
 # -- the entry point ------------------------------------------------------------------------------
 
 
-def check_syntax(text: str, *, base_iri: str, prefixes: dict[str, str]) -> None:
-    """Raise QueryRefused (LOAD, SERVICE) or QueryError (syntax) for an update zkg will not run."""
+def check_syntax(text: str, *, base_iri: str, prefixes: dict[str, str]) -> sparql_guard.Reading:
+    """The guard's reading of an update zkg will run (its :attr:`engine_text` is what every
+    later step parses); raises QueryRefused (LOAD, SERVICE, what the guard cannot read) or
+    QueryError (syntax)."""
     if not text.strip():
         raise QueryError("the update is empty")
-    sparql_guard.check_update(text)
+    reading = sparql_guard.check_update(text, base_iri=base_iri, prefixes=prefixes)
     try:
         # The whole request is parsed before any of it runs; an empty in-memory store gives
         # the run nothing to work on. Errors of the run itself (DROP of a graph this empty
         # store lacks) say nothing about the real store: the translation decides those.
-        ox.Store().update(text, base_iri=base_iri, prefixes=prefixes)
+        ox.Store().update(reading.engine_text, base_iri=base_iri, prefixes=prefixes)
     except SyntaxError as error:
-        message = str(error)
+        message = reading.locate(str(error))
         if "blank nodes are not allowed in DELETE DATA" in message:
             message += " (SPARQL 1.1 Update, section 3.1.2: DELETE DATA names ground quads only)"
         raise QueryError(f"SPARQL syntax error: {message}") from None
     except (OSError, ValueError, RuntimeError):
         pass
+    return reading
 
 
 def translate_update(store, text: str, *, using_graphs: Sequence[str] = (),
@@ -790,8 +795,8 @@ def translate_update(store, text: str, *, using_graphs: Sequence[str] = (),
     400), QueryRefused (LOAD, SERVICE) or UpdateError (a graph missing without SILENT, a
     dataset named twice).
     """
-    check_syntax(text, base_iri=store.base_iri, prefixes=store.prefixes)
-    return _Translator(store, text, using_graphs, using_named_graphs, keep).run()
+    reading = check_syntax(text, base_iri=store.base_iri, prefixes=store.prefixes)
+    return _Translator(store, reading.engine_text, using_graphs, using_named_graphs, keep, reading).run()
 
 
 def iter_quads_text(quads: Iterable[ox.Quad]) -> Iterator[str]:

@@ -94,6 +94,32 @@ def test_deeply_nested_turtle_is_not_a_500(cur, body):
         assert _snapshot(cur) == before
 
 
+# The nesting check skips only well-formed comments, strings and IRIs (\\u escapes included) and
+# never stops counting: an IRI with an escape used to make it stop, and whatever followed
+# passed unchecked. RDF/XML elements were not counted at all. 500 levels: far past the limit
+# of 200; the parsers crash or stall further on (10,000 nested JSON-LD objects or 100,000
+# <<( )>> killed the process, 100,000 RDF/XML elements took over a minute).
+ESCAPED = "<http://x/\\u0041'> <http://x/p> 'a' .\n"
+XML_HEAD = ('<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns:e="http://x/">')
+
+
+@pytest.mark.parametrize("content_type,body", [
+    ("text/turtle", ESCAPED + f"{ALICE} {TITLE} " + "[ <urn:p> " * 500 + '"x"' + " ]" * 500 + " ."),
+    ("text/turtle", ESCAPED + f"{ALICE} {TITLE} " + "<<( <urn:a> <urn:b> " * 500 + "<urn:c>" + " )>>" * 500 + " ."),
+    ("application/n-triples", "<http://x/\\u0041> <http://x/p> '((((' .\n" + "(" * 500),
+    ("application/ld+json", '{"@id": "http://x/a\\"\\u0041", "http://x/p": ' + '{"http://x/p": ' * 500 + '1' + '}' * 501),
+    ("application/rdf+xml", XML_HEAD + '<rdf:Description><e:p rdf:parseType="Resource">' * 500
+     + '</e:p></rdf:Description>' * 500 + '</rdf:RDF>'),
+], ids=["turtle-bnodes", "turtle-triple-terms", "n-triples", "json-ld", "rdf-xml"])
+def test_deep_uploads_are_refused_whatever_comes_before(cur, content_type, body):
+    before = _snapshot(cur)
+    response = cur.client.put("/graph-store", query_string={"graph": GRAPH}, data=body.encode(),
+                              headers={**cur.auth(), "Content-Type": content_type})
+    _assert_refused(response, cur, before)
+    assert "more than 200 levels deep" in response.get_data(as_text=True)
+
+
 def test_deeply_nested_update_is_not_a_500(cur):
     before = _snapshot(cur)
     text = f"INSERT DATA {{ {ALICE} {TITLE} " + "( " * DEPTH + '"x"' + " )" * DEPTH + " }"

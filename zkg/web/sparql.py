@@ -249,7 +249,12 @@ def answer_query(operation: ProtocolRequest) -> Response:
             response = Response(body, status=200, content_type=chosen.content_type)
             response.vary.add("Accept")
             return response
-    passed = passthrough.engine_answer(store, text, chosen, found.form, dataset, settings.row_limit)
+    # The engine gets the text the guard wrote (zkg.sparql_guard), never the user's own; its
+    # error positions are moved back to the user's text.
+    try:
+        passed = passthrough.engine_answer(store, found.engine_text, chosen, found.form, dataset, settings.row_limit)
+    except QueryError as error:
+        raise _located(error, found) from None
     if passed is not None and passed.body is not None:
         if cache is not None:
             cache.put(key, passed.body)
@@ -257,12 +262,15 @@ def answer_query(operation: ProtocolRequest) -> Response:
         response = Response(passed.body, status=200, content_type=chosen.content_type)
         response.vary.add("Accept")
         return response
-    result = passed.result if passed is not None else store.query(text, **dataset)
+    try:
+        result = passed.result if passed is not None else store.query(found.engine_text, **dataset)
+    except QueryError as error:
+        raise _located(error, found) from None
     try:
         body, truncated, actual_form = _serialize(result, chosen, offers, operation, settings.row_limit, store)
     except (SyntaxError, OSError, ValueError, RuntimeError) as error:
         # In-process stores evaluate lazily: evaluation errors arrive while reading.
-        raise QueryError(f"query failed: {error}") from None
+        raise _located(QueryError(f"query failed: {error}"), found) from None
     finally:
         close = getattr(result, "close", None)
         if close is not None:
@@ -272,6 +280,13 @@ def answer_query(operation: ProtocolRequest) -> Response:
     if truncated:
         mark_truncated(response, settings.row_limit)
     return response
+
+
+def _located(error: QueryError, found: sparql_guard.Reading) -> QueryError:
+    """``error`` with the engine's ``line:column`` moved to the user's text."""
+    error.message = found.locate(error.message)
+    error.args = (error.message,)
+    return error
 
 
 def _serialize(result, chosen, offers, operation, limit: int, store):

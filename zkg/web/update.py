@@ -36,10 +36,10 @@ def handle_update(operation) -> Response:
     writes.mark_write()
     try:
         # What zkg refuses whoever asks (LOAD, SERVICE: no outbound requests) is said first.
-        sparql_guard.check_update(operation.update)
+        store = writes.store()
+        sparql_guard.check_update(operation.update, base_iri=store.base_iri, prefixes=store.prefixes)
         token = writes.require_writer()
         source = writes.request_source()
-        store = writes.store()
         log = writes.change_log()
         with log.writing():
             translation = translate_update(store, operation.update,

@@ -40,7 +40,8 @@ def check_upload(data: bytes, oxigraph_format, what: str = "the body") -> None:
     """
     from zkg.nesting_guard import check_nesting
 
-    check_nesting(data, what)  # deep nesting overflows the parser's stack
+    syntax = {ox.RdfFormat.RDF_XML: "xml", ox.RdfFormat.JSON_LD: "json"}.get(oxigraph_format, "turtle")
+    check_nesting(data, what, syntax=syntax)  # deep nesting overflows the parser's stack
     if oxigraph_format != ox.RdfFormat.RDF_XML:
         return
     upper = data.upper()
