@@ -16,7 +16,7 @@ UDP of a DNS lookup. A seccomp filter works per system call, whatever the addres
 - ``sendto`` with a destination address is denied (unconnected UDP, TCP Fast Open); without
   one (an accepted connection, the way the engine answers) it is allowed; ``sendmsg`` and
   ``sendmmsg``, whose destination lies in memory the filter cannot read, are denied whole
-  (the engine answers with ``sendto``/``write``: its tests pass without them);
+  (traced under load, the engine answers with ``sendto`` only; its tests pass without them);
 - ``socket`` is allowed for TCP over IPv4 and IPv6 only (the engine's own listening socket):
   no UDP, raw, packet or netlink sockets;
 - ``io_uring_setup``/``_enter``/``_register`` are denied: io_uring's operations (connect

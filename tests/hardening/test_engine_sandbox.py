@@ -157,8 +157,8 @@ def outbound_requests(engine: str, port: int) -> dict[str, bytes]:
     for name, target in (("address", by_address), ("name", by_name)):
         answers[f"SERVICE to the {name}"] = send(
             engine + "/query", "query", f"SELECT * {{ SERVICE <{target}/sparql> {{ ?s ?p ?o }} }}")
-        answers[f"SERVICE SILENT to the {name}"] = send(
-            engine + "/query", "query", f"SELECT * {{ OPTIONAL {{ SERVICE SILENT <{target}/sparql> {{ ?s ?p ?o }} }} }}")
+        silent = f"SELECT * {{ OPTIONAL {{ SERVICE SILENT <{target}/sparql> {{ ?s ?p ?o }} }} }}"
+        answers[f"SERVICE SILENT to the {name}"] = send(engine + "/query", "query", silent)
         answers[f"LOAD from the {name}"] = send(engine + "/update", "update", f"LOAD <{target}/data.ttl>")
     return answers
 
@@ -221,9 +221,10 @@ def test_an_engine_without_the_filter_does_connect(namespace, data_dir, tmp_path
     """The control: the same requests to an ``oxigraph serve`` started without the filter reach
     both canaries, so the counts above can fail."""
     lookups_before = namespace.dns.count()
-    url = f"http://127.0.0.1:{free_port()}"
-    control = subprocess.Popen([*namespace.prefix, oxigraph_executable(), "serve", "--location", str(tmp_path / "store"),
-                                "--bind", url.removeprefix("http://")],
+    address = f"127.0.0.1:{free_port()}"
+    url = f"http://{address}"
+    command = [oxigraph_executable(), "serve", "--location", str(tmp_path / "store"), "--bind", address]
+    control = subprocess.Popen([*namespace.prefix, *command],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_answering(url, control)
@@ -288,7 +289,8 @@ def test_zkg_serve_says_when_the_engine_can_reach_the_network(data_dir, tcp_cana
     and it is true: the engine connects to the canary."""
     refused = (sys.executable, str(REPO / "tests" / "seccomp_refused.py"), "--")
     with serving(data_dir, prefix=refused) as (server, engine):
-        send(engine_url(engine) + "/query", "query", f"ASK {{ SERVICE <http://127.0.0.1:{tcp_canary.address[1]}/> {{}} }}")
+        canary = f"http://127.0.0.1:{tcp_canary.address[1]}/"
+        send(engine_url(engine) + "/query", "query", f"ASK {{ SERVICE <{canary}> {{}} }}")
         warnings = [line for line in server.log().splitlines() if line.strip()]
     assert warnings == [f"zkg: WARNING: {UNAVAILABLE} (the kernel refuses seccomp filters (Invalid argument)): "
                         "it can reach the network, and only the query guard stands between clients and "
