@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from zkg.errors import QueryError
 from zkg.prefixes import prefixes
 from zkg.sparql_guard import QueryRefused, check_query, check_update, scan, tokens, undeclared_prologue
 
@@ -126,3 +129,101 @@ def test_prologue_adds_only_the_used_undeclared_prefixes():
     found = scan("PREFIX schema: <http://schema.org/> SELECT * { ?s schema:name ?n ; rdfs:label ?l ; foo:x ?y }")
     lines = undeclared_prologue(found, prefixes(BASE), BASE)
     assert lines == [f"BASE <{BASE}>", "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>"]
+
+
+# -- reading as the engine reads (issue 13) --------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "SELECT * { SERVICESILENT<http://127.0.0.1:9/>{} }",
+    "SELECT * { ?s ?p ?o SERVICE<http://127.0.0.1:9/>{} }",
+    "SELECT * { ?s <http://x/r> trueSERVICE<http://127.0.0.1:9/>{} }",
+    "SELECT * { ?s ?p 1SERVICE<http://127.0.0.1:9/>{} }",
+    "SELECT * { {}SeRvIcE\t#c\n<http://127.0.0.1:9/>{} }",
+    "SELECT * { ?s ?p ?o FILTER(?o<1)SERVICE?x#>\n{} }",
+    "SELECT * { ?s ?p <http://x/\\u0041'> . SERVICE <http://127.0.0.1:9/> {} }",
+    "SELECT * { \u017fERVICE <http://127.0.0.1:9/> {} }",  # a long s: upper-cases to S
+])
+def test_service_is_refused_however_it_is_glued(text):
+    with pytest.raises(QueryRefused, match="SERVICE at line"):
+        check(text)
+
+
+@pytest.mark.parametrize("text", [
+    "LOADSILENT<http://127.0.0.1:9/x>",
+    "INSERT DATA { <a> <b> 1 } ;LOAD<http://127.0.0.1:9/x>",
+    "PREFIX c: <http://127.0.0.1:9/> LOADc:x",
+])
+def test_load_is_refused_however_it_is_glued(text):
+    with pytest.raises(QueryRefused, match="LOAD at line"):
+        check_update(text, base_iri=BASE, prefixes=prefixes(BASE))
+
+
+@pytest.mark.parametrize("text,message", [
+    ("SELECT * { ?s ?p ?o } LIMIT10", "'LIMIT10' is no SPARQL keyword"),
+    ("SELECT * { \\u0053ELECT }", "a backslash outside a string or IRI"),
+    ("SELECT * { ?s nope:p ?o }", "unknown prefix 'nope:'"),
+    ("SELECT * { ?s <http://x/a b> ?o }", "invalid IRI"),
+    ("SELECT * { ?s <http://x/\\u003E> ?o }", "invalid IRI"),
+    ("SELECT * { ?s ?p '\\uD800' }", "invalid string"),
+    ("SELECT * { ?s ?p ?o ", "the text ends inside a bracket"),
+    ("SELECT * { ?s ?p ?o ) }", "')' closes nothing"),
+    ("ASK { FILTER(TRUE) } \u00a0", "U+00A0"),
+    ("SELECT * { ?s ?p ?o } Limit 1 A", "'A' is no SPARQL keyword"),
+])
+def test_what_the_guard_cannot_read_is_refused_with_its_place(text, message):
+    with pytest.raises(QueryRefused, match=re.escape(message)):
+        check(text)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT*WHERE{?s ?p ?o}LIMIT 1",
+    "select distinct ?s where { ?s a schema:Person . } order by desc(?s) limit 2 offset 1",
+    "PREFIX service: <http://example.org/> SELECT * { ?s service:x ?o }",
+    "SELECT * { ?s ?p ?o FILTER(?o<1&&?o>0) }",
+    "SELECT * { ?s ?p ?o } ORDER BY ?s <http://example.org/f>(?o)",
+    "ASK { << <http://a> <http://b> <http://c> >> ?p ?o }",
+    "SELECT * { VALUES (?x ?y) { (1 2) (UNDEF .5) } }",
+    "SELECT (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?s HAVING (COUNT(*) > 1)",
+    "ASK { FILTER(TRUE) }",
+])
+def test_queries_the_engine_reads_are_read(text):
+    assert check(text).form in ("SELECT", "ASK")
+
+
+def test_the_engine_text_has_no_other_reading():
+    reading = check("PREFIX ex: <http://example.org/>\n# a comment {\nSELECT ?n WHERE {\n"
+                    "  ?s ex:p 'it\\u0027s' ; ex:q ?o . FILTER(?o<.5)\n}")
+    text = reading.engine_text
+    assert "#" not in text and "ex:" not in text and "PREFIX" not in text
+    assert "<\\u0068ttp://example.org/p>" in text  # an IRI's first character escaped
+    assert "'it\\'s'" in text and "0.5" in text
+    assert text.count("\n") == reading.text.count("\n")  # lines where they were
+
+
+def test_engine_errors_point_into_the_users_text():
+    from zkg.store import Store
+
+    store = Store.open(base_iri=BASE)
+    reading = check("PREFIX ex: <http://example.org/>\nSELECT * { ?s ex:p ?o ?x }")
+    with pytest.raises(QueryError) as raised:
+        list(store.query(reading.engine_text))
+    # pyoxigraph says "error at 2:27" for the user's own text; for the guard's, at 2:50, moved back.
+    assert "at 2:50:" in str(raised.value) and "error at 2:27:" in reading.locate(str(raised.value))
+
+
+@pytest.mark.parametrize("text,refused", [
+    ("ASK { " + " ".join(["OPTIONAL { ?s ?p ?o }"] * 300) + " }", False),
+    ("ASK { " + " ".join(["OPTIONAL { ?s ?p ?o }"] * 700) + " }", True),
+    ("ASK { FILTER(" + "||".join(["true"] * 1900) + ") }", False),
+    ("ASK { FILTER(" + "||".join(["true"] * 2100) + ") }", True),
+    ("INSERT DATA { " + " ".join(f"<http://x/s> <http://x/p> {i} ." for i in range(5000)) + " }", False),
+    ("ASK { VALUES ?x { " + " ".join(str(i) for i in range(20000)) + " } }", False),
+])
+def test_the_cost_budget(text, refused):
+    try:
+        reading = check_update(text, base_iri=BASE, prefixes=prefixes(BASE)) if text.startswith("INSERT") else check(text)
+    except QueryRefused as refusal:
+        assert refused and "too complex" in str(refusal), refusal
+    else:
+        assert not refused and reading.cost <= 2000
+

@@ -56,19 +56,23 @@ MAX_DEPTH = 200
 #: The most cost units (:data:`COSTS`) one query or update may carry.
 MAX_COST = 2000
 #: What a construct costs. Oxigraph 0.5 builds a left-deep tree of each chain of patterns and
-#: operators and recurses on it; with the default 2 MiB thread stack of an ``oxigraph
-#: serve`` zkg does not start itself, a chain of about 234 subqueries or inverse paths, 468
-#: OPTIONALs or path alternatives, 2,000 triple patterns, 5,000-13,000 operators crashed the
-#: process (measured on 0.5.13). A unit is 1/8,000 of the smallest of those chains, so
-#: MAX_COST units use at most a quarter of such a stack, whatever the mix.
+#: operators, and recurses on it. With the 2 MiB thread stacks of an ``oxigraph serve`` that zkg
+#: does not start itself (a remote engine; zkg's own gets 64 MiB), one query holding a chain of
+#: about 2,750 BIND, MINUS or subqueries, 7,000 OPTIONAL, UNION, GRAPH, path modifiers or
+#: additions, or 8,500-11,000 triple patterns, path steps, FILTERs or boolean operators
+#: aborted the whole engine (measured on 0.5.13, a fresh engine per query). A construct costs
+#: 8,000 units divided by its chain, so MAX_COST units fill at most a quarter of such a stack,
+#: whatever the mix; nesting is bounded apart (MAX_DEPTH: 200 nested function calls, the
+#: deepest kind, are a fifth of the 937 that aborted it).
 COSTS = {
-    "subquery": 35, "^": 35, "OPTIONAL": 18, "LATERAL": 18, "|": 18, "path modifier": 5,
-    "triple pattern": 4, "{": 4, "[": 3, "(": 2, "<<": 2, "UNION": 2, "MINUS": 2, "BIND": 2,
-    "EXISTS": 2, "comparison or arithmetic": 2, "FILTER": 1, "GRAPH": 1, "VALUES": 1, "IN": 1,
-    "&& || !": 1, "/": 1,
+    "subquery": 3, "BIND": 3, "MINUS": 3,
+    "OPTIONAL": 2, "UNION": 2, "LATERAL": 2, "GRAPH": 2, "path modifier": 2, "arithmetic": 2,
+    "triple pattern": 1, "|": 1, "/": 1, "^": 1, "FILTER": 1, "EXISTS": 1, "VALUES": 1, "IN": 1,
+    "boolean or comparison": 1, "{": 1, "(": 1, "[": 1, "<<": 1,
 }
 _PATTERN = (GROUP, BNODE, "annotation", "reified", "triple-term", "list")
-_OPERATORS = {"=", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/"}
+_COMPARISONS = {"&&", "||", "!", "=", "!=", "<", ">", "<=", ">="}
+_ARITHMETIC = {"+", "-", "*", "/"}
 
 
 class QueryRefused(QueryError):
@@ -97,6 +101,7 @@ class Reading:
     engine_text: str = ""
     _emitted: list[int] = field(default_factory=list, repr=False)  # token offsets in engine_text
     _original: list[int] = field(default_factory=list, repr=False)  # the same tokens in text
+    _lengths: list[int] = field(default_factory=list, repr=False)  # their lengths in text
 
     @property
     def has_dataset_clause(self) -> bool:
@@ -106,7 +111,9 @@ class Reading:
     def original_offset(self, emitted: int) -> int:
         """The offset in :attr:`text` of what is at ``emitted`` in :attr:`engine_text`."""
         index = bisect.bisect_right(self._emitted, emitted) - 1
-        return self._original[index] if index >= 0 else 0
+        if index < 0:
+            return 0
+        return self._original[index] + min(emitted - self._emitted[index], self._lengths[index])
 
     def locate(self, message: str, *, lines_added: int = 0) -> str:
         """An engine message naming ``line:column`` of :attr:`engine_text` (after
@@ -219,9 +226,10 @@ class _Reader:
         if reading.cost > MAX_COST:
             raise self.fail(
                 f"{self.what} is too complex for zkg: it costs {reading.cost} units, past the limit of "
-                f"{MAX_COST} (OPTIONAL and property path alternatives cost 18 each, subqueries and "
-                "inverse paths 35, triple patterns 4, brackets 2-4, operators 1-2: SECURITY.md, "
-                "Limits). Split it into several queries, or put long lists of values in VALUES.", 0)
+                f"{MAX_COST} (subqueries, BIND and MINUS cost 3 each, OPTIONAL, UNION, GRAPH and arithmetic 2, "
+                "triple patterns, path steps, FILTERs, brackets and other operators 1: SECURITY.md, "
+                "How zkg reads a query). Split it into several queries, or put long lists of values "
+                "in VALUES.", 0)
         if self.user_base:
             prefix = f"BASE {_engine_iri(reading.base)} "
             self.out.insert(0, prefix)
@@ -279,6 +287,12 @@ class _Reader:
             return self._resolve(token)
         name, local = token.text.split(":", 1)
         namespace = self.reading.declared_prefixes.get(name, self.predeclared.get(name))
+        if namespace is None and ("SERVICE" in name.upper() or "LOAD" in name.upper()):
+            # LOADc:x is LOAD c:x to the engine (keywords need no boundary): refused as that.
+            if "SERVICE" in name.upper():
+                self.reading.service = token.start
+            else:
+                self.reading.load = token.start
         if namespace is None:
             raise self.fail(f"unknown prefix '{name}:' {{where}}: declare it with PREFIX {name}: <…> "
                             "(the predeclared prefixes are listed in the service description)", token.start)
@@ -324,8 +338,8 @@ class _Reader:
             elif value in ("<<", "<<("):
                 cost = COSTS["<<"]
             elif frame == EXPR:
-                cost = COSTS["&& || !"] if value in ("&&", "||", "!") else (
-                    COSTS["comparison or arithmetic"] if value in _OPERATORS else 0)
+                cost = COSTS["boolean or comparison"] if value in _COMPARISONS else (
+                    COSTS["arithmetic"] if value in _ARITHMETIC else 0)
             elif frame in _PATTERN:
                 if value in (".", ";", ","):
                     cost = COSTS["triple pattern"]
@@ -365,6 +379,7 @@ class _Reader:
         self.length += len(separator)
         self.reading._emitted.append(self.length)
         self.reading._original.append(token.start)
+        self.reading._lengths.append(len(token.text))
         self.out.append(written)
         self.length += len(written)
         self.newlines += written.count("\n") - token.text.count("\n")  # long strings keep their lines
