@@ -162,7 +162,7 @@ def test_load_is_refused_however_it_is_glued(text):
     ("SELECT * { ?s ?p ?o } LIMIT10", "'LIMIT10' is no SPARQL keyword"),
     ("SELECT * { \\u0053ELECT }", "a backslash outside a string or IRI"),
     ("SELECT * { ?s nope:p ?o }", "unknown prefix 'nope:'"),
-    ("SELECT * { ?s <http://x/a b> ?o }", "invalid IRI"),
+    ("SELECT * { ?s <http://x/a b> ?o }", "opens no IRI"),
     ("SELECT * { ?s <http://x/\\u003E> ?o }", "invalid IRI"),
     ("SELECT * { ?s ?p '\\uD800' }", "invalid string"),
     ("SELECT * { ?s ?p ?o ", "the text ends inside a bracket"),

@@ -71,8 +71,32 @@ COSTS = {
     "boolean or comparison": 1, "{": 1, "(": 1, "[": 1, "<<": 1,
 }
 _PATTERN = (GROUP, BNODE, "annotation", "reified", "triple-term", "list")
+#: At most this many tokens in one text (the guard's own work is bounded by it: 0.4 s).
+MAX_TOKENS = 100_000
 _COMPARISONS = {"&&", "||", "!", "=", "!=", "<", ">", "<=", ">="}
 _ARITHMETIC = {"+", "-", "*", "/"}
+
+
+def _punct_costs() -> dict[tuple[str, str], int]:
+    """The cost of each punctuation token by the frame it is in (see COSTS)."""
+    table = {}
+    frames = ("", GROUP, EXPR, "list", BNODE, DATA, TEMPLATE, "reified", "triple-term", "annotation")
+    for frame in frames:
+        if frame in (DATA, TEMPLATE):
+            continue
+        for opening, name in (("{", "{"), ("{|", "{"), ("(", "("), ("[", "["), ("<<", "<<"), ("<<(", "<<")):
+            table[frame, opening] = COSTS[name]
+        if frame == EXPR:
+            table.update({(frame, op): COSTS["boolean or comparison"] for op in _COMPARISONS})
+            table.update({(frame, op): COSTS["arithmetic"] for op in _ARITHMETIC})
+        elif frame in _PATTERN:
+            table.update({(frame, op): COSTS["triple pattern"] for op in (".", ";", ",")})
+            table.update({(frame, op): COSTS[op] for op in ("|", "^", "/")})
+            table.update({(frame, op): COSTS["path modifier"] for op in ("*", "+", "?")})
+    return table
+
+
+_PUNCT_COSTS = _punct_costs()
 
 
 class QueryRefused(QueryError):
@@ -99,9 +123,8 @@ class Reading:
     depth: int = 0
     cost: int = 0
     engine_text: str = ""
-    _emitted: list[int] = field(default_factory=list, repr=False)  # token offsets in engine_text
-    _original: list[int] = field(default_factory=list, repr=False)  # the same tokens in text
-    _lengths: list[int] = field(default_factory=list, repr=False)  # their lengths in text
+    _source: tuple = field(default=(), repr=False)  # (base_iri, prefixes, what): to read it again
+    _positions: list[tuple[int, int, int]] | None = field(default=None, repr=False)
 
     @property
     def has_dataset_clause(self) -> bool:
@@ -110,10 +133,16 @@ class Reading:
 
     def original_offset(self, emitted: int) -> int:
         """The offset in :attr:`text` of what is at ``emitted`` in :attr:`engine_text`."""
-        index = bisect.bisect_right(self._emitted, emitted) - 1
+        if self._positions is None:  # only errors need them: worked out then, by reading again
+            reader = _Reader(self.text, *self._source)
+            reader.positions = []
+            reader.run()
+            self._positions = reader.positions
+        index = bisect.bisect_right(self._positions, (emitted, float("inf"), 0)) - 1
         if index < 0:
             return 0
-        return self._original[index] + min(emitted - self._emitted[index], self._lengths[index])
+        at, original, length = self._positions[index]
+        return original + min(emitted - at, length)
 
     def locate(self, message: str, *, lines_added: int = 0) -> str:
         """An engine message naming ``line:column`` of :attr:`engine_text` (after
@@ -169,11 +198,11 @@ class _Reader:
     def __init__(self, text: str, base_iri: str | None, prefixes: dict[str, str], what: str):
         self.text, self.what = text, what
         self.predeclared = prefixes
-        self.reading = Reading(text, base=base_iri)
+        self.reading = Reading(text, base=base_iri, _source=(base_iri, prefixes, what))
         self.user_base = False
         self.out: list[str] = []
-        self.length = 0  # characters in self.out so far
         self.newlines = 0  # line ends owed to the output (of dropped tokens, gaps)
+        self.positions: list[tuple[int, int, int]] | None = None  # (in engine text, in text, length)
 
     def fail(self, message: str, offset: int) -> QueryRefused:
         if self.reading.service is not None or self.reading.load is not None:
@@ -187,55 +216,97 @@ class _Reader:
 
     def run(self) -> Reading:
         reading = self.reading
-        lexer = Lexer(self.text, strict=True, max_depth=MAX_DEPTH)
+        lexer = Lexer(self.text, strict=True, max_depth=MAX_DEPTH, max_tokens=MAX_TOKENS)
         try:
             items = list(lexer.run())
         except Unreadable as error:
             if error.depth_exceeded:
                 raise QueryRefused(f"{self.what} nests brackets more than {MAX_DEPTH} levels deep "
                                    f"{_where(self.text, error.offset)}: zkg refuses deeper nesting") from None
+            if error.too_long:
+                raise QueryRefused(f"{self.what} has more than {MAX_TOKENS:,} tokens (words, names, terms "
+                                   "and punctuation): send it as several requests") from None
             raise self.fail(f"SPARQL syntax error {{where}}: {error.message}", error.offset) from None
         reading.depth = lexer.depth
-        in_prologue = True
-        index = 0
-        while index < len(items):
+        out = self.out
+        costs = _PUNCT_COSTS
+        cost = 0
+        index, count = 0, len(items)
+        # The prologue: BASE, PREFIX and VERSION declarations, until the first other token.
+        while index < count:
             token = items[index]
-            following = items[index + 1] if index + 1 < len(items) else None
-            keyword = token.keyword
-            self.newlines += token.gap.count("\n")
-            if in_prologue and keyword in ("BASE", "PREFIX"):
+            keyword = token.text.upper() if token.kind == "word" else ""
+            if keyword in ("BASE", "PREFIX"):
+                self.newlines += token.newlines
                 index = self._declaration(items, index)
-                continue
-            if in_prologue and keyword in QUERY_FORMS:
-                reading.form, in_prologue = keyword, False
-            elif in_prologue and keyword in UPDATE_KEYWORDS:
-                reading.update_keyword, in_prologue = keyword, False
-            elif in_prologue and keyword != "VERSION" and not (
-                    token.kind == "string" and index and items[index - 1].keyword == "VERSION"):
-                in_prologue = False
-            self._weigh(token)
-            if token.kind == "word":
-                self._word(token)
-            if keyword == "FROM" and following is not None:
-                named = following.keyword == "NAMED"
-                graph = items[index + 2] if named and index + 2 < len(items) else following
-                if graph.kind in ("iri", "pname"):
-                    reading.from_graphs.append((self._iri_of(graph), named, graph.start))
-            self._emit(token, following)
-            index += 1
-        if reading.cost > MAX_COST:
+            elif keyword == "VERSION":
+                break
+            else:
+                reading.form = keyword if keyword in QUERY_FORMS else None
+                reading.update_keyword = keyword if keyword in UPDATE_KEYWORDS else None
+                break
+        newlines = self.newlines
+        for index in range(index, count):
+            token = items[index]
+            kind, text, frame = token.kind, token.text, token.frame
+            if kind == "punct":
+                cost += costs.get((frame, text), 0)
+                written = text
+            elif kind == "word":
+                upper = text.upper()
+                if upper in COSTS and frame != DATA and frame != TEMPLATE:
+                    cost += COSTS[upper]
+                elif upper == "SELECT" and frame:  # a subquery (the query's own SELECT is at the top)
+                    cost += COSTS["subquery"]
+                self._word(token, upper)
+                written = text if text == "a" else upper.lower() if upper in ("TRUE", "FALSE") else upper
+                if upper == "FROM" and index + 1 < count:
+                    self._from(items, index)
+            elif kind == "iri" or kind == "pname":
+                written = _engine_iri(self._iri_of(token))
+            elif kind == "string":
+                written = self._string(token)
+                newlines += written.count("\n") - text.count("\n")  # (long strings keep their lines)
+            elif kind == "number" and text[0] == ".":
+                # ".5" after a term could be a triple's "." then 5 to the engine: "0.5" cannot.
+                written = "0" + text
+            else:
+                written = text
+            newlines += token.newlines
+            if newlines:
+                out.append("\n" * newlines)
+                newlines = 0
+            elif out and kind != "langtag" and text != "^^":  # (a language tag or ^^ stays with its string)
+                out.append(" ")
+            if self.positions is not None:
+                self.positions.append((len(out), token.start, len(text)))  # (offsets below)
+            out.append(written)
+            if cost > MAX_COST:
+                break
+        reading.cost = cost
+        if cost > MAX_COST:
             raise self.fail(
-                f"{self.what} is too complex for zkg: it costs {reading.cost} units, past the limit of "
-                f"{MAX_COST} (subqueries, BIND and MINUS cost 3 each, OPTIONAL, UNION, GRAPH and arithmetic 2, "
-                "triple patterns, path steps, FILTERs, brackets and other operators 1: SECURITY.md, "
-                "How zkg reads a query). Split it into several queries, or put long lists of values "
-                "in VALUES.", 0)
+                f"{self.what} is too complex for zkg: it costs more than the limit of {MAX_COST} units "
+                "(subqueries, BIND and MINUS cost 3 each, OPTIONAL, UNION, GRAPH and arithmetic 2, triple "
+                "patterns, path steps, FILTERs, brackets and other operators 1: SECURITY.md, How zkg reads "
+                "a query). Split it into several queries, or put long lists of values in VALUES.", 0)
         if self.user_base:
-            prefix = f"BASE {_engine_iri(reading.base)} "
-            self.out.insert(0, prefix)
-            reading._emitted = [offset + len(prefix) for offset in reading._emitted]
-        reading.engine_text = "".join(self.out) + "\n" * self.newlines
+            out.insert(0, f"BASE {_engine_iri(reading.base)} ")
+        if self.positions is not None:  # indices into out, as offsets into the engine text
+            starts = [0]
+            for part in out:
+                starts.append(starts[-1] + len(part))
+            shift = 1 if self.user_base else 0
+            self.positions = [(starts[i + shift], original, length) for i, original, length in self.positions]
+        reading.engine_text = "".join(out) + "\n" * newlines
         return reading
+
+    def _from(self, items: list[Token], index: int) -> None:
+        following = items[index + 1]
+        named = following.keyword == "NAMED"
+        graph = items[index + 2] if named and index + 2 < len(items) else following
+        if graph.kind in ("iri", "pname"):
+            self.reading.from_graphs.append((self._iri_of(graph), named, graph.start))
 
     # -- the prologue ------------------------------------------------------------------------
 
@@ -250,7 +321,7 @@ class _Reader:
                 raise self.fail("SPARQL syntax error {where}: BASE is followed by an IRI in <>", token.start)
             reading.base = self._resolve(iri)
             self.user_base = True
-            self.newlines += iri.gap.count("\n")
+            self.newlines += iri.newlines
             return index + 2
         name = items[index + 1] if index + 1 < len(items) else None
         iri = items[index + 2] if index + 2 < len(items) else None
@@ -258,7 +329,7 @@ class _Reader:
             raise self.fail("SPARQL syntax error {where}: PREFIX is followed by a name ending in ':' "
                             "and an IRI in <>", token.start)
         reading.declared_prefixes[name.text[:-1]] = self._resolve(iri)
-        self.newlines += name.gap.count("\n") + iri.gap.count("\n")
+        self.newlines += name.newlines + iri.newlines
         return index + 3
 
     # -- terms -------------------------------------------------------------------------------
@@ -304,9 +375,8 @@ class _Reader:
             raise self.fail(f"the prefixed name {_shown(token.text)} {{where}} stands for no valid IRI "
                             f"({error})", token.start) from None
 
-    def _word(self, token: Token) -> None:
+    def _word(self, token: Token, upper: str) -> None:
         reading = self.reading
-        upper = token.text.upper()
         # A word holding SERVICE or LOAD is refused as that, glued or not (SERVICESILENT,
         # trueSERVICE: the engine reads the keyword inside it).
         if "SERVICE" in upper or "LOAD" in upper:
@@ -321,68 +391,7 @@ class _Reader:
         raise self.fail(f"SPARQL syntax error {{where}}: '{_shown(token.text)}' is no SPARQL keyword (keywords "
                         "are separated from what follows by a space or punctuation)", token.start)
 
-    # -- the cost --------------------------------------------------------------------------------
-
-    def _weigh(self, token: Token) -> None:
-        frame, value, keyword = token.frame, token.text, token.keyword
-        cost = 0
-        if token.kind == "punct":
-            if frame in (DATA, TEMPLATE):
-                cost = 0
-            elif value in ("{", "{|"):
-                cost = COSTS["{"]
-            elif value == "(":
-                cost = COSTS["("]
-            elif value == "[":
-                cost = COSTS["["]
-            elif value in ("<<", "<<("):
-                cost = COSTS["<<"]
-            elif frame == EXPR:
-                cost = COSTS["boolean or comparison"] if value in _COMPARISONS else (
-                    COSTS["arithmetic"] if value in _ARITHMETIC else 0)
-            elif frame in _PATTERN:
-                if value in (".", ";", ","):
-                    cost = COSTS["triple pattern"]
-                elif value in ("|", "^", "/"):
-                    cost = COSTS[value]
-                elif value in ("*", "+", "?"):
-                    cost = COSTS["path modifier"]
-        elif keyword == "SELECT" and frame:  # a subquery: the query's own SELECT is at the top
-            cost = COSTS["subquery"]
-        elif keyword in COSTS and frame not in (DATA, TEMPLATE):
-            cost = COSTS[keyword]
-        self.reading.cost += cost
-
-    # -- the engine's text -----------------------------------------------------------------------
-
-    def _emit(self, token: Token, following: Token | None) -> None:
-        kind = token.kind
-        if kind in ("iri", "pname"):
-            written = _engine_iri(self._iri_of(token))
-        elif kind == "string":
-            written = self._string(token)
-        elif kind == "word":
-            upper = token.text.upper()
-            written = token.text if token.text == "a" else upper.lower() if upper in ("TRUE", "FALSE") else upper
-        elif kind == "number" and token.text.startswith("."):
-            # ".5" after a term could be a triple's "." then 5 to the engine: "0.5" cannot.
-            written = "0" + token.text
-        else:
-            written = token.text
-        if self.out:
-            glued = kind == "langtag" or (kind == "punct" and token.text == "^^")
-            separator = "\n" * self.newlines if self.newlines else ("" if glued else " ")
-        else:
-            separator = "\n" * self.newlines
-        self.newlines = 0
-        self.out.append(separator)
-        self.length += len(separator)
-        self.reading._emitted.append(self.length)
-        self.reading._original.append(token.start)
-        self.reading._lengths.append(len(token.text))
-        self.out.append(written)
-        self.length += len(written)
-        self.newlines += written.count("\n") - token.text.count("\n")  # long strings keep their lines
+    # -- strings ---------------------------------------------------------------------------
 
     def _string(self, token: Token) -> str:
         try:

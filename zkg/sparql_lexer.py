@@ -43,10 +43,11 @@ from zkg.errors import QueryError
 class Unreadable(QueryError):
     """Text the lexer cannot split as the engine would (HTTP 400); ``offset`` says where."""
 
-    def __init__(self, message: str, offset: int, *, depth_exceeded: bool = False):
+    def __init__(self, message: str, offset: int, *, depth_exceeded: bool = False, too_long: bool = False):
         super().__init__(message)
         self.offset = offset
         self.depth_exceeded = depth_exceeded
+        self.too_long = too_long
 
 
 # -- the terminals, as spargebra 0.4 writes them ------------------------------------------------
@@ -65,7 +66,6 @@ _LOCAL = (f"(?:[{_U}:0-9]|{_PLX})(?:[{_CHARS}:]|{_PLX})*+"
           f"(?:\\.++(?:[{_CHARS}:]|{_PLX})++)?+")
 _ECHAR_UCHAR = r"\\[tbnrf\"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 
-_SKIP = re.compile(r"(?:[ \t\r\n]++|#[^\r\n]*+)++")
 _STRING = re.compile(
     f"'''(?:(?:''|')?+(?:[^'\\\\]|{_ECHAR_UCHAR}))*+'''"
     f'|"""(?:(?:""|")?+(?:[^"\\\\]|{_ECHAR_UCHAR}))*+"""'
@@ -79,7 +79,29 @@ _BNODE = re.compile(f"_:[0-9{_U}][{_CHARS}]*+(?:\\.++[{_CHARS}]++)*+")
 _LANGTAG = re.compile(r"@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+(?:--[a-zA-Z]++)?+")
 _NUMBER = re.compile(r"(?:[0-9]++\.[0-9]*+|\.[0-9]++|[0-9]++)[eE][+-]?+[0-9]++|[0-9]*+\.[0-9]++|[0-9]++")
 _WORD = re.compile(f"[{_U}][{_CHARS}]*+")
-_PUNCT = re.compile(r"\^\^|&&|\|\||!=|<=|>=|\{\||\|\}|[{}()\[\].,;*/|^?+\-!=<>~]")
+# One pattern for a token and the whitespace and comments before it, in the order the first
+# character decides in the grammar. An IRI is matched with the characters an IRI may hold (the
+# engine's rule takes anything but '>', then refuses the rest: the same verdict, without a scan
+# to a far '>' at every less-than). '<' and '>' are then decided by position (Lexer.run).
+_IRI_CHARS = r"<(?:[^\x00-\x20<>\"{}|^`\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>"
+_MASTER = re.compile(
+    r"(?:[ \t\r\n]++|#[^\r\n]*+)*+(?:"
+    f"(?P<string>{_STRING.pattern})"
+    f"|(?P<var>{_VAR.pattern})"
+    f"|(?P<bnode>{_BNODE.pattern})"
+    f"|(?P<langtag>{_LANGTAG.pattern})"
+    f"|(?P<number>{_NUMBER.pattern})"
+    f"|(?P<pname>{_PNAME.pattern})"
+    f"|(?P<word>{_WORD.pattern})"
+    r"|(?P<angle><<\(|<<)"
+    f"|(?P<iri>{_IRI_CHARS})"
+    r"|(?P<punct>\^\^|&&|\|\||!=|<=|>=|\)>>|>>|\{\||\|\}|[{}()\[\].,;*/|^?+\-!=<>~])"
+    "|(?P<other>.)|(?P<end>$))",
+    re.DOTALL,
+)
+_CLOSING = frozenset({"}", "|}", ")", "]", ">>", ")>>"})
+_OPENING = frozenset({"{", "{|", "(", "[", "<<", "<<("})
+_MODIFIERS = frozenset({"GROUP", "ORDER", "HAVING", "LIMIT", "OFFSET"})
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})|\\(.)", re.DOTALL)
 _ECHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
@@ -121,7 +143,7 @@ class Token:
     text: str  # as written
     start: int  # offset in the text
     frame: str = ""  # the bracket it is inside (GROUP, EXPR, …; "" at the top)
-    gap: str = ""  # whitespace and comments before it
+    newlines: int = 0  # line ends in the whitespace and comments before it
 
     @property
     def keyword(self) -> str:
@@ -143,142 +165,133 @@ class Lexer:
     text: str
     strict: bool = True
     max_depth: int | None = None  # past it: Unreadable (depth_exceeded), before more is read
+    max_tokens: int | None = None  # past it: Unreadable (too_long), before more is read
     depth: int = 0  # the deepest bracket nesting seen
     frames: list[_Frame] = field(default_factory=lambda: [_Frame("")])
 
     def run(self) -> Iterator[Token]:
         text, pos, end = self.text, 0, len(self.text)
+        frames = self.frames
         prev: Token | None = None
+        prev_keyword = ""
         call_next = False  # the next '(' opens an expression (after FILTER, BIND, a function)
         values_pending = False  # after VALUES, before its data block
+        finditer = _MASTER.finditer
+        matches = finditer(text)
+        count = text.count
+        tokens, limit = 0, (self.max_tokens + 1 if self.max_tokens is not None else -1)
         while True:
-            skip = _SKIP.match(text, pos)
-            gap_start = pos
-            if skip:
-                pos = skip.end()
-            if pos >= end:
+            match = next(matches)
+            kind = match.lastgroup
+            if kind == "end":
                 break
-            token = self._token(pos, prev)
-            if token is None:
-                if not self.strict:
-                    return
-                raise Unreadable(_unexpected(text, pos), pos)
-            token.gap = text[gap_start:pos]
-            top = self.frames[-1]
-            token.frame = top.kind
-            kind, value = token.kind, token.text
-            word = token.keyword
+            start = match.start(kind)
+            value = match.group(kind)
+            top = frames[-1]
+            top_kind = top.kind
+            if kind in ("angle", "iri") or (kind == "punct" and value[0] in "<)>"):
+                # Decided by position: the split the master pattern made may not be the engine's.
+                kind, value = self._position(kind, value, start, prev, top_kind)
+                if kind == "":
+                    return self._stop(start)
+                if start + len(value) != match.end():
+                    matches = finditer(text, start + len(value))
+            elif kind == "other" or (kind == "langtag" and (prev is None or prev.kind != "string")):
+                return self._stop(start)
+            token = Token(kind, value, start, top_kind, count("\n", pos, start) if start > pos else 0)
+            word = ""
             if kind == "punct":
-                if value in ("{", "{|"):
-                    self._open(self._brace_kind(value, prev, values_pending), pos)
-                    values_pending = False
-                    if top.kind in ("", GROUP) and top.clause == "projection":
-                        top.clause = "modifiers"  # the query's group; its modifiers follow it
-                elif value == "(":
-                    expression = top.kind == EXPR or call_next or (
-                        top.kind in ("", GROUP) and top.clause == "modifiers" and not values_pending) or (
-                        top.kind in ("", GROUP) and top.clause == "projection")
-                    self._open(EXPR if expression else LIST, pos)
-                elif value == "[":
-                    self._open(BNODE, pos)
-                elif value == "<<(":
-                    self._open(TRIPLE_TERM, pos)
-                elif value == "<<":
-                    self._open(REIFIED, pos)
-                elif value in ("}", "|}", ")", "]", ">>", ")>>"):
-                    if _CLOSERS.get(top.kind) != value:
+                if value in _OPENING:
+                    if value == "(":
+                        clause_expression = top_kind in ("", GROUP) and (
+                            top.clause == "projection" or (top.clause == "modifiers" and not values_pending))
+                        self._open(EXPR if top_kind == EXPR or call_next or clause_expression else LIST, start)
+                    elif value == "[":
+                        self._open(BNODE, start)
+                    elif value == "<<(":
+                        self._open(TRIPLE_TERM, start)
+                    elif value == "<<":
+                        self._open(REIFIED, start)
+                    else:  # { or {|
+                        self._open(self._brace_kind(value, prev_keyword, values_pending), start)
+                        values_pending = False
+                        if top_kind in ("", GROUP) and top.clause == "projection":
+                            top.clause = "modifiers"  # the query's group; its modifiers follow it
+                elif value in _CLOSING:
+                    if _CLOSERS.get(top_kind) != value:
                         if self.strict:
-                            raise Unreadable(f"'{value}' closes nothing that is open here", pos)
+                            raise Unreadable(f"'{value}' closes nothing that is open here", start)
                         return
-                    self.frames.pop()
-            elif word in ("SELECT",) and top.kind in ("", GROUP):
-                top.clause = "projection"
-            elif word in ("GROUP", "ORDER", "HAVING", "LIMIT", "OFFSET") and top.kind in ("", GROUP):
-                top.clause = "modifiers"
-            if word == "VALUES":
-                values_pending = True
-            call_next = word in _CALLS or (kind in ("iri", "pname") and (
-                top.kind == EXPR or (prev is not None and prev.keyword == "FILTER")
-                or (top.kind in ("", GROUP) and top.clause == "modifiers" and not values_pending)))
-            pos += len(value)
-            prev = token
+                    frames.pop()
+                call_next = False
+            elif kind == "word":
+                word = value.upper()
+                if top_kind in ("", GROUP):
+                    if word == "SELECT":
+                        top.clause = "projection"
+                    elif word in _MODIFIERS:
+                        top.clause = "modifiers"
+                if word == "VALUES":
+                    values_pending = True
+                call_next = word in _CALLS
+            elif kind == "iri" or kind == "pname":
+                call_next = top_kind == EXPR or prev_keyword == "FILTER" or (
+                    top_kind in ("", GROUP) and top.clause == "modifiers" and not values_pending)
+            else:
+                call_next = False
+            pos = start + len(value)
+            prev, prev_keyword = token, word
+            tokens += 1
+            if tokens == limit:
+                raise Unreadable("too many tokens", start, too_long=True)
             yield token
-        if len(self.frames) > 1 and self.strict:
-            opened = _CLOSERS[self.frames[-1].kind]
+        if len(frames) > 1 and self.strict:
+            opened = _CLOSERS[frames[-1].kind]
             raise Unreadable(f"the text ends inside a bracket (a '{opened}' is missing)", end)
+
+    def _stop(self, pos: int) -> None:
+        if self.strict:
+            raise Unreadable(_unexpected(self.text, pos), pos)
 
     def _open(self, kind: str, pos: int) -> None:
         self.frames.append(_Frame(kind))
-        self.depth = max(self.depth, len(self.frames) - 1)
-        if self.max_depth is not None and self.depth > self.max_depth:
-            raise Unreadable(f"brackets nested more than {self.max_depth} levels deep", pos, depth_exceeded=True)
+        if len(self.frames) - 1 > self.depth:
+            self.depth = len(self.frames) - 1
+            if self.max_depth is not None and self.depth > self.max_depth:
+                raise Unreadable(f"brackets nested more than {self.max_depth} levels deep", pos, depth_exceeded=True)
 
-    def _brace_kind(self, value: str, prev: Token | None, values_pending: bool) -> str:
+    def _brace_kind(self, value: str, before: str, values_pending: bool) -> str:
         if value == "{|":
             return ANNOTATION
         top = self.frames[-1].kind
-        before = prev.keyword if prev is not None else ""
         if values_pending or before == "DATA" or top == DATA:
             return DATA
         if before in ("INSERT", "DELETE", "CONSTRUCT") or top == TEMPLATE:
             return TEMPLATE
         return GROUP
 
-    def _token(self, pos: int, prev: Token | None) -> Token | None:
+    def _position(self, kind: str, value: str, pos: int, prev: Token | None, top: str) -> tuple[str, str]:
+        """(kind, text) of the token at ``pos`` that starts with '<', ')' or '>', as the
+        engine splits it there; ("", "") where it reads nothing."""
         text = self.text
-        char = text[pos]
-        top = self.frames[-1].kind
-        if char in "'\"":
-            match = _STRING.match(text, pos)
-            return Token("string", match.group(), pos) if match else None
-        if char == "<":
-            return self._angle(pos, prev, top)
-        if char == ")" and top == TRIPLE_TERM and text.startswith(")>>", pos):
-            return Token("punct", ")>>", pos)
-        if char == ">" and top == REIFIED and text.startswith(">>", pos):
-            return Token("punct", ">>", pos)
-        if char in "?$":
-            match = _VAR.match(text, pos)
-            if match:
-                return Token("var", match.group(), pos)
-            return Token("punct", "?", pos) if char == "?" else None
-        if char == "_" and text.startswith("_:", pos):
-            match = _BNODE.match(text, pos)
-            return Token("bnode", match.group(), pos) if match else None
-        if char == "@":
-            match = _LANGTAG.match(text, pos)
-            if match and prev is not None and prev.kind == "string":
-                return Token("langtag", match.group(), pos)
-            return None
-        if "0" <= char <= "9" or (char == "." and text[pos + 1:pos + 2].isdigit() and text[pos + 1] <= "9"):
-            match = _NUMBER.match(text, pos)
-            if match:
-                return Token("number", match.group(), pos)
-        match = _PNAME.match(text, pos)
-        if match:
-            return Token("pname", match.group(), pos)
-        match = _WORD.match(text, pos)
-        if match:
-            return Token("word", match.group(), pos)
-        match = _PUNCT.match(text, pos)
-        if match:
-            return Token("punct", match.group(), pos)
-        return None
-
-    def _angle(self, pos: int, prev: Token | None, top: str) -> Token | None:
-        text = self.text
+        if value[0] == ")":  # ")>>" closes a triple term, and nothing else
+            return ("punct", ")>>") if top == TRIPLE_TERM else ("punct", ")")
+        if value[0] == ">":  # ">>" closes a reified triple; elsewhere '>' and '>=' are operators
+            if top == REIFIED and value == ">>":
+                return "punct", ">>"
+            return "punct", ">=" if text.startswith(">=", pos) else ">"
         operand_before = prev is not None and (
             prev.kind in _OPERAND_ENDS or prev.text in (")", ")>>")
             or prev.kind == "word" and prev.text.lower() in ("true", "false"))
-        if top == EXPR and operand_before:
-            return Token("punct", "<=" if text.startswith("<=", pos) else "<", pos)
-        if text.startswith("<<(", pos):
-            return Token("punct", "<<(", pos)
-        if text.startswith("<<", pos) and top != EXPR:
-            return Token("punct", "<<", pos)
-        match = _IRI.match(text, pos)
-        return Token("iri", match.group(), pos) if match else None
-
+        if top == EXPR and operand_before:  # after an operand, in an expression: less-than
+            return "punct", "<=" if text.startswith("<=", pos) else "<"
+        if value == "<<(":
+            return "punct", "<<("
+        if value == "<<":
+            return ("", "") if top == EXPR else ("punct", "<<")
+        if kind == "iri":
+            return "iri", value
+        return "", ""  # '<' where an operand is due, opening no IRI
 
 def lex(text: str, *, strict: bool = False) -> list[Token]:
     """The tokens of ``text``; lenient by default (stops where it cannot read on)."""
