@@ -31,6 +31,7 @@ from zkg.prefixes import compact, graph_iri
 from zkg.web import writes
 from zkg.web.curate import CURATE_SECURITY_POLICY, csrf_token, current_curator
 from zkg.web.http_caching import conditional
+from zkg.web.redirects import current_path
 
 history_blueprint = Blueprint("history", __name__, template_folder="templates")
 
@@ -158,7 +159,7 @@ def entity_history():
 
         return _html("history.html", iri=iri, title=title, page=page_url(iri),
                      entries=[_entry_view(e, labels) for e in entries], formats=RDF_FORMATS,
-                     next_url=request.full_path, **_curator_context())
+                     next_url=current_path(), **_curator_context())
 
     return conditional(("history", iri, chosen.name), build, vary=("Accept",))
 
@@ -190,7 +191,7 @@ def changes():
             return response
         if chosen is not HTML:
             return _rdf(metadata_triples([e.iri for e in entries]), chosen)
-        return _html("changes.html", entries=views, formats=RDF_FORMATS, next_url=request.full_path,
+        return _html("changes.html", entries=views, formats=RDF_FORMATS, next_url=current_path(),
                      **_curator_context())
 
     return conditional(("changes", str(limit), chosen.name), build, vary=("Accept",))
@@ -278,6 +279,6 @@ def changeset(changeset_id: str):
 
             diff = diff_description(entry.changeset, writes.store().prefixes)
         return _html("changeset.html", view=_entry_view(entry, labels), diff=diff, formats=(RDF_PATCH, *RDF_FORMATS),
-                     next_url=request.full_path, **_curator_context())
+                     next_url=current_path(), **_curator_context())
 
     return conditional(("changeset", changeset_id, chosen.name), build, vary=("Accept",))

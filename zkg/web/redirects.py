@@ -1,0 +1,95 @@
+"""Where the app may send a browser: paths of this site only (no open redirects).
+
+A ``next`` parameter (sign-in, sign-out, revert) comes from the request, so anyone can
+write a link that sets it. A browser reading ``Location`` does more than a naive check
+expects: it removes tabs and line breaks anywhere (``/\\t/evil.example`` becomes
+``//evil.example``), trims leading and trailing spaces and control characters, reads ``\\``
+as ``/`` (``/\\evil.example``), and takes ``//host`` or ``scheme:`` as another site. So a
+target is kept only when it is a path of this site whatever a browser, a proxy or a second
+decoding makes of it:
+
+- it starts with the app's mount point and ``/``, and not with ``//``;
+- it holds no control character, no whitespace, no format character (bidi controls,
+  zero-width characters), no backslash, nothing a browser strips or rewrites;
+- percent-decoded (up to three times) or folded by Unicode compatibility (``／`` is ``/``),
+  it still does not start with ``//`` or ``/\\``;
+- resolved against this site's URL (dot segments removed), it stays on this site, at a path
+  that does not start with ``//`` either.
+
+Anything else is replaced by the fallback (the home page, or the page the form was about).
+The kept target is sent as ASCII (non-ASCII characters percent-encoded in UTF-8).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+from flask import request
+
+#: The longest target kept (a link's path and query; longer ones are not links we wrote).
+MAX_TARGET = 2048
+#: ASCII a Location header may carry as it is; everything else is percent-encoded.
+_LOCATION_SAFE = "/?#[]@!$&'()*+,;=:-._~%"
+_PLACEHOLDER_SITE = "http://zkg.invalid"
+
+
+def _unsafe(character: str) -> bool:
+    """Control, format, separator or whitespace characters, and the backslash: each is
+    stripped, rewritten or invisible somewhere between the link and the browser's URL."""
+    return character == "\\" or character.isspace() or unicodedata.category(character) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def _leaves_the_site(path: str) -> bool:
+    return path.startswith(("//", "/\\"))
+
+
+def same_site_path(target: str | None, *, fallback: str, root: str = "") -> str:
+    """``target`` when it is a path of this site (below ``root``, the mount point), else
+    ``fallback``; see the module's docstring.
+
+    >>> same_site_path("/page/id/z-park?lang=zh", fallback="/")
+    '/page/id/z-park?lang=zh'
+    >>> [same_site_path(t, fallback="/") for t in ("//evil.example", "/\\\\evil.example", "/\\t/evil.example",
+    ...  "https://evil.example/", "/%2F%2Fevil.example", "/\\uff0fevil.example", "javascript:alert(1)", "")]
+    ['/', '/', '/', '/', '/', '/', '/', '/']
+    >>> same_site_path("/page/id/中关村", fallback="/")
+    '/page/id/%E4%B8%AD%E5%85%B3%E6%9D%91'
+    """
+    if not target or len(target) > MAX_TARGET or any(_unsafe(c) for c in target):
+        return fallback
+    if not target.startswith(root + "/") or _leaves_the_site(target[len(root):]) or _leaves_the_site(target):
+        return fallback
+    decoded = target
+    for _ in range(3):  # a target decoded again downstream must not turn into another site
+        decoded = unquote(decoded)
+        stripped = "".join(c for c in decoded if not _unsafe(c) or c == "\\")
+        if _leaves_the_site(decoded) or _leaves_the_site(stripped):
+            return fallback
+    folded = unicodedata.normalize("NFKC", target)
+    if _leaves_the_site(folded) or "\\" in folded or any(_unsafe(c) for c in folded):
+        return fallback
+    resolved = urlsplit(urljoin(_PLACEHOLDER_SITE + root + "/", target))
+    if (resolved.scheme, resolved.netloc) != ("http", "zkg.invalid") or _leaves_the_site(resolved.path):
+        return fallback  # (dot segments can climb to a path that starts with //)
+    return quote(target, safe=_LOCATION_SAFE)
+
+
+def local_target(target: str | None, fallback: str | None = None) -> str:
+    """:func:`same_site_path` for the current request: below its mount point, falling back
+    to ``fallback`` (itself checked) or the home page."""
+    home = f"{request.script_root}/"
+    if fallback is not None:
+        fallback = same_site_path(fallback, fallback=home, root=request.script_root)
+    return same_site_path(target, fallback=fallback or home, root=request.script_root)
+
+
+def current_path() -> str:
+    """This request's path and query as a link back to it: percent-encoded as the client
+    sent it (so an IRI's own ``%`` survives), for ``next`` parameters."""
+    from zkg.web.iris import raw_request_path
+
+    raw = raw_request_path(request.environ, request.script_root)
+    path = request.script_root + (raw if raw is not None else quote(request.path, safe="/:@!$&'()*+,;=-._~"))
+    query = request.query_string.decode("latin-1")
+    return f"{path}?{query}" if query else path
