@@ -18,6 +18,7 @@ from flask import Response, current_app, request
 
 from zkg.dataset_version import DatasetVersion, dataset_version, not_modified
 from zkg.web.front_cache import mark_shareable
+from zkg.web.redirects import current_path
 
 CACHE_CONTROL = "no-cache"
 
@@ -77,16 +78,17 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
     """``build()``'s response with validators, or a bodiless 304 when the client's copy is
     current. ``variant`` names the representation (path, format, languages): one ETag each.
 
-    ``cache``: keep the built response for the same version and variant (and the same
-    host and mount point, which absolute links depend on); only for responses that depend on
-    nothing else (see :func:`_shared_cache`)."""
+    ``cache``: keep the built response for the same version and variant, and the same URL:
+    scheme and host (absolute links), and the path and query string as sent (pages echo them
+    in their sign-in link: a key without them served one visitor's ``?utm=…`` to every later
+    one); only for responses that depend on nothing else (see :func:`_shared_cache`)."""
     version = version or current_version()
     etag = version.etag(*variant)
     if not_modified(version, etag, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")):
         response = Response(status=304)
     else:
         store = _shared_cache() if cache else None
-        key = (version.tag, request.host_url, request.script_root, *variant)
+        key = (version.tag, request.host_url, current_path(), *variant)
         response = store.get(key) if store is not None else None
         if response is None:
             response = build()

@@ -84,12 +84,21 @@ def local_target(target: str | None, fallback: str | None = None) -> str:
     return same_site_path(target, fallback=fallback or home, root=request.script_root)
 
 
+#: Characters a path or query string keeps as they are in :func:`current_path`.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?%"
+
+
 def current_path() -> str:
-    """This request's path and query as a link back to it: percent-encoded as the client
-    sent it (so an IRI's own ``%`` survives), for ``next`` parameters."""
+    """This request's path and query as a link back to it, in ASCII: as the client sent them
+    (so an IRI's own ``%`` survives), any other byte percent-encoded. For ``next``
+    parameters, and the key of what a page echoes (:func:`zkg.web.http_caching.conditional`)."""
     from zkg.web.iris import raw_request_path
 
     raw = raw_request_path(request.environ, request.script_root)
-    path = request.script_root + (raw if raw is not None else quote(request.path, safe="/:@!$&'()*+,;=-._~"))
-    query = request.query_string.decode("latin-1")
-    return f"{path}?{query}" if query else path
+    if raw is not None:  # WSGI strings carry the bytes as Latin-1
+        path = quote(raw.encode("latin-1", "replace"), safe=_PATH_SAFE + "%")
+    else:
+        path = quote(request.path, safe=_PATH_SAFE)
+    query = quote(request.query_string, safe=_QUERY_SAFE)
+    return f"{request.script_root}{path}?{query}" if query else f"{request.script_root}{path}"
