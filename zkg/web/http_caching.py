@@ -11,6 +11,7 @@ costs a 304 at most, so no one is served data older than the last write.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from typing import Callable, Iterable
 
@@ -82,9 +83,14 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
     scheme and host (absolute links), and the path and query string as sent (pages echo them
     in their sign-in link: a key without them served one visitor's ``?utm=…`` to every later
     one); only for responses that depend on nothing else (see :func:`_shared_cache`)."""
-    version = version or current_version()
+    now = time.time()  # before the version is read: a change it does not show came after
+    current = current_version()
+    version = version or current
     etag = version.etag(*variant)
-    if not_modified(version, etag, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")):
+    # Last-Modified once the second of the last change has passed (zkg.dataset_version), and
+    # only for the version that is current (a dump may be of the one before).
+    last_modified = version.last_modified(now) if version.tag == current.tag else None
+    if not_modified(version, etag, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"), now):
         response = Response(status=304)
     else:
         store = _shared_cache() if cache else None
@@ -97,7 +103,8 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
         if store is not None and response.status_code == 200:
             mark_shareable(request.environ, version.tag)
     response.headers["ETag"] = etag
-    response.headers["Last-Modified"] = version.http_date
+    if last_modified is not None:
+        response.headers["Last-Modified"] = last_modified
     response.headers["Cache-Control"] = CACHE_CONTROL
     for name in vary:
         response.vary.add(name)
