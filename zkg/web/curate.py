@@ -198,6 +198,7 @@ class FormError(ZkgError):
 
 
 _IRI_IN_BRACKETS = re.compile(r"<([^<>\s]+)>\s*$")
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
 def resolve_property(text: str) -> ox.NamedNode:
@@ -240,7 +241,9 @@ def _iri_or_curie(text: str, prefixes: dict[str, str]) -> ox.NamedNode | None:
     text = text.strip()
     bracketed = _IRI_IN_BRACKETS.search(text)
     if bracketed:
-        text = bracketed.group(1)
+        # The list shows an IRI's hidden characters as \uXXXX (curate.js, zkg.visible), as
+        # N-Triples may write them; an IRI holds no backslash, so they are read back.
+        text = _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), bracketed.group(1))
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$", text) or text.startswith("urn:"):
         try:
             return ox.NamedNode(text)
