@@ -58,7 +58,7 @@ def same_site_path(target: str | None, *, fallback: str, root: str = "") -> str:
     """
     if not target or len(target) > MAX_TARGET or any(_unsafe(c) for c in target):
         return fallback
-    if not target.startswith(root + "/") or _leaves_the_site(target[len(root):]) or _leaves_the_site(target):
+    if not target.startswith(root + "/") or _leaves_the_site(target[len(root):]):
         return fallback
     decoded = target
     for _ in range(3):  # a target decoded again downstream must not turn into another site
@@ -75,13 +75,10 @@ def same_site_path(target: str | None, *, fallback: str, root: str = "") -> str:
     return quote(target, safe=_LOCATION_SAFE)
 
 
-def local_target(target: str | None, fallback: str | None = None) -> str:
-    """:func:`same_site_path` for the current request: below its mount point, falling back
-    to ``fallback`` (itself checked) or the home page."""
-    home = f"{request.script_root}/"
-    if fallback is not None:
-        fallback = same_site_path(fallback, fallback=home, root=request.script_root)
-    return same_site_path(target, fallback=fallback or home, root=request.script_root)
+def local_target(target: str | None) -> str:
+    """:func:`same_site_path` for the current request: below its mount point, else its home
+    page."""
+    return same_site_path(target, fallback=f"{request.script_root}/", root=request.script_root)
 
 
 #: Characters a path or query string keeps as they are in :func:`current_path`.
