@@ -22,7 +22,7 @@ from test_curation_forms import ALICE_PAGE, csrf_of, sign_in  # noqa: E402
 from zkg_testing import TEST_BASE  # noqa: E402
 
 from zkg import tokens  # noqa: E402
-from zkg.web.sessions import SESSION_COOKIE, SESSION_LIFETIME, SESSIONS_DIRECTORY  # noqa: E402
+from zkg.web.sessions import SESSION_COOKIE, SESSION_LIFETIME, SESSIONS_DIRECTORY, shared_key  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 EIGHT_HOURS = 8 * 3600
@@ -187,3 +187,36 @@ def test_on_a_live_server_sessions_end_for_every_worker(tmp_path):
     finally:
         live.stop()
     assert "Traceback" not in live.log_path.read_text(encoding="utf-8")
+
+
+# -- the signing key every worker shares -------------------------------------------------------------
+
+
+def _key_of_a_worker(data: str, barrier, keys) -> None:
+    barrier.wait()  # every process asks at the same moment, as the workers of zkg serve do
+    keys.put(shared_key(Path(data)))
+
+
+def test_workers_starting_together_all_sign_with_one_whole_key(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for round_ in range(10):
+        data = tmp_path / f"data-{round_}"
+        data.mkdir()
+        barrier, keys = context.Barrier(6), context.Queue()
+        processes = [context.Process(target=_key_of_a_worker, args=(str(data), barrier, keys)) for _ in range(6)]
+        for process in processes:
+            process.start()
+        seen = [keys.get(timeout=30) for _ in processes]
+        for process in processes:
+            process.join(timeout=30)
+        assert len(set(seen)) == 1 and len(seen[0]) == 64, seen
+        assert (data / "session.key").read_text(encoding="utf-8").strip() == seen[0]
+        assert sorted(p.name for p in data.iterdir()) == ["session.key"]  # no key file left half-way
+
+
+def test_an_empty_key_file_is_replaced(tmp_path):
+    (tmp_path / "session.key").write_text("", encoding="utf-8")
+    key = shared_key(tmp_path)
+    assert key and len(key) == 64 and shared_key(tmp_path) == key

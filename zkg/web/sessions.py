@@ -155,25 +155,52 @@ class CookieSessions(SecureCookieSessionInterface):
         response.vary.add("Cookie")
 
 
+def _read_key(path: Path) -> str | None:
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return key or None
+
+
+def shared_key(data: Path) -> str | None:
+    """The data directory's session key, made on first use; None without a writable one.
+
+    Every worker process of ``zkg serve --workers N`` starts at once and asks: the key is
+    written whole to a file of its own and then linked into place, which fails if another
+    process was first, so no process ever reads a key half written (and each reads the
+    winner's). An empty key file (left by a crash of an older zkg) is replaced."""
+    path = data / SESSION_KEY_FILE
+    key = _read_key(path)
+    if key is not None or not data.is_dir():
+        return key
+    fresh = data / f".{SESSION_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    try:
+        descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(fresh, path)
+        except FileExistsError:
+            if _read_key(path) is None:  # empty: no process writes it so; take its place
+                os.replace(fresh, path)
+                fresh = None
+        return _read_key(path)
+    except OSError:
+        return None
+    finally:
+        if fresh is not None:
+            try:
+                os.unlink(fresh)
+            except OSError:
+                pass
+
+
 def _secret_key(app: Flask) -> str:
     if app.config.get("SECRET_KEY"):
         return app.config["SECRET_KEY"]
-    data = Path(app.config["ZKG_SETTINGS"].data)
-    path = data / SESSION_KEY_FILE
-    try:
-        if path.is_file():
-            return path.read_text(encoding="utf-8").strip()
-        if data.is_dir():
-            key = secrets.token_hex(32)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(key + "\n")
-            return key
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
-        pass
-    return secrets.token_hex(32)  # no data directory (tests, in-memory stores): per process
+    # No data directory (tests, in-memory stores) or a read-only one: a key of this process.
+    return shared_key(Path(app.config["ZKG_SETTINGS"].data)) or secrets.token_hex(32)
 
 
 def init_sessions(app: Flask) -> None:
