@@ -1,11 +1,11 @@
 """Text shown to people without characters that hide or reorder what it says.
 
-Data is untrusted: an IRI or a literal may hold bidirectional controls (U+202E RIGHT-TO-LEFT
-OVERRIDE turns ``http://evil.example/‮gpj.exe`` into what reads as ``…exe.jpg``), zero-width
-characters, byte-order marks or control characters, so that the text of a link differs from
-where it goes, or two different values look the same. Everything zkg shows in a page is passed
-through :func:`visible` (the Jinja environment's ``finalize``, :mod:`zkg.web`), which writes
-such characters out:
+Data is untrusted: an IRI or a literal may hold bidirectional controls (``http://evil.example/``
++ U+202E RIGHT-TO-LEFT OVERRIDE + ``gpj.exe`` reads as ``…exe.jpg``), zero-width characters,
+byte-order marks or control characters, so that the text of a link differs from where it
+goes, or two different values look the same. Everything zkg shows in a page is passed through
+:func:`visible` (the Jinja environment's ``finalize``, :func:`zkg.web.security.init_visible_text`),
+which writes such characters out:
 
 - in an IRI or URL (text without spaces that starts with a scheme or ``/``): as the
   percent-encoded UTF-8 bytes, ``%E2%80%AE``, which is also how a browser sends the
