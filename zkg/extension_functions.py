@@ -75,7 +75,8 @@ def _calls(items: list, is_function) -> list[tuple[int, int]]:
             in_select, in_modifiers = True, False
         elif keyword in ("WHERE", "FROM"):
             in_select = False
-        elif keyword in _MODIFIERS and (keyword == "HAVING" or (index + 1 < len(items) and items[index + 1].keyword == "BY")):
+        elif keyword == "HAVING" or (keyword in _MODIFIERS and index + 1 < len(items)
+                                     and items[index + 1].keyword == "BY"):
             in_modifiers, modifiers_depth = True, len(stack)
         elif keyword in _MODIFIERS_END:
             in_modifiers = False

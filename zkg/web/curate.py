@@ -69,7 +69,8 @@ def current_curator() -> tokens.TokenInfo | None:
         found = []
         if record is not None:
             try:
-                found = [t for t in tokens.list_tokens(current_app.config["ZKG_SETTINGS"].data) if t.name == record.curator]
+                known = tokens.list_tokens(current_app.config["ZKG_SETTINGS"].data)
+                found = [t for t in known if t.name == record.curator]
             except (ZkgError, OSError):
                 found = []
         if found and found[0].created.isoformat() == record.token_created and found[0].can_write:
@@ -149,7 +150,8 @@ def sign_in():
         session_id, record = records.start(info.name, info.created.isoformat())
     except OSError as error:
         return _page("sign_in.html", 503, next_url=next_url, curator=None,
-                     error=f"Signing in is not possible now: the data directory cannot record the session ({error.strerror}).")
+                     error="Signing in is not possible now: the data directory cannot record the session "
+                           f"({error.strerror}).")
     session.clear()
     session["sid"] = session_id
     session["until"] = int(record.ends)
