@@ -82,7 +82,7 @@ def test_a_date_in_the_future_is_no_date(tmp_path):
 
 def test_on_a_live_server_a_revalidation_after_a_write_is_never_a_304(tmp_path):
     # Two workers: the write and the revalidation may land on different processes, which see
-    # each other's writes through the data directory's file times. About 10 s: four writes,
+    # each other's writes through the data directory's file times. 6-10 s: four writes,
     # each checked by the shapes, on a live server of its own (it is written to).
     data = tmp_path / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE)
