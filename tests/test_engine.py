@@ -11,7 +11,7 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from zkg.engine import EngineUnavailable, QueryTimeout, RemoteStore, shift_lines
+from zkg.engine import RESULTS_JSON, EngineUnavailable, QueryTimeout, RemoteStore, shift_lines
 from zkg.errors import QueryError, StoreError
 from zkg.managed_engine import ManagedEngine, check_data_dir, cpu_seconds
 from zkg.store import Store
@@ -257,3 +257,93 @@ def test_the_app_on_a_remote_engine(engine, tmp_path):
     response = client.get("/sparql", query_string={"query": RUNAWAY})
     assert response.status_code == 503 and "time limit of 1 s" in response.get_data(as_text=True)
     engine.wait_ready(10)
+
+
+# -- unknown extension functions, and what each kind of engine error becomes -------------------------
+
+
+def test_an_unknown_extension_function_leaves_its_variable_unbound(remote):
+    # Oxigraph refuses such a query outright; SPARQL makes the call an error of its expression.
+    rows = list(remote.query("SELECT ?x ?y WHERE { BIND(<http://example.org/f>(1) AS ?x) BIND(2 AS ?y) }"))
+    assert [(row["x"], row["y"].value) for row in rows] == [(None, "2")]
+    assert not bool(remote.query("ASK { FILTER(<http://example.org/f>(1)) }"))
+
+
+class _Engine(http.server.BaseHTTPRequestHandler):
+    """An engine that answers each query with the next of ``answers`` (status, text),
+    and keeps the queries it was sent."""
+
+    protocol_version = "HTTP/1.1"  # kept-alive connections, as Oxigraph's
+    answers: list[tuple[int, str]] = []
+    received: list[str] = []
+
+    def do_POST(self):
+        self.received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+        status, text = self.answers.pop(0)
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", RESULTS_JSON if status == 200 else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class _ClosingEngine(_Engine):
+    protocol_version = "HTTP/1.0"  # the connection closes after each answer
+
+
+@pytest.fixture(params=[_Engine])
+def fake_engine(request):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), request.param)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Engine.received = []
+    yield f"http://127.0.0.1:{server.server_address[1]}/query"
+    server.shutdown()
+    server.server_close()
+
+
+EMPTY_ANSWER = '{"head":{"vars":["x"]},"results":{"bindings":[{}]}}'
+
+
+def test_the_query_is_sent_again_with_the_calls_as_errors(fake_engine):
+    _Engine.answers = [(500, "The custom function <http://example.org/f> is not supported"), (200, EMPTY_ANSWER)]
+    store = RemoteStore(fake_engine, base_iri=BASE, timeout=5)
+    rows = list(store.query("SELECT ?x WHERE { ?s <http://example.org/f> (1) BIND(<http://example.org/f>(?s) AS ?x) }"))
+    assert [row["x"] for row in rows] == [None]
+    first, second = _Engine.received
+    assert "BIND(<http://example.org/f>(?s) AS ?x)" in first
+    assert "?s <http://example.org/f> (1) BIND((1/0) AS ?x)" in second  # the collection stays
+
+
+@pytest.mark.parametrize(("status", "text", "error", "http_status"), [
+    (400, "error at 1:8: expected one of SELECT", QueryError, 400),
+    # Named by the engine, but not called in the query: the query's doing (it said "timeout"
+    # only inside the IRI: no time limit was reached).
+    (500, "The custom function <http://example.org/timeout> is not supported", QueryError, 400),
+    (500, "Query cancelled", QueryTimeout, 503),
+    (500, "Virtuoso S1T00 Error SR171: Transaction timed out", QueryTimeout, 503),
+    (503, "Service Unavailable", QueryTimeout, 503),
+    (500, "IO error: While open a file for random read: /data/000123.sst: No such file or directory", EngineUnavailable, 503),
+    (500, "Corruption: block checksum mismatch in <http://example.org/timeout>", EngineUnavailable, 503),
+])
+def test_engine_errors_keep_their_meaning(fake_engine, status, text, error, http_status):
+    _Engine.answers = [(status, text)]
+    store = RemoteStore(fake_engine, base_iri=BASE, timeout=5)
+    with pytest.raises(error) as raised:
+        list(store.query("SELECT * WHERE { ?s <http://example.org/timeout> (1) }"))
+    assert raised.value.http_status == http_status
+    if error is QueryTimeout:
+        assert "time limit of 5 s" in raised.value.message
+
+
+@pytest.mark.parametrize("fake_engine", [_ClosingEngine], indirect=True)
+def test_an_engine_that_closes_the_connection_after_its_answer(fake_engine):
+    _Engine.answers = [(200, EMPTY_ANSWER), (500, "Query cancelled")]
+    store = RemoteStore(fake_engine, base_iri=BASE, timeout=5)
+    assert [row["x"] for row in store.query("SELECT ?x {}")] == [None]
+    with pytest.raises(QueryTimeout):
+        store.query("SELECT ?x {}")

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from html import escape
 from typing import Callable, Sequence
 
+from zkg.visible import visible
+
 
 def _esc(text) -> str:
-    return escape(str(text), quote=True)
+    return escape(visible(str(text)), quote=True)  # no hidden characters (zkg.visible)
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -44,7 +44,7 @@ from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
-from zkg import sparql_guard
+from zkg import extension_functions, sparql_guard
 from zkg.errors import QueryError, ReadOnlyData, StoreError, ZkgError, storage_fault
 from zkg.prefixes import prefixes as zkg_prefixes
 
@@ -72,6 +72,35 @@ class QueryTimeout(ZkgError):
 
 class EngineUnavailable(StoreError):
     """The engine cannot be reached or answered with a server error (HTTP 503)."""
+
+
+class UnsupportedFunction(QueryError):
+    """The engine does not implement an extension function the query calls, and the calls
+    could not be made errors of their expressions (HTTP 400)."""
+
+    def __init__(self, function: str):
+        super().__init__(f"the SPARQL engine does not implement the function <{function}> the query calls")
+        self.function = function
+
+
+#: What an engine says when it stopped a query at its own time limit or was asked to cancel
+#: it (Oxigraph, Fuseki, Virtuoso, GraphDB), looked for outside quoted text and IRIs, which
+#: are the query's own words.
+_STOPPED = re.compile(r"cancel|time ?out|timed out|time limit", re.IGNORECASE)
+_QUOTED = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
+
+
+def _says_stopped(message: str) -> bool:
+    """Whether an engine's error message says the query was stopped (time limit, cancelled).
+
+    >>> _says_stopped("Query cancelled"), _says_stopped("Virtuoso S1T00 Error SR171: Transaction timed out")
+    (True, True)
+    >>> _says_stopped("QueryTimeoutException"), _says_stopped("the query was canceled")
+    (True, True)
+    >>> _says_stopped("IO error: <http://example.org/timeout> 'cancelled'"), _says_stopped("disk I/O error")
+    (False, False)
+    """
+    return bool(_STOPPED.search(_QUOTED.sub(" ", message)))
 
 
 class ClientGone(ZkgError):
@@ -225,7 +254,9 @@ class _Exchange:
             self.overrun(started=True)
             raise QueryTimeout(self.limit)
         try:
-            self.connection.sock.settimeout(remaining)
+            sock = self.connection.sock
+            if sock is not None:  # None: an engine that closes the connection after its answer
+                sock.settimeout(remaining)
             count = self.response.readinto(buffer)
         except (socket.timeout, TimeoutError):
             if self.abandoned:
@@ -471,9 +502,7 @@ class RemoteStore:
         limit = self.timeout if timeout is None else timeout
         headers = {"Content-Type": "application/sparql-query; charset=utf-8",
                    "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"}
-        exchange, response = self._send(limit, "query", params, text.encode("utf-8"), headers)
-        if response.status != 200:
-            raise self._failure(exchange, response, prologue)
+        exchange, response = self._answered(limit, params, text, headers, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         if media_type == N_TRIPLES:
             return RemoteTriples(exchange)
@@ -522,9 +551,7 @@ class RemoteStore:
         :meth:`query`."""
         text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph)
         headers = {"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept}
-        exchange, response = self._send(self.timeout, "query", params, text.encode("utf-8"), headers)
-        if response.status != 200:
-            raise self._failure(exchange, response, prologue)
+        exchange, response = self._answered(self.timeout, params, text, headers, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         try:
             body, whole = exchange.read_up_to(max_bytes)
@@ -546,6 +573,27 @@ class RemoteStore:
                 return media_type, None, RemoteSolutions(exchange, parsed)
         exchange.close()
         raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
+
+    def _answered(self, limit: float, params, text: str, headers: dict, prologue_lines: int):
+        """(exchange, response) of the engine's 200 answer to a query, else its failure raised.
+
+        An engine that refuses a query for calling a function it does not implement (Oxigraph:
+        "The custom function <…> is not supported") gets the query again with those calls as
+        errors, which is what SPARQL makes of them (:mod:`zkg.extension_functions`)."""
+        rewritten: set[str] = set()
+        while True:
+            exchange, response = self._send(limit, "query", params, text.encode("utf-8"), headers)
+            if response.status == 200:
+                return exchange, response
+            failure = self._failure(exchange, response, prologue_lines)
+            function = getattr(failure, "function", None)
+            if function is None or function in rewritten or len(rewritten) >= extension_functions.MAX_FUNCTIONS:
+                raise failure
+            changed = extension_functions.without_calls(text, function, prefixes=self.prefixes, base_iri=self.base_iri)
+            if changed is None:
+                raise failure
+            rewritten.add(function)
+            text = changed
 
     def _send(self, limit: float, kind: str, params, body: bytes, headers: dict):
         """POST to the engine; retried once if the engine was restarting."""
@@ -576,7 +624,10 @@ class RemoteStore:
             exchange.close()
         if response.status == 400:
             return QueryError(f"SPARQL syntax error: {shift_lines(text, prologue_lines)}")
-        if response.status in (503, 504) or "cancelled" in text or "timeout" in text.lower():
+        function = extension_functions.unsupported_function(text)
+        if function is not None:  # the query's doing, not an outage (RemoteStore._answered)
+            return UnsupportedFunction(function)
+        if response.status in (503, 504) or _says_stopped(text):
             return QueryTimeout(exchange.limit)
         fault = self._storage_fault(response.status, text)
         if fault is not None:

@@ -33,6 +33,7 @@ import pyoxigraph as ox
 
 from zkg import loading, store_layout
 from zkg.errors import QueryError, ReadOnlyData, StoreError, storage_fault
+from zkg.extension_functions import MAX_FUNCTIONS, unsupported_function
 from zkg.prefixes import graph_iri, prefixes
 from zkg.serialize import serialize_dataset
 
@@ -91,6 +92,11 @@ def has_dataset_clause(sparql: str) -> bool:
     False
     """
     return bool(_FROM_KEYWORD.search(_NOT_KEYWORDS.sub(" ", sparql)))
+
+
+def _no_value(*arguments) -> None:
+    """A function pyoxigraph does not implement: no value (an evaluation error, as SPARQL says)."""
+    return None
 
 
 def _as_graph_term(graph) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
@@ -221,13 +227,22 @@ class Store:
             options["substitutions"] = {
                 ox.Variable(k) if isinstance(k, str) else k: v for k, v in substitutions.items()
             }
-        try:
-            return self.oxigraph.query(sparql, **options)
-        except SyntaxError as error:
-            raise QueryError(f"SPARQL syntax error: {error}") from None
-        except (OSError, ValueError, TypeError, RuntimeError) as error:
-            # OSError too: pyoxigraph reports failed SERVICE calls that way.
-            raise QueryError(f"query failed: {error}") from None
+        # A function pyoxigraph does not implement is an error of its expression, not of
+        # the query (zkg.extension_functions): the query runs again with it giving no value.
+        unimplemented: dict = {}
+        while True:
+            try:
+                return self.oxigraph.query(sparql, **options, custom_functions=unimplemented or None)
+            except SyntaxError as error:
+                raise QueryError(f"SPARQL syntax error: {error}") from None
+            except (OSError, ValueError, TypeError, RuntimeError) as error:
+                function = unsupported_function(str(error)) if isinstance(error, RuntimeError) else None
+                if function is not None and len(unimplemented) < MAX_FUNCTIONS \
+                        and ox.NamedNode(function) not in unimplemented:
+                    unimplemented[ox.NamedNode(function)] = _no_value
+                    continue
+                # OSError too: pyoxigraph reports failed SERVICE calls that way.
+                raise QueryError(f"query failed: {error}") from None
 
     def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
         """The named graphs in the store, sorted by IRI."""

@@ -40,6 +40,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 from live_server import LiveServer, zkg_env
 from mount_namespace import MountNamespace, NamespaceUnavailable, fill, free_bytes
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
@@ -448,6 +449,14 @@ def test_zkg_serve_serves_a_read_only_data_directory_and_refuses_writes_with_503
                                    {"Content-Type": "application/n-triples", "Authorization": f"Bearer {token}",
                                     "ZKG-Source": "https://example.org/disk-faults"})
             assert status == 503 and "read-only" in text, (status, text)
+            # Signing in records a session in the data directory: refused, and said so. (One
+            # kept-alive connection: without a session.key each worker signs with its own key.)
+            browser = requests.Session()
+            form = browser.get(server.url + "sign-in", timeout=30).text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+            signed = browser.post(server.url + "sign-in", data={"token": token, "csrf_token": csrf},
+                                  allow_redirects=False, timeout=30)
+            assert signed.status_code == 503 and "cannot record the session" in signed.text, signed.text
         finally:
             server.stop()
         log = Path(server.log_path).read_text(encoding="utf-8")

@@ -136,3 +136,30 @@ def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server
     assert not _affiliated(base)
     page.get(entity)
     assert "Zhongguancun Development Group" not in page.find_element(By.CSS_SELECTOR, "table.facts").text
+
+
+def test_names_offered_while_typing_show_hidden_characters_written_out(curation_server, page):  # noqa: F811
+    # A person whose name holds a right-to-left override: the list curate.js fills from the
+    # search writes it \u202E (zkg/visible.py), and the IRI is read back exactly.
+    base = curation_server.url
+    name = "Mallory\u202e yrollaM"
+    update = (f'INSERT DATA {{ <{base}id/mallory> a <https://schema.org/Person> ; '
+              f'<http://www.w3.org/2000/01/rdf-schema#label> "{name}"@en ; <https://schema.org/name> "{name}"@en }}')
+    written = requests.post(base + "sparql", data=update.encode(), timeout=60, headers={
+        "Content-Type": "application/sparql-update", "Authorization": f"Bearer {curation_server.token}",
+        "ZKG-Source": SOURCE})
+    assert written.status_code == 200, written.text
+    entity = base + "page/id/zhang-shousheng"
+    page.get(entity)
+    if not page.find_elements(By.ID, "add-statement"):
+        page.get(base + "sign-in?next=/page/id/zhang-shousheng")
+        page.find_element(By.NAME, "token").send_keys(curation_server.token)
+        page.find_element(By.CSS_SELECTOR, "#sign-in-form button[type=submit]").click()
+        _wait(page, lambda d: d.current_url == entity, "signing in did not lead back to the page")
+    page.find_element(By.ID, "add-statement").find_element(By.NAME, "value").send_keys("Mallory")
+    options = "return Array.from(document.querySelectorAll('#zkg-entities option')).map(o => [o.value, o.textContent])"
+    _wait(page, lambda d: any(v.startswith("Mallory") for v, _ in d.execute_script(options)),
+          "the search did not offer Mallory")
+    offered = page.execute_script(options)
+    assert all("\u202e" not in value + text for value, text in offered)
+    assert [f"Mallory\\u202E yrollaM <{base}id/mallory>", "Person"] in offered

@@ -253,3 +253,19 @@ def test_completion_after_a_class_offers_its_shapes_properties_first(live, page)
     assert "schema:worksFor" not in [t.split()[0] for t, s in place if s]
     plain = offered("SELECT * WHERE { ?s schema:")
     assert not any(s for _t, s in plain)
+
+
+def test_hidden_characters_in_results_are_written_out(live, page):
+    # A right-to-left override in an IRI and a literal (zkg/visible.py; editor.js writes them
+    # out in the results as the server does in pages): the cell shows \u202E or %E2%80%AE,
+    # and a link's text and target are the same string.
+    query = ('SELECT ?iri ?text WHERE { BIND(IRI("http://evil.example/\\u202Egpj.exe") AS ?iri) '
+             'BIND("abc\\u202Edef\\u200B" AS ?text) }')
+    _open_editor(page, live + "sparql?" + requests.compat.urlencode({"query": query}))
+    _wait(page, lambda d: len(_table_rows(d)) == 1, "the query did not run")
+    _wait(page, lambda d: "\u202e" not in " ".join(_table_rows(d)[0]), "the override is still in the table")
+    iri_cell, text_cell = _table_rows(page)[0]
+    assert "%E2%80%AE" in iri_cell and "abc\\u202Edef\\u200B" in text_cell
+    link = page.find_element(By.CSS_SELECTOR, ".yasr .dataTable a.iri")
+    assert link.get_attribute("href") == "http://evil.example/%E2%80%AEgpj.exe"
+    assert "\u202e" not in page.execute_script("return document.querySelector('.yasr').textContent")

@@ -255,3 +255,28 @@ def test_an_error_is_never_kept(front_app):
     for _ in range(2):
         assert client.get("/page/id/no-such-thing").status_code == 404
     assert len(front_app.flask_requests) == 2
+
+
+# -- what a response echoes is in its key --------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/page/id/z-park", "/search?q=zhongguancun", "/page/id/z-park?lang=zh"])
+def test_one_visitors_query_string_never_reaches_the_next_visitor(front_app, path):
+    # Pages echo their own URL (the sign-in link's next=): kept under a key without the query
+    # string, the first visitor's ?utm=… was in every later visitor's page.
+    client = front_app.test_client()
+    joiner = "&" if "?" in path else "?"
+    poisoned = client.get(path + joiner + "utm_source=poison-campaign", headers={"Accept": "text/html"})
+    assert poisoned.status_code == 200 and "poison-campaign" in poisoned.get_data(as_text=True)
+    for _ in range(2):  # built by the app, then from the front cache
+        clean = client.get(path, headers={"Accept": "text/html"})
+        assert clean.status_code == 200 and "poison-campaign" not in clean.get_data(as_text=True)
+
+
+def test_the_path_as_sent_and_the_host_are_in_the_key(front_app):
+    client = front_app.test_client()
+    assert "z-p%2561rk" in client.get("/page/id/z-p%61rk").get_data(as_text=True)  # the same page, spelt otherwise
+    assert "z-p%2561rk" not in client.get("/page/id/z-park").get_data(as_text=True)
+    other = client.get("/search?q=zhongguancun&format=json", headers={"Host": "other.example"})
+    assert "other.example" in other.get_data(as_text=True)
+    assert "other.example" not in client.get("/search?q=zhongguancun&format=json").get_data(as_text=True)

@@ -57,3 +57,13 @@ def test_kept_answers_follow_every_write_in_every_worker(tmp_path):
         live.stop()
     assert "Traceback" not in live.log_path.read_text(encoding="utf-8")
 
+
+
+def test_a_query_string_is_never_served_to_other_visitors(live_server):
+    # The session's live server runs one worker per core: new connections reach each of them.
+    page = live_server.url + "page/id/z-park"
+    poisoned = requests.get(page + "?utm_source=live-poison", timeout=30)
+    assert poisoned.status_code == 200 and "live-poison" in poisoned.text
+    for _ in range(ROUNDS):
+        clean = requests.get(page, timeout=30)
+        assert clean.status_code == 200 and "live-poison" not in clean.text

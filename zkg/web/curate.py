@@ -1,11 +1,10 @@
 """Curation in the browser: sign-in with a token, the forms on entity pages, revert buttons.
 
 - **Sign-in** (``/sign-in``): a curator pastes a write token (``zkg token create NAME``). The
-  session is a signed cookie (``zkg_session``: HttpOnly, SameSite=Strict, Secure when the
-  request came over https) holding the token's name and creation time, never the token:
-  every request checks that this token still exists (a revoked token ends the session).
-  The signing key is ``{data}/session.key`` (made on first use, mode 0600), so sessions
-  survive restarts; ``SECRET_KEY`` in the app config overrides it.
+  session is recorded in the data directory and named by a signed cookie (``zkg_session``,
+  never holding the token): it lasts 8 hours, ends for good on signing out, and a revoked
+  token ends it too (:mod:`zkg.web.sessions`). Where to go afterwards (``next``) is kept only
+  when it is a path of this site (:mod:`zkg.web.redirects`).
 - **CSRF.** Every form carries the session's CSRF token, checked on every POST (constant-time
   comparison); a POST whose ``Origin`` is another origin, or that the browser marks as
   cross-site (``Sec-Fetch-Site``), is refused (403) before that. The session cookie is
@@ -26,29 +25,27 @@ only; everyone else gets the script-free, cacheable pages.
 from __future__ import annotations
 
 import hmac
-import os
 import re
 import secrets
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 from flask import (Blueprint, Flask, Response, current_app, flash, g, get_flashed_messages, redirect,
                    render_template, request, session)
-from flask.sessions import SecureCookieSessionInterface
 
 from zkg import tokens
 from zkg.errors import ZkgError
 from zkg.labels import fallback_label, labels_for
 from zkg.prefixes import compact
 from zkg.web import writes
+from zkg.web.redirects import current_path, local_target
+from zkg.web.sessions import init_sessions, session_records
 
 curate_blueprint = Blueprint("curate", __name__, template_folder="templates", static_folder="static",
                              static_url_path="/curate/static")
 
-SESSION_KEY_FILE = "session.key"
 #: The security policy of curation pages (no inline script; this origin's script only).
 CURATE_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
                           "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
@@ -59,65 +56,28 @@ LANGUAGES = (("en", "English"), ("zh-Hans", "Chinese (simplified)"), ("", "no la
 # -- sessions -----------------------------------------------------------------------------------
 
 
-class _SessionInterface(SecureCookieSessionInterface):
-    def get_cookie_secure(self, app) -> bool:
-        return request.is_secure  # Secure when the request came over https
-
-    def open_session(self, app, request):
-        # Most requests (queries, pages, machine clients) carry no session cookie: an empty
-        # session for them, without building the signing serializer on every request.
-        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
-            return self.session_class()
-        return super().open_session(app, request)
-
-
-def _secret_key(app: Flask) -> str:
-    if app.config.get("SECRET_KEY"):
-        return app.config["SECRET_KEY"]
-    data = Path(app.config["ZKG_SETTINGS"].data)
-    path = data / SESSION_KEY_FILE
-    try:
-        if path.is_file():
-            return path.read_text(encoding="utf-8").strip()
-        if data.is_dir():
-            key = secrets.token_hex(32)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(key + "\n")
-            return key
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
-        pass
-    return secrets.token_hex(32)  # no data directory (tests, in-memory stores): per process
-
-
-def init_sessions(app: Flask) -> None:
-    app.secret_key = _secret_key(app)
-    app.session_interface = _SessionInterface()
-    app.config.setdefault("SESSION_COOKIE_NAME", "zkg_session")
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
-
-
 def current_curator() -> tokens.TokenInfo | None:
-    """The signed-in curator's token info (still valid, write scope), or None."""
+    """The signed-in curator's token info, or None: the session must be recorded in the data
+    directory and not past its end (:mod:`zkg.web.sessions`), and its token must still exist,
+    with the same creation time, and may write."""
     if "zkg_curator" in g:
         return g.zkg_curator
     curator = None
-    name = session.get("curator")
-    if name:
-        created = session.get("token_created")
-        try:
-            found = [t for t in tokens.list_tokens(current_app.config["ZKG_SETTINGS"].data) if t.name == name]
-        except (ZkgError, OSError):
-            found = []
-        if found and found[0].created.isoformat() == created and found[0].can_write:
+    session_id = session.get("sid")
+    if session_id is not None:
+        record = session_records(current_app).find(session_id)
+        found = []
+        if record is not None:
+            try:
+                known = tokens.list_tokens(current_app.config["ZKG_SETTINGS"].data)
+                found = [t for t in known if t.name == record.curator]
+            except (ZkgError, OSError):
+                found = []
+        if found and found[0].created.isoformat() == record.token_created and found[0].can_write:
             curator = found[0]
-        else:
-            session.pop("curator", None)
-            session.pop("token_created", None)
+        else:  # signed out, expired, or its token revoked: the cookie no longer signs anyone in
+            for key in ("sid", "until"):
+                session.pop(key, None)
     g.zkg_curator = curator
     return curator
 
@@ -158,13 +118,6 @@ def require_curator() -> tokens.TokenInfo:
     return curator
 
 
-def _local_next(target: str | None) -> str:
-    """Where to go after signing in: a path of this site only."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return f"{request.script_root}/"
-
-
 def _page(template: str, status: int = 200, **context) -> Response:
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CURATE_SECURITY_POLICY
@@ -176,7 +129,7 @@ def _page(template: str, status: int = 200, **context) -> Response:
 
 @curate_blueprint.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
-    next_url = _local_next(request.values.get("next"))
+    next_url = local_target(request.values.get("next"))
     if request.method == "GET":
         return _page("sign_in.html", next_url=next_url, error=None, curator=current_curator())
     try:
@@ -190,10 +143,18 @@ def sign_in():
     if not info.can_write:
         return _page("sign_in.html", 403, next_url=next_url, curator=None,
                      error=f"The token {info.name!r} may only read: curating needs a write token.")
+    records = session_records(current_app)
+    records.end(session.get("sid"))  # whatever session this browser had ends here
+    records.sweep()
+    try:
+        session_id, record = records.start(info.name, info.created.isoformat())
+    except OSError as error:
+        return _page("sign_in.html", 503, next_url=next_url, curator=None,
+                     error="Signing in is not possible now: the data directory cannot record the session "
+                           f"({error.strerror}).")
     session.clear()
-    session.permanent = True
-    session["curator"] = info.name
-    session["token_created"] = info.created.isoformat()
+    session["sid"] = session_id
+    session["until"] = int(record.ends)
     session["csrf"] = secrets.token_urlsafe(32)  # a new one for the new session
     flash(f"Signed in as {info.name}.")
     return redirect(next_url, 303)
@@ -205,8 +166,10 @@ def sign_out():
         check_csrf()
     except Forbidden as error:
         return writes.plain(error.message, 403)
+    # Ended on the server: a copy of this cookie no longer signs anyone in.
+    session_records(current_app).end(session.get("sid"))
     session.clear()
-    return redirect(_local_next(request.form.get("next")), 303)
+    return redirect(local_target(request.form.get("next")), 303)
 
 
 # -- the forms ----------------------------------------------------------------------------------
@@ -237,6 +200,7 @@ class FormError(ZkgError):
 
 
 _IRI_IN_BRACKETS = re.compile(r"<([^<>\s]+)>\s*$")
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
 def resolve_property(text: str) -> ox.NamedNode:
@@ -279,7 +243,9 @@ def _iri_or_curie(text: str, prefixes: dict[str, str]) -> ox.NamedNode | None:
     text = text.strip()
     bracketed = _IRI_IN_BRACKETS.search(text)
     if bracketed:
-        text = bracketed.group(1)
+        # The list shows an IRI's hidden characters as \uXXXX (curate.js, zkg.visible), as
+        # N-Triples may write them; an IRI holds no backslash, so they are read back.
+        text = _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), bracketed.group(1))
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$", text) or text.startswith("urn:"):
         try:
             return ox.NamedNode(text)
@@ -374,7 +340,7 @@ def statement():
     verb = "Corrected" if replaced is not None else "Added"
     flash(f"{verb}: changeset {outcome.id} ({len(outcome.changeset.additions)} added, "
           f"{len(outcome.changeset.removals)} removed).")
-    return redirect(_entity_page(data.subject), 303)
+    return redirect(local_target(_entity_page(data.subject)), 303)
 
 
 def _entity_page(iri: str) -> str:
@@ -427,7 +393,7 @@ def revert(changeset_id: str):
     except Exception as error:
         return _write_failed(data, error)
     flash(f"Reverted {changeset_id}: changeset {outcome.id}.")
-    back = _local_next(request.form.get("next"))
+    back = local_target(request.form.get("next"))
     return redirect(back, 303)
 
 
@@ -490,7 +456,7 @@ def curation_panel(iri: str) -> dict:
     curator = current_curator()
     panel = {"iri": iri, "curator": curator, "history_url": history_url(iri), "messages": get_flashed_messages(),
              "entries": entry_views(history_entries(iri, limit=5)), "csrf": None,
-             "sign_in_url": f"{request.script_root}/sign-in?next=" + quote(request.full_path.rstrip("?"), safe="/")}
+             "sign_in_url": f"{request.script_root}/sign-in?next=" + quote(current_path(), safe="/")}
     if curator is not None:
         panel["csrf"] = csrf_token()
         panel["properties"] = [(p["curie"], p["label"]) for p in _properties()]
@@ -530,7 +496,7 @@ def _has_session_cookie() -> bool:
 @curate_blueprint.before_app_request
 def _no_revalidation_for_curators():
     # A curator's pages carry a CSRF token, forms and their name: never a 304 of a shared version.
-    if request.method in ("GET", "HEAD") and _has_session_cookie() and session.get("curator"):
+    if request.method in ("GET", "HEAD") and _has_session_cookie() and session.get("sid"):
         request.environ.pop("HTTP_IF_NONE_MATCH", None)
         request.environ.pop("HTTP_IF_MODIFIED_SINCE", None)
 
@@ -540,7 +506,7 @@ def _curator_headers(response: Response) -> Response:
     if response.mimetype != "text/html":
         return response
     response.vary.add("Cookie")  # pages differ for signed-in curators
-    if (_has_session_cookie() and session.get("curator")) or request.path.startswith("/sign-in"):
+    if (_has_session_cookie() and session.get("sid")) or request.path.startswith("/sign-in"):
         response.headers["Cache-Control"] = "private, no-store"
         for name in ("ETag", "Last-Modified"):
             response.headers.pop(name, None)
@@ -566,7 +532,8 @@ def init_curation(app: Flask) -> None:
 
     @app.context_processor
     def curation_context():
-        return {"curation_panel": curation_panel, "current_curator": current_curator, "csrf_token": csrf_token}
+        return {"curation_panel": curation_panel, "current_curator": current_curator, "csrf_token": csrf_token,
+                "current_path": current_path}
 
     @app.errorhandler(Forbidden)
     def forbidden(error: Forbidden):

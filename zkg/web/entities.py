@@ -28,6 +28,7 @@ from zkg.labels import fallback_label, is_language_tag, preferred_languages
 from zkg.negotiation import HTML, NotAcceptable, choose, negotiate
 from zkg.serialize import canonical_quads
 from zkg.terms import is_term, term_info
+from zkg.visible import has_hidden, is_hidden
 from zkg.web.http_caching import conditional
 from zkg.web.iris import candidate_paths, local_path, quote_path, raw_request_path, resolve
 
@@ -212,6 +213,9 @@ def embedded_json_ld(description, prefixes: dict[str, str]) -> Markup:
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
     document = compact_json_ld(ox.serialize(triples, format=ox.RdfFormat.JSON_LD), prefixes)
     text = json.dumps(json.loads(document), ensure_ascii=False, indent=1)
+    # Hidden characters (zkg.visible) as JSON escapes too: the same data, nothing invisible in the page.
+    if has_hidden(text):
+        text = "".join(json.dumps(c)[1:-1] if is_hidden(c) else c for c in text)
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 

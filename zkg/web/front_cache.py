@@ -16,8 +16,10 @@ What makes it safe:
 - **Never stale.** Each request compares the kept tag with the dataset version now
   (:func:`zkg.dataset_version.dataset_version`: a few ``stat`` calls, which also see
   writes made by other worker processes); a different version is a miss.
-- **HTTP's own cache key.** The URL (scheme, host, mount point, path, query string) and the
-  values of the request headers the response names in ``Vary`` (RFC 9111 §4.1).
+- **HTTP's own cache key.** The URL (scheme, host, mount point, path both decoded and as
+  sent, query string) and the values of the request headers the response names in ``Vary``
+  (RFC 9111 §4.1). What a response echoes of its request must be in that key:
+  :func:`zkg.web.http_caching.conditional` keys the app's own caches the same way.
 - **Only plain, anonymous GETs.** Requests with cookies or credentials (a curator's pages
   differ), conditional ones (the app answers 304), ranges, and every other method go to the
   app. Only 200 responses without ``Set-Cookie``, ``private`` or ``no-store`` are kept.
@@ -95,8 +97,10 @@ class FrontCache:
     @staticmethod
     def _url_key(environ: dict) -> tuple:
         get = environ.get
+        # The path as sent too: PATH_INFO is decoded, and pages echo the spelling the client used.
         return (get("wsgi.url_scheme"), get("HTTP_HOST"), get("SERVER_NAME"), get("SERVER_PORT"),
-                get("SCRIPT_NAME", ""), get("PATH_INFO", ""), get("QUERY_STRING", ""))
+                get("SCRIPT_NAME", ""), get("PATH_INFO", ""), get("QUERY_STRING", ""),
+                get("REQUEST_URI") or get("RAW_URI"))
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "GET" or any(name in environ for name in _TO_THE_APP):

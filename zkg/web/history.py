@@ -28,9 +28,11 @@ from zkg.errors import ZkgError
 from zkg.labels import fallback_label, labels_for
 from zkg.negotiation import HTML, Format, NotAcceptable
 from zkg.prefixes import compact, graph_iri
+from zkg.visible import visible
 from zkg.web import writes
 from zkg.web.curate import CURATE_SECURITY_POLICY, csrf_token, current_curator
 from zkg.web.http_caching import conditional
+from zkg.web.redirects import current_path
 
 history_blueprint = Blueprint("history", __name__, template_folder="templates")
 
@@ -158,7 +160,7 @@ def entity_history():
 
         return _html("history.html", iri=iri, title=title, page=page_url(iri),
                      entries=[_entry_view(e, labels) for e in entries], formats=RDF_FORMATS,
-                     next_url=request.full_path, **_curator_context())
+                     next_url=current_path(), **_curator_context())
 
     return conditional(("history", iri, chosen.name), build, vary=("Accept",))
 
@@ -190,7 +192,7 @@ def changes():
             return response
         if chosen is not HTML:
             return _rdf(metadata_triples([e.iri for e in entries]), chosen)
-        return _html("changes.html", entries=views, formats=RDF_FORMATS, next_url=request.full_path,
+        return _html("changes.html", entries=views, formats=RDF_FORMATS, next_url=current_path(),
                      **_curator_context())
 
     return conditional(("changes", str(limit), chosen.name), build, vary=("Accept",))
@@ -208,6 +210,12 @@ def _summary(view) -> str:
     return text
 
 
+def _feed_text(text: str) -> str:
+    """Text a feed reader shows: hidden characters written out (zkg.visible; XML cannot even
+    hold most control characters), then escaped."""
+    return xml_escape(visible(text))
+
+
 def _atom(views) -> str:
     updated = views[0]["entry"].time if views else None
     stamp = (updated.astimezone(timezone.utc).isoformat() if updated else "1970-01-01T00:00:00+00:00")
@@ -217,16 +225,16 @@ def _atom(views) -> str:
         items.append(
             "<entry>"
             f"<id>{xml_escape(entry.iri)}</id>"
-            f"<title>{xml_escape(entry.message or 'Changeset ' + entry.id)}</title>"
+            f"<title>{_feed_text(entry.message or 'Changeset ' + entry.id)}</title>"
             f"<link rel=\"alternate\" type=\"text/html\" href=\"{xml_escape(_absolute(view['url']))}\"/>"
             f"<updated>{entry.time.astimezone(timezone.utc).isoformat()}</updated>"
-            f"<author><name>{xml_escape(view['agent'])}</name><uri>{xml_escape(entry.agent)}</uri></author>"
-            f"<summary>{xml_escape(_summary(view))}</summary>"
+            f"<author><name>{_feed_text(view['agent'])}</name><uri>{xml_escape(entry.agent)}</uri></author>"
+            f"<summary>{_feed_text(_summary(view))}</summary>"
             "</entry>")
     return ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
             f"<id>{xml_escape(_absolute(request.script_root + '/changes'))}</id>"
             "<title>Zhongguancun Knowledge Graph: recent changes</title>"
-            f"<link rel=\"self\" href=\"{xml_escape(_absolute(request.full_path.rstrip('?')))}\"/>"
+            f"<link rel=\"self\" href=\"{xml_escape(_absolute(current_path()))}\"/>"
             f"<updated>{stamp}</updated>" + "".join(items) + "</feed>\n")
 
 
@@ -235,14 +243,14 @@ def _json_feed(views) -> dict:
         "version": "https://jsonfeed.org/version/1.1",
         "title": "Zhongguancun Knowledge Graph: recent changes",
         "home_page_url": _absolute(request.script_root + "/changes"),
-        "feed_url": _absolute(request.full_path.rstrip("?")),
+        "feed_url": _absolute(current_path()),
         "items": [{
             "id": v["entry"].iri,
             "url": _absolute(v["url"]),
-            "title": v["entry"].message or f"Changeset {v['entry'].id}",
-            "content_text": _summary(v),
+            "title": visible(v["entry"].message or f"Changeset {v['entry'].id}"),
+            "content_text": visible(_summary(v)),
             "date_published": v["entry"].time.astimezone(timezone.utc).isoformat(),
-            "authors": [{"name": v["agent"], "url": v["entry"].agent}],
+            "authors": [{"name": visible(v["agent"]), "url": v["entry"].agent}],
         } for v in views],
     }
 
@@ -278,6 +286,6 @@ def changeset(changeset_id: str):
 
             diff = diff_description(entry.changeset, writes.store().prefixes)
         return _html("changeset.html", view=_entry_view(entry, labels), diff=diff, formats=(RDF_PATCH, *RDF_FORMATS),
-                     next_url=request.full_path, **_curator_context())
+                     next_url=current_path(), **_curator_context())
 
     return conditional(("changeset", changeset_id, chosen.name), build, vary=("Accept",))

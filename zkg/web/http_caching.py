@@ -11,6 +11,7 @@ costs a 304 at most, so no one is served data older than the last write.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from typing import Callable, Iterable
 
@@ -18,6 +19,7 @@ from flask import Response, current_app, request
 
 from zkg.dataset_version import DatasetVersion, dataset_version, not_modified
 from zkg.web.front_cache import mark_shareable
+from zkg.web.redirects import current_path
 
 CACHE_CONTROL = "no-cache"
 
@@ -77,16 +79,22 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
     """``build()``'s response with validators, or a bodiless 304 when the client's copy is
     current. ``variant`` names the representation (path, format, languages): one ETag each.
 
-    ``cache``: keep the built response for the same version and variant (and the same
-    host and mount point, which absolute links depend on); only for responses that depend on
-    nothing else (see :func:`_shared_cache`)."""
-    version = version or current_version()
+    ``cache``: keep the built response for the same version and variant, and the same URL:
+    scheme and host (absolute links), and the path and query string as sent (pages echo them
+    in their sign-in link: a key without them served one visitor's ``?utm=…`` to every later
+    one); only for responses that depend on nothing else (see :func:`_shared_cache`)."""
+    now = time.time()  # before the version is read: a change it does not show came after
+    current = current_version()
+    version = version or current
     etag = version.etag(*variant)
-    if not_modified(version, etag, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")):
+    # Last-Modified once the second of the last change has passed (zkg.dataset_version), and
+    # only for the version that is current (a dump may be of the one before).
+    last_modified = version.last_modified(now) if version.tag == current.tag else None
+    if not_modified(version, etag, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"), now):
         response = Response(status=304)
     else:
         store = _shared_cache() if cache else None
-        key = (version.tag, request.host_url, request.script_root, *variant)
+        key = (version.tag, request.host_url, current_path(), *variant)
         response = store.get(key) if store is not None else None
         if response is None:
             response = build()
@@ -95,7 +103,8 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
         if store is not None and response.status_code == 200:
             mark_shareable(request.environ, version.tag)
     response.headers["ETag"] = etag
-    response.headers["Last-Modified"] = version.http_date
+    if last_modified is not None:
+        response.headers["Last-Modified"] = last_modified
     response.headers["Cache-Control"] = CACHE_CONTROL
     for name in vary:
         response.vary.add(name)

@@ -7,6 +7,8 @@
   that need more, the editor, forms, previews, set their own and keep it), and
   ``X-Frame-Options`` matching the policy's ``frame-ancestors`` (the reconciliation
   preview, whose policy names no ``frame-ancestors``, may still be framed by OpenRefine);
+- the templates' ``finalize``: no page shows a character that hides or reorders text
+  (bidi controls, zero-width, control characters), see :mod:`zkg.visible`;
 - a ``before_request`` hook limiting each client address to ``ZKG_RATE_LIMIT`` requests per
   minute (a token bucket: a burst of up to a minute's worth, refilled continuously); past it
   the answer is ``429 Too Many Requests`` with ``Retry-After``. ``0`` disables the limit.
@@ -25,7 +27,9 @@ import time
 from typing import Mapping
 
 from flask import Flask, Response, current_app, request
+from markupsafe import Markup, escape
 
+from zkg.visible import visible, visible_text
 from zkg.web.front_cache import RATE_WAIT
 
 #: The policy of a response that set none: nothing from elsewhere, no plugins, no framing
@@ -188,8 +192,40 @@ def _check_graph_parameters():
     return None
 
 
+def _shown(value):
+    """Jinja's ``finalize``: every value a template prints, before it is HTML-escaped. Text
+    gets its hidden characters written out (:func:`zkg.visible.visible`); markup built by
+    the app (charts, which escape their own text) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
+
+def _plain_text_visible(response: Response) -> Response:
+    """Plain text is for people (errors, the diff and report of a write) and often quotes
+    what the client sent or the data (an IRI, a literal): its hidden characters are written
+    out too. (Data formats have media types of their own.)"""
+    if response.mimetype == "text/plain" and not response.is_streamed:
+        text = response.get_data(as_text=True)
+        shown = visible_text(text)
+        if shown is not text:
+            response.set_data(shown)
+    return response
+
+
+def init_visible_text(app: Flask) -> None:
+    """No page shows a hidden character (bidi controls, zero-width, control characters):
+    templates print every text through :func:`_shown`. A form value that must come back
+    exactly as it is (a hidden input naming an IRI) is printed with the ``exact`` filter."""
+    app.jinja_options = {**app.jinja_options, "finalize": _shown}
+    app.add_template_filter(escape, "exact")
+    app.add_template_filter(visible, "visible")
+    app.after_request(_plain_text_visible)
+
+
 def init_security(app: Flask) -> None:
     """Register the hooks on ``app`` (see the module's docstring)."""
+    init_visible_text(app)
     per_minute = rate_limit_from(app.config)
     app.config["ZKG_RATE_LIMIT"] = per_minute
     if per_minute:

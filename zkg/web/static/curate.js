@@ -8,6 +8,19 @@
   const list = document.getElementById("zkg-entities");
   if (!list) return;
 
+  // Characters that hide or reorder text (bidi controls, zero-width, control characters):
+  // written \uXXXX, as the server does in pages (zkg/visible.py); the server reads them back
+  // in the IRI between < and >.
+  const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cn}\u034F\u115F\u1160\u3164\uFFA0]/gu;
+  function shown(text) {
+    return String(text).replace(HIDDEN, function (c) {
+      if (c === "\t" || c === "\n" || c === "\r") return c;
+      const code = c.codePointAt(0);
+      return code > 0xFFFF ? "\\U" + code.toString(16).toUpperCase().padStart(8, "0")
+                           : "\\u" + code.toString(16).toUpperCase().padStart(4, "0");
+    });
+  }
+
   function wantsEntity(input) {
     const kind = input.form.querySelector('input[name="kind"]:checked, input[name="kind"][type="hidden"]');
     return !kind || kind.value === "entity" || kind.value === "same";
@@ -31,8 +44,8 @@
           const found = await response.json();
           list.replaceChildren(...found.results.map(function (hit) {
             const option = document.createElement("option");
-            option.value = hit.label + " <" + hit.iri + ">";
-            option.textContent = hit.types.map(function (t) { return t.label; }).join(", ");
+            option.value = shown(hit.label) + " <" + shown(hit.iri) + ">";
+            option.textContent = shown(hit.types.map(function (t) { return t.label; }).join(", "));
             return option;
           }));
         } catch (error) {

@@ -334,15 +334,47 @@
 
   // -- Entity IRIs in the results ------------------------------------------------------------
   // Every IRI is a link to itself; those under the base IRI are zkg's own entity pages.
+  // Characters that hide or reorder text (bidi controls, zero-width, control characters)
+  // are written out, as the server does in its pages (zkg/visible.py): \uXXXX in the text,
+  // percent-encoded in a link, so that what a cell shows is where its link goes.
+  var HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cn}\u034F\u115F\u1160\u3164\uFFA0]/gu;
+  function escapedText(c) {
+    if (c === "\t" || c === "\n" || c === "\r") return c;
+    var code = c.codePointAt(0);
+    return code > 0xFFFF ? "\\U" + code.toString(16).toUpperCase().padStart(8, "0")
+                         : "\\u" + code.toString(16).toUpperCase().padStart(4, "0");
+  }
+  function escapedInUri(c) {
+    return (c === "\t" || c === "\n" || c === "\r") ? c : encodeURIComponent(c);
+  }
+  function showHidden(root) {
+    var cells = root.querySelectorAll(".yasr td");
+    for (var i = 0; i < cells.length; i++) {
+      var walker = document.createTreeWalker(cells[i], NodeFilter.SHOW_TEXT);
+      for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+        HIDDEN.lastIndex = 0;
+        if (HIDDEN.test(node.data)) {
+          var inLink = node.parentElement && node.parentElement.closest("a");
+          node.data = node.data.replace(HIDDEN, inLink ? escapedInUri : escapedText);
+        }
+      }
+    }
+  }
   function markEntityLinks(root) {
     var links = root.querySelectorAll("a.iri");
     for (var i = 0; i < links.length; i++) {
       var href = links[i].getAttribute("href") || "";
+      HIDDEN.lastIndex = 0;
+      if (HIDDEN.test(href)) {
+        href = href.replace(HIDDEN, escapedInUri);
+        links[i].setAttribute("href", href);
+      }
       if (href.indexOf(config.baseIri) === 0) {
         links[i].classList.add("zkg-entity");
         links[i].title = "entity page: " + href;
       }
     }
+    showHidden(root);
   }
   yasgui.on("queryResponse", function (instance, tab) {
     window.setTimeout(function () { markEntityLinks(mount); }, 0);

@@ -1,0 +1,153 @@
+"""Calls of extension functions the engine does not implement: an error of the expression, as
+SPARQL says, not of the query.
+
+SPARQL 1.1 (§17.6, extensible value testing; §17.3 for what an error does) lets a query
+call a function named by an IRI. A call of a function the engine does not know is an
+evaluation error of that expression: a FILTER on it is false, a BIND or a projected
+expression leaves its variable unbound, COALESCE moves on. Oxigraph instead refuses the whole
+query before evaluating it ("The custom function <…> is not supported"; the server answers
+500, which zkg would pass on as an outage, 503). zkg answers as SPARQL says:
+
+- **In process** (:meth:`zkg.store.Store.query`): the query is run again with each function
+  Oxigraph names registered as one that gives no value (pyoxigraph's ``custom_functions``;
+  a function returning None is an evaluation error).
+- **At an engine** (:class:`zkg.engine.RemoteStore`; the Oxigraph server cannot register
+  functions): the query is sent again with every call of the function named replaced by an
+  expression that is always an error, ``(1/0)`` (:func:`without_calls`). The call's
+  arguments go with it: they have no side effects, and the call's value is an error
+  whatever they are.
+
+Either way at most :data:`MAX_FUNCTIONS` functions per query are treated so; casts to XSD
+types and the functions Oxigraph implements are untouched (it never refuses them).
+
+Finding the calls in the text. A call is an IRI (``<…>`` or a prefixed name) followed by
+``(``, in an expression: within the brackets of FILTER, BIND, a function's arguments, a
+projected ``(… AS ?v)``, or directly after FILTER, or in ORDER BY, GROUP BY and HAVING. An IRI
+followed by ``(`` anywhere else is a predicate or a list member followed by an RDF
+collection (``?s ex:p (1 2)``), and stays. zkg's lexer (:func:`zkg.sparql_guard.tokens`)
+keeps strings, IRIs and comments apart, so nothing inside them is touched.
+"""
+
+from __future__ import annotations
+
+import re
+
+from zkg import sparql_guard
+
+#: Distinct unimplemented functions handled in one query; a query naming more is refused.
+MAX_FUNCTIONS = 16
+#: What a call becomes at an engine: an expression that is always an evaluation error
+#: (a division by zero), bracketed so that it fits wherever a call does.
+ERROR_EXPRESSION = "(1/0)"
+
+_UNSUPPORTED = re.compile(r"The custom function <([^<>\s]*)> is not supported")
+#: Words after which "(" does not open an expression: VALUES' variables (and ``a``, the
+#: predicate, before an RDF collection: compared as written, it is case-sensitive).
+_NOT_EXPRESSION_WORDS = frozenset({"VALUES"})
+_MODIFIERS = frozenset({"GROUP", "ORDER", "HAVING"})
+_MODIFIERS_END = frozenset({"LIMIT", "OFFSET", "VALUES", "SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "WHERE"})
+
+
+def unsupported_function(message: str) -> str | None:
+    """The IRI of the function an Oxigraph error message says it does not implement.
+
+    >>> unsupported_function("The custom function <http://example.org/f> is not supported")
+    'http://example.org/f'
+    >>> unsupported_function("error at 1:5: expected …") is None
+    True
+    """
+    found = _UNSUPPORTED.search(message or "")
+    return found.group(1) if found else None
+
+
+def _calls(items: list, is_function) -> list[tuple[int, int]]:
+    """(first, last) token indices of each call of a function ``is_function(token)`` says
+    is the one, outermost calls only."""
+    stack: list[str] = []  # "group" for { and [, "expr" or "list" for (
+    in_select = in_modifiers = False
+    modifiers_depth = 0
+    calls, skip_to = [], -1
+    opens_call: set[int] = set()  # indices of "(" that open a function's arguments
+    for index, token in enumerate(items):
+        text, keyword = token.text, token.keyword
+        previous = items[index - 1] if index else None
+        if keyword == "SELECT":
+            in_select, in_modifiers = True, False
+        elif keyword in ("WHERE", "FROM"):
+            in_select = False
+        elif keyword == "HAVING" or (keyword in _MODIFIERS and index + 1 < len(items)
+                                     and items[index + 1].keyword == "BY"):
+            in_modifiers, modifiers_depth = True, len(stack)
+        elif keyword in _MODIFIERS_END:
+            in_modifiers = False
+        if token.kind == "punct" and text in "{[":
+            stack.append("group")
+            in_select = in_modifiers = False
+        elif token.kind == "punct" and text in "}]":
+            if stack:
+                stack.pop()
+            in_modifiers = False
+        elif token.kind == "punct" and text == "(":
+            top = stack[-1] if stack else None
+            expression = (top == "expr" or index in opens_call or in_select
+                          or (in_modifiers and len(stack) == modifiers_depth)
+                          or (previous is not None and previous.kind == "word" and previous.text != "a"
+                              and previous.keyword not in _NOT_EXPRESSION_WORDS))
+            stack.append("expr" if expression else "list")
+        elif token.kind == "punct" and text == ")":
+            if stack:
+                stack.pop()
+        elif token.kind in ("iri", "pname") and index + 1 < len(items) and items[index + 1].text == "(":
+            top = stack[-1] if stack else None
+            in_expression = (top == "expr" or (previous is not None and previous.keyword == "FILTER")
+                             or (in_modifiers and len(stack) == modifiers_depth))
+            if in_expression:
+                opens_call.add(index + 1)
+                if index > skip_to and is_function(token):
+                    last = _closing(items, index + 1)
+                    if last is not None:
+                        calls.append((index, last))
+                        skip_to = last
+    return calls
+
+
+def _closing(items: list, opening: int) -> int | None:
+    """The index of the ")" closing the "(" at ``opening``."""
+    depth = 0
+    for index in range(opening, len(items)):
+        if items[index].kind == "punct" and items[index].text == "(":
+            depth += 1
+        elif items[index].kind == "punct" and items[index].text == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def without_calls(text: str, function: str, *, prefixes: dict[str, str], base_iri: str | None) -> str | None:
+    """``text`` with every call of ``function`` (an absolute IRI) replaced by an expression
+    that is always an error; None when no call of it is found.
+
+    >>> q = 'SELECT ?x { ?s ex:p (1 2) . BIND(ex:f(?s, "ex:f(") AS ?x) FILTER(ex:f(1) || true) }'
+    >>> without_calls(q, "http://example.org/f", prefixes={"ex": "http://example.org/"}, base_iri=None)
+    'SELECT ?x { ?s ex:p (1 2) . BIND((1/0) AS ?x) FILTER((1/0) || true) }'
+    >>> without_calls("SELECT * { ?s <f> (1) } ORDER BY <f>(?s)", "http://b/f", prefixes={}, base_iri="http://b/")
+    'SELECT * { ?s <f> (1) } ORDER BY (1/0)'
+    >>> without_calls("SELECT * { ?s ?p ?o }", "http://b/f", prefixes={}, base_iri=None) is None
+    True
+    """
+    items = list(sparql_guard.tokens(text))
+    found = sparql_guard.scan(text)
+
+    def is_function(token) -> bool:
+        return sparql_guard.graph_iri_of(token, found, base_iri=base_iri, prefixes=prefixes) == function
+
+    calls = _calls(items, is_function)
+    if not calls:
+        return None
+    parts, position = [], 0
+    for first, last in calls:
+        parts += [text[position:items[first].start], ERROR_EXPRESSION]
+        position = items[last].start + 1
+    parts.append(text[position:])
+    return "".join(parts)
