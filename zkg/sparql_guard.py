@@ -14,10 +14,10 @@ splits a text the way Oxigraph's parser does; anything it cannot split so (a wor
 no keyword, such as ``SERVICESILENT``; a prefix never declared; a ``\u`` escape outside a
 string or IRI; an IRI that is not one) is refused, never passed on. The engine is then not
 given the user's text but :attr:`Reading.engine_text`, written from the tokens so that no
-other reading of it parses: every token separated by a space (no glued keywords),
-comments gone, prefixed names written as the full IRIs they stand for, every IRI with its
-first character as a ``\u`` escape (so a ``<`` the engine took for less-than would be
-followed by a backslash, which starts nothing), and the ``\u`` escapes of quotes,
+other reading of it parses: comments gone, prefixed names written as the full IRIs they
+stand for, every IRI with its first character as a ``\u`` escape (so a ``<`` the engine took
+for less-than would be followed by a backslash, which starts nothing), a space after every
+less-than (so that no IRI starts there), ``.5`` as `` 0.5``, and the ``\u`` escapes of quotes,
 backslashes and line ends in strings written as ``\"``, ``\\``, ``\n`` (so an engine
 that decodes escapes before parsing, as SPARQL 1.1 section 19.2 says, reads the same
 strings). Lines stay where they were, so the engine's error positions are mapped back to
@@ -246,6 +246,7 @@ class _Reader:
                 reading.update_keyword = keyword if keyword in UPDATE_KEYWORDS else None
                 break
         newlines = self.newlines
+        after_less_than = False
         for index in range(index, count):
             token = items[index]
             kind, text, frame = token.kind, token.text, token.frame
@@ -276,8 +277,11 @@ class _Reader:
             if newlines:
                 out.append("\n" * newlines)
                 newlines = 0
-            elif out and kind != "langtag" and text != "^^":  # (a language tag or ^^ stays with its string)
+            elif out and (token.spaced or after_less_than or written[0] == "0" and text[0] == "."):
+                # Spacing as written (Oxigraph wants none in places: CONCAT(…), <f>(…)); and a
+                # space after less-than, so that no IRI starts there (see the module's docstring).
                 out.append(" ")
+            after_less_than = kind == "punct" and text in ("<", "<=")
             if self.positions is not None:
                 self.positions.append((len(out), token.start, len(text)))  # (offsets below)
             out.append(written)

@@ -144,6 +144,7 @@ class Token:
     start: int  # offset in the text
     frame: str = ""  # the bracket it is inside (GROUP, EXPR, …; "" at the top)
     newlines: int = 0  # line ends in the whitespace and comments before it
+    spaced: bool = False  # whitespace or a comment before it
 
     @property
     def keyword(self) -> str:
@@ -198,7 +199,10 @@ class Lexer:
                     matches = finditer(text, start + len(value))
             elif kind == "other" or (kind == "langtag" and (prev is None or prev.kind != "string")):
                 return self._stop(start)
-            token = Token(kind, value, start, top_kind, count("\n", pos, start) if start > pos else 0)
+            if start > pos:
+                token = Token(kind, value, start, top_kind, count("\n", pos, start), True)
+            else:
+                token = Token(kind, value, start, top_kind)
             word = ""
             if kind == "punct":
                 if value in _OPENING:

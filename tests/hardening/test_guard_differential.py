@@ -39,7 +39,7 @@ from zkg.sparql_guard import MAX_DEPTH, QueryRefused, check_query, check_update
 EXAMPLES = int(os.environ.get("ZKG_GUARD_EXAMPLES", "150"))
 PREFIXES = zkg_prefixes(TEST_BASE)
 PROLOGUE = f"BASE <{TEST_BASE}>\n" + "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
-DATA = ("INSERT DATA { <http://x/s> <http://x/p> 1 . <http://x/s> <http://x/q> 'SERVICE' . "
+DATA = ("INSERT DATA { <http://x/s> <http://x/p> 1 . <http://x/s> <http://x/q> 'SERVICE' . <http://x/s> <http://x/p> 0.5 . "
         "<http://x/s> <http://x/r> true . <http://x/s> <http://x/t> <http://x:> . "
         "GRAPH <http://x/g> { <http://x/s> <http://x/p> 2 } }")
 RUN = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -282,6 +282,46 @@ def test_nesting_is_counted_through_strings_iris_and_comments(case, oracle):
     assert oracle.alive(), "the engine died on a text the guard accepted"
 
 
+# -- what the guard accepts reads the same ------------------------------------------------------
+
+TERMS = ["?o", "1", ".5", "'a'", '"SERVICE"', "'it\\'s'", "'\\u0027\\u0022'", '"x"@en', '"1"^^xsd:integer',
+         "<http://x/s>", "ex:s", "ex:\\.dot", "true", "?s", "-1", "+2.5e0"]
+EXPRESSIONS = ["?o<2", "?o<=2&&?o>0", "?o != <http://x/s>", "COALESCE(?nope,?o)", "CONCAT(STR(?o),'x')",
+               "STR (?o)", "BOUND(?o)", "?o IN (1,2)", "?o NOT IN(3)", "ISIRI(?s)", "LANG(?o)=''",
+               "REGEX(STR(?o),'^1')", "IF(?o<2,true,false)", "xsd:integer(?o)=1", "!BOUND(?nope)",
+               "(?o+1)*2>0", "STRLEN('a\\u0041')=2", "?o<.5"]
+PATTERNS = ["?s ?p ?o .", "?s ex:p ?o .", "?s <http://x/p> ?o", "?s ex:p|ex:q ?o .", "?s ^ex:p ?x .",
+            "?s ex:p/ex:q? ?x .", "OPTIONAL{?s ex:q ?z}", "{?s ?p ?o}UNION{?s ex:q ?o}", "MINUS{?s ex:r ?o}",
+            "VALUES ?v {1 .5 'a' UNDEF}", "BIND(?o AS ?b)", "FILTER EXISTS{?s ?p ?o}", "GRAPH ?g {?s ?p ?o}",
+            "?s ex:p ?o ; ex:q ?z .", "?s ex:p ?o , 1 ."]
+
+
+@st.composite
+def valid_queries(draw) -> str:
+    parts = [draw(st.sampled_from(PATTERNS)) for _ in range(draw(st.integers(1, 4)))]
+    for _ in range(draw(st.integers(0, 3))):
+        parts.append(f"FILTER({draw(st.sampled_from(EXPRESSIONS))})")
+    if draw(st.booleans()):
+        parts.append(f"BIND({draw(st.sampled_from(TERMS))} AS ?t)")
+    gap = draw(st.sampled_from([" ", "\n", " # c {\n", "\t"]))  # (glued parts would be another query)
+    form = draw(st.sampled_from(["SELECT *", "SELECT ?s (COUNT(*) AS ?n)", "ASK", "SELECT DISTINCT ?o"]))
+    tail = " GROUP BY ?s" if "COUNT" in form else draw(st.sampled_from(["", " ORDER BY ?o", " LIMIT 3", " ORDER BY DESC(STR(?o)) ?s"]))
+    glue = draw(st.sampled_from(["", gap]))
+    return f"PREFIX ex: <http://x/>{glue}{form} WHERE {{{glue}" + gap.join(parts) + f"{glue}}}{tail}"
+
+
+@RUN
+@given(text=valid_queries())
+def test_what_the_guard_accepts_reads_the_same(text, oracle, canary):
+    """Queries of many shapes (functions Oxigraph wants written against their brackets,
+    less-than, escapes, prefixed names, paths, numbers like .5): the guard's text answers as
+    the user's own (or both are errors)."""
+    refusal = _guard_query(text)
+    _count("valid", hit=refusal is None, refused=refusal is not None)
+    assert refusal is None, (text, refusal)
+    _accepted_text_reads_the_same(text, oracle, canary)
+
+
 # -- the cost budget against an engine with Rust's default stacks ----------------------------------
 
 CHAINS = {
@@ -341,5 +381,7 @@ def test_zz_the_generators_reached_the_engine():
     for kind in {"SERVICE", "LOAD", "FROM"} & set(COUNTS):  # (all of them when the module runs whole)
         texts, hits, _ = COUNTS[kind]
         assert texts >= EXAMPLES and hits >= texts // 10, (kind, COUNTS[kind])
+    if "valid" in COUNTS:  # the guard accepts the queries the engine reads
+        assert COUNTS["valid"][1] == COUNTS["valid"][0], COUNTS["valid"]
     if "cost" in COUNTS:
         assert COUNTS["cost"][1] >= 1 and COUNTS["cost"][2] >= 1, COUNTS["cost"]  # admitted some, refused some
