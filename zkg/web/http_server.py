@@ -170,8 +170,8 @@ def _parser_class(limit: int) -> type[HTTPRequestParser]:
             elif self.headers_finished and not self._checked:
                 self._checked = True
                 problem = None if self.error is not None else _header_problem(self.headers)
-                if problem is not None:
-                    self.error, self.completed = HeadersTooLarge(problem), True
+                if problem is not None:  # answered now: no "100 Continue", no body read
+                    self.error, self.completed, self.expect_continue = HeadersTooLarge(problem), True, False
             return consumed
 
         def parse_header(self, header_plus):
