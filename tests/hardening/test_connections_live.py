@@ -1,9 +1,9 @@
 """A client that holds sockets open cannot starve others (issue 13, item 5), and request
 headers are small, on a real ``zkg serve`` with one worker process and with two.
 
-- 210 sockets from 127.0.0.1, idle, half-sent or trickling a byte at a time (waitress serves
-  100 connections per process and closed none of them for 120 s): past
-  ``ZKG_CONNECTIONS_PER_CLIENT`` they are answered 429 and closed at once, counted once for
+- 210 sockets from 127.0.0.1, idle, with half the headers sent, or trickling a body a byte
+  at a time (waitress serves 100 connections per process and closed none of them for 120 s):
+  past ``ZKG_CONNECTIONS_PER_CLIENT`` they are answered 429 and closed at once, counted once for
   all worker processes; a request from 127.0.0.2 (another client on loopback) is answered
   within 1 s; and the sockets kept are closed after ``ZKG_REQUEST_READ_TIMEOUT`` (408 for
   those that had sent part of a request), trickling ones included.
@@ -110,9 +110,12 @@ def _closed_by_server(sock: socket.socket) -> bytes | None:
 def test_idle_sockets_from_one_address_do_not_starve_another(live):
     held = [_connect(live) for _ in range(SOCKETS)]
     opened = time.monotonic()
-    for index, sock in enumerate(held):  # a third idle, a third half a request, a third trickling
+    for index, sock in enumerate(held):  # a third idle, a third half the headers, a third trickling a body
         if index % 3 == 1:
             sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: zkg.test\r\n")
+        elif index % 3 == 2:
+            sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: zkg.test\r\nContent-Type: application/sparql-query\r\n"
+                         b"Content-Length: 100000\r\n\r\nASK")
     trickling = held[2::3]
     stop = threading.Event()
 
@@ -120,7 +123,7 @@ def test_idle_sockets_from_one_address_do_not_starve_another(live):
         while not stop.wait(0.3):
             for sock in trickling:
                 try:
-                    sock.send(b"X")
+                    sock.send(b" ")
                 except OSError:
                     pass
 
