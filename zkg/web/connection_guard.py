@@ -33,6 +33,7 @@ import mmap
 import os
 import struct
 import threading
+import time
 from pathlib import Path
 
 CLIENT_TABLE = "serve-clients"
@@ -168,3 +169,50 @@ def refuse(conn, answer: bytes) -> None:
         pass
     finally:
         conn.close()
+
+
+def accepting(channel_class, limit: int, clients: ClientTable):
+    """What a waitress listener calls to make a connection's channel (its ``channel_class``):
+    past ``limit`` connections from the address, answer 429 and close instead, and mark the
+    listener (``refused_one``) so that it takes the next connection at once."""
+
+    def accept(server, conn, addr, adj, map=None):
+        address = addr[0] if isinstance(addr, tuple) and addr else str(addr)
+        allowed, row = clients.open(address, limit)
+        if not allowed:
+            refuse(conn, too_many_connections(limit))
+            server.refused_one = True
+            return None
+        try:
+            channel = channel_class(server, conn, addr, adj, map=map)
+        except BaseException:
+            if row is not None:
+                clients.close(row)
+            raise
+        channel.client_row = row
+        return channel
+
+    return accept
+
+
+def close_late_requests(listener, read_timeout: float) -> None:
+    """Close the connections of a waitress ``listener`` that have waited longer than
+    ``read_timeout`` for a request (``ZKG_REQUEST_READ_TIMEOUT``), answering 408 where part
+    of one had come; connections answering a request or sending a response are left alone.
+    Runs in waitress's loop, with its own check for idle connections (``maintenance``); a
+    channel's ``waiting_since`` is set anew when it has answered a request."""
+    now = time.monotonic()
+    for channel in list(listener.active_channels.values()):
+        if channel.requests or channel.total_outbufs_len or channel.will_close:
+            channel.waiting_since = None  # busy: the deadline starts when it waits again
+            continue
+        since = getattr(channel, "waiting_since", now)
+        if since is None:
+            channel.waiting_since = now
+        elif now - since > read_timeout:
+            if channel.request is not None:  # part of a request came: say why it is closed
+                try:
+                    channel.socket.send(request_timeout(read_timeout))
+                except OSError:
+                    pass
+            channel.will_close = True

@@ -215,7 +215,7 @@ def _channel_class(settings: Settings, balance=None, clients=None) -> type[HTTPC
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             #: Since when the connection has waited for a request (None: one is being
-            #: answered); see :func:`_close_late_requests`.
+            #: answered); see :func:`zkg.web.connection_guard.close_late_requests`.
             self.waiting_since = time.monotonic()
 
         def service(self):
@@ -241,52 +241,6 @@ def _channel_class(settings: Settings, balance=None, clients=None) -> type[HTTPC
     return Channel
 
 
-def _accepting(channel_class, settings: Settings, clients):
-    """What the listener calls to make a connection's channel: past the per-address limit,
-    answer 429 and close instead (:mod:`zkg.web.connection_guard`)."""
-    limit = settings.connections_per_client
-
-    def accept(server, conn, addr, adj, map=None):
-        address = addr[0] if isinstance(addr, tuple) and addr else str(addr)
-        allowed, row = clients.open(address, limit)
-        if not allowed:
-            connection_guard.refuse(conn, connection_guard.too_many_connections(limit))
-            server.refused_one = True
-            return None
-        try:
-            channel = channel_class(server, conn, addr, adj, map=map)
-        except BaseException:
-            if row is not None:
-                clients.close(row)
-            raise
-        channel.client_row = row
-        return channel
-
-    return accept
-
-
-def _close_late_requests(listener, read_timeout: float) -> None:
-    """Close the connections that have waited longer than ``read_timeout`` for a request
-    (``ZKG_REQUEST_READ_TIMEOUT``), answering 408 where part of one had come; connections
-    answering a request or sending a response are left alone. Runs in waitress's loop, with
-    its own check for idle connections (``maintenance``)."""
-    now = time.monotonic()
-    for channel in list(listener.active_channels.values()):
-        if channel.requests or channel.total_outbufs_len or channel.will_close:
-            channel.waiting_since = None  # busy: the deadline starts when it waits again
-            continue
-        since = getattr(channel, "waiting_since", now)
-        if since is None:
-            channel.waiting_since = now
-        elif now - since > read_timeout:
-            if channel.request is not None:  # part of a request came: say why it is closed
-                try:
-                    channel.socket.send(connection_guard.request_timeout(read_timeout))
-                except OSError:
-                    pass
-            channel.will_close = True
-
-
 #: Seconds a worker's event loop sleeps at most: short, so that a worker that became the one
 #: to accept (``balance``) sees waiting connections soon even when its own are quiet. Workers
 #: take a burst of connections in turns, one wait each: at 0.05 s, the 32 sockets one client
@@ -300,12 +254,12 @@ REFUSED_PER_TURN = 64
 
 
 def _guard_listener(listener, read_timeout: float, balance=None) -> None:
-    """Make ``listener`` close connections late with their request (:func:`_close_late_requests`)
+    """Make ``listener`` close connections late with their request (:func:`zkg.web.connection_guard.close_late_requests`)
     and, with ``balance``, accept only while ``balance.may_accept()`` (the least busy worker)."""
     base = type(listener)
 
     class GuardedListener(base):
-        refused_one = False  # set by the per-address limit (_accepting) when it refuses one
+        refused_one = False  # set by the per-address limit (connection_guard.accepting) when it refuses one
 
         def handle_accept(self):
             # Waitress accepts one connection per turn of its loop; a refused one takes no
@@ -319,7 +273,7 @@ def _guard_listener(listener, read_timeout: float, balance=None) -> None:
 
         def maintenance(self, now):
             base.maintenance(self, now)
-            _close_late_requests(self, read_timeout)
+            connection_guard.close_late_requests(self, read_timeout)
 
         def readable(self):
             return base.readable(self) and (balance is None or balance.may_accept())
@@ -422,7 +376,7 @@ def create_waitress_server(app, settings: Settings, *, threads: int, balance=Non
         if hasattr(listener, "channel_class"):
             listener.channel_class = channel_class
             if settings.connections_per_client:
-                listener.channel_class = _accepting(channel_class, settings, clients)
+                listener.channel_class = connection_guard.accepting(channel_class, settings.connections_per_client, clients)
             _guard_listener(listener, settings.request_read_timeout, balance)
     # (waitress's own settings take whole seconds) The read deadline is checked every second
     # (a few times within a shorter one); a worker's loop wakes often (BALANCED_LOOP_SECONDS),
