@@ -196,6 +196,14 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--row-limit", help="most rows or triples in one response (env ZKG_ROW_LIMIT; default 10000)")
     parser.add_argument("--max-request-bytes",
                         help="largest request URL or body in bytes (env ZKG_MAX_REQUEST_BYTES; default 1000000)")
+    parser.add_argument("--cache-bytes", help="memory for answers kept per dataset version, per process, keys and "
+                                              "all counted (env ZKG_CACHE_BYTES; default 134217728: 128 MiB)")
+    parser.add_argument("--connections-per-client",
+                        help="most connections open at once from one address, 0 for no limit "
+                             "(env ZKG_CONNECTIONS_PER_CLIENT; default 32)")
+    parser.add_argument("--request-read-timeout",
+                        help="seconds a client has to send a whole request, or to start the next on a kept-alive "
+                             "connection (env ZKG_REQUEST_READ_TIMEOUT; default 20)")
     parser.add_argument("--threads", type=_positive_threads, default=4, help="threads per worker process (default 4)")
     parser.add_argument("--workers", type=_positive_threads, default=None,
                         help="worker processes sharing the port (env ZKG_WORKERS; default: one per core)")

@@ -131,6 +131,8 @@ def preferred_languages(accept_language: str | None = None, override: str | None
         wanted = parse_accept_language(accept_language)
     expanded: list[str] = []
     for tag in wanted:
+        if len(expanded) >= MAX_LANGUAGES:  # (a header of thousands of tags: no quadratic work)
+            break
         for each in (tag, tag.split("-")[0]):
             if each not in expanded:
                 expanded.append(each)

@@ -22,14 +22,13 @@ the version, so no answer outlives the data it was computed from).
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from zkg import negotiation
+from zkg.bounded_cache import BoundedCache
 from zkg.engine import EngineUnavailable, QueryTimeout
 
 #: Formats whose engine bytes can be checked cheaply, for the query forms they serve.
@@ -77,29 +76,11 @@ def engine_answer(store, text: str, chosen, form: str | None, dataset: dict, lim
     raise EngineUnavailable("the SPARQL engine's answer was cut short; try again")
 
 
-class AnswerCache:
-    """Checked engine answers by (dataset version, query, dataset, format); bounded LRU."""
+class AnswerCache(BoundedCache):
+    """Checked engine answers by (dataset version, query, dataset, format); least recently
+    used first out, bounded by ``entries`` and by ``max_bytes`` counting the keys (the query
+    text is as long as a client makes it) as well as the answers
+    (:class:`zkg.bounded_cache.BoundedCache`); an answer past ``max_answer`` is not kept."""
 
     def __init__(self, entries: int = 2048, max_bytes: int = 32 * 2**20, max_answer: int = 256 * 1024):
-        self.entries, self.max_bytes, self.max_answer = entries, max_bytes, max_answer
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> bytes | None:
-        with self._lock:
-            body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-            return body
-
-    def put(self, key: tuple, body: bytes) -> None:
-        if len(body) > self.max_answer:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = body
-            self._bytes += len(body)
-            while self._items and (len(self._items) > self.entries or self._bytes > self.max_bytes):
-                self._bytes -= len(self._items.popitem(last=False)[1])
+        super().__init__(entries=entries, max_bytes=max_bytes, max_item=max_answer)

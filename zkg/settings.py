@@ -3,19 +3,22 @@
 Every setting has an environment variable; command-line options (the CLI passes them as
 overrides) win over the environment, which wins over the defaults.
 
-=====================  =========================  ===========================================
-setting                environment variable       default
-=====================  =========================  ===========================================
-base_iri               ZKG_BASE_IRI               ``http://localhost:8080/``
-data                   ZKG_DATA                   ``./zkg-data``
-graph_dir              ZKG_GRAPH_DIR              the ``graph/`` folder (see resource_dir)
-ontology_dir           ZKG_ONTOLOGY_DIR           the ``ontology/`` folder
-host                   ZKG_HOST                   ``127.0.0.1`` (web server)
-port                   ZKG_PORT                   ``8080`` (web server)
-query_timeout          ZKG_QUERY_TIMEOUT          ``30`` seconds (web server)
-row_limit              ZKG_ROW_LIMIT              ``10000`` rows (web server)
-max_request_bytes      ZKG_MAX_REQUEST_BYTES      ``1000000`` bytes (web server)
-=====================  =========================  ===========================================
+=======================  ===========================  ===========================================
+setting                  environment variable         default
+=======================  ===========================  ===========================================
+base_iri                 ZKG_BASE_IRI                 ``http://localhost:8080/``
+data                     ZKG_DATA                     ``./zkg-data``
+graph_dir                ZKG_GRAPH_DIR                the ``graph/`` folder (see resource_dir)
+ontology_dir             ZKG_ONTOLOGY_DIR             the ``ontology/`` folder
+host                     ZKG_HOST                     ``127.0.0.1`` (web server)
+port                     ZKG_PORT                     ``8080`` (web server)
+query_timeout            ZKG_QUERY_TIMEOUT            ``30`` seconds (web server)
+row_limit                ZKG_ROW_LIMIT                ``10000`` rows (web server)
+max_request_bytes        ZKG_MAX_REQUEST_BYTES        ``1000000`` bytes (web server)
+cache_bytes              ZKG_CACHE_BYTES              ``134217728`` bytes (128 MiB, per web process)
+connections_per_client   ZKG_CONNECTIONS_PER_CLIENT   ``32`` open connections (0: no limit)
+request_read_timeout     ZKG_REQUEST_READ_TIMEOUT     ``20`` seconds to send a whole request
+=======================  ===========================  ===========================================
 
 >>> s = Settings.from_env(environ={}, base_iri="https://zkg.example/")
 >>> s.base_iri, s.port
@@ -84,6 +87,13 @@ def _positive_int(value: Any) -> int:
     return number
 
 
+def _count(value: Any) -> int:
+    number = _int(value)
+    if number < 0:
+        raise ValueError(f"must be a whole number (0 disables it), got {value!r}")
+    return number
+
+
 def _port(value: Any) -> int:
     number = _int(value)
     if not 0 <= number <= 65535:
@@ -125,6 +135,9 @@ class Settings:
     query_timeout: float
     row_limit: int
     max_request_bytes: int
+    cache_bytes: int
+    connections_per_client: int
+    request_read_timeout: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -178,4 +191,7 @@ _SPEC: dict[str, tuple[str, Callable[[], Any], Callable[[Any], Any]]] = {
     "query_timeout": ("ZKG_QUERY_TIMEOUT", lambda: 30.0, _positive_float),
     "row_limit": ("ZKG_ROW_LIMIT", lambda: 10000, _positive_int),
     "max_request_bytes": ("ZKG_MAX_REQUEST_BYTES", lambda: 1_000_000, _positive_int),
+    "cache_bytes": ("ZKG_CACHE_BYTES", lambda: 128 * 2**20, _positive_int),
+    "connections_per_client": ("ZKG_CONNECTIONS_PER_CLIENT", lambda: 32, _count),
+    "request_read_timeout": ("ZKG_REQUEST_READ_TIMEOUT", lambda: 20.0, _positive_float),
 }

@@ -153,18 +153,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_handlers(app)
     app.after_request(_no_content_no_type)
-    _init_front_cache(app)
+    _init_caches(app, settings.cache_bytes)
     return app
 
 
-def _init_front_cache(app: Flask) -> None:
+def _init_caches(app: Flask, budget: int) -> None:
+    """The app's caches of answers per dataset version, sharing ``budget`` bytes
+    (``ZKG_CACHE_BYTES``): a quarter for finished responses in front of Flask, a quarter for
+    the engine's checked answers, seven sixteenths for pages, documents and search, a
+    sixteenth for the IRIs requests resolved to. Each counts its keys as well as its values."""
+    from zkg.bounded_cache import BoundedCache
+    from zkg.dataset_version import dataset_version
+    from zkg.passthrough import AnswerCache
+    from zkg.web.front_cache import FrontCache
+    from zkg.web.http_caching import ResponseCache
+
+    app.extensions["zkg.answer_cache"] = AnswerCache(max_bytes=budget // 4, max_answer=min(256 * 1024, budget // 64))
+    app.extensions["zkg.response_cache"] = ResponseCache(max_bytes=budget * 7 // 16)
+    app.extensions["zkg.resolutions"] = BoundedCache(entries=8192, max_bytes=budget // 16, max_item=budget // 256)
     # Answers the app keeps per dataset version are served again without Flask's request
     # machinery, which cost more than the server itself (zkg.web.front_cache).
-    from zkg.dataset_version import dataset_version
-    from zkg.web.front_cache import FrontCache
-
     app.wsgi_app = FrontCache(app.wsgi_app, version_tag=lambda: dataset_version(app.config["ZKG_STORE"]).tag,
-                              limiter=lambda: app.extensions.get("zkg.rate_limiter"))
+                              limiter=lambda: app.extensions.get("zkg.rate_limiter"),
+                              max_bytes=budget // 4, max_body=min(2**20, budget // 64))
 
 
 def _no_content_no_type(response):

@@ -110,7 +110,8 @@ def _resolve(decoded: str, *, route: str = "", extension: str | None = None) -> 
     raw = raw[len(route) + 1:] if raw and raw.startswith("/" + route) else None
     if raw is not None and extension is not None:
         raw = raw[:-len(extension) - 1] if raw.endswith("." + extension) else None
-    return resolve(_store(), _base(), candidate_paths(decoded, raw, raw_first=not route))
+    return resolve(_store(), _base(), candidate_paths(decoded, raw, raw_first=not route),
+                   known=current_app.extensions["zkg.resolutions"])
 
 
 # -- the IRIs themselves: 303 -------------------------------------------------------------

@@ -26,20 +26,31 @@ What makes it safe:
 - **The same limits.** The per-client rate limit is taken here for a request answered here;
   for one passed on, the app takes it (never twice).
 
-Bounded: ``entries`` responses and ``max_bytes`` of bodies per process (second-chance
-eviction: an entry used since the last sweep is kept once more). Bodies are the bytes the
-app's caches already hold, not copies.
+Bounded: ``entries`` URLs and ``max_bytes`` per process, counting every byte an entry keeps
+(:func:`zkg.bounded_cache.footprint`): the URL key (a query string is as long as a client
+makes it), each variant's request-header values (``Accept`` as sent), the header list, the
+body and Python's overhead; at most :data:`MAX_VARIANTS` variants per URL (the oldest goes
+first), and an entry of more than a sixteenth of ``max_bytes`` is not kept. Second-chance
+eviction: a URL used since the last sweep is kept once more. Bodies are the bytes the app's
+caches already hold, not copies (so they are counted twice: the bound errs high).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
+
+from zkg.bounded_cache import ENTRY_OVERHEAD, footprint
 
 #: The environ key a view sets to the dataset version's tag its response belongs to.
 SHAREABLE = "zkg.shareable"
 #: The environ key carrying a rate-limit wait already taken here (``zkg.web.security``).
 RATE_WAIT = "zkg.rate_wait"
+
+#: Variants kept per URL: clients send a handful of distinct ``Accept`` values; a client
+#: sending new ones by the thousand evicts its own, not everyone's pages.
+MAX_VARIANTS = 32
 
 #: Request headers that send a request to the app: credentials, cookies, conditions, ranges.
 _TO_THE_APP = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
@@ -61,10 +72,11 @@ class _Variants:
 
     __slots__ = ("vary", "responses", "size", "used")
 
-    def __init__(self, vary: tuple[str, ...]):
+    def __init__(self, vary: tuple[str, ...], size: int):
         self.vary = vary
-        self.responses: dict[tuple, tuple[str, str, list, bytes]] = {}  # values -> (tag, status, headers, body)
-        self.size = 0
+        # values -> ((tag, status, headers, body), bytes counted)
+        self.responses: dict[tuple, tuple[tuple[str, str, tuple, bytes], int]] = {}
+        self.size = size  # bytes counted for the URL: key, this object, and every response
         self.used = False
 
 
@@ -109,6 +121,7 @@ class FrontCache:
         variants = self._urls.get(url)
         if variants is not None:
             kept = variants.responses.get(tuple(environ.get(name, "") for name in variants.vary))
+            kept = kept[0] if kept is not None else None
             if kept is not None and kept[0] == self.version_tag():
                 limiter = self.limiter()
                 wait = limiter.take(environ.get("REMOTE_ADDR") or "unknown") if limiter is not None else 0
@@ -161,19 +174,27 @@ class FrontCache:
         vary = tuple(sorted({_environ_name(part) for name, value in headers if name.lower() == "vary"
                              for part in value.split(",") if part.strip()}))
         values = tuple(environ.get(name, "") for name in vary)
+        response = (tag, status, tuple(headers), data)
+        size = footprint(values) + footprint(response) + ENTRY_OVERHEAD
+        url_size = footprint(url) + footprint(vary) + sys.getsizeof({}) + _VARIANTS_SIZE + ENTRY_OVERHEAD
+        if size + url_size > self.max_bytes // 16:
+            return
         with self._lock:
             variants = self._urls.get(url)
             if variants is None or variants.vary != vary:
                 if variants is not None:
                     self._bytes -= variants.size
-                variants = self._urls[url] = _Variants(vary)
-            old = variants.responses.get(values)
+                variants = self._urls[url] = _Variants(vary, url_size)
+                self._bytes += url_size
+            old = variants.responses.pop(values, None)
+            if old is None and len(variants.responses) >= MAX_VARIANTS:
+                old = variants.responses.pop(next(iter(variants.responses)))
             if old is not None:
-                variants.size -= len(old[3])
-                self._bytes -= len(old[3])
-            variants.responses[values] = (tag, status, tuple(headers), data)
-            variants.size += len(data)
-            self._bytes += len(data)
+                variants.size -= old[1]
+                self._bytes -= old[1]
+            variants.responses[values] = (response, size)
+            variants.size += size
+            self._bytes += size
             self._evict()
 
     def _evict(self) -> None:
@@ -190,3 +211,11 @@ class FrontCache:
 
     def __len__(self) -> int:
         return sum(len(v.responses) for v in self._urls.values())
+
+    @property
+    def bytes(self) -> int:
+        """The bytes counted for everything kept."""
+        return self._bytes
+
+
+_VARIANTS_SIZE = sys.getsizeof(_Variants((), 0))

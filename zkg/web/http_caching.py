@@ -10,13 +10,12 @@ costs a 304 at most, so no one is served data older than the last write.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from typing import Callable, Iterable
 
 from flask import Response, current_app, request
 
+from zkg.bounded_cache import BoundedCache
 from zkg.dataset_version import DatasetVersion, dataset_version, not_modified
 from zkg.web.front_cache import mark_shareable
 from zkg.web.redirects import current_path
@@ -28,23 +27,20 @@ def current_version() -> DatasetVersion:
     return dataset_version(current_app.config["ZKG_STORE"])
 
 
-class ResponseCache:
+class ResponseCache(BoundedCache):
     """Recently built responses, by dataset version and representation, bounded in entries
-    and bytes. A new dataset version never matches an old key, so a write is never followed
-    by a stale answer; old entries just age out."""
+    and in bytes: keys (a search text or an IRI is as long as a client makes it), header
+    lists and bodies all counted (:class:`zkg.bounded_cache.BoundedCache`); a response of
+    more than a sixteenth of the bound is not kept. A new dataset version never matches an
+    old key, so a write is never followed by a stale answer; old entries just age out."""
 
     def __init__(self, entries: int = 512, max_bytes: int = 64 * 2**20):
-        self.entries, self.max_bytes = entries, max_bytes
-        self._items: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        super().__init__(entries=entries, max_bytes=max_bytes, max_item=max_bytes // 16)
 
     def get(self, key: tuple) -> Response | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            self._items.move_to_end(key)
+        item = super().get(key)
+        if item is None:
+            return None
         status, headers, body = item
         return Response(body, status=status, headers=headers)
 
@@ -52,17 +48,9 @@ class ResponseCache:
         if response.status_code != 200 or response.is_streamed:
             return
         body = response.get_data()
-        if len(body) > self.max_bytes // 16:
+        if len(body) > self.max_item:
             return
-        item = (response.status_code, list(response.headers.items()), body)
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = item
-            self._bytes += len(body)
-            while self._items and (len(self._items) > self.entries or self._bytes > self.max_bytes):
-                _key, (_status, _headers, old) = self._items.popitem(last=False)
-                self._bytes -= len(old)
+        super().put(key, (response.status_code, tuple(response.headers.items()), body))
 
 
 def _shared_cache() -> ResponseCache | None:
@@ -71,7 +59,7 @@ def _shared_cache() -> ResponseCache | None:
     no credentials."""
     if request.headers.get("Cookie") or request.headers.get("Authorization"):
         return None
-    return current_app.extensions.setdefault("zkg.response_cache", ResponseCache())
+    return current_app.extensions["zkg.response_cache"]
 
 
 def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: Iterable[str] = (),

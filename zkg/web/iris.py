@@ -17,9 +17,7 @@ and RDF tells them apart although a URL path decodes both the same way. So:
 
 from __future__ import annotations
 
-import collections
-import threading
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -87,33 +85,29 @@ def valid_iri(text: str) -> ox.NamedNode | None:
         return None
 
 
-def resolve(store, base_iri: str, paths: list[str]) -> str | None:
-    """The first of ``paths`` whose IRI the store says anything about (one query, its
-    answer kept for the dataset version: a warm page then asks the engine nothing)."""
+def resolve(store, base_iri: str, paths: list[str], known=None) -> str | None:
+    """The first of ``paths`` whose IRI the store says anything about (one query). ``known``:
+    a :class:`zkg.bounded_cache.BoundedCache` keeping the answer by (dataset version, base,
+    paths), so a warm page asks the engine nothing; a new version (any write) misses them
+    all, so none is ever stale. Its key is as long as the request's path: the cache counts it."""
     nodes = [node for node in (valid_iri(base_iri + p) for p in paths) if node is not None]
     if not nodes:
         return None
     key = (dataset_version(store).tag, base_iri, tuple(paths))
-    with _RESOLVED_LOCK:
-        if key in _RESOLVED:
-            _RESOLVED.move_to_end(key)
-            return _RESOLVED[key]
+    if known is not None:
+        found = known.get(key, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found
     values = " ".join(str(n) for n in nodes)
     found = {row["c"].value for row in store.query(
         f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {values} }} FILTER EXISTS {{ {{ ?c ?p ?o }} UNION {{ ?s ?p ?c }} }} }}")}
     answer = next((n.value for n in nodes if n.value in found), None)
-    with _RESOLVED_LOCK:
-        _RESOLVED[key] = answer
-        while len(_RESOLVED) > _RESOLVED_ENTRIES:
-            _RESOLVED.popitem(last=False)
+    if known is not None:
+        known.put(key, answer)
     return answer
 
 
-#: Answers of :func:`resolve` by (dataset version, base, paths): a new version (any write)
-#: misses them all, so none is ever stale; bounded, least recently used first out.
-_RESOLVED: "collections.OrderedDict[tuple, str | None]" = collections.OrderedDict()
-_RESOLVED_ENTRIES = 8192
-_RESOLVED_LOCK = threading.Lock()
+_UNKNOWN = object()
 
 
 def raw_request_path(environ: dict, script_root: str) -> str | None:
@@ -123,8 +117,10 @@ def raw_request_path(environ: dict, script_root: str) -> str | None:
     if not raw:
         return None
     path = raw.split("?", 1)[0].split("#", 1)[0]
-    if "://" in path:  # an absolute-form request target (a proxy's)
-        path = urlsplit(path).path or "/"
+    if not path.startswith("/") and "://" in path:  # an absolute-form target (a proxy's): the path after the authority
+        # (not urlsplit: it remembers its last 128 arguments, and this one is as long as a client makes it)
+        slash = path.find("/", path.index("://") + 3)
+        path = path[slash:] if slash >= 0 else "/"
     if script_root and path.startswith(script_root):
         path = path[len(script_root):]
     return path

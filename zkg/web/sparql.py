@@ -240,7 +240,7 @@ def answer_query(operation: ProtocolRequest) -> Response:
             and os.environ.get("ZKG_ANSWER_CACHE", "1") != "0":  # 0: off (benchmarks measure the engine path)
         from zkg.dataset_version import dataset_version
 
-        cache = current_app.extensions.setdefault("zkg.answer_cache", passthrough.AnswerCache())
+        cache = current_app.extensions["zkg.answer_cache"]
         key = (dataset_version(store).tag, text, tuple(operation.default_graphs), tuple(operation.named_graphs),
                chosen.name, settings.row_limit)
         body = cache.get(key)

@@ -23,7 +23,9 @@ The process model (README, "Serving more than one core"):
   worker counts its requests in flight in its slot of ``serve-inflight`` there, so that work
   other workers wait for is never taken for runaway work.
 - the **rate limit** (``ZKG_RATE_LIMIT``) is one for all workers: their token buckets are in
-  ``serve-rate`` beside those files, made afresh by the parent (:mod:`zkg.web.rate_table`).
+  ``serve-rate`` beside those files, made afresh by the parent (:mod:`zkg.web.rate_table`);
+  so is the count of open connections per client address (``ZKG_CONNECTIONS_PER_CLIENT``),
+  in ``serve-clients`` (:mod:`zkg.web.connection_guard`).
 """
 
 from __future__ import annotations
@@ -147,6 +149,7 @@ class WorkerPool:
         self.processes: list[subprocess.Popen | None] = [None] * workers
         self.in_flight: InFlight | None = None
         self.connections: InFlight | None = None
+        self.clients = None  # connections per client address (zkg.web.connection_guard)
         self.engine = None
         self._stopping = False
         self.state_dir = runtime_directory()  # the engine's address, the shared counters
@@ -167,6 +170,10 @@ class WorkerPool:
         if rate_limit_from({}):  # (a bad ZKG_RATE_LIMIT is said here, once, not by each worker)
             create_table(self.state_dir / RATE_TABLE)
         self.connections = InFlight(self.state_dir / CONNECTIONS, self.count, create=True)
+        if self.settings.connections_per_client:
+            from zkg.web.connection_guard import CLIENT_TABLE, ClientTable
+
+            self.clients = ClientTable(self.state_dir / CLIENT_TABLE, workers=self.count, create=True)
         if engine is not None:
             self.in_flight = InFlight(self.state_dir / IN_FLIGHT, self.count, create=True)
             engine._in_flight_elsewhere = self.in_flight.total
@@ -189,6 +196,8 @@ class WorkerPool:
             self.in_flight.clear(slot)
         if self.connections is not None:  # a dead worker's connections are gone with it
             self.connections.clear(slot)
+        if self.clients is not None:
+            self.clients.clear(slot)
         self.processes[slot] = subprocess.Popen([sys.executable, "-m", "zkg.web.workers"], pass_fds=[self.sock.fileno()],
                                                 env=env, stdin=subprocess.DEVNULL)
 
@@ -329,7 +338,13 @@ def worker_main() -> int:
     balance = None
     if config["slots"] > 1:  # (the parent made the counters before starting any worker)
         balance = AcceptBalance(InFlight(state_dir / CONNECTIONS, config["slots"]), config["slot"])
-    server = create_waitress_server(app, settings, threads=config["threads"], sockets=[sock], balance=balance)
+    clients = None
+    if settings.connections_per_client:  # one count per address for all workers (the parent made the table)
+        from zkg.web.connection_guard import CLIENT_TABLE, ClientTable
+
+        clients = ClientTable(state_dir / CLIENT_TABLE, workers=config["slots"], slot=config["slot"])
+    server = create_waitress_server(app, settings, threads=config["threads"], sockets=[sock], balance=balance,
+                                    clients=clients)
 
     def stop(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
