@@ -96,12 +96,13 @@ def test_zkgs_own_writes_still_describe_changesets_and_agents(store, log, helper
     assert (entry.agent_label, entry.reverts) == ("Bob Reviewer", again.id)
 
 
-def test_history_reads_agents_names_from_the_metadata_graph_only(store, log, helpers, alice_wrote):
+def test_history_reads_agents_names_from_the_metadata_graph_only(store, log, helpers):
     # A name planted around the write path (an older zkg, the engine written directly) in a
-    # data graph does not pass for the author.
+    # data graph, even before the curator's first change, does not pass for the author.
     store.update(f'INSERT DATA {{ GRAPH graph:reference {{ {agent(helpers)} rdfs:label "Mallory"@en }} }}')
+    alice = apply_changeset(store, helpers.changeset(add=FACT, by="Alice Curator"), log=log)
     assert [e.agent_label for e in recent_changes(store, 5, log=log)] == ["Alice Curator"]
-    assert get_changeset(store, alice_wrote.id, log=log).agent_label == "Alice Curator"
+    assert get_changeset(store, alice.id, log=log).agent_label == "Alice Curator"
 
 
 def test_a_clear_of_everything_leaves_the_history(store, log, helpers, alice_wrote):
