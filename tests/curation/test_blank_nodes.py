@@ -171,6 +171,7 @@ def test_a_removal_given_by_statements_takes_no_iri_for_the_blank_node(lookalike
     assert not bool(lookalikes.query("ASK { ?b schema:value 9 FILTER(isBlank(?b)) }"))
     assert bool(lookalikes.query("ASK { GRAPH graph:blanks { id:thing schema:value 9 } }"))
     assert bool(lookalikes.query("ASK { GRAPH graph:blanks { ?b schema:value 10 FILTER(isBlank(?b)) } }"))
-    removal = helpers.changeset(remove=helpers.turtle("id:other schema:subjectOf [ schema:value 7 ; "
-                                                      "schema:subjectOf [ schema:value 8 ] ] .", graph="blanks"))
-    assert len(apply_changeset(lookalikes, removal, log=log).changeset.removals) == 4
+    # Without a graph, as `zkg remove file.ttl` gives it: from every graph holding it.
+    removal = helpers.changeset(remove="id:other schema:subjectOf [ schema:value 7 ; schema:subjectOf [ schema:value 8 ] ] .")
+    removed = apply_changeset(lookalikes, removal, log=log).changeset.removals
+    assert len(removed) == 4 and {q.graph_name.value for q in removed} == {helpers.base + "graph/blanks"}
