@@ -192,3 +192,21 @@ def test_graph_store_removes_a_blank_node_an_iri_looks_like(cur, method):
     assert {("_" if isinstance(r["s"], ox.BlankNode) else str(r["s"]), r["v"].value) for r in left} == expected
     revert_by_form(cur, response.headers["ZKG-Changeset"])
     assert data_dump(cur.store) == before
+
+
+def test_two_tokens_are_two_authors(cur):
+    # Names that one slug would make one agent ("ann.lee" and "Ann-Lee" both ann-lee): each
+    # token's changes are shown under its own name.
+    from zkg import tokens
+
+    data = cur.app.config["ZKG_SETTINGS"].data
+    ids = {}
+    for name, value in (("ann.lee", "Alicia"), ("Ann-Lee", "Alice B.")):
+        token = tokens.create(data, name, scope=tokens.WRITE)
+        response = cur.update(f'INSERT DATA {{ {ALICE} {NAME} "{value}"@en }}', token=token)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        ids[name] = response.headers["ZKG-Changeset"]
+    for name, changeset in ids.items():
+        page = cur.client.get(f"/changes/{changeset}").get_data(as_text=True)
+        others = [other for other in ids if other != name]
+        assert name in page and not any(other in page for other in others), name

@@ -2,7 +2,7 @@
 one write path (:func:`zkg.curation.apply_changeset`) with its outcomes as HTTP answers.
 
 - **Who.** ``Authorization: Bearer <token>`` (``zkg token create NAME``); the token's name is
-  the changeset's agent. No token: 401 with ``WWW-Authenticate: Bearer``; an unknown one:
+  the changeset's agent (``{base}id/agent/NAME``, :func:`agent_of`). No token: 401 with ``WWW-Authenticate: Bearer``; an unknown one:
   401 (``error="invalid_token"``); a read-only one: 403 (``error="insufficient_scope"``).
   SPARQL Update and the Graph Store Protocol take bearer tokens only, never the browser's
   session cookie: a cookie is sent by the browser on its own, a bearer token is not, so these
@@ -148,9 +148,19 @@ def change_log():
     return log
 
 
+def agent_of(token_name: str) -> str:
+    """The agent IRI of a token: ``{base}id/agent/<its name as it is>``. Token names are
+    IRI-safe (letters, digits, ``. _ - @``), so two tokens are never one agent, as they would be
+    by the slug of a name given on the command line ("ann.lee" and "Ann-Lee" are both
+    ``ann-lee``): history shows each curator's own name."""
+    from zkg.changesets import AGENT_PATH
+
+    return store().base_iri + AGENT_PATH + token_name
+
+
 def new_changeset(*, agent: str, source: str, additions=(), removals=(), message: str = "",
                   default_additions_to_own_graph: bool = False, new_nodes=()):
-    """A changeset by ``agent`` (a token's name) of exactly these quads: a quad of the default
+    """A changeset by ``agent`` (a token's name: :func:`agent_of`) of exactly these quads: a quad of the default
     graph is one of the store's own default graph, removals included. With
     ``default_additions_to_own_graph`` (SPARQL Update, the browser's forms: statements written
     without a graph), added default-graph quads go to the changeset's own graph instead.
@@ -162,7 +172,7 @@ def new_changeset(*, agent: str, source: str, additions=(), removals=(), message
         own = ox.NamedNode(changeset_graph(store().base_iri, changeset_id))
         additions = [ox.Quad(q.subject, q.predicate, q.object, own) if isinstance(q.graph_name, ox.DefaultGraph) else q
                      for q in additions]
-    return Changeset.new(base_iri=store().base_iri, agent=agent, source=source, additions=additions,
+    return Changeset.new(base_iri=store().base_iri, agent=agent_of(agent), source=source, additions=additions,
                          removals=removals, message=message, id=changeset_id, keep_default_graph=True,
                          new_nodes=new_nodes)
 
