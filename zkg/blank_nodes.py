@@ -444,10 +444,9 @@ def resolve(store, removals: list[ox.Quad], additions: list[ox.Quad], *, new_nod
         out.holders.setdefault(_triple(quad), set()).add(quad.graph_name)
     out.additions = [q for q in additions if q not in description]
     out.dropped = [q for q in additions if q in description]
-    stored = {t for q in description for t in _blanks(q)}
-    for node in stored:
+    for node in {t for q in description for t in _blanks(q)}:
         out.addresses[node] = address(node, description)
-    _units(out, description, stored)
+    _units(out, description)
     return out
 
 
@@ -457,7 +456,7 @@ def _mapped(quad: ox.Quad, mapping: dict) -> ox.Quad:
     return ox.Quad(subject, quad.predicate, obj, quad.graph_name)
 
 
-def _units(out: Resolution, description: set, stored: set) -> None:
+def _units(out: Resolution, description: set) -> None:
     groups = _Groups()
     for quad in (*description, *out.removals, *out.additions):
         groups.link(_blanks(quad))

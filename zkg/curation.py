@@ -50,7 +50,8 @@ says the same thing without that requirement, and the entity pages follow it to 
 
 Reverting: the metadata is history and stays; a revert is a changeset of its own, linked by
 ``zkg:reverts``. The rest of the dataset (every quad but the descriptions of changesets and
-agents in the metadata graph) is restored exactly.
+agents in the metadata graph) is restored exactly: isomorphic, with the same quads in each
+graph, where blank nodes had to be made anew (:mod:`zkg.blank_nodes`).
 
 Concurrency: one writer at a time per log file (a thread lock, and ``flock`` for other
 processes on the same machine). The local store can only be opened by one process anyway.
