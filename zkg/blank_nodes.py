@@ -20,8 +20,11 @@ store names that node as long as it exists. A changeset's blank node is, in this
    refusal naming the ambiguity when several do);
 3. a node only added to: new when the changeset's maker says so (:attr:`Changeset.new_nodes
    <zkg.changesets.Changeset>`: the nodes of a parsed document, the nodes an update makes);
-   else looked for among the blank nodes of the graphs the changeset writes it in, then of the
-   whole store (a revert of a removal, a patch), and new when the store has no such node.
+   the store's when a statement of it the maker read is still there (``Changeset.anchors``:
+   the source graph of a COPY, ADD or MOVE); else looked for among the blank nodes of the
+   graphs the changeset writes it in, then of the whole store (a revert of a removal, a patch,
+   an INSERT … WHERE adding to a node elsewhere: a scan, the one cost here that grows with the
+   store), and new when the store has no such node.
 
 **Writing to those nodes.** A node of the store is found again by its whole *description*:
 every statement, in any graph, of the blank nodes of its component (blank nodes linked to
@@ -393,15 +396,18 @@ class Resolution:
         return [unit.operation() for unit in self.units if unit.removals or unit.additions]
 
 
-def resolve(store, removals: list[ox.Quad], additions: list[ox.Quad], *, new_nodes=frozenset()) -> Resolution:
+def resolve(store, removals: list[ox.Quad], additions: list[ox.Quad], *, new_nodes=frozenset(),
+            anchors=()) -> Resolution:
     """Which store nodes the blank nodes of ``removals`` and ``additions`` (quads with blank
     nodes) are, and how to write the change to them (see the module docstring). ``new_nodes``:
-    labels the changeset's maker knows to be new. Raises ChangesetError when a removed
+    labels the changeset's maker knows to be new; ``anchors``: statements of the store's nodes
+    it read, checked here, where the nodes only added to are looked for before any scan
+    (a COPY's source graph). Raises ChangesetError when a removed
     structure matches several ways; missing removals are returned (a conflict)."""
     out = Resolution()
     found = find_statements(store, removals)
     mapping: dict = {}  # changeset label -> store node
-    anchors: dict = {}  # store node -> a statement of it
+    anchored: dict = {}  # store node -> a statement of it
     known = {t for q in removals if found[q] for t in _blanks(q)}  # the store's nodes, by their labels
     exact, unmatched = [], []
     for component in _components(removals):
@@ -426,19 +432,25 @@ def resolve(store, removals: list[ox.Quad], additions: list[ox.Quad], *, new_nod
     for quad in exact:
         for node in _blanks(quad):
             mapping.setdefault(node, node)
-            anchors.setdefault(node, quad)
+            anchored.setdefault(node, quad)
     new = {ox.BlankNode(label) for label in new_nodes}
     unknown = {t for q in additions for t in _blanks(q) if t not in mapping and t not in new}
+    hinted = [q for q in anchors if set(_blanks(q)) & unknown]
+    for quad, held in find_statements(store, hinted).items():
+        for node in _blanks(quad) if held else ():
+            if node in unknown:
+                mapping[node], anchored[node] = node, quad
+                unknown.discard(node)
     if unknown:
         written = sorted({q.graph_name for q in additions if set(_blanks(q)) & unknown}, key=str)
         for graphs in (written, None):
             for node, anchor in scan(store, unknown, graphs).items():
-                mapping[node], anchors[node] = node, anchor
+                mapping[node], anchored[node] = node, anchor
                 unknown.discard(node)
             if not unknown:
                 break
     additions = [_mapped(q, mapping) for q in additions]
-    description = describe(store, anchors) if anchors else set()
+    description = describe(store, anchored) if anchored else set()
     out.removals = sorted(set(exact), key=quad_key)
     for quad in description:
         out.holders.setdefault(_triple(quad), set()).add(quad.graph_name)

@@ -162,12 +162,16 @@ class Changeset:
     # Labels of blank nodes the maker knows to be new (a parsed document's, an update's own):
     # not looked for in the store (zkg.blank_nodes). Any other label may be a node of the store.
     new_nodes: frozenset = field(default=frozenset(), compare=False)
+    # Statements of the store's blank nodes the maker read (a COPY's source graph): where
+    # zkg.blank_nodes finds the nodes the changeset only adds to, without a scan.
+    anchors: tuple = field(default=(), compare=False)
 
     @classmethod
     def new(cls, *, base_iri: str, agent: str, source: str, additions: Iterable[ox.Quad] = (),
             removals: Iterable[ox.Quad] = (), message: str = "", reverts: str | None = None,
             id: str | None = None, time: datetime | None = None,
-            keep_default_graph: bool = False, new_nodes: Iterable[str] = ()) -> "Changeset":
+            keep_default_graph: bool = False, new_nodes: Iterable[str] = (),
+            anchors: Iterable[ox.Quad] = ()) -> "Changeset":
         """A changeset for the deployment at ``base_iri``.
 
         Resolves ``agent`` (name or IRI), sends graph-less additions to the changeset's own
@@ -175,7 +179,8 @@ class Changeset:
         otherwise) and that no quad is both added and removed. With ``keep_default_graph``
         (the Graph Store Protocol's ``?default``, SPARQL Update templates) quads in the
         default graph stay there, removals included, instead. ``new_nodes``: labels of blank
-        nodes known to be new (see :mod:`zkg.blank_nodes`).
+        nodes known to be new, ``anchors`` statements of the store's blank nodes the maker read
+        (see :mod:`zkg.blank_nodes`).
         """
         source = " ".join((source or "").split())
         if not source:
@@ -206,7 +211,7 @@ class Changeset:
                    agent=agent_iri(base_iri, agent), time=time, source=source, message=(message or "").strip(),
                    reverts=reverts, base_iri=base_iri,
                    agent_name="" if is_iri(agent or "") else " ".join((agent or "").split()),
-                   new_nodes=frozenset(new_nodes))
+                   new_nodes=frozenset(new_nodes), anchors=tuple(anchors))
 
     @property
     def graph(self) -> str:

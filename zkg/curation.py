@@ -215,7 +215,8 @@ def _check(store, changeset: Changeset) -> _Checked:
         else:
             missing.append(quad)
     blank = blank_nodes.resolve(store, [q for q in changeset.removals if has_blank(q)],
-                                [q for q in changeset.additions if has_blank(q)], new_nodes=changeset.new_nodes)
+                                [q for q in changeset.additions if has_blank(q)], new_nodes=changeset.new_nodes,
+                                anchors=changeset.anchors)
     missing += blank.missing
     if missing:
         raise Conflict(f"the changeset conflicts with the store: {len(missing)} statement(s) to remove are not "

@@ -111,6 +111,7 @@ class Translation:
     removals: list[ox.Quad]  # in the store before
     operations: list[str] = field(default_factory=list)  # one line per operation, for reports
     new_nodes: frozenset = frozenset()  # labels of the blank nodes the request makes
+    anchors: tuple = ()  # statements of the store's blank nodes it read (zkg.blank_nodes: no scan for them)
     # Statements the request deletes by name (DELETE DATA, variable-free DELETE template
     # quads) that are neither in the store nor added earlier by the request.
     stale: list[ox.Quad] = field(default_factory=list)
@@ -231,6 +232,7 @@ class PendingState:
         # store by definition, so never looked for in it.
         self.fresh_labels: set[str] = set()
         self.stale: dict[ox.Quad, None] = {}  # deleted by name, and not there (Translation.stale)
+        self.anchors: dict = {}  # store blank node -> a statement of it read from the store
         self.inserts = False
 
     def fresh(self, quad: ox.Quad) -> bool:
@@ -410,7 +412,8 @@ class PendingState:
     def result(self, operations: list[str]) -> Translation:
         return Translation(additions=list(self.added), removals=sorted(self.removed, key=_sort_key),
                            operations=operations, new_nodes=frozenset(self.fresh_labels),
-                           stale=sorted(self.stale, key=_sort_key), inserts=self.inserts)
+                           stale=sorted(self.stale, key=_sort_key), inserts=self.inserts,
+                           anchors=tuple(dict.fromkeys(self.anchors.values())))
 
 
 # -- the translator ---------------------------------------------------------------------------------
@@ -741,6 +744,12 @@ class _Translator:
                 return f"{text}: no such graph"
             raise UpdateError(f"{keyword}: the graph {source} does not exist ({keyword} SILENT ignores that)")
         content = self.state.graph_quads(source)
+        if not isinstance(source, ox.DefaultGraph):  # (the union's quads have lost their graphs)
+            for quad in content:
+                if _has_blank(quad) and quad not in self.state.added:
+                    for term in (quad.subject, quad.object):
+                        if isinstance(term, ox.BlankNode):
+                            self.state.anchors.setdefault(term, quad)
         removed = 0
         if keyword in ("MOVE", "COPY"):
             cleared = self.state.graph_quads(target)

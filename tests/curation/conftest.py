@@ -66,7 +66,8 @@ def update_changeset(store, text: str, *, by: str = "Test Curator", source: str 
     additions = [ox.Quad(q.subject, q.predicate, q.object, own) if isinstance(q.graph_name, ox.DefaultGraph) else q
                  for q in translation.additions]
     return Changeset.new(base_iri=B, agent=by, source=source, additions=additions, removals=translation.removals,
-                         id=changeset_id, keep_default_graph=True, new_nodes=translation.new_nodes)
+                         id=changeset_id, keep_default_graph=True, new_nodes=translation.new_nodes,
+                         anchors=translation.anchors)
 
 
 @pytest.fixture

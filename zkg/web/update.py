@@ -66,7 +66,7 @@ def handle_update(operation) -> Response:
             changeset = writes.new_changeset(agent=token.name, source=source, additions=translation.additions,
                                              removals=translation.removals, message=writes.request_message(),
                                              default_additions_to_own_graph=True,
-                                             new_nodes=translation.new_nodes)
+                                             new_nodes=translation.new_nodes, anchors=translation.anchors)
             outcome = writes.apply(changeset, dry_run=writes.dry_run_requested())
         return writes.committed_response(outcome, summary=summary)
     except Exception as error:  # the write path's own errors; the rest goes to /sparql's handlers

@@ -159,12 +159,13 @@ def agent_of(token_name: str) -> str:
 
 
 def new_changeset(*, agent: str, source: str, additions=(), removals=(), message: str = "",
-                  default_additions_to_own_graph: bool = False, new_nodes=()):
+                  default_additions_to_own_graph: bool = False, new_nodes=(), anchors=()):
     """A changeset by ``agent`` (a token's name: :func:`agent_of`) of exactly these quads: a quad of the default
     graph is one of the store's own default graph, removals included. With
     ``default_additions_to_own_graph`` (SPARQL Update, the browser's forms: statements written
     without a graph), added default-graph quads go to the changeset's own graph instead.
-    ``new_nodes``: labels of the blank nodes the request makes (any other is the store's)."""
+    ``new_nodes``: labels of the blank nodes the request makes (any other is the store's);
+    ``anchors``: statements of the store's blank nodes it read (:mod:`zkg.blank_nodes`)."""
     from zkg.changesets import Changeset, changeset_graph, new_id
 
     changeset_id = new_id()
@@ -174,7 +175,7 @@ def new_changeset(*, agent: str, source: str, additions=(), removals=(), message
                      for q in additions]
     return Changeset.new(base_iri=store().base_iri, agent=agent_of(agent), source=source, additions=additions,
                          removals=removals, message=message, id=changeset_id, keep_default_graph=True,
-                         new_nodes=new_nodes)
+                         new_nodes=new_nodes, anchors=anchors)
 
 
 def apply(changeset, *, dry_run: bool = False):
