@@ -48,8 +48,10 @@ from zkg.changesets import ANY_GRAPH, ChangesetError, quad_key
 DEFAULT = ox.DefaultGraph()
 #: The most blank nodes one changeset may reach through the structures it touches, and the most
 #: statements of one unit's description: past them the change is refused (name the nodes with IRIs).
+#: The engine's time for one pattern grows much faster than its size (a list of 100 items, 200
+#: statements: half a second; of 300 items: a minute), hence the small bound on one structure.
 MAX_NODES = 5000
-MAX_DESCRIPTION = 2000
+MAX_DESCRIPTION = 200
 #: Statements of a node in the pattern that finds it for the incremental validation.
 ADDRESS_STATEMENTS = 30
 
@@ -239,9 +241,12 @@ def _anchor_pattern(node: ox.BlankNode, anchor: ox.Quad) -> str:
 
 def describe(store, anchors: dict[ox.BlankNode, ox.Quad]) -> set[ox.Quad]:
     """Every quad of the store with a blank node of the components of ``anchors`` ({node: one
-    of its statements in the store}), in any graph."""
+    of its statements in the store}), in any graph. One query per shape of anchor and level;
+    what a query says of other nodes matching the anchor is kept (their whole descriptions),
+    so that a chain of blank nodes (an RDF list) costs one query, not one per link."""
     described: set = set()
     statements: set = set()
+    known: dict = {}  # node -> its whole description, fetched as a side effect
     todo = dict(anchors)
     while todo:
         if len(described) + len(todo) > MAX_NODES:
@@ -249,9 +254,9 @@ def describe(store, anchors: dict[ox.BlankNode, ox.Quad]) -> set[ox.Quad]:
                                  "give the nodes IRIs, or change them in smaller parts")
         by_shape: dict[str, set] = {}
         for node, anchor in todo.items():
-            by_shape.setdefault(_anchor_pattern(node, anchor), set()).add(node)
-        fetched: set = set()
-        for anchor, nodes in by_shape.items():
+            if node not in known:
+                by_shape.setdefault(_anchor_pattern(node, anchor), set()).add(node)
+        for anchor in by_shape:
             text = (f"SELECT ?_a0 ?_d ?_t ?_p ?_gg WHERE {{ "
                     f"{{ {anchor} GRAPH ?_gg {{ ?_a0 ?_p ?_t }} BIND(1 AS ?_d) }} UNION "
                     f"{{ {anchor} GRAPH ?_gg {{ ?_t ?_p ?_a0 }} BIND(2 AS ?_d) }} UNION "
@@ -259,12 +264,10 @@ def describe(store, anchors: dict[ox.BlankNode, ox.Quad]) -> set[ox.Quad]:
                     f"{{ {anchor} ?_t ?_p ?_a0 BIND(4 AS ?_d) }} }}")
             for row in _query(store, text):
                 node = row["_a0"]
-                if node not in nodes:
-                    continue
                 outgoing = row["_d"].value in ("1", "3")
-                graph = row["_gg"] or DEFAULT
                 subject, obj = (node, row["_t"]) if outgoing else (row["_t"], node)
-                fetched.add(ox.Quad(subject, row["_p"], obj, graph))
+                known.setdefault(node, set()).add(ox.Quad(subject, row["_p"], obj, row["_gg"] or DEFAULT))
+        fetched = set().union(*(known.get(node, set()) for node in todo))
         described |= set(todo)
         statements |= fetched
         todo = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.changesets import Changeset, parse_patch
+from zkg.changesets import Changeset, ChangesetError, parse_patch
 from zkg.curation import apply_changeset, revert
 from zkg.validation import validate
 
@@ -175,3 +175,16 @@ def test_a_removal_given_by_statements_takes_no_iri_for_the_blank_node(lookalike
     removal = helpers.changeset(remove="id:other schema:subjectOf [ schema:value 7 ; schema:subjectOf [ schema:value 8 ] ] .")
     removed = apply_changeset(lookalikes, removal, log=log).changeset.removals
     assert len(removed) == 4 and {q.graph_name.value for q in removed} == {helpers.base + "graph/blanks"}
+
+
+@pytest.mark.parametrize("items, refused", [(101, "more than 200 statements"), (5001, "more than 5000 linked blank nodes")])
+def test_structures_too_large_to_address_are_refused(store, log, helpers, items, refused):
+    # An RDF list is a chain of blank nodes: one of 101 items has 202 statements; one of 5001
+    # items reaches 5001 nodes. Refused with a readable message, quickly, and nothing written.
+    listed = " ".join(f'"i{i}"' for i in range(items))
+    store.update(f"INSERT DATA {{ GRAPH graph:lists {{ id:thing schema:itemListElement ( {listed} ) }} }}")
+    before = store.dump(format="nquads")
+    with pytest.raises(ChangesetError, match=refused):
+        apply_changeset(store, helpers.update_changeset(store, 'DELETE WHERE { GRAPH graph:lists { ?c rdf:first "i1" } }'),
+                        log=log)
+    assert store.dump(format="nquads") == before
