@@ -31,14 +31,15 @@ class Curation:
                                 headers={"Content-Type": "application/sparql-update", **self.auth(**headers)})
 
 
-def make_curation(tmp_path) -> Curation:
+def make_curation(tmp_path, project=FIXTURE_PROJECT) -> Curation:
+    """``project``: a folder with graph/ and ontology/ (the fixture project unless given)."""
     from zkg import tokens
     from zkg.web import create_app
 
     data = tmp_path / "data"
     data.mkdir()
     store = Store.open(base_iri=TEST_BASE)
-    store.load_sources(graph_dir=FIXTURE_PROJECT / "graph", ontology_dir=FIXTURE_PROJECT / "ontology")
+    store.load_sources(graph_dir=project / "graph", ontology_dir=project / "ontology")
     settings = Settings.from_env(environ={}, base_iri=TEST_BASE, data=data, max_request_bytes=200_000)
     write_token = tokens.create(data, "alice", scope=tokens.WRITE)
     read_token = tokens.create(data, "reader", scope=tokens.READ)

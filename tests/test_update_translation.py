@@ -319,3 +319,34 @@ def test_clearing_everything_leaves_what_keep_keeps(store):
         assert len(t.removals) == 6 and all(q.graph_name == ox.NamedNode(BASE + "graph/a") for q in t.removals)
     # Named explicitly, a graph is cleared whatever keep says: the write path then refuses it.
     assert len(translate_update(store, "CLEAR GRAPH graph:b", keep=keep).removals) == 2
+
+
+# -- stale corrections: deleting by name what is not there, and inserting ----------------------------
+
+STALE_NAME = 'id:x schema:name "Older"'
+
+
+@pytest.mark.parametrize("text", [
+    f'DELETE DATA {{ GRAPH graph:a {{ {STALE_NAME} }} }} ; INSERT DATA {{ GRAPH graph:a {{ id:x schema:name "New" }} }}',
+    f'DELETE DATA {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "New" }}',
+    f'INSERT DATA {{ id:x schema:name "New" }} ; DELETE DATA {{ {STALE_NAME} }}',
+    f'DELETE {{ {STALE_NAME} }} INSERT {{ id:x schema:name "New" }} WHERE {{}}',
+    f'WITH graph:a DELETE {{ {STALE_NAME} }} INSERT {{ id:x schema:name "New" }} WHERE {{ id:x ?p ?o }}',
+    f'DELETE DATA {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "Old" }}',  # an insert of what is there
+    f'DELETE DATA {{ GRAPH graph:b {{ id:y schema:name "Why" }} }} ; INSERT DATA {{ id:y schema:name "Y" }}',
+], ids=["data", "no graph", "insert first", "template", "with", "insert present", "in another graph"])
+def test_a_stale_correction_is_told_apart(store, text):
+    translation = translate_update(store, text)
+    assert translation.stale_correction and translation.stale
+
+
+@pytest.mark.parametrize("text", [
+    f'DELETE DATA {{ {STALE_NAME} }}',  # a no-op, as SPARQL says
+    'DELETE DATA { GRAPH graph:a { id:x schema:name "Old" } } ; INSERT DATA { GRAPH graph:a { id:x schema:name "New" } }',
+    'DELETE { ?s schema:name "Older" } INSERT { ?s schema:name "New" } WHERE { ?s schema:name "Older" }',
+    f'DELETE WHERE {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "New" }}',
+    'INSERT DATA { id:x schema:name "New" } ; DELETE DATA { id:x schema:name "New" } ; INSERT DATA { id:q schema:name "Q" }',
+    'DELETE DATA { id:x schema:name "Old" } ; DELETE DATA { id:x schema:name "Old" } ; INSERT DATA { id:q schema:name "Q" }',
+], ids=["delete only", "current", "conditional", "delete where", "own insert", "deleted twice"])
+def test_what_is_not_a_stale_correction(store, text):
+    assert not translate_update(store, text).stale_correction

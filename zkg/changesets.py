@@ -20,11 +20,12 @@ attribution. Every write to the store goes through one (DESIGN.md, decision 7), 
 - ``message``: why (free text, may be empty).
 - ``reverts``: the id of the changeset this one undoes, or None.
 
-Blank nodes: added blank nodes are new nodes (as INSERT DATA makes them). SPARQL cannot name
-a blank node of the store, so removed quads with blank nodes are a pattern: the blank nodes
-are matched by their statements, which must match exactly one way (else Conflict when none
-does, ChangesetError when several do). Reverting an addition of blank nodes removes them that
-way; reverting their removal adds fresh ones, which the canonical dump cannot tell apart.
+Blank nodes: a label is the store's node of that label when the store has one (a changeset
+made from what the store holds: an update's WHERE, a Graph Store DELETE, a revert), else a new
+node when added, and a node matched by its statements when removed (which must match exactly
+one way: else Conflict when none does, ChangesetError when several do). ``new_nodes`` names the
+labels known to be new. :mod:`zkg.blank_nodes` resolves them and writes to exactly those nodes;
+a revert restores the dataset up to the labels of blank nodes it had to make anew.
 
 >>> cs = Changeset.new(base_iri="http://zkg.test/", agent="Luo Wei", source="Interview, 2024",
 ...                    additions=[ox.Quad(ox.NamedNode("http://zkg.test/id/a"),
@@ -158,19 +159,28 @@ class Changeset:
     reverts: str | None = None
     base_iri: str = field(default="", compare=False)  # the deployment the changeset was made for
     agent_name: str = field(default="", compare=False)  # the name the agent was given by, if any
+    # Labels of blank nodes the maker knows to be new (a parsed document's, an update's own):
+    # not looked for in the store (zkg.blank_nodes). Any other label may be a node of the store.
+    new_nodes: frozenset = field(default=frozenset(), compare=False)
+    # Statements of the store's blank nodes the maker read (a COPY's source graph): where
+    # zkg.blank_nodes finds the nodes the changeset only adds to, without a scan.
+    anchors: tuple = field(default=(), compare=False)
 
     @classmethod
     def new(cls, *, base_iri: str, agent: str, source: str, additions: Iterable[ox.Quad] = (),
             removals: Iterable[ox.Quad] = (), message: str = "", reverts: str | None = None,
             id: str | None = None, time: datetime | None = None,
-            keep_default_graph: bool = False) -> "Changeset":
+            keep_default_graph: bool = False, new_nodes: Iterable[str] = (),
+            anchors: Iterable[ox.Quad] = ()) -> "Changeset":
         """A changeset for the deployment at ``base_iri``.
 
         Resolves ``agent`` (name or IRI), sends graph-less additions to the changeset's own
         graph, drops duplicate quads, and checks that ``source`` is given (ChangesetError
         otherwise) and that no quad is both added and removed. With ``keep_default_graph``
         (the Graph Store Protocol's ``?default``, SPARQL Update templates) quads in the
-        default graph stay there, removals included, instead.
+        default graph stay there, removals included, instead. ``new_nodes``: labels of blank
+        nodes known to be new, ``anchors`` statements of the store's blank nodes the maker read
+        (see :mod:`zkg.blank_nodes`).
         """
         source = " ".join((source or "").split())
         if not source:
@@ -200,7 +210,8 @@ class Changeset:
         return cls(id=changeset_id, additions=_unique(added_set), removals=_unique(removed_set),
                    agent=agent_iri(base_iri, agent), time=time, source=source, message=(message or "").strip(),
                    reverts=reverts, base_iri=base_iri,
-                   agent_name="" if is_iri(agent or "") else " ".join((agent or "").split()))
+                   agent_name="" if is_iri(agent or "") else " ".join((agent or "").split()),
+                   new_nodes=frozenset(new_nodes), anchors=tuple(anchors))
 
     @property
     def graph(self) -> str:
@@ -229,6 +240,11 @@ class Changeset:
     def with_quads(self, *, additions: Iterable[ox.Quad], removals: Iterable[ox.Quad]) -> "Changeset":
         """The same changeset (id, attribution) with other quads (e.g. the effective ones)."""
         return replace(self, additions=_unique(additions), removals=_unique(removals))
+
+
+def blank_labels(quads: Iterable[ox.Quad]) -> frozenset[str]:
+    """The labels of the blank nodes in ``quads``."""
+    return frozenset(t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.BlankNode))
 
 
 def _check_quad(quad) -> None:
@@ -312,7 +328,9 @@ def changeset_from_file(path: str | Path, *, base_iri: str, agent: str, source: 
         raise ChangesetError(f"{path}: no statements")
     if remove:
         return Changeset.new(base_iri=base_iri, agent=agent, source=source, removals=quads, message=message)
-    return Changeset.new(base_iri=base_iri, agent=agent, source=source, additions=quads, message=message)
+    # The parser gave the file's blank nodes fresh labels: new nodes, never the store's.
+    return Changeset.new(base_iri=base_iri, agent=agent, source=source, additions=quads, message=message,
+                         new_nodes=blank_labels(quads))
 
 
 def changeset_from_patch(path: str | Path, *, base_iri: str, agent: str | None = None, source: str | None = None,

@@ -7,11 +7,13 @@ same code runs on :class:`zkg.store.Store` and :class:`zkg.engine.RemoteStore`.
 
 Steps, all under the writer lock (:meth:`zkg.changelog.ChangeLog.writing`):
 
-1. **Check** against the store: every removed quad must be there (blank nodes are matched by
-   their statements), else :class:`Conflict` (HTTP 409). Additions already in the store are
-   dropped (adding is idempotent), so the recorded changeset is exactly what changed and a
-   revert restores exactly. Graph-less removals expand to every graph holding the triple.
-   The vocabulary and shapes graphs, and the metadata about changesets, cannot be changed.
+1. **Check** against the store: every removed quad must be there, else :class:`Conflict`
+   (HTTP 409). Additions already in the store are dropped (adding is idempotent), so the
+   recorded changeset is exactly what changed and a revert restores exactly. Graph-less
+   removals expand to every graph holding the triple. Blank nodes are the store's nodes they
+   stand for, and written to as such (:mod:`zkg.blank_nodes`). What only zkg writes (the
+   vocabulary, the shapes, the records of changesets and their agents, the changesets' own
+   graphs) cannot be changed (:mod:`zkg.reserved`, HTTP 403).
    Every literal added must be well-formed for its datatype and no term may hold NUL
    (:mod:`zkg.lexical`), else :class:`IllTypedLiteral` (HTTP 400): ``"twelve"^^xsd:integer``
    never reaches the store. Removals are not checked, so that a bad literal which got in
@@ -48,7 +50,8 @@ says the same thing without that requirement, and the entity pages follow it to 
 
 Reverting: the metadata is history and stays; a revert is a changeset of its own, linked by
 ``zkg:reverts``. The rest of the dataset (every quad but the descriptions of changesets and
-agents in the metadata graph) is restored exactly.
+agents in the metadata graph) is restored exactly: isomorphic, with the same quads in each
+graph, where blank nodes had to be made anew (:mod:`zkg.blank_nodes`).
 
 Concurrency: one writer at a time per log file (a thread lock, and ``flock`` for other
 processes on the same machine). The local store can only be opened by one process anyway.
@@ -64,16 +67,16 @@ from datetime import datetime, timezone
 
 import pyoxigraph as ox
 
-from zkg import lexical, loading
+from zkg import blank_nodes, lexical, reserved
 from zkg.changelog import COMMITTED, ChangeLog, is_in_store
 from zkg.changesets import (ANY_GRAPH, CHANGES_PATH, Changeset, ChangesetError, IllTypedLiteral, changeset_graph,
                             changeset_id_of, quad_key)
 from zkg.errors import StorageFull, ZkgError
 from zkg.incremental import ValidationCost, validate_changeset
 from zkg.prefixes import graph_iri
+from zkg.reserved import METADATA_GRAPH_NAME
 from zkg.validation import Report
 
-METADATA_GRAPH_NAME = "metadata"
 ZKG_CHANGESET = "def/Changeset"  # under the base IRI, as the other own terms
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -149,16 +152,15 @@ class Outcome:
 
 @dataclass
 class _Checked:
-    removals: list[ox.Quad]  # exact quads (store blank nodes as matched)
-    additions: list[ox.Quad]
+    removals: list[ox.Quad]  # exact quads (the store's blank nodes under their labels)
+    additions: list[ox.Quad]  # the store's blank nodes under their labels, new ones under the changeset's
     dropped: list[ox.Quad]
     gone: set  # removed (s, p, o) that no graph holds afterwards
-    patterns: list[str]  # DELETE WHERE patterns for removals with blank nodes
-    addresses: dict  # store blank node -> (pattern, variable)
+    blank: blank_nodes.Resolution  # how the statements with blank nodes of the store are written
 
-
-def _has_blank(quad: ox.Quad) -> bool:
-    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+    @property
+    def addresses(self) -> dict:  # store blank node -> (pattern, variable), for zkg.incremental
+        return self.blank.addresses
 
 
 def _triple(quad: ox.Quad) -> tuple:
@@ -169,16 +171,7 @@ def _check_allowed(store, changeset: Changeset) -> None:
     base = store.base_iri
     if changeset.base_iri and changeset.base_iri != base:
         raise ChangesetError(f"the changeset was made for {changeset.base_iri}, the store is at {base}")
-    closed = {graph_iri(base, loading.VOCABULARY): "the vocabulary", graph_iri(base, loading.SHAPES): "the shapes"}
-    metadata = graph_iri(base, METADATA_GRAPH_NAME)
-    changes = base + CHANGES_PATH
-    for quad in (*changeset.additions, *changeset.removals):
-        graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
-        if graph in closed:
-            raise ChangesetError(f"{closed[graph]} ({graph}) cannot be changed by a changeset: edit ontology/ and "
-                                 "run `zkg load`")
-        if graph == metadata and isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(changes):
-            raise ChangesetError(f"the description of changesets in {metadata} is written by zkg only")
+    reserved.check(store, changeset)
     _check_literals(changeset.additions)
 
 
@@ -186,10 +179,6 @@ def _check_literals(quads) -> None:
     problem = lexical.first_problem(quads)
     if problem:
         raise IllTypedLiteral(problem)
-
-
-def _rows(quads) -> str:
-    return " ".join(f"({q.subject} {q.predicate} {q.object})" for q in quads)
 
 
 def _holders(store, triples: list) -> dict:
@@ -207,11 +196,11 @@ def _holders(store, triples: list) -> dict:
 
 
 def _check(store, changeset: Changeset) -> _Checked:
-    """Step 1: removals must be there; additions already there are dropped (Conflict,
-    ChangesetError)."""
-    plain = [q for q in changeset.removals if not _has_blank(q)]
-    blank = [q for q in changeset.removals if _has_blank(q)]
-    additions = [q for q in changeset.additions if not _has_blank(q)]
+    """Step 1: removals must be there; additions already there are dropped; blank nodes are
+    the store's nodes they stand for (:mod:`zkg.blank_nodes`). Conflict, ChangesetError."""
+    has_blank = blank_nodes.has_blank
+    plain = [q for q in changeset.removals if not has_blank(q)]
+    additions = [q for q in changeset.additions if not has_blank(q)]
     triples = sorted({_triple(q) for q in (*plain, *additions)}, key=lambda t: tuple(map(str, t)))
     holders = _holders(store, triples)
     removals, missing = [], []
@@ -225,112 +214,23 @@ def _check(store, changeset: Changeset) -> _Checked:
             removals.append(quad)
         else:
             missing.append(quad)
-    patterns, addresses = [], {}
-    matched, blank_missing = _match_blank(store, blank)
-    for pattern, quads, nodes in matched:
-        patterns.append(pattern)
-        removals += quads
-        for node, variable in nodes.items():
-            addresses[node] = (pattern, variable)
-    missing += blank_missing
+    blank = blank_nodes.resolve(store, [q for q in changeset.removals if has_blank(q)],
+                                [q for q in changeset.additions if has_blank(q)], new_nodes=changeset.new_nodes,
+                                anchors=changeset.anchors)
+    missing += blank.missing
     if missing:
         raise Conflict(f"the changeset conflicts with the store: {len(missing)} statement(s) to remove are not "
                        f"there (changed since?), e.g. {sorted(missing, key=quad_key)[0]}", tuple(missing))
+    removals += blank.removals
+    holders.update(blank.holders)
     removed_graphs: dict = {}
     for quad in removals:
         removed_graphs.setdefault(_triple(quad), set()).add(quad.graph_name)
     gone = {t for t, graphs in removed_graphs.items() if not (holders.get(t, set()) - graphs)}
-    kept, dropped = [], []
-    for quad in changeset.additions:
-        if not _has_blank(quad) and quad.graph_name in holders.get(_triple(quad), set()):
-            dropped.append(quad)
-        else:
-            kept.append(quad)
-    return _Checked(removals, kept, dropped, gone, patterns, addresses)
-
-
-def _components(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
-    """Quads grouped by the blank nodes they share."""
-    parent: dict = {}
-
-    def find(x):
-        while parent.setdefault(x, x) != x:
-            x = parent[x]
-        return x
-
-    for quad in quads:
-        nodes = [t for t in (quad.subject, quad.object) if isinstance(t, ox.BlankNode)]
-        for other in nodes[1:]:
-            parent[find(other)] = find(nodes[0])
-    groups: dict = {}
-    for quad in quads:
-        node = next(t for t in (quad.subject, quad.object) if isinstance(t, ox.BlankNode))
-        groups.setdefault(find(node), []).append(quad)
-    return list(groups.values())
-
-
-def _pattern(component: list[ox.Quad]) -> tuple[str, dict, list]:
-    """A SPARQL pattern for a component (blank nodes and ANY_GRAPH as variables), in a
-    canonical form so that components of the same shape give the same text."""
-    blind = lambda t: "_" if isinstance(t, ox.BlankNode) else str(t)  # noqa: E731
-    ordered = sorted(component, key=lambda q: (blind(q.graph_name), blind(q.subject), str(q.predicate), blind(q.object)))
-    names: dict = {}
-    graph_vars = 0
-    parts = []
-    for quad in ordered:
-        terms = []
-        for term in (quad.subject, quad.predicate, quad.object):
-            if isinstance(term, ox.BlankNode):
-                names.setdefault(term, f"?_b{len(names)}")
-                terms.append(names[term])
-            else:
-                terms.append(str(term))
-        triple = " ".join(terms) + " ."
-        if isinstance(quad.graph_name, ox.DefaultGraph):
-            parts.append(triple)
-        elif quad.graph_name == ANY_GRAPH:
-            parts.append(f"GRAPH ?_g{graph_vars} {{ {triple} }}")
-            graph_vars += 1
-        else:
-            parts.append(f"GRAPH {quad.graph_name} {{ {triple} }}")
-    return " ".join(parts), names, ordered
-
-
-def _match_blank(store, quads: list[ox.Quad]):
-    """Match removals with blank nodes against the store. Returns ([(pattern, exact quads,
-    {store node: variable})], missing quads)."""
-    by_pattern: dict[str, list] = {}
-    for component in _components(quads):
-        pattern, names, ordered = _pattern(component)
-        by_pattern.setdefault(pattern, []).append((names, ordered))
-    matched, missing = [], []
-    for pattern, components in by_pattern.items():
-        names, ordered = components[0]
-        variables = sorted(set(names.values()) | {f"?_g{i}" for i in range(pattern.count("GRAPH ?_g"))})
-        text = f"SELECT DISTINCT {' '.join(variables)} WHERE {{ {pattern} }} LIMIT {len(components) + 1}"
-        rows = list(store.query(text, union_default_graph=False))
-        if len(rows) < len(components):
-            missing += [q for _, quads in components for q in quads]
-            continue
-        if len(rows) > len(components):
-            raise ChangesetError(f"statements to remove with blank nodes match {len(rows)} ways in the store, "
-                                 f"not {len(components)}: give more of the blank node's statements, e.g. around "
-                                 f"{ordered[0]}")
-        exact, nodes = [], {}
-        for row in rows:
-            graph_index = 0
-            for quad in ordered:
-                def bound(term):
-                    return row[names[term][1:]] if isinstance(term, ox.BlankNode) else term
-                graph = quad.graph_name
-                if graph == ANY_GRAPH:
-                    graph = row[f"_g{graph_index}"]
-                    graph_index += 1
-                exact.append(ox.Quad(bound(quad.subject), quad.predicate, bound(quad.object), graph))
-            for variable in names.values():
-                nodes[row[variable[1:]]] = variable
-        matched.append((pattern, exact, nodes))
-    return matched, missing
+    kept, dropped = list(blank.additions), list(blank.dropped)
+    for quad in additions:
+        (dropped if quad.graph_name in holders.get(_triple(quad), set()) else kept).append(quad)
+    return _Checked(removals, kept, dropped, gone, blank)
 
 
 # -- the metadata -------------------------------------------------------------------------------------
@@ -364,32 +264,39 @@ def metadata_quads(store, changeset: Changeset, *, describe_agent: bool = True) 
         if name:
             out.append((me, iri(base + "def/changedGraph"), iri(name)))
     agent = iri(changeset.agent)
-    if describe_agent and not bool(store.query(f"ASK {{ {agent} ?p ?o }}")):
+    # The record is looked for in the metadata graph only: what other graphs say of the IRI is
+    # data, and history reads agents' names from the metadata graph alone (zkg.reserved).
+    if describe_agent and not bool(store.query(f"ASK {{ GRAPH {graph} {{ {agent} ?p ?o }} }}")):
         label = changeset.agent_name or changeset.agent.rsplit("/", 1)[-1]
         out.append((agent, iri(RDF + "type"), iri(PROV + "Agent")))
         out.append((agent, iri(RDFS + "label"), ox.Literal(label, language="en")))
     return [ox.Quad(s, p, o, graph) for s, p, o in out]
 
 
-def _update_text(removals: list[ox.Quad], patterns: list[str], additions: list[ox.Quad]) -> str:
-    def data(quads) -> str:
-        default = [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
-        named: dict = {}
-        for q in quads:
-            if not isinstance(q.graph_name, ox.DefaultGraph):
-                named.setdefault(q.graph_name, []).append(q)
-        parts = [f"{q.subject} {q.predicate} {q.object} ." for q in default]
-        for graph, members in named.items():
-            parts.append(f"GRAPH {graph} {{ " + " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in members) + " }")
-        return "\n".join(parts)
+def _data(quads) -> str:
+    """Quads as the body of INSERT DATA / DELETE DATA."""
+    default = [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+    named: dict = {}
+    for q in quads:
+        if not isinstance(q.graph_name, ox.DefaultGraph):
+            named.setdefault(q.graph_name, []).append(q)
+    parts = [f"{q.subject} {q.predicate} {q.object} ." for q in default]
+    for graph, members in named.items():
+        parts.append(f"GRAPH {graph} {{ " + " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in members) + " }")
+    return "\n".join(parts)
 
-    operations = []
-    plain = [q for q in removals if not _has_blank(q)]
+
+def _update_text(checked: _Checked, metadata: list[ox.Quad]) -> str:
+    """The one update that commits: the statements with blank nodes of the store on exactly
+    those nodes (one operation per structure, :mod:`zkg.blank_nodes`), then the other
+    removals, then the other additions (new blank nodes among them) and the metadata."""
+    operations = checked.blank.operations()
+    plain = [q for q in checked.removals if not blank_nodes.has_blank(q)]
     if plain:
-        operations.append("DELETE DATA {\n" + data(plain) + "\n}")
-    operations += [f"DELETE {{ {p} }} WHERE {{ {p} }}" for p in patterns]
-    if additions:
-        operations.append("INSERT DATA {\n" + data(additions) + "\n}")
+        operations.append("DELETE DATA {\n" + _data(plain) + "\n}")
+    inserted = [q for q in checked.additions if not blank_nodes.has_blank(q)] + checked.blank.new_only + metadata
+    if inserted:
+        operations.append("INSERT DATA {\n" + _data(inserted) + "\n}")
     return " ;\n".join(operations)
 
 
@@ -414,6 +321,7 @@ def apply_changeset(store, changeset: Changeset, *, log: ChangeLog, dry_run: boo
             raise ChangesetError(f"changeset {changeset.id} is already in the store")
         checked = _check(store, changeset)
         effective = changeset.with_quads(additions=checked.additions, removals=checked.removals)
+        reserved.check(store, effective)  # graph-less removals now name the graphs that hold them
         if effective.empty:
             return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped))
         metadata = metadata_quads(store, effective)
@@ -434,7 +342,7 @@ def _commit(store, log: ChangeLog, changeset: Changeset, checked: _Checked, meta
     """Write-ahead: the log entry (pending, fsync'd), ONE store update, then the commit mark."""
     log.begin(changeset)
     try:
-        store.update(_update_text(checked.removals, checked.patterns, [*changeset.additions, *metadata]))
+        store.update(_update_text(checked, metadata))
     except BaseException:
         try:
             committed = is_in_store(store, changeset)  # a remote engine may have committed anyway
@@ -536,8 +444,8 @@ def _described(store, *, ids: list[str] | None = None, limit: int | None = None)
             OPTIONAL {{ ?c <{base}def/quadsAdded> ?added }}
             OPTIONAL {{ ?c <{base}def/quadsRemoved> ?removed }}
             OPTIONAL {{ ?c <{base}def/changedGraph> ?graph }}
+            OPTIONAL {{ ?agent <{RDFS}label> ?agentLabel }}
         }}
-        OPTIONAL {{ ?agent <{RDFS}label> ?agentLabel }}
     }} GROUP BY ?c ?agent ?agentLabel ?time ?source ?citation ?message ?reverts ?added ?removed
     ORDER BY DESC(?time) DESC(?c) {f"LIMIT {int(limit) * 2 + 10}" if limit else ""}"""
     entries, seen = [], set()

@@ -110,10 +110,24 @@ class Translation:
     additions: list[ox.Quad]  # not in the store before
     removals: list[ox.Quad]  # in the store before
     operations: list[str] = field(default_factory=list)  # one line per operation, for reports
+    new_nodes: frozenset = frozenset()  # labels of the blank nodes the request makes
+    anchors: tuple = ()  # statements of the store's blank nodes it read (zkg.blank_nodes: no scan for them)
+    # Statements the request deletes by name (DELETE DATA, variable-free DELETE template
+    # quads) that are neither in the store nor added earlier by the request.
+    stale: list[ox.Quad] = field(default_factory=list)
+    inserts: bool = False  # whether an operation inserted statements (new or not)
 
     @property
     def empty(self) -> bool:
         return not self.additions and not self.removals
+
+    @property
+    def stale_correction(self) -> bool:
+        """A correction made against a state that has changed: the request deletes by name a
+        statement that is not there, and inserts. zkg refuses it (409), as the form refuses
+        the correction of a statement someone else changed meanwhile, so that neither value
+        is lost silently. A DELETE DATA of absent data alone stays a no-op, as SPARQL says."""
+        return bool(self.stale) and self.inserts
 
 
 # -- the lexer's view of a request ------------------------------------------------------------
@@ -217,6 +231,9 @@ class PendingState:
         # Labels of the blank nodes this request minted (INSERT DATA, templates): new to the
         # store by definition, so never looked for in it.
         self.fresh_labels: set[str] = set()
+        self.stale: dict[ox.Quad, None] = {}  # deleted by name, and not there (Translation.stale)
+        self.anchors: dict = {}  # store blank node -> a statement of it read from the store
+        self.inserts = False
 
     def fresh(self, quad: ox.Quad) -> bool:
         return any(isinstance(t, ox.BlankNode) and t.value in self.fresh_labels for t in (quad.subject, quad.object))
@@ -345,7 +362,9 @@ class PendingState:
         """Add quads (those already there change nothing); how many were new. Default-graph
         quads go to the changeset's own graph: always new."""
         fresh = []
-        for quad in dict.fromkeys(quads):
+        quads = list(dict.fromkeys(quads))
+        self.inserts = self.inserts or bool(quads)
+        for quad in quads:
             if quad in self.added:
                 continue
             if quad in self.removed:
@@ -359,16 +378,21 @@ class PendingState:
                 self.added[quad] = None
         return len(fresh) - len(present)
 
-    def remove(self, quads: Iterable[ox.Quad]) -> int:
+    def remove(self, quads: Iterable[ox.Quad], *, named: Iterable[ox.Quad] = ()) -> int:
         """Remove quads (those not there change nothing); how many were there. A quad of the
-        default graph: its triple from every graph holding it."""
+        default graph: its triple from every graph holding it. Quads of ``named`` (those the
+        request deletes by name) that are not there at all, nor added or removed earlier by
+        the request, are remembered as stale."""
         exact, anywhere = [], []
         for quad in dict.fromkeys(quads):
             (anywhere if isinstance(quad.graph_name, ox.DefaultGraph) else exact).append(quad)
+        def triple(q):
+            return (q.subject, q.predicate, q.object)
+        seen = {triple(q) for q in (*self.added, *self.removed)} | {q for q in (*self.added, *self.removed)}
         count = 0
-        triples = {(q.subject, q.predicate, q.object) for q in anywhere}
+        triples = {triple(q) for q in anywhere}
         for quad in list(self.added):
-            if quad in exact or (quad.subject, quad.predicate, quad.object) in triples:
+            if quad in exact or triple(quad) in triples:
                 del self.added[quad]
                 count += 1
         candidates = [q for q in exact if q not in self.removed and not self.fresh(q)]
@@ -378,11 +402,18 @@ class PendingState:
             if quad not in self.removed:
                 self.removed[quad] = None
                 count += 1
+        held = found | {triple(q) for q in found}
+        for quad in named:
+            key = triple(quad) if isinstance(quad.graph_name, ox.DefaultGraph) else quad
+            if key not in held and key not in seen:
+                self.stale[quad] = None
         return count
 
     def result(self, operations: list[str]) -> Translation:
         return Translation(additions=list(self.added), removals=sorted(self.removed, key=_sort_key),
-                           operations=operations)
+                           operations=operations, new_nodes=frozenset(self.fresh_labels),
+                           stale=sorted(self.stale, key=_sort_key), inserts=self.inserts,
+                           anchors=tuple(dict.fromkeys(self.anchors.values())))
 
 
 # -- the translator ---------------------------------------------------------------------------------
@@ -491,7 +522,7 @@ class _Translator:
         quads = self._run_scratch(self._scratch(), f"{op.prologue}\nINSERT DATA {op.span(2, end)}")
         if keyword == "INSERT":
             return f"INSERT DATA: {self.state.add(quads)} added"
-        return f"DELETE DATA: {self.state.remove(quads)} removed"
+        return f"DELETE DATA: {self.state.remove(quads, named=quads)} removed"
 
     def _check_typed_literals(self, op: _Operation, first: int, last: int, where: str) -> None:
         """Refuse (IllTypedLiteral) a typed literal written in tokens ``first``..``last`` that
@@ -577,7 +608,9 @@ class _Translator:
             values = _values_block(variables, rows)
             if delete is not None:
                 quads = self._instantiate(op, with_clause, delete, values)
-                removed = self.state.remove(quads)
+                # The template's quads without variables name statements, as DELETE DATA does.
+                named = self._instantiate(op, with_clause, delete, "") if label != "DELETE WHERE" else []
+                removed = self.state.remove(quads, named=named)
             if insert is not None:
                 quads = self._instantiate(op, with_clause, insert, values)
                 added = self.state.add(quads)
@@ -713,6 +746,12 @@ class _Translator:
                 return f"{text}: no such graph"
             raise UpdateError(f"{keyword}: the graph {source} does not exist ({keyword} SILENT ignores that)")
         content = self.state.graph_quads(source)
+        if not isinstance(source, ox.DefaultGraph):  # (the union's quads have lost their graphs)
+            for quad in content:
+                if _has_blank(quad) and quad not in self.state.added:
+                    for term in (quad.subject, quad.object):
+                        if isinstance(term, ox.BlankNode):
+                            self.state.anchors.setdefault(term, quad)
         removed = 0
         if keyword in ("MOVE", "COPY"):
             cleared = self.state.graph_quads(target)

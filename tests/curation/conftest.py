@@ -42,9 +42,38 @@ def data_dump(store) -> bytes:
     return serialize_dataset((q for q in store.quads() if not history(q)), format="nquads")
 
 
+def graph_counts(store) -> dict[str, int]:
+    """Quads per graph, the history left out (as in :func:`data_dump`)."""
+    counts: dict[str, int] = {}
+    for quad in store.quads():
+        if not (isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value == METADATA
+                and isinstance(quad.subject, ox.NamedNode)
+                and quad.subject.value.startswith((B + "graph/changes/", B + "id/agent/"))):
+            counts[str(quad.graph_name)] = counts.get(str(quad.graph_name), 0) + 1
+    return counts
+
+
+def update_changeset(store, text: str, *, by: str = "Test Curator", source: str = "https://example.org/source"):
+    """The changeset of a SPARQL Update, made as /sparql makes it: statements written without a
+    graph go to the changeset's own graph; the blank nodes the update makes are new."""
+    from zkg import reserved
+    from zkg.changesets import changeset_graph, new_id
+    from zkg.update_translation import translate_update
+
+    translation = translate_update(store, text, keep=reserved.keep(store))
+    changeset_id = new_id()
+    own = ox.NamedNode(changeset_graph(B, changeset_id))
+    additions = [ox.Quad(q.subject, q.predicate, q.object, own) if isinstance(q.graph_name, ox.DefaultGraph) else q
+                 for q in translation.additions]
+    return Changeset.new(base_iri=B, agent=by, source=source, additions=additions, removals=translation.removals,
+                         id=changeset_id, keep_default_graph=True, new_nodes=translation.new_nodes,
+                         anchors=translation.anchors)
+
+
 @pytest.fixture
 def helpers():
-    return SimpleNamespace(turtle=turtle, changeset=changeset, data_dump=data_dump, base=B, metadata=METADATA)
+    return SimpleNamespace(turtle=turtle, changeset=changeset, data_dump=data_dump, graph_counts=graph_counts,
+                           update_changeset=update_changeset, base=B, metadata=METADATA)
 
 
 @pytest.fixture

@@ -156,3 +156,29 @@ def test_a_reload_keeps_the_curated_removals_from_source_graphs(zkg, tmp_path):
     again = zkg("load", "--graph-dir", GRAPH_DIR, "--ontology-dir", ONTOLOGY_DIR)
     assert again.returncode == 0 and "curated removal" not in again.stdout
     assert description in _export(zkg)
+
+
+def test_blank_nodes_through_the_command_line(zkg, tmp_path):
+    # A blank node whose only statement an IRI shares: `zkg apply` changes the node's value
+    # (on the node: no orphan), `zkg remove` removes it by its statements, and `zkg revert`
+    # of both gives the dataset back (was: "match 2 ways", and the value on a new node).
+    scene = tmp_path / "lookalikes.trig"
+    scene.write_text("graph:lookalikes { [ schema:value 9 ] . id:thing schema:value 9 . }\n")
+    assert zkg("add", scene, *SOURCE).returncode == 0
+    before = [line for line in _export(zkg).splitlines() if "/graph/metadata>" not in line]
+    patch = tmp_path / "fix.rdfp"
+    patch.write_text("TX .\nD _:x schema:value 9 graph:lookalikes .\nA _:x schema:value 10 graph:lookalikes .\nTC .\n")
+    applied = zkg("apply", patch, *SOURCE)
+    assert applied.returncode == 0, applied.stderr
+    lines = [line for line in _export(zkg).splitlines() if line.endswith("/graph/lookalikes> .")]
+    assert len(lines) == 2 and any(line.startswith("_:") and '"10"' in line for line in lines)
+    assert any(line.startswith(f"<{TEST_BASE}id/thing>") and '"9"' in line for line in lines)
+    gone = tmp_path / "gone.trig"
+    gone.write_text("graph:lookalikes { [ schema:value 10 ] . }\n")
+    removed = zkg("remove", gone, *SOURCE)
+    assert removed.returncode == 0, removed.stderr
+    for output in (removed.stdout, applied.stdout):
+        changeset_id = re.search(r"committed changeset (\S+)", output).group(1)
+        reverted = zkg("revert", changeset_id, "--by", "Bo Reviewer")
+        assert reverted.returncode == 0, reverted.stderr
+    assert [line for line in _export(zkg).splitlines() if "/graph/metadata>" not in line] == before

@@ -385,7 +385,8 @@ def revert(changeset_id: str):
         check_csrf()
         curator = require_curator()
         with writes.change_log().writing():
-            outcome = revert_changeset(writes.store(), changeset_id, log=writes.change_log(), agent=curator.name,
+            outcome = revert_changeset(writes.store(), changeset_id, log=writes.change_log(),
+                                       agent=writes.agent_of(curator.name),
                                        message=request.form.get("message", "").strip() or f"revert {changeset_id}",
                                        source=request.form.get("source", "").strip() or None)
     except Forbidden as error:

@@ -37,6 +37,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
 from zkg import negotiation
+from zkg.changesets import blank_labels
 from zkg.errors import ZkgError
 from zkg.negotiation import NotAcceptable
 from zkg.serialize import canonical_quads
@@ -239,7 +240,7 @@ def _write(graph, method: str) -> Response:
         if not additions and not removals:
             return writes.nothing_to_do("", 204)
         changeset = writes.new_changeset(agent=token.name, source=source, additions=additions, removals=removals,
-                                         message=writes.request_message())
+                                         message=writes.request_message(), new_nodes=blank_labels(body))
         outcome = writes.apply(changeset, dry_run=writes.dry_run_requested())
     created = not exists and method in ("PUT", "POST")
     headers = {"Location": _name(graph)} if created else {}

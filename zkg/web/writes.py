@@ -2,7 +2,7 @@
 one write path (:func:`zkg.curation.apply_changeset`) with its outcomes as HTTP answers.
 
 - **Who.** ``Authorization: Bearer <token>`` (``zkg token create NAME``); the token's name is
-  the changeset's agent. No token: 401 with ``WWW-Authenticate: Bearer``; an unknown one:
+  the changeset's agent (``{base}id/agent/NAME``, :func:`agent_of`). No token: 401 with ``WWW-Authenticate: Bearer``; an unknown one:
   401 (``error="invalid_token"``); a read-only one: 403 (``error="insufficient_scope"``).
   SPARQL Update and the Graph Store Protocol take bearer tokens only, never the browser's
   session cookie: a cookie is sent by the browser on its own, a bearer token is not, so these
@@ -16,8 +16,10 @@ one write path (:func:`zkg.curation.apply_changeset`) with its outcomes as HTTP 
 - **Outcomes.** Committed: 200 (or what the caller says: 201, 204) naming the changeset in
   ``ZKG-Changeset`` and ``Link: </changes/ID>``. Rejected by the shapes: 422 with the SHACL
   report, as readable text (default), HTML, or RDF (a ``sh:ValidationReport``; Turtle,
-  N-Triples, JSON-LD, RDF/XML) by ``Accept``. Removals no longer matching: 409. A changeset
-  the rules forbid (the vocabulary, the shapes, the record of changesets): 403. No room left
+  N-Triples, JSON-LD, RDF/XML) by ``Accept``. Removals no longer matching, and a SPARQL
+  Update correcting a statement that is no longer there: 409. A changeset touching what only
+  zkg writes (the vocabulary, the shapes, the records of changesets and their agents, another
+  changeset's graph: :mod:`zkg.reserved`): 403. No room left
   on the data directory's disk: 507, nothing written; a read-only data directory: 503, nothing
   written (as for an engine that cannot take the write). Writes never get CORS headers.
 """
@@ -146,12 +148,24 @@ def change_log():
     return log
 
 
+def agent_of(token_name: str) -> str:
+    """The agent IRI of a token: ``{base}id/agent/<its name as it is>``. Token names are
+    IRI-safe (letters, digits, ``. _ - @``), so two tokens are never one agent, as they would be
+    by the slug of a name given on the command line ("ann.lee" and "Ann-Lee" are both
+    ``ann-lee``): history shows each curator's own name."""
+    from zkg.changesets import AGENT_PATH
+
+    return store().base_iri + AGENT_PATH + token_name
+
+
 def new_changeset(*, agent: str, source: str, additions=(), removals=(), message: str = "",
-                  default_additions_to_own_graph: bool = False):
-    """A changeset by ``agent`` (a token's name) of exactly these quads: a quad of the default
+                  default_additions_to_own_graph: bool = False, new_nodes=(), anchors=()):
+    """A changeset by ``agent`` (a token's name: :func:`agent_of`) of exactly these quads: a quad of the default
     graph is one of the store's own default graph, removals included. With
     ``default_additions_to_own_graph`` (SPARQL Update, the browser's forms: statements written
-    without a graph), added default-graph quads go to the changeset's own graph instead."""
+    without a graph), added default-graph quads go to the changeset's own graph instead.
+    ``new_nodes``: labels of the blank nodes the request makes (any other is the store's);
+    ``anchors``: statements of the store's blank nodes it read (:mod:`zkg.blank_nodes`)."""
     from zkg.changesets import Changeset, changeset_graph, new_id
 
     changeset_id = new_id()
@@ -159,8 +173,9 @@ def new_changeset(*, agent: str, source: str, additions=(), removals=(), message
         own = ox.NamedNode(changeset_graph(store().base_iri, changeset_id))
         additions = [ox.Quad(q.subject, q.predicate, q.object, own) if isinstance(q.graph_name, ox.DefaultGraph) else q
                      for q in additions]
-    return Changeset.new(base_iri=store().base_iri, agent=agent, source=source, additions=additions,
-                         removals=removals, message=message, id=changeset_id, keep_default_graph=True)
+    return Changeset.new(base_iri=store().base_iri, agent=agent_of(agent), source=source, additions=additions,
+                         removals=removals, message=message, id=changeset_id, keep_default_graph=True,
+                         new_nodes=new_nodes, anchors=anchors)
 
 
 def apply(changeset, *, dry_run: bool = False):
@@ -171,27 +186,13 @@ def apply(changeset, *, dry_run: bool = False):
     return apply_changeset(store(), changeset, log=change_log(), dry_run=dry_run)
 
 
-def protected(base_iri: str):
-    """``keep(quad)`` for :func:`zkg.update_translation.translate_update`: what no changeset
-    may change (as :mod:`zkg.curation` rules: the vocabulary and shapes graphs, the
-    description of changesets in the metadata graph) and the descriptions of their agents,
-    which a clear of everything leaves so that history stays readable."""
-    from zkg import loading
-    from zkg.changesets import AGENT_PATH, CHANGES_PATH
-    from zkg.curation import METADATA_GRAPH_NAME
-    from zkg.prefixes import graph_iri
+def protected(store):
+    """``keep(quad)`` for :func:`zkg.update_translation.translate_update`: what a clear of
+    everything leaves, since no changeset may remove it (:mod:`zkg.reserved`: the vocabulary,
+    the shapes, the records of changesets and of their agents)."""
+    from zkg import reserved
 
-    closed = {graph_iri(base_iri, loading.VOCABULARY), graph_iri(base_iri, loading.SHAPES)}
-    metadata = graph_iri(base_iri, METADATA_GRAPH_NAME)
-    records = (base_iri + CHANGES_PATH, base_iri + AGENT_PATH)
-
-    def keep(quad: ox.Quad) -> bool:
-        graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
-        if graph in closed:
-            return True
-        return graph == metadata and isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(records)
-
-    return keep
+    return reserved.keep(store)
 
 
 def changes_url(changeset_id: str) -> str:
