@@ -174,9 +174,11 @@ def test_the_schemas_bite():
 
 
 def test_similarity_measures():
-    assert core.similarity("z park", "z-park") == 0.98
-    assert core.similarity("abc", "xyz") < 0.2
-    assert core.levenshtein("kitten", "sitting") == 3
+    from zkg.similarity import Name, levenshtein, similarity
+
+    assert similarity(Name.of("z park"), Name.of("z-park")) == 0.98
+    assert similarity(Name.of("abc"), Name.of("xyz")) < 0.2
+    assert levenshtein("kitten", "sitting") == 3
     assert core.ngrams("中关村") >= {"中关", "关村"}
 
 

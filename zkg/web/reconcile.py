@@ -19,7 +19,11 @@ Cross-origin: every answer has ``Access-Control-Allow-Origin: *`` and preflights
 answered, as the protocol requires (0.2, section 3.3). JSONP (optional in 0.2) is not
 offered: it lets the service run script in the client's page, which is what CORS replaced,
 and OpenRefine, since 3.4, reaches services through CORS or from its server. A ``callback``
-parameter is ignored. Errors: 400 with ``{"error": "…"}``; 413 past the batch limit.
+parameter is ignored. Errors: 400 with ``{"error": "…"}``; 413 past the batch limit; 503 when
+the request's work is stopped at the time limit (:mod:`zkg.deadline`). What one request may
+ask is capped (:mod:`zkg.reconcile`: queries per batch, texts, types, property values,
+identifiers and properties of an extension); past a cap the request is refused whole, with
+the cap in the message.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from werkzeug.datastructures import CombinedMultiDict
 
 import zkg
+from zkg import deadline
 from zkg import reconcile as core
 from zkg.errors import ZkgError
 from zkg.labels import is_language_tag
@@ -87,13 +92,23 @@ def _preflight() -> Response:
     return preflight_response("GET, POST, OPTIONS", allowed or "Content-Type, Accept, Accept-Language")
 
 
+def _json_value(text: str, what: str):
+    try:
+        return json.loads(text)
+    except RecursionError:  # the decoder recurses per level: a few thousand "[" exhaust it
+        raise core.ReconcileError(f"{what} is nested too deeply to be a reconciliation request") from None
+    except ValueError as error:
+        raise core.ReconcileError(f"{what} is not valid JSON: {error}") from None
+
+
 def _parameters() -> dict:
     """``queries``, ``query`` and ``extend`` from the URL and the form, or from a JSON body."""
     if request.method == "POST" and request.mimetype == "application/json":
         try:
-            body = json.loads(request.get_data(cache=False).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
+            text = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError as error:
             raise core.ReconcileError(f"the body is not JSON: {error}") from None
+        body = _json_value(text, "the body")
         if isinstance(body, dict) and body and set(body) <= {"queries", "extend"}:
             return dict(body)
         return {"queries": body}
@@ -111,10 +126,7 @@ def _parameters() -> dict:
 def _decode(name: str, value):
     if not isinstance(value, str):
         return value
-    try:
-        return json.loads(value)
-    except ValueError as error:
-        raise core.ReconcileError(f"'{name}' is not valid JSON: {error}") from None
+    return _json_value(value, f"'{name}'")
 
 
 def _service_url() -> str:
@@ -139,17 +151,18 @@ def service():
                 documentation=url_for("canned.openapi", _external=True) if "canned.openapi" in current_app.view_functions else None))
         if "queries" in found:
             batch = _decode("queries", found["queries"])
-            if isinstance(batch, dict) and len(batch) > core.MAX_BATCH:
-                return _error(f"at most {core.MAX_BATCH} queries in one batch (this one has {len(batch)})", 413)
             return _json(core.reconcile_batch(batch, catalogue, vocabulary, _store(), languages))
         if "extend" in found:
             return _json(core.extend(_decode("extend", found["extend"]), catalogue, vocabulary, _store(), languages))
         raw = found["query"]
         single = _decode("query", raw) if isinstance(raw, str) and raw.lstrip().startswith("{") else raw
         parsed = core.parse_query(single, vocabulary)
+        core.check_work([parsed])
         return _json({"result": core.reconcile(parsed, catalogue, vocabulary, _store(), languages)})
     except core.ReconcileError as error:
-        return _error(error.message)
+        return _error(error.message, error.http_status)
+    except deadline.STOPPED as error:
+        return _error(error.message, 503)
     except ZkgError as error:
         return _error(f"the store cannot answer: {error.message}", 503)
 
@@ -172,9 +185,11 @@ def suggest(kind: str):
     languages = request_languages()
     try:
         cursor, limit = _paging()
-        prefix = request.args.get("prefix", "")
+        prefix = core.bounded_text(request.args.get("prefix", ""), "'prefix'")
         catalogue, vocabulary = _indexes()
         type_ids = [t for t in request.args.getlist("type") if t]
+        if len(type_ids) > core.MAX_TYPES:
+            raise core.ReconcileError(f"at most {core.MAX_TYPES} types (this request has {len(type_ids)})")
         types = []
         for t in type_ids:
             iri = vocabulary.resolve(t)
@@ -192,6 +207,8 @@ def suggest(kind: str):
         return _json(answer)
     except core.ReconcileError as error:
         return _error(error.message)
+    except deadline.STOPPED as error:
+        return _error(error.message, 503)
     except ZkgError as error:
         return _error(f"the store cannot answer: {error.message}", 503)
 
@@ -206,9 +223,9 @@ def properties():
     except ValueError:
         return _error("limit must be a number")
     try:
+        type_id = core.bounded_text(request.args.get("type") or "", "'type'") or None
         _catalogue, vocabulary = _indexes()
-        return _json(core.propose_properties(request.args.get("type") or None, vocabulary, _store(), languages,
-                                             limit=limit))
+        return _json(core.propose_properties(type_id, vocabulary, _store(), languages, limit=limit))
     except core.ReconcileError as error:
         return _error(error.message)
     except ZkgError as error:
@@ -221,6 +238,8 @@ def preview():
         return _preflight()
     languages = request_languages()
     identifier = request.args.get("id", "")
+    if len(identifier) > core.MAX_TEXT_LENGTH:
+        return _error(f"'id' is longer than {core.MAX_TEXT_LENGTH} characters")
     catalogue, vocabulary = _indexes()
     iri = catalogue.resolve(identifier, vocabulary.prefixes)
     if iri is None:
