@@ -24,7 +24,9 @@ zkg.deadline.WorkTimeout: the request was stopped after the time limit of 0 s (Z
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Iterable, Iterator, TypeVar
@@ -81,6 +83,22 @@ def check() -> None:
     gone = client_gone.get()
     if gone is not None and gone():
         raise ClientGone()
+
+
+@contextmanager
+def one_at_a_time(lock: threading.Lock, poll: float = 0.1) -> Iterator[None]:
+    """Hold ``lock`` for the work in the ``with`` block, waiting for it no longer than the
+    deadline allows and no longer than the client stays (:func:`check` while waiting).
+
+    For work done in Python: threads doing it together only share one core (the GIL), so
+    all of them finish late; one after another, each finishes as soon as it can and frees
+    its thread for the requests waiting for one."""
+    while not lock.acquire(timeout=poll):
+        check()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def checked(items: Iterable[T], every: int = 64) -> Iterator[T]:

@@ -31,17 +31,17 @@ between 75% and 100% of the name score. The first candidate is a ``match`` when 
 at least :data:`MATCH_SCORE`, it is :data:`MATCH_MARGIN` ahead of the next one, its type fits
 and every property constraint holds.
 
-What one request may ask is capped (:data:`MAX_BATCH` queries, texts of
-:data:`MAX_TEXT_LENGTH` characters, :data:`MAX_TYPES` types and :data:`MAX_PROPERTY_VALUES`
-property values per query, :data:`MAX_EXTEND_IDS` identifiers and
-:data:`MAX_EXTEND_PROPERTIES` properties per data extension, :data:`MAX_VALUES_READ`
-values read for them; past them the request is refused whole, 400, or 413 for the batch),
-and so is the work per query: the rarest n-grams of the
-query first, :data:`POSTINGS_BUDGET` index entries at most; :data:`CANDIDATE_LABELS` labels
-scored; :data:`STORED_NAMES` names of a candidate's values per property constraint; every
-comparison on the first :data:`zkg.similarity.COMPARED_LENGTH` characters, with a distance
-linear in them (:mod:`zkg.similarity`). At the default limits no request costs more than
-about a CPU-second; the loops also check the request's deadline and its client
+What one request may ask is capped: :data:`MAX_BATCH` queries; texts of
+:data:`MAX_TEXT_LENGTH` characters; :data:`MAX_TYPES` types and :data:`MAX_PROPERTY_VALUES`
+property values a query; :data:`MAX_PROPERTY_COMPARISONS` property comparisons a request;
+:data:`MAX_EXTEND_IDS` identifiers and :data:`MAX_EXTEND_PROPERTIES` properties a data
+extension; :data:`MAX_VALUES_READ` values read. Past a cap the request is refused whole (400;
+413 for the batch). So is the work of a query, whatever the data: the rarest n-grams first,
+:data:`POSTINGS_BUDGET` index entries at most; :data:`CANDIDATE_LABELS` labels scored;
+:data:`STORED_VALUES` values of a candidate per property constraint (:data:`VALUE_NAMES`
+names each), each pair compared once; every comparison on the first 300 characters, with a
+distance linear in them (:mod:`zkg.similarity`). At the default limits no request costs more
+than about a CPU-second; the loops also check the request's deadline and its client
 (:mod:`zkg.deadline`).
 
 >>> index = Catalogue.from_rows("http://x/id/", [
@@ -66,12 +66,13 @@ import pyoxigraph as ox
 
 from zkg import deadline
 from zkg.completion import ShapeCatalogue, data_properties
-from zkg.errors import ZkgError
 from zkg.labels import (ALTERNATIVE_LABEL_PROPERTIES, LABEL_PROPERTIES, choose_label, choose_literal,
                         fallback_label)
 from zkg.prefixes import ENTITY_PATH, compact
+from zkg.reconcile_query import (BATCH_SIZE, MAX_EXTEND_IDS, MAX_EXTEND_PROPERTIES, MAX_VALUES_READ, Query,
+                                 ReconcileError, Wanted, bounded_text, parse_batch)
 from zkg.search import fold
-from zkg.similarity import COMPARED_LENGTH, Name, compact_text, similarity
+from zkg.similarity import Name, compact_text, similarity
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
@@ -86,19 +87,8 @@ MATCH_SCORE = 90.0
 MATCH_MARGIN = 10.0
 ALTERNATIVE_WEIGHT = 0.97
 WRONG_TYPE_WEIGHT = 0.8
-DEFAULT_LIMIT, MAX_LIMIT = 5, 100
 DESCRIPTION_LENGTH = 300
 
-# What one request may ask: past these it is refused whole (SECURITY.md, "Work done in Python").
-MAX_BATCH = 20  # queries in one batch (413 past it); the manifest's batchSize
-BATCH_SIZE = MAX_BATCH
-MAX_TEXT_LENGTH = 1000  # characters of a query text or of a property value (the first 300 are compared)
-MAX_TYPES = 10  # types of one query
-MAX_PROPERTY_VALUES = 10  # values of the property constraints of one query, all properties together
-MAX_PROPERTY_COMPARISONS = 2000  # per request: each query's property values x its candidates (Query.kept)
-MAX_EXTEND_IDS = 500  # entity identifiers of one data extension
-MAX_EXTEND_PROPERTIES = 50  # properties of one data extension
-MAX_VALUES_READ = 20000  # values (with their names) read for one query's candidates or one data extension
 # The work per query, whatever the request and the data.
 POSTINGS_BUDGET = 50000  # n-gram index entries counted per query, the rarest n-grams first
 CANDIDATE_LABELS = 100  # labels scored per query, the best by shared n-grams
@@ -110,22 +100,6 @@ _INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "
                                      "positiveInteger", "negativeInteger", "nonPositiveInteger",
                                      "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
 _FLOAT_TYPES = {XSD + t for t in ("decimal", "double", "float")}
-
-
-class ReconcileError(ZkgError):
-    """A request the protocol cannot answer (HTTP 400)."""
-
-    http_status = 400
-
-
-class BatchTooLarge(ReconcileError):
-    """More queries in a batch than :data:`MAX_BATCH` (HTTP 413)."""
-
-    http_status = 413
-
-    def __init__(self, count: int):
-        super().__init__(f"at most {MAX_BATCH} queries in one batch (this one has {count}); "
-                         "send the rest in another request")
 
 
 # -- n-grams ---------------------------------------------------------------------------------------
@@ -441,136 +415,7 @@ class Vocabulary:
         return proposed[:limit]
 
 
-# -- reconciliation queries -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """One value of a property constraint: a text (``name``: folded, ready to compare), a
-    number, a boolean, or an entity by identifier (``{"id": …}``: entity values compare by
-    identifier; literal values by its text)."""
-
-    value: str | float | bool
-    by_id: bool = False
-    name: Name | None = None
-
-
-@dataclass
-class Query:
-    """One reconciliation query, checked."""
-
-    text: str
-    types: list[str]
-    type_strict: str
-    limit: int
-    properties: list[tuple[str, list[Wanted]]]  # (property IRI, values)
-
-    @property
-    def kept(self) -> int:
-        """How many candidates, the best by name, are scored further (types, properties)."""
-        return max(self.limit * 4, 20)
-
-    @property
-    def property_comparisons(self) -> int:
-        """Candidates times property values: what :data:`MAX_PROPERTY_COMPARISONS` counts."""
-        return self.kept * sum(len(values) for _p, values in self.properties)
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def bounded_text(value: str, what: str) -> str:
-    """``value``, or ReconcileError past :data:`MAX_TEXT_LENGTH` characters."""
-    if len(value) > MAX_TEXT_LENGTH:
-        raise ReconcileError(f"{what} is longer than {MAX_TEXT_LENGTH} characters ({len(value)}); "
-                             f"names are compared on their first {COMPARED_LENGTH}")
-    return value
-
-
-def _wanted(value: Any) -> Wanted:
-    """A property constraint's value (spec 0.2: a string, a number, a boolean, or an object
-    with an ``id``, or a ``name``) as :class:`Wanted`."""
-    by_id = isinstance(value, dict)
-    if by_id:
-        value = value.get("id", value.get("name", ""))
-        if not isinstance(value, str):
-            raise ReconcileError("a property value given as an object needs an 'id' (or a 'name') that is a string")
-    if isinstance(value, bool):
-        return Wanted(value)
-    if isinstance(value, (int, float)) and not by_id:
-        try:
-            number = float(value)
-        except OverflowError:
-            number = math.inf
-        if not math.isfinite(number):
-            raise ReconcileError("a property value that is a number must be a finite one")
-        return Wanted(number)
-    if not isinstance(value, str):
-        raise ReconcileError("each property value must be a string, a number, a boolean or {\"id\": …}")
-    text = bounded_text(value, "a property value")
-    return Wanted(text, by_id, Name.of(fold(text)))
-
-
-def parse_query(raw: Any, vocabulary: Vocabulary) -> Query:
-    """A reconciliation query object (spec 0.2, section 4.1) as :class:`Query`;
-    :class:`ReconcileError` if it is not one, or asks more than one query may."""
-    if isinstance(raw, str):  # the 0.1 shorthand: a bare string is the query
-        raw = {"query": raw}
-    if not isinstance(raw, dict):
-        raise ReconcileError("each reconciliation query must be a JSON object")
-    text = raw.get("query", "")
-    if not isinstance(text, str):
-        raise ReconcileError("'query' must be a string")
-    bounded_text(text, "'query'")
-    asked_types = _as_list(raw.get("type") or [])
-    if len(asked_types) > MAX_TYPES:
-        raise ReconcileError(f"at most {MAX_TYPES} types in one query (this one has {len(asked_types)})")
-    types: list[str] = []
-    for t in asked_types:
-        if not isinstance(t, str):
-            raise ReconcileError("'type' must be a type identifier or a list of them")
-        iri = vocabulary.resolve(bounded_text(t, "a type identifier"))
-        if iri is None:
-            raise ReconcileError(f"unknown type identifier '{t}' (use prefix:local, e.g. schema:Organization, or a full IRI)")
-        types.append(iri)
-    strict = raw.get("type_strict", "any") or "any"
-    if strict not in ("any", "all", "should"):
-        raise ReconcileError("'type_strict' must be one of any, all, should")
-    limit = raw.get("limit", DEFAULT_LIMIT)
-    if (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit >= 1
-            or (isinstance(limit, float) and not limit.is_integer())):
-        raise ReconcileError("'limit' must be a positive integer")
-    constraints = raw.get("properties") or []
-    if not isinstance(constraints, list):
-        raise ReconcileError("'properties' must be a list of property constraints")
-    properties, counted = [], 0
-    for item in constraints:
-        if not isinstance(item, dict) or "pid" not in item or "v" not in item or not isinstance(item["pid"], str):
-            raise ReconcileError("each property constraint needs 'pid' (a property identifier) and 'v' (values)")
-        values = _as_list(item["v"])
-        counted += len(values)
-        if counted > MAX_PROPERTY_VALUES:
-            raise ReconcileError(f"at most {MAX_PROPERTY_VALUES} property values in one query, all its "
-                                 "properties together")
-        iri = vocabulary.resolve(bounded_text(item["pid"], "a property identifier"))
-        if iri is None:
-            raise ReconcileError(f"unknown property identifier '{item['pid']}'")
-        properties.append((iri, [_wanted(v) for v in values]))
-    if not text.strip() and not properties:
-        raise ReconcileError("a reconciliation query needs 'query' or 'properties'")
-    return Query(text.strip(), types, strict, min(int(limit), MAX_LIMIT), properties)
-
-
-def check_work(queries: Iterable[Query]) -> None:
-    """ReconcileError when the queries of one request compare more property values than
-    :data:`MAX_PROPERTY_COMPARISONS`."""
-    asked = sum(q.property_comparisons for q in queries)
-    if asked > MAX_PROPERTY_COMPARISONS:
-        raise ReconcileError(
-            f"this request compares property values with candidates {asked} times, more than "
-            f"{MAX_PROPERTY_COMPARISONS} (each query: its property values times max(4 x limit, 20) candidates); "
-            "send fewer queries or property values at a time, or a smaller limit")
+# -- reconciliation ------------------------------------------------------------------------------
 
 
 def _property_values(store, iris: Sequence[str], properties: Sequence[str], *,
@@ -721,20 +566,13 @@ def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
 def reconcile_batch(batch: Any, catalogue: Catalogue, vocabulary: Vocabulary, store,
                     languages: Sequence[str]) -> dict:
     """A reconciliation result batch for a query batch (``{"q0": {...}, …}``)."""
-    if not isinstance(batch, dict):
-        raise ReconcileError("'queries' must be a JSON object of reconciliation queries, e.g. "
-                             '{"q0": {"query": "Zhongguancun Science Park"}}')
-    if len(batch) > MAX_BATCH:
-        raise BatchTooLarge(len(batch))
-    parsed = {}
-    for key, raw in batch.items():
-        try:
-            parsed[key] = parse_query(raw, vocabulary)
-        except ReconcileError as error:
-            shown = key if len(key) <= 40 else key[:39] + "…"
-            raise ReconcileError(f"query '{shown}': {error.message}") from None
-    check_work(parsed.values())
-    return {key: {"result": reconcile(q, catalogue, vocabulary, store, languages)} for key, q in parsed.items()}
+    return reconcile_parsed(parse_batch(batch, vocabulary), catalogue, vocabulary, store, languages)
+
+
+def reconcile_parsed(queries: Mapping[str, Query], catalogue: Catalogue, vocabulary: Vocabulary, store,
+                     languages: Sequence[str]) -> dict:
+    """The result batch of queries checked by :func:`parse_batch`."""
+    return {key: {"result": reconcile(q, catalogue, vocabulary, store, languages)} for key, q in queries.items()}
 
 
 # -- suggest ----------------------------------------------------------------------------------------

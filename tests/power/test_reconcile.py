@@ -9,6 +9,7 @@ import pytest
 
 from reconciliation_schemas import assert_valid, errors
 from zkg import reconcile as core
+from zkg import reconcile_query
 from zkg.completion import ShapeCatalogue
 from zkg_testing import TEST_BASE
 
@@ -238,7 +239,7 @@ def test_errors_are_json_with_a_status(client):
     assert response.status_code == 400 and "not valid JSON" in response.get_json()["error"]
     response = client.post("/reconcile", data={"queries": json.dumps({"q0": {"query": "x", "type": "bad:X"}})})
     assert response.status_code == 400 and "q0" in response.get_json()["error"]
-    big = {f"q{i}": {"query": "x"} for i in range(core.MAX_BATCH + 1)}
+    big = {f"q{i}": {"query": "x"} for i in range(reconcile_query.MAX_BATCH + 1)}
     assert client.post("/reconcile", data={"queries": json.dumps(big)}).status_code == 413
 
 

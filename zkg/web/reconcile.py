@@ -29,6 +29,7 @@ the cap in the message.
 from __future__ import annotations
 
 import json
+import threading
 from html import escape
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
@@ -37,6 +38,8 @@ from werkzeug.datastructures import CombinedMultiDict
 import zkg
 from zkg import deadline
 from zkg import reconcile as core
+from zkg.reconcile_query import (MAX_TEXT_LENGTH, MAX_TYPES, ReconcileError, bounded_text, check_work, parse_batch,
+                                 parse_query)
 from zkg.errors import ZkgError
 from zkg.labels import is_language_tag
 from zkg.web.complete import shape_catalogue
@@ -47,6 +50,9 @@ from zkg.web.security import preflight_response
 reconcile_blueprint = Blueprint("reconcile", __name__, template_folder="templates")
 
 SERVICE_NAME = "Zhongguancun Knowledge Graph"
+#: Matching is Python work: one batch, extension or query at a time per process, so that each
+#: finishes in its own time and frees its thread (zkg.deadline.one_at_a_time).
+_MATCHING = threading.Lock()
 SUGGEST_LIMIT, SUGGEST_MAX = 10, 50
 #: The preview card may be framed by any site (OpenRefine runs on the user's machine).
 PREVIEW_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
@@ -96,9 +102,9 @@ def _json_value(text: str, what: str):
     try:
         return json.loads(text)
     except RecursionError:  # the decoder recurses per level: a few thousand "[" exhaust it
-        raise core.ReconcileError(f"{what} is nested too deeply to be a reconciliation request") from None
+        raise ReconcileError(f"{what} is nested too deeply to be a reconciliation request") from None
     except ValueError as error:
-        raise core.ReconcileError(f"{what} is not valid JSON: {error}") from None
+        raise ReconcileError(f"{what} is not valid JSON: {error}") from None
 
 
 def _parameters() -> dict:
@@ -107,7 +113,7 @@ def _parameters() -> dict:
         try:
             text = request.get_data(cache=False).decode("utf-8")
         except UnicodeDecodeError as error:
-            raise core.ReconcileError(f"the body is not JSON: {error}") from None
+            raise ReconcileError(f"the body is not JSON: {error}") from None
         body = _json_value(text, "the body")
         if isinstance(body, dict) and body and set(body) <= {"queries", "extend"}:
             return dict(body)
@@ -117,7 +123,7 @@ def _parameters() -> dict:
     for name in ("queries", "query", "extend"):
         values = params.getlist(name)
         if len(values) > 1:
-            raise core.ReconcileError(f"the request has {len(values)} '{name}' parameters; send one")
+            raise ReconcileError(f"the request has {len(values)} '{name}' parameters; send one")
         if values:
             found[name] = values[0]
     return found
@@ -150,16 +156,20 @@ def service():
                 languages=languages, query_string=query_string, version=zkg.__version__,
                 documentation=url_for("canned.openapi", _external=True) if "canned.openapi" in current_app.view_functions else None))
         if "queries" in found:
-            batch = _decode("queries", found["queries"])
-            return _json(core.reconcile_batch(batch, catalogue, vocabulary, _store(), languages))
+            queries = parse_batch(_decode("queries", found["queries"]), vocabulary)
+            with deadline.one_at_a_time(_MATCHING):
+                return _json(core.reconcile_parsed(queries, catalogue, vocabulary, _store(), languages))
         if "extend" in found:
-            return _json(core.extend(_decode("extend", found["extend"]), catalogue, vocabulary, _store(), languages))
+            extension = _decode("extend", found["extend"])
+            with deadline.one_at_a_time(_MATCHING):
+                return _json(core.extend(extension, catalogue, vocabulary, _store(), languages))
         raw = found["query"]
         single = _decode("query", raw) if isinstance(raw, str) and raw.lstrip().startswith("{") else raw
-        parsed = core.parse_query(single, vocabulary)
-        core.check_work([parsed])
-        return _json({"result": core.reconcile(parsed, catalogue, vocabulary, _store(), languages)})
-    except core.ReconcileError as error:
+        parsed = parse_query(single, vocabulary)
+        check_work([parsed])
+        with deadline.one_at_a_time(_MATCHING):
+            return _json({"result": core.reconcile(parsed, catalogue, vocabulary, _store(), languages)})
+    except ReconcileError as error:
         return _error(error.message, error.http_status)
     except deadline.STOPPED as error:
         return _error(error.message, 503)
@@ -172,7 +182,7 @@ def _paging() -> tuple[int, int]:
         cursor = max(0, int(request.args.get("cursor", 0) or 0))
         limit = max(1, min(int(request.args.get("limit", SUGGEST_LIMIT) or SUGGEST_LIMIT), SUGGEST_MAX))
     except ValueError:
-        raise core.ReconcileError(f"cursor and limit must be numbers (limit at most {SUGGEST_MAX})") from None
+        raise ReconcileError(f"cursor and limit must be numbers (limit at most {SUGGEST_MAX})") from None
     return cursor, limit
 
 
@@ -185,16 +195,16 @@ def suggest(kind: str):
     languages = request_languages()
     try:
         cursor, limit = _paging()
-        prefix = core.bounded_text(request.args.get("prefix", ""), "'prefix'")
+        prefix = bounded_text(request.args.get("prefix", ""), "'prefix'")
         catalogue, vocabulary = _indexes()
         type_ids = [t for t in request.args.getlist("type") if t]
-        if len(type_ids) > core.MAX_TYPES:
-            raise core.ReconcileError(f"at most {core.MAX_TYPES} types (this request has {len(type_ids)})")
+        if len(type_ids) > MAX_TYPES:
+            raise ReconcileError(f"at most {MAX_TYPES} types (this request has {len(type_ids)})")
         types = []
         for t in type_ids:
             iri = vocabulary.resolve(t)
             if iri is None:
-                raise core.ReconcileError(f"unknown type identifier '{t}'")
+                raise ReconcileError(f"unknown type identifier '{t}'")
             types.append(iri)
         if kind == "entity":
             answer = core.suggest_entities(prefix, catalogue, vocabulary, languages, cursor=cursor, limit=limit,
@@ -205,7 +215,7 @@ def suggest(kind: str):
             answer = core.suggest_properties(prefix, vocabulary, languages, _store(), cursor=cursor, limit=limit,
                                              type_iri=types[0] if types else None)
         return _json(answer)
-    except core.ReconcileError as error:
+    except ReconcileError as error:
         return _error(error.message)
     except deadline.STOPPED as error:
         return _error(error.message, 503)
@@ -223,10 +233,10 @@ def properties():
     except ValueError:
         return _error("limit must be a number")
     try:
-        type_id = core.bounded_text(request.args.get("type") or "", "'type'") or None
+        type_id = bounded_text(request.args.get("type") or "", "'type'") or None
         _catalogue, vocabulary = _indexes()
         return _json(core.propose_properties(type_id, vocabulary, _store(), languages, limit=limit))
-    except core.ReconcileError as error:
+    except ReconcileError as error:
         return _error(error.message)
     except ZkgError as error:
         return _error(f"the store cannot answer: {error.message}", 503)
@@ -238,8 +248,8 @@ def preview():
         return _preflight()
     languages = request_languages()
     identifier = request.args.get("id", "")
-    if len(identifier) > core.MAX_TEXT_LENGTH:
-        return _error(f"'id' is longer than {core.MAX_TEXT_LENGTH} characters")
+    if len(identifier) > MAX_TEXT_LENGTH:
+        return _error(f"'id' is longer than {MAX_TEXT_LENGTH} characters")
     catalogue, vocabulary = _indexes()
     iri = catalogue.resolve(identifier, vocabulary.prefixes)
     if iri is None:
