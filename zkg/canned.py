@@ -192,7 +192,7 @@ def _parse_boolean(text: str, prefixes) -> ox.Literal:
 
 TYPES: dict[str, ParamType] = {t.name: t for t in (
     ParamType("iri", "an IRI (id:z-park, or a full IRI such as http://…)",
-          {"type": "string", "format": "iri"}, _parse_iri),
+          {"type": "string", "format": "iri", "maxLength": MAX_IRI}, _parse_iri),
     ParamType("string", f"text (at most {MAX_STRING} characters)", {"type": "string", "maxLength": MAX_STRING},
           _parse_string),
     ParamType("integer", "an integer (2014)", {"type": "integer"}, _parse_integer),

@@ -291,6 +291,8 @@ class ShapeCatalogue:
 # -- what the data says ----------------------------------------------------------------------------
 
 _MAX_CANDIDATES = 5000
+#: Characters of a label prefix (``q=``) or a prefix name (``prefix=``) a request may give.
+MAX_TEXT = 200
 
 
 def data_properties(store, class_iri: str, *, limit: int = 100) -> list[tuple[str, int]]:

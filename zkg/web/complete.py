@@ -21,7 +21,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from zkg.canned import ParameterError, TYPES
-from zkg.completion import ShapeCatalogue, data_properties, fitting_resources
+from zkg.completion import MAX_TEXT, ShapeCatalogue, data_properties, fitting_resources
 from zkg.errors import ZkgError
 from zkg.labels import labels_for
 from zkg.prefixes import compact as compact_iri
@@ -33,8 +33,6 @@ from zkg.web.http_caching import conditional
 complete_blueprint = Blueprint("complete", __name__)
 
 LIMIT, MAX_LIMIT = 50, 500
-#: Characters of a label prefix (q=) or a prefix name (prefix=).
-MAX_TEXT = 200
 
 
 def _store():
