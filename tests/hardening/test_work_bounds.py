@@ -101,17 +101,22 @@ def _to(length: int):
     return lambda text: (text * (length // max(len(text), 1) + 1))[:length] if text else "x" * length
 
 
+#: Any character but the halves of surrogate pairs, which no URL or UTF-8 body can carry
+#: (a JSON escape of one is refused: tests/power/test_reconcile_bounds.py).
+CHARACTERS = st.characters(blacklist_categories=("Cs",))
+
+
 def texts(cap: int):
     """Texts up to ``cap`` characters; most of them at the cap."""
     sizes = st.sampled_from([cap, cap, cap // 2, 30])
     return st.one_of(
-        st.tuples(st.characters(), sizes).map(lambda pair: pair[0] * pair[1]),  # one character, repeated
+        st.tuples(CHARACTERS, sizes).map(lambda pair: pair[0] * pair[1]),  # one character, repeated
         st.tuples(st.lists(st.sampled_from(NAMES), min_size=1, max_size=6).map(" ".join), sizes)
         .map(lambda pair: _to(pair[1])(pair[0] + " ")),  # real names, repeated
         st.tuples(st.integers(0, 10**6), sizes)
         .map(lambda pair: " ".join(f"w{pair[0] + i}" for i in range(pair[1]))[:pair[1]]),  # distinct tokens
-        st.text(min_size=1, max_size=cap),  # any unicode
-        st.tuples(st.text(min_size=1, max_size=12), sizes).map(lambda pair: _to(pair[1])(pair[0])),
+        st.text(CHARACTERS, min_size=1, max_size=cap),  # any unicode
+        st.tuples(st.text(CHARACTERS, min_size=1, max_size=12), sizes).map(lambda pair: _to(pair[1])(pair[0])),
     )
 
 
@@ -122,7 +127,7 @@ def nested(depth: int):
 # -- reconciliation ----------------------------------------------------------------------------------
 
 query_objects = st.fixed_dictionaries(
-    {"query": texts(MAX_TEXT)},
+    {"query": texts(MAX_TEXT).filter(str.strip)},  # a blank query (and no properties) is refused: no work
     optional={"type": st.lists(st.sampled_from(TYPES), max_size=MAX_TYPES),
               "type_strict": st.sampled_from(["any", "all", "should"]),
               "limit": st.sampled_from([1, 5, 25, 100]),

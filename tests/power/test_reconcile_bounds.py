@@ -184,6 +184,14 @@ def test_deep_json_is_a_400_not_a_crash(client):
     _refused(client.post("/reconcile", data={"extend": deep}), 400, "'extend' is nested too deeply")
 
 
+def test_an_unpaired_surrogate_escape_is_a_400_not_a_crash(client):
+    # It decodes to half a character: the extension echoed it as a row key and failed to
+    # write the answer (a 500).
+    extension = json.dumps({"ids": ["\ud800"], "properties": [{"id": "schema:name"}]})
+    _refused(client.post("/reconcile", data={"extend": extension}), 400, "unpaired surrogate")
+    _refused(_batch(client, {"q": {"query": "Zhongguancun \udc00"}}), 400, "unpaired surrogate")
+
+
 def test_suggest_preview_and_properties_caps(client):
     _refused(client.get("/reconcile/suggest/entity", query_string={"prefix": "z" * 1001}), 400, "'prefix' is longer")
     many = [("prefix", "z")] + [("type", "schema:Person")] * 11

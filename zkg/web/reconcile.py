@@ -100,9 +100,14 @@ def _preflight() -> Response:
 
 def _json_value(text: str, what: str):
     try:
-        return json.loads(text)
+        value = json.loads(text)
+        # "\ud800" decodes to half a character, which no answer could be written with.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
     except RecursionError:  # the decoder recurses per level: a few thousand "[" exhaust it
         raise ReconcileError(f"{what} is nested too deeply to be a reconciliation request") from None
+    except UnicodeEncodeError:
+        raise ReconcileError(f"{what} holds an unpaired surrogate escape (\\ud800 to \\udfff): not a character") from None
     except ValueError as error:
         raise ReconcileError(f"{what} is not valid JSON: {error}") from None
 
