@@ -350,19 +350,28 @@ def test_work_stops_when_the_client_has_gone(app_with):
     """The disconnect check waitress offers (``waitress.client_disconnected``) is read by the
     loops through ClientWatch (:data:`zkg.engine.client_gone`): a client that has closed its
     connection gets its work stopped at the first check, not done to the end."""
+    from zkg.engine import client_gone
     from zkg.web.http_server import ClientWatch
 
     app = app_with(30)
     app.wsgi_app = ClientWatch(app.wsgi_app)
     client = app.test_client()
     body = form(queries=json.dumps(LONG_NAMES))
-    full, answered = cpu_of(client, "POST", "/reconcile", environ_overrides={"waitress.client_disconnected": lambda: False},
-                            **body)
-    assert answered.status_code == 200
-    spent, left = cpu_of(client, "POST", "/reconcile", environ_overrides={"waitress.client_disconnected": lambda: True},
-                         **body)
-    assert left.status_code == 503 and "closed the connection" in left.get_json()["error"]
-    assert spent < full / 2, f"stopped after {spent:.2f} CPU-seconds; the whole request costs {full:.2f}"
+    responses = []
+    try:
+        full, answered = cpu_of(client, "POST", "/reconcile", **body,
+                                environ_overrides={"waitress.client_disconnected": lambda: False})
+        responses.append(answered)
+        assert answered.status_code == 200
+        spent, left = cpu_of(client, "POST", "/reconcile", **body,
+                             environ_overrides={"waitress.client_disconnected": lambda: True})
+        responses.append(left)
+        assert left.status_code == 503 and "closed the connection" in left.get_json()["error"]
+        assert spent < full / 2, f"stopped after {spent:.2f} CPU-seconds; the whole request costs {full:.2f}"
+    finally:
+        for response in responses:
+            response.close()  # as the server does: ClientWatch stops watching this thread's client then
+    assert client_gone.get() is None
 
 
 # -- answers at the row cap -----------------------------------------------------------------------------
