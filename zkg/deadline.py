@@ -10,7 +10,9 @@ for each request (:func:`start`, the query time limit ``ZKG_QUERY_TIMEOUT`` afte
 began), and the loops whose cost grows with a request's input call :func:`check` (or iterate
 through :func:`checked`). Past the deadline that raises :class:`WorkTimeout` (HTTP 503,
 naming the limit); once the client has closed its connection, :class:`zkg.engine.ClientGone`
-(the web server's disconnect check is :data:`zkg.engine.client_gone`). Outside a request
+(the web server's disconnect check is :data:`zkg.engine.client_gone`). Work that is all
+Python, such as reconciliation, is also done one request at a time per process
+(:func:`one_at_a_time`), so that a burst of it frees threads one by one. Outside a request
 (the command line, tests calling the core) nothing is bounded and :func:`check` costs a
 context-variable read.
 
