@@ -14,7 +14,8 @@ leading comment block says what it is and what it takes::
 type       accepted text                                    bound as
 ========== ================================================ =========================
 iri        an absolute IRI, or ``prefix:local`` with a      IRI
-           predeclared prefix (``id:z-park``)
+           predeclared prefix (``id:z-park``), up to 2000
+           characters
 string     any text up to 1000 characters                   xsd:string literal
 integer    ``-12``, ``2014``                                xsd:integer
 decimal    ``40.7``, ``-3``, ``.5``                         xsd:decimal
@@ -68,6 +69,8 @@ log = logging.getLogger(__name__)
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 MAX_STRING = 1000
+#: Characters of an IRI parameter (no IRI of the dataset is near it).
+MAX_IRI = 2000
 #: Request parameters the server takes for every canned query (``format=``), which a query
 #: cannot declare. ``lang=`` picks the language of labels in the HTML table, and may also be
 #: declared by a query (a ``language`` parameter), which then gets it too.
@@ -114,6 +117,8 @@ OPAQUE_SCHEMES = ("urn", "mailto", "tag", "tel", "data")
 
 
 def _parse_iri(text: str, prefixes: Mapping[str, str]) -> ox.NamedNode:
+    if len(text) > MAX_IRI:
+        raise ValueError(f"longer than {MAX_IRI} characters")
     text = text.strip()
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
@@ -187,7 +192,7 @@ def _parse_boolean(text: str, prefixes) -> ox.Literal:
 
 TYPES: dict[str, ParamType] = {t.name: t for t in (
     ParamType("iri", "an IRI (id:z-park, or a full IRI such as http://…)",
-          {"type": "string", "format": "iri"}, _parse_iri),
+          {"type": "string", "format": "iri", "maxLength": MAX_IRI}, _parse_iri),
     ParamType("string", f"text (at most {MAX_STRING} characters)", {"type": "string", "maxLength": MAX_STRING},
           _parse_string),
     ParamType("integer", "an integer (2014)", {"type": "integer"}, _parse_integer),

@@ -33,6 +33,7 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
+from zkg import deadline
 from zkg.loading import SHAPES, VOCABULARY
 from zkg.prefixes import graph_iri
 
@@ -290,6 +291,8 @@ class ShapeCatalogue:
 # -- what the data says ----------------------------------------------------------------------------
 
 _MAX_CANDIDATES = 5000
+#: Characters of a label prefix (``q=``) or a prefix name (``prefix=``) a request may give.
+MAX_TEXT = 200
 
 
 def data_properties(store, class_iri: str, *, limit: int = 100) -> list[tuple[str, int]]:
@@ -337,10 +340,11 @@ def fitting_resources(store, *, classes: Iterable[str] = (), property_iri: str |
     for start in range(0, len(candidates), 500):
         chunk = " ".join(str(ox.NamedNode(i)) for i in candidates[start:start + 500])
         # FILTER IN rather than VALUES ?p: see zkg.labels.fetch_label_candidates.
-        for row in store.query(f"SELECT ?r ?l WHERE {{ VALUES ?r {{ {chunk} }} ?r ?p ?l "
-                               f"FILTER(?p IN ({properties}) && isLiteral(?l)) }}"):
+        for row in deadline.checked(store.query(f"SELECT ?r ?l WHERE {{ VALUES ?r {{ {chunk} }} ?r ?p ?l "
+                                                f"FILTER(?p IN ({properties}) && isLiteral(?l)) }}"), every=256):
             labels[row["r"].value].append(fold(row["l"].value))
     from zkg.labels import fallback_label
 
-    fitting = [iri for iri in candidates if _matches(labels.get(iri) or [fold(fallback_label(iri))], wanted)]
+    fitting = [iri for iri in deadline.checked(candidates, every=256)
+               if _matches(labels.get(iri) or [fold(fallback_label(iri))], wanted)]
     return sorted(fitting, key=lambda iri: (min(labels.get(iri) or [fold(fallback_label(iri))]), iri))[:limit]

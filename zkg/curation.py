@@ -67,7 +67,7 @@ from datetime import datetime, timezone
 
 import pyoxigraph as ox
 
-from zkg import blank_nodes, lexical, reserved
+from zkg import blank_nodes, deadline, lexical, loading, reserved
 from zkg.changelog import COMMITTED, ChangeLog, is_in_store
 from zkg.changesets import (ANY_GRAPH, CHANGES_PATH, Changeset, ChangesetError, IllTypedLiteral, changeset_graph,
                             changeset_id_of, quad_key)
@@ -494,7 +494,7 @@ def history(store, iri: str, *, log: ChangeLog | None, limit: int | None = None)
     object (or that changed the graph ``iri``), newest first."""
     term = ox.NamedNode(iri)
     if log is not None:
-        ids = [e.id for e in log.committed()
+        ids = [e.id for e in deadline.checked(log.committed(), every=16)
                if iri in e.changeset.changed_graphs()
                or any(q.subject == term or q.object == term for q in (*e.changeset.additions, *e.changeset.removals))]
     else:  # no log (a foreign engine): what the changesets' own graphs still hold

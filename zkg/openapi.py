@@ -16,6 +16,9 @@ from typing import Sequence
 import zkg
 from zkg import negotiation
 from zkg.canned import CannedQuery
+from zkg.completion import MAX_TEXT as COMPLETION_TEXT
+from zkg.reconcile_query import (MAX_BATCH, MAX_EXTEND_IDS, MAX_EXTEND_PROPERTIES, MAX_PROPERTY_COMPARISONS,
+                                 MAX_PROPERTY_VALUES, MAX_TEXT_LENGTH, MAX_TYPES)
 
 TITLE = "Zhongguancun Knowledge Graph APIs"
 
@@ -81,7 +84,7 @@ def _typed_default(value: str, schema: dict):
 
 
 def _reconcile_paths() -> dict:
-    queries = _query_param("queries", "A reconciliation query batch (JSON), e.g. "
+    queries = _query_param("queries", f"A reconciliation query batch (JSON) of at most {MAX_BATCH} queries, e.g. "
                            '{"q0": {"query": "Zhongguancun Science Park", "type": "schema:Organization"}}.',
                            {"type": "string"})
     extend = _query_param("extend", 'A data extension query (JSON): {"ids": [...], "properties": [{"id": ...}]}.',
@@ -93,10 +96,15 @@ def _reconcile_paths() -> dict:
     answers = {
         "200": _json_response("The service manifest (no parameters), a reconciliation result batch (queries), "
                               "a reconciliation result (query) or a data extension response (extend)."),
-        "400": _json_response("A request the protocol cannot answer: {\"error\": \"…\"}."),
-        "413": _json_response("A batch past the limit."),
+        "400": _json_response("A request the protocol cannot answer, or one past a cap (texts of "
+                              f"{MAX_TEXT_LENGTH} characters, {MAX_TYPES} types and {MAX_PROPERTY_VALUES} property "
+                              f"values a query, {MAX_PROPERTY_COMPARISONS} property comparisons a request, "
+                              f"{MAX_EXTEND_IDS} identifiers and {MAX_EXTEND_PROPERTIES} properties an extension): "
+                              "{\"error\": \"…\"}."),
+        "413": _json_response(f"A batch of more than {MAX_BATCH} queries."),
+        "503": _json_response("The request's work passed the time limit (ZKG_QUERY_TIMEOUT)."),
     }
-    paging = [_query_param("prefix", "What the user typed.", {"type": "string"}),
+    paging = [_query_param("prefix", "What the user typed.", {"type": "string", "maxLength": MAX_TEXT_LENGTH}),
               _query_param("cursor", "How many suggestions to skip.", {"type": "integer", "minimum": 0}),
               _query_param("limit", "How many suggestions.", {"type": "integer", "minimum": 1, "maximum": 50}), LANG]
     suggestions = {"200": _json_response("Suggestions: {\"result\": [{\"id\", \"name\", …}]}.")}
@@ -144,9 +152,11 @@ def _completion_paths() -> dict:
                          {"type": "string"}),
             _query_param("property", "A property: its value types, and the classes and entities that fit.",
                          {"type": "string"}),
-            _query_param("q", "With property: the beginning of the label of what fits.", {"type": "string"}),
+            _query_param("q", "With property: the beginning of the label of what fits.",
+                         {"type": "string", "maxLength": COMPLETION_TEXT}),
             _query_param("inverse", "With property: what the property's subjects are instead.", {"type": "boolean"}),
-            _query_param("prefix", "A prefix name: its namespace, and the prefixes starting so.", {"type": "string"}),
+            _query_param("prefix", "A prefix name: its namespace, and the prefixes starting so.",
+                         {"type": "string", "maxLength": COMPLETION_TEXT}),
             _query_param("limit", "How many entries.", {"type": "integer", "minimum": 1, "maximum": 500}),
             LANG,
         ],

@@ -31,6 +31,19 @@ between 75% and 100% of the name score. The first candidate is a ``match`` when 
 at least :data:`MATCH_SCORE`, it is :data:`MATCH_MARGIN` ahead of the next one, its type fits
 and every property constraint holds.
 
+What one request may ask is capped: :data:`MAX_BATCH` queries; texts of
+:data:`MAX_TEXT_LENGTH` characters; :data:`MAX_TYPES` types and :data:`MAX_PROPERTY_VALUES`
+property values a query; :data:`MAX_PROPERTY_COMPARISONS` property comparisons a request;
+:data:`MAX_EXTEND_IDS` identifiers and :data:`MAX_EXTEND_PROPERTIES` properties a data
+extension; :data:`MAX_VALUES_READ` values read. Past a cap the request is refused whole (400;
+413 for the batch). So is the work of a query, whatever the data: the rarest n-grams first,
+:data:`POSTINGS_BUDGET` index entries at most; :data:`CANDIDATE_LABELS` labels scored;
+:data:`STORED_VALUES` values of a candidate per property constraint (:data:`VALUE_NAMES`
+names each), each pair compared once; every comparison on the first 300 characters, with a
+distance linear in them (:mod:`zkg.similarity`). At the default limits no request costs more
+than about a CPU-second; the loops also check the request's deadline and its client
+(:mod:`zkg.deadline`).
+
 >>> index = Catalogue.from_rows("http://x/id/", [
 ...     ("http://x/id/zp", "http://www.w3.org/2000/01/rdf-schema#label", "Zhongguancun Science Park", "en"),
 ...     ("http://x/id/zp", "http://www.w3.org/2004/02/skos/core#prefLabel", "中关村科技园区", "zh-Hans"),
@@ -51,12 +64,15 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 
+from zkg import deadline
 from zkg.completion import ShapeCatalogue, data_properties
-from zkg.errors import ZkgError
 from zkg.labels import (ALTERNATIVE_LABEL_PROPERTIES, LABEL_PROPERTIES, choose_label, choose_literal,
                         fallback_label)
 from zkg.prefixes import ENTITY_PATH, compact
+from zkg.reconcile_query import (BATCH_SIZE, MAX_EXTEND_IDS, MAX_EXTEND_PROPERTIES, MAX_VALUES_READ, Query,
+                                 ReconcileError, Wanted, bounded_text, parse_batch)
 from zkg.search import fold
+from zkg.similarity import Name, compact_text, similarity
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
@@ -71,34 +87,22 @@ MATCH_SCORE = 90.0
 MATCH_MARGIN = 10.0
 ALTERNATIVE_WEIGHT = 0.97
 WRONG_TYPE_WEIGHT = 0.8
-DEFAULT_LIMIT, MAX_LIMIT = 5, 100
-MAX_BATCH = 500
-BATCH_SIZE = 50  # what the manifest advertises
-CANDIDATE_LABELS = 200  # labels scored per query, the best by shared n-grams
-MAX_QUERY_LENGTH = 300
 DESCRIPTION_LENGTH = 300
+
+# The work per query, whatever the request and the data.
+POSTINGS_BUDGET = 50000  # n-gram index entries counted per query, the rarest n-grams first
+CANDIDATE_LABELS = 100  # labels scored per query, the best by shared n-grams
+STORED_VALUES, VALUE_NAMES = 10, 5  # a candidate's values compared per property, names per value
 #: Generic types offered by default (each matches its sub-classes).
 DEFAULT_TYPES = (SCHEMA + "Organization", SCHEMA + "Person", SCHEMA + "Place", SCHEMA + "Event")
 
-_WORD = re.compile(r"\w+")
 _INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
                                      "positiveInteger", "negativeInteger", "nonPositiveInteger",
                                      "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
 _FLOAT_TYPES = {XSD + t for t in ("decimal", "double", "float")}
 
 
-class ReconcileError(ZkgError):
-    """A request the protocol cannot answer (HTTP 400)."""
-
-    http_status = 400
-
-
-# -- text similarity ------------------------------------------------------------------------------
-
-
-def compact_text(folded: str) -> str:
-    """Letters and digits only: ``z-park`` and ``z park`` are the same name."""
-    return "".join(c for c in folded if c.isalnum())
+# -- n-grams ---------------------------------------------------------------------------------------
 
 
 def _unspaced(text: str) -> bool:
@@ -121,71 +125,6 @@ def ngrams(folded: str) -> set[str]:
     return {padded[i:i + 3] for i in range(len(padded) - 2)}
 
 
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insertions, deletions, substitutions).
-
-    >>> levenshtein("sceince", "science"), levenshtein("", "abc")
-    (2, 3)
-    """
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def _ratio(a: str, b: str) -> float:
-    longest = max(len(a), len(b))
-    return 1.0 if longest == 0 else 1.0 - levenshtein(a, b) / longest
-
-
-def similarity(query: str, label: str) -> float:
-    """How alike two folded texts are, from 0 to 1 (1: the same).
-
-    >>> round(similarity("sinovac biotec", "sinovac biotech"), 2), similarity("z park", "z-park")
-    (0.93, 0.98)
-    >>> round(similarity("shousheng zhang", "zhang shousheng"), 2), round(similarity("sinovac", "sinovac biotech"), 2)
-    (0.99, 0.7)
-    """
-    if query == label:
-        return 1.0
-    qc, lc = compact_text(query), compact_text(label)
-    if qc and qc == lc:
-        return 0.98
-    if not qc or not lc:
-        return 0.0
-    best = _ratio(query, label)
-    if best < 0.99:
-        words_q, words_l = sorted(_WORD.findall(query)), sorted(_WORD.findall(label))
-        if len(words_q) > 1 or len(words_l) > 1:
-            best = max(best, 0.99 * _ratio(" ".join(words_q), " ".join(words_l)))
-        best = max(best, 0.98 * _ratio(qc, lc))
-    if qc in lc:
-        best = max(best, 0.5 + 0.4 * len(qc) / len(lc))
-    elif lc in qc:
-        best = max(best, 0.5 + 0.4 * len(lc) / len(qc))
-    else:  # every word of one found (give or take a letter) among the other's, in any order
-        best = max(best, _words_within(query, label, lc), _words_within(label, query, qc))
-    return best
-
-
-def _words_within(part: str, whole: str, whole_compact: str) -> float:
-    words, among = _WORD.findall(part), _WORD.findall(whole)
-    if len(words) < 2 or not among:
-        return 0.0
-    covered = 0
-    for word in words:
-        found = max(among, key=lambda w: _ratio(word, w))
-        if _ratio(word, found) < 0.8:
-            return 0.0
-        covered += len(found)
-    return 0.5 + 0.4 * min(covered, len(whole_compact)) / len(whole_compact)
-
-
 # -- the catalogue of entities --------------------------------------------------------------------
 
 
@@ -196,6 +135,7 @@ class LabelEntry:
     text: str
     language: str | None
     folded: str
+    name: Name = field(compare=False, repr=False)  # the folded text, ready to compare
 
     @property
     def main(self) -> bool:
@@ -232,7 +172,11 @@ class Catalogue:
 
     @classmethod
     def from_rows(cls, space: str, rows: Iterable[tuple[str, str, str, str | None]], **kwargs) -> "Catalogue":
-        return cls(space, (LabelEntry(i, p, t, lang or None, fold(t)) for i, p, t, lang in rows), **kwargs)
+        def entry(iri: str, prop: str, text: str, language: str | None) -> LabelEntry:
+            folded = fold(text)
+            return LabelEntry(iri, prop, text, language or None, folded, Name.of(folded))
+
+        return cls(space, (entry(*row) for row in rows), **kwargs)
 
     @classmethod
     def from_store(cls, store) -> "Catalogue":
@@ -287,17 +231,24 @@ class Catalogue:
 
     def name_candidates(self, query: str, *, limit: int = CANDIDATE_LABELS) -> list[NameCandidate]:
         """Entities whose names resemble ``query``, best first, each with its best label."""
-        wanted = fold(query[:MAX_QUERY_LENGTH])
-        if not wanted:
+        wanted = Name.of(fold(query))
+        if not wanted.folded:
             return []
+        # The rarest n-grams first, up to POSTINGS_BUDGET index entries: in a large catalogue
+        # the commonest (" th", "the") would cost the most and tell the least.
+        postings = sorted((self._grams.get(gram, ()) for gram in ngrams(wanted.folded)), key=len)
         shared: Counter = Counter()
-        for gram in ngrams(wanted):
-            for index in self._grams.get(gram, ()):
-                shared[index] += 1
+        counted = 0
+        for entries in postings:
+            if counted and counted + len(entries) > POSTINGS_BUDGET:
+                break
+            deadline.check()
+            shared.update(entries)
+            counted += len(entries)
         best: dict[str, NameCandidate] = {}
-        for index, _count in shared.most_common(limit):
+        for index, _count in deadline.checked(shared.most_common(limit), every=16):
             entry = self.entries[index]
-            score = 100.0 * similarity(wanted, entry.folded) * (1.0 if entry.main else ALTERNATIVE_WEIGHT)
+            score = 100.0 * similarity(wanted, entry.name) * (1.0 if entry.main else ALTERNATIVE_WEIGHT)
             held = best.get(entry.iri)
             if held is None or score > held.name_score or (score == held.name_score and entry.main and not held.matched.main):
                 best[entry.iri] = NameCandidate(entry.iri, score, entry)
@@ -306,15 +257,15 @@ class Catalogue:
     def prefix_search(self, prefix: str) -> list[tuple[str, LabelEntry]]:
         """Entities with a label starting with ``prefix`` (then a word of it, then, for
         unspaced scripts, anywhere in it), best first: for suggest services."""
-        wanted = fold(prefix[:MAX_QUERY_LENGTH])
+        wanted = fold(prefix)
         if not wanted:
             return []
+        wanted_compact = compact_text(wanted)
         ranked: dict[str, tuple[tuple, LabelEntry]] = {}
-        for entry in self.entries:
+        for entry in deadline.checked(self.entries, every=1024):
             if entry.folded.startswith(wanted):
                 rank = 0
-            elif f" {wanted}" in f" {entry.folded}" or (compact_text(entry.folded).startswith(compact_text(wanted))
-                                                        and compact_text(wanted)):
+            elif f" {wanted}" in f" {entry.folded}" or (wanted_compact and entry.name.compact.startswith(wanted_compact)):
                 rank = 1
             elif _unspaced(wanted) and wanted in entry.folded:
                 rank = 2
@@ -425,7 +376,7 @@ class Vocabulary:
         word starting so), most used first."""
         wanted = fold(prefix)
         found = []
-        for term in self.of_kind(kind):
+        for term in deadline.checked(self.of_kind(kind)):
             names = [fold(self.name(term.iri, languages, kind)), fold(fallback_label(term.iri)),
                      fold(self.identifier(term.iri)), fold(term.iri)]
             names += [fold(lit.value) for _p, lit in term.labels]
@@ -464,63 +415,13 @@ class Vocabulary:
         return proposed[:limit]
 
 
-# -- reconciliation queries -----------------------------------------------------------------------
+# -- reconciliation ------------------------------------------------------------------------------
 
 
-@dataclass
-class Query:
-    """One reconciliation query, checked."""
-
-    text: str
-    types: list[str]
-    type_strict: str
-    limit: int
-    properties: list[tuple[str, list[Any]]]  # (property IRI, values)
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def parse_query(raw: Any, vocabulary: Vocabulary) -> Query:
-    """A reconciliation query object (spec 0.2, section 4.1) as :class:`Query`;
-    :class:`ReconcileError` if it is not one."""
-    if isinstance(raw, str):  # the 0.1 shorthand: a bare string is the query
-        raw = {"query": raw}
-    if not isinstance(raw, dict):
-        raise ReconcileError("each reconciliation query must be a JSON object")
-    text = raw.get("query", "")
-    if not isinstance(text, str):
-        raise ReconcileError("'query' must be a string")
-    types: list[str] = []
-    for t in _as_list(raw.get("type") or []):
-        if not isinstance(t, str):
-            raise ReconcileError("'type' must be a type identifier or a list of them")
-        iri = vocabulary.resolve(t)
-        if iri is None:
-            raise ReconcileError(f"unknown type identifier '{t}' (use prefix:local, e.g. schema:Organization, or a full IRI)")
-        types.append(iri)
-    strict = raw.get("type_strict", "any") or "any"
-    if strict not in ("any", "all", "should"):
-        raise ReconcileError("'type_strict' must be one of any, all, should")
-    limit = raw.get("limit", DEFAULT_LIMIT)
-    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 1 or limit != int(limit):
-        raise ReconcileError("'limit' must be a positive integer")
-    properties = []
-    for item in raw.get("properties") or []:
-        if not isinstance(item, dict) or "pid" not in item or "v" not in item or not isinstance(item["pid"], str):
-            raise ReconcileError("each property constraint needs 'pid' (a property identifier) and 'v' (values)")
-        iri = vocabulary.resolve(item["pid"])
-        if iri is None:
-            raise ReconcileError(f"unknown property identifier '{item['pid']}'")
-        properties.append((iri, _as_list(item["v"])))
-    if not text.strip() and not properties:
-        raise ReconcileError("a reconciliation query needs 'query' or 'properties'")
-    return Query(text.strip(), types, strict, min(int(limit), MAX_LIMIT), properties)
-
-
-def _property_values(store, iris: Sequence[str], properties: Sequence[str]) -> dict[tuple[str, str], list]:
-    """{(entity, property): [(value, [label literals])]} in one query."""
+def _property_values(store, iris: Sequence[str], properties: Sequence[str], *,
+                     advice: str) -> dict[tuple[str, str], list]:
+    """{(entity, property): [(value, [label literals])]} in one query; ReconcileError (with
+    ``advice``) past :data:`MAX_VALUES_READ` values and labels."""
     if not iris or not properties:
         return {}
     subjects = " ".join(str(ox.NamedNode(i)) for i in iris)
@@ -529,39 +430,55 @@ def _property_values(store, iris: Sequence[str], properties: Sequence[str]) -> d
     found: dict[tuple[str, str], dict] = defaultdict(dict)
     # FILTER IN, not a second VALUES block: with VALUES ?p the engine joins against every
     # statement of each property (seconds at 1M triples); this way it reads each ?s's own.
-    for r in store.query(f"SELECT ?s ?p ?o ?l WHERE {{ VALUES ?s {{ {subjects} }} ?s ?p ?o FILTER(?p IN ({predicates})) "
-                         f"OPTIONAL {{ ?o {labelled} ?l FILTER(isLiteral(?l)) }} }}"):
+    rows = store.query(f"SELECT ?s ?p ?o ?l WHERE {{ VALUES ?s {{ {subjects} }} ?s ?p ?o FILTER(?p IN ({predicates})) "
+                       f"OPTIONAL {{ ?o {labelled} ?l FILTER(isLiteral(?l)) }} }} LIMIT {MAX_VALUES_READ + 1}")
+    for count, r in enumerate(deadline.checked(rows, every=256)):
+        if count == MAX_VALUES_READ:
+            raise ReconcileError(f"the values asked for, with their names, are more than {MAX_VALUES_READ}: {advice}")
         labels = found[(r["s"].value, r["p"].value)].setdefault(r["o"], [])
         if r["l"] is not None:
             labels.append(r["l"])
     return {key: list(values.items()) for key, values in found.items()}
 
 
-def _value_match(wanted: Any, value, labels: list[str], catalogue: Catalogue, prefixes) -> float:
+class _Comparisons:
+    """Similarities of property values to stored texts, each worked out once per query (the
+    same few values, e.g. places, recur among the candidates)."""
+
+    def __init__(self):
+        self._scores: dict[tuple[str, str], float] = {}
+
+    def similarity(self, wanted: Wanted, text: str) -> float:
+        key = (wanted.value, text)
+        score = self._scores.get(key)
+        if score is None:
+            score = self._scores[key] = similarity(wanted.name, Name.of(fold(text)))
+        return score
+
+
+def _value_match(wanted: Wanted, value, labels: list, catalogue: Catalogue, prefixes,
+                 comparisons: _Comparisons) -> float:
     """How well one stored value matches one value of a property constraint, 0 to 1."""
-    if isinstance(wanted, dict):
-        wanted = wanted.get("id", wanted.get("name", ""))
-        if isinstance(value, ox.NamedNode):
-            iri = catalogue.resolve(str(wanted), prefixes)
-            return 1.0 if iri == value.value else 0.0
-    if isinstance(wanted, bool):
-        return 1.0 if isinstance(value, ox.Literal) and value.value.lower() == str(wanted).lower() else 0.0
-    if isinstance(wanted, (int, float)):
+    deadline.check()
+    if wanted.by_id and isinstance(value, ox.NamedNode):
+        return 1.0 if catalogue.resolve(wanted.value, prefixes) == value.value else 0.0
+    if isinstance(wanted.value, bool):
+        return 1.0 if isinstance(value, ox.Literal) and value.value.lower() == str(wanted.value).lower() else 0.0
+    if isinstance(wanted.value, float):
         try:
-            return 1.0 if isinstance(value, ox.Literal) and math.isclose(float(value.value), float(wanted)) else 0.0
+            return 1.0 if isinstance(value, ox.Literal) and math.isclose(float(value.value), wanted.value) else 0.0
         except ValueError:
             return 0.0
-    text = str(wanted)
+    text = wanted.value
     if isinstance(value, ox.NamedNode):
         if catalogue.resolve(text, prefixes) == value.value or text == value.value:
             return 1.0
-        names = [lit.value for lit in labels] or [fallback_label(value.value)]
+        texts = [lit.value for lit in labels] or [fallback_label(value.value)]
     elif isinstance(value, ox.Literal):
-        names = [value.value]
+        texts = [value.value]
     else:
-        names = [lit.value for lit in labels]
-    folded = fold(text)
-    return max((similarity(folded, fold(n)) for n in names), default=0.0)
+        texts = [lit.value for lit in labels]
+    return max((comparisons.similarity(wanted, t) for t in texts[:VALUE_NAMES]), default=0.0)
 
 
 def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
@@ -592,14 +509,16 @@ def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
             continue
         data["type"] = fits
     ranked = sorted(scored.items(), key=lambda item: (-(item[1]["name"] or 0), item[0]))
-    keep = ranked[:max(query.limit * 4, 20)]
+    keep = ranked[:query.kept]
     if query.properties:
-        values = _property_values(store, [iri for iri, _d in keep], [p for p, _v in query.properties])
+        values = _property_values(store, [iri for iri, _d in keep], [p for p, _v in query.properties],
+                                  advice="ask for fewer candidates (limit) or constrain other properties")
+        comparisons = _Comparisons()
         for iri, data in keep:
             matches = []
             for pid, wanted_values in query.properties:
-                stored = values.get((iri, pid), [])
-                matches.append(max((_value_match(w, v, labels, catalogue, prefixes)
+                stored = values.get((iri, pid), [])[:STORED_VALUES]
+                matches.append(max((_value_match(w, v, labels, catalogue, prefixes, comparisons)
                                     for w in wanted_values for v, labels in stored), default=0.0))
             data["properties"] = sum(matches) / len(matches)
     results = []
@@ -647,18 +566,13 @@ def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
 def reconcile_batch(batch: Any, catalogue: Catalogue, vocabulary: Vocabulary, store,
                     languages: Sequence[str]) -> dict:
     """A reconciliation result batch for a query batch (``{"q0": {...}, …}``)."""
-    if not isinstance(batch, dict):
-        raise ReconcileError("'queries' must be a JSON object of reconciliation queries, e.g. "
-                             '{"q0": {"query": "Zhongguancun Science Park"}}')
-    if len(batch) > MAX_BATCH:
-        raise ReconcileError(f"at most {MAX_BATCH} queries in one batch (this one has {len(batch)})")
-    parsed = {}
-    for key, raw in batch.items():
-        try:
-            parsed[key] = parse_query(raw, vocabulary)
-        except ReconcileError as error:
-            raise ReconcileError(f"query '{key}': {error.message}") from None
-    return {key: {"result": reconcile(q, catalogue, vocabulary, store, languages)} for key, q in parsed.items()}
+    return reconcile_parsed(parse_batch(batch, vocabulary), catalogue, vocabulary, store, languages)
+
+
+def reconcile_parsed(queries: Mapping[str, Query], catalogue: Catalogue, vocabulary: Vocabulary, store,
+                     languages: Sequence[str]) -> dict:
+    """The result batch of queries checked by :func:`parse_batch`."""
+    return {key: {"result": reconcile(q, catalogue, vocabulary, store, languages)} for key, q in queries.items()}
 
 
 # -- suggest ----------------------------------------------------------------------------------------
@@ -788,13 +702,17 @@ def extend(raw: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, langua
     (schema:value with schema:currency or schema:unitText/unitCode) read as "value unit"."""
     if not isinstance(raw, dict) or not isinstance(raw.get("ids"), list) or not isinstance(raw.get("properties"), list):
         raise ReconcileError("'extend' must be a JSON object with 'ids' (entity identifiers) and 'properties'")
-    if len(raw["ids"]) > MAX_BATCH * 10:
-        raise ReconcileError(f"at most {MAX_BATCH * 10} identifiers in one extension")
+    if len(raw["ids"]) > MAX_EXTEND_IDS:
+        raise ReconcileError(f"at most {MAX_EXTEND_IDS} identifiers in one data extension (this one has "
+                             f"{len(raw['ids'])})")
+    if len(raw["properties"]) > MAX_EXTEND_PROPERTIES:
+        raise ReconcileError(f"at most {MAX_EXTEND_PROPERTIES} properties in one data extension (this one has "
+                             f"{len(raw['properties'])})")
     properties: list[tuple[str, str, int]] = []  # (id as asked, IRI, limit)
     for item in raw["properties"]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise ReconcileError("each property of 'extend' needs an 'id'")
-        iri = vocabulary.resolve(item["id"])
+        iri = vocabulary.resolve(bounded_text(item["id"], "a property identifier"))
         if iri is None:
             raise ReconcileError(f"unknown property identifier '{item['id']}'")
         settings = item.get("settings") or {}
@@ -803,12 +721,13 @@ def extend(raw: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, langua
         except (TypeError, ValueError):
             raise ReconcileError("the 'limit' setting must be a number") from None
         properties.append((item["id"], iri, max(limit, 0)))
-    ids = [i for i in raw["ids"] if isinstance(i, str)]
+    ids = [bounded_text(i, "an identifier") for i in raw["ids"] if isinstance(i, str)]
     if len(ids) != len(raw["ids"]):
         raise ReconcileError("'ids' must be strings")
     iris = {i: catalogue.resolve(i, vocabulary.prefixes) for i in ids}
     known = sorted({iri for iri in iris.values() if iri})
-    values = _property_values(store, known, [iri for _id, iri, _l in properties])
+    values = _property_values(store, known, [iri for _id, iri, _l in properties],
+                              advice="ask for fewer identifiers or properties at a time")
     blank = {v.value for stored in values.values() for v, _l in stored if isinstance(v, ox.BlankNode)}
     amounts: dict[str, tuple] = {}
     if blank:
@@ -822,7 +741,7 @@ def extend(raw: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, langua
                 if isinstance(v, ox.BlankNode):
                     amounts[v.value] = (r["v"], r["u"].value if r["u"] is not None else None)
     rows: dict[str, dict] = {}
-    for identifier in ids:
+    for identifier in deadline.checked(ids, every=16):
         iri = iris[identifier]
         row: dict[str, list] = {}
         for asked, pid, limit in properties:

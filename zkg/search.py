@@ -28,11 +28,13 @@ from typing import Iterable, Sequence
 
 import pyoxigraph as ox
 
+from zkg import deadline
 from zkg.labels import (ALTERNATIVE_LABEL_PROPERTIES, DEFAULT_LANGUAGES, LABEL_PROPERTIES, choose_label,
                         fallback_label)
 
 SEARCH_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
 MATCHES = ("exact", "prefix", "word", "substring", "words")
+#: Characters of a search (``/search`` refuses longer ones; callers inside zkg are cut to it).
 MAX_QUERY_LENGTH = 200
 
 
@@ -144,7 +146,7 @@ class LabelIndex:
         wanted_words = _WORD.findall(wanted)
         best: dict[str, tuple[tuple, Entry, int]] = {}
         words = wanted_words if len(wanted_words) > 1 else [wanted]
-        for number in self._candidate_numbers(words):
+        for number in deadline.checked(self._candidate_numbers(words), every=256):
             entry = self._entries[number]
             rank = _match_rank(wanted, wanted_words, entry)
             if rank is None:

@@ -9,6 +9,7 @@ import pytest
 
 from reconciliation_schemas import assert_valid, errors
 from zkg import reconcile as core
+from zkg import reconcile_query
 from zkg.completion import ShapeCatalogue
 from zkg_testing import TEST_BASE
 
@@ -174,9 +175,11 @@ def test_the_schemas_bite():
 
 
 def test_similarity_measures():
-    assert core.similarity("z park", "z-park") == 0.98
-    assert core.similarity("abc", "xyz") < 0.2
-    assert core.levenshtein("kitten", "sitting") == 3
+    from zkg.similarity import Name, levenshtein, similarity
+
+    assert similarity(Name.of("z park"), Name.of("z-park")) == 0.98
+    assert similarity(Name.of("abc"), Name.of("xyz")) < 0.2
+    assert levenshtein("kitten", "sitting") == 3
     assert core.ngrams("中关村") >= {"中关", "关村"}
 
 
@@ -236,7 +239,7 @@ def test_errors_are_json_with_a_status(client):
     assert response.status_code == 400 and "not valid JSON" in response.get_json()["error"]
     response = client.post("/reconcile", data={"queries": json.dumps({"q0": {"query": "x", "type": "bad:X"}})})
     assert response.status_code == 400 and "q0" in response.get_json()["error"]
-    big = {f"q{i}": {"query": "x"} for i in range(core.MAX_BATCH + 1)}
+    big = {f"q{i}": {"query": "x"} for i in range(reconcile_query.MAX_BATCH + 1)}
     assert client.post("/reconcile", data={"queries": json.dumps(big)}).status_code == 413
 
 

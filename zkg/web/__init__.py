@@ -149,7 +149,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_store(app)
     from zkg.web.security import init_security
 
-    init_security(app)  # security headers on every response, per-client rate limit
+    init_security(app)  # security headers, per-client rate limit, request limits and deadline
     _register_blueprints(app)
     _register_error_handlers(app)
     app.after_request(_no_content_no_type)

@@ -9,6 +9,8 @@
 - ``?prefix=sch``: the namespace of a predeclared prefix (``namespace``, when it is one) and
   every prefix starting so (``matches``).
 
+``q`` and ``prefix`` are at most 200 characters, classes and properties 2000 (400 past them).
+
 Classes and properties may be given as ``prefix:local`` or as full IRIs. JSON, with labels
 in the reader's language (``lang=`` or Accept-Language); ETag per dataset version; any origin
 may read it (the /sparql CORS policy). Computed from this store only.
@@ -19,7 +21,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from zkg.canned import ParameterError, TYPES
-from zkg.completion import ShapeCatalogue, data_properties, fitting_resources
+from zkg.completion import MAX_TEXT, ShapeCatalogue, data_properties, fitting_resources
 from zkg.errors import ZkgError
 from zkg.labels import labels_for
 from zkg.prefixes import compact as compact_iri
@@ -71,6 +73,9 @@ def complete():
         return _error("ask about one thing: class=<class>, property=<property> (with q=<label prefix>), "
                       "or prefix=<prefix name>")
     mode = modes[0]
+    for name in ("q", "prefix"):
+        if len(args.get(name, "")) > MAX_TEXT:
+            return _error(f"{name} is longer than {MAX_TEXT} characters")
     languages = request_languages()
     variant = ("complete", mode, args.get(mode, ""), args.get("q", ""), args.get("inverse", ""), str(limit), *languages)
     try:

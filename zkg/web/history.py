@@ -24,6 +24,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from zkg import negotiation
+from zkg.canned import MAX_IRI
 from zkg.errors import ZkgError
 from zkg.labels import fallback_label, labels_for
 from zkg.negotiation import HTML, Format, NotAcceptable
@@ -142,6 +143,8 @@ def entity_history():
     iri = request.args.get("iri", "").strip()
     if not iri:
         return _text("name the resource: /history?iri=<IRI>", 400)
+    if len(iri) > MAX_IRI:
+        return _text(f"the IRI is longer than {MAX_IRI} characters", 400)
     try:
         ox.NamedNode(iri)
         chosen = _choose((HTML, *RDF_FORMATS))

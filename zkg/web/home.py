@@ -18,7 +18,7 @@ from zkg.facts import readable_name
 from zkg.labels import choose_label, fetch_label_candidates
 from zkg.negotiation import HTML, Format, NotAcceptable, choose
 from zkg.prefixes import compact
-from zkg.search import LabelIndex
+from zkg.search import MAX_QUERY_LENGTH, LabelIndex
 from zkg.web.entities import PAGE_SECURITY_POLICY, editor_url, link, request_languages
 from zkg.web.http_caching import conditional, current_version
 
@@ -146,6 +146,9 @@ def _absolute(url: str) -> str:
 def search():
     store = current_app.config["ZKG_STORE"]
     query = request.args.get("q", "")
+    if len(query) > MAX_QUERY_LENGTH:
+        return Response(f"q is longer than {MAX_QUERY_LENGTH} characters ({len(query)}): search for a name\n",
+                        status=400, mimetype="text/plain")
     try:
         chosen = choose(request.headers.get("Accept"), request.args.getlist("format"), SEARCH_OFFERS)
         limit = max(1, min(int(request.args.get("limit", SEARCH_LIMIT)), SEARCH_MAX_LIMIT))

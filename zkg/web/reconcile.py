@@ -19,19 +19,27 @@ Cross-origin: every answer has ``Access-Control-Allow-Origin: *`` and preflights
 answered, as the protocol requires (0.2, section 3.3). JSONP (optional in 0.2) is not
 offered: it lets the service run script in the client's page, which is what CORS replaced,
 and OpenRefine, since 3.4, reaches services through CORS or from its server. A ``callback``
-parameter is ignored. Errors: 400 with ``{"error": "…"}``; 413 past the batch limit.
+parameter is ignored. Errors: 400 with ``{"error": "…"}``; 413 past the batch limit; 503 when
+the request's work is stopped at the time limit (:mod:`zkg.deadline`). What one request may
+ask is capped (:mod:`zkg.reconcile`: queries per batch, texts, types, property values,
+identifiers and properties of an extension); past a cap the request is refused whole, with
+the cap in the message.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from html import escape
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.datastructures import CombinedMultiDict
 
 import zkg
+from zkg import deadline
 from zkg import reconcile as core
+from zkg.reconcile_query import (MAX_TEXT_LENGTH, MAX_TYPES, ReconcileError, bounded_text, check_work, parse_batch,
+                                 parse_query)
 from zkg.errors import ZkgError
 from zkg.labels import is_language_tag
 from zkg.web.complete import shape_catalogue
@@ -42,6 +50,9 @@ from zkg.web.security import preflight_response
 reconcile_blueprint = Blueprint("reconcile", __name__, template_folder="templates")
 
 SERVICE_NAME = "Zhongguancun Knowledge Graph"
+#: Matching is Python work: one batch, extension or query at a time per process, so that each
+#: finishes in its own time and frees its thread (zkg.deadline.one_at_a_time).
+_MATCHING = threading.Lock()
 SUGGEST_LIMIT, SUGGEST_MAX = 10, 50
 #: The preview card may be framed by any site (OpenRefine runs on the user's machine).
 PREVIEW_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
@@ -87,13 +98,28 @@ def _preflight() -> Response:
     return preflight_response("GET, POST, OPTIONS", allowed or "Content-Type, Accept, Accept-Language")
 
 
+def _json_value(text: str, what: str):
+    try:
+        value = json.loads(text)
+        # "\ud800" decodes to half a character, which no answer could be written with.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except RecursionError:  # the decoder recurses per level: a few thousand "[" exhaust it
+        raise ReconcileError(f"{what} is nested too deeply to be a reconciliation request") from None
+    except UnicodeEncodeError:
+        raise ReconcileError(f"{what} holds an unpaired surrogate escape (\\ud800 to \\udfff): not a character") from None
+    except ValueError as error:
+        raise ReconcileError(f"{what} is not valid JSON: {error}") from None
+
+
 def _parameters() -> dict:
     """``queries``, ``query`` and ``extend`` from the URL and the form, or from a JSON body."""
     if request.method == "POST" and request.mimetype == "application/json":
         try:
-            body = json.loads(request.get_data(cache=False).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
-            raise core.ReconcileError(f"the body is not JSON: {error}") from None
+            text = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ReconcileError(f"the body is not JSON: {error}") from None
+        body = _json_value(text, "the body")
         if isinstance(body, dict) and body and set(body) <= {"queries", "extend"}:
             return dict(body)
         return {"queries": body}
@@ -102,7 +128,7 @@ def _parameters() -> dict:
     for name in ("queries", "query", "extend"):
         values = params.getlist(name)
         if len(values) > 1:
-            raise core.ReconcileError(f"the request has {len(values)} '{name}' parameters; send one")
+            raise ReconcileError(f"the request has {len(values)} '{name}' parameters; send one")
         if values:
             found[name] = values[0]
     return found
@@ -111,10 +137,7 @@ def _parameters() -> dict:
 def _decode(name: str, value):
     if not isinstance(value, str):
         return value
-    try:
-        return json.loads(value)
-    except ValueError as error:
-        raise core.ReconcileError(f"'{name}' is not valid JSON: {error}") from None
+    return _json_value(value, f"'{name}'")
 
 
 def _service_url() -> str:
@@ -138,18 +161,23 @@ def service():
                 languages=languages, query_string=query_string, version=zkg.__version__,
                 documentation=url_for("canned.openapi", _external=True) if "canned.openapi" in current_app.view_functions else None))
         if "queries" in found:
-            batch = _decode("queries", found["queries"])
-            if isinstance(batch, dict) and len(batch) > core.MAX_BATCH:
-                return _error(f"at most {core.MAX_BATCH} queries in one batch (this one has {len(batch)})", 413)
-            return _json(core.reconcile_batch(batch, catalogue, vocabulary, _store(), languages))
+            queries = parse_batch(_decode("queries", found["queries"]), vocabulary)
+            with deadline.one_at_a_time(_MATCHING):
+                return _json(core.reconcile_parsed(queries, catalogue, vocabulary, _store(), languages))
         if "extend" in found:
-            return _json(core.extend(_decode("extend", found["extend"]), catalogue, vocabulary, _store(), languages))
+            extension = _decode("extend", found["extend"])
+            with deadline.one_at_a_time(_MATCHING):
+                return _json(core.extend(extension, catalogue, vocabulary, _store(), languages))
         raw = found["query"]
         single = _decode("query", raw) if isinstance(raw, str) and raw.lstrip().startswith("{") else raw
-        parsed = core.parse_query(single, vocabulary)
-        return _json({"result": core.reconcile(parsed, catalogue, vocabulary, _store(), languages)})
-    except core.ReconcileError as error:
-        return _error(error.message)
+        parsed = parse_query(single, vocabulary)
+        check_work([parsed])
+        with deadline.one_at_a_time(_MATCHING):
+            return _json({"result": core.reconcile(parsed, catalogue, vocabulary, _store(), languages)})
+    except ReconcileError as error:
+        return _error(error.message, error.http_status)
+    except deadline.STOPPED as error:
+        return _error(error.message, 503)
     except ZkgError as error:
         return _error(f"the store cannot answer: {error.message}", 503)
 
@@ -159,7 +187,7 @@ def _paging() -> tuple[int, int]:
         cursor = max(0, int(request.args.get("cursor", 0) or 0))
         limit = max(1, min(int(request.args.get("limit", SUGGEST_LIMIT) or SUGGEST_LIMIT), SUGGEST_MAX))
     except ValueError:
-        raise core.ReconcileError(f"cursor and limit must be numbers (limit at most {SUGGEST_MAX})") from None
+        raise ReconcileError(f"cursor and limit must be numbers (limit at most {SUGGEST_MAX})") from None
     return cursor, limit
 
 
@@ -172,14 +200,16 @@ def suggest(kind: str):
     languages = request_languages()
     try:
         cursor, limit = _paging()
-        prefix = request.args.get("prefix", "")
+        prefix = bounded_text(request.args.get("prefix", ""), "'prefix'")
         catalogue, vocabulary = _indexes()
         type_ids = [t for t in request.args.getlist("type") if t]
+        if len(type_ids) > MAX_TYPES:
+            raise ReconcileError(f"at most {MAX_TYPES} types (this request has {len(type_ids)})")
         types = []
         for t in type_ids:
             iri = vocabulary.resolve(t)
             if iri is None:
-                raise core.ReconcileError(f"unknown type identifier '{t}'")
+                raise ReconcileError(f"unknown type identifier '{t}'")
             types.append(iri)
         if kind == "entity":
             answer = core.suggest_entities(prefix, catalogue, vocabulary, languages, cursor=cursor, limit=limit,
@@ -190,8 +220,10 @@ def suggest(kind: str):
             answer = core.suggest_properties(prefix, vocabulary, languages, _store(), cursor=cursor, limit=limit,
                                              type_iri=types[0] if types else None)
         return _json(answer)
-    except core.ReconcileError as error:
+    except ReconcileError as error:
         return _error(error.message)
+    except deadline.STOPPED as error:
+        return _error(error.message, 503)
     except ZkgError as error:
         return _error(f"the store cannot answer: {error.message}", 503)
 
@@ -206,10 +238,10 @@ def properties():
     except ValueError:
         return _error("limit must be a number")
     try:
+        type_id = bounded_text(request.args.get("type") or "", "'type'") or None
         _catalogue, vocabulary = _indexes()
-        return _json(core.propose_properties(request.args.get("type") or None, vocabulary, _store(), languages,
-                                             limit=limit))
-    except core.ReconcileError as error:
+        return _json(core.propose_properties(type_id, vocabulary, _store(), languages, limit=limit))
+    except ReconcileError as error:
         return _error(error.message)
     except ZkgError as error:
         return _error(f"the store cannot answer: {error.message}", 503)
@@ -221,6 +253,8 @@ def preview():
         return _preflight()
     languages = request_languages()
     identifier = request.args.get("id", "")
+    if len(identifier) > MAX_TEXT_LENGTH:
+        return _error(f"'id' is longer than {MAX_TEXT_LENGTH} characters")
     catalogue, vocabulary = _indexes()
     iri = catalogue.resolve(identifier, vocabulary.prefixes)
     if iri is None:

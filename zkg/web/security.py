@@ -14,7 +14,8 @@
   the answer is ``429 Too Many Requests`` with ``Retry-After``. ``0`` disables the limit.
   The limit is per address as the server sees it (behind a reverse proxy, limit at the
   proxy); with ``zkg serve --workers N`` the workers share one count
-  (:mod:`zkg.web.rate_table`).
+  (:mod:`zkg.web.rate_table`);
+- then the request limits and the request's deadline (:mod:`zkg.web.request_limits`).
 """
 
 from __future__ import annotations
@@ -231,6 +232,9 @@ def init_security(app: Flask) -> None:
     if per_minute:
         app.extensions["zkg.rate_limiter"] = RateLimiter(per_minute)
         app.before_request(_limit_rate)
+    from zkg.web.request_limits import init_request_limits
+
+    init_request_limits(app)  # before anything parses a parameter (the next hook does)
     app.before_request(_check_graph_parameters)
     app.after_request(add_security_headers)
 
