@@ -8,7 +8,8 @@ import pytest
 
 from zkg.errors import QueryError
 from zkg.prefixes import prefixes
-from zkg.sparql_guard import QueryRefused, check_query, check_update, scan, tokens, undeclared_prologue
+from zkg.sparql_guard import QueryRefused, check_query, check_update
+from zkg.sparql_scan import scan, tokens, undeclared_prologue
 
 BASE = "http://zkg.test/"
 GRAPHS = {BASE + "graph/example-source", "http://example.org/g"}

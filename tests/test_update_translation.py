@@ -333,7 +333,7 @@ STALE_NAME = 'id:x schema:name "Older"'
     f'DELETE {{ {STALE_NAME} }} INSERT {{ id:x schema:name "New" }} WHERE {{}}',
     f'WITH graph:a DELETE {{ {STALE_NAME} }} INSERT {{ id:x schema:name "New" }} WHERE {{ id:x ?p ?o }}',
     f'DELETE DATA {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "Old" }}',  # an insert of what is there
-    f'DELETE DATA {{ GRAPH graph:b {{ id:y schema:name "Why" }} }} ; INSERT DATA {{ id:y schema:name "Y" }}',
+    'DELETE DATA { GRAPH graph:b { id:y schema:name "Why" } } ; INSERT DATA { id:y schema:name "Y" }',
 ], ids=["data", "no graph", "insert first", "template", "with", "insert present", "in another graph"])
 def test_a_stale_correction_is_told_apart(store, text):
     translation = translate_update(store, text)

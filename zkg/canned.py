@@ -62,7 +62,7 @@ import pyoxigraph as ox
 
 from zkg.errors import ZkgError
 from zkg.labels import is_language_tag
-from zkg.sparql_guard import scan, tokens
+from zkg.sparql_scan import scan, tokens
 
 log = logging.getLogger(__name__)
 

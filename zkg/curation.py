@@ -67,7 +67,7 @@ from datetime import datetime, timezone
 
 import pyoxigraph as ox
 
-from zkg import blank_nodes, deadline, lexical, loading, reserved
+from zkg import blank_nodes, deadline, lexical, reserved
 from zkg.changelog import COMMITTED, ChangeLog, is_in_store
 from zkg.changesets import (ANY_GRAPH, CHANGES_PATH, Changeset, ChangesetError, IllTypedLiteral, changeset_graph,
                             changeset_id_of, quad_key)

@@ -44,7 +44,7 @@ from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
-from zkg import extension_functions, sparql_guard
+from zkg import extension_functions, sparql_guard, sparql_scan
 from zkg.errors import QueryError, ReadOnlyData, StoreError, ZkgError, storage_fault
 from zkg.prefixes import prefixes as zkg_prefixes
 
@@ -526,8 +526,8 @@ class RemoteStore:
 
     def _prepare(self, sparql: str, default_graph, named_graphs, union_default_graph: bool):
         """(text with the prologue zkg adds, protocol parameters, lines added)."""
-        found = sparql_guard.scan(sparql)
-        prologue = sparql_guard.undeclared_prologue(found, self.prefixes, self.base_iri)
+        found = sparql_scan.scan(sparql)
+        prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
         text = "\n".join([*prologue, sparql])
         params: list[tuple[str, str]] = []
         if default_graph is not None or named_graphs is not None:
@@ -657,10 +657,10 @@ class RemoteStore:
         """Run a SPARQL Update at the engine (atomic there); prefixes and base as for query."""
         # zkg's own updates (the write path's INSERT/DELETE DATA): a curator's text reaches
         # the engine only as a changeset, checked by the guard before (zkg.update_translation).
-        found = sparql_guard.scan(sparql)
+        found = sparql_scan.scan(sparql)
         if found.service is not None or found.load is not None:
             raise sparql_guard.QueryRefused("SERVICE and LOAD are not allowed: zkg fetches nothing from the web")
-        prologue = sparql_guard.undeclared_prologue(found, self.prefixes, self.base_iri)
+        prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
         body = "\n".join([*prologue, sparql]).encode("utf-8")
         headers = {"Content-Type": "application/sparql-update; charset=utf-8"}
         exchange, response = self._send(self.update_timeout, "update", [], body, headers)

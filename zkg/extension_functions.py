@@ -24,7 +24,7 @@ Finding the calls in the text. A call is an IRI (``<…>`` or a prefixed name) f
 ``(``, in an expression: within the brackets of FILTER, BIND, a function's arguments, a
 projected ``(… AS ?v)``, or directly after FILTER, or in ORDER BY, GROUP BY and HAVING. An IRI
 followed by ``(`` anywhere else is a predicate or a list member followed by an RDF
-collection (``?s ex:p (1 2)``), and stays. zkg's lexer (:func:`zkg.sparql_guard.tokens`)
+collection (``?s ex:p (1 2)``), and stays. zkg's lexer (:func:`zkg.sparql_scan.tokens`)
 keeps strings, IRIs and comments apart, so nothing inside them is touched.
 """
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 
-from zkg import sparql_guard
+from zkg import sparql_scan
 
 #: Distinct unimplemented functions handled in one query; a query naming more is refused.
 MAX_FUNCTIONS = 16
@@ -136,11 +136,11 @@ def without_calls(text: str, function: str, *, prefixes: dict[str, str], base_ir
     >>> without_calls("SELECT * { ?s ?p ?o }", "http://b/f", prefixes={}, base_iri=None) is None
     True
     """
-    items = list(sparql_guard.tokens(text))
-    found = sparql_guard.scan(text)
+    items = list(sparql_scan.tokens(text))
+    found = sparql_scan.scan(text)
 
     def is_function(token) -> bool:
-        return sparql_guard.graph_iri_of(token, found, base_iri=base_iri, prefixes=prefixes) == function
+        return sparql_scan.graph_iri_of(token, found, base_iri=base_iri, prefixes=prefixes) == function
 
     calls = _calls(items, is_function)
     if not calls:

@@ -14,7 +14,7 @@ How
    ``line:column``, and what the grammar forbids (blank nodes in DELETE DATA or in DELETE
    templates, variables in DATA blocks) is refused by it. rdflib is not involved at all:
    its parser is not thread-safe (rdflib issue 1282) and its engine never runs for zkg.
-2. **Split.** zkg's SPARQL lexer (:func:`zkg.sparql_guard.tokens`, which keeps strings, IRIs
+2. **Split.** zkg's SPARQL lexer (:func:`zkg.sparql_scan.tokens`, which keeps strings, IRIs
    and comments whole) splits the request into operations at the ``;`` outside braces, and
    each operation into its parts: prologue (PREFIX and BASE, which carry over to later
    operations), WITH, the DELETE and INSERT templates, USING / USING NAMED, the WHERE group,
@@ -82,10 +82,11 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from zkg import lexical, sparql_guard
+from zkg import lexical, sparql_guard, sparql_scan
 from zkg.changesets import IllTypedLiteral
 from zkg.errors import QueryError
-from zkg.sparql_guard import QueryRefused, Token
+from zkg.sparql_guard import QueryRefused
+from zkg.sparql_lexer import Token
 
 #: The most quads copied into an overlay (see the module's docstring).
 OVERLAY_LIMIT = 500_000
@@ -157,7 +158,7 @@ def split_operations(text: str) -> list[_Operation]:
     prologue: list[str] = []
     current: list[Token] = []
     depth = 0
-    items = list(sparql_guard.tokens(text))
+    items = list(sparql_scan.tokens(text))
     index = 0
     while index < len(items):
         token = items[index]
@@ -450,10 +451,10 @@ class _Translator:
         return quads
 
     def _iri(self, op: _Operation, token: Token) -> ox.NamedNode:
-        found = sparql_guard.scan(op.prologue)
-        iri = sparql_guard.graph_iri_of(token, found, base_iri=self.base_iri, prefixes=self.prefixes)
+        found = sparql_scan.scan(op.prologue)
+        iri = sparql_scan.graph_iri_of(token, found, base_iri=self.base_iri, prefixes=self.prefixes)
         if iri is None:
-            raise UpdateError(f"unknown prefix in {sparql_guard.iri_text(token)}")
+            raise UpdateError(f"unknown prefix in {sparql_scan.iri_text(token)}")
         return ox.NamedNode(iri)
 
     def _graph_ref(self, op: _Operation, index: int, *, allow_default: bool) -> tuple[object, int]:
@@ -550,8 +551,8 @@ class _Translator:
             problem = lexical.term_problem(triple.object)
             if problem:
                 token = tokens[places[int(triple.predicate.value[len(TYPED_PLACEHOLDER):])]]
-                line, column = sparql_guard.position(self.reading.text, self.reading.original_offset(token.start)) \
-                    if self.reading is not None else sparql_guard.position(op.text, token.start)
+                line, column = sparql_scan.position(self.reading.text, self.reading.original_offset(token.start)) \
+                    if self.reading is not None else sparql_scan.position(op.text, token.start)
                 raise IllTypedLiteral(f"{problem}, in {where} at line {line}, column {column}")
 
     # -- DELETE/INSERT … WHERE ---------------------------------------------------------------------
@@ -651,7 +652,7 @@ class _Translator:
         graphs = set(default)
         if named is not None:
             return graphs | set(named)
-        items = list(sparql_guard.tokens(where))
+        items = list(sparql_scan.tokens(where))
         for token, following in zip(items, items[1:]):
             if token.keyword == "GRAPH":
                 if following.kind not in ("iri", "pname"):
@@ -708,7 +709,7 @@ class _Translator:
         target = tokens[index].keyword
         if target == "ALL":
             removed = self.state.remove(self._bulk(self.state.all_quads()))
-            return f"{keyword} {' '.join(sparql_guard.iri_text(t) for t in tokens[1:])}: {removed} removed"
+            return f"{keyword} {' '.join(sparql_scan.iri_text(t) for t in tokens[1:])}: {removed} removed"
         if target == "NAMED":
             graphs = self.state.named_graphs()
         elif target == "DEFAULT":
@@ -727,7 +728,7 @@ class _Translator:
             removed += self.state.remove(quads if target not in ("NAMED", "DEFAULT") else self._bulk(quads))
             if keyword == "DROP":
                 self.state.created.discard(graph)
-        return f"{keyword} {' '.join(sparql_guard.iri_text(t) for t in tokens[1:])}: {removed} removed"
+        return f"{keyword} {' '.join(sparql_scan.iri_text(t) for t in tokens[1:])}: {removed} removed"
 
     def _transfer(self, op: _Operation, keyword: str) -> str:
         tokens = op.tokens
@@ -738,7 +739,7 @@ class _Translator:
         source, index = self._graph_ref(op, index, allow_default=True)
         index += 1  # TO
         target, _ = self._graph_ref(op, index, allow_default=True)
-        text = f"{keyword} {' '.join(sparql_guard.iri_text(t) for t in tokens[1:])}"
+        text = f"{keyword} {' '.join(sparql_scan.iri_text(t) for t in tokens[1:])}"
         if source == target:
             return f"{text}: nothing to do"
         if not self.state.graph_exists(source):

@@ -96,8 +96,8 @@ def test_removing_a_statement_of_the_amount_that_an_iri_shares(store, log, helpe
         f"INSERT {{ GRAPH {ARTICLE} {{ ?a schema:description \"as printed\"@en . "
         f"id:z-park schema:description \"as printed\"@en }} }} WHERE {{ {AMOUNT} }}")), log=log)
     outcome, changed = apply_and_revert(store, log, helpers, (
-        f"DELETE {{ GRAPH ?g {{ ?a schema:description \"as printed\"@en }} }} "
-        f"WHERE {{ GRAPH ?g {{ ?f schema:amount ?a . ?a schema:description \"as printed\"@en }} }}"))
+        "DELETE { GRAPH ?g { ?a schema:description \"as printed\"@en } } "
+        "WHERE { GRAPH ?g { ?f schema:amount ?a . ?a schema:description \"as printed\"@en } }"))
     [removed] = outcome.changeset.removals
     assert isinstance(removed.subject, ox.BlankNode)
 

@@ -187,7 +187,8 @@ def test_question_runs_with_explicit_prefixes(query: Path, store):
 def test_question_reads_the_same_as_the_guard_writes_it(query: Path, store):
     """The engine is given the guard's text (zkg.sparql_guard: prefixed names expanded, IRIs
     escaped, comments gone): it answers every question exactly as the question itself."""
-    from zkg.sparql_guard import check_query, tokens
+    from zkg.sparql_guard import check_query
+    from zkg.sparql_scan import tokens
 
     reading = check_query(query.read_text(encoding="utf-8"), base_iri=store.base_iri, prefixes=store.prefixes)
     assert not [t.text for t in tokens(reading.engine_text) if t.kind == "pname"]

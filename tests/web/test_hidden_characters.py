@@ -167,7 +167,7 @@ def test_a_refused_form_echoes_what_was_sent_escaped(tmp_path):
     sign_in(cur)
     html = cur.client.get(ALICE_PAGE).get_data(as_text=True)
     data = {"csrf_token": csrf_of(html), "subject": f"{TEST_BASE}id/alice", "property": f"no{RLO}such",
-            "kind": "text", "value": f"v{RLO}alue", "source": f"s{RLO}ource", "message": f"m\u200bsg"}
+            "kind": "text", "value": f"v{RLO}alue", "source": f"s{RLO}ource", "message": "m\u200bsg"}
     answer = cur.client.post("/curate/statement", data=data)
     assert answer.status_code == 400
     text = answer.get_data(as_text=True)
