@@ -350,3 +350,12 @@ def test_a_stale_correction_is_told_apart(store, text):
 ], ids=["delete only", "current", "conditional", "delete where", "own insert", "deleted twice"])
 def test_what_is_not_a_stale_correction(store, text):
     assert not translate_update(store, text).stale_correction
+
+
+def test_a_prefixed_graph_name_after_copy_is_the_graph_not_the_keyword(store):
+    """Oxigraph's parser reads "graph:a" right after COPY as GRAPH then ":a"; the guard writes
+    prefixed names out, so the engine reads the graph the SPARQL grammar means."""
+    translation = translate_update(store, "COPY graph:a TO graph:c")
+    assert {q.graph_name.value for q in translation.additions} == {BASE + "graph/c"}
+    assert len(translation.additions) == len(list(store.quads(BASE + "graph/a")))
+

@@ -88,15 +88,17 @@ def hostile_requests(rng: random.Random):
         yield "/sparql?query=ASK%7B%7D&pad=" + _noise(long, rng), {"Accept": JSON}, {200}
     for _ in range(30):  # the answer cache's keys: distinct query texts (a comment)
         yield "/sparql?query=ASK%7B%7D%23" + _noise(long, rng), {"Accept": JSON}, {200}
-    for _ in range(50):  # the response cache: search texts
-        yield "/search?q=" + _noise(long, rng), {"Accept": "application/json"}, {200}
-    for _ in range(100):  # the front cache's variants: distinct Accept values under the header limit
-        yield "/sparql?query=ASK%7B%7D", {"Accept": f"{JSON}, x/{_noise(7000, rng)}"}, {200}
-    for _ in range(40):  # page keys by language; a list of many tags
-        tags = ",".join(f"x-{_noise(8, rng)}" for _ in range(700))
+    for _ in range(50):  # the response cache: search texts (past 200 characters refused, never kept)
+        yield "/search?q=" + _noise(long, rng), {"Accept": "application/json"}, {200, 400}
+    for _ in range(50):  # the response cache: search texts under that limit
+        yield "/search?q=" + _noise(190, rng), {"Accept": "application/json"}, {200}
+    for _ in range(100):  # the front cache's variants: distinct Accept values under the limit (4096)
+        yield "/sparql?query=ASK%7B%7D", {"Accept": f"{JSON}, x/{_noise(3900, rng)}"}, {200}
+    for _ in range(40):  # page keys by language; a list of many tags (under 4096 characters)
+        tags = ",".join(f"x-{_noise(8, rng)}" for _ in range(340))
         yield "/page/id/z-park", {"Accept-Language": tags}, {200}
     for _ in range(20):  # an Accept past the limit of one header (main took them, up to the URL limit)
-        yield "/sparql?query=ASK%7B%7D", {"Accept": f"{JSON}, x/{_noise(150_000, rng)}"}, {200, 431}
+        yield "/sparql?query=ASK%7B%7D", {"Accept": f"{JSON}, x/{_noise(150_000, rng)}"}, {400, 431}
 
 
 def test_hostile_keys_leave_each_worker_within_its_cache_budget(tmp_path):
