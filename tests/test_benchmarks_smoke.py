@@ -18,6 +18,8 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks import generate, queries, report, run  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 
 def test_generator_is_deterministic_and_sized(tmp_path):
     first = generate.generate(3000, tmp_path / "a")

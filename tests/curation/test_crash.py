@@ -25,6 +25,8 @@ from zkg.changesets import new_id
 from zkg.store import Store
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
+pytestmark = pytest.mark.slow
+
 QUADS = 20_000
 RANDOM_RUNS = 6
 

@@ -21,6 +21,8 @@ from zkg.store import Store
 from zkg.validation import validate
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 
+pytestmark = pytest.mark.slow
+
 OBS = ('a qb:Observation ; qb:dataSet id:stats-z-park-headline ; rdfs:label "x"@en ; zkg:refSubject id:z-park ; '
        'zkg:indicator indicator:pct-applications ; zkg:unit unit:count ; zkg:transformation transformation:level ; '
        'sdmx-measure:obsValue 1 ; zkg:valueAsPrinted "1" ')

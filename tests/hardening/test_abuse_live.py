@@ -39,6 +39,8 @@ from zkg_testing import TEST_BASE
 from zkg import tokens
 from zkg.managed_engine import cpu_seconds
 
+pytestmark = pytest.mark.slow
+
 ROW_LIMIT = 100
 MAX_BYTES = 50_000
 QUERY_TIMEOUT = 1

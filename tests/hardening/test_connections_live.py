@@ -28,6 +28,8 @@ import pytest
 from live_server import LiveServer, wait_answering, zkg_load
 from zkg_testing import TEST_BASE
 
+pytestmark = pytest.mark.slow
+
 PER_CLIENT = 16
 READ_TIMEOUT = 2.0
 SOCKETS = 210

@@ -59,6 +59,8 @@ from zkg.changesets import changeset_id_of
 from zkg.store import Store
 from zkg.validation import validate
 
+pytestmark = pytest.mark.slow
+
 KILLS = int(os.environ.get("ZKG_CRASH_LIVE_KILLS", "8"))
 SEED = int(os.environ.get("ZKG_CRASH_SEED", "7"))
 WRITER_THREADS = 3

@@ -25,6 +25,8 @@ from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 from zkg.changelog import ABORTED, COMMITTED, ChangeLog
 from zkg.store import Store
 
+pytestmark = pytest.mark.slow
+
 KILLS = int(os.environ.get("ZKG_CRASH_KILLS", "12"))
 QUADS_PER_CHANGESET = 40
 

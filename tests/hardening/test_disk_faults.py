@@ -48,6 +48,8 @@ from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 from zkg.changelog import ABORTED, COMMITTED, ChangeLog
 from zkg.store import Store
 
+pytestmark = pytest.mark.slow
+
 #: Statements per test changeset, with long literals: its change-log entry (about 12 kB) is
 #: larger than the slack a full tmpfs may leave in the last page of a file.
 QUADS = 60

@@ -37,6 +37,8 @@ from zkg import engine_sandbox
 from zkg.managed_engine import ManagedEngine, free_port, oxigraph_executable
 from zkg.store import Store
 
+pytestmark = pytest.mark.slow
+
 CANARY_HOST = "zkg-canary.test"
 UNAVAILABLE = "the SPARQL engine runs without its network filter"
 

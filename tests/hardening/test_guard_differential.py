@@ -36,6 +36,8 @@ from zkg.errors import QueryError
 from zkg.prefixes import prefixes as zkg_prefixes
 from zkg.sparql_guard import MAX_DEPTH, QueryRefused, check_query, check_update
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("ZKG_GUARD_EXAMPLES", "150"))
 PREFIXES = zkg_prefixes(TEST_BASE)
 PROLOGUE = f"BASE <{TEST_BASE}>\n" + "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())

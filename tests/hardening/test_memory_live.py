@@ -15,6 +15,8 @@ About 20 s: 320 requests of up to 200 kB each, from two clients at once (one per
 
 from __future__ import annotations
 
+import pytest
+
 import http.client
 import random
 import string
@@ -25,6 +27,8 @@ from pathlib import Path
 
 from live_server import LiveServer, children, wait_answering, zkg_load
 from zkg_testing import TEST_BASE
+
+pytestmark = pytest.mark.slow
 
 MAX_BYTES = 200_000
 CACHE_BYTES = 16 * 2**20

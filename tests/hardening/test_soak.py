@@ -25,6 +25,8 @@ a partial write, a lost or duplicated one, a deleted one seen again, a changeset
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import sys
 from dataclasses import dataclass
@@ -36,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository: 
 
 from benchmarks import soak  # noqa: E402
 from benchmarks.soak_checks import ACKED, IN_DOUBT, REFUSED, Write, check_final, check_log, check_snapshot  # noqa: E402
+
+pytestmark = pytest.mark.slow
 
 SECONDS = float(os.environ.get("ZKG_SOAK_SECONDS", "8"))
 READERS = int(os.environ.get("ZKG_SOAK_READERS", "8"))

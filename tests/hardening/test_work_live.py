@@ -23,6 +23,8 @@ from zkg_testing import TEST_BASE
 
 from zkg.managed_engine import cpu_seconds
 
+pytestmark = pytest.mark.slow
+
 HEAVY = 8
 NAME = "Zhongguancun Science Park Administrative Committee of Beijing "
 #: Twenty names of 600 characters: 12.7 KB (what the review sent: ~20 CPU-seconds each).

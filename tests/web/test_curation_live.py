@@ -23,6 +23,8 @@ from zkg_testing import TEST_BASE  # noqa: E402
 
 from zkg.serialize import serialize_dataset  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 SOURCE = "https://example.org/second-article"
 ARTICLE = f"{TEST_BASE}graph/china-daily-2016-03-05-p7"
 FUND = f"<{TEST_BASE}id/zhongguancun-stanford-startup-fund>"
