@@ -172,3 +172,20 @@ def test_error_locked_store(loaded, tmp_path):
         holder.stdin.close()
         holder.wait(timeout=30)
     assert loaded("query", "ASK {}").returncode == 0
+
+
+def test_a_reader_that_goes_away_is_no_error(loaded, tmp_path):
+    """`zkg query … | head -1`: the pipe closes early; zkg ends quietly, as Unix tools do."""
+    command = [ZKG, "--data", str(tmp_path / "data"), "--base-iri", TEST_BASE, "query",
+               "SELECT ?s ?o ?b WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 20000"]  # (more than a pipe holds)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZKG_")}
+    zkg = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    zkg.stdout.readline()
+    zkg.stdout.close()  # the reader is gone
+    _, errors = zkg.communicate(timeout=60)
+    assert zkg.returncode == 0 and errors == b"", errors
+
+
+def test_query_refuses_what_the_endpoint_refuses(loaded):
+    assert_one_line_error(loaded("query", "SELECT * { SERVICESILENT<http://127.0.0.1:9/>{} }"), "SERVICE at line 1")
+    assert_one_line_error(loaded("query", "SELECT * { ?s ?p ?o } LIMIT10"), "'LIMIT10' is no SPARQL keyword")

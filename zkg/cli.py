@@ -146,6 +146,8 @@ def run_query(args, settings: Settings) -> int:
             rdf_format = GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
             options = {"prefixes": store.prefixes} if rdf_format == ox.RdfFormat.TURTLE else {}
             _write(ox.serialize(triples, format=rdf_format, **options))
+    except BrokenPipeError:
+        raise  # the reader went away (`zkg query … | head`): main() ends quietly
     except (SyntaxError, OSError, ValueError, RuntimeError) as error:
         # Evaluation is lazy in pyoxigraph: its errors arrive while results are read.
         raise QueryError(f"query failed: {error}") from None
