@@ -110,6 +110,20 @@ def test_the_editor_opens_on_the_query_in_the_url(client):
     assert "<script>\"&" not in html  # escaped everywhere it appears
 
 
+@pytest.mark.parametrize("query", [
+    "SELECT * { ?s ?p ?o } LIMIT10",  # a typo the guard cannot read
+    "SELECT * { SERVICE <http://127.0.0.1:9/> {} }",  # refused
+    "SELECT * { ?s nope:p ?o }",  # an unknown prefix
+])
+def test_a_shared_link_with_a_bad_query_opens_the_editor_on_it(client, query):
+    """The editor runs the query and shows the refusal beside the text; a script asking for
+    results gets the 400 itself."""
+    response, page = get_editor(client, query=query)
+    assert response.status_code == 200 and page.config()["query"] == query
+    assert client.get("/sparql", query_string={"query": query},
+                      headers={"Accept": "application/sparql-results+json"}).status_code == 400
+
+
 def test_the_page_is_served_under_a_strict_content_security_policy(client):
     response, page = get_editor(client)
     policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))

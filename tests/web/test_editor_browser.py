@@ -269,3 +269,18 @@ def test_hidden_characters_in_results_are_written_out(live, page):
     link = page.find_element(By.CSS_SELECTOR, ".yasr .dataTable a.iri")
     assert link.get_attribute("href") == "http://evil.example/%E2%80%AEgpj.exe"
     assert "\u202e" not in page.execute_script("return document.querySelector('.yasr').textContent")
+
+
+def test_a_refused_query_in_a_link_opens_the_editor_and_shows_why(live, page):
+    """A shared link whose query the guard refuses opens the editor on it; running it shows
+    the refusal, wrapped inside the results card (it is one long line)."""
+    query = "SELECT * { ?s ?p ?o } LIMIT10"
+    _open_editor(page, live + "sparql?" + requests.compat.urlencode({"query": query}))
+    error = _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".yasr .errorResult"), "no error shown")[0]
+    _wait(page, lambda d: "is no SPARQL keyword" in error.text, "the refusal is not shown")
+    card = page.find_element(By.CSS_SELECTOR, ".yasr")
+    assert error.rect["x"] + error.rect["width"] <= card.rect["x"] + card.rect["width"] + 1, (error.rect, card.rect)
+    assert page.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", error)
+    # The one console error is the refusal itself (a 400 of /sparql): expected, so taken out.
+    severe = [e["message"] for e in page.get_log("browser") if e["level"] == "SEVERE"]
+    assert all("/sparql" in message and "400" in message for message in severe), severe

@@ -222,8 +222,16 @@ def answer_query(operation: ProtocolRequest) -> Response:
             named = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
         return iri in named
 
-    found = sparql_guard.check_query(text, base_iri=settings.base_iri, prefixes=store.prefixes,
-                                     graph_exists=graph_exists)
+    try:
+        found = sparql_guard.check_query(text, base_iri=settings.base_iri, prefixes=store.prefixes,
+                                         graph_exists=graph_exists)
+    except QueryError:
+        # A browser opening a shared link gets the editor with the query in it, which runs it
+        # and shows the refusal there, next to the text; a script gets the 400 itself.
+        everything = (*negotiation.RESULTS_FORMATS, *negotiation.GRAPH_FORMATS, HTML)
+        if negotiation.choose(request.headers.get("Accept"), operation.formats, everything) is HTML:
+            return editor_page(text)
+        raise
     offers = negotiation.FORMATS_BY_FORM.get(found.form, negotiation.RESULTS_FORMATS)
     chosen = negotiation.choose(request.headers.get("Accept"), operation.formats, (*offers, HTML))
     if chosen is HTML:
