@@ -414,3 +414,24 @@ def test_a_canned_query_at_the_row_cap(rows_client):
     page = assert_bounded(rows_client, "GET", url, headers={"Accept": "text/html"}).get_data(as_text=True)
     assert page.count("<tr><td>") == 1000
     assert "Only the first 1000 results are shown here; the formats below give up to 10000." in page
+
+
+# -- SPARQL texts at the size limit ----------------------------------------------------------------
+
+#: Units a hostile text is made of, from one character to a long IRI: the guard reads every
+#: token in Python (zkg.sparql_guard), so the shortest tokens are the costliest per byte.
+UNITS = ["; ", "1 ", "?a ", "'a' ", "<http://x/a> ", "schema:name ", "{ ", "( ", "!", "a ", "FILTER(1<2) ",
+         "#c\n", '"\\u0041" ', "<http://x/\\u0041'> "]
+
+
+@settings(max_examples=max(8, EXAMPLES), deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(unit=st.sampled_from(UNITS), head=st.sampled_from(["SELECT * { VALUES ?x { ", "INSERT DATA { ", "ASK { ", ""]),
+       update=st.booleans())
+def test_a_sparql_text_at_the_size_limit_costs_at_most_a_cpu_second(client, unit, head, update):
+    """A query or update of nearly 1 MB (the default ZKG_MAX_REQUEST_BYTES), anonymous, made
+    of one repeated token: read by the guard, refused or run, within a CPU-second."""
+    body = head + unit * ((999_000 - len(head)) // len(unit))
+    content_type = "application/sparql-update" if update else "application/sparql-query"
+    assert_bounded(client, "POST", "/sparql", data=body.encode(), content_type=content_type,
+                   allowed=(200, 400, 401, 503))
