@@ -228,3 +228,16 @@ def test_the_cost_budget(text, refused):
     else:
         assert not refused and reading.cost <= 2000
 
+
+
+def test_reading_a_long_text_sets_off_no_full_collection():
+    """The guard reads tokens as they come: 100,000 tokens kept at once survived the young
+    generations and set off a full collection of the whole process (a second and more in a
+    big one; seen as a flaky CPU bound in tests/hardening/test_work_bounds.py)."""
+    import gc
+
+    text = "INSERT DATA { " + "; " * 200_000
+    full_collections = gc.get_stats()[2]["collections"]
+    with pytest.raises(QueryRefused, match="more than 100,000 tokens"):
+        check_update(text, base_iri=BASE, prefixes=prefixes(BASE))
+    assert gc.get_stats()[2]["collections"] == full_collections

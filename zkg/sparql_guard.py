@@ -189,6 +189,27 @@ def _read_cached(text: str, base_iri: str | None, prefixes: tuple, what: str) ->
     return _Reader(text, base_iri, dict(prefixes), what).run()
 
 
+class _Window:
+    """Tokens as the lexer gives them, with a look a few tokens ahead."""
+
+    def __init__(self, tokens):
+        self._tokens = tokens
+        self._ahead: list[Token] = []
+
+    def peek(self, k: int) -> Token | None:
+        while len(self._ahead) <= k:
+            token = next(self._tokens, None)
+            if token is None:
+                return None
+            self._ahead.append(token)
+        return self._ahead[k]
+
+    def take(self) -> Token | None:
+        if self._ahead:
+            return self._ahead.pop(0)
+        return next(self._tokens, None)
+
+
 class _Reader:
     def __init__(self, text: str, base_iri: str | None, prefixes: dict[str, str], what: str):
         self.text, self.what = text, what
@@ -210,10 +231,12 @@ class _Reader:
                             else message.replace("{where}", f"at line {line}, column {column}"))
 
     def run(self) -> Reading:
-        reading = self.reading
         lexer = Lexer(self.text, strict=True, max_depth=MAX_DEPTH, max_tokens=MAX_TOKENS)
+        # Tokens are read as they come, a few ahead at most: 100,000 of them kept at once would
+        # survive the collector's young generations and could set off a full collection.
+        items = _Window(lexer.run())
         try:
-            items = list(lexer.run())
+            cost = self._read(items)
         except Unreadable as error:
             if error.depth_exceeded:
                 raise QueryRefused(f"{self.what} nests brackets more than {MAX_DEPTH} levels deep "
@@ -222,28 +245,30 @@ class _Reader:
                 raise QueryRefused(f"{self.what} has more than {MAX_TOKENS:,} tokens (words, names, terms "
                                    "and punctuation): send it as several requests") from None
             raise self.fail(f"SPARQL syntax error {{where}}: {error.message}", error.offset) from None
+        reading = self.reading
         reading.depth = lexer.depth
+        return self._finish(cost)
+
+    def _read(self, items: "_Window") -> int:
+        """Read the tokens, writing the engine text into ``self.out``; the cost."""
+        reading = self.reading
         out = self.out
         costs = _PUNCT_COSTS
         cost = 0
-        index, count = 0, len(items)
         # The prologue: BASE, PREFIX and VERSION declarations, until the first other token.
-        while index < count:
-            token = items[index]
+        while (token := items.peek(0)) is not None:
             keyword = token.text.upper() if token.kind == "word" else ""
             if keyword in ("BASE", "PREFIX"):
                 self.newlines += token.newlines
-                index = self._declaration(items, index)
-            elif keyword == "VERSION":
-                break
+                self._declaration(items)
             else:
-                reading.form = keyword if keyword in QUERY_FORMS else None
-                reading.update_keyword = keyword if keyword in UPDATE_KEYWORDS else None
+                if keyword != "VERSION":
+                    reading.form = keyword if keyword in QUERY_FORMS else None
+                    reading.update_keyword = keyword if keyword in UPDATE_KEYWORDS else None
                 break
         newlines = self.newlines
         after_less_than = False
-        for index in range(index, count):
-            token = items[index]
+        while (token := items.take()) is not None:
             kind, text, frame = token.kind, token.text, token.frame
             if kind == "punct":
                 cost += costs.get((frame, text), 0)
@@ -256,8 +281,8 @@ class _Reader:
                     cost += COSTS["subquery"]
                 self._word(token, upper)
                 written = text if text == "a" else upper.lower() if upper in ("TRUE", "FALSE") else upper
-                if upper == "FROM" and index + 1 < count:
-                    self._from(items, index)
+                if upper == "FROM":
+                    self._from(items)
             elif kind == "iri" or kind == "pname":
                 written = _engine_iri(self._iri_of(token))
             elif kind == "string":
@@ -282,6 +307,11 @@ class _Reader:
             out.append(written)
             if cost > MAX_COST:
                 break
+        self.newlines = newlines
+        return cost
+
+    def _finish(self, cost: int) -> Reading:
+        reading, out, newlines = self.reading, self.out, self.newlines
         reading.cost = cost
         if cost > MAX_COST:
             raise self.fail(
@@ -300,36 +330,36 @@ class _Reader:
         reading.engine_text = "".join(out) + "\n" * newlines
         return reading
 
-    def _from(self, items: list[Token], index: int) -> None:
-        following = items[index + 1]
+    def _from(self, items: "_Window") -> None:
+        following = items.peek(0)
+        if following is None:
+            return
         named = following.keyword == "NAMED"
-        graph = items[index + 2] if named and index + 2 < len(items) else following
-        if graph.kind in ("iri", "pname"):
+        graph = items.peek(1) if named else following
+        if graph is not None and graph.kind in ("iri", "pname"):
             self.reading.from_graphs.append((self._iri_of(graph), named, graph.start))
 
     # -- the prologue ------------------------------------------------------------------------
 
-    def _declaration(self, items: list[Token], index: int) -> int:
+    def _declaration(self, items: "_Window") -> None:
         """Read a BASE or PREFIX declaration (dropped from the engine text: every IRI is
-        written whole); the index after it."""
-        token = items[index]
+        written whole)."""
+        token = items.take()
         reading = self.reading
         if token.keyword == "BASE":
-            iri = items[index + 1] if index + 1 < len(items) else None
+            iri = items.take()
             if iri is None or iri.kind != "iri":
                 raise self.fail("SPARQL syntax error {where}: BASE is followed by an IRI in <>", token.start)
             reading.base = self._resolve(iri)
             self.user_base = True
             self.newlines += iri.newlines
-            return index + 2
-        name = items[index + 1] if index + 1 < len(items) else None
-        iri = items[index + 2] if index + 2 < len(items) else None
+            return
+        name, iri = items.take(), items.take()
         if name is None or name.kind != "pname" or not name.text.endswith(":") or iri is None or iri.kind != "iri":
             raise self.fail("SPARQL syntax error {where}: PREFIX is followed by a name ending in ':' "
                             "and an IRI in <>", token.start)
         reading.declared_prefixes[name.text[:-1]] = self._resolve(iri)
         self.newlines += name.newlines + iri.newlines
-        return index + 3
 
     # -- terms -------------------------------------------------------------------------------
 
