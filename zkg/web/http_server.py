@@ -27,7 +27,10 @@ Two things zkg asks of it beyond serving:
 - **Memory freed is given back.** A request's own garbage is not left for long: werkzeug
   and Jinja leave reference cycles that hold the request (its megabyte URL included) until
   Python's collector runs, and that can take thousands of requests; after a long request
-  a full collection runs (at most one a second, :data:`COLLECT_EVERY`). And blocks of
+  the young generations are collected (at most once a second, :data:`COLLECT_EVERY`): the
+  request's cycles are young, and a full collection would scan the whole heap (half a
+  second for six million objects, as a large store's label index makes, with every thread
+  of the worker waiting). And blocks of
   128 KiB or more get their own mapping from the C allocator (:func:`map_large_blocks`),
   unmapped when freed: left to glibc's moving threshold they were carved from the heaps of
   four threads and kept, so the process's resident memory stayed at its peak.
@@ -70,7 +73,7 @@ MAX_HEADERS_BYTES = 65536
 LONG_REQUEST = 4096
 
 
-#: Seconds at least between two full garbage collections after long requests.
+#: Seconds at least between two collections after long requests.
 COLLECT_EVERY = 1.0
 _collected = [0.0]
 _collecting = threading.Lock()
@@ -87,7 +90,7 @@ def _after_long_request() -> None:
     if now - _collected[0] >= COLLECT_EVERY and _collecting.acquire(blocking=False):
         try:
             _collected[0] = now
-            gc.collect()
+            gc.collect(1)  # generations 0 and 1: where this request's cycles are
         finally:
             _collecting.release()
 
