@@ -24,8 +24,9 @@ Finding the calls in the text. A call is an IRI (``<…>`` or a prefixed name) f
 ``(``, in an expression: within the brackets of FILTER, BIND, a function's arguments, a
 projected ``(… AS ?v)``, or directly after FILTER, or in ORDER BY, GROUP BY and HAVING. An IRI
 followed by ``(`` anywhere else is a predicate or a list member followed by an RDF
-collection (``?s ex:p (1 2)``), and stays. zkg's lexer (:func:`zkg.sparql_scan.tokens`)
-keeps strings, IRIs and comments apart, so nothing inside them is touched.
+collection (``?s ex:p (1 2)``), and stays. zkg's lexer (:func:`zkg.sparql_scan.tokens`) tells
+the two apart (each token knows the bracket it is in) and keeps strings, IRIs and comments
+apart, so nothing inside them is touched.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from __future__ import annotations
 import re
 
 from zkg import sparql_scan
+from zkg.sparql_lexer import EXPR
 
 #: Distinct unimplemented functions handled in one query; a query naming more is refused.
 MAX_FUNCTIONS = 16
@@ -41,11 +43,6 @@ MAX_FUNCTIONS = 16
 ERROR_EXPRESSION = "(1/0)"
 
 _UNSUPPORTED = re.compile(r"The custom function <([^<>\s]*)> is not supported")
-#: Words after which "(" does not open an expression: VALUES' variables (and ``a``, the
-#: predicate, before an RDF collection: compared as written, it is case-sensitive).
-_NOT_EXPRESSION_WORDS = frozenset({"VALUES"})
-_MODIFIERS = frozenset({"GROUP", "ORDER", "HAVING"})
-_MODIFIERS_END = frozenset({"LIMIT", "OFFSET", "VALUES", "SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "WHERE"})
 
 
 def unsupported_function(message: str) -> str | None:
@@ -62,66 +59,19 @@ def unsupported_function(message: str) -> str | None:
 
 def _calls(items: list, is_function) -> list[tuple[int, int]]:
     """(first, last) token indices of each call of a function ``is_function(token)`` says
-    is the one, outermost calls only."""
-    stack: list[str] = []  # "group" for { and [, "expr" or "list" for (
-    in_select = in_modifiers = False
-    modifiers_depth = 0
+    is the one, outermost calls only. A call is an IRI followed by a "(" that the lexer found
+    opening an expression: the token after it is inside one (EXPR)."""
     calls, skip_to = [], -1
-    opens_call: set[int] = set()  # indices of "(" that open a function's arguments
-    for index, token in enumerate(items):
-        text, keyword = token.text, token.keyword
-        previous = items[index - 1] if index else None
-        if keyword == "SELECT":
-            in_select, in_modifiers = True, False
-        elif keyword in ("WHERE", "FROM"):
-            in_select = False
-        elif keyword == "HAVING" or (keyword in _MODIFIERS and index + 1 < len(items)
-                                     and items[index + 1].keyword == "BY"):
-            in_modifiers, modifiers_depth = True, len(stack)
-        elif keyword in _MODIFIERS_END:
-            in_modifiers = False
-        if token.kind == "punct" and text in "{[":
-            stack.append("group")
-            in_select = in_modifiers = False
-        elif token.kind == "punct" and text in "}]":
-            if stack:
-                stack.pop()
-            in_modifiers = False
-        elif token.kind == "punct" and text == "(":
-            top = stack[-1] if stack else None
-            expression = (top == "expr" or index in opens_call or in_select
-                          or (in_modifiers and len(stack) == modifiers_depth)
-                          or (previous is not None and previous.kind == "word" and previous.text != "a"
-                              and previous.keyword not in _NOT_EXPRESSION_WORDS))
-            stack.append("expr" if expression else "list")
-        elif token.kind == "punct" and text == ")":
-            if stack:
-                stack.pop()
-        elif token.kind in ("iri", "pname") and index + 1 < len(items) and items[index + 1].text == "(":
-            top = stack[-1] if stack else None
-            in_expression = (top == "expr" or (previous is not None and previous.keyword == "FILTER")
-                             or (in_modifiers and len(stack) == modifiers_depth))
-            if in_expression:
-                opens_call.add(index + 1)
-                if index > skip_to and is_function(token):
-                    last = _closing(items, index + 1)
-                    if last is not None:
-                        calls.append((index, last))
-                        skip_to = last
+    for index in range(len(items) - 2):
+        token = items[index]
+        if index <= skip_to or token.kind not in ("iri", "pname") or items[index + 1].text != "(":
+            continue
+        if items[index + 2].frame == EXPR and is_function(token):
+            last = sparql_scan.closing_index(items, index + 1)
+            if last is not None:
+                calls.append((index, last))
+                skip_to = last
     return calls
-
-
-def _closing(items: list, opening: int) -> int | None:
-    """The index of the ")" closing the "(" at ``opening``."""
-    depth = 0
-    for index in range(opening, len(items)):
-        if items[index].kind == "punct" and items[index].text == "(":
-            depth += 1
-        elif items[index].kind == "punct" and items[index].text == ")":
-            depth -= 1
-            if depth == 0:
-                return index
-    return None
 
 
 def without_calls(text: str, function: str, *, prefixes: dict[str, str], base_iri: str | None) -> str | None:

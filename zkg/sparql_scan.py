@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -116,6 +116,31 @@ def _resolve_text(token: Token, base: str | None) -> str:
     if not base:
         return iri
     return _resolve(iri, base) or urljoin(base, iri)
+
+
+_PAIRS = {"(": ")", "{": "}", "[": "]"}
+
+
+def closing_index(items: Sequence[Token], opening: int) -> int | None:
+    """The index of the bracket closing the one at ``opening`` (a "(", "{" or "["); None
+    when it is not closed.
+
+    >>> closing_index(list(tokens("f(a, (b), ')') x")), 1)
+    9
+    """
+    open_text = items[opening].text
+    close_text = _PAIRS[open_text]
+    depth = 0
+    for index in range(opening, len(items)):
+        token = items[index]
+        if token.kind == "punct":
+            if token.text == open_text:
+                depth += 1
+            elif token.text == close_text:
+                depth -= 1
+                if depth == 0:
+                    return index
+    return None
 
 
 def iri_text(token: Token) -> str:

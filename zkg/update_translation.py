@@ -189,15 +189,10 @@ def _group_end(tokens: Sequence[Token], start: int) -> int:
     """The index of the ``}`` closing the ``{`` at ``start``."""
     if start >= len(tokens) or tokens[start].text != "{":
         raise UpdateError("expected '{'")  # the parser has accepted the text: not reached
-    depth = 0
-    for index in range(start, len(tokens)):
-        if tokens[index].kind == "punct" and tokens[index].text == "{":
-            depth += 1
-        elif tokens[index].kind == "punct" and tokens[index].text == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-    raise UpdateError("unbalanced braces")
+    end = sparql_scan.closing_index(tokens, start)
+    if end is None:
+        raise UpdateError("unbalanced braces")
+    return end
 
 
 # -- the state the operations work on -------------------------------------------------------------
