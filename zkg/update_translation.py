@@ -796,13 +796,16 @@ def _unplace(quad: ox.Quad) -> ox.Quad | None:
 # -- the entry point ------------------------------------------------------------------------------
 
 
-def check_syntax(text: str, *, base_iri: str, prefixes: dict[str, str]) -> sparql_guard.Reading:
+def check_syntax(text: str, *, base_iri: str, prefixes: dict[str, str],
+                 reading: sparql_guard.Reading | None = None) -> sparql_guard.Reading:
     """The guard's reading of an update zkg will run (its :attr:`engine_text` is what every
-    later step parses); raises QueryRefused (LOAD, SERVICE, what the guard cannot read) or
-    QueryError (syntax)."""
+    later step parses; ``reading``: the caller's own :func:`zkg.sparql_guard.check_update`
+    of ``text``, not made again); raises QueryRefused (LOAD, SERVICE, what the guard cannot
+    read) or QueryError (syntax)."""
     if not text.strip():
         raise QueryError("the update is empty")
-    reading = sparql_guard.check_update(text, base_iri=base_iri, prefixes=prefixes)
+    if reading is None:
+        reading = sparql_guard.check_update(text, base_iri=base_iri, prefixes=prefixes)
     try:
         # The whole request is parsed before any of it runs; an empty in-memory store gives
         # the run nothing to work on. Errors of the run itself (DROP of a graph this empty
@@ -820,7 +823,8 @@ def check_syntax(text: str, *, base_iri: str, prefixes: dict[str, str]) -> sparq
 
 def translate_update(store, text: str, *, using_graphs: Sequence[str] = (),
                      using_named_graphs: Sequence[str] = (),
-                     keep: Callable[[ox.Quad], bool] | None = None) -> Translation:
+                     keep: Callable[[ox.Quad], bool] | None = None,
+                     reading: sparql_guard.Reading | None = None) -> Translation:
     """The changeset an update request means against ``store`` (read only, never written).
 
     ``using_graphs`` / ``using_named_graphs`` are the protocol's ``using-graph-uri`` and
@@ -828,9 +832,9 @@ def translate_update(store, text: str, *, using_graphs: Sequence[str] = (),
     DROP ALL / NAMED / DEFAULT, COPY or MOVE to DEFAULT) leaves alone: those no write may
     change (the vocabulary, the shapes, the record of changesets). Raises QueryError (syntax,
     400), QueryRefused (LOAD, SERVICE) or UpdateError (a graph missing without SILENT, a
-    dataset named twice).
+    dataset named twice). ``reading``: as for :func:`check_syntax`.
     """
-    reading = check_syntax(text, base_iri=store.base_iri, prefixes=store.prefixes)
+    reading = check_syntax(text, base_iri=store.base_iri, prefixes=store.prefixes, reading=reading)
     return _Translator(store, reading.engine_text, using_graphs, using_named_graphs, keep, reading).run()
 
 

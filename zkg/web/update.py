@@ -49,7 +49,7 @@ def handle_update(operation) -> Response:
     try:
         # What zkg refuses whoever asks (LOAD, SERVICE: no outbound requests) is said first.
         store = writes.store()
-        sparql_guard.check_update(operation.update, base_iri=store.base_iri, prefixes=store.prefixes)
+        reading = sparql_guard.check_update(operation.update, base_iri=store.base_iri, prefixes=store.prefixes)
         token = writes.require_writer()
         source = writes.request_source()
         log = writes.change_log()
@@ -57,7 +57,7 @@ def handle_update(operation) -> Response:
             translation = translate_update(store, operation.update,
                                            using_graphs=_protocol_list("using-graph-uri"),
                                            using_named_graphs=_protocol_list("using-named-graph-uri"),
-                                           keep=writes.protected(store))
+                                           keep=writes.protected(store), reading=reading)
             summary = "\n".join(translation.operations)
             if translation.stale_correction:
                 raise _stale(translation)
