@@ -2,6 +2,8 @@
 
 - ``web_store``: an in-memory store loaded from the fixture project (small, stable);
 - ``app`` / ``client``: ``create_app`` on it with a small row limit, Flask's test client;
+- ``cur``: a writable app on a fresh store, with a write and a read token
+  (tests/curation_testing.py), for the curation tests;
 - ``live_server``: a real ``zkg serve`` subprocess, shared by the whole session, on a free
   loopback port, on a data directory made by ``zkg load`` from the project's real graph/,
   with a 1 s time limit and a row limit of 100 (so both can be tested cheaply).
@@ -16,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: live_server, zkg_testing
 
+from curation_testing import make_curation  # noqa: E402
 from live_server import LiveServer, zkg_load  # noqa: E402
 from web_testing import APP_ROW_LIMIT, LIVE_MAX_REQUEST_BYTES, LIVE_QUERY_TIMEOUT, LIVE_ROW_LIMIT  # noqa: E402
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE  # noqa: E402
@@ -77,3 +80,9 @@ def linked_data_server(tmp_path_factory):
     assert server.url == base, f"zkg serve answers at {server.url}, not at its base IRI {base}"
     yield server
     server.stop()
+
+
+@pytest.fixture
+def cur(tmp_path):
+    return make_curation(tmp_path)
+

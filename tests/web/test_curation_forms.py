@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from markupsafe import escape
-from curation_testing import SOURCE, make_curation
+from curation_testing import SOURCE
 from zkg_testing import TEST_BASE
 
 ALICE_PAGE = "/page/id/alice"
 
-
-@pytest.fixture
-def cur(tmp_path):
-    return make_curation(tmp_path)
 
 
 def csrf_of(html: str) -> str:

@@ -9,17 +9,13 @@ import json
 
 import pyoxigraph as ox
 import pytest
-from curation_testing import SOURCE, make_curation
+from curation_testing import SOURCE
 from zkg_testing import TEST_BASE
 
 ALICE = f"<{TEST_BASE}id/alice>"
 NEW_FACT = f'INSERT DATA {{ {ALICE} <https://schema.org/jobTitle> "Director"@en }}'
 NAMELESS_PERSON = f"INSERT DATA {{ GRAPH <{TEST_BASE}graph/extra> {{ <{TEST_BASE}id/carol> a <https://schema.org/Person> }} }}"
 
-
-@pytest.fixture
-def cur(tmp_path):
-    return make_curation(tmp_path)
 
 
 def has(cur, pattern: str) -> bool:

@@ -22,10 +22,6 @@ SOURCE_GRAPH = f"<{TEST_BASE}graph/example-source>"
 METADATA = f"{TEST_BASE}graph/metadata"
 
 
-@pytest.fixture
-def cur(tmp_path):
-    return make_curation(tmp_path)
-
 
 def correct(cur, old: str, new: str, *, graph: str | None = SOURCE_GRAPH, **headers):
     """A correction of Alice's English name as a SPARQL client sends it."""
