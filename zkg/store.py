@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 import stat
 import secrets
 import shutil
@@ -36,6 +35,7 @@ from zkg.errors import QueryError, ReadOnlyData, StoreError, storage_fault
 from zkg.extension_functions import MAX_FUNCTIONS, unsupported_function
 from zkg.prefixes import graph_iri, prefixes
 from zkg.serialize import serialize_dataset
+from zkg.sparql_scan import scan
 
 METADATA_FILE = "zkg.json"
 STORE_DIR = "store"
@@ -70,19 +70,6 @@ class LoadReport:
         return out
 
 
-# Where the word FROM can appear without being a keyword: strings, IRIs and comments.
-_NOT_KEYWORDS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\s]*>'
-    r"|#[^\n]*",
-    re.DOTALL,
-)
-_FROM_KEYWORD = re.compile(r"(?<![\w:?$.\-])FROM(?![\w:\-])", re.IGNORECASE)
-
-
 def has_dataset_clause(sparql: str) -> bool:
     """Whether a query names its own dataset (FROM or FROM NAMED).
 
@@ -91,7 +78,7 @@ def has_dataset_clause(sparql: str) -> bool:
     >>> has_dataset_clause('SELECT ?from { ?from <p> "from" . <x#FROM> ?p ex:from } # from')
     False
     """
-    return bool(_FROM_KEYWORD.search(_NOT_KEYWORDS.sub(" ", sparql)))
+    return scan(sparql).has_dataset_clause  # zkg's lexer: strings, IRIs and comments apart
 
 
 def _no_value(*arguments) -> None:
