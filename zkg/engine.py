@@ -489,7 +489,8 @@ class RemoteStore:
     # -- queries ---------------------------------------------------------------------------
 
     def query(self, sparql: str, *, default_graph=None, named_graphs=None, union_default_graph: bool = True,
-              substitutions: dict | None = None, timeout: float | None = None):
+              substitutions: dict | None = None, timeout: float | None = None,
+              scanned: sparql_scan.Scan | None = None):
         """Evaluate a query at the engine; see :meth:`zkg.store.Store.query`.
 
         Following the protocol, a dataset given by ``default_graph`` or ``named_graphs``
@@ -498,7 +499,7 @@ class RemoteStore:
         """
         if substitutions:
             raise QueryError("substitutions are not supported by a remote SPARQL engine")
-        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph)
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, scanned)
         limit = self.timeout if timeout is None else timeout
         headers = {"Content-Type": "application/sparql-query; charset=utf-8",
                    "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"}
@@ -524,9 +525,10 @@ class RemoteStore:
             raise
         return RemoteSolutions(exchange, parsed)
 
-    def _prepare(self, sparql: str, default_graph, named_graphs, union_default_graph: bool):
+    def _prepare(self, sparql: str, default_graph, named_graphs, union_default_graph: bool,
+                 scanned: sparql_scan.Scan | None):
         """(text with the prologue zkg adds, protocol parameters, lines added)."""
-        found = sparql_scan.scan(sparql)
+        found = scanned or sparql_scan.scan(sparql)
         prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
         text = "\n".join([*prologue, sparql])
         params: list[tuple[str, str]] = []
@@ -542,14 +544,15 @@ class RemoteStore:
         return text, params, len(prologue)
 
     def query_raw(self, sparql: str, accept: str, *, default_graph=None, named_graphs=None,
-                  union_default_graph: bool = True, max_bytes: int = 8 * 2**20):
+                  union_default_graph: bool = True, max_bytes: int = 8 * 2**20,
+                  scanned: sparql_scan.Scan | None = None):
         """The engine's own answer to a query, as (media type, bytes), read whole under the
         deadline; for the endpoint to pass on unchanged when it can check it (see
         :mod:`zkg.passthrough`). An answer longer than ``max_bytes`` is not read whole:
         (media type, None, lazy result) then, a RemoteSolutions or RemoteTriples reading on
         from where it stopped (capped answers read no more than they need). Errors as for
         :meth:`query`."""
-        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph)
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, scanned)
         headers = {"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept}
         exchange, response = self._answered(self.timeout, params, text, headers, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()

@@ -36,14 +36,16 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from array import array
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Callable
 
 import pyoxigraph as ox
 
 from zkg.errors import QueryError
 from zkg.sparql_lexer import BNODE, DATA, EXPR, GROUP, KEYWORDS, TEMPLATE, Lexer, Token, Unreadable, string_value, unescape_iri
-from zkg.sparql_scan import QUERY_FORMS, UPDATE_KEYWORDS, _resolve, position
+from zkg.sparql_scan import QUERY_FORMS, UPDATE_KEYWORDS, Scan, _resolve, position
 
 
 #: Levels of ``{ ( [ << {|`` allowed in a query or update.
@@ -118,26 +120,42 @@ class Reading:
     depth: int = 0
     cost: int = 0
     engine_text: str = ""
-    _source: tuple = field(default=(), repr=False)  # (base_iri, prefixes, what): to read it again
-    _positions: list[tuple[int, int, int]] | None = field(default=None, repr=False)
+    # Where each token went: its piece of the engine text (an index into the pieces, whose
+    # offsets are _piece_starts), its offset in the text and its length. Arrays of machine
+    # integers, recorded while reading: an error's position is then found without reading the
+    # text again (that took as long as the first reading, up to half a CPU-second for 1 MB).
+    _pieces: array = field(default_factory=lambda: array("q"), repr=False)
+    _starts: array = field(default_factory=lambda: array("q"), repr=False)
+    _lengths: array = field(default_factory=lambda: array("q"), repr=False)
+    _piece_starts: array = field(default_factory=lambda: array("q"), repr=False)
 
     @property
     def has_dataset_clause(self) -> bool:
         """True when the query picks its own dataset with FROM or FROM NAMED."""
         return bool(self.from_graphs)
 
+    @property
+    def scanned(self) -> Scan:
+        """What :func:`zkg.sparql_scan.scan` would find in :attr:`engine_text`, known without
+        reading it again: the form, and the dataset clauses (the engine text declares no
+        prefix, uses none, and holds only absolute IRIs).
+
+        >>> r = read("SELECT * FROM NAMED <g> { ?s ?p ?o }", base_iri="http://b/", prefixes={})
+        >>> s = r.scanned
+        >>> s.form, s.has_dataset_clause, s.used_prefixes, s.declared_prefixes
+        ('SELECT', True, set(), {})
+        """
+        return Scan(form=self.form, update_keyword=self.update_keyword,
+                    from_graphs=[(Token("iri", f"<{iri}>", offset), named) for iri, named, offset in self.from_graphs])
+
     def original_offset(self, emitted: int) -> int:
         """The offset in :attr:`text` of what is at ``emitted`` in :attr:`engine_text`."""
-        if self._positions is None:  # only errors need them: worked out then, by reading again
-            reader = _Reader(self.text, *self._source)
-            reader.positions = []
-            reader.run()
-            self._positions = reader.positions
-        index = bisect.bisect_right(self._positions, (emitted, float("inf"), 0)) - 1
+        piece = bisect.bisect_right(self._piece_starts, emitted) - 1  # the piece holding it
+        index = bisect.bisect_right(self._pieces, piece) - 1  # the last token written at or before it
         if index < 0:
             return 0
-        at, original, length = self._positions[index]
-        return original + min(emitted - at, length)
+        at = self._piece_starts[self._pieces[index]]
+        return self._starts[index] + min(emitted - at, self._lengths[index])
 
     def locate(self, message: str, *, lines_added: int = 0) -> str:
         """An engine message naming ``line:column`` of :attr:`engine_text` (after
@@ -214,11 +232,10 @@ class _Reader:
     def __init__(self, text: str, base_iri: str | None, prefixes: dict[str, str], what: str):
         self.text, self.what = text, what
         self.predeclared = prefixes
-        self.reading = Reading(text, base=base_iri, _source=(base_iri, prefixes, what))
+        self.reading = Reading(text, base=base_iri)
         self.user_base = False
         self.out: list[str] = []
         self.newlines = 0  # line ends owed to the output (of dropped tokens, gaps)
-        self.positions: list[tuple[int, int, int]] | None = None  # (in engine text, in text, length)
 
     def fail(self, message: str, offset: int) -> QueryRefused:
         if self.reading.service is not None or self.reading.load is not None:
@@ -253,6 +270,7 @@ class _Reader:
         """Read the tokens, writing the engine text into ``self.out``; the cost."""
         reading = self.reading
         out = self.out
+        pieces, starts, lengths = reading._pieces, reading._starts, reading._lengths
         costs = _PUNCT_COSTS
         cost = 0
         # The prologue: BASE, PREFIX and VERSION declarations, until the first other token.
@@ -302,8 +320,9 @@ class _Reader:
                 # space after less-than, so that no IRI starts there (see the module's docstring).
                 out.append(" ")
             after_less_than = kind == "punct" and text in ("<", "<=")
-            if self.positions is not None:
-                self.positions.append((len(out), token.start, len(text)))  # (offsets below)
+            pieces.append(len(out))
+            starts.append(token.start)
+            lengths.append(len(text))
             out.append(written)
             if cost > MAX_COST:
                 break
@@ -319,14 +338,12 @@ class _Reader:
                 "(subqueries, BIND and MINUS cost 3 each, OPTIONAL, UNION, GRAPH and arithmetic 2, triple "
                 "patterns, path steps, FILTERs, brackets and other operators 1: SECURITY.md, How zkg reads "
                 "a query). Split it into several queries, or put long lists of values in VALUES.", 0)
-        if self.user_base:
-            out.insert(0, f"BASE {_engine_iri(reading.base)} ")
-        if self.positions is not None:  # indices into out, as offsets into the engine text
-            starts = [0]
-            for part in out:
-                starts.append(starts[-1] + len(part))
-            shift = 1 if self.user_base else 0
-            self.positions = [(starts[i + shift], original, length) for i, original, length in self.positions]
+        if self.user_base:  # before every piece: its offset counts from the second piece
+            base = f"BASE {_engine_iri(reading.base)} "
+            out.insert(0, base)
+            reading._piece_starts = array("q", accumulate(map(len, out[1:]), initial=len(base)))
+        else:
+            reading._piece_starts = array("q", accumulate(map(len, out), initial=0))
         reading.engine_text = "".join(out) + "\n" * newlines
         return reading
 

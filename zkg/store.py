@@ -35,7 +35,7 @@ from zkg.errors import QueryError, ReadOnlyData, StoreError, storage_fault
 from zkg.extension_functions import MAX_FUNCTIONS, unsupported_function
 from zkg.prefixes import graph_iri, prefixes
 from zkg.serialize import serialize_dataset
-from zkg.sparql_scan import scan
+from zkg.sparql_scan import Scan, scan
 
 METADATA_FILE = "zkg.json"
 STORE_DIR = "store"
@@ -186,12 +186,14 @@ class Store:
     # -- reading -------------------------------------------------------------------------
 
     def query(self, sparql: str, *, default_graph=None, named_graphs=None, union_default_graph: bool = True,
-              substitutions: dict | None = None):
+              substitutions: dict | None = None, scanned: Scan | None = None):
         """Evaluate a SPARQL query: QuerySolutions, QueryBoolean or QueryTriples.
 
         The default graph is the union of all graphs unless ``default_graph`` (IRI or list)
-        is given. The zkg prefixes are predeclared and relative IRIs resolve against the
-        base IRI. Results are lazy: errors during evaluation surface while iterating.
+        is given or the query has FROM or FROM NAMED. The zkg prefixes are predeclared and
+        relative IRIs resolve against the base IRI. ``scanned`` is what zkg already read of
+        the text (the guard's :attr:`~zkg.sparql_guard.Reading.scanned`), so that it is not
+        read again. Results are lazy: errors during evaluation surface while iterating.
 
         >>> store = Store.open(base_iri="http://zkg.test/")
         >>> bool(store.query("ASK { ?s ?p ?o }"))
@@ -205,7 +207,7 @@ class Store:
         if default_graph is not None:
             graphs = default_graph if isinstance(default_graph, (list, tuple)) else [default_graph]
             options["default_graph"] = [_as_graph_term(g) for g in graphs]
-        elif not has_dataset_clause(sparql):
+        elif not (scanned or scan(sparql)).has_dataset_clause:
             # pyoxigraph's union option would override the query's own FROM / FROM NAMED.
             options["use_default_graph_as_union"] = union_default_graph
         if named_graphs is not None:
