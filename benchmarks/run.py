@@ -40,7 +40,7 @@ BULK_LOAD_SCRIPT = r"""
 import sys, time
 sys.path.insert(0, sys.argv[4])
 import pyoxigraph as ox
-from zkg import loading
+from zkg.store import loading
 sources = loading.discover_sources(graph_dir=sys.argv[2], ontology_dir=sys.argv[3], base_iri=sys.argv[5])
 # pyoxigraph at its fastest on these files: one bulk load fed straight from the parser (one
 # bulk_load call per file is much slower: each call is a bulk load of its own).
@@ -103,7 +103,7 @@ def _python(*args: str) -> list[str]:
 def zkg_load(work: Path) -> tuple[float, float, list[str]]:
     """``zkg load`` of ``work``'s generated files into ``work/zkg-data``: (seconds, peak RSS
     in MB, the progress lines it printed)."""
-    seconds, peak, _out, err = _timed(_python("zkg.cli", "load", "--data", str(work / "zkg-data"),
+    seconds, peak, _out, err = _timed(_python("zkg.cli.main", "load", "--data", str(work / "zkg-data"),
                                               "--base-iri", BASE_IRI, "--graph-dir", str(work / "graph"),
                                               "--ontology-dir", str(ONTOLOGY)), env=servers.zkg_env())
     return seconds, peak, [line.strip() for line in err.splitlines() if line.rstrip().endswith("quads…")]

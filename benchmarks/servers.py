@@ -111,7 +111,7 @@ class Server:
         seconds (or ``timeout`` passed); the seconds waited. A server still working on
         answers the load generator no longer waits for (wrk stops, the queries go on) would
         take the CPU from whichever server runs next."""
-        from zkg.managed_engine import cpu_seconds
+        from zkg.store.managed_engine import cpu_seconds
 
         started = time.monotonic()
         while time.monotonic() - started < timeout:
@@ -148,7 +148,7 @@ def zkg_env() -> dict:
 def start_zkg(data: Path, base_iri: str, log: Path, *, workers: int | None = None, threads: int | None = None,
               answer_cache: bool = True) -> Server:
     """``zkg serve`` with its own defaults unless told (workers, threads)."""
-    command = [sys.executable, "-m", "zkg.cli", "serve", "--data", str(data), "--base-iri", base_iri, "--port", "0"]
+    command = [sys.executable, "-m", "zkg.cli.main", "serve", "--data", str(data), "--base-iri", base_iri, "--port", "0"]
     if workers is not None:
         command += ["--workers", str(workers)]
     if threads is not None:

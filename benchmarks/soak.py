@@ -539,7 +539,7 @@ class Soak:
 def prepare(config: SoakConfig, work: Path) -> Path:
     """Load the data into ``work/zkg-data`` with ``zkg load``."""
     data = work / "zkg-data"
-    command = [sys.executable, "-m", "zkg.cli", "load", "--data", str(data), "--base-iri", config.base_iri]
+    command = [sys.executable, "-m", "zkg.cli.main", "load", "--data", str(data), "--base-iri", config.base_iri]
     if config.size is not None:
         from benchmarks.generate import generate
 
@@ -558,8 +558,8 @@ def prepare(config: SoakConfig, work: Path) -> Path:
 
 def soak(config: SoakConfig, work: Path) -> dict:
     """Load, serve, soak, check; the results (``problems`` empty when every check held)."""
-    from zkg import tokens
-    from zkg.changelog import ChangeLog
+    from zkg.curation import tokens
+    from zkg.curation.changelog import ChangeLog
 
     data = prepare(config, work)
     secrets = [tokens.create(data, f"soak-writer-{i}") for i in range(config.writers)]

@@ -131,11 +131,11 @@ def check_final(rows: Iterable[tuple[str, str, int]], writes: Iterable[Write], k
 
 def check_log(entries: Iterable, writes: Iterable[Write], k: int, *, described: int) -> tuple[list[str], dict]:
     """The change log's entries of the soak (objects with ``id``, ``status`` and
-    ``changeset.additions``/``removals``, as :class:`zkg.changelog.LogEntry`) against the
+    ``changeset.additions``/``removals``, as :class:`zkg.curation.changelog.LogEntry`) against the
     writes: every acknowledged changeset is there once, committed, with its K rows; no other
     changeset was committed (unless a write is in doubt); ``described`` (the changesets the
     metadata graph describes) equals the committed ones. (problems, figures)."""
-    from zkg.changelog import COMMITTED
+    from zkg.curation.changelog import COMMITTED
 
     entries, writes = list(entries), list(writes)
     acked: dict[str, tuple[str, Write]] = {}

@@ -9,9 +9,9 @@ write adds an observation to the generated data set ``id:stats-companies`` (ever
 the measure and the printed value: 10 triples), another changes an existing observation's
 value (its ``obsValue`` and ``valueAsPrinted``). The Data Cube shapes compare an observation
 with the others of its data set (IC-12, no duplicates), which the data set's size must not
-make costly (:mod:`zkg.peer_search`).
+make costly (:mod:`zkg.validation.peers`).
 
-Both go through :func:`zkg.curation.apply_changeset` on the on-disk store, exactly as
+Both go through :func:`zkg.curation.apply.apply_changeset` on the on-disk store, exactly as
 ``zkg add`` would (check, SHACL validation of the touched nodes, one atomic commit, log).
 The median of ``repeats`` writes is reported, with the first (cold) one apart.
 """
@@ -29,12 +29,12 @@ from benchmarks.servers import zkg_env
 WRITE_SCRIPT = r"""
 import json, sys, time
 import pyoxigraph as ox
-from zkg.store import Store
+from zkg.store.local import Store
 data, base, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
 try:
-    from zkg.changelog import ChangeLog
-    from zkg.changesets import Changeset
-    from zkg.curation import apply_changeset
+    from zkg.curation.changelog import ChangeLog
+    from zkg.curation.changesets import Changeset
+    from zkg.curation.apply import apply_changeset
 except ImportError as error:
     print(json.dumps({"error": f"curation not available: {error}"})); sys.exit(0)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from zkg.settings import Settings
-from zkg.store import Store
+from zkg.base.settings import Settings
+from zkg.store.local import Store
 from zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 

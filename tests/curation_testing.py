@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg.settings import Settings
-from zkg.store import Store
+from zkg.base.settings import Settings
+from zkg.store.local import Store
 
 SOURCE = "https://example.org/second-article"
 
@@ -33,7 +33,7 @@ class Curation:
 
 def make_curation(tmp_path, project=FIXTURE_PROJECT) -> Curation:
     """``project``: a folder with graph/ and ontology/ (the fixture project unless given)."""
-    from zkg import tokens
+    from zkg.curation import tokens
     from zkg.web import create_app
 
     data = tmp_path / "data"

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-ZKG = [sys.executable, "-m", "zkg.cli"]
+ZKG = [sys.executable, "-m", "zkg.cli.main"]
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -1,7 +1,7 @@
 """Helpers for the SPARQL tests (competency questions, vocabulary guards).
 
 :class:`KG` is the small interface those tests use over the project's store
-(``zkg.store.Store``): SELECT and ASK queries whose results come back as plain :class:`Term`
+(``zkg.store.local.Store``): SELECT and ASK queries whose results come back as plain :class:`Term`
 values, so that they compare with expected answers written in files (:func:`parse_cell`).
 :func:`fresh_store` loads a new in-memory copy of the project's data, for tests that change it.
 """
@@ -16,8 +16,8 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
-from zkg.prefixes import prefixes as project_prefixes
-from zkg.store import Store
+from zkg.rdf.prefixes import prefixes as project_prefixes
+from zkg.store.local import Store
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 BASE_IRI = TEST_BASE

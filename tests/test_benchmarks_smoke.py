@@ -30,8 +30,8 @@ def test_generator_is_deterministic_and_sized(tmp_path):
 
 
 def test_generated_data_conforms_to_the_shapes(tmp_path):
-    from zkg.store import Store
-    from zkg.validation import validate
+    from zkg.store.local import Store
+    from zkg.validation.shacl import validate
 
     generate.generate(600, tmp_path)
     store = Store.open(base_iri=run.BASE_IRI)

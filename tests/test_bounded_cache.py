@@ -10,8 +10,8 @@ import tracemalloc
 import pytest
 from flask import Flask, Response
 
-from zkg.bounded_cache import BoundedCache
-from zkg.passthrough import AnswerCache
+from zkg.base.bounded_cache import BoundedCache
+from zkg.sparql.passthrough import AnswerCache
 from zkg.web.front_cache import MAX_VARIANTS, FrontCache, mark_shareable
 from zkg.web.http_caching import ResponseCache
 

@@ -160,7 +160,7 @@ def test_error_usage(tmp_path):
 def test_error_locked_store(loaded, tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys; from zkg.store import Store; s = Store.open(sys.argv[1], base_iri=sys.argv[2]); "
+         "import sys; from zkg.store.local import Store; s = Store.open(sys.argv[1], base_iri=sys.argv[2]); "
          "print('ready', flush=True); sys.stdin.read()", str(tmp_path / "data"), TEST_BASE],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:

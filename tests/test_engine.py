@@ -11,10 +11,10 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from zkg.engine import RESULTS_JSON, EngineUnavailable, QueryTimeout, RemoteStore, shift_lines
-from zkg.errors import QueryError, StoreError
-from zkg.managed_engine import ManagedEngine, check_data_dir, cpu_seconds
-from zkg.store import Store
+from zkg.store.remote import RESULTS_JSON, EngineUnavailable, QueryTimeout, RemoteStore, shift_lines
+from zkg.base.errors import QueryError, StoreError
+from zkg.store.managed_engine import ManagedEngine, check_data_dir, cpu_seconds
+from zkg.store.local import Store
 
 BASE = "http://zkg.test/"
 G1, G2 = BASE + "graph/one", BASE + "graph/two"
@@ -99,7 +99,7 @@ def test_store_helpers(remote):
 
 
 def test_an_update_changes_the_version_every_process_derives_alike(remote, engine, data_dir):
-    from zkg.dataset_version import dataset_version
+    from zkg.store.version import dataset_version
 
     other = RemoteStore(base_iri=BASE, supervisor=engine, timeout=1, data_dir=data_dir)  # another worker
     other.session = remote.session  # zkg serve gives its workers one session
@@ -117,7 +117,7 @@ def test_an_update_changes_the_version_every_process_derives_alike(remote, engin
 
 
 def test_without_a_data_directory_the_store_counts_its_own_writes(engine):
-    from zkg.dataset_version import dataset_version
+    from zkg.store.version import dataset_version
 
     alone = RemoteStore(base_iri=BASE, supervisor=engine, timeout=1)
     before = dataset_version(alone).tag
@@ -246,7 +246,7 @@ def test_an_engine_that_is_not_there():
 
 def test_the_app_on_a_remote_engine(engine, tmp_path):
     """ZKG_STORE=sparql+http://…: the web app in front of an engine it does not run."""
-    from zkg.settings import Settings
+    from zkg.base.settings import Settings
     from zkg.web import create_app
 
     settings = Settings.from_env(environ={}, base_iri=BASE, data=tmp_path, query_timeout=1)

@@ -1,4 +1,4 @@
-"""zkg.lexical: which literals are well-formed for their XSD datatype (XSD 1.1 Part 2), with
+"""zkg.rdf.lexical: which literals are well-formed for their XSD datatype (XSD 1.1 Part 2), with
 readable reasons for those that are not. The write paths that use it are tested in
 tests/hardening/test_hostile_input.py and tests/hardening/test_literal_writes.py."""
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zkg.lexical import (CHECKS, LANG_STRING, RDF, XSD, first_problem, is_leap, lexical_problem, literal_problem,
+from zkg.rdf.lexical import (CHECKS, LANG_STRING, RDF, XSD, first_problem, is_leap, lexical_problem, literal_problem,
                          quad_problem, show, term_problem)
 
 

@@ -1,4 +1,4 @@
-"""The bulk load builds a new store beside the old one and swaps it in (zkg.store_layout).
+"""The bulk load builds a new store beside the old one and swaps it in (zkg.store.layout).
 
 Run on the fixture project with a tiny ``bulk_threshold``, so that every load here takes the
 bulk path. What is checked:
@@ -32,9 +32,10 @@ import pytest
 from live_server import ZKG, LiveServer, zkg_env
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg import loading, store_layout
-from zkg.errors import DataError, StorageFull, StoreError
-from zkg.store import Store
+from zkg.store import loading
+from zkg.store import layout as store_layout
+from zkg.base.errors import DataError, StorageFull, StoreError
+from zkg.store.local import Store
 
 CHANGESET = f"{TEST_BASE}graph/changes/swap-test"
 EDITS = 'INSERT DATA { GRAPH <%s> { id:alice zkg:note "curated" } . id:loose zkg:note "default graph" }' % CHANGESET
@@ -227,8 +228,9 @@ def test_a_store_directory_that_cannot_be_renamed_is_refused_clearly(tmp_path, p
 CHILD = r"""
 import os, signal, sys, types
 from pathlib import Path
-from zkg import store as store_module, store_layout
-from zkg.store import Store
+from zkg.store import local as store_module
+from zkg.store import layout as store_layout
+from zkg.store.local import Store
 
 step, data, project, base = sys.argv[1:]
 
@@ -350,8 +352,8 @@ def test_zkg_serve_serves_what_a_killed_swap_committed(tmp_path, project):
 LOADER = r"""
 import sys
 from pathlib import Path
-from zkg.errors import ZkgError
-from zkg.store import Store
+from zkg.base.errors import ZkgError
+from zkg.store.local import Store
 
 data, project, base, edits = sys.argv[1:]
 try:

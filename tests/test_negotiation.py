@@ -1,10 +1,10 @@
-"""Content negotiation (zkg.negotiation): Accept parsing, q-values, wildcards, format=."""
+"""Content negotiation (zkg.rdf.negotiation): Accept parsing, q-values, wildcards, format=."""
 
 from __future__ import annotations
 
 import pytest
 
-from zkg.negotiation import (GRAPH_FORMATS, HTML, RESULTS_FORMATS, NotAcceptable, choose, from_parameter,
+from zkg.rdf.negotiation import (GRAPH_FORMATS, HTML, RESULTS_FORMATS, NotAcceptable, choose, from_parameter,
                              negotiate, parse_accept, quality)
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"

@@ -1,6 +1,6 @@
 import pyoxigraph as ox
 
-from zkg.prefixes import compact, graph_iri, prefixes, sparql_prologue
+from zkg.rdf.prefixes import compact, graph_iri, prefixes, sparql_prologue
 
 BASE = "http://zkg.test/"
 

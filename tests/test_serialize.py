@@ -1,9 +1,9 @@
 import pyoxigraph as ox
 import pytest
 
-from zkg.errors import ZkgError
-from zkg.prefixes import prefixes
-from zkg.serialize import serialize_dataset
+from zkg.base.errors import ZkgError
+from zkg.rdf.prefixes import prefixes
+from zkg.rdf.serialize import serialize_dataset
 
 BASE = "http://zkg.test/"
 TRIG = b"""@prefix id: <id/> . @prefix zkg: <def/> .

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from zkg.errors import SettingsError, ZkgError
-from zkg.settings import Settings, resource_dir
+from zkg.base.errors import SettingsError, ZkgError
+from zkg.base.settings import Settings, resource_dir
 
 
 def test_defaults():

@@ -1,4 +1,4 @@
-"""The request guard (zkg.sparql_guard): query forms, refusals, and the lexer under them."""
+"""The request guard (zkg.sparql.guard): query forms, refusals, and the lexer under them."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from zkg.errors import QueryError
-from zkg.prefixes import prefixes
-from zkg.sparql_guard import QueryRefused, check_query, check_update
-from zkg.sparql_scan import scan, tokens, undeclared_prologue
+from zkg.base.errors import QueryError
+from zkg.rdf.prefixes import prefixes
+from zkg.sparql.guard import QueryRefused, check_query, check_update
+from zkg.rdf.sparql_scan import scan, tokens, undeclared_prologue
 
 BASE = "http://zkg.test/"
 GRAPHS = {BASE + "graph/example-source", "http://example.org/g"}
@@ -202,7 +202,7 @@ def test_the_engine_text_has_no_other_reading():
 
 
 def test_engine_errors_point_into_the_users_text():
-    from zkg.store import Store
+    from zkg.store.local import Store
 
     store = Store.open(base_iri=BASE)
     reading = check("PREFIX ex: <http://example.org/>\nSELECT * { ?s ex:p ?o ?x }")

@@ -5,8 +5,8 @@ import pyoxigraph as ox
 import pytest
 
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
-from zkg.errors import DataError, QueryError, StoreError
-from zkg.store import Store
+from zkg.base.errors import DataError, QueryError, StoreError
+from zkg.store.local import Store
 
 OTHER_BASE = "https://zkg.example.org/"
 

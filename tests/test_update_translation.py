@@ -1,4 +1,4 @@
-"""zkg.update_translation: SPARQL Update text → the changeset diff, operation by operation.
+"""zkg.curation.update_translation: SPARQL Update text → the changeset diff, operation by operation.
 
 Two kinds of check:
 - expected diffs, written out, for every operation and for zkg's own semantics of the
@@ -14,13 +14,13 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg import update_translation
-from zkg.errors import QueryError
-from zkg.prefixes import prefixes
-from zkg.serialize import canonical_quads
-from zkg.sparql_guard import QueryRefused
-from zkg.store import Store
-from zkg.update_translation import UpdateError, split_operations, translate_update
+from zkg.curation import update_translation
+from zkg.base.errors import QueryError
+from zkg.rdf.prefixes import prefixes
+from zkg.rdf.serialize import canonical_quads
+from zkg.sparql.guard import QueryRefused
+from zkg.store.local import Store
+from zkg.curation.update_translation import UpdateError, split_operations, translate_update
 
 BASE = "http://zkg.test/"
 P = prefixes(BASE)
@@ -294,8 +294,8 @@ def test_same_result_as_the_engine_in_memory(store, update):
 
 @pytest.fixture(scope="module")
 def remote(tmp_path_factory):
-    from zkg.engine import RemoteStore
-    from zkg.managed_engine import ManagedEngine
+    from zkg.store.remote import RemoteStore
+    from zkg.store.managed_engine import ManagedEngine
 
     data = tmp_path_factory.mktemp("translation") / "zkg-data"
     with Store.open(data, base_iri=BASE, create=True) as disk:

@@ -1,6 +1,6 @@
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
-from zkg.store import Store
-from zkg.validation import format_report, validate, validate_files
+from zkg.store.local import Store
+from zkg.validation.shacl import format_report, validate, validate_files
 
 
 def test_fixture_conforms_with_a_warning(fixture_store):

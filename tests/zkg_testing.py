@@ -3,7 +3,7 @@ since more than one conftest.py lives under tests/)."""
 
 from pathlib import Path
 
-from zkg.settings import resource_dir
+from zkg.base.settings import resource_dir
 
 TEST_BASE = "http://zkg.test/"
 FIXTURES = Path(__file__).parent / "fixtures"

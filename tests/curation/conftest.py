@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import pyoxigraph as ox
 import pytest
 
-from zkg.changelog import ChangeLog
-from zkg.changesets import Changeset, parse_quads
-from zkg.serialize import serialize_dataset
+from zkg.curation.changelog import ChangeLog
+from zkg.curation.changesets import Changeset, parse_quads
+from zkg.rdf.serialize import serialize_dataset
 from zkg_testing import TEST_BASE
 
 B = TEST_BASE
@@ -56,9 +56,9 @@ def graph_counts(store) -> dict[str, int]:
 def update_changeset(store, text: str, *, by: str = "Test Curator", source: str = "https://example.org/source"):
     """The changeset of a SPARQL Update, made as /sparql makes it: statements written without a
     graph go to the changeset's own graph; the blank nodes the update makes are new."""
-    from zkg import reserved
-    from zkg.changesets import changeset_graph, new_id
-    from zkg.update_translation import translate_update
+    from zkg.curation import reserved
+    from zkg.curation.changesets import changeset_graph, new_id
+    from zkg.curation.update_translation import translate_update
 
     translation = translate_update(store, text, keep=reserved.keep(store))
     changeset_id = new_id()

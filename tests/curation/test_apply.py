@@ -6,9 +6,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.changelog import COMMITTED
-from zkg.changesets import ChangesetError, changeset_graph
-from zkg.curation import Conflict, Rejected, apply_changeset, get_changeset, history, recent_changes, revert
+from zkg.curation.changelog import COMMITTED
+from zkg.curation.changesets import ChangesetError, changeset_graph
+from zkg.curation.apply import Conflict, Rejected, apply_changeset, get_changeset, history, recent_changes, revert
 
 FACT = 'id:luo-wei schema:description "Head of the overseas arm of Zhongguancun Development Group."@en .'
 

@@ -1,4 +1,4 @@
-"""Blank nodes of the store in changesets (zkg.blank_nodes): whatever node a WHERE matched is
+"""Blank nodes of the store in changesets (zkg.curation.blank_nodes): whatever node a WHERE matched is
 the node written; statements with blank nodes can be removed whatever else fits their
 pattern; every such change reverts to an isomorphic dataset with the same number of quads in
 each graph. The startup fund's amount (a blank node of the China Daily source graph) is the
@@ -9,9 +9,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.changesets import Changeset, ChangesetError, parse_patch
-from zkg.curation import apply_changeset, revert
-from zkg.validation import validate
+from zkg.curation.changesets import Changeset, ChangesetError, parse_patch
+from zkg.curation.apply import apply_changeset, revert
+from zkg.validation.shacl import validate
 
 FUND = "id:zhongguancun-stanford-startup-fund"
 ARTICLE = "graph:china-daily-2016-03-05-p7"

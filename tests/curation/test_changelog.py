@@ -7,10 +7,10 @@ import threading
 import pyoxigraph as ox
 import pytest
 
-from zkg.changelog import ABORTED, COMMITTED, LOG_FILE, PENDING, ChangeLog
-from zkg.curation import apply_changeset
-from zkg.errors import StoreError
-from zkg.store import Store
+from zkg.curation.changelog import ABORTED, COMMITTED, LOG_FILE, PENDING, ChangeLog
+from zkg.curation.apply import apply_changeset
+from zkg.base.errors import StoreError
+from zkg.store.local import Store
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 
@@ -50,7 +50,7 @@ def test_pending_entry_is_aborted_when_the_store_does_not_have_it(disk, helpers)
 
 
 def test_pending_entry_is_committed_when_the_store_has_it(disk, helpers):
-    from zkg import curation
+    from zkg.curation import apply as curation
 
     log = ChangeLog.for_store(disk)
     cs = _cs(helpers)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.changesets import (ANY_GRAPH, ChangesetError, agent_iri, changeset_from_file,
+from zkg.curation.changesets import (ANY_GRAPH, ChangesetError, agent_iri, changeset_from_file,
                             changeset_from_patch, changeset_graph, diff_description, is_changeset_id, parse_patch,
                             to_rdf_patch)
-from zkg.errors import DataError
+from zkg.base.errors import DataError
 from zkg_testing import TEST_BASE as B
 
 
@@ -25,7 +25,7 @@ def test_new_resolves_agent_graphs_and_id(helpers):
 def test_ids_sort_by_time():
     from datetime import datetime, timedelta, timezone
 
-    from zkg.changesets import new_id
+    from zkg.curation.changesets import new_id
 
     t = datetime(2026, 1, 1, tzinfo=timezone.utc)
     ids = [new_id(t + timedelta(microseconds=n)) for n in (5, 1, 1000000, 0)]

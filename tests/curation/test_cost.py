@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.curation import Rejected, apply_changeset
-from zkg.store import Store
+from zkg.curation.apply import Rejected, apply_changeset
+from zkg.store.local import Store
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 
 UNITS = 4000  # about 38 quads each: 150,000 in all
@@ -106,7 +106,7 @@ def test_the_generated_store_is_large_and_valid_where_it_matters(big_store, stor
 
 @pytest.mark.parametrize("name", list(CHANGES))
 def test_cost_does_not_grow_with_the_graph(big_store, store, log, helpers, name):
-    from zkg.changelog import ChangeLog
+    from zkg.curation.changelog import ChangeLog
 
     small = _cost(store, log, helpers, CHANGES[name])
     big = _cost(big_store, ChangeLog(None, base_iri=helpers.base), helpers, CHANGES[name])

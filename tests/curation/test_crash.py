@@ -20,9 +20,9 @@ import time
 
 import pytest
 
-from zkg.changelog import ABORTED, COMMITTED, ChangeLog
-from zkg.changesets import new_id
-from zkg.store import Store
+from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
+from zkg.curation.changesets import new_id
+from zkg.store.local import Store
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 pytestmark = pytest.mark.slow
@@ -33,10 +33,10 @@ RANDOM_RUNS = 6
 CHILD = r"""
 import os, signal, sys, time
 import pyoxigraph as ox
-from zkg.store import Store
-from zkg.changelog import ChangeLog
-from zkg.changesets import Changeset
-from zkg.curation import apply_changeset
+from zkg.store.local import Store
+from zkg.curation.changelog import ChangeLog
+from zkg.curation.changesets import Changeset
+from zkg.curation.apply import apply_changeset
 
 data, changeset_id, crash_at, quads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 base = "http://zkg.test/"

@@ -1,6 +1,6 @@
 """IC-12 (no duplicate observations) through the write path, with the peer search
-(:mod:`zkg.peer_search`) fetching only the observations that may duplicate the changed one,
-and the shapes aimed at the focus nodes only (:mod:`zkg.focus_targets`).
+(:mod:`zkg.validation.peers`) fetching only the observations that may duplicate the changed one,
+and the shapes aimed at the focus nodes only (:mod:`zkg.validation.focus`).
 
 What the whole graph's verdict is, case by case, is checked in test_equivalence.py; here:
 that duplicates are still caught where they should be, and not where they should not,
@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 
-from zkg.curation import Rejected, apply_changeset
-from zkg.focus_targets import FocusShapes
-from zkg.validation import validate_graphs
+from zkg.curation.apply import Rejected, apply_changeset
+from zkg.validation.focus import FocusShapes
+from zkg.validation.shacl import validate_graphs
 
 IC12 = "def/shapes/IC12-NoDuplicateObservations"
 IC11 = "def/shapes/IC11-AllDimensionsRequired"

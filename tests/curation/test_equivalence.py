@@ -12,13 +12,13 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg import curation
-from zkg.curation import Rejected, apply_changeset
-from zkg.incremental import INCREMENTAL
-from zkg.rdflib_view import rdflib_term
-from zkg.shape_reach import Unsupported, analyse
-from zkg.store import Store
-from zkg.validation import validate
+from zkg.curation import apply as curation
+from zkg.curation.apply import Rejected, apply_changeset
+from zkg.validation.incremental import INCREMENTAL
+from zkg.rdf.rdflib_view import rdflib_term
+from zkg.validation.reach import Unsupported, analyse
+from zkg.store.local import Store
+from zkg.validation.shacl import validate
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 
 pytestmark = pytest.mark.slow
@@ -205,7 +205,7 @@ def test_an_undeclared_sparql_constraint_falls_back_to_the_whole_graph(helpers, 
     store.load_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR)
     store.update('INSERT DATA { GRAPH graph:shapes { zkg:NewShape a sh:NodeShape ; sh:targetClass schema:Person ; '
                  'sh:sparql [ sh:select "SELECT $this WHERE { $this <urn:x-never> ?x }" ] } }')
-    from zkg.changelog import ChangeLog
+    from zkg.curation.changelog import ChangeLog
 
     outcome = apply_changeset(store, helpers.changeset(add='id:luo-wei schema:description "d"@en .'),
                               log=ChangeLog.for_store(store), dry_run=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.changelog import COMMITTED, ChangeLog
-from zkg.curation import Conflict, Rejected, apply_changeset, history, revert
-from zkg.engine import RemoteStore
-from zkg.managed_engine import ManagedEngine
-from zkg.store import Store
+from zkg.curation.changelog import COMMITTED, ChangeLog
+from zkg.curation.apply import Conflict, Rejected, apply_changeset, history, revert
+from zkg.store.remote import RemoteStore
+from zkg.store.managed_engine import ManagedEngine
+from zkg.store.local import Store
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 

@@ -1,4 +1,4 @@
-"""What only zkg writes (zkg.reserved): the records of changesets and of their agents, and each
+"""What only zkg writes (zkg.curation.reserved): the records of changesets and of their agents, and each
 changeset's own graph. A curator's changeset touching them is refused (Reserved, HTTP 403)
 whichever way it names them; zkg's own writes (a changeset's description, a revert) still
 work, and history shows the true author."""
@@ -8,9 +8,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.changesets import Changeset, changeset_graph
-from zkg.curation import apply_changeset, get_changeset, recent_changes, revert
-from zkg.reserved import Reserved
+from zkg.curation.changesets import Changeset, changeset_graph
+from zkg.curation.apply import apply_changeset, get_changeset, recent_changes, revert
+from zkg.curation.reserved import Reserved
 
 FACT = 'id:luo-wei schema:description "Head of the overseas arm."@en .'
 ORCID = "https://orcid.org/0000-0002-1825-0097"

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from zkg import tokens
-from zkg.tokens import READ, WRITE, TokenError
+from zkg.curation import tokens
+from zkg.curation.tokens import READ, WRITE, TokenError
 
 
 def test_only_a_salted_hash_is_stored(tmp_path):

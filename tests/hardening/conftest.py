@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: zkg_test
 from curation_testing import make_curation  # noqa: E402
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE  # noqa: E402
 
-from zkg.settings import Settings  # noqa: E402
-from zkg.store import Store  # noqa: E402
+from zkg.base.settings import Settings  # noqa: E402
+from zkg.store.local import Store  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,14 @@ managed Oxigraph engine): issue 7, item 4, and item 2's size limit.
 
 - **rate limit**: past ``ZKG_RATE_LIMIT`` a client gets 429 with a readable body and a
   ``Retry-After`` that works; it is keyed by client address (127.0.0.2 is another client on
-  loopback) and shared by the worker processes (:mod:`zkg.web.rate_table`);
+  loopback) and shared by the worker processes (:mod:`zkg.serve.rate_table`);
 - **uploads**: a body past ``ZKG_MAX_REQUEST_BYTES`` to /sparql or /graph-store is 413 as soon
   as its headers are in (a 2 GB ``Content-Length`` with a kilobyte sent) or a chunked body
-  passes the limit, never waiting for the rest; nothing is stored (:mod:`zkg.web.http_server`);
+  passes the limit, never waiting for the rest; nothing is stored (:mod:`zkg.serve.http_server`);
 - **runaway queries** (a cross join, a property-path explosion, a huge ORDER BY): 503 naming
   the limit, and the CPU is freed: the server's processes go idle;
 - **client disconnect**: a client that closes its connection mid-query stops the work long
-  before the 30 s time limit, and the next query is answered (:data:`zkg.engine.client_gone`);
+  before the 30 s time limit, and the next query is answered (:data:`zkg.store.remote.client_gone`);
 - **row cap**: signalled in the headers and, where the format has room, in the results.
 
 CPU is measured from /proc over all the server's processes (parent, workers, engine): a
@@ -36,8 +36,8 @@ import requests
 from live_server import LiveServer, children, zkg_load
 from zkg_testing import TEST_BASE
 
-from zkg import tokens
-from zkg.managed_engine import cpu_seconds
+from zkg.curation import tokens
+from zkg.store.managed_engine import cpu_seconds
 
 pytestmark = pytest.mark.slow
 
@@ -370,7 +370,7 @@ def test_the_rate_limit_is_per_client_shared_by_the_workers_and_lifts(loaded):
 
 
 def test_the_shared_rate_table_is_one_count_for_all_its_users(tmp_path):
-    from zkg.web.rate_table import SharedRateLimiter, create_table
+    from zkg.serve.rate_table import SharedRateLimiter, create_table
 
     clock = [1000.0]
     path = tmp_path / "serve-rate"
@@ -390,8 +390,8 @@ def test_the_shared_rate_table_is_one_count_for_all_its_users(tmp_path):
 
 
 def test_the_client_watch_holds_the_disconnect_check_for_the_request_only():
-    from zkg.engine import client_gone
-    from zkg.web.http_server import ClientWatch
+    from zkg.store.remote import client_gone
+    from zkg.serve.http_server import ClientWatch
 
     seen, closed = [], []
 
@@ -440,12 +440,12 @@ class _SilentEngine:
 
 
 def _in_thread(call, gone):
-    from zkg.engine import client_gone
+    from zkg.store.remote import client_gone
 
     outcome = {}
 
     def run():
-        client_gone.set(gone.is_set)  # as zkg.web.http_server does for a request
+        client_gone.set(gone.is_set)  # as zkg.serve.http_server does for a request
         try:
             outcome["value"] = call()
         except Exception as error:  # noqa: BLE001  (the test looks at it)
@@ -456,7 +456,7 @@ def _in_thread(call, gone):
 
 
 def test_a_query_whose_client_left_drops_its_engine_connection_but_an_update_is_waited_for():
-    from zkg.engine import ClientGone, RemoteStore
+    from zkg.store.remote import ClientGone, RemoteStore
 
     engine = _SilentEngine()
     store = RemoteStore(engine.url + "/query", update_url=engine.url + "/update", base_iri=TEST_BASE, timeout=30)

@@ -10,7 +10,7 @@ headers are small, on a real ``zkg serve`` with one worker process and with two.
 - What a legitimate client needs still works: a kept-alive connection used now and then
   for longer than the deadline, and a response read slowly for longer than the deadline.
 - Headers: one past 8 KiB is 431 naming it; headers past 64 KiB together are 431 as soon as
-  those bytes are in, without waiting for the rest (:mod:`zkg.web.http_server`).
+  those bytes are in, without waiting for the rest (:mod:`zkg.serve.http_server`).
 
 Two servers; about 30 s in all.
 """

@@ -17,7 +17,7 @@ pairings of server and kill):
   engine by PR_SET_PDEATHSIG, the workers likewise), so nothing holds the store's lock.
 
 Then, on a copy of the dead server's data directory, the store is opened directly
-(``zkg.store.Store``) and the change log reconciled, and the promises checked: every
+(``zkg.store.local.Store``) and the change log reconciled, and the promises checked: every
 acknowledged write is fully there (a delete: fully gone); each write in flight is all there
 or not at all, never half; no statement is there twice; the log has no unsettled entry; the
 changesets described in the store are exactly the log's committed entries, and replaying
@@ -53,11 +53,11 @@ import requests
 from live_server import ZKG, children, zkg_env, zkg_load
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg import tokens
-from zkg.changelog import ABORTED, COMMITTED, ChangeLog
-from zkg.changesets import changeset_id_of
-from zkg.store import Store
-from zkg.validation import validate
+from zkg.curation import tokens
+from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
+from zkg.curation.changesets import changeset_id_of
+from zkg.store.local import Store
+from zkg.validation.shacl import validate
 
 pytestmark = pytest.mark.slow
 

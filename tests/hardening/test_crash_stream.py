@@ -22,8 +22,8 @@ import time
 import pytest
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg.changelog import ABORTED, COMMITTED, ChangeLog
-from zkg.store import Store
+from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
+from zkg.store.local import Store
 
 pytestmark = pytest.mark.slow
 
@@ -33,10 +33,10 @@ QUADS_PER_CHANGESET = 40
 WRITER = r"""
 import sys
 import pyoxigraph as ox
-from zkg.store import Store
-from zkg.changelog import ChangeLog
-from zkg.changesets import Changeset, new_id
-from zkg.curation import apply_changeset
+from zkg.store.local import Store
+from zkg.curation.changelog import ChangeLog
+from zkg.curation.changesets import Changeset, new_id
+from zkg.curation.apply import apply_changeset
 
 data, run, quads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 base = "http://zkg.test/"
@@ -101,7 +101,7 @@ def data(tmp_path):
 
 
 def test_a_stream_of_writes_killed_again_and_again_loses_nothing(data):
-    from zkg.validation import validate
+    from zkg.validation.shacl import validate
 
     with _opened(data) as store:
         conformed_before = validate(store).conforms

@@ -45,8 +45,8 @@ from live_server import LiveServer, zkg_env
 from mount_namespace import MountNamespace, NamespaceUnavailable, fill, free_bytes
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg.changelog import ABORTED, COMMITTED, ChangeLog
-from zkg.store import Store
+from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
+from zkg.store.local import Store
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ pytestmark = pytest.mark.slow
 QUADS = 60
 VALUE = f"{TEST_BASE}def/diskFaultValue"
 PADDING = "x" * 120
-DISK_SIZE = "16m"  # leaves more than zkg.managed_engine.RESUME_FREE_BYTES once the filler goes
+DISK_SIZE = "16m"  # leaves more than zkg.store.managed_engine.RESUME_FREE_BYTES once the filler goes
 NO_SPACE = "no space left on device"
 
 
@@ -75,7 +75,7 @@ def mount_namespace():
 
 
 def zkg(ns: MountNamespace, data: Path, *args: str):
-    return ns.run(sys.executable, "-m", "zkg.cli", "--data", str(data), "--base-iri", TEST_BASE, *args,
+    return ns.run(sys.executable, "-m", "zkg.cli.main", "--data", str(data), "--base-iri", TEST_BASE, *args,
                   env=zkg_env())
 
 
@@ -322,9 +322,9 @@ def test_a_write_whose_commit_mark_finds_no_room_is_acknowledged_and_committed_l
     of the full tmpfs."""
     import pyoxigraph as ox
 
-    from zkg.changelog import PENDING
-    from zkg.changesets import Changeset, to_rdf_patch
-    from zkg.curation import apply_changeset
+    from zkg.curation.changelog import PENDING
+    from zkg.curation.changesets import Changeset, to_rdf_patch
+    from zkg.curation.apply import apply_changeset
 
     page = 4096  # tmpfs allocates whole pages
     with mount_namespace() as ns:

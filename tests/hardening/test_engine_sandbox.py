@@ -1,4 +1,4 @@
-"""The engine has no network (zkg/engine_sandbox.py): even a query that bypasses zkg's guard,
+"""The engine has no network (zkg/store/engine_sandbox.py): even a query that bypasses zkg's guard,
 sent straight to the engine's own loopback port, makes it connect nowhere.
 
 Real kernel, real engine, real listeners: a TCP "canary" on loopback counts the connections
@@ -33,9 +33,9 @@ from live_server import REPO, LiveServer, zkg_env, zkg_load
 from mount_namespace import MountNamespace, NamespaceUnavailable
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg import engine_sandbox
-from zkg.managed_engine import ManagedEngine, free_port, oxigraph_executable
-from zkg.store import Store
+from zkg.store import engine_sandbox
+from zkg.store.managed_engine import ManagedEngine, free_port, oxigraph_executable
+from zkg.store.local import Store
 
 pytestmark = pytest.mark.slow
 

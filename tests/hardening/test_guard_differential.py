@@ -32,9 +32,9 @@ from hypothesis import strategies as st
 from live_server import LiveServer, zkg_load
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg.errors import QueryError
-from zkg.prefixes import prefixes as zkg_prefixes
-from zkg.sparql_guard import MAX_DEPTH, QueryRefused, check_query, check_update
+from zkg.base.errors import QueryError
+from zkg.rdf.prefixes import prefixes as zkg_prefixes
+from zkg.sparql.guard import MAX_DEPTH, QueryRefused, check_query, check_update
 
 pytestmark = pytest.mark.slow
 

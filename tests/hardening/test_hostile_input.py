@@ -146,12 +146,12 @@ BAD_TERMS = {
     "iri-with-escaped-nul": "<http://zkg.test/id/al\\u0000ice>",
     "bad-language-tag": '"x"@not_a_tag',
     "language-tag-too-long": '"x"@abcdefghijk',
-    # Ill-typed literals and NUL (zkg.lexical): RDF allows the first, zkg refuses both.
+    # Ill-typed literals and NUL (zkg.rdf.lexical): RDF allows the first, zkg refuses both.
     "literal-with-nul": '"a\x00b"',
     "literal-with-escaped-nul": '"a\\u0000b"',
     "language-string-with-nul": '"a\x00b"@en',
     "ill-typed-integer": typed("twelve", "integer"),
-    "integer-with-spaces": typed(" 1 ", "integer"),  # no whitespace in the lexical space (see zkg.lexical)
+    "integer-with-spaces": typed(" 1 ", "integer"),  # no whitespace in the lexical space (see zkg.rdf.lexical)
     "ill-typed-decimal": typed("1.2.3", "decimal"),
     "nan-decimal": typed("NaN", "decimal"),
     "ill-typed-date": typed("2020-13-45", "date"),
@@ -226,7 +226,7 @@ def test_invalid_terms_in_an_update_are_refused(cur, name):
 
 @pytest.mark.parametrize("name", [n for n in BAD_TERMS if n.startswith(("ill-typed", "not-a-", "byte-", "literal-"))])
 def test_invalid_literals_in_an_insert_where_are_refused(cur, name):
-    """The template is instantiated first (zkg.update_translation), then checked as any addition."""
+    """The template is instantiated first (zkg.curation.update_translation), then checked as any addition."""
     before = _snapshot(cur)
     response = cur.update(f"INSERT {{ GRAPH <{GRAPH}> {{ ?who {TITLE} {BAD_TERMS[name]} }} }} "
                           f"WHERE {{ BIND({ALICE} AS ?who) }}")

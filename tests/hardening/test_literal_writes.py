@@ -1,4 +1,4 @@
-"""Ill-typed literals and NUL (zkg.lexical) are refused on every write path beyond the HTTP
+"""Ill-typed literals and NUL (zkg.rdf.lexical) are refused on every write path beyond the HTTP
 catalogue of test_hostile_input.py: the CLI (``zkg add``, ``zkg apply``), ``zkg load`` of
 source files, the curate form of the entity pages, a revert, and a live ``zkg serve`` whose
 store is the managed Oxigraph engine (RemoteStore). Each refusal is a 400 or exit 1 with one
@@ -22,18 +22,19 @@ from curation_testing import SOURCE, make_curation
 from live_server import LiveServer, zkg_load
 from zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
-from zkg import loading, tokens
-from zkg.changelog import LOG_FILE, ChangeLog
-from zkg.changesets import Changeset, IllTypedLiteral, parse_quads
-from zkg.curation import apply_changeset, revert
-from zkg.errors import DataError
-from zkg.store import Store
+from zkg.store import loading
+from zkg.curation import tokens
+from zkg.curation.changelog import LOG_FILE, ChangeLog
+from zkg.curation.changesets import Changeset, IllTypedLiteral, parse_quads
+from zkg.curation.apply import apply_changeset, revert
+from zkg.base.errors import DataError
+from zkg.store.local import Store
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 ALICE = f"<{TEST_BASE}id/alice>"
 TITLE = "<https://schema.org/jobTitle>"
 GRAPH = f"{TEST_BASE}graph/lexical"
-ZKG = [sys.executable, "-m", "zkg.cli"]
+ZKG = [sys.executable, "-m", "zkg.cli.main"]
 REPO = Path(__file__).resolve().parents[2]
 
 

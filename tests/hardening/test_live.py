@@ -9,7 +9,7 @@ import requests
 from live_server import LiveServer, wait_answering, zkg_load
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg import tokens
+from zkg.curation import tokens
 
 
 @pytest.fixture(scope="module")

@@ -99,7 +99,7 @@ class _Changeset:
 
 
 def test_the_change_log_check_catches_missing_duplicated_and_extra_changesets():
-    from zkg.changelog import ABORTED, COMMITTED
+    from zkg.curation.changelog import ABORTED, COMMITTED
 
     writes = [_written("a", "g1", changeset="ca"), _written("b", "g2", changeset="cb", delete_state=ACKED,
                                                            delete_changeset="cd")]

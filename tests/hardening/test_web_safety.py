@@ -11,8 +11,8 @@ import pyoxigraph as ox
 import pytest
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg.settings import Settings
-from zkg.store import Store
+from zkg.base.settings import Settings
+from zkg.store.local import Store
 from zkg.web.security import DEFAULT_SECURITY_POLICY, RateLimiter, rate_limit_from
 
 ALICE = f"{TEST_BASE}id/alice"
@@ -218,7 +218,7 @@ def test_token_bucket_refills_at_the_rate():
 def test_rate_limit_setting_values():
     assert rate_limit_from({}, environ={"ZKG_RATE_LIMIT": "0"}) == 0
     assert rate_limit_from({"ZKG_RATE_LIMIT": 30}, environ={"ZKG_RATE_LIMIT": "9"}) == 30
-    from zkg.errors import SettingsError
+    from zkg.base.errors import SettingsError
 
     with pytest.raises(SettingsError):
         rate_limit_from({}, environ={"ZKG_RATE_LIMIT": "lots"})

@@ -34,8 +34,8 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
-from zkg.settings import Settings
-from zkg.store import Store
+from zkg.base.settings import Settings
+from zkg.store.local import Store
 
 CPU_BUDGET = 1.0
 EXAMPLES = int(os.environ.get("ZKG_WORK_EXAMPLES", "12"))
@@ -354,10 +354,10 @@ def test_work_past_the_deadline_is_stopped_with_a_503_naming_the_limit(app_with)
 
 def test_work_stops_when_the_client_has_gone(app_with):
     """The disconnect check waitress offers (``waitress.client_disconnected``) is read by the
-    loops through ClientWatch (:data:`zkg.engine.client_gone`): a client that has closed its
+    loops through ClientWatch (:data:`zkg.store.remote.client_gone`): a client that has closed its
     connection gets its work stopped at the first check, not done to the end."""
-    from zkg.engine import client_gone
-    from zkg.web.http_server import ClientWatch
+    from zkg.store.remote import client_gone
+    from zkg.serve.http_server import ClientWatch
 
     app = app_with(30)
     app.wsgi_app = ClientWatch(app.wsgi_app)
@@ -425,7 +425,7 @@ def test_a_canned_query_at_the_row_cap(rows_client):
 # -- SPARQL texts at the size limit ----------------------------------------------------------------
 
 #: Units a hostile text is made of, from one character to a long IRI: the guard reads every
-#: token in Python (zkg.sparql_guard), so the shortest tokens are the costliest per byte.
+#: token in Python (zkg.sparql.guard), so the shortest tokens are the costliest per byte.
 UNITS = ["; ", "1 ", "?a ", "'a' ", "<http://x/a> ", "schema:name ", "{ ", "( ", "!", "a ", "FILTER(1<2) ",
          "#c\n", '"\\u0041" ', "<http://x/\\u0041'> "]
 
@@ -455,7 +455,7 @@ def test_a_query_is_read_once(client, monkeypatch, text):
     """The guard's reading of a query is handed on, to the store's dataset choice and to the
     error's position: zkg's lexer runs once per request (each reading of 1 MB costs up to
     half a CPU-second, and there were three)."""
-    from zkg import sparql_lexer
+    from zkg.rdf import sparql_lexer
 
     runs = []
     original = sparql_lexer.Lexer.run

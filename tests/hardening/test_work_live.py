@@ -21,7 +21,7 @@ import requests
 from live_server import LiveServer, children, wait_answering, zkg_load
 from zkg_testing import TEST_BASE
 
-from zkg.managed_engine import cpu_seconds
+from zkg.store.managed_engine import cpu_seconds
 
 pytestmark = pytest.mark.slow
 

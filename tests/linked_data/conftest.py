@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.store import Store
+from zkg.store.local import Store
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 

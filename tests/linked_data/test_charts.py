@@ -1,8 +1,8 @@
-"""zkg.charts: well-formed, accessible SVG; labels escaped; links to pages."""
+"""zkg.linked_data.charts: well-formed, accessible SVG; labels escaped; links to pages."""
 
 import xml.etree.ElementTree as ET
 
-from zkg.charts import Neighbour, bar_chart, neighbourhood
+from zkg.linked_data.charts import Neighbour, bar_chart, neighbourhood
 
 SVG = "{http://www.w3.org/2000/svg}"
 

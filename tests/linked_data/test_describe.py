@@ -1,13 +1,13 @@
-"""zkg.describe: what a description holds, how it is bounded, how few queries it takes."""
+"""zkg.linked_data.describe: what a description holds, how it is bounded, how few queries it takes."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
 
-from zkg import describe as describe_module
-from zkg.describe import INCOMING, NEIGHBOUR, OWN, PROVENANCE, describe
-from zkg.store import Store
+from zkg.linked_data import describe as describe_module
+from zkg.linked_data.describe import INCOMING, NEIGHBOUR, OWN, PROVENANCE, describe
+from zkg.store.local import Store
 from zkg_testing import TEST_BASE
 
 ID = TEST_BASE + "id/"

@@ -1,4 +1,4 @@
-"""zkg.documents: every twin holds the same statements, each with its graph."""
+"""zkg.linked_data.documents: every twin holds the same statements, each with its graph."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from zkg.describe import describe
-from zkg.documents import FORMATS, description_triples, format_by_name, is_dataset, serialize_description
-from zkg.rdflib_view import rdflib_term
+from zkg.linked_data.describe import describe
+from zkg.linked_data.documents import FORMATS, description_triples, format_by_name, is_dataset, serialize_description
+from zkg.rdf.rdflib_view import rdflib_term
 from zkg_testing import TEST_BASE
 
 RDFLIB_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "xml", "nt": "nt", "trig": "trig", "nq": "nquads"}

@@ -1,13 +1,13 @@
-"""zkg.dataset_version and zkg.dumps: versions change with every write; dumps follow."""
+"""zkg.store.version and zkg.linked_data.dumps: versions change with every write; dumps follow."""
 
 from __future__ import annotations
 
 import gzip
 import time
 
-from zkg.dataset_version import dataset_version
-from zkg.dumps import DumpCache
-from zkg.store import Store
+from zkg.store.version import dataset_version
+from zkg.linked_data.dumps import DumpCache
+from zkg.store.local import Store
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 

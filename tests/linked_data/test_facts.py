@@ -1,11 +1,11 @@
-"""zkg.facts: facts grouped, formatted and sourced; statistics as rows and yearly series."""
+"""zkg.linked_data.facts: facts grouped, formatted and sourced; statistics as rows and yearly series."""
 
 from __future__ import annotations
 
 import pytest
 
-from zkg import facts
-from zkg.describe import describe
+from zkg.linked_data import facts
+from zkg.linked_data.describe import describe
 from zkg_testing import TEST_BASE
 
 ID = TEST_BASE + "id/"

@@ -1,9 +1,9 @@
-"""zkg.formatting: numbers, units, currencies and dates as people read them."""
+"""zkg.linked_data.formatting: numbers, units, currencies and dates as people read them."""
 
 import pyoxigraph as ox
 import pytest
 
-from zkg import formatting
+from zkg.linked_data import formatting
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

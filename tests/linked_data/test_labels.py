@@ -1,9 +1,9 @@
-"""zkg.labels: language preference with fallback, property preference, one query."""
+"""zkg.linked_data.labels: language preference with fallback, property preference, one query."""
 
 import pyoxigraph as ox
 
-from zkg.labels import RDFS_LABEL, SCHEMA_NAME, SKOS_PREF_LABEL, choose_label, choose_literal, fallback_label, labels_for
-from zkg.store import Store
+from zkg.linked_data.labels import RDFS_LABEL, SCHEMA_NAME, SKOS_PREF_LABEL, choose_label, choose_literal, fallback_label, labels_for
+from zkg.store.local import Store
 from zkg_testing import TEST_BASE
 
 

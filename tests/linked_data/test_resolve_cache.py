@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zkg_testing import TEST_BASE
 
-from zkg.store import Store
+from zkg.store.local import Store
 from zkg.web.iris import resolve
 
 

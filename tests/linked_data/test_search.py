@@ -1,8 +1,8 @@
-"""zkg.search: folded, ranked label search across languages."""
+"""zkg.linked_data.search: folded, ranked label search across languages."""
 
 import pytest
 
-from zkg.search import LabelIndex, fold
+from zkg.linked_data.search import LabelIndex, fold
 from zkg_testing import TEST_BASE
 
 ID = TEST_BASE + "id/"

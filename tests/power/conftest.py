@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.settings import Settings
-from zkg.store import Store
+from zkg.base.settings import Settings
+from zkg.store.local import Store
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 #: The row limit of the `power_app`: above every canned query's answer on the real data.

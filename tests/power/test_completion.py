@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.completion import SCHEMA, ShapeCatalogue, fitting_resources
+from zkg.power.completion import SCHEMA, ShapeCatalogue, fitting_resources
 from zkg_testing import TEST_BASE
 
 ORG = "http://www.w3.org/ns/org#"

@@ -8,7 +8,7 @@ import re
 import pyoxigraph as ox
 import pytest
 
-from zkg.labels import RDFS_LABEL, SKOS_PREF_LABEL, choose_label, parse_accept_language, preferred_languages
+from zkg.linked_data.labels import RDFS_LABEL, SKOS_PREF_LABEL, choose_label, parse_accept_language, preferred_languages
 from zkg_testing import GRAPH_DIR, TEST_BASE
 
 

@@ -8,9 +8,10 @@ import json
 import pytest
 
 from reconciliation_schemas import assert_valid, errors
-from zkg import reconcile as core
-from zkg import reconcile_query
-from zkg.completion import ShapeCatalogue
+from zkg.power import entity_index
+from zkg.power import reconcile as core
+from zkg.power import reconcile_query
+from zkg.power.completion import ShapeCatalogue
 from zkg_testing import TEST_BASE
 
 
@@ -108,7 +109,7 @@ def test_type_constraints_filter_or_weigh(indexes, real_store):
     catalogue, vocabulary = indexes
     for candidate in strict["q0"]["result"]:
         iri = catalogue.resolve(candidate["id"])
-        assert vocabulary.conforms(catalogue.types[iri], [core.SCHEMA + "Organization"], "any"), candidate
+        assert vocabulary.conforms(catalogue.types[iri], [entity_index.SCHEMA + "Organization"], "any"), candidate
     ids = [c["id"] for c in strict["q0"]["result"]]
     assert "zhongguancun-development-group" in ids and "z-park-area" not in ids
     # A person's name asked as an organisation: nothing of the wrong type…
@@ -175,12 +176,12 @@ def test_the_schemas_bite():
 
 
 def test_similarity_measures():
-    from zkg.similarity import Name, levenshtein, similarity
+    from zkg.power.similarity import Name, levenshtein, similarity
 
     assert similarity(Name.of("z park"), Name.of("z-park")) == 0.98
     assert similarity(Name.of("abc"), Name.of("xyz")) < 0.2
     assert levenshtein("kitten", "sitting") == 3
-    assert core.ngrams("中关村") >= {"中关", "关村"}
+    assert entity_index.ngrams("中关村") >= {"中关", "关村"}
 
 
 # -- over HTTP ----------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zkg import reconcile_query as caps
-from zkg.similarity import Name, levenshtein, similarity
+from zkg.power import reconcile_query as caps
+from zkg.power.similarity import Name, levenshtein, similarity
 
 # -- the oracle: the textbook distance and the similarity as first written -----------------------------
 

@@ -1,9 +1,9 @@
 """Competency questions: SPARQL queries a researcher would ask of the graph, with answers.
 
-Each question is one file ``NN-slug.rq`` in ``zkg/queries/`` (shipped in the package: the
+Each question is one file ``NN-slug.rq`` in ``zkg/power/queries/`` (shipped in the package: the
 same files are the canned queries at ``/queries/NN-slug`` and the editor's examples). It
 starts with comment lines ``# title: …`` and ``# question: …`` and uses the prefixes zkg
-predeclares (zkg.prefixes), so it needs no PREFIX lines. Its answer, in this folder, is
+predeclares (zkg.rdf.prefixes), so it needs no PREFIX lines. Its answer, in this folder, is
 ``NN-slug.expected.tsv`` (SELECT) or ``NN-slug.expected.json`` (ASK, or SELECT rows). The answers were worked out by hand from the
 source article (shared/seeds/, China Daily, 5 March 2016, p. 7), not copied from query output:
 a failure means the data, the query or the expectation disagrees with the article.
@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 
 import sparql_testing
-from zkg.canned import QUERIES_DIR
-from zkg.prefixes import sparql_prologue
+from zkg.power.canned import QUERIES_DIR
+from zkg.rdf.prefixes import sparql_prologue
 
 HERE = Path(__file__).resolve().parent
 QUERIES = sorted(QUERIES_DIR.glob("[0-9][0-9]-*.rq"))
@@ -185,10 +185,10 @@ def test_question_runs_with_explicit_prefixes(query: Path, store):
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda p: p.stem)
 def test_question_reads_the_same_as_the_guard_writes_it(query: Path, store):
-    """The engine is given the guard's text (zkg.sparql_guard: prefixed names expanded, IRIs
+    """The engine is given the guard's text (zkg.sparql.guard: prefixed names expanded, IRIs
     escaped, comments gone): it answers every question exactly as the question itself."""
-    from zkg.sparql_guard import check_query
-    from zkg.sparql_scan import tokens
+    from zkg.sparql.guard import check_query
+    from zkg.rdf.sparql_scan import tokens
 
     reading = check_query(query.read_text(encoding="utf-8"), base_iri=store.base_iri, prefixes=store.prefixes)
     assert not [t.text for t in tokens(reading.engine_text) if t.kind == "pname"]

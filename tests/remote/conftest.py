@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: live_ser
 from live_server import LiveServer, zkg_env  # noqa: E402
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE  # noqa: E402
 
-from zkg import loading  # noqa: E402
-from zkg.engine import RemoteStore  # noqa: E402
-from zkg.managed_engine import free_port, oxigraph_executable  # noqa: E402
+from zkg.store import loading  # noqa: E402
+from zkg.store.remote import RemoteStore  # noqa: E402
+from zkg.store.managed_engine import free_port, oxigraph_executable  # noqa: E402
 
 
 def pytest_collection_modifyitems(items):
@@ -92,7 +92,7 @@ def remote_server(remote_spec, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def write_token(remote_server) -> str:
-    done = subprocess.run([sys.executable, "-m", "zkg.cli", "--data", str(remote_server.data_dir), "token", "create",
+    done = subprocess.run([sys.executable, "-m", "zkg.cli.main", "--data", str(remote_server.data_dir), "token", "create",
                            "remote-tests"], env=zkg_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()

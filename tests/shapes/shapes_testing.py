@@ -1,5 +1,5 @@
 """Helpers of the shape tests: paths, parsing with the base IRI, and the validation, which
-is zkg.validation's (``validate_graphs``) on graphs parsed once per session.
+is zkg.validation.shacl's (``validate_graphs``) on graphs parsed once per session.
 
 What is validated against what:
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, Namespace, URIRef
 
-from zkg.prefixes import prefixes
-from zkg.validation import validate_graphs
+from zkg.rdf.prefixes import prefixes
+from zkg.validation.shacl import validate_graphs
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAPES_DIR = ROOT / "ontology" / "shapes"

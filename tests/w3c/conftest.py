@@ -5,7 +5,7 @@
 - ``w3c_update_server``: the protocol's 14 update tests (they clear the store), same data;
 - ``gsp_server``: the Graph Store Protocol tests (the store is reset before each test).
 
-Writes need a token and a source (zkg.web.writes): each writable server gets a write
+Writes need a token and a source (zkg.web.curation.writes): each writable server gets a write
 token made in its data directory, and the runners send it with a ``ZKG-Source`` naming the
 W3C test suite, as any client configured for zkg would.
 """
@@ -41,7 +41,7 @@ def _server(root: Path, *, with_protocol_data: bool) -> LiveServer:
 
 def write_headers(data_dir: Path) -> dict[str, str]:
     """A new write token of the server's data directory, as request headers with the source."""
-    from zkg import tokens
+    from zkg.curation import tokens
 
     token = tokens.create(data_dir, "w3c-test-suite", scope=tokens.WRITE)
     return {"Authorization": f"Bearer {token}", "ZKG-Source": W3C_SOURCE}

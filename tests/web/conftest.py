@@ -23,8 +23,8 @@ from live_server import LiveServer, zkg_load  # noqa: E402
 from web_testing import APP_ROW_LIMIT, LIVE_MAX_REQUEST_BYTES, LIVE_QUERY_TIMEOUT, LIVE_ROW_LIMIT  # noqa: E402
 from zkg_testing import FIXTURE_PROJECT, TEST_BASE  # noqa: E402
 
-from zkg.settings import Settings  # noqa: E402
-from zkg.store import Store  # noqa: E402
+from zkg.base.settings import Settings  # noqa: E402
+from zkg.store.local import Store  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """``zkg serve --workers N`` spreads connections evenly over its workers (least connections
-first, :class:`zkg.web.workers.AcceptBalance`): left to the kernel, whichever worker wakes
+first, :class:`zkg.serve.workers.AcceptBalance`): left to the kernel, whichever worker wakes
 first accepts, and a burst of 13 keep-alive connections was seen split 12 to 1, so one core
 served what two could."""
 
@@ -12,7 +12,7 @@ import urllib.parse
 from live_server import LiveServer, children, wait_answering, zkg_load
 from zkg_testing import TEST_BASE
 
-from zkg.web.workers import AcceptBalance, InFlight
+from zkg.serve.workers import AcceptBalance, InFlight
 
 
 def test_a_worker_accepts_only_while_it_has_no_more_connections_than_any_other(tmp_path):

@@ -34,7 +34,7 @@ SOURCE = "https://example.org/interviews/zhang-shousheng-2024"
 
 @pytest.fixture(scope="module")
 def curation_server(tmp_path_factory):
-    from zkg import tokens
+    from zkg.curation import tokens
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -140,7 +140,7 @@ def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server
 
 def test_names_offered_while_typing_show_hidden_characters_written_out(curation_server, page):  # noqa: F811
     # A person whose name holds a right-to-left override: the list curate.js fills from the
-    # search writes it \u202E (zkg/visible.py), and the IRI is read back exactly.
+    # search writes it \u202E (zkg/rdf/visible.py), and the IRI is read back exactly.
     base = curation_server.url
     name = "Mallory\u202e yrollaM"
     update = (f'INSERT DATA {{ <{base}id/mallory> a <https://schema.org/Person> ; '

@@ -173,7 +173,7 @@ def test_forms_need_a_signed_in_curator(cur):
 
 
 def test_revoked_token_ends_the_session(cur):
-    from zkg import tokens
+    from zkg.curation import tokens
 
     sign_in(cur)
     assert 'id="add-statement"' in cur.client.get(ALICE_PAGE).get_data(as_text=True)

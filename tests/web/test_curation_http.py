@@ -116,13 +116,13 @@ def test_rejected_update_report_as_rdf_and_html(cur):
 
 
 def test_stale_correction_is_409(cur):
-    from zkg.web import writes
+    from zkg.web.curation import writes
 
     with cur.app.test_request_context("/"):
         changeset = writes.new_changeset(agent="alice", source=SOURCE, removals=[
             ox.Quad(ox.NamedNode(f"{TEST_BASE}id/alice"), ox.NamedNode("https://schema.org/name"), ox.Literal("Never"),
                     ox.NamedNode(f"{TEST_BASE}graph/example-source"))])
-        from zkg.curation import Conflict
+        from zkg.curation.apply import Conflict
 
         with pytest.raises(Conflict):
             writes.apply(changeset)

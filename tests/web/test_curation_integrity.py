@@ -14,7 +14,7 @@ import pytest
 from curation_testing import make_curation
 from zkg_testing import GRAPH_DIR, TEST_BASE
 
-from zkg.serialize import serialize_dataset
+from zkg.rdf.serialize import serialize_dataset
 
 NAME = "<https://schema.org/name>"
 ALICE = f"<{TEST_BASE}id/alice>"
@@ -193,7 +193,7 @@ def test_graph_store_removes_a_blank_node_an_iri_looks_like(cur, method):
 def test_two_tokens_are_two_authors(cur):
     # Names that one slug would make one agent ("ann.lee" and "Ann-Lee" both ann-lee): each
     # token's changes are shown under its own name.
-    from zkg import tokens
+    from zkg.curation import tokens
 
     data = cur.app.config["ZKG_SETTINGS"].data
     ids = {}

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: live_ser
 from live_server import LiveServer, zkg_load  # noqa: E402
 from zkg_testing import TEST_BASE  # noqa: E402
 
-from zkg.serialize import serialize_dataset  # noqa: E402
+from zkg.rdf.serialize import serialize_dataset  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ METADATA = f"{TEST_BASE}graph/metadata"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from zkg import tokens
+    from zkg.curation import tokens
 
     data = tmp_path_factory.mktemp("curation-live") / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE)

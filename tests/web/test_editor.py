@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import zkg.web.editor as editor
-from zkg.prefixes import prefixes
-from zkg.web.editor import example_queries, example_queries_dir, parse_example
+import zkg.web.sparql.editor as editor
+from zkg.rdf.prefixes import prefixes
+from zkg.web.sparql.editor import example_queries, example_queries_dir, parse_example
 
 REPO = Path(__file__).resolve().parents[2]
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -214,7 +214,7 @@ def test_terms_json_lists_the_vocabulary_terms_of_the_store(client, settings):
 
 def test_example_queries_are_the_competency_questions():
     folder = example_queries_dir()
-    assert folder == REPO / "zkg" / "queries"
+    assert folder == REPO / "zkg" / "power" / "queries"
     files = sorted(folder.glob("[0-9][0-9]-*.rq"))  # the competency questions, then other canned queries
     assert files
     examples = [e for e in example_queries() if e.slug[:2].isdigit()]

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from zkg.web.editor import example_queries
+from zkg.web.sparql.editor import example_queries
 
 # Selenium Manager must never go looking for drivers on the internet, nor send statistics.
 os.environ.setdefault("SE_OFFLINE", "true")
@@ -256,7 +256,7 @@ def test_completion_after_a_class_offers_its_shapes_properties_first(live, page)
 
 
 def test_hidden_characters_in_results_are_written_out(live, page):
-    # A right-to-left override in an IRI and a literal (zkg/visible.py; editor.js writes them
+    # A right-to-left override in an IRI and a literal (zkg/rdf/visible.py; editor.js writes them
     # out in the results as the server does in pages): the cell shows \u202E or %E2%80%AE,
     # and a link's text and target are the same string.
     query = ('SELECT ?iri ?text WHERE { BIND(IRI("http://evil.example/\\u202Egpj.exe") AS ?iri) '

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.engine import EngineUnavailable, QueryTimeout
-from zkg.errors import DataError, QueryError
+from zkg.store.remote import EngineUnavailable, QueryTimeout
+from zkg.base.errors import DataError, QueryError
 
 
 @pytest.mark.parametrize(("error", "status"), [

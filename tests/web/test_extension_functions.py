@@ -1,4 +1,4 @@
-"""Unknown extension functions (zkg/extension_functions.py): a call of a function the engine
+"""Unknown extension functions (zkg/store/extension_functions.py): a call of a function the engine
 does not implement is an evaluation error of its expression, as SPARQL says (FILTER false,
 BIND and projected expressions unbound, COALESCE moves on), so the answer is 200; it was a
 503 "engine unavailable" from the managed engine and a 400 in process. The same questions are
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from zkg.extension_functions import without_calls
+from zkg.store.extension_functions import without_calls
 
 F = "http://example.org/f"
 #: (query, the answer: the rows' bindings as {variable: value}, or ASK's boolean)

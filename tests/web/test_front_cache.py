@@ -10,8 +10,8 @@ import pytest
 from flask import request_started
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
-from zkg.settings import Settings
-from zkg.store import Store
+from zkg.base.settings import Settings
+from zkg.store.local import Store
 from zkg.web.front_cache import FrontCache, mark_shareable
 
 ZPARK = TEST_BASE + "id/z-park"

@@ -8,7 +8,7 @@ import requests
 from live_server import LiveServer, wait_answering, zkg_load
 from zkg_testing import TEST_BASE
 
-from zkg import tokens
+from zkg.curation import tokens
 
 ZPARK = TEST_BASE + "id/z-park"
 FACT = f'GRAPH <{TEST_BASE}graph/reference> {{ <{ZPARK}> <https://schema.org/slogan> "front-cache probe"@en }}'

@@ -1,4 +1,4 @@
-"""No page shows a character that hides or reorders text (zkg/visible.py): bidi overrides and
+"""No page shows a character that hides or reorders text (zkg/rdf/visible.py): bidi overrides and
 isolates, zero-width characters, byte-order marks, control characters in an IRI or a literal
 are written out (``\\u202E`` in text, ``%E2%80%AE`` in an IRI), so a link's text cannot lie
 about where it goes. Checked on every kind of page that shows data or echoes a request: entity
@@ -22,10 +22,10 @@ from curation_testing import SOURCE, make_curation  # noqa: E402
 from test_curation_forms import ALICE_PAGE, csrf_of, sign_in  # noqa: E402
 from zkg_testing import TEST_BASE  # noqa: E402
 
-from zkg.visible import visible, visible_text, visible_uri  # noqa: E402
+from zkg.rdf.visible import visible, visible_text, visible_uri  # noqa: E402
 
 #: The characters of the class, named as the issue names them (the test does not ask
-#: zkg.visible which ones are hidden).
+#: zkg.rdf.visible which ones are hidden).
 HIDDEN = (
     [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2066, 0x206A)]
     + [chr(c) for c in range(0x200B, 0x2010)]

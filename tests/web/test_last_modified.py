@@ -1,4 +1,4 @@
-"""Last-Modified and If-Modified-Since (zkg/dataset_version.py, zkg/web/http_caching.py): HTTP
+"""Last-Modified and If-Modified-Since (zkg/store/version.py, zkg/web/http_caching.py): HTTP
 dates have whole seconds, and two writes can fall within one. A client revalidating with the
 date it was given (or, lacking one, the response's Date) must never be told "not modified"
 about data a later write changed, whichever second it fell in; a date it got for data that did
@@ -15,7 +15,7 @@ from curation_testing import make_curation
 from live_server import LiveServer, wait_answering, zkg_load
 from zkg_testing import TEST_BASE
 
-from zkg import tokens
+from zkg.curation import tokens
 
 ALICE = f"{TEST_BASE}id/alice"
 DOCUMENT = "/data/id/alice.ttl"

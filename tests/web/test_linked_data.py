@@ -19,9 +19,9 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from zkg.documents import FORMATS, is_dataset
-from zkg.settings import Settings
-from zkg.store import Store
+from zkg.linked_data.documents import FORMATS, is_dataset
+from zkg.base.settings import Settings
+from zkg.store.local import Store
 from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 ID = TEST_BASE + "id/"
@@ -274,7 +274,7 @@ def test_head(ld):
 def _after_the_second_of_the_last_change(store) -> None:
     """Wait for the clock to leave the second of the store's last change (its opening counts
     as one): only then is a Last-Modified given (tests/web/test_last_modified.py)."""
-    from zkg.dataset_version import dataset_version
+    from zkg.store.version import dataset_version
 
     settled = math.ceil(dataset_version(store).changed)
     while time.time() < settled:

@@ -21,7 +21,7 @@ from SPARQLWrapper import JSON, JSONLD, POST, TURTLE, XML, SPARQLWrapper
 from web_testing import LIVE_MAX_REQUEST_BYTES, LIVE_QUERY_TIMEOUT, LIVE_ROW_LIMIT
 from zkg_testing import TEST_BASE
 
-from zkg.managed_engine import cpu_seconds
+from zkg.store.managed_engine import cpu_seconds
 
 ZPARK = "SELECT ?name { ?org schema:name ?name } ORDER BY ?name LIMIT 5"
 #: A cross product the engine cannot finish in time.

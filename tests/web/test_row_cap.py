@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 from web_testing import APP_ROW_LIMIT
 
-from zkg import negotiation
+from zkg.rdf import negotiation
 
 ALL_TRIPLES = "SELECT ?s ?p ?o { ?s ?p ?o } ORDER BY ?s ?p ?o"
 FEW = "SELECT ?name ?p { ?p schema:name ?name } ORDER BY ?name"  # 3 rows: under the cap

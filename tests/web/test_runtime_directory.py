@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from zkg.web.workers import _remove_orphans
+from zkg.serve.workers import _remove_orphans
 
 
 def test_directories_of_dead_servers_are_removed_and_live_ones_kept(tmp_path):

@@ -104,7 +104,7 @@ class _CountsTimeOut:
         return getattr(self._store, name)
 
     def query(self, text, **options):
-        from zkg.engine import QueryTimeout
+        from zkg.store.remote import QueryTimeout
 
         if "COUNT" in text:
             raise QueryTimeout(1)

@@ -21,7 +21,7 @@ from live_server import LiveServer, wait_answering, zkg_load  # noqa: E402
 from test_curation_forms import ALICE_PAGE, csrf_of, sign_in  # noqa: E402
 from zkg_testing import TEST_BASE  # noqa: E402
 
-from zkg import tokens  # noqa: E402
+from zkg.curation import tokens  # noqa: E402
 from zkg.web.sessions import SESSION_COOKIE, SESSION_LIFETIME, SESSIONS_DIRECTORY, shared_key  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,12 +1,12 @@
 """The zkg web application: ``create_app()`` builds it, one blueprint per concern.
 
 Configuration is a mapping handed to :func:`create_app`; it overrides the settings from the
-environment (:class:`zkg.settings.Settings`):
+environment (:class:`zkg.base.settings.Settings`):
 
 - ``ZKG_SETTINGS``: a whole Settings object (else one is built from the environment, with
   any ``ZKG_<SETTING>`` key of the mapping, e.g. ``ZKG_ROW_LIMIT``, overriding it);
-- ``ZKG_STORE``: the store facade the app queries: an object (a :class:`zkg.store.Store`
-  or :class:`zkg.engine.RemoteStore`), ``"memory"`` (a new empty in-memory store), a
+- ``ZKG_STORE``: the store facade the app queries: an object (a :class:`zkg.store.local.Store`
+  or :class:`zkg.store.remote.RemoteStore`), ``"memory"`` (a new empty in-memory store), a
   ``sparql+http://…`` URL (a remote engine), or absent: the on-disk store of the data
   directory. ``zkg serve`` passes a RemoteStore on the engine it runs;
 - anything else is Flask configuration (``TESTING``, …).
@@ -23,8 +23,8 @@ from typing import Any, Mapping
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from zkg.errors import ZkgError
-from zkg.settings import Settings
+from zkg.base.errors import ZkgError
+from zkg.base.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,12 @@ def init_store(app: Flask) -> None:
     settings: Settings = app.config["ZKG_SETTINGS"]
     spec = app.config.get("ZKG_STORE")
     if spec is None or isinstance(spec, str):
-        from zkg.store import Store
+        from zkg.store.local import Store
 
         if spec == "memory":
             store = Store.open(None, base_iri=settings.base_iri)
         elif isinstance(spec, str) and spec.startswith("sparql+"):
-            from zkg.engine import RemoteStore
+            from zkg.store.remote import RemoteStore
 
             store = RemoteStore.from_spec(spec, base_iri=settings.base_iri, timeout=settings.query_timeout)
         else:
@@ -63,28 +63,28 @@ def init_store(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from zkg.web.service import service_blueprint
-    from zkg.web.sparql import sparql_blueprint
+    from zkg.web.sparql.service import service_blueprint
+    from zkg.web.sparql.endpoint import sparql_blueprint
 
     app.register_blueprint(sparql_blueprint)
     app.register_blueprint(service_blueprint)
     # Linked data: IRIs dereference (303), pages and data twins, home, search, dumps.
-    from zkg.web.entities import entities_blueprint
-    from zkg.web.home import home_blueprint
+    from zkg.web.linked_data.entities import entities_blueprint
+    from zkg.web.linked_data.home import home_blueprint
 
     app.register_blueprint(entities_blueprint)
     app.register_blueprint(home_blueprint)
     try:  # the query editor (another part of the project); /sparql answers without it
-        from zkg.web.editor import editor_blueprint
+        from zkg.web.sparql.editor import editor_blueprint
     except ImportError:
         editor_blueprint = None
     if editor_blueprint is not None:
         app.register_blueprint(editor_blueprint)
     # Power tools: canned queries as APIs (+ OpenAPI), completion from the shapes, and the
     # reconciliation service (OpenRefine); each adds itself to the service description.
-    from zkg.web.canned import canned_blueprint, service_description_triples
-    from zkg.web.complete import complete_blueprint
-    from zkg.web.reconcile import reconcile_blueprint, service_description_triples as reconcile_triples
+    from zkg.web.power.canned import canned_blueprint, service_description_triples
+    from zkg.web.power.complete import complete_blueprint
+    from zkg.web.power.reconcile import reconcile_blueprint, service_description_triples as reconcile_triples
 
     app.register_blueprint(canned_blueprint)
     app.register_blueprint(complete_blueprint)
@@ -92,7 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     app.extensions.setdefault("zkg.service_description", []).extend([service_description_triples, reconcile_triples])
     # Curation: SPARQL Update (handed over by /sparql), the Graph Store Protocol, the
     # browser's sign-in, forms, history and recent changes.
-    from zkg.web.curate import init_curation
+    from zkg.web.curation.area import init_curation
 
     init_curation(app)
 
@@ -162,9 +162,9 @@ def _init_caches(app: Flask, budget: int) -> None:
     (``ZKG_CACHE_BYTES``): a quarter for finished responses in front of Flask, a quarter for
     the engine's checked answers, seven sixteenths for pages, documents and search, a
     sixteenth for the IRIs requests resolved to. Each counts its keys as well as its values."""
-    from zkg.bounded_cache import BoundedCache
-    from zkg.dataset_version import dataset_version
-    from zkg.passthrough import AnswerCache
+    from zkg.base.bounded_cache import BoundedCache
+    from zkg.store.version import dataset_version
+    from zkg.sparql.passthrough import AnswerCache
     from zkg.web.front_cache import FrontCache
     from zkg.web.http_caching import ResponseCache
 

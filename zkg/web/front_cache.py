@@ -1,7 +1,7 @@
 """Answers already known, served before Flask: a WSGI layer in front of the app.
 
 Why: once an answer is kept per dataset version (the engine's checked answers,
-:class:`zkg.passthrough.AnswerCache`; pages, data documents and search,
+:class:`zkg.sparql.passthrough.AnswerCache`; pages, data documents and search,
 :class:`zkg.web.http_caching.ResponseCache`), building the response still cost three times
 more than the server's own work: Flask's request context, routing, the hooks, a Response
 object, per request. Here the finished response of such a request (status, every header the
@@ -14,7 +14,7 @@ What makes it safe:
   (:func:`mark_shareable`); nothing else is kept. So this layer serves nothing the app
   itself would not serve from memory, and never for a store whose version it cannot tell.
 - **Never stale.** Each request compares the kept tag with the dataset version now
-  (:func:`zkg.dataset_version.dataset_version`: a few ``stat`` calls, which also see
+  (:func:`zkg.store.version.dataset_version`: a few ``stat`` calls, which also see
   writes made by other worker processes); a different version is a miss.
 - **HTTP's own cache key.** The URL (scheme, host, mount point, path both decoded and as
   sent, query string) and the values of the request headers the response names in ``Vary``
@@ -27,7 +27,7 @@ What makes it safe:
   for one passed on, the app takes it (never twice).
 
 Bounded: ``entries`` URLs and ``max_bytes`` per process, counting every byte an entry keeps
-(:func:`zkg.bounded_cache.footprint`): the URL key (a query string is as long as a client
+(:func:`zkg.base.bounded_cache.footprint`): the URL key (a query string is as long as a client
 makes it), each variant's request-header values (``Accept`` as sent), the header list, the
 body and Python's overhead; at most :data:`MAX_VARIANTS` variants per URL (the oldest goes
 first), and an entry of more than a sixteenth of ``max_bytes`` is not kept. Second-chance
@@ -41,7 +41,7 @@ import sys
 import threading
 from collections import OrderedDict
 
-from zkg.bounded_cache import ENTRY_OVERHEAD, footprint
+from zkg.base.bounded_cache import ENTRY_OVERHEAD, footprint
 
 #: The environ key a view sets to the dataset version's tag its response belongs to.
 SHAREABLE = "zkg.shareable"

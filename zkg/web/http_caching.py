@@ -1,5 +1,5 @@
 """Conditional GET for everything derived from the data: ETag and Last-Modified from the
-dataset version (:mod:`zkg.dataset_version`), 304 on revalidation.
+dataset version (:mod:`zkg.store.version`), 304 on revalidation.
 
 Responses that depend on nothing but the data and the URL (pages, data documents, search)
 may also be kept in memory per dataset version (``cache=True``): see :class:`ResponseCache`.
@@ -10,13 +10,14 @@ costs a 304 at most, so no one is served data older than the last write.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Callable, Iterable
 
 from flask import Response, current_app, request
 
-from zkg.bounded_cache import BoundedCache
-from zkg.dataset_version import DatasetVersion, dataset_version, not_modified
+from zkg.base.bounded_cache import BoundedCache
+from zkg.store.version import DatasetVersion, dataset_version, not_modified
 from zkg.web.front_cache import mark_shareable
 from zkg.web.redirects import current_path
 
@@ -30,7 +31,7 @@ def current_version() -> DatasetVersion:
 class ResponseCache(BoundedCache):
     """Recently built responses, by dataset version and representation, bounded in entries
     and in bytes: keys (a search text or an IRI is as long as a client makes it), header
-    lists and bodies all counted (:class:`zkg.bounded_cache.BoundedCache`); a response of
+    lists and bodies all counted (:class:`zkg.base.bounded_cache.BoundedCache`); a response of
     more than a sixteenth of the bound is not kept. A new dataset version never matches an
     old key, so a write is never followed by a stale answer; old entries just age out."""
 
@@ -75,7 +76,7 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
     current = current_version()
     version = version or current
     etag = version.etag(*variant)
-    # Last-Modified once the second of the last change has passed (zkg.dataset_version), and
+    # Last-Modified once the second of the last change has passed (zkg.store.version), and
     # only for the version that is current (a dump may be of the one before).
     last_modified = version.last_modified(now) if version.tag == current.tag else None
     if not_modified(version, etag, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"), now):
@@ -99,3 +100,26 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+class PerVersion:
+    """One value per dataset version, computed once even when requests race for it."""
+
+    def __init__(self, compute):
+        self._compute, self._lock, self._held = compute, threading.Lock(), (None, None)
+
+    def get(self, store):
+        tag = current_version().tag
+        with self._lock:
+            if self._held[0] != tag:
+                self._held = (tag, self._compute(store))
+            return self._held[1]
+
+
+def label_index(store):
+    """The label index of the store's current dataset version (zkg.linked_data.search),
+    built once per version for the app: search and the curation forms share it."""
+    from zkg.linked_data.search import LabelIndex
+
+    held = current_app.extensions.setdefault("zkg.label_index", PerVersion(LabelIndex.from_store))
+    return held.get(store)

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from zkg.dataset_version import dataset_version
+from zkg.store.version import dataset_version
 
 DEREFERENCEABLE = ("id/", "def/", "code/", "graph/")
 
@@ -87,7 +87,7 @@ def valid_iri(text: str) -> ox.NamedNode | None:
 
 def resolve(store, base_iri: str, paths: list[str], known=None) -> str | None:
     """The first of ``paths`` whose IRI the store says anything about (one query). ``known``:
-    a :class:`zkg.bounded_cache.BoundedCache` keeping the answer by (dataset version, base,
+    a :class:`zkg.base.bounded_cache.BoundedCache` keeping the answer by (dataset version, base,
     paths), so a warm page asks the engine nothing; a new version (any write) misses them
     all, so none is ever stale. Its key is as long as the request's path: the cache counts it."""
     nodes = [node for node in (valid_iri(base_iri + p) for p in paths) if node is not None]

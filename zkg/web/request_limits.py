@@ -8,9 +8,9 @@ hook that, before anything parses the request:
   CPU-second before any view runs (multipart forms have Flask's own ``MAX_FORM_PARTS``,
   the same number);
 - refuses an ``Accept`` or ``Accept-Language`` header longer than :data:`MAX_NEGOTIATED_HEADER`
-  characters (400): zkg parses them element by element (:mod:`zkg.negotiation`,
-  :mod:`zkg.labels`), and no client needs more than a few hundred;
-- starts the request's deadline (:mod:`zkg.deadline`): its work in Python stops at the query
+  characters (400): zkg parses them element by element (:mod:`zkg.rdf.negotiation`,
+  :mod:`zkg.linked_data.labels`), and no client needs more than a few hundred;
+- starts the request's deadline (:mod:`zkg.base.deadline`): its work in Python stops at the query
   time limit (``ZKG_QUERY_TIMEOUT``), or as soon as its client has gone.
 
 The refusals are JSON (``{"error": …}``) under ``/reconcile``, as the reconciliation
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, jsonify, request
 
-from zkg import deadline
+from zkg.base import deadline
 
 #: Parameters in a URL, or in a form body (Flask's MAX_FORM_PARTS is the same for multipart).
 MAX_PARAMETERS = 1000

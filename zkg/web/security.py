@@ -8,13 +8,13 @@
   ``X-Frame-Options`` matching the policy's ``frame-ancestors`` (the reconciliation
   preview, whose policy names no ``frame-ancestors``, may still be framed by OpenRefine);
 - the templates' ``finalize``: no page shows a character that hides or reorders text
-  (bidi controls, zero-width, control characters), see :mod:`zkg.visible`;
+  (bidi controls, zero-width, control characters), see :mod:`zkg.rdf.visible`;
 - a ``before_request`` hook limiting each client address to ``ZKG_RATE_LIMIT`` requests per
   minute (a token bucket: a burst of up to a minute's worth, refilled continuously); past it
   the answer is ``429 Too Many Requests`` with ``Retry-After``. ``0`` disables the limit.
   The limit is per address as the server sees it (behind a reverse proxy, limit at the
   proxy); with ``zkg serve --workers N`` the workers share one count
-  (:mod:`zkg.web.rate_table`);
+  (:mod:`zkg.serve.rate_table`);
 - then the request limits and the request's deadline (:mod:`zkg.web.request_limits`).
 """
 
@@ -30,11 +30,16 @@ from typing import Mapping
 from flask import Flask, Response, current_app, request
 from markupsafe import Markup, escape
 
-from zkg.visible import visible, visible_text
+from zkg.rdf.visible import visible, visible_text
 from zkg.web.front_cache import RATE_WAIT
 
 #: The policy of a response that set none: nothing from elsewhere, no plugins, no framing
 #: by other sites, forms only to this site.
+#: Sent with every page: no script at all; styles, images and forms from this origin only.
+PAGE_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+                        "base-uri 'none'; frame-ancestors 'self'")
+
+
 DEFAULT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
 REFERRER_POLICY = "strict-origin-when-cross-origin"
@@ -55,9 +60,9 @@ def rate_limit_from(config: Mapping, environ: Mapping | None = None) -> int:
     >>> rate_limit_from({}, environ={"ZKG_RATE_LIMIT": "-1"})
     Traceback (most recent call last):
     ...
-    zkg.errors.SettingsError: ZKG_RATE_LIMIT must be a whole number of requests per minute (0 disables it), got '-1'
+    zkg.base.errors.SettingsError: ZKG_RATE_LIMIT must be a whole number of requests per minute (0 disables it), got '-1'
     """
-    from zkg.errors import SettingsError
+    from zkg.base.errors import SettingsError
 
     environ = os.environ if environ is None else environ
     raw = config.get("ZKG_RATE_LIMIT", environ.get("ZKG_RATE_LIMIT", DEFAULT_RATE_LIMIT))
@@ -195,7 +200,7 @@ def _check_graph_parameters():
 
 def _shown(value):
     """Jinja's ``finalize``: every value a template prints, before it is HTML-escaped. Text
-    gets its hidden characters written out (:func:`zkg.visible.visible`); markup built by
+    gets its hidden characters written out (:func:`zkg.rdf.visible.visible`); markup built by
     the app (charts, which escape their own text) is left as it is."""
     if isinstance(value, str) and not isinstance(value, Markup):
         return visible(value)

@@ -9,7 +9,7 @@
   if (!list) return;
 
   // Characters that hide or reorder text (bidi controls, zero-width, control characters):
-  // written \uXXXX, as the server does in pages (zkg/visible.py); the server reads them back
+  // written \uXXXX, as the server does in pages (zkg/rdf/visible.py); the server reads them back
   // in the IRI between < and >.
   const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cn}\u034F\u115F\u1160\u3164\uFFA0]/gu;
   function shown(text) {

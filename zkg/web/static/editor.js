@@ -335,7 +335,7 @@
   // -- Entity IRIs in the results ------------------------------------------------------------
   // Every IRI is a link to itself; those under the base IRI are zkg's own entity pages.
   // Characters that hide or reorder text (bidi controls, zero-width, control characters)
-  // are written out, as the server does in its pages (zkg/visible.py): \uXXXX in the text,
+  // are written out, as the server does in its pages (zkg/rdf/visible.py): \uXXXX in the text,
   // percent-encoded in a link, so that what a cell shows is where its link goes.
   var HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cn}\u034F\u115F\u1160\u3164\uFFA0]/gu;
   function escapedText(c) {

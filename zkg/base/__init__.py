@@ -1,0 +1,1 @@
+"""The foundation: errors, settings, bounded caches and deadlines. Imports nothing of zkg."""

@@ -1,0 +1,515 @@
+"""Curation: the one write path. Check a changeset, validate it, commit it atomically, log it.
+
+Every write (CLI, SPARQL Update, Graph Store Protocol, web form) builds a
+:class:`~zkg.curation.changesets.Changeset` and calls :func:`apply_changeset` (DESIGN.md, decision 7).
+It works through the store facade only (``query`` and one ``update`` per changeset), so the
+same code runs on :class:`zkg.store.local.Store` and :class:`zkg.store.remote.RemoteStore`.
+
+Steps, all under the writer lock (:meth:`zkg.curation.changelog.ChangeLog.writing`):
+
+1. **Check** against the store: every removed quad must be there, else :class:`Conflict`
+   (HTTP 409). Additions already in the store are dropped (adding is idempotent), so the
+   recorded changeset is exactly what changed and a revert restores exactly. Graph-less
+   removals expand to every graph holding the triple. Blank nodes are the store's nodes they
+   stand for, and written to as such (:mod:`zkg.curation.blank_nodes`). What only zkg writes (the
+   vocabulary, the shapes, the records of changesets and their agents, the changesets' own
+   graphs) cannot be changed (:mod:`zkg.curation.reserved`, HTTP 403).
+   Every literal added must be well-formed for its datatype and no term may hold NUL
+   (:mod:`zkg.rdf.lexical`), else :class:`IllTypedLiteral` (HTTP 400): ``"twelve"^^xsd:integer``
+   never reaches the store. Removals are not checked, so that a bad literal which got in
+   before (an older zkg, data written to the engine directly) can still be removed; a revert
+   that would put it back is refused like any other addition.
+2. **Validate** (:mod:`zkg.validation.incremental`): the shapes are checked on the focus nodes (the
+   nodes the changeset touches and those whose verdict depends on them) over the candidate
+   graph (their neighbourhood as the shapes reach it, fetched by a bounded number of
+   CONSTRUCT queries, with the changeset applied, plus the vocabulary). Any sh:Violation
+   raises :class:`Rejected` with the report (text and sh:ValidationReport Turtle); warnings
+   are reported and do not block.
+3. **Log** the entry (pending) and fsync; **commit** in ONE ``store.update()``: the removals,
+   the additions, and the changeset's PROV description in ``{base}graph/metadata``;
+   then mark the entry committed (see :mod:`zkg.curation.changelog` for crash recovery).
+
+Metadata model (in ``{base}graph/metadata``)::
+
+    <{base}graph/changes/ID> a prov:Entity, zkg:Changeset ;
+        rdfs:label "Changeset ID"@en ;
+        prov:wasAttributedTo <agent> ;
+        prov:generatedAtTime "…"^^xsd:dateTime ;
+        prov:wasDerivedFrom <source IRI> ;              (source given as an IRI)
+        dcterms:bibliographicCitation "citation" ;      (source given as text)
+        rdfs:comment "message" ;
+        zkg:changedGraph <graph> ;                      (each graph it added to or removed from)
+        zkg:quadsAdded 3 ; zkg:quadsRemoved 1 ;
+        zkg:reverts <{base}graph/changes/OTHER> .       (a revert only)
+    <agent> a prov:Agent ; rdfs:label "Luo Wei"@en .    (the first time the agent appears)
+
+Why not ``dcterms:source``: in this graph ``dcterms:source`` marks a graph that transcribes
+one source document, and the shapes then require the document to be fully described
+(provenance.ttl). A changeset may cite any web page or a citation; ``prov:wasDerivedFrom``
+says the same thing without that requirement, and the entity pages follow it to the source.
+
+Reverting: the metadata is history and stays; a revert is a changeset of its own, linked by
+``zkg:reverts``. The rest of the dataset (every quad but the descriptions of changesets and
+agents in the metadata graph) is restored exactly: isomorphic, with the same quads in each
+graph, where blank nodes had to be made anew (:mod:`zkg.curation.blank_nodes`).
+
+Concurrency: one writer at a time per log file (a thread lock, and ``flock`` for other
+processes on the same machine). The local store can only be opened by one process anyway.
+Several app processes in front of one remote engine must share the data directory (the log
+and its lock) on one machine; on several machines the lock would have to move to the engine
+(e.g. a lock graph updated with a conditional update) — not done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pyoxigraph as ox
+
+from zkg.curation import blank_nodes
+from zkg.base import deadline
+from zkg.rdf import lexical
+from zkg.curation import reserved
+from zkg.curation.changelog import COMMITTED, ChangeLog, is_in_store
+from zkg.curation.changesets import (ZKG_CHANGESET, ANY_GRAPH, CHANGES_PATH, Changeset, ChangesetError, IllTypedLiteral, changeset_graph,
+                            changeset_id_of, quad_key)
+from zkg.base.errors import StorageFull, ZkgError
+from zkg.validation.incremental import ValidationCost, validate_changeset
+from zkg.rdf.prefixes import graph_iri
+from zkg.curation.reserved import METADATA_GRAPH_NAME
+from zkg.validation.shacl import Report
+
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS = "http://purl.org/dc/terms/"
+CHUNK = 2000
+
+
+class Conflict(ZkgError):
+    """Removed statements that are no longer in the store (HTTP 409): someone else changed
+    them since the changeset was made. ``missing`` lists them."""
+
+    def __init__(self, message: str, missing: tuple[ox.Quad, ...] = ()):
+        super().__init__(message)
+        self.missing = missing
+
+
+class Rejected(ZkgError):
+    """The changeset would leave the graph violating the shapes (HTTP 422; CLI exit 1)."""
+
+    def __init__(self, report: Report, changeset: Changeset, cost: ValidationCost | None = None):
+        super().__init__(f"changeset rejected: {report.count('Violation')} violation(s)")
+        self.report = report
+        self.changeset = changeset
+        self.cost = cost
+
+    def text(self) -> str:
+        """The report as a readable table with its summary line."""
+        from zkg.validation.shacl import format_report
+
+        return format_report(self.report)
+
+    def turtle(self) -> bytes:
+        """The report as a sh:ValidationReport in Turtle."""
+        return report_turtle(self.report)
+
+
+def report_turtle(report: Report) -> bytes:
+    """A validation report as Turtle (sh:ValidationReport), with the zkg prefixes."""
+    from rdflib import Graph
+
+    graph = report.results_graph if report.results_graph is not None else Graph()
+    for name, namespace in report.prefixes.items():
+        graph.bind(name, namespace, override=True)
+    return graph.serialize(format="turtle").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :func:`apply_changeset` did (or, on a dry run, would do)."""
+
+    changeset: Changeset  # the effective changeset: exactly what was (or would be) removed and added
+    report: Report  # the validation report (warnings only, or empty, when accepted)
+    committed: bool  # False on a dry run, and when there was nothing to change
+    cost: ValidationCost | None
+    dropped_additions: tuple[ox.Quad, ...] = ()  # additions already in the store
+    metadata: tuple[ox.Quad, ...] = ()  # the changeset's description, as written to the metadata graph
+
+    @property
+    def id(self) -> str:
+        return self.changeset.id
+
+    @property
+    def noop(self) -> bool:
+        """True when every addition was already there and nothing was removed."""
+        return self.changeset.empty
+
+
+# -- checking against the store ---------------------------------------------------------------------
+
+
+@dataclass
+class _Checked:
+    removals: list[ox.Quad]  # exact quads (the store's blank nodes under their labels)
+    additions: list[ox.Quad]  # the store's blank nodes under their labels, new ones under the changeset's
+    dropped: list[ox.Quad]
+    gone: set  # removed (s, p, o) that no graph holds afterwards
+    blank: blank_nodes.Resolution  # how the statements with blank nodes of the store are written
+
+    @property
+    def addresses(self) -> dict:  # store blank node -> (pattern, variable), for zkg.validation.incremental
+        return self.blank.addresses
+
+
+def _triple(quad: ox.Quad) -> tuple:
+    return (quad.subject, quad.predicate, quad.object)
+
+
+def _check_allowed(store, changeset: Changeset) -> None:
+    base = store.base_iri
+    if changeset.base_iri and changeset.base_iri != base:
+        raise ChangesetError(f"the changeset was made for {changeset.base_iri}, the store is at {base}")
+    reserved.check(store, changeset)
+    _check_literals(changeset.additions)
+
+
+def _check_literals(quads) -> None:
+    problem = lexical.first_problem(quads)
+    if problem:
+        raise IllTypedLiteral(problem)
+
+
+def _holders(store, triples: list) -> dict:
+    """(s, p, o) -> the graphs holding it (DefaultGraph for the real default graph)."""
+    holders: dict = {}
+    for start in range(0, len(triples), CHUNK):
+        chunk = triples[start:start + CHUNK]
+        rows = "".join(f"({s} {p} {o})" for s, p, o in chunk)
+        text = ("SELECT ?s ?p ?o ?g WHERE { VALUES (?s ?p ?o) { " + rows + " } "
+                "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }")
+        for row in store.query(text, union_default_graph=False):
+            graph = row["g"] if row["g"] is not None else ox.DefaultGraph()
+            holders.setdefault((row["s"], row["p"], row["o"]), set()).add(graph)
+    return holders
+
+
+def _check(store, changeset: Changeset) -> _Checked:
+    """Step 1: removals must be there; additions already there are dropped; blank nodes are
+    the store's nodes they stand for (:mod:`zkg.curation.blank_nodes`). Conflict, ChangesetError."""
+    has_blank = blank_nodes.has_blank
+    plain = [q for q in changeset.removals if not has_blank(q)]
+    additions = [q for q in changeset.additions if not has_blank(q)]
+    triples = sorted({_triple(q) for q in (*plain, *additions)}, key=lambda t: tuple(map(str, t)))
+    holders = _holders(store, triples)
+    removals, missing = [], []
+    for quad in plain:
+        held = holders.get(_triple(quad), set())
+        if quad.graph_name == ANY_GRAPH:
+            if not held:
+                missing.append(quad)
+            removals += [ox.Quad(quad.subject, quad.predicate, quad.object, g) for g in held]
+        elif quad.graph_name in held:
+            removals.append(quad)
+        else:
+            missing.append(quad)
+    blank = blank_nodes.resolve(store, [q for q in changeset.removals if has_blank(q)],
+                                [q for q in changeset.additions if has_blank(q)], new_nodes=changeset.new_nodes,
+                                anchors=changeset.anchors)
+    missing += blank.missing
+    if missing:
+        raise Conflict(f"the changeset conflicts with the store: {len(missing)} statement(s) to remove are not "
+                       f"there (changed since?), e.g. {sorted(missing, key=quad_key)[0]}", tuple(missing))
+    removals += blank.removals
+    holders.update(blank.holders)
+    removed_graphs: dict = {}
+    for quad in removals:
+        removed_graphs.setdefault(_triple(quad), set()).add(quad.graph_name)
+    gone = {t for t, graphs in removed_graphs.items() if not (holders.get(t, set()) - graphs)}
+    kept, dropped = list(blank.additions), list(blank.dropped)
+    for quad in additions:
+        (dropped if quad.graph_name in holders.get(_triple(quad), set()) else kept).append(quad)
+    return _Checked(removals, kept, dropped, gone, blank)
+
+
+# -- the metadata -------------------------------------------------------------------------------------
+
+
+def metadata_quads(store, changeset: Changeset, *, describe_agent: bool = True) -> list[ox.Quad]:
+    """The PROV description of ``changeset`` in the metadata graph (see the module docstring);
+    with ``describe_agent``, also the agent's (when the store does not describe it yet)."""
+    base = store.base_iri
+    graph = ox.NamedNode(graph_iri(base, METADATA_GRAPH_NAME))
+    me = ox.NamedNode(changeset.graph)
+    iri = ox.NamedNode
+    out = [
+        (me, iri(RDF + "type"), iri(PROV + "Entity")),
+        (me, iri(RDF + "type"), iri(base + ZKG_CHANGESET)),
+        (me, iri(RDFS + "label"), ox.Literal(f"Changeset {changeset.id}", language="en")),
+        (me, iri(PROV + "wasAttributedTo"), iri(changeset.agent)),
+        (me, iri(PROV + "generatedAtTime"), ox.Literal(changeset.time.isoformat(), datatype=iri(XSD + "dateTime"))),
+        (me, iri(base + "def/quadsAdded"), ox.Literal(str(len(changeset.additions)), datatype=iri(XSD + "integer"))),
+        (me, iri(base + "def/quadsRemoved"), ox.Literal(str(len(changeset.removals)), datatype=iri(XSD + "integer"))),
+    ]
+    if changeset.source_is_iri:
+        out.append((me, iri(PROV + "wasDerivedFrom"), iri(changeset.source)))
+    else:
+        out.append((me, iri(DCTERMS + "bibliographicCitation"), ox.Literal(changeset.source)))
+    if changeset.message:
+        out.append((me, iri(RDFS + "comment"), ox.Literal(changeset.message)))
+    if changeset.reverts:
+        out.append((me, iri(base + "def/reverts"), iri(changeset_graph(base, changeset.reverts))))
+    for name in changeset.changed_graphs():
+        if name:
+            out.append((me, iri(base + "def/changedGraph"), iri(name)))
+    agent = iri(changeset.agent)
+    # The record is looked for in the metadata graph only: what other graphs say of the IRI is
+    # data, and history reads agents' names from the metadata graph alone (zkg.curation.reserved).
+    if describe_agent and not bool(store.query(f"ASK {{ GRAPH {graph} {{ {agent} ?p ?o }} }}")):
+        label = changeset.agent_name or changeset.agent.rsplit("/", 1)[-1]
+        out.append((agent, iri(RDF + "type"), iri(PROV + "Agent")))
+        out.append((agent, iri(RDFS + "label"), ox.Literal(label, language="en")))
+    return [ox.Quad(s, p, o, graph) for s, p, o in out]
+
+
+def _data(quads) -> str:
+    """Quads as the body of INSERT DATA / DELETE DATA."""
+    default = [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+    named: dict = {}
+    for q in quads:
+        if not isinstance(q.graph_name, ox.DefaultGraph):
+            named.setdefault(q.graph_name, []).append(q)
+    parts = [f"{q.subject} {q.predicate} {q.object} ." for q in default]
+    for graph, members in named.items():
+        parts.append(f"GRAPH {graph} {{ " + " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in members) + " }")
+    return "\n".join(parts)
+
+
+def _update_text(checked: _Checked, metadata: list[ox.Quad]) -> str:
+    """The one update that commits: the statements with blank nodes of the store on exactly
+    those nodes (one operation per structure, :mod:`zkg.curation.blank_nodes`), then the other
+    removals, then the other additions (new blank nodes among them) and the metadata."""
+    operations = checked.blank.operations()
+    plain = [q for q in checked.removals if not blank_nodes.has_blank(q)]
+    if plain:
+        operations.append("DELETE DATA {\n" + _data(plain) + "\n}")
+    inserted = [q for q in checked.additions if not blank_nodes.has_blank(q)] + checked.blank.new_only + metadata
+    if inserted:
+        operations.append("INSERT DATA {\n" + _data(inserted) + "\n}")
+    return " ;\n".join(operations)
+
+
+# -- applying -------------------------------------------------------------------------------------------
+
+
+def apply_changeset(store, changeset: Changeset, *, log: ChangeLog, dry_run: bool = False) -> Outcome:
+    """Check, validate, commit and log ``changeset`` (see the module docstring).
+
+    Raises Conflict (stale removals), Rejected (violations), ChangesetError (an empty or
+    forbidden changeset). On a dry run nothing is written and the Outcome says what would be.
+    When every addition is already there and nothing is removed, nothing is written and the
+    Outcome's ``noop`` is True.
+    """
+    _check_allowed(store, changeset)
+    if changeset.empty:
+        raise ChangesetError("the changeset is empty: nothing to add or remove")
+    with log.writing():
+        if not dry_run:
+            log.reconcile(store)
+        if is_in_store(store, changeset):
+            raise ChangesetError(f"changeset {changeset.id} is already in the store")
+        checked = _check(store, changeset)
+        effective = changeset.with_quads(additions=checked.additions, removals=checked.removals)
+        reserved.check(store, effective)  # graph-less removals now name the graphs that hold them
+        if effective.empty:
+            return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped))
+        metadata = metadata_quads(store, effective)
+        _check_literals(metadata)  # the message and citation are text from the request too
+        report, cost = validate_changeset(store, additions=[*effective.additions, *metadata],
+                                          removals=effective.removals, gone=checked.gone,
+                                          addresses=checked.addresses)
+        if not report.conforms:
+            raise Rejected(report, effective, cost)
+        outcome = Outcome(effective, report, not dry_run, cost, tuple(checked.dropped), tuple(metadata))
+        if dry_run:
+            return outcome
+        _commit(store, log, effective, checked, metadata)
+        return outcome
+
+
+def _commit(store, log: ChangeLog, changeset: Changeset, checked: _Checked, metadata: list[ox.Quad]) -> None:
+    """Write-ahead: the log entry (pending, fsync'd), ONE store update, then the commit mark."""
+    log.begin(changeset)
+    try:
+        store.update(_update_text(checked, metadata))
+    except BaseException:
+        try:
+            committed = is_in_store(store, changeset)  # a remote engine may have committed anyway
+        except Exception:  # noqa: BLE001  (cannot tell now: reconcile will, later)
+            committed = None
+        if committed is True:
+            log.commit(changeset.id)
+            return
+        if committed is False:
+            log.abort(changeset.id)
+        raise
+    try:
+        log.commit(changeset.id)
+    except StorageFull:
+        # No room for the commit mark: the store has the changeset and the log its whole
+        # entry (fsync'd), so it is as durable as any; the next reconcile (the first step of
+        # the next write, refused while the disk stays full) writes the mark.
+        pass
+
+
+def revert(store, changeset_id: str, *, log: ChangeLog, agent: str, message: str = "",
+           source: str | None = None, dry_run: bool = False) -> Outcome:
+    """Undo a committed changeset with a new one (its additions removed, its removals added),
+    applied through :func:`apply_changeset` so it is checked too. Raises ChangesetError for
+    an unknown id or one already reverted, Conflict when later changes touched the same
+    statements."""
+    with log.writing():
+        if not dry_run:
+            log.reconcile(store)
+        entry = log.entry(changeset_id)
+        if entry is None or entry.status != COMMITTED:
+            raise ChangesetError(f"no changeset {changeset_id} in the change log")
+        reverted_by = _reverted_by(store, [changeset_id]).get(changeset_id)
+        if reverted_by:
+            raise ChangesetError(f"changeset {changeset_id} was already reverted by {reverted_by}")
+        inverse = entry.changeset.inverse(agent=agent, message=message or f"Revert changeset {changeset_id}",
+                                          source=source)
+        return apply_changeset(store, inverse, log=log, dry_run=dry_run)
+
+
+# -- history ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One committed changeset, for history pages and feeds (newest first in lists)."""
+
+    id: str
+    iri: str  # the changeset's graph IRI
+    agent: str
+    agent_label: str | None
+    time: datetime
+    source: str  # IRI or citation text
+    message: str
+    reverts: str | None  # id
+    reverted_by: str | None  # id of the changeset that reverted this one, if not itself reverted
+    changed_graphs: tuple[str, ...]
+    added: int
+    removed: int
+    changeset: Changeset | None = field(default=None, compare=False)  # the quads, from the log
+
+
+def _reverted_by(store, ids: list[str] | None = None) -> dict[str, str]:
+    """{reverted id: id of the changeset reverting it}, for reverts themselves not reverted."""
+    base = store.base_iri
+    metadata = graph_iri(base, METADATA_GRAPH_NAME)
+    values = ""
+    if ids is not None:
+        if not ids:
+            return {}
+        values = "VALUES ?a { " + " ".join(f"<{changeset_graph(base, i)}>" for i in ids) + " }"
+    text = (f"SELECT ?r ?a WHERE {{ {values} GRAPH <{metadata}> {{ ?r <{base}def/reverts> ?a "
+            f"FILTER NOT EXISTS {{ ?r2 <{base}def/reverts> ?r }} }} }}")
+    out = {}
+    for row in store.query(text):
+        a, r = changeset_id_of(base, row["a"].value), changeset_id_of(base, row["r"].value)
+        if a and r:
+            out[a] = r
+    return out
+
+
+def _described(store, *, ids: list[str] | None = None, limit: int | None = None) -> list[HistoryEntry]:
+    base = store.base_iri
+    metadata = graph_iri(base, METADATA_GRAPH_NAME)
+    values = ""
+    if ids is not None:
+        if not ids:
+            return []
+        values = "VALUES ?c { " + " ".join(f"<{changeset_graph(base, i)}>" for i in ids) + " }"
+    text = f"""SELECT ?c ?agent ?agentLabel ?time ?source ?citation ?message ?reverts ?added ?removed
+                      (GROUP_CONCAT(STR(?graph); separator=" ") AS ?graphs) WHERE {{
+        {values}
+        GRAPH <{metadata}> {{
+            ?c a <{base}{ZKG_CHANGESET}> ; <{PROV}generatedAtTime> ?time ; <{PROV}wasAttributedTo> ?agent .
+            OPTIONAL {{ ?c <{PROV}wasDerivedFrom> ?source }}
+            OPTIONAL {{ ?c <{DCTERMS}bibliographicCitation> ?citation }}
+            OPTIONAL {{ ?c <{RDFS}comment> ?message }}
+            OPTIONAL {{ ?c <{base}def/reverts> ?reverts }}
+            OPTIONAL {{ ?c <{base}def/quadsAdded> ?added }}
+            OPTIONAL {{ ?c <{base}def/quadsRemoved> ?removed }}
+            OPTIONAL {{ ?c <{base}def/changedGraph> ?graph }}
+            OPTIONAL {{ ?agent <{RDFS}label> ?agentLabel }}
+        }}
+    }} GROUP BY ?c ?agent ?agentLabel ?time ?source ?citation ?message ?reverts ?added ?removed
+    ORDER BY DESC(?time) DESC(?c) {f"LIMIT {int(limit) * 2 + 10}" if limit else ""}"""
+    entries, seen = [], set()
+    for row in store.query(text):
+        changeset_id = changeset_id_of(base, row["c"].value)
+        if not changeset_id or changeset_id in seen:
+            continue
+        seen.add(changeset_id)
+        value = lambda name: row[name].value if row[name] is not None else None  # noqa: E731
+        try:
+            time = datetime.fromisoformat(value("time"))
+        except (TypeError, ValueError):
+            time = datetime.fromtimestamp(0, timezone.utc)
+        reverts = value("reverts")
+        entries.append(HistoryEntry(
+            id=changeset_id, iri=row["c"].value, agent=value("agent"), agent_label=value("agentLabel"), time=time,
+            source=value("source") or value("citation") or "", message=value("message") or "",
+            reverts=changeset_id_of(base, reverts) if reverts else None, reverted_by=None,
+            changed_graphs=tuple(sorted((value("graphs") or "").split())),
+            added=int(value("added") or 0), removed=int(value("removed") or 0)))
+        if limit and len(entries) >= limit:
+            break
+    return entries
+
+
+def _with_details(store, entries: list[HistoryEntry], log: ChangeLog | None) -> list[HistoryEntry]:
+    from dataclasses import replace
+
+    reverted = _reverted_by(store, [e.id for e in entries])
+    out = []
+    for entry in entries:
+        logged = log.entry(entry.id) if log is not None else None
+        out.append(replace(entry, reverted_by=reverted.get(entry.id),
+                           changeset=logged.changeset if logged is not None else None))
+    return out
+
+
+def get_changeset(store, changeset_id: str, *, log: ChangeLog | None) -> HistoryEntry | None:
+    """One committed changeset (with its quads when the log has them), or None."""
+    found = _described(store, ids=[changeset_id])
+    return _with_details(store, found, log)[0] if found else None
+
+
+def history(store, iri: str, *, log: ChangeLog | None, limit: int | None = None) -> list[HistoryEntry]:
+    """The committed changesets that added or removed a statement with ``iri`` as subject or
+    object (or that changed the graph ``iri``), newest first."""
+    term = ox.NamedNode(iri)
+    if log is not None:
+        ids = [e.id for e in deadline.checked(log.committed(), every=16)
+               if iri in e.changeset.changed_graphs()
+               or any(q.subject == term or q.object == term for q in (*e.changeset.additions, *e.changeset.removals))]
+    else:  # no log (a foreign engine): what the changesets' own graphs still hold
+        base = store.base_iri
+        rows = store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} }} "
+                           f"FILTER(STRSTARTS(STR(?g), \"{base}{CHANGES_PATH}\")) }}")
+        ids = [i for i in (changeset_id_of(base, r["g"].value) for r in rows) if i]
+    entries = _described(store, ids=ids)
+    if limit:
+        entries = entries[:limit]
+    return _with_details(store, entries, log)
+
+
+def recent_changes(store, limit: int = 50, *, log: ChangeLog | None = None) -> list[HistoryEntry]:
+    """The latest committed changesets, newest first (from the metadata graph)."""
+    return _with_details(store, _described(store, limit=limit), log)

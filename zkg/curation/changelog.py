@@ -1,0 +1,411 @@
+"""The change log: ``{data}/changes.rdfp``, append-only, one RDF Patch per changeset.
+
+Each changeset is written as::
+
+    H id <{base}graph/changes/ID> .
+    H prev <{base}graph/changes/PREVIOUS> .          (the previous committed entry, if any)
+    H agent <{base}id/agent/luo-wei> .
+    H time "2026-12-01T10:00:00.000000+00:00"^^xsd:dateTime .
+    H source <https://example.org/article> .         (or a literal: citation text)
+    H message "why" .
+    H reverts <{base}graph/changes/OTHER> .          (a revert only)
+    TX .
+    D <s> <p> <o> <g> .
+    A <s> <p> <o> <g> .
+    TC .                                             (TA . when it was aborted)
+
+Crash safety (write-ahead, see :mod:`zkg.curation.apply`): the entry up to and including its
+rows is appended and fsync'd *before* the store commits; ``TC .`` is appended (and fsync'd)
+after the store committed, ``TA .`` when the commit failed. An entry without ``TC``/``TA``
+is *pending*: :meth:`ChangeLog.reconcile` decides it from the store (the changeset's
+description is in the metadata graph, written by the same atomic update as its data, so
+"in the store" is one ASK) and appends ``TC .`` or ``TA .``. A torn last line (a crash in the
+middle of a write) is cut off first. Hence the invariant: every changeset in the store has a
+complete entry in the log, and after reconcile every entry is committed or aborted, in
+agreement with the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pyoxigraph as ox
+
+from zkg.curation.changesets import Changeset, changeset_id_of
+from zkg.base.errors import ReadOnlyData, StoreError, storage_fault
+
+LOG_FILE = "changes.rdfp"
+LOCK_FILE = "changes.lock"
+
+COMMITTED, ABORTED, PENDING = "committed", "aborted", "pending"
+
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(key: str) -> threading.RLock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.RLock())
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One changeset as the log has it."""
+
+    changeset: Changeset
+    status: str  # COMMITTED, ABORTED or PENDING
+    offset: int  # where its first line starts in the file
+
+    @property
+    def id(self) -> str:
+        return self.changeset.id
+
+
+class _Draft:
+    """An entry being read: its header lines and rows, until TC/TA."""
+
+    def __init__(self, offset: int):
+        self.offset = offset
+        self.headers: dict[str, str] = {}
+        self.additions: list[str] = []
+        self.removals: list[str] = []
+
+
+class ChangeLog:
+    """The append-only RDF Patch log of a data directory (``path=None``: in memory).
+
+    Thread-safe. :meth:`writing` is the writer lock: a process-wide lock per log file plus
+    an exclusive ``flock`` on ``changes.lock`` beside it, held for a whole
+    check-validate-commit.
+
+    A log in a read-only directory (or of a store opened read-only, ``read_only``: the
+    StoreError saying why) can be read but not written: :meth:`reconcile`, the first step
+    of every write, raises that error, and no lock file is taken. A failed append (a full
+    disk) raises StorageFull and leaves no torn line behind.
+    """
+
+    def __init__(self, path: str | Path | None, *, base_iri: str, read_only: StoreError | None = None):
+        self.path = Path(path) if path is not None else None
+        self.base_iri = base_iri
+        if read_only is None and self.path is not None and self.path.parent.is_dir() \
+                and not os.access(self.path.parent, os.W_OK):
+            read_only = ReadOnlyData(f"the data directory {self.path.parent} is read-only: "
+                                     "reads work, writes are refused")
+        self.read_only_reason = read_only
+        self._memory = bytearray() if self.path is None else None
+        key = str(self.path.resolve()) if self.path is not None else f"memory:{id(self)}"
+        self._lock = _process_lock(key)
+        self._depth = 0  # writing() nesting in the thread holding the lock
+        self._lock_file = None
+        # Incremental parsing: entries so far, bytes consumed, and the entry being read.
+        self._entries: list[LogEntry] = []
+        self._consumed = 0
+        self._draft: _Draft | None = None
+
+    @classmethod
+    def for_store(cls, store) -> "ChangeLog":
+        """The log of a store's data directory (in memory for an in-memory store)."""
+        data_dir = getattr(store, "data_dir", None)
+        if data_dir is None:
+            log = getattr(store, "_zkg_memory_log", None)
+            if log is None:
+                log = cls(None, base_iri=store.base_iri)
+                try:
+                    store._zkg_memory_log = log  # one log per in-memory store object
+                except AttributeError:
+                    pass
+            return log
+        return cls(Path(data_dir) / LOG_FILE, base_iri=store.base_iri,
+                   read_only=getattr(store, "read_only_reason", None))
+
+    # -- locking -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock (re-entrant within a thread)."""
+        with self._lock:
+            self._depth += 1
+            try:
+                if self._depth == 1 and self.path is not None and self.read_only_reason is None:
+                    self._lock_file = _flock(self.path.with_name(LOCK_FILE))
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._lock_file is not None:
+                    self._lock_file.close()  # releases the flock
+                    self._lock_file = None
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only_reason is not None:
+            raise type(self.read_only_reason)(self.read_only_reason.message)
+
+    def _append(self, text: str) -> None:
+        data = text.encode("utf-8")
+        if self._memory is not None:
+            self._memory += data
+            return
+        self._refuse_if_read_only()
+        new = not self.path.exists()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise self._write_failed(error) from None
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        except OSError as error:
+            # A full disk takes part of the text: cut the torn line off at once (that frees
+            # space, so it works on a full disk), so that the next append starts a line.
+            # Complete lines stay (another process may have read them): an entry begun
+            # without its commit mark is pending, and reconcile settles it.
+            os.close(fd)
+            fd = None
+            try:
+                self._cut_torn_tail()
+            except (OSError, StoreError):
+                pass
+            raise self._write_failed(error) from None
+        finally:
+            if fd is not None:
+                os.close(fd)
+        if new:
+            _fsync_dir(self.path.parent)
+
+    def _write_failed(self, error: OSError) -> StoreError:
+        return storage_fault(error, self.path.parent, doing="write the change log") \
+            or StoreError(f"cannot write the change log {self.path}: {error.strerror or error}")
+
+    def begin(self, changeset: Changeset) -> None:
+        """Append the changeset's entry (headers, TX, rows) and fsync: it is now pending."""
+        from zkg.curation.changesets import to_rdf_patch
+
+        with self._lock:
+            entries = self.entries()
+            if self._draft is not None:
+                raise StoreError("the change log has an unsettled entry: reconcile it first")
+            previous = next((e for e in reversed(entries) if e.status == COMMITTED), None)
+            text = to_rdf_patch(changeset, transaction=True, prev=previous.changeset.graph if previous else None)
+            self._append(text[: -len("TC .\n")])  # the commit marker comes after the store commit
+
+    def commit(self, changeset_id: str) -> None:
+        """Append ``TC .`` for the pending entry and fsync."""
+        self._settle(changeset_id, "TC .\n")
+
+    def abort(self, changeset_id: str) -> None:
+        """Append ``TA .`` for the pending entry and fsync."""
+        self._settle(changeset_id, "TA .\n")
+
+    def _settle(self, changeset_id: str, marker: str) -> None:
+        with self._lock:
+            self.entries()
+            draft = self._draft
+            if draft is None or changeset_id_of(self.base_iri, _iri_text(draft.headers.get("id", ""))) != changeset_id:
+                raise StoreError(f"changeset {changeset_id} is not the pending entry of the change log")
+            self._append(marker)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _read_from(self, offset: int) -> bytes:
+        if self._memory is not None:
+            return bytes(self._memory[offset:])
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(offset)
+                return handle.read()
+        except FileNotFoundError:
+            return b""
+
+    def entries(self) -> list[LogEntry]:
+        """Every settled entry, oldest first, then the pending one if any (parsed
+        incrementally: only new bytes are read)."""
+        with self._lock:
+            data = self._read_from(self._consumed)
+            end = data.rfind(b"\n") + 1  # complete lines only
+            position = self._consumed
+            for raw in data[:end].split(b"\n")[:-1] if end else []:
+                self._read_line(raw.decode("utf-8"), position)
+                position += len(raw) + 1
+            self._consumed = position
+            result = list(self._entries)
+            if self._draft is not None and "id" in self._draft.headers:
+                result.append(LogEntry(self._changeset(self._draft), PENDING, self._draft.offset))
+            return result
+
+    def _read_line(self, line: str, offset: int) -> None:
+        code, _, rest = line.strip().partition(" ")
+        if code == "H":
+            name, _, value = rest.strip().partition(" ")
+            if name == "id" and self._draft is not None and (self._draft.additions or self._draft.removals
+                                                             or "id" in self._draft.headers):
+                # A new entry while one was unsettled (never written so by this module).
+                self._finish(ABORTED)
+            if self._draft is None:
+                self._draft = _Draft(offset)
+            self._draft.headers[name] = value.strip().removesuffix(".").strip()
+        elif code in ("A", "D") and self._draft is not None:
+            (self._draft.additions if code == "A" else self._draft.removals).append(rest)
+        elif code == "TC" and self._draft is not None:
+            self._finish(COMMITTED)
+        elif code == "TA" and self._draft is not None:
+            self._finish(ABORTED)
+        # TX, blank lines and comments carry nothing.
+
+    def _finish(self, status: str) -> None:
+        draft, self._draft = self._draft, None
+        if "id" in draft.headers:
+            self._entries.append(LogEntry(self._changeset(draft), status, draft.offset))
+
+    def _changeset(self, draft: _Draft) -> Changeset:
+        header = {name: _parse_term(value) for name, value in draft.headers.items()}
+
+        def text(name: str) -> str | None:
+            term = header.get(name)
+            return None if term is None else term.value
+
+        changeset_id = changeset_id_of(self.base_iri, text("id") or "") or (text("id") or "")
+        reverts = text("reverts")
+        time_text = text("time")
+        try:
+            time = datetime.fromisoformat(time_text) if time_text else datetime.fromtimestamp(0, timezone.utc)
+        except ValueError:
+            time = datetime.fromtimestamp(0, timezone.utc)
+        return Changeset(
+            id=changeset_id,
+            additions=tuple(_parse_rows(draft.additions)),
+            removals=tuple(_parse_rows(draft.removals)),
+            agent=text("agent") or "",
+            time=time,
+            source=text("source") or "",
+            message=text("message") or "",
+            reverts=changeset_id_of(self.base_iri, reverts) if reverts else None,
+            base_iri=self.base_iri,
+        )
+
+    def entry(self, changeset_id: str) -> LogEntry | None:
+        for entry in reversed(self.entries()):
+            if entry.id == changeset_id:
+                return entry
+        return None
+
+    def committed(self) -> list[LogEntry]:
+        return [e for e in self.entries() if e.status == COMMITTED]
+
+    # -- recovery ------------------------------------------------------------------------
+
+    def reconcile(self, store) -> dict[str, str]:
+        """Settle pending entries against the store: {id: COMMITTED or ABORTED} for each
+        entry it settled. Cuts a torn last line off first. Every write begins with it, so on
+        a read-only log it refuses (ReadOnlyData, or StorageFull for a store opened
+        read-only because its disk was full) before any work is done."""
+        self._refuse_if_read_only()
+        with self._lock:
+            self._cut_torn_tail()
+            settled: dict[str, str] = {}
+            pending = [e for e in self.entries() if e.status == PENDING]
+            for entry in pending:
+                if is_in_store(store, entry.changeset):
+                    self.commit(entry.id)
+                    settled[entry.id] = COMMITTED
+                else:
+                    self.abort(entry.id)
+                    settled[entry.id] = ABORTED
+            if settled:
+                self.entries()
+            return settled
+
+    def _cut_torn_tail(self) -> None:
+        if self._memory is not None:
+            end = self._memory.rfind(b"\n") + 1
+            del self._memory[end:]
+            return
+        if not self.path.exists():
+            return
+        size = self.path.stat().st_size
+        if size == 0:
+            return
+        with open(self.path, "rb+") as handle:
+            # Look back for the last newline; a torn line is at most one row long.
+            step = 1 << 16
+            position = size
+            while position > 0:
+                start = max(0, position - step)
+                handle.seek(start)
+                chunk = handle.read(position - start)
+                newline = chunk.rfind(b"\n")
+                if newline >= 0:
+                    keep = start + newline + 1
+                    break
+                position = start
+            else:
+                keep = 0
+            if keep < size:
+                handle.truncate(keep)
+                handle.flush()
+                os.fsync(handle.fileno())
+        if keep < self._consumed:  # never, as only complete lines are consumed
+            raise StoreError("the change log shrank while open")
+
+
+def is_in_store(store, changeset: Changeset) -> bool:
+    """Whether the store holds the changeset: its description in the metadata graph (written
+    by the same atomic update as its data)."""
+    from zkg.curation.changesets import ZKG_CHANGESET
+    from zkg.curation.reserved import METADATA_GRAPH_NAME
+    from zkg.rdf.prefixes import graph_iri
+
+    metadata = graph_iri(store.base_iri, METADATA_GRAPH_NAME)
+    query = (f"ASK {{ GRAPH <{metadata}> {{ <{changeset.graph}> a <{store.base_iri}{ZKG_CHANGESET}> }} }}")
+    return bool(store.query(query))
+
+
+def _iri_text(value: str) -> str:
+    return value[1:-1] if value.startswith("<") and value.endswith(">") else value
+
+
+def _parse_term(text: str):
+    quads = list(ox.parse(f"<urn:x-zkg:s> <urn:x-zkg:p> {text} .\n".encode("utf-8"), format=ox.RdfFormat.N_QUADS))
+    return quads[0].object
+
+
+def _parse_rows(rows: list[str]) -> list[ox.Quad]:
+    if not rows:
+        return []
+    text = "\n".join(row.strip() for row in rows) + "\n"
+    return list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
+
+
+def _flock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")
+    try:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    except ImportError:  # no flock on this platform: the process lock only
+        pass
+    return handle
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""Tools for researchers: canned queries, completion, reconciliation and the OpenAPI document."""

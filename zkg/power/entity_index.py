@@ -1,0 +1,362 @@
+"""What reconciliation matches against: the catalogue of labelled entities (an n-gram index
+of their names, with types and descriptions) and the vocabulary (types and properties, with
+their labels), each built once per dataset version from the store."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import pyoxigraph as ox
+
+from zkg.base import deadline
+from zkg.power.completion import ShapeCatalogue, data_properties
+from zkg.linked_data.labels import (ALTERNATIVE_LABEL_PROPERTIES, LABEL_PROPERTIES, choose_label, choose_literal,
+                        fallback_label)
+from zkg.rdf.prefixes import ENTITY_PATH, compact
+from zkg.linked_data.search import fold
+from zkg.power.similarity import Name, compact_text, similarity
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SCHEMA = "https://schema.org/"
+DESCRIPTION_PROPERTIES = (SCHEMA + "description", "http://www.w3.org/2000/01/rdf-schema#comment",
+                          "http://purl.org/dc/terms/description")
+SEARCHED_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
+
+API_VERSIONS = ["0.1", "0.2"]
+MATCH_SCORE = 90.0
+MATCH_MARGIN = 10.0
+ALTERNATIVE_WEIGHT = 0.97
+WRONG_TYPE_WEIGHT = 0.8
+DESCRIPTION_LENGTH = 300
+
+# The work per query, whatever the request and the data.
+POSTINGS_BUDGET = 50000  # n-gram index entries counted per query, the rarest n-grams first
+CANDIDATE_LABELS = 100  # labels scored per query, the best by shared n-grams
+STORED_VALUES, VALUE_NAMES = 10, 5  # a candidate's values compared per property, names per value
+#: Generic types offered by default (each matches its sub-classes).
+DEFAULT_TYPES = (SCHEMA + "Organization", SCHEMA + "Person", SCHEMA + "Place", SCHEMA + "Event")
+
+INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
+                                     "positiveInteger", "negativeInteger", "nonPositiveInteger",
+                                     "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+FLOAT_TYPES = {XSD + t for t in ("decimal", "double", "float")}
+
+
+# -- n-grams ---------------------------------------------------------------------------------------
+
+
+def _unspaced(text: str) -> bool:
+    """Chinese, Japanese and the like: scripts written without spaces between words."""
+    return any(ord(c) >= 0x2E80 and c.isalnum() for c in text)
+
+
+def ngrams(folded: str) -> set[str]:
+    """Trigrams of the padded text; bigrams and single characters for unspaced scripts.
+
+    >>> sorted(ngrams("z-park"))
+    [' z-', '-pa', 'ark', 'par', 'rk ', 'z-p']
+    >>> sorted(ngrams("中关村"))
+    ['中', '中关', '关', '关村', '村']
+    """
+    if _unspaced(folded):
+        chars = compact_text(folded)
+        return set(chars) | {chars[i:i + 2] for i in range(len(chars) - 1)}
+    padded = f" {folded} "
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+# -- the catalogue of entities --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelEntry:
+    iri: str
+    property: str
+    text: str
+    language: str | None
+    folded: str
+    name: Name = field(compare=False, repr=False)  # the folded text, ready to compare
+
+    @property
+    def main(self) -> bool:
+        return self.property in LABEL_PROPERTIES
+
+
+@dataclass
+class NameCandidate:
+    iri: str
+    name_score: float  # 0-100
+    matched: LabelEntry | None
+
+
+class Catalogue:
+    """The entities of the store, their names, types and descriptions, indexed for matching.
+
+    Built from the store with three queries (:meth:`from_store`); keep one per dataset
+    version. Classes and properties are named and ranked by :class:`Vocabulary`.
+    """
+
+    def __init__(self, space: str, entries: Iterable[LabelEntry], types: Mapping[str, Iterable[str]] | None = None,
+                 descriptions: Mapping[str, list[ox.Literal]] | None = None):
+        self.space = space
+        self.entries: list[LabelEntry] = [e for e in entries if e.folded]
+        self.types: dict[str, list[str]] = {iri: sorted(set(ts)) for iri, ts in (types or {}).items()}
+        self.descriptions = dict(descriptions or {})
+        self._grams: dict[str, list[int]] = defaultdict(list)
+        self._by_iri: dict[str, list[LabelEntry]] = defaultdict(list)
+        for index, entry in enumerate(self.entries):
+            self._by_iri[entry.iri].append(entry)
+            for gram in ngrams(entry.folded):
+                self._grams[gram].append(index)
+        self.iris = sorted(set(self._by_iri) | set(self.types))
+
+    @classmethod
+    def from_rows(cls, space: str, rows: Iterable[tuple[str, str, str, str | None]], **kwargs) -> "Catalogue":
+        def entry(iri: str, prop: str, text: str, language: str | None) -> LabelEntry:
+            folded = fold(text)
+            return LabelEntry(iri, prop, text, language or None, folded, Name.of(folded))
+
+        return cls(space, (entry(*row) for row in rows), **kwargs)
+
+    @classmethod
+    def from_store(cls, store) -> "Catalogue":
+        space = store.base_iri + ENTITY_PATH
+        in_space = f"isIRI(?s) && STRSTARTS(STR(?s), {ox.Literal(space)})"
+        searched = " ".join(f"<{p}>" for p in SEARCHED_PROPERTIES)
+        rows = [(r["s"].value, r["p"].value, r["l"].value, r["l"].language) for r in store.query(
+            f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {searched} }} ?s ?p ?l FILTER({in_space} && isLiteral(?l)) }}")]
+        types: dict[str, list[str]] = defaultdict(list)
+        for r in store.query(f"SELECT DISTINCT ?s ?t WHERE {{ ?s a ?t FILTER({in_space} && isIRI(?t)) }}"):
+            types[r["s"].value].append(r["t"].value)
+        described = " ".join(f"<{p}>" for p in DESCRIPTION_PROPERTIES)
+        descriptions: dict[str, list[ox.Literal]] = defaultdict(list)
+        for r in store.query(f"SELECT DISTINCT ?s ?d WHERE {{ VALUES ?p {{ {described} }} ?s ?p ?d "
+                             f"FILTER({in_space} && isLiteral(?d)) }}"):
+            descriptions[r["s"].value].append(r["d"])
+        return cls.from_rows(space, rows, types=types, descriptions=descriptions)
+
+    # -- identifiers -----------------------------------------------------------------------
+
+    def identifier(self, iri: str) -> str:
+        return iri[len(self.space):] if iri.startswith(self.space) else iri
+
+    def resolve(self, identifier: str, prefixes: Mapping[str, str] | None = None) -> str | None:
+        """The IRI an entity identifier names (``z-park``, ``id:z-park`` or the full IRI),
+        when the catalogue has that entity."""
+        text = (identifier or "").strip()
+        if text.startswith("<") and text.endswith(">"):
+            text = text[1:-1]
+        candidates = [self.space + text, text]
+        prefix, colon, local = text.partition(":")
+        if colon and prefixes and prefix in prefixes:
+            candidates.append(prefixes[prefix] + local)
+        return next((c for c in candidates if c in self._by_iri or c in self.types), None)
+
+    # -- names -----------------------------------------------------------------------------
+
+    def label(self, iri: str, languages: Sequence[str]) -> str:
+        candidates = [(e.property, ox.Literal(e.text, language=e.language) if e.language else ox.Literal(e.text))
+                      for e in self._by_iri.get(iri, ()) if e.main]
+        return choose_label(candidates, languages) or fallback_label(iri)
+
+    def description(self, iri: str, languages: Sequence[str]) -> str | None:
+        chosen = choose_literal(self.descriptions.get(iri, ()), languages)
+        if chosen is None:
+            return None
+        text = chosen.value
+        return text if len(text) <= DESCRIPTION_LENGTH else text[:DESCRIPTION_LENGTH - 1].rstrip() + "…"
+
+    def labels_of(self, iri: str) -> list[LabelEntry]:
+        return list(self._by_iri.get(iri, ()))
+
+    def name_candidates(self, query: str, *, limit: int = CANDIDATE_LABELS) -> list[NameCandidate]:
+        """Entities whose names resemble ``query``, best first, each with its best label."""
+        wanted = Name.of(fold(query))
+        if not wanted.folded:
+            return []
+        # The rarest n-grams first, up to POSTINGS_BUDGET index entries: in a large catalogue
+        # the commonest (" th", "the") would cost the most and tell the least.
+        postings = sorted((self._grams.get(gram, ()) for gram in ngrams(wanted.folded)), key=len)
+        shared: Counter = Counter()
+        counted = 0
+        for entries in postings:
+            if counted and counted + len(entries) > POSTINGS_BUDGET:
+                break
+            deadline.check()
+            shared.update(entries)
+            counted += len(entries)
+        best: dict[str, NameCandidate] = {}
+        for index, _count in deadline.checked(shared.most_common(limit), every=16):
+            entry = self.entries[index]
+            score = 100.0 * similarity(wanted, entry.name) * (1.0 if entry.main else ALTERNATIVE_WEIGHT)
+            held = best.get(entry.iri)
+            if held is None or score > held.name_score or (score == held.name_score and entry.main and not held.matched.main):
+                best[entry.iri] = NameCandidate(entry.iri, score, entry)
+        return sorted(best.values(), key=lambda c: (-c.name_score, c.iri))
+
+    def prefix_search(self, prefix: str) -> list[tuple[str, LabelEntry]]:
+        """Entities with a label starting with ``prefix`` (then a word of it, then, for
+        unspaced scripts, anywhere in it), best first: for suggest services."""
+        wanted = fold(prefix)
+        if not wanted:
+            return []
+        wanted_compact = compact_text(wanted)
+        ranked: dict[str, tuple[tuple, LabelEntry]] = {}
+        for entry in deadline.checked(self.entries, every=1024):
+            if entry.folded.startswith(wanted):
+                rank = 0
+            elif f" {wanted}" in f" {entry.folded}" or (wanted_compact and entry.name.compact.startswith(wanted_compact)):
+                rank = 1
+            elif _unspaced(wanted) and wanted in entry.folded:
+                rank = 2
+            else:
+                continue
+            key = (rank, not entry.main, len(entry.folded), entry.folded, entry.iri)
+            if entry.iri not in ranked or key < ranked[entry.iri][0]:
+                ranked[entry.iri] = (key, entry)
+        return [(iri, entry) for iri, (key, entry) in sorted(ranked.items(), key=lambda item: item[1][0])]
+
+
+# -- classes and properties -----------------------------------------------------------------------
+
+
+@dataclass
+class Term:
+    iri: str
+    kind: str  # "class" or "property"
+    uses: int = 0
+    labels: list[tuple[str, ox.Literal]] = field(default_factory=list)
+    comments: list[ox.Literal] = field(default_factory=list)
+
+
+class Vocabulary:
+    """The classes and properties of the store with their labels: the entities' types and
+    properties, and what the vocabulary declares. With the shapes, for property proposals."""
+
+    CLASS_METAS = ("owl:Class", "rdfs:Class")
+    PROPERTY_METAS = ("rdf:Property", "owl:ObjectProperty", "owl:DatatypeProperty", "owl:AnnotationProperty",
+                      "qb:DimensionProperty", "qb:MeasureProperty", "qb:AttributeProperty")
+
+    def __init__(self, terms: Iterable[Term], shapes: ShapeCatalogue | None = None, prefixes: Mapping[str, str] | None = None):
+        self.terms: dict[tuple[str, str], Term] = {(t.kind, t.iri): t for t in terms}
+        self.shapes = shapes or ShapeCatalogue([])
+        self.prefixes = dict(prefixes or {})
+
+    @classmethod
+    def from_store(cls, store, shapes: ShapeCatalogue | None = None) -> "Vocabulary":
+        space = ox.Literal(store.base_iri + ENTITY_PATH)
+        terms: dict[tuple[str, str], Term] = {}
+
+        def add(kind: str, iri: str, uses: int = 0) -> None:
+            term = terms.setdefault((kind, iri), Term(iri, kind))
+            term.uses += uses
+
+        for r in store.query(f"SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?t FILTER(isIRI(?t) && "
+                             f"STRSTARTS(STR(?s), {space})) }} GROUP BY ?t"):
+            add("class", r["t"].value, int(r["n"].value))
+        for r in store.query(f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "
+                             f"{space})) }} GROUP BY ?p"):
+            add("property", r["p"].value, int(r["n"].value))
+        metas = {"class": cls.CLASS_METAS, "property": cls.PROPERTY_METAS}
+        for kind, names in metas.items():
+            for r in store.query(f"SELECT DISTINCT ?t WHERE {{ VALUES ?m {{ {' '.join(names)} }} ?t a ?m FILTER(isIRI(?t)) }}"):
+                add(kind, r["t"].value)
+        if shapes is not None:
+            for klass in shapes.targets():
+                add("class", klass)
+        iris = sorted({iri for _k, iri in terms})
+        labelled = ", ".join(f"<{p}>" for p in (*LABEL_PROPERTIES, RDFS_COMMENT))
+        for start in range(0, len(iris), 500):
+            chunk = " ".join(str(ox.NamedNode(i)) for i in iris[start:start + 500])
+            for r in store.query(f"SELECT ?t ?p ?l WHERE {{ VALUES ?t {{ {chunk} }} ?t ?p ?l "
+                                 f"FILTER(?p IN ({labelled}) && isLiteral(?l)) }}"):
+                for kind in ("class", "property"):
+                    term = terms.get((kind, r["t"].value))
+                    if term is None:
+                        continue
+                    if r["p"].value == RDFS_COMMENT:
+                        term.comments.append(r["l"])
+                    else:
+                        term.labels.append((r["p"].value, r["l"]))
+        return cls(terms.values(), shapes, store.prefixes)
+
+    def identifier(self, iri: str) -> str:
+        curie = compact(iri, self.prefixes)
+        return iri if curie.startswith("<") else curie
+
+    def resolve(self, identifier: str) -> str | None:
+        """The IRI a type or property identifier names (``schema:Person`` or a full IRI)."""
+        text = (identifier or "").strip()
+        if text.startswith("<") and text.endswith(">"):
+            text = text[1:-1]
+        prefix, colon, local = text.partition(":")
+        if colon and prefix in self.prefixes and not local.startswith("//"):
+            return self.prefixes[prefix] + local
+        if colon and local.startswith("//"):
+            return text
+        return None
+
+    def name(self, iri: str, languages: Sequence[str], kind: str | None = None) -> str:
+        for k in ((kind,) if kind else ("class", "property")):
+            term = self.terms.get((k, iri))
+            if term is not None and term.labels:
+                return choose_label(term.labels, languages) or fallback_label(iri)
+        return fallback_label(iri)
+
+    def comment(self, iri: str, kind: str, languages: Sequence[str]) -> str | None:
+        term = self.terms.get((kind, iri))
+        chosen = choose_literal(term.comments, languages) if term else None
+        return chosen.value if chosen is not None else None
+
+    def of_kind(self, kind: str) -> list[Term]:
+        return sorted((t for (k, _i), t in self.terms.items() if k == kind), key=lambda t: (-t.uses, t.iri))
+
+    def search(self, kind: str, prefix: str, languages: Sequence[str]) -> list[Term]:
+        """Terms whose label, local name or ``prefix:local`` starts with ``prefix`` (or has a
+        word starting so), most used first."""
+        wanted = fold(prefix)
+        found = []
+        for term in deadline.checked(self.of_kind(kind)):
+            names = [fold(self.name(term.iri, languages, kind)), fold(fallback_label(term.iri)),
+                     fold(self.identifier(term.iri)), fold(term.iri)]
+            names += [fold(lit.value) for _p, lit in term.labels]
+            if not wanted or any(n.startswith(wanted) or f" {wanted}" in f" {n}" for n in names):
+                found.append(term)
+        exact = [t for t in found if fold(self.identifier(t.iri)) == wanted or fold(fallback_label(t.iri)) == wanted]
+        return exact + [t for t in found if t not in exact]
+
+    def broader(self, iri: str) -> list[str]:
+        return sorted(self.shapes.superclasses.get(iri, ()))
+
+    def conforms(self, entity_types: Iterable[str], wanted: Sequence[str], strict: str) -> bool:
+        """Whether an entity of ``entity_types`` is of the ``wanted`` types (each matching its
+        sub-classes): any of them, or all of them when ``strict`` is ``all``."""
+        if not wanted:
+            return True
+        reach = {a for t in entity_types for a in self.shapes.ancestors(t)}
+        hits = [w in reach for w in wanted]
+        return all(hits) if strict == "all" else any(hits)
+
+    def proposed_properties(self, store, type_iri: str | None, *, limit: int) -> list[str]:
+        """Properties worth fetching for entities of ``type_iri``: those its shapes allow
+        (required first), then the others its instances have, most used first (or, with no
+        type, the properties most entities have)."""
+        proposed: list[str] = []
+        if type_iri:
+            for prop in self.shapes.class_properties(type_iri):
+                if not prop.inverse and prop.path not in proposed:
+                    proposed.append(prop.path)
+            for klass in self.shapes.descendants(type_iri):
+                for prop, _n in data_properties(store, klass, limit=limit * 2):
+                    if prop not in proposed:
+                        proposed.append(prop)
+        else:
+            proposed = [t.iri for t in self.of_kind("property")]
+        return proposed[:limit]
+
+
+# -- reconciliation ------------------------------------------------------------------------------

@@ -1,0 +1,158 @@
+"""``zkg serve``: the app under waitress (a production WSGI server, threads), its queries
+answered by an Oxigraph engine process that zkg starts, watches and stops.
+
+Order of work: check the data directory, listen on the port (so "port in use" is said
+before anything starts), start the engine, build the app, serve. Ctrl-C or SIGTERM stop
+waitress, then the engine; the engine also dies with zkg if zkg is killed outright (see
+:mod:`zkg.store.managed_engine`).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from zkg.base.errors import ZkgError
+from zkg.base.settings import Settings
+
+
+class _LateApp:
+    """A WSGI app filled in after the server has bound its socket."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+def _listen_error(settings: Settings, error: OSError) -> ZkgError:
+    where = f"{settings.host}:{settings.port}"
+    if error.errno == errno.EADDRINUSE:
+        return ZkgError(f"cannot listen on {where}: the port is in use (is zkg already serving? choose --port)")
+    if error.errno == errno.EACCES:
+        return ZkgError(f"cannot listen on {where}: permission denied (ports below 1024 need privileges)")
+    if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+        return ZkgError(f"cannot listen on {where}: no such local address (check --host)")
+    return ZkgError(f"cannot listen on {where}: {error.strerror or error}")
+
+
+def public_url(host: str, port: int) -> str:
+    """The server's root URL as a person would type it.
+
+    >>> public_url("::1", 8080), public_url("127.0.0.1", 80)
+    ('http://[::1]:8080/', 'http://127.0.0.1:80/')
+    """
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def default_workers() -> int:
+    """One worker process per core (``--workers``' default)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def serve(settings: Settings, *, threads: int = 4, workers: int = 1, store_spec: str | None = None,
+          update_url: str | None = None, out=None) -> int:
+    """Serve until interrupted; returns the exit code. ZkgError for what a user can fix.
+
+    ``store_spec`` (``sparql+http://…``): a remote SPARQL engine instead of the managed one
+    (the data directory then only keeps the curation log). ``workers`` > 1: that many
+    processes (:mod:`zkg.serve.workers`).
+    """
+    from zkg.store.remote import RemoteStore
+    from zkg.store.managed_engine import ManagedEngine, check_data_dir
+    from zkg.web import create_app
+    from zkg.serve.http_server import create_waitress_server
+
+    out = out or sys.stdout
+    logging.basicConfig(level=logging.WARNING, format="zkg: %(levelname)s: %(message)s")
+    if store_spec is None:
+        store_dir = check_data_dir(settings.data, settings.base_iri)
+    else:
+        RemoteStore.from_spec(store_spec, base_iri=settings.base_iri, update_url=update_url)  # checks the setting
+        Path(settings.data).mkdir(parents=True, exist_ok=True)  # the curation log lives there
+    if workers > 1:
+        return _serve_workers(settings, threads=threads, workers=workers, store_spec=store_spec,
+                              update_url=update_url, out=out)
+    late = _LateApp()
+    try:
+        # Size limits and client disconnects: see zkg.serve.http_server.
+        server = create_waitress_server(late, settings, threads=threads, host=settings.host, port=settings.port)
+    except OSError as error:
+        raise _listen_error(settings, error) from None
+    engine = None
+    previous_handler = signal.getsignal(signal.SIGTERM)
+    try:
+        if store_spec is None:
+            engine = ManagedEngine(store_dir, query_timeout=settings.query_timeout).start()
+            store = RemoteStore(base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout,
+                                data_dir=settings.data)
+        else:
+            store = RemoteStore.from_spec(store_spec, base_iri=settings.base_iri, timeout=settings.query_timeout,
+                                          update_url=update_url, data_dir=settings.data)
+        late.app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        url = public_url(server.effective_host, server.effective_port)
+        engine_note = "" if store_spec is None else f" on the SPARQL engine {store.query_url}"
+        print(f"zkg: serving {url} (SPARQL endpoint {url}sparql) with {threads} threads{engine_note}; Ctrl-C stops",
+              file=out, flush=True)
+        server.run()  # returns on Ctrl-C / SIGTERM, after waitress has shut its threads down
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+        server.close()
+        if engine is not None:
+            engine.stop()
+    print("zkg: stopped", file=out, flush=True)
+    return 0
+
+
+def _serve_workers(settings: Settings, *, threads: int, workers: int, store_spec: str | None,
+                   update_url: str | None, out) -> int:
+    import secrets
+
+    from zkg.store.managed_engine import ManagedEngine
+    from zkg.serve.workers import WorkerPool
+
+    try:
+        sock = socket.create_server((settings.host, settings.port), backlog=1024,
+                                    family=socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+    except OSError as error:
+        raise _listen_error(settings, error) from None
+    sock.set_inheritable(True)
+    pool = WorkerPool(settings, sock, workers=workers, threads=threads, store_spec=store_spec,
+                      update_url=update_url, session=secrets.token_hex(8))
+    engine = None
+    previous_handler = signal.getsignal(signal.SIGTERM)
+    try:
+        if store_spec is None:
+            engine = ManagedEngine(settings.store_dir, query_timeout=settings.query_timeout,
+                                   on_ready=pool.engine_ready).start()
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        pool.start(engine)
+        host, port = sock.getsockname()[:2]
+        url = public_url(host, port)
+        print(f"zkg: serving {url} (SPARQL endpoint {url}sparql) with {workers} workers x {threads} threads; "
+              "Ctrl-C stops", file=out, flush=True)
+        pool.watch()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+        pool.stop()
+        sock.close()
+        if engine is not None:
+            engine.stop()
+    print("zkg: stopped", file=out, flush=True)
+    return 0
+
+
+def _stop_on_sigterm(signum, frame):
+    # Once is enough: a second SIGTERM (e.g. from both a shell and `timeout`) must not
+    # interrupt the shutdown the first one began.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt  # waitress shuts down cleanly on it, then `finally` stops the engine

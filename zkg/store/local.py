@@ -1,0 +1,568 @@
+"""The store facade: the one place that talks to pyoxigraph.
+
+A data directory holds ``store/`` (pyoxigraph's RocksDB files; a link to ``store-<n>`` once
+a bulk load has swapped a new store in, see :mod:`zkg.store.layout`) and ``zkg.json`` (the
+base IRI the store was loaded under, when, and from which files). ``path=None`` gives an
+in-memory store, for tests and throwaway use.
+
+>>> store = Store.open(base_iri="http://zkg.test/")
+>>> store.update('INSERT DATA { GRAPH graph:demo { id:luo-wei schema:name "Luo Wei" } }')
+>>> [str(row["name"]) for row in store.query("SELECT ?name { ?p schema:name ?name }")]
+['"Luo Wei"']
+>>> store.named_graphs()
+[<NamedNode value=http://zkg.test/graph/demo>]
+>>> store.count()
+1
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import stat
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, NamedTuple
+
+import pyoxigraph as ox
+
+from zkg.store import loading
+from zkg.store import layout as store_layout
+from zkg.base.errors import QueryError, ReadOnlyData, StoreError, storage_fault
+from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
+from zkg.rdf.prefixes import graph_iri, prefixes
+from zkg.rdf.serialize import serialize_dataset
+from zkg.rdf.sparql_scan import Scan, scan
+
+METADATA_FILE = "zkg.json"
+STORE_DIR = "store"
+
+
+class ValidationGraphs(NamedTuple):
+    """rdflib copies of what SHACL validation needs."""
+
+    data: object  # rdflib.Graph: union of all graphs except vocabulary and shapes
+    shapes: object  # rdflib.Graph: the shapes graph
+    ontology: object  # rdflib.Graph: the vocabulary graph (classes, properties, code lists)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What :meth:`Store.load_sources` did."""
+
+    files: list[dict]  # path, sha256, quads, graphs of each file read
+    graphs: dict[str, int]  # quads now in each graph the files define
+    removed_graphs: list[str]  # graphs an earlier load defined that no file defines any more
+    total: int  # quads now in those graphs, together
+    bulk: bool  # True when the bulk loader built a new store (swapped in whole)
+
+    def lines(self, compact: Callable[[str], str] = str) -> list[str]:
+        """A readable summary, one line per file and per graph."""
+        out = [f"read {len(self.files)} file(s):"]
+        out += [f"  {loading.display_path(Path(f['path']))}  {f['quads']} quads" for f in self.files]
+        out.append(f"loaded {len(self.graphs)} graph(s):")
+        out += [f"  {compact(iri)}  {n} quads" for iri, n in sorted(self.graphs.items())]
+        out += [f"removed graph {compact(iri)} (no file defines it any more)" for iri in self.removed_graphs]
+        out.append(f"total: {self.total} quads" + (" (bulk load)" if self.bulk else ""))
+        return out
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    """Whether a query names its own dataset (FROM or FROM NAMED).
+
+    >>> has_dataset_clause("SELECT * FROM <g> { ?s ?p ?o }")
+    True
+    >>> has_dataset_clause('SELECT ?from { ?from <p> "from" . <x#FROM> ?p ex:from } # from')
+    False
+    """
+    return scan(sparql).has_dataset_clause  # zkg's lexer: strings, IRIs and comments apart
+
+
+def _no_value(*arguments) -> None:
+    """A function pyoxigraph does not implement: no value (an evaluation error, as SPARQL says)."""
+    return None
+
+
+def _as_graph_term(graph) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
+    if isinstance(graph, (ox.NamedNode, ox.BlankNode, ox.DefaultGraph)):
+        return graph
+    return ox.NamedNode(str(graph))
+
+
+class Store:
+    """A zkg store: a pyoxigraph store plus the base IRI its data was loaded under.
+
+    Build one with :meth:`open`. Methods raise :class:`~zkg.base.errors.ZkgError` subclasses for
+    anything a user can cause. Thread-safe as pyoxigraph is; one process per on-disk store.
+    """
+
+    def __init__(self, oxigraph_store: ox.Store, *, base_iri: str, data_dir: Path | None,
+                 read_only: StoreError | None = None):
+        self._store = oxigraph_store
+        self.base_iri = base_iri
+        self.data_dir = data_dir
+        # Why the store was opened read-only (a read-only directory, a full disk), or None:
+        # every write raises it, so the refusal names the real cause.
+        self.read_only_reason = read_only
+        self.prefixes = prefixes(base_iri)
+        self._memory_record: dict | None = None  # zkg.json's content, for in-memory stores
+        # Dataset versions (zkg.store.version: ETags, cached dumps) derive from these.
+        # Every write through this object bumps ``writes``; ``session`` tells this opening
+        # from earlier ones, whose writes this object cannot know about.
+        self.session = secrets.token_hex(8)
+        self.writes = 0
+        self.changed_at = datetime.now(timezone.utc)
+
+    def _wrote(self) -> None:
+        self.writes += 1
+        self.changed_at = datetime.now(timezone.utc)
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, base_iri: str, create: bool = False) -> "Store":
+        """Open the store in data directory ``path`` (None: a new in-memory store).
+
+        Without ``create`` the store must exist (``zkg load`` made it). A store loaded under
+        another base IRI, or held by another process, raises StoreError. A store that cannot
+        be opened for writing because its directory is read-only or its disk is full is
+        opened read-only instead (queries work, writes raise ReadOnlyData or StorageFull);
+        with ``create`` that raises at once. What a bulk load cut short by a crash left is
+        settled first (:mod:`zkg.store.layout`): its swap finished, or its new store deleted.
+        """
+        if path is None:
+            return cls(ox.Store(), base_iri=base_iri, data_dir=None)
+        data_dir = Path(path)
+        store_layout.settle(data_dir)  # a bulk load a crash cut short: finish its swap (or nothing)
+        record = read_record(data_dir)
+        if record is None and not create:
+            raise StoreError(f"no store at {data_dir}: run `zkg load` first")
+        if record is not None and record.get("base_iri") != base_iri:
+            raise StoreError(
+                f"store at {data_dir} was loaded with base IRI {record.get('base_iri')}; "
+                f"run `zkg load --base-iri {base_iri}` into a new data directory"
+            )
+        store_dir = store_layout.live_store_dir(data_dir)
+        if not create and store_dir.is_dir() and not os.access(store_dir, os.W_OK):
+            fault = ReadOnlyData(f"the data directory {data_dir} is read-only: reads work, writes are refused")
+        else:
+            try:
+                data_dir.mkdir(parents=True, exist_ok=True)
+                return cls(_open_live_store(data_dir), base_iri=base_iri, data_dir=data_dir)
+            except OSError as error:
+                fault = storage_fault(error, data_dir, doing="open the store for writing",
+                                      after="nothing was written (free some space)")
+                if fault is None and "LOCK" in str(error):
+                    raise StoreError(
+                        f"the store at {data_dir} is in use by another process (is `zkg serve` running?)"
+                    ) from None
+                if fault is None or create or record is None:
+                    raise fault or StoreError(f"cannot open the store at {data_dir}: {error}") from None
+        try:  # reading needs no writing: RocksDB's read-only mode writes nothing
+            return cls(ox.Store.read_only(str(store_dir)), base_iri=base_iri, data_dir=data_dir, read_only=fault)
+        except OSError as error:
+            raise StoreError(f"cannot open the store at {data_dir} (read-only): {error}") from None
+
+    def close(self) -> None:
+        """Release the store (and its lock on disk); the object is unusable afterwards."""
+        self._store = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store, for features the facade does not wrap."""
+        if self._store is None:
+            raise StoreError("the store is closed")
+        return self._store
+
+    # -- reading -------------------------------------------------------------------------
+
+    def query(self, sparql: str, *, default_graph=None, named_graphs=None, union_default_graph: bool = True,
+              substitutions: dict | None = None, scanned: Scan | None = None):
+        """Evaluate a SPARQL query: QuerySolutions, QueryBoolean or QueryTriples.
+
+        The default graph is the union of all graphs unless ``default_graph`` (IRI or list)
+        is given or the query has FROM or FROM NAMED. The zkg prefixes are predeclared and
+        relative IRIs resolve against the base IRI. ``scanned`` is what zkg already read of
+        the text (the guard's :attr:`~zkg.sparql.guard.Reading.scanned`), so that it is not
+        read again. Results are lazy: errors during evaluation surface while iterating.
+
+        >>> store = Store.open(base_iri="http://zkg.test/")
+        >>> bool(store.query("ASK { ?s ?p ?o }"))
+        False
+        >>> store.query("SELEKT")
+        Traceback (most recent call last):
+        ...
+        zkg.base.errors.QueryError: SPARQL syntax error: error at 1:7: expected one of ...
+        """
+        options: dict = {"base_iri": self.base_iri, "prefixes": self.prefixes}
+        if default_graph is not None:
+            graphs = default_graph if isinstance(default_graph, (list, tuple)) else [default_graph]
+            options["default_graph"] = [_as_graph_term(g) for g in graphs]
+        elif not (scanned or scan(sparql)).has_dataset_clause:
+            # pyoxigraph's union option would override the query's own FROM / FROM NAMED.
+            options["use_default_graph_as_union"] = union_default_graph
+        if named_graphs is not None:
+            options["named_graphs"] = [_as_graph_term(g) for g in named_graphs]
+        if substitutions:
+            options["substitutions"] = {
+                ox.Variable(k) if isinstance(k, str) else k: v for k, v in substitutions.items()
+            }
+        # A function pyoxigraph does not implement is an error of its expression, not of
+        # the query (zkg.store.extension_functions): the query runs again with it giving no value.
+        unimplemented: dict = {}
+        while True:
+            try:
+                return self.oxigraph.query(sparql, **options, custom_functions=unimplemented or None)
+            except SyntaxError as error:
+                raise QueryError(f"SPARQL syntax error: {error}") from None
+            except (OSError, ValueError, TypeError, RuntimeError) as error:
+                function = unsupported_function(str(error)) if isinstance(error, RuntimeError) else None
+                if function is not None and len(unimplemented) < MAX_FUNCTIONS \
+                        and ox.NamedNode(function) not in unimplemented:
+                    unimplemented[ox.NamedNode(function)] = _no_value
+                    continue
+                # OSError too: pyoxigraph reports failed SERVICE calls that way.
+                raise QueryError(f"query failed: {error}") from None
+
+    def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
+        """The named graphs in the store, sorted by IRI."""
+        return sorted(self.oxigraph.named_graphs(), key=str)
+
+    def quads(self, graph=None) -> Iterator[ox.Quad]:
+        """All quads, or those of one graph (an IRI, a term, or ``DefaultGraph()``)."""
+        target = None if graph is None else _as_graph_term(graph)
+        return self.oxigraph.quads_for_pattern(None, None, None, target)
+
+    def count(self, graph=None) -> int:
+        """How many quads the store (or one graph) holds."""
+        if graph is None:
+            return len(self.oxigraph)
+        target = _as_graph_term(graph)
+        if isinstance(target, ox.NamedNode):  # counted by the engine, not quad by quad in Python
+            row = next(iter(self.oxigraph.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {target} {{ ?s ?p ?o }} }}")))
+            return int(row["n"].value)
+        return sum(1 for _ in self.quads(graph))
+
+    def dump(self, *, format: str = "trig") -> bytes:
+        """The whole dataset as deterministic ``trig`` or ``nquads`` bytes.
+
+        >>> store = Store.open(base_iri="http://zkg.test/")
+        >>> store.update("INSERT DATA { GRAPH graph:g { id:a zkg:p id:b } }")
+        >>> print(store.dump(format="nquads").decode(), end="")
+        <http://zkg.test/id/a> <http://zkg.test/def/p> <http://zkg.test/id/b> <http://zkg.test/graph/g> .
+        """
+        return serialize_dataset(self.quads(), format=format, prefixes=self.prefixes)
+
+    def union_graph_for_validation(self) -> ValidationGraphs:
+        """rdflib copies: the data (every graph but vocabulary and shapes, default graph
+        included), the shapes graph and the vocabulary graph."""
+        from zkg.rdf.rdflib_view import rdflib_graph
+
+        vocabulary = ox.NamedNode(graph_iri(self.base_iri, loading.VOCABULARY))
+        shapes = ox.NamedNode(graph_iri(self.base_iri, loading.SHAPES))
+        data = (q for q in self.quads() if q.graph_name not in (vocabulary, shapes))
+        return ValidationGraphs(rdflib_graph(data), rdflib_graph(self.quads(shapes)), rdflib_graph(self.quads(vocabulary)))
+
+    # -- writing -------------------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only (see :meth:`open`)."""
+        return self.read_only_reason is not None
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only_reason is not None:
+            raise type(self.read_only_reason)(self.read_only_reason.message)
+
+    def _write_failed(self, error: OSError, **words) -> StoreError:
+        """The StoreError for an OSError of a write: a full disk, a read-only directory, or other."""
+        return storage_fault(error, self.data_dir, **words) or StoreError(f"store error: {error}")
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update in one atomic pyoxigraph call (all of it or nothing)."""
+        self._refuse_if_read_only()
+        try:
+            self.oxigraph.update(sparql, base_iri=self.base_iri, prefixes=self.prefixes)
+        except SyntaxError as error:
+            raise QueryError(f"SPARQL syntax error: {error}") from None
+        except OSError as error:
+            # A full disk: RocksDB refuses the whole batch (and every later write until reopened).
+            raise storage_fault(error, self.data_dir) or QueryError(f"update failed: {error}") from None
+        except (ValueError, TypeError, RuntimeError) as error:
+            raise QueryError(f"update failed: {error}") from None
+        self._wrote()  # only on success: pyoxigraph updates are atomic, a failed one changed nothing
+
+    def load_sources(self, *, graph_dir: str | Path, ontology_dir: str | Path,
+                     bulk_threshold: int = loading.BULK_THRESHOLD,
+                     progress: Callable[[int], None] | None = None) -> LoadReport:
+        """(Re)build the graphs defined by the project's files; leave every other graph alone.
+
+        Every file is parsed once and checked: a bad file raises DataError
+        (``file:line:column``) and the store is unchanged. Up to ``bulk_threshold`` quads, the
+        graphs the files define (and those an earlier load took from files that no longer
+        define them) are replaced in one atomic update. Past it, pyoxigraph's bulk loader builds
+        a new store beside the old one (the files' graphs and a copy of every other graph) and
+        swaps it in with one rename (:mod:`zkg.store.layout`; ``progress(n)`` is called as it
+        goes): a failure at any step, a full disk or a crash included, leaves the old store as
+        it was. Loading the same files twice gives the same store.
+
+        >>> import pathlib, shutil, tempfile
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> (root / "graph").mkdir(); (root / "ontology").mkdir()
+        >>> _ = (root / "graph" / "a.trig").write_text('<graph/a> { <id/x> <def/p> "1" }')
+        >>> store = Store.open(base_iri="http://zkg.test/")
+        >>> store.load_sources(graph_dir=root / "graph", ontology_dir=root / "ontology").graphs
+        {'http://zkg.test/graph/a': 1}
+        >>> shutil.rmtree(root)
+        """
+        self._refuse_if_read_only()
+        sources = loading.discover_sources(graph_dir=Path(graph_dir), ontology_dir=Path(ontology_dir),
+                                           base_iri=self.base_iri)
+        previous = self._read_own_record() or {}
+        earlier = {g for f in previous.get("files", []) for g in f.get("graphs", [])}
+        parsed = loading.ParsedSources()
+        batches = loading.checked_batches(sources, self.base_iri, parsed)
+        held: list[list[ox.Quad]] = []
+        held_quads = 0
+        for batch in batches:  # parse until the files are done, or there are too many quads to hold
+            held.append(batch)
+            held_quads += len(batch)
+            if held_quads > bulk_threshold:
+                graphs = self._bulk_load(_handed_over(held, batches), parsed, earlier, progress)
+                break
+        else:
+            graphs = self._replace_graphs(list(itertools.chain.from_iterable(held)), parsed, earlier)
+        return LoadReport(files=parsed.files, graphs=graphs, removed_graphs=sorted(earlier - parsed.graphs),
+                          total=sum(graphs.values()), bulk=held_quads > bulk_threshold)
+
+    def _load_record(self, parsed: loading.ParsedSources) -> dict:
+        return {"base_iri": self.base_iri, "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "files": parsed.files}
+
+    def _replace_graphs(self, quads: list[ox.Quad], parsed: loading.ParsedSources, earlier: set[str]) -> dict[str, int]:
+        """The small load: one atomic update (or extend) in this store; quads per graph."""
+        to_drop = sorted(parsed.graphs) + sorted(earlier - parsed.graphs)
+        present = {g.value for g in self.oxigraph.named_graphs() if isinstance(g, ox.NamedNode)}
+        if present.isdisjoint(to_drop):
+            # Nothing to replace: one extend() is as atomic as the update, and much faster.
+            try:
+                self.oxigraph.extend(quads)
+            except OSError as error:
+                raise self._write_failed(error, doing="load") from None
+            self._wrote()
+        else:
+            self.update_raw(loading.replace_graphs_update(to_drop, quads))
+        self._write_own_record(self._load_record(parsed))
+        return {iri: self.count(iri) for iri in sorted(parsed.graphs)}
+
+    def _bulk_load(self, batches: Iterator[list[ox.Quad]], parsed: loading.ParsedSources, earlier: set[str],
+                   progress: Callable[[int], None] | None) -> dict[str, int]:
+        """The big load: build a new store from ``batches`` (the rest of ``parsed``) and the
+        graphs of this one the files do not replace, then swap it in; quads per graph."""
+        data_dir = self.data_dir
+        if data_dir is not None and store_layout.link_target(data_dir) is None:
+            self._convert_plain_store()
+        old = self.oxigraph
+        old_dir = None if data_dir is None else store_layout.live_store_dir(data_dir)
+
+        def parts() -> Iterator[Iterable[ox.Quad]]:
+            """The batches (reporting progress between them), then the graphs the old store keeps."""
+            done = reported = 0
+            for batch in batches:
+                yield batch
+                done += len(batch)
+                if progress is not None and done - reported >= _PROGRESS_EVERY:
+                    progress(done)
+                    reported = done
+            if progress is not None:
+                progress(done)
+            # Every file is read: what the old store keeps is now known (the same graphs a
+            # small load leaves alone: the default graph, changesets, anything no file defined).
+            replaced = parsed.graphs | earlier
+            for graph in [ox.DefaultGraph(), *old.named_graphs()]:
+                if not (isinstance(graph, ox.NamedNode) and graph.value in replaced):
+                    yield old.quads_for_pattern(None, None, None, graph)
+
+        def quads() -> Iterator[ox.Quad]:
+            return itertools.chain.from_iterable(parts())  # chained in C: no Python step per quad
+
+        if data_dir is None:
+            new = ox.Store()
+            new.bulk_extend(quads())
+            self._memory_record = self._load_record(parsed)
+        else:
+            new = self._build_beside(data_dir, quads, parsed)
+        self._store, old = new, None  # the old store is closed here (its lock released), then deleted
+        self._wrote()
+        if old_dir is not None:
+            shutil.rmtree(old_dir, ignore_errors=True)
+        # Exact but for graphs fed by several batches, where a statement could be counted twice.
+        graphs = {iri: parsed.counts[iri] for iri in sorted(parsed.graphs)}
+        graphs.update({iri: self.count(iri) for iri in parsed.shared})
+        return graphs
+
+    def _build_beside(self, data_dir: Path, quads: Callable[[], Iterator[ox.Quad]],
+                      parsed: loading.ParsedSources) -> ox.Store:
+        """A new ``store-<n>`` filled with ``quads()`` and swapped in, its record with it; on
+        any failure it is deleted and the live store and record are untouched."""
+        new_dir = store_layout.next_store_dir(data_dir)
+        new = None
+        try:
+            new = ox.Store(str(new_dir))
+            new.bulk_extend(quads())
+            new.flush()
+            self._write_own_record(self._load_record(parsed), target=store_layout.pending_record(data_dir, new_dir),
+                                   after="the previous store is as it was")
+            store_layout.swap_in(data_dir, new_dir)
+        except BaseException as error:
+            new = None  # closes it, so that its files can go
+            store_layout.discard(data_dir, new_dir)
+            if isinstance(error, OSError):
+                unchanged = "the previous store is as it was"
+                raise storage_fault(error, data_dir, doing="load",
+                                    after=f"{unchanged} (free some space and run `zkg load` again)"
+                                    ) or StoreError(f"bulk load failed ({unchanged}): {error}") from None
+            raise
+        return new
+
+    def _convert_plain_store(self) -> None:
+        """Make a plain ``store/`` the link ``store -> store-<n>`` that a swap can replace
+        (:func:`zkg.store.layout.convert_plain`), closing and reopening the store around it."""
+        data_dir = self.data_dir
+        self._store = None
+        refused = None
+        try:
+            store_layout.convert_plain(data_dir)
+        except OSError as error:
+            refused = error.strerror or str(error)
+        try:
+            self._store = _open_live_store(data_dir)
+        except OSError:  # another process took the lock meanwhile: nothing was changed
+            raise StoreError(f"the store at {data_dir} is in use by another process "
+                             "(is `zkg serve` running?)") from None
+        if refused is not None:
+            raise StoreError(f"cannot load this many quads into {data_dir}: its store/ directory cannot be renamed "
+                             f"({refused}); a bulk load builds a new store beside it and swaps it in "
+                             "(a mount point? mount the data directory instead)")
+
+    def update_raw(self, sparql: str) -> None:
+        """Run an update without the zkg prefixes or base (for generated, fully absolute text)."""
+        self._refuse_if_read_only()
+        try:
+            self.oxigraph.update(sparql)
+        except OSError as error:
+            raise self._write_failed(error, doing="load") from None
+        self._wrote()
+
+    # -- the metadata file ---------------------------------------------------------------
+
+    @property
+    def load_record(self) -> dict | None:
+        """What the last :meth:`load_sources` recorded (base IRI, time, files), if any."""
+        return self._read_own_record()
+
+    def _read_own_record(self) -> dict | None:
+        return self._memory_record if self.data_dir is None else read_record(self.data_dir)
+
+    def _write_own_record(self, record: dict, *, target: Path | None = None,
+                          after: str = "the graphs were loaded but not recorded") -> None:
+        """Write ``zkg.json`` (or ``target``: a bulk load's pending record); ``after`` says,
+        in the error of a full disk, what state that leaves."""
+        if self.data_dir is None:
+            self._memory_record = record
+            return
+        # Write, sync, then rename, so that neither a crash nor a power cut leaves a
+        # half-written record (a bulk load's record is renamed into place after its swap).
+        target = target or self.data_dir / METADATA_FILE
+        temporary = target.with_name(target.name + ".tmp")
+        try:
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, indent=2, sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.replace(target)
+        except OSError as error:
+            try:
+                temporary.unlink(missing_ok=True)
+            except OSError:
+                pass
+            raise self._write_failed(error, doing=f"write {METADATA_FILE}",
+                                     after=f"{after} (free some space and run `zkg load` again)") from None
+
+
+#: Parsed load records by path, with the stat they were read at: the dataset version asks for
+#: the record on every request, and a stat is much cheaper than reading and parsing it.
+_RECORDS: dict[str, tuple[tuple, dict]] = {}
+
+
+def read_record(data_dir: Path) -> dict | None:
+    """The load record of ``data_dir`` (None when there is none). Read again whenever the
+    file's size, time or inode changed (it is replaced by a rename on every load); callers
+    must not change the dict they get."""
+    path = os.path.join(data_dir, METADATA_FILE)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    stamp = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+    cached = _RECORDS.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            record = json.loads(handle.read())
+    except (OSError, ValueError) as error:
+        raise StoreError(f"cannot read {path}: {error}") from None
+    if not isinstance(record, dict):
+        raise StoreError(f"cannot read {path}: not a JSON object")
+    _RECORDS[path] = (stamp, record)
+    return record
+
+
+#: Quads between two calls of a bulk load's ``progress``.
+_PROGRESS_EVERY = 100_000
+
+
+def _handed_over(held: list[list[ox.Quad]], rest: Iterator[list[ox.Quad]]) -> Iterator[list[ox.Quad]]:
+    """``held`` then ``rest``, letting go of each held batch once it is handed over."""
+    held.reverse()
+    while held:
+        yield held.pop()
+    yield from rest
+
+
+def _open_live_store(data_dir: Path) -> ox.Store:
+    """The live store of ``data_dir`` opened for writing, by its real directory (see
+    :mod:`zkg.store.layout`); then what earlier loads left behind is deleted. OSError as
+    pyoxigraph raises it (the lock of another process, a full disk)."""
+    if store_layout.unsettled(data_dir):
+        raise StoreError(f"the store at {data_dir} was being replaced by a load that was cut short, and it could "
+                         "not be put back in place (a full disk? a read-only directory?); free some space and try again")
+    for _ in range(3):
+        store_dir = store_layout.live_store_dir(data_dir)
+        opened = ox.Store(str(store_dir))
+        if store_layout.live_store_dir(data_dir) == store_dir:
+            store_layout.remove_leftovers(data_dir)
+            return opened
+        # A bulk load swapped a new store in while this one was being opened: open that one.
+        del opened
+    raise StoreError(f"the store at {data_dir} is being replaced by another process; try again")
+
+
+def open_store(settings, *, create: bool = False) -> Store:
+    """The on-disk store of ``settings`` (a :class:`zkg.base.settings.Settings`)."""
+    return Store.open(settings.data, base_iri=settings.base_iri, create=create)

@@ -1,0 +1,775 @@
+"""RemoteStore: the store facade over HTTP, speaking the SPARQL 1.1 Protocol to an engine.
+
+``zkg serve`` runs its queries in a separate engine process, the Oxigraph server on the same
+store (see :mod:`zkg.store.managed_engine`), because pyoxigraph cannot stop a running query and
+an engine process can be: it cancels most queries at its own ``--timeout-s``, and where it
+does not, the process is restarted. The same class talks to any other SPARQL 1.1 service
+(``ZKG_STORE=sparql+http://host:port/query``).
+
+RemoteStore offers the methods of :class:`zkg.store.local.Store` that make sense remotely, with
+the same meaning: ``query`` predeclares the zkg prefixes and the base IRI, the default
+graph is the union of all graphs unless told otherwise, and results are pyoxigraph terms.
+ASK gives a ``QueryBoolean``; SELECT and CONSTRUCT/DESCRIBE give lazy iterables
+(:class:`RemoteSolutions`, :class:`RemoteTriples`) read from the engine's response as it
+arrives, so a capped answer reads only what it needs.
+
+Every request has a deadline: the query time limit plus a grace for the engine to cancel by
+itself. An answer not complete by then, or cut short (the engine appends an error to a
+response it has begun when it cancels), raises :class:`QueryTimeout`; never a silently
+partial result.
+
+A request whose client goes away stops waiting too: the web server sets :data:`client_gone`
+for the request it answers (see :mod:`zkg.serve.http_server`), and a watcher thread drops the
+engine connection of every exchange whose client has gone (:class:`ClientGone`), so that an
+engine streaming results stops, and tells the supervisor, whose CPU check stops work the
+engine does not cancel when its client leaves.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import re
+import base64
+import socket
+import secrets
+import threading
+import time
+import weakref
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+
+import pyoxigraph as ox
+
+from zkg.store import extension_functions
+from zkg.base.deadline import client_gone
+from zkg.rdf import sparql_scan
+from zkg.base.errors import ClientGone, QueryError, QueryRefused, ReadOnlyData, StoreError, ZkgError, storage_fault
+from zkg.rdf.prefixes import prefixes as zkg_prefixes
+
+#: Idle kept-alive connections kept per engine address.
+POOL_SIZE = 32
+#: A graph name no dataset has: the protocol cannot say "no default graph and no named
+#: graphs", so an empty default graph is asked for by naming this one.
+EMPTY_GRAPH = "urn:x-zkg:empty-graph"
+RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+
+
+class QueryTimeout(ZkgError):
+    """The query ran past the time limit and was stopped (HTTP 503)."""
+
+    http_status = 503
+
+    def __init__(self, limit: float):
+        super().__init__(
+            f"the query was stopped after the time limit of {limit:g} s (ZKG_QUERY_TIMEOUT). "
+            "Make it more selective, or add LIMIT."
+        )
+        self.limit = limit
+
+
+class EngineUnavailable(StoreError):
+    """The engine cannot be reached or answered with a server error (HTTP 503)."""
+
+
+class UnsupportedFunction(QueryError):
+    """The engine does not implement an extension function the query calls, and the calls
+    could not be made errors of their expressions (HTTP 400)."""
+
+    def __init__(self, function: str):
+        super().__init__(f"the SPARQL engine does not implement the function <{function}> the query calls")
+        self.function = function
+
+
+#: What an engine says when it stopped a query at its own time limit or was asked to cancel
+#: it (Oxigraph, Fuseki, Virtuoso, GraphDB), looked for outside quoted text and IRIs, which
+#: are the query's own words.
+_STOPPED = re.compile(r"cancel|time ?out|timed out|time limit", re.IGNORECASE)
+_QUOTED = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
+
+
+def _says_stopped(message: str) -> bool:
+    """Whether an engine's error message says the query was stopped (time limit, cancelled).
+
+    >>> _says_stopped("Query cancelled"), _says_stopped("Virtuoso S1T00 Error SR171: Transaction timed out")
+    (True, True)
+    >>> _says_stopped("QueryTimeoutException"), _says_stopped("the query was canceled")
+    (True, True)
+    >>> _says_stopped("IO error: <http://example.org/timeout> 'cancelled'"), _says_stopped("disk I/O error")
+    (False, False)
+    """
+    return bool(_STOPPED.search(_QUOTED.sub(" ", message)))
+
+
+class _ClientWatch:
+    """Drops the engine connection of exchanges whose client has gone.
+
+    The request thread blocks reading the engine's socket (until the deadline); polling its
+    client from there would need reads in slices, which http.client cannot resume after a
+    timeout. So one daemon thread per process asks each waiting exchange's client every
+    :attr:`POLL_SECONDS` (only while there are any) and shuts the engine socket of those
+    gone: the blocked read returns at once and the request thread raises ClientGone.
+    """
+
+    POLL_SECONDS = 0.2
+
+    def __init__(self):
+        self._exchanges: weakref.WeakSet[_Exchange] = weakref.WeakSet()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, exchange: "_Exchange") -> None:
+        with self._wake:
+            self._exchanges.add(exchange)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="zkg-client-watch", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def discard(self, exchange: "_Exchange") -> None:
+        with self._wake:
+            self._exchanges.discard(exchange)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._exchanges:
+                    self._wake.wait()
+                waiting = list(self._exchanges)
+            for exchange in waiting:
+                exchange.abandon_if_client_gone()
+            del waiting
+            time.sleep(self.POLL_SECONDS)
+
+
+_CLIENT_WATCH = _ClientWatch()
+
+
+def _grace(limit: float) -> float:
+    # Time for the engine to notice its own timeout and end the response by itself.
+    return min(max(0.5, limit * 0.1), 5.0)
+
+
+class _Exchange:
+    """One HTTP request to the engine and the reading of its response, under a deadline."""
+
+    def __init__(self, store: "RemoteStore", limit: float, *, watch: bool = True):
+        self.store, self.limit = store, limit
+        self.started_at = time.monotonic()
+        self.deadline = self.started_at + limit + _grace(limit)
+        self.connection: http.client.HTTPConnection | None = None
+        self.response: http.client.HTTPResponse | None = None
+        self.closed = False
+        self._counted = False
+        self.address: tuple | None = None
+        # The client of the web request this exchange serves (None: not known, not watched);
+        # `abandoned` once it went away and the engine socket was shut by the watcher.
+        self.client_gone = client_gone.get() if watch else None
+        self.abandoned = False
+        self._lock = threading.Lock()  # close() (request thread) vs. abandon (watcher thread)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def send(self, url: str, body: bytes, headers: dict, *, reuse: bool = True) -> http.client.HTTPResponse:
+        """POST ``body``; the connection is a kept-alive one from the store's pool when
+        ``reuse`` (queries: safe to send again on a fresh connection if the engine had
+        closed the idle one), else a new one (updates are never sent twice)."""
+        parts = urlsplit(url)
+        if self.client_gone is not None:
+            if self.client_gone():  # it left while the request waited for a thread
+                self.closed = True
+                raise ClientGone()
+            _CLIENT_WATCH.add(self)
+        supervisor = self.store.supervisor
+        if supervisor is not None:
+            supervisor.begin_request()
+            self._counted = True
+        https = parts.scheme == "https"
+        address = (parts.hostname, parts.port or (443 if https else 80), https)
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        headers = {**self.store.auth_headers, **headers}
+        pooled = self.store._pool_take(address) if reuse else None
+        while True:
+            connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
+            self.connection = pooled or connection_class(*address[:2], timeout=max(0.05, self.remaining()))
+            try:
+                if self.connection.sock is None:
+                    self.connection.connect()
+                self._shut_if_abandoned()  # the watcher may have come before the socket
+                self.connection.sock.settimeout(max(0.05, self.remaining()))
+                self.connection.request("POST", target, body=body, headers=headers)
+                self.connection.sock.settimeout(max(0.05, self.remaining()))
+                self.response = self.connection.getresponse()
+            except (socket.timeout, TimeoutError):
+                if self.abandoned:
+                    self.close()
+                    raise ClientGone() from None
+                self.overrun(started=False)
+                raise QueryTimeout(self.limit) from None
+            except (ConnectionError, OSError, http.client.HTTPException):
+                if self.abandoned:  # the watcher shut the socket: the client has gone
+                    self.close()
+                    raise ClientGone() from None
+                self.connection.close()
+                if pooled is not None:  # the engine closed the idle connection: once more, afresh
+                    pooled = None
+                    continue
+                self.close()
+                raise
+            self.address = address
+            return self.response
+
+    def overrun(self, *, started: bool) -> None:
+        """The deadline passed: drop the connection (an engine streaming results stops when
+        its client goes) and let the supervisor stop work the engine did not cancel."""
+        self.close()
+        if self.store.supervisor is not None:
+            self.store.supervisor.overrun(started=started)
+
+    def readinto(self, buffer) -> int:
+        if self.closed or self.response is None:
+            return 0
+        remaining = self.remaining()
+        if remaining <= 0:
+            self.overrun(started=True)
+            raise QueryTimeout(self.limit)
+        try:
+            sock = self.connection.sock
+            if sock is not None:  # None: an engine that closes the connection after its answer
+                sock.settimeout(remaining)
+            count = self.response.readinto(buffer)
+        except (socket.timeout, TimeoutError):
+            if self.abandoned:
+                self.close()
+                raise ClientGone() from None
+            self.overrun(started=True)
+            raise QueryTimeout(self.limit) from None
+        except (ConnectionError, OSError, http.client.HTTPException, AttributeError):
+            self.close()
+            raise self.cut_short() from None
+        if count == 0:
+            self.close()
+            if self.abandoned:  # the end of a shut socket, not of the answer
+                raise ClientGone()
+        return count
+
+    def abandon_if_client_gone(self) -> None:
+        """(The watcher thread.) If the client has gone, shut the engine socket: the request
+        thread's read returns at once, an engine streaming results stops, and the supervisor
+        checks for work the engine goes on with regardless (it had not begun to answer)."""
+        if self.closed or self.abandoned:
+            return
+        try:
+            gone = self.client_gone()
+        except Exception:  # a server's callable failing must not stop the watcher
+            return
+        if not gone:
+            return
+        with self._lock:
+            if self.closed:
+                return
+            self.abandoned = True
+            self._shut_if_abandoned()
+        if self.store.supervisor is not None:
+            # "started": a CPU check, not an outright restart: a client leaving is no sign
+            # that the engine is stuck, and restarts on demand would disturb other clients.
+            self.store.supervisor.overrun(started=True)
+
+    def _shut_if_abandoned(self) -> None:
+        # shutdown, not close: the request thread still owns (and will close) the socket.
+        sock = self.connection.sock if self.connection is not None else None
+        if self.abandoned and sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut_short(self) -> ZkgError:
+        """What a response that ends mid-way means: near the limit, the engine cancelled."""
+        if self.abandoned:
+            return ClientGone()
+        if time.monotonic() - self.started_at >= self.limit * 0.9:
+            return QueryTimeout(self.limit)
+        return EngineUnavailable("the SPARQL engine's answer was cut short; try again")
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            if self.connection is not None:
+                response = self.response
+                finished = response is not None and response.isclosed() and not response.will_close
+                if finished and self.address is not None and not self.abandoned:
+                    self.store._pool_give(self.address, self.connection)  # read to the end: reusable
+                else:
+                    self.connection.close()  # also closes the response's socket
+        if self.client_gone is not None:
+            _CLIENT_WATCH.discard(self)
+        if self._counted:
+            self.store.supervisor.end_request()
+
+    def read_up_to(self, limit: int) -> tuple[bytes, bool]:
+        """(what was read, whether that is the whole body): stops after about ``limit`` bytes."""
+        chunks, total = [], 0
+        buffer = bytearray(65536)
+        while total <= limit:
+            count = self.readinto(buffer)
+            if not count:
+                return b"".join(chunks), True
+            chunks.append(bytes(buffer[:count]))
+            total += count
+        return b"".join(chunks), False
+
+
+class _Reader(io.RawIOBase):
+    """The response body as a file for pyoxigraph's parsers, read under the deadline
+    (``prefix``: bytes of it already read)."""
+
+    def __init__(self, exchange: _Exchange, prefix: bytes = b""):
+        self.exchange = exchange
+        self.prefix = memoryview(prefix)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if len(self.prefix):
+            count = min(len(buffer), len(self.prefix))
+            buffer[:count] = self.prefix[:count]
+            self.prefix = self.prefix[count:]
+            return count
+        return self.exchange.readinto(buffer)
+
+
+class RemoteSolutions:
+    """SELECT results read lazily from the engine: ``variables`` and iteration, like
+    pyoxigraph's QuerySolutions. Iteration raises QueryTimeout or EngineUnavailable when the
+    answer does not arrive whole; ``close()`` drops the rest."""
+
+    def __init__(self, exchange: _Exchange, parsed):
+        self._exchange, self._parsed = exchange, parsed
+        self.variables = parsed.variables
+
+    def __iter__(self) -> Iterator[ox.QuerySolution]:
+        try:
+            yield from self._parsed
+        except SyntaxError:
+            raise self._exchange.cut_short() from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._exchange.close()
+
+    def serialize(self, output=None, format=ox.QueryResultsFormat.JSON):
+        from zkg.rdf.results import solutions_json
+
+        names = [v.value for v in self.variables]
+        parsed = ox.parse_query_results(solutions_json(names, self), format=ox.QueryResultsFormat.JSON)
+        return parsed.serialize(output, format=format)
+
+
+class RemoteTriples:
+    """CONSTRUCT/DESCRIBE results read lazily from the engine, like QueryTriples."""
+
+    def __init__(self, exchange: _Exchange, prefix: bytes = b""):
+        self._exchange = exchange
+        self._parsed = ox.parse(_Reader(exchange, prefix), format=ox.RdfFormat.N_TRIPLES)
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        try:
+            for quad in self._parsed:
+                yield quad.triple if isinstance(quad, ox.Quad) else quad
+        except SyntaxError:
+            raise self._exchange.cut_short() from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._exchange.close()
+
+    def serialize(self, output=None, format=ox.RdfFormat.N_TRIPLES):
+        return ox.serialize(list(self), output, format=format)
+
+
+class RemoteStore:
+    """The store facade over a SPARQL 1.1 Protocol endpoint (query, and update if given).
+
+    ``supervisor`` is the :class:`zkg.store.managed_engine.ManagedEngine` running the engine, when
+    zkg runs it: its current address is used, and it hears of queries that overran.
+    """
+
+    def __init__(self, query_url: str | None = None, *, base_iri: str, update_url: str | None = None,
+                 timeout: float = 30.0, update_timeout: float = 300.0, supervisor=None,
+                 data_dir: str | Path | None = None, auth_headers: dict[str, str] | None = None):
+        if query_url is None and supervisor is None:
+            raise ValueError("RemoteStore needs a query URL or a supervisor")
+        self._query_url, self._update_url = query_url, update_url
+        self.base_iri = base_iri
+        self.prefixes = zkg_prefixes(base_iri)
+        self.timeout = timeout
+        self.update_timeout = update_timeout  # also the limit of whole-dataset reads (dump)
+        self.supervisor = supervisor
+        # The data directory whose store the engine serves, when zkg runs the engine: its
+        # zkg.json is the load record. Writes through this object change zkg.store.version:
+        # by the data directory's write stamp, which every process sees, else (no data
+        # directory, or the stamp failed) by this object's own count.
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.session = secrets.token_hex(8)
+        self.writes = 0
+        self.changed_at = datetime.now(timezone.utc)
+        #: Sent with every request (e.g. ``Authorization`` for an engine that wants it).
+        self.auth_headers: dict[str, str] = dict(auth_headers or {})
+        # Kept-alive connections to the engine, per address (a restarted engine has a new one).
+        self._pool: dict[tuple, list[http.client.HTTPConnection]] = {}
+        self._pool_lock = threading.Lock()
+
+    def _pool_take(self, address: tuple) -> http.client.HTTPConnection | None:
+        with self._pool_lock:
+            idle = self._pool.get(address)
+            return idle.pop() if idle else None
+
+    def _pool_give(self, address: tuple, connection: http.client.HTTPConnection) -> None:
+        with self._pool_lock:
+            idle = self._pool.setdefault(address, [])
+            if len(idle) < POOL_SIZE:
+                idle.append(connection)
+                return
+        connection.close()
+
+    @property
+    def load_record(self) -> dict | None:
+        """What the last ``zkg load`` recorded in the data directory (None for a foreign engine)."""
+        if self.data_dir is None:
+            return None
+        from zkg.store.local import read_record
+
+        return read_record(self.data_dir)
+
+    @classmethod
+    def from_spec(cls, spec: str, *, base_iri: str, timeout: float = 30.0, update_url: str | None = None,
+                  data_dir: str | Path | None = None) -> "RemoteStore":
+        """From ``sparql+http://[user:password@]host:port/path`` (see :func:`parse_store_spec`)."""
+        query, update, headers = parse_store_spec(spec, update_url=update_url)
+        return cls(query, base_iri=base_iri, update_url=update, timeout=timeout, data_dir=data_dir,
+                   auth_headers=headers)
+
+    @property
+    def query_url(self) -> str:
+        return self.supervisor.query_url if self.supervisor is not None else self._query_url
+
+    @property
+    def update_url(self) -> str | None:
+        return self.supervisor.update_url if self.supervisor is not None else self._update_url
+
+    def close(self) -> None:
+        """Nothing to release: each request has its own connection."""
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def query(self, sparql: str, *, default_graph=None, named_graphs=None, union_default_graph: bool = True,
+              substitutions: dict | None = None, timeout: float | None = None,
+              scanned: sparql_scan.Scan | None = None):
+        """Evaluate a query at the engine; see :meth:`zkg.store.local.Store.query`.
+
+        Following the protocol, a dataset given by ``default_graph`` or ``named_graphs``
+        replaces the whole dataset (a list not given is empty). A query with FROM or FROM
+        NAMED keeps its own dataset.
+        """
+        if substitutions:
+            raise QueryError("substitutions are not supported by a remote SPARQL engine")
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, scanned)
+        limit = self.timeout if timeout is None else timeout
+        headers = {"Content-Type": "application/sparql-query; charset=utf-8",
+                   "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"}
+        exchange, response = self._answered(limit, params, text, headers, prologue)
+        media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        if media_type == N_TRIPLES:
+            return RemoteTriples(exchange)
+        if media_type != RESULTS_JSON:
+            exchange.close()
+            raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
+        try:
+            parsed = ox.parse_query_results(_Reader(exchange), format=ox.QueryResultsFormat.JSON)
+            if isinstance(parsed, ox.QueryBoolean):
+                if _Reader(exchange).read().strip():  # text after the answer: the engine gave up
+                    raise exchange.cut_short()
+                exchange.close()
+                return parsed
+        except SyntaxError:
+            exchange.close()
+            raise exchange.cut_short() from None
+        except BaseException:
+            exchange.close()
+            raise
+        return RemoteSolutions(exchange, parsed)
+
+    def _prepare(self, sparql: str, default_graph, named_graphs, union_default_graph: bool,
+                 scanned: sparql_scan.Scan | None):
+        """(text with the prologue zkg adds, protocol parameters, lines added)."""
+        found = scanned or sparql_scan.scan(sparql)
+        prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
+        text = "\n".join([*prologue, sparql])
+        params: list[tuple[str, str]] = []
+        if default_graph is not None or named_graphs is not None:
+            defaults = _graph_list(default_graph)
+            named = _graph_list(named_graphs)
+            if not defaults and not named:
+                defaults = [EMPTY_GRAPH]
+            params += [("default-graph-uri", g) for g in defaults]
+            params += [("named-graph-uri", g) for g in named]
+        elif union_default_graph and not found.has_dataset_clause:
+            params.append(("union-default-graph", ""))
+        return text, params, len(prologue)
+
+    def query_raw(self, sparql: str, accept: str, *, default_graph=None, named_graphs=None,
+                  union_default_graph: bool = True, max_bytes: int = 8 * 2**20,
+                  scanned: sparql_scan.Scan | None = None):
+        """The engine's own answer to a query, as (media type, bytes), read whole under the
+        deadline; for the endpoint to pass on unchanged when it can check it (see
+        :mod:`zkg.sparql.passthrough`). An answer longer than ``max_bytes`` is not read whole:
+        (media type, None, lazy result) then, a RemoteSolutions or RemoteTriples reading on
+        from where it stopped (capped answers read no more than they need). Errors as for
+        :meth:`query`."""
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, scanned)
+        headers = {"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept}
+        exchange, response = self._answered(self.timeout, params, text, headers, prologue)
+        media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        try:
+            body, whole = exchange.read_up_to(max_bytes)
+        except BaseException:
+            exchange.close()
+            raise
+        if whole:
+            exchange.close()
+            return media_type, body, None
+        if media_type == N_TRIPLES:
+            return media_type, None, RemoteTriples(exchange, body)
+        if media_type == RESULTS_JSON:
+            try:
+                parsed = ox.parse_query_results(_Reader(exchange, body), format=ox.QueryResultsFormat.JSON)
+            except SyntaxError:
+                exchange.close()
+                raise exchange.cut_short() from None
+            if not isinstance(parsed, ox.QueryBoolean):
+                return media_type, None, RemoteSolutions(exchange, parsed)
+        exchange.close()
+        raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
+
+    def _answered(self, limit: float, params, text: str, headers: dict, prologue_lines: int):
+        """(exchange, response) of the engine's 200 answer to a query, else its failure raised.
+
+        An engine that refuses a query for calling a function it does not implement (Oxigraph:
+        "The custom function <…> is not supported") gets the query again with those calls as
+        errors, which is what SPARQL makes of them (:mod:`zkg.store.extension_functions`)."""
+        rewritten: set[str] = set()
+        while True:
+            exchange, response = self._send(limit, "query", params, text.encode("utf-8"), headers)
+            if response.status == 200:
+                return exchange, response
+            failure = self._failure(exchange, response, prologue_lines)
+            function = getattr(failure, "function", None)
+            if function is None or function in rewritten or len(rewritten) >= extension_functions.MAX_FUNCTIONS:
+                raise failure
+            changed = extension_functions.without_calls(text, function, prefixes=self.prefixes, base_iri=self.base_iri)
+            if changed is None:
+                raise failure
+            rewritten.add(function)
+            text = changed
+
+    def _send(self, limit: float, kind: str, params, body: bytes, headers: dict):
+        """POST to the engine; retried once if the engine was restarting."""
+        for attempt in (1, 2):
+            # Updates are never abandoned: the write path must know whether one committed.
+            exchange = _Exchange(self, limit, watch=kind == "query")
+            url = self.query_url if kind == "query" else self.update_url
+            if url is None:
+                raise StoreError("this store has no update endpoint")
+            if params:
+                url += ("&" if "?" in url else "?") + urlencode(params)
+            try:
+                return exchange, exchange.send(url, body, headers, reuse=kind == "query")
+            except (ConnectionError, OSError, http.client.HTTPException) as error:
+                exchange.close()
+                if attempt == 1 and self.supervisor is not None and kind == "query" \
+                        and self.supervisor.wait_ready(exchange.remaining()):
+                    continue  # a restart in between: queries are safe to send again
+                raise EngineUnavailable(f"the SPARQL engine is not answering ({error})") from None
+        raise AssertionError("unreachable")
+
+    def _failure(self, exchange: _Exchange, response, prologue_lines: int) -> ZkgError:
+        try:
+            text = _Reader(exchange).read().decode("utf-8", "replace").strip()
+        except ZkgError as error:
+            return error
+        finally:
+            exchange.close()
+        if response.status == 400:
+            return QueryError(f"SPARQL syntax error: {shift_lines(text, prologue_lines)}")
+        function = extension_functions.unsupported_function(text)
+        if function is not None:  # the query's doing, not an outage (RemoteStore._answered)
+            return UnsupportedFunction(function)
+        if response.status in (503, 504) or _says_stopped(text):
+            return QueryTimeout(exchange.limit)
+        fault = self._storage_fault(response.status, text)
+        if fault is not None:
+            return fault
+        if time.monotonic() - exchange.started_at >= exchange.limit:
+            # An error that comes once the time limit has passed is the engine's own limit
+            # at work (Oxigraph's --timeout-s shows as "Resource temporarily unavailable
+            # (os error 11)" when it strikes while the answer is being read or written).
+            return QueryTimeout(exchange.limit)
+        return EngineUnavailable(f"the SPARQL engine answered {response.status}: {text[:300]}")
+
+    def _storage_fault(self, status: int, text: str) -> StoreError | None:
+        """StorageFull / ReadOnlyData when the engine could not write for lack of disk space or
+        because it serves read-only (see :mod:`zkg.base.errors`), else None."""
+        managed = self.supervisor is not None and self.data_dir is not None
+        where = self.data_dir if managed else f"of the SPARQL engine at {self.update_url}"
+        fault = storage_fault(text, where)
+        if fault is None and status == 403 and "read-only" in text.lower():
+            # The managed engine says why it serves read-only (a read-only directory, a full disk).
+            fault = getattr(self.supervisor, "read_only_reason", None) or ReadOnlyData(
+                "the SPARQL engine serves the store read-only: writes are refused")
+        return None if fault is None else type(fault)(fault.message)
+
+    # -- updates and helpers ---------------------------------------------------------------
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update at the engine (atomic there); prefixes and base as for query."""
+        # zkg's own updates (the write path's INSERT/DELETE DATA): a curator's text reaches
+        # the engine only as a changeset, checked by the guard before (zkg.curation.update_translation).
+        found = sparql_scan.scan(sparql)
+        if found.service is not None or found.load is not None:
+            raise QueryRefused("SERVICE and LOAD are not allowed: zkg fetches nothing from the web")
+        prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
+        body = "\n".join([*prologue, sparql]).encode("utf-8")
+        headers = {"Content-Type": "application/sparql-update; charset=utf-8"}
+        exchange, response = self._send(self.update_timeout, "update", [], body, headers)
+        if response.status in (200, 204):
+            exchange.close()
+            self.changed_at = datetime.now(timezone.utc)
+            if not self._stamp_write():
+                # Only this process knows of the write: counted here. A stamped write is not,
+                # so that every worker process derives the same version (and ETags) from
+                # the stamp alone.
+                self.writes += 1
+            return
+        raise self._failure(exchange, response, len(prologue))
+
+    def _stamp_write(self) -> bool:
+        """Tell the other processes serving this data directory that the data changed (one
+        byte appended to ``writes.stamp``; see :func:`zkg.store.version.shared_marker`).
+        False: there is no data directory, or the stamp could not be written."""
+        if self.data_dir is None:
+            return False
+        try:
+            with open(self.data_dir / "writes.stamp", "ab") as stamp:
+                stamp.write(b".")
+        except OSError:
+            return False
+        return True
+
+    def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
+        """The named graphs at the engine, sorted by IRI."""
+        rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", union_default_graph=False)
+        return sorted((row["g"] for row in rows), key=str)
+
+    def count(self, graph=None) -> int:
+        """How many quads the engine holds (or one named graph)."""
+        if graph is None:
+            text = "SELECT (COUNT(*) AS ?n) { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+        else:
+            text = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{_iri(graph)}> {{ ?s ?p ?o }} }}"
+        rows = list(self.query(text, union_default_graph=False))
+        return int(rows[0]["n"].value)
+
+    def quads(self, graph=None, *, timeout: float | None = None) -> Iterator[ox.Quad]:
+        """All quads, or those of one named graph (``timeout``: default the query limit)."""
+        if graph is None:
+            text = "SELECT ?s ?p ?o ?g { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+        else:
+            text = f"SELECT ?s ?p ?o ?g {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ <{_iri(graph)}> }} }}"
+        for row in self.query(text, union_default_graph=False, timeout=timeout):
+            yield ox.Quad(row["s"], row["p"], row["o"], row["g"] if row["g"] is not None else ox.DefaultGraph())
+
+    def dump(self, *, format: str = "trig") -> bytes:
+        """The whole dataset as deterministic ``trig`` or ``nquads`` bytes, as Store.dump."""
+        from zkg.rdf.serialize import serialize_dataset
+
+        return serialize_dataset(self.quads(timeout=self.update_timeout), format=format, prefixes=self.prefixes)
+
+
+def parse_store_spec(spec: str, *, update_url: str | None = None) -> tuple[str, str | None, dict[str, str]]:
+    """(query URL, update URL, headers) from a store setting.
+
+    ``sparql+http://host:port/path`` names the SPARQL 1.1 query endpoint. The update endpoint
+    is ``update_url`` when given (``ZKG_UPDATE_URL``); else ``?update=URL`` in the spec; else,
+    for a query URL ending in ``/query``, its sibling ``/update`` (Oxigraph, Fuseki); else the
+    query URL itself (Virtuoso, QLever and Blazegraph take updates at the same address).
+    ``user:password@`` in the spec becomes HTTP Basic authentication, sent to both.
+
+    >>> parse_store_spec("sparql+http://127.0.0.1:7878/query")
+    ('http://127.0.0.1:7878/query', 'http://127.0.0.1:7878/update', {})
+    >>> q, u, h = parse_store_spec("sparql+http://dba:secret@db:8890/sparql-auth")
+    >>> q, u, h["Authorization"]
+    ('http://db:8890/sparql-auth', 'http://db:8890/sparql-auth', 'Basic ZGJhOnNlY3JldA==')
+    >>> parse_store_spec("sparql+http://g:7200/repositories/zkg?update=http://g:7200/repositories/zkg/statements")[1]
+    'http://g:7200/repositories/zkg/statements'
+    """
+    if not spec.startswith(("sparql+http://", "sparql+https://")):
+        raise StoreError(f"unsupported store {spec!r}: use sparql+http://host:port/path (the SPARQL query endpoint)")
+    parts = urlsplit(spec[len("sparql+"):])
+    if not parts.hostname:
+        raise StoreError(f"no host in the store setting {spec!r}")
+    query_params = [p for p in parts.query.split("&") if p and not p.startswith("update=")]
+    given = [unquote(p[len("update="):]) for p in parts.query.split("&") if p.startswith("update=")]
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    query = urlunsplit((parts.scheme, netloc, parts.path or "/", "&".join(query_params), ""))
+    if update_url is None and given:
+        update_url = given[0]
+    if update_url is None:
+        update_url = query[: -len("/query")] + "/update" if parts.path.endswith("/query") and not query_params else query
+    headers = {}
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("utf-8")
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
+    return query, update_url, headers
+
+
+def _iri(graph) -> str:
+    return graph.value if isinstance(graph, ox.NamedNode) else str(graph)
+
+
+def _graph_list(graphs) -> list[str]:
+    if graphs is None:
+        return []
+    if isinstance(graphs, (str, ox.NamedNode)):
+        graphs = [graphs]
+    return [_iri(g) for g in graphs if not isinstance(g, ox.DefaultGraph)]
+
+
+_POSITION = re.compile(r"\b(at |line )(\d+)([:,])")
+
+
+def shift_lines(message: str, lines: int) -> str:
+    """An engine's error message with its line numbers moved back by the ``lines`` of
+    prologue zkg added, so they point into the text the user wrote.
+
+    >>> shift_lines("error at 3:9: expected one of LATERAL", 2)
+    'error at 1:9: expected one of LATERAL'
+    """
+    if not lines:
+        return message
+
+    def move(match: re.Match) -> str:
+        number = int(match.group(2)) - lines
+        return match.group(0) if number < 1 else f"{match.group(1)}{number}{match.group(3)}"
+
+    return _POSITION.sub(move, message, count=1)
+

@@ -1,0 +1,1 @@
+"""SHACL validation: whole, incremental, the reach of shapes, focus targets and peers."""

@@ -1,0 +1,1 @@
+"""The web area of linked data: entity pages, data documents and the home page."""

@@ -1,0 +1,1 @@
+"""The web area of the power tools: canned queries, completion and reconciliation."""

@@ -1,0 +1,1 @@
+"""The web area of the SPARQL endpoint: /sparql, the service description and the editor."""
