@@ -4,4 +4,4 @@ The core (settings, prefixes, store, loading, validation, serialisation, CLI) ne
 Flask; the web application lives in :mod:`zkg.web`.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
