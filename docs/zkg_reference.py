@@ -254,7 +254,7 @@ def settings() -> list[Setting]:
             used = set(used_by) - {"zkg"}
             scope = "every command" if used >= every - {c for c in every if " " in c} else ", ".join(sorted(used))
             shown.append(f"{_code(spelling)} ({scope})")
-        found.append(Setting(field.name, "ZKG_" + field.name.upper(), _shown_default(getattr(defaults, field.name)),
+        found.append(Setting(field.name, names.Settings.variable(field.name), _shown_default(getattr(defaults, field.name)),
                              shown, _summary(help_text)))
     return found
 

@@ -18,7 +18,17 @@ max_request_bytes        ZKG_MAX_REQUEST_BYTES        ``1000000`` bytes (web ser
 cache_bytes              ZKG_CACHE_BYTES              ``134217728`` bytes (128 MiB, per web process)
 connections_per_client   ZKG_CONNECTIONS_PER_CLIENT   ``32`` open connections (0: no limit)
 request_read_timeout     ZKG_REQUEST_READ_TIMEOUT     ``20`` seconds to send a whole request
+rate_limit               ZKG_RATE_LIMIT               ``6000`` requests a minute per client (0: off)
+workers                  ZKG_WORKERS                  one worker process per core (``zkg serve``)
+store_spec               ZKG_STORE                    none: the managed engine (``zkg serve --store``)
+update_url               ZKG_UPDATE_URL               none: derived from the query URL
+oxigraph                 ZKG_OXIGRAPH                 the ``oxigraph`` program beside Python, else on PATH
+answer_cache             ZKG_ANSWER_CACHE             on (``0``: off, for benchmarks of the engine path)
+debug                    ZKG_DEBUG                    off (on: tracebacks of unexpected CLI errors)
 =======================  ===========================  ===========================================
+
+``ZKG_WORKER_CONFIG`` is no setting: ``zkg serve`` hands each worker process its
+configuration through it (:mod:`zkg.serve.workers`).
 
 >>> s = Settings.from_env(environ={}, base_iri="https://zkg.example/")
 >>> s.base_iri, s.port
@@ -111,6 +121,40 @@ def _positive_float(value: Any) -> float:
     return number
 
 
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``parse`` for a setting that may be absent (None, or only spaces)."""
+    return lambda value: None if value is None or not str(value).strip() else parse(str(value).strip())
+
+
+def _switch(value: Any) -> bool:
+    """On unless ``0``, ``false``, ``no``, ``off`` or empty (any case)."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def requests_per_minute(value: Any) -> int:
+    """A rate limit (``ZKG_RATE_LIMIT``, or the app's config key of that name): 0 or more."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ValueError(f"must be a whole number of requests per minute (0 disables it), got {value!r}")
+    return number
+
+
+def debug_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``ZKG_DEBUG`` asks for tracebacks; for errors raised before the settings are
+    built (a bad setting itself), read the same way as :attr:`Settings.debug`.
+
+    >>> debug_requested({"ZKG_DEBUG": "1"}), debug_requested({"ZKG_DEBUG": "0"}), debug_requested({})
+    (True, False, False)
+    """
+    environ = os.environ if environ is None else environ
+    return _switch(environ.get("ZKG_DEBUG", ""))
+
+
 def _nonempty(value: Any) -> str:
     text = str(value).strip()
     if not text:
@@ -138,6 +182,13 @@ class Settings:
     cache_bytes: int
     connections_per_client: int
     request_read_timeout: float
+    rate_limit: int
+    workers: int | None
+    store_spec: str | None
+    update_url: str | None
+    oxigraph: str | None
+    answer_cache: bool
+    debug: bool
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -173,6 +224,15 @@ class Settings:
                 raise SettingsError(f"{source or name} {error}") from None
         return cls(**values)
 
+    @staticmethod
+    def variable(name: str) -> str:
+        """The environment variable of the setting ``name``.
+
+        >>> Settings.variable("row_limit"), Settings.variable("store_spec")
+        ('ZKG_ROW_LIMIT', 'ZKG_STORE')
+        """
+        return _SPEC[name][0]
+
     @property
     def store_dir(self) -> Path:
         """The RocksDB directory of the store inside the data directory."""
@@ -194,4 +254,11 @@ _SPEC: dict[str, tuple[str, Callable[[], Any], Callable[[Any], Any]]] = {
     "cache_bytes": ("ZKG_CACHE_BYTES", lambda: 128 * 2**20, _positive_int),
     "connections_per_client": ("ZKG_CONNECTIONS_PER_CLIENT", lambda: 32, _count),
     "request_read_timeout": ("ZKG_REQUEST_READ_TIMEOUT", lambda: 20.0, _positive_float),
+    "rate_limit": ("ZKG_RATE_LIMIT", lambda: 6000, requests_per_minute),
+    "workers": ("ZKG_WORKERS", lambda: None, _optional(_positive_int)),
+    "store_spec": ("ZKG_STORE", lambda: None, _optional(str)),
+    "update_url": ("ZKG_UPDATE_URL", lambda: None, _optional(str)),
+    "oxigraph": ("ZKG_OXIGRAPH", lambda: None, _optional(str)),
+    "answer_cache": ("ZKG_ANSWER_CACHE", lambda: True, _switch),
+    "debug": ("ZKG_DEBUG", lambda: False, _switch),
 }

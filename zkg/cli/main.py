@@ -27,7 +27,7 @@ from zkg.curation import replay
 from zkg.sparql import guard as sparql_guard
 from zkg.base.errors import QueryError, ZkgError, storage_fault
 from zkg.rdf.prefixes import compact
-from zkg.base.settings import Settings
+from zkg.base.settings import Settings, debug_requested
 from zkg.cli.common import Parser as _Parser, UsageError, open_store as _open_store, write as _write  # noqa: F401
 
 
@@ -188,25 +188,20 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=_positive_threads, default=4, help="threads per worker process (default 4)")
     parser.add_argument("--workers", type=_positive_threads, default=None,
                         help="worker processes sharing the port (env ZKG_WORKERS; default: one per core)")
-    parser.add_argument("--store", help="a remote SPARQL 1.1 engine instead of the managed one: "
+    parser.add_argument("--store", dest="store_spec", help="a remote SPARQL 1.1 engine instead of the managed one: "
                                         "sparql+http://[user:password@]host:port/path (env ZKG_STORE)")
     parser.add_argument("--update-url", help="the remote engine's SPARQL Update endpoint (env ZKG_UPDATE_URL; "
-                                             "default: see README, Remote engine)")
+                                             "default: ?update= in --store, else /query's sibling /update, else the query URL; "
+                                             "docs/operations/serving.md, Remote engine)")
 
 
 def run_serve(args, settings: Settings) -> int:
     from zkg.serve.server import default_workers, serve
 
-    workers = args.workers
-    if workers is None and os.environ.get("ZKG_WORKERS", "").strip():
-        try:
-            workers = _positive_threads(os.environ["ZKG_WORKERS"].strip())
-        except argparse.ArgumentTypeError as error:
-            raise UsageError(f"ZKG_WORKERS {error}") from None
-    store = args.store or os.environ.get("ZKG_STORE", "").strip() or None
-    update_url = args.update_url or os.environ.get("ZKG_UPDATE_URL", "").strip() or None
-    return serve(settings, threads=args.threads, workers=workers or default_workers(), store_spec=store,
-                 update_url=update_url)
+    # --workers, --store and --update-url are the options of settings (ZKG_WORKERS, ZKG_STORE,
+    # ZKG_UPDATE_URL): the option wins over the variable.
+    return serve(settings, threads=args.threads, workers=settings.workers or default_workers(), store_spec=settings.store_spec,
+                 update_url=settings.update_url)
 
 
 # -- the table of subcommands -----------------------------------------------------------------
@@ -289,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str, *, show_traceback: bool = False) -> int:
-    if show_traceback and os.environ.get("ZKG_DEBUG"):
+    if show_traceback and debug_requested():
         traceback.print_exc()
     one_line = " ".join(str(message).split())
     print(f"zkg: error: {one_line}", file=sys.stderr)

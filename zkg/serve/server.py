@@ -89,7 +89,7 @@ def serve(settings: Settings, *, threads: int = 4, workers: int = 1, store_spec:
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:
         if store_spec is None:
-            engine = ManagedEngine(store_dir, query_timeout=settings.query_timeout).start()
+            engine = ManagedEngine(store_dir, query_timeout=settings.query_timeout, executable=settings.oxigraph).start()
             store = RemoteStore(base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout,
                                 data_dir=settings.data)
         else:
@@ -130,7 +130,7 @@ def _serve_workers(settings: Settings, *, threads: int, workers: int, store_spec
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:
         if store_spec is None:
-            engine = ManagedEngine(settings.store_dir, query_timeout=settings.query_timeout,
+            engine = ManagedEngine(settings.store_dir, query_timeout=settings.query_timeout, executable=settings.oxigraph,
                                    on_ready=pool.engine_ready).start()
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         pool.start(engine)

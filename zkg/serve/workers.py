@@ -1,6 +1,6 @@
 """``zkg serve --workers N``: N waitress processes in front of one engine.
 
-The process model (README, "Serving more than one core"):
+The process model (docs/operations/serving.md, "Serving more than one core"):
 
 - the **parent** checks the data directory, binds the listening socket, starts the engine
   (:class:`zkg.store.managed_engine.ManagedEngine`; none with a remote engine), then starts N
@@ -164,10 +164,9 @@ class WorkerPool:
 
     def start(self, engine=None) -> None:
         from zkg.serve.rate_table import RATE_TABLE, create_table
-        from zkg.web.security import rate_limit_from
 
         self.engine = engine
-        if rate_limit_from({}):  # (a bad ZKG_RATE_LIMIT is said here, once, not by each worker)
+        if self.settings.rate_limit:
             create_table(self.state_dir / RATE_TABLE)
         self.connections = InFlight(self.state_dir / CONNECTIONS, self.count, create=True)
         if self.settings.connections_per_client:

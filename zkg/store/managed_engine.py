@@ -73,10 +73,10 @@ RESUME_INTERVAL = 5.0
 ENGINE_THREAD_STACK = 64 * 2**20
 
 
-def oxigraph_executable() -> str:
-    """The ``oxigraph`` server program: ``ZKG_OXIGRAPH``, else next to this Python (a venv's
-    bin/, where pip puts the ``oxigraph`` package's program), else on PATH."""
-    configured = os.environ.get("ZKG_OXIGRAPH")
+def oxigraph_executable(configured: str | None = None) -> str:
+    """The ``oxigraph`` server program: ``configured`` (the setting ``oxigraph``, from
+    ``ZKG_OXIGRAPH``), else next to this Python (a venv's bin/, where pip puts the
+    ``oxigraph`` package's program), else on PATH."""
     if configured:
         return configured
     beside = Path(sys.executable).parent / "oxigraph"
@@ -154,7 +154,7 @@ class ManagedEngine:
         self.query_timeout = query_timeout
         self.host = host
         self.startup_timeout = startup_timeout
-        self.executable = executable or oxigraph_executable()
+        self.executable = oxigraph_executable(executable)
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
         self.generation = 0  # +1 at every (re)start

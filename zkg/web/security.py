@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import threading
 import time
 from typing import Mapping
@@ -30,6 +29,8 @@ from typing import Mapping
 from flask import Flask, Response, current_app, request
 from markupsafe import Markup, escape
 
+from zkg.base.errors import SettingsError
+from zkg.base.settings import Settings, requests_per_minute
 from zkg.rdf.visible import visible, visible_text
 from zkg.web.front_cache import RATE_WAIT
 
@@ -46,12 +47,11 @@ REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 #: Requests per minute per client address when ``ZKG_RATE_LIMIT`` is not set: generous, it
 #: stops a runaway client, not a person or a well-behaved crawler.
-DEFAULT_RATE_LIMIT = 6000
 
 
 def rate_limit_from(config: Mapping, environ: Mapping | None = None) -> int:
-    """The limit in requests per minute: ``config["ZKG_RATE_LIMIT"]``, else the environment's
-    ``ZKG_RATE_LIMIT``, else :data:`DEFAULT_RATE_LIMIT`; ``0`` disables it.
+    """The limit in requests per minute: ``config["ZKG_RATE_LIMIT"]``, else the setting
+    (:attr:`zkg.base.settings.Settings.rate_limit`, from ``environ``); ``0`` disables it.
 
     >>> rate_limit_from({"ZKG_RATE_LIMIT": "120"})
     120
@@ -62,17 +62,15 @@ def rate_limit_from(config: Mapping, environ: Mapping | None = None) -> int:
     ...
     zkg.base.errors.SettingsError: ZKG_RATE_LIMIT must be a whole number of requests per minute (0 disables it), got '-1'
     """
-    from zkg.base.errors import SettingsError
-
-    environ = os.environ if environ is None else environ
-    raw = config.get("ZKG_RATE_LIMIT", environ.get("ZKG_RATE_LIMIT", DEFAULT_RATE_LIMIT))
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise SettingsError(f"ZKG_RATE_LIMIT must be a whole number of requests per minute (0 disables it), got {raw!r}")
-    return value
+    if "ZKG_RATE_LIMIT" in config:
+        try:
+            return requests_per_minute(config["ZKG_RATE_LIMIT"])
+        except ValueError as error:
+            raise SettingsError(f"ZKG_RATE_LIMIT {error}") from None
+    settings = config.get("ZKG_SETTINGS")
+    if settings is not None and environ is None:
+        return settings.rate_limit
+    return Settings.from_env(environ).rate_limit
 
 
 class RateLimiter:

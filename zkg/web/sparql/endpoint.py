@@ -19,7 +19,6 @@ limit, 415 for a body that is not UTF-8 SPARQL or a form, 503 past the time limi
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 
@@ -251,7 +250,7 @@ def answer_query(operation: ProtocolRequest) -> Response:
     # kept per dataset version when zkg runs the engine (nothing else writes to it).
     cache, key = None, None
     if getattr(store, "supervisor", None) is not None and chosen in passthrough.PASS_THROUGH \
-            and os.environ.get("ZKG_ANSWER_CACHE", "1") != "0":  # 0: off (benchmarks measure the engine path)
+            and settings.answer_cache:  # off: benchmarks measure the engine path
         from zkg.store.version import dataset_version
 
         cache = current_app.extensions["zkg.answer_cache"]
