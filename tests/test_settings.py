@@ -69,3 +69,14 @@ def test_resource_dir_is_the_repository_root_in_a_checkout():
     for name in ("graph", "ontology"):
         if (root / name).is_dir():
             assert resource_dir(name) == root / name
+
+
+def test_a_worker_rebuilds_the_same_settings_from_its_payload():
+    """zkg serve hands every setting to its workers as text (zkg.serve.workers): the optional
+    ones (None) and the switches must come back as they were."""
+    from zkg.serve.workers import _settings_payload  # noqa: PLC2701 (the payload's own test)
+
+    for environ in ({}, {"ZKG_WORKERS": "3", "ZKG_STORE": "sparql+http://127.0.0.1:1/query", "ZKG_ANSWER_CACHE": "0",
+                         "ZKG_DEBUG": "1", "ZKG_RATE_LIMIT": "0", "ZKG_OXIGRAPH": "/opt/oxigraph"}):
+        settings = Settings.from_env(environ=environ)
+        assert Settings.from_env(environ={}, **_settings_payload(settings)) == settings

@@ -25,12 +25,10 @@ from typing import Iterable
 import pyoxigraph as ox
 
 from zkg.linked_data.labels import LABEL_PROPERTIES
+from zkg.rdf.namespaces import DCTERMS, PROV, RDF, RDFS, SCHEMA
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-DCTERMS = "http://purl.org/dc/terms/"
-PROV = "http://www.w3.org/ns/prov#"
-SCHEMA = "https://schema.org/"
+RDF_TYPE = RDF + "type"
+RDFS_LABEL = RDFS + "label"
 
 #: Blank nodes are followed this deep (a statement about a blank node inside a blank node…).
 #: The first query goes :data:`FIRST_BLANK_DEPTH` deep; only when that is not enough (long

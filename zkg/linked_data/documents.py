@@ -25,8 +25,8 @@ from zkg.linked_data.describe import DCTERMS, Description
 from zkg.rdf.negotiation import JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TRIG, TURTLE, Format, NotAcceptable, from_parameter
 from zkg.rdf.prefixes import compact
 from zkg.rdf.serialize import canonical_quads
+from zkg.rdf.namespaces import RDF
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_STATEMENT = ox.NamedNode(RDF + "Statement")
 RDF_TYPE = ox.NamedNode(RDF + "type")
 RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT = (ox.NamedNode(RDF + n) for n in ("subject", "predicate", "object"))

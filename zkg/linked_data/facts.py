@@ -17,9 +17,9 @@ from zkg.linked_data import formatting
 from zkg.linked_data.describe import INCOMING, OWN, RDF_TYPE, SCHEMA, Description
 from zkg.linked_data.labels import (ALTERNATIVE_LABEL_PROPERTIES, DEFAULT_LANGUAGES, LABEL_PROPERTIES, 
                         choose_label, choose_literal, fallback_label, fetch_label_candidates)
+from zkg.rdf.namespaces import RDF, RDFS, SKOS
 
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+RDFS_COMMENT = RDFS + "comment"
 DESCRIPTION_PROPERTIES = (SCHEMA + "description", RDFS_COMMENT, SKOS + "definition", "http://purl.org/dc/terms/description")
 NAME_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
 REF_SUBJECT_PATH = "def/refSubject"  # under the base IRI: zkg:refSubject
@@ -190,9 +190,9 @@ def _value_view(term, statement_graphs, description: Description, labels: LabelB
     return ValueView("", parts=_group(inner, description, labels, link, refs, depth + 1), sources=sources)
 
 
-RDF_FIRST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first"
-RDF_REST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
-RDF_NIL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil"
+RDF_FIRST = RDF + "first"
+RDF_REST = RDF + "rest"
+RDF_NIL = RDF + "nil"
 
 
 def _list_members(node, description: Description) -> list | None:

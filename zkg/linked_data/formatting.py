@@ -19,8 +19,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
+from zkg.rdf.namespaces import XSD
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "short", "byte",
                               "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
                               "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}

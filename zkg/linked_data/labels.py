@@ -23,13 +23,14 @@ from typing import Iterable, Sequence
 from urllib.parse import unquote
 
 import pyoxigraph as ox
+from zkg.rdf.namespaces import RDFS, SCHEMA, SH, SKOS
 
-SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
-SKOS_ALT_LABEL = "http://www.w3.org/2004/02/skos/core#altLabel"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SCHEMA_NAME = "https://schema.org/name"
-SCHEMA_ALTERNATE_NAME = "https://schema.org/alternateName"
-SHACL_NAME = "http://www.w3.org/ns/shacl#name"
+SKOS_PREF_LABEL = SKOS + "prefLabel"
+SKOS_ALT_LABEL = SKOS + "altLabel"
+RDFS_LABEL = RDFS + "label"
+SCHEMA_NAME = SCHEMA + "name"
+SCHEMA_ALTERNATE_NAME = SCHEMA + "alternateName"
+SHACL_NAME = SH + "name"
 
 #: The properties a display label is taken from, best first.
 LABEL_PROPERTIES: tuple[str, ...] = (SKOS_PREF_LABEL, RDFS_LABEL, SCHEMA_NAME)

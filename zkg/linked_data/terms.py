@@ -16,12 +16,8 @@ import pyoxigraph as ox
 
 from zkg.linked_data.labels import DEFAULT_LANGUAGES, choose_label, choose_literal, fallback_label, fetch_label_candidates
 from zkg.rdf.prefixes import graph_iri
+from zkg.rdf.namespaces import OWL, QB, RDF, RDFS
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-QB = "http://purl.org/linked-data/cube#"
-SH = "http://www.w3.org/ns/shacl#"
 
 CLASS_TYPES = {RDFS + "Class", OWL + "Class"}
 PROPERTY_TYPES = {RDF + "Property", OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty",

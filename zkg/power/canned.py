@@ -63,11 +63,11 @@ import pyoxigraph as ox
 from zkg.base.errors import ZkgError
 from zkg.linked_data.labels import is_language_tag
 from zkg.rdf.sparql_scan import scan, tokens
+from zkg.rdf.namespaces import XSD
 
 log = logging.getLogger(__name__)
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 MAX_STRING = 1000
 #: Characters of an IRI parameter (no IRI of the dataset is near it).
 MAX_IRI = 2000

@@ -36,13 +36,8 @@ import pyoxigraph as ox
 from zkg.base import deadline
 from zkg.store.loading import SHAPES, VOCABULARY
 from zkg.rdf.prefixes import graph_iri
+from zkg.rdf.namespaces import ORG, RDF, SCHEMA, SH
 
-SH = "http://www.w3.org/ns/shacl#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SCHEMA = "https://schema.org/"
-ORG = "http://www.w3.org/ns/org#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 
 #: Super-classes of the schema.org and W3C ORG classes the graph uses (facts of those
 #: vocabularies, whose hierarchies are not in the store; the zkg vocabulary's own

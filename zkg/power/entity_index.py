@@ -17,11 +17,10 @@ from zkg.linked_data.labels import (ALTERNATIVE_LABEL_PROPERTIES, LABEL_PROPERTI
 from zkg.rdf.prefixes import ENTITY_PATH, compact
 from zkg.linked_data.search import fold
 from zkg.power.similarity import Name, compact_text, similarity
+from zkg.rdf.namespaces import RDF, RDFS, SCHEMA, XSD
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-SCHEMA = "https://schema.org/"
+RDF_TYPE = RDF + "type"
+RDFS_COMMENT = RDFS + "comment"
 DESCRIPTION_PROPERTIES = (SCHEMA + "description", "http://www.w3.org/2000/01/rdf-schema#comment",
                           "http://purl.org/dc/terms/description")
 SEARCHED_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES

@@ -20,8 +20,9 @@ import unicodedata
 import pyoxigraph as ox
 
 from zkg.rdf.prefixes import compact
+from zkg.rdf.namespaces import XSD
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD = XSD
 _PLAIN = {_XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
 # Literals of these types read unambiguously without quotes, as in Turtle.
 _BARE = {_XSD + t for t in ("integer", "decimal", "double", "boolean")}

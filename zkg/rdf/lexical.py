@@ -60,9 +60,8 @@ import re
 from typing import Callable, Iterable
 
 import pyoxigraph as ox
+from zkg.rdf.namespaces import RDF, XSD
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 LANG_STRING = RDF + "langString"
 DIR_LANG_STRING = RDF + "dirLangString"  # RDF 1.2: a language tag and a base direction
 

@@ -27,6 +27,7 @@ from typing import Iterable, Sequence
 import pyoxigraph as ox
 
 from zkg.base.errors import ZkgError
+from zkg.rdf.namespaces import FORMATS
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Format:
         return (self.media_type, *self.aliases)
 
 
-_F = "http://www.w3.org/ns/formats/"
+_F = FORMATS
 SPARQL_JSON = Format("json", "application/sparql-results+json", "SPARQL JSON", ("application/json",), ("srj",),
                      oxigraph=ox.QueryResultsFormat.JSON, w3c_format=_F + "SPARQL_Results_JSON")
 SPARQL_XML = Format("xml", "application/sparql-results+xml", "SPARQL XML", ("application/xml", "text/xml"), ("srx",),

@@ -18,27 +18,10 @@ from __future__ import annotations
 
 import re
 
-# Standard vocabularies, in the order they are declared.
-STANDARD_PREFIXES: dict[str, str] = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "schema": "https://schema.org/",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "qb": "http://purl.org/linked-data/cube#",
-    "sdmx-dimension": "http://purl.org/linked-data/sdmx/2009/dimension#",
-    "sdmx-measure": "http://purl.org/linked-data/sdmx/2009/measure#",
-    "sdmx-attribute": "http://purl.org/linked-data/sdmx/2009/attribute#",
-    "void": "http://rdfs.org/ns/void#",
-    "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-}
+from zkg.rdf.namespaces import STANDARD
+
+# Standard vocabularies, in the order they are declared (zkg.rdf.namespaces).
+STANDARD_PREFIXES: dict[str, str] = dict(STANDARD)
 
 # Paths under the base IRI of the project's own namespaces.
 VOCABULARY_PATH = "def/"

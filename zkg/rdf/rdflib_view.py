@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Iterable
 
 import pyoxigraph as ox
+from zkg.rdf.namespaces import RDF, XSD
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_XSD_STRING = XSD + "string"
+_RDF_LANG_STRING = RDF + "langString"
 
 
 def rdflib_term(term):

@@ -31,8 +31,9 @@ import pyoxigraph as ox
 
 from zkg.rdf import negotiation
 from zkg.rdf.negotiation import Format
+from zkg.rdf.namespaces import XSD
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_STRING = XSD + "string"
 T = TypeVar("T")
 
 

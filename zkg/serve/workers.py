@@ -55,7 +55,9 @@ SLOT = struct.Struct("q")
 
 
 def _settings_payload(settings: Settings) -> dict:
-    return {f.name: str(getattr(settings, f.name)) for f in fields(Settings)}
+    """The settings as text for a worker's Settings.from_env (absent ones left out: the same default)."""
+    values = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+    return {name: str(value) for name, value in values.items() if value is not None}
 
 
 class InFlight:

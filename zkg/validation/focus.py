@@ -25,8 +25,8 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from zkg.rdf.namespaces import SH
 
-SH = "http://www.w3.org/ns/shacl#"
 TARGET_KINDS = ("targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode")
 
 

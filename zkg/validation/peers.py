@@ -52,8 +52,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 import pyoxigraph as ox
+from zkg.rdf.namespaces import QB
 
-QB = "http://purl.org/linked-data/cube#"
 PROBE = 1000  # rows counted at most per dimension when choosing the one to look up
 
 

@@ -41,10 +41,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from zkg.validation.peers import duplicate_observations
+from zkg.rdf.namespaces import RDF, RDFS, SH
 
-SH = "http://www.w3.org/ns/shacl#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+RDF_TYPE = RDF + "type"
+RDFS_SUBCLASS = RDFS + "subClassOf"
 
 
 class Unsupported(Exception):

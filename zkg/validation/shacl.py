@@ -30,8 +30,8 @@ from pathlib import Path
 
 from zkg.rdf.display import table, term_text
 from zkg.rdf.prefixes import compact
+from zkg.rdf.namespaces import SH
 
-SH = "http://www.w3.org/ns/shacl#"
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
 
