@@ -89,7 +89,7 @@ def _run_wrk(base_url: str, requests: Sequence[Request], *, duration: float, con
         command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", f"--timeout={int(timeout)}s",
                    "-s", str(script), base_url, "--", str(listing)]
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + timeout + 30)
-    line = next((l for l in done.stdout.splitlines() if l.startswith("ZKG-RESULT ")), None)
+    line = next((text for text in done.stdout.splitlines() if text.startswith("ZKG-RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result: {done.stdout[-500:]} {done.stderr[-500:]}")
     raw = json.loads(line[len("ZKG-RESULT "):])

@@ -21,7 +21,6 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from benchmarks.servers import zkg_env

@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def test_environment_then_overrides():
 
 def test_settings_are_frozen():
     s = Settings.from_env(environ={})
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         s.port = 1
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Hashable
+from typing import Any
 from collections import OrderedDict
 
 #: Bytes an entry costs beyond its key and value: its slot in the dict's table (hash, key,
@@ -22,7 +24,7 @@ ENTRY_OVERHEAD = 160
 _SCALARS = (str, bytes, int, float, bool, type(None))
 
 
-def footprint(value) -> int:
+def footprint(value: object) -> int:
     """Bytes ``value`` holds, counting what it contains (strings, bytes, numbers, tuples,
     lists, sets, dicts; anything else by its own size).
 
@@ -56,11 +58,11 @@ class BoundedCache:
     def __init__(self, *, entries: int, max_bytes: int, max_item: int | None = None):
         self.entries, self.max_bytes = entries, max_bytes
         self.max_item = max_bytes if max_item is None else min(max_item, max_bytes)
-        self._items: OrderedDict = OrderedDict()  # key -> (value, size)
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()  # key -> (value, size)
         self.bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key, default=None):
+    def get(self, key: Hashable, default: Any = None) -> Any:
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -68,11 +70,11 @@ class BoundedCache:
             self._items.move_to_end(key)
             return item[0]
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: object) -> bool:
         with self._lock:
             return key in self._items
 
-    def put(self, key, value) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         """Keep ``value`` for ``key`` (replacing an earlier one), unless it is too big."""
         size = footprint(key) + footprint(value) + ENTRY_OVERHEAD
         if size > self.max_item:

@@ -69,13 +69,13 @@ class _Deadline:
 _current: ContextVar[_Deadline | None] = ContextVar("zkg_deadline", default=None)
 
 
-def start(limit: float) -> Token:
+def start(limit: float) -> Token[_Deadline | None]:
     """Bound the work of this context (the request a thread answers) to ``limit`` seconds from
     now; give the token to :func:`stop` when the request is over."""
     return _current.set(_Deadline(limit, time.monotonic() + limit))
 
 
-def stop(token: Token) -> None:
+def stop(token: Token[_Deadline | None]) -> None:
     _current.reset(token)
 
 

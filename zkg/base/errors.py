@@ -36,7 +36,7 @@ class DataError(ZkgError):
     ``path``, ``line`` and ``column`` locate the problem when known.
     """
 
-    def __init__(self, message: str, *, path=None, line: int | None = None, column: int | None = None):
+    def __init__(self, message: str, *, path: object = None, line: int | None = None, column: int | None = None):
         super().__init__(message)
         self.path = path
         self.line = line
@@ -70,7 +70,7 @@ _FULL_WORDS = ("no space left on device", "disk quota exceeded")
 _READ_ONLY_WORDS = ("read-only file system",)
 
 
-def storage_fault(error: BaseException | str, where, *, doing: str = "write",
+def storage_fault(error: BaseException | str, where: object, *, doing: str = "write",
                   after: str = "nothing was written (free some space and try again)") -> StoreError | None:
     """The StorageFull or ReadOnlyData error that ``error`` (an OSError, or the text of an
     engine's or RocksDB's error) stands for, naming the data directory ``where``; None when
@@ -102,7 +102,7 @@ class ClientGone(ZkgError):
 
     http_status = 503
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("the client closed the connection before the answer was ready; the query was stopped")
 
 

@@ -168,7 +168,7 @@ def describe(store, iri: str) -> Description:
 
     # 3. Types and labels of every neighbour: the IRIs these statements mention.
     neighbours = set()
-    for (s, _p, o), (role, _graphs) in found.items():
+    for (s, _p, o), (_role, _graphs) in found.items():
         for term in (s, o):
             if isinstance(term, ox.NamedNode) and term != node:
                 neighbours.add(term.value)

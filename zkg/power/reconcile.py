@@ -407,7 +407,7 @@ def extend(raw: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, langua
             literals = [v for v, _l in stored if isinstance(v, ox.Literal) and v.language]
             if literals:  # texts in several languages: the reader's best
                 best = choose_literal(literals, languages)
-                stored = [(v, l) for v, l in stored
+                stored = [(v, names) for v, names in stored
                           if not (isinstance(v, ox.Literal) and v.language) or v.language == best.language]
             cells = [c for v, labels in stored
                      if (c := _cell(v, labels, catalogue, vocabulary, languages, amounts)) is not None]

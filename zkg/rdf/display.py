@@ -32,7 +32,7 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
 
 
-def term_text(term, prefix_map: dict[str, str]) -> str:
+def term_text(term: object, prefix_map: dict[str, str]) -> str:
     """A pyoxigraph or rdflib term as Turtle-like text, IRIs compacted; None gives ''."""
     if term is None:
         return ""

@@ -144,7 +144,7 @@ def _day_problem(day: str, month: str | None, year: str | None) -> str | None:
     return f"day {day} is not 01 to {limit}: {name} has {'at most ' if year is None else ''}{limit} days"
 
 
-def _clock_problem(parts: dict) -> str | None:
+def _clock_problem(parts: dict[str, str]) -> str | None:
     hour, minute, second = int(parts["hour"]), int(parts["minute"]), int(parts["second"])
     if minute > 59:
         return f"minute {parts['minute']} is not 00 to 59"
@@ -386,7 +386,7 @@ def literal_problem(literal: ox.Literal) -> str | None:
     return lexical_problem(value, datatype)
 
 
-def term_problem(term) -> str | None:
+def term_problem(term: object) -> str | None:
     """Why an RDF term is refused (see :func:`literal_problem`; an IRI with NUL), or None."""
     if isinstance(term, ox.Literal):
         return literal_problem(term)
@@ -397,7 +397,7 @@ def term_problem(term) -> str | None:
     return None
 
 
-def _short(term) -> str:
+def _short(term: object) -> str:
     text = str(term)
     return text if len(text) <= 100 else text[:100] + "…"
 

@@ -40,8 +40,22 @@ class Format:
     aliases: tuple[str, ...] = ()  # other media types that ask for this format
     names: tuple[str, ...] = ()  # other format= values for it
     text: bool = False  # a text/* type: Content-Type gets "; charset=utf-8"
-    oxigraph: object = None  # the pyoxigraph QueryResultsFormat or RdfFormat, when there is one
+    oxigraph: ox.QueryResultsFormat | ox.RdfFormat | None = None  # pyoxigraph's format, when there is one
     w3c_format: str | None = None  # its IRI in http://www.w3.org/ns/formats/
+
+    @property
+    def results_format(self) -> ox.QueryResultsFormat:
+        """The pyoxigraph results format (of a results format)."""
+        if not isinstance(self.oxigraph, ox.QueryResultsFormat):
+            raise TypeError(f"{self.label} is no query results format")
+        return self.oxigraph
+
+    @property
+    def rdf_format(self) -> ox.RdfFormat:
+        """The pyoxigraph RDF format (of a graph format)."""
+        if not isinstance(self.oxigraph, ox.RdfFormat):
+            raise TypeError(f"{self.label} is no RDF format")
+        return self.oxigraph
 
     @property
     def content_type(self) -> str:

@@ -12,7 +12,7 @@ not need it start fast.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 import pyoxigraph as ox
 from zkg.rdf.namespaces import RDF, XSD
@@ -21,7 +21,7 @@ _XSD_STRING = XSD + "string"
 _RDF_LANG_STRING = RDF + "langString"
 
 
-def rdflib_term(term):
+def rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Any:
     """The rdflib equivalent of a pyoxigraph term.
 
     Simple literals become rdflib literals without datatype, as rdflib's own parsers make
@@ -43,7 +43,7 @@ def rdflib_term(term):
     raise TypeError(f"no rdflib equivalent for {term!r} (RDF 1.2 triple terms are not supported)")
 
 
-def rdflib_graph(quads: Iterable[ox.Quad]):
+def rdflib_graph(quads: Iterable[ox.Quad]) -> Any:
     """One rdflib ``Graph`` holding the triples of ``quads`` (graph names dropped: a union)."""
     from rdflib import Graph
 

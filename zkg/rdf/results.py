@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from itertools import islice
-from typing import Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 import pyoxigraph as ox
 
@@ -65,14 +65,14 @@ def collect(items: Iterable[T], limit: int) -> tuple[list[T], bool]:
 # -- SPARQL results --------------------------------------------------------------------------
 
 
-def term_json(term) -> dict:
+def term_json(term: object) -> dict[str, Any]:
     """A term as a SPARQL 1.1 (1.2 for triple terms and directions) JSON results object."""
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, ox.BlankNode):
         return {"type": "bnode", "value": term.value}
     if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
             direction = getattr(term, "direction", None)
@@ -88,7 +88,7 @@ def term_json(term) -> dict:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
-def solutions_json(variables: Sequence[str], rows: Iterable[Mapping]) -> bytes:
+def solutions_json(variables: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bytes:
     """Lossless SPARQL JSON of ``rows`` (mappings or QuerySolutions, indexed by variable name)."""
     bindings = []
     for row in rows:
@@ -102,18 +102,24 @@ def solutions_json(variables: Sequence[str], rows: Iterable[Mapping]) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def serialize_solutions(variables: Sequence[str], rows: Iterable[Mapping], fmt: Format,
+def serialize_solutions(variables: Sequence[str], rows: Iterable[Mapping[str, Any]], fmt: Format,
                         truncation: Truncation | None = None) -> bytes:
     """SELECT results as ``fmt`` (a results format of :mod:`zkg.rdf.negotiation`)."""
     parsed = ox.parse_query_results(solutions_json(variables, rows), format=ox.QueryResultsFormat.JSON)
-    output = parsed.serialize(format=fmt.oxigraph)
+    output = _bytes(parsed.serialize(format=fmt.results_format))
     return output if truncation is None else _mark_results(output, fmt, truncation)
 
 
 def serialize_boolean(value: bool, fmt: Format) -> bytes:
     """ASK results as ``fmt``."""
     document = b'{"head":{},"boolean":true}' if value else b'{"head":{},"boolean":false}'
-    return ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON).serialize(format=fmt.oxigraph)
+    return _bytes(ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON).serialize(format=fmt.results_format))
+
+
+def _bytes(serialized: bytes | None) -> bytes:
+    """What pyoxigraph's serialize returns when given no output (bytes; None only with one)."""
+    assert serialized is not None
+    return serialized
 
 
 def _xml_escape(text: str) -> str:
@@ -145,16 +151,20 @@ def used_prefixes(triples: Sequence[ox.Triple], prefixes: Mapping[str, str]) -> 
     """The prefixes whose namespace starts some IRI of ``triples`` (Turtle declares only those)."""
     iris: set[str] = set()
 
-    def add(term) -> None:
+    def add(term: object) -> None:
         if isinstance(term, ox.NamedNode):
             iris.add(term.value)
         elif isinstance(term, ox.Literal):
             iris.add(term.datatype.value)
         elif isinstance(term, ox.Triple):
-            add(term.subject), add(term.predicate), add(term.object)
+            add(term.subject)
+            add(term.predicate)
+            add(term.object)
 
     for triple in triples:
-        add(triple.subject), add(triple.predicate), add(triple.object)
+        add(triple.subject)
+        add(triple.predicate)
+        add(triple.object)
     return {name: ns for name, ns in prefixes.items() if any(iri.startswith(ns) for iri in iris)}
 
 
@@ -162,10 +172,8 @@ def serialize_triples(triples: Sequence[ox.Triple], fmt: Format, *, prefixes: Ma
                       truncation: Truncation | None = None) -> bytes:
     """CONSTRUCT/DESCRIBE results as ``fmt`` (a graph format; TriG and N-Quads put the
     triples in the default graph)."""
-    options = {}
-    if prefixes and fmt in (negotiation.TURTLE, negotiation.TRIG):
-        options["prefixes"] = used_prefixes(triples, prefixes)
-    output = ox.serialize(list(triples), format=fmt.oxigraph, **options)
+    shown = used_prefixes(triples, prefixes) if prefixes and fmt in (negotiation.TURTLE, negotiation.TRIG) else None
+    output = _bytes(ox.serialize(list(triples), format=fmt.rdf_format, prefixes=shown))
     if truncation is None:
         return output
     if fmt in (negotiation.TURTLE, negotiation.TRIG, negotiation.N_TRIPLES, negotiation.N_QUADS):

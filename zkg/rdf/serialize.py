@@ -48,8 +48,14 @@ def serialize_dataset(
         raise ZkgError(f"unknown export format {format!r}: use one of {', '.join(DATASET_FORMATS)}") from None
     ordered = canonical_quads(quads)
     if rdf_format == ox.RdfFormat.N_QUADS:
-        return ox.serialize(ordered, format=rdf_format)
-    return _sort_prefix_lines(ox.serialize(ordered, format=rdf_format, prefixes=prefixes or {}))
+        return _bytes(ox.serialize(ordered, format=rdf_format))
+    return _sort_prefix_lines(_bytes(ox.serialize(ordered, format=rdf_format, prefixes=prefixes or {})))
+
+
+def _bytes(serialized: bytes | None) -> bytes:
+    """What pyoxigraph's serialize returns when given no output (bytes; None only with one)."""
+    assert serialized is not None
+    return serialized
 
 
 def _sort_prefix_lines(data: bytes) -> bytes:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, cast
 
 from zkg.base.errors import QueryError
 
@@ -183,7 +183,7 @@ class Lexer:
         tokens, limit = 0, (self.max_tokens + 1 if self.max_tokens is not None else -1)
         while True:
             match = next(matches)
-            kind = match.lastgroup
+            kind = cast(str, match.lastgroup)  # every alternative of the master pattern is a named group
             if kind == "end":
                 break
             start = match.start(kind)
@@ -312,7 +312,7 @@ def unescape_iri(body: str) -> str:
     if "\\" not in body:
         return body
 
-    def one(match: re.Match) -> str:
+    def one(match: re.Match[str]) -> str:
         code = match.group(1) or match.group(2)
         if code is None:
             raise ValueError("a backslash that is not a \\u or \\U escape")
@@ -332,7 +332,7 @@ def string_value(token_text: str) -> str:
     if "\\" not in body:
         return body
 
-    def one(match: re.Match) -> str:
+    def one(match: re.Match[str]) -> str:
         code = match.group(1) or match.group(2)
         return _codepoint(int(code, 16)) if code else _ECHARS[match.group(3)]
 

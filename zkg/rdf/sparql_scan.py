@@ -29,7 +29,7 @@ def resolve_iri(iri: str, base: str) -> str | None:
     """RFC 3986 resolution, done by pyoxigraph's IRI parser; None for no valid IRI."""
     try:
         triple = next(iter(ox.parse(f"<{iri}> <{iri}> <{iri}> .", format=ox.RdfFormat.TURTLE, base_iri=base)))
-        return triple.subject.value
+        return str(triple.subject.value)
     except (SyntaxError, ValueError, StopIteration):
         return None
 
