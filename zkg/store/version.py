@@ -42,8 +42,10 @@ import json
 import math
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any, Callable, Generic, TypeVar
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -187,3 +189,35 @@ def not_modified(version: DatasetVersion, etag: str, if_none_match: str | None, 
             return False
         return version.changed <= moment
     return False
+
+
+T = TypeVar("T")
+
+
+class PerVersion(Generic[T]):
+    """One value per dataset version of a store, computed by ``compute(store)`` once, even when
+    threads race for it, and again after any write (a new version). zkg's one cache of
+    derived values (indexes, catalogues, summaries): each app keeps its own in
+    ``app.extensions``, never in module state.
+
+    >>> from zkg.store.local import Store
+    >>> store = Store.open(base_iri="http://zkg.test/")
+    >>> sizes = PerVersion(lambda s: s.count())
+    >>> sizes.get(store)
+    0
+    >>> store.update("INSERT DATA { <http://zkg.test/a> <http://zkg.test/b> 1 }")
+    >>> sizes.get(store)
+    1
+    """
+
+    def __init__(self, compute: Callable[[Any], T]):
+        self._compute = compute
+        self._lock = threading.Lock()
+        self._held: tuple[str | None, T | None] = (None, None)
+
+    def get(self, store: Any) -> T:
+        tag = dataset_version(store).tag
+        with self._lock:
+            if self._held[0] != tag:
+                self._held = (tag, self._compute(store))
+            return self._held[1]  # type: ignore[return-value]  (computed just above for this tag)

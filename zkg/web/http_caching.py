@@ -10,14 +10,13 @@ costs a 304 at most, so no one is served data older than the last write.
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Callable, Iterable
 
 from flask import Response, current_app, request
 
 from zkg.base.bounded_cache import BoundedCache
-from zkg.store.version import DatasetVersion, dataset_version, not_modified
+from zkg.store.version import DatasetVersion, PerVersion, dataset_version, not_modified  # noqa: F401 (PerVersion: for the areas)
 from zkg.web.front_cache import mark_shareable
 from zkg.web.redirects import current_path
 
@@ -100,20 +99,6 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
-
-
-class PerVersion:
-    """One value per dataset version, computed once even when requests race for it."""
-
-    def __init__(self, compute):
-        self._compute, self._lock, self._held = compute, threading.Lock(), (None, None)
-
-    def get(self, store):
-        tag = current_version().tag
-        with self._lock:
-            if self._held[0] != tag:
-                self._held = (tag, self._compute(store))
-            return self._held[1]
 
 
 def label_index(store):
