@@ -3,6 +3,8 @@ with its change log in a file, as the CLI and the web use it (they only adapt it
 
 from __future__ import annotations
 
+import threading
+
 import pyoxigraph as ox
 import pytest
 from zkg_testing import TEST_BASE
@@ -202,13 +204,21 @@ def test_delete_graph(curator, store):
 
 
 def test_a_graph_write_asks_its_precondition_under_the_lock_first(curator, log, store):
-    seen = []
-
     class Refused(Exception):
         pass
 
+    seen, others = [], []
+
+    def other_writer(done: threading.Event) -> None:
+        with log.writing():
+            done.set()
+
     def precondition(exists: bool) -> None:
-        seen.append((exists, log._depth))  # noqa: SLF001  (held: the writer lock's depth in this thread)
+        # Another writer waits meanwhile: for the others, the check and the write are one step.
+        done = threading.Event()
+        others.append(threading.Thread(target=other_writer, args=(done,)))
+        others[-1].start()
+        seen.append((exists, done.wait(0.3)))
         raise Refused
 
     with pytest.raises(Refused):
@@ -216,7 +226,10 @@ def test_a_graph_write_asks_its_precondition_under_the_lock_first(curator, log, 
     curator.replace_graph(PEOPLE, person("dave"), ANN)
     with pytest.raises(Refused):
         curator.delete_graph(PEOPLE, ANN, precondition=precondition)
-    assert seen == [(False, 1), (True, 1)]
+    for thread in others:
+        thread.join(5)
+        assert not thread.is_alive()  # it got the lock once the curator let it go
+    assert seen == [(False, False), (True, False)]
     assert len(graph_quads(store, PEOPLE)) == 4
 
 
