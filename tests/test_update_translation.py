@@ -20,7 +20,8 @@ from zkg.rdf.prefixes import prefixes
 from zkg.rdf.serialize import canonical_quads
 from zkg.sparql.guard import QueryRefused
 from zkg.store.local import Store
-from zkg.curation.update_translation import UpdateError, split_operations, translate_update
+from zkg.curation.update_operations import UpdateError, split_operations
+from zkg.curation.update_translation import translate_update
 
 BASE = "http://zkg.test/"
 P = prefixes(BASE)

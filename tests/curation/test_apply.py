@@ -8,7 +8,8 @@ import pytest
 
 from zkg.curation.changelog import COMMITTED
 from zkg.curation.changesets import ChangesetError, changeset_graph
-from zkg.curation.apply import Conflict, Rejected, apply_changeset, get_changeset, history, recent_changes, revert
+from zkg.curation.apply import Conflict, Rejected, apply_changeset, revert
+from zkg.curation.history import get_changeset, history, recent_changes
 
 FACT = 'id:luo-wei schema:description "Head of the overseas arm of Zhongguancun Development Group."@en .'
 

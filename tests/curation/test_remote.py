@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from zkg.curation.changelog import COMMITTED, ChangeLog
-from zkg.curation.apply import Conflict, Rejected, apply_changeset, history, revert
+from zkg.curation.apply import Conflict, Rejected, apply_changeset, revert
+from zkg.curation.history import history
 from zkg.store.remote import RemoteStore
 from zkg.store.managed_engine import ManagedEngine
 from zkg.store.local import Store

@@ -9,7 +9,8 @@ import pyoxigraph as ox
 import pytest
 
 from zkg.curation.changesets import Changeset, changeset_graph
-from zkg.curation.apply import apply_changeset, get_changeset, recent_changes, revert
+from zkg.curation.apply import apply_changeset, revert
+from zkg.curation.history import get_changeset, recent_changes
 from zkg.curation.reserved import Reserved
 
 FACT = 'id:luo-wei schema:description "Head of the overseas arm."@en .'

@@ -116,16 +116,17 @@ def test_rejected_update_report_as_rdf_and_html(cur):
 
 
 def test_stale_correction_is_409(cur):
+    from zkg.curation.writer import Attribution
     from zkg.web.curation import writes
 
     with cur.app.test_request_context("/"):
-        changeset = writes.new_changeset(agent="alice", source=SOURCE, removals=[
-            ox.Quad(ox.NamedNode(f"{TEST_BASE}id/alice"), ox.NamedNode("https://schema.org/name"), ox.Literal("Never"),
-                    ox.NamedNode(f"{TEST_BASE}graph/example-source"))])
+        removals = [ox.Quad(ox.NamedNode(f"{TEST_BASE}id/alice"), ox.NamedNode("https://schema.org/name"),
+                            ox.Literal("Never"), ox.NamedNode(f"{TEST_BASE}graph/example-source"))]
         from zkg.curation.apply import Conflict
 
         with pytest.raises(Conflict):
-            writes.apply(changeset)
+            writes.app_curator().write(Attribution.of_token("alice", source=SOURCE), removals=removals,
+                                       exact_removals=True)
         assert writes.error_response(Conflict("gone")).status_code == 409
 
 

@@ -1,7 +1,9 @@
 """The curation subcommands of ``zkg``: add, remove, apply, revert, log, token.
 
 Registered in :data:`zkg.cli.main.COMMANDS` like the others (``configure_<name>`` and
-``run_<name>``). Every write goes through :func:`zkg.curation.apply.apply_changeset`. A rejected
+``run_<name>``). Each write command reads its arguments and files and calls one method of
+:class:`zkg.curation.writer.Curator`, the one write API (the changeset, the writer lock and the
+log are its business, not the command line's). A rejected
 changeset prints ``zkg: error: changeset rejected: N violation(s)`` and then the readable
 report on stderr, exits 1, and writes nothing.
 """
@@ -29,17 +31,19 @@ def _changeset_options(parser: argparse.ArgumentParser, *, what: str) -> None:
     parser.add_argument("--dry-run", action="store_true", help=f"show the diff and the report; {what} nothing")
 
 
-def _apply(args, settings: Settings, changeset, *, verb: str) -> int:
-    from zkg.curation.changelog import ChangeLog
+def _write_with_curator(args, settings: Settings, write, *, verb: str) -> int:
+    """Run ``write(curator, attribution, dry_run)`` on the store of ``settings``; a rejected
+    changeset prints its report on stderr and exits 1."""
     from zkg.curation.changesets import diff_description
     from zkg.cli.common import open_store as _open_store
-    from zkg.curation.apply import Rejected, apply_changeset
+    from zkg.curation.apply import Rejected
+    from zkg.curation.writer import Attribution, Curator
     from zkg.validation.shacl import format_report
 
     store = _open_store(settings)
-    log = ChangeLog.for_store(store)
+    attribution = Attribution(args.by, source=args.source, message=args.message)
     try:
-        outcome = apply_changeset(store, changeset, log=log, dry_run=args.dry_run)
+        outcome = write(Curator(store), attribution, args.dry_run)
     except Rejected as rejected:
         if args.dry_run:
             _write(diff_description(rejected.changeset, store.prefixes))
@@ -78,11 +82,12 @@ def configure_add(parser: argparse.ArgumentParser) -> None:
 
 
 def run_add(args, settings: Settings) -> int:
-    from zkg.curation.changesets import changeset_from_file
+    from zkg.curation.changesets import blank_labels, quads_from_file
 
-    changeset = changeset_from_file(args.file, base_iri=settings.base_iri, agent=args.by, source=args.source,
-                                    message=args.message)
-    return _apply(args, settings, changeset, verb="committed")
+    quads = quads_from_file(args.file, base_iri=settings.base_iri)
+    # The parser gave the file's blank nodes fresh labels: new nodes, never the store's.
+    return _write_with_curator(args, settings, lambda curator, attribution, dry_run: curator.write(
+        attribution, additions=quads, new_nodes=blank_labels(quads), dry_run=dry_run), verb="committed")
 
 
 def configure_remove(parser: argparse.ArgumentParser) -> None:
@@ -92,11 +97,11 @@ def configure_remove(parser: argparse.ArgumentParser) -> None:
 
 
 def run_remove(args, settings: Settings) -> int:
-    from zkg.curation.changesets import changeset_from_file
+    from zkg.curation.changesets import quads_from_file
 
-    changeset = changeset_from_file(args.file, base_iri=settings.base_iri, agent=args.by, source=args.source,
-                                    message=args.message, remove=True)
-    return _apply(args, settings, changeset, verb="committed")
+    quads = quads_from_file(args.file, base_iri=settings.base_iri)
+    return _write_with_curator(args, settings, lambda curator, attribution, dry_run: curator.write(
+        attribution, removals=quads, dry_run=dry_run), verb="committed")
 
 
 def configure_apply(parser: argparse.ArgumentParser) -> None:
@@ -105,11 +110,12 @@ def configure_apply(parser: argparse.ArgumentParser) -> None:
 
 
 def run_apply(args, settings: Settings) -> int:
-    from zkg.curation.changesets import changeset_from_patch
+    from zkg.curation.changesets import read_patch
 
-    changeset = changeset_from_patch(args.patch, base_iri=settings.base_iri, agent=args.by, source=args.source,
-                                     message=args.message or None)
-    return _apply(args, settings, changeset, verb="committed")
+    patch = read_patch(args.patch, base_iri=settings.base_iri)
+    # The patch's own H agent, source and message fill in what the options leave empty.
+    return _write_with_curator(args, settings, lambda curator, attribution, dry_run: curator.apply_patch(
+        patch, attribution, dry_run=dry_run), verb="committed")
 
 
 # -- revert ------------------------------------------------------------------------------------------------
@@ -124,22 +130,8 @@ def configure_revert(parser: argparse.ArgumentParser) -> None:
 
 
 def run_revert(args, settings: Settings) -> int:
-    from zkg.curation.changelog import ChangeLog
-    from zkg.curation.changesets import diff_description
-    from zkg.cli.common import open_store as _open_store
-    from zkg.curation.apply import Rejected, revert
-    from zkg.validation.shacl import format_report
-
-    store = _open_store(settings)
-    try:
-        outcome = revert(store, args.id, log=ChangeLog.for_store(store), agent=args.by, message=args.message,
-                         source=args.source, dry_run=args.dry_run)
-    except Rejected as rejected:
-        print(f"zkg: error: {rejected.message}", file=sys.stderr)
-        print(rejected.text(), file=sys.stderr)
-        return 1
-    return _report(outcome, store, verb=f"reverted {args.id} with", dry_run=args.dry_run,
-                   format_report=format_report, diff_description=diff_description)
+    return _write_with_curator(args, settings, lambda curator, attribution, dry_run: curator.revert(
+        args.id, attribution, dry_run=dry_run), verb=f"reverted {args.id} with")
 
 
 # -- log ----------------------------------------------------------------------------------------------------
@@ -168,7 +160,7 @@ def run_log(args, settings: Settings) -> int:
     from zkg.curation.changelog import ChangeLog
     from zkg.curation.changesets import to_rdf_patch
     from zkg.cli.common import UsageError, open_store as _open_store
-    from zkg.curation.apply import history, recent_changes
+    from zkg.curation.history import history, recent_changes
     from zkg.rdf.display import table
     from zkg.rdf.prefixes import compact
 

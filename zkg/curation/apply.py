@@ -1,7 +1,8 @@
 """Curation: the one write path. Check a changeset, validate it, commit it atomically, log it.
 
-Every write (CLI, SPARQL Update, Graph Store Protocol, web form) builds a
-:class:`~zkg.curation.changesets.Changeset` and calls :func:`apply_changeset` (DESIGN.md, decision 7).
+Every write (CLI, SPARQL Update, Graph Store Protocol, web form) is a
+:class:`~zkg.curation.changesets.Changeset` applied by :func:`apply_changeset` (DESIGN.md,
+decision 7); :class:`zkg.curation.writer.Curator`, the one write API, builds it and calls this.
 It works through the store facade only (``query`` and one ``update`` per changeset), so the
 same code runs on :class:`zkg.store.local.Store` and :class:`zkg.store.remote.RemoteStore`.
 
@@ -51,7 +52,8 @@ says the same thing without that requirement, and the entity pages follow it to 
 Reverting: the metadata is history and stays; a revert is a changeset of its own, linked by
 ``zkg:reverts``. The rest of the dataset (every quad but the descriptions of changesets and
 agents in the metadata graph) is restored exactly: isomorphic, with the same quads in each
-graph, where blank nodes had to be made anew (:mod:`zkg.curation.blank_nodes`).
+graph, where blank nodes had to be made anew (:mod:`zkg.curation.blank_nodes`). The history is
+read back by :mod:`zkg.curation.history`.
 
 Concurrency: one writer at a time per log file (a thread lock, and ``flock`` for other
 processes on the same machine). The local store can only be opened by one process anyway.
@@ -62,18 +64,17 @@ and its lock) on one machine; on several machines the lock would have to move to
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from zkg.curation import blank_nodes
-from zkg.base import deadline
 from zkg.rdf import lexical
 from zkg.curation import reserved
 from zkg.curation.changelog import COMMITTED, ChangeLog, is_in_store
-from zkg.curation.changesets import (ZKG_CHANGESET, ANY_GRAPH, CHANGES_PATH, Changeset, ChangesetError, IllTypedLiteral, changeset_graph,
-                            changeset_id_of, quad_key)
+from zkg.curation.changesets import (ZKG_CHANGESET, ANY_GRAPH, Changeset, ChangesetError, IllTypedLiteral, changeset_graph,
+                                     quad_key)
+from zkg.curation.history import reverted_by
 from zkg.base.errors import StorageFull, ZkgError
 from zkg.validation.incremental import ValidationCost, validate_changeset
 from zkg.rdf.prefixes import graph_iri
@@ -377,139 +378,9 @@ def revert(store, changeset_id: str, *, log: ChangeLog, agent: str, message: str
         entry = log.entry(changeset_id)
         if entry is None or entry.status != COMMITTED:
             raise ChangesetError(f"no changeset {changeset_id} in the change log")
-        reverted_by = _reverted_by(store, [changeset_id]).get(changeset_id)
-        if reverted_by:
-            raise ChangesetError(f"changeset {changeset_id} was already reverted by {reverted_by}")
+        later = reverted_by(store, [changeset_id]).get(changeset_id)
+        if later:
+            raise ChangesetError(f"changeset {changeset_id} was already reverted by {later}")
         inverse = entry.changeset.inverse(agent=agent, message=message or f"Revert changeset {changeset_id}",
                                           source=source)
         return apply_changeset(store, inverse, log=log, dry_run=dry_run)
-
-
-# -- history ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One committed changeset, for history pages and feeds (newest first in lists)."""
-
-    id: str
-    iri: str  # the changeset's graph IRI
-    agent: str
-    agent_label: str | None
-    time: datetime
-    source: str  # IRI or citation text
-    message: str
-    reverts: str | None  # id
-    reverted_by: str | None  # id of the changeset that reverted this one, if not itself reverted
-    changed_graphs: tuple[str, ...]
-    added: int
-    removed: int
-    changeset: Changeset | None = field(default=None, compare=False)  # the quads, from the log
-
-
-def _reverted_by(store, ids: list[str] | None = None) -> dict[str, str]:
-    """{reverted id: id of the changeset reverting it}, for reverts themselves not reverted."""
-    base = store.base_iri
-    metadata = graph_iri(base, METADATA_GRAPH_NAME)
-    values = ""
-    if ids is not None:
-        if not ids:
-            return {}
-        values = "VALUES ?a { " + " ".join(f"<{changeset_graph(base, i)}>" for i in ids) + " }"
-    text = (f"SELECT ?r ?a WHERE {{ {values} GRAPH <{metadata}> {{ ?r <{base}def/reverts> ?a "
-            f"FILTER NOT EXISTS {{ ?r2 <{base}def/reverts> ?r }} }} }}")
-    out = {}
-    for row in store.query(text):
-        a, r = changeset_id_of(base, row["a"].value), changeset_id_of(base, row["r"].value)
-        if a and r:
-            out[a] = r
-    return out
-
-
-def _described(store, *, ids: list[str] | None = None, limit: int | None = None) -> list[HistoryEntry]:
-    base = store.base_iri
-    metadata = graph_iri(base, METADATA_GRAPH_NAME)
-    values = ""
-    if ids is not None:
-        if not ids:
-            return []
-        values = "VALUES ?c { " + " ".join(f"<{changeset_graph(base, i)}>" for i in ids) + " }"
-    text = f"""SELECT ?c ?agent ?agentLabel ?time ?source ?citation ?message ?reverts ?added ?removed
-                      (GROUP_CONCAT(STR(?graph); separator=" ") AS ?graphs) WHERE {{
-        {values}
-        GRAPH <{metadata}> {{
-            ?c a <{base}{ZKG_CHANGESET}> ; <{PROV}generatedAtTime> ?time ; <{PROV}wasAttributedTo> ?agent .
-            OPTIONAL {{ ?c <{PROV}wasDerivedFrom> ?source }}
-            OPTIONAL {{ ?c <{DCTERMS}bibliographicCitation> ?citation }}
-            OPTIONAL {{ ?c <{RDFS}comment> ?message }}
-            OPTIONAL {{ ?c <{base}def/reverts> ?reverts }}
-            OPTIONAL {{ ?c <{base}def/quadsAdded> ?added }}
-            OPTIONAL {{ ?c <{base}def/quadsRemoved> ?removed }}
-            OPTIONAL {{ ?c <{base}def/changedGraph> ?graph }}
-            OPTIONAL {{ ?agent <{RDFS}label> ?agentLabel }}
-        }}
-    }} GROUP BY ?c ?agent ?agentLabel ?time ?source ?citation ?message ?reverts ?added ?removed
-    ORDER BY DESC(?time) DESC(?c) {f"LIMIT {int(limit) * 2 + 10}" if limit else ""}"""
-    entries, seen = [], set()
-    for row in store.query(text):
-        changeset_id = changeset_id_of(base, row["c"].value)
-        if not changeset_id or changeset_id in seen:
-            continue
-        seen.add(changeset_id)
-        value = lambda name: row[name].value if row[name] is not None else None  # noqa: E731
-        try:
-            time = datetime.fromisoformat(value("time"))
-        except (TypeError, ValueError):
-            time = datetime.fromtimestamp(0, timezone.utc)
-        reverts = value("reverts")
-        entries.append(HistoryEntry(
-            id=changeset_id, iri=row["c"].value, agent=value("agent"), agent_label=value("agentLabel"), time=time,
-            source=value("source") or value("citation") or "", message=value("message") or "",
-            reverts=changeset_id_of(base, reverts) if reverts else None, reverted_by=None,
-            changed_graphs=tuple(sorted((value("graphs") or "").split())),
-            added=int(value("added") or 0), removed=int(value("removed") or 0)))
-        if limit and len(entries) >= limit:
-            break
-    return entries
-
-
-def _with_details(store, entries: list[HistoryEntry], log: ChangeLog | None) -> list[HistoryEntry]:
-    from dataclasses import replace
-
-    reverted = _reverted_by(store, [e.id for e in entries])
-    out = []
-    for entry in entries:
-        logged = log.entry(entry.id) if log is not None else None
-        out.append(replace(entry, reverted_by=reverted.get(entry.id),
-                           changeset=logged.changeset if logged is not None else None))
-    return out
-
-
-def get_changeset(store, changeset_id: str, *, log: ChangeLog | None) -> HistoryEntry | None:
-    """One committed changeset (with its quads when the log has them), or None."""
-    found = _described(store, ids=[changeset_id])
-    return _with_details(store, found, log)[0] if found else None
-
-
-def history(store, iri: str, *, log: ChangeLog | None, limit: int | None = None) -> list[HistoryEntry]:
-    """The committed changesets that added or removed a statement with ``iri`` as subject or
-    object (or that changed the graph ``iri``), newest first."""
-    term = ox.NamedNode(iri)
-    if log is not None:
-        ids = [e.id for e in deadline.checked(log.committed(), every=16)
-               if iri in e.changeset.changed_graphs()
-               or any(q.subject == term or q.object == term for q in (*e.changeset.additions, *e.changeset.removals))]
-    else:  # no log (a foreign engine): what the changesets' own graphs still hold
-        base = store.base_iri
-        rows = store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} }} "
-                           f"FILTER(STRSTARTS(STR(?g), \"{base}{CHANGES_PATH}\")) }}")
-        ids = [i for i in (changeset_id_of(base, r["g"].value) for r in rows) if i]
-    entries = _described(store, ids=ids)
-    if limit:
-        entries = entries[:limit]
-    return _with_details(store, entries, log)
-
-
-def recent_changes(store, limit: int = 50, *, log: ChangeLog | None = None) -> list[HistoryEntry]:
-    """The latest committed changesets, newest first (from the metadata graph)."""
-    return _with_details(store, _described(store, limit=limit), log)

@@ -311,14 +311,9 @@ def _read_text(path: Path) -> str:
         raise DataError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}", path=path) from None
 
 
-def changeset_from_file(path: str | Path, *, base_iri: str, agent: str, source: str, remove: bool = False,
-                        message: str = "", format: ox.RdfFormat | None = None) -> Changeset:
-    """A changeset adding (or, with ``remove``, removing) the statements of a file.
-
-    The format comes from the extension (.ttl .trig .nt .nq) unless given. Triples outside
-    a named graph are added to the changeset's own graph, or removed from every graph
-    holding them.
-    """
+def quads_from_file(path: str | Path, *, base_iri: str, format: ox.RdfFormat | None = None) -> list[ox.Quad]:
+    """The statements of a file (ChangesetError when it has none). The format comes from the
+    extension (.ttl .trig .nt .nq) unless given; the file's blank nodes get fresh labels."""
     path = Path(path)
     if format is None:
         format = FILE_FORMATS.get(path.suffix.lower())
@@ -327,6 +322,18 @@ def changeset_from_file(path: str | Path, *, base_iri: str, agent: str, source: 
     quads = parse_quads(_read_text(path), format=format, base_iri=base_iri, path=str(path))
     if not quads:
         raise ChangesetError(f"{path}: no statements")
+    return quads
+
+
+def changeset_from_file(path: str | Path, *, base_iri: str, agent: str, source: str, remove: bool = False,
+                        message: str = "", format: ox.RdfFormat | None = None) -> Changeset:
+    """A changeset adding (or, with ``remove``, removing) the statements of a file.
+
+    The format comes from the extension (.ttl .trig .nt .nq) unless given. Triples outside
+    a named graph are added to the changeset's own graph, or removed from every graph
+    holding them.
+    """
+    quads = quads_from_file(path, base_iri=base_iri, format=format)
     if remove:
         return Changeset.new(base_iri=base_iri, agent=agent, source=source, removals=quads, message=message)
     # The parser gave the file's blank nodes fresh labels: new nodes, never the store's.
@@ -334,23 +341,45 @@ def changeset_from_file(path: str | Path, *, base_iri: str, agent: str, source: 
                          new_nodes=blank_labels(quads))
 
 
-def changeset_from_patch(path: str | Path, *, base_iri: str, agent: str | None = None, source: str | None = None,
-                         message: str | None = None) -> Changeset:
-    """A changeset from an RDF Patch file (``A``/``D`` rows of 3 or 4 terms; ``H`` headers
-    ``agent``, ``source``, ``message`` fill in what the arguments do not give; ``TX``/``TC``
-    and ``PA``/``PD`` prefix rows are accepted; a patch with ``TA`` is refused)."""
-    path = Path(path)
-    headers, additions, removals = parse_patch(_read_text(path), base_iri=base_iri, path=str(path))
+@dataclass(frozen=True)
+class Patch:
+    """An RDF Patch read from a file: its ``H`` headers and its ``A`` and ``D`` rows."""
 
-    def header(name: str) -> str | None:
-        term = headers.get(name)
+    headers: dict
+    additions: tuple[ox.Quad, ...]
+    removals: tuple[ox.Quad, ...]
+
+    def header(self, name: str) -> str | None:
+        term = self.headers.get(name)
         return None if term is None else term.value
 
+    def changeset(self, *, base_iri: str, agent: str | None = None, source: str | None = None,
+                  message: str | None = None) -> Changeset:
+        """The patch's changeset; the headers ``agent``, ``source`` and ``message`` fill in
+        what the arguments do not give."""
+        return Changeset.new(base_iri=base_iri, agent=agent or self.header("agent") or "",
+                             source=source or self.header("source") or "",
+                             message=message if message is not None else (self.header("message") or ""),
+                             additions=self.additions, removals=self.removals)
+
+
+def read_patch(path: str | Path, *, base_iri: str) -> Patch:
+    """The RDF Patch of a file (``A``/``D`` rows of 3 or 4 terms; ``H`` headers; ``TX``/``TC``
+    and ``PA``/``PD`` prefix rows are accepted; a patch with ``TA`` is refused, and one
+    without ``A`` or ``D`` rows: ChangesetError)."""
+    path = Path(path)
+    headers, additions, removals = parse_patch(_read_text(path), base_iri=base_iri, path=str(path))
     if not additions and not removals:
         raise ChangesetError(f"{path}: no A or D rows")
-    return Changeset.new(base_iri=base_iri, agent=agent or header("agent") or "", source=source or header("source") or "",
-                         message=message if message is not None else (header("message") or ""),
-                         additions=additions, removals=removals)
+    return Patch(headers, tuple(additions), tuple(removals))
+
+
+def changeset_from_patch(path: str | Path, *, base_iri: str, agent: str | None = None, source: str | None = None,
+                         message: str | None = None) -> Changeset:
+    """A changeset from an RDF Patch file (:func:`read_patch`; ``H`` headers ``agent``,
+    ``source``, ``message`` fill in what the arguments do not give)."""
+    return read_patch(path, base_iri=base_iri).changeset(base_iri=base_iri, agent=agent, source=source,
+                                                         message=message)
 
 
 # One RDF term in patch rows: IRI, blank node, literal (with language or datatype), prefixed

@@ -7,22 +7,17 @@ store is only read, through the facade's ``query()`` (a :class:`zkg.store.local.
 
 How
 ---
-1. **Refuse and check.** LOAD and SERVICE are refused (:func:`zkg.sparql.guard.check_update`:
-   no outbound requests). The whole text is then parsed by pyoxigraph's own SPARQL parser,
-   by running it against a new, EMPTY in-memory store (no network is possible once LOAD and
-   SERVICE are out, and there is no data to work on): syntax errors carry the parser's
-   ``line:column``, and what the grammar forbids (blank nodes in DELETE DATA or in DELETE
-   templates, variables in DATA blocks) is refused by it. rdflib is not involved at all:
-   its parser is not thread-safe (rdflib issue 1282) and its engine never runs for zkg.
-2. **Split.** zkg's SPARQL lexer (:func:`zkg.rdf.sparql_scan.tokens`, which keeps strings, IRIs
-   and comments whole) splits the request into operations at the ``;`` outside braces, and
-   each operation into its parts: prologue (PREFIX and BASE, which carry over to later
-   operations), WITH, the DELETE and INSERT templates, USING / USING NAMED, the WHERE group,
-   and the graph references of CLEAR, DROP, CREATE, ADD, MOVE and COPY. Only the structure
-   is found this way; every template, pattern and data block is parsed by pyoxigraph.
-3. **Evaluate, operation by operation, on the state the earlier ones left.** A
-   :class:`PendingState` holds the diff so far: quads added (not in the store) and quads
-   removed (in the store); the state an operation sees is ``(store - removed) + added``.
+1. **Refuse and check, then split** (:mod:`zkg.curation.update_operations`). LOAD and SERVICE
+   are refused (no outbound requests); the whole text is parsed by pyoxigraph's own parser on
+   an empty in-memory store (syntax errors with ``line:column``); zkg's SPARQL lexer splits it
+   into operations, each with its prologue. Here each operation is cut into its parts (WITH,
+   the DELETE and INSERT templates, USING / USING NAMED, the WHERE group, the graph references
+   of CLEAR, DROP, CREATE, ADD, MOVE and COPY); every template, pattern and data block is
+   parsed by pyoxigraph.
+2. **Evaluate, operation by operation, on the state the earlier ones left.** A
+   :class:`zkg.curation.pending.PendingState` holds the diff so far: quads added (not in the
+   store) and quads removed (in the store); the state an operation sees is
+   ``(store - removed) + added``.
    - INSERT DATA / DELETE DATA: the data block is parsed by running ``INSERT DATA`` on a new
      empty in-memory store and reading its quads back (blank nodes come out fresh, as the
      spec says); they are then added to / removed from the state.
@@ -49,7 +44,7 @@ How
    diff applied. The overlay is exact; its cost is the size of the graphs copied, paid only
    by such requests (past :data:`OVERLAY_LIMIT` quads the request is refused: send the
    operations as separate requests, or name the graphs).
-4. **The changeset.** Additions are only quads not already in the store and removals only
+3. **The changeset.** Additions are only quads not already in the store and removals only
    quads in it (so that reverting the changeset restores the exact previous state); a quad
    added then removed within the request (or the reverse) cancels out.
 
@@ -77,341 +72,24 @@ queries, unless WITH, USING or ``using-graph-uri`` name the graphs:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from zkg.rdf import lexical
-from zkg.sparql import guard as sparql_guard
-from zkg.rdf import sparql_scan
-from zkg.curation.changesets import IllTypedLiteral
 from zkg.base.errors import QueryError
-from zkg.sparql.guard import QueryRefused
+from zkg.curation.changesets import IllTypedLiteral
+from zkg.curation.pending import DEFAULT, PendingState, Translation, has_blank, sort_key
+from zkg.curation.update_operations import Operation, UpdateError, check_syntax, group_end, split_operations
+from zkg.rdf import lexical, sparql_scan
 from zkg.rdf.sparql_lexer import Token
+from zkg.sparql import guard as sparql_guard
+from zkg.sparql.guard import QueryRefused
 
 #: The most quads copied into an overlay (see the module's docstring).
 OVERLAY_LIMIT = 500_000
 #: Placeholder IRIs that carry the store's blank nodes through VALUES.
 BNODE_PLACEHOLDER = "urn:x-zkg:bnode:"
 TYPED_PLACEHOLDER = "urn:x-zkg:typed:"  # subject and predicates of the typed-literal check
-#: Quads per existence-check query.
-BATCH = 200
-
-DEFAULT = ox.DefaultGraph()
-
-
-class UpdateError(QueryError):
-    """An update that parses but cannot be carried out (HTTP 400): a graph that does not
-    exist without SILENT, a dataset given twice, an overlay too large."""
-
-
-@dataclass
-class Translation:
-    """What an update request means for the store."""
-
-    additions: list[ox.Quad]  # not in the store before
-    removals: list[ox.Quad]  # in the store before
-    operations: list[str] = field(default_factory=list)  # one line per operation, for reports
-    new_nodes: frozenset = frozenset()  # labels of the blank nodes the request makes
-    anchors: tuple = ()  # statements of the store's blank nodes it read (zkg.curation.blank_nodes: no scan for them)
-    # Statements the request deletes by name (DELETE DATA, variable-free DELETE template
-    # quads) that are neither in the store nor added earlier by the request.
-    stale: list[ox.Quad] = field(default_factory=list)
-    inserts: bool = False  # whether an operation inserted statements (new or not)
-
-    @property
-    def empty(self) -> bool:
-        return not self.additions and not self.removals
-
-    @property
-    def stale_correction(self) -> bool:
-        """A correction made against a state that has changed: the request deletes by name a
-        statement that is not there, and inserts. zkg refuses it (409), as the form refuses
-        the correction of a statement someone else changed meanwhile, so that neither value
-        is lost silently. A DELETE DATA of absent data alone stays a no-op, as SPARQL says."""
-        return bool(self.stale) and self.inserts
-
-
-# -- the lexer's view of a request ------------------------------------------------------------
-
-
-@dataclass
-class _Operation:
-    tokens: list[Token]  # the operation's tokens, prologue excluded
-    prologue: str  # every PREFIX / BASE declared so far in the request
-    text: str  # the whole request
-
-    def span(self, first: int, last: int) -> str:
-        """The request's text from token ``first`` to token ``last`` (indices), inclusive."""
-        start = self.tokens[first].start
-        end = self.tokens[last].start + len(self.tokens[last].text)
-        return self.text[start:end]
-
-
-def split_operations(text: str) -> list[_Operation]:
-    """The operations of an update request, each with the prologue in force for it.
-
-    >>> ops = split_operations("PREFIX a: <x#> CLEAR ALL ; CLEAR GRAPH a:g ;")
-    >>> [(op.prologue, [t.text for t in op.tokens]) for op in ops]
-    [('PREFIX a: <x#>', ['CLEAR', 'ALL']), ('PREFIX a: <x#>', ['CLEAR', 'GRAPH', 'a:g'])]
-    """
-    operations: list[_Operation] = []
-    prologue: list[str] = []
-    current: list[Token] = []
-    depth = 0
-    items = list(sparql_scan.tokens(text))
-    index = 0
-    while index < len(items):
-        token = items[index]
-        if not current and token.keyword in ("PREFIX", "BASE"):
-            width = 3 if token.keyword == "PREFIX" else 2
-            group = items[index:index + width]
-            end = group[-1].start + len(group[-1].text)
-            prologue.append(text[token.start:end])
-            index += width
-            continue
-        if token.kind == "punct" and token.text == "{":
-            depth += 1
-        elif token.kind == "punct" and token.text == "}":
-            depth -= 1
-        if depth == 0 and token.kind == "punct" and token.text == ";":
-            if current:
-                operations.append(_Operation(current, " ".join(prologue), text))
-            current = []
-        else:
-            current.append(token)
-        index += 1
-    if current:
-        operations.append(_Operation(current, " ".join(prologue), text))
-    return operations
-
-
-def _group_end(tokens: Sequence[Token], start: int) -> int:
-    """The index of the ``}`` closing the ``{`` at ``start``."""
-    if start >= len(tokens) or tokens[start].text != "{":
-        raise UpdateError("expected '{'")  # the parser has accepted the text: not reached
-    end = sparql_scan.closing_index(tokens, start)
-    if end is None:
-        raise UpdateError("unbalanced braces")
-    return end
-
-
-# -- the state the operations work on -------------------------------------------------------------
-
-
-def _graph_term(graph) -> str:
-    return "" if isinstance(graph, ox.DefaultGraph) else str(graph)
-
-
-def _sort_key(quad: ox.Quad) -> tuple[str, str, str, str]:
-    return (_graph_term(quad.graph_name), str(quad.subject), str(quad.predicate), str(quad.object))
-
-
-def _has_blank(quad: ox.Quad) -> bool:
-    return any(isinstance(t, ox.BlankNode) for t in (quad.subject, quad.object, quad.graph_name))
-
-
-class PendingState:
-    """The store as the operations so far have left it: ``(store - removed) + added``.
-
-    Quads are exact (each in its graph), except that an *added* quad in the default graph
-    means "to the changeset's own graph" (:mod:`zkg.curation.changesets` puts it there), so it is
-    never looked for in the store. Removing a quad of the default graph removes its triple
-    from every graph that holds it: the default graph is the union of all graphs.
-    """
-
-    def __init__(self, store):
-        self.store = store
-        self.added: dict[ox.Quad, None] = {}  # ordered set; none of them in the store
-        self.removed: dict[ox.Quad, None] = {}  # all of them in the store
-        self.created: set = set()  # graphs CREATEd by this request (empty until filled)
-        # Labels of the blank nodes this request minted (INSERT DATA, templates): new to the
-        # store by definition, so never looked for in it.
-        self.fresh_labels: set[str] = set()
-        self.stale: dict[ox.Quad, None] = {}  # deleted by name, and not there (Translation.stale)
-        self.anchors: dict = {}  # store blank node -> a statement of it read from the store
-        self.inserts = False
-
-    def fresh(self, quad: ox.Quad) -> bool:
-        return any(isinstance(t, ox.BlankNode) and t.value in self.fresh_labels for t in (quad.subject, quad.object))
-
-    # -- the store, read ----------------------------------------------------------------------
-
-    def _query(self, text: str):
-        return self.store.query(text, union_default_graph=False)
-
-    def store_quads(self, graph=None) -> list[ox.Quad]:
-        """The store's quads of one graph (a NamedNode, or DefaultGraph: the store's own
-        default graph), or of all graphs (None)."""
-        if graph is None:
-            text = "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
-            return [ox.Quad(r["s"], r["p"], r["o"], r["g"] or DEFAULT) for r in self._query(text)]
-        if isinstance(graph, ox.DefaultGraph):
-            rows = self._query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }")
-        else:
-            rows = self._query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
-        return [ox.Quad(r["s"], r["p"], r["o"], graph) for r in rows]
-
-    def store_graphs(self) -> list:
-        """The store's named graphs that hold quads."""
-        rows = self._query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return sorted((r["g"] for r in rows), key=str)
-
-    def lookup(self, quads: Iterable[ox.Quad], *, any_graph: bool = False) -> set[ox.Quad]:
-        """The store's quads among ``quads`` (``any_graph``: the store's quads, in whatever
-        graph, with the triples of ``quads``). One query per graph and batch; quads with
-        blank nodes one query per shape."""
-        found: set[ox.Quad] = set()
-        by_graph: dict[object, list[ox.Quad]] = {}
-        for quad in quads:
-            if isinstance(quad.graph_name, ox.BlankNode):
-                continue  # SPARQL cannot name a blank-node graph
-            by_graph.setdefault(None if any_graph else quad.graph_name, []).append(quad)
-        for graph, group in by_graph.items():
-            ground = [q for q in group if not _has_blank(q)]
-            for start in range(0, len(ground), BATCH):
-                found |= self._lookup_ground(graph, ground[start:start + BATCH])
-            found |= self._lookup_blank(graph, [q for q in group if _has_blank(q)])
-        return found
-
-    @staticmethod
-    def _pattern(graph, pattern: str) -> str:
-        if graph is None:
-            return f"{{ {pattern} }} UNION {{ GRAPH ?g {{ {pattern} }} }}"
-        return pattern if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{ {pattern} }}"
-
-    def _rows_to_quads(self, rows, graph, fixed=None) -> set[ox.Quad]:
-        quads = set()
-        for row in rows:
-            s, p, o = (row[v] if fixed is None or fixed[i] is None else fixed[i]
-                       for i, v in enumerate(("s", "p", "o")))
-            quads.add(ox.Quad(s, p, o, (row["g"] or DEFAULT) if graph is None else graph))
-        return quads
-
-    def _lookup_ground(self, graph, quads: list[ox.Quad]) -> set[ox.Quad]:
-        if not quads:
-            return set()
-        values = " ".join(f"({q.subject} {q.predicate} {q.object})" for q in quads)
-        text = f"SELECT * WHERE {{ VALUES (?s ?p ?o) {{ {values} }} {self._pattern(graph, '?s ?p ?o')} }}"
-        return self._rows_to_quads(self._query(text), graph)
-
-    def _lookup_blank(self, graph, quads: list[ox.Quad]) -> set[ox.Quad]:
-        # Blank nodes cannot be named in a query: ask once per shape (which positions are
-        # blank, what the others are) for every blank node in those positions, and compare.
-        shapes: dict[tuple, list[ox.Quad]] = {}
-        for quad in quads:
-            key = tuple(None if isinstance(t, ox.BlankNode) else t for t in (quad.subject, quad.predicate, quad.object))
-            shapes.setdefault(key, []).append(quad)
-        found: set[ox.Quad] = set()
-        for key, group in shapes.items():
-            names = ("?s", "?p", "?o")
-            parts = " ".join(names[i] if term is None else str(term) for i, term in enumerate(key))
-            filters = " ".join(f"FILTER(isBlank({names[i]}))" for i, term in enumerate(key) if term is None)
-            text = f"SELECT * WHERE {{ {self._pattern(graph, parts)} {filters} }}"
-            present = self._rows_to_quads(self._query(text), graph, fixed=key)
-            wanted = {(q.subject, q.predicate, q.object) for q in group}
-            found |= {q for q in present if (q.subject, q.predicate, q.object) in wanted}
-        return found
-
-    # -- the state, read ------------------------------------------------------------------------
-
-    def graph_quads(self, graph) -> list[ox.Quad]:
-        """The quads of one named graph in the current state; for the default graph, every
-        triple of the union, as default-graph quads."""
-        if isinstance(graph, ox.DefaultGraph):
-            everything = [q for q in self.store_quads() if q not in self.removed] + list(self.added)
-            return list(dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object) for q in everything))
-        quads = [q for q in self.store_quads(graph) if q not in self.removed]
-        return quads + [q for q in self.added if q.graph_name == graph]
-
-    def all_quads(self) -> list[ox.Quad]:
-        """Every quad of the current state, each in its graph."""
-        return [q for q in self.store_quads() if q not in self.removed] + list(self.added)
-
-    def named_graphs(self) -> list:
-        """The named graphs holding quads in the current state."""
-        graphs = set(self.store_graphs())
-        removed: dict = {}
-        for quad in self.removed:
-            removed[quad.graph_name] = removed.get(quad.graph_name, 0) + 1
-        for graph, count in removed.items():
-            if graph in graphs and count >= self._count(graph):
-                graphs.discard(graph)  # every quad of it removed
-        graphs |= {q.graph_name for q in self.added if not isinstance(q.graph_name, ox.DefaultGraph)}
-        return sorted(graphs, key=str)
-
-    def _count(self, graph) -> int:
-        rows = self._query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
-        return int(next(iter(rows))["n"].value)
-
-    def graph_exists(self, graph) -> bool:
-        if isinstance(graph, ox.DefaultGraph) or graph in self.created:
-            return True
-        return graph in self.named_graphs()
-
-    @property
-    def changed_graphs(self) -> set:
-        return {q.graph_name for q in self.added} | {q.graph_name for q in self.removed}
-
-    # -- the state, changed ---------------------------------------------------------------------
-
-    def add(self, quads: Iterable[ox.Quad]) -> int:
-        """Add quads (those already there change nothing); how many were new. Default-graph
-        quads go to the changeset's own graph: always new."""
-        fresh = []
-        quads = list(dict.fromkeys(quads))
-        self.inserts = self.inserts or bool(quads)
-        for quad in quads:
-            if quad in self.added:
-                continue
-            if quad in self.removed:
-                del self.removed[quad]
-            else:
-                fresh.append(quad)
-        look = [q for q in fresh if not self.fresh(q) and not isinstance(q.graph_name, ox.DefaultGraph)]
-        present = self.lookup(look)
-        for quad in fresh:
-            if quad not in present:
-                self.added[quad] = None
-        return len(fresh) - len(present)
-
-    def remove(self, quads: Iterable[ox.Quad], *, named: Iterable[ox.Quad] = ()) -> int:
-        """Remove quads (those not there change nothing); how many were there. A quad of the
-        default graph: its triple from every graph holding it. Quads of ``named`` (those the
-        request deletes by name) that are not there at all, nor added or removed earlier by
-        the request, are remembered as stale."""
-        exact, anywhere = [], []
-        for quad in dict.fromkeys(quads):
-            (anywhere if isinstance(quad.graph_name, ox.DefaultGraph) else exact).append(quad)
-        def triple(q):
-            return (q.subject, q.predicate, q.object)
-        seen = {triple(q) for q in (*self.added, *self.removed)} | {q for q in (*self.added, *self.removed)}
-        count = 0
-        triples = {triple(q) for q in anywhere}
-        for quad in list(self.added):
-            if quad in exact or triple(quad) in triples:
-                del self.added[quad]
-                count += 1
-        candidates = [q for q in exact if q not in self.removed and not self.fresh(q)]
-        found = self.lookup(candidates)
-        found |= self.lookup([q for q in anywhere if not self.fresh(q)], any_graph=True)
-        for quad in found:
-            if quad not in self.removed:
-                self.removed[quad] = None
-                count += 1
-        held = found | {triple(q) for q in found}
-        for quad in named:
-            key = triple(quad) if isinstance(quad.graph_name, ox.DefaultGraph) else quad
-            if key not in held and key not in seen:
-                self.stale[quad] = None
-        return count
-
-    def result(self, operations: list[str]) -> Translation:
-        return Translation(additions=list(self.added), removals=sorted(self.removed, key=_sort_key),
-                           operations=operations, new_nodes=frozenset(self.fresh_labels),
-                           stale=sorted(self.stale, key=_sort_key), inserts=self.inserts,
-                           anchors=tuple(dict.fromkeys(self.anchors.values())))
 
 
 # -- the translator ---------------------------------------------------------------------------------
@@ -447,14 +125,14 @@ class _Translator:
                     self.state.fresh_labels.add(term.value)
         return quads
 
-    def _iri(self, op: _Operation, token: Token) -> ox.NamedNode:
+    def _iri(self, op: Operation, token: Token) -> ox.NamedNode:
         found = sparql_scan.scan(op.prologue)
         iri = sparql_scan.graph_iri_of(token, found, base_iri=self.base_iri, prefixes=self.prefixes)
         if iri is None:
             raise UpdateError(f"unknown prefix in {sparql_scan.iri_text(token)}")
         return ox.NamedNode(iri)
 
-    def _graph_ref(self, op: _Operation, index: int, *, allow_default: bool) -> tuple[object, int]:
+    def _graph_ref(self, op: Operation, index: int, *, allow_default: bool) -> tuple[object, int]:
         """(graph, next index) for ``GRAPH iri``, ``DEFAULT`` or (ADD/MOVE/COPY) a bare iri."""
         token = op.tokens[index]
         if token.keyword == "DEFAULT" and allow_default:
@@ -475,7 +153,7 @@ class _Translator:
         return self.state.result(summaries)
 
     @staticmethod
-    def _has_dataset_clause(op: _Operation) -> bool:
+    def _has_dataset_clause(op: Operation) -> bool:
         depth = 0
         for token in op.tokens:
             if token.kind == "punct" and token.text in "{}":
@@ -484,14 +162,14 @@ class _Translator:
                 return True
         return False
 
-    def _operation(self, op: _Operation) -> str:
+    def _operation(self, op: Operation) -> str:
         tokens = op.tokens
         first = tokens[0].keyword
         second = tokens[1].keyword if len(tokens) > 1 else ""
         if first in ("INSERT", "DELETE") and second == "DATA":
             return self._data(op, first)
         if first == "DELETE" and second == "WHERE":
-            end = _group_end(tokens, 2)
+            end = group_end(tokens, 2)
             pattern = op.span(2, end)
             return self._modify(op, None, pattern, None, [], [], pattern, label="DELETE WHERE")
         if first in ("WITH", "INSERT", "DELETE"):
@@ -513,8 +191,8 @@ class _Translator:
 
     # -- INSERT DATA / DELETE DATA -------------------------------------------------------------
 
-    def _data(self, op: _Operation, keyword: str) -> str:
-        end = _group_end(op.tokens, 2)
+    def _data(self, op: Operation, keyword: str) -> str:
+        end = group_end(op.tokens, 2)
         if keyword == "INSERT":
             self._check_typed_literals(op, 2, end, "INSERT DATA")
         quads = self._run_scratch(self._scratch(), f"{op.prologue}\nINSERT DATA {op.span(2, end)}")
@@ -522,7 +200,7 @@ class _Translator:
             return f"INSERT DATA: {self.state.add(quads)} added"
         return f"DELETE DATA: {self.state.remove(quads, named=quads)} removed"
 
-    def _check_typed_literals(self, op: _Operation, first: int, last: int, where: str) -> None:
+    def _check_typed_literals(self, op: Operation, first: int, last: int, where: str) -> None:
         """Refuse (IllTypedLiteral) a typed literal written in tokens ``first``..``last`` that
         :mod:`zkg.rdf.lexical` refuses.
 
@@ -554,7 +232,7 @@ class _Translator:
 
     # -- DELETE/INSERT … WHERE ---------------------------------------------------------------------
 
-    def _parse_modify(self, op: _Operation) -> str:
+    def _parse_modify(self, op: Operation) -> str:
         tokens = op.tokens
         index = 0
         with_graph = None
@@ -563,11 +241,11 @@ class _Translator:
             index = 2
         delete = insert = None
         if tokens[index].keyword == "DELETE":
-            end = _group_end(tokens, index + 1)
+            end = group_end(tokens, index + 1)
             delete = op.span(index + 1, end)
             index = end + 1
         if index < len(tokens) and tokens[index].keyword == "INSERT":
-            end = _group_end(tokens, index + 1)
+            end = group_end(tokens, index + 1)
             insert = op.span(index + 1, end)
             self._check_typed_literals(op, index + 1, end, "the INSERT template")
             index = end + 1
@@ -581,7 +259,7 @@ class _Translator:
                 index += 2
         if index < len(tokens) and tokens[index].keyword == "WHERE":
             index += 1
-        end = _group_end(tokens, index)
+        end = group_end(tokens, index)
         label = " ".join(k for k, t in (("DELETE", delete), ("INSERT", insert)) if t) + " WHERE"
         return self._modify(op, with_graph, delete, insert, using, using_named, op.span(index, end), label=label)
 
@@ -595,7 +273,7 @@ class _Translator:
             return [with_graph], None
         return None, None
 
-    def _modify(self, op: _Operation, with_graph, delete: str | None, insert: str | None,
+    def _modify(self, op: Operation, with_graph, delete: str | None, insert: str | None,
                 using, using_named, where: str, *, label: str) -> str:
         default, named = self._dataset(with_graph, using, using_named)
         query = f"{op.prologue}\nSELECT * WHERE {where}"
@@ -619,12 +297,12 @@ class _Translator:
             parts.append(f"{added} added")
         return f"{label}: " + ", ".join(parts)
 
-    def _instantiate(self, op: _Operation, with_clause: str, template: str, values: str) -> list[ox.Quad]:
+    def _instantiate(self, op: Operation, with_clause: str, template: str, values: str) -> list[ox.Quad]:
         scratch = self._scratch()
         quads = self._run_scratch(scratch, f"{op.prologue}\n{with_clause}INSERT {template} WHERE {{ {values} }}")
         return [q for q in (_unplace(q) for q in quads) if q is not None]
 
-    def _solutions(self, op: _Operation, query: str, default, named, where: str):
+    def _solutions(self, op: Operation, query: str, default, named, where: str):
         reads = self._graphs_read(op, default, named, where)
         pending = self.state.changed_graphs
         if pending and (reads is None or reads & pending):
@@ -642,7 +320,7 @@ class _Translator:
         # Given a default graph, a remote store keeps only the named graphs it is told of.
         return {"default_graph": default, "named_graphs": named if named is not None else self.state.store_graphs()}
 
-    def _graphs_read(self, op: _Operation, default, named, where: str) -> set | None:
+    def _graphs_read(self, op: Operation, default, named, where: str) -> set | None:
         """The graphs a WHERE can read (None: any of them)."""
         if default is None:
             return None  # the union of all graphs
@@ -697,7 +375,7 @@ class _Translator:
             return [q for q in exact if not self.keep(q)]
         return [q for q in quads if not self.keep(q)]
 
-    def _clear(self, op: _Operation, keyword: str) -> str:
+    def _clear(self, op: Operation, keyword: str) -> str:
         tokens = op.tokens
         index = 1
         silent = tokens[index].keyword == "SILENT"
@@ -727,7 +405,7 @@ class _Translator:
                 self.state.created.discard(graph)
         return f"{keyword} {' '.join(sparql_scan.iri_text(t) for t in tokens[1:])}: {removed} removed"
 
-    def _transfer(self, op: _Operation, keyword: str) -> str:
+    def _transfer(self, op: Operation, keyword: str) -> str:
         tokens = op.tokens
         index = 1
         silent = tokens[index].keyword == "SILENT"
@@ -746,7 +424,7 @@ class _Translator:
         content = self.state.graph_quads(source)
         if not isinstance(source, ox.DefaultGraph):  # (the union's quads have lost their graphs)
             for quad in content:
-                if _has_blank(quad) and quad not in self.state.added:
+                if has_blank(quad) and quad not in self.state.added:
                     for term in (quad.subject, quad.object):
                         if isinstance(term, ox.BlankNode):
                             self.state.anchors.setdefault(term, quad)
@@ -795,34 +473,6 @@ def _unplace(quad: ox.Quad) -> ox.Quad | None:
     return ox.Quad(subject, predicate, obj, graph)
 
 
-# -- the entry point ------------------------------------------------------------------------------
-
-
-def check_syntax(text: str, *, base_iri: str, prefixes: dict[str, str],
-                 reading: sparql_guard.Reading | None = None) -> sparql_guard.Reading:
-    """The guard's reading of an update zkg will run (its :attr:`engine_text` is what every
-    later step parses; ``reading``: the caller's own :func:`zkg.sparql.guard.check_update`
-    of ``text``, not made again); raises QueryRefused (LOAD, SERVICE, what the guard cannot
-    read) or QueryError (syntax)."""
-    if not text.strip():
-        raise QueryError("the update is empty")
-    if reading is None:
-        reading = sparql_guard.check_update(text, base_iri=base_iri, prefixes=prefixes)
-    try:
-        # The whole request is parsed before any of it runs; an empty in-memory store gives
-        # the run nothing to work on. Errors of the run itself (DROP of a graph this empty
-        # store lacks) say nothing about the real store: the translation decides those.
-        ox.Store().update(reading.engine_text, base_iri=base_iri, prefixes=prefixes)
-    except SyntaxError as error:
-        message = reading.locate(str(error))
-        if "blank nodes are not allowed in DELETE DATA" in message:
-            message += " (SPARQL 1.1 Update, section 3.1.2: DELETE DATA names ground quads only)"
-        raise QueryError(f"SPARQL syntax error: {message}") from None
-    except (OSError, ValueError, RuntimeError):
-        pass
-    return reading
-
-
 def translate_update(store, text: str, *, using_graphs: Sequence[str] = (),
                      using_named_graphs: Sequence[str] = (),
                      keep: Callable[[ox.Quad], bool] | None = None,
@@ -834,7 +484,7 @@ def translate_update(store, text: str, *, using_graphs: Sequence[str] = (),
     DROP ALL / NAMED / DEFAULT, COPY or MOVE to DEFAULT) leaves alone: those no write may
     change (the vocabulary, the shapes, the record of changesets). Raises QueryError (syntax,
     400), QueryRefused (LOAD, SERVICE) or UpdateError (a graph missing without SILENT, a
-    dataset named twice). ``reading``: as for :func:`check_syntax`.
+    dataset named twice). ``reading``: as for :func:`zkg.curation.update_operations.check_syntax`.
     """
     reading = check_syntax(text, base_iri=store.base_iri, prefixes=store.prefixes, reading=reading)
     return _Translator(store, reading.engine_text, using_graphs, using_named_graphs, keep, reading).run()
@@ -842,5 +492,5 @@ def translate_update(store, text: str, *, using_graphs: Sequence[str] = (),
 
 def iter_quads_text(quads: Iterable[ox.Quad]) -> Iterator[str]:
     """N-Quads lines, for reports and tests."""
-    for quad in sorted(quads, key=_sort_key):
+    for quad in sorted(quads, key=sort_key):
         yield f"{quad} ."

@@ -17,6 +17,7 @@ from zkg.web.sessions import init_sessions
 
 def init_curation(app: Flask) -> None:
     """SPARQL Update, the Graph Store Protocol, the browser's curation pages, history."""
+    writes.init_writes(app)
     init_sessions(app)
     init_update(app)
     app.register_blueprint(graph_store_blueprint)

@@ -34,6 +34,7 @@ from flask import (Blueprint, Response, current_app, flash, get_flashed_messages
                    render_template, request, session)
 
 from zkg.curation import tokens
+from zkg.curation.writer import Attribution
 from zkg.base.errors import ZkgError
 from zkg.linked_data.labels import fallback_label, labels_for
 from zkg.rdf.prefixes import compact
@@ -255,11 +256,10 @@ def statement():
         addition = ox.Quad(subject, predicate, value)  # no graph: the changeset's own graph
         if replaced is not None and (replaced.subject, replaced.predicate, replaced.object) == (subject, predicate, value):
             raise FormError("the new value is the same as the old one")
-        changeset = writes.new_changeset(agent=curator.name, source=data.source, additions=[addition],
-                                         removals=[replaced] if replaced is not None else [], message=data.message,
-                                         default_additions_to_own_graph=True)
-        with writes.change_log().writing():
-            outcome = writes.apply(changeset)
+        attribution = Attribution.of_token(curator.name, source=data.source, message=data.message)
+        # The statement replaced is one the page listed, in its graph: removed exactly there.
+        outcome = writes.app_curator().write(attribution, additions=[addition],
+                                             removals=[replaced] if replaced is not None else [], exact_removals=True)
     except ValueError as error:  # an IRI pyoxigraph refuses
         return _failed(data, 400, f"not a valid IRI: {error}")
     except Forbidden as error:
@@ -309,17 +309,13 @@ def _failed(data: FormInput, status: int, message: str, report: str | None = Non
 
 @curate_blueprint.post("/changes/<changeset_id>/revert")
 def revert(changeset_id: str):
-    from zkg.curation.apply import revert as revert_changeset
-
     data = FormInput(subject=request.form.get("subject", ""))
     try:
         check_csrf()
         curator = require_curator()
-        with writes.change_log().writing():
-            outcome = revert_changeset(writes.store(), changeset_id, log=writes.change_log(),
-                                       agent=writes.agent_of(curator.name),
-                                       message=request.form.get("message", "").strip() or f"revert {changeset_id}",
-                                       source=request.form.get("source", "").strip() or None)
+        attribution = Attribution.of_token(curator.name, source=request.form.get("source", "").strip() or None,
+                                           message=request.form.get("message", "").strip() or f"revert {changeset_id}")
+        outcome = writes.app_curator().revert(changeset_id, attribution)
     except Forbidden as error:
         return _failed(data, 403, error.message)
     except Exception as error:

@@ -21,24 +21,27 @@ graph (merge; 201 when new, else 204; ``multipart/form-data`` parts are merged t
 ``/graph-store`` itself (a new graph ``{base}graph-store/<id>``, 201 with its IRI in
 ``Location``), DELETE (204; 404 when there is no such graph).
 
-Every write goes through the one write path (:mod:`zkg.web.curation.writes`): bearer token, source,
-SHACL check, one atomic changeset. Writes honour ``If-Match`` and ``If-None-Match`` with the
-ETags GET gives (any format's ETag of the graph's current state matches; ``*`` means "the
-graph exists"): 412 when they fail, checked under the writer lock so that nothing can change
-the graph between the check and the write.
+After the bearer token and the source (:mod:`zkg.web.curation.writes`), every write is a call
+to the one write API (:meth:`zkg.curation.writer.Curator.replace_graph`, ``add_to_graph``,
+``delete_graph``: the diff against the graph's statements, SHACL check, one atomic changeset).
+Writes honour ``If-Match`` and ``If-None-Match`` with the ETags GET gives (any format's ETag
+of the graph's current state matches; ``*`` means "the graph exists"): 412 when they fail,
+checked under the writer lock so that nothing can change the graph between the check and the
+write.
 """
 
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import Iterable
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
 from zkg.rdf import negotiation
-from zkg.curation.changesets import blank_labels
 from zkg.base.errors import ZkgError
+from zkg.curation.writer import graph_quads
 from zkg.rdf.negotiation import NotAcceptable
 from zkg.rdf.serialize import canonical_quads
 from zkg.web.curation import writes
@@ -98,12 +101,6 @@ def _node(iri: str) -> ox.NamedNode:
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def graph_quads(graph) -> list[ox.Quad]:
-    pattern = "?s ?p ?o" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{ ?s ?p ?o }}"
-    rows = writes.store().query(f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", union_default_graph=False)
-    return [ox.Quad(r["s"], r["p"], r["o"], graph) for r in rows]
-
-
 def _name(graph) -> str:
     return "" if isinstance(graph, ox.DefaultGraph) else graph.value
 
@@ -133,7 +130,7 @@ def _used_prefixes(triples) -> dict[str, str]:
 
 def _get(graph) -> Response:
     chosen = negotiation.choose(request.headers.get("Accept"), request.args.getlist("format"), FORMATS)
-    quads = graph_quads(graph)
+    quads = graph_quads(writes.store(), graph)
     if not quads and not isinstance(graph, ox.DefaultGraph):
         return writes.plain(f"there is no graph {graph} (no statements in it)", 404)
     return conditional((PATH, _name(graph), chosen.name),
@@ -213,40 +210,26 @@ def _check_preconditions(graph, exists: bool) -> None:
 
 
 def _write(graph, method: str) -> Response:
-    token = writes.require_writer()
-    source = writes.request_source()
+    attribution = writes.request_attribution()
     body = _body_quads(graph) if method in ("PUT", "POST") else []
-    with writes.change_log().writing():
-        current = graph_quads(graph)
-        is_default = isinstance(graph, ox.DefaultGraph)
-        exists = bool(current) or is_default
-        _check_preconditions(graph, exists)
-        if method == "DELETE" and not current:
-            if is_default:
-                return writes.nothing_to_do("", 204)
-            return writes.plain(f"there is no graph {graph} (no statements in it)", 404)
-        if method == "PUT":
-            if canonical_quads(current) == canonical_quads(body):
-                return writes.nothing_to_do("", 204)
-            keep = set(body)
-            removals = [q for q in current if q not in keep]
-            had = set(current)
-            additions = [q for q in body if q not in had]
-        elif method == "POST":
-            had = set(current)
-            additions, removals = [q for q in body if q not in had], []
-        else:
-            additions, removals = [], current
-        if not additions and not removals:
-            return writes.nothing_to_do("", 204)
-        changeset = writes.new_changeset(agent=token.name, source=source, additions=additions, removals=removals,
-                                         message=writes.request_message(), new_nodes=blank_labels(body))
-        outcome = writes.apply(changeset, dry_run=writes.dry_run_requested())
-    created = not exists and method in ("PUT", "POST")
-    headers = {"Location": _name(graph)} if created else {}
+    curator = writes.app_curator()
+    # If-Match / If-None-Match are checked by the curator under the writer lock: nothing can
+    # change the graph between that check and the write.
+    precondition = partial(_check_preconditions, graph)
+    dry_run = writes.dry_run_requested()
+    if method == "PUT":
+        done = curator.replace_graph(graph, body, attribution, precondition=precondition, dry_run=dry_run)
+    elif method == "POST":
+        done = curator.add_to_graph(graph, body, attribution, precondition=precondition, dry_run=dry_run)
+    else:
+        done = curator.delete_graph(graph, attribution, precondition=precondition, dry_run=dry_run)
+    outcome = done.outcome
+    if outcome is None:
+        return writes.nothing_to_do("", 204)
+    headers = {"Location": _name(graph)} if done.created else {}
     if not outcome.committed:
         return writes.committed_response(outcome)
-    return writes.committed_response(outcome, status=201 if created else 204, headers=headers)
+    return writes.committed_response(outcome, status=201 if done.created else 204, headers=headers)
 
 
 # -- the endpoint ---------------------------------------------------------------------------------

@@ -53,10 +53,10 @@ def change_url(changeset_id: str) -> str:
 
 
 def history_entries(iri: str, limit: int | None = None) -> list:
-    from zkg.curation.apply import history
+    from zkg.curation.history import history
 
     try:
-        return history(writes.store(), iri, log=writes.change_log(), limit=limit)
+        return history(writes.store(), iri, log=writes.app_curator().log, limit=limit)
     except NotImplementedError:
         return []
 
@@ -173,7 +173,7 @@ def entity_history():
 
 @history_blueprint.route("/changes", methods=["GET", "HEAD"])
 def changes():
-    from zkg.curation.apply import recent_changes
+    from zkg.curation.history import recent_changes
 
     try:
         chosen = _choose((HTML, ATOM, JSON_FEED, *RDF_FORMATS))
@@ -184,7 +184,7 @@ def changes():
         return _text(f"limit must be a number from 1 to {MAX_LIMIT}", 400)
 
     def build() -> Response:
-        entries = recent_changes(writes.store(), limit, log=writes.change_log())
+        entries = recent_changes(writes.store(), limit, log=writes.app_curator().log)
         labels = _labels(entries)
         views = [_entry_view(e, labels) for e in entries]
         if chosen is ATOM:
@@ -263,13 +263,13 @@ def _json_feed(views) -> dict:
 
 @history_blueprint.route("/changes/<changeset_id>", methods=["GET", "HEAD"])
 def changeset(changeset_id: str):
-    from zkg.curation.apply import get_changeset
+    from zkg.curation.history import get_changeset
 
     try:
         chosen = _choose((HTML, RDF_PATCH, *RDF_FORMATS))
     except NotAcceptable as error:
         return _text(error.message, 406)
-    entry = get_changeset(writes.store(), changeset_id, log=writes.change_log())
+    entry = get_changeset(writes.store(), changeset_id, log=writes.app_curator().log)
     if entry is None:
         return _text(f"there is no changeset {changeset_id}", 404)
 

@@ -1,9 +1,11 @@
-"""What every HTTP write shares: who is writing (bearer token), from which source, and the
-one write path (:func:`zkg.curation.apply.apply_changeset`) with its outcomes as HTTP answers.
+"""What every HTTP write shares: who is writing (bearer token), from which source, the app's
+:class:`~zkg.curation.writer.Curator` (the one write API: the web decides nothing about a write),
+and its outcomes as HTTP answers.
 
 - **Who.** ``Authorization: Bearer <token>`` (``zkg token create NAME``); the token's name is
-  the changeset's agent (``{base}id/agent/NAME``, :func:`agent_of`). No token: 401 with ``WWW-Authenticate: Bearer``; an unknown one:
-  401 (``error="invalid_token"``); a read-only one: 403 (``error="insufficient_scope"``).
+  the changeset's agent (``{base}id/agent/NAME``,
+  :meth:`zkg.curation.writer.Attribution.agent_for`). No token: 401 with
+  ``WWW-Authenticate: Bearer``; an unknown one: 401 (``error="invalid_token"``); a read-only one: 403 (``error="insufficient_scope"``).
   SPARQL Update and the Graph Store Protocol take bearer tokens only, never the browser's
   session cookie: a cookie is sent by the browser on its own, a bearer token is not, so these
   endpoints cannot be driven by a forged cross-site request (the browser forms, which do use
@@ -26,15 +28,15 @@ one write path (:func:`zkg.curation.apply.apply_changeset`) with its outcomes as
 
 from __future__ import annotations
 
-import threading
 from html import escape
 
 import pyoxigraph as ox
-from flask import Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 
-from zkg.rdf import negotiation
-from zkg.curation import tokens
 from zkg.base.errors import StoreError, ZkgError
+from zkg.curation import tokens
+from zkg.curation.writer import Attribution, Curator, NoSuchGraph
+from zkg.rdf import negotiation
 from zkg.rdf.negotiation import HTML
 
 SOURCE_HEADER = "ZKG-Source"
@@ -42,8 +44,6 @@ MESSAGE_HEADER = "ZKG-Message"
 DRY_RUN_HEADER = "ZKG-Dry-Run"
 CHANGESET_HEADER = "ZKG-Changeset"
 REALM = 'Bearer realm="zkg"'
-
-_log_lock = threading.Lock()
 
 
 class WriteRefused(ZkgError):
@@ -132,68 +132,25 @@ def dry_run_requested() -> bool:
 # -- the write path ----------------------------------------------------------------------------
 
 
+def init_writes(app: Flask) -> None:
+    """Give the app its :class:`~zkg.curation.writer.Curator`, on its store and the store's
+    change log: one per app, made with the app so that every request shares its log."""
+    app.extensions["zkg.curator"] = Curator(app.config["ZKG_STORE"])
+
+
 def store():
     return current_app.config["ZKG_STORE"]
 
 
-def change_log():
-    """The app's change log (one per app, on the store's data directory)."""
-    log = current_app.extensions.get("zkg.curation.changelog")
-    if log is None:
-        from zkg.curation.changelog import ChangeLog
-
-        with _log_lock:
-            log = current_app.extensions.get("zkg.curation.changelog")
-            if log is None:
-                log = current_app.extensions["zkg.curation.changelog"] = ChangeLog.for_store(store())
-    return log
+def app_curator() -> Curator:
+    """The app's one write API (every HTTP write goes through it) and its change log."""
+    return current_app.extensions["zkg.curator"]
 
 
-def agent_of(token_name: str) -> str:
-    """The agent IRI of a token: ``{base}id/agent/<its name as it is>``. Token names are
-    IRI-safe (letters, digits, ``. _ - @``), so two tokens are never one agent, as they would be
-    by the slug of a name given on the command line ("ann.lee" and "Ann-Lee" are both
-    ``ann-lee``): history shows each curator's own name."""
-    from zkg.curation.changesets import AGENT_PATH
-
-    return store().base_iri + AGENT_PATH + token_name
-
-
-def new_changeset(*, agent: str, source: str, additions=(), removals=(), message: str = "",
-                  default_additions_to_own_graph: bool = False, new_nodes=(), anchors=()):
-    """A changeset by ``agent`` (a token's name: :func:`agent_of`) of exactly these quads: a quad of the default
-    graph is one of the store's own default graph, removals included. With
-    ``default_additions_to_own_graph`` (SPARQL Update, the browser's forms: statements written
-    without a graph), added default-graph quads go to the changeset's own graph instead.
-    ``new_nodes``: labels of the blank nodes the request makes (any other is the store's);
-    ``anchors``: statements of the store's blank nodes it read (:mod:`zkg.curation.blank_nodes`)."""
-    from zkg.curation.changesets import Changeset, changeset_graph, new_id
-
-    changeset_id = new_id()
-    if default_additions_to_own_graph:
-        own = ox.NamedNode(changeset_graph(store().base_iri, changeset_id))
-        additions = [ox.Quad(q.subject, q.predicate, q.object, own) if isinstance(q.graph_name, ox.DefaultGraph) else q
-                     for q in additions]
-    return Changeset.new(base_iri=store().base_iri, agent=agent_of(agent), source=source, additions=additions,
-                         removals=removals, message=message, id=changeset_id, keep_default_graph=True,
-                         new_nodes=new_nodes, anchors=anchors)
-
-
-def apply(changeset, *, dry_run: bool = False):
-    """apply_changeset on the app's store and log; its errors become WriteRefused or are
-    left to :func:`error_response`."""
-    from zkg.curation.apply import apply_changeset
-
-    return apply_changeset(store(), changeset, log=change_log(), dry_run=dry_run)
-
-
-def protected(store):
-    """``keep(quad)`` for :func:`zkg.curation.update_translation.translate_update`: what a clear of
-    everything leaves, since no changeset may remove it (:mod:`zkg.curation.reserved`: the vocabulary,
-    the shapes, the records of changesets and of their agents)."""
-    from zkg.curation import reserved
-
-    return reserved.keep(store)
+def request_attribution() -> Attribution:
+    """Who writes (the bearer token: 401, 403), from which source (400) and why, as the request says."""
+    token = require_writer()
+    return Attribution.of_token(token.name, source=request_source(), message=request_message())
 
 
 def changes_url(changeset_id: str) -> str:
@@ -291,6 +248,8 @@ def error_response(error: Exception) -> Response | None:
         lines = [f"conflict: {error.message}", "nothing was written; read the current state and try again"]
         lines += [f"  no longer there: {q} ." for q in error.missing[:20]]
         return plain("\n".join(lines), 409)
+    if isinstance(error, NoSuchGraph):
+        return plain(error.message, 404)
     if isinstance(error, ChangesetError):
         status = getattr(error, "http_status", 400)
         return plain(f"refused: {error.message}", status if status in (400, 403) else 400)
