@@ -19,6 +19,8 @@ is how one request travels, whatever it asks:
   :class:`~zkg.store.facade.EngineSupervisor`), requests in flight are counted, and a deadline
   passed or a client gone is reported: its CPU check stops work the engine does not cancel
   when its client leaves, and an engine that had not even begun to answer is restarted.
+- **Answers read as they arrive.** :class:`RemoteSolutions` and :class:`RemoteTriples` parse
+  the body while it comes (:class:`BodyReader`), so a capped answer reads only what it needs.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ import socket
 import threading
 import time
 import weakref
+from typing import Iterator
 from urllib.parse import urlsplit
+
+import pyoxigraph as ox
 
 from zkg.base.deadline import client_gone
 from zkg.base.errors import ClientGone, StoreError, ZkgError
@@ -318,3 +323,57 @@ class BodyReader(io.RawIOBase):
             self.prefix = self.prefix[count:]
             return count
         return self.exchange.readinto(buffer)
+
+
+# -- answers read as they arrive ---------------------------------------------------------------
+
+
+class RemoteSolutions:
+    """SELECT results read lazily from the engine: ``variables`` and iteration, like
+    pyoxigraph's QuerySolutions. Iteration raises QueryTimeout or EngineUnavailable when the
+    answer does not arrive whole; ``close()`` drops the rest."""
+
+    def __init__(self, exchange: Exchange, parsed):
+        self._exchange, self._parsed = exchange, parsed
+        self.variables = parsed.variables
+
+    def __iter__(self) -> Iterator[ox.QuerySolution]:
+        try:
+            yield from self._parsed
+        except SyntaxError:
+            raise self._exchange.cut_short() from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._exchange.close()
+
+    def serialize(self, output=None, format=ox.QueryResultsFormat.JSON):
+        from zkg.rdf.results import solutions_json
+
+        names = [v.value for v in self.variables]
+        parsed = ox.parse_query_results(solutions_json(names, self), format=ox.QueryResultsFormat.JSON)
+        return parsed.serialize(output, format=format)
+
+
+class RemoteTriples:
+    """CONSTRUCT/DESCRIBE results read lazily from the engine, like QueryTriples."""
+
+    def __init__(self, exchange: Exchange, prefix: bytes = b""):
+        self._exchange = exchange
+        self._parsed = ox.parse(BodyReader(exchange, prefix), format=ox.RdfFormat.N_TRIPLES)
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        try:
+            for quad in self._parsed:
+                yield quad.triple if isinstance(quad, ox.Quad) else quad
+        except SyntaxError:
+            raise self._exchange.cut_short() from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._exchange.close()
+
+    def serialize(self, output=None, format=ox.RdfFormat.N_TRIPLES):
+        return ox.serialize(list(self), output, format=format)

@@ -41,7 +41,8 @@ from zkg.rdf import sparql_scan
 from zkg.base.errors import QueryError, QueryRefused, ReadOnlyData, StoreError, ZkgError, storage_fault
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
 from zkg.store.facade import Capabilities, EngineSupervisor
-from zkg.store.http_exchange import POOL_SIZE, BodyReader, ConnectionPool, EngineUnavailable, Exchange, QueryTimeout
+from zkg.store.http_exchange import (POOL_SIZE, BodyReader, ConnectionPool, EngineUnavailable, Exchange, QueryTimeout,
+                                     RemoteSolutions, RemoteTriples)
 
 # Named here as before the exchange moved out (tests and docs import them from this module).
 from zkg.base.deadline import client_gone  # noqa: F401
@@ -81,57 +82,6 @@ def _says_stopped(message: str) -> bool:
     (False, False)
     """
     return bool(_STOPPED.search(_QUOTED.sub(" ", message)))
-
-
-class RemoteSolutions:
-    """SELECT results read lazily from the engine: ``variables`` and iteration, like
-    pyoxigraph's QuerySolutions. Iteration raises QueryTimeout or EngineUnavailable when the
-    answer does not arrive whole; ``close()`` drops the rest."""
-
-    def __init__(self, exchange: Exchange, parsed):
-        self._exchange, self._parsed = exchange, parsed
-        self.variables = parsed.variables
-
-    def __iter__(self) -> Iterator[ox.QuerySolution]:
-        try:
-            yield from self._parsed
-        except SyntaxError:
-            raise self._exchange.cut_short() from None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._exchange.close()
-
-    def serialize(self, output=None, format=ox.QueryResultsFormat.JSON):
-        from zkg.rdf.results import solutions_json
-
-        names = [v.value for v in self.variables]
-        parsed = ox.parse_query_results(solutions_json(names, self), format=ox.QueryResultsFormat.JSON)
-        return parsed.serialize(output, format=format)
-
-
-class RemoteTriples:
-    """CONSTRUCT/DESCRIBE results read lazily from the engine, like QueryTriples."""
-
-    def __init__(self, exchange: Exchange, prefix: bytes = b""):
-        self._exchange = exchange
-        self._parsed = ox.parse(BodyReader(exchange, prefix), format=ox.RdfFormat.N_TRIPLES)
-
-    def __iter__(self) -> Iterator[ox.Triple]:
-        try:
-            for quad in self._parsed:
-                yield quad.triple if isinstance(quad, ox.Quad) else quad
-        except SyntaxError:
-            raise self._exchange.cut_short() from None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._exchange.close()
-
-    def serialize(self, output=None, format=ox.RdfFormat.N_TRIPLES):
-        return ox.serialize(list(self), output, format=format)
 
 
 class RemoteStore:
