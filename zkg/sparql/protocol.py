@@ -130,7 +130,7 @@ def answer(store: StoreFacade, text: str, *, row_limit: int, limits_url: str, ac
             raise
         form = found.form
     if chosen is None:
-        offers = negotiation.FORMATS_BY_FORM.get(form, negotiation.RESULTS_FORMATS)
+        offers = negotiation.FORMATS_BY_FORM.get(form or "", negotiation.RESULTS_FORMATS)
         chosen = negotiation.choose(accept, formats, (*offers, HTML))
         if chosen is HTML:
             return EDITOR
@@ -157,7 +157,7 @@ def answer(store: StoreFacade, text: str, *, row_limit: int, limits_url: str, ac
     try:
         passed = passthrough.engine_answer(store, found.engine_text, chosen, found.form, dataset, row_limit)
         if passed is not None and passed.body is not None:
-            if key is not None:
+            if cache is not None and key is not None:
                 cache.put(key, passed.body)
             return Answer(200, passed.body, chosen.content_type, vary=("Accept",),
                           shareable=key[0] if key is not None else None)
