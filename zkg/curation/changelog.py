@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +40,7 @@ import pyoxigraph as ox
 
 from zkg.curation.changesets import Changeset, changeset_id_of
 from zkg.base.errors import ReadOnlyData, StoreError, storage_fault
+from zkg.store.facade import StoreFacade
 
 LOG_FILE = "changes.rdfp"
 LOCK_FILE = "changes.lock"
@@ -47,6 +49,10 @@ COMMITTED, ABORTED, PENDING = "committed", "aborted", "pending"
 
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
+#: The log of each store that has no data directory (in memory, or an engine zkg knows no
+#: directory of), owned here for as long as its store lives: the store knows nothing of logs.
+_MEMORY_LOGS: weakref.WeakKeyDictionary[StoreFacade, "ChangeLog"] = weakref.WeakKeyDictionary()
+_MEMORY_LOGS_GUARD = threading.Lock()
 
 
 def _process_lock(key: str) -> threading.RLock:
@@ -109,20 +115,22 @@ class ChangeLog:
         self._draft: _Draft | None = None
 
     @classmethod
-    def for_store(cls, store) -> "ChangeLog":
-        """The log of a store's data directory (in memory for an in-memory store)."""
-        data_dir = getattr(store, "data_dir", None)
-        if data_dir is None:
-            log = getattr(store, "_zkg_memory_log", None)
-            if log is None:
-                log = cls(None, base_iri=store.base_iri)
-                try:
-                    store._zkg_memory_log = log  # one log per in-memory store object
-                except AttributeError:
-                    pass
+    def for_store(cls, store: StoreFacade) -> "ChangeLog":
+        """The log of a store's data directory; for a store without one, its log in memory:
+        the same one each time it is asked for, as long as the store object lives.
+
+        >>> from zkg.store.local import Store
+        >>> store = Store.open(base_iri="http://zkg.test/")
+        >>> ChangeLog.for_store(store) is ChangeLog.for_store(store)
+        True
+        """
+        if store.data_dir is None:
+            with _MEMORY_LOGS_GUARD:
+                log = _MEMORY_LOGS.get(store)
+                if log is None:
+                    log = _MEMORY_LOGS[store] = cls(None, base_iri=store.base_iri)
             return log
-        return cls(Path(data_dir) / LOG_FILE, base_iri=store.base_iri,
-                   read_only=getattr(store, "read_only_reason", None))
+        return cls(Path(store.data_dir) / LOG_FILE, base_iri=store.base_iri, read_only=store.read_only_reason)
 
     # -- locking -------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from zkg.store.facade import StoreFacade
 from zkg.store.version import DatasetVersion, dataset_version
 
 
@@ -55,10 +56,9 @@ class Dump:
 class DumpCache:
     """The dumps of one store, rebuilt when its dataset version changes."""
 
-    def __init__(self, store):
+    def __init__(self, store: StoreFacade):
         self.store = store
-        directory = getattr(store, "data_dir", None)
-        self.directory = Path(directory) / "dumps" if directory is not None else None
+        self.directory = Path(store.data_dir) / "dumps" if store.data_dir is not None else None
         self._memory: dict[str, Dump] = {}
         self._locks = {name: threading.Lock() for name in DUMP_FORMATS}
 

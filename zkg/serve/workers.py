@@ -265,6 +265,11 @@ class WorkerEngine:
     def update_url(self) -> str:
         return self._current().get("update_url", "http://127.0.0.1:9/update")
 
+    @property
+    def read_only_reason(self) -> None:
+        """Not known here: the parent's engine says it serves read-only when refusing a write."""
+        return None
+
     def begin_request(self) -> None:
         self.in_flight.add(self.slot, 1)
 

@@ -29,6 +29,7 @@ import pyoxigraph as ox
 
 from zkg.rdf import negotiation
 from zkg.base.bounded_cache import BoundedCache
+from zkg.store.facade import StoreFacade, passes_engine_bytes
 from zkg.store.remote import EngineUnavailable, QueryTimeout
 
 #: Formats whose engine bytes can be checked cheaply, for the query forms they serve.
@@ -41,13 +42,15 @@ class EngineAnswer:
     result: object = None  # else: a parsed result for the usual path
 
 
-def engine_answer(store, text: str, chosen, form: str | None, dataset: dict, limit: int) -> EngineAnswer | None:
-    """The engine's answer for ``chosen``, checked; None when this store or format cannot."""
-    query_raw = getattr(store, "query_raw", None)
-    if query_raw is None or form not in PASS_THROUGH.get(chosen, ()):
+def engine_answer(store: StoreFacade, text: str, chosen, form: str | None, dataset: dict,
+                  limit: int) -> EngineAnswer | None:
+    """The engine's answer for ``chosen``, checked; None when this store (see
+    :attr:`~zkg.store.facade.Capabilities.engine_bytes`) or format cannot."""
+    engine = passes_engine_bytes(store)
+    if engine is None or form not in PASS_THROUGH.get(chosen, ()):
         return None
     started = time.monotonic()
-    media_type, body, lazy = query_raw(text, chosen.media_type, **dataset)
+    media_type, body, lazy = engine.query_raw(text, chosen.media_type, **dataset)
     if lazy is not None:  # too long to check whole: the usual path reads what it needs
         return EngineAnswer(result=lazy)
     try:
@@ -70,9 +73,8 @@ def engine_answer(store, text: str, chosen, form: str | None, dataset: dict, lim
     else:
         raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
     # Broken: near the limit the engine cancelled the query, else it failed.
-    timeout = getattr(store, "timeout", None)
-    if timeout and time.monotonic() - started >= timeout * 0.9:
-        raise QueryTimeout(timeout)
+    if engine.timeout and time.monotonic() - started >= engine.timeout * 0.9:
+        raise QueryTimeout(engine.timeout)
     raise EngineUnavailable("the SPARQL engine's answer was cut short; try again")
 
 

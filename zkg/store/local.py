@@ -34,6 +34,7 @@ from zkg.store import loading
 from zkg.store import layout as store_layout
 from zkg.base.errors import QueryError, ReadOnlyData, StoreError, storage_fault
 from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
+from zkg.store.facade import Capabilities
 from zkg.rdf.prefixes import graph_iri, prefixes
 from zkg.rdf.serialize import serialize_dataset
 from zkg.rdf.sparql_scan import Scan, scan
@@ -98,7 +99,10 @@ class Store:
 
     Build one with :meth:`open`. Methods raise :class:`~zkg.base.errors.ZkgError` subclasses for
     anything a user can cause. Thread-safe as pyoxigraph is; one process per on-disk store.
+    A :class:`~zkg.store.facade.StoreFacade`, in process.
     """
+
+    capabilities = Capabilities(in_process=True)
 
     def __init__(self, oxigraph_store: ox.Store, *, base_iri: str, data_dir: Path | None,
                  read_only: StoreError | None = None):

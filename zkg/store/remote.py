@@ -16,26 +16,19 @@ arrives, so a capped answer reads only what it needs.
 Every request has a deadline: the query time limit plus a grace for the engine to cancel by
 itself. An answer not complete by then, or cut short (the engine appends an error to a
 response it has begun when it cancels), raises :class:`QueryTimeout`; never a silently
-partial result.
-
-A request whose client goes away stops waiting too: the web server sets :data:`client_gone`
-for the request it answers (see :mod:`zkg.serve.http_server`), and a watcher thread drops the
-engine connection of every exchange whose client has gone (:class:`ClientGone`), so that an
-engine streaming results stops, and tells the supervisor, whose CPU check stops work the
-engine does not cancel when its client leaves.
+partial result. A request whose client goes away stops waiting too (:class:`ClientGone`),
+and the supervisor hears of both. How one request travels (the deadline, kept-alive
+connections, the watch on the client) is :mod:`zkg.store.http_exchange`; this module is what
+the requests say and what their answers mean.
 """
 
 from __future__ import annotations
 
 import http.client
-import io
 import re
 import base64
-import socket
 import secrets
-import threading
 import time
-import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -44,35 +37,22 @@ from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 import pyoxigraph as ox
 
 from zkg.store import extension_functions
-from zkg.base.deadline import client_gone
 from zkg.rdf import sparql_scan
-from zkg.base.errors import ClientGone, QueryError, QueryRefused, ReadOnlyData, StoreError, ZkgError, storage_fault
+from zkg.base.errors import QueryError, QueryRefused, ReadOnlyData, StoreError, ZkgError, storage_fault
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
+from zkg.store.facade import Capabilities, EngineSupervisor
+from zkg.store.http_exchange import (POOL_SIZE, BodyReader, ConnectionPool, EngineUnavailable, Exchange, QueryTimeout,
+                                     RemoteSolutions, RemoteTriples)
 
-#: Idle kept-alive connections kept per engine address.
-POOL_SIZE = 32
+# Named here as before the exchange moved out (tests and docs import them from this module).
+from zkg.base.deadline import client_gone  # noqa: F401
+from zkg.base.errors import ClientGone  # noqa: F401
+
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
 EMPTY_GRAPH = "urn:x-zkg:empty-graph"
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
-
-
-class QueryTimeout(ZkgError):
-    """The query ran past the time limit and was stopped (HTTP 503)."""
-
-    http_status = 503
-
-    def __init__(self, limit: float):
-        super().__init__(
-            f"the query was stopped after the time limit of {limit:g} s (ZKG_QUERY_TIMEOUT). "
-            "Make it more selective, or add LIMIT."
-        )
-        self.limit = limit
-
-
-class EngineUnavailable(StoreError):
-    """The engine cannot be reached or answered with a server error (HTTP 503)."""
 
 
 class UnsupportedFunction(QueryError):
@@ -104,308 +84,16 @@ def _says_stopped(message: str) -> bool:
     return bool(_STOPPED.search(_QUOTED.sub(" ", message)))
 
 
-class _ClientWatch:
-    """Drops the engine connection of exchanges whose client has gone.
-
-    The request thread blocks reading the engine's socket (until the deadline); polling its
-    client from there would need reads in slices, which http.client cannot resume after a
-    timeout. So one daemon thread per process asks each waiting exchange's client every
-    :attr:`POLL_SECONDS` (only while there are any) and shuts the engine socket of those
-    gone: the blocked read returns at once and the request thread raises ClientGone.
-    """
-
-    POLL_SECONDS = 0.2
-
-    def __init__(self):
-        self._exchanges: weakref.WeakSet[_Exchange] = weakref.WeakSet()
-        self._wake = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def add(self, exchange: "_Exchange") -> None:
-        with self._wake:
-            self._exchanges.add(exchange)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="zkg-client-watch", daemon=True)
-                self._thread.start()
-            self._wake.notify()
-
-    def discard(self, exchange: "_Exchange") -> None:
-        with self._wake:
-            self._exchanges.discard(exchange)
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while not self._exchanges:
-                    self._wake.wait()
-                waiting = list(self._exchanges)
-            for exchange in waiting:
-                exchange.abandon_if_client_gone()
-            del waiting
-            time.sleep(self.POLL_SECONDS)
-
-
-_CLIENT_WATCH = _ClientWatch()
-
-
-def _grace(limit: float) -> float:
-    # Time for the engine to notice its own timeout and end the response by itself.
-    return min(max(0.5, limit * 0.1), 5.0)
-
-
-class _Exchange:
-    """One HTTP request to the engine and the reading of its response, under a deadline."""
-
-    def __init__(self, store: "RemoteStore", limit: float, *, watch: bool = True):
-        self.store, self.limit = store, limit
-        self.started_at = time.monotonic()
-        self.deadline = self.started_at + limit + _grace(limit)
-        self.connection: http.client.HTTPConnection | None = None
-        self.response: http.client.HTTPResponse | None = None
-        self.closed = False
-        self._counted = False
-        self.address: tuple | None = None
-        # The client of the web request this exchange serves (None: not known, not watched);
-        # `abandoned` once it went away and the engine socket was shut by the watcher.
-        self.client_gone = client_gone.get() if watch else None
-        self.abandoned = False
-        self._lock = threading.Lock()  # close() (request thread) vs. abandon (watcher thread)
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def send(self, url: str, body: bytes, headers: dict, *, reuse: bool = True) -> http.client.HTTPResponse:
-        """POST ``body``; the connection is a kept-alive one from the store's pool when
-        ``reuse`` (queries: safe to send again on a fresh connection if the engine had
-        closed the idle one), else a new one (updates are never sent twice)."""
-        parts = urlsplit(url)
-        if self.client_gone is not None:
-            if self.client_gone():  # it left while the request waited for a thread
-                self.closed = True
-                raise ClientGone()
-            _CLIENT_WATCH.add(self)
-        supervisor = self.store.supervisor
-        if supervisor is not None:
-            supervisor.begin_request()
-            self._counted = True
-        https = parts.scheme == "https"
-        address = (parts.hostname, parts.port or (443 if https else 80), https)
-        target = parts.path + ("?" + parts.query if parts.query else "")
-        headers = {**self.store.auth_headers, **headers}
-        pooled = self.store._pool_take(address) if reuse else None
-        while True:
-            connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
-            self.connection = pooled or connection_class(*address[:2], timeout=max(0.05, self.remaining()))
-            try:
-                if self.connection.sock is None:
-                    self.connection.connect()
-                self._shut_if_abandoned()  # the watcher may have come before the socket
-                self.connection.sock.settimeout(max(0.05, self.remaining()))
-                self.connection.request("POST", target, body=body, headers=headers)
-                self.connection.sock.settimeout(max(0.05, self.remaining()))
-                self.response = self.connection.getresponse()
-            except (socket.timeout, TimeoutError):
-                if self.abandoned:
-                    self.close()
-                    raise ClientGone() from None
-                self.overrun(started=False)
-                raise QueryTimeout(self.limit) from None
-            except (ConnectionError, OSError, http.client.HTTPException):
-                if self.abandoned:  # the watcher shut the socket: the client has gone
-                    self.close()
-                    raise ClientGone() from None
-                self.connection.close()
-                if pooled is not None:  # the engine closed the idle connection: once more, afresh
-                    pooled = None
-                    continue
-                self.close()
-                raise
-            self.address = address
-            return self.response
-
-    def overrun(self, *, started: bool) -> None:
-        """The deadline passed: drop the connection (an engine streaming results stops when
-        its client goes) and let the supervisor stop work the engine did not cancel."""
-        self.close()
-        if self.store.supervisor is not None:
-            self.store.supervisor.overrun(started=started)
-
-    def readinto(self, buffer) -> int:
-        if self.closed or self.response is None:
-            return 0
-        remaining = self.remaining()
-        if remaining <= 0:
-            self.overrun(started=True)
-            raise QueryTimeout(self.limit)
-        try:
-            sock = self.connection.sock
-            if sock is not None:  # None: an engine that closes the connection after its answer
-                sock.settimeout(remaining)
-            count = self.response.readinto(buffer)
-        except (socket.timeout, TimeoutError):
-            if self.abandoned:
-                self.close()
-                raise ClientGone() from None
-            self.overrun(started=True)
-            raise QueryTimeout(self.limit) from None
-        except (ConnectionError, OSError, http.client.HTTPException, AttributeError):
-            self.close()
-            raise self.cut_short() from None
-        if count == 0:
-            self.close()
-            if self.abandoned:  # the end of a shut socket, not of the answer
-                raise ClientGone()
-        return count
-
-    def abandon_if_client_gone(self) -> None:
-        """(The watcher thread.) If the client has gone, shut the engine socket: the request
-        thread's read returns at once, an engine streaming results stops, and the supervisor
-        checks for work the engine goes on with regardless (it had not begun to answer)."""
-        if self.closed or self.abandoned:
-            return
-        try:
-            gone = self.client_gone()
-        except Exception:  # a server's callable failing must not stop the watcher
-            return
-        if not gone:
-            return
-        with self._lock:
-            if self.closed:
-                return
-            self.abandoned = True
-            self._shut_if_abandoned()
-        if self.store.supervisor is not None:
-            # "started": a CPU check, not an outright restart: a client leaving is no sign
-            # that the engine is stuck, and restarts on demand would disturb other clients.
-            self.store.supervisor.overrun(started=True)
-
-    def _shut_if_abandoned(self) -> None:
-        # shutdown, not close: the request thread still owns (and will close) the socket.
-        sock = self.connection.sock if self.connection is not None else None
-        if self.abandoned and sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut_short(self) -> ZkgError:
-        """What a response that ends mid-way means: near the limit, the engine cancelled."""
-        if self.abandoned:
-            return ClientGone()
-        if time.monotonic() - self.started_at >= self.limit * 0.9:
-            return QueryTimeout(self.limit)
-        return EngineUnavailable("the SPARQL engine's answer was cut short; try again")
-
-    def close(self) -> None:
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            if self.connection is not None:
-                response = self.response
-                finished = response is not None and response.isclosed() and not response.will_close
-                if finished and self.address is not None and not self.abandoned:
-                    self.store._pool_give(self.address, self.connection)  # read to the end: reusable
-                else:
-                    self.connection.close()  # also closes the response's socket
-        if self.client_gone is not None:
-            _CLIENT_WATCH.discard(self)
-        if self._counted:
-            self.store.supervisor.end_request()
-
-    def read_up_to(self, limit: int) -> tuple[bytes, bool]:
-        """(what was read, whether that is the whole body): stops after about ``limit`` bytes."""
-        chunks, total = [], 0
-        buffer = bytearray(65536)
-        while total <= limit:
-            count = self.readinto(buffer)
-            if not count:
-                return b"".join(chunks), True
-            chunks.append(bytes(buffer[:count]))
-            total += count
-        return b"".join(chunks), False
-
-
-class _Reader(io.RawIOBase):
-    """The response body as a file for pyoxigraph's parsers, read under the deadline
-    (``prefix``: bytes of it already read)."""
-
-    def __init__(self, exchange: _Exchange, prefix: bytes = b""):
-        self.exchange = exchange
-        self.prefix = memoryview(prefix)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if len(self.prefix):
-            count = min(len(buffer), len(self.prefix))
-            buffer[:count] = self.prefix[:count]
-            self.prefix = self.prefix[count:]
-            return count
-        return self.exchange.readinto(buffer)
-
-
-class RemoteSolutions:
-    """SELECT results read lazily from the engine: ``variables`` and iteration, like
-    pyoxigraph's QuerySolutions. Iteration raises QueryTimeout or EngineUnavailable when the
-    answer does not arrive whole; ``close()`` drops the rest."""
-
-    def __init__(self, exchange: _Exchange, parsed):
-        self._exchange, self._parsed = exchange, parsed
-        self.variables = parsed.variables
-
-    def __iter__(self) -> Iterator[ox.QuerySolution]:
-        try:
-            yield from self._parsed
-        except SyntaxError:
-            raise self._exchange.cut_short() from None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._exchange.close()
-
-    def serialize(self, output=None, format=ox.QueryResultsFormat.JSON):
-        from zkg.rdf.results import solutions_json
-
-        names = [v.value for v in self.variables]
-        parsed = ox.parse_query_results(solutions_json(names, self), format=ox.QueryResultsFormat.JSON)
-        return parsed.serialize(output, format=format)
-
-
-class RemoteTriples:
-    """CONSTRUCT/DESCRIBE results read lazily from the engine, like QueryTriples."""
-
-    def __init__(self, exchange: _Exchange, prefix: bytes = b""):
-        self._exchange = exchange
-        self._parsed = ox.parse(_Reader(exchange, prefix), format=ox.RdfFormat.N_TRIPLES)
-
-    def __iter__(self) -> Iterator[ox.Triple]:
-        try:
-            for quad in self._parsed:
-                yield quad.triple if isinstance(quad, ox.Quad) else quad
-        except SyntaxError:
-            raise self._exchange.cut_short() from None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._exchange.close()
-
-    def serialize(self, output=None, format=ox.RdfFormat.N_TRIPLES):
-        return ox.serialize(list(self), output, format=format)
-
-
 class RemoteStore:
     """The store facade over a SPARQL 1.1 Protocol endpoint (query, and update if given).
 
     ``supervisor`` is the :class:`zkg.store.managed_engine.ManagedEngine` running the engine, when
-    zkg runs it: its current address is used, and it hears of queries that overran.
+    zkg runs it (:class:`~zkg.store.facade.EngineSupervisor`): its current address is used,
+    and it hears of queries that overran.
     """
 
     def __init__(self, query_url: str | None = None, *, base_iri: str, update_url: str | None = None,
-                 timeout: float = 30.0, update_timeout: float = 300.0, supervisor=None,
+                 timeout: float = 30.0, update_timeout: float = 300.0, supervisor: EngineSupervisor | None = None,
                  data_dir: str | Path | None = None, auth_headers: dict[str, str] | None = None):
         if query_url is None and supervisor is None:
             raise ValueError("RemoteStore needs a query URL or a supervisor")
@@ -415,6 +103,9 @@ class RemoteStore:
         self.timeout = timeout
         self.update_timeout = update_timeout  # also the limit of whole-dataset reads (dump)
         self.supervisor = supervisor
+        self.capabilities = Capabilities(engine_bytes=True, supervised_engine=supervisor is not None)
+        # Writes are sent, never refused here: the engine says when it serves read-only.
+        self.read_only_reason: StoreError | None = None
         # The data directory whose store the engine serves, when zkg runs the engine: its
         # zkg.json is the load record. Writes through this object change zkg.store.version:
         # by the data directory's write stamp, which every process sees, else (no data
@@ -426,21 +117,7 @@ class RemoteStore:
         #: Sent with every request (e.g. ``Authorization`` for an engine that wants it).
         self.auth_headers: dict[str, str] = dict(auth_headers or {})
         # Kept-alive connections to the engine, per address (a restarted engine has a new one).
-        self._pool: dict[tuple, list[http.client.HTTPConnection]] = {}
-        self._pool_lock = threading.Lock()
-
-    def _pool_take(self, address: tuple) -> http.client.HTTPConnection | None:
-        with self._pool_lock:
-            idle = self._pool.get(address)
-            return idle.pop() if idle else None
-
-    def _pool_give(self, address: tuple, connection: http.client.HTTPConnection) -> None:
-        with self._pool_lock:
-            idle = self._pool.setdefault(address, [])
-            if len(idle) < POOL_SIZE:
-                idle.append(connection)
-                return
-        connection.close()
+        self._pool = ConnectionPool(POOL_SIZE)
 
     @property
     def load_record(self) -> dict | None:
@@ -495,9 +172,9 @@ class RemoteStore:
             exchange.close()
             raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
         try:
-            parsed = ox.parse_query_results(_Reader(exchange), format=ox.QueryResultsFormat.JSON)
+            parsed = ox.parse_query_results(BodyReader(exchange), format=ox.QueryResultsFormat.JSON)
             if isinstance(parsed, ox.QueryBoolean):
-                if _Reader(exchange).read().strip():  # text after the answer: the engine gave up
+                if BodyReader(exchange).read().strip():  # text after the answer: the engine gave up
                     raise exchange.cut_short()
                 exchange.close()
                 return parsed
@@ -552,7 +229,7 @@ class RemoteStore:
             return media_type, None, RemoteTriples(exchange, body)
         if media_type == RESULTS_JSON:
             try:
-                parsed = ox.parse_query_results(_Reader(exchange, body), format=ox.QueryResultsFormat.JSON)
+                parsed = ox.parse_query_results(BodyReader(exchange, body), format=ox.QueryResultsFormat.JSON)
             except SyntaxError:
                 exchange.close()
                 raise exchange.cut_short() from None
@@ -573,9 +250,10 @@ class RemoteStore:
             if response.status == 200:
                 return exchange, response
             failure = self._failure(exchange, response, prologue_lines)
-            function = getattr(failure, "function", None)
-            if function is None or function in rewritten or len(rewritten) >= extension_functions.MAX_FUNCTIONS:
+            if not isinstance(failure, UnsupportedFunction) or failure.function in rewritten \
+                    or len(rewritten) >= extension_functions.MAX_FUNCTIONS:
                 raise failure
+            function = failure.function
             changed = extension_functions.without_calls(text, function, prefixes=self.prefixes, base_iri=self.base_iri)
             if changed is None:
                 raise failure
@@ -586,14 +264,14 @@ class RemoteStore:
         """POST to the engine; retried once if the engine was restarting."""
         for attempt in (1, 2):
             # Updates are never abandoned: the write path must know whether one committed.
-            exchange = _Exchange(self, limit, watch=kind == "query")
+            exchange = Exchange(limit, pool=self._pool, supervisor=self.supervisor, watch=kind == "query")
             url = self.query_url if kind == "query" else self.update_url
             if url is None:
                 raise StoreError("this store has no update endpoint")
             if params:
                 url += ("&" if "?" in url else "?") + urlencode(params)
             try:
-                return exchange, exchange.send(url, body, headers, reuse=kind == "query")
+                return exchange, exchange.send(url, body, {**self.auth_headers, **headers}, reuse=kind == "query")
             except (ConnectionError, OSError, http.client.HTTPException) as error:
                 exchange.close()
                 if attempt == 1 and self.supervisor is not None and kind == "query" \
@@ -602,9 +280,9 @@ class RemoteStore:
                 raise EngineUnavailable(f"the SPARQL engine is not answering ({error})") from None
         raise AssertionError("unreachable")
 
-    def _failure(self, exchange: _Exchange, response, prologue_lines: int) -> ZkgError:
+    def _failure(self, exchange: Exchange, response, prologue_lines: int) -> ZkgError:
         try:
-            text = _Reader(exchange).read().decode("utf-8", "replace").strip()
+            text = BodyReader(exchange).read().decode("utf-8", "replace").strip()
         except ZkgError as error:
             return error
         finally:
@@ -634,7 +312,8 @@ class RemoteStore:
         fault = storage_fault(text, where)
         if fault is None and status == 403 and "read-only" in text.lower():
             # The managed engine says why it serves read-only (a read-only directory, a full disk).
-            fault = getattr(self.supervisor, "read_only_reason", None) or ReadOnlyData(
+            known = self.supervisor.read_only_reason if self.supervisor is not None else None
+            fault = known or ReadOnlyData(
                 "the SPARQL engine serves the store read-only: writes are refused")
         return None if fault is None else type(fault)(fault.message)
 

@@ -13,9 +13,8 @@ was. It is made of:
   data may since have changed).
 
 Last-Modified is the latest of the load time and the store object's last change (its
-opening counts as one, since writes before it are unknown). A store object that does not
-count its writes (a facade without ``writes``) gets a version that changes on every call:
-never a stale 304, only fewer cache hits.
+opening counts as one, since writes before it are unknown). Every store counts its writes
+and names its session (:class:`zkg.store.facade.StoreFacade`).
 
 HTTP dates have whole seconds, and two writes can fall within one (:func:`not_modified`):
 the version keeps the time of its last change exactly (``changed``: a bound no earlier than
@@ -41,13 +40,14 @@ import hashlib
 import json
 import math
 import os
-import secrets
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, TypeVar
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
+
+from zkg.store.facade import StoreFacade
 
 
 #: Seconds added to file times: the kernel stamps them from a clock that may lag the one
@@ -94,16 +94,13 @@ def _parse_time(text) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def dataset_version(store) -> DatasetVersion:
+def dataset_version(store: StoreFacade) -> DatasetVersion:
     """The version of the data ``store`` holds now (cheap: reads zkg.json, no query)."""
-    record = getattr(store, "load_record", None) or {}
-    writes = getattr(store, "writes", None)
-    session = getattr(store, "session", None)
-    if writes is None or session is None:
-        session, writes = secrets.token_hex(8), 0  # cannot tell: a new version each time
+    record = store.load_record or {}
+    writes, session = store.writes, store.session
     # Writes other processes made (zkg serve --workers): seen through the data directory.
-    shared, shared_time = shared_marker(getattr(store, "data_dir", None))
-    changed_at = getattr(store, "changed_at", None)
+    shared, shared_time = shared_marker(store.data_dir)
+    changed_at = store.changed_at
     # Asked on every request: the same inputs give the same version, so it is kept. The key
     # holds the record itself (load records are cached per file state, zkg.store.local), so a
     # record's id cannot be reused while its entry lives.

@@ -28,10 +28,8 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
 from zkg.rdf import negotiation
-from zkg.rdf import results
 from zkg.power.canned import LABEL_LANGUAGE, RESERVED, CannedQuery, ParameterError, load_queries
-from zkg.store.remote import EngineUnavailable, QueryTimeout
-from zkg.base.errors import QueryError, StoreError
+from zkg.sparql import protocol
 from zkg.linked_data.labels import labels_for
 from zkg.rdf.negotiation import HTML, NotAcceptable
 from zkg.rdf.prefixes import compact
@@ -39,6 +37,7 @@ from zkg.web.security import PAGE_SECURITY_POLICY
 from zkg.web.urls import editor_url, link, request_languages
 from zkg.web.http_caching import conditional
 from zkg.web.security import preflight_response
+from zkg.web.responses import answer_response, limits_url
 
 canned_blueprint = Blueprint("canned", __name__, template_folder="../templates")
 
@@ -163,62 +162,20 @@ def run(slug: str):
     def build() -> Response:
         if chosen is HTML:
             return _html(query, values, bound, None, languages)
-        return _answer(bound, chosen, offers)
+        return _answer(bound, chosen)
 
     try:
         return conditional(variant, build, vary=("Accept", "Accept-Language") if chosen is HTML else ("Accept",))
-    except (QueryTimeout, EngineUnavailable) as error:
-        response = _text(error.message, 503)
-        response.headers["Retry-After"] = "1"
-        return response
-    except QueryError as error:
-        return _text(error.message, 400)
-    except StoreError as error:
-        return _text(f"the store cannot answer: {error.message}", 503)
+    except protocol.FAILURES as error:  # failed or stopped (zkg.sparql.protocol), kept out of conditional GET
+        return answer_response(protocol.failure(error))
 
 
-def _limits_url() -> str:
-    return url_for("service.limits", _external=True) + "#row-limit"
-
-
-def _execute(bound: str, limit: int | None = None):
-    """(kind, variables, rows or triples or boolean, truncated) of the bound query, at most
-    ``limit`` rows (the row limit by default)."""
-    limit = limit or current_app.config["ZKG_SETTINGS"].row_limit
-    result = _store().query(bound)
-    try:
-        if isinstance(result, (ox.QueryBoolean, bool)):
-            return "boolean", [], bool(result), False
-        if hasattr(result, "variables"):
-            names = [v.value for v in result.variables]
-            rows, truncated = results.collect(result, limit)
-            return "solutions", names, rows, truncated
-        triples, truncated = results.collect(result, limit)
-        return "graph", [], triples, truncated
-    except (SyntaxError, OSError, ValueError, RuntimeError) as error:
-        raise QueryError(f"query failed: {error}") from None
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-
-
-def _answer(bound: str, chosen, offers) -> Response:
-    from zkg.web.responses import mark_truncated
-
-    kind, names, found, truncated = _execute(bound)
-    limit = current_app.config["ZKG_SETTINGS"].row_limit
-    truncation = results.Truncation(limit, _limits_url()) if truncated else None
-    if kind == "boolean":
-        body = results.serialize_boolean(found, chosen)
-    elif kind == "solutions":
-        body = results.serialize_solutions(names, found, chosen, truncation)
-    else:
-        body = results.serialize_triples(found, chosen, prefixes=_store().prefixes, truncation=truncation)
-    response = Response(body, content_type=chosen.content_type)
-    if truncated:
-        mark_truncated(response, limit)
-    return response
+def _answer(bound: str, chosen) -> Response:
+    """The bound query's answer in ``chosen`` (:func:`zkg.sparql.protocol.answer`: the same
+    tail as ``/sparql``; the text is zkg's own, so the guard is not asked)."""
+    answered = protocol.answer(_store(), bound, chosen=chosen, own_text=True, limits_url=limits_url(),
+                               row_limit=current_app.config["ZKG_SETTINGS"].row_limit)
+    return answer_response(answered)
 
 
 def _cell(term, labels: dict[str, str], prefixes: dict[str, str]) -> dict:
@@ -240,11 +197,12 @@ def _html(query: CannedQuery, values: dict, bound: str | None, error: str | None
     row_limit = current_app.config["ZKG_SETTINGS"].row_limit
     table_rows = min(row_limit, HTML_ROWS)
     if bound is not None:
-        kind, names, found, truncated = _execute(bound, table_rows)
-        if kind == "boolean":
+        collected = protocol.collect(store, bound, table_rows)
+        kind, names, found, truncated = collected.kind, collected.variables, collected.items, collected.truncated
+        if kind == protocol.BOOLEAN:
             table = {"boolean": found}
         else:
-            if kind == "graph":
+            if kind == protocol.GRAPH:
                 names = ["subject", "predicate", "object"]
                 found = [{"subject": t.subject, "predicate": t.predicate, "object": t.object} for t in found]
             iris = {row[n].value for row in found for n in names if isinstance(row[n], ox.NamedNode)}

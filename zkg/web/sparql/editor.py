@@ -27,6 +27,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from zkg.rdf import negotiation
+from zkg.sparql import protocol
 from zkg.power.canned import header_fields
 from zkg.base.errors import ZkgError
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
@@ -218,9 +219,7 @@ def vocabulary_terms(store) -> dict:
                 "uses": int(row["uses"].value) if row["uses"] is not None else 0,
             })
     finally:
-        close = getattr(rows, "close", None)  # a remote engine's answer holds a connection
-        if close is not None:
-            close()
+        protocol.close(rows)  # a remote engine's answer holds a connection
     return result
 
 

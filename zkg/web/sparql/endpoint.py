@@ -22,19 +22,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from zkg.rdf import negotiation
-from zkg.sparql import passthrough
-from zkg.rdf import results
-from zkg.sparql import guard as sparql_guard
-from zkg.store.remote import EngineUnavailable, QueryTimeout
-from zkg.base.errors import QueryError, StoreError, ZkgError
-from zkg.rdf.negotiation import HTML, NotAcceptable
-from zkg.web.responses import TRUNCATED_HEADER, limits_url, mark_truncated  # noqa: F401 (TRUNCATED_HEADER: as before)
-from zkg.web.front_cache import mark_shareable
+from zkg.sparql import protocol
+from zkg.base.errors import ZkgError
+from zkg.rdf.negotiation import HTML
+from zkg.web.responses import TRUNCATED_HEADER, answer_response, limits_url  # noqa: F401 (TRUNCATED_HEADER: as before)
 from zkg.web.security import preflight_response
 
 sparql_blueprint = Blueprint("sparql", __name__)
@@ -146,16 +141,8 @@ def endpoint():
         return answer_query(operation)
     except ProtocolError as error:
         return plain(error.message, error.status)
-    except NotAcceptable as error:
-        return plain(error.message, 406)
-    except (QueryTimeout, EngineUnavailable) as error:
-        response = plain(error.message, 503)
-        response.headers["Retry-After"] = "1"
-        return response
-    except QueryError as error:  # bad syntax, refused (SERVICE, LOAD, FROM), failed evaluation
-        return plain(error.message, 400)
-    except StoreError as error:
-        return plain(f"the store cannot answer: {error.message}", 503)
+    except protocol.FAILURES as error:  # refused, failed, not acceptable, stopped (zkg.sparql.protocol)
+        return answer_response(protocol.failure(error))
 
 
 def plain(message: str, status: int) -> Response:
@@ -211,120 +198,14 @@ def describe_service(operation: ProtocolRequest) -> Response:
 
 
 def answer_query(operation: ProtocolRequest) -> Response:
+    """The query's answer (:func:`zkg.sparql.protocol.answer`), as a response."""
     settings = current_app.config["ZKG_SETTINGS"]
-    store = current_app.config["ZKG_STORE"]
-    text = operation.query
-    if not text.strip():
-        raise ProtocolError("the query is empty")
-    named: set[str] | None = None
-
-    def graph_exists(iri: str) -> bool:
-        nonlocal named
-        if named is None:
-            named = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
-        return iri in named
-
-    try:
-        found = sparql_guard.check_query(text, base_iri=settings.base_iri, prefixes=store.prefixes,
-                                         graph_exists=graph_exists)
-    except QueryError:
-        # A browser opening a shared link gets the editor with the query in it, which runs it
-        # and shows the refusal there, next to the text; a script gets the 400 itself.
-        everything = (*negotiation.RESULTS_FORMATS, *negotiation.GRAPH_FORMATS, HTML)
-        if negotiation.choose(request.headers.get("Accept"), operation.formats, everything) is HTML:
-            return editor_page(text)
-        raise
-    offers = negotiation.FORMATS_BY_FORM.get(found.form, negotiation.RESULTS_FORMATS)
-    chosen = negotiation.choose(request.headers.get("Accept"), operation.formats, (*offers, HTML))
-    if chosen is HTML:
-        return editor_page(text)
-
-    # What the guard read is handed on: a 1 MB text is not read a second time (up to a fifth
-    # of a CPU-second) to find its FROM clauses.
-    if operation.default_graphs or operation.named_graphs:
-        dataset = {"default_graph": operation.default_graphs, "named_graphs": operation.named_graphs,
-                   "scanned": found.scanned}
-    else:
-        dataset = {"union_default_graph": not found.has_dataset_clause, "scanned": found.scanned}
-    # The engine's own bytes when it writes the format asked for and they pass the checks;
-    # kept per dataset version when zkg runs the engine (nothing else writes to it).
-    cache, key = None, None
-    if getattr(store, "supervisor", None) is not None and chosen in passthrough.PASS_THROUGH \
-            and settings.answer_cache:  # off: benchmarks measure the engine path
-        from zkg.store.version import dataset_version
-
-        cache = current_app.extensions["zkg.answer_cache"]
-        key = (dataset_version(store).tag, text, tuple(operation.default_graphs), tuple(operation.named_graphs),
-               chosen.name, settings.row_limit)
-        body = cache.get(key)
-        if body is not None:
-            mark_shareable(request.environ, key[0])  # a checked answer of this version (zkg.web.front_cache)
-            response = Response(body, status=200, content_type=chosen.content_type)
-            response.vary.add("Accept")
-            return response
-    # The engine gets the text the guard wrote (zkg.sparql.guard), never the user's own; its
-    # error positions are moved back to the user's text.
-    try:
-        passed = passthrough.engine_answer(store, found.engine_text, chosen, found.form, dataset, settings.row_limit)
-    except QueryError as error:
-        raise _located(error, found) from None
-    if passed is not None and passed.body is not None:
-        if cache is not None:
-            cache.put(key, passed.body)
-            mark_shareable(request.environ, key[0])
-        response = Response(passed.body, status=200, content_type=chosen.content_type)
-        response.vary.add("Accept")
-        return response
-    try:
-        result = passed.result if passed is not None else store.query(found.engine_text, **dataset)
-    except QueryError as error:
-        raise _located(error, found) from None
-    try:
-        body, truncated, actual_form = _serialize(result, chosen, offers, operation, settings.row_limit, store)
-    except (SyntaxError, OSError, ValueError, RuntimeError) as error:
-        # In-process stores evaluate lazily: evaluation errors arrive while reading.
-        raise _located(QueryError(f"query failed: {error}"), found) from None
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    response = Response(body, status=200, content_type=actual_form.content_type)
-    response.vary.add("Accept")
-    if truncated:
-        mark_truncated(response, settings.row_limit)
-    return response
-
-
-def _located(error: QueryError, found: sparql_guard.Reading) -> QueryError:
-    """``error`` with the engine's ``line:column`` moved to the user's text."""
-    error.message = found.locate(error.message)
-    error.args = (error.message,)
-    return error
-
-
-def _serialize(result, chosen, offers, operation, limit: int, store):
-    """(body, truncated, format) for a query result; renegotiates when the result is of
-    another kind than the lexer expected (a query it could not classify)."""
-    if isinstance(result, (ox.QueryBoolean, bool)):
-        fmt = _refit(chosen, negotiation.RESULTS_FORMATS, operation)
-        return results.serialize_boolean(bool(result), fmt), False, fmt
-    truncation = results.Truncation(limit, limits_url())
-    if hasattr(result, "variables"):
-        fmt = _refit(chosen, negotiation.RESULTS_FORMATS, operation)
-        names = [v.value for v in result.variables]
-        rows, truncated = results.collect(result, limit)
-        body = results.serialize_solutions(names, rows, fmt, truncation if truncated else None)
-        return body, truncated, fmt
-    fmt = _refit(chosen, negotiation.GRAPH_FORMATS, operation)
-    triples, truncated = results.collect(result, limit)
-    body = results.serialize_triples(triples, fmt, prefixes=store.prefixes,
-                                     truncation=truncation if truncated else None)
-    return body, truncated, fmt
-
-
-def _refit(chosen, offers, operation):
-    if chosen in offers:
-        return chosen
-    return negotiation.choose(request.headers.get("Accept"), operation.formats, offers)
-
-
+    # answer_cache off (ZKG_ANSWER_CACHE=0): no answer kept (benchmarks measure the engine path).
+    cache = current_app.extensions["zkg.answer_cache"] if settings.answer_cache else None
+    answered = protocol.answer(
+        current_app.config["ZKG_STORE"], operation.query, accept=request.headers.get("Accept"),
+        formats=operation.formats, default_graphs=operation.default_graphs, named_graphs=operation.named_graphs,
+        row_limit=settings.row_limit, limits_url=limits_url(), cache=cache, base_iri=settings.base_iri)
+    if answered.editor:
+        return editor_page(operation.query)
+    return answer_response(answered)

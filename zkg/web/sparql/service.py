@@ -26,6 +26,7 @@ from zkg.rdf import negotiation
 from zkg.base.errors import ZkgError
 from zkg.rdf.prefixes import ENTITY_PATH, VOCABULARY_PATH
 from zkg.rdf.results import serialize_triples
+from zkg.store.facade import StoreFacade
 
 service_blueprint = Blueprint("service", __name__)
 log = logging.getLogger(__name__)
@@ -89,10 +90,10 @@ def _value(rows: list | None, name: str) -> int | None:
     return int(rows[0][name].value)
 
 
-def statistics(store, base_iri: str) -> dict:
+def statistics(store: StoreFacade, base_iri: str) -> dict:
     """Sizes of the dataset and of each named graph, None where unknown. Cached for
     ``STATISTICS_TTL`` seconds, and no longer than the next write through ``store``."""
-    key = (id(store), getattr(store, "session", None), getattr(store, "writes", None))
+    key = (id(store), store.session, store.writes)
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < STATISTICS_TTL:
