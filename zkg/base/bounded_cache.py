@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
-from collections import OrderedDict
 
 #: Bytes an entry costs beyond its key and value: its slot in the dict's table (hash, key,
 #: value, index; tables are kept at most two-thirds full) and its ordered-dict node.

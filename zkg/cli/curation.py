@@ -34,9 +34,9 @@ def _changeset_options(parser: argparse.ArgumentParser, *, what: str) -> None:
 def _write_with_curator(args, settings: Settings, write, *, verb: str) -> int:
     """Run ``write(curator, attribution, dry_run)`` on the store of ``settings``; a rejected
     changeset prints its report on stderr and exits 1."""
-    from zkg.curation.changesets import diff_description
     from zkg.cli.common import open_store as _open_store
     from zkg.curation.apply import Rejected
+    from zkg.curation.changesets import diff_description
     from zkg.curation.writer import Attribution, Curator
     from zkg.validation.shacl import format_report
 
@@ -157,9 +157,10 @@ def _expand(text: str, prefix_map: dict[str, str]) -> str:
 
 
 def run_log(args, settings: Settings) -> int:
+    from zkg.cli.common import UsageError
+    from zkg.cli.common import open_store as _open_store
     from zkg.curation.changelog import ChangeLog
     from zkg.curation.changesets import to_rdf_patch
-    from zkg.cli.common import UsageError, open_store as _open_store
     from zkg.curation.history import history, recent_changes
     from zkg.rdf.display import table
     from zkg.rdf.prefixes import compact

@@ -22,14 +22,16 @@ from typing import Callable, NamedTuple
 import pyoxigraph as ox
 
 from zkg import __version__
-from zkg.cli import curation as cli_curation
-from zkg.curation import replay
-from zkg.sparql import guard as sparql_guard
 from zkg.base.errors import QueryError, ZkgError, storage_fault
-from zkg.rdf.prefixes import compact
 from zkg.base.settings import Settings, debug_requested
-from zkg.cli.common import Parser as _Parser, UsageError, open_store as _open_store, write as _write  # noqa: F401
-
+from zkg.cli import curation as cli_curation
+from zkg.cli.common import Parser as _Parser  # noqa: F401
+from zkg.cli.common import UsageError
+from zkg.cli.common import open_store as _open_store
+from zkg.cli.common import write as _write
+from zkg.curation import replay
+from zkg.rdf.prefixes import compact
+from zkg.sparql import guard as sparql_guard
 
 # -- load -------------------------------------------------------------------------------------
 

@@ -68,19 +68,24 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from zkg.curation import blank_nodes
-from zkg.rdf import lexical
-from zkg.curation import reserved
-from zkg.curation.changelog import COMMITTED, ChangeLog, is_in_store
-from zkg.curation.changesets import (ZKG_CHANGESET, ANY_GRAPH, Changeset, ChangesetError, IllTypedLiteral, changeset_graph,
-                                     quad_key)
-from zkg.curation.history import reverted_by
 from zkg.base.errors import StorageFull, ZkgError
-from zkg.validation.incremental import ValidationCost, validate_changeset
-from zkg.rdf.prefixes import graph_iri
+from zkg.curation import blank_nodes, reserved
+from zkg.curation.changelog import COMMITTED, ChangeLog, is_in_store
+from zkg.curation.changesets import (
+    ANY_GRAPH,
+    ZKG_CHANGESET,
+    Changeset,
+    ChangesetError,
+    IllTypedLiteral,
+    changeset_graph,
+    quad_key,
+)
+from zkg.curation.history import reverted_by
 from zkg.curation.reserved import METADATA_GRAPH_NAME
-from zkg.validation.shacl import Report
-
+from zkg.rdf import lexical
+from zkg.rdf.prefixes import graph_iri
+from zkg.validation.incremental import ValidationCost, validate_changeset
+from zkg.validation.shacl import Report, format_report
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -110,7 +115,6 @@ class Rejected(ZkgError):
 
     def text(self) -> str:
         """The report as a readable table with its summary line."""
-        from zkg.validation.shacl import format_report
 
         return format_report(self.report)
 

@@ -38,8 +38,10 @@ from typing import Iterator
 
 import pyoxigraph as ox
 
-from zkg.curation.changesets import Changeset, changeset_id_of
 from zkg.base.errors import ReadOnlyData, StoreError, storage_fault
+from zkg.curation.changesets import ZKG_CHANGESET, Changeset, changeset_id_of, to_rdf_patch
+from zkg.curation.reserved import METADATA_GRAPH_NAME
+from zkg.rdf.prefixes import graph_iri
 from zkg.store.facade import StoreFacade
 
 LOG_FILE = "changes.rdfp"
@@ -197,7 +199,6 @@ class ChangeLog:
 
     def begin(self, changeset: Changeset) -> None:
         """Append the changeset's entry (headers, TX, rows) and fsync: it is now pending."""
-        from zkg.curation.changesets import to_rdf_patch
 
         with self._lock:
             entries = self.entries()
@@ -369,9 +370,6 @@ class ChangeLog:
 def is_in_store(store, changeset: Changeset) -> bool:
     """Whether the store holds the changeset: its description in the metadata graph (written
     by the same atomic update as its data)."""
-    from zkg.curation.changesets import ZKG_CHANGESET
-    from zkg.curation.reserved import METADATA_GRAPH_NAME
-    from zkg.rdf.prefixes import graph_iri
 
     metadata = graph_iri(store.base_iri, METADATA_GRAPH_NAME)
     query = (f"ASK {{ GRAPH <{metadata}> {{ <{changeset.graph}> a <{store.base_iri}{ZKG_CHANGESET}> }} }}")

@@ -48,7 +48,9 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
-from zkg.base.errors import ZkgError
+from zkg.base.errors import DataError, ZkgError
+from zkg.rdf.display import term_text
+from zkg.rdf.prefixes import prefixes
 
 CHANGES_PATH = "graph/changes/"
 ZKG_CHANGESET = "def/Changeset"  # the class of changesets, under the base IRI as the other own terms
@@ -279,8 +281,6 @@ def parse_quads(data: bytes | str, *, format: ox.RdfFormat, base_iri: str, path:
     >>> [str(q) for q in parse_quads('id:a schema:name "A" .', format=ox.RdfFormat.TURTLE, base_iri="http://zkg.test/")]
     ['<http://zkg.test/id/a> <https://schema.org/name> "A"']
     """
-    from zkg.base.errors import DataError
-    from zkg.rdf.prefixes import prefixes
 
     text = data.decode("utf-8") if isinstance(data, bytes) else data
     prologue = ""
@@ -303,8 +303,6 @@ def parse_quads(data: bytes | str, *, format: ox.RdfFormat, base_iri: str, path:
 
 
 def _read_text(path: Path) -> str:
-    from zkg.base.errors import DataError
-
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -396,8 +394,6 @@ _TERM = re.compile(r'''
 
 
 def _tokens(text: str, where: str) -> list[str]:
-    from zkg.base.errors import DataError
-
     out, pos = [], 0
     while pos < len(text):
         if text[pos].isspace():
@@ -415,7 +411,6 @@ def _tokens(text: str, where: str) -> list[str]:
 
 def _expand(token: str, prefix_map: dict[str, str], where: str) -> str:
     """One token as N-Triples text."""
-    from zkg.base.errors import DataError
 
     if token.startswith(("<", "_:")):
         return token
@@ -443,8 +438,6 @@ def parse_patch(text: str, *, base_iri: str, path: str = "<patch>") -> tuple[dic
     >>> h["source"].value, [str(q) for q in a], [str(q) for q in d]
     ('a talk', ['<http://zkg.test/id/x> <https://schema.org/name> "X"'], ['<http://zkg.test/id/x> <https://schema.org/name> "Y" <http://zkg.test/graph/g>'])
     """
-    from zkg.base.errors import DataError
-    from zkg.rdf.prefixes import prefixes
 
     prefix_map = prefixes(base_iri)
     headers: dict[str, ox.NamedNode | ox.Literal] = {}
@@ -495,7 +488,6 @@ def parse_patch(text: str, *, base_iri: str, path: str = "<patch>") -> tuple[dic
 
 def _parse_terms(nt_terms: list[str], base_iri: str, where: str) -> list:
     """N-Triples terms -> pyoxigraph terms (by parsing a statement made of them)."""
-    from zkg.base.errors import DataError
 
     dummy = "<urn:x-zkg:p>"
     if len(nt_terms) in (3, 4):
@@ -557,7 +549,6 @@ def to_rdf_patch(changeset: Changeset, *, headers: bool = True, transaction: boo
 def diff_description(changeset: Changeset, prefixes: dict[str, str] | None = None) -> str:
     """A readable diff: a header (id, agent, time, source, message), then per graph the
     removed triples (``-``) and added ones (``+``), with prefixed names."""
-    from zkg.rdf.display import term_text
 
     p = prefixes or {}
     text = lambda term: term_text(term, p)  # noqa: E731

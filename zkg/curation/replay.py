@@ -33,6 +33,8 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
+from zkg.curation.changelog import ChangeLog
+
 
 @dataclass
 class Overrides:
@@ -86,7 +88,6 @@ def reapply_curation(store, graphs: Iterable[str]) -> Overrides:
     """After a load that replaced ``graphs``: apply what the change log's committed
     changesets say about them (one update; nothing when the log is silent). Returns what
     was applied, for the load's report."""
-    from zkg.curation.changelog import ChangeLog
 
     wanted = set(graphs)
     log = ChangeLog.for_store(store)

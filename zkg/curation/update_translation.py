@@ -84,6 +84,7 @@ from zkg.rdf import lexical, sparql_scan
 from zkg.rdf.sparql_lexer import Token
 from zkg.sparql import guard as sparql_guard
 from zkg.sparql.guard import QueryRefused
+from zkg.store.local import Store
 
 #: The most quads copied into an overlay (see the module's docstring).
 OVERLAY_LIMIT = 500_000
@@ -338,7 +339,6 @@ class _Translator:
     def _overlay(self, reads: set | None, default, named):
         """A new in-memory store holding the current state of the graphs a WHERE reads, and
         the query options that give it the same dataset."""
-        from zkg.store.local import Store
 
         if reads is None:
             graphs = [*self.state.store_graphs(), DEFAULT]

@@ -19,13 +19,24 @@ sorted, so a document is the same bytes every time it is asked for.
 from __future__ import annotations
 
 import json
+
 import pyoxigraph as ox
 
 from zkg.linked_data.describe import DCTERMS, Description
-from zkg.rdf.negotiation import JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TRIG, TURTLE, Format, NotAcceptable, from_parameter
+from zkg.rdf.namespaces import RDF
+from zkg.rdf.negotiation import (
+    JSON_LD,
+    N_QUADS,
+    N_TRIPLES,
+    RDF_XML,
+    TRIG,
+    TURTLE,
+    Format,
+    NotAcceptable,
+    from_parameter,
+)
 from zkg.rdf.prefixes import compact
 from zkg.rdf.serialize import canonical_quads
-from zkg.rdf.namespaces import RDF
 
 RDF_STATEMENT = ox.NamedNode(RDF + "Statement")
 RDF_TYPE = ox.NamedNode(RDF + "type")

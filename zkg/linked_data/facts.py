@@ -15,8 +15,15 @@ import pyoxigraph as ox
 
 from zkg.linked_data import formatting
 from zkg.linked_data.describe import INCOMING, OWN, RDF_TYPE, SCHEMA, Description
-from zkg.linked_data.labels import (ALTERNATIVE_LABEL_PROPERTIES, DEFAULT_LANGUAGES, LABEL_PROPERTIES,
-                        choose_label, choose_literal, fallback_label, fetch_label_candidates)
+from zkg.linked_data.labels import (
+    ALTERNATIVE_LABEL_PROPERTIES,
+    DEFAULT_LANGUAGES,
+    LABEL_PROPERTIES,
+    choose_label,
+    choose_literal,
+    fallback_label,
+    fetch_label_candidates,
+)
 from zkg.rdf.namespaces import RDF, RDFS, SKOS
 
 RDFS_COMMENT = RDFS + "comment"

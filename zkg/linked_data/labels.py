@@ -23,6 +23,7 @@ from typing import Iterable, Sequence
 from urllib.parse import unquote
 
 import pyoxigraph as ox
+
 from zkg.rdf.namespaces import RDFS, SCHEMA, SH, SKOS
 
 SKOS_PREF_LABEL = SKOS + "prefLabel"

@@ -29,8 +29,13 @@ from typing import Iterable, Sequence
 import pyoxigraph as ox
 
 from zkg.base import deadline
-from zkg.linked_data.labels import (ALTERNATIVE_LABEL_PROPERTIES, DEFAULT_LANGUAGES, LABEL_PROPERTIES, choose_label,
-                        fallback_label)
+from zkg.linked_data.labels import (
+    ALTERNATIVE_LABEL_PROPERTIES,
+    DEFAULT_LANGUAGES,
+    LABEL_PROPERTIES,
+    choose_label,
+    fallback_label,
+)
 
 SEARCH_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
 MATCHES = ("exact", "prefix", "word", "substring", "words")

@@ -14,10 +14,15 @@ from typing import Sequence
 
 import pyoxigraph as ox
 
-from zkg.linked_data.labels import DEFAULT_LANGUAGES, choose_label, choose_literal, fallback_label, fetch_label_candidates
-from zkg.rdf.prefixes import graph_iri
+from zkg.linked_data.labels import (
+    DEFAULT_LANGUAGES,
+    choose_label,
+    choose_literal,
+    fallback_label,
+    fetch_label_candidates,
+)
 from zkg.rdf.namespaces import OWL, QB, RDF, RDFS
-
+from zkg.rdf.prefixes import graph_iri
 
 CLASS_TYPES = {RDFS + "Class", OWL + "Class"}
 PROPERTY_TYPES = {RDF + "Property", OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty",

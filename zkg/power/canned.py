@@ -62,8 +62,8 @@ import pyoxigraph as ox
 
 from zkg.base.errors import ZkgError
 from zkg.linked_data.labels import is_language_tag
-from zkg.rdf.sparql_scan import scan, tokens
 from zkg.rdf.namespaces import XSD
+from zkg.rdf.sparql_scan import scan, tokens
 
 log = logging.getLogger(__name__)
 

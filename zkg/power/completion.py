@@ -34,10 +34,11 @@ from typing import Iterable
 import pyoxigraph as ox
 
 from zkg.base import deadline
-from zkg.store.loading import SHAPES, VOCABULARY
-from zkg.rdf.prefixes import graph_iri
+from zkg.linked_data.labels import ALTERNATIVE_LABEL_PROPERTIES, LABEL_PROPERTIES, fallback_label
+from zkg.linked_data.search import fold
 from zkg.rdf.namespaces import ORG, RDF, SCHEMA, SH
-
+from zkg.rdf.prefixes import graph_iri
+from zkg.store.loading import SHAPES, VOCABULARY
 
 #: Super-classes of the schema.org and W3C ORG classes the graph uses (facts of those
 #: vocabularies, whose hierarchies are not in the store; the zkg vocabulary's own
@@ -313,8 +314,6 @@ def fitting_resources(store, *, classes: Iterable[str] = (), property_iri: str |
     """IRIs that fit a position, whose label (any label, any language) starts with ``text``
     or has a word starting with it: instances of ``classes`` when given, else the resources
     the data already uses as values of ``property_iri`` (its subjects when ``inverse``)."""
-    from zkg.linked_data.labels import ALTERNATIVE_LABEL_PROPERTIES, LABEL_PROPERTIES
-    from zkg.linked_data.search import fold
 
     classes = list(classes)
     if classes:
@@ -338,7 +337,6 @@ def fitting_resources(store, *, classes: Iterable[str] = (), property_iri: str |
         for row in deadline.checked(store.query(f"SELECT ?r ?l WHERE {{ VALUES ?r {{ {chunk} }} ?r ?p ?l "
                                                 f"FILTER(?p IN ({properties}) && isLiteral(?l)) }}"), every=256):
             labels[row["r"].value].append(fold(row["l"].value))
-    from zkg.linked_data.labels import fallback_label
 
     fitting = [iri for iri in deadline.checked(candidates, every=256)
                if _matches(labels.get(iri) or [fold(fallback_label(iri))], wanted)]

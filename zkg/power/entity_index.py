@@ -11,13 +11,18 @@ from typing import Iterable, Mapping, Sequence
 import pyoxigraph as ox
 
 from zkg.base import deadline
-from zkg.power.completion import ShapeCatalogue, data_properties
-from zkg.linked_data.labels import (ALTERNATIVE_LABEL_PROPERTIES, LABEL_PROPERTIES, choose_label, choose_literal,
-                        fallback_label)
-from zkg.rdf.prefixes import ENTITY_PATH, compact
+from zkg.linked_data.labels import (
+    ALTERNATIVE_LABEL_PROPERTIES,
+    LABEL_PROPERTIES,
+    choose_label,
+    choose_literal,
+    fallback_label,
+)
 from zkg.linked_data.search import fold
+from zkg.power.completion import ShapeCatalogue, data_properties
 from zkg.power.similarity import Name, compact_text, similarity
 from zkg.rdf.namespaces import RDF, RDFS, SCHEMA, XSD
+from zkg.rdf.prefixes import ENTITY_PATH, compact
 
 RDF_TYPE = RDF + "type"
 RDFS_COMMENT = RDFS + "comment"

@@ -14,11 +14,18 @@ from __future__ import annotations
 from typing import Sequence
 
 import zkg
-from zkg.rdf import negotiation
 from zkg.power.canned import CannedQuery
 from zkg.power.completion import MAX_TEXT as COMPLETION_TEXT
-from zkg.power.reconcile_query import (MAX_BATCH, MAX_EXTEND_IDS, MAX_EXTEND_PROPERTIES, MAX_PROPERTY_COMPARISONS,
-                                 MAX_PROPERTY_VALUES, MAX_TEXT_LENGTH, MAX_TYPES)
+from zkg.power.reconcile_query import (
+    MAX_BATCH,
+    MAX_EXTEND_IDS,
+    MAX_EXTEND_PROPERTIES,
+    MAX_PROPERTY_COMPARISONS,
+    MAX_PROPERTY_VALUES,
+    MAX_TEXT_LENGTH,
+    MAX_TYPES,
+)
+from zkg.rdf import negotiation
 
 TITLE = "Zhongguancun Knowledge Graph APIs"
 

@@ -64,16 +64,37 @@ from typing import Any, Mapping, Sequence
 import pyoxigraph as ox
 
 from zkg.base import deadline
-from zkg.linked_data.labels import (choose_literal,
-                        fallback_label)
-from zkg.rdf.prefixes import ENTITY_PATH
-from zkg.power.reconcile_query import (BATCH_SIZE, MAX_EXTEND_IDS, MAX_EXTEND_PROPERTIES, MAX_VALUES_READ, Query,
-                                 ReconcileError, Wanted, bounded_text, parse_batch)
+from zkg.linked_data.labels import choose_literal, fallback_label
 from zkg.linked_data.search import fold
-from zkg.power.similarity import Name, similarity
-
 from zkg.power.entity_index import (  # noqa: F401 (as before: zkg.power.reconcile.Catalogue, …)
-    API_VERSIONS, Catalogue, DEFAULT_TYPES, MATCH_MARGIN, MATCH_SCORE, RDF_TYPE, SEARCHED_PROPERTIES, STORED_VALUES, VALUE_NAMES, Vocabulary, WRONG_TYPE_WEIGHT, XSD, FLOAT_TYPES, INTEGER_TYPES)
+    API_VERSIONS,
+    DEFAULT_TYPES,
+    FLOAT_TYPES,
+    INTEGER_TYPES,
+    MATCH_MARGIN,
+    MATCH_SCORE,
+    RDF_TYPE,
+    SEARCHED_PROPERTIES,
+    STORED_VALUES,
+    VALUE_NAMES,
+    WRONG_TYPE_WEIGHT,
+    XSD,
+    Catalogue,
+    Vocabulary,
+)
+from zkg.power.reconcile_query import (
+    BATCH_SIZE,
+    MAX_EXTEND_IDS,
+    MAX_EXTEND_PROPERTIES,
+    MAX_VALUES_READ,
+    Query,
+    ReconcileError,
+    Wanted,
+    bounded_text,
+    parse_batch,
+)
+from zkg.power.similarity import Name, similarity
+from zkg.rdf.prefixes import ENTITY_PATH
 
 
 def _property_values(store, iris: Sequence[str], properties: Sequence[str], *,

@@ -19,8 +19,8 @@ import unicodedata
 
 import pyoxigraph as ox
 
-from zkg.rdf.prefixes import compact
 from zkg.rdf.namespaces import XSD
+from zkg.rdf.prefixes import compact
 
 _XSD = XSD
 _PLAIN = {_XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}

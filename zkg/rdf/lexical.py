@@ -60,6 +60,7 @@ import re
 from typing import Callable, Iterable
 
 import pyoxigraph as ox
+
 from zkg.rdf.namespaces import RDF, XSD
 
 LANG_STRING = RDF + "langString"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import pyoxigraph as ox
+
 from zkg.rdf.namespaces import RDF, XSD
 
 _XSD_STRING = XSD + "string"

@@ -30,8 +30,8 @@ from typing import Any, Iterable, Mapping, Sequence, TypeVar
 import pyoxigraph as ox
 
 from zkg.rdf import negotiation
-from zkg.rdf.negotiation import Format
 from zkg.rdf.namespaces import XSD
+from zkg.rdf.negotiation import Format
 
 XSD_STRING = XSD + "string"
 T = TypeVar("T")

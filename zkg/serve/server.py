@@ -19,6 +19,11 @@ from pathlib import Path
 
 from zkg.base.errors import ZkgError
 from zkg.base.settings import Settings
+from zkg.serve.http_server import create_waitress_server
+from zkg.serve.workers import WorkerPool
+from zkg.store.managed_engine import ManagedEngine, check_data_dir
+from zkg.store.remote import RemoteStore
+from zkg.web import create_app
 
 
 class _LateApp:
@@ -64,10 +69,6 @@ def serve(settings: Settings, *, threads: int = 4, workers: int = 1, store_spec:
     (the data directory then only keeps the curation log). ``workers`` > 1: that many
     processes (:mod:`zkg.serve.workers`).
     """
-    from zkg.store.remote import RemoteStore
-    from zkg.store.managed_engine import ManagedEngine, check_data_dir
-    from zkg.web import create_app
-    from zkg.serve.http_server import create_waitress_server
 
     out = out or sys.stdout
     logging.basicConfig(level=logging.WARNING, format="zkg: %(levelname)s: %(message)s")
@@ -115,8 +116,6 @@ def _serve_workers(settings: Settings, *, threads: int, workers: int, store_spec
                    update_url: str | None, out) -> int:
     import secrets
 
-    from zkg.store.managed_engine import ManagedEngine
-    from zkg.serve.workers import WorkerPool
 
     try:
         sock = socket.create_server((settings.host, settings.port), backlog=1024,

@@ -34,10 +34,10 @@ import ctypes
 import json
 import mmap
 import os
+import shutil
 import signal
 import socket
 import struct
-import shutil
 import subprocess
 import sys
 import threading
@@ -47,6 +47,11 @@ from dataclasses import fields
 from pathlib import Path
 
 from zkg.base.settings import Settings
+from zkg.serve.connection_guard import CLIENT_TABLE, ClientTable
+from zkg.serve.http_server import create_waitress_server
+from zkg.serve.rate_table import RATE_TABLE, SharedRateLimiter, create_table
+from zkg.store.remote import RemoteStore
+from zkg.web import create_app
 
 ENGINE_STATE = "serve-engine.json"
 IN_FLIGHT = "serve-inflight"
@@ -165,15 +170,11 @@ class WorkerPool:
         temporary.replace(target)
 
     def start(self, engine=None) -> None:
-        from zkg.serve.rate_table import RATE_TABLE, create_table
-
         self.engine = engine
         if self.settings.rate_limit:
             create_table(self.state_dir / RATE_TABLE)
         self.connections = InFlight(self.state_dir / CONNECTIONS, self.count, create=True)
         if self.settings.connections_per_client:
-            from zkg.serve.connection_guard import CLIENT_TABLE, ClientTable
-
             self.clients = ClientTable(self.state_dir / CLIENT_TABLE, workers=self.count, create=True)
         if engine is not None:
             self.in_flight = InFlight(self.state_dir / IN_FLIGHT, self.count, create=True)
@@ -309,7 +310,6 @@ def _die_with_parent() -> None:
 
 def _share_rate_limit(app, state_dir: Path) -> None:
     """Count this worker's requests in the table all workers share (the parent made it)."""
-    from zkg.serve.rate_table import RATE_TABLE, SharedRateLimiter
 
     if app.extensions.get("zkg.rate_limiter") is not None and (state_dir / RATE_TABLE).is_file():
         app.extensions["zkg.rate_limiter"] = SharedRateLimiter(state_dir / RATE_TABLE, app.config["ZKG_RATE_LIMIT"])
@@ -318,9 +318,6 @@ def _share_rate_limit(app, state_dir: Path) -> None:
 def worker_main() -> int:
     import logging
 
-    from zkg.store.remote import RemoteStore
-    from zkg.web import create_app
-    from zkg.serve.http_server import create_waitress_server
 
     _die_with_parent()
     config = json.loads(os.environ["ZKG_WORKER_CONFIG"])
@@ -346,8 +343,6 @@ def worker_main() -> int:
         balance = AcceptBalance(InFlight(state_dir / CONNECTIONS, config["slots"]), config["slot"])
     clients = None
     if settings.connections_per_client:  # one count per address for all workers (the parent made the table)
-        from zkg.serve.connection_guard import CLIENT_TABLE, ClientTable
-
         clients = ClientTable(state_dir / CLIENT_TABLE, workers=config["slots"], slot=config["slot"])
     server = create_waitress_server(app, settings, threads=config["threads"], sockets=[sock], balance=balance,
                                     clients=clients)

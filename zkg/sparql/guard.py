@@ -44,9 +44,20 @@ from typing import Callable
 import pyoxigraph as ox
 
 from zkg.base.errors import QueryError, QueryRefused  # noqa: F401 (QueryRefused: zkg.sparql.guard.QueryRefused as before)
-from zkg.rdf.sparql_lexer import BNODE, DATA, EXPR, GROUP, KEYWORDS, TEMPLATE, Lexer, Token, Unreadable, string_value, unescape_iri
+from zkg.rdf.sparql_lexer import (
+    BNODE,
+    DATA,
+    EXPR,
+    GROUP,
+    KEYWORDS,
+    TEMPLATE,
+    Lexer,
+    Token,
+    Unreadable,
+    string_value,
+    unescape_iri,
+)
 from zkg.rdf.sparql_scan import QUERY_FORMS, UPDATE_KEYWORDS, Scan, position, resolve_iri
-
 
 #: Levels of ``{ ( [ << {|`` allowed in a query or update.
 MAX_DEPTH = 200

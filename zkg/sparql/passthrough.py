@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from zkg.rdf import negotiation
 from zkg.base.bounded_cache import BoundedCache
+from zkg.rdf import negotiation
 from zkg.store.facade import StoreFacade, passes_engine_bytes
 from zkg.store.remote import EngineUnavailable, QueryTimeout
 

@@ -38,6 +38,7 @@ import pyoxigraph as ox
 
 from zkg.base.deadline import client_gone
 from zkg.base.errors import ClientGone, StoreError, ZkgError
+from zkg.rdf.results import solutions_json
 from zkg.store.facade import EngineSupervisor
 
 #: Idle kept-alive connections kept per engine address.
@@ -349,8 +350,6 @@ class RemoteSolutions:
         self._exchange.close()
 
     def serialize(self, output=None, format=ox.QueryResultsFormat.JSON):
-        from zkg.rdf.results import solutions_json
-
         names = [v.value for v in self.variables]
         parsed = ox.parse_query_results(solutions_json(names, self), format=ox.QueryResultsFormat.JSON)
         return parsed.serialize(output, format=format)

@@ -31,8 +31,8 @@ from typing import Iterator
 
 import pyoxigraph as ox
 
-from zkg.rdf import lexical
 from zkg.base.errors import DataError
+from zkg.rdf import lexical
 from zkg.rdf.prefixes import graph_iri
 
 # Above this many quads the load builds a new store with pyoxigraph's bulk loader and swaps

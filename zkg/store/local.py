@@ -20,9 +20,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import stat
 import secrets
 import shutil
+import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,14 +30,15 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 
 import pyoxigraph as ox
 
-from zkg.store import loading
-from zkg.store import layout as store_layout
 from zkg.base.errors import QueryError, ReadOnlyData, StoreError, storage_fault
-from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
-from zkg.store.facade import Capabilities
 from zkg.rdf.prefixes import graph_iri, prefixes
+from zkg.rdf.rdflib_view import rdflib_graph
 from zkg.rdf.serialize import serialize_dataset
 from zkg.rdf.sparql_scan import Scan, scan
+from zkg.store import layout as store_layout
+from zkg.store import loading
+from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
+from zkg.store.facade import Capabilities
 
 METADATA_FILE = "zkg.json"
 STORE_DIR = "store"
@@ -270,7 +271,6 @@ class Store:
     def union_graph_for_validation(self) -> ValidationGraphs:
         """rdflib copies: the data (every graph but vocabulary and shapes, default graph
         included), the shapes graph and the vocabulary graph."""
-        from zkg.rdf.rdflib_view import rdflib_graph
 
         vocabulary = ox.NamedNode(graph_iri(self.base_iri, loading.VOCABULARY))
         shapes = ox.NamedNode(graph_iri(self.base_iri, loading.SHAPES))

@@ -50,8 +50,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from zkg.store import engine_sandbox
 from zkg.base.errors import ReadOnlyData, StorageFull, StoreError, storage_fault
+from zkg.store import engine_sandbox
+from zkg.store import layout as store_layout
 from zkg.store.local import METADATA_FILE, STORE_DIR
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,6 @@ def check_data_dir(data_dir: Path, base_iri: str) -> Path:
     """
     import json
 
-    from zkg.store import layout as store_layout
 
     store_layout.settle(data_dir)  # a bulk load a crash cut short: finish its swap (or nothing)
     record_path = data_dir / METADATA_FILE

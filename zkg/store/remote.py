@@ -24,9 +24,9 @@ the requests say and what their answers mean.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import re
-import base64
 import secrets
 import time
 from datetime import datetime, timezone
@@ -36,17 +36,33 @@ from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
-from zkg.store import extension_functions
-from zkg.rdf import sparql_scan
-from zkg.base.errors import QueryError, QueryRefused, ReadOnlyData, StoreError, ZkgError, storage_fault
-from zkg.rdf.prefixes import prefixes as zkg_prefixes
-from zkg.store.facade import Capabilities, EngineSupervisor
-from zkg.store.http_exchange import (POOL_SIZE, BodyReader, ConnectionPool, EngineUnavailable, Exchange, QueryTimeout,
-                                     RemoteSolutions, RemoteTriples)
-
 # Named here as before the exchange moved out (tests and docs import them from this module).
 from zkg.base.deadline import client_gone  # noqa: F401
-from zkg.base.errors import ClientGone  # noqa: F401
+from zkg.base.errors import (
+    ClientGone,  # noqa: F401
+    QueryError,
+    QueryRefused,
+    ReadOnlyData,
+    StoreError,
+    ZkgError,
+    storage_fault,
+)
+from zkg.rdf import sparql_scan
+from zkg.rdf.prefixes import prefixes as zkg_prefixes
+from zkg.rdf.serialize import serialize_dataset
+from zkg.store import extension_functions
+from zkg.store.facade import Capabilities, EngineSupervisor
+from zkg.store.http_exchange import (
+    POOL_SIZE,
+    BodyReader,
+    ConnectionPool,
+    EngineUnavailable,
+    Exchange,
+    QueryTimeout,
+    RemoteSolutions,
+    RemoteTriples,
+)
+from zkg.store.local import read_record
 
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
@@ -124,7 +140,6 @@ class RemoteStore:
         """What the last ``zkg load`` recorded in the data directory (None for a foreign engine)."""
         if self.data_dir is None:
             return None
-        from zkg.store.local import read_record
 
         return read_record(self.data_dir)
 
@@ -379,7 +394,6 @@ class RemoteStore:
 
     def dump(self, *, format: str = "trig") -> bytes:
         """The whole dataset as deterministic ``trig`` or ``nquads`` bytes, as Store.dump."""
-        from zkg.rdf.serialize import serialize_dataset
 
         return serialize_dataset(self.quads(timeout=self.update_timeout), format=format, prefixes=self.prefixes)
 

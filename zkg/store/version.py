@@ -43,12 +43,11 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any, Callable, Generic, TypeVar
 
 from zkg.store.facade import StoreFacade
-
 
 #: Seconds added to file times: the kernel stamps them from a clock that may lag the one
 #: Python reads by a tick (a few milliseconds), so a change is never dated before it happened.

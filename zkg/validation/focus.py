@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+
 from zkg.rdf.namespaces import SH
 
 TARGET_KINDS = ("targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode")

@@ -46,9 +46,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from zkg.rdf.prefixes import graph_iri, prefixes
+from zkg.rdf.rdflib_view import rdflib_graph, rdflib_term
 from zkg.store import loading
 from zkg.validation.focus import FocusShapes
-from zkg.rdf.prefixes import graph_iri
 from zkg.validation.reach import RDF_TYPE, Analysis, Node, Step, Unsupported, analyse
 from zkg.validation.shacl import Report, validate_graphs
 
@@ -88,8 +89,6 @@ _CONTEXTS_LOCK = threading.Lock()
 
 def shapes_context(store) -> ShapesContext:
     """The shapes and vocabulary graphs of ``store``, with their analysis (cached by content)."""
-    from zkg.rdf.prefixes import prefixes
-    from zkg.rdf.rdflib_view import rdflib_graph
 
     base = store.base_iri
     shapes = list(store.quads(graph_iri(base, loading.SHAPES)))
@@ -442,7 +441,6 @@ def validate_changeset(store, *, additions: list[ox.Quad], removals: list[ox.Qua
     removed triples no graph holds afterwards; ``addresses`` SPARQL patterns finding the
     store's blank nodes among the removals ({node: (pattern, variable)}).
     """
-    from zkg.rdf.rdflib_view import rdflib_graph
 
     context = context or shapes_context(store)
     asker = _Asker(store)
@@ -469,8 +467,6 @@ def validate_changeset(store, *, additions: list[ox.Quad], removals: list[ox.Qua
 
 
 def _rdflib(term):
-    from zkg.rdf.rdflib_view import rdflib_term
-
     return rdflib_term(term)
 
 
@@ -515,7 +511,6 @@ def _copy_closure(source, target, node) -> None:
 
 def _validate_whole(store, asker: _Asker, context: ShapesContext, additions, removals):
     """Fallback: the whole graph with the change applied."""
-    from zkg.rdf.rdflib_view import rdflib_graph
 
     base = store.base_iri
     skip = {ox.NamedNode(graph_iri(base, loading.SHAPES)), ox.NamedNode(graph_iri(base, loading.VOCABULARY))}

@@ -52,7 +52,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 import pyoxigraph as ox
+
 from zkg.rdf.namespaces import QB
+from zkg.rdf.rdflib_view import rdflib_term
 
 PROBE = 1000  # rows counted at most per dimension when choosing the one to look up
 
@@ -105,7 +107,6 @@ def duplicate_observations(this, candidate: Candidate, ask: Ask) -> Peers:
 def _values_by_dimension(this, dimensions: set, candidate: Candidate) -> dict:
     """{dimension IRI: the values of ``this`` as pySHACL sees them} (rdflib terms are
     normalised: two store literals may be one value there), for the dimensions it has."""
-    from zkg.rdf.rdflib_view import rdflib_term
 
     values = {}
     for dimension in dimensions:

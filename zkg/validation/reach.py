@@ -40,8 +40,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from zkg.validation.peers import duplicate_observations
 from zkg.rdf.namespaces import RDF, RDFS, SH
+from zkg.validation.peers import duplicate_observations
 
 RDF_TYPE = RDF + "type"
 RDFS_SUBCLASS = RDFS + "subClassOf"

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zkg.rdf.display import table, term_text
-from zkg.rdf.prefixes import compact
 from zkg.rdf.namespaces import SH
+from zkg.rdf.prefixes import compact
+from zkg.store.local import Store
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
@@ -106,7 +107,6 @@ def validate(store, *, focus_nodes=None) -> Report:
 
 def validate_files(graph_dir: str | Path, ontology_dir: str | Path, base_iri: str) -> Report:
     """Validate the project's files as ``zkg load`` would load them, without a store on disk."""
-    from zkg.store.local import Store
 
     store = Store.open(base_iri=base_iri)
     store.load_sources(graph_dir=graph_dir, ontology_dir=ontology_dir)

@@ -23,8 +23,25 @@ from typing import Any, Mapping
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from zkg.base.bounded_cache import BoundedCache
 from zkg.base.errors import ZkgError
 from zkg.base.settings import Settings
+from zkg.sparql.passthrough import AnswerCache
+from zkg.store.local import Store
+from zkg.store.remote import RemoteStore
+from zkg.store.version import dataset_version
+from zkg.web.curation.area import init_curation
+from zkg.web.front_cache import FrontCache
+from zkg.web.http_caching import ResponseCache
+from zkg.web.linked_data.entities import entities_blueprint
+from zkg.web.linked_data.home import home_blueprint
+from zkg.web.power.canned import canned_blueprint, service_description_triples
+from zkg.web.power.complete import complete_blueprint
+from zkg.web.power.reconcile import reconcile_blueprint
+from zkg.web.power.reconcile import service_description_triples as reconcile_triples
+from zkg.web.security import init_security
+from zkg.web.sparql.endpoint import sparql_blueprint
+from zkg.web.sparql.service import service_blueprint
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +64,9 @@ def init_store(app: Flask) -> None:
     settings: Settings = app.config["ZKG_SETTINGS"]
     spec = app.config.get("ZKG_STORE")
     if spec is None or isinstance(spec, str):
-        from zkg.store.local import Store
-
         if spec == "memory":
             store = Store.open(None, base_iri=settings.base_iri)
         elif isinstance(spec, str) and spec.startswith("sparql+"):
-            from zkg.store.remote import RemoteStore
-
             store = RemoteStore.from_spec(spec, base_iri=settings.base_iri, timeout=settings.query_timeout)
         else:
             # In-process and on disk: for development (`flask --app zkg.web run`); without
@@ -63,14 +76,9 @@ def init_store(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from zkg.web.sparql.service import service_blueprint
-    from zkg.web.sparql.endpoint import sparql_blueprint
-
     app.register_blueprint(sparql_blueprint)
     app.register_blueprint(service_blueprint)
     # Linked data: IRIs dereference (303), pages and data twins, home, search, dumps.
-    from zkg.web.linked_data.entities import entities_blueprint
-    from zkg.web.linked_data.home import home_blueprint
 
     app.register_blueprint(entities_blueprint)
     app.register_blueprint(home_blueprint)
@@ -82,9 +90,6 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(editor_blueprint)
     # Power tools: canned queries as APIs (+ OpenAPI), completion from the shapes, and the
     # reconciliation service (OpenRefine); each adds itself to the service description.
-    from zkg.web.power.canned import canned_blueprint, service_description_triples
-    from zkg.web.power.complete import complete_blueprint
-    from zkg.web.power.reconcile import reconcile_blueprint, service_description_triples as reconcile_triples
 
     app.register_blueprint(canned_blueprint)
     app.register_blueprint(complete_blueprint)
@@ -92,7 +97,6 @@ def _register_blueprints(app: Flask) -> None:
     app.extensions.setdefault("zkg.service_description", []).extend([service_description_triples, reconcile_triples])
     # Curation: SPARQL Update (handed over by /sparql), the Graph Store Protocol, the
     # browser's sign-in, forms, history and recent changes.
-    from zkg.web.curation.area import init_curation
 
     init_curation(app)
 
@@ -147,7 +151,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.config[key] = settings.max_request_bytes
     app.json.sort_keys = False
     init_store(app)
-    from zkg.web.security import init_security
 
     init_security(app)  # security headers, per-client rate limit, request limits and deadline
     _register_blueprints(app)
@@ -162,11 +165,6 @@ def _init_caches(app: Flask, budget: int) -> None:
     (``ZKG_CACHE_BYTES``): a quarter for finished responses in front of Flask, a quarter for
     the engine's checked answers, seven sixteenths for pages, documents and search, a
     sixteenth for the IRIs requests resolved to. Each counts its keys as well as its values."""
-    from zkg.base.bounded_cache import BoundedCache
-    from zkg.store.version import dataset_version
-    from zkg.sparql.passthrough import AnswerCache
-    from zkg.web.front_cache import FrontCache
-    from zkg.web.http_caching import ResponseCache
 
     app.extensions["zkg.answer_cache"] = AnswerCache(max_bytes=budget // 4, max_answer=min(256 * 1024, budget // 64))
     app.extensions["zkg.response_cache"] = ResponseCache(max_bytes=budget * 7 // 16)

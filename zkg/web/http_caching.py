@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 from flask import Response, current_app, request
 
 from zkg.base.bounded_cache import BoundedCache
+from zkg.linked_data.search import LabelIndex
 from zkg.store.version import DatasetVersion, PerVersion, dataset_version, not_modified  # noqa: F401 (PerVersion: for the areas)
 from zkg.web.front_cache import mark_shareable
 from zkg.web.redirects import current_path
@@ -104,7 +105,6 @@ def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: 
 def label_index(store):
     """The label index of the store's current dataset version (zkg.linked_data.search),
     built once per version for the app: search and the curation forms share it."""
-    from zkg.linked_data.search import LabelIndex
 
     held = current_app.extensions.setdefault("zkg.label_index", PerVersion(LabelIndex.from_store))
     return held.get(store)

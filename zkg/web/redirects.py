@@ -27,6 +27,8 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from flask import request
 
+from zkg.web.iris import raw_request_path
+
 #: The longest target kept (a link's path and query; longer ones are not links we wrote).
 MAX_TARGET = 2048
 #: ASCII a Location header may carry as it is; everything else is percent-encoded.
@@ -90,7 +92,6 @@ def current_path() -> str:
     """This request's path and query as a link back to it, in ASCII: as the client sent them
     (so an IRI's own ``%`` survives), any other byte percent-encoded. For ``next``
     parameters, and the key of what a page echoes (:func:`zkg.web.http_caching.conditional`)."""
-    from zkg.web.iris import raw_request_path
 
     raw = raw_request_path(request.environ, request.script_root)
     if raw is not None:  # WSGI strings carry the bytes as Latin-1

@@ -33,6 +33,7 @@ from zkg.base.errors import SettingsError
 from zkg.base.settings import Settings, requests_per_minute
 from zkg.rdf.visible import visible, visible_text
 from zkg.web.front_cache import RATE_WAIT
+from zkg.web.request_limits import init_request_limits
 
 #: The policy of a response that set none: nothing from elsewhere, no plugins, no framing
 #: by other sites, forms only to this site.
@@ -235,7 +236,6 @@ def init_security(app: Flask) -> None:
     if per_minute:
         app.extensions["zkg.rate_limiter"] = RateLimiter(per_minute)
         app.before_request(_limit_rate)
-    from zkg.web.request_limits import init_request_limits
 
     init_request_limits(app)  # before anything parses a parameter (the next hook does)
     app.before_request(_check_graph_parameters)

@@ -9,6 +9,7 @@ from flask import current_app, request
 
 from zkg.linked_data.labels import preferred_languages
 from zkg.web.iris import local_path, quote_path
+from zkg.web.security import linkable
 
 
 def _store():
@@ -32,7 +33,6 @@ def data_url(iri: str, extension: str | None = None) -> str:
 def link(iri: str) -> str:
     """Where a page links for ``iri``: its page here, or the IRI itself elsewhere ("" for
     an IRI that is not safe to link, e.g. ``javascript:``: pages show it as text)."""
-    from zkg.web.security import linkable
 
     return page_url(iri) or (iri if linkable(iri) else "")
 

@@ -30,20 +30,40 @@ import threading
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import (Blueprint, Response, current_app, flash, get_flashed_messages, redirect,
-                   render_template, request, session)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 
-from zkg.curation import tokens
-from zkg.curation.writer import Attribution
 from zkg.base.errors import ZkgError
+from zkg.curation import tokens
+from zkg.curation.apply import Conflict, Rejected
+from zkg.curation.writer import Attribution
 from zkg.linked_data.labels import fallback_label, labels_for
-from zkg.rdf.prefixes import compact
+from zkg.linked_data.search import fold
+from zkg.rdf.prefixes import compact, graph_iri
+from zkg.store import loading
 from zkg.web.curation import writes
-from zkg.web.http_caching import label_index
-from zkg.web.curation.session import (CURATE_SECURITY_POLICY, Forbidden, check_csrf, csrf_token,  # noqa: F401 (as before)
-                                      current_curator, require_curator)
+from zkg.web.curation.history import entry_views, history_entries, history_url
+from zkg.web.curation.session import (  # noqa: F401 (as before)
+    CURATE_SECURITY_POLICY,
+    Forbidden,
+    check_csrf,
+    csrf_token,
+    current_curator,
+    require_curator,
+)
+from zkg.web.http_caching import current_version, label_index
 from zkg.web.redirects import current_path, local_target
 from zkg.web.sessions import session_records
+from zkg.web.urls import page_url
 
 curate_blueprint = Blueprint("curate", __name__, template_folder="../templates", static_folder="../static",
                              static_url_path="/curate/static")
@@ -160,7 +180,6 @@ def resolve_entity(text: str) -> ox.NamedNode:
     term = _iri_or_curie(text, store.prefixes)
     if term is not None:
         return term
-    from zkg.linked_data.search import fold
     hits = label_index(store).search(text, limit=20)  # the search page's index, per dataset version
     exact = [h for h in hits if fold(h.label) == fold(text) or fold(h.matched or "") == fold(text)]
     unique = list(dict.fromkeys(h.iri for h in exact))
@@ -275,14 +294,10 @@ def statement():
 
 
 def _entity_page(iri: str) -> str:
-    from zkg.web.urls import page_url
-
     return page_url(iri) or f"{request.script_root}/"
 
 
 def _write_failed(data: FormInput, error: Exception) -> Response:
-    from zkg.curation.apply import Conflict, Rejected
-
     if isinstance(error, Rejected):
         try:
             report = error.text()
@@ -343,8 +358,6 @@ GROUP BY ?p
 def property_choices(store) -> list[dict]:
     """The properties a curator picks from: those the data uses, the vocabulary declares or
     the shapes constrain; each ``{"iri", "curie", "label", "uses"}``, the most used first."""
-    from zkg.store import loading
-    from zkg.rdf.prefixes import graph_iri
 
     text = PROPERTIES_QUERY % {"vocabulary": f"<{graph_iri(store.base_iri, loading.VOCABULARY)}>",
                                "shapes": f"<{graph_iri(store.base_iri, loading.SHAPES)}>"}
@@ -361,7 +374,6 @@ _properties_lock = threading.Lock()
 
 def _properties() -> list[dict]:
     """:func:`property_choices`, computed once per dataset version (per app)."""
-    from zkg.web.http_caching import current_version
 
     store = writes.store()
     tag = current_version().tag
@@ -379,7 +391,6 @@ def curation_panel(iri: str) -> dict:
     """What ``_curate.html`` shows for ``iri`` (called from the template)."""
     from urllib.parse import quote
 
-    from zkg.web.curation.history import entry_views, history_entries, history_url
 
     curator = current_curator()
     panel = {"iri": iri, "curator": curator, "history_url": history_url(iri), "messages": get_flashed_messages(),

@@ -39,12 +39,13 @@ from typing import Iterable
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from zkg.rdf import negotiation
 from zkg.base.errors import ZkgError
 from zkg.curation.writer import graph_quads
+from zkg.rdf import negotiation
 from zkg.rdf.negotiation import NotAcceptable
 from zkg.rdf.serialize import canonical_quads
 from zkg.web.curation import writes
+from zkg.web.curation.upload_guard import check_upload
 from zkg.web.http_caching import conditional, current_version
 from zkg.web.iris import raw_request_path
 
@@ -164,7 +165,6 @@ def _parse(data: bytes, fmt: negotiation.Format, graph, what: str = "the body") 
             return fresh.setdefault(term.value, ox.BlankNode())
         return term
 
-    from zkg.web.curation.upload_guard import check_upload
 
     check_upload(data, fmt.oxigraph, what)  # no DTD in RDF/XML: no entity expansion
     try:

@@ -23,10 +23,12 @@ from xml.sax.saxutils import escape as xml_escape
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from zkg.rdf import negotiation
-from zkg.power.canned import MAX_IRI
 from zkg.base.errors import ZkgError
+from zkg.curation.changesets import diff_description, to_rdf_patch
+from zkg.curation.history import get_changeset, history, recent_changes
 from zkg.linked_data.labels import fallback_label, labels_for
+from zkg.power.canned import MAX_IRI
+from zkg.rdf import negotiation
 from zkg.rdf.negotiation import HTML, Format, NotAcceptable
 from zkg.rdf.prefixes import compact, graph_iri
 from zkg.rdf.visible import visible
@@ -34,6 +36,8 @@ from zkg.web.curation import writes
 from zkg.web.curation.session import CURATE_SECURITY_POLICY, csrf_token, current_curator
 from zkg.web.http_caching import conditional
 from zkg.web.redirects import current_path
+from zkg.web.security import linkable
+from zkg.web.urls import page_url
 
 history_blueprint = Blueprint("history", __name__, template_folder="../templates")
 
@@ -53,8 +57,6 @@ def change_url(changeset_id: str) -> str:
 
 
 def history_entries(iri: str, limit: int | None = None) -> list:
-    from zkg.curation.history import history
-
     try:
         return history(writes.store(), iri, log=writes.app_curator().log, limit=limit)
     except NotImplementedError:
@@ -68,8 +70,6 @@ def _labels(entries) -> dict[str, str]:
 
 
 def _is_iri(text: str) -> bool:
-    from zkg.web.security import linkable
-
     return "://" in text and " " not in text and linkable(text)
 
 
@@ -159,7 +159,6 @@ def entity_history():
             return _rdf(metadata_triples([e.iri for e in entries]), chosen)
         labels = _labels(entries)
         title = labels_for(writes.store(), [iri]).get(iri) or iri
-        from zkg.web.urls import page_url
 
         return _html("history.html", iri=iri, title=title, page=page_url(iri),
                      entries=[_entry_view(e, labels) for e in entries], formats=RDF_FORMATS,
@@ -173,8 +172,6 @@ def entity_history():
 
 @history_blueprint.route("/changes", methods=["GET", "HEAD"])
 def changes():
-    from zkg.curation.history import recent_changes
-
     try:
         chosen = _choose((HTML, ATOM, JSON_FEED, *RDF_FORMATS))
         limit = max(1, min(int(request.args.get("limit", RECENT_LIMIT)), MAX_LIMIT))
@@ -263,8 +260,6 @@ def _json_feed(views) -> dict:
 
 @history_blueprint.route("/changes/<changeset_id>", methods=["GET", "HEAD"])
 def changeset(changeset_id: str):
-    from zkg.curation.history import get_changeset
-
     try:
         chosen = _choose((HTML, RDF_PATCH, *RDF_FORMATS))
     except NotAcceptable as error:
@@ -275,8 +270,6 @@ def changeset(changeset_id: str):
 
     def build() -> Response:
         if chosen is RDF_PATCH:
-            from zkg.curation.changesets import to_rdf_patch
-
             if entry.changeset is None:
                 raise ZkgError("the change log of this data directory does not hold this changeset")
             return Response(to_rdf_patch(entry.changeset), content_type=RDF_PATCH.content_type)
@@ -285,8 +278,6 @@ def changeset(changeset_id: str):
         labels = _labels([entry])
         diff = None
         if entry.changeset is not None:
-            from zkg.curation.changesets import diff_description
-
             diff = diff_description(entry.changeset, writes.store().prefixes)
         return _html("changeset.html", view=_entry_view(entry, labels), diff=diff, formats=(RDF_PATCH, *RDF_FORMATS),
                      next_url=current_path(), **_curator_context())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from zkg.base.errors import ZkgError
+from zkg.rdf.nesting_guard import check_nesting
 
 _MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 
@@ -38,7 +39,6 @@ def check_upload(data: bytes, oxigraph_format, what: str = "the body") -> None:
     zkg.web.curation.upload_guard.UnsafeUpload: the body declares a DOCTYPE or ENTITY: RDF/XML uploads may not (entity expansion and external entities are refused)
     >>> check_upload(b"<a> <b> <c> .", ox.RdfFormat.TURTLE)
     """
-    from zkg.rdf.nesting_guard import check_nesting
 
     syntax = {ox.RdfFormat.RDF_XML: "xml", ox.RdfFormat.JSON_LD: "json"}.get(oxigraph_format, "turtle")
     check_nesting(data, what, syntax=syntax)  # deep nesting overflows the parser's stack

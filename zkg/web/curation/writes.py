@@ -35,6 +35,8 @@ from flask import Flask, Response, current_app, g, request
 
 from zkg.base.errors import StoreError, ZkgError
 from zkg.curation import tokens
+from zkg.curation.apply import Conflict, Rejected
+from zkg.curation.changesets import ChangesetError
 from zkg.curation.writer import Attribution, Curator, NoSuchGraph
 from zkg.rdf import negotiation
 from zkg.rdf.negotiation import HTML
@@ -237,8 +239,6 @@ def _report_text(error) -> str:
 
 def error_response(error: Exception) -> Response | None:
     """The HTTP answer to an error of the write path, or None if it is not one of them."""
-    from zkg.curation.changesets import ChangesetError
-    from zkg.curation.apply import Conflict, Rejected
 
     if isinstance(error, WriteRefused):
         return error.response()

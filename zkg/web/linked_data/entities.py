@@ -21,15 +21,13 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup
 
-from zkg.linked_data import charts
-from zkg.linked_data import facts
-from zkg.linked_data import formatting
+from zkg.linked_data import charts, facts, formatting
 from zkg.linked_data.describe import NEIGHBOUR, OWN, describe
 from zkg.linked_data.documents import FORMATS, compact_json_ld, format_by_name, serialize_description
 from zkg.linked_data.labels import fallback_label, is_language_tag
+from zkg.linked_data.terms import is_term, term_info
 from zkg.rdf.negotiation import HTML, NotAcceptable, choose, negotiate
 from zkg.rdf.serialize import canonical_quads
-from zkg.linked_data.terms import is_term, term_info
 from zkg.rdf.visible import has_hidden, is_hidden
 from zkg.web.http_caching import conditional
 from zkg.web.iris import candidate_paths, raw_request_path, resolve

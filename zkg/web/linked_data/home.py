@@ -8,19 +8,18 @@ version and kept in ``app.extensions["zkg.home"]`` until a write changes the ver
 
 from __future__ import annotations
 
-
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from zkg.linked_data.dumps import DUMP_FORMATS, GZIP_MEDIA_TYPE, DumpCache, dump_format_for
 from zkg.linked_data.facts import readable_name
 from zkg.linked_data.labels import choose_label, fetch_label_candidates
+from zkg.linked_data.search import MAX_QUERY_LENGTH
 from zkg.rdf.negotiation import HTML, Format, NotAcceptable, choose
 from zkg.rdf.prefixes import compact
-from zkg.linked_data.search import MAX_QUERY_LENGTH
+from zkg.web.http_caching import PerVersion, conditional, label_index
 from zkg.web.security import PAGE_SECURITY_POLICY
 from zkg.web.urls import editor_url, link, request_languages
-from zkg.web.http_caching import PerVersion, conditional, label_index
 
 home_blueprint = Blueprint("home", __name__, template_folder="../templates")
 

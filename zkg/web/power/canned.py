@@ -27,17 +27,17 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
-from zkg.rdf import negotiation
-from zkg.power.canned import LABEL_LANGUAGE, RESERVED, CannedQuery, ParameterError, load_queries
-from zkg.sparql import protocol
 from zkg.linked_data.labels import labels_for
+from zkg.power.canned import LABEL_LANGUAGE, RESERVED, CannedQuery, ParameterError, load_queries
+from zkg.power.openapi import openapi_document
+from zkg.rdf import negotiation
 from zkg.rdf.negotiation import HTML, NotAcceptable
 from zkg.rdf.prefixes import compact
-from zkg.web.security import PAGE_SECURITY_POLICY
-from zkg.web.urls import editor_url, link, request_languages
+from zkg.sparql import protocol
 from zkg.web.http_caching import conditional
-from zkg.web.security import preflight_response
 from zkg.web.responses import answer_response, limits_url
+from zkg.web.security import PAGE_SECURITY_POLICY, preflight_response
+from zkg.web.urls import editor_url, link, request_languages
 
 canned_blueprint = Blueprint("canned", __name__, template_folder="../templates")
 
@@ -224,8 +224,6 @@ def _html(query: CannedQuery, values: dict, bound: str | None, error: str | None
 
 @canned_blueprint.route("/openapi.json", methods=["GET", "HEAD"])
 def openapi():
-    from zkg.power.openapi import openapi_document
-
     document = openapi_document(list(queries().values()), server_url=request.url_root.rstrip("/"),
                                 row_limit=current_app.config["ZKG_SETTINGS"].row_limit)
     response = Response(json.dumps(document, ensure_ascii=False, indent=1), mimetype="application/json")

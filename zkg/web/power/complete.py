@@ -20,15 +20,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from zkg.power.canned import ParameterError, TYPES
-from zkg.power.completion import MAX_TEXT, ShapeCatalogue, data_properties, fitting_resources
 from zkg.base.errors import ZkgError
 from zkg.linked_data.labels import labels_for
-from zkg.rdf.prefixes import compact as compact_iri
 from zkg.linked_data.search import fold
-from zkg.web.http_caching import PerVersion
+from zkg.power.canned import TYPES, ParameterError
+from zkg.power.completion import MAX_TEXT, ShapeCatalogue, data_properties, fitting_resources
+from zkg.rdf.prefixes import compact as compact_iri
+from zkg.web.http_caching import PerVersion, conditional
 from zkg.web.urls import request_languages
-from zkg.web.http_caching import conditional
 
 complete_blueprint = Blueprint("complete", __name__)
 

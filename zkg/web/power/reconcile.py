@@ -37,15 +37,22 @@ from werkzeug.datastructures import CombinedMultiDict
 
 import zkg
 from zkg.base import deadline
-from zkg.power import reconcile as core
-from zkg.power.reconcile_query import (MAX_TEXT_LENGTH, MAX_TYPES, ReconcileError, bounded_text, check_work, parse_batch,
-                                 parse_query)
 from zkg.base.errors import ZkgError
 from zkg.linked_data.labels import is_language_tag
-from zkg.web.power.complete import shape_catalogue
+from zkg.power import reconcile as core
+from zkg.power.reconcile_query import (
+    MAX_TEXT_LENGTH,
+    MAX_TYPES,
+    ReconcileError,
+    bounded_text,
+    check_work,
+    parse_batch,
+    parse_query,
+)
 from zkg.web.http_caching import PerVersion
-from zkg.web.urls import link, request_languages
+from zkg.web.power.complete import shape_catalogue
 from zkg.web.security import preflight_response
+from zkg.web.urls import link, request_languages
 
 reconcile_blueprint = Blueprint("reconcile", __name__, template_folder="../templates")
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from zkg.rdf import negotiation
-from zkg.sparql import protocol
-from zkg.power.canned import header_fields
 from zkg.base.errors import ZkgError
+from zkg.power.canned import QUERIES_DIR, header_fields, load_queries
+from zkg.rdf import negotiation
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
+from zkg.sparql import protocol
 
 _log = logging.getLogger(__name__)
 _WEB_DIR = Path(__file__).resolve().parent.parent  # zkg/web/, from zkg/web/sparql/
@@ -120,7 +120,6 @@ class ExampleQuery:
 def example_queries_dir() -> Path:
     """Where the example queries are: the canned queries' folder, ``zkg/power/queries`` (shipped
     in the package; :mod:`zkg.power.canned` serves the same files at ``/queries/<slug>``)."""
-    from zkg.power.canned import QUERIES_DIR
 
     return QUERIES_DIR
 
@@ -147,7 +146,6 @@ def example_queries(directory: str | Path | None = None) -> list[ExampleQuery]:
     :func:`example_queries_dir`) that need no parameter value, in file-name order (one source
     for both: :func:`zkg.power.canned.load_queries`). A missing folder gives no examples; a
     malformed file is left out with an error in the log."""
-    from zkg.power.canned import load_queries
 
     folder = Path(directory) if directory is not None else example_queries_dir()
     return [ExampleQuery(slug=q.slug, title=q.title, question=q.question, query=q.text)

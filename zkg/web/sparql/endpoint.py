@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
-from zkg.rdf import negotiation
-from zkg.sparql import protocol
 from zkg.base.errors import ZkgError
+from zkg.rdf import negotiation
 from zkg.rdf.negotiation import HTML
+from zkg.sparql import protocol
 from zkg.web.responses import TRUNCATED_HEADER, answer_response, limits_url  # noqa: F401 (TRUNCATED_HEADER: as before)
 from zkg.web.security import preflight_response
+from zkg.web.sparql.service import service_description_response
 
 sparql_blueprint = Blueprint("sparql", __name__)
 
@@ -188,8 +189,6 @@ def editor_page(query: str | None) -> Response:
 
 
 def describe_service(operation: ProtocolRequest) -> Response:
-    from zkg.web.sparql.service import service_description_response
-
     offers = (*negotiation.GRAPH_FORMATS, HTML)
     chosen = negotiation.choose(request.headers.get("Accept"), operation.formats, offers)
     if chosen is HTML:

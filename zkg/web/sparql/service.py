@@ -22,8 +22,8 @@ from html import escape
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request, url_for
 
-from zkg.rdf import negotiation
 from zkg.base.errors import ZkgError
+from zkg.rdf import negotiation
 from zkg.rdf.prefixes import ENTITY_PATH, VOCABULARY_PATH
 from zkg.rdf.results import serialize_triples
 from zkg.store.facade import StoreFacade
