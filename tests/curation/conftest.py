@@ -9,7 +9,8 @@ import pyoxigraph as ox
 import pytest
 
 from zkg.curation.changelog import ChangeLog
-from zkg.curation.changesets import Changeset, parse_quads
+from zkg.curation.changesets import Changeset
+from zkg.curation.changeset_files import parse_quads
 from zkg.rdf.serialize import serialize_dataset
 from zkg_testing import TEST_BASE
 

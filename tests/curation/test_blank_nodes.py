@@ -9,7 +9,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.curation.changesets import Changeset, ChangesetError, parse_patch
+from zkg.curation.changesets import Changeset, ChangesetError
+from zkg.curation.changeset_files import parse_patch
 from zkg.curation.apply import apply_changeset, revert
 from zkg.validation.shacl import validate
 

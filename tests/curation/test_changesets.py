@@ -5,9 +5,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.curation.changesets import (ANY_GRAPH, ChangesetError, agent_iri, changeset_from_file,
-                            changeset_from_patch, changeset_graph, diff_description, is_changeset_id, parse_patch,
-                            to_rdf_patch)
+from zkg.curation.changesets import ANY_GRAPH, ChangesetError, agent_iri, changeset_graph, diff_description, is_changeset_id, to_rdf_patch
+from zkg.curation.changeset_files import changeset_from_file, changeset_from_patch, parse_patch
 from zkg.base.errors import DataError
 from zkg_testing import TEST_BASE as B
 

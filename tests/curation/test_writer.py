@@ -11,7 +11,8 @@ from zkg_testing import TEST_BASE
 
 from zkg.curation.apply import Conflict, Rejected
 from zkg.curation.changelog import COMMITTED, ChangeLog
-from zkg.curation.changesets import ANY_GRAPH, ChangesetError, Patch, changeset_graph, parse_patch
+from zkg.curation.changesets import ANY_GRAPH, ChangesetError, changeset_graph
+from zkg.curation.changeset_files import Patch, parse_patch
 from zkg.curation.history import recent_changes
 from zkg.curation.reserved import Reserved
 from zkg.curation.writer import Attribution, Curator, NoSuchGraph, graph_quads

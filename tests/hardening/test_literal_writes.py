@@ -25,7 +25,8 @@ from zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.store import loading
 from zkg.curation import tokens
 from zkg.curation.changelog import LOG_FILE, ChangeLog
-from zkg.curation.changesets import Changeset, IllTypedLiteral, parse_quads
+from zkg.curation.changesets import Changeset, IllTypedLiteral
+from zkg.curation.changeset_files import parse_quads
 from zkg.curation.apply import apply_changeset, revert
 from zkg.base.errors import DataError
 from zkg.store.local import Store

@@ -82,7 +82,8 @@ def configure_add(parser: argparse.ArgumentParser) -> None:
 
 
 def run_add(args, settings: Settings) -> int:
-    from zkg.curation.changesets import blank_labels, quads_from_file
+    from zkg.curation.changesets import blank_labels
+    from zkg.curation.changeset_files import quads_from_file
 
     quads = quads_from_file(args.file, base_iri=settings.base_iri)
     # The parser gave the file's blank nodes fresh labels: new nodes, never the store's.
@@ -97,7 +98,7 @@ def configure_remove(parser: argparse.ArgumentParser) -> None:
 
 
 def run_remove(args, settings: Settings) -> int:
-    from zkg.curation.changesets import quads_from_file
+    from zkg.curation.changeset_files import quads_from_file
 
     quads = quads_from_file(args.file, base_iri=settings.base_iri)
     return _write_with_curator(args, settings, lambda curator, attribution, dry_run: curator.write(
@@ -110,7 +111,7 @@ def configure_apply(parser: argparse.ArgumentParser) -> None:
 
 
 def run_apply(args, settings: Settings) -> int:
-    from zkg.curation.changesets import read_patch
+    from zkg.curation.changeset_files import read_patch
 
     patch = read_patch(args.patch, base_iri=settings.base_iri)
     # The patch's own H agent, source and message fill in what the options leave empty.

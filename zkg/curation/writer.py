@@ -57,7 +57,8 @@ from zkg.base.errors import ZkgError
 from zkg.curation import apply, reserved
 from zkg.curation.apply import Conflict, Outcome, apply_changeset
 from zkg.curation.changelog import ChangeLog
-from zkg.curation.changesets import AGENT_PATH, Changeset, Patch, blank_labels, changeset_graph, new_id
+from zkg.curation.changesets import AGENT_PATH, Changeset, blank_labels, changeset_graph, new_id
+from zkg.curation.changeset_files import Patch
 from zkg.curation.pending import Translation
 from zkg.curation.update_translation import translate_update
 from zkg.rdf.serialize import canonical_quads

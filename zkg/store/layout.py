@@ -36,10 +36,16 @@ new store when it is closed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import stat
 from pathlib import Path
+
+import pyoxigraph as ox
+
+from zkg.base.errors import StoreError
 
 STORE_LINK = "store"
 RECORD = "zkg.json"
@@ -190,3 +196,53 @@ def discard(data_dir: Path, store_dir: Path) -> None:
         pending_record(data_dir, store_dir).unlink(missing_ok=True)
     except OSError:
         pass
+
+
+#: Parsed load records by path, with the stat they were read at: the dataset version asks for
+#: the record on every request, and a stat is much cheaper than reading and parsing it.
+_RECORDS: dict[str, tuple[tuple, dict]] = {}
+
+
+def read_record(data_dir: Path) -> dict | None:
+    """The load record of ``data_dir`` (None when there is none). Read again whenever the
+    file's size, time or inode changed (it is replaced by a rename on every load); callers
+    must not change the dict they get."""
+    path = os.path.join(data_dir, RECORD)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    stamp = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+    cached = _RECORDS.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            record = json.loads(handle.read())
+    except (OSError, ValueError) as error:
+        raise StoreError(f"cannot read {path}: {error}") from None
+    if not isinstance(record, dict):
+        raise StoreError(f"cannot read {path}: not a JSON object")
+    _RECORDS[path] = (stamp, record)
+    return record
+
+
+def open_live_store(data_dir: Path) -> ox.Store:
+    """The live store of ``data_dir`` opened for writing, by its real directory (see the module's docstring); then what earlier loads left behind is deleted. OSError as
+    pyoxigraph raises it (the lock of another process, a full disk)."""
+    if unsettled(data_dir):
+        raise StoreError(f"the store at {data_dir} was being replaced by a load that was cut short, and it could "
+                         "not be put back in place (a full disk? a read-only directory?); free some space and try again")
+    for _ in range(3):
+        store_dir = live_store_dir(data_dir)
+        opened = ox.Store(str(store_dir))
+        if live_store_dir(data_dir) == store_dir:
+            remove_leftovers(data_dir)
+            return opened
+        # A bulk load swapped a new store in while this one was being opened: open that one.
+        del opened
+    raise StoreError(f"the store at {data_dir} is being replaced by another process; try again")

@@ -22,7 +22,6 @@ import json
 import os
 import secrets
 import shutil
-import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,12 +35,13 @@ from zkg.rdf.rdflib_view import rdflib_graph
 from zkg.rdf.serialize import serialize_dataset
 from zkg.rdf.sparql_scan import Scan, scan
 from zkg.store import layout as store_layout
+from zkg.store.layout import open_live_store, read_record
 from zkg.store import loading
 from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
 from zkg.store.facade import Capabilities
 
-METADATA_FILE = "zkg.json"
-STORE_DIR = "store"
+METADATA_FILE = store_layout.RECORD  # zkg.json, the load record
+STORE_DIR = store_layout.STORE_LINK  # store, the live store
 
 
 class ValidationGraphs(NamedTuple):
@@ -157,7 +157,7 @@ class Store:
         else:
             try:
                 data_dir.mkdir(parents=True, exist_ok=True)
-                return cls(_open_live_store(data_dir), base_iri=base_iri, data_dir=data_dir)
+                return cls(open_live_store(data_dir), base_iri=base_iri, data_dir=data_dir)
             except OSError as error:
                 fault = storage_fault(error, data_dir, doing="open the store for writing",
                                       after="nothing was written (free some space)")
@@ -450,7 +450,7 @@ class Store:
         except OSError as error:
             refused = error.strerror or str(error)
         try:
-            self._store = _open_live_store(data_dir)
+            self._store = open_live_store(data_dir)
         except OSError:  # another process took the lock meanwhile: nothing was changed
             raise StoreError(f"the store at {data_dir} is in use by another process "
                              "(is `zkg serve` running?)") from None
@@ -504,39 +504,6 @@ class Store:
                                      after=f"{after} (free some space and run `zkg load` again)") from None
 
 
-#: Parsed load records by path, with the stat they were read at: the dataset version asks for
-#: the record on every request, and a stat is much cheaper than reading and parsing it.
-_RECORDS: dict[str, tuple[tuple, dict]] = {}
-
-
-def read_record(data_dir: Path) -> dict | None:
-    """The load record of ``data_dir`` (None when there is none). Read again whenever the
-    file's size, time or inode changed (it is replaced by a rename on every load); callers
-    must not change the dict they get."""
-    path = os.path.join(data_dir, METADATA_FILE)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise StoreError(f"cannot read {path}: {error}") from None
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    stamp = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
-    cached = _RECORDS.get(path)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    try:
-        with open(path, encoding="utf-8") as handle:
-            record = json.loads(handle.read())
-    except (OSError, ValueError) as error:
-        raise StoreError(f"cannot read {path}: {error}") from None
-    if not isinstance(record, dict):
-        raise StoreError(f"cannot read {path}: not a JSON object")
-    _RECORDS[path] = (stamp, record)
-    return record
-
-
 #: Quads between two calls of a bulk load's ``progress``.
 _PROGRESS_EVERY = 100_000
 
@@ -547,24 +514,6 @@ def _handed_over(held: list[list[ox.Quad]], rest: Iterator[list[ox.Quad]]) -> It
     while held:
         yield held.pop()
     yield from rest
-
-
-def _open_live_store(data_dir: Path) -> ox.Store:
-    """The live store of ``data_dir`` opened for writing, by its real directory (see
-    :mod:`zkg.store.layout`); then what earlier loads left behind is deleted. OSError as
-    pyoxigraph raises it (the lock of another process, a full disk)."""
-    if store_layout.unsettled(data_dir):
-        raise StoreError(f"the store at {data_dir} was being replaced by a load that was cut short, and it could "
-                         "not be put back in place (a full disk? a read-only directory?); free some space and try again")
-    for _ in range(3):
-        store_dir = store_layout.live_store_dir(data_dir)
-        opened = ox.Store(str(store_dir))
-        if store_layout.live_store_dir(data_dir) == store_dir:
-            store_layout.remove_leftovers(data_dir)
-            return opened
-        # A bulk load swapped a new store in while this one was being opened: open that one.
-        del opened
-    raise StoreError(f"the store at {data_dir} is being replaced by another process; try again")
 
 
 def open_store(settings, *, create: bool = False) -> Store:

@@ -53,7 +53,8 @@ from pathlib import Path
 from zkg.base.errors import ReadOnlyData, StorageFull, StoreError, storage_fault
 from zkg.store import engine_sandbox
 from zkg.store import layout as store_layout
-from zkg.store.local import METADATA_FILE, STORE_DIR
+from zkg.store.layout import RECORD as METADATA_FILE
+from zkg.store.layout import STORE_LINK as STORE_DIR
 
 log = logging.getLogger(__name__)
 

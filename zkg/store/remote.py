@@ -62,7 +62,7 @@ from zkg.store.http_exchange import (
     RemoteSolutions,
     RemoteTriples,
 )
-from zkg.store.local import read_record
+from zkg.store.layout import read_record
 
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
