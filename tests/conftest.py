@@ -1,4 +1,12 @@
-"""Shared fixtures: settings in a temporary data directory, and stores loaded from files."""
+"""Shared fixtures: settings in a temporary data directory, stores loaded from files, and the
+session's live ``zkg serve`` processes; the markers ``live``, ``browser`` and ``remote``, given
+to each test from what it uses (tests/support/markers.py).
+
+- ``live_server``: a real ``zkg serve`` subprocess, shared by the whole session, on a free
+  loopback port, on a data directory made by ``zkg load`` from the project's real graph/,
+  with a 1 s time limit and a row limit of 100 (so both can be tested cheaply);
+- ``linked_data_server``: the same, with its own URL as its base IRI.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import markers
+from tests.support.live_server import LiveServer, expect_live, zkg_load
+from tests.support.web_testing import LIVE_MAX_REQUEST_BYTES, LIVE_QUERY_TIMEOUT, LIVE_ROW_LIMIT
+from tests.support.zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+
 from zkg.base.settings import Settings
 from zkg.store.local import Store
-from zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselects by these markers
+def pytest_collection_modifyitems(items):
+    markers.mark(items)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the test's fixtures are set up
+def pytest_runtest_setup(item):
+    expect_live(item.get_closest_marker("live") is not None)
 
 
 def _real_data_present() -> bool:
@@ -56,3 +78,33 @@ def project_copy(tmp_path) -> Path:
     target = tmp_path / "project"
     shutil.copytree(FIXTURE_PROJECT, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("live") / "zkg-data"
+    zkg_load(data, base_iri=TEST_BASE)
+    server = LiveServer(data, base_iri=TEST_BASE, options=(
+        "--query-timeout", str(LIVE_QUERY_TIMEOUT), "--row-limit", str(LIVE_ROW_LIMIT),
+        "--max-request-bytes", str(LIVE_MAX_REQUEST_BYTES), "--threads", "4"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def linked_data_server(tmp_path_factory):
+    """A live ``zkg serve`` whose base IRI is its own URL, so that every IRI in its data
+    dereferences on it (the linked-data walk and browser tests follow them). Loaded by
+    ``zkg load`` from the project's real graph/."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # a port free now
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/"
+    data = tmp_path_factory.mktemp("linked-data") / "zkg-data"
+    zkg_load(data, base_iri=base)
+    server = LiveServer(data, base_iri=base, options=("--port", str(port), "--threads", "8"))
+    assert server.url == base, f"zkg serve answers at {server.url}, not at its base IRI {base}"
+    yield server
+    server.stop()

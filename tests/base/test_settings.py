@@ -66,7 +66,7 @@ def test_unknown_override_is_a_programming_error():
 
 
 def test_resource_dir_is_the_repository_root_in_a_checkout():
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     for name in ("graph", "ontology"):
         if (root / name).is_dir():
             assert resource_dir(name) == root / name

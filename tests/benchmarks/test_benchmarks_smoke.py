@@ -8,13 +8,11 @@ that the generated data conforms to the shapes.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+REPO = Path(__file__).resolve().parents[2]
 
 from benchmarks import generate, queries, report, run  # noqa: E402
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 ZKG = shutil.which("zkg", path=str(Path(sys.executable).parent)) or shutil.which("zkg")
 pytestmark = pytest.mark.skipif(ZKG is None, reason="the zkg console script is not installed (pip install -e .[test])")

@@ -12,7 +12,7 @@ from zkg.curation.changelog import ChangeLog
 from zkg.curation.changesets import Changeset
 from zkg.curation.changeset_files import parse_quads
 from zkg.rdf.serialize import serialize_dataset
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 B = TEST_BASE
 METADATA = B + "graph/metadata"

@@ -11,7 +11,7 @@ from zkg.curation.changelog import ABORTED, COMMITTED, LOG_FILE, PENDING, Change
 from zkg.curation.apply import apply_changeset
 from zkg.base.errors import StoreError
 from zkg.store.local import Store
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 
 @pytest.fixture

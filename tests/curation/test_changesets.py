@@ -8,7 +8,7 @@ import pytest
 from zkg.curation.changesets import ANY_GRAPH, ChangesetError, agent_iri, changeset_graph, diff_description, is_changeset_id, to_rdf_patch
 from zkg.curation.changeset_files import changeset_from_file, changeset_from_patch, parse_patch
 from zkg.base.errors import DataError
-from zkg_testing import TEST_BASE as B
+from tests.support.zkg_testing import TEST_BASE as B
 
 
 def test_new_resolves_agent_graphs_and_id(helpers):

@@ -16,7 +16,7 @@ import pytest
 
 from zkg.curation.apply import Rejected, apply_changeset
 from zkg.store.local import Store
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 
 UNITS = 4000  # about 38 quads each: 150,000 in all
 
@@ -89,7 +89,7 @@ def _cost(store, log, helpers, change):
 
 @pytest.fixture(scope="module")
 def big_store():
-    from zkg_testing import TEST_BASE
+    from tests.support.zkg_testing import TEST_BASE
 
     big = Store.open(base_iri=TEST_BASE)
     big.load_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR)

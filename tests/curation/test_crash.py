@@ -23,7 +23,7 @@ import pytest
 from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
 from zkg.curation.changesets import new_id
 from zkg.store.local import Store
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from zkg.rdf.rdflib_view import rdflib_term
 from zkg.validation.reach import Unsupported, analyse
 from zkg.store.local import Store
 from zkg.validation.shacl import validate
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 
 pytestmark = pytest.mark.slow
 

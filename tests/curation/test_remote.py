@@ -11,7 +11,7 @@ from zkg.curation.history import history
 from zkg.store.remote import RemoteStore
 from zkg.store.managed_engine import ManagedEngine
 from zkg.store.local import Store
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 
 @pytest.fixture(scope="module")

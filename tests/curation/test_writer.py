@@ -7,7 +7,8 @@ import threading
 
 import pyoxigraph as ox
 import pytest
-from zkg_testing import TEST_BASE
+
+from tests.support.zkg_testing import TEST_BASE
 
 from zkg.curation.apply import Conflict, Rejected
 from zkg.curation.changelog import COMMITTED, ChangeLog

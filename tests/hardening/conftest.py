@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: zkg_testing, curation_testing
 
-from curation_testing import make_curation  # noqa: E402
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE  # noqa: E402
+from tests.support.curation_testing import make_curation
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-from zkg.base.settings import Settings  # noqa: E402
-from zkg.store.local import Store  # noqa: E402
+from zkg.base.settings import Settings
+from zkg.store.local import Store
 
 
 @pytest.fixture(scope="module")
@@ -39,5 +36,5 @@ def client(read_app):
 
 @pytest.fixture
 def cur(tmp_path):
-    """A writable app (fresh store, a write and a read token): see tests/curation_testing.py."""
+    """A writable app (fresh store, a write and a read token): see tests/support/curation_testing.py."""
     return make_curation(tmp_path)

@@ -33,8 +33,9 @@ import urllib.parse
 
 import pytest
 import requests
-from live_server import LiveServer, children, zkg_load
-from zkg_testing import TEST_BASE
+
+from tests.support.live_server import LiveServer, children, zkg_load
+from tests.support.zkg_testing import TEST_BASE
 
 from zkg.curation import tokens
 from zkg.store.managed_engine import cpu_seconds

@@ -25,8 +25,9 @@ import time
 import urllib.parse
 
 import pytest
-from live_server import LiveServer, wait_answering, zkg_load
-from zkg_testing import TEST_BASE
+
+from tests.support.live_server import LiveServer, wait_answering, zkg_load
+from tests.support.zkg_testing import TEST_BASE
 
 pytestmark = pytest.mark.slow
 

@@ -50,8 +50,9 @@ from typing import NamedTuple
 
 import pytest
 import requests
-from live_server import ZKG, children, zkg_env, zkg_load
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
+from tests.support.live_server import ZKG, children, zkg_env, zkg_load
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 from zkg.curation import tokens
 from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog

@@ -20,7 +20,8 @@ import sys
 import time
 
 import pytest
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
 from zkg.store.local import Store

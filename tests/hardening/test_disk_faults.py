@@ -2,7 +2,7 @@
 
 The faults are real, from the kernel (ENOSPC, EROFS), not mocks: the subjects (``zkg``
 commands, ``zkg serve`` and its engine) run in a private mount namespace
-(tests/mount_namespace.py) where the data directory is a small tmpfs, filled to the last byte
+(tests/support/mount_namespace.py) where the data directory is a small tmpfs, filled to the last byte
 by a filler file, or a read-only bind mount. Nothing is mounted on the host; the namespace and
 its tmpfs vanish at the end of each test. The promises checked:
 
@@ -41,9 +41,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from live_server import LiveServer, zkg_env
-from mount_namespace import MountNamespace, NamespaceUnavailable, fill, free_bytes
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
+from tests.support.live_server import LiveServer, zkg_env
+from tests.support.mount_namespace import MountNamespace, NamespaceUnavailable, fill, free_bytes
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
 from zkg.store.local import Store

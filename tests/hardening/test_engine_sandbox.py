@@ -4,13 +4,13 @@ sent straight to the engine's own loopback port, makes it connect nowhere.
 Real kernel, real engine, real listeners: a TCP "canary" on loopback counts the connections
 that reach it, and a DNS canary (UDP port 53 on a loopback address of its own, answering
 NXDOMAIN) counts the lookups. The engine's resolver is pointed at the DNS canary through a
-bind-mounted ``/etc/resolv.conf`` in a private mount namespace (tests/mount_namespace.py:
+bind-mounted ``/etc/resolv.conf`` in a private mount namespace (tests/support/mount_namespace.py:
 root and util-linux, as CI has), where ``zkg serve`` and a control engine run. The control,
 an ``oxigraph serve`` started without the filter, sends the canaries the same requests' worth
 of connections and lookups: that is what the sandboxed engine must not do, and proves the
 counting works. Also here: the engine's thread stacks survive a long chain of ``OPTIONAL``,
 and ``zkg serve`` says at start when the filter is unavailable (the kernel's refusal made
-real by tests/seccomp_refused.py).
+real by tests/support/seccomp_refused.py).
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from live_server import REPO, LiveServer, zkg_env, zkg_load
-from mount_namespace import MountNamespace, NamespaceUnavailable
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
+from tests.support.live_server import REPO, LiveServer, zkg_env, zkg_load
+from tests.support.mount_namespace import MountNamespace, NamespaceUnavailable
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 from zkg.store import engine_sandbox
 from zkg.store.managed_engine import ManagedEngine, free_port, oxigraph_executable
@@ -289,7 +290,7 @@ def test_where_the_filter_is_unavailable():
 def test_zkg_serve_says_when_the_engine_can_reach_the_network(data_dir, tcp_canary):
     """Where the kernel refuses seccomp filters, ``zkg serve`` says so in one line at start,
     and it is true: the engine connects to the canary."""
-    refused = (sys.executable, str(REPO / "tests" / "seccomp_refused.py"), "--")
+    refused = (sys.executable, str(REPO / "tests" / "support" / "seccomp_refused.py"), "--")
     with serving(data_dir, prefix=refused) as (server, engine):
         canary = f"http://127.0.0.1:{tcp_canary.address[1]}/"
         send(engine_url(engine) + "/query", "query", f"ASK {{ SERVICE <{canary}> {{}} }}")

@@ -2,7 +2,7 @@
 
 Generated SERVICE, LOAD, FROM and nesting variants (case, glued keywords, comments, odd
 whitespace, ``\\u`` escapes in IRIs, prefixed names, bypass attempts through ``<`` and
-escapes) are sent *straight to a raw Oxigraph server* (tests/engine_oracle.py: no sandbox,
+escapes) are sent *straight to a raw Oxigraph server* (tests/support/engine_oracle.py: no sandbox,
 no zkg), exactly as zkg used to hand texts on, with a canary listener on loopback as the
 SERVICE/LOAD target. The engine is the judge:
 
@@ -26,11 +26,13 @@ import time
 
 import pytest
 import requests
-from engine_oracle import Canary, RawEngine, solutions
+
+from tests.support.engine_oracle import Canary, RawEngine, solutions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from live_server import LiveServer, zkg_load
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
+from tests.support.live_server import LiveServer, zkg_load
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 from zkg.base.errors import QueryError
 from zkg.rdf.prefixes import prefixes as zkg_prefixes

@@ -8,7 +8,8 @@ duplicate parameters."""
 from __future__ import annotations
 
 import pytest
-from zkg_testing import TEST_BASE
+
+from tests.support.zkg_testing import TEST_BASE
 
 GRAPH = f"{TEST_BASE}graph/hostile"
 ALICE = f"<{TEST_BASE}id/alice>"

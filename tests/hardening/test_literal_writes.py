@@ -18,9 +18,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
-from curation_testing import SOURCE, make_curation
-from live_server import LiveServer, zkg_load
-from zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+
+from tests.support.curation_testing import SOURCE, make_curation
+from tests.support.live_server import LiveServer, zkg_load
+from tests.support.zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 from zkg.store import loading
 from zkg.curation import tokens
@@ -143,7 +144,6 @@ def test_the_bulk_load_path_refuses_before_it_drops_anything(tmp_path):
 def test_the_project_data_and_the_benchmark_generator_hold_no_refused_literal(tmp_path):
     sources = loading.discover_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR, base_iri=TEST_BASE)
     assert loading.parse_sources(sources, TEST_BASE).total > 1000
-    sys.path.insert(0, str(REPO))
     from benchmarks import generate
 
     generate.generate(3000, tmp_path / "generated")

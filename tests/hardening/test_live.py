@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from live_server import LiveServer, wait_answering, zkg_load
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
+from tests.support.live_server import LiveServer, wait_answering, zkg_load
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 from zkg.curation import tokens
 

@@ -25,8 +25,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from live_server import LiveServer, children, wait_answering, zkg_load
-from zkg_testing import TEST_BASE
+from tests.support.live_server import LiveServer, children, wait_answering, zkg_load
+from tests.support.zkg_testing import TEST_BASE
 
 pytestmark = pytest.mark.slow
 

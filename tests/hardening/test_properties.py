@@ -9,7 +9,8 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from zkg_testing import TEST_BASE  # noqa: E402
+
+from tests.support.zkg_testing import TEST_BASE  # noqa: E402
 
 BOUNDED = settings(max_examples=60, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -28,16 +28,13 @@ from __future__ import annotations
 import pytest
 
 import os
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository: benchmarks/
 
-from benchmarks import soak  # noqa: E402
-from benchmarks.soak_checks import ACKED, IN_DOUBT, REFUSED, Write, check_final, check_log, check_snapshot  # noqa: E402
+from benchmarks import soak
+from benchmarks.soak_checks import ACKED, IN_DOUBT, REFUSED, Write, check_final, check_log, check_snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,8 @@ import re
 
 import pyoxigraph as ox
 import pytest
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 from zkg.base.settings import Settings
 from zkg.store.local import Store

@@ -32,7 +32,8 @@ from urllib.parse import quote, urlencode
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 from zkg.base.settings import Settings
 from zkg.store.local import Store

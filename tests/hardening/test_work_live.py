@@ -18,8 +18,9 @@ import time
 
 import pytest
 import requests
-from live_server import LiveServer, children, wait_answering, zkg_load
-from zkg_testing import TEST_BASE
+
+from tests.support.live_server import LiveServer, children, wait_answering, zkg_load
+from tests.support.zkg_testing import TEST_BASE
 
 from zkg.store.managed_engine import cpu_seconds
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zkg.store.local import Store
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 
 @pytest.fixture(scope="module")

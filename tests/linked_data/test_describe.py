@@ -8,7 +8,7 @@ import pytest
 from zkg.linked_data import describe as describe_module
 from zkg.linked_data.describe import INCOMING, NEIGHBOUR, OWN, PROVENANCE, describe
 from zkg.store.local import Store
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 ID = TEST_BASE + "id/"
 ARTICLE_GRAPH = TEST_BASE + "graph/china-daily-2016-03-05-p7"

@@ -11,7 +11,7 @@ import rdflib
 from zkg.linked_data.describe import describe
 from zkg.linked_data.documents import FORMATS, description_triples, format_by_name, is_dataset, serialize_description
 from zkg.rdf.rdflib_view import rdflib_term
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 RDFLIB_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "xml", "nt": "nt", "trig": "trig", "nq": "nquads"}
 RDF = rdflib.Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")

@@ -8,7 +8,7 @@ import time
 from zkg.store.version import dataset_version
 from zkg.linked_data.dumps import DumpCache
 from zkg.store.local import Store
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 
 def load(store):

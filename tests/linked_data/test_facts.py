@@ -6,7 +6,7 @@ import pytest
 
 from zkg.linked_data import facts
 from zkg.linked_data.describe import describe
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 ID = TEST_BASE + "id/"
 

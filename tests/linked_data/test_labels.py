@@ -4,7 +4,7 @@ import pyoxigraph as ox
 
 from zkg.linked_data.labels import RDFS_LABEL, SCHEMA_NAME, SKOS_PREF_LABEL, choose_label, choose_literal, fallback_label, labels_for
 from zkg.store.local import Store
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 
 def lit(text, language=None):

@@ -3,7 +3,7 @@
 import pytest
 
 from zkg.linked_data.search import LabelIndex, fold
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 ID = TEST_BASE + "id/"
 

@@ -8,7 +8,7 @@ import pytest
 
 from zkg.base.settings import Settings
 from zkg.store.local import Store
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 #: The row limit of the `power_app`: above every canned query's answer on the real data.
 POWER_ROW_LIMIT = 1000

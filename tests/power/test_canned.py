@@ -15,7 +15,7 @@ import pytest
 
 from zkg.rdf import negotiation
 from zkg.power.canned import (QUERIES_DIR, CannedQueryError, ParameterError, load_queries, parse_query_text)
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 QUERIES = load_queries()
 BY_SLUG = {q.slug: q for q in QUERIES}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zkg.power.completion import SCHEMA, ShapeCatalogue, fitting_resources
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 ORG = "http://www.w3.org/ns/org#"
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -9,7 +9,7 @@ import pyoxigraph as ox
 import pytest
 
 from zkg.linked_data.labels import RDFS_LABEL, SKOS_PREF_LABEL, choose_label, parse_accept_language, preferred_languages
-from zkg_testing import GRAPH_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, TEST_BASE
 
 
 @pytest.mark.parametrize("header, expected", [

@@ -7,12 +7,13 @@ import json
 
 import pytest
 
-from reconciliation_schemas import assert_valid, errors
+from tests.support.reconciliation_schemas import assert_valid, errors
+
 from zkg.power import entity_index
 from zkg.power import reconcile as core
 from zkg.power import reconcile_query
 from zkg.power.completion import ShapeCatalogue
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 
 @pytest.fixture(scope="module")

@@ -14,25 +14,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: live_server, zkg_testing
+from tests.support.live_server import LiveServer, zkg_env
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
-from live_server import LiveServer, zkg_env  # noqa: E402
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE  # noqa: E402
-
-from zkg.store import loading  # noqa: E402
-from zkg.store.remote import RemoteStore  # noqa: E402
-from zkg.store.managed_engine import free_port, oxigraph_executable  # noqa: E402
-
-
-def pytest_collection_modifyitems(items):
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.remote)
+from zkg.store import loading
+from zkg.store.remote import RemoteStore
+from zkg.store.managed_engine import free_port, oxigraph_executable
 
 
 def _answering(url: str) -> bool:

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 import rdflib
 
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 ID = TEST_BASE + "id/"
 SOURCE = "https://example.org/remote-test-source"

@@ -9,8 +9,8 @@ import os
 import socket
 import urllib.parse
 
-from live_server import LiveServer, children, wait_answering, zkg_load
-from zkg_testing import TEST_BASE
+from tests.support.live_server import LiveServer, children, wait_answering, zkg_load
+from tests.support.zkg_testing import TEST_BASE
 
 from zkg.serve.workers import AcceptBalance, InFlight
 

@@ -14,12 +14,14 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from live_server import ZKG, zkg_env
+
+from tests.support.live_server import ZKG, zkg_env
 from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, JSONLD, POST, TURTLE, XML, SPARQLWrapper
-from web_testing import LIVE_MAX_REQUEST_BYTES, LIVE_QUERY_TIMEOUT, LIVE_ROW_LIMIT
-from zkg_testing import TEST_BASE
+
+from tests.support.web_testing import LIVE_MAX_REQUEST_BYTES, LIVE_QUERY_TIMEOUT, LIVE_ROW_LIMIT
+from tests.support.zkg_testing import TEST_BASE
 
 from zkg.store.managed_engine import cpu_seconds
 
@@ -259,8 +261,8 @@ def test_serve_on_a_store_in_use(live_server):
 
 
 def test_ctrl_c_stops_server_and_engine(tmp_path):
-    from live_server import LiveServer, _state, zkg_load
-    from zkg_testing import FIXTURE_PROJECT
+    from tests.support.live_server import LiveServer, _state, zkg_load
+    from tests.support.zkg_testing import FIXTURE_PROJECT
 
     data = tmp_path / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE, graph_dir=FIXTURE_PROJECT / "graph", ontology_dir=FIXTURE_PROJECT / "ontology")
@@ -277,8 +279,8 @@ def test_ctrl_c_stops_server_and_engine(tmp_path):
 
 
 def test_the_engine_dies_with_a_killed_server(tmp_path):
-    from live_server import LiveServer, _state, zkg_load
-    from zkg_testing import FIXTURE_PROJECT
+    from tests.support.live_server import LiveServer, _state, zkg_load
+    from tests.support.zkg_testing import FIXTURE_PROJECT
 
     data = tmp_path / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE, graph_dir=FIXTURE_PROJECT / "graph", ontology_dir=FIXTURE_PROJECT / "ontology")

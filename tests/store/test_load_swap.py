@@ -29,8 +29,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from live_server import ZKG, LiveServer, zkg_env
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
+from tests.support.live_server import ZKG, LiveServer, zkg_env
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 from zkg.store import loading
 from zkg.store import layout as store_layout
@@ -371,8 +372,8 @@ QUADS, ROOM = 4000, 1 << 20
 
 
 def test_a_bulk_load_on_a_full_disk_fails_in_one_line_and_changes_nothing(tmp_path, project):
-    """Real ENOSPC, in a private mount namespace (tests/mount_namespace.py; needs root)."""
-    from mount_namespace import MountNamespace, NamespaceUnavailable, fill
+    """Real ENOSPC, in a private mount namespace (tests/support/mount_namespace.py; needs root)."""
+    from tests.support.mount_namespace import MountNamespace, NamespaceUnavailable, fill
 
     try:
         ns = MountNamespace()

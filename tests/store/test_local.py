@@ -4,7 +4,8 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
 from zkg.base.errors import DataError, QueryError, StoreError
 from zkg.store.local import Store
 

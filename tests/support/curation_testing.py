@@ -3,14 +3,17 @@ from the fixture project) with a data directory holding a write and a read-only 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 
 from zkg.base.settings import Settings
 from zkg.store.local import Store
 
 SOURCE = "https://example.org/second-article"
+#: The entity page the sign-in sends a curator back to (an entity of the fixture project).
+ALICE_PAGE = "/page/id/alice"
 
 
 @dataclass
@@ -45,3 +48,17 @@ def make_curation(tmp_path, project=FIXTURE_PROJECT) -> Curation:
     read_token = tokens.create(data, "reader", scope=tokens.READ)
     app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store, "TESTING": True})
     return Curation(app, app.test_client(), store, write_token, read_token)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of a form page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def sign_in(cur: Curation, token: str | None = None):
+    """Sign in on ``cur``'s app with a token (the write token unless given); the response."""
+    form = cur.client.get("/sign-in").get_data(as_text=True)
+    return cur.client.post("/sign-in", data={"token": token or cur.write_token, "csrf_token": csrf_of(form),
+                                             "next": ALICE_PAGE})

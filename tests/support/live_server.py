@@ -16,7 +16,18 @@ import time
 from pathlib import Path
 
 ZKG = [sys.executable, "-m", "zkg.cli.main"]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+
+#: Whether the running test may start a ``zkg serve``: tests/conftest.py says so before each
+#: test, from its ``live`` marker (tests/support/markers.py), so that a test the marker
+#: missed fails instead of slipping into the quick ``not live`` run. Outside pytest: yes.
+_live_allowed = True
+
+
+def expect_live(allowed: bool) -> None:
+    """Allow (or refuse) :class:`LiveServer` for the test about to run."""
+    global _live_allowed
+    _live_allowed = allowed
 
 
 def zkg_env(**extra: str) -> dict:
@@ -62,6 +73,9 @@ class LiveServer:
 
     def __init__(self, data_dir: Path, *, base_iri: str, options: tuple[str, ...] = (), log_path: Path | None = None,
                  env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()):
+        if not _live_allowed:
+            raise RuntimeError("this test starts `zkg serve` but is not marked live: "
+                               "see tests/support/markers.py for what marks a test live")
         self.data_dir = data_dir
         self.log_path = log_path or data_dir.parent / f"{data_dir.name}-serve.log"
         command = [*prefix, *ZKG, "serve", "--data", str(data_dir), "--base-iri", base_iri, "--port", "0", *options]

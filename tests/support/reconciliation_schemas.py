@@ -11,7 +11,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "power" / "schemas" / "reconciliation-0.2"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "power" / "schemas" / "reconciliation-0.2"
 SWAGGER_SECURITY = "http://swagger.io/v2/schema.json"
 
 

@@ -1,5 +1,5 @@
 """Run a command on a "kernel" that refuses seccomp filters:
-``python tests/seccomp_refused.py -- COMMAND [ARGUMENT…]``.
+``python tests/support/seccomp_refused.py -- COMMAND [ARGUMENT…]``.
 
 It installs a filter of its own that answers EINVAL to every later attempt to install one
 (``prctl(PR_SET_SECCOMP, …)`` and ``seccomp()``), as a kernel built without seccomp filters
@@ -37,6 +37,6 @@ def refusing_filter() -> bytes:
 
 if __name__ == "__main__":
     if sys.argv[1:2] != ["--"] or len(sys.argv) < 3:
-        sys.exit("usage: python tests/seccomp_refused.py -- COMMAND [ARGUMENT…]")
+        sys.exit("usage: python tests/support/seccomp_refused.py -- COMMAND [ARGUMENT…]")
     install(refusing_filter())
     os.execvp(sys.argv[2], sys.argv[2:])

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from zkg.rdf.prefixes import prefixes as project_prefixes
 from zkg.store.local import Store
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 BASE_IRI = TEST_BASE
 

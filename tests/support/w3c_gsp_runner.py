@@ -1,5 +1,5 @@
 """zkg's own runner of the W3C SPARQL 1.1 Graph Store HTTP Protocol tests (test data:
-``../shared/w3c/graph-store-protocol/``).
+``graph-store-protocol/`` of the W3C manifests, :func:`tests.support.w3c_runner.w3c_dir`).
 
 It reads ``manifest.ttl`` and the manifests it includes (direct and indirect graph
 identification), and runs every ``mf:GraphStoreProtocolTest`` they define: each test's

@@ -1,4 +1,5 @@
-"""zkg's own runner of the W3C SPARQL 1.1 Protocol tests (test data: ../shared/w3c/).
+"""zkg's own runner of the W3C SPARQL 1.1 Protocol tests (test data: the W3C manifests,
+vendored in tests/conformance/w3c/sparql11/).
 
 It reads ``protocol/manifest.ttl`` (the ht: HTTP vocabulary: method, path, headers, body and
 its character encoding; the expected status class, result format and boolean), sends each
@@ -6,8 +7,8 @@ test's requests as described to a live endpoint, with the ``/sparql/`` path pref
 rewritten to the endpoint's path, and checks each response. ``ut:graphData`` files are
 turned into one TriG file of named graphs named by their ``rdfs:label``, for preloading.
 
-Where the manifests are: ``ZKG_W3C_DIR``, else ``shared/w3c`` beside the repository
-(``../shared/w3c`` from its root, as in CI). Absent: :func:`w3c_dir` raises, loudly.
+Where the manifests are: ``ZKG_W3C_DIR`` if set (another copy of the same folders),
+else the copy vendored in the repository. Absent: :func:`w3c_dir` raises, loudly.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
 REPO = Path(__file__).resolve().parents[2]
+#: The manifests and data as copied from the W3C suite, unchanged (their README: source, licence).
+VENDORED = REPO / "tests" / "conformance" / "w3c" / "sparql11"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = Namespace("http://www.w3.org/2011/http#")
 CNT = Namespace("http://www.w3.org/2011/content#")
@@ -40,11 +43,11 @@ RDF_TYPES = {"application/rdf+xml": ox.RdfFormat.RDF_XML, "text/turtle": ox.RdfF
 
 def w3c_dir() -> Path:
     configured = os.environ.get("ZKG_W3C_DIR")
-    folder = Path(configured) if configured else REPO.parent / "shared" / "w3c"
+    folder = Path(configured) if configured else VENDORED
     if not (folder / "protocol" / "manifest.ttl").is_file():
         raise RuntimeError(
             f"the W3C test manifests are not at {folder} (expected protocol/manifest.ttl there): "
-            "set ZKG_W3C_DIR, or put the shared/ folder beside the repository")
+            f"set ZKG_W3C_DIR to a copy of them, or unset it to use {VENDORED}")
     return folder
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from zkg.base.settings import resource_dir
 
 TEST_BASE = "http://zkg.test/"
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # A miniature project (graph/ + ontology/) with relative IRIs, independent of the real data.
 FIXTURE_PROJECT = FIXTURES / "project"
 GRAPH_DIR = resource_dir("graph")

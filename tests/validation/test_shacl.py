@@ -1,4 +1,5 @@
-from zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
+
 from zkg.store.local import Store
 from zkg.validation.shacl import format_report, validate, validate_files
 

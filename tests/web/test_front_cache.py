@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 from flask import request_started
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 from zkg.base.settings import Settings
 from zkg.store.local import Store

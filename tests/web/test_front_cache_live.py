@@ -5,8 +5,9 @@ write and whichever answers next (read-your-writes across processes)."""
 from __future__ import annotations
 
 import requests
-from live_server import LiveServer, wait_answering, zkg_load
-from zkg_testing import TEST_BASE
+
+from tests.support.live_server import LiveServer, wait_answering, zkg_load
+from tests.support.zkg_testing import TEST_BASE
 
 from zkg.curation import tokens
 

@@ -3,7 +3,7 @@ version) is seen at once, for an IRI that appears and for one that goes away."""
 
 from __future__ import annotations
 
-from zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE
 
 from zkg.store.local import Store
 from zkg.web.iris import resolve

@@ -11,9 +11,10 @@ from email.utils import format_datetime, parsedate_to_datetime
 from datetime import datetime, timezone
 
 import requests
-from curation_testing import make_curation
-from live_server import LiveServer, wait_answering, zkg_load
-from zkg_testing import TEST_BASE
+
+from tests.support.curation_testing import make_curation
+from tests.support.live_server import LiveServer, wait_answering, zkg_load
+from tests.support.zkg_testing import TEST_BASE
 
 from zkg.curation import tokens
 

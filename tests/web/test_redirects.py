@@ -6,19 +6,15 @@ trim control characters and spaces, read ``\\`` as ``/``: each trick is in the c
 from __future__ import annotations
 
 import re
-import sys
 from html import unescape
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from curation_testing import SOURCE, make_curation  # noqa: E402
-from test_curation_forms import ALICE_PAGE, csrf_of, sign_in  # noqa: E402
-from zkg_testing import TEST_BASE  # noqa: E402
+from tests.support.curation_testing import ALICE_PAGE, SOURCE, csrf_of, make_curation, sign_in
+from tests.support.zkg_testing import TEST_BASE
 
-from zkg.web.redirects import same_site_path  # noqa: E402
+from zkg.web.redirects import same_site_path
 
 #: Targets that leave the site, directly or once a browser or a proxy has read them.
 HOSTILE = [

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from curation_testing import SOURCE, make_curation  # noqa: E402
-from live_server import LiveServer, wait_answering, zkg_load  # noqa: E402
-from test_curation_forms import ALICE_PAGE, csrf_of, sign_in  # noqa: E402
-from zkg_testing import TEST_BASE  # noqa: E402
+from tests.support.curation_testing import ALICE_PAGE, SOURCE, csrf_of, make_curation, sign_in
+from tests.support.live_server import LiveServer, wait_answering, zkg_load
+from tests.support.zkg_testing import TEST_BASE
 
-from zkg.curation import tokens  # noqa: E402
-from zkg.web.sessions import SESSION_COOKIE, SESSION_LIFETIME, SESSIONS_DIRECTORY, shared_key  # noqa: E402
+from zkg.curation import tokens
+from zkg.web.sessions import SESSION_COOKIE, SESSION_LIFETIME, SESSIONS_DIRECTORY, shared_key
 
 REPO = Path(__file__).resolve().parents[2]
 EIGHT_HOURS = 8 * 3600

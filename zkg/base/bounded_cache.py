@@ -6,7 +6,7 @@ from 44 MB to 808 MB. :func:`footprint` estimates what a value holds, from
 :func:`sys.getsizeof` (which includes each object's header) over the containers zkg keeps,
 plus :data:`ENTRY_OVERHEAD` for the entry's place in its table; an object shared by several
 entries (a dataset version's tag) is counted in each, so the estimate errs high, never low.
-``tests/test_bounded_cache.py`` checks it against what :mod:`tracemalloc` sees.
+``tests/base/test_bounded_cache.py`` checks it against what :mod:`tracemalloc` sees.
 """
 
 from __future__ import annotations

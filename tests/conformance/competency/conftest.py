@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import sparql_testing
+from tests.support import sparql_testing
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import pytest
 
-import sparql_testing
+from tests.support import sparql_testing
+
 from zkg.power.canned import QUERIES_DIR
 from zkg.rdf.prefixes import sparql_prologue
 

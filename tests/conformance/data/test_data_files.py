@@ -7,7 +7,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 
 # A base no file may mention: every IRI that resolves against it came from a relative IRI.
 SENTINEL_BASE = "http://base.invalid/"

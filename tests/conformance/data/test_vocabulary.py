@@ -7,7 +7,7 @@ terms or triples; the graph passes when every guard returns no rows. The guards:
   the project's namespace, or is a term of a reused vocabulary: rdflib's bundled
   DefinedNamespaces (schema.org https, ORG, PROV, Dublin Core terms, SKOS, Data Cube, RDF,
   RDFS, OWL, XSD, VoID, DCAT, FOAF, SHACL), checked term by term, or an SDMX-RDF term in
-  tests/reused-sdmx-terms.txt; nothing is declared in someone else's namespace unless it
+  tests/conformance/data/reused-sdmx-terms.txt; nothing is declared in someone else's namespace unless it
   exists there;
 - every own term (under {base}def/) has an English rdfs:label and rdfs:comment and
   rdfs:isDefinedBy the zkg vocabulary;
@@ -37,7 +37,7 @@ from typing import Callable
 import pytest
 from rdflib import namespace as rdflib_namespaces
 
-import sparql_testing
+from tests.support import sparql_testing
 
 HERE = Path(__file__).resolve().parent
 

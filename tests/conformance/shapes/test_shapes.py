@@ -22,7 +22,7 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF
 
-from shapes_testing import (BASE_IRI, FIXTURES_DIR, GRAPH_DIR, SH, SHAPES_DIR, SHAPES_NS, parse_trig_union)
+from tests.support.shapes_testing import (BASE_IRI, FIXTURES_DIR, GRAPH_DIR, SH, SHAPES_DIR, SHAPES_NS, parse_trig_union)
 
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 # Predicates of a node shape that are not constraints of its own.

@@ -12,18 +12,13 @@ W3C test suite, as any client configured for zkg would.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # runner
-sys.path.insert(0, str(HERE.parent))  # live_server, zkg_testing
-
-from live_server import LiveServer, zkg_load  # noqa: E402
-from runner import graph_data_trig, load_manifest, w3c_dir  # noqa: E402
-from zkg_testing import TEST_BASE  # noqa: E402
+from tests.support.live_server import LiveServer, zkg_load
+from tests.support.w3c_runner import graph_data_trig, load_manifest, w3c_dir
+from tests.support.zkg_testing import TEST_BASE
 
 W3C_SOURCE = "https://github.com/w3c/rdf-tests/tree/main/sparql/sparql11"
 

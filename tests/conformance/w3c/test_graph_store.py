@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from gsp_runner import load_tests, run
-from runner import w3c_dir
+
+from tests.support.w3c_gsp_runner import load_tests, run
+from tests.support.w3c_runner import w3c_dir
 
 TESTS = load_tests(w3c_dir() / "graph-store-protocol" / "manifest.ttl")
 

@@ -5,7 +5,8 @@ their own, since they clear the store."""
 from __future__ import annotations
 
 import pytest
-from runner import load_manifest, run, w3c_dir
+
+from tests.support.w3c_runner import load_manifest, run, w3c_dir
 
 TESTS = load_manifest(w3c_dir() / "protocol" / "manifest.ttl")
 

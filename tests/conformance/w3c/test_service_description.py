@@ -11,7 +11,8 @@ import pytest
 from pyshacl import validate
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.collection import Collection
-from runner import MF, w3c_dir
+
+from tests.support.w3c_runner import MF, w3c_dir
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SHAPES = Path(__file__).with_name("service-description-shapes.ttl")

@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_editor_browser import WAIT, browser, page  # noqa: E402,F401  (the fixtures, reused)
-
-from live_server import LiveServer, zkg_load  # noqa: E402
-from selenium.common.exceptions import (  # noqa: E402
+from selenium.common.exceptions import (
     NoSuchElementException, StaleElementReferenceException, WebDriverException)
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.support.browser import WAIT
+from tests.support.live_server import LiveServer, zkg_load
 
 SOURCE = "https://example.org/interviews/zhang-shousheng-2024"
 
@@ -72,7 +69,7 @@ def _affiliated(base: str) -> bool:
     return response.json()["boolean"]
 
 
-def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server, page):  # noqa: F811
+def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server, page):
     base = curation_server.url
     page.set_window_size(1400, 1000)
     entity = base + "page/id/zhang-shousheng"
@@ -138,7 +135,7 @@ def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server
     assert "Zhongguancun Development Group" not in page.find_element(By.CSS_SELECTOR, "table.facts").text
 
 
-def test_names_offered_while_typing_show_hidden_characters_written_out(curation_server, page):  # noqa: F811
+def test_names_offered_while_typing_show_hidden_characters_written_out(curation_server, page):
     # A person whose name holds a right-to-left override: the list curate.js fills from the
     # search writes it \u202E (zkg/rdf/visible.py), and the IRI is read back exactly.
     base = curation_server.url

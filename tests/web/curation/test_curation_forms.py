@@ -8,24 +8,9 @@ from __future__ import annotations
 import re
 
 from markupsafe import escape
-from curation_testing import SOURCE
-from zkg_testing import TEST_BASE
 
-ALICE_PAGE = "/page/id/alice"
-
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-def sign_in(cur, token: str | None = None):
-    form = cur.client.get("/sign-in").get_data(as_text=True)
-    return cur.client.post("/sign-in", data={"token": token or cur.write_token, "csrf_token": csrf_of(form),
-                                             "next": ALICE_PAGE})
-
+from tests.support.curation_testing import ALICE_PAGE, SOURCE, csrf_of, sign_in
+from tests.support.zkg_testing import TEST_BASE
 
 def has(cur, pattern: str) -> bool:
     return bool(cur.store.query(f"ASK {{ {pattern} }}"))

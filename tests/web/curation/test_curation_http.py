@@ -9,8 +9,9 @@ import json
 
 import pyoxigraph as ox
 import pytest
-from curation_testing import SOURCE
-from zkg_testing import TEST_BASE
+
+from tests.support.curation_testing import SOURCE
+from tests.support.zkg_testing import TEST_BASE
 
 ALICE = f"<{TEST_BASE}id/alice>"
 NEW_FACT = f'INSERT DATA {{ {ALICE} <https://schema.org/jobTitle> "Director"@en }}'

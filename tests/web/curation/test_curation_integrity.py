@@ -11,8 +11,9 @@ import re
 
 import pyoxigraph as ox
 import pytest
-from curation_testing import make_curation
-from zkg_testing import GRAPH_DIR, TEST_BASE
+
+from tests.support.curation_testing import make_curation
+from tests.support.zkg_testing import GRAPH_DIR, TEST_BASE
 
 from zkg.rdf.serialize import serialize_dataset
 

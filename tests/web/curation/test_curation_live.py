@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import gzip
 import re
-import sys
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: live_server, zkg_testing
 
-from live_server import LiveServer, zkg_load  # noqa: E402
-from zkg_testing import TEST_BASE  # noqa: E402
+from tests.support.live_server import LiveServer, zkg_load
+from tests.support.zkg_testing import TEST_BASE
 
-from zkg.rdf.serialize import serialize_dataset  # noqa: E402
+from zkg.rdf.serialize import serialize_dataset
 
 pytestmark = pytest.mark.slow
 

@@ -9,20 +9,16 @@ plain-text errors. The curation forms still round-trip such values exactly."""
 from __future__ import annotations
 
 import re
-import sys
 from html import unescape
-from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from curation_testing import SOURCE, make_curation  # noqa: E402
-from test_curation_forms import ALICE_PAGE, csrf_of, sign_in  # noqa: E402
-from zkg_testing import TEST_BASE  # noqa: E402
+from tests.support.curation_testing import ALICE_PAGE, SOURCE, csrf_of, make_curation, sign_in
+from tests.support.zkg_testing import TEST_BASE
 
-from zkg.rdf.visible import visible, visible_text, visible_uri  # noqa: E402
+from zkg.rdf.visible import visible, visible_text, visible_uri
 
 #: The characters of the class, named as the issue names them (the test does not ask
 #: zkg.rdf.visible which ones are hidden).

@@ -22,7 +22,7 @@ import rdflib
 from zkg.linked_data.documents import FORMATS, is_dataset
 from zkg.base.settings import Settings
 from zkg.store.local import Store
-from zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 ID = TEST_BASE + "id/"
 RDFLIB = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "xml", "nt": "nt", "trig": "trig", "nq": "nquads"}

@@ -10,21 +10,16 @@ editor's browser test, reused.
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_editor_browser import browser, page  # noqa: E402,F401  (the fixtures, reused)
-
-from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.by import By
 
 
 def _text(element) -> str:
     return " ".join(element.text.split())
 
 
-def test_z_park_page_in_a_browser(linked_data_server, page):  # noqa: F811
+def test_z_park_page_in_a_browser(linked_data_server, page):
     base = linked_data_server.url
     page.set_window_size(1400, 1000)
     page.get(base + "id/z-park")  # the IRI itself: the browser's Accept gets the page
@@ -69,7 +64,7 @@ def test_z_park_page_in_a_browser(linked_data_server, page):  # noqa: F811
     assert _text(page.find_element(By.TAG_NAME, "h1")) == "Zhongguancun Development Group"
 
 
-def test_the_page_fits_a_phone(linked_data_server, page):  # noqa: F811
+def test_the_page_fits_a_phone(linked_data_server, page):
     page.set_window_size(400, 900)
     page.get(linked_data_server.url + "page/id/z-park")
     # Nothing wider than the screen: wide tables scroll inside their own box.

@@ -18,7 +18,7 @@ import os
 
 import requests
 
-from reconciliation_schemas import assert_valid
+from tests.support.reconciliation_schemas import assert_valid
 
 #: The column to reconcile, and the entity each name must find first.
 COLUMN = {

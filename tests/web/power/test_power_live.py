@@ -8,7 +8,7 @@ import io
 
 import requests
 
-from web_testing import LIVE_ROW_LIMIT
+from tests.support.web_testing import LIVE_ROW_LIMIT
 
 TIMEOUT = 30
 

@@ -18,7 +18,7 @@ import zkg.web.sparql.editor as editor
 from zkg.rdf.prefixes import prefixes
 from zkg.web.sparql.editor import example_queries, example_queries_dir, parse_example
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 

@@ -13,29 +13,18 @@ saves a screenshot of the editor with results.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.support.browser import WAIT
+from tests.support.zkg_testing import TEST_BASE
 
 from zkg.web.sparql.editor import example_queries
-
-# Selenium Manager must never go looking for drivers on the internet, nor send statistics.
-os.environ.setdefault("SE_OFFLINE", "true")
-os.environ.setdefault("SE_AVOID_STATS", "true")
-
-from selenium import webdriver  # noqa: E402  (after the environment is set for Selenium Manager)
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-from zkg_testing import TEST_BASE  # noqa: E402
-
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
-WAIT = 30  # seconds for anything the browser does
 
 
 # The live server is conftest's ``live_server``: a real ``zkg serve`` (on a store made by
@@ -47,64 +36,7 @@ def live(live_server) -> str:
     return live_server.url
 
 
-# -- the browser -----------------------------------------------------------------------------
-
-
-def _find(*names: str) -> str | None:
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    chromium = _find("chromium", "chromium-browser", "google-chrome")
-    chromedriver = _find("chromedriver")
-    if not chromium or not chromedriver:
-        pytest.fail("the browser test needs Chromium and its driver: "
-                    "apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-        # Belt and braces: nothing but loopback even resolves. (Requests are still logged
-        # before resolution, so a page trying to leave loopback is caught below.)
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
-    driver.set_page_load_timeout(WAIT)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
-def page(browser):
-    """The browser, with its console and network logs emptied before and checked after."""
-    browser.get_log("browser")
-    browser.get_log("performance")
-    yield browser
-    problems = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    assert problems == [], f"errors in the browser console: {problems}"
-    outside = []
-    for entry in browser.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] != "Network.requestWillBeSent":
-            continue
-        url = message["params"]["request"]["url"]
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOOPBACK_HOSTS:
-            outside.append(url)
-    assert outside == [], f"requests left loopback: {outside}"
+# -- the browser: tests/web/conftest.py's ``browser`` and ``page`` (tests/support/browser.py) --------
 
 
 def _wait(driver, condition, message: str, timeout: float = WAIT):
@@ -138,7 +70,7 @@ def _sparql_json(base: str, query: str) -> dict:
 
 def test_example_query_runs_and_shows_the_results_table(live, page):
     examples = example_queries()
-    assert examples, "no example queries found (tests/queries/*.rq)"
+    assert examples, "no example queries found (tests/conformance/competency/*.rq)"
     # The competency question on roles: people by name, with their organisations' IRIs.
     example_index = next(i for i, e in enumerate(examples) if e.slug.endswith("-roles"))
     example = examples[example_index]

@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 
 import pyoxigraph as ox
 import pytest
-from web_testing import APP_ROW_LIMIT
+
+from tests.support.web_testing import APP_ROW_LIMIT
 
 from zkg.rdf import negotiation
 

@@ -136,7 +136,7 @@ def test_get_negatives(client, query_string):
 
 
 def test_update_needs_a_token_and_is_no_query(client):
-    # SPARQL Update is curation's (tests/web/test_curation_http.py): without a token, 401.
+    # SPARQL Update is curation's (tests/web/curation/test_curation_http.py): without a token, 401.
     for response in (
         client.post("/sparql", data={"update": "CLEAR ALL"}),
         client.post("/sparql", data=b"CLEAR ALL", content_type="application/sparql-update"),
