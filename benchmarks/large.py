@@ -35,23 +35,32 @@ def main(argv: list[str] | None = None) -> int:
         run.say(f"generated {counts['triples']} triples in {results['generate_s']} s")
         seconds, peak, progress = run.zkg_load(work)
         results.update(zkg_load_s=round(seconds, 1), zkg_load_peak_mb=peak, progress_lines=len(progress))
-        run.say(f"zkg load {results['zkg_load_s']} s, peak {peak} MB, "
-                f"{len(progress)} progress lines (last: {progress[-1] if progress else '-'})")
+        run.say(
+            f"zkg load {results['zkg_load_s']} s, peak {peak} MB, "
+            f"{len(progress)} progress lines (last: {progress[-1] if progress else '-'})"
+        )
         server = servers.start_zkg(work / "zkg-data", run.BASE_IRI, work / "zkg-serve.log")
         results["serve_startup_s"] = round(server.startup_seconds, 1)
         try:
-            kinds = {kind: queries.sparql_requests(kind, run.BASE_IRI, "/sparql", companies=counts["companies"],
-                                                   sub_parks=counts["sub_parks"]) for kind in ("point", "describe")}
-            kinds.update({kind: queries.zkg_requests(kind, companies=counts["companies"])
-                          for kind in ("page_cold", "search")})
+            kinds = {
+                kind: queries.sparql_requests(
+                    kind, run.BASE_IRI, "/sparql", companies=counts["companies"], sub_parks=counts["sub_parks"]
+                )
+                for kind in ("point", "describe")
+            }
+            kinds.update(
+                {kind: queries.zkg_requests(kind, companies=counts["companies"]) for kind in ("page_cold", "search")}
+            )
             for kind, requests in kinds.items():
                 if kind != "page_cold":  # a warm-up would make the cold pages warm
                     load.run(server.url, requests, duration=2, connections=8)
                     server.settle()
                 results[kind] = load.run(server.url, requests, duration=args.duration, connections=8)
                 server.settle()
-                run.say(f"{kind:10s} {results[kind]['rps']:9.1f} req/s  p50 {results[kind]['p50_ms']:8.2f} ms  "
-                        f"errors {results[kind]['errors']}")
+                run.say(
+                    f"{kind:10s} {results[kind]['rps']:9.1f} req/s  p50 {results[kind]['p50_ms']:8.2f} ms  "
+                    f"errors {results[kind]['errors']}"
+                )
             results["serve_peak_mb"] = server.peak_rss_mb()
         finally:
             server.stop()

@@ -63,8 +63,16 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run(base_url: str, requests: Sequence[Request], *, duration: float, connections: int = 8,
-        max_requests: int = 1_000_000, driver: str = "auto", timeout: float = 60.0) -> dict:
+def run(
+    base_url: str,
+    requests: Sequence[Request],
+    *,
+    duration: float,
+    connections: int = 8,
+    max_requests: int = 1_000_000,
+    driver: str = "auto",
+    timeout: float = 60.0,
+) -> dict:
     """Drive ``base_url`` (``http://127.0.0.1:PORT``) with ``requests``; the numbers as a dict."""
     _check_loopback(base_url)
     if driver == "auto":
@@ -72,8 +80,9 @@ def run(base_url: str, requests: Sequence[Request], *, duration: float, connecti
     if driver == "wrk":
         result = _run_wrk(base_url, requests, duration=duration, connections=connections, timeout=timeout)
     else:
-        result = _run_python(base_url, requests, duration=duration, connections=connections,
-                             max_requests=max_requests, timeout=timeout)
+        result = _run_python(
+            base_url, requests, duration=duration, connections=connections, max_requests=max_requests, timeout=timeout
+        )
     result["driver"] = driver
     seconds = result["seconds"]
     result["rps"] = round(result["requests"] / seconds, 2) if seconds > 0 else 0.0
@@ -86,20 +95,36 @@ def _run_wrk(base_url: str, requests: Sequence[Request], *, duration: float, con
         script.write_text(WRK_SCRIPT, encoding="utf-8")
         listing = Path(folder) / "requests.tsv"
         listing.write_text("".join(f"{r.path}\t{r.accept}\n" for r in requests), encoding="utf-8")
-        command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", f"--timeout={int(timeout)}s",
-                   "-s", str(script), base_url, "--", str(listing)]
+        command = [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            f"--timeout={int(timeout)}s",
+            "-s",
+            str(script),
+            base_url,
+            "--",
+            str(listing),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + timeout + 30)
     line = next((text for text in done.stdout.splitlines() if text.startswith("ZKG-RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result: {done.stdout[-500:]} {done.stderr[-500:]}")
-    raw = json.loads(line[len("ZKG-RESULT "):])
+    raw = json.loads(line[len("ZKG-RESULT ") :])
     # No `response` callback in the script: wrk would parse every response for it, which its
     # manual calls expensive, and take CPU from the server measured. Errors are looked up after.
     first_error = _first_error(base_url, requests, timeout) if raw["non2xx"] else None
-    return {"requests": raw["requests"], "seconds": raw["duration_us"] / 1e6, "errors": raw["errors"],
-            "non2xx": raw["non2xx"], "timeouts": raw["timeouts"],
-            "p50_ms": raw["p50_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
-            **({"first_error": first_error} if first_error else {})}
+    return {
+        "requests": raw["requests"],
+        "seconds": raw["duration_us"] / 1e6,
+        "errors": raw["errors"],
+        "non2xx": raw["non2xx"],
+        "timeouts": raw["timeouts"],
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        **({"first_error": first_error} if first_error else {}),
+    }
 
 
 def _first_error(base_url: str, requests: Sequence[Request], timeout: float) -> str | None:
@@ -120,8 +145,9 @@ def _first_error(base_url: str, requests: Sequence[Request], timeout: float) -> 
     return None
 
 
-def _run_python(base_url: str, requests: Sequence[Request], *, duration: float, connections: int,
-                max_requests: int, timeout: float) -> dict:
+def _run_python(
+    base_url: str, requests: Sequence[Request], *, duration: float, connections: int, max_requests: int, timeout: float
+) -> dict:
     host, port = _check_loopback(base_url)
     latencies: list[float] = []
     counts = {"errors": 0, "non2xx": 0, "timeouts": 0}
@@ -171,5 +197,10 @@ def _run_python(base_url: str, requests: Sequence[Request], *, duration: float, 
     seconds = time.monotonic() - started
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
-    return {"requests": len(ordered), "seconds": seconds, **counts,
-            "p50_ms": statistics.median(ordered) * 1000 if ordered else 0.0, "p99_ms": p99 * 1000}
+    return {
+        "requests": len(ordered),
+        "seconds": seconds,
+        **counts,
+        "p50_ms": statistics.median(ordered) * 1000 if ordered else 0.0,
+        "p99_ms": p99 * 1000,
+    }

@@ -63,21 +63,30 @@ def sparql_texts(kind: str, base: str, *, companies: int, sub_parks: int, varian
     elif kind == "describe":
         texts = [f"DESCRIBE {c}" for c in company]
     elif kind == "two_hop":
-        texts = [f"SELECT ?company ?name ?person ?pname WHERE {{ ?company schema:location <{base}id/sub-park-{k}-area> ; "
-                 f"schema:name ?name . ?person schema:worksFor ?company ; schema:name ?pname }}"
-                 for k in range(min(variants, sub_parks))]
+        texts = [
+            f"SELECT ?company ?name ?person ?pname WHERE {{ ?company schema:location <{base}id/sub-park-{k}-area> ; "
+            f"schema:name ?name . ?person schema:worksFor ?company ; schema:name ?pname }}"
+            for k in range(min(variants, sub_parks))
+        ]
     elif kind == "aggregate":
-        texts = [f"SELECT ?year (COUNT(?obs) AS ?n) (SUM(?value) AS ?total) WHERE {{ ?obs zkg:indicator <{base}code/indicator/{slug}> ; "
-                 f"sdmx-dimension:refPeriod ?year ; sdmx-measure:obsValue ?value }} GROUP BY ?year ORDER BY ?year"
-                 for slug, _unit, _label in INDICATORS]
+        texts = [
+            f"SELECT ?year (COUNT(?obs) AS ?n) (SUM(?value) AS ?total) WHERE {{ ?obs zkg:indicator <{base}code/indicator/{slug}> ; "
+            f"sdmx-dimension:refPeriod ?year ; sdmx-measure:obsValue ?value }} GROUP BY ?year ORDER BY ?year"
+            for slug, _unit, _label in INDICATORS
+        ]
     elif kind == "label_search":
         words = [w.lower() for w in CORES[:8] + FIELDS[:8]]
-        texts = [f'SELECT ?s ?label WHERE {{ ?s rdfs:label ?label FILTER(CONTAINS(LCASE(STR(?label)), "{w}")) }} LIMIT 20'
-                 for w in words]
+        texts = [
+            f'SELECT ?s ?label WHERE {{ ?s rdfs:label ?label FILTER(CONTAINS(LCASE(STR(?label)), "{w}")) }} LIMIT 20'
+            for w in words
+        ]
     elif kind == "optional":
-        texts = [f"SELECT ?company ?name ?founded WHERE {{ ?company zkg:organizationKind <{base}code/org-kind/{k}> ; "
-                 f"schema:name ?name OPTIONAL {{ ?company schema:foundingDate ?founded }} }} "
-                 f"ORDER BY DESC(?founded) ?name LIMIT 20" for k in dict.fromkeys(KINDS)]
+        texts = [
+            f"SELECT ?company ?name ?founded WHERE {{ ?company zkg:organizationKind <{base}code/org-kind/{k}> ; "
+            f"schema:name ?name OPTIONAL {{ ?company schema:foundingDate ?founded }} }} "
+            f"ORDER BY DESC(?founded) ?name LIMIT 20"
+            for k in dict.fromkeys(KINDS)
+        ]
     else:
         raise ValueError(f"not a SPARQL kind: {kind}")
     return [prologue + text for text in texts]
@@ -86,8 +95,10 @@ def sparql_texts(kind: str, base: str, *, companies: int, sub_parks: int, varian
 def sparql_requests(kind: str, base: str, path: str, *, companies: int, sub_parks: int) -> list[Request]:
     """GET requests of the SPARQL 1.1 Protocol for ``kind`` at endpoint ``path``."""
     accept = GRAPH_ACCEPT if kind == "describe" else SELECT_ACCEPT
-    return [Request(f"{path}?{urlencode({'query': text})}", accept)
-            for text in sparql_texts(kind, base, companies=companies, sub_parks=sub_parks)]
+    return [
+        Request(f"{path}?{urlencode({'query': text})}", accept)
+        for text in sparql_texts(kind, base, companies=companies, sub_parks=sub_parks)
+    ]
 
 
 def zkg_requests(kind: str, *, companies: int, variants: int = 64) -> list[Request]:

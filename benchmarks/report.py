@@ -25,9 +25,15 @@ def add_ratios(results: dict) -> None:
     baseline = (results.get("write_baseline") or {}).get("median_s")
     for size in results["sizes"]:
         runs = size["runs"]
-        size["ratios"] = {kind: {peer: _ratio(runs[kind]["zkg"]["rps"], runs[kind][peer]["rps"])
-                                 for peer in PEERS if peer in runs.get(kind, {})}
-                          for kind in SPARQL_KINDS if kind in runs}
+        size["ratios"] = {
+            kind: {
+                peer: _ratio(runs[kind]["zkg"]["rps"], runs[kind][peer]["rps"])
+                for peer in PEERS
+                if peer in runs.get(kind, {})
+            }
+            for kind in SPARQL_KINDS
+            if kind in runs
+        }
         targets = []
         point = size["ratios"].get("point", {})
         targets.append(_target("point lookup >= 0.35x Oxigraph req/s", point.get("oxigraph"), 0.35))
@@ -44,13 +50,17 @@ def add_ratios(results: dict) -> None:
             targets.append(_info("entity page built afresh: no page completed within the run", None))
         elif cold and lookup and lookup["p50_ms"]:
             size["page_cold_cost_ratio"] = round(cold["p50_ms"] / lookup["p50_ms"], 3)
-            targets.append(_info("entity page built afresh, vs its point lookup (median latency)",
-                                 size["page_cold_cost_ratio"]))
+            targets.append(
+                _info("entity page built afresh, vs its point lookup (median latency)", size["page_cold_cost_ratio"])
+            )
         write = (size.get("write") or {}).get("median_s")
         if write and baseline:
             size["write_ratio"] = round(write / baseline, 3)
-            targets.append(_target("validated 50-triple write <= 1.5x the small-store cost", size["write_ratio"], 1.5,
-                                   at_most=True))
+            targets.append(
+                _target(
+                    "validated 50-triple write <= 1.5x the small-store cost", size["write_ratio"], 1.5, at_most=True
+                )
+            )
         load_ratio = size["load"].get("zkg_load_ratio")
         if size["size"] >= LOAD_TARGET_SIZE:
             targets.append(_target("zkg load <= 1.2x pyoxigraph bulk load", load_ratio, 1.2, at_most=True))
@@ -90,21 +100,29 @@ def _cell(run: dict | None) -> str:
 
 def table(results: dict) -> str:
     """The results as Markdown: one table per size, then the targets."""
-    lines = [f"Benchmark of {results['when']} on {results['machine']['cpus']} CPUs, "
-             f"{results['machine']['memory_gb']} GB; {results['settings']['connections']} connections, "
-             f"{results['settings']['duration_s']} s per server and kind"
-             + (f" in {results['settings']['rounds']} rounds taken in turn (median round shown)"
-                if results['settings'].get('rounds', 1) > 1 else "")
-             + f", driver {results['settings']['driver']}.",
-             f"Reproduce: `{results['command']}`", ""]
+    lines = [
+        f"Benchmark of {results['when']} on {results['machine']['cpus']} CPUs, "
+        f"{results['machine']['memory_gb']} GB; {results['settings']['connections']} connections, "
+        f"{results['settings']['duration_s']} s per server and kind"
+        + (
+            f" in {results['settings']['rounds']} rounds taken in turn (median round shown)"
+            if results["settings"].get("rounds", 1) > 1
+            else ""
+        )
+        + f", driver {results['settings']['driver']}.",
+        f"Reproduce: `{results['command']}`",
+        "",
+    ]
     baseline = results.get("write_baseline")
     for size in results["sizes"]:
         load = size["load"]
         lines.append(f"### {_human(size['size'])} triples ({load['quads']} quads with the ontology)")
         lines.append("")
-        lines.append(f"Load: zkg {load['zkg_load_s']:.1f} s (peak {load['zkg_load_peak_mb']:.0f} MB), "
-                     f"pyoxigraph bulk load {load['pyoxigraph_bulk_load_s']:.1f} s "
-                     f"(peak {load['pyoxigraph_bulk_load_peak_mb']:.0f} MB): ratio {load['zkg_load_ratio']}.")
+        lines.append(
+            f"Load: zkg {load['zkg_load_s']:.1f} s (peak {load['zkg_load_peak_mb']:.0f} MB), "
+            f"pyoxigraph bulk load {load['pyoxigraph_bulk_load_s']:.1f} s "
+            f"(peak {load['pyoxigraph_bulk_load_peak_mb']:.0f} MB): ratio {load['zkg_load_ratio']}."
+        )
         servers = size.get("servers", {})
         memory = ", ".join(f"{NAMES[name]} {info['peak_rss_mb']:.0f} MB" for name, info in servers.items())
         if memory:
@@ -113,15 +131,23 @@ def table(results: dict) -> str:
             lines.append(f"rdflib-endpoint took {servers['rdflib']['startup_s']:.0f} s to parse the data and answer.")
         write = size.get("write") or {}
         if write.get("median_s") is not None:
-            small = f" vs {baseline['median_s'] * 1000:.0f} ms at {_human(baseline['size'])}" \
-                if baseline and baseline.get("median_s") else ""
+            small = (
+                f" vs {baseline['median_s'] * 1000:.0f} ms at {_human(baseline['size'])}"
+                if baseline and baseline.get("median_s")
+                else ""
+            )
             lines.append(f"Validated 50-triple write: {write['median_s'] * 1000:.0f} ms{small}.")
         elif write.get("error"):
             lines.append(f"Validated 50-triple write: not measured ({write['error']}).")
         lines.append("")
         present = [p for p in PEERS if any(p in size["runs"].get(k, {}) for k in SPARQL_KINDS)]
-        header = "| request | zkg req/s / p50 ms / p99 ms | " + " | ".join(
-            f"{NAMES[p]} req/s / p50 / p99" for p in present) + " | " + " | ".join(f"zkg/{NAMES[p]}" for p in present) + " |"
+        header = (
+            "| request | zkg req/s / p50 ms / p99 ms | "
+            + " | ".join(f"{NAMES[p]} req/s / p50 / p99" for p in present)
+            + " | "
+            + " | ".join(f"zkg/{NAMES[p]}" for p in present)
+            + " |"
+        )
         lines += [header, "|" + "---|" * (2 + 2 * len(present))]
         for kind in (*SPARQL_KINDS, *ZKG_ONLY_KINDS):
             runs = size["runs"].get(kind)

@@ -103,9 +103,21 @@ def _python(*args: str) -> list[str]:
 def zkg_load(work: Path) -> tuple[float, float, list[str]]:
     """``zkg load`` of ``work``'s generated files into ``work/zkg-data``: (seconds, peak RSS
     in MB, the progress lines it printed)."""
-    seconds, peak, _out, err = _timed(_python("zkg.cli.main", "load", "--data", str(work / "zkg-data"),
-                                              "--base-iri", BASE_IRI, "--graph-dir", str(work / "graph"),
-                                              "--ontology-dir", str(ONTOLOGY)), env=servers.zkg_env())
+    seconds, peak, _out, err = _timed(
+        _python(
+            "zkg.cli.main",
+            "load",
+            "--data",
+            str(work / "zkg-data"),
+            "--base-iri",
+            BASE_IRI,
+            "--graph-dir",
+            str(work / "graph"),
+            "--ontology-dir",
+            str(ONTOLOGY),
+        ),
+        env=servers.zkg_env(),
+    )
     return seconds, peak, [line.strip() for line in err.splitlines() if line.rstrip().endswith("quads…")]
 
 
@@ -116,8 +128,12 @@ def prepare(size: int, work: Path, *, seed: int = 1) -> dict:
     counts = generate(size, work, seed=seed)
     env = servers.zkg_env()
     zkg_seconds, zkg_peak, _progress = zkg_load(work)
-    bulk_seconds, bulk_peak, out, _ = _timed(_python("-c", BULK_LOAD_SCRIPT, str(work / "oxigraph-data"),
-                                                  str(work / "graph"), str(ONTOLOGY), str(REPO), BASE_IRI), env=env)
+    bulk_seconds, bulk_peak, out, _ = _timed(
+        _python(
+            "-c", BULK_LOAD_SCRIPT, str(work / "oxigraph-data"), str(work / "graph"), str(ONTOLOGY), str(REPO), BASE_IRI
+        ),
+        env=env,
+    )
     import pyoxigraph as ox
 
     dump_started = time.perf_counter()
@@ -125,12 +141,19 @@ def prepare(size: int, work: Path, *, seed: int = 1) -> dict:
     quads = len(store)
     store.dump(str(work / "dataset.nq"), format=ox.RdfFormat.N_QUADS)
     del store
-    return {"triples": counts["triples"], "quads": quads, "companies": counts["companies"],
-            "sub_parks": counts["sub_parks"], "sources": counts["sources"],
-            "zkg_load_s": round(zkg_seconds, 3), "zkg_load_peak_mb": zkg_peak,
-            "pyoxigraph_bulk_load_s": round(bulk_seconds, 3), "pyoxigraph_bulk_load_peak_mb": bulk_peak,
-            "zkg_load_ratio": round(zkg_seconds / bulk_seconds, 3) if bulk_seconds else None,
-            "dump_s": round(time.perf_counter() - dump_started, 3)}
+    return {
+        "triples": counts["triples"],
+        "quads": quads,
+        "companies": counts["companies"],
+        "sub_parks": counts["sub_parks"],
+        "sources": counts["sources"],
+        "zkg_load_s": round(zkg_seconds, 3),
+        "zkg_load_peak_mb": zkg_peak,
+        "pyoxigraph_bulk_load_s": round(bulk_seconds, 3),
+        "pyoxigraph_bulk_load_peak_mb": bulk_peak,
+        "zkg_load_ratio": round(zkg_seconds / bulk_seconds, 3) if bulk_seconds else None,
+        "dump_s": round(time.perf_counter() - dump_started, 3),
+    }
 
 
 #: Kinds whose steady state is warm: every request is made a few times (new connections,
@@ -143,8 +166,9 @@ def prime(base_url: str, requests, *, rounds: int) -> None:
 
     for _ in range(rounds):
         for request in requests:
-            with urllib.request.urlopen(urllib.request.Request(base_url + request.path,
-                                                               headers={"Accept": request.accept}), timeout=120) as answer:
+            with urllib.request.urlopen(
+                urllib.request.Request(base_url + request.path, headers={"Accept": request.accept}), timeout=120
+            ) as answer:
                 answer.read()
 
 
@@ -167,7 +191,9 @@ def measure(targets: dict[str, tuple[servers.Server, list]], args, *, rounds: in
     for name, (server, requests) in targets.items():
         own_turns[name] = turns
         if args.warmup > 0:
-            warm = load.run(server.url, requests, duration=args.warmup, connections=args.connections, driver=args.driver)
+            warm = load.run(
+                server.url, requests, duration=args.warmup, connections=args.connections, driver=args.driver
+            )
             server.settle()
             if warm["requests"] == 0 or warm["p50_ms"] / 1000 > args.duration / turns / 20:
                 own_turns[name] = 1
@@ -176,9 +202,16 @@ def measure(targets: dict[str, tuple[servers.Server, list]], args, *, rounds: in
         for name, (server, requests) in targets.items():
             if turn >= own_turns[name]:
                 continue
-            rounds_run[name].append(load.run(server.url, requests, duration=args.duration / own_turns[name],
-                                             connections=args.connections, driver=args.driver,
-                                             max_requests=args.max_requests))
+            rounds_run[name].append(
+                load.run(
+                    server.url,
+                    requests,
+                    duration=args.duration / own_turns[name],
+                    connections=args.connections,
+                    driver=args.driver,
+                    max_requests=args.max_requests,
+                )
+            )
             server.settle()  # each round starts on an idle machine
     measured = {}
     for name, runs in rounds_run.items():
@@ -190,8 +223,10 @@ def measure(targets: dict[str, tuple[servers.Server, list]], args, *, rounds: in
 
 def _say_run(kind: str, name: str, numbers: dict) -> None:
     spread = "/".join(f"{rps:.0f}" for rps in numbers.get("rounds_rps", []))
-    say(f"   {kind:13s} {name:9s} {numbers['rps']:9.1f} req/s  p50 {numbers['p50_ms']:8.2f} ms  "
-        f"p99 {numbers['p99_ms']:8.2f} ms  errors {numbers['errors']}  (rounds {spread})")
+    say(
+        f"   {kind:13s} {name:9s} {numbers['rps']:9.1f} req/s  p50 {numbers['p50_ms']:8.2f} ms  "
+        f"p99 {numbers['p99_ms']:8.2f} ms  errors {numbers['errors']}  (rounds {spread})"
+    )
 
 
 def run_size(size: int, args, work_root: Path) -> dict:
@@ -202,8 +237,13 @@ def run_size(size: int, args, work_root: Path) -> dict:
     result: dict = {"size": size, "load": figures, "runs": {}, "servers": {}}
     started: dict[str, servers.Server] = {}
     try:
-        started["zkg"] = servers.start_zkg(work / "zkg-data", BASE_IRI, work / "zkg-serve.log", workers=args.workers,
-                                           answer_cache=not args.no_answer_cache)
+        started["zkg"] = servers.start_zkg(
+            work / "zkg-data",
+            BASE_IRI,
+            work / "zkg-serve.log",
+            workers=args.workers,
+            answer_cache=not args.no_answer_cache,
+        )
         if "oxigraph" in args.peers:
             started["oxigraph"] = servers.start_oxigraph(work / "oxigraph-data", work / "oxigraph.log")
         if "rdflib" in args.peers:
@@ -214,9 +254,15 @@ def run_size(size: int, args, work_root: Path) -> dict:
                 say(f"   rdflib-endpoint ready after {started['rdflib'].startup_seconds:.1f} s")
         paths = {"zkg": "/sparql", "oxigraph": "/query", "rdflib": "/"}
         for kind in queries.SPARQL_KINDS:
-            targets = {name: (server, queries.sparql_requests(kind, BASE_IRI, paths[name], companies=figures["companies"],
-                                                              sub_parks=figures["sub_parks"]))
-                       for name, server in started.items()}
+            targets = {
+                name: (
+                    server,
+                    queries.sparql_requests(
+                        kind, BASE_IRI, paths[name], companies=figures["companies"], sub_parks=figures["sub_parks"]
+                    ),
+                )
+                for name, server in started.items()
+            }
             result["runs"][kind] = measure(targets, args)
             for name, numbers in result["runs"][kind].items():
                 _say_run(kind, name, numbers)
@@ -224,11 +270,15 @@ def run_size(size: int, args, work_root: Path) -> dict:
             requests = queries.zkg_requests(kind, companies=figures["companies"])
             if kind in PRIMED:
                 prime(started["zkg"].url, requests, rounds=2 * (args.workers or os.cpu_count() or 1))
-            result["runs"][kind] = measure({"zkg": (started["zkg"], requests)}, args,
-                                           rounds=1 if kind in ONE_ROUND else None)
+            result["runs"][kind] = measure(
+                {"zkg": (started["zkg"], requests)}, args, rounds=1 if kind in ONE_ROUND else None
+            )
             _say_run(kind, "zkg", result["runs"][kind]["zkg"])
         for name, server in started.items():
-            result["servers"][name] = {"peak_rss_mb": server.peak_rss_mb(), "startup_s": round(server.startup_seconds, 2)}
+            result["servers"][name] = {
+                "peak_rss_mb": server.peak_rss_mb(),
+                "startup_s": round(server.startup_seconds, 2),
+            }
     finally:
         for server in started.values():
             server.stop()
@@ -248,10 +298,16 @@ def say(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100k,1M", help="comma-separated sizes in triples (default 100k,1M)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: tiny size, short runs, zkg and Oxigraph only")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: tiny size, short runs, zkg and Oxigraph only"
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per server and query kind")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="the servers take turns this many times per kind; each one's median round is reported")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the servers take turns this many times per kind; each one's median round is reported",
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unrecorded load before each run")
     parser.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections")
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="most requests per run (Python driver)")
@@ -261,8 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-size", default="10k", help="the small size the write cost is compared with")
     parser.add_argument("--write-repeats", type=int, default=5)
     parser.add_argument("--skip-writes", action="store_true")
-    parser.add_argument("--no-answer-cache", action="store_true",
-                        help="zkg without its per-version cache of query answers (every query goes to the engine)")
+    parser.add_argument(
+        "--no-answer-cache",
+        action="store_true",
+        help="zkg without its per-version cache of query answers (every query goes to the engine)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and stores")
@@ -284,12 +343,21 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform(),
-                    "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
-        "settings": {"duration_s": args.duration, "rounds": args.rounds, "warmup_s": args.warmup,
-                     "connections": args.connections,
-                     "driver": args.driver if args.driver != "auto" else ("wrk" if load.have_wrk() else "python"),
-                     "workers": args.workers, "answer_cache": not args.no_answer_cache},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "system": platform.platform(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        },
+        "settings": {
+            "duration_s": args.duration,
+            "rounds": args.rounds,
+            "warmup_s": args.warmup,
+            "connections": args.connections,
+            "driver": args.driver if args.driver != "auto" else ("wrk" if load.have_wrk() else "python"),
+            "workers": args.workers,
+            "answer_cache": not args.no_answer_cache,
+        },
         "sizes": [],
     }
     try:
@@ -298,8 +366,11 @@ def main(argv: list[str] | None = None) -> int:
             say(f"== {small} triples: the small store for the write comparison")
             work = work_root / f"write-{small}"
             figures = prepare(small, work, seed=args.seed)
-            results["write_baseline"] = {"size": small, "load": figures,
-                                         **writes.measure_write(work / "zkg-data", BASE_IRI, repeats=args.write_repeats)}
+            results["write_baseline"] = {
+                "size": small,
+                "load": figures,
+                **writes.measure_write(work / "zkg-data", BASE_IRI, repeats=args.write_repeats),
+            }
             shutil.rmtree(work, ignore_errors=True)
         for size in sizes:
             results["sizes"].append(run_size(size, args, work_root))

@@ -42,7 +42,7 @@ def tree(pid: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            parent = int(stat[stat.rindex(")") + 2:].split()[1])
+            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
             parents.setdefault(parent, []).append(int(entry.name))
     found, todo = [], [pid]
     while todo:
@@ -69,15 +69,30 @@ def peak_rss_mb(pid: int) -> float:
 class Server:
     """One server process (in its own session, so it and its children stop together)."""
 
-    def __init__(self, name: str, command: list[str], *, url: str | None = None, log: Path,
-                 env: dict | None = None, url_from_output: str | None = None, ready_path: str = "",
-                 startup_timeout: float = 1800.0):
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        *,
+        url: str | None = None,
+        log: Path,
+        env: dict | None = None,
+        url_from_output: str | None = None,
+        ready_path: str = "",
+        startup_timeout: float = 1800.0,
+    ):
         self.name = name
         self.log_path = log
         self._log = open(log, "w", encoding="utf-8")
         started = time.monotonic()
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE if url_from_output else self._log,
-                                        stderr=self._log, env=env, text=True, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE if url_from_output else self._log,
+            stderr=self._log,
+            env=env,
+            text=True,
+            start_new_session=True,
+        )
         if url_from_output:
             line = self.process.stdout.readline()
             match = re.search(url_from_output, line)
@@ -145,10 +160,28 @@ def zkg_env() -> dict:
     return env
 
 
-def start_zkg(data: Path, base_iri: str, log: Path, *, workers: int | None = None, threads: int | None = None,
-              answer_cache: bool = True) -> Server:
+def start_zkg(
+    data: Path,
+    base_iri: str,
+    log: Path,
+    *,
+    workers: int | None = None,
+    threads: int | None = None,
+    answer_cache: bool = True,
+) -> Server:
     """``zkg serve`` with its own defaults unless told (workers, threads)."""
-    command = [sys.executable, "-m", "zkg.cli.main", "serve", "--data", str(data), "--base-iri", base_iri, "--port", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "zkg.cli.main",
+        "serve",
+        "--data",
+        str(data),
+        "--base-iri",
+        base_iri,
+        "--port",
+        "0",
+    ]
     if workers is not None:
         command += ["--workers", str(workers)]
     if threads is not None:
@@ -156,8 +189,14 @@ def start_zkg(data: Path, base_iri: str, log: Path, *, workers: int | None = Non
     env = zkg_env()
     if not answer_cache:
         env["ZKG_ANSWER_CACHE"] = "0"
-    return Server("zkg", command, log=log, env=env, url_from_output=r"serving (http://\S+/) ",
-                  ready_path="/sparql?query=ASK%7B%7D")
+    return Server(
+        "zkg",
+        command,
+        log=log,
+        env=env,
+        url_from_output=r"serving (http://\S+/) ",
+        ready_path="/sparql?query=ASK%7B%7D",
+    )
 
 
 def oxigraph_executable() -> str:
@@ -167,8 +206,15 @@ def oxigraph_executable() -> str:
 
 def start_oxigraph(location: Path, log: Path) -> Server:
     port = free_port()
-    command = [oxigraph_executable(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-               "--union-default-graph"]
+    command = [
+        oxigraph_executable(),
+        "serve",
+        "--location",
+        str(location),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--union-default-graph",
+    ]
     return Server("oxigraph", command, url=f"http://127.0.0.1:{port}", log=log, ready_path="/query?query=ASK%7B%7D")
 
 
@@ -180,8 +226,10 @@ def rdflib_endpoint_executable() -> Path | None:
 def start_rdflib_endpoint(nquads: Path, log: Path) -> Server:
     program = rdflib_endpoint_executable()
     if program is None:
-        raise RuntimeError(f"rdflib-endpoint is not installed: python3 -m venv {PEERS_VENV} && "
-                           f"{PEERS_VENV}/bin/pip install rdflib-endpoint")
+        raise RuntimeError(
+            f"rdflib-endpoint is not installed: python3 -m venv {PEERS_VENV} && "
+            f"{PEERS_VENV}/bin/pip install rdflib-endpoint"
+        )
     port = free_port()
     command = [str(program), "serve", str(nquads), "--host", "127.0.0.1", "--port", str(port)]
     # rdflib-endpoint serves its SPARQL endpoint at the root path.

@@ -119,10 +119,13 @@ class Recorder:
         out = {}
         for kind, values in sorted(self.latencies.items()):
             ordered = sorted(values)
-            out[kind] = {"requests": len(ordered), "errors": self.errors.get(kind, 0),
-                         "rps": round(len(ordered) / seconds, 2) if seconds > 0 else 0.0,
-                         "p50_ms": round(statistics.median(ordered) * 1000, 2),
-                         "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2)}
+            out[kind] = {
+                "requests": len(ordered),
+                "errors": self.errors.get(kind, 0),
+                "rps": round(len(ordered) / seconds, 2) if seconds > 0 else 0.0,
+                "p50_ms": round(statistics.median(ordered) * 1000, 2),
+                "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
+            }
         return out
 
 
@@ -193,8 +196,14 @@ class Server:
         return None
 
 
-def exchange(connection: http.client.HTTPConnection, method: str, path: str, *, body: bytes | None = None,
-             headers: dict | None = None) -> tuple[int, bytes, http.client.HTTPResponse]:
+def exchange(
+    connection: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    *,
+    body: bytes | None = None,
+    headers: dict | None = None,
+) -> tuple[int, bytes, http.client.HTTPResponse]:
     """One request on ``connection``: (status, body, response)."""
     connection.request(method, path, body=body, headers=headers or {})
     response = connection.getresponse()
@@ -224,8 +233,14 @@ class Soak:
         self.recorder, self.ledger = Recorder(), Ledger()
         self.problems: list[str] = []
         self._lock = threading.Lock()
-        self.counters = {"snapshots": 0, "snapshot_writes_seen": 0, "read_own": 0, "read_own_cross_worker": 0,
-                         "read_own_unidentified": 0, "revalidated_after_delete": 0}
+        self.counters = {
+            "snapshots": 0,
+            "snapshot_writes_seen": 0,
+            "read_own": 0,
+            "read_own_cross_worker": 0,
+            "read_own_unidentified": 0,
+            "revalidated_after_delete": 0,
+        }
         self.latest = [0] * config.writers  # the latest write number of each writer
         self.deadline = 0.0
         self.described = 0  # soak changesets the metadata graph describes at the end
@@ -246,8 +261,10 @@ class Soak:
     def discover(self) -> dict[str, list[str]]:
         """Entities (subjects under id/) and words of their labels, from the loaded data."""
         connection = self.server.connect()
-        query = (f'SELECT DISTINCT ?s ?l WHERE {{ ?s ?p ?l FILTER(?p IN (<http://www.w3.org/2000/01/rdf-schema#label>, '
-                 f'<https://schema.org/name>) && STRSTARTS(STR(?s), "{self.base}id/")) }} LIMIT 64')
+        query = (
+            f"SELECT DISTINCT ?s ?l WHERE {{ ?s ?p ?l FILTER(?p IN (<http://www.w3.org/2000/01/rdf-schema#label>, "
+            f'<https://schema.org/name>) && STRSTARTS(STR(?s), "{self.base}id/")) }} LIMIT 64'
+        )
         status, body, _ = exchange(connection, "GET", sparql_get(query), headers={"Accept": SELECT_JSON})
         connection.close()
         if status != 200:
@@ -263,30 +280,37 @@ class Soak:
         """(class, path, Accept) for the readers' mix (the snapshot query is made per request)."""
         mix = []
         for i, iri in enumerate(found["entities"]):
-            local = iri[len(self.base):]
+            local = iri[len(self.base) :]
             word = found["words"][i % len(found["words"])]
-            mix += [("select", sparql_get(f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"), SELECT_JSON),
-                    ("snapshot", "", SELECT_JSON),
-                    ("ask", sparql_get(f"ASK {{ <{iri}> ?p ?o }}"), SELECT_JSON),
-                    ("page", f"/page/{quote(local)}", "text/html"),
-                    ("construct", sparql_get(f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }}"),
-                     "application/n-triples"),
-                    ("snapshot", "", SELECT_JSON),
-                    ("data", f"/data/{quote(local)}.ttl", "text/turtle"),
-                    ("search", f"/search?q={quote(word)}&format=json", "application/json")]
+            mix += [
+                ("select", sparql_get(f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"), SELECT_JSON),
+                ("snapshot", "", SELECT_JSON),
+                ("ask", sparql_get(f"ASK {{ <{iri}> ?p ?o }}"), SELECT_JSON),
+                ("page", f"/page/{quote(local)}", "text/html"),
+                (
+                    "construct",
+                    sparql_get(f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }}"),
+                    "application/n-triples",
+                ),
+                ("snapshot", "", SELECT_JSON),
+                ("data", f"/data/{quote(local)}.ttl", "text/turtle"),
+                ("search", f"/search?q={quote(word)}&format=json", "application/json"),
+            ]
         return mix
 
     def snapshot_query(self, writer: int) -> tuple[str, callable]:
         """The snapshot query over writer ``writer``'s latest writes, and which subjects it covers."""
         low = max(0, self.latest[writer] - WINDOW)
         prefix = f"{self.base}id/soak-{writer}-"
-        query = (f"SELECT ?w (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?w <{self.marker}> ?v }} "
-                 f'FILTER(STRSTARTS(STR(?w), "{prefix}") && '
-                 f'<http://www.w3.org/2001/XMLSchema#integer>(STRAFTER(STR(?w), "{prefix}")) >= {low}) }} '
-                 f"GROUP BY ?w")
+        query = (
+            f"SELECT ?w (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?w <{self.marker}> ?v }} "
+            f'FILTER(STRSTARTS(STR(?w), "{prefix}") && '
+            f'<http://www.w3.org/2001/XMLSchema#integer>(STRAFTER(STR(?w), "{prefix}")) >= {low}) }} '
+            f"GROUP BY ?w"
+        )
 
         def within(subject: str) -> bool:
-            return subject.startswith(prefix) and int(subject[len(prefix):]) >= low
+            return subject.startswith(prefix) and int(subject[len(prefix) :]) >= low
 
         return query, within
 
@@ -339,8 +363,14 @@ class Soak:
         graph = f"{self.base}graph/soak/{writer}-{number}"
         headers["Content-Type"] = "application/n-triples"
         body = "".join(line + " .\n" for line in lines).encode()
-        return ("add_graph_store", "POST", "/graph-store?" + urlencode({"graph": graph}), body, headers,
-                Write(subject, "graph_store", graph=graph))
+        return (
+            "add_graph_store",
+            "POST",
+            "/graph-store?" + urlencode({"graph": graph}),
+            body,
+            headers,
+            Write(subject, "graph_store", graph=graph),
+        )
 
     def delete_request(self, writer: int, deletes: int, live: list[Write]) -> tuple[str, str, str, bytes, dict, Write]:
         """The same for the writer's next delete (its ``deletes``-th) of one of its ``live``
@@ -350,8 +380,14 @@ class Soak:
         posted = [w for w in live if w.method == "graph_store"]
         if deletes % 3 == 0 and posted:
             live.remove(posted[0])
-            return ("delete_graph_store", "DELETE", "/graph-store?" + urlencode({"graph": posted[0].graph}), b"",
-                    headers, posted[0])
+            return (
+                "delete_graph_store",
+                "DELETE",
+                "/graph-store?" + urlencode({"graph": posted[0].graph}),
+                b"",
+                headers,
+                posted[0],
+            )
         target = live.pop(0)
         headers["Content-Type"] = "application/sparql-update"
         if deletes % 3 == 1:
@@ -363,8 +399,11 @@ class Soak:
         return "delete_update", "POST", "/sparql", text.encode(), headers, target
 
     def write_headers(self, writer: int) -> dict:
-        return {"Authorization": f"Bearer {self.tokens[writer]}", "ZKG-Source": SOURCE,
-                "ZKG-Message": f"soak writer {writer}"}
+        return {
+            "Authorization": f"Bearer {self.tokens[writer]}",
+            "ZKG-Source": SOURCE,
+            "ZKG-Message": f"soak writer {writer}",
+        }
 
     def writer(self, index: int) -> None:
         connection, write_worker = self.server.connect_identified()
@@ -415,11 +454,15 @@ class Soak:
     def read_own(self, write: Write, *, present: bool, write_worker: int | None) -> None:
         """Read back an acknowledged write on a new connection: by query, then its data document."""
         k = self.config.marker_triples
-        query = (f"SELECT ?w (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?w <{self.marker}> ?v }} "
-                 f"VALUES ?w {{ <{write.subject}> }} }} GROUP BY ?w")
-        local = write.subject[len(self.base):]
-        for kind, path, accept in (("read_own_query", sparql_get(query), SELECT_JSON),
-                                   ("read_own_data", f"/data/{quote(local)}.ttl", "text/turtle")):
+        query = (
+            f"SELECT ?w (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?w <{self.marker}> ?v }} "
+            f"VALUES ?w {{ <{write.subject}> }} }} GROUP BY ?w"
+        )
+        local = write.subject[len(self.base) :]
+        for kind, path, accept in (
+            ("read_own_query", sparql_get(query), SELECT_JSON),
+            ("read_own_data", f"/data/{quote(local)}.ttl", "text/turtle"),
+        ):
             headers = {"Accept": accept}
             if kind == "read_own_data" and not present and write.etag:
                 # Revalidate what was read when the write was there: a 304 now would be a stale answer.
@@ -445,8 +488,10 @@ class Soak:
             if not ok:
                 self.recorder.record(kind, seconds, f"{status} {path[:80]}: {body[:200]!r}")
                 if status == 304:
-                    self.problem(f"read-your-writes: 304 Not Modified for {path} after its delete was acknowledged "
-                                 f"(worker {reader_worker}, the delete on worker {write_worker})")
+                    self.problem(
+                        f"read-your-writes: 304 Not Modified for {path} after its delete was acknowledged "
+                        f"(worker {reader_worker}, the delete on worker {write_worker})"
+                    )
                 continue
             self.recorder.record(kind, seconds)
             self.count("read_own")
@@ -457,8 +502,10 @@ class Soak:
                 self.count("read_own_cross_worker")
             if seen != (k if present else 0):
                 where = f"worker {reader_worker} after a write on worker {write_worker}"
-                self.problem(f"read-your-writes ({kind}): {write.subject} {'added' if present else 'deleted'}, "
-                             f"then {seen} of {k} marker triples seen ({where})")
+                self.problem(
+                    f"read-your-writes ({kind}): {write.subject} {'added' if present else 'deleted'}, "
+                    f"then {seen} of {k} marker triples seen ({where})"
+                )
 
     def data_document_markers(self, body: bytes, subject: str) -> int:
         import pyoxigraph as ox
@@ -487,10 +534,14 @@ class Soak:
         mix = self.reader_requests(found)
         started = time.monotonic()
         self.deadline = started + self.config.duration
-        threads = [threading.Thread(target=self.guarded, args=(self.reader, i, mix), name=f"reader-{i}", daemon=True)
-                   for i in range(self.config.readers)]
-        threads += [threading.Thread(target=self.guarded, args=(self.writer, i), name=f"writer-{i}", daemon=True)
-                    for i in range(self.config.writers)]
+        threads = [
+            threading.Thread(target=self.guarded, args=(self.reader, i, mix), name=f"reader-{i}", daemon=True)
+            for i in range(self.config.readers)
+        ]
+        threads += [
+            threading.Thread(target=self.guarded, args=(self.writer, i), name=f"writer-{i}", daemon=True)
+            for i in range(self.config.writers)
+        ]
         for thread in threads:
             thread.start()
         if not self.config.writers:
@@ -504,8 +555,12 @@ class Soak:
         problems, final = check_final(rows, self.ledger.all(), self.config.marker_triples)
         for text in problems:
             self.problem(f"end state: {text}")
-        return {"seconds": round(seconds, 2), "entities": len(found["entities"]), "final": final,
-                "classes": self.recorder.figures(seconds)}
+        return {
+            "seconds": round(seconds, 2),
+            "entities": len(found["entities"]),
+            "final": final,
+            "classes": self.recorder.figures(seconds),
+        }
 
     def final_state(self) -> tuple[list[tuple[str, str, int]], int]:
         """Every marker triple now (subject, graph, count), and how many soak changesets the
@@ -513,15 +568,20 @@ class Soak:
         connection, rows, page_size = self.server.connect(), [], 5000
         try:
             while True:
-                query = (f"SELECT ?w ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?w <{self.marker}> ?v }} }} "
-                         f"GROUP BY ?w ?g ORDER BY ?w ?g LIMIT {page_size} OFFSET {len(rows)}")
+                query = (
+                    f"SELECT ?w ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?w <{self.marker}> ?v }} }} "
+                    f"GROUP BY ?w ?g ORDER BY ?w ?g LIMIT {page_size} OFFSET {len(rows)}"
+                )
                 page = self.select(connection, query)
                 rows += [(r["w"]["value"], r["g"]["value"], int(r["n"]["value"])) for r in page]
                 if len(page) < page_size:
                     break
-            described = self.select(connection, f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH "
-                                                f"<{self.base}graph/metadata> {{ ?c <http://www.w3.org/ns/prov#"
-                                                f"wasDerivedFrom> <{SOURCE}> }} }}")
+            described = self.select(
+                connection,
+                f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH "
+                f"<{self.base}graph/metadata> {{ ?c <http://www.w3.org/ns/prov#"
+                f"wasDerivedFrom> <{SOURCE}> }} }}",
+            )
         finally:
             connection.close()
         return rows, int(described[0]["n"]["value"])
@@ -574,14 +634,15 @@ def soak(config: SoakConfig, work: Path) -> dict:
     finally:
         process.stop()
     # The change log, settled now that the server has stopped.
-    entries = [e for e in ChangeLog(data / "changes.rdfp", base_iri=config.base_iri).entries()
-               if e.changeset.source == SOURCE]
+    entries = [
+        e for e in ChangeLog(data / "changes.rdfp", base_iri=config.base_iri).entries() if e.changeset.source == SOURCE
+    ]
     problems, log_figures = check_log(entries, run.ledger.all(), config.marker_triples, described=run.described)
     for text in problems:
         run.problem(f"change log: {text}")
     server_log = log_path.read_text(encoding="utf-8", errors="replace")
     if "Traceback" in server_log:
-        run.problem("the server log has a traceback: " + server_log[server_log.index("Traceback"):][:600])
+        run.problem("the server log has a traceback: " + server_log[server_log.index("Traceback") :][:600])
     errors = sum(c["errors"] for c in figures["classes"].values())
     if errors:
         run.problem(f"{errors} request(s) failed; the first: {run.recorder.messages[:5]}")
@@ -589,15 +650,25 @@ def soak(config: SoakConfig, work: Path) -> dict:
     return {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
-        "settings": {**{k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
-                     "worker_processes": workers},
-        "seconds": figures["seconds"], "entities": figures["entities"], "server_peak_rss_mb": peak,
+        "settings": {
+            **{k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+            "worker_processes": workers,
+        },
+        "seconds": figures["seconds"],
+        "entities": figures["entities"],
+        "server_peak_rss_mb": peak,
         "classes": figures["classes"],
-        "writes": {"adds_acked": sum(1 for w in writes if w.state == ACKED),
-                   "deletes_acked": sum(1 for w in writes if w.delete_state == ACKED),
-                   **figures["final"], "log": log_figures},
-        "reads": {**run.counters, "requests": sum(c["requests"] for c in figures["classes"].values()),
-                  "errors": errors},
+        "writes": {
+            "adds_acked": sum(1 for w in writes if w.state == ACKED),
+            "deletes_acked": sum(1 for w in writes if w.delete_state == ACKED),
+            **figures["final"],
+            "log": log_figures,
+        },
+        "reads": {
+            **run.counters,
+            "requests": sum(c["requests"] for c in figures["classes"].values()),
+            "errors": errors,
+        },
         "problems": run.problems,
     }
 
@@ -605,23 +676,31 @@ def soak(config: SoakConfig, work: Path) -> dict:
 def table(results: dict) -> str:
     """The results as Markdown: one row per request class, then the checks."""
     s, w, r = results["settings"], results["writes"], results["reads"]
-    lines = [f"Soak of {results['when']}: {results['seconds']:.0f} s, {s['readers']} readers, {s['writers']} writers, "
-             f"{s['workers']} workers x {s['threads']} threads, {results['machine']['cpus']} CPUs, "
-             f"K = {s['marker_triples']} triples per write.", "",
-             "| request | count | errors | req/s | p50 ms | p99 ms |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"Soak of {results['when']}: {results['seconds']:.0f} s, {s['readers']} readers, {s['writers']} writers, "
+        f"{s['workers']} workers x {s['threads']} threads, {results['machine']['cpus']} CPUs, "
+        f"K = {s['marker_triples']} triples per write.",
+        "",
+        "| request | count | errors | req/s | p50 ms | p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
     for kind, c in results["classes"].items():
-        lines.append(f"| {kind} | {c['requests']} | {c['errors']} | {c['rps']:.1f} | {c['p50_ms']:.1f} "
-                     f"| {c['p99_ms']:.1f} |")
-    lines += ["", f"- {r['requests']} requests served, {r['errors']} errors.",
-              f"- Writes acknowledged: {w['adds_acked']} adds, {w['deletes_acked']} deletes; at the end "
-              f"{w['present_checked']} checked present exactly once, {w['absent_checked']} checked absent, "
-              f"{w['in_doubt']} in doubt; change log: {w['log']['committed']} soak changesets committed, "
-              f"{w['log']['described']} described in the metadata graph.",
-              f"- Snapshots checked: {r['snapshots']} (covering {r['snapshot_writes_seen']} write counts), "
-              f"read-your-writes checks: {r['read_own']} ({r['read_own_cross_worker']} answered by another worker "
-              f"than the write, {r['read_own_unidentified']} unidentified; {r['revalidated_after_delete']} data "
-              f"documents revalidated with their ETag after the delete).",
-              "- Problems: none." if not results["problems"] else f"- PROBLEMS ({len(results['problems'])}):"]
+        lines.append(
+            f"| {kind} | {c['requests']} | {c['errors']} | {c['rps']:.1f} | {c['p50_ms']:.1f} | {c['p99_ms']:.1f} |"
+        )
+    lines += [
+        "",
+        f"- {r['requests']} requests served, {r['errors']} errors.",
+        f"- Writes acknowledged: {w['adds_acked']} adds, {w['deletes_acked']} deletes; at the end "
+        f"{w['present_checked']} checked present exactly once, {w['absent_checked']} checked absent, "
+        f"{w['in_doubt']} in doubt; change log: {w['log']['committed']} soak changesets committed, "
+        f"{w['log']['described']} described in the metadata graph.",
+        f"- Snapshots checked: {r['snapshots']} (covering {r['snapshot_writes_seen']} write counts), "
+        f"read-your-writes checks: {r['read_own']} ({r['read_own_cross_worker']} answered by another worker "
+        f"than the write, {r['read_own_unidentified']} unidentified; {r['revalidated_after_delete']} data "
+        f"documents revalidated with their ETag after the delete).",
+        "- Problems: none." if not results["problems"] else f"- PROBLEMS ({len(results['problems'])}):",
+    ]
     lines += [f"  - {p}" for p in results["problems"][:30]]
     return "\n".join(lines)
 
@@ -645,10 +724,18 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     from benchmarks.generate import parse_size
 
-    config = SoakConfig(duration=args.duration, readers=args.readers, writers=args.writers, workers=args.workers,
-                        threads=args.threads, marker_triples=args.marker_triples, base_iri=args.base_iri,
-                        size=parse_size(args.size) if args.size else None, graph_dir=args.graph_dir,
-                        ontology_dir=args.ontology_dir)
+    config = SoakConfig(
+        duration=args.duration,
+        readers=args.readers,
+        writers=args.writers,
+        workers=args.workers,
+        threads=args.threads,
+        marker_triples=args.marker_triples,
+        base_iri=args.base_iri,
+        size=parse_size(args.size) if args.size else None,
+        graph_dir=args.graph_dir,
+        ontology_dir=args.ontology_dir,
+    )
     work = args.work or Path(tempfile.mkdtemp(prefix="zkg-soak-"))
     work.mkdir(parents=True, exist_ok=True)
     try:

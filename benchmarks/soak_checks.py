@@ -75,8 +75,13 @@ class Ledger:
             return list(self.writes.values())
 
 
-def check_snapshot(counts: dict[str, int], k: int, before: tuple[frozenset, frozenset],
-                   known: Callable[[str], bool], within: Callable[[str], bool] = lambda subject: True) -> list[str]:
+def check_snapshot(
+    counts: dict[str, int],
+    k: int,
+    before: tuple[frozenset, frozenset],
+    known: Callable[[str], bool],
+    within: Callable[[str], bool] = lambda subject: True,
+) -> list[str]:
     """What is wrong with one snapshot (``counts``: marker triples per write), given the
     ledger's ``before`` the query was sent, ``known(subject)`` (the write had been sent by the
     time the answer came) and ``within(subject)`` (the query covered it). Empty if consistent.
@@ -115,12 +120,15 @@ def check_final(rows: Iterable[tuple[str, str, int]], writes: Iterable[Write], k
         if write.surely_present:
             figures["present_checked"] += 1
             if not whole:
-                problems.append(f"acknowledged write {write.subject} should be {k} triples in {write.graph}, is {found}")
+                problems.append(
+                    f"acknowledged write {write.subject} should be {k} triples in {write.graph}, is {found}"
+                )
         elif write.surely_absent:
             figures["absent_checked"] += 1
             if found:
-                problems.append(f"write {write.subject} should be absent ({write.state}, delete {write.delete_state}), "
-                                f"is {found}")
+                problems.append(
+                    f"write {write.subject} should be absent ({write.state}, delete {write.delete_state}), is {found}"
+                )
         else:
             figures["in_doubt"] += 1
             if found and not whole:

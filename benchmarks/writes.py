@@ -119,8 +119,13 @@ def measure_write(data: Path, base_iri: str, *, repeats: int = 5) -> dict:
     (under ``observation``) ``repeats`` observations added and ``repeats`` edited."""
     import json
 
-    done = subprocess.run([sys.executable, "-c", WRITE_SCRIPT, str(data), base_iri, str(repeats)],
-                          capture_output=True, text=True, env=zkg_env(), timeout=3600)
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_SCRIPT, str(data), base_iri, str(repeats)],
+        capture_output=True,
+        text=True,
+        env=zkg_env(),
+        timeout=3600,
+    )
     line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     try:
         raw = json.loads(line)
@@ -128,14 +133,24 @@ def measure_write(data: Path, base_iri: str, *, repeats: int = 5) -> dict:
         return {"error": f"write benchmark failed: {done.stderr[-600:]}", "median_s": None}
     if "error" in raw:
         return {"error": raw["error"], "median_s": None}
-    return {"triples": raw["triples"], **_timings(raw["times"]), "errors": raw["errors"],
-            "observation": {"triples": raw["observation"]["triples"], "errors": raw["observation"]["errors"],
-                            "added": _timings(raw["observation"]["added"]),
-                            "edited": _timings(raw["observation"]["edited"])}}
+    return {
+        "triples": raw["triples"],
+        **_timings(raw["times"]),
+        "errors": raw["errors"],
+        "observation": {
+            "triples": raw["observation"]["triples"],
+            "errors": raw["observation"]["errors"],
+            "added": _timings(raw["observation"]["added"]),
+            "edited": _timings(raw["observation"]["edited"]),
+        },
+    }
 
 
 def _timings(times: list[float]) -> dict:
     """How many writes, the first (cold) one, and the median of the others."""
     warm = times[1:] or times
-    return {"writes": len(times), "first_s": round(times[0], 4) if times else None,
-            "median_s": round(statistics.median(warm), 4) if warm else None}
+    return {
+        "writes": len(times),
+        "first_s": round(times[0], 4) if times else None,
+        "median_s": round(statistics.median(warm), 4) if warm else None,
+    }

@@ -30,8 +30,13 @@ PACKAGE = REPO / "zkg"
 DOCS = REPO / "docs"
 
 #: The files cog writes into, relative to the repository.
-GENERATED_PAGES = ("docs/reference/settings.md", "docs/reference/cli.md", "docs/reference/http-api.md",
-                   "docs/reference/data-model.md", "docs/operations/performance.md")
+GENERATED_PAGES = (
+    "docs/reference/settings.md",
+    "docs/reference/cli.md",
+    "docs/reference/http-api.md",
+    "docs/reference/data-model.md",
+    "docs/operations/performance.md",
+)
 
 
 def cog_arguments(*options: str) -> list[str]:
@@ -39,10 +44,13 @@ def cog_arguments(*options: str) -> list[str]:
     with absolute paths, so it runs from any directory."""
     return ["cog", *options, "-I", str(DOCS), "-I", str(REPO), *(str(REPO / page) for page in GENERATED_PAGES)]
 
+
 #: ``"ZKG_…"`` as a string in the code: a variable, or a key of create_app's configuration.
 _NAME = re.compile(r"""["'](ZKG_[A-Z][A-Z0-9_]*)["']""")
 #: The environment read directly: os.environ.get("ZKG_X"…), os.environ["ZKG_X"], environ.get("ZKG_X"…).
-_READ = re.compile(r"""environ(?:\.get\(\s*|\[\s*)["'](ZKG_[A-Z][A-Z0-9_]*)["']|getenv\(\s*["'](ZKG_[A-Z][A-Z0-9_]*)["']""")
+_READ = re.compile(
+    r"""environ(?:\.get\(\s*|\[\s*)["'](ZKG_[A-Z][A-Z0-9_]*)["']|getenv\(\s*["'](ZKG_[A-Z][A-Z0-9_]*)["']"""
+)
 
 
 def _names():
@@ -113,8 +121,11 @@ def commands() -> list[str]:
 
 def _global_dests() -> set[str]:
     top = parsers()[""]
-    return {a.dest for a in top._actions if a.option_strings and not isinstance(a, (argparse._HelpAction,
-                                                                                   argparse._VersionAction))}
+    return {
+        a.dest
+        for a in top._actions
+        if a.option_strings and not isinstance(a, (argparse._HelpAction, argparse._VersionAction))
+    }
 
 
 def options(command: str, *, with_global: bool = False) -> list[argparse.Action]:
@@ -122,8 +133,11 @@ def options(command: str, *, with_global: bool = False) -> list[argparse.Action]
     options every command takes)."""
     parser = parsers()[command]
     skip = set() if with_global or command == "" else _global_dests()
-    return [a for a in parser._actions
-            if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) and a.dest not in skip]
+    return [
+        a
+        for a in parser._actions
+        if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) and a.dest not in skip
+    ]
 
 
 def option_strings(command: str) -> list[str]:
@@ -254,16 +268,25 @@ def settings() -> list[Setting]:
             used = set(used_by) - {"zkg"}
             scope = "every command" if used >= every - {c for c in every if " " in c} else ", ".join(sorted(used))
             shown.append(f"{_code(spelling)} ({scope})")
-        found.append(Setting(field.name, names.Settings.variable(field.name), _shown_default(getattr(defaults, field.name)),
-                             shown, _summary(help_text)))
+        found.append(
+            Setting(
+                field.name,
+                names.Settings.variable(field.name),
+                _shown_default(getattr(defaults, field.name)),
+                shown,
+                _summary(help_text),
+            )
+        )
     return found
 
 
 def settings_table() -> str:
     lines = ["| variable | option | default | in short |", "|---|---|---|---|"]
     for s in settings():
-        lines.append(f"| [{_code(s.variable)}](#{anchor('setting', s.variable)}) | {'; '.join(s.options) or '—'} "
-                     f"| {s.default} | {_cell(s.summary) or '—'} |")
+        lines.append(
+            f"| [{_code(s.variable)}](#{anchor('setting', s.variable)}) | {'; '.join(s.options) or '—'} "
+            f"| {s.default} | {_cell(s.summary) or '—'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -329,8 +352,10 @@ def routes() -> list[Route]:
 def routes_table() -> str:
     lines = ["| rule | methods | view |", "|---|---|---|"]
     for route in routes():
-        lines.append(f"| [{_code(route.rule)}](#{anchor('route', route.rule)}) | {', '.join(route.methods)} "
-                     f"| {_code(route.endpoint)} |")
+        lines.append(
+            f"| [{_code(route.rule)}](#{anchor('route', route.rule)}) | {', '.join(route.methods)} "
+            f"| {_code(route.endpoint)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -351,30 +376,46 @@ def performance_tables(results: str = "benchmarks/results/latest.json") -> str:
 #: The base the files' relative IRIs are resolved against here (any base gives the same tables).
 _BASE = "http://localhost:8080/"
 _STANDARD = {
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf", "http://www.w3.org/2000/01/rdf-schema#": "rdfs",
-    "http://www.w3.org/2001/XMLSchema#": "xsd", "http://www.w3.org/2002/07/owl#": "owl",
-    "http://www.w3.org/2004/02/skos/core#": "skos", "https://schema.org/": "schema", "http://www.w3.org/ns/org#": "org",
-    "http://www.w3.org/ns/prov#": "prov", "http://purl.org/dc/terms/": "dcterms", "http://www.w3.org/ns/shacl#": "sh",
-    "http://purl.org/linked-data/cube#": "qb", "http://purl.org/linked-data/sdmx/2009/dimension#": "sdmx-dimension",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
+    "http://www.w3.org/2000/01/rdf-schema#": "rdfs",
+    "http://www.w3.org/2001/XMLSchema#": "xsd",
+    "http://www.w3.org/2002/07/owl#": "owl",
+    "http://www.w3.org/2004/02/skos/core#": "skos",
+    "https://schema.org/": "schema",
+    "http://www.w3.org/ns/org#": "org",
+    "http://www.w3.org/ns/prov#": "prov",
+    "http://purl.org/dc/terms/": "dcterms",
+    "http://www.w3.org/ns/shacl#": "sh",
+    "http://purl.org/linked-data/cube#": "qb",
+    "http://purl.org/linked-data/sdmx/2009/dimension#": "sdmx-dimension",
     "http://purl.org/linked-data/sdmx/2009/measure#": "sdmx-measure",
-    "http://purl.org/linked-data/sdmx/2009/attribute#": "sdmx-attribute", "http://rdfs.org/ns/void#": "void",
-    "http://www.w3.org/ns/dcat#": "dcat", "http://xmlns.com/foaf/0.1/": "foaf",
-    _BASE + "def/shapes/": "zsh", _BASE + "def/": "zkg",
+    "http://purl.org/linked-data/sdmx/2009/attribute#": "sdmx-attribute",
+    "http://rdfs.org/ns/void#": "void",
+    "http://www.w3.org/ns/dcat#": "dcat",
+    "http://xmlns.com/foaf/0.1/": "foaf",
+    _BASE + "def/shapes/": "zsh",
+    _BASE + "def/": "zkg",
 }
-_RDF, _RDFS, _OWL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#", \
-    "http://www.w3.org/2002/07/owl#"
-_SKOS, _SH, _QB = "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/ns/shacl#", \
-    "http://purl.org/linked-data/cube#"
+_RDF, _RDFS, _OWL = (
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "http://www.w3.org/2000/01/rdf-schema#",
+    "http://www.w3.org/2002/07/owl#",
+)
+_SKOS, _SH, _QB = (
+    "http://www.w3.org/2004/02/skos/core#",
+    "http://www.w3.org/ns/shacl#",
+    "http://purl.org/linked-data/cube#",
+)
 
 
 def _short(term) -> str:
     """A term as the pages write it: ``schema:Person``, ``zkg:administers``, ``<code/unit>``."""
     value = getattr(term, "value", str(term))
     for namespace, prefix in sorted(_STANDARD.items(), key=lambda item: -len(item[0])):
-        if value.startswith(namespace) and "/" not in value[len(namespace):]:
-            return f"{prefix}:{value[len(namespace):]}"
+        if value.startswith(namespace) and "/" not in value[len(namespace) :]:
+            return f"{prefix}:{value[len(namespace) :]}"
     if value.startswith(_BASE):
-        return f"<{value[len(_BASE):]}>"
+        return f"<{value[len(_BASE) :]}>"
     return f"<{value}>"
 
 
@@ -384,8 +425,11 @@ class _Graph:
     def __init__(self, paths):
         import pyoxigraph as ox
 
-        self.triples = [q.triple if hasattr(q, "triple") else q for path in paths
-                        for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=_BASE)]
+        self.triples = [
+            q.triple if hasattr(q, "triple") else q
+            for path in paths
+            for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=_BASE)
+        ]
 
     def objects(self, subject, predicate: str) -> list:
         return [t.object for t in self.triples if t.subject == subject and t.predicate.value == predicate]
@@ -416,8 +460,10 @@ def vocabulary_classes() -> str:
     lines = ["| class | label | sub-class of | meaning |", "|---|---|---|---|"]
     for term in g.subjects(_RDF + "type", _OWL + "Class"):
         supers = ", ".join(_code(_short(s)) for s in g.objects(term, _RDFS + "subClassOf"))
-        lines.append(f"| {_code(_short(term))} | {_cell(g.text(term, _RDFS + 'label'))} | {supers} "
-                     f"| {_cell(g.text(term, _RDFS + 'comment'))} |")
+        lines.append(
+            f"| {_code(_short(term))} | {_cell(g.text(term, _RDFS + 'label'))} | {supers} "
+            f"| {_cell(g.text(term, _RDFS + 'comment'))} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -425,8 +471,13 @@ def vocabulary_properties() -> str:
     """The project's own properties (and the Data Cube components it declares), with domain,
     range and comment."""
     g = _vocabulary()
-    kinds = (_OWL + "ObjectProperty", _OWL + "DatatypeProperty", _QB + "DimensionProperty",
-             _QB + "MeasureProperty", _QB + "AttributeProperty")
+    kinds = (
+        _OWL + "ObjectProperty",
+        _OWL + "DatatypeProperty",
+        _QB + "DimensionProperty",
+        _QB + "MeasureProperty",
+        _QB + "AttributeProperty",
+    )
     terms = []
     for kind in kinds:
         terms += [t for t in g.subjects(_RDF + "type", kind) if t not in terms]
@@ -449,8 +500,9 @@ def code_lists() -> str:
             name = g.text(concept, _SKOS + "prefLabel")
             notation = g.text(concept, _SKOS + "notation")
             broader = g.objects(concept, _SKOS + "broader")
-            extra = (f" ({notation})" if notation else "") + \
-                (f", under {', '.join(g.text(b, _SKOS + 'prefLabel') for b in broader)}" if broader else "")
+            extra = (f" ({notation})" if notation else "") + (
+                f", under {', '.join(g.text(b, _SKOS + 'prefLabel') for b in broader)}" if broader else ""
+            )
             shown.append(f"{name}{extra}")
         label = g.text(scheme, _SKOS + "prefLabel", _RDFS + "label")
         parts.append(f"- **{label}** ({_code(_short(scheme))}, {len(concepts)} concepts): {_cell('; '.join(shown))}.")
@@ -476,8 +528,12 @@ def data_structures() -> str:
 def shapes() -> str:
     """The targeted SHACL shapes, file by file: name, what they target, severity."""
     lines = ["| file | shape | checks | targets | severity |", "|---|---|---|---|---|"]
-    targets = (("targetClass", ""), ("targetSubjectsOf", "subjects of "), ("targetObjectsOf", "objects of "),
-               ("targetNode", "node "))
+    targets = (
+        ("targetClass", ""),
+        ("targetSubjectsOf", "subjects of "),
+        ("targetObjectsOf", "objects of "),
+        ("targetNode", "node "),
+    )
     for path in sorted((REPO / "ontology" / "shapes").glob("*.ttl")):
         g = _Graph([path])
         for shape in g.subjects(_RDF + "type", _SH + "NodeShape"):
@@ -488,8 +544,10 @@ def shapes() -> str:
             if len(aimed) > 5:  # the class lists of "any entity" shapes: say how many
                 aimed = [*aimed[:3], f"… ({len(aimed)} classes)"]
             severity = [_short(s).split(":")[-1] for s in g.objects(shape, _SH + "severity")] or ["Violation"]
-            lines.append(f"| {_code(path.name)} | {_code(_short(shape))} | {_cell(g.text(shape, _SH + 'name'))} "
-                         f"| {', '.join(aimed)} | {severity[0]} |")
+            lines.append(
+                f"| {_code(path.name)} | {_code(_short(shape))} | {_cell(g.text(shape, _SH + 'name'))} "
+                f"| {', '.join(aimed)} | {severity[0]} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -18,7 +18,6 @@ from tests.support import markers
 from tests.support.live_server import LiveServer, expect_live, zkg_load
 from tests.support.web_testing import LIVE_MAX_REQUEST_BYTES, LIVE_QUERY_TIMEOUT, LIVE_ROW_LIMIT
 from tests.support.zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
-
 from zkg.base.settings import Settings
 from zkg.store.local import Store
 
@@ -40,8 +39,9 @@ def _real_data_present() -> bool:
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     """Settings with a fresh data directory under tmp_path and the test base IRI."""
-    return Settings.from_env(environ={}, data=tmp_path / "zkg-data", base_iri=TEST_BASE,
-                             graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR)
+    return Settings.from_env(
+        environ={}, data=tmp_path / "zkg-data", base_iri=TEST_BASE, graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR
+    )
 
 
 @pytest.fixture
@@ -84,9 +84,20 @@ def project_copy(tmp_path) -> Path:
 def live_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("live") / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE)
-    server = LiveServer(data, base_iri=TEST_BASE, options=(
-        "--query-timeout", str(LIVE_QUERY_TIMEOUT), "--row-limit", str(LIVE_ROW_LIMIT),
-        "--max-request-bytes", str(LIVE_MAX_REQUEST_BYTES), "--threads", "4"))
+    server = LiveServer(
+        data,
+        base_iri=TEST_BASE,
+        options=(
+            "--query-timeout",
+            str(LIVE_QUERY_TIMEOUT),
+            "--row-limit",
+            str(LIVE_ROW_LIMIT),
+            "--max-request-bytes",
+            str(LIVE_MAX_REQUEST_BYTES),
+            "--threads",
+            "4",
+        ),
+    )
     yield server
     server.stop()
 

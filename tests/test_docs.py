@@ -36,7 +36,7 @@ def headings(text: str, level: int) -> list[str]:
         if line.startswith("```"):
             fenced = not fenced
         elif not fenced and line.startswith("#" * level + " "):
-            found.append(line[level + 1:].strip())
+            found.append(line[level + 1 :].strip())
     return found
 
 
@@ -45,14 +45,13 @@ def section(text: str, heading: str) -> str:
     lines = text.splitlines()
     start = lines.index(heading)
     level = len(heading) - len(heading.lstrip("#"))
-    end = next((i for i in range(start + 1, len(lines))
-                if re.match(rf"#{{1,{level}}} ", lines[i])), len(lines))
+    end = next((i for i in range(start + 1, len(lines)) if re.match(rf"#{{1,{level}}} ", lines[i])), len(lines))
     return "\n".join(lines[start:end])
 
 
 def block_after(text: str, heading: str) -> str:
     """The first fenced code block after ``heading``, without its fences."""
-    rest = text[text.index(heading):]
+    rest = text[text.index(heading) :]
     match = re.search(r"```[a-z]*\n(.*?)\n```", rest, re.S)
     assert match, f"no code block after {heading!r}"
     return match.group(1)
@@ -82,8 +81,9 @@ def test_every_zkg_name_of_the_code_is_on_the_settings_page():
 
 def test_no_section_for_a_variable_the_code_no_longer_reads():
     read = set(reference.variables_read())
-    stale = [h for h in headings(page("reference/settings.md"), 3)
-             if h.startswith("`ZKG_") and h.strip("`") not in read]
+    stale = [
+        h for h in headings(page("reference/settings.md"), 3) if h.startswith("`ZKG_") and h.strip("`") not in read
+    ]
     assert not stale, f"docs/reference/settings.md documents variables the code does not read: {stale}"
 
 
@@ -121,8 +121,9 @@ def test_the_global_options_are_documented():
 
 def test_no_section_for_a_command_that_is_gone():
     commands = {c.split(" ")[0] for c in reference.commands()}
-    stale = [h for h in headings(page("reference/cli.md"), 2)
-             if h.startswith("`zkg ") and h.strip("`")[4:] not in commands]
+    stale = [
+        h for h in headings(page("reference/cli.md"), 2) if h.startswith("`zkg ") and h.strip("`")[4:] not in commands
+    ]
     assert not stale, f"docs/reference/cli.md documents commands that do not exist: {stale}"
 
 
@@ -152,9 +153,10 @@ def test_no_section_for_a_route_that_is_gone():
 def test_the_generated_parts_are_current(capsys):
     status = Cog().main(reference.cog_arguments("--check"))
     said = capsys.readouterr()
-    assert status == 0, ("a generated part of the docs is stale; regenerate with "
-                         f"`.venv/bin/cog -r -I docs -I . {' '.join(reference.GENERATED_PAGES)}`\n"
-                         + said.out + said.err)
+    assert status == 0, (
+        "a generated part of the docs is stale; regenerate with "
+        f"`.venv/bin/cog -r -I docs -I . {' '.join(reference.GENERATED_PAGES)}`\n" + said.out + said.err
+    )
 
 
 def test_the_readme_test_command_is_what_ci_runs():
@@ -188,8 +190,11 @@ def test_the_changelog_names_the_version():
 
 def test_zkg_is_imported_in_one_place_by_the_docs():
     """So that moving a module means editing docs/_zkg_names.py only."""
-    importing = sorted(p.name for p in DOCS.glob("*.py")
-                       if re.search(r"^\s*(from zkg[. ]|import zkg)", p.read_text(encoding="utf-8"), re.M))
+    importing = sorted(
+        p.name
+        for p in DOCS.glob("*.py")
+        if re.search(r"^\s*(from zkg[. ]|import zkg)", p.read_text(encoding="utf-8"), re.M)
+    )
     assert importing == ["_zkg_names.py", "conf.py"], importing
     assert "from zkg import __version__" in page("conf.py")
 
@@ -199,7 +204,11 @@ def test_zkg_is_imported_in_one_place_by_the_docs():
 
 def test_the_site_builds_without_a_warning(tmp_path):
     # About two seconds for the whole site, so not marked slow: the inner loop catches it too.
-    built = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-                            str(DOCS), str(tmp_path / "html")], capture_output=True, text=True, cwd=REPO)
+    built = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(tmp_path / "html")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert built.returncode == 0 and not built.stderr.strip(), built.stderr
     assert (tmp_path / "html" / "reference" / "http-api.html").is_file()

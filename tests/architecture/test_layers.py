@@ -38,10 +38,17 @@ def private_imports(root: Path, package: str) -> list[str]:
     for path in sorted(root.rglob("*.py")):
         module = ".".join((package, *path.relative_to(root).with_suffix("").parts)).removesuffix(".__init__")
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == package \
-                    and node.module != module:
-                found += [f"{module}:{node.lineno} imports {a.name} from {node.module}" for a in node.names
-                          if a.name.startswith("_") and not a.name.startswith("__")]
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.split(".")[0] == package
+                and node.module != module
+            ):
+                found += [
+                    f"{module}:{node.lineno} imports {a.name} from {node.module}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
     return found
 
 
@@ -76,14 +83,16 @@ def toy(tmp_path, monkeypatch):
         (root / name).write_text("")
     (root / "low" / "a.py").write_text("_secret = 1\n")
     (root / "high" / "b.py").write_text("from toy.low import a\n")
-    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent("""
         [tool.importlinter]
         root_package = "toy"
         [[tool.importlinter.contracts]]
         name = "toy layers"
         type = "layers"
         layers = ["toy.high", "toy.low"]
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield root
     for name in [m for m in sys.modules if m == "toy" or m.startswith("toy.")]:

@@ -70,7 +70,9 @@ def signature_problems(expected: inspect.Signature, actual: inspect.Signature) -
         if have is None:
             problems.append(f"no parameter {name}")
             continue
-        keyword_ok = wanted.kind is inspect.Parameter.KEYWORD_ONLY and have.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        keyword_ok = (
+            wanted.kind is inspect.Parameter.KEYWORD_ONLY and have.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        )
         if have.kind is not wanted.kind and not keyword_ok:
             problems.append(f"{name} is {have.kind.description}, not {wanted.kind.description}")
         if have.default != wanted.default:
@@ -79,8 +81,11 @@ def signature_problems(expected: inspect.Signature, actual: inspect.Signature) -
     if [n for n in given if n in positional] != positional:
         problems.append(f"positional parameters in another order: {list(given)}")
     for name, have in given.items():
-        if name not in expected.parameters and have.default is inspect.Parameter.empty \
-                and have.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+        if (
+            name not in expected.parameters
+            and have.default is inspect.Parameter.empty
+            and have.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        ):
             problems.append(f"{name} is required, and the protocol does not give it")
     return problems
 
@@ -184,10 +189,12 @@ def test_no_module_probes_a_store_for_an_attribute():
 
 
 def test_a_probe_is_found(tmp_path):
-    (tmp_path / "a.py").write_text('x = getattr(store, "supervisor", None)\n'
-                                   'y = hasattr(self._store, "query_raw")\n'
-                                   'z = getattr(self.supervisor, "read_only_reason", None)\n'
-                                   'w = getattr(result, "close", None)\n')
+    (tmp_path / "a.py").write_text(
+        'x = getattr(store, "supervisor", None)\n'
+        'y = hasattr(self._store, "query_raw")\n'
+        'z = getattr(self.supervisor, "read_only_reason", None)\n'
+        'w = getattr(result, "close", None)\n'
+    )
     assert [p.split(":")[1] for p in probes(tmp_path)] == ["1", "2", "3"]
 
 
@@ -199,12 +206,25 @@ def test_mypy_agrees_that_both_stores_are_store_facades(tmp_path):
     if mypy is None:
         pytest.skip("mypy is not installed")
     wrong = tmp_path / "wrong.py"  # the check failing: a class short of the facade
-    wrong.write_text("from zkg.store.facade import StoreFacade\n"
-                     "class Narrow:\n    base_iri = 'x'\n"
-                     "def f() -> None:\n    store: StoreFacade = Narrow()\n")
+    wrong.write_text(
+        "from zkg.store.facade import StoreFacade\n"
+        "class Narrow:\n    base_iri = 'x'\n"
+        "def f() -> None:\n    store: StoreFacade = Narrow()\n"
+    )
     checked = subprocess.run(
-        [mypy, "--follow-imports=silent", "--ignore-missing-imports", "--no-error-summary",
-         "--cache-dir=/dev/null", str(Path(__file__)), str(wrong)],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+        [
+            mypy,
+            "--follow-imports=silent",
+            "--ignore-missing-imports",
+            "--no-error-summary",
+            "--cache-dir=/dev/null",
+            str(Path(__file__)),
+            str(wrong),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     errors = [line for line in checked.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 1 and errors[0].startswith(str(wrong) + ":5:"), checked.stdout[-3000:]

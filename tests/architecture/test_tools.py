@@ -23,3 +23,8 @@ def test_mypy_passes():
 def test_ruff_lint_passes():
     result = run("ruff", "check", "--no-cache", ".")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_ruff_format_passes():
+    result = run("ruff", "format", "--check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -83,8 +83,16 @@ def _shared_app(environ, start_response):
 
 
 def _get(front, query: str = "", accept: str = "text/plain") -> bytes:
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql", "QUERY_STRING": query, "HTTP_ACCEPT": accept,
-               "wsgi.url_scheme": "http", "HTTP_HOST": "zkg.test", "SERVER_NAME": "zkg.test", "SERVER_PORT": "80"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/sparql",
+        "QUERY_STRING": query,
+        "HTTP_ACCEPT": accept,
+        "wsgi.url_scheme": "http",
+        "HTTP_HOST": "zkg.test",
+        "SERVER_NAME": "zkg.test",
+        "SERVER_PORT": "80",
+    }
     return b"".join(front(environ, lambda status, headers, exc_info=None: None))
 
 

@@ -87,19 +87,23 @@ def test_rejected_write_exits_1_with_the_report_and_changes_nothing(zkg, tmp_pat
 
 def test_remove_and_apply_patch(zkg, tmp_path):
     gone = tmp_path / "gone.nt"
-    gone.write_text(f'<{TEST_BASE}id/z-park-area> <https://schema.org/description> '
-                    '"The land the park covers: 488 square kilometers including 16 subparks."@en .\n')
+    gone.write_text(
+        f"<{TEST_BASE}id/z-park-area> <https://schema.org/description> "
+        '"The land the park covers: 488 square kilometers including 16 subparks."@en .\n'
+    )
     removed = zkg("remove", gone, *SOURCE)
     assert removed.returncode == 0, removed.stderr and "0 addition(s), 1 removal(s)" in removed.stdout
     stale = zkg("remove", gone, *SOURCE)
     assert stale.returncode == 1 and stale.stderr.startswith("zkg: error: the changeset conflicts with the store")
 
     patch = tmp_path / "fix.rdfp"
-    patch.write_text('TX .\nD id:luo-wei schema:name "Luo Wei"@en graph:china-daily-2016-03-05-p7 .\n'
-                     'A id:luo-wei schema:name "LUO Wei"@en graph:china-daily-2016-03-05-p7 .\nTC .\n')
+    patch.write_text(
+        'TX .\nD id:luo-wei schema:name "Luo Wei"@en graph:china-daily-2016-03-05-p7 .\n'
+        'A id:luo-wei schema:name "LUO Wei"@en graph:china-daily-2016-03-05-p7 .\nTC .\n'
+    )
     applied = zkg("apply", patch, *SOURCE, "-m", "capitals")
     assert applied.returncode == 0, applied.stderr
-    assert "LUO Wei" in zkg("query", 'SELECT ?n { id:luo-wei schema:name ?n }').stdout
+    assert "LUO Wei" in zkg("query", "SELECT ?n { id:luo-wei schema:name ?n }").stdout
 
 
 def test_usage_errors_are_one_line(zkg, tmp_path):
@@ -138,8 +142,10 @@ def test_a_reload_keeps_the_curated_removals_from_source_graphs(zkg, tmp_path):
     and reloading brings the fact back."""
     fact = tmp_path / "fact.trig"
     graph = f"<{TEST_BASE}graph/china-daily-2016-03-05-p7>"
-    fact.write_text(f'GRAPH {graph} {{ id:z-park schema:description "China\'s first science park, a dynamic center '
-                    f'for innovation and entrepreneurship and the birthplace for emerging industries in China."@en }}\n')
+    fact.write_text(
+        f"GRAPH {graph} {{ id:z-park schema:description \"China's first science park, a dynamic center "
+        f'for innovation and entrepreneurship and the birthplace for emerging industries in China."@en }}\n'
+    )
     removed = zkg("remove", fact, *SOURCE, "-m", "a test of reloads")
     assert removed.returncode == 0, removed.stderr
     changeset_id = re.search(r"committed changeset (\S+)", removed.stdout).group(1)

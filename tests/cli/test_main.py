@@ -19,7 +19,9 @@ pytestmark = pytest.mark.skipif(ZKG is None, reason="the zkg console script is n
 
 def run(*args, cwd, stdin=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZKG_")}
-    return subprocess.run([ZKG, *map(str, args)], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [ZKG, *map(str, args)], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def assert_one_line_error(result, *fragments):
@@ -35,8 +37,15 @@ def assert_one_line_error(result, *fragments):
 def loaded(tmp_path):
     """A data directory loaded from the fixture project through `zkg load`; returns a runner."""
     common = ["--data", tmp_path / "data", "--base-iri", TEST_BASE]
-    result = run(*common, "load", "--graph-dir", FIXTURE_PROJECT / "graph", "--ontology-dir", FIXTURE_PROJECT / "ontology",
-                 cwd=tmp_path)
+    result = run(
+        *common,
+        "load",
+        "--graph-dir",
+        FIXTURE_PROJECT / "graph",
+        "--ontology-dir",
+        FIXTURE_PROJECT / "ontology",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "graph:example-source" in result.stdout and "total:" in result.stdout
     return lambda *args, stdin=None: run(*common, *args, cwd=tmp_path, stdin=stdin)
@@ -50,8 +59,18 @@ def test_version(tmp_path):
 def test_load_is_idempotent_and_options_go_anywhere(loaded, tmp_path):
     first = loaded("export", "--format", "nquads").stdout
     # Global options after the subcommand work too.
-    again = run("load", "--data", tmp_path / "data", "--base-iri", TEST_BASE, "--graph-dir", FIXTURE_PROJECT / "graph",
-                "--ontology-dir", FIXTURE_PROJECT / "ontology", cwd=tmp_path)
+    again = run(
+        "load",
+        "--data",
+        tmp_path / "data",
+        "--base-iri",
+        TEST_BASE,
+        "--graph-dir",
+        FIXTURE_PROJECT / "graph",
+        "--ontology-dir",
+        FIXTURE_PROJECT / "ontology",
+        cwd=tmp_path,
+    )
     assert again.returncode == 0, again.stderr
     assert loaded("export", "--format", "nquads").stdout == first
 
@@ -79,7 +98,9 @@ def test_query_csv_tsv_json(loaded):
 def test_query_ask_and_construct(loaded, tmp_path):
     assert loaded("query", "ASK { id:alice schema:knows id:bob }").stdout.strip() == "true"
     assert json.loads(loaded("query", "ASK { id:bob schema:knows id:alice }", "--format", "json").stdout) == {
-        "head": {}, "boolean": False}
+        "head": {},
+        "boolean": False,
+    }
     turtle = loaded("query", "CONSTRUCT WHERE { id:alice schema:knows ?o }").stdout
     assert "id:alice schema:knows id:bob" in turtle
     ntriples = loaded("query", "CONSTRUCT WHERE { id:alice schema:knows ?o }", "--format", "ntriples").stdout
@@ -110,7 +131,12 @@ def test_validate_exits_1_on_violations(tmp_path):
     source = project / "graph" / "sources" / "example-source.trig"
     source.write_text(source.read_text().replace('schema:name "Bob"@en ;', ""))
     common = ["--data", tmp_path / "data", "--base-iri", TEST_BASE]
-    assert run(*common, "load", "--graph-dir", project / "graph", "--ontology-dir", project / "ontology", cwd=tmp_path).returncode == 0
+    assert (
+        run(
+            *common, "load", "--graph-dir", project / "graph", "--ontology-dir", project / "ontology", cwd=tmp_path
+        ).returncode
+        == 0
+    )
     result = run(*common, "validate", cwd=tmp_path)
     assert result.returncode == 1 and "Violation" in result.stdout and "a person needs a name" in result.stdout
     assert result.stderr == ""
@@ -136,7 +162,9 @@ def test_error_unparseable_file_leaves_store_unchanged(loaded, tmp_path):
     before = loaded("export", "--format", "nquads").stdout
     project = tmp_path / "project"
     shutil.copytree(FIXTURE_PROJECT, project)
-    (project / "graph" / "sources" / "broken.trig").write_text('@prefix id: <id/> .\n<graph/x> {\n  id:a id:b "oops .\n}\n')
+    (project / "graph" / "sources" / "broken.trig").write_text(
+        '@prefix id: <id/> .\n<graph/x> {\n  id:a id:b "oops .\n}\n'
+    )
     result = loaded("load", "--graph-dir", project / "graph", "--ontology-dir", project / "ontology")
     assert_one_line_error(result, "broken.trig:3:")
     assert loaded("export", "--format", "nquads").stdout == before
@@ -144,10 +172,18 @@ def test_error_unparseable_file_leaves_store_unchanged(loaded, tmp_path):
 
 def test_error_bad_base_iri_and_settings(loaded, tmp_path):
     assert_one_line_error(run("--base-iri", "zkg.example.org", "query", "ASK {}", cwd=tmp_path), "--base-iri")
-    assert_one_line_error(loaded("--base-iri", "https://other.example/", "query", "ASK {}"),
-                          "was loaded with base IRI", "zkg load --base-iri https://other.example/")
-    env_result = subprocess.run([ZKG, "--data", tmp_path / "data", "query", "ASK {}"], cwd=tmp_path, capture_output=True,
-                                text=True, env={**os.environ, "ZKG_PORT": "abc"})
+    assert_one_line_error(
+        loaded("--base-iri", "https://other.example/", "query", "ASK {}"),
+        "was loaded with base IRI",
+        "zkg load --base-iri https://other.example/",
+    )
+    env_result = subprocess.run(
+        [ZKG, "--data", tmp_path / "data", "query", "ASK {}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ZKG_PORT": "abc"},
+    )
     assert_one_line_error(env_result, "ZKG_PORT")
 
 
@@ -159,15 +195,25 @@ def test_error_usage(tmp_path):
 
 def test_error_locked_store(loaded, tmp_path):
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from zkg.store.local import Store; s = Store.open(sys.argv[1], base_iri=sys.argv[2]); "
-         "print('ready', flush=True); sys.stdin.read()", str(tmp_path / "data"), TEST_BASE],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from zkg.store.local import Store; s = Store.open(sys.argv[1], base_iri=sys.argv[2]); "
+            "print('ready', flush=True); sys.stdin.read()",
+            str(tmp_path / "data"),
+            TEST_BASE,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         assert_one_line_error(loaded("query", "ASK {}"), "in use by another process", "zkg serve")
-        assert_one_line_error(loaded("load", "--graph-dir", FIXTURE_PROJECT / "graph",
-                                     "--ontology-dir", FIXTURE_PROJECT / "ontology"), "in use by another process")
+        assert_one_line_error(
+            loaded("load", "--graph-dir", FIXTURE_PROJECT / "graph", "--ontology-dir", FIXTURE_PROJECT / "ontology"),
+            "in use by another process",
+        )
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
@@ -176,8 +222,15 @@ def test_error_locked_store(loaded, tmp_path):
 
 def test_a_reader_that_goes_away_is_no_error(loaded, tmp_path):
     """`zkg query … | head -1`: the pipe closes early; zkg ends quietly, as Unix tools do."""
-    command = [ZKG, "--data", str(tmp_path / "data"), "--base-iri", TEST_BASE, "query",
-               "SELECT ?s ?o ?b WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 20000"]  # (more than a pipe holds)
+    command = [
+        ZKG,
+        "--data",
+        str(tmp_path / "data"),
+        "--base-iri",
+        TEST_BASE,
+        "query",
+        "SELECT ?s ?o ?b WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 20000",
+    ]  # (more than a pipe holds)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZKG_")}
     zkg = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     zkg.stdout.readline()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from zkg.curation.apply import Conflict, Rejected, apply_changeset, revert
 from zkg.curation.changelog import COMMITTED
 from zkg.curation.changesets import ChangesetError, changeset_graph
-from zkg.curation.apply import Conflict, Rejected, apply_changeset, revert
 from zkg.curation.history import get_changeset, history, recent_changes
 
 FACT = 'id:luo-wei schema:description "Head of the overseas arm of Zhongguancun Development Group."@en .'
@@ -20,12 +20,14 @@ def test_accepted_write_is_visible_with_its_provenance_and_log_entry(store, log,
 
     assert outcome.committed and outcome.report.conforms
     own = changeset_graph(helpers.base, cs.id)
-    assert bool(store.query(f'ASK {{ GRAPH <{own}> {{ id:luo-wei schema:description ?d }} }}'))
-    rows = list(store.query(f"""SELECT ?agent ?label ?time ?source ?comment ?graph WHERE {{ GRAPH graph:metadata {{
+    assert bool(store.query(f"ASK {{ GRAPH <{own}> {{ id:luo-wei schema:description ?d }} }}"))
+    rows = list(
+        store.query(f"""SELECT ?agent ?label ?time ?source ?comment ?graph WHERE {{ GRAPH graph:metadata {{
         <{own}> a prov:Entity, zkg:Changeset ; prov:wasAttributedTo ?agent ; prov:generatedAtTime ?time ;
                 prov:wasDerivedFrom ?source ; rdfs:comment ?comment ; zkg:changedGraph ?graph ;
                 zkg:quadsAdded 1 ; zkg:quadsRemoved 0 .
-        ?agent a prov:Agent ; rdfs:label ?label }} }}"""))
+        ?agent a prov:Agent ; rdfs:label ?label }} }}""")
+    )
     assert len(rows) == 1
     row = rows[0]
     assert row["agent"].value == helpers.base + "id/agent/ada-curator"
@@ -57,7 +59,7 @@ def test_citation_source_is_recorded_as_text(store, log, helpers):
 
 def test_invalid_write_is_rejected_with_the_report_and_changes_nothing(store, log, helpers):
     before = store.dump(format="nquads")
-    cs = helpers.changeset(add="id:luo-wei org:memberOf id:nowhere . id:luo-wei schema:foundingDate \"x\" .")
+    cs = helpers.changeset(add='id:luo-wei org:memberOf id:nowhere . id:luo-wei schema:foundingDate "x" .')
     with pytest.raises(Rejected) as caught:
         apply_changeset(store, cs, log=log)
     rejected = caught.value
@@ -67,8 +69,11 @@ def test_invalid_write_is_rejected_with_the_report_and_changes_nothing(store, lo
     turtle = rejected.turtle()
     report = ox.Store()
     report.load(turtle, format=ox.RdfFormat.TURTLE)
-    assert bool(report.query("ASK { ?r a <http://www.w3.org/ns/shacl#ValidationReport> ; "
-                             "<http://www.w3.org/ns/shacl#conforms> false }"))
+    assert bool(
+        report.query(
+            "ASK { ?r a <http://www.w3.org/ns/shacl#ValidationReport> ; <http://www.w3.org/ns/shacl#conforms> false }"
+        )
+    )
     assert store.dump(format="nquads") == before  # byte for byte
     assert log.entries() == []
 
@@ -87,7 +92,9 @@ def test_stale_removals_conflict(store, log, helpers):
         apply_changeset(store, cs, log=log)
     assert len(caught.value.missing) == 1
     # A removal in a named graph that does not hold it conflicts too.
-    in_other_graph = helpers.changeset(remove=helpers.turtle('id:luo-wei schema:name "Luo Wei"@en .', graph="reference"))
+    in_other_graph = helpers.changeset(
+        remove=helpers.turtle('id:luo-wei schema:name "Luo Wei"@en .', graph="reference")
+    )
     with pytest.raises(Conflict):
         apply_changeset(store, in_other_graph, log=log)
     assert store.dump(format="nquads") == before
@@ -104,11 +111,15 @@ def test_concurrent_edits_of_the_same_statement_conflict(store, log, helpers):
 
 
 def test_removal_without_graph_removes_from_every_graph_holding_it(store, log, helpers):
-    store.update('INSERT DATA { GRAPH graph:reference { id:luo-wei schema:description "d"@en } '
-                 'GRAPH graph:extra { id:luo-wei schema:description "d"@en } }')
+    store.update(
+        'INSERT DATA { GRAPH graph:reference { id:luo-wei schema:description "d"@en } '
+        'GRAPH graph:extra { id:luo-wei schema:description "d"@en } }'
+    )
     outcome = apply_changeset(store, helpers.changeset(remove='id:luo-wei schema:description "d"@en .'), log=log)
     assert sorted(q.graph_name.value for q in outcome.changeset.removals) == [
-        helpers.base + "graph/extra", helpers.base + "graph/reference"]
+        helpers.base + "graph/extra",
+        helpers.base + "graph/reference",
+    ]
     assert not bool(store.query('ASK { id:luo-wei schema:description "d"@en }'))
 
 
@@ -154,9 +165,12 @@ def test_revert_round_trip_restores_the_dataset_exactly(store, log, helpers):
     before = helpers.data_dump(store)
     cs = helpers.changeset(
         add=FACT + ' id:new-place a schema:Place ; rdfs:label "New place"@en ; schema:name "New place"@en ; '
-                   "schema:containedInPlace id:beijing .",
-        remove=helpers.turtle('id:z-park-area schema:description "The land the park covers: 488 square kilometers '
-                              'including 16 subparks."@en .'))
+        "schema:containedInPlace id:beijing .",
+        remove=helpers.turtle(
+            'id:z-park-area schema:description "The land the park covers: 488 square kilometers '
+            'including 16 subparks."@en .'
+        ),
+    )
     applied = apply_changeset(store, cs, log=log)
     assert helpers.data_dump(store) != before
     undo = revert(store, applied.id, log=log, agent="Another Curator", message="wrong source")
@@ -168,21 +182,27 @@ def test_revert_round_trip_restores_the_dataset_exactly(store, log, helpers):
         revert(store, applied.id, log=log, agent="x")
     # Reverting the revert brings the change back.
     revert(store, undo.id, log=log, agent="x")
-    assert bool(store.query('ASK { id:new-place schema:containedInPlace id:beijing }'))
+    assert bool(store.query("ASK { id:new-place schema:containedInPlace id:beijing }"))
 
 
 def test_revert_of_blank_nodes_added_and_removed(store, log, helpers):
     before = helpers.data_dump(store)
-    fund = ('id:new-fund a schema:InvestmentFund, schema:Organization ; rdfs:label "New fund"@en ; '
-            'schema:name "New fund"@en ; schema:amount [ a schema:MonetaryAmount ; schema:value 100 ; '
-            'schema:currency "CNY" ] .')
+    fund = (
+        'id:new-fund a schema:InvestmentFund, schema:Organization ; rdfs:label "New fund"@en ; '
+        'schema:name "New fund"@en ; schema:amount [ a schema:MonetaryAmount ; schema:value 100 ; '
+        'schema:currency "CNY" ] .'
+    )
     added = apply_changeset(store, helpers.changeset(add=fund), log=log)
-    removed_amount = apply_changeset(store, helpers.changeset(
-        remove='id:zhongguancun-stanford-startup-fund schema:amount [ a schema:MonetaryAmount ; '
-               'schema:value 912500000 ; schema:currency "USD" ] .',
-        add='id:zhongguancun-stanford-startup-fund schema:amount [ a schema:MonetaryAmount ; '
-            'schema:value 912500000 ; schema:currency "USD" ; schema:description "as printed: $912.5 million"@en ] .'),
-        log=log)
+    removed_amount = apply_changeset(
+        store,
+        helpers.changeset(
+            remove="id:zhongguancun-stanford-startup-fund schema:amount [ a schema:MonetaryAmount ; "
+            'schema:value 912500000 ; schema:currency "USD" ] .',
+            add="id:zhongguancun-stanford-startup-fund schema:amount [ a schema:MonetaryAmount ; "
+            'schema:value 912500000 ; schema:currency "USD" ; schema:description "as printed: $912.5 million"@en ] .',
+        ),
+        log=log,
+    )
     assert len(removed_amount.changeset.removals) == 4
     revert(store, removed_amount.id, log=log, agent="x")
     revert(store, added.id, log=log, agent="x")
@@ -199,8 +219,11 @@ def test_revert_conflicts_when_a_later_change_touched_the_same_statements(store,
 def test_revert_is_checked_too(store, log, helpers):
     # Adding the organisation's type back would be fine; removing it again while a person
     # points at it is not: the revert of the first change is refused.
-    typed = apply_changeset(store, helpers.changeset(
-        add='id:new-co a schema:Organization ; rdfs:label "New Co"@en ; schema:name "New Co"@en .'), log=log)
+    typed = apply_changeset(
+        store,
+        helpers.changeset(add='id:new-co a schema:Organization ; rdfs:label "New Co"@en ; schema:name "New Co"@en .'),
+        log=log,
+    )
     apply_changeset(store, helpers.changeset(add="id:luo-wei schema:worksFor id:new-co ."), log=log)
     with pytest.raises(Rejected):
         revert(store, typed.id, log=log, agent="x")

@@ -7,11 +7,11 @@ import threading
 import pyoxigraph as ox
 import pytest
 
-from zkg.curation.changelog import ABORTED, COMMITTED, LOG_FILE, PENDING, ChangeLog
-from zkg.curation.apply import apply_changeset
-from zkg.base.errors import StoreError
-from zkg.store.local import Store
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from zkg.base.errors import StoreError
+from zkg.curation.apply import apply_changeset
+from zkg.curation.changelog import ABORTED, COMMITTED, LOG_FILE, PENDING, ChangeLog
+from zkg.store.local import Store
 
 
 @pytest.fixture

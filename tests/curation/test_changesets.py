@@ -5,10 +5,18 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.curation.changesets import ANY_GRAPH, ChangesetError, agent_iri, changeset_graph, diff_description, is_changeset_id, to_rdf_patch
-from zkg.curation.changeset_files import changeset_from_file, changeset_from_patch, parse_patch
-from zkg.base.errors import DataError
 from tests.support.zkg_testing import TEST_BASE as B
+from zkg.base.errors import DataError
+from zkg.curation.changeset_files import changeset_from_file, changeset_from_patch, parse_patch
+from zkg.curation.changesets import (
+    ANY_GRAPH,
+    ChangesetError,
+    agent_iri,
+    changeset_graph,
+    diff_description,
+    is_changeset_id,
+    to_rdf_patch,
+)
 
 
 def test_new_resolves_agent_graphs_and_id(helpers):
@@ -60,8 +68,12 @@ def test_files_in_every_format(tmp_path):
     (tmp_path / "a.trig").write_text('graph:g { id:a schema:name "A" }')
     (tmp_path / "a.nt").write_text(f'<{B}id/a> <https://schema.org/name> "A" .\n')
     (tmp_path / "a.nq").write_text(f'<{B}id/a> <https://schema.org/name> "A" <{B}graph/g> .\n')
-    for name, count, graph in (("a.ttl", 3, None), ("a.trig", 1, B + "graph/g"), ("a.nt", 1, None),
-                               ("a.nq", 1, B + "graph/g")):
+    for name, count, graph in (
+        ("a.ttl", 3, None),
+        ("a.trig", 1, B + "graph/g"),
+        ("a.nt", 1, None),
+        ("a.nq", 1, B + "graph/g"),
+    ):
         cs = changeset_from_file(tmp_path / name, base_iri=B, agent="x", source="y")
         assert len(cs.additions) == count
         assert cs.additions[0].graph_name.value == (graph or cs.graph)
@@ -82,8 +94,11 @@ def test_file_errors_name_the_line(tmp_path):
 
 
 def test_rdf_patch_round_trip(helpers, tmp_path):
-    cs = helpers.changeset(add='id:a schema:name "A\\"quoted\\"\\nline"@en ; schema:knows [ schema:age 3 ] .',
-                           remove=helpers.turtle('id:a schema:name "B" .', graph="g"), message="why")
+    cs = helpers.changeset(
+        add='id:a schema:name "A\\"quoted\\"\\nline"@en ; schema:knows [ schema:age 3 ] .',
+        remove=helpers.turtle('id:a schema:name "B" .', graph="g"),
+        message="why",
+    )
     text = to_rdf_patch(cs)
     assert text.splitlines()[0] == f"H id <{cs.graph}> ." and text.rstrip().endswith("TC .")
     headers, additions, removals = parse_patch(text, base_iri=B)
@@ -96,12 +111,18 @@ def test_rdf_patch_round_trip(helpers, tmp_path):
 
 
 def test_patch_with_prefixes_and_errors(tmp_path):
-    (tmp_path / "p.rdfp").write_text('PA ex: <http://example.org/> .\nTX .\nA ex:s ex:p 1 .\nD id:x schema:name "y" graph:g .\nTC .\n')
+    (tmp_path / "p.rdfp").write_text(
+        'PA ex: <http://example.org/> .\nTX .\nA ex:s ex:p 1 .\nD id:x schema:name "y" graph:g .\nTC .\n'
+    )
     cs = changeset_from_patch(tmp_path / "p.rdfp", base_iri=B, agent="x", source="y")
     assert str(cs.additions[0].object) == '"1"^^<http://www.w3.org/2001/XMLSchema#integer>'
     assert cs.removals[0].graph_name == ox.NamedNode(B + "graph/g")
-    for bad, message in (("A ex:s ex:p .\n", "3 or 4 terms"), ("X .\n", "unknown row"), ("TX .\nTA .\n", "aborts"),
-                         ("A nope:s nope:p 1 .\n", "unknown prefix")):
+    for bad, message in (
+        ("A ex:s ex:p .\n", "3 or 4 terms"),
+        ("X .\n", "unknown row"),
+        ("TX .\nTA .\n", "aborts"),
+        ("A nope:s nope:p 1 .\n", "unknown prefix"),
+    ):
         (tmp_path / "bad.rdfp").write_text(bad)
         with pytest.raises(DataError, match=message):
             changeset_from_patch(tmp_path / "bad.rdfp", base_iri=B, agent="x", source="y")
@@ -110,5 +131,5 @@ def test_patch_with_prefixes_and_errors(tmp_path):
 def test_diff_description_is_readable(store, helpers):
     cs = helpers.changeset(add='id:a schema:name "A"@en .', remove='id:b schema:name "B"@en .', message="fix")
     text = diff_description(cs, store.prefixes)
-    assert "+ id:a schema:name \"A\"@en" in text and "- id:b schema:name \"B\"@en" in text
+    assert '+ id:a schema:name "A"@en' in text and '- id:b schema:name "B"@en' in text
     assert "(every graph holding it)" in text and "message fix" in text and "1 removal(s), 1 addition(s)" in text

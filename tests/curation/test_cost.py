@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 from zkg.curation.apply import Rejected, apply_changeset
 from zkg.store.local import Store
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 
 UNITS = 4000  # about 38 quads each: 150,000 in all
 
@@ -44,8 +44,10 @@ def generated_update(units: int, base: str) -> list[str]:
                 zkg:indicator indicator:pct-applications ; zkg:unit unit:count ; zkg:transformation transformation:level ;
                 sdmx-measure:obsValue {i} ; zkg:valueAsPrinted "{i}" .""")
         if i % 10 == 0:
-            lines.append(f'{series} a schema:EventSeries ; rdfs:label "Series {i // 10}"@en ; '
-                         f'schema:name "Series {i // 10}"@en ; schema:organizer id:iasp .')
+            lines.append(
+                f'{series} a schema:EventSeries ; rdfs:label "Series {i // 10}"@en ; '
+                f'schema:name "Series {i // 10}"@en ; schema:organizer id:iasp .'
+            )
         if len(lines) >= 400:
             updates.append("INSERT DATA { GRAPH graph:generated { " + "\n".join(lines) + " } }")
             lines = []
@@ -54,9 +56,11 @@ def generated_update(units: int, base: str) -> list[str]:
     return updates
 
 
-OBS = ('a qb:Observation ; qb:dataSet id:stats-z-park-headline ; rdfs:label "x"@en ; zkg:refSubject id:z-park ; '
-       'zkg:indicator indicator:pct-applications ; zkg:unit unit:count ; zkg:transformation transformation:level ; '
-       'sdmx-measure:obsValue 1 ; zkg:valueAsPrinted "1" ; sdmx-dimension:refPeriod "2015"^^xsd:gYear ')
+OBS = (
+    'a qb:Observation ; qb:dataSet id:stats-z-park-headline ; rdfs:label "x"@en ; zkg:refSubject id:z-park ; '
+    "zkg:indicator indicator:pct-applications ; zkg:unit unit:count ; zkg:transformation transformation:level ; "
+    'sdmx-measure:obsValue 1 ; zkg:valueAsPrinted "1" ; sdmx-dimension:refPeriod "2015"^^xsd:gYear '
+)
 
 CHANGES = {
     "a person's description": dict(add='id:luo-wei schema:description "d"@en .'),
@@ -65,18 +69,25 @@ CHANGES = {
     "a reference to a hub (IASP)": dict(add="id:zhou-guolin org:memberOf id:iasp ."),
     "a new edition of a series": dict(
         add='id:edition-33 a schema:Event ; rdfs:label "33rd"@en ; schema:superEvent id:iasp-world-conference ; '
-            'zkg:editionNumber 33 ; schema:location id:beijing .'),
+        "zkg:editionNumber 33 ; schema:location id:beijing ."
+    ),
     "a duplicate observation": dict(add=f"id:obs-dup {OBS}."),
     "a new observation": dict(add=f"id:obs-new {OBS.replace('2015', '2013')}."),
-    "an observation's value": dict(remove="id:obs-mna-completed-2015 sdmx-measure:obsValue 492 .",
-                                   add="id:obs-mna-completed-2015 sdmx-measure:obsValue 493 ."),
+    "an observation's value": dict(
+        remove="id:obs-mna-completed-2015 sdmx-measure:obsValue 492 .",
+        add="id:obs-mna-completed-2015 sdmx-measure:obsValue 493 .",
+    ),
     "an observation edited into a duplicate": dict(
         remove='id:obs-mna-completed-2014 sdmx-dimension:refPeriod "2014"^^xsd:gYear .',
-        add='id:obs-mna-completed-2014 sdmx-dimension:refPeriod "2015"^^xsd:gYear .'),
+        add='id:obs-mna-completed-2014 sdmx-dimension:refPeriod "2015"^^xsd:gYear .',
+    ),
     "an observation loses a dimension": dict(
-        remove="id:obs-overseas-mna-completed-2015-change zkg:transformation transformation:change-on-previous-period ."),
-    "a membership's member": dict(remove="id:membership-luo-wei-overseas-arm org:member id:luo-wei .",
-                                  add="id:membership-luo-wei-overseas-arm org:member id:zhou-guolin ."),
+        remove="id:obs-overseas-mna-completed-2015-change zkg:transformation transformation:change-on-previous-period ."
+    ),
+    "a membership's member": dict(
+        remove="id:membership-luo-wei-overseas-arm org:member id:luo-wei .",
+        add="id:membership-luo-wei-overseas-arm org:member id:zhou-guolin .",
+    ),
 }
 
 
@@ -112,5 +123,9 @@ def test_cost_does_not_grow_with_the_graph(big_store, store, log, helpers, name)
     big = _cost(big_store, ChangeLog(None, base_iri=helpers.base), helpers, CHANGES[name])
     assert small.mode == big.mode == "incremental"
     assert (big.queries, big.quads_fetched, big.focus_nodes, big.candidate_triples) == (
-        small.queries, small.quads_fetched, small.focus_nodes, small.candidate_triples)
+        small.queries,
+        small.quads_fetched,
+        small.focus_nodes,
+        small.candidate_triples,
+    )
     assert big.quads_fetched < 300

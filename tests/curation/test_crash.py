@@ -20,10 +20,10 @@ import time
 
 import pytest
 
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
 from zkg.curation.changesets import new_id
 from zkg.store.local import Store
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 pytestmark = pytest.mark.slow
 
@@ -82,8 +82,12 @@ def _run(pristine, tmp_path, name: str, crash_at: str = "", kill_after: float | 
     data = tmp_path / name
     shutil.copytree(source, data)
     changeset_id = new_id()
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(data), changeset_id, crash_at or "-", str(QUADS)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(data), changeset_id, crash_at or "-", str(QUADS)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout.readline().strip() == "start", child.stderr.read()
     if kill_after is not None:
         time.sleep(kill_after)

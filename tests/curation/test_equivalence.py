@@ -12,22 +12,26 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 from zkg.curation import apply as curation
 from zkg.curation.apply import Rejected, apply_changeset
-from zkg.validation.incremental import INCREMENTAL
 from zkg.rdf.rdflib_view import rdflib_term
-from zkg.validation.reach import Unsupported, analyse
 from zkg.store.local import Store
+from zkg.validation.incremental import INCREMENTAL
+from zkg.validation.reach import Unsupported, analyse
 from zkg.validation.shacl import validate
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 
 pytestmark = pytest.mark.slow
 
-OBS = ('a qb:Observation ; qb:dataSet id:stats-z-park-headline ; rdfs:label "x"@en ; zkg:refSubject id:z-park ; '
-       'zkg:indicator indicator:pct-applications ; zkg:unit unit:count ; zkg:transformation transformation:level ; '
-       'sdmx-measure:obsValue 1 ; zkg:valueAsPrinted "1" ')
-EDITION = ('a schema:Event ; rdfs:label "another edition"@en ; schema:name "another edition"@en ; '
-           'schema:superEvent id:iasp-world-conference ; schema:location id:beijing ; schema:startDate "2016"^^xsd:gYear ')
+OBS = (
+    'a qb:Observation ; qb:dataSet id:stats-z-park-headline ; rdfs:label "x"@en ; zkg:refSubject id:z-park ; '
+    "zkg:indicator indicator:pct-applications ; zkg:unit unit:count ; zkg:transformation transformation:level ; "
+    'sdmx-measure:obsValue 1 ; zkg:valueAsPrinted "1" '
+)
+EDITION = (
+    'a schema:Event ; rdfs:label "another edition"@en ; schema:name "another edition"@en ; '
+    'schema:superEvent id:iasp-world-conference ; schema:location id:beijing ; schema:startDate "2016"^^xsd:gYear '
+)
 
 CASES = {
     "valid fact": dict(add='id:luo-wei schema:description "d"@en .'),
@@ -38,37 +42,50 @@ CASES = {
     "observation in another period": dict(add=f'id:obs-2014 {OBS}; sdmx-dimension:refPeriod "2014"^^xsd:gYear .'),
     "observation edited into a duplicate (IC-12)": dict(
         remove='id:obs-mna-completed-2014 sdmx-dimension:refPeriod "2014"^^xsd:gYear .',
-        add='id:obs-mna-completed-2014 sdmx-dimension:refPeriod "2015"^^xsd:gYear .'),
-    "observation's value edited": dict(remove="id:obs-mna-completed-2015 sdmx-measure:obsValue 492 .",
-                                       add="id:obs-mna-completed-2015 sdmx-measure:obsValue 493 ."),
+        add='id:obs-mna-completed-2014 sdmx-dimension:refPeriod "2015"^^xsd:gYear .',
+    ),
+    "observation's value edited": dict(
+        remove="id:obs-mna-completed-2015 sdmx-measure:obsValue 492 .",
+        add="id:obs-mna-completed-2015 sdmx-measure:obsValue 493 .",
+    ),
     "dimension removed: two observations alike (IC-12)": dict(
-        remove="id:obs-overseas-mna-completed-2015-change zkg:transformation transformation:change-on-previous-period ."),
+        remove="id:obs-overseas-mna-completed-2015-change zkg:transformation transformation:change-on-previous-period ."
+    ),
     "observation with two periods (IC-12 with a multi-valued dimension)": dict(
-        add=f'id:obs-twice {OBS}; sdmx-dimension:refPeriod "2015"^^xsd:gYear, "2016"^^xsd:gYear .'),
+        add=f'id:obs-twice {OBS}; sdmx-dimension:refPeriod "2015"^^xsd:gYear, "2016"^^xsd:gYear .'
+    ),
     "same figures in another data set": dict(
         add='id:stats-elsewhere a qb:DataSet ; rdfs:label "elsewhere"@en ; qb:structure <def/dsd-headline> . '
-            f'id:obs-elsewhere {OBS.replace("id:stats-z-park-headline", "id:stats-elsewhere")}; '
-            'sdmx-dimension:refPeriod "2015"^^xsd:gYear .'),
+        f"id:obs-elsewhere {OBS.replace('id:stats-z-park-headline', 'id:stats-elsewhere')}; "
+        'sdmx-dimension:refPeriod "2015"^^xsd:gYear .'
+    ),
     "edition number taken in the series": dict(add=f"id:edition-dup {EDITION}; zkg:editionNumber 32 ."),
     "next edition number": dict(add=f"id:edition-33 {EDITION}; zkg:editionNumber 33 ."),
     "containment cycle": dict(add="id:china schema:containedInPlace id:beijing ."),
     "membership loses its organisation (headOf)": dict(
-        remove="id:membership-luo-wei-overseas-arm org:organization id:zhongguancun-development-group-overseas-arm ."),
+        remove="id:membership-luo-wei-overseas-arm org:organization id:zhongguancun-development-group-overseas-arm ."
+    ),
     "membership changes member (headOf of the old one)": dict(
         remove="id:membership-luo-wei-overseas-arm org:member id:luo-wei .",
-        add="id:membership-luo-wei-overseas-arm org:member id:zhou-guolin ."),
-    "sub-park loses its parent (inverse path)": dict(remove="id:z-park org:hasSubOrganization id:z-park-software-park ."),
+        add="id:membership-luo-wei-overseas-arm org:member id:zhou-guolin .",
+    ),
+    "sub-park loses its parent (inverse path)": dict(
+        remove="id:z-park org:hasSubOrganization id:z-park-software-park ."
+    ),
     "distinction loses its holder": dict(remove="id:z-park zkg:distinction id:z-park-first-science-park ."),
     "removed type orphans references": dict(remove="id:beijing a schema:City ."),
     "data set loses its structure": dict(remove="id:stats-z-park-by-partner qb:structure <def/dsd-by-partner> ."),
     "source graph loses its document (quotations)": dict(
-        remove="<graph/china-daily-2016-03-05-p7> dcterms:source id:china-daily-2016-03-05-p7 ."),
+        remove="<graph/china-daily-2016-03-05-p7> dcterms:source id:china-daily-2016-03-05-p7 ."
+    ),
     "reified statement loses its statement": dict(remove='id:z-park skos:prefLabel "中关村科技园区"@zh-Hans .'),
     "blank node amount loses its value": dict(
-        remove="id:zhongguancun-stanford-startup-fund schema:amount [ schema:value 912500000 ] ."),
+        remove="id:zhongguancun-stanford-startup-fund schema:amount [ schema:value 912500000 ] ."
+    ),
     "new blank node amount without currency": dict(
         add='id:new-fund a schema:InvestmentFund ; rdfs:label "f"@en ; schema:amount [ a schema:MonetaryAmount ; '
-            "schema:value 5 ] ."),
+        "schema:value 5 ] ."
+    ),
 }
 
 
@@ -77,8 +94,15 @@ def _key(result) -> tuple:
         if term is None:
             return ""
         return "_:" if term.__class__.__name__ == "BNode" else str(term)
-    return (result.severity, text(result.focus_node), result.path, text(result.value), str(result.source_shape),
-            result.message)
+
+    return (
+        result.severity,
+        text(result.focus_node),
+        result.path,
+        text(result.value),
+        str(result.source_shape),
+        result.message,
+    )
 
 
 def _whole_after(store: Store, effective, metadata, checked) -> Store:
@@ -113,8 +137,11 @@ def test_incremental_verdict_equals_whole_graph_verdict(store, log, helpers, nam
     before_blank = {q.subject for q in store.quads() if isinstance(q.subject, ox.BlankNode)}
     after = _whole_after(store, effective, metadata, checked)
     whole = validate(after)
-    new_blank = {rdflib_term(q.subject) for q in after.quads()
-                 if isinstance(q.subject, ox.BlankNode) and q.subject not in before_blank}
+    new_blank = {
+        rdflib_term(q.subject)
+        for q in after.quads()
+        if isinstance(q.subject, ox.BlankNode) and q.subject not in before_blank
+    }
     focus = {rdflib_term(f) for f in cost.focus} | new_blank
     expected = sorted(_key(r) for r in whole.results if r.focus_node in focus)
     got = sorted(_key(r) for r in report.results)
@@ -127,31 +154,45 @@ def test_incremental_verdict_equals_whole_graph_verdict(store, log, helpers, nam
 # tells apart and rdflib (hence pySHACL) does not: it drops a date's time zone.
 BROKEN = {
     "a member lacking the looked-up dimension": (  # subject and indicator are the rarer values
-        'GRAPH graph:broken { id:obs-nobody a qb:Observation ; qb:dataSet id:stats-z-park-headline ; '
+        "GRAPH graph:broken { id:obs-nobody a qb:Observation ; qb:dataSet id:stats-z-park-headline ; "
         'sdmx-dimension:refPeriod "2011"^^xsd:gYear ; zkg:unit unit:count ; zkg:transformation transformation:level }',
-        dict(add=f'id:obs-2011 {OBS}; sdmx-dimension:refPeriod "2011"^^xsd:gYear .'), True),
+        dict(add=f'id:obs-2011 {OBS}; sdmx-dimension:refPeriod "2011"^^xsd:gYear .'),
+        True,
+    ),
     "a member lacking every dimension": (
-        'GRAPH graph:broken { id:obs-bare qb:dataSet id:stats-z-park-headline }',
-        dict(add=f'id:obs-2010 {OBS}; sdmx-dimension:refPeriod "2010"^^xsd:gYear .'), True),
+        "GRAPH graph:broken { id:obs-bare qb:dataSet id:stats-z-park-headline }",
+        dict(add=f'id:obs-2010 {OBS}; sdmx-dimension:refPeriod "2010"^^xsd:gYear .'),
+        True,
+    ),
     "a member with two values where the new one has one": (
-        'GRAPH graph:broken { id:obs-both a qb:Observation ; qb:dataSet id:stats-z-park-headline ; '
+        "GRAPH graph:broken { id:obs-both a qb:Observation ; qb:dataSet id:stats-z-park-headline ; "
         'zkg:refSubject id:z-park ; sdmx-dimension:refPeriod "2009"^^xsd:gYear, "2008"^^xsd:gYear }',
-        dict(add=f'id:obs-2009 {OBS}; sdmx-dimension:refPeriod "2009"^^xsd:gYear .'), False),
+        dict(add=f'id:obs-2009 {OBS}; sdmx-dimension:refPeriod "2009"^^xsd:gYear .'),
+        False,
+    ),
     "a new one with two values, a member lacking the dimension": (
-        'GRAPH graph:broken { id:obs-undated-too a qb:Observation ; qb:dataSet id:stats-z-park-headline ; '
-        'zkg:refSubject id:z-park }',
-        dict(add=f'id:obs-two-years {OBS}; sdmx-dimension:refPeriod "2007"^^xsd:gYear, "2006"^^xsd:gYear .'), True),
+        "GRAPH graph:broken { id:obs-undated-too a qb:Observation ; qb:dataSet id:stats-z-park-headline ; "
+        "zkg:refSubject id:z-park }",
+        dict(add=f'id:obs-two-years {OBS}; sdmx-dimension:refPeriod "2007"^^xsd:gYear, "2006"^^xsd:gYear .'),
+        True,
+    ),
     "a date rdflib reads without its time zone": (
         f'GRAPH graph:broken {{ id:obs-as-of {OBS}; sdmx-dimension:refPeriod "2016-03-05+08:00"^^xsd:date }}',
-        dict(add=f'id:obs-as-of-too {OBS}; sdmx-dimension:refPeriod "2016-03-05"^^xsd:date .'), True),
+        dict(add=f'id:obs-as-of-too {OBS}; sdmx-dimension:refPeriod "2016-03-05"^^xsd:date .'),
+        True,
+    ),
     "another date": (
         f'GRAPH graph:broken {{ id:obs-as-of {OBS}; sdmx-dimension:refPeriod "2016-03-06+08:00"^^xsd:date }}',
-        dict(add=f'id:obs-as-of-too {OBS}; sdmx-dimension:refPeriod "2016-03-05"^^xsd:date .'), False),
+        dict(add=f'id:obs-as-of-too {OBS}; sdmx-dimension:refPeriod "2016-03-05"^^xsd:date .'),
+        False,
+    ),
     "a blank node data set": (
-        'GRAPH graph:broken { id:obs-in-blank a qb:Observation ; qb:dataSet _:set ; zkg:refSubject id:z-park . '
-        '_:set a qb:DataSet ; qb:structure <def/dsd-headline> . '
-        'id:obs-in-blank-too a qb:Observation ; qb:dataSet _:set ; zkg:refSubject id:z-park }',
-        dict(add='id:obs-in-blank zkg:indicator indicator:pct-applications .'), True),
+        "GRAPH graph:broken { id:obs-in-blank a qb:Observation ; qb:dataSet _:set ; zkg:refSubject id:z-park . "
+        "_:set a qb:DataSet ; qb:structure <def/dsd-headline> . "
+        "id:obs-in-blank-too a qb:Observation ; qb:dataSet _:set ; zkg:refSubject id:z-park }",
+        dict(add="id:obs-in-blank zkg:indicator indicator:pct-applications ."),
+        True,
+    ),
 }
 
 
@@ -184,8 +225,9 @@ def test_focus_nodes_reach_what_the_change_affects(store, log, helpers):
     assert {ox.NamedNode(b + "id/z-park-area"), ox.NamedNode(b + "id/iasp-world-conference-2015")} <= beijing
     quotations = focus_of(remove="<graph/china-daily-2016-03-05-p7> dcterms:source id:china-daily-2016-03-05-p7 .")
     assert ox.NamedNode(b + "id/quote-luo-wei-innovation-center") in quotations
-    headof = focus_of(remove="id:membership-luo-wei-overseas-arm org:organization "
-                             "id:zhongguancun-development-group-overseas-arm .")
+    headof = focus_of(
+        remove="id:membership-luo-wei-overseas-arm org:organization id:zhongguancun-development-group-overseas-arm ."
+    )
     assert ox.NamedNode(b + "id/luo-wei") in headof
 
 
@@ -203,10 +245,16 @@ def test_the_project_shapes_are_analysed(store):
 def test_an_undeclared_sparql_constraint_falls_back_to_the_whole_graph(helpers, log):
     store = Store.open(base_iri=helpers.base)
     store.load_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR)
-    store.update('INSERT DATA { GRAPH graph:shapes { zkg:NewShape a sh:NodeShape ; sh:targetClass schema:Person ; '
-                 'sh:sparql [ sh:select "SELECT $this WHERE { $this <urn:x-never> ?x }" ] } }')
+    store.update(
+        "INSERT DATA { GRAPH graph:shapes { zkg:NewShape a sh:NodeShape ; sh:targetClass schema:Person ; "
+        'sh:sparql [ sh:select "SELECT $this WHERE { $this <urn:x-never> ?x }" ] } }'
+    )
     from zkg.curation.changelog import ChangeLog
 
-    outcome = apply_changeset(store, helpers.changeset(add='id:luo-wei schema:description "d"@en .'),
-                              log=ChangeLog.for_store(store), dry_run=True)
+    outcome = apply_changeset(
+        store,
+        helpers.changeset(add='id:luo-wei schema:description "d"@en .'),
+        log=ChangeLog.for_store(store),
+        dry_run=True,
+    )
     assert outcome.cost.mode == "whole graph" and "NewShape" in outcome.cost.reason

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.curation.changelog import COMMITTED, ChangeLog
-from zkg.curation.apply import Conflict, Rejected, apply_changeset, revert
-from zkg.curation.history import history
-from zkg.store.remote import RemoteStore
-from zkg.store.managed_engine import ManagedEngine
-from zkg.store.local import Store
 from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from zkg.curation.apply import Conflict, Rejected, apply_changeset, revert
+from zkg.curation.changelog import COMMITTED, ChangeLog
+from zkg.curation.history import history
+from zkg.store.local import Store
+from zkg.store.managed_engine import ManagedEngine
+from zkg.store.remote import RemoteStore
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +33,21 @@ def test_write_path_on_a_remote_engine(remote, helpers):
     with pytest.raises(Conflict):
         apply_changeset(remote, helpers.changeset(remove='id:luo-wei schema:name "Nobody"@en .'), log=log)
     # Blank nodes: removed by matching their statements (the engine keeps their labels).
-    amount = ('id:zhongguancun-stanford-startup-fund schema:amount [ a schema:MonetaryAmount ; '
-              'schema:value 912500000 ; schema:currency "USD" ] .')
+    amount = (
+        "id:zhongguancun-stanford-startup-fund schema:amount [ a schema:MonetaryAmount ; "
+        'schema:value 912500000 ; schema:currency "USD" ] .'
+    )
     with pytest.raises(Rejected):  # a fund needs its amount
         apply_changeset(remote, helpers.changeset(remove=amount), log=log)
-    changed = apply_changeset(remote, helpers.changeset(
-        add='id:luo-wei schema:description "d"@en . ' + amount.replace('"USD" ]', '"USD" ; schema:description "x"@en ]'),
-        remove=amount), log=log)
+    changed = apply_changeset(
+        remote,
+        helpers.changeset(
+            add='id:luo-wei schema:description "d"@en . '
+            + amount.replace('"USD" ]', '"USD" ; schema:description "x"@en ]'),
+            remove=amount,
+        ),
+        log=log,
+    )
     assert changed.committed and changed.cost.mode == "incremental"
     assert log.entry(changed.id).status == COMMITTED
     assert [e.id for e in history(remote, TEST_BASE + "id/luo-wei", log=log)] == [changed.id]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.curation.changesets import Changeset, changeset_graph
 from zkg.curation.apply import apply_changeset, revert
+from zkg.curation.changesets import Changeset, changeset_graph
 from zkg.curation.history import get_changeset, recent_changes
 from zkg.curation.reserved import Reserved
 
@@ -27,20 +27,30 @@ def agent(helpers, name: str = "alice-curator") -> str:
     return f"<{helpers.base}id/agent/{name}>"
 
 
-@pytest.mark.parametrize("add, remove", [
-    ('{agent} rdfs:label "Mallory"@en .', ""),  # a second name, in the metadata graph
-    ('{agent} rdfs:label "Mallory"@en .', '{agent} rdfs:label "Alice Curator"@en .'),  # renamed
-    ("", '{agent} a prov:Agent .'),
-    ("{changeset} prov:wasAttributedTo {other} .", ""),
-    ("<https://example.org/x> zkg:reverts {changeset} .", ""),  # would mark Alice's change reverted
-    ("{other} prov:actedOnBehalfOf {agent} .", ""),
-], ids=["second-label", "relabel", "untype", "reattribute", "forged-revert", "points-at-agent"])
+@pytest.mark.parametrize(
+    "add, remove",
+    [
+        ('{agent} rdfs:label "Mallory"@en .', ""),  # a second name, in the metadata graph
+        ('{agent} rdfs:label "Mallory"@en .', '{agent} rdfs:label "Alice Curator"@en .'),  # renamed
+        ("", "{agent} a prov:Agent ."),
+        ("{changeset} prov:wasAttributedTo {other} .", ""),
+        ("<https://example.org/x> zkg:reverts {changeset} .", ""),  # would mark Alice's change reverted
+        ("{other} prov:actedOnBehalfOf {agent} .", ""),
+    ],
+    ids=["second-label", "relabel", "untype", "reattribute", "forged-revert", "points-at-agent"],
+)
 def test_the_metadata_records_of_changesets_and_agents_are_zkgs(store, log, helpers, alice_wrote, add, remove):
-    terms = {"agent": agent(helpers), "other": agent(helpers, "mallory"), "changeset": f"<{alice_wrote.changeset.graph}>"}
+    terms = {
+        "agent": agent(helpers),
+        "other": agent(helpers, "mallory"),
+        "changeset": f"<{alice_wrote.changeset.graph}>",
+    }
     before = store.dump(format="nquads")
-    forged = helpers.changeset(add=helpers.turtle(add.format(**terms), graph="metadata") if add else [],
-                               remove=helpers.turtle(remove.format(**terms), graph="metadata") if remove else [],
-                               by="Mallory")
+    forged = helpers.changeset(
+        add=helpers.turtle(add.format(**terms), graph="metadata") if add else [],
+        remove=helpers.turtle(remove.format(**terms), graph="metadata") if remove else [],
+        by="Mallory",
+    )
     with pytest.raises(Reserved, match="written by zkg only") as refused:
         apply_changeset(store, forged, log=log)
     assert refused.value.http_status == 403
@@ -74,8 +84,14 @@ def test_agents_given_by_iri_are_protected_in_the_metadata_graph(store, log, hel
 
 def test_only_its_changeset_adds_to_a_changesets_graph(store, log, helpers, alice_wrote):
     alices_graph = alice_wrote.changeset.graph
-    planted = [ox.Quad(ox.NamedNode(helpers.base + "id/luo-wei"), ox.NamedNode("https://schema.org/jobTitle"),
-                       ox.Literal("Chairman", language="en"), ox.NamedNode(alices_graph))]
+    planted = [
+        ox.Quad(
+            ox.NamedNode(helpers.base + "id/luo-wei"),
+            ox.NamedNode("https://schema.org/jobTitle"),
+            ox.Literal("Chairman", language="en"),
+            ox.NamedNode(alices_graph),
+        )
+    ]
     with pytest.raises(Reserved, match="its own changeset"):
         apply_changeset(store, helpers.changeset(add=planted, by="Mallory"), log=log)
     # Removing from it is correcting a fact, like any removal; a revert puts it back there.
@@ -88,8 +104,9 @@ def test_only_its_changeset_adds_to_a_changesets_graph(store, log, helpers, alic
 
 
 def test_zkgs_own_writes_still_describe_changesets_and_agents(store, log, helpers, alice_wrote):
-    again = apply_changeset(store, helpers.changeset(add='id:luo-wei schema:jobTitle "Chairman"@en .',
-                                                     by="Alice Curator"), log=log)
+    again = apply_changeset(
+        store, helpers.changeset(add='id:luo-wei schema:jobTitle "Chairman"@en .', by="Alice Curator"), log=log
+    )
     labels = list(store.query(f"SELECT ?l WHERE {{ GRAPH graph:metadata {{ {agent(helpers)} rdfs:label ?l }} }}"))
     assert [r["l"].value for r in labels] == ["Alice Curator"]  # recorded once
     undone = revert(store, again.id, log=log, agent="Bob Reviewer")
@@ -117,8 +134,18 @@ def test_a_clear_of_everything_leaves_the_history(store, log, helpers, alice_wro
 
 def test_a_changeset_id_of_the_future_is_no_way_in(store, log, helpers):
     future = changeset_graph(helpers.base, "20991231T235959000000Z-00000000")
-    planted = Changeset.new(base_iri=helpers.base, agent="Mallory", source="x", additions=[
-        ox.Quad(ox.NamedNode(helpers.base + "id/luo-wei"), ox.NamedNode("https://schema.org/jobTitle"),
-                ox.Literal("Chairman"), ox.NamedNode(future))])
+    planted = Changeset.new(
+        base_iri=helpers.base,
+        agent="Mallory",
+        source="x",
+        additions=[
+            ox.Quad(
+                ox.NamedNode(helpers.base + "id/luo-wei"),
+                ox.NamedNode("https://schema.org/jobTitle"),
+                ox.Literal("Chairman"),
+                ox.NamedNode(future),
+            )
+        ],
+    )
     with pytest.raises(Reserved):
         apply_changeset(store, planted, log=log)

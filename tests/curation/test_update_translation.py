@@ -14,14 +14,14 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.curation import update_translation
 from zkg.base.errors import QueryError
+from zkg.curation import update_translation
+from zkg.curation.update_operations import UpdateError, split_operations
+from zkg.curation.update_translation import translate_update
 from zkg.rdf.prefixes import prefixes
 from zkg.rdf.serialize import canonical_quads
 from zkg.sparql.guard import QueryRefused
 from zkg.store.local import Store
-from zkg.curation.update_operations import UpdateError, split_operations
-from zkg.curation.update_translation import translate_update
 
 BASE = "http://zkg.test/"
 P = prefixes(BASE)
@@ -61,8 +61,9 @@ def store() -> Store:
 
 
 def test_operations_split_at_semicolons_outside_braces_and_keep_the_prologue():
-    ops = split_operations('PREFIX e: <http://e/> INSERT DATA { e:a e:b "x;y" ; e:c 1 } ; BASE <http://b/> '
-                           'DELETE WHERE { ?s ?p "}" } ;')
+    ops = split_operations(
+        'PREFIX e: <http://e/> INSERT DATA { e:a e:b "x;y" ; e:c 1 } ; BASE <http://b/> DELETE WHERE { ?s ?p "}" } ;'
+    )
     assert [[t.text for t in op.tokens][:2] for op in ops] == [["INSERT", "DATA"], ["DELETE", "WHERE"]]
     assert ops[0].prologue == "PREFIX e: <http://e/>"
     assert ops[1].prologue == "PREFIX e: <http://e/> BASE <http://b/>"
@@ -84,7 +85,7 @@ def test_insert_data_without_graph_is_a_default_graph_quad_even_when_a_graph_has
 
 
 def test_insert_data_blank_nodes_are_fresh(store):
-    t = translate_update(store, 'INSERT DATA { GRAPH graph:a { id:x schema:amount [ schema:value 5 ] } }')
+    t = translate_update(store, "INSERT DATA { GRAPH graph:a { id:x schema:amount [ schema:value 5 ] } }")
     assert len(t.additions) == 2
     assert all(isinstance(q.object, ox.BlankNode) for q in t.additions if q.predicate.value.endswith("amount"))
 
@@ -102,21 +103,26 @@ def test_delete_data_without_graph_removes_the_triple_from_every_graph(store):
 
 def test_blank_nodes_in_delete_data_are_refused(store):
     with pytest.raises(QueryError, match="3.1.2"):
-        translate_update(store, 'DELETE DATA { _:b schema:value 5 }')
+        translate_update(store, "DELETE DATA { _:b schema:value 5 }")
     with pytest.raises(QueryError):
-        translate_update(store, 'DELETE DATA { GRAPH graph:a { [] schema:value 5 } }')
+        translate_update(store, "DELETE DATA { GRAPH graph:a { [] schema:value 5 } }")
 
 
 def test_delete_insert_where_with_graph_variable(store):
-    t = translate_update(store, 'DELETE { GRAPH ?g { ?s schema:name "Old" } } INSERT { GRAPH ?g { ?s schema:name "New" } } '
-                                'WHERE { GRAPH ?g { ?s schema:name "Old" } }')
+    t = translate_update(
+        store,
+        'DELETE { GRAPH ?g { ?s schema:name "Old" } } INSERT { GRAPH ?g { ?s schema:name "New" } } '
+        'WHERE { GRAPH ?g { ?s schema:name "Old" } }',
+    )
     assert strings(t.removals) == nq('id:x schema:name "Old" graph:a\nid:x schema:name "Old" graph:b')
     assert strings(t.additions) == nq('id:x schema:name "New" graph:a\nid:x schema:name "New" graph:b')
 
 
 def test_the_where_reads_the_union_default_graph(store):
-    t = translate_update(store, 'INSERT { GRAPH graph:c { ?s a schema:Thing } } WHERE { ?s schema:name ?n }')
-    assert strings(t.additions) == nq("id:x a schema:Thing graph:c\nid:y a schema:Thing graph:c\nid:z a schema:Thing graph:c")
+    t = translate_update(store, "INSERT { GRAPH graph:c { ?s a schema:Thing } } WHERE { ?s schema:name ?n }")
+    assert strings(t.additions) == nq(
+        "id:x a schema:Thing graph:c\nid:y a schema:Thing graph:c\nid:z a schema:Thing graph:c"
+    )
 
 
 def test_delete_where_follows_blank_nodes_of_the_store(store):
@@ -124,34 +130,52 @@ def test_delete_where_follows_blank_nodes_of_the_store(store):
     assert len(t.removals) == 3  # amount link + the two statements of the blank node
     blank = {q.subject for q in t.removals if isinstance(q.subject, ox.BlankNode)}
     assert len(blank) == 1 and {str(q.predicate) for q in t.removals} == {
-        "<https://schema.org/amount>", "<https://schema.org/value>", "<https://schema.org/currency>"}
+        "<https://schema.org/amount>",
+        "<https://schema.org/value>",
+        "<https://schema.org/currency>",
+    }
 
 
 def test_with_sets_the_graph_of_templates_and_where(store):
-    t = translate_update(store, 'WITH graph:b DELETE { ?s schema:name ?n } INSERT { ?s schema:name "Renamed" } '
-                                'WHERE { ?s schema:name ?n FILTER(?n = "Zed") }')
+    t = translate_update(
+        store,
+        'WITH graph:b DELETE { ?s schema:name ?n } INSERT { ?s schema:name "Renamed" } '
+        'WHERE { ?s schema:name ?n FILTER(?n = "Zed") }',
+    )
     assert strings(t.removals) == nq('id:z schema:name "Zed" graph:b')
     assert strings(t.additions) == nq('id:z schema:name "Renamed" graph:b')
 
 
 def test_using_and_using_named_set_the_dataset(store):
-    t = translate_update(store, 'INSERT { GRAPH graph:c { ?s schema:seen true } } USING graph:b WHERE { ?s schema:name ?n }')
+    t = translate_update(
+        store, "INSERT { GRAPH graph:c { ?s schema:seen true } } USING graph:b WHERE { ?s schema:name ?n }"
+    )
     assert strings(t.additions) == nq("id:x schema:seen true graph:c\nid:z schema:seen true graph:c")
-    t = translate_update(store, 'INSERT { GRAPH graph:c { ?s schema:in ?g } } USING NAMED graph:a '
-                                'WHERE { GRAPH ?g { ?s schema:knows ?o } }')
+    t = translate_update(
+        store,
+        "INSERT { GRAPH graph:c { ?s schema:in ?g } } USING NAMED graph:a WHERE { GRAPH ?g { ?s schema:knows ?o } }",
+    )
     assert strings(t.additions) == nq("id:y schema:in graph:a graph:c")
 
 
 def test_protocol_dataset_parameters(store):
-    t = translate_update(store, 'INSERT { GRAPH graph:c { ?s schema:seen true } } WHERE { ?s schema:name ?n }',
-                         using_graphs=[BASE + "graph/b"])
+    t = translate_update(
+        store,
+        "INSERT { GRAPH graph:c { ?s schema:seen true } } WHERE { ?s schema:name ?n }",
+        using_graphs=[BASE + "graph/b"],
+    )
     assert strings(t.additions) == nq("id:x schema:seen true graph:c\nid:z schema:seen true graph:c")
     with pytest.raises(UpdateError, match="dataset twice"):
-        translate_update(store, "WITH graph:a DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", using_named_graphs=[BASE + "graph/b"])
+        translate_update(
+            store, "WITH graph:a DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", using_named_graphs=[BASE + "graph/b"]
+        )
 
 
 def test_template_blank_nodes_are_fresh_per_solution(store):
-    t = translate_update(store, "INSERT { GRAPH graph:c { ?s schema:mark [ schema:of ?s ] } } WHERE { GRAPH graph:a { ?s schema:name ?n } }")
+    t = translate_update(
+        store,
+        "INSERT { GRAPH graph:c { ?s schema:mark [ schema:of ?s ] } } WHERE { GRAPH graph:a { ?s schema:name ?n } }",
+    )
     marks = [q.object for q in t.additions if q.predicate.value.endswith("mark")]
     assert len(marks) == 2 and len(set(marks)) == 2
 
@@ -194,35 +218,51 @@ def test_add_copy_move(store):
 
 
 def test_later_operations_see_earlier_ones(store):
-    t = translate_update(store, """
+    t = translate_update(
+        store,
+        """
         INSERT DATA { GRAPH graph:c { id:w schema:name "Dub" } } ;
         INSERT { GRAPH graph:d { ?s a schema:Named } } WHERE { GRAPH graph:c { ?s schema:name ?n } } ;
         DELETE WHERE { GRAPH graph:b { id:z ?p ?o } } ;
-        INSERT { GRAPH graph:d { ?s schema:stillNamed true } } WHERE { GRAPH graph:b { ?s schema:name ?n } }""")
-    assert strings(t.additions) == nq('id:w schema:name "Dub" graph:c\nid:w a schema:Named graph:d\n'
-                                      'id:x schema:stillNamed true graph:d')
+        INSERT { GRAPH graph:d { ?s schema:stillNamed true } } WHERE { GRAPH graph:b { ?s schema:name ?n } }""",
+    )
+    assert strings(t.additions) == nq(
+        'id:w schema:name "Dub" graph:c\nid:w a schema:Named graph:d\nid:x schema:stillNamed true graph:d'
+    )
     assert strings(t.removals) == nq('id:z schema:name "Zed" graph:b')
 
 
 def test_later_operations_see_earlier_ones_through_the_union(store):
-    t = translate_update(store, 'CLEAR ALL ; INSERT DATA { GRAPH graph:c { id:w schema:name "Dub" } } ; '
-                                'INSERT { GRAPH graph:d { ?s a schema:Named } } WHERE { ?s schema:name ?n }')
+    t = translate_update(
+        store,
+        'CLEAR ALL ; INSERT DATA { GRAPH graph:c { id:w schema:name "Dub" } } ; '
+        "INSERT { GRAPH graph:d { ?s a schema:Named } } WHERE { ?s schema:name ?n }",
+    )
     assert strings(t.additions) == nq('id:w schema:name "Dub" graph:c\nid:w a schema:Named graph:d')
     assert len(t.removals) == 8
 
 
 def test_changes_that_cancel_out_leave_nothing(store):
-    assert translate_update(store, 'INSERT DATA { GRAPH graph:c { id:q schema:name "Q" } } ; '
-                                   'DELETE DATA { GRAPH graph:c { id:q schema:name "Q" } }').empty
-    assert translate_update(store, 'DELETE DATA { GRAPH graph:a { id:x schema:name "Old" } } ; '
-                                   'INSERT DATA { GRAPH graph:a { id:x schema:name "Old" } }').empty
+    assert translate_update(
+        store,
+        'INSERT DATA { GRAPH graph:c { id:q schema:name "Q" } } ; '
+        'DELETE DATA { GRAPH graph:c { id:q schema:name "Q" } }',
+    ).empty
+    assert translate_update(
+        store,
+        'DELETE DATA { GRAPH graph:a { id:x schema:name "Old" } } ; '
+        'INSERT DATA { GRAPH graph:a { id:x schema:name "Old" } }',
+    ).empty
 
 
 def test_overlay_limit(store, monkeypatch):
     monkeypatch.setattr(update_translation, "OVERLAY_LIMIT", 3)
     with pytest.raises(UpdateError, match="separate requests"):
-        translate_update(store, 'DELETE DATA { GRAPH graph:a { id:x schema:name "Old" } } ; '
-                                'INSERT { GRAPH graph:c { ?s a schema:Thing } } WHERE { ?s ?p ?o }')
+        translate_update(
+            store,
+            'DELETE DATA { GRAPH graph:a { id:x schema:name "Old" } } ; '
+            "INSERT { GRAPH graph:c { ?s a schema:Thing } } WHERE { ?s ?p ?o }",
+        )
 
 
 def test_refused_and_broken_updates(store):
@@ -251,14 +291,21 @@ def test_the_store_is_never_written(store):
 ORACLE_UPDATES = [
     'INSERT DATA { GRAPH graph:a { id:x schema:name "New" } }',
     'DELETE DATA { GRAPH graph:a { id:x schema:name "Old" } GRAPH graph:b { id:nobody schema:name "N" } }',
-    'DELETE { GRAPH ?g { ?s schema:name ?n } } INSERT { GRAPH ?g { ?s rdfs:label ?n } } WHERE { GRAPH ?g { ?s schema:name ?n } }',
+    "DELETE { GRAPH ?g { ?s schema:name ?n } } INSERT { GRAPH ?g { ?s rdfs:label ?n } } WHERE { GRAPH ?g { ?s schema:name ?n } }",
     "DELETE WHERE { GRAPH graph:a { id:x schema:amount ?m . ?m ?p ?v } }",
     "DELETE { GRAPH graph:a { ?m ?p ?v } } WHERE { GRAPH graph:a { ?m schema:value ?x ; ?p ?v } }",
-    'WITH graph:b DELETE { ?s ?p ?o } INSERT { ?s schema:seen true } WHERE { ?s ?p ?o }',
-    'INSERT { GRAPH graph:c { ?s schema:k [ schema:v ?n ] } } WHERE { GRAPH graph:a { ?s schema:name ?n } }',
+    "WITH graph:b DELETE { ?s ?p ?o } INSERT { ?s schema:seen true } WHERE { ?s ?p ?o }",
+    "INSERT { GRAPH graph:c { ?s schema:k [ schema:v ?n ] } } WHERE { GRAPH graph:a { ?s schema:name ?n } }",
     "INSERT { GRAPH graph:c { ?s ?p ?o } } USING graph:a USING graph:b WHERE { ?s ?p ?o FILTER(isIRI(?s)) }",
-    "CLEAR GRAPH graph:a", "CLEAR SILENT GRAPH graph:nothing", "DROP GRAPH graph:b", "CLEAR NAMED", "DROP ALL",
-    "ADD GRAPH graph:a TO GRAPH graph:b", "COPY GRAPH graph:a TO GRAPH graph:b", "MOVE GRAPH graph:b TO GRAPH graph:c", "COPY GRAPH graph:b TO GRAPH graph:b",
+    "CLEAR GRAPH graph:a",
+    "CLEAR SILENT GRAPH graph:nothing",
+    "DROP GRAPH graph:b",
+    "CLEAR NAMED",
+    "DROP ALL",
+    "ADD GRAPH graph:a TO GRAPH graph:b",
+    "COPY GRAPH graph:a TO GRAPH graph:b",
+    "MOVE GRAPH graph:b TO GRAPH graph:c",
+    "COPY GRAPH graph:b TO GRAPH graph:b",
     """INSERT DATA { GRAPH graph:c { id:w schema:name "Dub" } } ;
        INSERT { GRAPH graph:d { ?s a schema:Named } } WHERE { GRAPH graph:c { ?s schema:name ?n } } ;
        MOVE GRAPH graph:d TO GRAPH graph:a ;
@@ -266,7 +313,7 @@ ORACLE_UPDATES = [
        COPY GRAPH graph:c TO GRAPH graph:b""",
     "DROP GRAPH graph:a ; INSERT { GRAPH graph:e { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } }",
     'PREFIX e: <http://example.org/> BASE <http://example.org/base/> INSERT DATA { GRAPH e:g { <rel> e:p "1" } } ; '
-    'INSERT { GRAPH e:h { ?s e:q ?o } } WHERE { GRAPH e:g { ?s e:p ?o } }',
+    "INSERT { GRAPH e:h { ?s e:q ?o } } WHERE { GRAPH e:g { ?s e:p ?o } }",
 ]
 
 
@@ -295,8 +342,8 @@ def test_same_result_as_the_engine_in_memory(store, update):
 
 @pytest.fixture(scope="module")
 def remote(tmp_path_factory):
-    from zkg.store.remote import RemoteStore
     from zkg.store.managed_engine import ManagedEngine
+    from zkg.store.remote import RemoteStore
 
     data = tmp_path_factory.mktemp("translation") / "zkg-data"
     with Store.open(data, base_iri=BASE, create=True) as disk:
@@ -327,28 +374,36 @@ def test_clearing_everything_leaves_what_keep_keeps(store):
 STALE_NAME = 'id:x schema:name "Older"'
 
 
-@pytest.mark.parametrize("text", [
-    f'DELETE DATA {{ GRAPH graph:a {{ {STALE_NAME} }} }} ; INSERT DATA {{ GRAPH graph:a {{ id:x schema:name "New" }} }}',
-    f'DELETE DATA {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "New" }}',
-    f'INSERT DATA {{ id:x schema:name "New" }} ; DELETE DATA {{ {STALE_NAME} }}',
-    f'DELETE {{ {STALE_NAME} }} INSERT {{ id:x schema:name "New" }} WHERE {{}}',
-    f'WITH graph:a DELETE {{ {STALE_NAME} }} INSERT {{ id:x schema:name "New" }} WHERE {{ id:x ?p ?o }}',
-    f'DELETE DATA {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "Old" }}',  # an insert of what is there
-    'DELETE DATA { GRAPH graph:b { id:y schema:name "Why" } } ; INSERT DATA { id:y schema:name "Y" }',
-], ids=["data", "no graph", "insert first", "template", "with", "insert present", "in another graph"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'DELETE DATA {{ GRAPH graph:a {{ {STALE_NAME} }} }} ; INSERT DATA {{ GRAPH graph:a {{ id:x schema:name "New" }} }}',
+        f'DELETE DATA {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "New" }}',
+        f'INSERT DATA {{ id:x schema:name "New" }} ; DELETE DATA {{ {STALE_NAME} }}',
+        f'DELETE {{ {STALE_NAME} }} INSERT {{ id:x schema:name "New" }} WHERE {{}}',
+        f'WITH graph:a DELETE {{ {STALE_NAME} }} INSERT {{ id:x schema:name "New" }} WHERE {{ id:x ?p ?o }}',
+        f'DELETE DATA {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "Old" }}',  # an insert of what is there
+        'DELETE DATA { GRAPH graph:b { id:y schema:name "Why" } } ; INSERT DATA { id:y schema:name "Y" }',
+    ],
+    ids=["data", "no graph", "insert first", "template", "with", "insert present", "in another graph"],
+)
 def test_a_stale_correction_is_told_apart(store, text):
     translation = translate_update(store, text)
     assert translation.stale_correction and translation.stale
 
 
-@pytest.mark.parametrize("text", [
-    f'DELETE DATA {{ {STALE_NAME} }}',  # a no-op, as SPARQL says
-    'DELETE DATA { GRAPH graph:a { id:x schema:name "Old" } } ; INSERT DATA { GRAPH graph:a { id:x schema:name "New" } }',
-    'DELETE { ?s schema:name "Older" } INSERT { ?s schema:name "New" } WHERE { ?s schema:name "Older" }',
-    f'DELETE WHERE {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "New" }}',
-    'INSERT DATA { id:x schema:name "New" } ; DELETE DATA { id:x schema:name "New" } ; INSERT DATA { id:q schema:name "Q" }',
-    'DELETE DATA { id:x schema:name "Old" } ; DELETE DATA { id:x schema:name "Old" } ; INSERT DATA { id:q schema:name "Q" }',
-], ids=["delete only", "current", "conditional", "delete where", "own insert", "deleted twice"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"DELETE DATA {{ {STALE_NAME} }}",  # a no-op, as SPARQL says
+        'DELETE DATA { GRAPH graph:a { id:x schema:name "Old" } } ; INSERT DATA { GRAPH graph:a { id:x schema:name "New" } }',
+        'DELETE { ?s schema:name "Older" } INSERT { ?s schema:name "New" } WHERE { ?s schema:name "Older" }',
+        f'DELETE WHERE {{ {STALE_NAME} }} ; INSERT DATA {{ id:x schema:name "New" }}',
+        'INSERT DATA { id:x schema:name "New" } ; DELETE DATA { id:x schema:name "New" } ; INSERT DATA { id:q schema:name "Q" }',
+        'DELETE DATA { id:x schema:name "Old" } ; DELETE DATA { id:x schema:name "Old" } ; INSERT DATA { id:q schema:name "Q" }',
+    ],
+    ids=["delete only", "current", "conditional", "delete where", "own insert", "deleted twice"],
+)
 def test_what_is_not_a_stale_correction(store, text):
     assert not translate_update(store, text).stale_correction
 
@@ -359,4 +414,3 @@ def test_a_prefixed_graph_name_after_copy_is_the_graph_not_the_keyword(store):
     translation = translate_update(store, "COPY graph:a TO graph:c")
     assert {q.graph_name.value for q in translation.additions} == {BASE + "graph/c"}
     assert len(translation.additions) == len(list(store.quads(BASE + "graph/a")))
-

@@ -9,11 +9,10 @@ import pyoxigraph as ox
 import pytest
 
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.curation.apply import Conflict, Rejected
 from zkg.curation.changelog import COMMITTED, ChangeLog
-from zkg.curation.changesets import ANY_GRAPH, ChangesetError, changeset_graph
 from zkg.curation.changeset_files import Patch, parse_patch
+from zkg.curation.changesets import ANY_GRAPH, ChangesetError, changeset_graph
 from zkg.curation.history import recent_changes
 from zkg.curation.reserved import Reserved
 from zkg.curation.writer import Attribution, Curator, NoSuchGraph, graph_quads
@@ -41,10 +40,12 @@ def curator(store, log) -> Curator:
 def person(name: str, graph=PEOPLE, *, label: str | None = None) -> list[ox.Quad]:
     """A person as the shapes want one: a type, a name, a label and a description."""
     node = ox.NamedNode(f"{B}id/{name}")
-    return [ox.Quad(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(SCHEMA + "Person"), graph),
-            ox.Quad(node, ox.NamedNode(SCHEMA + "name"), ox.Literal(label or name.title()), graph),
-            ox.Quad(node, ox.NamedNode(RDFS + "label"), ox.Literal(name.title(), language="en"), graph),
-            ox.Quad(node, ox.NamedNode(RDFS + "comment"), ox.Literal("A person."), graph)]
+    return [
+        ox.Quad(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(SCHEMA + "Person"), graph),
+        ox.Quad(node, ox.NamedNode(SCHEMA + "name"), ox.Literal(label or name.title()), graph),
+        ox.Quad(node, ox.NamedNode(RDFS + "label"), ox.Literal(name.title(), language="en"), graph),
+        ox.Quad(node, ox.NamedNode(RDFS + "comment"), ox.Literal("A person."), graph),
+    ]
 
 
 # -- write ------------------------------------------------------------------------------------------
@@ -105,8 +106,7 @@ def test_a_write_breaking_the_shapes_is_rejected_with_the_report(curator, store,
 
 def test_what_only_zkg_writes_is_refused(curator, store, log):
     vocabulary = ox.NamedNode(f"{B}graph/vocabulary")
-    term = ox.Quad(ox.NamedNode(f"{B}def/x"), ox.NamedNode(RDFS + "label"),
-                   ox.Literal("x"), vocabulary)
+    term = ox.Quad(ox.NamedNode(f"{B}def/x"), ox.NamedNode(RDFS + "label"), ox.Literal("x"), vocabulary)
     before = store.dump(format="nquads")
     with pytest.raises(Reserved) as refused:
         curator.write(ANN, additions=[term])
@@ -117,16 +117,22 @@ def test_what_only_zkg_writes_is_refused(curator, store, log):
 
 
 def test_a_stale_removal_is_a_conflict_naming_what_is_gone(curator, store):
-    gone = ox.Quad(ox.NamedNode(f"{B}id/luo-wei"), ox.NamedNode(SCHEMA + "name"), ox.Literal("Never"),
-                   ox.NamedNode(f"{B}graph/china-daily-2016-03-05-p7"))
+    gone = ox.Quad(
+        ox.NamedNode(f"{B}id/luo-wei"),
+        ox.NamedNode(SCHEMA + "name"),
+        ox.Literal("Never"),
+        ox.NamedNode(f"{B}graph/china-daily-2016-03-05-p7"),
+    )
     with pytest.raises(Conflict) as conflict:
         curator.write(ANN, removals=[gone], exact_removals=True)
     assert conflict.value.missing == (gone,)
 
 
 def test_a_patch_fills_in_the_attribution_from_its_headers(curator, store):
-    text = (f'H source "A talk, 2016" .\nH message "from the patch" .\n'
-            f'A <{B}id/dave> <{SCHEMA}alternateName> "Dai" <{PEOPLE.value}> .\n')
+    text = (
+        f'H source "A talk, 2016" .\nH message "from the patch" .\n'
+        f'A <{B}id/dave> <{SCHEMA}alternateName> "Dai" <{PEOPLE.value}> .\n'
+    )
     headers, additions, removals = parse_patch(text, base_iri=B)
     outcome = curator.apply_patch(Patch(headers, tuple(additions), tuple(removals)), Attribution("Ann Lee"))
     assert (outcome.changeset.source, outcome.changeset.message) == ("A talk, 2016", "from the patch")
@@ -139,10 +145,13 @@ def test_a_patch_fills_in_the_attribution_from_its_headers(curator, store):
 
 def test_an_update_is_one_changeset_with_a_line_per_operation(curator, store):
     curator.write(ANN, additions=person("dave"))
-    done = curator.apply_update('DELETE { GRAPH ?g { ?s schema:name "Dave" } } '
-                                'INSERT { GRAPH ?g { ?s schema:name "David" } } '
-                                'WHERE { GRAPH ?g { ?s schema:name "Dave" } } ; '
-                                'INSERT DATA { id:dave schema:alternateName "Dai" }', ANN)
+    done = curator.apply_update(
+        'DELETE { GRAPH ?g { ?s schema:name "Dave" } } '
+        'INSERT { GRAPH ?g { ?s schema:name "David" } } '
+        'WHERE { GRAPH ?g { ?s schema:name "Dave" } } ; '
+        'INSERT DATA { id:dave schema:alternateName "Dai" }',
+        ANN,
+    )
     assert done.operations == ("DELETE INSERT WHERE: 1 solution(s), 1 removed, 1 added", "INSERT DATA: 1 added")
     changeset = done.outcome.changeset
     assert done.outcome.committed and len(changeset.removals) == 1 and len(changeset.additions) == 2
@@ -159,8 +168,9 @@ def test_an_update_changing_nothing_has_no_changeset(curator, log):
 def test_a_stale_correction_is_a_conflict(curator, store):
     before = store.dump(format="nquads")
     with pytest.raises(Conflict, match="correction of a value someone else has changed"):
-        curator.apply_update('DELETE DATA { id:luo-wei schema:name "Never" } ; '
-                             'INSERT DATA { id:luo-wei schema:name "Luo" }', ANN)
+        curator.apply_update(
+            'DELETE DATA { id:luo-wei schema:name "Never" } ; INSERT DATA { id:luo-wei schema:name "Luo" }', ANN
+        )
     assert store.dump(format="nquads") == before
 
 

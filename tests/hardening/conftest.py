@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
-
 
 from tests.support.curation_testing import make_curation
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.base.settings import Settings
 from zkg.store.local import Store
 
@@ -24,8 +21,9 @@ def read_store() -> Store:
 def read_app(tmp_path, read_store):
     from zkg.web import create_app
 
-    settings = Settings.from_env(environ={}, base_iri=TEST_BASE, data=tmp_path / "unused",
-                                 row_limit=50, max_request_bytes=20_000)
+    settings = Settings.from_env(
+        environ={}, base_iri=TEST_BASE, data=tmp_path / "unused", row_limit=50, max_request_bytes=20_000
+    )
     return create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": read_store, "TESTING": True, "ZKG_RATE_LIMIT": 0})
 
 

@@ -36,7 +36,6 @@ import requests
 
 from tests.support.live_server import LiveServer, children, zkg_load
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.curation import tokens
 from zkg.store.managed_engine import cpu_seconds
 
@@ -79,6 +78,7 @@ def loaded(tmp_path_factory):
         data = tmp_path_factory.mktemp(name) / "zkg-data"
         shutil.copytree(template, data)
         return data, token
+
     return copy
 
 
@@ -101,8 +101,21 @@ def _start(data, options, env=None) -> LiveServer:
 def server(loaded):
     """Two workers, a 1 s time limit, a 100-row cap, a 50 kB size limit, no rate limit."""
     data, token = loaded("abuse")
-    live = _start(data, ("--workers", "2", "--threads", "4", "--query-timeout", str(QUERY_TIMEOUT),
-                         "--row-limit", str(ROW_LIMIT), "--max-request-bytes", str(MAX_BYTES)))
+    live = _start(
+        data,
+        (
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--query-timeout",
+            str(QUERY_TIMEOUT),
+            "--row-limit",
+            str(ROW_LIMIT),
+            "--max-request-bytes",
+            str(MAX_BYTES),
+        ),
+    )
     live.token = token
     yield live
     live.stop()
@@ -143,8 +156,9 @@ def assert_goes_idle(server: LiveServer, started: float, what: str) -> float:
         if shares[-1] < IDLE_SHARE:
             return time.monotonic() - started
         if time.monotonic() - started > IDLE_DEADLINE:
-            raise AssertionError(f"{what}: the server kept working; cores used per {WINDOW} s window: "
-                                 f"{[round(s, 2) for s in shares]}")
+            raise AssertionError(
+                f"{what}: the server kept working; cores used per {WINDOW} s window: {[round(s, 2) for s in shares]}"
+            )
 
 
 def get(server: LiveServer, query: str, *, timeout: float = 30, **headers) -> requests.Response:
@@ -188,16 +202,21 @@ def quad_count(server: LiveServer) -> int:
 TURTLE = f'<{TEST_BASE}id/abuse-test> <http://www.w3.org/2000/01/rdf-schema#comment> "posted" .\n'
 UPLOADS = {
     "query": ("POST /sparql", "application/sparql-query", "ASK {}\n"),
-    "update": ("POST /sparql", "application/sparql-update",
-               f"INSERT DATA {{ GRAPH <{GRAPH}> {{ {TURTLE.strip()[:-1]} }} }}\n"),
+    "update": (
+        "POST /sparql",
+        "application/sparql-update",
+        f"INSERT DATA {{ GRAPH <{GRAPH}> {{ {TURTLE.strip()[:-1]} }} }}\n",
+    ),
     "graph-store": (f"PUT /graph-store?graph={urllib.parse.quote(GRAPH, safe='')}", "text/turtle", TURTLE),
 }
 
 
 def _head(server, target: str, media_type: str, framing: str) -> str:
-    return (f"{target} HTTP/1.1\r\nHost: {urllib.parse.urlsplit(server.url).netloc}\r\n"
-            f"Content-Type: {media_type}\r\nAuthorization: Bearer {server.token}\r\nZKG-Source: {SOURCE}\r\n"
-            f"Connection: close\r\n{framing}\r\n\r\n")
+    return (
+        f"{target} HTTP/1.1\r\nHost: {urllib.parse.urlsplit(server.url).netloc}\r\n"
+        f"Content-Type: {media_type}\r\nAuthorization: Bearer {server.token}\r\nZKG-Source: {SOURCE}\r\n"
+        f"Connection: close\r\n{framing}\r\n\r\n"
+    )
 
 
 def _padded(text: str, size: int) -> bytes:
@@ -211,8 +230,9 @@ def test_bodies_past_the_limit_are_413_before_they_are_read_and_nothing_is_store
     limit_note = f"limit of {MAX_BYTES} bytes (ZKG_MAX_REQUEST_BYTES)".encode()
 
     # 2 GB announced, a kilobyte sent: refused at the headers, no waiting for the rest.
-    status, body = raw_request(server, _head(server, target, media_type, "Content-Length: 2000000000"),
-                               [_padded(text, 1024)])
+    status, body = raw_request(
+        server, _head(server, target, media_type, "Content-Length: 2000000000"), [_padded(text, 1024)]
+    )
     assert status == 413 and limit_note in body, body
     # Chunked: refused once the body passes the limit (the client could go on for ever).
     chunk = b"x" * 8192
@@ -220,29 +240,36 @@ def test_bodies_past_the_limit_are_413_before_they_are_read_and_nothing_is_store
     status, body = raw_request(server, _head(server, target, media_type, "Transfer-Encoding: chunked"), framed)
     assert status == 413 and limit_note in body, body
     # One byte past the limit, all of it sent.
-    status, body = raw_request(server, _head(server, target, media_type, f"Content-Length: {MAX_BYTES + 1}"),
-                               [_padded(text, MAX_BYTES + 1)])
+    status, body = raw_request(
+        server, _head(server, target, media_type, f"Content-Length: {MAX_BYTES + 1}"), [_padded(text, MAX_BYTES + 1)]
+    )
     assert status == 413 and limit_note in body, body
 
     assert quad_count(server) == before
     assert requests.get(server.url + "graph-store", params={"graph": GRAPH}, timeout=30).status_code == 404
     # The same request within the limit is taken (so the refusals above were the size's).
-    status, body = raw_request(server, _head(server, target, media_type, f"Content-Length: {MAX_BYTES}"),
-                               [_padded(text, MAX_BYTES)])
+    status, body = raw_request(
+        server, _head(server, target, media_type, f"Content-Length: {MAX_BYTES}"), [_padded(text, MAX_BYTES)]
+    )
     assert status in (200, 201, 204), body
     if kind != "query":  # (a changeset also records who, when and from what source)
         assert quad_count(server) > before
         assert requests.get(server.url + "graph-store", params={"graph": GRAPH}, timeout=30).status_code == 200
-        deleted = requests.delete(server.url + "graph-store", params={"graph": GRAPH}, timeout=30,
-                                  headers={"Authorization": f"Bearer {server.token}", "ZKG-Source": SOURCE})
+        deleted = requests.delete(
+            server.url + "graph-store",
+            params={"graph": GRAPH},
+            timeout=30,
+            headers={"Authorization": f"Bearer {server.token}", "ZKG-Source": SOURCE},
+        )
         assert deleted.status_code == 204, deleted.text
 
 
 # -- runaway queries -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", [CROSS_JOIN, PATH_EXPLOSION, HUGE_ORDER_BY],
-                         ids=["cross-join", "path-explosion", "huge-order-by"])
+@pytest.mark.parametrize(
+    "query", [CROSS_JOIN, PATH_EXPLOSION, HUGE_ORDER_BY], ids=["cross-join", "path-explosion", "huge-order-by"]
+)
 def test_runaway_queries_answer_503_and_free_the_cpu(server, query):
     started = time.monotonic()
     response = get(server, query, Accept="application/sparql-results+json")
@@ -260,8 +287,10 @@ def test_runaway_queries_answer_503_and_free_the_cpu(server, query):
 # -- the row cap -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("accept", ["application/sparql-results+json", "application/sparql-results+xml",
-                                    "text/tab-separated-values", "text/csv"])
+@pytest.mark.parametrize(
+    "accept",
+    ["application/sparql-results+json", "application/sparql-results+xml", "text/tab-separated-values", "text/csv"],
+)
 def test_the_row_cap_is_signalled(server, accept):
     response = get(server, "SELECT * { ?s ?p ?o }", Accept=accept)
     assert response.status_code == 200
@@ -293,8 +322,9 @@ def test_the_row_cap_on_graphs_and_exactly_at_the_limit(server):
 # -- client disconnect -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("workers, query", [(1, HUGE_ORDER_BY), (2, PATH_EXPLOSION)],
-                         ids=["one-process-order-by", "two-workers-path"])
+@pytest.mark.parametrize(
+    "workers, query", [(1, HUGE_ORDER_BY), (2, PATH_EXPLOSION)], ids=["one-process-order-by", "two-workers-path"]
+)
 def test_a_client_that_disconnects_stops_its_query(loaded, workers, query):
     """The engine does not notice a dropped client while it sorts or counts (it only would when
     it next writes): zkg must, and stop the work, far sooner than the 30 s limit."""
@@ -304,8 +334,10 @@ def test_a_client_that_disconnects_stops_its_query(loaded, workers, query):
         host, port = urllib.parse.urlsplit(live.url).netloc.rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=10) as sock:
             target = "/sparql?" + urllib.parse.urlencode({"query": query})
-            sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                         "Accept: application/sparql-results+json\r\n\r\n".encode())
+            sock.sendall(
+                f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                "Accept: application/sparql-results+json\r\n\r\n".encode()
+            )
             time.sleep(0.5)
             busy = _cpu_share(live, 0.5)
         left = time.monotonic()  # the socket is closed: the client has gone
@@ -348,7 +380,7 @@ def test_the_rate_limit_is_per_client_shared_by_the_workers_and_lifts(loaded):
         statuses = [a.status for a in answers]
         granted = statuses.count(200)
         # The first minute's worth is served (minus the requests of _start's readiness check)...
-        assert statuses[:PER_MINUTE - 2] == [200] * (PER_MINUTE - 2), statuses
+        assert statuses[: PER_MINUTE - 2] == [200] * (PER_MINUTE - 2), statuses
         # ...and then no more than what refills meanwhile (one a second): one count for both
         # workers (counting apart, each would grant its own minute's worth).
         assert granted <= PER_MINUTE + elapsed * PER_MINUTE / 60 + 1, (granted, elapsed)
@@ -391,8 +423,8 @@ def test_the_shared_rate_table_is_one_count_for_all_its_users(tmp_path):
 
 
 def test_the_client_watch_holds_the_disconnect_check_for_the_request_only():
-    from zkg.store.remote import client_gone
     from zkg.serve.http_server import ClientWatch
+    from zkg.store.remote import client_gone
 
     seen, closed = [], []
 
@@ -407,6 +439,7 @@ def test_the_client_watch_holds_the_disconnect_check_for_the_request_only():
                 yield b"y"
             finally:
                 closed.append(True)  # where a streamed answer would close its engine exchange
+
         return body()
 
     watched = ClientWatch(app)
@@ -433,8 +466,9 @@ class _SilentEngine:
         while b"\r\n\r\n" not in received:
             received += connection.recv(65536)
         head, _, body = received.partition(b"\r\n\r\n")
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
+        length = next(
+            int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+        )
         while len(body) < length:
             body += connection.recv(65536)
         return connection
@@ -451,6 +485,7 @@ def _in_thread(call, gone):
             outcome["value"] = call()
         except Exception as error:  # noqa: BLE001  (the test looks at it)
             outcome["error"] = error
+
     thread = threading.Thread(target=run)
     thread.start()
     return thread, outcome
@@ -505,8 +540,12 @@ def test_a_burst_of_distinct_queries_does_not_pile_up_engine_threads(loaded):
         def burst(start: int) -> None:
             with requests.Session() as session:
                 for n in range(start, 1500, 6):
-                    answer = session.get(live.url + "sparql", params={"query": f'ASK {{ ?s ?p "burst-{n}" }}'},
-                                         headers={"Accept": "application/sparql-results+json"}, timeout=60)
+                    answer = session.get(
+                        live.url + "sparql",
+                        params={"query": f'ASK {{ ?s ?p "burst-{n}" }}'},
+                        headers={"Accept": "application/sparql-results+json"},
+                        timeout=60,
+                    )
                     statuses.append(answer.status_code)
 
         threads = [threading.Thread(target=burst, args=(i,)) for i in range(6)]

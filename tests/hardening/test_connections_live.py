@@ -48,9 +48,16 @@ def loaded(tmp_path_factory):
 def live(request, loaded, tmp_path_factory):
     data = tmp_path_factory.mktemp(f"connections-{request.param}") / "zkg-data"
     shutil.copytree(loaded, data)
-    server = LiveServer(data, base_iri=TEST_BASE, options=("--workers", str(request.param), "--threads", "4"),
-                        env={"ZKG_RATE_LIMIT": "0", "ZKG_CONNECTIONS_PER_CLIENT": str(PER_CLIENT),
-                             "ZKG_REQUEST_READ_TIMEOUT": str(READ_TIMEOUT)})
+    server = LiveServer(
+        data,
+        base_iri=TEST_BASE,
+        options=("--workers", str(request.param), "--threads", "4"),
+        env={
+            "ZKG_RATE_LIMIT": "0",
+            "ZKG_CONNECTIONS_PER_CLIENT": str(PER_CLIENT),
+            "ZKG_REQUEST_READ_TIMEOUT": str(READ_TIMEOUT),
+        },
+    )
     try:
         wait_answering(server)
         yield server
@@ -84,7 +91,9 @@ def _read_response(sock: socket.socket, timeout: float) -> bytes:
         assert chunk, f"closed before a whole response: {data[:200]!r}"
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
     while len(body) < length:
         chunk = sock.recv(65536)
         assert chunk, "closed mid-body"
@@ -117,8 +126,10 @@ def test_idle_sockets_from_one_address_do_not_starve_another(live):
         if index % 3 == 1:
             sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: zkg.test\r\n")
         elif index % 3 == 2:
-            sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: zkg.test\r\nContent-Type: application/sparql-query\r\n"
-                         b"Content-Length: 100000\r\n\r\nASK")
+            sock.sendall(
+                b"POST /sparql HTTP/1.1\r\nHost: zkg.test\r\nContent-Type: application/sparql-query\r\n"
+                b"Content-Length: 100000\r\n\r\nASK"
+            )
     trickling = held[2::3]
     stop = threading.Event()
 
@@ -193,15 +204,23 @@ def test_a_kept_alive_connection_used_now_and_then_is_not_cut(live):
 
 def test_a_response_read_slowly_is_not_cut(live):
     # About 2 MB of rows, read at about 600 kB/s: the transfer outlasts the read deadline.
-    query = ("SELECT ?x { VALUES ?i { " + " ".join(map(str, range(60))) + " } VALUES ?j { "
-             + " ".join(map(str, range(40))) + ' } BIND(CONCAT(STR(?i), "-", STR(?j), "' + "x" * 800 + '") AS ?x) }')
+    query = (
+        "SELECT ?x { VALUES ?i { "
+        + " ".join(map(str, range(60)))
+        + " } VALUES ?j { "
+        + " ".join(map(str, range(40)))
+        + ' } BIND(CONCAT(STR(?i), "-", STR(?j), "'
+        + "x" * 800
+        + '") AS ?x) }'
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)  # a small window: the server must wait
     sock.bind((SECOND_CLIENT, 0))
     sock.connect(_address(live))
     try:
-        sock.sendall(_request("/sparql?" + urllib.parse.urlencode({"query": query, "format": "csv"}),
-                              "Connection: close\r\n"))
+        sock.sendall(
+            _request("/sparql?" + urllib.parse.urlencode({"query": query, "format": "csv"}), "Connection: close\r\n")
+        )
         started, data = time.monotonic(), b""
         sock.settimeout(10)
         while chunk := sock.recv(8192):  # until the server closes it, after the whole response
@@ -225,8 +244,11 @@ def test_a_header_past_its_limit_is_refused_naming_it(live):
         sock.close()
     sock = _connect(live, SECOND_CLIENT)
     try:  # under the limit: served
-        sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: zkg.test\r\nAccept: application/json, "
-                     + b"x/y, " * 700 + b"*/*\r\n\r\n")  # (past 4096 characters: 400, zkg/web/request_limits.py)
+        sock.sendall(
+            b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: zkg.test\r\nAccept: application/json, "
+            + b"x/y, " * 700
+            + b"*/*\r\n\r\n"
+        )  # (past 4096 characters: 400, zkg/web/request_limits.py)
         assert _read_response(sock, timeout=5).startswith(b"HTTP/1.1 200")
     finally:
         sock.close()
@@ -244,7 +266,9 @@ def test_headers_past_their_total_are_refused_before_the_rest_is_sent(live):
                 break
         assert 65536 < sent <= 65536 + 8000, f"answered after {sent} bytes of headers"
         answer = _read_response(sock, timeout=2)
-        assert answer.split(b"\r\n")[0].endswith(b" 431 Request Header Fields Too Large")  # (HTTP/1.0: no request line was read)
+        assert answer.split(b"\r\n")[0].endswith(
+            b" 431 Request Header Fields Too Large"
+        )  # (HTTP/1.0: no request line was read)
         assert b"65536 bytes together" in answer
     finally:
         sock.close()

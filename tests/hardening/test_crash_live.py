@@ -53,7 +53,6 @@ import requests
 
 from tests.support.live_server import ZKG, children, zkg_env, zkg_load
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.curation import tokens
 from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
 from zkg.curation.changesets import changeset_id_of
@@ -122,19 +121,28 @@ class Ledger:
 
 
 def _statements(marker: str) -> str:
-    return "".join(f'<{TEST_BASE}id/crash-live/{marker}/{i}> <{VALUE}> "{marker}.{i}" .\n'
-                   for i in range(TRIPLES_PER_WRITE))
+    return "".join(
+        f'<{TEST_BASE}id/crash-live/{marker}/{i}> <{VALUE}> "{marker}.{i}" .\n' for i in range(TRIPLES_PER_WRITE)
+    )
 
 
 def _send(session: requests.Session, url: str, token: str, write: Write) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}", "ZKG-Source": SOURCE}
     if write.kind == "graph-store":
-        return session.post(f"{url}graph-store", params={"graph": f"{TEST_BASE}graph/crash-live/{write.marker}"},
-                            data=_statements(write.marker).encode(), timeout=PATIENCE,
-                            headers={**headers, "Content-Type": "application/n-triples"})
+        return session.post(
+            f"{url}graph-store",
+            params={"graph": f"{TEST_BASE}graph/crash-live/{write.marker}"},
+            data=_statements(write.marker).encode(),
+            timeout=PATIENCE,
+            headers={**headers, "Content-Type": "application/n-triples"},
+        )
     operation = "INSERT DATA" if write.kind == "insert" else "DELETE DATA"
-    return session.post(f"{url}sparql", data=f"{operation} {{\n{_statements(write.marker)}}}".encode(),
-                        timeout=PATIENCE, headers={**headers, "Content-Type": "application/sparql-update"})
+    return session.post(
+        f"{url}sparql",
+        data=f"{operation} {{\n{_statements(write.marker)}}}".encode(),
+        timeout=PATIENCE,
+        headers={**headers, "Content-Type": "application/sparql-update"},
+    )
 
 
 def _stream(url: str, token: str, ledger: Ledger, stop: threading.Event, name: str, rng: random.Random) -> None:
@@ -191,7 +199,7 @@ def _stat(pid: int) -> list[str] | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat[stat.rindex(")") + 2:].split()
+    return stat[stat.rindex(")") + 2 :].split()
 
 
 def _descendants(pid: int) -> list[Proc]:
@@ -211,11 +219,26 @@ class ServeTree:
     started: list["ServeTree"] = []
 
     def __init__(self, data: Path, *, workers: int, log_path: Path):
-        command = [*ZKG, "serve", "--data", str(data), "--base-iri", TEST_BASE, "--port", "0",
-                   "--workers", str(workers), "--threads", "4", "--row-limit", "1000000"]
+        command = [
+            *ZKG,
+            "serve",
+            "--data",
+            str(data),
+            "--base-iri",
+            TEST_BASE,
+            "--port",
+            "0",
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--row-limit",
+            "1000000",
+        ]
         self._log = open(log_path, "a", encoding="utf-8")
-        self.process = subprocess.Popen(command, env=zkg_env(), stdout=subprocess.PIPE, stderr=self._log,
-                                        text=True, start_new_session=True)
+        self.process = subprocess.Popen(
+            command, env=zkg_env(), stdout=subprocess.PIPE, stderr=self._log, text=True, start_new_session=True
+        )
         self.seen: set[Proc] = set()
         ServeTree.started.append(self)
         line = self.process.stdout.readline()
@@ -278,8 +301,10 @@ def _wait_gone(tree: list[Proc]) -> None:
 
 # -- the checks -----------------------------------------------------------------------------------
 
-MARKER_COUNTS = (f"SELECT ?m (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?graphs) "
-                 f"WHERE {{ GRAPH ?g {{ ?s <{VALUE}> ?o }} BIND(STRBEFORE(STR(?o), \".\") AS ?m) }} GROUP BY ?m")
+MARKER_COUNTS = (
+    f"SELECT ?m (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?graphs) "
+    f'WHERE {{ GRAPH ?g {{ ?s <{VALUE}> ?o }} BIND(STRBEFORE(STR(?o), ".") AS ?m) }} GROUP BY ?m'
+)
 
 
 def _marker_counts(rows) -> dict[str, int]:
@@ -309,8 +334,10 @@ def _settle(ledger: Ledger, counts: dict[str, int], figures: dict) -> None:
                 add.deleted_by = None  # there still: another delete may be sent for it
         gone = delete is not None and delete.applied
         expected = TRIPLES_PER_WRITE if add.applied and not gone else 0
-        assert n == expected, (f"{add.kind} {add.marker} ({add.answer}; delete: "
-                               f"{delete.answer if delete else None}): {n} statements, expected {expected}")
+        assert n == expected, (
+            f"{add.kind} {add.marker} ({add.answer}; delete: "
+            f"{delete.answer if delete else None}): {n} statements, expected {expected}"
+        )
 
 
 def _check_store(data: Path, ledger: Ledger, loaded: set, verdict: str, figures: dict) -> None:
@@ -327,17 +354,23 @@ def _check_store(data: Path, ledger: Ledger, loaded: set, verdict: str, figures:
         assert len(ids) == len(set(ids)), "a changeset committed twice in the log"
         rows = store.query(f"SELECT ?c WHERE {{ GRAPH <{METADATA_GRAPH}> {{ ?c a <{CHANGESET_CLASS}> }} }}")
         described = {changeset_id_of(TEST_BASE, row["c"].value) for row in rows}
-        assert described == set(ids), (f"in the store, not committed in the log: {described - set(ids)}; "
-                                       f"committed, not in the store: {set(ids) - described}")
+        assert described == set(ids), (
+            f"in the store, not committed in the log: {described - set(ids)}; "
+            f"committed, not in the store: {set(ids) - described}"
+        )
         replayed = set(loaded)
         for entry in committed:
             replayed.difference_update(entry.changeset.removals)
             replayed.update(entry.changeset.additions)
         data_quads = {q for q in store.quads() if _graph(q) != METADATA_GRAPH}
-        assert data_quads == replayed, (f"the store and the log's replay differ: {len(data_quads - replayed)} "
-                                        f"quads only in the store, {len(replayed - data_quads)} only in the replay")
-        counts = _marker_counts((r["m"].value, r["n"].value, r["graphs"].value)
-                                for r in store.query(MARKER_COUNTS, union_default_graph=False))
+        assert data_quads == replayed, (
+            f"the store and the log's replay differ: {len(data_quads - replayed)} "
+            f"quads only in the store, {len(replayed - data_quads)} only in the replay"
+        )
+        counts = _marker_counts(
+            (r["m"].value, r["n"].value, r["graphs"].value)
+            for r in store.query(MARKER_COUNTS, union_default_graph=False)
+        )
         _settle(ledger, counts, figures)
         _check_log_markers(committed, ledger)
         figures["write checks"] += len(ledger.writes)
@@ -368,9 +401,12 @@ def _graph(quad) -> str:
 
 
 def _check_over_http(url: str, ledger: Ledger, figures: dict) -> None:
-    response = requests.post(f"{url}sparql", data=MARKER_COUNTS.encode(), timeout=PATIENCE,
-                             headers={"Content-Type": "application/sparql-query",
-                                      "Accept": "application/sparql-results+json"})
+    response = requests.post(
+        f"{url}sparql",
+        data=MARKER_COUNTS.encode(),
+        timeout=PATIENCE,
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
+    )
     assert response.status_code == 200, response.text[:500]
     bindings = response.json()["results"]["bindings"]
     counts = _marker_counts((b["m"]["value"], b["n"]["value"], b["graphs"]["value"]) for b in bindings)
@@ -378,8 +414,13 @@ def _check_over_http(url: str, ledger: Ledger, figures: dict) -> None:
 
 
 def _validate(data: Path) -> tuple[int, str]:
-    done = subprocess.run([*ZKG, "validate", "--data", str(data), "--base-iri", TEST_BASE], env=zkg_env(),
-                          capture_output=True, text=True, timeout=PATIENCE * 2)
+    done = subprocess.run(
+        [*ZKG, "validate", "--data", str(data), "--base-iri", TEST_BASE],
+        env=zkg_env(),
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE * 2,
+    )
     return done.returncode, done.stdout
 
 
@@ -413,10 +454,14 @@ def test_the_live_server_killed_mid_stream_again_and_again_loses_nothing(data, t
         _check_over_http(server.url, ledger, figures)  # what the restarted server shows
         acknowledged_before = sum(w.answer == "acknowledged" for w in ledger.writes)
         stop = threading.Event()
-        threads = [threading.Thread(target=_stream, daemon=True,
-                                    args=(server.url, token, ledger, stop, f"r{round_number}t{i}",
-                                          random.Random(rng.random())))
-                   for i in range(WRITER_THREADS)]
+        threads = [
+            threading.Thread(
+                target=_stream,
+                daemon=True,
+                args=(server.url, token, ledger, stop, f"r{round_number}t{i}", random.Random(rng.random())),
+            )
+            for i in range(WRITER_THREADS)
+        ]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + PATIENCE
@@ -455,12 +500,14 @@ def test_the_live_server_killed_mid_stream_again_and_again_loses_nothing(data, t
     acknowledged = sum(w.answer == "acknowledged" for w in ledger.writes)
     in_flight = sum(w.answer == "in flight" for w in ledger.writes)
     errors = sum(w.answer.startswith("HTTP") for w in ledger.writes)
-    print(f"crash live: {sum(kills.values())} kills survived ({kills['whole tree']} of the whole tree, "
-          f"{kills['main process']} of the main process only); {len(ledger.writes)} writes sent "
-          f"({len(adds)} adds, {len(ledger.writes) - len(adds)} deletes), {acknowledged} acknowledged, "
-          f"{in_flight} in flight at a kill, {errors} answered with a server error; {figures['write checks']} write checks "
-          f"on the store (every write so far, after every kill); in flight or unanswered: {figures['in flight applied']} applied, "
-          f"{figures['in flight not applied']} not applied")
+    print(
+        f"crash live: {sum(kills.values())} kills survived ({kills['whole tree']} of the whole tree, "
+        f"{kills['main process']} of the main process only); {len(ledger.writes)} writes sent "
+        f"({len(adds)} adds, {len(ledger.writes) - len(adds)} deletes), {acknowledged} acknowledged, "
+        f"{in_flight} in flight at a kill, {errors} answered with a server error; {figures['write checks']} write checks "
+        f"on the store (every write so far, after every kill); in flight or unanswered: {figures['in flight applied']} applied, "
+        f"{figures['in flight not applied']} not applied"
+    )
     assert sum(kills.values()) == KILLS
     assert acknowledged > KILLS
 

@@ -22,7 +22,6 @@ import time
 import pytest
 
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
 from zkg.store.local import Store
 
@@ -75,7 +74,9 @@ def _check(data, acked: set[str], in_flight: str | None) -> dict:
         assert all(e.status in (COMMITTED, ABORTED) for e in entries.values()), "an unsettled log entry after reconcile"
         for changeset_id in acked:
             assert changeset_id in committed, f"acknowledged changeset {changeset_id} lost from the log"
-            assert store.count(_graph(changeset_id)) == QUADS_PER_CHANGESET, f"acknowledged {changeset_id} not all there"
+            assert store.count(_graph(changeset_id)) == QUADS_PER_CHANGESET, (
+                f"acknowledged {changeset_id} not all there"
+            )
         if in_flight and in_flight not in acked:
             present = store.count(_graph(in_flight))
             assert present in (0, QUADS_PER_CHANGESET), f"{in_flight} half-present: {present} quads"
@@ -111,8 +112,12 @@ def test_a_stream_of_writes_killed_again_and_again_loses_nothing(data):
     kills = 0
     checked_writes = 0
     for run in range(KILLS):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(data), str(run), str(QUADS_PER_CHANGESET)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(data), str(run), str(QUADS_PER_CHANGESET)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         first = writer.stdout.readline().strip()
         assert first == "ready", writer.stderr.read()
         time.sleep(rng.uniform(0.0, 0.6))
@@ -132,8 +137,10 @@ def test_a_stream_of_writes_killed_again_and_again_loses_nothing(data):
         assert figures["committed"] >= len(acked)
     with _opened(data) as store:
         assert validate(store).conforms == conformed_before
-    print(f"crash stream: {kills} kills survived, {len(acked)} acknowledged changesets, "
-          f"{checked_writes} acknowledged-changeset checks")
+    print(
+        f"crash stream: {kills} kills survived, {len(acked)} acknowledged changesets, "
+        f"{checked_writes} acknowledged-changeset checks"
+    )
     assert kills == KILLS
 
 

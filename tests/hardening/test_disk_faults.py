@@ -45,7 +45,6 @@ import requests
 from tests.support.live_server import LiveServer, zkg_env
 from tests.support.mount_namespace import MountNamespace, NamespaceUnavailable, fill, free_bytes
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.curation.changelog import ABORTED, COMMITTED, ChangeLog
 from zkg.store.local import Store
 
@@ -76,8 +75,9 @@ def mount_namespace():
 
 
 def zkg(ns: MountNamespace, data: Path, *args: str):
-    return ns.run(sys.executable, "-m", "zkg.cli.main", "--data", str(data), "--base-iri", TEST_BASE, *args,
-                  env=zkg_env())
+    return ns.run(
+        sys.executable, "-m", "zkg.cli.main", "--data", str(data), "--base-iri", TEST_BASE, *args, env=zkg_env()
+    )
 
 
 def load_fixture(ns: MountNamespace, data: Path, graph_dir: Path = FIXTURE_PROJECT / "graph"):
@@ -107,8 +107,18 @@ def statements(tag: str) -> str:
 def cli_add(ns: MountNamespace, data: Path, tmp_path: Path, tag: str):
     source = tmp_path / f"{tag}.nt"
     source.write_text(statements(tag), encoding="utf-8")
-    return zkg(ns, data, "add", str(source), "--source", "https://example.org/disk-faults", "--by", "Disk Tester",
-               "--message", f"disk fault test {tag}")
+    return zkg(
+        ns,
+        data,
+        "add",
+        str(source),
+        "--source",
+        "https://example.org/disk-faults",
+        "--by",
+        "Disk Tester",
+        "--message",
+        f"disk fault test {tag}",
+    )
 
 
 def committed_id(done) -> str:
@@ -158,8 +168,11 @@ def check_store_matches_log(data: Path, acked: dict[str, str], refused: list[str
         for tag in refused:
             assert tag not in found, f"the refused write {tag} left {found.get(tag)} statements in the store"
             for changeset_id in committed:
-                values = {q.object.value.split(".", 1)[0] for q in entries[changeset_id].changeset.additions
-                          if q.predicate.value == VALUE}
+                values = {
+                    q.object.value.split(".", 1)[0]
+                    for q in entries[changeset_id].changeset.additions
+                    if q.predicate.value == VALUE
+                }
                 assert tag not in values, f"the refused write {tag} is committed in the log as {changeset_id}"
         rows = store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s <{VALUE}> ?o }} }}")
         in_store = {row["g"].value.rsplit("/", 1)[-1] for row in rows}
@@ -172,8 +185,11 @@ def check_store_matches_log(data: Path, acked: dict[str, str], refused: list[str
 
 def snapshot(directory: Path) -> dict[str, str]:
     """Every file below ``directory`` with the sha256 of its content."""
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 # -- HTTP --------------------------------------------------------------------------------------------------
@@ -192,15 +208,24 @@ def http(method: str, url: str, body: bytes | None = None, headers: dict | None 
 
 def http_update(server: LiveServer, token: str, tag: str):
     text = "INSERT DATA {\n" + statements(tag) + "}"
-    return http("POST", server.sparql, text.encode("utf-8"), {
-        "Content-Type": "application/sparql-update", "Authorization": f"Bearer {token}",
-        "ZKG-Source": "https://example.org/disk-faults", "ZKG-Message": f"disk fault test {tag}"})
+    return http(
+        "POST",
+        server.sparql,
+        text.encode("utf-8"),
+        {
+            "Content-Type": "application/sparql-update",
+            "Authorization": f"Bearer {token}",
+            "ZKG-Source": "https://example.org/disk-faults",
+            "ZKG-Message": f"disk fault test {tag}",
+        },
+    )
 
 
 def assert_reads_work(server: LiveServer, *, dump: bool = False) -> None:
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    status, _, text = http("GET", server.sparql + "?" + urllib.parse.urlencode({"query": query}),
-                           headers={"Accept": "text/csv"})
+    status, _, text = http(
+        "GET", server.sparql + "?" + urllib.parse.urlencode({"query": query}), headers={"Accept": "text/csv"}
+    )
     assert status == 200 and int(text.split()[1]) > 0, (status, text)
     status, _, text = http("GET", server.url + "id/alice", headers={"Accept": "text/html"})
     assert status == 200 and "Alice" in text, status
@@ -211,8 +236,13 @@ def assert_reads_work(server: LiveServer, *, dump: bool = False) -> None:
 
 
 def start_server(ns: MountNamespace, data: Path, tmp_path: Path, name: str) -> LiveServer:
-    return LiveServer(data, base_iri=TEST_BASE, prefix=ns.prefix, log_path=tmp_path / f"{name}.log",
-                      options=("--workers", "2", "--threads", "4"))
+    return LiveServer(
+        data,
+        base_iri=TEST_BASE,
+        prefix=ns.prefix,
+        log_path=tmp_path / f"{name}.log",
+        options=("--workers", "2", "--threads", "4"),
+    )
 
 
 def wait_for_new_engine(server: LiveServer, old: list[int], limit: float = 60.0) -> None:
@@ -323,9 +353,9 @@ def test_a_write_whose_commit_mark_finds_no_room_is_acknowledged_and_committed_l
     of the full tmpfs."""
     import pyoxigraph as ox
 
+    from zkg.curation.apply import apply_changeset
     from zkg.curation.changelog import PENDING
     from zkg.curation.changesets import Changeset, to_rdf_patch
-    from zkg.curation.apply import apply_changeset
 
     page = 4096  # tmpfs allocates whole pages
     with mount_namespace() as ns:
@@ -334,10 +364,18 @@ def test_a_write_whose_commit_mark_finds_no_room_is_acknowledged_and_committed_l
         store = Store.open(here, base_iri=TEST_BASE)
         try:
             log = ChangeLog.for_store(store)
-            additions = [ox.Quad(ox.NamedNode(f"{TEST_BASE}id/disk-mark-{i}"), ox.NamedNode(VALUE),
-                                 ox.Literal(f"mark.{i} {PADDING}"), ox.DefaultGraph()) for i in range(QUADS)]
-            changeset = Changeset.new(base_iri=TEST_BASE, agent="Disk Tester", source="https://example.org/disk",
-                                      additions=additions)
+            additions = [
+                ox.Quad(
+                    ox.NamedNode(f"{TEST_BASE}id/disk-mark-{i}"),
+                    ox.NamedNode(VALUE),
+                    ox.Literal(f"mark.{i} {PADDING}"),
+                    ox.DefaultGraph(),
+                )
+                for i in range(QUADS)
+            ]
+            changeset = Changeset.new(
+                base_iri=TEST_BASE, agent="Disk Tester", source="https://example.org/disk", additions=additions
+            )
             entry = len(to_rdf_patch(changeset, transaction=True).encode("utf-8")) - len("TC .\n")
             # Pad the log with a comment line so that the entry ends on a page boundary.
             size = (here / "changes.rdfp").stat().st_size if (here / "changes.rdfp").exists() else 0
@@ -381,8 +419,9 @@ def test_zkg_load_on_a_full_disk_fails_in_one_line_and_the_old_store_keeps_its_c
         (more / "sources").mkdir(parents=True)
         for name in ("metadata.trig", "sources/example-source.trig"):
             (more / name).write_bytes((FIXTURE_PROJECT / "graph" / name).read_bytes())
-        (more / "sources" / "more.trig").write_text(f"<{TEST_BASE}graph/more> {{\n{statements('load')}}}\n",
-                                                    encoding="utf-8")
+        (more / "sources" / "more.trig").write_text(
+            f"<{TEST_BASE}graph/more> {{\n{statements('load')}}}\n", encoding="utf-8"
+        )
         fill(ns.path(data.parent / "filler"))
 
         assert_one_line_error(load_fixture(ns, data, more), NO_SPACE)
@@ -425,8 +464,9 @@ def test_the_cli_reads_a_read_only_data_directory_and_refuses_to_write_it(tmp_pa
         history = zkg(ns, data, "log")
         assert history.returncode == 0 and "(1 changeset)" in history.stdout, history.stderr
         (tmp_path / "ro-dry.nt").write_text(statements("ro-dry"), encoding="utf-8")
-        dry = zkg(ns, data, "add", str(tmp_path / "ro-dry.nt"), "--source", "https://example.org/x", "--by", "T",
-                  "--dry-run")
+        dry = zkg(
+            ns, data, "add", str(tmp_path / "ro-dry.nt"), "--source", "https://example.org/x", "--by", "T", "--dry-run"
+        )
         assert dry.returncode == 0 and "nothing was written" in dry.stdout, dry.stderr
 
         read_only = f"the data directory {data} is read-only"
@@ -447,18 +487,25 @@ def test_zkg_serve_serves_a_read_only_data_directory_and_refuses_writes_with_503
             assert status == 503 and f"the data directory {data} is read-only" in text, (status, text)
             assert "ZKG-Changeset" not in headers
             graph = urllib.parse.quote(f"{TEST_BASE}graph/disk-test", safe="")
-            status, _, text = http("PUT", f"{server.url}graph-store?graph={graph}",
-                                   f'<{TEST_BASE}id/x> <{VALUE}> "y" .'.encode(),
-                                   {"Content-Type": "application/n-triples", "Authorization": f"Bearer {token}",
-                                    "ZKG-Source": "https://example.org/disk-faults"})
+            status, _, text = http(
+                "PUT",
+                f"{server.url}graph-store?graph={graph}",
+                f'<{TEST_BASE}id/x> <{VALUE}> "y" .'.encode(),
+                {
+                    "Content-Type": "application/n-triples",
+                    "Authorization": f"Bearer {token}",
+                    "ZKG-Source": "https://example.org/disk-faults",
+                },
+            )
             assert status == 503 and "read-only" in text, (status, text)
             # Signing in records a session in the data directory: refused, and said so. (One
             # kept-alive connection: without a session.key each worker signs with its own key.)
             browser = requests.Session()
             form = browser.get(server.url + "sign-in", timeout=30).text
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-            signed = browser.post(server.url + "sign-in", data={"token": token, "csrf_token": csrf},
-                                  allow_redirects=False, timeout=30)
+            signed = browser.post(
+                server.url + "sign-in", data={"token": token, "csrf_token": csrf}, allow_redirects=False, timeout=30
+            )
             assert signed.status_code == 503 and "cannot record the session" in signed.text, signed.text
         finally:
             server.stop()

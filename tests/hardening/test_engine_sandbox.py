@@ -33,10 +33,9 @@ import pytest
 from tests.support.live_server import REPO, LiveServer, zkg_env, zkg_load
 from tests.support.mount_namespace import MountNamespace, NamespaceUnavailable
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.store import engine_sandbox
-from zkg.store.managed_engine import ManagedEngine, free_port, oxigraph_executable
 from zkg.store.local import Store
+from zkg.store.managed_engine import ManagedEngine, free_port, oxigraph_executable
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +101,7 @@ def nxdomain(query: bytes) -> bytes:
     end = 12
     while end < len(query) and query[end]:
         end += query[end] + 1
-    return query[:2] + b"\x81\x83" + query[4:6] + b"\0" * 6 + query[12:end + 5]
+    return query[:2] + b"\x81\x83" + query[4:6] + b"\0" * 6 + query[12 : end + 5]
 
 
 @pytest.fixture
@@ -159,7 +158,8 @@ def outbound_requests(engine: str, port: int) -> dict[str, bytes]:
     answers = {}
     for name, target in (("address", by_address), ("name", by_name)):
         answers[f"SERVICE to the {name}"] = send(
-            engine + "/query", "query", f"SELECT * {{ SERVICE <{target}/sparql> {{ ?s ?p ?o }} }}")
+            engine + "/query", "query", f"SELECT * {{ SERVICE <{target}/sparql> {{ ?s ?p ?o }} }}"
+        )
         silent = f"SELECT * {{ OPTIONAL {{ SERVICE SILENT <{target}/sparql> {{ ?s ?p ?o }} }} }}"
         answers[f"SERVICE SILENT to the {name}"] = send(engine + "/query", "query", silent)
         answers[f"LOAD from the {name}"] = send(engine + "/update", "update", f"LOAD <{target}/data.ttl>")
@@ -227,8 +227,9 @@ def test_an_engine_without_the_filter_does_connect(namespace, data_dir, tmp_path
     address = f"127.0.0.1:{free_port()}"
     url = f"http://{address}"
     command = [oxigraph_executable(), "serve", "--location", str(tmp_path / "store"), "--bind", address]
-    control = subprocess.Popen([*namespace.prefix, *command],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    control = subprocess.Popen(
+        [*namespace.prefix, *command], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_answering(url, control)
         outbound_requests(url, tcp_canary.address[1])
@@ -258,8 +259,9 @@ print(attempt(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()))
 print(attempt(lambda: socket.socket(socket.AF_UNIX).close()))
 print(attempt(lambda: socket.create_server(("127.0.0.1", 0)).close()))
 """
-    sandboxed = subprocess.run(engine_sandbox.sandboxed_command([sys.executable, "-c", probe]),
-                               capture_output=True, text=True, timeout=30)
+    sandboxed = subprocess.run(
+        engine_sandbox.sandboxed_command([sys.executable, "-c", probe]), capture_output=True, text=True, timeout=30
+    )
     assert sandboxed.stdout.splitlines() == ["Operation not permitted"] * 4 + ["ok"], sandboxed.stderr
     assert tcp_canary.count() == 0
     plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30)
@@ -295,11 +297,20 @@ def test_zkg_serve_says_when_the_engine_can_reach_the_network(data_dir, tcp_cana
         canary = f"http://127.0.0.1:{tcp_canary.address[1]}/"
         send(engine_url(engine) + "/query", "query", f"ASK {{ SERVICE <{canary}> {{}} }}")
         warnings = [line for line in server.log().splitlines() if line.strip()]
-    assert warnings == [f"zkg: WARNING: {UNAVAILABLE} (the kernel refuses seccomp filters (Invalid argument)): "
-                        "it can reach the network, and only the query guard stands between clients and "
-                        "outbound requests (SERVICE, LOAD)"]
+    assert warnings == [
+        f"zkg: WARNING: {UNAVAILABLE} (the kernel refuses seccomp filters (Invalid argument)): "
+        "it can reach the network, and only the query guard stands between clients and "
+        "outbound requests (SERVICE, LOAD)"
+    ]
     assert tcp_canary.count() == 1
-    refused_launcher = subprocess.run([*refused, *engine_sandbox.sandboxed_command(["true"])],
-                                      capture_output=True, text=True, env=zkg_env(), timeout=30)
+    refused_launcher = subprocess.run(
+        [*refused, *engine_sandbox.sandboxed_command(["true"])],
+        capture_output=True,
+        text=True,
+        env=zkg_env(),
+        timeout=30,
+    )
     assert (refused_launcher.returncode, refused_launcher.stderr.strip()) == (
-        1, "Error: cannot sandbox true: the kernel refuses seccomp filters (Invalid argument)")  # fails closed
+        1,
+        "Error: cannot sandbox true: the kernel refuses seccomp filters (Invalid argument)",
+    )  # fails closed

@@ -26,14 +26,12 @@ import time
 
 import pytest
 import requests
-
-from tests.support.engine_oracle import Canary, RawEngine, solutions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.engine_oracle import Canary, RawEngine, solutions
 from tests.support.live_server import LiveServer, zkg_load
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.base.errors import QueryError
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
 from zkg.sparql.guard import MAX_DEPTH, QueryRefused, check_query, check_update
@@ -43,11 +41,14 @@ pytestmark = pytest.mark.slow
 EXAMPLES = int(os.environ.get("ZKG_GUARD_EXAMPLES", "150"))
 PREFIXES = zkg_prefixes(TEST_BASE)
 PROLOGUE = f"BASE <{TEST_BASE}>\n" + "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
-DATA = ("INSERT DATA { <http://x/s> <http://x/p> 1 . <http://x/s> <http://x/q> 'SERVICE' . <http://x/s> <http://x/p> 0.5 . "
-        "<http://x/s> <http://x/r> true . <http://x/s> <http://x/t> <http://x:> . "
-        "GRAPH <http://x/g> { <http://x/s> <http://x/p> 2 } }")
-RUN = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-               suppress_health_check=list(HealthCheck))
+DATA = (
+    "INSERT DATA { <http://x/s> <http://x/p> 1 . <http://x/s> <http://x/q> 'SERVICE' . <http://x/s> <http://x/p> 0.5 . "
+    "<http://x/s> <http://x/r> true . <http://x/s> <http://x/t> <http://x:> . "
+    "GRAPH <http://x/g> { <http://x/s> <http://x/p> 2 } }"
+)
+RUN = settings(
+    max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 COUNTS: dict[str, list[int]] = {}  # generator -> [texts, engine connected or read FROM, refused]
 
 
@@ -73,8 +74,9 @@ def oracle(canary):
 def live(tmp_path_factory):
     data = tmp_path_factory.mktemp("guard-live") / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE, graph_dir=FIXTURE_PROJECT / "graph", ontology_dir=FIXTURE_PROJECT / "ontology")
-    server = LiveServer(data, base_iri=TEST_BASE, options=("--query-timeout", "5", "--workers", "1"),
-                        env={"ZKG_RATE_LIMIT": "0"})
+    server = LiveServer(
+        data, base_iri=TEST_BASE, options=("--query-timeout", "5", "--workers", "1"), env={"ZKG_RATE_LIMIT": "0"}
+    )
     yield server
     server.stop()
 
@@ -130,12 +132,28 @@ def service_queries(draw, canary_url: str) -> str:
     if draw(st.booleans()):
         clause += _cased(draw, "SILENT") + _sep(draw)
     clause += target + _sep(draw) + draw(st.sampled_from(["{}", "{ ?x ?y ?z }", "{?x ?y ?z}"]))
-    before = draw(st.sampled_from([
-        "", "?s ?p ?o .", "?s ?p ?o", "?s <http://x/p> 1", "?s <http://x/r> true", "?s <http://x/q> 'SERVICE'",
-        "FILTER(1<2)", "BIND(1 AS ?a) FILTER(?a<2)", "BIND(1 AS ?a) FILTER(?a<2&&?a>0)", "{}",
-        "OPTIONAL{?s ?p <http://x/\\u0041'>}", "BIND(<http://x/\\u0041'> AS ?i)", "?s <http://x/p> ?o",
-        "PREFIXED", "?s <http://x/p> 1.", "BIND(1 AS ?a) FILTER(?a<2)#>\n",
-    ]))
+    before = draw(
+        st.sampled_from(
+            [
+                "",
+                "?s ?p ?o .",
+                "?s ?p ?o",
+                "?s <http://x/p> 1",
+                "?s <http://x/r> true",
+                "?s <http://x/q> 'SERVICE'",
+                "FILTER(1<2)",
+                "BIND(1 AS ?a) FILTER(?a<2)",
+                "BIND(1 AS ?a) FILTER(?a<2&&?a>0)",
+                "{}",
+                "OPTIONAL{?s ?p <http://x/\\u0041'>}",
+                "BIND(<http://x/\\u0041'> AS ?i)",
+                "?s <http://x/p> ?o",
+                "PREFIXED",
+                "?s <http://x/p> 1.",
+                "BIND(1 AS ?a) FILTER(?a<2)#>\n",
+            ]
+        )
+    )
     if before == "PREFIXED":  # a prefixed name the engine may read as "p:" then the rest
         prologue += "PREFIX p: <http://x:> "
         before = "?s <http://x/t> p:"
@@ -152,8 +170,16 @@ def load_updates(draw, canary_url: str) -> str:
         target = "c:" + draw(st.sampled_from(["l", "SILENT", "INTO"]))
     else:
         target = "<" + _escaped(draw, canary_url + "l") + ">"
-    before = draw(st.sampled_from(["", "INSERT DATA { <http://x/a> <http://x/b> 1 } ;", "CLEAR SILENT GRAPH <http://x/none> ;",
-                                   "INSERT DATA { <http://x/a> <http://x/b> '\\u0027' } ;"]))
+    before = draw(
+        st.sampled_from(
+            [
+                "",
+                "INSERT DATA { <http://x/a> <http://x/b> 1 } ;",
+                "CLEAR SILENT GRAPH <http://x/none> ;",
+                "INSERT DATA { <http://x/a> <http://x/b> '\\u0027' } ;",
+            ]
+        )
+    )
     text = before + _sep(draw) + _cased(draw, "LOAD") + _sep(draw)
     if draw(st.booleans()):
         text += _cased(draw, "SILENT") + _sep(draw)
@@ -183,7 +209,16 @@ def from_queries(draw) -> str:
     return f"{prologue}SELECT (COUNT(*) AS ?n) {clause}{_sep(draw)}WHERE {{ ?s ?p ?o }}"
 
 
-JUNK = ["", " ", "'{{{'", '"}}(("', "<http://x/\\u0041'>", "#{{{(\n", "?s ?p '''{\n{'''.", "?s ?p <http://x/%7B\\u0028>."]
+JUNK = [
+    "",
+    " ",
+    "'{{{'",
+    '"}}(("',
+    "<http://x/\\u0041'>",
+    "#{{{(\n",
+    "?s ?p '''{\n{'''.",
+    "?s ?p <http://x/%7B\\u0028>.",
+]
 
 
 @st.composite
@@ -231,8 +266,12 @@ def test_every_service_the_engine_runs_is_refused(data, oracle, canary, live):
         _accepted_text_reads_the_same(text, oracle, canary)
     # zkg serve: the same verdict over HTTP, and its engine calls nobody.
     before = canary.connections
-    answer = requests.post(live.sparql, data=text.encode("utf-8"), timeout=30,
-                           headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+    answer = requests.post(
+        live.sparql,
+        data=text.encode("utf-8"),
+        timeout=30,
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
+    )
     assert canary.connections == before, f"zkg serve reached the canary for {text!r}"
     if hit:
         assert answer.status_code == 400, (text, answer.status_code, answer.text)
@@ -295,16 +334,61 @@ def test_nesting_is_counted_through_strings_iris_and_comments(case, oracle):
 
 # -- what the guard accepts reads the same ------------------------------------------------------
 
-TERMS = ["?o", "1", ".5", "'a'", '"SERVICE"', "'it\\'s'", "'\\u0027\\u0022'", '"x"@en', '"1"^^xsd:integer',
-         "<http://x/s>", "ex:s", "ex:\\.dot", "true", "?s", "-1", "+2.5e0"]
-EXPRESSIONS = ["?o<2", "?o<=2&&?o>0", "?o != <http://x/s>", "COALESCE(?nope,?o)", "CONCAT(STR(?o),'x')",
-               "STR (?o)", "BOUND(?o)", "?o IN (1,2)", "?o NOT IN(3)", "ISIRI(?s)", "LANG(?o)=''",
-               "REGEX(STR(?o),'^1')", "IF(?o<2,true,false)", "xsd:integer(?o)=1", "!BOUND(?nope)",
-               "(?o+1)*2>0", "STRLEN('a\\u0041')=2", "?o<.5"]
-PATTERNS = ["?s ?p ?o .", "?s ex:p ?o .", "?s <http://x/p> ?o", "?s ex:p|ex:q ?o .", "?s ^ex:p ?x .",
-            "?s ex:p/ex:q? ?x .", "OPTIONAL{?s ex:q ?z}", "{?s ?p ?o}UNION{?s ex:q ?o}", "MINUS{?s ex:r ?o}",
-            "VALUES ?v {1 .5 'a' UNDEF}", "BIND(?o AS ?b)", "FILTER EXISTS{?s ?p ?o}", "GRAPH ?g {?s ?p ?o}",
-            "?s ex:p ?o ; ex:q ?z .", "?s ex:p ?o , 1 ."]
+TERMS = [
+    "?o",
+    "1",
+    ".5",
+    "'a'",
+    '"SERVICE"',
+    "'it\\'s'",
+    "'\\u0027\\u0022'",
+    '"x"@en',
+    '"1"^^xsd:integer',
+    "<http://x/s>",
+    "ex:s",
+    "ex:\\.dot",
+    "true",
+    "?s",
+    "-1",
+    "+2.5e0",
+]
+EXPRESSIONS = [
+    "?o<2",
+    "?o<=2&&?o>0",
+    "?o != <http://x/s>",
+    "COALESCE(?nope,?o)",
+    "CONCAT(STR(?o),'x')",
+    "STR (?o)",
+    "BOUND(?o)",
+    "?o IN (1,2)",
+    "?o NOT IN(3)",
+    "ISIRI(?s)",
+    "LANG(?o)=''",
+    "REGEX(STR(?o),'^1')",
+    "IF(?o<2,true,false)",
+    "xsd:integer(?o)=1",
+    "!BOUND(?nope)",
+    "(?o+1)*2>0",
+    "STRLEN('a\\u0041')=2",
+    "?o<.5",
+]
+PATTERNS = [
+    "?s ?p ?o .",
+    "?s ex:p ?o .",
+    "?s <http://x/p> ?o",
+    "?s ex:p|ex:q ?o .",
+    "?s ^ex:p ?x .",
+    "?s ex:p/ex:q? ?x .",
+    "OPTIONAL{?s ex:q ?z}",
+    "{?s ?p ?o}UNION{?s ex:q ?o}",
+    "MINUS{?s ex:r ?o}",
+    "VALUES ?v {1 .5 'a' UNDEF}",
+    "BIND(?o AS ?b)",
+    "FILTER EXISTS{?s ?p ?o}",
+    "GRAPH ?g {?s ?p ?o}",
+    "?s ex:p ?o ; ex:q ?z .",
+    "?s ex:p ?o , 1 .",
+]
 
 
 @st.composite
@@ -316,7 +400,11 @@ def valid_queries(draw) -> str:
         parts.append(f"BIND({draw(st.sampled_from(TERMS))} AS ?t)")
     gap = draw(st.sampled_from([" ", "\n", " # c {\n", "\t"]))  # (glued parts would be another query)
     form = draw(st.sampled_from(["SELECT *", "SELECT ?s (COUNT(*) AS ?n)", "ASK", "SELECT DISTINCT ?o"]))
-    tail = " GROUP BY ?s" if "COUNT" in form else draw(st.sampled_from(["", " ORDER BY ?o", " LIMIT 3", " ORDER BY DESC(STR(?o)) ?s"]))
+    tail = (
+        " GROUP BY ?s"
+        if "COUNT" in form
+        else draw(st.sampled_from(["", " ORDER BY ?o", " LIMIT 3", " ORDER BY DESC(STR(?o)) ?s"]))
+    )
     glue = draw(st.sampled_from(["", gap]))
     return f"PREFIX ex: <http://x/>{glue}{form} WHERE {{{glue}" + gap.join(parts) + f"{glue}}}{tail}"
 
@@ -357,8 +445,13 @@ def costly_queries(draw) -> str:
     return "ASK { " + " ".join(CHAINS[name](count) for name, count in parts) + " }"
 
 
-@settings(max_examples=max(8, EXAMPLES // 20), deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=max(8, EXAMPLES // 20),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(text=costly_queries())
 def test_what_the_budget_admits_does_not_crash_an_engine_with_default_stacks(text):
     """Queries within MAX_COST (and MAX_DEPTH), given to an ``oxigraph serve`` with Rust's 2 MiB

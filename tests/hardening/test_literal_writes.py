@@ -22,14 +22,13 @@ import requests
 from tests.support.curation_testing import SOURCE, make_curation
 from tests.support.live_server import LiveServer, zkg_load
 from tests.support.zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
-
-from zkg.store import loading
-from zkg.curation import tokens
-from zkg.curation.changelog import LOG_FILE, ChangeLog
-from zkg.curation.changesets import Changeset, IllTypedLiteral
-from zkg.curation.changeset_files import parse_quads
-from zkg.curation.apply import apply_changeset, revert
 from zkg.base.errors import DataError
+from zkg.curation import tokens
+from zkg.curation.apply import apply_changeset, revert
+from zkg.curation.changelog import LOG_FILE, ChangeLog
+from zkg.curation.changeset_files import parse_quads
+from zkg.curation.changesets import Changeset, IllTypedLiteral
+from zkg.store import loading
 from zkg.store.local import Store
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -68,26 +67,36 @@ def test_cli_add_apply_and_load_refuse_ill_typed_literals(tmp_path):
     shutil.copytree(FIXTURE_PROJECT, project)
     data = tmp_path / "data"
     common = ["--data", data, "--base-iri", TEST_BASE]
-    loaded = _zkg(*common, "load", "--graph-dir", project / "graph", "--ontology-dir", project / "ontology", cwd=tmp_path)
+    loaded = _zkg(
+        *common, "load", "--graph-dir", project / "graph", "--ontology-dir", project / "ontology", cwd=tmp_path
+    )
     assert loaded.returncode == 0, loaded.stderr
     before = _dump(data)
 
     fact = tmp_path / "fact.ttl"
     fact.write_text('id:alice schema:birthDate "2021-02-29"^^xsd:date .\n')
-    _one_line_error(_zkg(*common, "add", fact, "--source", SOURCE, "--by", "Ada", cwd=tmp_path),
-                    '"2021-02-29" is not a valid xsd:date (2021 is not a leap year', "id/alice>")
+    _one_line_error(
+        _zkg(*common, "add", fact, "--source", SOURCE, "--by", "Ada", cwd=tmp_path),
+        '"2021-02-29" is not a valid xsd:date (2021 is not a leap year',
+        "id/alice>",
+    )
     patch = tmp_path / "fix.rdfp"
     patch.write_text('TX .\nA id:alice zkg:publications "128"^^xsd:byte .\nTC .\n')
-    _one_line_error(_zkg(*common, "apply", patch, "--source", SOURCE, "--by", "Ada", cwd=tmp_path),
-                    '"128" is not a valid xsd:byte (out of range: -128 to 127)')
+    _one_line_error(
+        _zkg(*common, "apply", patch, "--source", SOURCE, "--by", "Ada", cwd=tmp_path),
+        '"128" is not a valid xsd:byte (out of range: -128 to 127)',
+    )
 
     bad = project / "graph" / "sources" / "bad.trig"
-    bad.write_text('@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n<graph/bad> {\n'
-                   '  <id/carol> <https://schema.org/name> "Carol"@en .\n'
-                   '  <id/carol> <def/publications> "twelve"^^xsd:integer .\n}\n')
+    bad.write_text(
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n<graph/bad> {\n"
+        '  <id/carol> <https://schema.org/name> "Carol"@en .\n'
+        '  <id/carol> <def/publications> "twelve"^^xsd:integer .\n}\n'
+    )
     line = _one_line_error(
         _zkg(*common, "load", "--graph-dir", project / "graph", "--ontology-dir", project / "ontology", cwd=tmp_path),
-        '"twelve" is not a valid xsd:integer')
+        '"twelve" is not a valid xsd:integer',
+    )
     assert re.search(r"bad\.trig:4: ", line), line
 
     assert _dump(data) == before
@@ -98,14 +107,28 @@ def test_cli_add_apply_and_load_refuse_ill_typed_literals(tmp_path):
 # -- zkg load, in process -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("content,line,fragment", [
-    ('<graph/a> {\n<id/x> <def/note> "a\x00b" .\n}\n', 2, 'the literal "a\\u0000b" contains the character U+0000 (NUL)'),
-    ('<graph/a> {\n<id/x> <def/note> "a\\u0000b"@en .\n}\n', 2, "U+0000 (NUL)"),
-    ('<graph/a> { <id/x> <def/size> "1e"^^<http://www.w3.org/2001/XMLSchema#double> . }\n', 1,
-     '"1e" is not a valid xsd:double'),
-    ('<graph/a> { <id/x> <def/at> "2020-01-01T10:00:00+15:00"^^<http://www.w3.org/2001/XMLSchema#dateTime> . }\n',
-     1, "timezone +15:00 is not between -14:00 and +14:00"),
-], ids=["raw-nul", "escaped-nul-language-string", "double", "timezone"])
+@pytest.mark.parametrize(
+    "content,line,fragment",
+    [
+        (
+            '<graph/a> {\n<id/x> <def/note> "a\x00b" .\n}\n',
+            2,
+            'the literal "a\\u0000b" contains the character U+0000 (NUL)',
+        ),
+        ('<graph/a> {\n<id/x> <def/note> "a\\u0000b"@en .\n}\n', 2, "U+0000 (NUL)"),
+        (
+            '<graph/a> { <id/x> <def/size> "1e"^^<http://www.w3.org/2001/XMLSchema#double> . }\n',
+            1,
+            '"1e" is not a valid xsd:double',
+        ),
+        (
+            '<graph/a> { <id/x> <def/at> "2020-01-01T10:00:00+15:00"^^<http://www.w3.org/2001/XMLSchema#dateTime> . }\n',
+            1,
+            "timezone +15:00 is not between -14:00 and +14:00",
+        ),
+    ],
+    ids=["raw-nul", "escaped-nul-language-string", "double", "timezone"],
+)
 def test_load_refuses_a_source_file_naming_file_line_and_literal(tmp_path, content, line, fragment):
     (tmp_path / "graph").mkdir()
     (tmp_path / "ontology").mkdir()
@@ -121,11 +144,14 @@ def test_load_refuses_a_source_file_naming_file_line_and_literal(tmp_path, conte
 def test_load_refuses_an_ill_typed_literal_in_the_vocabulary(tmp_path):
     shutil.copytree(FIXTURE_PROJECT, tmp_path / "project")
     vocabulary = tmp_path / "project" / "ontology" / "vocabulary.ttl"
-    vocabulary.write_text(vocabulary.read_text() + '\n<def/role> <http://example.org/since> '
-                          '"--13"^^<http://www.w3.org/2001/XMLSchema#gMonth> .\n')
+    vocabulary.write_text(
+        vocabulary.read_text() + "\n<def/role> <http://example.org/since> "
+        '"--13"^^<http://www.w3.org/2001/XMLSchema#gMonth> .\n'
+    )
     with pytest.raises(DataError, match=r'vocabulary\.ttl:\d+: "--13" is not a valid xsd:gMonth \(month 13'):
-        Store.open(base_iri=TEST_BASE).load_sources(graph_dir=tmp_path / "project" / "graph",
-                                                    ontology_dir=tmp_path / "project" / "ontology")
+        Store.open(base_iri=TEST_BASE).load_sources(
+            graph_dir=tmp_path / "project" / "graph", ontology_dir=tmp_path / "project" / "ontology"
+        )
 
 
 def test_the_bulk_load_path_refuses_before_it_drops_anything(tmp_path):
@@ -147,8 +173,9 @@ def test_the_project_data_and_the_benchmark_generator_hold_no_refused_literal(tm
     from benchmarks import generate
 
     generate.generate(3000, tmp_path / "generated")
-    generated = loading.discover_sources(graph_dir=tmp_path / "generated" / "graph", ontology_dir=ONTOLOGY_DIR,
-                                         base_iri=TEST_BASE)
+    generated = loading.discover_sources(
+        graph_dir=tmp_path / "generated" / "graph", ontology_dir=ONTOLOGY_DIR, base_iri=TEST_BASE
+    )
     assert loading.parse_sources(generated, TEST_BASE).total >= 3000
 
 
@@ -167,8 +194,14 @@ def test_the_curate_form_refuses_a_date_that_is_not_a_day(tmp_path):
     assert cur.client.post("/sign-in", data={"token": cur.write_token, "csrf_token": _csrf(form)}).status_code == 303
     page = cur.client.get("/page/id/alice").get_data(as_text=True)
     before = cur.store.dump(format="nquads")
-    fields = {"csrf_token": _csrf(page), "subject": f"{TEST_BASE}id/alice", "property": "schema:birthDate",
-              "kind": "date", "value": "2021-02-29", "source": SOURCE}
+    fields = {
+        "csrf_token": _csrf(page),
+        "subject": f"{TEST_BASE}id/alice",
+        "property": "schema:birthDate",
+        "kind": "date",
+        "value": "2021-02-29",
+        "source": SOURCE,
+    }
     response = cur.client.post("/curate/statement", data=fields)
     assert response.status_code == 400
     assert "2021 is not a leap year: February has 28 days" in response.get_data(as_text=True)
@@ -229,31 +262,55 @@ def _answers(server) -> bool:
 
 
 def _written(live) -> bool:
-    answer = requests.get(live.sparql, params={"query": f"ASK {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}"},
-                          headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    answer = requests.get(
+        live.sparql,
+        params={"query": f"ASK {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
     return answer.json()["boolean"]
 
 
-@pytest.mark.parametrize("kind,body", [
-    ("upload", f'{ALICE} {TITLE} "maybe"^^<{XSD}boolean> .'),
-    ("upload", f'{ALICE} {TITLE} "a\\u0000b" .'),
-    ("update", f'INSERT DATA {{ GRAPH <{GRAPH}> {{ {ALICE} {TITLE} "128"^^<{XSD}byte> }} }}'),
-    ("update", f'INSERT {{ GRAPH <{GRAPH}> {{ {ALICE} {TITLE} ?v }} }} WHERE {{ BIND(STRDT("twelve", <{XSD}integer>) AS ?v) }}'),
-], ids=["upload-boolean", "upload-nul", "update-byte", "update-where-integer"])
+@pytest.mark.parametrize(
+    "kind,body",
+    [
+        ("upload", f'{ALICE} {TITLE} "maybe"^^<{XSD}boolean> .'),
+        ("upload", f'{ALICE} {TITLE} "a\\u0000b" .'),
+        ("update", f'INSERT DATA {{ GRAPH <{GRAPH}> {{ {ALICE} {TITLE} "128"^^<{XSD}byte> }} }}'),
+        (
+            "update",
+            f'INSERT {{ GRAPH <{GRAPH}> {{ {ALICE} {TITLE} ?v }} }} WHERE {{ BIND(STRDT("twelve", <{XSD}integer>) AS ?v) }}',
+        ),
+    ],
+    ids=["upload-boolean", "upload-nul", "update-byte", "update-where-integer"],
+)
 def test_a_live_server_on_the_engine_refuses_them_too(live, kind, body):
     if kind == "upload":
-        response = requests.put(live.url + "graph-store", params={"graph": GRAPH}, data=body.encode(), timeout=60,
-                                headers={**live.headers, "Content-Type": "text/turtle"})
+        response = requests.put(
+            live.url + "graph-store",
+            params={"graph": GRAPH},
+            data=body.encode(),
+            timeout=60,
+            headers={**live.headers, "Content-Type": "text/turtle"},
+        )
     else:
-        response = requests.post(live.sparql, data=body.encode(), timeout=60,
-                                 headers={**live.headers, "Content-Type": "application/sparql-update"})
+        response = requests.post(
+            live.sparql,
+            data=body.encode(),
+            timeout=60,
+            headers={**live.headers, "Content-Type": "application/sparql-update"},
+        )
     assert response.status_code == 400, response.text
     assert response.text.startswith("refused: ") and "Traceback" not in response.text
     assert not _written(live)
 
 
 def test_a_live_server_on_the_engine_accepts_a_valid_edge_case(live):
-    response = requests.post(live.sparql, timeout=60, headers={**live.headers, "Content-Type": "application/sparql-update"},
-                             data=f'INSERT DATA {{ GRAPH <{GRAPH}-ok> {{ {ALICE} {TITLE} "2024-02-29"^^<{XSD}date> }} }}')
+    response = requests.post(
+        live.sparql,
+        timeout=60,
+        headers={**live.headers, "Content-Type": "application/sparql-update"},
+        data=f'INSERT DATA {{ GRAPH <{GRAPH}-ok> {{ {ALICE} {TITLE} "2024-02-29"^^<{XSD}date> }} }}',
+    )
     assert response.status_code == 200, response.text
     assert live.engine_pids(), "zkg serve runs no engine process: not the RemoteStore path"

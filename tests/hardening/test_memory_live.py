@@ -15,8 +15,6 @@ About 20 s: 320 requests of up to 200 kB each, from two clients at once (one per
 
 from __future__ import annotations
 
-import pytest
-
 import http.client
 import random
 import string
@@ -24,6 +22,8 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+import pytest
 
 from tests.support.live_server import LiveServer, children, wait_answering, zkg_load
 from tests.support.zkg_testing import TEST_BASE
@@ -108,9 +108,12 @@ def hostile_requests(rng: random.Random):
 def test_hostile_keys_leave_each_worker_within_its_cache_budget(tmp_path):
     data = tmp_path / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE)
-    live = LiveServer(data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "4"),
-                      env={"ZKG_RATE_LIMIT": "0", "ZKG_MAX_REQUEST_BYTES": str(MAX_BYTES),
-                           "ZKG_CACHE_BYTES": str(CACHE_BYTES)})
+    live = LiveServer(
+        data,
+        base_iri=TEST_BASE,
+        options=("--workers", "2", "--threads", "4"),
+        env={"ZKG_RATE_LIMIT": "0", "ZKG_MAX_REQUEST_BYTES": str(MAX_BYTES), "ZKG_CACHE_BYTES": str(CACHE_BYTES)},
+    )
     try:
         wait_answering(live)
         workers = [pid for pid, name in children(live.pid) if not name.startswith("oxigraph")]
@@ -149,12 +152,15 @@ def test_hostile_keys_leave_each_worker_within_its_cache_budget(tmp_path):
         took = time.monotonic() - started
         assert not unexpected, unexpected[:5]
         grown = {pid: _rss(pid) - before[pid] for pid in workers}
-        print(f"{sum(statuses.values())} requests in {took:.1f} s {statuses}; RSS before "
-              f"{[before[p] // 2**20 for p in workers]} MB, grown by {[grown[p] // 2**20 for p in workers]} MB")
+        print(
+            f"{sum(statuses.values())} requests in {took:.1f} s {statuses}; RSS before "
+            f"{[before[p] // 2**20 for p in workers]} MB, grown by {[grown[p] // 2**20 for p in workers]} MB"
+        )
         for pid in workers:
             assert grown[pid] <= CACHE_BYTES + MARGIN, (
                 f"worker {pid} grew by {grown[pid] / 2**20:.0f} MB on hostile keys: more than its cache budget "
-                f"of {CACHE_BYTES / 2**20:.0f} MB plus {MARGIN / 2**20:.0f} MB")
+                f"of {CACHE_BYTES / 2**20:.0f} MB plus {MARGIN / 2**20:.0f} MB"
+            )
         assert statuses.get(431, 0) == 20  # an Accept of 150 kB is refused by the header limit
         assert client.get("/page/id/z-park") == 200  # and the server still serves
     finally:

@@ -11,7 +11,6 @@ import pyoxigraph as ox
 import pytest
 
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.base.settings import Settings
 from zkg.store.local import Store
 from zkg.web.security import DEFAULT_SECURITY_POLICY, RateLimiter, rate_limit_from
@@ -56,8 +55,9 @@ ROUTES = [
 
 @pytest.mark.parametrize("method,path,body", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
 def test_every_response_has_the_security_headers(client, method, path, body):
-    response = client.open(path, method=method, data=body,
-                           headers={"Content-Type": "application/sparql-query"} if body else {})
+    response = client.open(
+        path, method=method, data=body, headers={"Content-Type": "application/sparql-query"} if body else {}
+    )
     assert response.status_code < 500, response.get_data(as_text=True)[:300]
     headers = response.headers
     assert headers["X-Content-Type-Options"] == "nosniff"
@@ -89,9 +89,14 @@ def test_default_policy_runs_no_inline_script_and_frames_nowhere_else():
 
 # -- data that could run script -----------------------------------------------------------------
 
-HOSTILE_IRIS = ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)".strip(),
-                "javascript://%0aalert(1)", "data:text/html,%3Cscript%3Ealert(1)%3C/script%3E",
-                "vbscript:msgbox(1)"]
+HOSTILE_IRIS = [
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    " javascript:alert(1)".strip(),
+    "javascript://%0aalert(1)",
+    "data:text/html,%3Cscript%3Ealert(1)%3C/script%3E",
+    "vbscript:msgbox(1)",
+]
 
 
 @pytest.fixture
@@ -103,10 +108,22 @@ def hostile_app(tmp_path):
     graph = ox.NamedNode(f"{TEST_BASE}graph/example-source")
     subject = ox.NamedNode(f"{TEST_BASE}id/mallory")
     ox_store = store.oxigraph
-    ox_store.add(ox.Quad(subject, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                         ox.NamedNode("https://schema.org/Person"), graph))
-    ox_store.add(ox.Quad(subject, ox.NamedNode("https://schema.org/name"),
-                         ox.Literal("<script>alert('name')</script>", language="en"), graph))
+    ox_store.add(
+        ox.Quad(
+            subject,
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("https://schema.org/Person"),
+            graph,
+        )
+    )
+    ox_store.add(
+        ox.Quad(
+            subject,
+            ox.NamedNode("https://schema.org/name"),
+            ox.Literal("<script>alert('name')</script>", language="en"),
+            graph,
+        )
+    )
     for iri in HOSTILE_IRIS:
         ox_store.add(ox.Quad(subject, ox.NamedNode("https://schema.org/sameAs"), ox.NamedNode(iri), graph))
         ox_store.add(ox.Quad(subject, ox.NamedNode("https://schema.org/url"), ox.Literal(iri), graph))
@@ -125,8 +142,15 @@ def _assert_no_script(html: str) -> None:
     assert "<script>alert" not in html
 
 
-@pytest.mark.parametrize("path", ["/page/id/mallory", "/search?q=mallory", "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
-                                  "/reconcile/preview?id=mallory"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/page/id/mallory",
+        "/search?q=mallory",
+        "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/reconcile/preview?id=mallory",
+    ],
+)
 def test_javascript_iris_and_script_literals_are_never_live_in_pages(hostile_app, path):
     response = hostile_app.test_client().get(path, headers={"Accept": "text/html"})
     assert response.status_code < 500
@@ -147,8 +171,9 @@ def test_canned_and_sparql_html_results_do_not_link_javascript_iris(hostile_app)
 
 def test_a_javascript_source_in_the_history_is_not_a_link(cur):
     for source in ("javascript://%0aalert(1)", "javascript:alert(1)"):
-        response = cur.update(f'INSERT DATA {{ <{ALICE}> <https://schema.org/jobTitle> "X{len(source)}"@en }}',
-                              **{"ZKG-Source": source})
+        response = cur.update(
+            f'INSERT DATA {{ <{ALICE}> <https://schema.org/jobTitle> "X{len(source)}"@en }}', **{"ZKG-Source": source}
+        )
         assert response.status_code in (200, 400), response.get_data(as_text=True)
     for path in ("/changes", f"/history?iri={ALICE}"):
         page = cur.client.get(path, headers={"Accept": "text/html"})

@@ -21,7 +21,6 @@ import requests
 
 from tests.support.live_server import LiveServer, children, wait_answering, zkg_load
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.store.managed_engine import cpu_seconds
 
 pytestmark = pytest.mark.slow
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.slow
 HEAVY = 8
 NAME = "Zhongguancun Science Park Administrative Committee of Beijing "
 #: Twenty names of 600 characters: 12.7 KB (what the review sent: ~20 CPU-seconds each).
-REVIEW_BATCH = {f"q{i}": {"query": (NAME * 10)[i:i + 600], "limit": 100} for i in range(20)}
+REVIEW_BATCH = {f"q{i}": {"query": (NAME * 10)[i : i + 600], "limit": 100} for i in range(20)}
 #: Long enough for the old code to show itself, short enough to fail fast.
 HEAVY_TIMEOUT = 30
 PLAIN_LATENCY, PLAIN_WORST = 1.0, 5.0
@@ -82,8 +81,11 @@ def test_eight_review_requests_at_once_leave_the_server_responsive(server):
         pending = any(thread.is_alive() for thread in threads)
         started = time.monotonic()
         try:
-            answer = requests.get(server.sparql, timeout=HEAVY_TIMEOUT, params={
-                "query": f"SELECT ?name {{ ?org schema:name ?name }} ORDER BY ?name LIMIT {len(plain) + 1}"})
+            answer = requests.get(
+                server.sparql,
+                timeout=HEAVY_TIMEOUT,
+                params={"query": f"SELECT ?name {{ ?org schema:name ?name }} ORDER BY ?name LIMIT {len(plain) + 1}"},
+            )
             assert answer.status_code == 200, answer.text
             plain.append((time.monotonic() - started, pending))
         except requests.Timeout:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.store.local import Store
 from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from zkg.store.local import Store
 
 
 @pytest.fixture(scope="module")
@@ -14,4 +14,3 @@ def real_store() -> Store:
     store = Store.open(base_iri=TEST_BASE)
     store.load_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR)
     return store
-

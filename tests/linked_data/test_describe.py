@@ -5,10 +5,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from tests.support.zkg_testing import TEST_BASE
 from zkg.linked_data import describe as describe_module
 from zkg.linked_data.describe import INCOMING, NEIGHBOUR, OWN, PROVENANCE, describe
 from zkg.store.local import Store
-from tests.support.zkg_testing import TEST_BASE
 
 ID = TEST_BASE + "id/"
 ARTICLE_GRAPH = TEST_BASE + "graph/china-daily-2016-03-05-p7"
@@ -29,9 +29,15 @@ class CountingStore:
 
 
 def triples(description, role=None):
-    return {(s.subject.value if isinstance(s.subject, ox.NamedNode) else "_", s.predicate.value,
-             s.object.value if not isinstance(s.object, ox.BlankNode) else "_")
-            for s in description.statements if role is None or s.role == role}
+    return {
+        (
+            s.subject.value if isinstance(s.subject, ox.NamedNode) else "_",
+            s.predicate.value,
+            s.object.value if not isinstance(s.object, ox.BlankNode) else "_",
+        )
+        for s in description.statements
+        if role is None or s.role == role
+    }
 
 
 def test_z_park_own_incoming_neighbours_and_provenance(real_store):
@@ -47,8 +53,11 @@ def test_z_park_own_incoming_neighbours_and_provenance(real_store):
     assert (ID + "z-park-administrative-committee", TEST_BASE + "def/administers", ID + "z-park") in incoming
     neighbours = triples(d, NEIGHBOUR)
     assert (ID + "zhongguancun-development-group", SKOS + "prefLabel", "中关村发展集团") in neighbours
-    assert (ID + "obs-mna-completed-2015", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-            "http://purl.org/linked-data/cube#Observation") in neighbours
+    assert (
+        ID + "obs-mna-completed-2015",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        "http://purl.org/linked-data/cube#Observation",
+    ) in neighbours
     provenance = triples(d, PROVENANCE)
     assert (ARTICLE_GRAPH, "http://purl.org/dc/terms/source", ID + "china-daily-2016-03-05-p7") in provenance
     assert (ID + "china-daily-2016-03-05-p7", SCHEMA + "printPage", "7") in provenance
@@ -106,7 +115,9 @@ def test_the_blank_node_closure_is_bounded(small_store):
 
 def test_incoming_links_are_bounded(small_store, monkeypatch):
     monkeypatch.setattr(describe_module, "INCOMING_LIMIT", 5)
-    small_store.update("INSERT DATA { GRAPH graph:a { " + " ".join(f"id:s{i} schema:about id:x ." for i in range(8)) + " } }")
+    small_store.update(
+        "INSERT DATA { GRAPH graph:a { " + " ".join(f"id:s{i} schema:about id:x ." for i in range(8)) + " } }"
+    )
     d = describe(small_store, ID + "x")
     assert d.incoming_truncated and len(d.by_role(INCOMING)) == 5
     assert d.exists

@@ -8,10 +8,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from tests.support.zkg_testing import TEST_BASE
 from zkg.linked_data.describe import describe
 from zkg.linked_data.documents import FORMATS, description_triples, format_by_name, is_dataset, serialize_description
 from zkg.rdf.rdflib_view import rdflib_term
-from tests.support.zkg_testing import TEST_BASE
 
 RDFLIB_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "xml", "nt": "nt", "trig": "trig", "nq": "nquads"}
 RDF = rdflib.Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
@@ -30,8 +30,11 @@ def parse(data: bytes, extension: str):
 
 
 def statement_triples(description):
-    return {tuple(rdflib_term(t) for t in (s.subject, s.predicate, s.object)) for s in description.statements
-            if not isinstance(s.subject, ox.BlankNode) and not isinstance(s.object, ox.BlankNode)}
+    return {
+        tuple(rdflib_term(t) for t in (s.subject, s.predicate, s.object))
+        for s in description.statements
+        if not isinstance(s.subject, ox.BlankNode) and not isinstance(s.object, ox.BlankNode)
+    }
 
 
 def canonical(data: bytes, extension: str) -> list[str]:
@@ -43,7 +46,9 @@ def canonical(data: bytes, extension: str) -> list[str]:
 
 
 def test_triple_twins_are_the_same_graph(z_park, real_store):
-    documents = {ext: serialize_description(z_park, FORMATS[ext], real_store.prefixes) for ext in ("ttl", "jsonld", "rdf", "nt")}
+    documents = {
+        ext: serialize_description(z_park, FORMATS[ext], real_store.prefixes) for ext in ("ttl", "jsonld", "rdf", "nt")
+    }
     turtle = canonical(documents["ttl"], "ttl")
     assert len(turtle) == len(description_triples(z_park))
     for ext, data in documents.items():
@@ -55,9 +60,12 @@ def test_dataset_twins_hold_each_statement_in_its_graph(z_park, real_store):
     for ext in ("trig", "nq"):
         dataset = parse(serialize_description(z_park, FORMATS[ext], real_store.prefixes), ext)
         quads = {(s, p, o, str(g.identifier if hasattr(g, "identifier") else g)) for s, p, o, g in dataset.quads()}
-        expected = {(rdflib_term(s.subject), rdflib_term(s.predicate), rdflib_term(s.object), g.value)
-                    for s in z_park.statements for g in s.graphs
-                    if not isinstance(s.subject, ox.BlankNode) and not isinstance(s.object, ox.BlankNode)}
+        expected = {
+            (rdflib_term(s.subject), rdflib_term(s.predicate), rdflib_term(s.object), g.value)
+            for s in z_park.statements
+            for g in s.graphs
+            if not isinstance(s.subject, ox.BlankNode) and not isinstance(s.object, ox.BlankNode)
+        }
         named = {q for q in quads if not isinstance(q[0], rdflib.BNode) and not isinstance(q[2], rdflib.BNode)}
         assert named == expected
 
@@ -72,12 +80,18 @@ def test_every_statement_is_reified_with_its_graphs(z_park, real_store):
     for triple in said:
         assert triple in graph, triple
         assert reified.get(triple), f"{triple} is not reified"
-    chinese = (rdflib.URIRef(TEST_BASE + "id/z-park"), rdflib.URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
-               rdflib.Literal("中关村科技园区", lang="zh-hans"))
+    chinese = (
+        rdflib.URIRef(TEST_BASE + "id/z-park"),
+        rdflib.URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+        rdflib.Literal("中关村科技园区", lang="zh-hans"),
+    )
     assert reified[chinese] == {TEST_BASE + "graph/reference"}
     # The graph's source is in the document: statement -> graph -> source.
-    assert (rdflib.URIRef(TEST_BASE + "graph/china-daily-2016-03-05-p7"), DCTERMS.source,
-            rdflib.URIRef(TEST_BASE + "id/china-daily-2016-03-05-p7")) in graph
+    assert (
+        rdflib.URIRef(TEST_BASE + "graph/china-daily-2016-03-05-p7"),
+        DCTERMS.source,
+        rdflib.URIRef(TEST_BASE + "id/china-daily-2016-03-05-p7"),
+    ) in graph
 
 
 def test_documents_are_deterministic(z_park, real_store):

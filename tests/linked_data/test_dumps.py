@@ -5,10 +5,10 @@ from __future__ import annotations
 import gzip
 import time
 
-from zkg.store.version import dataset_version
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
 from zkg.linked_data.dumps import DumpCache
 from zkg.store.local import Store
-from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from zkg.store.version import dataset_version
 
 
 def load(store):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.zkg_testing import TEST_BASE
 from zkg.linked_data import facts
 from zkg.linked_data.describe import describe
-from tests.support.zkg_testing import TEST_BASE
 
 ID = TEST_BASE + "id/"
 
 
 def link(iri: str) -> str:
-    return "/page/" + iri[len(TEST_BASE):] if iri.startswith(TEST_BASE) else iri
+    return "/page/" + iri[len(TEST_BASE) :] if iri.startswith(TEST_BASE) else iri
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +27,19 @@ def by_predicate(groups, local):
 def test_label_description_types(z_park):
     assert z_park.label == "Zhongguancun Science Park"
     assert z_park.description.startswith("China's first science park")
-    assert {t.iri for t in z_park.types} == {"https://schema.org/Organization", "http://www.w3.org/ns/org#FormalOrganization"}
+    assert {t.iri for t in z_park.types} == {
+        "https://schema.org/Organization",
+        "http://www.w3.org/ns/org#FormalOrganization",
+    }
 
 
 def test_names_in_every_language_with_their_source(z_park):
     names = {f.label: [(v.text, v.language) for v in f.values] for f in z_park.names}
     assert names == {
-        "name": [("Zhongguancun Science Park", "en"), ("中关村科技园区", "zh-hans")],  # rdfs:label and schema:name: once
+        "name": [
+            ("Zhongguancun Science Park", "en"),
+            ("中关村科技园区", "zh-hans"),
+        ],  # rdfs:label and schema:name: once
         "other name": [("Z-Park", "en"), ("Zhongguancun", "en")],
     }
     chinese = z_park.names[0].values[1]
@@ -52,7 +58,9 @@ def test_every_fact_shows_its_source(z_park):
 def test_values_are_linked_and_formatted(z_park):
     owns = by_predicate(z_park.facts, "def/owns")
     assert owns.label == "owns" and owns.href == "/page/def/owns"
-    assert [(v.text, v.href) for v in owns.values] == [("Zhongguancun Development Group", "/page/id/zhongguancun-development-group")]
+    assert [(v.text, v.href) for v in owns.values] == [
+        ("Zhongguancun Development Group", "/page/id/zhongguancun-development-group")
+    ]
     founded = by_predicate(z_park.facts, "foundingDate")
     assert [(v.text, v.note) for v in founded.values] == [("1988", "year")]
 
@@ -93,7 +101,9 @@ def test_yearly_series(real_store):
 
 
 def test_rdf_lists_are_shown_as_lists(real_store):
-    shape = facts.entity_facts(real_store, describe(real_store, TEST_BASE + "def/shapes/OrganizationShape-related"), link)
+    shape = facts.entity_facts(
+        real_store, describe(real_store, TEST_BASE + "def/shapes/OrganizationShape-related"), link
+    )
     [path] = by_predicate(shape.facts, "shacl#path").values
     [alternatives] = path.parts
     [members] = alternatives.values

@@ -2,9 +2,17 @@
 
 import pyoxigraph as ox
 
-from zkg.linked_data.labels import RDFS_LABEL, SCHEMA_NAME, SKOS_PREF_LABEL, choose_label, choose_literal, fallback_label, labels_for
-from zkg.store.local import Store
 from tests.support.zkg_testing import TEST_BASE
+from zkg.linked_data.labels import (
+    RDFS_LABEL,
+    SCHEMA_NAME,
+    SKOS_PREF_LABEL,
+    choose_label,
+    choose_literal,
+    fallback_label,
+    labels_for,
+)
+from zkg.store.local import Store
 
 
 def lit(text, language=None):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from zkg.linked_data.search import LabelIndex, fold
 from tests.support.zkg_testing import TEST_BASE
+from zkg.linked_data.search import LabelIndex, fold
 
 ID = TEST_BASE + "id/"
 
@@ -27,7 +27,9 @@ def test_fold():
 def test_exact_beats_prefix_beats_word_beats_substring(index):
     assert first(index, "Z-Park") == (ID + "z-park", "exact")
     hits = index.search("z-park")
-    assert [h.match for h in hits] == sorted((h.match for h in hits), key=["exact", "prefix", "word", "substring", "words"].index)
+    assert [h.match for h in hits] == sorted(
+        (h.match for h in hits), key=["exact", "prefix", "word", "substring", "words"].index
+    )
     assert first(index, "stanford") == (ID + "stanford-university", "prefix")
     assert first(index, "shousheng") == (ID + "zhang-shousheng", "word")
     assert first(index, "ousheng") == (ID + "zhang-shousheng", "substring")

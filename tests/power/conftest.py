@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.base.settings import Settings
 from zkg.store.local import Store
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 #: The row limit of the `power_app`: above every canned query's answer on the real data.
 POWER_ROW_LIMIT = 1000
@@ -25,8 +25,9 @@ def real_store() -> Store:
 def power_app(real_store, tmp_path_factory):
     from zkg.web import create_app
 
-    settings = Settings.from_env(environ={}, base_iri=TEST_BASE, data=tmp_path_factory.mktemp("unused"),
-                                 row_limit=POWER_ROW_LIMIT)
+    settings = Settings.from_env(
+        environ={}, base_iri=TEST_BASE, data=tmp_path_factory.mktemp("unused"), row_limit=POWER_ROW_LIMIT
+    )
     return create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": real_store, "TESTING": True})
 
 

@@ -8,14 +8,14 @@ import io
 import json
 import math
 import time
-from markupsafe import escape
 
 import pyoxigraph as ox
 import pytest
+from markupsafe import escape
 
-from zkg.rdf import negotiation
-from zkg.power.canned import (QUERIES_DIR, CannedQueryError, ParameterError, load_queries, parse_query_text)
 from tests.support.zkg_testing import TEST_BASE
+from zkg.power.canned import QUERIES_DIR, CannedQueryError, ParameterError, load_queries, parse_query_text
+from zkg.rdf import negotiation
 
 QUERIES = load_queries()
 BY_SLUG = {q.slug: q for q in QUERIES}
@@ -49,23 +49,31 @@ def test_the_wheel_ships_the_queries():
 
 
 def test_header_parsing():
-    query = parse_query_text("x", '# title: X\n# question: Why?\n'
-                                  '# param: who   iri  required   the person\n'
-                                  '# param: since date optional default="2015-01-01" from when\n'
-                                  '# param: n integer\nSELECT * WHERE { ?who ?p ?n FILTER(?d > ?since) }')
+    query = parse_query_text(
+        "x",
+        "# title: X\n# question: Why?\n"
+        "# param: who   iri  required   the person\n"
+        '# param: since date optional default="2015-01-01" from when\n'
+        "# param: n integer\nSELECT * WHERE { ?who ?p ?n FILTER(?d > ?since) }",
+    )
     assert [(p.name, p.type, p.required, p.default, p.description) for p in query.params] == [
-        ("who", "iri", True, None, "the person"), ("since", "date", False, "2015-01-01", "from when"),
-        ("n", "integer", False, None, "")]
+        ("who", "iri", True, None, "the person"),
+        ("since", "date", False, "2015-01-01", "from when"),
+        ("n", "integer", False, None, ""),
+    ]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("# param: x colour\nSELECT * { ?x ?p ?o }", "unknown type 'colour'"),
-    ("# param: x iri\n# param: x iri\nSELECT * { ?x ?p ?o }", "declared twice"),
-    ("# param: y iri\nSELECT * { ?x ?p ?o }", "not a variable"),
-    ("# param: format string\nSELECT * { ?format ?p ?o }", "reserved"),
-    ("# param: n integer default=ten\nSELECT * { ?n ?p ?o }", "default"),
-    ("# title: t\nINSERT DATA { <a> <b> <c> }", "not a SPARQL query"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("# param: x colour\nSELECT * { ?x ?p ?o }", "unknown type 'colour'"),
+        ("# param: x iri\n# param: x iri\nSELECT * { ?x ?p ?o }", "declared twice"),
+        ("# param: y iri\nSELECT * { ?x ?p ?o }", "not a variable"),
+        ("# param: format string\nSELECT * { ?format ?p ?o }", "reserved"),
+        ("# param: n integer default=ten\nSELECT * { ?n ?p ?o }", "default"),
+        ("# title: t\nINSERT DATA { <a> <b> <c> }", "not a SPARQL query"),
+    ],
+)
 def test_malformed_files_are_refused(text, message):
     with pytest.raises(CannedQueryError, match=message):
         parse_query_text("x", text)
@@ -79,35 +87,56 @@ def bind_one(kind: str, value: str) -> str:
     return query.bind({"v": value}, PREFIXES)
 
 
-@pytest.mark.parametrize("kind, value, term", [
-    ("iri", "id:z-park", f"<{TEST_BASE}id/z-park>"),
-    ("iri", "https://schema.org/Person", "<https://schema.org/Person>"),
-    ("iri", "<urn:isbn:123>", "<urn:isbn:123>"),
-    ("string", 'say "hi"', '"say \\"hi\\""'),
-    ("string", "中关村", '"中关村"'),
-    ("integer", "+0042", '"42"^^<http://www.w3.org/2001/XMLSchema#integer>'),
-    ("decimal", "40.70", '"40.70"^^<http://www.w3.org/2001/XMLSchema#decimal>'),
-    ("decimal", "3", '"3.0"^^<http://www.w3.org/2001/XMLSchema#decimal>'),
-    ("date", "2016-02-29", '"2016-02-29"^^<http://www.w3.org/2001/XMLSchema#date>'),
-    ("year", "2015", '"2015"^^<http://www.w3.org/2001/XMLSchema#gYear>'),
-    ("language", "zh-Hans", '"zh-Hans"'),
-    ("boolean", "1", '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'),
-])
+@pytest.mark.parametrize(
+    "kind, value, term",
+    [
+        ("iri", "id:z-park", f"<{TEST_BASE}id/z-park>"),
+        ("iri", "https://schema.org/Person", "<https://schema.org/Person>"),
+        ("iri", "<urn:isbn:123>", "<urn:isbn:123>"),
+        ("string", 'say "hi"', '"say \\"hi\\""'),
+        ("string", "中关村", '"中关村"'),
+        ("integer", "+0042", '"42"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        ("decimal", "40.70", '"40.70"^^<http://www.w3.org/2001/XMLSchema#decimal>'),
+        ("decimal", "3", '"3.0"^^<http://www.w3.org/2001/XMLSchema#decimal>'),
+        ("date", "2016-02-29", '"2016-02-29"^^<http://www.w3.org/2001/XMLSchema#date>'),
+        ("year", "2015", '"2015"^^<http://www.w3.org/2001/XMLSchema#gYear>'),
+        ("language", "zh-Hans", '"zh-Hans"'),
+        ("boolean", "1", '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'),
+    ],
+)
 def test_values_become_typed_terms(kind, value, term):
     assert f"VALUES (?v) {{ ({term}) }}" in bind_one(kind, value)
 
 
-@pytest.mark.parametrize("kind, value", [
-    ("iri", "z park"), ("iri", "nope:thing"), ("iri", "http://x/a b"), ("iri", "http://x/>{ ?s ?p ?o }<"),
-    ("iri", "javascript:alert(1)"), ("iri", "plain"),
-    ("integer", "4.2"), ("integer", "12abc"), ("integer", ""), ("decimal", "1e5"), ("decimal", "NaN"),
-    ("date", "2015-02-29"), ("date", "05/03/2016"), ("year", "15"), ("year", "2015-01"),
-    ("language", "en_GB"), ("language", "*"), ("boolean", "yes"), ("string", "x" * 1001),
-])
+@pytest.mark.parametrize(
+    "kind, value",
+    [
+        ("iri", "z park"),
+        ("iri", "nope:thing"),
+        ("iri", "http://x/a b"),
+        ("iri", "http://x/>{ ?s ?p ?o }<"),
+        ("iri", "javascript:alert(1)"),
+        ("iri", "plain"),
+        ("integer", "4.2"),
+        ("integer", "12abc"),
+        ("integer", ""),
+        ("decimal", "1e5"),
+        ("decimal", "NaN"),
+        ("date", "2015-02-29"),
+        ("date", "05/03/2016"),
+        ("year", "15"),
+        ("year", "2015-01"),
+        ("language", "en_GB"),
+        ("language", "*"),
+        ("boolean", "yes"),
+        ("string", "x" * 1001),
+    ],
+)
 def test_bad_values_are_refused(kind, value):
     with pytest.raises(ParameterError, match="parameter 'v' must be"):
         bind_one(kind, value) if value != "" else parse_query_text(
-            "x", f"# param: v {kind} required\nSELECT ?v WHERE {{ ?s ?p ?v }}").terms({"v": "  "}, PREFIXES)
+            "x", f"# param: v {kind} required\nSELECT ?v WHERE {{ ?s ?p ?v }}"
+        ).terms({"v": "  "}, PREFIXES)
 
 
 def test_injection_stays_a_literal(real_store):
@@ -116,8 +145,9 @@ def test_injection_stays_a_literal(real_store):
     hostile = 'x") } } ; DROP ALL ; SELECT * WHERE { ?s ?p ?o } #'
     with pytest.raises(ParameterError):
         query.bind({"type": hostile}, real_store.prefixes)  # not an IRI
-    probe = parse_query_text("probe", "# param: name string required\n"
-                                      "SELECT ?e WHERE { ?e schema:name ?n FILTER(STR(?n) = ?name) }")
+    probe = parse_query_text(
+        "probe", "# param: name string required\nSELECT ?e WHERE { ?e schema:name ?n FILTER(STR(?n) = ?name) }"
+    )
     text = probe.bind({"name": hostile}, real_store.prefixes)
     assert list(real_store.query(text)) == []  # parsed, ran, matched nothing
     named = probe.bind({"name": "Luo Wei"}, real_store.prefixes)
@@ -163,8 +193,11 @@ def rows(store, slug: str, values: dict) -> list[dict]:
 
 def test_entity_names(real_store):
     found = rows(real_store, "entity-names", {"entity": "id:z-park"})
-    assert {(r["name"], r["language"]) for r in found} >= {("Zhongguancun Science Park", "en"), ("Z-Park", "en"),
-                                                           ("中关村科技园区", "zh-hans")}
+    assert {(r["name"], r["language"]) for r in found} >= {
+        ("Zhongguancun Science Park", "en"),
+        ("Z-Park", "en"),
+        ("中关村科技园区", "zh-hans"),
+    }
     zh = next(r for r in found if r["language"] == "zh-hans")
     assert zh["graph"] == TEST_BASE + "graph/reference"
 
@@ -204,8 +237,13 @@ def test_the_list(client):
     assert [q["slug"] for q in listing["queries"]] == [q.slug for q in QUERIES]
     entry = next(q for q in listing["queries"] if q["slug"] == "statistics-for-year")
     assert entry["url"] == "http://localhost/queries/statistics-for-year"
-    assert entry["params"][0] == {"name": "year", "type": "year", "required": True, "default": None,
-                                  "description": "the reference year: 2014, 2015"}
+    assert entry["params"][0] == {
+        "name": "year",
+        "type": "year",
+        "required": True,
+        "default": None,
+        "description": "the reference year: 2014, 2015",
+    }
 
 
 @pytest.mark.parametrize("query", COMPETENCY, ids=lambda q: q.slug)
@@ -233,13 +271,18 @@ def test_every_competency_question_in_every_format(client, real_store, query):
 
 
 def test_a_parameterised_query_over_http(client):
-    response = client.get("/queries/organisation-members", query_string={"organization": "id:sinovac-biotech"},
-                          headers={"Accept": "application/sparql-results+json"})
+    response = client.get(
+        "/queries/organisation-members",
+        query_string={"organization": "id:sinovac-biotech"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert response.status_code == 200
     bindings = response.get_json()["results"]["bindings"]
     assert [b["personName"]["value"] for b in bindings] == ["Yin Weidong"]
-    full_iri = client.get("/queries/organisation-members", query_string={
-        "organization": TEST_BASE + "id/sinovac-biotech", "format": "tsv"}).get_data(as_text=True)
+    full_iri = client.get(
+        "/queries/organisation-members",
+        query_string={"organization": TEST_BASE + "id/sinovac-biotech", "format": "tsv"},
+    ).get_data(as_text=True)
     assert "Yin Weidong" in full_iri
 
 
@@ -258,15 +301,22 @@ def test_the_html_table_and_form(client):
     assert bad.status_code == 400 and "must be a year (2015)" in bad.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("url, status, message", [
-    ("/queries/statistics-for-year", 400, "parameter 'year' is required"),
-    ("/queries/statistics-for-year?year=twenty", 400, "parameter 'year' must be a year (2015); 'twenty' is not a four-digit year"),
-    ("/queries/statistics-for-year?year=2015&year=2014", 400, "given 2 times"),
-    ("/queries/statistics-for-year?year=2015&colour=red", 400, "unknown parameter 'colour'"),
-    ("/queries/entity-names?entity=foo:bar", 400, "neither a predeclared prefix nor a URL scheme"),
-    ("/queries/01-roles?format=ttl", 406, "text/csv (format=csv)"),
-    ("/queries/no-such-query", 404, ""),
-])
+@pytest.mark.parametrize(
+    "url, status, message",
+    [
+        ("/queries/statistics-for-year", 400, "parameter 'year' is required"),
+        (
+            "/queries/statistics-for-year?year=twenty",
+            400,
+            "parameter 'year' must be a year (2015); 'twenty' is not a four-digit year",
+        ),
+        ("/queries/statistics-for-year?year=2015&year=2014", 400, "given 2 times"),
+        ("/queries/statistics-for-year?year=2015&colour=red", 400, "unknown parameter 'colour'"),
+        ("/queries/entity-names?entity=foo:bar", 400, "neither a predeclared prefix nor a URL scheme"),
+        ("/queries/01-roles?format=ttl", 406, "text/csv (format=csv)"),
+        ("/queries/no-such-query", 404, ""),
+    ],
+)
 def test_errors(client, url, status, message):
     response = client.get(url)
     assert response.status_code == status
@@ -323,16 +373,23 @@ def test_openapi_document(client):
         assert set(declared) >= {p.name for p in query.params} | {"format"}
         for param in query.params:
             assert declared[param.name]["required"] == param.required
-    year = next(p for p in document["paths"]["/queries/statistics-for-year"]["get"]["parameters"] if p["name"] == "year")
+    year = next(
+        p for p in document["paths"]["/queries/statistics-for-year"]["get"]["parameters"] if p["name"] == "year"
+    )
     assert year["schema"] == {"type": "string", "pattern": "^[0-9]{4}$"}
-    assert {"/reconcile", "/reconcile/suggest/entity", "/reconcile/preview", "/sparql/complete"} <= set(document["paths"])
+    assert {"/reconcile", "/reconcile/suggest/entity", "/reconcile/preview", "/sparql/complete"} <= set(
+        document["paths"]
+    )
 
 
 def test_listed_in_the_service_description(client):
     description = client.get("/sparql", headers={"Accept": "application/n-triples"}).get_data(as_text=True)
     triples = list(ox.parse(description.encode(), format=ox.RdfFormat.N_TRIPLES))
-    services = {t.subject.value for t in triples
-                if t.predicate.value.endswith("#type") and t.object.value == "http://www.w3.org/ns/dcat#DataService"}
+    services = {
+        t.subject.value
+        for t in triples
+        if t.predicate.value.endswith("#type") and t.object.value == "http://www.w3.org/ns/dcat#DataService"
+    }
     assert {f"http://localhost/queries/{q.slug}" for q in QUERIES} <= services
     described_by = {t.object.value for t in triples if t.predicate.value.endswith("endpointDescription")}
     assert described_by == {"http://localhost/openapi.json"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.power.completion import SCHEMA, ShapeCatalogue, fitting_resources
 from tests.support.zkg_testing import TEST_BASE
+from zkg.power.completion import SCHEMA, ShapeCatalogue, fitting_resources
 
 ORG = "http://www.w3.org/ns/org#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -20,14 +20,29 @@ def test_a_class_gets_its_shapes_properties(shapes):
     person = shapes.class_properties(SCHEMA + "Person")
     paths = [p.path for p in person]
     # PersonShape's properties (alternative paths unfolded) and EntityShape's label.
-    assert {SCHEMA + "name", ORG + "headOf", ORG + "memberOf", SCHEMA + "affiliation", SCHEMA + "worksFor",
-            SCHEMA + "birthPlace", SCHEMA + "workLocation", "http://www.w3.org/2000/01/rdf-schema#label"} <= set(paths)
+    assert {
+        SCHEMA + "name",
+        ORG + "headOf",
+        ORG + "memberOf",
+        SCHEMA + "affiliation",
+        SCHEMA + "worksFor",
+        SCHEMA + "birthPlace",
+        SCHEMA + "workLocation",
+        "http://www.w3.org/2000/01/rdf-schema#label",
+    } <= set(paths)
     required = [p for p in person if p.min_count >= 1]
-    assert person[:len(required)] == required  # required first
+    assert person[: len(required)] == required  # required first
     name = next(p for p in person if p.path == SCHEMA + "name")
-    assert [v.iri for v in name.value_types] == [XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"]
+    assert [v.iri for v in name.value_types] == [
+        XSD + "string",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+    ]
     works_for = next(p for p in person if p.path == SCHEMA + "worksFor")
-    assert {v.iri for v in works_for.value_types} >= {SCHEMA + "Organization", SCHEMA + "Corporation", ORG + "FormalOrganization"}
+    assert {v.iri for v in works_for.value_types} >= {
+        SCHEMA + "Organization",
+        SCHEMA + "Corporation",
+        ORG + "FormalOrganization",
+    }
 
 
 def test_inverse_paths_and_superclasses(shapes):
@@ -42,8 +57,12 @@ def test_inverse_paths_and_superclasses(shapes):
 
 
 def test_what_fits_a_property(shapes, real_store):
-    classes = [c for v in shapes.property_value_types(SCHEMA + "location") if v.kind == "class"
-               for c in shapes.descendants(v.iri)]
+    classes = [
+        c
+        for v in shapes.property_value_types(SCHEMA + "location")
+        if v.kind == "class"
+        for c in shapes.descendants(v.iri)
+    ]
     assert SCHEMA + "Country" in classes
     found = fitting_resources(real_store, classes=classes, text="si")
     assert TEST_BASE + "id/silicon-valley" in found
@@ -71,8 +90,9 @@ def test_complete_a_property(client):
     answer = client.get("/sparql/complete", query_string={"property": "schema:location", "q": "Si"}).get_json()
     assert {"schema:Place", "schema:Country"} <= {v["curie"] for v in answer["valueTypes"]}
     assert "id:silicon-valley" in [e["curie"] for e in answer["entities"]]
-    labels = client.get("/sparql/complete", query_string={"property": "schema:location", "q": "中"},
-                        headers={"Accept-Language": "zh"}).get_json()
+    labels = client.get(
+        "/sparql/complete", query_string={"property": "schema:location", "q": "中"}, headers={"Accept-Language": "zh"}
+    ).get_json()
     assert [(e["curie"], e["label"]) for e in labels["entities"]] == [("id:china", "中国")]
     classes = client.get("/sparql/complete", query_string={"property": "schema:location", "q": "cit"}).get_json()
     assert [c["curie"] for c in classes["classes"]] == ["schema:City"]
@@ -89,7 +109,9 @@ def test_complete_a_prefix(client):
     assert client.get("/sparql/complete?prefix=id").get_json()["namespace"] == TEST_BASE + "id/"
 
 
-@pytest.mark.parametrize("query", ["", "?class=x&property=y", "?class=nope:x", "?property=a%20b", "?prefix=x&limit=abc"])
+@pytest.mark.parametrize(
+    "query", ["", "?class=x&property=y", "?class=nope:x", "?property=a%20b", "?prefix=x&limit=abc"]
+)
 def test_bad_requests(client, query):
     response = client.get("/sparql/complete" + query)
     assert response.status_code == 400 and response.mimetype == "text/plain"

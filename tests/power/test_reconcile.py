@@ -8,12 +8,10 @@ import json
 import pytest
 
 from tests.support.reconciliation_schemas import assert_valid, errors
-
-from zkg.power import entity_index
-from zkg.power import reconcile as core
-from zkg.power import reconcile_query
-from zkg.power.completion import ShapeCatalogue
 from tests.support.zkg_testing import TEST_BASE
+from zkg.power import entity_index, reconcile_query
+from zkg.power import reconcile as core
+from zkg.power.completion import ShapeCatalogue
 
 
 @pytest.fixture(scope="module")
@@ -39,33 +37,37 @@ def first(result: dict, key: str = "q0") -> dict:
 # -- matching ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("Zhongguancun Science Park", "z-park"),
-    ("zhongguancun science park", "z-park"),
-    ("Zhongguancun Sceince Park", "z-park"),  # two letters swapped
-    ("Zhongguancun Sciense Park", "z-park"),
-    ("Z Park", "z-park"),
-    ("Sinovac Biotec", "sinovac-biotech"),
-    ("Sinovac", "sinovac-biotech"),
-    ("Microsfot", "microsoft"),
-    ("Zhongguancun Development Grp", "zhongguancun-development-group"),
-    ("中关村科技园区", "z-park"),
-    ("中关村发展集团", "zhongguancun-development-group"),
-    ("中关村科技园区管理委员会", "z-park-administrative-committee"),
-    ("张首晟", "zhang-shousheng"),
-    ("Shoucheng Zhang", "zhang-shousheng"),  # another spelling (reference graph)
-    ("Shousheng Zhang", "zhang-shousheng"),  # family name last
-    ("Zhāng Shǒushèng", "zhang-shousheng"),  # pinyin with tones
-    ("Stanford Univ.", "stanford-university"),
-    ("International Association of Science Parks", "iasp"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Zhongguancun Science Park", "z-park"),
+        ("zhongguancun science park", "z-park"),
+        ("Zhongguancun Sceince Park", "z-park"),  # two letters swapped
+        ("Zhongguancun Sciense Park", "z-park"),
+        ("Z Park", "z-park"),
+        ("Sinovac Biotec", "sinovac-biotech"),
+        ("Sinovac", "sinovac-biotech"),
+        ("Microsfot", "microsoft"),
+        ("Zhongguancun Development Grp", "zhongguancun-development-group"),
+        ("中关村科技园区", "z-park"),
+        ("中关村发展集团", "zhongguancun-development-group"),
+        ("中关村科技园区管理委员会", "z-park-administrative-committee"),
+        ("张首晟", "zhang-shousheng"),
+        ("Shoucheng Zhang", "zhang-shousheng"),  # another spelling (reference graph)
+        ("Shousheng Zhang", "zhang-shousheng"),  # family name last
+        ("Zhāng Shǒushèng", "zhang-shousheng"),  # pinyin with tones
+        ("Stanford Univ.", "stanford-university"),
+        ("International Association of Science Parks", "iasp"),
+    ],
+)
 def test_the_right_entity_comes_first(indexes, real_store, name, expected):
     top = first(run(indexes, real_store, {"q0": {"query": name}}))
     assert top["id"] == expected, f"{name!r} -> {top}"
 
 
-@pytest.mark.parametrize("name", ["Zhongguancun Science Park", "中关村科技园区", "张首晟", "Sinovac Biotec",
-                                  "Zhongguancun Sceince Park"])
+@pytest.mark.parametrize(
+    "name", ["Zhongguancun Science Park", "中关村科技园区", "张首晟", "Sinovac Biotec", "Zhongguancun Sceince Park"]
+)
 def test_clear_matches_are_flagged(indexes, real_store, name):
     result = run(indexes, real_store, {"q0": {"query": name}})
     top = first(result)
@@ -114,38 +116,85 @@ def test_type_constraints_filter_or_weigh(indexes, real_store):
     ids = [c["id"] for c in strict["q0"]["result"]]
     assert "zhongguancun-development-group" in ids and "z-park-area" not in ids
     # A person's name asked as an organisation: nothing of the wrong type…
-    assert run(indexes, real_store, {"q0": {"query": "Zhang Shousheng", "type": "schema:Organization"}})[
-        "q0"]["result"][0]["id"] != "zhang-shousheng"
+    assert (
+        run(indexes, real_store, {"q0": {"query": "Zhang Shousheng", "type": "schema:Organization"}})["q0"]["result"][
+            0
+        ]["id"]
+        != "zhang-shousheng"
+    )
     # …unless "should", which lowers the score instead and never flags a match.
-    soft = first(run(indexes, real_store, {"q0": {"query": "Zhang Shousheng", "type": "schema:Organization",
-                                                  "type_strict": "should"}}))
+    soft = first(
+        run(
+            indexes,
+            real_store,
+            {"q0": {"query": "Zhang Shousheng", "type": "schema:Organization", "type_strict": "should"}},
+        )
+    )
     assert soft["id"] == "zhang-shousheng" and soft["match"] is False and soft["score"] < 90
     assert {"id": "type_match", "value": False} in soft["features"]
     # all: every type must hold.
-    both = run(indexes, real_store, {"q0": {"query": "Sinovac Biotech", "type_strict": "all",
-                                            "type": ["schema:Corporation", "org:FormalOrganization"]}})
+    both = run(
+        indexes,
+        real_store,
+        {
+            "q0": {
+                "query": "Sinovac Biotech",
+                "type_strict": "all",
+                "type": ["schema:Corporation", "org:FormalOrganization"],
+            }
+        },
+    )
     assert first(both)["id"] == "sinovac-biotech"
-    assert run(indexes, real_store, {"q0": {"query": "Sinovac Biotech", "type_strict": "all",
-                                            "type": ["schema:Corporation", "schema:Person"]}})["q0"]["result"] == []
+    assert (
+        run(
+            indexes,
+            real_store,
+            {"q0": {"query": "Sinovac Biotech", "type_strict": "all", "type": ["schema:Corporation", "schema:Person"]}},
+        )["q0"]["result"]
+        == []
+    )
 
 
 def test_property_constraints(indexes, real_store):
     # Two organisations named like "Zhongguancun …": the one located in Silicon Valley.
-    result = run(indexes, real_store, {"q0": {"query": "Zhongguancun innovation center",
-                                              "properties": [{"pid": "schema:location", "v": "Silicon Valley"}]}})
+    result = run(
+        indexes,
+        real_store,
+        {
+            "q0": {
+                "query": "Zhongguancun innovation center",
+                "properties": [{"pid": "schema:location", "v": "Silicon Valley"}],
+            }
+        },
+    )
     top = first(result)
     assert top["id"] == "z-park-innovation-center-silicon-valley"
     assert {"id": "property_match", "value": 1.0} in top["features"]
     # By entity identifier, as OpenRefine sends a reconciled column.
-    by_id = first(run(indexes, real_store, {"q0": {"query": "Zhongguancun", "properties": [
-        {"pid": "zkg:owns", "v": {"id": "zhongguancun-development-group", "name": "ZDG"}}]}}))
+    by_id = first(
+        run(
+            indexes,
+            real_store,
+            {
+                "q0": {
+                    "query": "Zhongguancun",
+                    "properties": [{"pid": "zkg:owns", "v": {"id": "zhongguancun-development-group", "name": "ZDG"}}],
+                }
+            },
+        )
+    )
     assert by_id["id"] == "z-park"
     # Numbers and literals; properties without a query.
     founded = first(run(indexes, real_store, {"q0": {"properties": [{"pid": "schema:foundingDate", "v": 1988}]}}))
     assert founded["id"] == "z-park"
     # A value that does not hold lowers the score and blocks the match flag.
-    wrong = first(run(indexes, real_store, {"q0": {"query": "Zhongguancun Science Park",
-                                                   "properties": [{"pid": "schema:foundingDate", "v": "1999"}]}}))
+    wrong = first(
+        run(
+            indexes,
+            real_store,
+            {"q0": {"query": "Zhongguancun Science Park", "properties": [{"pid": "schema:foundingDate", "v": "1999"}]}},
+        )
+    )
     assert wrong["id"] == "z-park" and wrong["match"] is False
 
 
@@ -156,14 +205,17 @@ def test_names_follow_the_readers_language(indexes, real_store):
     assert top["name"] == "Zhongguancun Science Park"
 
 
-@pytest.mark.parametrize("batch, message", [
-    ([], "must be a JSON object"),
-    ({"q0": {"type": "schema:Person"}}, "needs 'query' or 'properties'"),
-    ({"q0": {"query": "x", "type": "nope:Thing"}}, "unknown type identifier"),
-    ({"q0": {"query": "x", "limit": 0}}, "positive integer"),
-    ({"q0": {"query": "x", "type_strict": "maybe"}}, "type_strict"),
-    ({"q0": {"query": "x", "properties": [{"pid": "schema:name"}]}}, "'pid'"),
-])
+@pytest.mark.parametrize(
+    "batch, message",
+    [
+        ([], "must be a JSON object"),
+        ({"q0": {"type": "schema:Person"}}, "needs 'query' or 'properties'"),
+        ({"q0": {"query": "x", "type": "nope:Thing"}}, "unknown type identifier"),
+        ({"q0": {"query": "x", "limit": 0}}, "positive integer"),
+        ({"q0": {"query": "x", "type_strict": "maybe"}}, "type_strict"),
+        ({"q0": {"query": "x", "properties": [{"pid": "schema:name"}]}}, "'pid'"),
+    ],
+)
 def test_bad_queries_are_refused(indexes, real_store, batch, message):
     catalogue, vocabulary = indexes
     with pytest.raises(core.ReconcileError, match=message):
@@ -200,8 +252,10 @@ def test_manifest(client):
     assert {t["id"] for t in manifest["defaultTypes"]} >= {"schema:Organization", "schema:Person"}
     assert manifest["preview"]["url"] == "http://localhost/reconcile/preview?id={{id}}"
     assert set(manifest["suggest"]) == {"entity", "type", "property"}
-    assert manifest["extend"]["propose_properties"] == {"service_url": "http://localhost/reconcile",
-                                                        "service_path": "/properties"}
+    assert manifest["extend"]["propose_properties"] == {
+        "service_url": "http://localhost/reconcile",
+        "service_path": "/properties",
+    }
 
 
 def test_manifest_keeps_the_language(client):
@@ -246,9 +300,14 @@ def test_errors_are_json_with_a_status(client):
 
 
 def test_cors_preflight(client):
-    response = client.options("/reconcile", headers={"Origin": "http://localhost:3333",
-                                                     "Access-Control-Request-Method": "POST",
-                                                     "Access-Control-Request-Headers": "Content-Type"})
+    response = client.options(
+        "/reconcile",
+        headers={
+            "Origin": "http://localhost:3333",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+    )
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
@@ -265,10 +324,16 @@ def test_suggest_entities(client):
     ids = [r["id"] for r in answer["result"]]
     assert ids[0] == "z-park" and "zhongguancun-development-group" in ids
     chinese = client.get("/reconcile/suggest/entity", query_string={"prefix": "中关村发", "lang": "zh"}).get_json()
-    assert chinese["result"][0] == {**chinese["result"][0], "id": "zhongguancun-development-group", "name": "中关村发展集团"}
+    assert chinese["result"][0] == {
+        **chinese["result"][0],
+        "id": "zhongguancun-development-group",
+        "name": "中关村发展集团",
+    }
     people = client.get("/reconcile/suggest/entity", query_string={"prefix": "Zh", "type": "schema:Person"}).get_json()
     assert sorted(r["id"] for r in people["result"]) == ["zhang-shousheng", "zhou-guolin"]  # shorter names first
-    page2 = client.get("/reconcile/suggest/entity", query_string={"prefix": "Zhong", "cursor": 1, "limit": 2}).get_json()
+    page2 = client.get(
+        "/reconcile/suggest/entity", query_string={"prefix": "Zhong", "cursor": 1, "limit": 2}
+    ).get_json()
     assert [r["id"] for r in page2["result"]] == ids[1:3]
 
 
@@ -305,10 +370,17 @@ def test_propose_properties(client):
 
 
 def test_data_extension(client):
-    query = {"ids": ["z-park", "zhongguancun-stanford-startup-fund", "zhang-shousheng", "no-such-entity"],
-             "properties": [{"id": "zkg:organizationKind"}, {"id": "schema:foundingDate"}, {"id": "schema:amount"},
-                            {"id": "zkg:owns"}, {"id": "skos:prefLabel", "settings": {"limit": 1}},
-                            {"id": "schema:datePublished"}]}
+    query = {
+        "ids": ["z-park", "zhongguancun-stanford-startup-fund", "zhang-shousheng", "no-such-entity"],
+        "properties": [
+            {"id": "zkg:organizationKind"},
+            {"id": "schema:foundingDate"},
+            {"id": "schema:amount"},
+            {"id": "zkg:owns"},
+            {"id": "skos:prefLabel", "settings": {"limit": 1}},
+            {"id": "schema:datePublished"},
+        ],
+    }
     assert_valid("data-extension-query", query)
     response = client.post("/reconcile", data={"extend": json.dumps(query)})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -320,7 +392,9 @@ def test_data_extension(client):
     rows = answer["rows"]
     assert rows["z-park"]["zkg:organizationKind"] == [{"str": "science park"}]
     assert rows["z-park"]["schema:foundingDate"] == [{"str": "1988"}]
-    assert rows["z-park"]["zkg:owns"] == [{"id": "zhongguancun-development-group", "name": "Zhongguancun Development Group"}]
+    assert rows["z-park"]["zkg:owns"] == [
+        {"id": "zhongguancun-development-group", "name": "Zhongguancun Development Group"}
+    ]
     assert rows["zhongguancun-stanford-startup-fund"]["schema:amount"] == [{"str": "912500000 USD"}]
     assert rows["zhang-shousheng"]["zkg:organizationKind"] == []
     assert rows["no-such-entity"] == {p["id"]: [] for p in query["properties"]}
@@ -328,11 +402,18 @@ def test_data_extension(client):
     zh = client.post("/reconcile?lang=zh", data={"extend": json.dumps(query)}).get_json()
     assert zh["rows"]["z-park"]["skos:prefLabel"] == [{"str": "中关村科技园区"}]
     # Dates as the protocol's date-times.
-    article = client.post("/reconcile", data={"extend": json.dumps(
-        {"ids": [TEST_BASE + "id/china-daily-2016-03-05-p7"], "properties": [{"id": "schema:datePublished"}]})}).get_json()
+    article = client.post(
+        "/reconcile",
+        data={
+            "extend": json.dumps(
+                {"ids": [TEST_BASE + "id/china-daily-2016-03-05-p7"], "properties": [{"id": "schema:datePublished"}]}
+            )
+        },
+    ).get_json()
     assert_valid("data-extension-response", article)
     assert article["rows"][TEST_BASE + "id/china-daily-2016-03-05-p7"]["schema:datePublished"] == [
-        {"date": "2016-03-05T00:00:00Z"}]
+        {"date": "2016-03-05T00:00:00Z"}
+    ]
 
 
 def test_data_extension_errors(client):

@@ -89,8 +89,9 @@ def textbook_similarity(query: str, label: str) -> float:
 
 # Small alphabets make near-misses, shared words and containment common.
 _letters = st.text(alphabet="abcz 中关-", max_size=40).filter(lambda text: len(_WORD.findall(text)) <= 12)
-_words = st.lists(st.sampled_from(["park", "parc", "science", "sceince", "z", "zhong", "guan", "cun", "中关村", "a"]),
-                  max_size=8).map(" ".join)
+_words = st.lists(
+    st.sampled_from(["park", "parc", "science", "sceince", "z", "zhong", "guan", "cun", "中关村", "a"]), max_size=8
+).map(" ".join)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
@@ -130,8 +131,13 @@ def _refused(response, status: int, *words: str) -> str:
 
 def test_the_caps_are_the_documented_ones():
     # SECURITY.md and README state these numbers; the CPU tests generate requests up to them.
-    assert (caps.MAX_BATCH, caps.MAX_TEXT_LENGTH, caps.MAX_TYPES, caps.MAX_PROPERTY_VALUES,
-            caps.MAX_PROPERTY_COMPARISONS) == (20, 1000, 10, 10, 2000)
+    assert (
+        caps.MAX_BATCH,
+        caps.MAX_TEXT_LENGTH,
+        caps.MAX_TYPES,
+        caps.MAX_PROPERTY_VALUES,
+        caps.MAX_PROPERTY_COMPARISONS,
+    ) == (20, 1000, 10, 10, 2000)
     assert (caps.MAX_EXTEND_IDS, caps.MAX_EXTEND_PROPERTIES, caps.MAX_VALUES_READ) == (500, 50, 20000)
     assert caps.BATCH_SIZE == caps.MAX_BATCH  # the manifest never advertises more than is accepted
 
@@ -142,17 +148,28 @@ def test_a_batch_past_the_cap_is_413_and_the_manifest_says_the_cap(client):
     assert _batch(client, {f"q{i}": {"query": "Sinovac"} for i in range(20)}).status_code == 200
 
 
-@pytest.mark.parametrize("query, words", [
-    ({"query": "x" * 1001}, ("'query' is longer than 1000 characters", "first 300")),
-    ({"query": "x", "type": ["schema:Person"] * 11}, ("at most 10 types",)),
-    ({"query": "x", "properties": [{"pid": "schema:name", "v": ["a"] * 6}, {"pid": "schema:location", "v": ["b"] * 5}]},
-     ("at most 10 property values",)),
-    ({"query": "x", "properties": [{"pid": "schema:name", "v": "y" * 1001}]}, ("a property value is longer than 1000",)),
-    ({"query": "x", "properties": [{"pid": "schema:name", "v": [[["deep"]]]}]}, ("must be a string, a number",)),
-    ({"query": "x", "properties": [{"pid": "schema:name", "v": 1e400}]}, ("finite",)),
-    ({"query": "x", "properties": [{"pid": "schema:name", "v": {"id": 5}}]}, ("'id'",)),
-    ({"query": "x", "limit": 1e400}, ("positive integer",)),
-])
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ({"query": "x" * 1001}, ("'query' is longer than 1000 characters", "first 300")),
+        ({"query": "x", "type": ["schema:Person"] * 11}, ("at most 10 types",)),
+        (
+            {
+                "query": "x",
+                "properties": [{"pid": "schema:name", "v": ["a"] * 6}, {"pid": "schema:location", "v": ["b"] * 5}],
+            },
+            ("at most 10 property values",),
+        ),
+        (
+            {"query": "x", "properties": [{"pid": "schema:name", "v": "y" * 1001}]},
+            ("a property value is longer than 1000",),
+        ),
+        ({"query": "x", "properties": [{"pid": "schema:name", "v": [[["deep"]]]}]}, ("must be a string, a number",)),
+        ({"query": "x", "properties": [{"pid": "schema:name", "v": 1e400}]}, ("finite",)),
+        ({"query": "x", "properties": [{"pid": "schema:name", "v": {"id": 5}}]}, ("'id'",)),
+        ({"query": "x", "limit": 1e400}, ("positive integer",)),
+    ],
+)
 def test_a_query_past_a_cap_is_refused_whole(client, query, words):
     _refused(_batch(client, {"ok": {"query": "Sinovac"}, "q1": query}), 400, "query 'q1'", *words)
 
@@ -204,7 +221,7 @@ def test_suggest_preview_and_properties_caps(client):
 
 NAME = "Zhongguancun Science Park Administrative Committee of Beijing "
 #: Twenty names of 600 characters: 12.7 KB, ~20 CPU-seconds before the caps and the distance.
-REVIEW_BATCH = {f"q{i}": {"query": (NAME * 10)[i:i + 600], "limit": 100} for i in range(20)}
+REVIEW_BATCH = {f"q{i}": {"query": (NAME * 10)[i : i + 600], "limit": 100} for i in range(20)}
 
 
 def test_the_reviews_request_costs_well_under_a_cpu_second(client):

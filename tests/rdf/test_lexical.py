@@ -13,8 +13,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zkg.rdf.lexical import (CHECKS, LANG_STRING, RDF, XSD, first_problem, is_leap, lexical_problem, literal_problem,
-                         quad_problem, show, term_problem)
+from zkg.rdf.lexical import (
+    CHECKS,
+    LANG_STRING,
+    RDF,
+    XSD,
+    first_problem,
+    is_leap,
+    lexical_problem,
+    literal_problem,
+    quad_problem,
+    show,
+    term_problem,
+)
 
 
 def valid(lexical: str, datatype: str) -> bool:
@@ -29,9 +40,23 @@ GOOD = {
     "double": ["1e10", "1E-5", "-1.5e+3", ".5e1", "INF", "+INF", "-INF", "NaN", "1.7976931348623157e309", "12"],
     "float": ["1.5", "INF", "NaN", "3.4e39"],
     "boolean": ["true", "false", "1", "0"],
-    "date": ["2024-02-29", "2000-02-29", "-0044-03-15", "0000-02-29", "12345-01-01", "2016-03-05Z", "2016-03-05+14:00",
-             "2016-03-05-14:00", "2016-03-05+05:30"],
-    "dateTime": ["2016-03-05T10:00:00", "2016-03-05T24:00:00", "2016-03-05T24:00:00.000Z", "2016-03-05T23:59:59.999999+08:00"],
+    "date": [
+        "2024-02-29",
+        "2000-02-29",
+        "-0044-03-15",
+        "0000-02-29",
+        "12345-01-01",
+        "2016-03-05Z",
+        "2016-03-05+14:00",
+        "2016-03-05-14:00",
+        "2016-03-05+05:30",
+    ],
+    "dateTime": [
+        "2016-03-05T10:00:00",
+        "2016-03-05T24:00:00",
+        "2016-03-05T24:00:00.000Z",
+        "2016-03-05T23:59:59.999999+08:00",
+    ],
     "dateTimeStamp": ["2016-03-05T10:00:00Z", "2016-03-05T10:00:00-03:00"],
     "time": ["00:00:00", "24:00:00", "23:59:59.5", "12:00:00Z"],
     "gYear": ["2016", "0000", "-0001", "2016+08:00"],
@@ -60,12 +85,40 @@ BAD = {
     "double": ["", "inf", "Infinity", "-NaN", "+NaN", "1e", "e5", "1.5f", "0x1p3", "1,5"],
     "float": ["", "1.5.", "nan"],
     "boolean": ["", "maybe", "True", "FALSE", "yes", " true", "01"],
-    "date": ["", "2020-13-45", "2021-02-29", "1900-02-29", "2024-04-31", "2024-00-10", "2024-01-00", "16-03-05",
-             "02016-03-05", "2016-3-5", "2016-03-05T00:00:00", "2016-03-05+15:00", "2016-03-05+14:01", "2016-03-05+05:60",
-             "-00001-01-01", "2016/03/05", "2016-\u0663-05", "\u0662\u0660\u0661\u0666-03-05"],
-    "dateTime": ["yesterday", "2016-03-05", "2016-03-05T24:00:01", "2016-03-05T24:01:00", "2016-03-05T24:00:00.1",
-                 "2016-03-05T25:00:00", "2016-03-05T10:60:00", "2016-03-05T10:00:60", "2016-03-05T10:00",
-                 "2016-03-05T10:00:00.", "2016-03-05 10:00:00", "2016-03-05T10:00:00+24:00"],
+    "date": [
+        "",
+        "2020-13-45",
+        "2021-02-29",
+        "1900-02-29",
+        "2024-04-31",
+        "2024-00-10",
+        "2024-01-00",
+        "16-03-05",
+        "02016-03-05",
+        "2016-3-5",
+        "2016-03-05T00:00:00",
+        "2016-03-05+15:00",
+        "2016-03-05+14:01",
+        "2016-03-05+05:60",
+        "-00001-01-01",
+        "2016/03/05",
+        "2016-\u0663-05",
+        "\u0662\u0660\u0661\u0666-03-05",
+    ],
+    "dateTime": [
+        "yesterday",
+        "2016-03-05",
+        "2016-03-05T24:00:01",
+        "2016-03-05T24:01:00",
+        "2016-03-05T24:00:00.1",
+        "2016-03-05T25:00:00",
+        "2016-03-05T10:60:00",
+        "2016-03-05T10:00:60",
+        "2016-03-05T10:00",
+        "2016-03-05T10:00:00.",
+        "2016-03-05 10:00:00",
+        "2016-03-05T10:00:00+24:00",
+    ],
     "dateTimeStamp": ["2016-03-05T10:00:00", "2016-03-05T10:00:00+15:00"],
     "time": ["24:00:01", "24:00:00.5", "12:00", "1:00:00", "12:00:00+15:00", "12:00:00.\u0665"],
     "gYear": ["16", "02016", "2016-01", "-"],
@@ -101,20 +154,62 @@ def test_invalid_forms_are_refused_with_a_reason(datatype, lexical):
 
 def test_every_datatype_rdf_lists_is_checked():
     # RDF 1.1 Concepts, section 5.1: the XSD datatypes usable in RDF (xsd:string and anyURI take any text).
-    listed = {"boolean", "decimal", "integer", "double", "float", "date", "time", "dateTime", "dateTimeStamp", "gYear",
-              "gMonth", "gDay", "gYearMonth", "gMonthDay", "duration", "yearMonthDuration", "dayTimeDuration", "byte",
-              "short", "int", "long", "unsignedByte", "unsignedShort", "unsignedInt", "unsignedLong", "positiveInteger",
-              "nonNegativeInteger", "negativeInteger", "nonPositiveInteger", "hexBinary", "base64Binary", "language",
-              "normalizedString", "token", "NMTOKEN", "Name", "NCName"}
+    listed = {
+        "boolean",
+        "decimal",
+        "integer",
+        "double",
+        "float",
+        "date",
+        "time",
+        "dateTime",
+        "dateTimeStamp",
+        "gYear",
+        "gMonth",
+        "gDay",
+        "gYearMonth",
+        "gMonthDay",
+        "duration",
+        "yearMonthDuration",
+        "dayTimeDuration",
+        "byte",
+        "short",
+        "int",
+        "long",
+        "unsignedByte",
+        "unsignedShort",
+        "unsignedInt",
+        "unsignedLong",
+        "positiveInteger",
+        "nonNegativeInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "hexBinary",
+        "base64Binary",
+        "language",
+        "normalizedString",
+        "token",
+        "NMTOKEN",
+        "Name",
+        "NCName",
+    }
     assert listed <= set(CHECKS)
 
 
 # -- integer ranges ---------------------------------------------------------------------------------
 
 RANGES = {
-    "byte": (-128, 127), "short": (-32768, 32767), "int": (-2**31, 2**31 - 1), "long": (-2**63, 2**63 - 1),
-    "unsignedByte": (0, 255), "unsignedShort": (0, 65535), "unsignedInt": (0, 2**32 - 1), "unsignedLong": (0, 2**64 - 1),
-    "positiveInteger": (1, None), "nonNegativeInteger": (0, None), "negativeInteger": (None, -1),
+    "byte": (-128, 127),
+    "short": (-32768, 32767),
+    "int": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+    "unsignedByte": (0, 255),
+    "unsignedShort": (0, 65535),
+    "unsignedInt": (0, 2**32 - 1),
+    "unsignedLong": (0, 2**64 - 1),
+    "positiveInteger": (1, None),
+    "nonNegativeInteger": (0, None),
+    "negativeInteger": (None, -1),
     "nonPositiveInteger": (None, 0),
 }
 
@@ -135,7 +230,7 @@ def test_integer_types_accept_their_range_and_nothing_past_it(datatype):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=-2**70, max_value=2**70), st.sampled_from(sorted(RANGES)))
+@given(st.integers(min_value=-(2**70), max_value=2**70), st.sampled_from(sorted(RANGES)))
 def test_integer_ranges_agree_with_arithmetic(number, datatype):
     low, high = RANGES[datatype]
     assert valid(str(number), datatype) == ((low is None or number >= low) and (high is None or number <= high))
@@ -186,9 +281,19 @@ def test_timezones_run_from_minus_14_to_plus_14(sign):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.datetimes(min_value=datetime.datetime(1, 1, 1), max_value=datetime.datetime(9999, 12, 31),
-                    timezones=st.sampled_from([datetime.timezone.utc, datetime.timezone(datetime.timedelta(hours=8)),
-                                               datetime.timezone(datetime.timedelta(hours=-14))])))
+@given(
+    st.datetimes(
+        min_value=datetime.datetime(1, 1, 1),
+        max_value=datetime.datetime(9999, 12, 31),
+        timezones=st.sampled_from(
+            [
+                datetime.timezone.utc,
+                datetime.timezone(datetime.timedelta(hours=8)),
+                datetime.timezone(datetime.timedelta(hours=-14)),
+            ]
+        ),
+    )
+)
 def test_python_isoformat_datetimes_are_valid(moment):
     assert valid(moment.isoformat(), "dateTimeStamp") and valid(moment.isoformat(), "dateTime")
     assert valid(moment.date().isoformat(), "date") and valid(moment.time().isoformat(), "time")
@@ -197,22 +302,36 @@ def test_python_isoformat_datetimes_are_valid(moment):
 # -- reasons and edge cases ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lexical,datatype,reason", [
-    ("twelve", "integer", '"twelve" is not a valid xsd:integer'),
-    (" 1 ", "integer", '" 1 " is not a valid xsd:integer (no spaces around the value)'),
-    ("2021-02-29", "date", '"2021-02-29" is not a valid xsd:date (2021 is not a leap year: February has 28 days)'),
-    ("2024-04-31", "date", '"2024-04-31" is not a valid xsd:date (day 31 is not 01 to 30: April has 30 days)'),
-    ("2020-13-45", "date", '"2020-13-45" is not a valid xsd:date (month 13 is not 01 to 12)'),
-    ("--02-30", "gMonthDay", '"--02-30" is not a valid xsd:gMonthDay (day 30 is not 01 to 29: February has at most 29 days)'),
-    ("12:00:00+15:00", "time", '"12:00:00+15:00" is not a valid xsd:time (timezone +15:00 is not between -14:00 and +14:00)'),
-    ("2016-03-05T10:00:00", "dateTimeStamp",
-     '"2016-03-05T10:00:00" is not a valid xsd:dateTimeStamp (a timezone is required: Z or ±hh:mm)'),
-    ("300", "unsignedByte", '"300" is not a valid xsd:unsignedByte (out of range: 0 to 255)'),
-    ("0", "positiveInteger", '"0" is not a valid xsd:positiveInteger (out of range: at least 1)'),
-    ("P", "duration", '"P" is not a valid xsd:duration (a duration needs at least one part, e.g. P1D)'),
-    ("P1DT", "duration", '"P1DT" is not a valid xsd:duration (T must be followed by hours, minutes or seconds)'),
-    ("a\tb", "token", '"a\\u0009b" is not a valid xsd:token (no tab, line feed or carriage return)'),
-])
+@pytest.mark.parametrize(
+    "lexical,datatype,reason",
+    [
+        ("twelve", "integer", '"twelve" is not a valid xsd:integer'),
+        (" 1 ", "integer", '" 1 " is not a valid xsd:integer (no spaces around the value)'),
+        ("2021-02-29", "date", '"2021-02-29" is not a valid xsd:date (2021 is not a leap year: February has 28 days)'),
+        ("2024-04-31", "date", '"2024-04-31" is not a valid xsd:date (day 31 is not 01 to 30: April has 30 days)'),
+        ("2020-13-45", "date", '"2020-13-45" is not a valid xsd:date (month 13 is not 01 to 12)'),
+        (
+            "--02-30",
+            "gMonthDay",
+            '"--02-30" is not a valid xsd:gMonthDay (day 30 is not 01 to 29: February has at most 29 days)',
+        ),
+        (
+            "12:00:00+15:00",
+            "time",
+            '"12:00:00+15:00" is not a valid xsd:time (timezone +15:00 is not between -14:00 and +14:00)',
+        ),
+        (
+            "2016-03-05T10:00:00",
+            "dateTimeStamp",
+            '"2016-03-05T10:00:00" is not a valid xsd:dateTimeStamp (a timezone is required: Z or ±hh:mm)',
+        ),
+        ("300", "unsignedByte", '"300" is not a valid xsd:unsignedByte (out of range: 0 to 255)'),
+        ("0", "positiveInteger", '"0" is not a valid xsd:positiveInteger (out of range: at least 1)'),
+        ("P", "duration", '"P" is not a valid xsd:duration (a duration needs at least one part, e.g. P1D)'),
+        ("P1DT", "duration", '"P1DT" is not a valid xsd:duration (T must be followed by hours, minutes or seconds)'),
+        ("a\tb", "token", '"a\\u0009b" is not a valid xsd:token (no tab, line feed or carriage return)'),
+    ],
+)
 def test_reasons_say_what_is_wrong(lexical, datatype, reason):
     assert lexical_problem(lexical, XSD + datatype) == reason
 
@@ -222,7 +341,9 @@ def test_long_values_are_cut_in_messages():
     assert problem.startswith('"' + "x" * 60 + '…"') and len(problem) < 120
 
 
-@pytest.mark.parametrize("datatype", [XSD + "string", XSD + "integer", XSD + "anyURI", "http://example.org/mine", RDF + "HTML"])
+@pytest.mark.parametrize(
+    "datatype", [XSD + "string", XSD + "integer", XSD + "anyURI", "http://example.org/mine", RDF + "HTML"]
+)
 def test_nul_is_refused_whatever_the_datatype(datatype):
     assert "U+0000 (NUL)" in lexical_problem("a\x00b", datatype)
 
@@ -239,8 +360,10 @@ def test_unknown_datatypes_take_any_text():
 
 
 def test_a_lang_string_needs_a_language_tag():
-    assert literal_problem(ox.Literal("x", datatype=ox.NamedNode(LANG_STRING))) == \
-        'the literal "x" is typed rdf:langString but has no language tag'
+    assert (
+        literal_problem(ox.Literal("x", datatype=ox.NamedNode(LANG_STRING)))
+        == 'the literal "x" is typed rdf:langString but has no language tag'
+    )
     assert "no language tag" in literal_problem(ox.Literal("x", datatype=ox.NamedNode(RDF + "dirLangString")))
     assert literal_problem(ox.Literal("x", language="en")) is None
 

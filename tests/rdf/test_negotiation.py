@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.rdf.negotiation import (GRAPH_FORMATS, HTML, RESULTS_FORMATS, NotAcceptable, choose, from_parameter,
-                             negotiate, parse_accept, quality)
+from zkg.rdf.negotiation import (
+    GRAPH_FORMATS,
+    HTML,
+    RESULTS_FORMATS,
+    NotAcceptable,
+    choose,
+    from_parameter,
+    negotiate,
+    parse_accept,
+    quality,
+)
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 SPARQLWRAPPER_JSON = "application/sparql-results+json,application/json,text/javascript,application/javascript"
@@ -17,49 +26,55 @@ def name(accept, offers):
     return None if chosen is None else chosen.name
 
 
-@pytest.mark.parametrize("accept,expected", [
-    (None, "json"),
-    ("", "json"),
-    ("*/*", "json"),
-    ("garbage", "json"),  # nothing parseable: as if absent
-    ("application/sparql-results+xml", "xml"),
-    ("application/xml", "xml"),
-    ("text/xml", "xml"),
-    ("application/json", "json"),
-    ("text/csv", "csv"),
-    ("text/tab-separated-values", "tsv"),
-    ("text/*", "csv"),  # the first text/* offer
-    ("text/*, text/tab-separated-values", "tsv"),  # named beats wildcard at equal q
-    ("text/csv;q=0.5, application/sparql-results+xml", "xml"),
-    ("text/csv;q=0.5, application/sparql-results+xml;q=0.4", "csv"),
-    ("application/sparql-results+json;q=0, */*", "xml"),  # q=0 excludes, alias or not
-    ("text/csv; charset=utf-8", "csv"),
-    ("text/csv; charset=iso-8859-1, application/sparql-results+xml;q=0.1", "xml"),  # only UTF-8 is made
-    ("TEXT/CSV", "csv"),  # case-insensitive
-    (SPARQLWRAPPER_JSON, "json"),
-    ("image/png", None),
-    ("text/turtle", None),
-])
+@pytest.mark.parametrize(
+    "accept,expected",
+    [
+        (None, "json"),
+        ("", "json"),
+        ("*/*", "json"),
+        ("garbage", "json"),  # nothing parseable: as if absent
+        ("application/sparql-results+xml", "xml"),
+        ("application/xml", "xml"),
+        ("text/xml", "xml"),
+        ("application/json", "json"),
+        ("text/csv", "csv"),
+        ("text/tab-separated-values", "tsv"),
+        ("text/*", "csv"),  # the first text/* offer
+        ("text/*, text/tab-separated-values", "tsv"),  # named beats wildcard at equal q
+        ("text/csv;q=0.5, application/sparql-results+xml", "xml"),
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.4", "csv"),
+        ("application/sparql-results+json;q=0, */*", "xml"),  # q=0 excludes, alias or not
+        ("text/csv; charset=utf-8", "csv"),
+        ("text/csv; charset=iso-8859-1, application/sparql-results+xml;q=0.1", "xml"),  # only UTF-8 is made
+        ("TEXT/CSV", "csv"),  # case-insensitive
+        (SPARQLWRAPPER_JSON, "json"),
+        ("image/png", None),
+        ("text/turtle", None),
+    ],
+)
 def test_results_negotiation(accept, expected):
     assert name(accept, RESULTS_FORMATS) == expected
 
 
-@pytest.mark.parametrize("accept,expected", [
-    (None, "ttl"),
-    ("*/*", "ttl"),
-    ("application/rdf+xml", "rdf"),
-    ("application/rdf+xml, */*", "rdf"),
-    ("application/rdf+xml;q=0.5, text/turtle;q=0.6", "ttl"),
-    ("application/n-triples", "nt"),
-    ("application/ld+json", "jsonld"),
-    ("application/json", "jsonld"),
-    ("application/trig", "trig"),
-    ("application/n-quads", "nq"),
-    ("application/x-turtle", "ttl"),
-    (SPARQLWRAPPER_N3, "ttl"),
-    ("application/*", "nt"),  # the first application/* offer
-    ("application/sparql-results+json", None),
-])
+@pytest.mark.parametrize(
+    "accept,expected",
+    [
+        (None, "ttl"),
+        ("*/*", "ttl"),
+        ("application/rdf+xml", "rdf"),
+        ("application/rdf+xml, */*", "rdf"),
+        ("application/rdf+xml;q=0.5, text/turtle;q=0.6", "ttl"),
+        ("application/n-triples", "nt"),
+        ("application/ld+json", "jsonld"),
+        ("application/json", "jsonld"),
+        ("application/trig", "trig"),
+        ("application/n-quads", "nq"),
+        ("application/x-turtle", "ttl"),
+        (SPARQLWRAPPER_N3, "ttl"),
+        ("application/*", "nt"),  # the first application/* offer
+        ("application/sparql-results+json", None),
+    ],
+)
 def test_graph_negotiation(accept, expected):
     assert name(accept, GRAPH_FORMATS) == expected
 
@@ -89,23 +104,46 @@ def test_quality_most_specific_wins():
     assert quality("image/png", parse_accept("text/*")) == (0.0, -1)
 
 
-@pytest.mark.parametrize("values,expected", [
-    (["json"], "json"), (["srj"], "json"), (["xml"], "xml"), (["csv"], "csv"), (["tsv"], "tsv"),
-    (["application/sparql-results+json"], "json"), (["text/csv; charset=utf-8"], "csv"),
-    (["tsv", "text/tab-separated-values"], "tsv"),  # SPARQLWrapper's pair
-    (["", "xml"], "xml"),
-    ([" JSON "], "json"),
-])
+@pytest.mark.parametrize(
+    "values,expected",
+    [
+        (["json"], "json"),
+        (["srj"], "json"),
+        (["xml"], "xml"),
+        (["csv"], "csv"),
+        (["tsv"], "tsv"),
+        (["application/sparql-results+json"], "json"),
+        (["text/csv; charset=utf-8"], "csv"),
+        (["tsv", "text/tab-separated-values"], "tsv"),  # SPARQLWrapper's pair
+        (["", "xml"], "xml"),
+        ([" JSON "], "json"),
+    ],
+)
 def test_format_parameter_for_results(values, expected):
     assert from_parameter(values, RESULTS_FORMATS).name == expected
 
 
-@pytest.mark.parametrize("values,expected", [
-    (["ttl"], "ttl"), (["turtle"], "ttl"), (["n3"], "ttl"), (["nt"], "nt"), (["ntriples"], "nt"),
-    (["jsonld"], "jsonld"), (["json-ld", "application/ld+json"], "jsonld"), (["json"], "jsonld"),
-    (["rdf"], "rdf"), (["rdfxml"], "rdf"), (["rdf+xml", "application/rdf+xml"], "rdf"), (["xml"], "rdf"),
-    (["trig"], "trig"), (["nq"], "nq"), (["nquads"], "nq"), (["text/turtle"], "ttl"),
-])
+@pytest.mark.parametrize(
+    "values,expected",
+    [
+        (["ttl"], "ttl"),
+        (["turtle"], "ttl"),
+        (["n3"], "ttl"),
+        (["nt"], "nt"),
+        (["ntriples"], "nt"),
+        (["jsonld"], "jsonld"),
+        (["json-ld", "application/ld+json"], "jsonld"),
+        (["json"], "jsonld"),
+        (["rdf"], "rdf"),
+        (["rdfxml"], "rdf"),
+        (["rdf+xml", "application/rdf+xml"], "rdf"),
+        (["xml"], "rdf"),
+        (["trig"], "trig"),
+        (["nq"], "nq"),
+        (["nquads"], "nq"),
+        (["text/turtle"], "ttl"),
+    ],
+)
 def test_format_parameter_for_graphs(values, expected):
     assert from_parameter(values, GRAPH_FORMATS).name == expected
 

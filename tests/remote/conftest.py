@@ -19,10 +19,9 @@ import pytest
 
 from tests.support.live_server import LiveServer, zkg_env
 from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
-
 from zkg.store import loading
-from zkg.store.remote import RemoteStore
 from zkg.store.managed_engine import free_port, oxigraph_executable
+from zkg.store.remote import RemoteStore
 
 
 def _answering(url: str) -> bool:
@@ -46,8 +45,11 @@ def remote_engine(tmp_path_factory):
         return
     port = free_port()
     location = tmp_path_factory.mktemp("remote-engine")
-    process = subprocess.Popen([oxigraph_executable(), "serve", "--location", str(location),
-                                "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [oxigraph_executable(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while not _answering(url):
@@ -74,15 +76,31 @@ def remote_spec(remote_engine) -> str:
 def remote_server(remote_spec, tmp_path_factory):
     """``zkg serve`` with two worker processes in front of the remote engine."""
     data = tmp_path_factory.mktemp("remote") / "zkg-data"
-    server = LiveServer(data, base_iri=TEST_BASE, options=(
-        "--store", remote_spec, "--workers", "2", "--threads", "4", "--row-limit", "100"))
+    server = LiveServer(
+        data,
+        base_iri=TEST_BASE,
+        options=("--store", remote_spec, "--workers", "2", "--threads", "4", "--row-limit", "100"),
+    )
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def write_token(remote_server) -> str:
-    done = subprocess.run([sys.executable, "-m", "zkg.cli.main", "--data", str(remote_server.data_dir), "token", "create",
-                           "remote-tests"], env=zkg_env(), capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zkg.cli.main",
+            "--data",
+            str(remote_server.data_dir),
+            "token",
+            "create",
+            "remote-tests",
+        ],
+        env=zkg_env(),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()

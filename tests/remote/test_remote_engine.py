@@ -32,8 +32,12 @@ def sparql(server, query: str, accept: str = "application/sparql-results+json", 
 
 
 def post_update(server, text: str, token: str):
-    request = urllib.request.Request(server.sparql, data=text.encode("utf-8"), method="POST", headers={
-        "Content-Type": "application/sparql-update", "Authorization": f"Bearer {token}", "ZKG-Source": SOURCE})
+    request = urllib.request.Request(
+        server.sparql,
+        data=text.encode("utf-8"),
+        method="POST",
+        headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {token}", "ZKG-Source": SOURCE},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as answer:
             return answer.status, answer.headers, answer.read().decode()
@@ -86,8 +90,9 @@ def test_errors_and_the_row_cap(remote_server):
 
 def test_iri_page_and_twins(remote_server):
     request = urllib.request.Request(remote_server.url + "id/z-park", headers={"Accept": "text/turtle"}, method="HEAD")
-    opener = urllib.request.build_opener(type("NoRedirect", (urllib.request.HTTPRedirectHandler,),
-                                              {"redirect_request": lambda *a, **k: None}))
+    opener = urllib.request.build_opener(
+        type("NoRedirect", (urllib.request.HTTPRedirectHandler,), {"redirect_request": lambda *a, **k: None})
+    )
     with pytest.raises(urllib.error.HTTPError) as seen:
         opener.open(request, timeout=10)
     assert seen.value.code == 303 and seen.value.headers["Location"].endswith("/data/id/z-park.ttl")
@@ -115,7 +120,9 @@ def test_search(remote_server):
 
 def test_a_checked_write_is_seen_by_every_worker_and_changes_the_version(remote_server, write_token):
     _, before, _ = get(remote_server.url + "data/id/z-park.ttl")
-    fact = f'INSERT DATA {{ GRAPH <{TEST_BASE}graph/reference> {{ <{ID}z-park> schema:slogan "Innovation first"@en }} }}'
+    fact = (
+        f'INSERT DATA {{ GRAPH <{TEST_BASE}graph/reference> {{ <{ID}z-park> schema:slogan "Innovation first"@en }} }}'
+    )
     status, headers, text = post_update(remote_server, fact, write_token)
     assert status == 200, text
     assert headers.get("ZKG-Changeset")

@@ -11,7 +11,6 @@ import urllib.parse
 
 from tests.support.live_server import LiveServer, children, wait_answering, zkg_load
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.serve.workers import AcceptBalance, InFlight
 
 
@@ -54,7 +53,9 @@ def _established(pid: int, port: int) -> int:
 def test_connections_are_spread_evenly_over_the_workers(tmp_path):
     data = tmp_path / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE)
-    live = LiveServer(data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"), env={"ZKG_RATE_LIMIT": "0"})
+    live = LiveServer(
+        data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"), env={"ZKG_RATE_LIMIT": "0"}
+    )
     held: list[socket.socket] = []
     try:
         wait_answering(live)
@@ -63,8 +64,10 @@ def test_connections_are_spread_evenly_over_the_workers(tmp_path):
         assert len(workers) == 2, children(live.pid)
         for _ in range(16):  # one after another, each answered and kept open
             sock = socket.create_connection((host, int(port)), timeout=10)
-            sock.sendall(f"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                         "Accept: application/sparql-results+json\r\n\r\n".encode())
+            sock.sendall(
+                f"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                "Accept: application/sparql-results+json\r\n\r\n".encode()
+            )
             assert sock.recv(65536).startswith(b"HTTP/1.1 200"), "no answer"
             held.append(sock)
         spread = sorted(_established(pid, int(port)) for pid in workers)

@@ -14,15 +14,13 @@ import urllib.parse
 import urllib.request
 
 import pytest
-
-from tests.support.live_server import ZKG, zkg_env
 from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, JSONLD, POST, TURTLE, XML, SPARQLWrapper
 
+from tests.support.live_server import ZKG, zkg_env
 from tests.support.web_testing import LIVE_MAX_REQUEST_BYTES, LIVE_QUERY_TIMEOUT, LIVE_ROW_LIMIT
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.store.managed_engine import cpu_seconds
 
 ZPARK = "SELECT ?name { ?org schema:name ?name } ORDER BY ?name LIMIT 5"
@@ -203,11 +201,15 @@ def test_outbound_queries_are_refused_and_nothing_is_fetched(live_server, listen
         assert status == 400, (query, body)
         assert b"not allowed" in body or b"names no graph of this dataset" in body
     for update in (f"LOAD <{target}/data.ttl>", f"LOAD <{target}/data.ttl> INTO GRAPH <{target}/g>"):
-        status, _headers, body = http(live_server.sparql, data=urllib.parse.urlencode({"update": update}).encode(),
-                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+        status, _headers, body = http(
+            live_server.sparql,
+            data=urllib.parse.urlencode({"update": update}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert status == 400, body
-        status, _headers, body = http(live_server.sparql, data=update.encode(),
-                                      headers={"Content-Type": "application/sparql-update"})
+        status, _headers, body = http(
+            live_server.sparql, data=update.encode(), headers={"Content-Type": "application/sparql-update"}
+        )
         assert status == 400, body
     time.sleep(0.3)
     assert accepted == [], "the server connected to the listener"
@@ -217,17 +219,24 @@ def test_outbound_queries_are_refused_and_nothing_is_fetched(live_server, listen
 
 
 def test_cors_preflight_on_the_live_server(live_server):
-    status, headers, _body = http(live_server.sparql, method="OPTIONS", headers={
-        "Origin": "https://notebook.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Content-Type"})
+    status, headers, _body = http(
+        live_server.sparql,
+        method="OPTIONS",
+        headers={
+            "Origin": "https://notebook.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+    )
     assert status == 204 and headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in headers["Access-Control-Allow-Methods"]
 
 
 def test_request_size_limit_on_the_live_server(live_server):
     big = "ASK {} #" + "x" * LIVE_MAX_REQUEST_BYTES
-    status, _headers, body = http(live_server.sparql, data=big.encode(),
-                                  headers={"Content-Type": "application/sparql-query"})
+    status, _headers, body = http(
+        live_server.sparql, data=big.encode(), headers={"Content-Type": "application/sparql-query"}
+    )
     assert status == 413 and str(LIVE_MAX_REQUEST_BYTES).encode() in body
     assert get(live_server, big)[0] == 413
 

@@ -25,8 +25,10 @@ NAMES = "SELECT ?name { ?s schema:name ?name } ORDER BY ?name"
 @pytest.fixture
 def store():
     store = Store.open(base_iri=BASE)
-    store.update('INSERT DATA { GRAPH graph:a { id:a schema:name "A" . id:b schema:name "B" } '
-                 'GRAPH graph:c { id:c schema:name "C" } }')
+    store.update(
+        'INSERT DATA { GRAPH graph:a { id:a schema:name "A" . id:b schema:name "B" } '
+        'GRAPH graph:c { id:c schema:name "C" } }'
+    )
     yield store
     store.close()
 
@@ -41,7 +43,11 @@ def names(found: protocol.Answer) -> list[str]:
 
 def test_a_select_in_the_format_asked_for(store):
     found = answer(store, NAMES, accept="text/csv")
-    assert (found.status, found.content_type, found.body) == (200, "text/csv; charset=utf-8", b"name\r\nA\r\nB\r\nC\r\n")
+    assert (found.status, found.content_type, found.body) == (
+        200,
+        "text/csv; charset=utf-8",
+        b"name\r\nA\r\nB\r\nC\r\n",
+    )
     assert found.vary == ("Accept",) and not found.truncated and found.shareable is None and not found.editor
     assert names(answer(store, NAMES, formats=["json"], accept="text/csv")) == ["A", "B", "C"]  # format= wins
 
@@ -72,8 +78,11 @@ def test_a_refusal_is_raised_with_its_position(store):
 def test_the_dataset_from_the_request(store):
     assert names(answer(store, NAMES)) == ["A", "B", "C"]  # the union of the graphs
     assert names(answer(store, NAMES, default_graphs=[BASE + "graph/c"])) == ["C"]
-    assert names(answer(store, "SELECT ?name { GRAPH ?g { ?s schema:name ?name } } ORDER BY ?name",
-                        named_graphs=[BASE + "graph/a"])) == ["A", "B"]
+    assert names(
+        answer(
+            store, "SELECT ?name { GRAPH ?g { ?s schema:name ?name } } ORDER BY ?name", named_graphs=[BASE + "graph/a"]
+        )
+    ) == ["A", "B"]
     assert names(answer(store, "SELECT ?name FROM graph:a { ?s schema:name ?name } ORDER BY ?name")) == ["A", "B"]
 
 
@@ -161,13 +170,16 @@ def test_without_the_capability_the_cache_is_not_used(store):
     assert found.shareable is None and len(cache) == 0
 
 
-@pytest.mark.parametrize("error, status, retry_after, body", [
-    (QueryError("bad"), 400, None, b"bad\n"),
-    (NotAcceptable(negotiation.RESULTS_FORMATS, "Accept: image/png"), 406, None, None),
-    (QueryTimeout(30), 503, 1, None),
-    (EngineUnavailable("down"), 503, 1, b"down\n"),
-    (StoreError("full"), 503, None, b"the store cannot answer: full\n"),
-])
+@pytest.mark.parametrize(
+    "error, status, retry_after, body",
+    [
+        (QueryError("bad"), 400, None, b"bad\n"),
+        (NotAcceptable(negotiation.RESULTS_FORMATS, "Accept: image/png"), 406, None, None),
+        (QueryTimeout(30), 503, 1, None),
+        (EngineUnavailable("down"), 503, 1, b"down\n"),
+        (StoreError("full"), 503, None, b"the store cannot answer: full\n"),
+    ],
+)
 def test_each_failure_has_its_plain_text_answer(error, status, retry_after, body):
     found = protocol.failure(error)
     assert (found.status, found.retry_after, found.content_type) == (status, retry_after, "text/plain; charset=utf-8")

@@ -11,10 +11,10 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from zkg.store.remote import RESULTS_JSON, EngineUnavailable, QueryTimeout, RemoteStore, shift_lines
 from zkg.base.errors import QueryError, StoreError
-from zkg.store.managed_engine import ManagedEngine, check_data_dir, cpu_seconds
 from zkg.store.local import Store
+from zkg.store.managed_engine import ManagedEngine, check_data_dir, cpu_seconds
+from zkg.store.remote import RESULTS_JSON, EngineUnavailable, QueryTimeout, RemoteStore, shift_lines
 
 BASE = "http://zkg.test/"
 G1, G2 = BASE + "graph/one", BASE + "graph/two"
@@ -319,17 +319,25 @@ def test_the_query_is_sent_again_with_the_calls_as_errors(fake_engine):
     assert "?s <http://example.org/f> (1) BIND((1/0) AS ?x)" in second  # the collection stays
 
 
-@pytest.mark.parametrize(("status", "text", "error", "http_status"), [
-    (400, "error at 1:8: expected one of SELECT", QueryError, 400),
-    # Named by the engine, but not called in the query: the query's doing (it said "timeout"
-    # only inside the IRI: no time limit was reached).
-    (500, "The custom function <http://example.org/timeout> is not supported", QueryError, 400),
-    (500, "Query cancelled", QueryTimeout, 503),
-    (500, "Virtuoso S1T00 Error SR171: Transaction timed out", QueryTimeout, 503),
-    (503, "Service Unavailable", QueryTimeout, 503),
-    (500, "IO error: While open a file for random read: /data/000123.sst: No such file or directory", EngineUnavailable, 503),
-    (500, "Corruption: block checksum mismatch in <http://example.org/timeout>", EngineUnavailable, 503),
-])
+@pytest.mark.parametrize(
+    ("status", "text", "error", "http_status"),
+    [
+        (400, "error at 1:8: expected one of SELECT", QueryError, 400),
+        # Named by the engine, but not called in the query: the query's doing (it said "timeout"
+        # only inside the IRI: no time limit was reached).
+        (500, "The custom function <http://example.org/timeout> is not supported", QueryError, 400),
+        (500, "Query cancelled", QueryTimeout, 503),
+        (500, "Virtuoso S1T00 Error SR171: Transaction timed out", QueryTimeout, 503),
+        (503, "Service Unavailable", QueryTimeout, 503),
+        (
+            500,
+            "IO error: While open a file for random read: /data/000123.sst: No such file or directory",
+            EngineUnavailable,
+            503,
+        ),
+        (500, "Corruption: block checksum mismatch in <http://example.org/timeout>", EngineUnavailable, 503),
+    ],
+)
 def test_engine_errors_keep_their_meaning(fake_engine, status, text, error, http_status):
     _Engine.answers = [(status, text)]
     store = RemoteStore(fake_engine, base_iri=BASE, timeout=5)

@@ -32,10 +32,9 @@ import pytest
 
 from tests.support.live_server import ZKG, LiveServer, zkg_env
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
-from zkg.store import loading
-from zkg.store import layout as store_layout
 from zkg.base.errors import DataError, StorageFull, StoreError
+from zkg.store import layout as store_layout
+from zkg.store import loading
 from zkg.store.local import Store
 
 CHANGESET = f"{TEST_BASE}graph/changes/swap-test"
@@ -135,13 +134,15 @@ def test_counts_are_exact_when_files_repeat_statements(tmp_path, monkeypatch):
     (tmp_path / "ontology").mkdir()
     (tmp_path / "graph" / "a.trig").write_text(
         '<graph/a> { <id/x> <def/p> "1" . <id/x> <def/p> "1" . <id/x> <def/p> "2" . <id/x> <def/p> "1" . }\n'
-        '<graph/b> { <id/y> <def/p> "1" . <id/y> <def/p> "1" . }\n')
+        '<graph/b> { <id/y> <def/p> "1" . <id/y> <def/p> "1" . }\n'
+    )
     (tmp_path / "graph" / "c.trig").write_text('<graph/a> { <id/x> <def/p> "2" . <id/z> <def/p> "3" . }\n')
     (tmp_path / "graph" / "d.trig").write_text('<graph/d> { <id/w> <def/p> "4" . <id/w> <def/p> "4" . }\n')
     for threshold in (0, 1000):  # the bulk path and the small one agree
         store = Store.open(base_iri=TEST_BASE)
-        report = store.load_sources(graph_dir=tmp_path / "graph", ontology_dir=tmp_path / "ontology",
-                                    bulk_threshold=threshold)
+        report = store.load_sources(
+            graph_dir=tmp_path / "graph", ontology_dir=tmp_path / "ontology", bulk_threshold=threshold
+        )
         assert report.bulk == (threshold == 0)
         assert report.graphs == {f"{TEST_BASE}graph/{g}": n for g, n in (("a", 3), ("b", 1), ("d", 1))}
         assert report.total == store.count() == 5
@@ -185,8 +186,10 @@ def test_a_failed_bulk_load_leaves_the_old_store_as_it_was(tmp_path, project, mo
     monkeypatch.setattr(store_layout, "discard", lambda *args: (discarded.append(args[1]), real_discard(*args)))
     change(project)
     if failure == "disk full at the swap":
+
         def no_room(*args):
             raise OSError(errno.ENOSPC, "No space left on device")
+
         monkeypatch.setattr(store_layout, "swap_in", no_room)
         with pytest.raises(StorageFull, match="no space left on device .*: could not load; the previous store is as"):
             bulk(store, project)
@@ -216,6 +219,7 @@ def test_a_store_directory_that_cannot_be_renamed_is_refused_clearly(tmp_path, p
 
     def busy(data_dir):
         raise OSError(errno.EBUSY, "Device or resource busy")
+
     monkeypatch.setattr(store_layout, "convert_plain", busy)
     with pytest.raises(StoreError, match="store/ directory cannot be renamed .*Device or resource busy.*mount point"):
         bulk(store, project)
@@ -261,8 +265,13 @@ print("the load was not killed")
 """
 
 #: step -> whether the new store is the one found afterwards.
-STEPS = {"while converting store/": False, "while building": False, "before the swap": False,
-         "after the swap": True, "before deleting the old store": True}
+STEPS = {
+    "while converting store/": False,
+    "while building": False,
+    "before the swap": False,
+    "after the swap": True,
+    "before deleting the old store": True,
+}
 
 
 @pytest.mark.parametrize("step", list(STEPS))
@@ -277,8 +286,13 @@ def test_a_bulk_load_killed_at_any_step_leaves_the_old_or_the_new_store(tmp_path
     shutil.copytree(project, new_project)
     change(new_project)
 
-    killed = subprocess.run([sys.executable, "-c", CHILD, step, str(data), str(new_project), TEST_BASE],
-                            env=zkg_env(), capture_output=True, text=True, timeout=120)
+    killed = subprocess.run(
+        [sys.executable, "-c", CHILD, step, str(data), str(new_project), TEST_BASE],
+        env=zkg_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stdout, killed.stderr)
     assert layout(data) not in (["store", "zkg.json"], ["store", "store-2", "zkg.json"])  # the kill left work
 
@@ -291,9 +305,24 @@ def test_a_bulk_load_killed_at_any_step_leaves_the_old_or_the_new_store(tmp_path
     live = os.readlink(data / "store")
     assert layout(data) == sorted(["store", live, "zkg.json"])  # nothing else left
 
-    done = subprocess.run([*ZKG, "load", "--data", str(data), "--base-iri", TEST_BASE,
-                           "--graph-dir", str(new_project / "graph"), "--ontology-dir", str(new_project / "ontology")],
-                          env=zkg_env(), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            *ZKG,
+            "load",
+            "--data",
+            str(data),
+            "--base-iri",
+            TEST_BASE,
+            "--graph-dir",
+            str(new_project / "graph"),
+            "--ontology-dir",
+            str(new_project / "ontology"),
+        ],
+        env=zkg_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert contents(data)[0] == expected_dump(project, new_project)
 
@@ -308,6 +337,7 @@ def test_a_swap_that_cannot_be_finished_is_not_opened_as_an_empty_store(tmp_path
 
     def no_room(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(store_layout, "_point_link", no_room)
     with pytest.raises(StoreError, match="could not be put back in place"):
         Store.open(data, base_iri=TEST_BASE, create=True)
@@ -317,8 +347,12 @@ def test_a_swap_that_cannot_be_finished_is_not_opened_as_an_empty_store(tmp_path
 
 
 def sorted_sources(project: Path) -> list[Path]:
-    return [s.path for s in loading.discover_sources(graph_dir=project / "graph", ontology_dir=project / "ontology",
-                                                     base_iri=TEST_BASE)]
+    return [
+        s.path
+        for s in loading.discover_sources(
+            graph_dir=project / "graph", ontology_dir=project / "ontology", base_iri=TEST_BASE
+        )
+    ]
 
 
 def test_zkg_serve_serves_what_a_killed_swap_committed(tmp_path, project):
@@ -327,17 +361,24 @@ def test_zkg_serve_serves_what_a_killed_swap_committed(tmp_path, project):
     bulk(store, project)
     store.close()
     change(project)
-    killed = subprocess.run([sys.executable, "-c", CHILD, "after the swap", str(data), str(project), TEST_BASE],
-                            env=zkg_env(), capture_output=True, text=True, timeout=120)
+    killed = subprocess.run(
+        [sys.executable, "-c", CHILD, "after the swap", str(data), str(project), TEST_BASE],
+        env=zkg_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert (data / "zkg.json.store-3").is_file()  # the record waits: zkg serve must install it
 
     server = LiveServer(data, base_iri=TEST_BASE)
     try:
-        query = urllib.parse.quote(f"SELECT ?name {{ <{TEST_BASE}id/alice> <https://schema.org/name> ?name }} "
-                                   "ORDER BY ?name")
-        request = urllib.request.Request(f"{server.sparql}?query={query}",
-                                         headers={"Accept": "application/sparql-results+json"})
+        query = urllib.parse.quote(
+            f"SELECT ?name {{ <{TEST_BASE}id/alice> <https://schema.org/name> ?name }} ORDER BY ?name"
+        )
+        request = urllib.request.Request(
+            f"{server.sparql}?query={query}", headers={"Accept": "application/sparql-results+json"}
+        )
         with urllib.request.urlopen(request, timeout=60) as answer:
             names = [row["name"]["value"] for row in json.load(answer)["results"]["bindings"]]
     finally:
@@ -394,8 +435,11 @@ def test_a_bulk_load_on_a_full_disk_fails_in_one_line_and_changes_nothing(tmp_pa
         assert names == ["store", "store-2", "zkg.json"]
         change(project)
         more = project / "graph" / "sources" / "more.trig"  # 3 MB that do not compress
-        more.write_text("<graph/more> {\n" + "".join(f'<id/m{i}> <def/note> "{os.urandom(400).hex()}" .\n'
-                                                      for i in range(QUADS)) + "}\n")
+        more.write_text(
+            "<graph/more> {\n"
+            + "".join(f'<id/m{i}> <def/note> "{os.urandom(400).hex()}" .\n' for i in range(QUADS))
+            + "}\n"
+        )
         # Full but for ROOM: the old store opens for writing; the new one cannot be built.
         filler = ns.path(disk / "filler")
         os.truncate(filler, fill(filler) - ROOM)
@@ -403,7 +447,9 @@ def test_a_bulk_load_on_a_full_disk_fails_in_one_line_and_changes_nothing(tmp_pa
         full = bulk_load(project)
         lines = full.stderr.strip().splitlines()
         assert full.returncode == 1 and len(lines) == 1, full.stderr
-        assert lines[0].startswith("zkg: error: no space left on device") and "the previous store is as it was" in lines[0]
+        assert (
+            lines[0].startswith("zkg: error: no space left on device") and "the previous store is as it was" in lines[0]
+        )
         assert layout(ns.path(data)) == names  # the new store was deleted
         assert ns.path(data / "zkg.json").read_bytes() == record
 

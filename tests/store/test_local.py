@@ -5,7 +5,6 @@ import pyoxigraph as ox
 import pytest
 
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.base.errors import DataError, QueryError, StoreError
 from zkg.store.local import Store
 
@@ -23,8 +22,12 @@ def iri(base, path):
 def test_load_resolves_relative_iris_against_the_base(fixture_store):
     graphs = [g.value for g in fixture_store.named_graphs()]
     assert graphs == [TEST_BASE + "graph/" + name for name in ("example-source", "metadata", "shapes", "vocabulary")]
-    alice = ox.Quad(iri(TEST_BASE, "id/alice"), ox.NamedNode("https://schema.org/knows"),
-                    iri(TEST_BASE, "id/bob"), iri(TEST_BASE, "graph/example-source"))
+    alice = ox.Quad(
+        iri(TEST_BASE, "id/alice"),
+        ox.NamedNode("https://schema.org/knows"),
+        iri(TEST_BASE, "id/bob"),
+        iri(TEST_BASE, "graph/example-source"),
+    )
     assert alice in fixture_store.oxigraph
     assert fixture_store.count(TEST_BASE + "graph/vocabulary") > 0
     assert bool(fixture_store.query("ASK { GRAPH graph:shapes { zkg:PersonShape a sh:NodeShape } }"))
@@ -43,7 +46,11 @@ def test_two_bases_give_two_sets_of_iris():
 def test_load_report(fixture_store):
     report = load(fixture_store)
     assert [f["path"].rsplit("/", 1)[-1] for f in report.files] == [
-        "metadata.trig", "example-source.trig", "vocabulary.ttl", "shapes.ttl"]
+        "metadata.trig",
+        "example-source.trig",
+        "vocabulary.ttl",
+        "shapes.ttl",
+    ]
     source = FIXTURE_PROJECT / "graph" / "sources" / "example-source.trig"
     assert report.files[1]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
     assert report.total == sum(report.graphs.values()) == fixture_store.count()
@@ -155,7 +162,9 @@ def test_query_predeclares_prefixes_and_uses_the_union(fixture_store):
     # Relative IRIs resolve against the base IRI.
     assert fixture_store.query("ASK { <id/bob> a <def/Researcher> }")
     # Substitutions bind variables safely.
-    rows = fixture_store.query("SELECT ?who ?n { ?who schema:name ?n }", substitutions={"who": ox.NamedNode(TEST_BASE + "id/bob")})
+    rows = fixture_store.query(
+        "SELECT ?who ?n { ?who schema:name ?n }", substitutions={"who": ox.NamedNode(TEST_BASE + "id/bob")}
+    )
     assert len(list(rows)) == 1
 
 
@@ -184,7 +193,9 @@ def test_union_graph_for_validation(fixture_store):
     graphs = fixture_store.union_graph_for_validation()
     assert len(graphs.shapes) == fixture_store.count(TEST_BASE + "graph/shapes")
     assert len(graphs.ontology) == fixture_store.count(TEST_BASE + "graph/vocabulary")
-    data_quads = fixture_store.count(TEST_BASE + "graph/example-source") + fixture_store.count(TEST_BASE + "graph/metadata")
+    data_quads = fixture_store.count(TEST_BASE + "graph/example-source") + fixture_store.count(
+        TEST_BASE + "graph/metadata"
+    )
     assert len(graphs.data) == data_quads
 
 
@@ -192,7 +203,11 @@ def test_disk_store_records_what_it_loaded(disk_store, settings):
     record = json.loads((settings.data / "zkg.json").read_text())
     assert record["base_iri"] == TEST_BASE and record["loaded_at"]
     assert {f["path"].rsplit("/", 1)[-1] for f in record["files"]} == {
-        "metadata.trig", "example-source.trig", "vocabulary.ttl", "shapes.ttl"}
+        "metadata.trig",
+        "example-source.trig",
+        "vocabulary.ttl",
+        "shapes.ttl",
+    }
     assert all(len(f["sha256"]) == 64 for f in record["files"])
     assert (settings.data / "store").is_dir()
     assert disk_store.load_record == record
@@ -215,7 +230,8 @@ def test_open_errors(disk_store, settings, tmp_path):
         Store.open(settings.data, base_iri=OTHER_BASE)
     assert caught.value.message == (
         f"store at {settings.data} was loaded with base IRI {TEST_BASE}; "
-        f"run `zkg load --base-iri {OTHER_BASE}` into a new data directory")
+        f"run `zkg load --base-iri {OTHER_BASE}` into a new data directory"
+    )
     with pytest.raises(StoreError, match="closed"):
         disk_store.count()
 

@@ -41,14 +41,21 @@ def start_chromium(profile: Path) -> webdriver.Chrome:
     chromium = _find("chromium", "chromium-browser", "google-chrome")
     chromedriver = _find("chromedriver")
     if not chromium or not chromedriver:
-        pytest.fail("the browser test needs Chromium and its driver: "
-                    "apt-get install chromium chromium-driver")
+        pytest.fail("the browser test needs Chromium and its driver: apt-get install chromium chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--no-default-browser-check",
         "--window-size=1400,1000",
         f"--user-data-dir={profile}",
         # Belt and braces: nothing but loopback even resolves. (Requests are still logged

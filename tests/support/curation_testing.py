@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.base.settings import Settings
 from zkg.store.local import Store
 
@@ -30,8 +29,11 @@ class Curation:
         return headers
 
     def update(self, text: str, **headers):
-        return self.client.post("/sparql", data=text.encode("utf-8"),
-                                headers={"Content-Type": "application/sparql-update", **self.auth(**headers)})
+        return self.client.post(
+            "/sparql",
+            data=text.encode("utf-8"),
+            headers={"Content-Type": "application/sparql-update", **self.auth(**headers)},
+        )
 
 
 def make_curation(tmp_path, project=FIXTURE_PROJECT) -> Curation:
@@ -60,5 +62,6 @@ def csrf_of(html: str) -> str:
 def sign_in(cur: Curation, token: str | None = None):
     """Sign in on ``cur``'s app with a token (the write token unless given); the response."""
     form = cur.client.get("/sign-in").get_data(as_text=True)
-    return cur.client.post("/sign-in", data={"token": token or cur.write_token, "csrf_token": csrf_of(form),
-                                             "next": ALICE_PAGE})
+    return cur.client.post(
+        "/sign-in", data={"token": token or cur.write_token, "csrf_token": csrf_of(form), "next": ALICE_PAGE}
+    )

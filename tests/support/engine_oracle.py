@@ -28,8 +28,10 @@ class Canary:
     SPARQL result (so an engine calling it finishes at once)."""
 
     BODY = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
-    ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nConnection: close\r\n"
-              b"Content-Length: " + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+    ANSWER = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nConnection: close\r\n"
+        b"Content-Length: " + str(len(BODY)).encode() + b"\r\n\r\n" + BODY
+    )
 
     def __init__(self):
         self.socket = socket.create_server(("127.0.0.1", 0))
@@ -75,9 +77,12 @@ class RawEngine:
         probe.close()
         self.url = f"http://127.0.0.1:{self.port}/"
         env = None if stack is None else {"RUST_MIN_STACK": stack, "PATH": "/usr/bin:/bin"}
-        self.process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(self.directory / "store"),
-                                         "--bind", f"127.0.0.1:{self.port}"], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [OXIGRAPH, "serve", "--location", str(self.directory / "store"), "--bind", f"127.0.0.1:{self.port}"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -91,9 +96,11 @@ class RawEngine:
             assert status in (200, 204), body
 
     def _post(self, path: str, text: str, content_type: str, timeout: float) -> tuple[int, bytes]:
-        request = urllib.request.Request(self.url + path, data=text.encode("utf-8"),
-                                         headers={"Content-Type": content_type,
-                                                  "Accept": "application/sparql-results+json"})
+        request = urllib.request.Request(
+            self.url + path,
+            data=text.encode("utf-8"),
+            headers={"Content-Type": content_type, "Accept": "application/sparql-results+json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:
                 return answer.status, answer.read()

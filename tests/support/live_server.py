@@ -59,8 +59,8 @@ def children(pid: int) -> list[tuple[int, str]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[1]) == pid and fields[0] != "Z":
             found.append((int(entry.name), name))
     return found
@@ -71,17 +71,33 @@ class LiveServer:
     for its environment (``ZKG_*`` of the tests' own environment are not passed on). ``prefix``:
     a command that runs it (``nsenter … --``: in another mount namespace) and then execs it."""
 
-    def __init__(self, data_dir: Path, *, base_iri: str, options: tuple[str, ...] = (), log_path: Path | None = None,
-                 env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        base_iri: str,
+        options: tuple[str, ...] = (),
+        log_path: Path | None = None,
+        env: dict[str, str] | None = None,
+        prefix: tuple[str, ...] = (),
+    ):
         if not _live_allowed:
-            raise RuntimeError("this test starts `zkg serve` but is not marked live: "
-                               "see tests/support/markers.py for what marks a test live")
+            raise RuntimeError(
+                "this test starts `zkg serve` but is not marked live: "
+                "see tests/support/markers.py for what marks a test live"
+            )
         self.data_dir = data_dir
         self.log_path = log_path or data_dir.parent / f"{data_dir.name}-serve.log"
         command = [*prefix, *ZKG, "serve", "--data", str(data_dir), "--base-iri", base_iri, "--port", "0", *options]
         self._log = open(self.log_path, "w+", encoding="utf-8")
-        self.process = subprocess.Popen(command, env=zkg_env(**(env or {})), stdout=subprocess.PIPE, stderr=self._log,
-                                        text=True, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            env=zkg_env(**(env or {})),
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            start_new_session=True,
+        )
         line = self.process.stdout.readline()  # "zkg: serving http://127.0.0.1:PORT/ (…"
         match = re.search(r"serving (http://\S+/) ", line)
         if match is None:
@@ -126,7 +142,7 @@ def _state(pid: int) -> str:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return "gone"
-    return stat[stat.rindex(")") + 2:].split()[0]
+    return stat[stat.rindex(")") + 2 :].split()[0]
 
 
 def wait_answering(server: "LiveServer", *, timeout: float = 60.0) -> None:

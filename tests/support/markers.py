@@ -119,8 +119,9 @@ def _reaches(code: CodeType, globals_: dict, seen: set[CodeType]) -> bool:
     if _starts_a_server(code):
         return True
     nested = [c for c in code.co_consts if isinstance(c, CodeType)]  # lambdas, inner functions
-    return (any(_reaches(c, globals_, seen) for c in nested)
-            or any(_reaches(c, g, seen) for c, g in _called(code, globals_)))
+    return any(_reaches(c, globals_, seen) for c in nested) or any(
+        _reaches(c, g, seen) for c, g in _called(code, globals_)
+    )
 
 
 #: Fixtures are shared by many tests: each function is read once.

@@ -32,16 +32,22 @@ class MountNamespace:
         missing = [tool for tool in ("unshare", "nsenter", "mount") if shutil.which(tool) is None]
         if missing:
             raise NamespaceUnavailable(f"not installed: {', '.join(missing)} (util-linux)")
-        self.holder = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sleep", "infinity"],
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.holder = subprocess.Popen(
+            ["unshare", "--mount", "--propagation", "private", "sleep", "infinity"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         own = os.readlink("/proc/self/ns/mnt")
         deadline = time.monotonic() + timeout
         while True:  # until unshare has made the namespace and exec'd sleep in it
             if self.holder.poll() is not None:
                 raise NamespaceUnavailable(f"`unshare --mount` failed: {self.holder.stderr.read().decode().strip()}")
             try:
-                ready = (Path(f"/proc/{self.holder.pid}/comm").read_text().strip() == "sleep"
-                         and os.readlink(f"/proc/{self.holder.pid}/ns/mnt") != own)
+                ready = (
+                    Path(f"/proc/{self.holder.pid}/comm").read_text().strip() == "sleep"
+                    and os.readlink(f"/proc/{self.holder.pid}/ns/mnt") != own
+                )
             except OSError:
                 ready = False
             if ready:
@@ -56,13 +62,15 @@ class MountNamespace:
         """What runs a command inside the namespace (then execs it: the pid stays the same)."""
         return ("nsenter", f"--target={self.holder.pid}", "--mount", f"--wd={REPO}", "--")
 
-    def run(self, *command: str, timeout: float = 120, env: dict | None = None,
-            check: bool = False) -> subprocess.CompletedProcess:
+    def run(
+        self, *command: str, timeout: float = 120, env: dict | None = None, check: bool = False
+    ) -> subprocess.CompletedProcess:
         """Run ``command`` in the namespace; its output as text."""
         done = subprocess.run([*self.prefix, *command], capture_output=True, text=True, timeout=timeout, env=env)
         if check and done.returncode != 0:
-            raise NamespaceUnavailable(f"`{' '.join(command)}` failed in the mount namespace: "
-                                       f"{(done.stderr or done.stdout).strip()}")
+            raise NamespaceUnavailable(
+                f"`{' '.join(command)}` failed in the mount namespace: {(done.stderr or done.stdout).strip()}"
+            )
         return done
 
     def path(self, path: str | Path) -> Path:

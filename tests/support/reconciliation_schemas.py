@@ -18,12 +18,19 @@ SWAGGER_SECURITY = "http://swagger.io/v2/schema.json"
 @lru_cache(maxsize=1)
 def _registry() -> tuple[Registry, dict[str, dict]]:
     schemas = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(SCHEMA_DIR.glob("*.json"))}
-    resources = [(schema["$id"], Resource.from_contents(schema, default_specification=DRAFT7))
-                 for schema in schemas.values()]
+    resources = [
+        (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT7)) for schema in schemas.values()
+    ]
     # The manifest's optional `authentication` refers to Swagger 2.0's security scheme, which
     # is not copied here: zkg's manifest has none, so anything goes for it.
-    resources.append((SWAGGER_SECURITY, Resource.from_contents(
-        {"definitions": {"securityDefinitions": {"additionalProperties": {}}}}, default_specification=DRAFT7)))
+    resources.append(
+        (
+            SWAGGER_SECURITY,
+            Resource.from_contents(
+                {"definitions": {"securityDefinitions": {"additionalProperties": {}}}}, default_specification=DRAFT7
+            ),
+        )
+    )
     return Registry().with_resources(resources), schemas
 
 

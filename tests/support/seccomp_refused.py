@@ -15,8 +15,20 @@ import os
 import platform
 import sys
 
-from zkg.store.engine_sandbox import (ALLOW, ARCHITECTURES, JUMP_IF_EQUAL, LOAD_WORD, PR_SET_SECCOMP, RETURN,
-                                argument_low, deny_call, fail_with, install, instruction, native_calls_only)
+from zkg.store.engine_sandbox import (
+    ALLOW,
+    ARCHITECTURES,
+    JUMP_IF_EQUAL,
+    LOAD_WORD,
+    PR_SET_SECCOMP,
+    RETURN,
+    argument_low,
+    deny_call,
+    fail_with,
+    install,
+    instruction,
+    native_calls_only,
+)
 
 
 def refusing_filter() -> bytes:

@@ -71,6 +71,5 @@ def validate(data: Graph, shapes: Graph, ontology: Graph) -> list[Result]:
     combined = Graph()
     combined += data
     report = validate_graphs(combined, shapes, ontology, prefix_map=prefixes(BASE_IRI))
-    results = [Result(SH[r.severity], r.source_shape, r.focus_node, r.path, r.value, r.message)
-               for r in report.results]
+    results = [Result(SH[r.severity], r.source_shape, r.focus_node, r.path, r.value, r.message) for r in report.results]
     return sorted(results, key=str)

@@ -16,9 +16,9 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.rdf.prefixes import prefixes as project_prefixes
 from zkg.store.local import Store
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 
 BASE_IRI = TEST_BASE
 
@@ -26,8 +26,20 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # xsd:integer and its subtypes are derived from xsd:decimal: the same value space, so they
 # compare by value (ROUND(?x) of a decimal is a decimal "21", the data's 21 an integer).
-DECIMALS = {XSD + name for name in ("decimal", "integer", "positiveInteger", "nonNegativeInteger",
-                                    "negativeInteger", "nonPositiveInteger", "long", "int", "short")}
+DECIMALS = {
+    XSD + name
+    for name in (
+        "decimal",
+        "integer",
+        "positiveInteger",
+        "nonNegativeInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "long",
+        "int",
+        "short",
+    )
+}
 NUMERIC = DECIMALS | {XSD + "double", XSD + "float"}
 
 # Code lists live under {base}code/<scheme>/; the data files use these prefixes for them.
@@ -52,6 +64,7 @@ def expected_prefixes(base: str) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 # Terms: one comparable form for pyoxigraph terms, rdflib terms and expected-answer cells
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Term:
@@ -165,6 +178,7 @@ def parse_cell(cell: str, base: str, prefix_map: dict[str, str]) -> Term | None:
 # The store interface the tests use
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Solutions:
     variables: list[str]
@@ -218,6 +232,7 @@ def normalize_result(result: Any) -> Solutions | bool:
 # --------------------------------------------------------------------------------------------
 # Stores
 # --------------------------------------------------------------------------------------------
+
 
 def project_kg(store: Store) -> KG:
     """Adapt the project's ``store`` fixture."""

@@ -26,8 +26,12 @@ MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = Namespace("http://www.w3.org/2011/http#")
 CNT = Namespace("http://www.w3.org/2011/content#")
 STATUS = {"OK": 200, "Created": 201, "NoContent": 204, "NotFound": 404}
-RDF_TYPES = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES,
-             "application/rdf+xml": ox.RdfFormat.RDF_XML, "application/ld+json": ox.RdfFormat.JSON_LD}
+RDF_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
 PREFIX = "/gsp"
 
 
@@ -65,8 +69,14 @@ def load_tests(manifest: Path) -> list[GraphStoreTest]:
     for node in sorted(graph.subjects(RDF.type, MF.GraphStoreProtocolTest), key=str):
         action = graph.value(node, MF.action)
         requests = [_request(graph, r) for r in Collection(graph, graph.value(action, HT.requests))]
-        tests.append(GraphStoreTest(_local(node), str(graph.value(node, MF.name)),
-                                    sorted(_local(r) for r in graph.objects(node, MF.requires)), requests))
+        tests.append(
+            GraphStoreTest(
+                _local(node),
+                str(graph.value(node, MF.name)),
+                sorted(_local(r) for r in graph.objects(node, MF.requires)),
+                requests,
+            )
+        )
     return tests
 
 
@@ -112,7 +122,7 @@ def rewrite(path: str, endpoint_path: str) -> str:
     """
     if not path.startswith(PREFIX):
         raise ValueError(f"a manifest path that does not start with {PREFIX}: {path}")
-    return endpoint_path + path[len(PREFIX):]
+    return endpoint_path + path[len(PREFIX) :]
 
 
 def canonical(body: bytes | str, media_type: str, base: str) -> list[str]:
@@ -143,8 +153,9 @@ def run(test: GraphStoreTest, endpoint: str, extra_headers: dict[str, str]) -> l
         where = f"{request.method} {path}"
         status = str(answer.status)
         if status not in request.expected_status and f"{status[0]}xx" not in request.expected_status:
-            problems.append(f"{where}: status {status}, expected {' or '.join(sorted(request.expected_status))}: "
-                            f"{received[:300]!r}")
+            problems.append(
+                f"{where}: status {status}, expected {' or '.join(sorted(request.expected_status))}: {received[:300]!r}"
+            )
             break
         if request.location_variable:
             location = answer.getheader("Location")

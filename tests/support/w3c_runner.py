@@ -33,12 +33,20 @@ UT = Namespace("http://www.w3.org/2009/sparql/tests/test-update#")
 RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
 
 #: Media types that count as each expected result kind (the manifest names the kinds).
-BOOLEAN_TYPES = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
-                 "application/sparql-results+xml": ox.QueryResultsFormat.XML}
-TABULAR_TYPES = {**BOOLEAN_TYPES, "text/csv": ox.QueryResultsFormat.CSV,
-                 "text/tab-separated-values": ox.QueryResultsFormat.TSV}
-RDF_TYPES = {"application/rdf+xml": ox.RdfFormat.RDF_XML, "text/turtle": ox.RdfFormat.TURTLE,
-             "application/n-triples": ox.RdfFormat.N_TRIPLES}
+BOOLEAN_TYPES = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+}
+TABULAR_TYPES = {
+    **BOOLEAN_TYPES,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+RDF_TYPES = {
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+}
 
 
 def w3c_dir() -> Path:
@@ -47,7 +55,8 @@ def w3c_dir() -> Path:
     if not (folder / "protocol" / "manifest.ttl").is_file():
         raise RuntimeError(
             f"the W3C test manifests are not at {folder} (expected protocol/manifest.ttl there): "
-            f"set ZKG_W3C_DIR to a copy of them, or unset it to use {VENDORED}")
+            f"set ZKG_W3C_DIR to a copy of them, or unset it to use {VENDORED}"
+        )
     return folder
 
 
@@ -86,8 +95,10 @@ def load_manifest(path: Path) -> list[ProtocolTest]:
     for entry in Collection(graph, graph.value(manifest, MF.entries)):
         action = graph.value(entry, MF.action)
         requests = [_request(graph, node) for node in Collection(graph, graph.value(action, HT.requests))]
-        data = [(Path(str(graph.value(d, UT.graph)).removeprefix("file://")), str(graph.value(d, RDFS_LABEL)))
-                for d in graph.objects(entry, UT.graphData)]
+        data = [
+            (Path(str(graph.value(d, UT.graph)).removeprefix("file://")), str(graph.value(d, RDFS_LABEL)))
+            for d in graph.objects(entry, UT.graphData)
+        ]
         tests.append(ProtocolTest(_local(entry), str(graph.value(entry, MF.name)), requests, sorted(data)))
     return tests
 
@@ -140,7 +151,7 @@ def rewrite(path: str, endpoint_path: str) -> str:
     """
     if not path.startswith("/sparql/"):
         raise ValueError(f"a manifest path that does not start with /sparql/: {path}")
-    return endpoint_path + path[len("/sparql/"):]
+    return endpoint_path + path[len("/sparql/") :]
 
 
 def send(endpoint: str, request: Request, extra_headers: dict[str, str] | None = None) -> Response:
@@ -149,8 +160,12 @@ def send(endpoint: str, request: Request, extra_headers: dict[str, str] | None =
     parts = urlsplit(endpoint)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        connection.request(request.method, rewrite(request.path, parts.path), body=request.body,
-                           headers={**dict(request.headers), **(extra_headers or {})})
+        connection.request(
+            request.method,
+            rewrite(request.path, parts.path),
+            body=request.body,
+            headers={**dict(request.headers), **(extra_headers or {})},
+        )
         answer = connection.getresponse()
         body = answer.read()
         content_type = (answer.getheader("Content-Type") or "").split(";")[0].strip().lower()
@@ -164,8 +179,10 @@ def check(request: Request, response: Response) -> list[str]:
     where = f"{request.method} {request.path}"
     status_class = f"{response.status // 100}xx"
     if status_class not in request.expected_status:
-        return [f"{where}: status {response.status}, expected {' or '.join(sorted(request.expected_status))}: "
-                f"{response.body[:300]!r}"]
+        return [
+            f"{where}: status {response.status}, expected {' or '.join(sorted(request.expected_status))}: "
+            f"{response.body[:300]!r}"
+        ]
     kind = request.expected_format
     if kind in ("boolean", "tabular"):
         formats = BOOLEAN_TYPES if kind == "boolean" else TABULAR_TYPES

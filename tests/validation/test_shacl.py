@@ -1,5 +1,4 @@
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.store.local import Store
 from zkg.validation.shacl import format_report, validate, validate_files
 
@@ -21,7 +20,8 @@ def test_subclasses_from_the_vocabulary_are_targeted(fixture_store):
     assert not report.conforms
     violations = [r for r in report.results if r.severity == "Violation"]
     assert [(str(r.focus_node), r.path, r.message) for r in violations] == [
-        (TEST_BASE + "id/bob", "schema:name", "a person needs a name")]
+        (TEST_BASE + "id/bob", "schema:name", "a person needs a name")
+    ]
     assert violations[0].constraint == "sh:MinCountConstraintComponent"
 
 
@@ -37,11 +37,14 @@ def test_code_lists_in_the_vocabulary_are_seen(fixture_store):
     fixture_store.update("DELETE WHERE { GRAPH graph:vocabulary { <code/role/director> skos:inScheme ?s } }")
     report = validate(fixture_store)
     assert [(str(r.focus_node), r.path, r.message) for r in report.results if r.severity == "Violation"] == [
-        (TEST_BASE + "id/alice", "zkg:role", "a role must come from the role scheme")]
+        (TEST_BASE + "id/alice", "zkg:role", "a role must come from the role scheme")
+    ]
 
 
 def test_complex_paths_and_values_are_readable(fixture_store):
-    fixture_store.update('INSERT DATA { GRAPH graph:extra { id:bob schema:address [ schema:addressLocality "Haidian"@en ] } }')
+    fixture_store.update(
+        'INSERT DATA { GRAPH graph:extra { id:bob schema:address [ schema:addressLocality "Haidian"@en ] } }'
+    )
     report = validate(fixture_store)
     assert not report.conforms
     (violation,) = [r for r in report.results if r.severity == "Violation"]

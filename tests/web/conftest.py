@@ -20,7 +20,6 @@ from tests.support.browser import LOOPBACK_HOSTS, start_chromium
 from tests.support.curation_testing import make_curation
 from tests.support.web_testing import APP_ROW_LIMIT
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-
 from zkg.base.settings import Settings
 from zkg.store.local import Store
 
@@ -34,8 +33,9 @@ def web_store() -> Store:
 
 @pytest.fixture
 def web_settings(tmp_path) -> Settings:
-    return Settings.from_env(environ={}, base_iri=TEST_BASE, data=tmp_path / "unused",
-                             row_limit=APP_ROW_LIMIT, max_request_bytes=20_000)
+    return Settings.from_env(
+        environ={}, base_iri=TEST_BASE, data=tmp_path / "unused", row_limit=APP_ROW_LIMIT, max_request_bytes=20_000
+    )
 
 
 @pytest.fixture

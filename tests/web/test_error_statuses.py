@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from zkg.store.remote import EngineUnavailable, QueryTimeout
 from zkg.base.errors import DataError, QueryError
+from zkg.store.remote import EngineUnavailable, QueryTimeout
 
 
-@pytest.mark.parametrize(("error", "status"), [
-    (QueryTimeout(2), 503),                               # stopped at the time limit
-    (EngineUnavailable("the engine is restarting"), 503),  # not the client's fault
-    (QueryError("SPARQL syntax error at 1:8"), 400),
-    (DataError("bad Turtle at line 3"), 400),
-])
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (QueryTimeout(2), 503),  # stopped at the time limit
+        (EngineUnavailable("the engine is restarting"), 503),  # not the client's fault
+        (QueryError("SPARQL syntax error at 1:8"), 400),
+        (DataError("bad Turtle at line 3"), 400),
+    ],
+)
 def test_errors_raised_anywhere_in_the_app_keep_their_status(app, error, status):
     # A page that runs a query (an entity page, say) can meet the same errors as /sparql.
     @app.route("/_raises")

@@ -10,7 +10,6 @@ import pytest
 from flask import request_started
 
 from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
-
 from zkg.base.settings import Settings
 from zkg.store.local import Store
 from zkg.web.front_cache import FrontCache, mark_shareable
@@ -86,8 +85,9 @@ def test_the_key_is_the_url_and_the_headers_named_in_vary():
     assert app.calls == 5
 
 
-@pytest.mark.parametrize("header", ["HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_IF_NONE_MATCH",
-                                    "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE"])
+@pytest.mark.parametrize(
+    "header", ["HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE"]
+)
 def test_personal_and_conditional_requests_go_to_the_app(header):
     app = App()
     front = FrontCache(app, version_tag=lambda: "v1")
@@ -105,11 +105,17 @@ def test_only_get_is_answered_in_front(method):
     assert app.calls == 2
 
 
-@pytest.mark.parametrize("status, header", [
-    ("404 NOT FOUND", None), ("304 NOT MODIFIED", None), ("500 INTERNAL SERVER ERROR", None),
-    ("200 OK", ("Set-Cookie", "session=x")), ("200 OK", ("Cache-Control", "private, no-store")),
-    ("200 OK", ("Vary", "*")),
-])
+@pytest.mark.parametrize(
+    "status, header",
+    [
+        ("404 NOT FOUND", None),
+        ("304 NOT MODIFIED", None),
+        ("500 INTERNAL SERVER ERROR", None),
+        ("200 OK", ("Set-Cookie", "session=x")),
+        ("200 OK", ("Cache-Control", "private, no-store")),
+        ("200 OK", ("Vary", "*")),
+    ],
+)
 def test_what_is_never_kept(status, header):
     app = App(status=status, headers=[("Content-Type", "text/plain")] + ([header] if header else []))
     front = FrontCache(app, version_tag=lambda: "v1")
@@ -188,12 +194,15 @@ def snapshot(response):
     return response.status_code, sorted(response.headers.items()), response.get_data()
 
 
-@pytest.mark.parametrize("path, headers", [
-    ("/page/id/z-park", {"Accept": "text/html", "Accept-Language": "zh"}),
-    ("/data/id/z-park.ttl", {}),
-    ("/data/id/z-park", {"Accept": "application/ld+json"}),
-    ("/search?q=zhongguancun&format=json", {}),
-])
+@pytest.mark.parametrize(
+    "path, headers",
+    [
+        ("/page/id/z-park", {"Accept": "text/html", "Accept-Language": "zh"}),
+        ("/data/id/z-park.ttl", {}),
+        ("/data/id/z-park", {"Accept": "application/ld+json"}),
+        ("/search?q=zhongguancun&format=json", {}),
+    ],
+)
 def test_the_app_answers_once_and_the_front_gives_the_same_response(front_app, path, headers):
     client = front_app.test_client()
     first = snapshot(client.get(path, headers=headers))

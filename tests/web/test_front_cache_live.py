@@ -8,7 +8,6 @@ import requests
 
 from tests.support.live_server import LiveServer, wait_answering, zkg_load
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.curation import tokens
 
 ZPARK = TEST_BASE + "id/z-park"
@@ -23,25 +22,45 @@ def test_kept_answers_follow_every_write_in_every_worker(tmp_path):
     data = tmp_path / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE)
     token = tokens.create(data, "front-cache", scope=tokens.WRITE)
-    live = LiveServer(data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"), env={"ZKG_RATE_LIMIT": "0"})
+    live = LiveServer(
+        data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"), env={"ZKG_RATE_LIMIT": "0"}
+    )
     try:
         wait_answering(live)
 
         def seen() -> set[tuple]:
             answers = set()
             for _ in range(ROUNDS):
-                ask = requests.get(live.sparql, params={"query": ASK}, timeout=30,
-                                   headers={"Accept": "application/sparql-results+json"})
+                ask = requests.get(
+                    live.sparql,
+                    params={"query": ASK},
+                    timeout=30,
+                    headers={"Accept": "application/sparql-results+json"},
+                )
                 document = requests.get(live.url + "data/id/z-park.ttl", timeout=30)
                 page = requests.get(live.url + "page/id/z-park", timeout=30, headers={"Accept": "text/html"})
                 assert ask.status_code == document.status_code == page.status_code == 200
-                answers.add((ask.json()["boolean"], "front-cache probe" in document.text,
-                             "front-cache probe" in page.text, document.headers["ETag"]))
+                answers.add(
+                    (
+                        ask.json()["boolean"],
+                        "front-cache probe" in document.text,
+                        "front-cache probe" in page.text,
+                        document.headers["ETag"],
+                    )
+                )
             return answers
 
         def write(operation: str) -> None:
-            response = requests.post(live.sparql, data=f"{operation} {{ {FACT} }}".encode(), timeout=60, headers={
-                "Content-Type": "application/sparql-update", "Authorization": f"Bearer {token}", "ZKG-Source": SOURCE})
+            response = requests.post(
+                live.sparql,
+                data=f"{operation} {{ {FACT} }}".encode(),
+                timeout=60,
+                headers={
+                    "Content-Type": "application/sparql-update",
+                    "Authorization": f"Bearer {token}",
+                    "ZKG-Source": SOURCE,
+                },
+            )
             assert response.status_code == 200, response.text
 
         before = seen()
@@ -57,7 +76,6 @@ def test_kept_answers_follow_every_write_in_every_worker(tmp_path):
     finally:
         live.stop()
     assert "Traceback" not in live.log_path.read_text(encoding="utf-8")
-
 
 
 def test_a_query_string_is_never_served_to_other_visitors(live_server):

@@ -7,15 +7,14 @@ not change since still gets its 304."""
 from __future__ import annotations
 
 import time
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 
 import requests
 
 from tests.support.curation_testing import make_curation
 from tests.support.live_server import LiveServer, wait_answering, zkg_load
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.curation import tokens
 
 ALICE = f"{TEST_BASE}id/alice"
@@ -44,12 +43,18 @@ def test_two_writes_within_one_second_never_answer_a_stale_304(tmp_path):
     cur = make_curation(tmp_path)
     for attempt in range(5):  # the two writes must share a second: a slow machine may need another go
         second = _at_the_start_of_a_second()
-        assert cur.update(f'INSERT DATA {{ <{ALICE}> <https://schema.org/jobTitle> "first {attempt}"@en }}').status_code == 200
+        assert (
+            cur.update(f'INSERT DATA {{ <{ALICE}> <https://schema.org/jobTitle> "first {attempt}"@en }}').status_code
+            == 200
+        )
         asked = time.time()
         first = cur.client.get(DOCUMENT)
         assert first.status_code == 200 and f"first {attempt}" in first.get_data(as_text=True)
         validator = _validator(first, asked)
-        assert cur.update(f'INSERT DATA {{ <{ALICE}> <https://schema.org/jobTitle> "second {attempt}"@en }}').status_code == 200
+        assert (
+            cur.update(f'INSERT DATA {{ <{ALICE}> <https://schema.org/jobTitle> "second {attempt}"@en }}').status_code
+            == 200
+        )
         if time.time() >= second + 1:
             continue  # the second write fell in the next second: not the case under test
         again = cur.client.get(DOCUMENT, headers={"If-Modified-Since": validator})
@@ -88,16 +93,25 @@ def test_on_a_live_server_a_revalidation_after_a_write_is_never_a_304(tmp_path):
     data = tmp_path / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE)
     token = tokens.create(data, "last-modified", scope=tokens.WRITE)
-    live = LiveServer(data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"),
-                      env={"ZKG_RATE_LIMIT": "0"})
+    live = LiveServer(
+        data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"), env={"ZKG_RATE_LIMIT": "0"}
+    )
     document = live.url + "data/id/z-park.ttl"
 
     def write(value: str) -> None:
-        answer = requests.post(live.sparql, timeout=60, data=(
-            f'INSERT DATA {{ GRAPH <{TEST_BASE}graph/reference> {{ <{TEST_BASE}id/z-park> '
-            f'<https://schema.org/slogan> "{value}"@en }} }}').encode(), headers={
-            "Content-Type": "application/sparql-update", "Authorization": f"Bearer {token}",
-            "ZKG-Source": "https://example.org/last-modified-test"})
+        answer = requests.post(
+            live.sparql,
+            timeout=60,
+            data=(
+                f"INSERT DATA {{ GRAPH <{TEST_BASE}graph/reference> {{ <{TEST_BASE}id/z-park> "
+                f'<https://schema.org/slogan> "{value}"@en }} }}'
+            ).encode(),
+            headers={
+                "Content-Type": "application/sparql-update",
+                "Authorization": f"Bearer {token}",
+                "ZKG-Source": "https://example.org/last-modified-test",
+            },
+        )
         assert answer.status_code == 200, answer.text
 
     try:

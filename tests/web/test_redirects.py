@@ -13,31 +13,82 @@ import pytest
 
 from tests.support.curation_testing import ALICE_PAGE, SOURCE, csrf_of, make_curation, sign_in
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.web.redirects import same_site_path
 
 #: Targets that leave the site, directly or once a browser or a proxy has read them.
 HOSTILE = [
-    "//evil.example/", "///evil.example", "////evil.example", "/\\evil.example", "\\\\evil.example", "\\/evil.example",
-    "/\t/evil.example/", "/\n/evil.example", "/\r/evil.example", "/\r\n/evil.example", "\t//evil.example",
-    " //evil.example", "/ /evil.example", "\x00//evil.example", "/\x00/evil.example", "/\x0b/evil.example",
-    "/\x0c/evil.example", "/\x1f/evil.example", "/\x7f/evil.example", "/\x85/evil.example", "//evil.example\n",
-    "https://evil.example/", "HTTPS://evil.example", "http:evil.example", "https:/evil.example", "https:evil.example",
-    "javascript:alert(1)", "data:text/html,x", "//user@evil.example", "//user:pass@evil.example/",
-    "/%2F/evil.example", "/%2f%2fevil.example", "%2F%2Fevil.example", "/%252F%252Fevil.example",
-    "/%5Cevil.example", "/%5cevil.example", "/%09/evil.example", "/%0A/evil.example", "/%2509/evil.example",
-    "/\u2028/evil.example", "/\u2029/evil.example", "/\u00a0/evil.example", "/\u3000/evil.example",
-    "/\u200b/evil.example", "/\u200e/evil.example", "/\u202e/evil.example", "/\u2066/evil.example",
-    "/\ufeff/evil.example", "/\u061c/evil.example", "/\uff0fevil.example", "/\uff3cevil.example",
-    "/\ufe68evil.example", "/page/id/../..//evil.example", "/./\\evil.example", "evil.example", "page/id/z-park",
-    ".", "?next=//evil.example", "#//evil.example", "", "/" + "a" * 5000,
+    "//evil.example/",
+    "///evil.example",
+    "////evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "/\t/evil.example/",
+    "/\n/evil.example",
+    "/\r/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "/ /evil.example",
+    "\x00//evil.example",
+    "/\x00/evil.example",
+    "/\x0b/evil.example",
+    "/\x0c/evil.example",
+    "/\x1f/evil.example",
+    "/\x7f/evil.example",
+    "/\x85/evil.example",
+    "//evil.example\n",
+    "https://evil.example/",
+    "HTTPS://evil.example",
+    "http:evil.example",
+    "https:/evil.example",
+    "https:evil.example",
+    "javascript:alert(1)",
+    "data:text/html,x",
+    "//user@evil.example",
+    "//user:pass@evil.example/",
+    "/%2F/evil.example",
+    "/%2f%2fevil.example",
+    "%2F%2Fevil.example",
+    "/%252F%252Fevil.example",
+    "/%5Cevil.example",
+    "/%5cevil.example",
+    "/%09/evil.example",
+    "/%0A/evil.example",
+    "/%2509/evil.example",
+    "/\u2028/evil.example",
+    "/\u2029/evil.example",
+    "/\u00a0/evil.example",
+    "/\u3000/evil.example",
+    "/\u200b/evil.example",
+    "/\u200e/evil.example",
+    "/\u202e/evil.example",
+    "/\u2066/evil.example",
+    "/\ufeff/evil.example",
+    "/\u061c/evil.example",
+    "/\uff0fevil.example",
+    "/\uff3cevil.example",
+    "/\ufe68evil.example",
+    "/page/id/../..//evil.example",
+    "/./\\evil.example",
+    "evil.example",
+    "page/id/z-park",
+    ".",
+    "?next=//evil.example",
+    "#//evil.example",
+    "",
+    "/" + "a" * 5000,
 ]
 #: Paths of this site: kept (non-ASCII percent-encoded).
 KEPT = [
-    ("/", "/"), ("/page/id/z-park", "/page/id/z-park"), ("/page/id/z-park?lang=zh", "/page/id/z-park?lang=zh"),
+    ("/", "/"),
+    ("/page/id/z-park", "/page/id/z-park"),
+    ("/page/id/z-park?lang=zh", "/page/id/z-park?lang=zh"),
     ("/history?iri=http%3A%2F%2Fx.test%2Fid%2Fa", "/history?iri=http%3A%2F%2Fx.test%2Fid%2Fa"),
-    ("/page/id/%E4%B8%AD", "/page/id/%E4%B8%AD"), ("/page/id/中关村", "/page/id/%E4%B8%AD%E5%85%B3%E6%9D%91"),
-    ("/search?q=a%20b#results", "/search?q=a%20b#results"), ("/@evil.example", "/@evil.example"),
+    ("/page/id/%E4%B8%AD", "/page/id/%E4%B8%AD"),
+    ("/page/id/中关村", "/page/id/%E4%B8%AD%E5%85%B3%E6%9D%91"),
+    ("/search?q=a%20b#results", "/search?q=a%20b#results"),
+    ("/@evil.example", "/@evil.example"),
 ]
 
 
@@ -78,18 +129,23 @@ def test_sign_in_and_sign_out_never_send_the_browser_away(cur, target):
     form = cur.client.get("/sign-in", query_string={"next": target}).get_data(as_text=True)
     kept = unescape(re.search(r'name="next" value="([^"]*)"', form).group(1))
     assert kept == "/"
-    signed_in = cur.client.post("/sign-in", data={"token": cur.write_token, "csrf_token": csrf_of(form), "next": target})
+    signed_in = cur.client.post(
+        "/sign-in", data={"token": cur.write_token, "csrf_token": csrf_of(form), "next": target}
+    )
     assert signed_in.status_code == 303 and _stays_home(signed_in.headers["Location"])
-    by_query = cur.client.post("/sign-in?next=" + target.replace("%", "%25").replace("#", "%23"),
-                               data={"token": cur.write_token, "csrf_token": _fresh_csrf(cur)})
+    by_query = cur.client.post(
+        "/sign-in?next=" + target.replace("%", "%25").replace("#", "%23"),
+        data={"token": cur.write_token, "csrf_token": _fresh_csrf(cur)},
+    )
     assert by_query.status_code == 303 and _stays_home(by_query.headers["Location"])
     signed_out = cur.client.post("/sign-out", data={"csrf_token": _fresh_csrf(cur), "next": target})
     assert signed_out.status_code == 303 and _stays_home(signed_out.headers["Location"])
 
 
 def test_the_reported_case(cur):
-    response = cur.client.post("/sign-in?next=/%09/evil.example/",
-                               data={"token": cur.write_token, "csrf_token": _fresh_csrf(cur)})
+    response = cur.client.post(
+        "/sign-in?next=/%09/evil.example/", data={"token": cur.write_token, "csrf_token": _fresh_csrf(cur)}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -103,8 +159,15 @@ def test_revert_goes_back_only_to_this_site(tmp_path):
     sign_in(cur)
     for target, home in (("//evil.example/", "/"), ("/\t/evil.example", "/"), (ALICE_PAGE, ALICE_PAGE)):
         html = cur.client.get(ALICE_PAGE).get_data(as_text=True)
-        form = {"csrf_token": csrf_of(html), "subject": f"{TEST_BASE}id/alice", "property": "schema:jobTitle",
-                "kind": "text", "value": f"Title {len(target)}", "language": "en", "source": SOURCE}
+        form = {
+            "csrf_token": csrf_of(html),
+            "subject": f"{TEST_BASE}id/alice",
+            "property": "schema:jobTitle",
+            "kind": "text",
+            "value": f"Title {len(target)}",
+            "language": "en",
+            "source": SOURCE,
+        }
         added = cur.client.post("/curate/statement", data=form)
         assert added.status_code == 303, added.get_data(as_text=True)
         html = cur.client.get(ALICE_PAGE).get_data(as_text=True)
@@ -116,8 +179,9 @@ def test_revert_goes_back_only_to_this_site(tmp_path):
 def test_under_a_mount_point_the_default_is_its_home(cur):
     base = "http://localhost/zkg/"
     form = cur.client.get("/sign-in", base_url=base, query_string={"next": "/elsewhere"}).get_data(as_text=True)
-    response = cur.client.post("/sign-in", base_url=base,
-                               data={"token": cur.write_token, "csrf_token": csrf_of(form), "next": "/elsewhere"})
+    response = cur.client.post(
+        "/sign-in", base_url=base, data={"token": cur.write_token, "csrf_token": csrf_of(form), "next": "/elsewhere"}
+    )
     assert response.headers["Location"] == "/zkg/"
 
 

@@ -17,7 +17,6 @@ import requests
 from tests.support.curation_testing import ALICE_PAGE, SOURCE, csrf_of, make_curation, sign_in
 from tests.support.live_server import LiveServer, wait_answering, zkg_load
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.curation import tokens
 from zkg.web.sessions import SESSION_COOKIE, SESSION_LIFETIME, SESSIONS_DIRECTORY, shared_key
 
@@ -55,8 +54,9 @@ def test_the_cookie_has_the_documented_name_and_attributes(tmp_path):
 def test_over_https_the_cookie_is_secure(tmp_path):
     cur = make_curation(tmp_path)
     form = cur.client.get("/sign-in", base_url="https://localhost").get_data(as_text=True)
-    response = cur.client.post("/sign-in", base_url="https://localhost",
-                               data={"token": cur.write_token, "csrf_token": csrf_of(form)})
+    response = cur.client.post(
+        "/sign-in", base_url="https://localhost", data={"token": cur.write_token, "csrf_token": csrf_of(form)}
+    )
     name, _, attributes = _cookie_attributes(response.headers["Set-Cookie"])
     assert name == "zkg_session" and "secure" in attributes and attributes["samesite"] == "Strict"
 
@@ -87,8 +87,14 @@ def test_a_cookie_copied_before_signing_out_signs_no_one_in_afterwards(tmp_path)
     thief.set_cookie(SESSION_COOKIE, copied)
     assert not _signed_in(thief)
     before = cur.store.dump(format="nquads")
-    form = {"csrf_token": csrf, "subject": f"{TEST_BASE}id/alice", "property": "schema:knows", "kind": "entity",
-            "value": "Bob", "source": SOURCE}
+    form = {
+        "csrf_token": csrf,
+        "subject": f"{TEST_BASE}id/alice",
+        "property": "schema:knows",
+        "kind": "entity",
+        "value": "Bob",
+        "source": SOURCE,
+    }
     refused = thief.post("/curate/statement", data=form)
     assert refused.status_code == 403 and "sign in" in refused.get_data(as_text=True)
     assert cur.store.dump(format="nquads") == before
@@ -145,8 +151,12 @@ def test_a_forged_or_malformed_session_id_signs_no_one_in(tmp_path):
 def _live_sign_in(live: LiveServer, token: str) -> requests.Session:
     browser = requests.Session()
     form = browser.get(live.url + "sign-in", timeout=30).text
-    answer = browser.post(live.url + "sign-in", data={"token": token, "csrf_token": csrf_of(form), "next": "/"},
-                          allow_redirects=False, timeout=30)
+    answer = browser.post(
+        live.url + "sign-in",
+        data={"token": token, "csrf_token": csrf_of(form), "next": "/"},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert answer.status_code == 303, answer.text
     assert re.match(r"zkg_session=[^;]+; Expires=", answer.headers["Set-Cookie"])
     return browser
@@ -166,8 +176,9 @@ def test_on_a_live_server_sessions_end_for_every_worker(tmp_path):
     data = tmp_path / "zkg-data"
     zkg_load(data, base_iri=TEST_BASE)
     token = tokens.create(data, "session-test", scope=tokens.WRITE)
-    live = LiveServer(data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"),
-                      env={"ZKG_RATE_LIMIT": "0"})
+    live = LiveServer(
+        data, base_iri=TEST_BASE, options=("--workers", "2", "--threads", "2"), env={"ZKG_RATE_LIMIT": "0"}
+    )
     try:
         wait_answering(live)
         browser = _live_sign_in(live, token)

@@ -51,8 +51,10 @@ class WorkTimeout(ZkgError):
     http_status = 503
 
     def __init__(self, limit: float):
-        super().__init__(f"the request was stopped after the time limit of {limit:g} s (ZKG_QUERY_TIMEOUT): it asks "
-                         "for more work than that; ask for less (fewer or shorter texts, fewer queries in a batch)")
+        super().__init__(
+            f"the request was stopped after the time limit of {limit:g} s (ZKG_QUERY_TIMEOUT): it asks "
+            "for more work than that; ask for less (fewer or shorter texts, fewer queries in a batch)"
+        )
         self.limit = limit
 
 

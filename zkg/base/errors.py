@@ -70,8 +70,13 @@ _FULL_WORDS = ("no space left on device", "disk quota exceeded")
 _READ_ONLY_WORDS = ("read-only file system",)
 
 
-def storage_fault(error: BaseException | str, where: object, *, doing: str = "write",
-                  after: str = "nothing was written (free some space and try again)") -> StoreError | None:
+def storage_fault(
+    error: BaseException | str,
+    where: object,
+    *,
+    doing: str = "write",
+    after: str = "nothing was written (free some space and try again)",
+) -> StoreError | None:
     """The StorageFull or ReadOnlyData error that ``error`` (an OSError, or the text of an
     engine's or RocksDB's error) stands for, naming the data directory ``where``; None when
     it is about something else. ``doing`` says what could not be done and ``after`` what
@@ -91,8 +96,9 @@ def storage_fault(error: BaseException | str, where: object, *, doing: str = "wr
     if code in (errno.ENOSPC, errno.EDQUOT) or any(words in text for words in _FULL_WORDS):
         return StorageFull(f"no space left on device in the data directory {where}: could not {doing}; {after}")
     if code == errno.EROFS or any(words in text for words in _READ_ONLY_WORDS):
-        return ReadOnlyData(f"the data directory {where} is read-only: could not {doing}; "
-                            "reads work, writes are refused")
+        return ReadOnlyData(
+            f"the data directory {where} is read-only: could not {doing}; reads work, writes are refused"
+        )
     return None
 
 

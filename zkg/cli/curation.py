@@ -24,8 +24,11 @@ def _write(text: str) -> None:
 
 
 def _changeset_options(parser: argparse.ArgumentParser, *, what: str) -> None:
-    parser.add_argument("--source", required=True,
-                        help="where the facts come from: the document's IRI, or a citation in words (required)")
+    parser.add_argument(
+        "--source",
+        required=True,
+        help="where the facts come from: the document's IRI, or a citation in words (required)",
+    )
     parser.add_argument("--by", required=True, help="who makes the change: a name or an IRI (required)")
     parser.add_argument("--message", "-m", default="", help="why")
     parser.add_argument("--dry-run", action="store_true", help=f"show the diff and the report; {what} nothing")
@@ -50,8 +53,9 @@ def _write_with_curator(args, settings: Settings, write, *, verb: str) -> int:
         print(f"zkg: error: {rejected.message}", file=sys.stderr)
         print(rejected.text(), file=sys.stderr)
         return 1
-    return _report(outcome, store, verb=verb, dry_run=args.dry_run, format_report=format_report,
-                   diff_description=diff_description)
+    return _report(
+        outcome, store, verb=verb, dry_run=args.dry_run, format_report=format_report, diff_description=diff_description
+    )
 
 
 def _report(outcome, store, *, verb, dry_run, format_report, diff_description) -> int:
@@ -82,18 +86,25 @@ def configure_add(parser: argparse.ArgumentParser) -> None:
 
 
 def run_add(args, settings: Settings) -> int:
-    from zkg.curation.changesets import blank_labels
     from zkg.curation.changeset_files import quads_from_file
+    from zkg.curation.changesets import blank_labels
 
     quads = quads_from_file(args.file, base_iri=settings.base_iri)
     # The parser gave the file's blank nodes fresh labels: new nodes, never the store's.
-    return _write_with_curator(args, settings, lambda curator, attribution, dry_run: curator.write(
-        attribution, additions=quads, new_nodes=blank_labels(quads), dry_run=dry_run), verb="committed")
+    return _write_with_curator(
+        args,
+        settings,
+        lambda curator, attribution, dry_run: curator.write(
+            attribution, additions=quads, new_nodes=blank_labels(quads), dry_run=dry_run
+        ),
+        verb="committed",
+    )
 
 
 def configure_remove(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path,
-                        help="the statements to remove (.ttl .trig .nt .nq); without a graph: from every graph")
+    parser.add_argument(
+        "file", type=Path, help="the statements to remove (.ttl .trig .nt .nq); without a graph: from every graph"
+    )
     _changeset_options(parser, what="remove")
 
 
@@ -101,8 +112,12 @@ def run_remove(args, settings: Settings) -> int:
     from zkg.curation.changeset_files import quads_from_file
 
     quads = quads_from_file(args.file, base_iri=settings.base_iri)
-    return _write_with_curator(args, settings, lambda curator, attribution, dry_run: curator.write(
-        attribution, removals=quads, dry_run=dry_run), verb="committed")
+    return _write_with_curator(
+        args,
+        settings,
+        lambda curator, attribution, dry_run: curator.write(attribution, removals=quads, dry_run=dry_run),
+        verb="committed",
+    )
 
 
 def configure_apply(parser: argparse.ArgumentParser) -> None:
@@ -115,8 +130,12 @@ def run_apply(args, settings: Settings) -> int:
 
     patch = read_patch(args.patch, base_iri=settings.base_iri)
     # The patch's own H agent, source and message fill in what the options leave empty.
-    return _write_with_curator(args, settings, lambda curator, attribution, dry_run: curator.apply_patch(
-        patch, attribution, dry_run=dry_run), verb="committed")
+    return _write_with_curator(
+        args,
+        settings,
+        lambda curator, attribution, dry_run: curator.apply_patch(patch, attribution, dry_run=dry_run),
+        verb="committed",
+    )
 
 
 # -- revert ------------------------------------------------------------------------------------------------
@@ -131,8 +150,12 @@ def configure_revert(parser: argparse.ArgumentParser) -> None:
 
 
 def run_revert(args, settings: Settings) -> int:
-    return _write_with_curator(args, settings, lambda curator, attribution, dry_run: curator.revert(
-        args.id, attribution, dry_run=dry_run), verb=f"reverted {args.id} with")
+    return _write_with_curator(
+        args,
+        settings,
+        lambda curator, attribution, dry_run: curator.revert(args.id, attribution, dry_run=dry_run),
+        verb=f"reverted {args.id} with",
+    )
 
 
 # -- log ----------------------------------------------------------------------------------------------------
@@ -172,7 +195,9 @@ def run_log(args, settings: Settings) -> int:
         entry = log.entry(args.patch)
         if entry is None:
             raise UsageError(f"no changeset {args.patch} in the change log")
-        _write(to_rdf_patch(entry.changeset).rstrip("\n") + (f"\n# {entry.status}" if entry.status != "committed" else ""))
+        _write(
+            to_rdf_patch(entry.changeset).rstrip("\n") + (f"\n# {entry.status}" if entry.status != "committed" else "")
+        )
         return 0
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -188,8 +213,17 @@ def run_log(args, settings: Settings) -> int:
         if e.reverted_by:
             notes.append(f"reverted by {e.reverted_by}")
         source = compact(e.source, store.prefixes) if "://" in e.source else e.source
-        rows.append([e.id, e.time.isoformat(timespec="seconds"), e.agent_label or compact(e.agent, store.prefixes),
-                     f"+{e.added} -{e.removed}", source, e.message, "; ".join(notes)])
+        rows.append(
+            [
+                e.id,
+                e.time.isoformat(timespec="seconds"),
+                e.agent_label or compact(e.agent, store.prefixes),
+                f"+{e.added} -{e.removed}",
+                source,
+                e.message,
+                "; ".join(notes),
+            ]
+        )
     if rows:
         _write(table(["id", "time", "by", "change", "source", "message", "notes"], rows))
     _write(f"({len(rows)} changeset{'' if len(rows) == 1 else 's'})")

@@ -69,7 +69,11 @@ def run_validate(args, settings: Settings) -> int:
 
 # -- query ------------------------------------------------------------------------------------
 
-SOLUTION_FORMATS = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV, "json": ox.QueryResultsFormat.JSON}
+SOLUTION_FORMATS = {
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "json": ox.QueryResultsFormat.JSON,
+}
 GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
 
 
@@ -77,8 +81,12 @@ def configure_query(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("query", nargs="?", help="the SPARQL query (zkg prefixes are predeclared)")
     source.add_argument("--file", "-f", type=Path, help="read the query from this file ('-': standard input)")
-    parser.add_argument("--format", default="table", choices=["table", "csv", "tsv", "json", *GRAPH_FORMATS],
-                        help="SELECT/ASK: table, csv, tsv, json; CONSTRUCT/DESCRIBE: table (Turtle), turtle, ntriples, jsonld")
+    parser.add_argument(
+        "--format",
+        default="table",
+        choices=["table", "csv", "tsv", "json", *GRAPH_FORMATS],
+        help="SELECT/ASK: table, csv, tsv, json; CONSTRUCT/DESCRIBE: table (Turtle), turtle, ntriples, jsonld",
+    )
 
 
 def _read_query(args) -> str:
@@ -113,7 +121,9 @@ def run_query(args, settings: Settings) -> int:
                 _write(results.serialize(format=SOLUTION_FORMATS[fmt]))
         elif isinstance(results, ox.QuerySolutions):
             if fmt in GRAPH_FORMATS:
-                raise UsageError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; SELECT results are table, csv, tsv or json")
+                raise UsageError(
+                    f"--format {fmt} is for CONSTRUCT/DESCRIBE; SELECT results are table, csv, tsv or json"
+                )
             if fmt == "table":
                 names = [v.value for v in results.variables]
                 rows = [[term_text(solution[name], store.prefixes) for name in names] for solution in results]
@@ -122,7 +132,9 @@ def run_query(args, settings: Settings) -> int:
                 _write(results.serialize(format=SOLUTION_FORMATS[fmt]))
         else:  # QueryTriples: CONSTRUCT / DESCRIBE
             if fmt in SOLUTION_FORMATS:
-                raise UsageError(f"--format {fmt} is for SELECT/ASK; CONSTRUCT/DESCRIBE results are turtle, ntriples or jsonld")
+                raise UsageError(
+                    f"--format {fmt} is for SELECT/ASK; CONSTRUCT/DESCRIBE results are turtle, ntriples or jsonld"
+                )
             triples = sorted(results, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
             rdf_format = GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
             options = {"prefixes": store.prefixes} if rdf_format == ox.RdfFormat.TURTLE else {}
@@ -177,24 +189,43 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", help="port to listen on, 0 for any free one (env ZKG_PORT; default 8080)")
     parser.add_argument("--query-timeout", help="query time limit in seconds (env ZKG_QUERY_TIMEOUT; default 30)")
     parser.add_argument("--row-limit", help="most rows or triples in one response (env ZKG_ROW_LIMIT; default 10000)")
-    parser.add_argument("--max-request-bytes",
-                        help="largest request URL or body in bytes (env ZKG_MAX_REQUEST_BYTES; default 1000000)")
-    parser.add_argument("--cache-bytes", help="memory for answers kept per dataset version, per process, keys and "
-                                              "all counted (env ZKG_CACHE_BYTES; default 134217728: 128 MiB)")
-    parser.add_argument("--connections-per-client",
-                        help="most connections open at once from one address, 0 for no limit "
-                             "(env ZKG_CONNECTIONS_PER_CLIENT; default 32)")
-    parser.add_argument("--request-read-timeout",
-                        help="seconds a client has to send a whole request, or to start the next on a kept-alive "
-                             "connection (env ZKG_REQUEST_READ_TIMEOUT; default 20)")
+    parser.add_argument(
+        "--max-request-bytes", help="largest request URL or body in bytes (env ZKG_MAX_REQUEST_BYTES; default 1000000)"
+    )
+    parser.add_argument(
+        "--cache-bytes",
+        help="memory for answers kept per dataset version, per process, keys and "
+        "all counted (env ZKG_CACHE_BYTES; default 134217728: 128 MiB)",
+    )
+    parser.add_argument(
+        "--connections-per-client",
+        help="most connections open at once from one address, 0 for no limit "
+        "(env ZKG_CONNECTIONS_PER_CLIENT; default 32)",
+    )
+    parser.add_argument(
+        "--request-read-timeout",
+        help="seconds a client has to send a whole request, or to start the next on a kept-alive "
+        "connection (env ZKG_REQUEST_READ_TIMEOUT; default 20)",
+    )
     parser.add_argument("--threads", type=_positive_threads, default=4, help="threads per worker process (default 4)")
-    parser.add_argument("--workers", type=_positive_threads, default=None,
-                        help="worker processes sharing the port (env ZKG_WORKERS; default: one per core)")
-    parser.add_argument("--store", dest="store_spec", help="a remote SPARQL 1.1 engine instead of the managed one: "
-                                        "sparql+http://[user:password@]host:port/path (env ZKG_STORE)")
-    parser.add_argument("--update-url", help="the remote engine's SPARQL Update endpoint (env ZKG_UPDATE_URL; "
-                                             "default: ?update= in --store, else /query's sibling /update, else the query URL; "
-                                             "docs/operations/serving.md, Remote engine)")
+    parser.add_argument(
+        "--workers",
+        type=_positive_threads,
+        default=None,
+        help="worker processes sharing the port (env ZKG_WORKERS; default: one per core)",
+    )
+    parser.add_argument(
+        "--store",
+        dest="store_spec",
+        help="a remote SPARQL 1.1 engine instead of the managed one: "
+        "sparql+http://[user:password@]host:port/path (env ZKG_STORE)",
+    )
+    parser.add_argument(
+        "--update-url",
+        help="the remote engine's SPARQL Update endpoint (env ZKG_UPDATE_URL; "
+        "default: ?update= in --store, else /query's sibling /update, else the query URL; "
+        "docs/operations/serving.md, Remote engine)",
+    )
 
 
 def run_serve(args, settings: Settings) -> int:
@@ -202,8 +233,13 @@ def run_serve(args, settings: Settings) -> int:
 
     # --workers, --store and --update-url are the options of settings (ZKG_WORKERS, ZKG_STORE,
     # ZKG_UPDATE_URL): the option wins over the variable.
-    return serve(settings, threads=args.threads, workers=settings.workers or default_workers(), store_spec=settings.store_spec,
-                 update_url=settings.update_url)
+    return serve(
+        settings,
+        threads=args.threads,
+        workers=settings.workers or default_workers(),
+        store_spec=settings.store_spec,
+        update_url=settings.update_url,
+    )
 
 
 # -- the table of subcommands -----------------------------------------------------------------
@@ -217,31 +253,47 @@ class Command(NamedTuple):
 
 COMMANDS: dict[str, Command] = {
     "load": Command("build or refresh the store from graph/ and ontology/", configure_load, run_load),
-    "validate": Command("check the store against the SHACL shapes (exit 1 on violations)", configure_validate, run_validate),
+    "validate": Command(
+        "check the store against the SHACL shapes (exit 1 on violations)", configure_validate, run_validate
+    ),
     "query": Command("run a SPARQL query against the store", configure_query, run_query),
     "export": Command("write the whole dataset, deterministically (TriG or N-Quads)", configure_export, run_export),
     "serve": Command("serve the web app and the SPARQL endpoint (production server)", configure_serve, run_serve),
     # Curation (zkg.cli.curation): every write is a checked, attributed, logged changeset.
-    "add": Command("add the statements of a file, as one checked changeset", cli_curation.configure_add,
-                   cli_curation.run_add),
-    "remove": Command("remove the statements of a file, as one checked changeset", cli_curation.configure_remove,
-                      cli_curation.run_remove),
-    "apply": Command("apply an RDF Patch (A/D rows), as one checked changeset", cli_curation.configure_apply,
-                     cli_curation.run_apply),
+    "add": Command(
+        "add the statements of a file, as one checked changeset", cli_curation.configure_add, cli_curation.run_add
+    ),
+    "remove": Command(
+        "remove the statements of a file, as one checked changeset",
+        cli_curation.configure_remove,
+        cli_curation.run_remove,
+    ),
+    "apply": Command(
+        "apply an RDF Patch (A/D rows), as one checked changeset", cli_curation.configure_apply, cli_curation.run_apply
+    ),
     "revert": Command("undo a changeset with a new one", cli_curation.configure_revert, cli_curation.run_revert),
-    "log": Command("the latest changesets, or those touching one entity", cli_curation.configure_log,
-                   cli_curation.run_log),
-    "token": Command("create, list or revoke the bearer tokens of writers", cli_curation.configure_token,
-                     cli_curation.run_token),
+    "log": Command(
+        "the latest changesets, or those touching one entity", cli_curation.configure_log, cli_curation.run_log
+    ),
+    "token": Command(
+        "create, list or revoke the bearer tokens of writers", cli_curation.configure_token, cli_curation.run_token
+    ),
 }
 
 
 def _global_options(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS: an option absent after the subcommand must not erase one given before it.
-    parser.add_argument("--data", type=Path, default=argparse.SUPPRESS,
-                        help="data directory holding the store (env ZKG_DATA; default ./zkg-data)")
-    parser.add_argument("--base-iri", default=argparse.SUPPRESS,
-                        help="base IRI of the entities and vocabulary (env ZKG_BASE_IRI; default http://localhost:8080/)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="data directory holding the store (env ZKG_DATA; default ./zkg-data)",
+    )
+    parser.add_argument(
+        "--base-iri",
+        default=argparse.SUPPRESS,
+        help="base IRI of the entities and vocabulary (env ZKG_BASE_IRI; default http://localhost:8080/)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,8 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SyntaxError, ValueError, RuntimeError) as error:
         return _fail(f"{type(error).__name__}: {error}", show_traceback=True)
     except Exception as error:  # a bug: still one line, the traceback only on request
-        return _fail(f"unexpected {type(error).__name__}: {error} (a bug; ZKG_DEBUG=1 shows the traceback)",
-                     show_traceback=True)
+        return _fail(
+            f"unexpected {type(error).__name__}: {error} (a bug; ZKG_DEBUG=1 shows the traceback)", show_traceback=True
+        )
 
 
 def _fail(message: str, *, show_traceback: bool = False) -> int:

@@ -192,10 +192,12 @@ def _holders(store, triples: list) -> dict:
     """(s, p, o) -> the graphs holding it (DefaultGraph for the real default graph)."""
     holders: dict = {}
     for start in range(0, len(triples), CHUNK):
-        chunk = triples[start:start + CHUNK]
+        chunk = triples[start : start + CHUNK]
         rows = "".join(f"({s} {p} {o})" for s, p, o in chunk)
-        text = ("SELECT ?s ?p ?o ?g WHERE { VALUES (?s ?p ?o) { " + rows + " } "
-                "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }")
+        text = (
+            "SELECT ?s ?p ?o ?g WHERE { VALUES (?s ?p ?o) { " + rows + " } "
+            "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }"
+        )
         for row in store.query(text, union_default_graph=False):
             graph = row["g"] if row["g"] is not None else ox.DefaultGraph()
             holders.setdefault((row["s"], row["p"], row["o"]), set()).add(graph)
@@ -221,13 +223,20 @@ def _check(store, changeset: Changeset) -> _Checked:
             removals.append(quad)
         else:
             missing.append(quad)
-    blank = blank_nodes.resolve(store, [q for q in changeset.removals if has_blank(q)],
-                                [q for q in changeset.additions if has_blank(q)], new_nodes=changeset.new_nodes,
-                                anchors=changeset.anchors)
+    blank = blank_nodes.resolve(
+        store,
+        [q for q in changeset.removals if has_blank(q)],
+        [q for q in changeset.additions if has_blank(q)],
+        new_nodes=changeset.new_nodes,
+        anchors=changeset.anchors,
+    )
     missing += blank.missing
     if missing:
-        raise Conflict(f"the changeset conflicts with the store: {len(missing)} statement(s) to remove are not "
-                       f"there (changed since?), e.g. {sorted(missing, key=quad_key)[0]}", tuple(missing))
+        raise Conflict(
+            f"the changeset conflicts with the store: {len(missing)} statement(s) to remove are not "
+            f"there (changed since?), e.g. {sorted(missing, key=quad_key)[0]}",
+            tuple(missing),
+        )
     removals += blank.removals
     holders.update(blank.holders)
     removed_graphs: dict = {}
@@ -333,9 +342,13 @@ def apply_changeset(store, changeset: Changeset, *, log: ChangeLog, dry_run: boo
             return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped))
         metadata = metadata_quads(store, effective)
         _check_literals(metadata)  # the message and citation are text from the request too
-        report, cost = validate_changeset(store, additions=[*effective.additions, *metadata],
-                                          removals=effective.removals, gone=checked.gone,
-                                          addresses=checked.addresses)
+        report, cost = validate_changeset(
+            store,
+            additions=[*effective.additions, *metadata],
+            removals=effective.removals,
+            gone=checked.gone,
+            addresses=checked.addresses,
+        )
         if not report.conforms:
             raise Rejected(report, effective, cost)
         outcome = Outcome(effective, report, not dry_run, cost, tuple(checked.dropped), tuple(metadata))
@@ -370,8 +383,16 @@ def _commit(store, log: ChangeLog, changeset: Changeset, checked: _Checked, meta
         pass
 
 
-def revert(store, changeset_id: str, *, log: ChangeLog, agent: str, message: str = "",
-           source: str | None = None, dry_run: bool = False) -> Outcome:
+def revert(
+    store,
+    changeset_id: str,
+    *,
+    log: ChangeLog,
+    agent: str,
+    message: str = "",
+    source: str | None = None,
+    dry_run: bool = False,
+) -> Outcome:
     """Undo a committed changeset with a new one (its additions removed, its removals added),
     applied through :func:`apply_changeset` so it is checked too. Raises ChangesetError for
     an unknown id or one already reverted, Conflict when later changes touched the same
@@ -385,6 +406,7 @@ def revert(store, changeset_id: str, *, log: ChangeLog, agent: str, message: str
         later = reverted_by(store, [changeset_id]).get(changeset_id)
         if later:
             raise ChangesetError(f"changeset {changeset_id} was already reverted by {later}")
-        inverse = entry.changeset.inverse(agent=agent, message=message or f"Revert changeset {changeset_id}",
-                                          source=source)
+        inverse = entry.changeset.inverse(
+            agent=agent, message=message or f"Revert changeset {changeset_id}", source=source
+        )
         return apply_changeset(store, inverse, log=log, dry_run=dry_run)

@@ -119,8 +119,12 @@ def find_statements(store, quads: list[ox.Quad]) -> dict[ox.Quad, set[ox.Quad]]:
     store's nodes of those labels (ANY_GRAPH: in whatever graph). One query per shape."""
     shapes: dict[tuple, list[ox.Quad]] = {}
     for quad in quads:
-        key = (quad.graph_name, None if isinstance(quad.subject, ox.BlankNode) else quad.subject, quad.predicate,
-               None if isinstance(quad.object, ox.BlankNode) else quad.object)
+        key = (
+            quad.graph_name,
+            None if isinstance(quad.subject, ox.BlankNode) else quad.subject,
+            quad.predicate,
+            None if isinstance(quad.object, ox.BlankNode) else quad.object,
+        )
         shapes.setdefault(key, []).append(quad)
     found: dict[ox.Quad, set[ox.Quad]] = {}
     for (graph, subject, predicate, obj), group in shapes.items():
@@ -133,8 +137,9 @@ def find_statements(store, quads: list[ox.Quad]) -> dict[ox.Quad, set[ox.Quad]]:
             g = (row["_g"] or DEFAULT) if graph == ANY_GRAPH else graph
             held.setdefault((s, o), set()).add(g)
         for quad in group:
-            found[quad] = {ox.Quad(quad.subject, predicate, quad.object, g)
-                           for g in held.get((quad.subject, quad.object), ())}
+            found[quad] = {
+                ox.Quad(quad.subject, predicate, quad.object, g) for g in held.get((quad.subject, quad.object), ())
+            }
     return found
 
 
@@ -145,7 +150,9 @@ def _open_pattern(component: list[ox.Quad]) -> tuple[str, dict, list]:
     """A pattern for a removed structure (blank nodes and ANY_GRAPH as variables, blank nodes
     only), in a canonical form so that structures of the same shape give the same text."""
     blind = lambda t: "_" if isinstance(t, ox.BlankNode) else str(t)  # noqa: E731
-    ordered = sorted(component, key=lambda q: (blind(q.graph_name), blind(q.subject), str(q.predicate), blind(q.object)))
+    ordered = sorted(
+        component, key=lambda q: (blind(q.graph_name), blind(q.subject), str(q.predicate), blind(q.object))
+    )
     names: dict = {}
     graph_vars = 0
     parts = []
@@ -190,9 +197,11 @@ def match_structures(store, components: list[list[ox.Quad]], known: set) -> tupl
             missing += [q for _, quads in group for q in quads]
             continue
         if len(rows) > len(group):
-            raise ChangesetError(f"statements to remove with blank nodes match {len(rows)} blank nodes of the store, "
-                                 f"not {len(group)}: give more of the blank node's statements, e.g. around "
-                                 f"{group[0][1][0]}")
+            raise ChangesetError(
+                f"statements to remove with blank nodes match {len(rows)} blank nodes of the store, "
+                f"not {len(group)}: give more of the blank node's statements, e.g. around "
+                f"{group[0][1][0]}"
+            )
         for (names, _), row in zip(group, rows):
             for label, variable in names.items():
                 mapping[label] = row[variable[1:]]
@@ -234,6 +243,7 @@ def _anchor_pattern(node: ox.BlankNode, anchor: ox.Quad) -> str:
         if t == node:
             return "?_a0"
         return "?_a1" if isinstance(t, ox.BlankNode) else str(t)
+
     pattern = _in_graph(anchor.graph_name, f"{term(anchor.subject)} {anchor.predicate} {term(anchor.object)} .")
     blanks = {term(t) for t in _blanks(anchor)}
     return pattern + " " + " ".join(f"FILTER(isBlank({v}))" for v in sorted(blanks))
@@ -250,18 +260,22 @@ def describe(store, anchors: dict[ox.BlankNode, ox.Quad]) -> set[ox.Quad]:
     todo = dict(anchors)
     while todo:
         if len(described) + len(todo) > MAX_NODES:
-            raise ChangesetError(f"the change reaches more than {MAX_NODES} linked blank nodes of the store: "
-                                 "give the nodes IRIs, or change them in smaller parts")
+            raise ChangesetError(
+                f"the change reaches more than {MAX_NODES} linked blank nodes of the store: "
+                "give the nodes IRIs, or change them in smaller parts"
+            )
         by_shape: dict[str, set] = {}
         for node, anchor in todo.items():
             if node not in known:
                 by_shape.setdefault(_anchor_pattern(node, anchor), set()).add(node)
         for anchor in by_shape:
-            text = (f"SELECT ?_a0 ?_d ?_t ?_p ?_gg WHERE {{ "
-                    f"{{ {anchor} GRAPH ?_gg {{ ?_a0 ?_p ?_t }} BIND(1 AS ?_d) }} UNION "
-                    f"{{ {anchor} GRAPH ?_gg {{ ?_t ?_p ?_a0 }} BIND(2 AS ?_d) }} UNION "
-                    f"{{ {anchor} ?_a0 ?_p ?_t BIND(3 AS ?_d) }} UNION "
-                    f"{{ {anchor} ?_t ?_p ?_a0 BIND(4 AS ?_d) }} }}")
+            text = (
+                f"SELECT ?_a0 ?_d ?_t ?_p ?_gg WHERE {{ "
+                f"{{ {anchor} GRAPH ?_gg {{ ?_a0 ?_p ?_t }} BIND(1 AS ?_d) }} UNION "
+                f"{{ {anchor} GRAPH ?_gg {{ ?_t ?_p ?_a0 }} BIND(2 AS ?_d) }} UNION "
+                f"{{ {anchor} ?_a0 ?_p ?_t BIND(3 AS ?_d) }} UNION "
+                f"{{ {anchor} ?_t ?_p ?_a0 BIND(4 AS ?_d) }} }}"
+            )
             for row in _query(store, text):
                 node = row["_a0"]
                 outgoing = row["_d"].value in ("1", "3")
@@ -286,8 +300,14 @@ def _signature(node, description) -> frozenset:
     for quad in description:
         for position, term, other in (("s", quad.subject, quad.object), ("o", quad.object, quad.subject)):
             if term == node:
-                out.add((position, str(quad.graph_name), str(quad.predicate),
-                         "_" if isinstance(other, ox.BlankNode) else str(other)))
+                out.add(
+                    (
+                        position,
+                        str(quad.graph_name),
+                        str(quad.predicate),
+                        "_" if isinstance(other, ox.BlankNode) else str(other),
+                    )
+                )
     return frozenset(out)
 
 
@@ -295,11 +315,14 @@ def closed_pattern(names: dict, description: list[ox.Quad]) -> str:
     """A pattern matched exactly by copies of ``description`` (the whole description of the
     blank nodes ``names`` maps to variables): every statement, each node blank, nodes that
     could coincide told apart, and no node with a statement the description lacks."""
+
     def term(t):
         return names.get(t, None) or str(t)
 
-    parts = [_in_graph(q.graph_name, f"{term(q.subject)} {q.predicate} {term(q.object)} .")
-             for q in sorted(description, key=quad_key)]
+    parts = [
+        _in_graph(q.graph_name, f"{term(q.subject)} {q.predicate} {term(q.object)} .")
+        for q in sorted(description, key=quad_key)
+    ]
     parts += [f"FILTER(isBlank({v}))" for v in names.values()]
     alike: dict = {}
     for node, variable in names.items():
@@ -318,8 +341,10 @@ def closed_pattern(names: dict, description: list[ox.Quad]) -> str:
                     continue
                 if isinstance(quad.graph_name, ox.DefaultGraph) == named:
                     continue
-                same = [f"sameTerm({p}, {quad.predicate})",
-                        f"sameTerm({x}, {term(quad.object if outgoing else quad.subject)})"]
+                same = [
+                    f"sameTerm({p}, {quad.predicate})",
+                    f"sameTerm({x}, {term(quad.object if outgoing else quad.subject)})",
+                ]
                 if named:
                     same.insert(0, f"sameTerm({g}, {quad.graph_name})")
                 conditions.append("(" + " && ".join(same) + ")")
@@ -355,8 +380,10 @@ def _template(quads: list[ox.Quad], names: dict) -> str:
     by_graph: dict = {}
     for quad in sorted(quads, key=quad_key):
         by_graph.setdefault(quad.graph_name, []).append(f"{term(quad.subject)} {quad.predicate} {term(quad.object)} .")
-    return " ".join(" ".join(lines) if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{ {' '.join(lines)} }}"
-                    for graph, lines in by_graph.items())
+    return " ".join(
+        " ".join(lines) if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{ {' '.join(lines)} }}"
+        for graph, lines in by_graph.items()
+    )
 
 
 # -- the whole of it ------------------------------------------------------------------------------------------------
@@ -399,8 +426,9 @@ class Resolution:
         return [unit.operation() for unit in self.units if unit.removals or unit.additions]
 
 
-def resolve(store, removals: list[ox.Quad], additions: list[ox.Quad], *, new_nodes=frozenset(),
-            anchors=()) -> Resolution:
+def resolve(
+    store, removals: list[ox.Quad], additions: list[ox.Quad], *, new_nodes=frozenset(), anchors=()
+) -> Resolution:
     """Which store nodes the blank nodes of ``removals`` and ``additions`` (quads with blank
     nodes) are, and how to write the change to them (see the module docstring). ``new_nodes``:
     labels the changeset's maker knows to be new; ``anchors``: statements of the store's nodes
@@ -489,9 +517,12 @@ def _units(out: Resolution, description: set) -> None:
             out.new_only += added
             continue
         if len(described) > MAX_DESCRIPTION:
-            raise ChangesetError(f"the blank nodes this change touches have more than {MAX_DESCRIPTION} statements "
-                                 "together: give the nodes IRIs, or change them in smaller parts")
+            raise ChangesetError(
+                f"the blank nodes this change touches have more than {MAX_DESCRIPTION} statements "
+                "together: give the nodes IRIs, or change them in smaller parts"
+            )
         nodes = sorted({t for q in described for t in _blanks(q)}, key=str)
         names = {node: f"?_n{i}" for i, node in enumerate(nodes)}
-        out.units.append(Unit(names, sorted(described, key=quad_key), sorted(removed, key=quad_key),
-                              sorted(added, key=quad_key)))
+        out.units.append(
+            Unit(names, sorted(described, key=quad_key), sorted(removed, key=quad_key), sorted(added, key=quad_key))
+        )

@@ -101,10 +101,15 @@ class ChangeLog:
     def __init__(self, path: str | Path | None, *, base_iri: str, read_only: StoreError | None = None):
         self.path = Path(path) if path is not None else None
         self.base_iri = base_iri
-        if read_only is None and self.path is not None and self.path.parent.is_dir() \
-                and not os.access(self.path.parent, os.W_OK):
-            read_only = ReadOnlyData(f"the data directory {self.path.parent} is read-only: "
-                                     "reads work, writes are refused")
+        if (
+            read_only is None
+            and self.path is not None
+            and self.path.parent.is_dir()
+            and not os.access(self.path.parent, os.W_OK)
+        ):
+            read_only = ReadOnlyData(
+                f"the data directory {self.path.parent} is read-only: reads work, writes are refused"
+            )
         self.read_only_reason = read_only
         self._memory = bytearray() if self.path is None else None
         key = str(self.path.resolve()) if self.path is not None else f"memory:{id(self)}"
@@ -194,8 +199,9 @@ class ChangeLog:
             _fsync_dir(self.path.parent)
 
     def _write_failed(self, error: OSError) -> StoreError:
-        return storage_fault(error, self.path.parent, doing="write the change log") \
-            or StoreError(f"cannot write the change log {self.path}: {error.strerror or error}")
+        return storage_fault(error, self.path.parent, doing="write the change log") or StoreError(
+            f"cannot write the change log {self.path}: {error.strerror or error}"
+        )
 
     def begin(self, changeset: Changeset) -> None:
         """Append the changeset's entry (headers, TX, rows) and fsync: it is now pending."""
@@ -256,8 +262,11 @@ class ChangeLog:
         code, _, rest = line.strip().partition(" ")
         if code == "H":
             name, _, value = rest.strip().partition(" ")
-            if name == "id" and self._draft is not None and (self._draft.additions or self._draft.removals
-                                                             or "id" in self._draft.headers):
+            if (
+                name == "id"
+                and self._draft is not None
+                and (self._draft.additions or self._draft.removals or "id" in self._draft.headers)
+            ):
                 # A new entry while one was unsettled (never written so by this module).
                 self._finish(ABORTED)
             if self._draft is None:
@@ -372,7 +381,7 @@ def is_in_store(store, changeset: Changeset) -> bool:
     by the same atomic update as its data)."""
 
     metadata = graph_iri(store.base_iri, METADATA_GRAPH_NAME)
-    query = (f"ASK {{ GRAPH <{metadata}> {{ <{changeset.graph}> a <{store.base_iri}{ZKG_CHANGESET}> }} }}")
+    query = f"ASK {{ GRAPH <{metadata}> {{ <{changeset.graph}> a <{store.base_iri}{ZKG_CHANGESET}> }} }}"
     return bool(store.query(query))
 
 

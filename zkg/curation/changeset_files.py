@@ -10,15 +10,17 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from zkg.base.errors import DataError
-from zkg.rdf.prefixes import prefixes
 from zkg.curation.changesets import Changeset, ChangesetError, blank_labels
-
+from zkg.rdf.prefixes import prefixes
 
 FILE_FORMATS = {
-    ".ttl": ox.RdfFormat.TURTLE, ".turtle": ox.RdfFormat.TURTLE,
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
     ".trig": ox.RdfFormat.TRIG,
-    ".nt": ox.RdfFormat.N_TRIPLES, ".ntriples": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS, ".nquads": ox.RdfFormat.N_QUADS,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".ntriples": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".nquads": ox.RdfFormat.N_QUADS,
 }
 PATCH_SUFFIXES = (".rdfp", ".patch")
 
@@ -39,8 +41,9 @@ def parse_quads(data: bytes | str, *, format: ox.RdfFormat, base_iri: str, path:
     if format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
         prologue = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in prefixes(base_iri).items())
     try:
-        return list(ox.parse((prologue + text).encode("utf-8"), format=format, base_iri=base_iri,
-                             rename_blank_nodes=True))
+        return list(
+            ox.parse((prologue + text).encode("utf-8"), format=format, base_iri=base_iri, rename_blank_nodes=True)
+        )
     except SyntaxError as error:
         shift = prologue.count("\n")
         message = str(error.args[0] if error.args else error)
@@ -48,7 +51,9 @@ def parse_quads(data: bytes | str, *, format: ox.RdfFormat, base_iri: str, path:
         line = error.lineno if error.lineno is not None else (int(match.group(1)) if match else None)
         if line is not None and line > shift:
             line -= shift
-        column = error.offset if error.offset is not None else (int(match.group(2)) if match and match.group(2) else None)
+        column = (
+            error.offset if error.offset is not None else (int(match.group(2)) if match and match.group(2) else None)
+        )
         detail = re.sub(r"^Parser error (?:at|between) [^:]*: ", "", message)
         where = f"{path}:{line}:{column}" if line is not None else path
         raise DataError(f"{where}: {detail}", path=path, line=line, column=column) from None
@@ -75,8 +80,16 @@ def quads_from_file(path: str | Path, *, base_iri: str, format: ox.RdfFormat | N
     return quads
 
 
-def changeset_from_file(path: str | Path, *, base_iri: str, agent: str, source: str, remove: bool = False,
-                        message: str = "", format: ox.RdfFormat | None = None) -> Changeset:
+def changeset_from_file(
+    path: str | Path,
+    *,
+    base_iri: str,
+    agent: str,
+    source: str,
+    remove: bool = False,
+    message: str = "",
+    format: ox.RdfFormat | None = None,
+) -> Changeset:
     """A changeset adding (or, with ``remove``, removing) the statements of a file.
 
     The format comes from the extension (.ttl .trig .nt .nq) unless given. Triples outside
@@ -87,8 +100,9 @@ def changeset_from_file(path: str | Path, *, base_iri: str, agent: str, source: 
     if remove:
         return Changeset.new(base_iri=base_iri, agent=agent, source=source, removals=quads, message=message)
     # The parser gave the file's blank nodes fresh labels: new nodes, never the store's.
-    return Changeset.new(base_iri=base_iri, agent=agent, source=source, additions=quads, message=message,
-                         new_nodes=blank_labels(quads))
+    return Changeset.new(
+        base_iri=base_iri, agent=agent, source=source, additions=quads, message=message, new_nodes=blank_labels(quads)
+    )
 
 
 @dataclass(frozen=True)
@@ -103,14 +117,19 @@ class Patch:
         term = self.headers.get(name)
         return None if term is None else term.value
 
-    def changeset(self, *, base_iri: str, agent: str | None = None, source: str | None = None,
-                  message: str | None = None) -> Changeset:
+    def changeset(
+        self, *, base_iri: str, agent: str | None = None, source: str | None = None, message: str | None = None
+    ) -> Changeset:
         """The patch's changeset; the headers ``agent``, ``source`` and ``message`` fill in
         what the arguments do not give."""
-        return Changeset.new(base_iri=base_iri, agent=agent or self.header("agent") or "",
-                             source=source or self.header("source") or "",
-                             message=message if message is not None else (self.header("message") or ""),
-                             additions=self.additions, removals=self.removals)
+        return Changeset.new(
+            base_iri=base_iri,
+            agent=agent or self.header("agent") or "",
+            source=source or self.header("source") or "",
+            message=message if message is not None else (self.header("message") or ""),
+            additions=self.additions,
+            removals=self.removals,
+        )
 
 
 def read_patch(path: str | Path, *, base_iri: str) -> Patch:
@@ -124,17 +143,18 @@ def read_patch(path: str | Path, *, base_iri: str) -> Patch:
     return Patch(headers, tuple(additions), tuple(removals))
 
 
-def changeset_from_patch(path: str | Path, *, base_iri: str, agent: str | None = None, source: str | None = None,
-                         message: str | None = None) -> Changeset:
+def changeset_from_patch(
+    path: str | Path, *, base_iri: str, agent: str | None = None, source: str | None = None, message: str | None = None
+) -> Changeset:
     """A changeset from an RDF Patch file (:func:`read_patch`; ``H`` headers ``agent``,
     ``source``, ``message`` fill in what the arguments do not give)."""
-    return read_patch(path, base_iri=base_iri).changeset(base_iri=base_iri, agent=agent, source=source,
-                                                         message=message)
+    return read_patch(path, base_iri=base_iri).changeset(base_iri=base_iri, agent=agent, source=source, message=message)
 
 
 # One RDF term in patch rows: IRI, blank node, literal (with language or datatype), prefixed
 # name, or the keyword-free bare numbers/booleans of Turtle.
-_TERM = re.compile(r'''
+_TERM = re.compile(
+    r"""
     <[^<>"{}|^`\\\s]*>
   | _:[A-Za-z0-9_][A-Za-z0-9_.\-]*
   | "(?:[^"\\\n]|\\.)*"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^(?:<[^<>"{}|^`\\\s]*>|[A-Za-z][\w\-.]*:[\w\-.]*))?
@@ -142,7 +162,9 @@ _TERM = re.compile(r'''
   | [+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?
   | true|false
   | \.
-''', re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 def _tokens(text: str, where: str) -> list[str]:
@@ -155,7 +177,7 @@ def _tokens(text: str, where: str) -> list[str]:
             break
         match = _TERM.match(text, pos)
         if not match:
-            raise DataError(f"{where}: cannot read {text[pos:pos + 30]!r}")
+            raise DataError(f"{where}: cannot read {text[pos : pos + 30]!r}")
         out.append(match.group(0))
         pos = match.end()
     return out
@@ -182,7 +204,9 @@ def _expand(token: str, prefix_map: dict[str, str], where: str) -> str:
     return f"<{prefix_map[prefix]}{local}>"
 
 
-def parse_patch(text: str, *, base_iri: str, path: str = "<patch>") -> tuple[dict[str, ox.NamedNode | ox.Literal], list[ox.Quad], list[ox.Quad]]:
+def parse_patch(
+    text: str, *, base_iri: str, path: str = "<patch>"
+) -> tuple[dict[str, ox.NamedNode | ox.Literal], list[ox.Quad], list[ox.Quad]]:
     """(headers, additions, removals) of RDF Patch text. Syntax errors raise DataError.
 
     >>> h, a, d = parse_patch('H source "a talk" .\\nTX .\\nA id:x schema:name "X" .\\nD id:x schema:name "Y" graph:g .\\nTC .',
@@ -230,7 +254,9 @@ def parse_patch(text: str, *, base_iri: str, path: str = "<patch>") -> tuple[dic
         if code not in ("A", "D"):
             raise DataError(f"{where}: unknown row {code!r} (RDF Patch rows: H, TX, TC, TA, PA, PD, A, D)")
         if len(tokens) not in (3, 4):
-            raise DataError(f"{where}: an {code} row has 3 or 4 terms (subject predicate object [graph]), found {len(tokens)}")
+            raise DataError(
+                f"{where}: an {code} row has 3 or 4 terms (subject predicate object [graph]), found {len(tokens)}"
+            )
         terms = _parse_terms([_expand(t, prefix_map, where) for t in tokens], base_iri, where)
         graph = terms[3] if len(terms) == 4 else ox.DefaultGraph()
         quad = ox.Quad(terms[0], terms[1], terms[2], graph)

@@ -89,8 +89,8 @@ def changeset_graph(base_iri: str, changeset_id: str) -> str:
 def changeset_id_of(base_iri: str, iri: str) -> str | None:
     """The id of a changeset graph IRI, or None when ``iri`` is not one."""
     prefix = base_iri + CHANGES_PATH
-    if iri.startswith(prefix) and is_changeset_id(iri[len(prefix):]):
-        return iri[len(prefix):]
+    if iri.startswith(prefix) and is_changeset_id(iri[len(prefix) :]):
+        return iri[len(prefix) :]
     return None
 
 
@@ -168,11 +168,22 @@ class Changeset:
     anchors: tuple = field(default=(), compare=False)
 
     @classmethod
-    def new(cls, *, base_iri: str, agent: str, source: str, additions: Iterable[ox.Quad] = (),
-            removals: Iterable[ox.Quad] = (), message: str = "", reverts: str | None = None,
-            id: str | None = None, time: datetime | None = None,
-            keep_default_graph: bool = False, new_nodes: Iterable[str] = (),
-            anchors: Iterable[ox.Quad] = ()) -> "Changeset":
+    def new(
+        cls,
+        *,
+        base_iri: str,
+        agent: str,
+        source: str,
+        additions: Iterable[ox.Quad] = (),
+        removals: Iterable[ox.Quad] = (),
+        message: str = "",
+        reverts: str | None = None,
+        id: str | None = None,
+        time: datetime | None = None,
+        keep_default_graph: bool = False,
+        new_nodes: Iterable[str] = (),
+        anchors: Iterable[ox.Quad] = (),
+    ) -> "Changeset":
         """A changeset for the deployment at ``base_iri``.
 
         Resolves ``agent`` (name or IRI), sends graph-less additions to the changeset's own
@@ -208,11 +219,20 @@ class Changeset:
         if both:
             example = sorted(both, key=quad_key)[0]
             raise ChangesetError(f"{len(both)} statement(s) both added and removed, e.g. {example}")
-        return cls(id=changeset_id, additions=_unique(added_set), removals=_unique(removed_set),
-                   agent=agent_iri(base_iri, agent), time=time, source=source, message=(message or "").strip(),
-                   reverts=reverts, base_iri=base_iri,
-                   agent_name="" if is_iri(agent or "") else " ".join((agent or "").split()),
-                   new_nodes=frozenset(new_nodes), anchors=tuple(anchors))
+        return cls(
+            id=changeset_id,
+            additions=_unique(added_set),
+            removals=_unique(removed_set),
+            agent=agent_iri(base_iri, agent),
+            time=time,
+            source=source,
+            message=(message or "").strip(),
+            reverts=reverts,
+            base_iri=base_iri,
+            agent_name="" if is_iri(agent or "") else " ".join((agent or "").split()),
+            new_nodes=frozenset(new_nodes),
+            anchors=tuple(anchors),
+        )
 
     @property
     def graph(self) -> str:
@@ -234,9 +254,16 @@ class Changeset:
     def inverse(self, *, agent: str, message: str, source: str | None = None) -> "Changeset":
         """The changeset that undoes this one (additions and removals swapped), as a new
         changeset with ``reverts`` set; its source defaults to this changeset's."""
-        return Changeset.new(base_iri=self.base_iri, agent=agent, source=source or self.source,
-                             additions=self.removals, removals=self.additions,
-                             message=message or f"revert {self.id}", reverts=self.id, keep_default_graph=True)
+        return Changeset.new(
+            base_iri=self.base_iri,
+            agent=agent,
+            source=source or self.source,
+            additions=self.removals,
+            removals=self.additions,
+            message=message or f"revert {self.id}",
+            reverts=self.id,
+            keep_default_graph=True,
+        )
 
     def with_quads(self, *, additions: Iterable[ox.Quad], removals: Iterable[ox.Quad]) -> "Changeset":
         """The same changeset (id, attribution) with other quads (e.g. the effective ones)."""
@@ -285,8 +312,9 @@ def _row(code: str, quad: ox.Quad) -> str:
     return f"{code} {' '.join(terms)} ."
 
 
-def to_rdf_patch(changeset: Changeset, *, headers: bool = True, transaction: bool = True,
-                 prev: str | None = None) -> str:
+def to_rdf_patch(
+    changeset: Changeset, *, headers: bool = True, transaction: bool = True, prev: str | None = None
+) -> str:
     """The changeset as RDF Patch: ``H`` headers (id, agent, time, source, message,
     reverts), ``TX .``, ``D`` rows then ``A`` rows (sorted), ``TC .``."""
     lines = [f"H {name} {term} ." for name, term in header_terms(changeset, prev=prev)] if headers else []
@@ -320,8 +348,13 @@ def diff_description(changeset: Changeset, prefixes: dict[str, str] | None = Non
         for quad in quads:
             by_graph.setdefault(graph_value(quad.graph_name), []).append((sign, quad))
     for graph in sorted(by_graph):
-        name = ("(every graph holding it)" if graph == ANY_GRAPH.value else
-                text(ox.NamedNode(graph)) if graph else "(the default graph)")
+        name = (
+            "(every graph holding it)"
+            if graph == ANY_GRAPH.value
+            else text(ox.NamedNode(graph))
+            if graph
+            else "(the default graph)"
+        )
         lines.append(f"graph {name}")
         for sign, quad in by_graph[graph]:
             lines.append(f"  {sign} {text(quad.subject)} {text(quad.predicate)} {text(quad.object)}")

@@ -53,8 +53,10 @@ def reverted_by(store, ids: list[str] | None = None) -> dict[str, str]:
         if not ids:
             return {}
         values = "VALUES ?a { " + " ".join(f"<{changeset_graph(base, i)}>" for i in ids) + " }"
-    text = (f"SELECT ?r ?a WHERE {{ {values} GRAPH <{metadata}> {{ ?r <{base}def/reverts> ?a "
-            f"FILTER NOT EXISTS {{ ?r2 <{base}def/reverts> ?r }} }} }}")
+    text = (
+        f"SELECT ?r ?a WHERE {{ {values} GRAPH <{metadata}> {{ ?r <{base}def/reverts> ?a "
+        f"FILTER NOT EXISTS {{ ?r2 <{base}def/reverts> ?r }} }} }}"
+    )
     out = {}
     for row in store.query(text):
         a, r = changeset_id_of(base, row["a"].value), changeset_id_of(base, row["r"].value)
@@ -99,12 +101,22 @@ def _described(store, *, ids: list[str] | None = None, limit: int | None = None)
         except (TypeError, ValueError):
             time = datetime.fromtimestamp(0, timezone.utc)
         reverts = value("reverts")
-        entries.append(HistoryEntry(
-            id=changeset_id, iri=row["c"].value, agent=value("agent"), agent_label=value("agentLabel"), time=time,
-            source=value("source") or value("citation") or "", message=value("message") or "",
-            reverts=changeset_id_of(base, reverts) if reverts else None, reverted_by=None,
-            changed_graphs=tuple(sorted((value("graphs") or "").split())),
-            added=int(value("added") or 0), removed=int(value("removed") or 0)))
+        entries.append(
+            HistoryEntry(
+                id=changeset_id,
+                iri=row["c"].value,
+                agent=value("agent"),
+                agent_label=value("agentLabel"),
+                time=time,
+                source=value("source") or value("citation") or "",
+                message=value("message") or "",
+                reverts=changeset_id_of(base, reverts) if reverts else None,
+                reverted_by=None,
+                changed_graphs=tuple(sorted((value("graphs") or "").split())),
+                added=int(value("added") or 0),
+                removed=int(value("removed") or 0),
+            )
+        )
         if limit and len(entries) >= limit:
             break
     return entries
@@ -115,8 +127,11 @@ def _with_details(store, entries: list[HistoryEntry], log: ChangeLog | None) -> 
     out = []
     for entry in entries:
         logged = log.entry(entry.id) if log is not None else None
-        out.append(replace(entry, reverted_by=reverted.get(entry.id),
-                           changeset=logged.changeset if logged is not None else None))
+        out.append(
+            replace(
+                entry, reverted_by=reverted.get(entry.id), changeset=logged.changeset if logged is not None else None
+            )
+        )
     return out
 
 
@@ -131,13 +146,18 @@ def history(store, iri: str, *, log: ChangeLog | None, limit: int | None = None)
     object (or that changed the graph ``iri``), newest first."""
     term = ox.NamedNode(iri)
     if log is not None:
-        ids = [e.id for e in deadline.checked(log.committed(), every=16)
-               if iri in e.changeset.changed_graphs()
-               or any(q.subject == term or q.object == term for q in (*e.changeset.additions, *e.changeset.removals))]
+        ids = [
+            e.id
+            for e in deadline.checked(log.committed(), every=16)
+            if iri in e.changeset.changed_graphs()
+            or any(q.subject == term or q.object == term for q in (*e.changeset.additions, *e.changeset.removals))
+        ]
     else:  # no log (a foreign engine): what the changesets' own graphs still hold
         base = store.base_iri
-        rows = store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} }} "
-                           f"FILTER(STRSTARTS(STR(?g), \"{base}{CHANGES_PATH}\")) }}")
+        rows = store.query(
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} }} "
+            f'FILTER(STRSTARTS(STR(?g), "{base}{CHANGES_PATH}")) }}'
+        )
         ids = [i for i in (changeset_id_of(base, r["g"].value) for r in rows) if i]
     entries = _described(store, ids=ids)
     if limit:

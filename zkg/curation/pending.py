@@ -121,7 +121,7 @@ class PendingState:
         for graph, group in by_graph.items():
             ground = [q for q in group if not has_blank(q)]
             for start in range(0, len(ground), BATCH):
-                found |= self._lookup_ground(graph, ground[start:start + BATCH])
+                found |= self._lookup_ground(graph, ground[start : start + BATCH])
             found |= self._lookup_blank(graph, [q for q in group if has_blank(q)])
         return found
 
@@ -134,8 +134,7 @@ class PendingState:
     def _rows_to_quads(self, rows, graph, fixed=None) -> set[ox.Quad]:
         quads = set()
         for row in rows:
-            s, p, o = (row[v] if fixed is None or fixed[i] is None else fixed[i]
-                       for i, v in enumerate(("s", "p", "o")))
+            s, p, o = (row[v] if fixed is None or fixed[i] is None else fixed[i] for i, v in enumerate(("s", "p", "o")))
             quads.add(ox.Quad(s, p, o, (row["g"] or DEFAULT) if graph is None else graph))
         return quads
 
@@ -234,8 +233,10 @@ class PendingState:
         exact, anywhere = [], []
         for quad in dict.fromkeys(quads):
             (anywhere if isinstance(quad.graph_name, ox.DefaultGraph) else exact).append(quad)
+
         def triple(q):
             return (q.subject, q.predicate, q.object)
+
         seen = {triple(q) for q in (*self.added, *self.removed)} | {q for q in (*self.added, *self.removed)}
         count = 0
         triples = {triple(q) for q in anywhere}
@@ -258,8 +259,12 @@ class PendingState:
         return count
 
     def result(self, operations: list[str]) -> Translation:
-        return Translation(additions=list(self.added), removals=sorted(self.removed, key=sort_key),
-                           operations=operations, new_nodes=frozenset(self.fresh_labels),
-                           stale=sorted(self.stale, key=sort_key), inserts=self.inserts,
-                           anchors=tuple(dict.fromkeys(self.anchors.values())))
-
+        return Translation(
+            additions=list(self.added),
+            removals=sorted(self.removed, key=sort_key),
+            operations=operations,
+            new_nodes=frozenset(self.fresh_labels),
+            stale=sorted(self.stale, key=sort_key),
+            inserts=self.inserts,
+            anchors=tuple(dict.fromkeys(self.anchors.values())),
+        )

@@ -80,8 +80,11 @@ def curated_overrides(changesets: Iterable, graphs: set[str]) -> Overrides:
                     blank.add(quad)
                     continue
                 last[quad] = present
-    return Overrides(removals=[q for q, present in last.items() if not present],
-                     additions=[q for q, present in last.items() if present], blank=len(blank))
+    return Overrides(
+        removals=[q for q, present in last.items() if not present],
+        additions=[q for q, present in last.items() if present],
+        blank=len(blank),
+    )
 
 
 def reapply_curation(store, graphs: Iterable[str]) -> Overrides:
@@ -101,11 +104,15 @@ def report_lines(overrides: Overrides) -> list[str]:
     """What a load says about the curated changes it kept."""
     lines = []
     if overrides.removals:
-        lines.append(f"kept {len(overrides.removals)} curated removal(s) from the reloaded graphs "
-                     f"(the change log says they were removed; correct the files to match)")
+        lines.append(
+            f"kept {len(overrides.removals)} curated removal(s) from the reloaded graphs "
+            f"(the change log says they were removed; correct the files to match)"
+        )
     if overrides.additions:
         lines.append(f"kept {len(overrides.additions)} curated addition(s) to the reloaded graphs")
     if overrides.blank:
-        lines.append(f"could not keep {overrides.blank} curated change(s) to statements with blank nodes "
-                     f"(their labels change on reload)")
+        lines.append(
+            f"could not keep {overrides.blank} curated change(s) to statements with blank nodes "
+            f"(their labels change on reload)"
+        )
     return lines

@@ -49,8 +49,9 @@ class Rules:
 
     def is_record(self, term) -> bool:
         """Whether ``term`` is a changeset or an agent of one."""
-        return isinstance(term, ox.NamedNode) and (term.value.startswith((self.changes, self.agents))
-                                                   or term.value in self.attributed)
+        return isinstance(term, ox.NamedNode) and (
+            term.value.startswith((self.changes, self.agents)) or term.value in self.attributed
+        )
 
     def reason(self, quad: ox.Quad, *, adding: bool, own_graph: str = "", restoring: bool = False) -> str | None:
         """Why ``quad`` may not be added (``adding``) or removed by a curator's changeset, or None.
@@ -60,14 +61,18 @@ class Rules:
         if graph in self.closed:
             return f"{self.closed[graph]} ({graph}) cannot be changed by a changeset: edit ontology/ and run `zkg load`"
         if graph == self.metadata and (self.is_record(quad.subject) or self.is_record(quad.object)):
-            return (f"the description of changesets and of their agents in {self.metadata} is written by zkg only "
-                    f"(the statement {quad})")
+            return (
+                f"the description of changesets and of their agents in {self.metadata} is written by zkg only "
+                f"(the statement {quad})"
+            )
         subject = quad.subject
         if isinstance(subject, ox.NamedNode) and subject.value.startswith((self.changes, self.agents)):
             return f"statements about changesets and their agents ({subject}) are written by zkg only"
         if adding and graph.startswith(self.changes) and graph != own_graph and not restoring:
-            return (f"the graph {graph} holds what its own changeset added, and nothing else: it is written by zkg "
-                    "only (write to another graph, or without a graph: to the new changeset's own)")
+            return (
+                f"the graph {graph} holds what its own changeset added, and nothing else: it is written by zkg "
+                "only (write to another graph, or without a graph: to the new changeset's own)"
+            )
         return None
 
 
@@ -78,10 +83,13 @@ def rules(store, *, quads=None) -> Rules:
     metadata = graph_iri(base, METADATA_GRAPH_NAME)
     attributed: frozenset = frozenset()
     if quads is None or any(isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == metadata for q in quads):
-        text = (f"SELECT DISTINCT ?a WHERE {{ GRAPH <{metadata}> {{ ?c <{PROV_ATTRIBUTED}> ?a }} "
-                f"FILTER(STRSTARTS(STR(?c), \"{base}{CHANGES_PATH}\")) }}")
-        attributed = frozenset(row["a"].value for row in store.query(text, union_default_graph=False)
-                               if isinstance(row["a"], ox.NamedNode))
+        text = (
+            f"SELECT DISTINCT ?a WHERE {{ GRAPH <{metadata}> {{ ?c <{PROV_ATTRIBUTED}> ?a }} "
+            f'FILTER(STRSTARTS(STR(?c), "{base}{CHANGES_PATH}")) }}'
+        )
+        attributed = frozenset(
+            row["a"].value for row in store.query(text, union_default_graph=False) if isinstance(row["a"], ox.NamedNode)
+        )
     closed = {graph_iri(base, loading.VOCABULARY): "the vocabulary", graph_iri(base, loading.SHAPES): "the shapes"}
     return Rules(closed, metadata, base + CHANGES_PATH, base + AGENT_PATH, attributed)
 

@@ -106,8 +106,12 @@ def create(data_dir: str | Path, name: str, *, scope: str = WRITE) -> str:
         tokens = _load(data_dir)
         if name in tokens:
             raise TokenError(f"a token named {name!r} exists: revoke it first (zkg token revoke {name})")
-        tokens[name] = {"scope": scope, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        "salt": salt, "sha256": _digest(salt, token)}
+        tokens[name] = {
+            "scope": scope,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "salt": salt,
+            "sha256": _digest(salt, token),
+        }
         _save(data_dir, tokens)
     return token
 

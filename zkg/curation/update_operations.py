@@ -33,7 +33,6 @@ class UpdateError(QueryError):
     exist without SILENT, a dataset given twice, an overlay too large."""
 
 
-
 @dataclass
 class Operation:
     """One operation of a request, as tokens of the request's text."""
@@ -66,9 +65,9 @@ def split_operations(text: str) -> list[Operation]:
         token = items[index]
         if not current and token.keyword in ("PREFIX", "BASE"):
             width = 3 if token.keyword == "PREFIX" else 2
-            group = items[index:index + width]
+            group = items[index : index + width]
             end = group[-1].start + len(group[-1].text)
-            prologue.append(text[token.start:end])
+            prologue.append(text[token.start : end])
             index += width
             continue
         if token.kind == "punct" and token.text == "{":
@@ -97,8 +96,9 @@ def group_end(tokens: Sequence[Token], start: int) -> int:
     return end
 
 
-def check_syntax(text: str, *, base_iri: str, prefixes: dict[str, str],
-                 reading: sparql_guard.Reading | None = None) -> sparql_guard.Reading:
+def check_syntax(
+    text: str, *, base_iri: str, prefixes: dict[str, str], reading: sparql_guard.Reading | None = None
+) -> sparql_guard.Reading:
     """The guard's reading of an update zkg will run (its :attr:`engine_text` is what every
     later step parses; ``reading``: the caller's own :func:`zkg.sparql.guard.check_update`
     of ``text``, not made again); raises QueryRefused (LOAD, SERVICE, what the guard cannot

@@ -97,8 +97,15 @@ TYPED_PLACEHOLDER = "urn:x-zkg:typed:"  # subject and predicates of the typed-li
 
 
 class _Translator:
-    def __init__(self, store, text: str, using_graphs: Sequence[str], using_named_graphs: Sequence[str],
-                 keep: Callable[[ox.Quad], bool] | None = None, reading: sparql_guard.Reading | None = None):
+    def __init__(
+        self,
+        store,
+        text: str,
+        using_graphs: Sequence[str],
+        using_named_graphs: Sequence[str],
+        keep: Callable[[ox.Quad], bool] | None = None,
+        reading: sparql_guard.Reading | None = None,
+    ):
         self.store = store
         self.keep = keep
         self.text = text
@@ -148,8 +155,10 @@ class _Translator:
         operations = split_operations(self.text)
         uses_dataset_clause = any(self._has_dataset_clause(op) for op in operations)
         if (self.protocol_default or self.protocol_named) and uses_dataset_clause:
-            raise UpdateError("the request names its dataset twice: with using-graph-uri / using-named-graph-uri "
-                              "and with USING, USING NAMED or WITH in the update; use one or the other")
+            raise UpdateError(
+                "the request names its dataset twice: with using-graph-uri / using-named-graph-uri "
+                "and with USING, USING NAMED or WITH in the update; use one or the other"
+            )
         summaries = [self._operation(op) for op in operations]
         return self.state.result(summaries)
 
@@ -212,23 +221,31 @@ class _Translator:
         template keeps literals exactly as written, so the literals are read back through
         one, each as the object of its own predicate to find its place in the text again."""
         tokens = op.tokens
-        places = [i for i in range(first, last - 1) if tokens[i].kind == "string" and tokens[i + 1].text == "^^"
-                  and tokens[i + 2].kind in ("iri", "pname")]
+        places = [
+            i
+            for i in range(first, last - 1)
+            if tokens[i].kind == "string" and tokens[i + 1].text == "^^" and tokens[i + 2].kind in ("iri", "pname")
+        ]
         if not places:
             return
-        template = " ".join(f"<{TYPED_PLACEHOLDER}s> <{TYPED_PLACEHOLDER}{n}> {op.span(i, i + 2)} ."
-                            for n, i in enumerate(places))
+        template = " ".join(
+            f"<{TYPED_PLACEHOLDER}s> <{TYPED_PLACEHOLDER}{n}> {op.span(i, i + 2)} ." for n, i in enumerate(places)
+        )
         try:
-            triples = ox.Store().query(f"{op.prologue}\nCONSTRUCT {{ {template} }} WHERE {{}}",
-                                       base_iri=self.base_iri, prefixes=self.prefixes)
+            triples = ox.Store().query(
+                f"{op.prologue}\nCONSTRUCT {{ {template} }} WHERE {{}}", base_iri=self.base_iri, prefixes=self.prefixes
+            )
         except SyntaxError as error:  # the whole text parsed already: a bug if it happens
             raise QueryError(f"SPARQL syntax error: {error}") from None
         for triple in triples:
             problem = lexical.term_problem(triple.object)
             if problem:
-                token = tokens[places[int(triple.predicate.value[len(TYPED_PLACEHOLDER):])]]
-                line, column = sparql_scan.position(self.reading.text, self.reading.original_offset(token.start)) \
-                    if self.reading is not None else sparql_scan.position(op.text, token.start)
+                token = tokens[places[int(triple.predicate.value[len(TYPED_PLACEHOLDER) :])]]
+                line, column = (
+                    sparql_scan.position(self.reading.text, self.reading.original_offset(token.start))
+                    if self.reading is not None
+                    else sparql_scan.position(op.text, token.start)
+                )
                 raise IllTypedLiteral(f"{problem}, in {where} at line {line}, column {column}")
 
     # -- DELETE/INSERT … WHERE ---------------------------------------------------------------------
@@ -274,8 +291,18 @@ class _Translator:
             return [with_graph], None
         return None, None
 
-    def _modify(self, op: Operation, with_graph, delete: str | None, insert: str | None,
-                using, using_named, where: str, *, label: str) -> str:
+    def _modify(
+        self,
+        op: Operation,
+        with_graph,
+        delete: str | None,
+        insert: str | None,
+        using,
+        using_named,
+        where: str,
+        *,
+        label: str,
+    ) -> str:
         default, named = self._dataset(with_graph, using, using_named)
         query = f"{op.prologue}\nSELECT * WHERE {where}"
         variables, rows = self._solutions(op, query, default, named, where)
@@ -354,7 +381,8 @@ class _Translator:
                 raise UpdateError(
                     f"an operation of this request reads graphs that earlier operations changed, and they hold "
                     f"more than {OVERLAY_LIMIT} quads: send the operations as separate requests, or name the "
-                    "graphs it reads (USING, WITH, GRAPH <iri>)")
+                    "graphs it reads (USING, WITH, GRAPH <iri>)"
+                )
             overlay.extend(quads)
         store = Store(overlay, base_iri=self.base_iri, data_dir=None)
         if default is None:
@@ -459,7 +487,7 @@ def _values_block(variables: list[str], rows: list[tuple]) -> str:
 
 def _unplace_term(term):
     if isinstance(term, ox.NamedNode) and term.value.startswith(BNODE_PLACEHOLDER):
-        return ox.BlankNode(term.value[len(BNODE_PLACEHOLDER):])
+        return ox.BlankNode(term.value[len(BNODE_PLACEHOLDER) :])
     return term
 
 
@@ -473,10 +501,15 @@ def _unplace(quad: ox.Quad) -> ox.Quad | None:
     return ox.Quad(subject, predicate, obj, graph)
 
 
-def translate_update(store, text: str, *, using_graphs: Sequence[str] = (),
-                     using_named_graphs: Sequence[str] = (),
-                     keep: Callable[[ox.Quad], bool] | None = None,
-                     reading: sparql_guard.Reading | None = None) -> Translation:
+def translate_update(
+    store,
+    text: str,
+    *,
+    using_graphs: Sequence[str] = (),
+    using_named_graphs: Sequence[str] = (),
+    keep: Callable[[ox.Quad], bool] | None = None,
+    reading: sparql_guard.Reading | None = None,
+) -> Translation:
     """The changeset an update request means against ``store`` (read only, never written).
 
     ``using_graphs`` / ``using_named_graphs`` are the protocol's ``using-graph-uri`` and

@@ -57,8 +57,8 @@ from zkg.base.errors import ZkgError
 from zkg.curation import apply, reserved
 from zkg.curation.apply import Conflict, Outcome, apply_changeset
 from zkg.curation.changelog import ChangeLog
-from zkg.curation.changesets import AGENT_PATH, Changeset, blank_labels, changeset_graph, new_id
 from zkg.curation.changeset_files import Patch
+from zkg.curation.changesets import AGENT_PATH, Changeset, blank_labels, changeset_graph, new_id
 from zkg.curation.pending import Translation
 from zkg.curation.update_translation import translate_update
 from zkg.rdf.serialize import canonical_quads
@@ -139,9 +139,12 @@ def graph_quads(store, graph: ox.NamedNode | ox.DefaultGraph) -> list[ox.Quad]:
 def stale_correction(translation: Translation) -> Conflict:
     """The 409 of an update correcting a statement that is no longer there
     (:attr:`zkg.curation.pending.Translation.stale_correction`)."""
-    return Conflict(f"the update deletes {len(translation.stale)} statement(s) that are not there (changed since?) "
-                    f"and inserts others: a correction of a value someone else has changed, e.g. "
-                    f"{translation.stale[0]}", tuple(translation.stale))
+    return Conflict(
+        f"the update deletes {len(translation.stale)} statement(s) that are not there (changed since?) "
+        f"and inserts others: a correction of a value someone else has changed, e.g. "
+        f"{translation.stale[0]}",
+        tuple(translation.stale),
+    )
 
 
 class Curator:
@@ -153,30 +156,49 @@ class Curator:
 
     # -- statements ----------------------------------------------------------------------------
 
-    def write(self, attribution: Attribution, *, additions: Iterable[ox.Quad] = (),
-              removals: Iterable[ox.Quad] = (), exact_removals: bool = False, new_nodes: Iterable[str] = (),
-              dry_run: bool = False) -> Outcome:
+    def write(
+        self,
+        attribution: Attribution,
+        *,
+        additions: Iterable[ox.Quad] = (),
+        removals: Iterable[ox.Quad] = (),
+        exact_removals: bool = False,
+        new_nodes: Iterable[str] = (),
+        dry_run: bool = False,
+    ) -> Outcome:
         """Add and remove statements. An addition without a graph goes to the changeset's own
         graph; a removal without one is of that triple in every graph holding it, or, with
         ``exact_removals`` (statements read from the store, each where it is), of the triple
         in the store's own default graph. ``new_nodes``: labels of blank nodes known to be new
         (a parsed document's); any other may be a node of the store
         (:mod:`zkg.curation.blank_nodes`)."""
-        changeset = self._changeset(attribution, additions=additions, removals=removals,
-                                    exact_removals=exact_removals, new_nodes=new_nodes)
+        changeset = self._changeset(
+            attribution, additions=additions, removals=removals, exact_removals=exact_removals, new_nodes=new_nodes
+        )
         return apply_changeset(self.store, changeset, log=self.log, dry_run=dry_run)
 
     def apply_patch(self, patch: Patch, attribution: Attribution, *, dry_run: bool = False) -> Outcome:
         """Apply an RDF Patch (:func:`zkg.curation.changesets.read_patch`); its ``H`` headers
         ``agent``, ``source`` and ``message`` fill in what ``attribution`` leaves empty."""
         base = self.store.base_iri
-        changeset = patch.changeset(base_iri=base, agent=attribution.agent_for(base), source=attribution.source,
-                                    message=attribution.message or None)
+        changeset = patch.changeset(
+            base_iri=base,
+            agent=attribution.agent_for(base),
+            source=attribution.source,
+            message=attribution.message or None,
+        )
         return apply_changeset(self.store, changeset, log=self.log, dry_run=dry_run)
 
-    def apply_update(self, text: str, attribution: Attribution, *, using_graphs: Iterable[str] = (),
-                     using_named_graphs: Iterable[str] = (), reading: Reading | None = None,
-                     dry_run: bool = False) -> UpdateOutcome:
+    def apply_update(
+        self,
+        text: str,
+        attribution: Attribution,
+        *,
+        using_graphs: Iterable[str] = (),
+        using_named_graphs: Iterable[str] = (),
+        reading: Reading | None = None,
+        dry_run: bool = False,
+    ) -> UpdateOutcome:
         """Carry out a SPARQL 1.1 Update as one changeset (:mod:`zkg.curation.update_translation`):
         worked out on the store under the writer lock, so that nothing changes between the
         reading and the commit. ``using_graphs`` / ``using_named_graphs``: the protocol's
@@ -187,24 +209,40 @@ class Curator:
         correction of a value someone else has changed: Conflict (409), as the browser's form
         answers. What no write may remove is left by a clear of everything."""
         with self.log.writing():
-            translation = translate_update(self.store, text, using_graphs=list(using_graphs),
-                                           using_named_graphs=list(using_named_graphs),
-                                           keep=reserved.keep(self.store), reading=reading)
+            translation = translate_update(
+                self.store,
+                text,
+                using_graphs=list(using_graphs),
+                using_named_graphs=list(using_named_graphs),
+                keep=reserved.keep(self.store),
+                reading=reading,
+            )
             operations = tuple(translation.operations)
             if translation.stale_correction:
                 raise stale_correction(translation)
             if translation.empty:
                 return UpdateOutcome(operations, None)
-            changeset = self._changeset(attribution, additions=translation.additions, removals=translation.removals,
-                                        exact_removals=True, new_nodes=translation.new_nodes,
-                                        anchors=translation.anchors)
+            changeset = self._changeset(
+                attribution,
+                additions=translation.additions,
+                removals=translation.removals,
+                exact_removals=True,
+                new_nodes=translation.new_nodes,
+                anchors=translation.anchors,
+            )
             return UpdateOutcome(operations, apply_changeset(self.store, changeset, log=self.log, dry_run=dry_run))
 
     # -- graphs ----------------------------------------------------------------------------------
 
-    def replace_graph(self, graph: ox.NamedNode | ox.DefaultGraph, quads: Iterable[ox.Quad],
-                      attribution: Attribution, *, precondition: Callable[[bool], None] | None = None,
-                      dry_run: bool = False) -> GraphOutcome:
+    def replace_graph(
+        self,
+        graph: ox.NamedNode | ox.DefaultGraph,
+        quads: Iterable[ox.Quad],
+        attribution: Attribution,
+        *,
+        precondition: Callable[[bool], None] | None = None,
+        dry_run: bool = False,
+    ) -> GraphOutcome:
         """Make ``graph`` hold exactly ``quads`` (the Graph Store Protocol's PUT): the diff
         against what it holds now, worked out under the writer lock. The quads' blank nodes
         are new nodes (a parsed document's). ``precondition(exists)`` is called under the
@@ -212,21 +250,40 @@ class Curator:
         anything is decided: it raises to refuse (If-Match, If-None-Match)."""
         return self._graph_write(graph, list(quads), attribution, "replace", precondition, dry_run)
 
-    def add_to_graph(self, graph: ox.NamedNode | ox.DefaultGraph, quads: Iterable[ox.Quad],
-                     attribution: Attribution, *, precondition: Callable[[bool], None] | None = None,
-                     dry_run: bool = False) -> GraphOutcome:
+    def add_to_graph(
+        self,
+        graph: ox.NamedNode | ox.DefaultGraph,
+        quads: Iterable[ox.Quad],
+        attribution: Attribution,
+        *,
+        precondition: Callable[[bool], None] | None = None,
+        dry_run: bool = False,
+    ) -> GraphOutcome:
         """Add ``quads`` to ``graph`` (the Graph Store Protocol's POST): those it holds
         already are left out. As :meth:`replace_graph` otherwise."""
         return self._graph_write(graph, list(quads), attribution, "add", precondition, dry_run)
 
-    def delete_graph(self, graph: ox.NamedNode | ox.DefaultGraph, attribution: Attribution, *,
-                     precondition: Callable[[bool], None] | None = None, dry_run: bool = False) -> GraphOutcome:
+    def delete_graph(
+        self,
+        graph: ox.NamedNode | ox.DefaultGraph,
+        attribution: Attribution,
+        *,
+        precondition: Callable[[bool], None] | None = None,
+        dry_run: bool = False,
+    ) -> GraphOutcome:
         """Remove every statement of ``graph`` (the Graph Store Protocol's DELETE); NoSuchGraph
         when a named graph holds none (the default graph: nothing to change)."""
         return self._graph_write(graph, [], attribution, "delete", precondition, dry_run)
 
-    def _graph_write(self, graph, body: list[ox.Quad], attribution: Attribution, how: str,
-                     precondition: Callable[[bool], None] | None, dry_run: bool) -> GraphOutcome:
+    def _graph_write(
+        self,
+        graph,
+        body: list[ox.Quad],
+        attribution: Attribution,
+        how: str,
+        precondition: Callable[[bool], None] | None,
+        dry_run: bool,
+    ) -> GraphOutcome:
         with self.log.writing():
             current = graph_quads(self.store, graph)
             is_default = isinstance(graph, ox.DefaultGraph)
@@ -250,8 +307,13 @@ class Curator:
             if not additions and not removals:
                 return GraphOutcome(None)
             # Every quad names its graph: a default-graph quad is one of the store's own default graph.
-            changeset = self._changeset(attribution, additions=additions, removals=removals, keep_default_graph=True,
-                                        new_nodes=blank_labels(body))
+            changeset = self._changeset(
+                attribution,
+                additions=additions,
+                removals=removals,
+                keep_default_graph=True,
+                new_nodes=blank_labels(body),
+            )
             outcome = apply_changeset(self.store, changeset, log=self.log, dry_run=dry_run)
         return GraphOutcome(outcome, created=not exists and how != "delete")
 
@@ -261,12 +323,27 @@ class Curator:
         """Undo a committed changeset with a new one (:func:`zkg.curation.apply.revert`); its
         source is the reverted changeset's unless ``attribution`` gives one."""
         base = self.store.base_iri
-        return apply.revert(self.store, changeset_id, log=self.log, agent=attribution.agent_for(base),
-                            message=attribution.message, source=attribution.source, dry_run=dry_run)
+        return apply.revert(
+            self.store,
+            changeset_id,
+            log=self.log,
+            agent=attribution.agent_for(base),
+            message=attribution.message,
+            source=attribution.source,
+            dry_run=dry_run,
+        )
 
-    def _changeset(self, attribution: Attribution, *, additions: Iterable[ox.Quad] = (),
-                   removals: Iterable[ox.Quad] = (), keep_default_graph: bool = False, exact_removals: bool = False,
-                   new_nodes: Iterable[str] = (), anchors: Iterable[ox.Quad] = ()) -> Changeset:
+    def _changeset(
+        self,
+        attribution: Attribution,
+        *,
+        additions: Iterable[ox.Quad] = (),
+        removals: Iterable[ox.Quad] = (),
+        keep_default_graph: bool = False,
+        exact_removals: bool = False,
+        new_nodes: Iterable[str] = (),
+        anchors: Iterable[ox.Quad] = (),
+    ) -> Changeset:
         base = self.store.base_iri
         time = datetime.now(timezone.utc)
         changeset_id = new_id(time)
@@ -274,9 +351,21 @@ class Curator:
             # Removals stay where they are (the default graph being the store's own); additions
             # without a graph still go to the changeset's own graph.
             own = ox.NamedNode(changeset_graph(base, changeset_id))
-            additions = [ox.Quad(q.subject, q.predicate, q.object, own) if isinstance(q.graph_name, ox.DefaultGraph)
-                         else q for q in additions]
+            additions = [
+                ox.Quad(q.subject, q.predicate, q.object, own) if isinstance(q.graph_name, ox.DefaultGraph) else q
+                for q in additions
+            ]
             keep_default_graph = True
-        return Changeset.new(base_iri=base, agent=attribution.agent_for(base), source=attribution.source or "",
-                             additions=additions, removals=removals, message=attribution.message, id=changeset_id,
-                             time=time, keep_default_graph=keep_default_graph, new_nodes=new_nodes, anchors=anchors)
+        return Changeset.new(
+            base_iri=base,
+            agent=attribution.agent_for(base),
+            source=attribution.source or "",
+            additions=additions,
+            removals=removals,
+            message=attribution.message,
+            id=changeset_id,
+            time=time,
+            keep_default_graph=keep_default_graph,
+            new_nodes=new_nodes,
+            anchors=anchors,
+        )

@@ -26,8 +26,15 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def bar_chart(title: str, points: Sequence[tuple[str, float, bool]], format_value: Callable[[float], str],
-              *, element_id: str = "chart", width: int = 360, height: int = 200) -> str:
+def bar_chart(
+    title: str,
+    points: Sequence[tuple[str, float, bool]],
+    format_value: Callable[[float], str],
+    *,
+    element_id: str = "chart",
+    width: int = 360,
+    height: int = 200,
+) -> str:
     """Bars for ``(period label, value, derived)`` points, oldest first; derived values
     (computed from other figures, not printed by the source) are drawn hatched. ``title``
     is the SVG's accessible name; the page shows it as the figure's caption.
@@ -56,14 +63,22 @@ def bar_chart(title: str, points: Sequence[tuple[str, float, bool]], format_valu
         fill = f' fill="url(#{chart_id}-hatch)"' if derived else ""
         css = "chart-bar chart-bar-derived" if derived else "chart-bar"
         label = format_value(value) + (" (derived)" if derived else "")
-        parts.append(f'<rect class="{css}"{fill} x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{bar_h:.1f}" rx="2">'
-                     f'<title>{_esc(period)}: {_esc(label)}</title></rect>')
-        parts.append(f'<text class="chart-value" x="{x + bar_w / 2:.1f}" y="{y - 5:.1f}" text-anchor="middle">{_esc(format_value(value))}</text>')
-        parts.append(f'<text class="chart-axis" x="{x + bar_w / 2:.1f}" y="{baseline + 16:.1f}" text-anchor="middle">'
-                     f'{_esc(period)}{"*" if derived else ""}</text>')
+        parts.append(
+            f'<rect class="{css}"{fill} x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{bar_h:.1f}" rx="2">'
+            f"<title>{_esc(period)}: {_esc(label)}</title></rect>"
+        )
+        parts.append(
+            f'<text class="chart-value" x="{x + bar_w / 2:.1f}" y="{y - 5:.1f}" text-anchor="middle">{_esc(format_value(value))}</text>'
+        )
+        parts.append(
+            f'<text class="chart-axis" x="{x + bar_w / 2:.1f}" y="{baseline + 16:.1f}" text-anchor="middle">'
+            f"{_esc(period)}{'*' if derived else ''}</text>"
+        )
     parts.append(f'<line class="chart-baseline" x1="{left}" y1="{baseline}" x2="{width - right}" y2="{baseline}"/>')
     if any(d for _p, _v, d in points):
-        parts.append(f'<text class="chart-note" x="{width - right}" y="{height - 4}" text-anchor="end">* derived, not printed in the source</text>')
+        parts.append(
+            f'<text class="chart-note" x="{width - right}" y="{height - 4}" text-anchor="end">* derived, not printed in the source</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -78,8 +93,15 @@ class Neighbour:
     incoming: bool  # True: the neighbour points to the centre
 
 
-def neighbourhood(centre: str, neighbours: Sequence[Neighbour], *, limit: int = 14, element_id: str = "hood",
-                  width: int = 900, height: int | None = None) -> str:
+def neighbourhood(
+    centre: str,
+    neighbours: Sequence[Neighbour],
+    *,
+    limit: int = 14,
+    element_id: str = "hood",
+    width: int = 900,
+    height: int | None = None,
+) -> str:
     """The centre with up to ``limit`` neighbours around it on an ellipse, each a link to its
     page, each edge labelled with its property (arrows show the direction). The picture is
     flatter when there are few neighbours."""
@@ -111,28 +133,40 @@ def neighbourhood(centre: str, neighbours: Sequence[Neighbour], *, limit: int = 
         x1, y1, x2, y2 = cx + ux * 34, cy + uy * 34, x - ux * 9, y - uy * 9
         if neighbour.incoming:
             x1, y1, x2, y2 = x2, y2, x1, y1
-        parts.append(f'<line class="hood-edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-                     f'marker-end="url(#{chart_id}-arrow)"/>')
+        parts.append(
+            f'<line class="hood-edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+            f'marker-end="url(#{chart_id}-arrow)"/>'
+        )
         mx, my = cx + dx * 0.6, cy + dy * 0.6
-        parts.append(f'<text class="hood-relation" x="{mx:.1f}" y="{my - 3:.1f}" text-anchor="middle">'
-                     f'{_esc(_truncate(neighbour.relation, 24))}</text>')
+        parts.append(
+            f'<text class="hood-relation" x="{mx:.1f}" y="{my - 3:.1f}" text-anchor="middle">'
+            f"{_esc(_truncate(neighbour.relation, 24))}</text>"
+        )
     parts.append(f'<circle class="hood-centre" cx="{cx:.1f}" cy="{cy:.1f}" r="30"/>')
-    parts.append(f'<text class="hood-centre-label" x="{cx:.1f}" y="{cy + 48:.1f}" text-anchor="middle">'
-                 f'{_esc(_truncate(centre, 40))}</text>')
+    parts.append(
+        f'<text class="hood-centre-label" x="{cx:.1f}" y="{cy + 48:.1f}" text-anchor="middle">'
+        f"{_esc(_truncate(centre, 40))}</text>"
+    )
     for neighbour, x, y, angle in places:
         anchor = "middle" if abs(math.cos(angle)) < 0.2 else ("start" if math.cos(angle) > 0 else "end")
         offset_x = 0 if anchor == "middle" else (13 if anchor == "start" else -13)
         offset_y = (-14 if math.sin(angle) < 0 else 22) if anchor == "middle" else 4
-        node = (f'<circle class="hood-node{" hood-node-in" if neighbour.incoming else ""}" cx="{x:.1f}" cy="{y:.1f}" r="8"/>'
-                f'<text class="hood-label" x="{x + offset_x:.1f}" y="{y + offset_y:.1f}" text-anchor="{anchor}">'
-                f'{_esc(_truncate(neighbour.label, 28))}</text>')
+        node = (
+            f'<circle class="hood-node{" hood-node-in" if neighbour.incoming else ""}" cx="{x:.1f}" cy="{y:.1f}" r="8"/>'
+            f'<text class="hood-label" x="{x + offset_x:.1f}" y="{y + offset_y:.1f}" text-anchor="{anchor}">'
+            f"{_esc(_truncate(neighbour.label, 28))}</text>"
+        )
         what = f"{neighbour.label} ({neighbour.relation}{', links here' if neighbour.incoming else ''})"
         if neighbour.href:
-            parts.append(f'<a href="{_esc(neighbour.href)}" aria-label="{_esc(what)}"><title>{_esc(what)}</title>{node}</a>')
+            parts.append(
+                f'<a href="{_esc(neighbour.href)}" aria-label="{_esc(what)}"><title>{_esc(what)}</title>{node}</a>'
+            )
         else:
-            parts.append(f'<g><title>{_esc(what)}</title>{node}</g>')
+            parts.append(f"<g><title>{_esc(what)}</title>{node}</g>")
     if hidden > 0:
-        parts.append(f'<text class="chart-note" x="{width - 10}" y="{height - 8}" text-anchor="end">'
-                     f'and {hidden} more (listed on this page)</text>')
+        parts.append(
+            f'<text class="chart-note" x="{width - 10}" y="{height - 8}" text-anchor="end">'
+            f"and {hidden} more (listed on this page)</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -45,9 +45,17 @@ INCOMING_LIMIT = 500
 SOURCE_PROPERTIES = (DCTERMS + "source", PROV + "wasDerivedFrom", PROV + "wasAttributedTo")
 #: What the description says about each graph and each source document.
 PROVENANCE_PROPERTIES = (
-    RDF_TYPE, RDFS_LABEL, DCTERMS + "title", *SOURCE_PROPERTIES,
-    SCHEMA + "name", SCHEMA + "headline", SCHEMA + "publisher", SCHEMA + "datePublished",
-    SCHEMA + "printPage", SCHEMA + "url", DCTERMS + "bibliographicCitation",
+    RDF_TYPE,
+    RDFS_LABEL,
+    DCTERMS + "title",
+    *SOURCE_PROPERTIES,
+    SCHEMA + "name",
+    SCHEMA + "headline",
+    SCHEMA + "publisher",
+    SCHEMA + "datePublished",
+    SCHEMA + "printPage",
+    SCHEMA + "url",
+    DCTERMS + "bibliographicCitation",
 )
 NEIGHBOUR_PROPERTIES = (RDF_TYPE, *LABEL_PROPERTIES)
 
@@ -121,7 +129,9 @@ def _blank_closure_query(iri: ox.NamedNode, depth: int, limit: int) -> str:
             node = f"?b{step}"
             hops.append(f"GRAPH ?g{step} {{ {previous} ?p{step} {node} }} FILTER(isBlank({node}))")
             previous = node
-        branches.append("{ " + " ".join(hops) + f" GRAPH ?g {{ {previous} ?p ?o }} BIND({previous} AS ?s) BIND({k} AS ?depth) }}")
+        branches.append(
+            "{ " + " ".join(hops) + f" GRAPH ?g {{ {previous} ?p ?o }} BIND({previous} AS ?s) BIND({k} AS ?depth) }}"
+        )
     return "SELECT DISTINCT ?s ?p ?o ?g ?depth WHERE {\n  " + "\n  UNION ".join(branches) + f"\n}} LIMIT {limit + 1}"
 
 
@@ -160,9 +170,12 @@ def describe(store, iri: str) -> Description:
     _collect(rows, OWN, found)
 
     # 2. Incoming links from IRI subjects.
-    incoming = list(store.query(
-        f"SELECT DISTINCT ?s ?p ?g ?o WHERE {{ GRAPH ?g {{ ?s ?p {node} }} FILTER(isIRI(?s)) BIND({node} AS ?o) }} "
-        f"ORDER BY ?s ?p ?g LIMIT {INCOMING_LIMIT + 1}"))
+    incoming = list(
+        store.query(
+            f"SELECT DISTINCT ?s ?p ?g ?o WHERE {{ GRAPH ?g {{ ?s ?p {node} }} FILTER(isIRI(?s)) BIND({node} AS ?o) }} "
+            f"ORDER BY ?s ?p ?g LIMIT {INCOMING_LIMIT + 1}"
+        )
+    )
     description.incoming_truncated = len(incoming) > INCOMING_LIMIT
     _collect(incoming[:INCOMING_LIMIT], INCOMING, found)
 
@@ -176,22 +189,25 @@ def describe(store, iri: str) -> Description:
     ordered = sorted(neighbours)
     for start in range(0, len(ordered), 500):
         neighbour_rows += store.query(
-            f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {_values(ordered[start:start + 500])} }} "
-            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({', '.join(_iri_list(NEIGHBOUR_PROPERTIES).split())})) }}")
+            f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {_values(ordered[start : start + 500])} }} "
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({', '.join(_iri_list(NEIGHBOUR_PROPERTIES).split())})) }}"
+        )
     _collect((r for r in neighbour_rows if (r["s"], r["p"], r["o"]) not in found), NEIGHBOUR, found)
 
     # 4. Provenance: each graph, its source, and the source's own description.
     graphs = sorted({g.value for _role, gs in found.values() for g in gs})
     if graphs:
         properties = _iri_list(PROVENANCE_PROPERTIES)
-        provenance_rows = list(store.query(f"""
+        provenance_rows = list(
+            store.query(f"""
             SELECT DISTINCT ?s ?p ?o ?g WHERE {{
-              {{ VALUES ?s {{ {_values(graphs)} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(' ', ', ')})) }}
+              {{ VALUES ?s {{ {_values(graphs)} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(" ", ", ")})) }}
               UNION
               {{ VALUES ?graph {{ {_values(graphs)} }}
-                 GRAPH ?link {{ ?graph {_iri_list(SOURCE_PROPERTIES).replace(' ', '|')} ?s }} FILTER(isIRI(?s))
-                 GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(' ', ', ')})) }}
-            }}"""))
+                 GRAPH ?link {{ ?graph {_iri_list(SOURCE_PROPERTIES).replace(" ", "|")} ?s }} FILTER(isIRI(?s))
+                 GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(" ", ", ")})) }}
+            }}""")
+        )
         for row in provenance_rows:
             key = (row["s"], row["p"], row["o"])
             if key in found:
@@ -203,7 +219,8 @@ def describe(store, iri: str) -> Description:
     order = {OWN: 0, INCOMING: 1, NEIGHBOUR: 2, PROVENANCE: 3}
     description.statements = sorted(
         (Statement(s, p, o, tuple(sorted(gs, key=str)), role) for (s, p, o), (role, gs) in found.items()),
-        key=lambda st: (order[st.role], str(st.subject), str(st.predicate), str(st.object)))
+        key=lambda st: (order[st.role], str(st.subject), str(st.predicate), str(st.object)),
+    )
     return description
 
 

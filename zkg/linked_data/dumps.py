@@ -27,10 +27,13 @@ class DumpFormat:
     media_type: str  # of the uncompressed content
 
 
-DUMP_FORMATS: dict[str, DumpFormat] = {f.name: f for f in (
-    DumpFormat("trig", "zkg.trig.gz", "application/trig"),
-    DumpFormat("nquads", "zkg.nq.gz", "application/n-quads"),
-)}
+DUMP_FORMATS: dict[str, DumpFormat] = {
+    f.name: f
+    for f in (
+        DumpFormat("trig", "zkg.trig.gz", "application/trig"),
+        DumpFormat("nquads", "zkg.nq.gz", "application/n-quads"),
+    )
+}
 GZIP_MEDIA_TYPE = "application/gzip"
 
 

@@ -27,7 +27,12 @@ from zkg.linked_data.labels import (
 from zkg.rdf.namespaces import RDF, RDFS, SKOS
 
 RDFS_COMMENT = RDFS + "comment"
-DESCRIPTION_PROPERTIES = (SCHEMA + "description", RDFS_COMMENT, SKOS + "definition", "http://purl.org/dc/terms/description")
+DESCRIPTION_PROPERTIES = (
+    SCHEMA + "description",
+    RDFS_COMMENT,
+    SKOS + "definition",
+    "http://purl.org/dc/terms/description",
+)
 NAME_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
 REF_SUBJECT_PATH = "def/refSubject"  # under the base IRI: zkg:refSubject
 
@@ -152,8 +157,9 @@ def source_refs(description: Description, labels: LabelBook) -> dict[str, Source
     """One :class:`SourceRef` per named graph of the description."""
     facts_about = {}
     for s in description.statements:
-        facts_about.setdefault(s.subject.value if isinstance(s.subject, ox.NamedNode) else None, {}) \
-            .setdefault(s.predicate.value, []).append(s.object)
+        facts_about.setdefault(s.subject.value if isinstance(s.subject, ox.NamedNode) else None, {}).setdefault(
+            s.predicate.value, []
+        ).append(s.object)
     refs = {}
     for graph in description.graphs():
         info = description.source_of(graph)
@@ -163,7 +169,11 @@ def source_refs(description: Description, labels: LabelBook) -> dict[str, Source
             # A document: cited short (publisher, date, page) when the document says them.
             title = short = labels(source)
             said = facts_about.get(source, {})
-            publisher, date, page = said.get(SCHEMA + "publisher"), said.get(SCHEMA + "datePublished"), said.get(SCHEMA + "printPage")
+            publisher, date, page = (
+                said.get(SCHEMA + "publisher"),
+                said.get(SCHEMA + "datePublished"),
+                said.get(SCHEMA + "printPage"),
+            )
             if publisher and date:
                 short = f"{labels(publisher[0].value)}, {formatting.format_literal(date[0])}"
                 if page:
@@ -176,20 +186,32 @@ def source_refs(description: Description, labels: LabelBook) -> dict[str, Source
     return refs
 
 
-def _value_view(term, statement_graphs, description: Description, labels: LabelBook, link: Link,
-                refs: dict[str, SourceRef], depth: int = 0) -> ValueView:
+def _value_view(
+    term,
+    statement_graphs,
+    description: Description,
+    labels: LabelBook,
+    link: Link,
+    refs: dict[str, SourceRef],
+    depth: int = 0,
+) -> ValueView:
     sources = [refs[g.value] for g in statement_graphs if g.value in refs]
     if isinstance(term, ox.NamedNode):
         return ValueView(labels(term.value), iri=term.value, href=link(term.value), sources=sources)
     if isinstance(term, ox.Literal):
-        return ValueView(formatting.format_literal(term), language=term.language,
-                         note=formatting.datatype_note(term), sources=sources)
+        return ValueView(
+            formatting.format_literal(term),
+            language=term.language,
+            note=formatting.datatype_note(term),
+            sources=sources,
+        )
     # A blank node: an RDF list its members, a known structure one line, anything else its
     # own small list of facts.
     members = _list_members(term, description)
     if members is not None:
-        return ValueView("", items=[_value_view(m, (), description, labels, link, refs, depth + 1) for m in members],
-                         sources=sources)
+        return ValueView(
+            "", items=[_value_view(m, (), description, labels, link, refs, depth + 1) for m in members], sources=sources
+        )
     inner = description.about(term)
     special = _structured_value(inner)
     if special is not None or depth >= 4:
@@ -273,8 +295,9 @@ def _names(statements, description, labels, link, refs) -> list[FactView]:
     return groups
 
 
-def entity_facts(store, description: Description, link: Link, languages: Sequence[str] = DEFAULT_LANGUAGES,
-                 *, base_iri: str = "") -> EntityFacts:
+def entity_facts(
+    store, description: Description, link: Link, languages: Sequence[str] = DEFAULT_LANGUAGES, *, base_iri: str = ""
+) -> EntityFacts:
     """Group a description's statements for a page: names, types, other facts, incoming
     links (less the observations, which :func:`observations` shows as statistics)."""
     labels = LabelBook(store, description, languages)
@@ -298,8 +321,10 @@ def entity_facts(store, description: Description, link: Link, languages: Sequenc
         iri=description.iri.value,
         label=labels(description.iri.value),
         description=best_description.value if best_description is not None else None,
-        types=sorted((_value_view(s.object, s.graphs, description, labels, link, refs) for s in types),
-                     key=lambda v: v.text.lower()),
+        types=sorted(
+            (_value_view(s.object, s.graphs, description, labels, link, refs) for s in types),
+            key=lambda v: v.text.lower(),
+        ),
         names=_names(names, description, labels, link, refs),
         facts=_group(others, description, labels, link, refs),
         incoming=incoming,
@@ -374,13 +399,23 @@ def observations(store, iri: str) -> list[Observation]:
         period = row["period"]
         text = lambda name: row[name].value if row[name] is not None else None  # noqa: E731
         found[obs] = Observation(
-            iri=obs, value=row["value"].value,
+            iri=obs,
+            value=row["value"].value,
             period=period.value if period is not None else None,
             period_kind=period.datatype.value.rsplit("#", 1)[-1] if isinstance(period, ox.Literal) else None,
-            indicator=text("indicator"), unit=text("unit"), notation=text("notation"),
-            transformation=_transformation_kind(text("transformation")), printed=text("printed"),
-            partner=text("partner"), derived=row["derived"].value == "true", graph=row["g"].value)
-    return sorted(found.values(), key=lambda o: (o.indicator or "", o.period or "", o.partner or "", o.transformation, o.unit or ""))
+            indicator=text("indicator"),
+            unit=text("unit"),
+            notation=text("notation"),
+            transformation=_transformation_kind(text("transformation")),
+            printed=text("printed"),
+            partner=text("partner"),
+            derived=row["derived"].value == "true",
+            graph=row["g"].value,
+        )
+    return sorted(
+        found.values(),
+        key=lambda o: (o.indicator or "", o.period or "", o.partner or "", o.transformation, o.unit or ""),
+    )
 
 
 @dataclass
@@ -425,8 +460,11 @@ def yearly_series(found: list[Observation], *, minimum_years: int = 2) -> list[S
     for obs in found:
         if obs.transformation == LEVEL and obs.period_kind == "gYear" and obs.partner is None and obs.indicator:
             groups.setdefault((obs.indicator, obs.unit, obs.notation), {}).setdefault(obs.period, obs)
-    series = [Series(ind, unit, notation, [points[y] for y in sorted(points)])
-              for (ind, unit, notation), points in groups.items() if len(points) >= minimum_years]
+    series = [
+        Series(ind, unit, notation, [points[y] for y in sorted(points)])
+        for (ind, unit, notation), points in groups.items()
+        if len(points) >= minimum_years
+    ]
     return sorted(series, key=lambda s: (s.indicator, s.unit or ""))
 
 
@@ -435,4 +473,3 @@ def observation_labels(store, found: list[Observation], languages: Sequence[str]
     iris = {i for o in found for i in (o.iri, o.indicator, o.unit, o.partner) if i}
     candidates = fetch_label_candidates(store, iris)
     return {iri: choose_label(candidates.get(iri, ()), languages) or fallback_label(iri) for iri in iris}
-

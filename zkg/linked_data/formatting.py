@@ -22,12 +22,42 @@ import pyoxigraph as ox
 
 from zkg.rdf.namespaces import XSD
 
-_NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "short", "byte",
-                              "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
-                              "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+_NUMERIC = {
+    XSD + t
+    for t in (
+        "integer",
+        "decimal",
+        "double",
+        "float",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    )
+}
 _DATES = {XSD + t: t for t in ("date", "dateTime", "gYear", "gYearMonth", "gMonthDay", "gMonth", "gDay")}
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 #: UN/ECE Recommendation 20 codes the pages know how to show; any other notation is shown
 #: after the number as it is (ISO 4217 currencies before it).
@@ -75,7 +105,13 @@ def scaled(value) -> str:
 
 def is_currency(notation: str | None) -> bool:
     """ISO 4217 codes: three capital letters (the UN/ECE codes in use are not)."""
-    return bool(notation) and len(notation) == 3 and notation.isalpha() and notation.isupper() and notation not in UNECE_UNITS
+    return (
+        bool(notation)
+        and len(notation) == 3
+        and notation.isalpha()
+        and notation.isupper()
+        and notation not in UNECE_UNITS
+    )
 
 
 def format_quantity(value, notation: str | None, unit_label: str | None = None) -> str:
@@ -143,4 +179,3 @@ def datatype_note(literal: ox.Literal) -> str | None:
     if kind is not None:
         return {"gYear": "year", "gYearMonth": "month", "date": "date", "dateTime": "date and time"}.get(kind, kind)
     return datatype.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-

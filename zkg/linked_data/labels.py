@@ -150,17 +150,25 @@ def label_rank(prop: str, literal: ox.Literal, languages: Sequence[str] = DEFAUL
     return (_language_rank(literal.language, languages), by_property, literal.value)
 
 
-def choose_label(candidates: Iterable[tuple[str, ox.Literal]], languages: Sequence[str] = DEFAULT_LANGUAGES) -> str | None:
+def choose_label(
+    candidates: Iterable[tuple[str, ox.Literal]], languages: Sequence[str] = DEFAULT_LANGUAGES
+) -> str | None:
     """The best of ``(property IRI, literal)`` candidates, or None when there are none."""
-    best = min(((label_rank(p, lit, languages), lit) for p, lit in candidates if isinstance(lit, ox.Literal)),
-               default=None, key=lambda pair: pair[0])
+    best = min(
+        ((label_rank(p, lit, languages), lit) for p, lit in candidates if isinstance(lit, ox.Literal)),
+        default=None,
+        key=lambda pair: pair[0],
+    )
     return None if best is None else best[1].value
 
 
 def choose_literal(literals: Iterable[ox.Literal], languages: Sequence[str] = DEFAULT_LANGUAGES) -> ox.Literal | None:
     """The literal (a description, a comment) in the best language, alphabetical on ties."""
-    return min((lit for lit in literals if isinstance(lit, ox.Literal)),
-               key=lambda lit: (_language_rank(lit.language, languages), lit.value), default=None)
+    return min(
+        (lit for lit in literals if isinstance(lit, ox.Literal)),
+        key=lambda lit: (_language_rank(lit.language, languages), lit.value),
+        default=None,
+    )
 
 
 def fallback_label(iri: str) -> str:
@@ -185,9 +193,11 @@ def fetch_label_candidates(store, iris: Iterable[str]) -> dict[str, list[tuple[s
     # each label property (the cost grew with the graph); this way only each ?r's own.
     properties = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
     for start in range(0, len(wanted), _VALUES_CHUNK):
-        values = " ".join(str(ox.NamedNode(iri)) for iri in wanted[start:start + _VALUES_CHUNK])
-        query = (f"SELECT DISTINCT ?r ?p ?l WHERE {{ VALUES ?r {{ {values} }} ?r ?p ?l "
-                 f"FILTER(?p IN ({properties}) && isLiteral(?l)) }}")
+        values = " ".join(str(ox.NamedNode(iri)) for iri in wanted[start : start + _VALUES_CHUNK])
+        query = (
+            f"SELECT DISTINCT ?r ?p ?l WHERE {{ VALUES ?r {{ {values} }} ?r ?p ?l "
+            f"FILTER(?p IN ({properties}) && isLiteral(?l)) }}"
+        )
         for row in store.query(query):
             found.setdefault(row["r"].value, []).append((row["p"].value, row["l"]))
     return found

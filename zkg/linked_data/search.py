@@ -115,7 +115,7 @@ class LabelIndex:
         grams: dict[str, list[int]] = {}
         for number, entry in enumerate(self._entries):
             text = entry.folded
-            for gram in {text[i:i + 2] for i in range(len(text) - 1)} | set(text):
+            for gram in {text[i : i + 2] for i in range(len(text) - 1)} | set(text):
                 grams.setdefault(gram, []).append(number)
         self._grams = {gram: array("I", numbers) for gram, numbers in grams.items()}
 
@@ -123,7 +123,7 @@ class LabelIndex:
         """The entries holding the rarest character pair (or character) of the query's words."""
         best: Sequence[int] | None = None
         for word in words:
-            keys = {word[i:i + 2] for i in range(len(word) - 1)} or {word}
+            keys = {word[i : i + 2] for i in range(len(word) - 1)} or {word}
             for key in keys:
                 found = self._grams.get(key)
                 if found is None:
@@ -136,8 +136,10 @@ class LabelIndex:
     def from_store(cls, store) -> "LabelIndex":
         """Every label and other name of every IRI in the store (one query)."""
         properties = " ".join(f"<{p}>" for p in SEARCH_PROPERTIES)
-        rows = store.query(f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {properties} }} ?s ?p ?l "
-                           f"FILTER(isIRI(?s) && isLiteral(?l)) }}")
+        rows = store.query(
+            f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {properties} }} ?s ?p ?l "
+            f"FILTER(isIRI(?s) && isLiteral(?l)) }}"
+        )
         return cls((r["s"].value, r["p"].value, r["l"].value, r["l"].language) for r in rows)
 
     def label(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> str:
@@ -161,5 +163,7 @@ class LabelIndex:
             if entry.iri not in best or key < best[entry.iri][0]:
                 best[entry.iri] = (key, entry, rank)
         ordered = sorted(best.values(), key=lambda item: item[0])[:limit]
-        return [Hit(entry.iri, self.label(entry.iri, languages), entry.label, entry.language, MATCHES[rank])
-                for _key, entry, rank in ordered]
+        return [
+            Hit(entry.iri, self.label(entry.iri, languages), entry.label, entry.language, MATCHES[rank])
+            for _key, entry, rank in ordered
+        ]

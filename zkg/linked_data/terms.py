@@ -25,8 +25,16 @@ from zkg.rdf.namespaces import OWL, QB, RDF, RDFS
 from zkg.rdf.prefixes import graph_iri
 
 CLASS_TYPES = {RDFS + "Class", OWL + "Class"}
-PROPERTY_TYPES = {RDF + "Property", OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty",
-                  QB + "DimensionProperty", QB + "MeasureProperty", QB + "AttributeProperty", QB + "ComponentProperty"}
+PROPERTY_TYPES = {
+    RDF + "Property",
+    OWL + "ObjectProperty",
+    OWL + "DatatypeProperty",
+    OWL + "AnnotationProperty",
+    QB + "DimensionProperty",
+    QB + "MeasureProperty",
+    QB + "AttributeProperty",
+    QB + "ComponentProperty",
+}
 COMMENT_PROPERTIES = (RDFS + "comment", "http://www.w3.org/2004/02/skos/core#definition")
 INSTANCE_SAMPLE = 25  # instances or subjects listed on a term page
 
@@ -68,12 +76,17 @@ def is_term(store, iri: str) -> bool:
     """Whether ``iri`` is declared as, or used as, a class or a property."""
     node = str(ox.NamedNode(iri))
     types = " ".join(f"<{t}>" for t in sorted(CLASS_TYPES | PROPERTY_TYPES))
-    return bool(store.query(f"ASK {{ {{ VALUES ?t {{ {types} }} {node} a ?t }} UNION {{ ?s a {node} }} UNION {{ ?s {node} ?o }} }}"))
+    return bool(
+        store.query(
+            f"ASK {{ {{ VALUES ?t {{ {types} }} {node} a ?t }} UNION {{ ?s a {node} }} UNION {{ ?s {node} ?o }} }}"
+        )
+    )
 
 
 def term_info(store, iri: str, base_iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> TermInfo:
     node = str(ox.NamedNode(iri))
-    rows = list(store.query(f"""
+    rows = list(
+        store.query(f"""
         SELECT ?rel ?x WHERE {{
           {{ {node} a ?x BIND("type" AS ?rel) }}
           UNION {{ {node} rdfs:subClassOf|rdfs:subPropertyOf ?x BIND("super" AS ?rel) }}
@@ -83,7 +96,8 @@ def term_info(store, iri: str, base_iri: str, languages: Sequence[str] = DEFAULT
           UNION {{ {node} rdfs:comment|skos:definition ?x BIND("comment" AS ?rel) }}
           UNION {{ SELECT ("instances" AS ?rel) (COUNT(DISTINCT ?s) AS ?x) {{ ?s a {node} }} }}
           UNION {{ SELECT ("statements" AS ?rel) (COUNT(*) AS ?x) {{ ?s {node} ?o }} }}
-        }}"""))
+        }}""")
+    )
     found: dict[str, list] = {}
     for row in rows:
         found.setdefault(row["rel"].value, []).append(row["x"])
@@ -97,12 +111,27 @@ def term_info(store, iri: str, base_iri: str, languages: Sequence[str] = DEFAULT
         kinds.append("property")
     names = lambda rel: sorted({x.value for x in found.get(rel, []) if isinstance(x, ox.NamedNode)})  # noqa: E731
     comment = choose_literal(found.get("comment", []), languages)
-    info = TermInfo(iri, kinds, comment.value if comment is not None else None, names("super"), names("sub"),
-                    names("domain"), names("range"))
+    info = TermInfo(
+        iri,
+        kinds,
+        comment.value if comment is not None else None,
+        names("super"),
+        names("sub"),
+        names("domain"),
+        names("range"),
+    )
     info.shapes = _shapes(store, node, base_iri, info)
     _usage(store, node, info, instances, statements)
-    mentioned = {iri, *info.super_terms, *info.sub_terms, *info.domains, *info.ranges, *info.sample,
-                 *info.uses_by_graph, *(s.shape for s in info.shapes)}
+    mentioned = {
+        iri,
+        *info.super_terms,
+        *info.sub_terms,
+        *info.domains,
+        *info.ranges,
+        *info.sample,
+        *info.uses_by_graph,
+        *(s.shape for s in info.shapes),
+    }
     candidates = fetch_label_candidates(store, mentioned)
     info.labels = {i: choose_label(candidates.get(i, ()), languages) or fallback_label(i) for i in mentioned}
     for shape in info.shapes:
@@ -135,8 +164,13 @@ def _shapes(store, node: str, base_iri: str, info: TermInfo) -> list[ShapeUse]:
         if key in uses:
             continue
         severity = row["severity"].value.rsplit("#", 1)[-1] if row["severity"] is not None else None
-        uses[key] = ShapeUse(row["shape"].value, row["name"].value if row["name"] is not None else None,
-                             row["how"].value, severity, row["message"].value if row["message"] is not None else None)
+        uses[key] = ShapeUse(
+            row["shape"].value,
+            row["name"].value if row["name"] is not None else None,
+            row["how"].value,
+            severity,
+            row["message"].value if row["message"] is not None else None,
+        )
     return sorted(uses.values(), key=lambda u: (u.how, u.shape))
 
 
@@ -151,5 +185,9 @@ def _usage(store, node: str, info: TermInfo, instances: int, statements: int) ->
         return
     for row in store.query(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {pattern} }} }} GROUP BY ?g ORDER BY ?g"):
         info.uses_by_graph[row["g"].value] = int(row["n"].value)
-    info.sample = [row["s"].value for row in store.query(
-        f"SELECT DISTINCT ?s WHERE {{ {pattern} FILTER(isIRI(?s)) }} ORDER BY ?s LIMIT {INSTANCE_SAMPLE}")]
+    info.sample = [
+        row["s"].value
+        for row in store.query(
+            f"SELECT DISTINCT ?s WHERE {{ {pattern} FILTER(isIRI(?s)) }} ORDER BY ?s LIMIT {INSTANCE_SAMPLE}"
+        )
+    ]

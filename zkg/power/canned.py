@@ -190,19 +190,36 @@ def _parse_boolean(text: str, prefixes) -> ox.Literal:
     return _literal("true" if value in ("true", "1") else "false", "boolean")
 
 
-TYPES: dict[str, ParamType] = {t.name: t for t in (
-    ParamType("iri", "an IRI (id:z-park, or a full IRI such as http://…)",
-          {"type": "string", "format": "iri", "maxLength": MAX_IRI}, _parse_iri),
-    ParamType("string", f"text (at most {MAX_STRING} characters)", {"type": "string", "maxLength": MAX_STRING},
-          _parse_string),
-    ParamType("integer", "an integer (2014)", {"type": "integer"}, _parse_integer),
-    ParamType("decimal", "a decimal number (40.7)", {"type": "string", "pattern": _DECIMAL.pattern}, _parse_decimal),
-    ParamType("date", "a date (2016-03-05)", {"type": "string", "format": "date"}, _parse_date),
-    ParamType("year", "a year (2015)", {"type": "string", "pattern": _YEAR.pattern}, _parse_year),
-    ParamType("language", "a language tag (en, zh-Hans)", {"type": "string", "pattern": r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"},
-          _parse_language),
-    ParamType("boolean", "true or false", {"type": "boolean"}, _parse_boolean),
-)}
+TYPES: dict[str, ParamType] = {
+    t.name: t
+    for t in (
+        ParamType(
+            "iri",
+            "an IRI (id:z-park, or a full IRI such as http://…)",
+            {"type": "string", "format": "iri", "maxLength": MAX_IRI},
+            _parse_iri,
+        ),
+        ParamType(
+            "string",
+            f"text (at most {MAX_STRING} characters)",
+            {"type": "string", "maxLength": MAX_STRING},
+            _parse_string,
+        ),
+        ParamType("integer", "an integer (2014)", {"type": "integer"}, _parse_integer),
+        ParamType(
+            "decimal", "a decimal number (40.7)", {"type": "string", "pattern": _DECIMAL.pattern}, _parse_decimal
+        ),
+        ParamType("date", "a date (2016-03-05)", {"type": "string", "format": "date"}, _parse_date),
+        ParamType("year", "a year (2015)", {"type": "string", "pattern": _YEAR.pattern}, _parse_year),
+        ParamType(
+            "language",
+            "a language tag (en, zh-Hans)",
+            {"type": "string", "pattern": r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"},
+            _parse_language,
+        ),
+        ParamType("boolean", "true or false", {"type": "boolean"}, _parse_boolean),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -222,8 +239,7 @@ class QueryParam:
             return self.kind.parse(text, prefixes)
         except (ValueError, TypeError) as error:
             shown = text if len(text) <= 80 else text[:77] + "…"
-            raise ParameterError(f"parameter '{self.name}' must be {self.kind.summary}; "
-                                 f"'{shown}' is {error}") from None
+            raise ParameterError(f"parameter '{self.name}' must be {self.kind.summary}; '{shown}' is {error}") from None
 
 
 @dataclass(frozen=True)
@@ -279,9 +295,22 @@ class CannedQuery:
         return self.text[:at] + block + " {" + self.text[at:end] + "} " + self.text[end:]
 
     def as_json(self) -> dict:
-        return {"slug": self.slug, "title": self.title, "question": self.question, "form": self.form,
-                "params": [{"name": p.name, "type": p.type, "required": p.required, "default": p.default,
-                            "description": p.description} for p in self.params]}
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "question": self.question,
+            "form": self.form,
+            "params": [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "required": p.required,
+                    "default": p.default,
+                    "description": p.description,
+                }
+                for p in self.params
+            ],
+        }
 
 
 def _parse_param(line: str, where: str) -> QueryParam:
@@ -397,9 +426,16 @@ def parse_query_text(slug: str, text: str, *, where: str | None = None) -> Canne
         if param.name not in variables:
             raise CannedQueryError(f"{where}: parameter '{param.name}' is not a variable of the query")
     insert_at, wrap_end = _where_clause(text, form, where) if params else (0, None)
-    return CannedQuery(slug=slug, title=found.get("title") or slug, question=found.get("question", ""),
-                       text=text.strip() + "\n", form=form, params=tuple(params),
-                       _insert_at=insert_at, _wrap_end=wrap_end)
+    return CannedQuery(
+        slug=slug,
+        title=found.get("title") or slug,
+        question=found.get("question", ""),
+        text=text.strip() + "\n",
+        form=form,
+        params=tuple(params),
+        _insert_at=insert_at,
+        _wrap_end=wrap_end,
+    )
 
 
 def load_queries(directory: str | Path | None = None) -> list[CannedQuery]:

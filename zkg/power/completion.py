@@ -92,11 +92,20 @@ class ShapeProperty:
     def as_json(self, compact=lambda iri: iri, labels: dict | None = None) -> dict:
         labels = labels or {}
         return {
-            "iri": self.path, "curie": compact(self.path), "label": labels.get(self.path),
-            "inverse": self.inverse, "source": "shape", "shape": self.node_shape, "shapeName": self.name,
-            "minCount": self.min_count, "maxCount": self.max_count, "message": self.message,
-            "valueTypes": [{"kind": v.kind, "iri": v.iri, "curie": compact(v.iri), "label": labels.get(v.iri)}
-                           for v in self.value_types],
+            "iri": self.path,
+            "curie": compact(self.path),
+            "label": labels.get(self.path),
+            "inverse": self.inverse,
+            "source": "shape",
+            "shape": self.node_shape,
+            "shapeName": self.name,
+            "minCount": self.min_count,
+            "maxCount": self.max_count,
+            "message": self.message,
+            "valueTypes": [
+                {"kind": v.kind, "iri": v.iri, "curie": compact(v.iri), "label": labels.get(v.iri)}
+                for v in self.value_types
+            ],
         }
 
 
@@ -133,8 +142,9 @@ class ShapeCatalogue:
         triples = [(r["s"], r["p"], r["o"]) for r in rows]
         vocabulary = ox.NamedNode(graph_iri(base, VOCABULARY))
         supers: dict[str, set[str]] = defaultdict(set)
-        for r in store.query(f"SELECT ?c ?d WHERE {{ GRAPH {vocabulary} {{ ?c rdfs:subClassOf ?d "
-                             f"FILTER(isIRI(?c) && isIRI(?d)) }} }}"):
+        for r in store.query(
+            f"SELECT ?c ?d WHERE {{ GRAPH {vocabulary} {{ ?c rdfs:subClassOf ?d FILTER(isIRI(?c) && isIRI(?d)) }} }}"
+        ):
             supers[r["c"].value].add(r["d"].value)
         return cls(triples, supers)
 
@@ -202,7 +212,7 @@ class ShapeCatalogue:
     def _text(self, node, predicate: str) -> str | None:
         values = [v for v in self._values(node, predicate) if isinstance(v, ox.Literal)]
         english = [v for v in values if (v.language or "en").startswith("en")]
-        chosen = (english or values)
+        chosen = english or values
         return chosen[0].value if chosen else None
 
     # -- answers ---------------------------------------------------------------------------
@@ -240,17 +250,24 @@ class ShapeCatalogue:
                         key = (iri, inverse)
                         if key in found:
                             existing = found[key]
-                            existing.min_count = max(existing.min_count, self._literal_int(prop_shape, SH + "minCount") or 0)
+                            existing.min_count = max(
+                                existing.min_count, self._literal_int(prop_shape, SH + "minCount") or 0
+                            )
                             for v in value_types:
                                 if v not in existing.value_types:
                                     existing.value_types.append(v)
                             continue
                         found[key] = ShapeProperty(
-                            path=iri, inverse=inverse, shape=_term_key(prop_shape), node_shape=node_shape,
-                            name=self._text(prop_shape, SH + "name"), message=self._text(prop_shape, SH + "message"),
+                            path=iri,
+                            inverse=inverse,
+                            shape=_term_key(prop_shape),
+                            node_shape=node_shape,
+                            name=self._text(prop_shape, SH + "name"),
+                            message=self._text(prop_shape, SH + "message"),
                             min_count=self._literal_int(prop_shape, SH + "minCount") or 0,
                             max_count=self._literal_int(prop_shape, SH + "maxCount"),
-                            value_types=list(value_types))
+                            value_types=list(value_types),
+                        )
         ordered = list(found.values())
         return sorted(ordered, key=lambda p: (p.min_count < 1, ordered.index(p)))
 
@@ -294,8 +311,10 @@ MAX_TEXT = 200
 def data_properties(store, class_iri: str, *, limit: int = 100) -> list[tuple[str, int]]:
     """(property, uses) for the properties entities of ``class_iri`` have, most used first."""
     klass = ox.NamedNode(class_iri)
-    rows = store.query(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?s a {klass} ; ?p ?o }} "
-                       f"GROUP BY ?p ORDER BY DESC(?n) ?p LIMIT {int(limit)}")
+    rows = store.query(
+        f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?s a {klass} ; ?p ?o }} "
+        f"GROUP BY ?p ORDER BY DESC(?n) ?p LIMIT {int(limit)}"
+    )
     return [(r["p"].value, int(r["n"].value)) for r in rows]
 
 
@@ -303,14 +322,24 @@ def _matches(folded_labels: Iterable[str], wanted: str) -> bool:
     if not wanted:
         return True
     for label in folded_labels:
-        if label.startswith(wanted) or f" {wanted}" in f" {label}" or (
-                any(ord(c) > 0x2E80 for c in wanted) and wanted in label):
+        if (
+            label.startswith(wanted)
+            or f" {wanted}" in f" {label}"
+            or (any(ord(c) > 0x2E80 for c in wanted) and wanted in label)
+        ):
             return True
     return False
 
 
-def fitting_resources(store, *, classes: Iterable[str] = (), property_iri: str | None = None, inverse: bool = False,
-                      text: str = "", limit: int = 50) -> list[str]:
+def fitting_resources(
+    store,
+    *,
+    classes: Iterable[str] = (),
+    property_iri: str | None = None,
+    inverse: bool = False,
+    text: str = "",
+    limit: int = 50,
+) -> list[str]:
     """IRIs that fit a position, whose label (any label, any language) starts with ``text``
     or has a word starting with it: instances of ``classes`` when given, else the resources
     the data already uses as values of ``property_iri`` (its subjects when ``inverse``)."""
@@ -318,7 +347,9 @@ def fitting_resources(store, *, classes: Iterable[str] = (), property_iri: str |
     classes = list(classes)
     if classes:
         values = " ".join(str(ox.NamedNode(c)) for c in classes)
-        query = f"SELECT DISTINCT ?r WHERE {{ VALUES ?c {{ {values} }} ?r a ?c FILTER(isIRI(?r)) }} LIMIT {_MAX_CANDIDATES}"
+        query = (
+            f"SELECT DISTINCT ?r WHERE {{ VALUES ?c {{ {values} }} ?r a ?c FILTER(isIRI(?r)) }} LIMIT {_MAX_CANDIDATES}"
+        )
     elif property_iri is not None:
         p = ox.NamedNode(property_iri)
         pattern = f"?r {p} ?x" if inverse else f"?x {p} ?r"
@@ -332,12 +363,20 @@ def fitting_resources(store, *, classes: Iterable[str] = (), property_iri: str |
     labels: dict[str, list[str]] = defaultdict(list)
     properties = ", ".join(f"<{x}>" for x in (*LABEL_PROPERTIES, *ALTERNATIVE_LABEL_PROPERTIES))
     for start in range(0, len(candidates), 500):
-        chunk = " ".join(str(ox.NamedNode(i)) for i in candidates[start:start + 500])
+        chunk = " ".join(str(ox.NamedNode(i)) for i in candidates[start : start + 500])
         # FILTER IN rather than VALUES ?p: see zkg.linked_data.labels.fetch_label_candidates.
-        for row in deadline.checked(store.query(f"SELECT ?r ?l WHERE {{ VALUES ?r {{ {chunk} }} ?r ?p ?l "
-                                                f"FILTER(?p IN ({properties}) && isLiteral(?l)) }}"), every=256):
+        for row in deadline.checked(
+            store.query(
+                f"SELECT ?r ?l WHERE {{ VALUES ?r {{ {chunk} }} ?r ?p ?l "
+                f"FILTER(?p IN ({properties}) && isLiteral(?l)) }}"
+            ),
+            every=256,
+        ):
             labels[row["r"].value].append(fold(row["l"].value))
 
-    fitting = [iri for iri in deadline.checked(candidates, every=256)
-               if _matches(labels.get(iri) or [fold(fallback_label(iri))], wanted)]
+    fitting = [
+        iri
+        for iri in deadline.checked(candidates, every=256)
+        if _matches(labels.get(iri) or [fold(fallback_label(iri))], wanted)
+    ]
     return sorted(fitting, key=lambda iri: (min(labels.get(iri) or [fold(fallback_label(iri))]), iri))[:limit]

@@ -26,8 +26,11 @@ from zkg.rdf.prefixes import ENTITY_PATH, compact
 
 RDF_TYPE = RDF + "type"
 RDFS_COMMENT = RDFS + "comment"
-DESCRIPTION_PROPERTIES = (SCHEMA + "description", "http://www.w3.org/2000/01/rdf-schema#comment",
-                          "http://purl.org/dc/terms/description")
+DESCRIPTION_PROPERTIES = (
+    SCHEMA + "description",
+    "http://www.w3.org/2000/01/rdf-schema#comment",
+    "http://purl.org/dc/terms/description",
+)
 SEARCHED_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
 
 API_VERSIONS = ["0.1", "0.2"]
@@ -44,9 +47,24 @@ STORED_VALUES, VALUE_NAMES = 10, 5  # a candidate's values compared per property
 #: Generic types offered by default (each matches its sub-classes).
 DEFAULT_TYPES = (SCHEMA + "Organization", SCHEMA + "Person", SCHEMA + "Place", SCHEMA + "Event")
 
-INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
-                                     "positiveInteger", "negativeInteger", "nonPositiveInteger",
-                                     "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+INTEGER_TYPES = {
+    XSD + t
+    for t in (
+        "integer",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "unsignedInt",
+        "unsignedLong",
+        "unsignedShort",
+        "unsignedByte",
+    )
+}
 FLOAT_TYPES = {XSD + t for t in ("decimal", "double", "float")}
 
 
@@ -68,9 +86,9 @@ def ngrams(folded: str) -> set[str]:
     """
     if _unspaced(folded):
         chars = compact_text(folded)
-        return set(chars) | {chars[i:i + 2] for i in range(len(chars) - 1)}
+        return set(chars) | {chars[i : i + 2] for i in range(len(chars) - 1)}
     padded = f" {folded} "
-    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 # -- the catalogue of entities --------------------------------------------------------------------
@@ -104,8 +122,13 @@ class Catalogue:
     version. Classes and properties are named and ranked by :class:`Vocabulary`.
     """
 
-    def __init__(self, space: str, entries: Iterable[LabelEntry], types: Mapping[str, Iterable[str]] | None = None,
-                 descriptions: Mapping[str, list[ox.Literal]] | None = None):
+    def __init__(
+        self,
+        space: str,
+        entries: Iterable[LabelEntry],
+        types: Mapping[str, Iterable[str]] | None = None,
+        descriptions: Mapping[str, list[ox.Literal]] | None = None,
+    ):
         self.space = space
         self.entries: list[LabelEntry] = [e for e in entries if e.folded]
         self.types: dict[str, list[str]] = {iri: sorted(set(ts)) for iri, ts in (types or {}).items()}
@@ -131,22 +154,28 @@ class Catalogue:
         space = store.base_iri + ENTITY_PATH
         in_space = f"isIRI(?s) && STRSTARTS(STR(?s), {ox.Literal(space)})"
         searched = " ".join(f"<{p}>" for p in SEARCHED_PROPERTIES)
-        rows = [(r["s"].value, r["p"].value, r["l"].value, r["l"].language) for r in store.query(
-            f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {searched} }} ?s ?p ?l FILTER({in_space} && isLiteral(?l)) }}")]
+        rows = [
+            (r["s"].value, r["p"].value, r["l"].value, r["l"].language)
+            for r in store.query(
+                f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {searched} }} ?s ?p ?l FILTER({in_space} && isLiteral(?l)) }}"
+            )
+        ]
         types: dict[str, list[str]] = defaultdict(list)
         for r in store.query(f"SELECT DISTINCT ?s ?t WHERE {{ ?s a ?t FILTER({in_space} && isIRI(?t)) }}"):
             types[r["s"].value].append(r["t"].value)
         described = " ".join(f"<{p}>" for p in DESCRIPTION_PROPERTIES)
         descriptions: dict[str, list[ox.Literal]] = defaultdict(list)
-        for r in store.query(f"SELECT DISTINCT ?s ?d WHERE {{ VALUES ?p {{ {described} }} ?s ?p ?d "
-                             f"FILTER({in_space} && isLiteral(?d)) }}"):
+        for r in store.query(
+            f"SELECT DISTINCT ?s ?d WHERE {{ VALUES ?p {{ {described} }} ?s ?p ?d "
+            f"FILTER({in_space} && isLiteral(?d)) }}"
+        ):
             descriptions[r["s"].value].append(r["d"])
         return cls.from_rows(space, rows, types=types, descriptions=descriptions)
 
     # -- identifiers -----------------------------------------------------------------------
 
     def identifier(self, iri: str) -> str:
-        return iri[len(self.space):] if iri.startswith(self.space) else iri
+        return iri[len(self.space) :] if iri.startswith(self.space) else iri
 
     def resolve(self, identifier: str, prefixes: Mapping[str, str] | None = None) -> str | None:
         """The IRI an entity identifier names (``z-park``, ``id:z-park`` or the full IRI),
@@ -163,8 +192,11 @@ class Catalogue:
     # -- names -----------------------------------------------------------------------------
 
     def label(self, iri: str, languages: Sequence[str]) -> str:
-        candidates = [(e.property, ox.Literal(e.text, language=e.language) if e.language else ox.Literal(e.text))
-                      for e in self._by_iri.get(iri, ()) if e.main]
+        candidates = [
+            (e.property, ox.Literal(e.text, language=e.language) if e.language else ox.Literal(e.text))
+            for e in self._by_iri.get(iri, ())
+            if e.main
+        ]
         return choose_label(candidates, languages) or fallback_label(iri)
 
     def description(self, iri: str, languages: Sequence[str]) -> str | None:
@@ -172,7 +204,7 @@ class Catalogue:
         if chosen is None:
             return None
         text = chosen.value
-        return text if len(text) <= DESCRIPTION_LENGTH else text[:DESCRIPTION_LENGTH - 1].rstrip() + "…"
+        return text if len(text) <= DESCRIPTION_LENGTH else text[: DESCRIPTION_LENGTH - 1].rstrip() + "…"
 
     def labels_of(self, iri: str) -> list[LabelEntry]:
         return list(self._by_iri.get(iri, ()))
@@ -198,7 +230,11 @@ class Catalogue:
             entry = self.entries[index]
             score = 100.0 * similarity(wanted, entry.name) * (1.0 if entry.main else ALTERNATIVE_WEIGHT)
             held = best.get(entry.iri)
-            if held is None or score > held.name_score or (score == held.name_score and entry.main and not held.matched.main):
+            if (
+                held is None
+                or score > held.name_score
+                or (score == held.name_score and entry.main and not held.matched.main)
+            ):
                 best[entry.iri] = NameCandidate(entry.iri, score, entry)
         return sorted(best.values(), key=lambda c: (-c.name_score, c.iri))
 
@@ -213,7 +249,9 @@ class Catalogue:
         for entry in deadline.checked(self.entries, every=1024):
             if entry.folded.startswith(wanted):
                 rank = 0
-            elif f" {wanted}" in f" {entry.folded}" or (wanted_compact and entry.name.compact.startswith(wanted_compact)):
+            elif f" {wanted}" in f" {entry.folded}" or (
+                wanted_compact and entry.name.compact.startswith(wanted_compact)
+            ):
                 rank = 1
             elif _unspaced(wanted) and wanted in entry.folded:
                 rank = 2
@@ -242,10 +280,19 @@ class Vocabulary:
     properties, and what the vocabulary declares. With the shapes, for property proposals."""
 
     CLASS_METAS = ("owl:Class", "rdfs:Class")
-    PROPERTY_METAS = ("rdf:Property", "owl:ObjectProperty", "owl:DatatypeProperty", "owl:AnnotationProperty",
-                      "qb:DimensionProperty", "qb:MeasureProperty", "qb:AttributeProperty")
+    PROPERTY_METAS = (
+        "rdf:Property",
+        "owl:ObjectProperty",
+        "owl:DatatypeProperty",
+        "owl:AnnotationProperty",
+        "qb:DimensionProperty",
+        "qb:MeasureProperty",
+        "qb:AttributeProperty",
+    )
 
-    def __init__(self, terms: Iterable[Term], shapes: ShapeCatalogue | None = None, prefixes: Mapping[str, str] | None = None):
+    def __init__(
+        self, terms: Iterable[Term], shapes: ShapeCatalogue | None = None, prefixes: Mapping[str, str] | None = None
+    ):
         self.terms: dict[tuple[str, str], Term] = {(t.kind, t.iri): t for t in terms}
         self.shapes = shapes or ShapeCatalogue([])
         self.prefixes = dict(prefixes or {})
@@ -259,15 +306,20 @@ class Vocabulary:
             term = terms.setdefault((kind, iri), Term(iri, kind))
             term.uses += uses
 
-        for r in store.query(f"SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?t FILTER(isIRI(?t) && "
-                             f"STRSTARTS(STR(?s), {space})) }} GROUP BY ?t"):
+        for r in store.query(
+            f"SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?t FILTER(isIRI(?t) && "
+            f"STRSTARTS(STR(?s), {space})) }} GROUP BY ?t"
+        ):
             add("class", r["t"].value, int(r["n"].value))
-        for r in store.query(f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "
-                             f"{space})) }} GROUP BY ?p"):
+        for r in store.query(
+            f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), {space})) }} GROUP BY ?p"
+        ):
             add("property", r["p"].value, int(r["n"].value))
         metas = {"class": cls.CLASS_METAS, "property": cls.PROPERTY_METAS}
         for kind, names in metas.items():
-            for r in store.query(f"SELECT DISTINCT ?t WHERE {{ VALUES ?m {{ {' '.join(names)} }} ?t a ?m FILTER(isIRI(?t)) }}"):
+            for r in store.query(
+                f"SELECT DISTINCT ?t WHERE {{ VALUES ?m {{ {' '.join(names)} }} ?t a ?m FILTER(isIRI(?t)) }}"
+            ):
                 add(kind, r["t"].value)
         if shapes is not None:
             for klass in shapes.targets():
@@ -275,9 +327,11 @@ class Vocabulary:
         iris = sorted({iri for _k, iri in terms})
         labelled = ", ".join(f"<{p}>" for p in (*LABEL_PROPERTIES, RDFS_COMMENT))
         for start in range(0, len(iris), 500):
-            chunk = " ".join(str(ox.NamedNode(i)) for i in iris[start:start + 500])
-            for r in store.query(f"SELECT ?t ?p ?l WHERE {{ VALUES ?t {{ {chunk} }} ?t ?p ?l "
-                                 f"FILTER(?p IN ({labelled}) && isLiteral(?l)) }}"):
+            chunk = " ".join(str(ox.NamedNode(i)) for i in iris[start : start + 500])
+            for r in store.query(
+                f"SELECT ?t ?p ?l WHERE {{ VALUES ?t {{ {chunk} }} ?t ?p ?l "
+                f"FILTER(?p IN ({labelled}) && isLiteral(?l)) }}"
+            ):
                 for kind in ("class", "property"):
                     term = terms.get((kind, r["t"].value))
                     if term is None:
@@ -305,7 +359,7 @@ class Vocabulary:
         return None
 
     def name(self, iri: str, languages: Sequence[str], kind: str | None = None) -> str:
-        for k in ((kind,) if kind else ("class", "property")):
+        for k in (kind,) if kind else ("class", "property"):
             term = self.terms.get((k, iri))
             if term is not None and term.labels:
                 return choose_label(term.labels, languages) or fallback_label(iri)
@@ -325,8 +379,12 @@ class Vocabulary:
         wanted = fold(prefix)
         found = []
         for term in deadline.checked(self.of_kind(kind)):
-            names = [fold(self.name(term.iri, languages, kind)), fold(fallback_label(term.iri)),
-                     fold(self.identifier(term.iri)), fold(term.iri)]
+            names = [
+                fold(self.name(term.iri, languages, kind)),
+                fold(fallback_label(term.iri)),
+                fold(self.identifier(term.iri)),
+                fold(term.iri),
+            ]
             names += [fold(lit.value) for _p, lit in term.labels]
             if not wanted or any(n.startswith(wanted) or f" {wanted}" in f" {n}" for n in names):
                 found.append(term)

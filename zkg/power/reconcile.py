@@ -97,8 +97,9 @@ from zkg.power.similarity import Name, similarity
 from zkg.rdf.prefixes import ENTITY_PATH
 
 
-def _property_values(store, iris: Sequence[str], properties: Sequence[str], *,
-                     advice: str) -> dict[tuple[str, str], list]:
+def _property_values(
+    store, iris: Sequence[str], properties: Sequence[str], *, advice: str
+) -> dict[tuple[str, str], list]:
     """{(entity, property): [(value, [label literals])]} in one query; ReconcileError (with
     ``advice``) past :data:`MAX_VALUES_READ` values and labels."""
     if not iris or not properties:
@@ -109,8 +110,10 @@ def _property_values(store, iris: Sequence[str], properties: Sequence[str], *,
     found: dict[tuple[str, str], dict] = defaultdict(dict)
     # FILTER IN, not a second VALUES block: with VALUES ?p the engine joins against every
     # statement of each property (seconds at 1M triples); this way it reads each ?s's own.
-    rows = store.query(f"SELECT ?s ?p ?o ?l WHERE {{ VALUES ?s {{ {subjects} }} ?s ?p ?o FILTER(?p IN ({predicates})) "
-                       f"OPTIONAL {{ ?o {labelled} ?l FILTER(isLiteral(?l)) }} }} LIMIT {MAX_VALUES_READ + 1}")
+    rows = store.query(
+        f"SELECT ?s ?p ?o ?l WHERE {{ VALUES ?s {{ {subjects} }} ?s ?p ?o FILTER(?p IN ({predicates})) "
+        f"OPTIONAL {{ ?o {labelled} ?l FILTER(isLiteral(?l)) }} }} LIMIT {MAX_VALUES_READ + 1}"
+    )
     for count, r in enumerate(deadline.checked(rows, every=256)):
         if count == MAX_VALUES_READ:
             raise ReconcileError(f"the values asked for, with their names, are more than {MAX_VALUES_READ}: {advice}")
@@ -135,8 +138,9 @@ class _Comparisons:
         return score
 
 
-def _value_match(wanted: Wanted, value, labels: list, catalogue: Catalogue, prefixes,
-                 comparisons: _Comparisons) -> float:
+def _value_match(
+    wanted: Wanted, value, labels: list, catalogue: Catalogue, prefixes, comparisons: _Comparisons
+) -> float:
     """How well one stored value matches one value of a property constraint, 0 to 1."""
     deadline.check()
     if wanted.by_id and isinstance(value, ox.NamedNode):
@@ -160,8 +164,9 @@ def _value_match(wanted: Wanted, value, labels: list, catalogue: Catalogue, pref
     return max((comparisons.similarity(wanted, t) for t in texts[:VALUE_NAMES]), default=0.0)
 
 
-def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
-              languages: Sequence[str]) -> list[dict]:
+def reconcile(
+    query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store, languages: Sequence[str]
+) -> list[dict]:
     """The candidates for one query, best first, as reconciliation candidates (spec 0.2,
     section 4.2): ``id``, ``name``, ``description``, ``type``, ``score`` (0-100), ``features``
     and ``match``."""
@@ -176,8 +181,10 @@ def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
                 scored[candidate.iri] = {"name": candidate.name_score, "id": False}
     else:  # properties only: every entity with a value for the first property is a candidate
         pid = query.properties[0][0]
-        rows = store.query(f"SELECT DISTINCT ?s WHERE {{ ?s {ox.NamedNode(pid)} ?o FILTER(STRSTARTS(STR(?s), "
-                           f"{ox.Literal(catalogue.space)})) }} LIMIT 5000")
+        rows = store.query(
+            f"SELECT DISTINCT ?s WHERE {{ ?s {ox.NamedNode(pid)} ?o FILTER(STRSTARTS(STR(?s), "
+            f"{ox.Literal(catalogue.space)})) }} LIMIT 5000"
+        )
         for r in rows:
             scored[r["s"].value] = {"name": None, "id": False}
     # Types first (cheap), then property values for what is left.
@@ -188,17 +195,29 @@ def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
             continue
         data["type"] = fits
     ranked = sorted(scored.items(), key=lambda item: (-(item[1]["name"] or 0), item[0]))
-    keep = ranked[:query.kept]
+    keep = ranked[: query.kept]
     if query.properties:
-        values = _property_values(store, [iri for iri, _d in keep], [p for p, _v in query.properties],
-                                  advice="ask for fewer candidates (limit) or constrain other properties")
+        values = _property_values(
+            store,
+            [iri for iri, _d in keep],
+            [p for p, _v in query.properties],
+            advice="ask for fewer candidates (limit) or constrain other properties",
+        )
         comparisons = _Comparisons()
         for iri, data in keep:
             matches = []
             for pid, wanted_values in query.properties:
                 stored = values.get((iri, pid), [])[:STORED_VALUES]
-                matches.append(max((_value_match(w, v, labels, catalogue, prefixes, comparisons)
-                                    for w in wanted_values for v, labels in stored), default=0.0))
+                matches.append(
+                    max(
+                        (
+                            _value_match(w, v, labels, catalogue, prefixes, comparisons)
+                            for w in wanted_values
+                            for v, labels in stored
+                        ),
+                        default=0.0,
+                    )
+                )
             data["properties"] = sum(matches) / len(matches)
     results = []
     for iri, data in keep:
@@ -220,8 +239,10 @@ def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
         candidate = {
             "id": catalogue.identifier(iri),
             "name": catalogue.label(iri, languages),
-            "type": [{"id": vocabulary.identifier(t), "name": vocabulary.name(t, languages, "class")}
-                     for t in catalogue.types.get(iri, ())],
+            "type": [
+                {"id": vocabulary.identifier(t), "name": vocabulary.name(t, languages, "class")}
+                for t in catalogue.types.get(iri, ())
+            ],
             "score": round(score, 2),
             "features": features,
             "match": False,
@@ -232,24 +253,26 @@ def reconcile(query: Query, catalogue: Catalogue, vocabulary: Vocabulary, store,
             candidate["description"] = description
         results.append(candidate)
     results.sort(key=lambda c: (-c["score"], c["id"]))
-    results = results[:query.limit]
+    results = results[: query.limit]
     if results:
         first = results[0]
         runner_up = results[1]["score"] if len(results) > 1 else 0.0
-        first["match"] = first["score"] >= MATCH_SCORE and first["score"] - runner_up >= MATCH_MARGIN and first["_certain"]
+        first["match"] = (
+            first["score"] >= MATCH_SCORE and first["score"] - runner_up >= MATCH_MARGIN and first["_certain"]
+        )
     for candidate in results:
         del candidate["_certain"]
     return results
 
 
-def reconcile_batch(batch: Any, catalogue: Catalogue, vocabulary: Vocabulary, store,
-                    languages: Sequence[str]) -> dict:
+def reconcile_batch(batch: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, languages: Sequence[str]) -> dict:
     """A reconciliation result batch for a query batch (``{"q0": {...}, …}``)."""
     return reconcile_parsed(parse_batch(batch, vocabulary), catalogue, vocabulary, store, languages)
 
 
-def reconcile_parsed(queries: Mapping[str, Query], catalogue: Catalogue, vocabulary: Vocabulary, store,
-                     languages: Sequence[str]) -> dict:
+def reconcile_parsed(
+    queries: Mapping[str, Query], catalogue: Catalogue, vocabulary: Vocabulary, store, languages: Sequence[str]
+) -> dict:
     """The result batch of queries checked by :func:`parse_batch`."""
     return {key: {"result": reconcile(q, catalogue, vocabulary, store, languages)} for key, q in queries.items()}
 
@@ -257,8 +280,16 @@ def reconcile_parsed(queries: Mapping[str, Query], catalogue: Catalogue, vocabul
 # -- suggest ----------------------------------------------------------------------------------------
 
 
-def suggest_entities(prefix: str, catalogue: Catalogue, vocabulary: Vocabulary, languages: Sequence[str], *,
-                     cursor: int = 0, limit: int = 10, types: Sequence[str] = ()) -> dict:
+def suggest_entities(
+    prefix: str,
+    catalogue: Catalogue,
+    vocabulary: Vocabulary,
+    languages: Sequence[str],
+    *,
+    cursor: int = 0,
+    limit: int = 10,
+    types: Sequence[str] = (),
+) -> dict:
     """Entities whose names start with ``prefix`` (spec 0.2, section 6.3)."""
     found = [iri for iri, _entry in catalogue.prefix_search(prefix)]
     direct = catalogue.resolve(prefix, vocabulary.prefixes)
@@ -267,10 +298,15 @@ def suggest_entities(prefix: str, catalogue: Catalogue, vocabulary: Vocabulary, 
     if types:
         found = [i for i in found if vocabulary.conforms(catalogue.types.get(i, ()), types, "any")]
     result = []
-    for iri in found[cursor:cursor + limit]:
-        item = {"id": catalogue.identifier(iri), "name": catalogue.label(iri, languages),
-                "notable": [{"id": vocabulary.identifier(t), "name": vocabulary.name(t, languages, "class")}
-                            for t in catalogue.types.get(iri, ())]}
+    for iri in found[cursor : cursor + limit]:
+        item = {
+            "id": catalogue.identifier(iri),
+            "name": catalogue.label(iri, languages),
+            "notable": [
+                {"id": vocabulary.identifier(t), "name": vocabulary.name(t, languages, "class")}
+                for t in catalogue.types.get(iri, ())
+            ],
+        }
         description = catalogue.description(iri, languages)
         if description:
             item["description"] = description
@@ -289,20 +325,29 @@ def type_object(iri: str, vocabulary: Vocabulary, languages: Sequence[str], *, d
     return item
 
 
-def suggest_types(prefix: str, vocabulary: Vocabulary, languages: Sequence[str], *, cursor: int = 0,
-                  limit: int = 10) -> dict:
-    terms = vocabulary.search("class", prefix, languages)[cursor:cursor + limit]
+def suggest_types(
+    prefix: str, vocabulary: Vocabulary, languages: Sequence[str], *, cursor: int = 0, limit: int = 10
+) -> dict:
+    terms = vocabulary.search("class", prefix, languages)[cursor : cursor + limit]
     return {"result": [type_object(t.iri, vocabulary, languages) for t in terms]}
 
 
-def suggest_properties(prefix: str, vocabulary: Vocabulary, languages: Sequence[str], store=None, *,
-                       cursor: int = 0, limit: int = 10, type_iri: str | None = None) -> dict:
+def suggest_properties(
+    prefix: str,
+    vocabulary: Vocabulary,
+    languages: Sequence[str],
+    store=None,
+    *,
+    cursor: int = 0,
+    limit: int = 10,
+    type_iri: str | None = None,
+) -> dict:
     terms = vocabulary.search("property", prefix, languages)
     if type_iri and store is not None:
         preferred = vocabulary.proposed_properties(store, type_iri, limit=200)
         terms.sort(key=lambda t: preferred.index(t.iri) if t.iri in preferred else len(preferred))
     result = []
-    for term in terms[cursor:cursor + limit]:
+    for term in terms[cursor : cursor + limit]:
         item = {"id": vocabulary.identifier(term.iri), "name": vocabulary.name(term.iri, languages, "property")}
         comment = vocabulary.comment(term.iri, "property", languages)
         if comment:
@@ -314,17 +359,25 @@ def suggest_properties(prefix: str, vocabulary: Vocabulary, languages: Sequence[
 # -- data extension ---------------------------------------------------------------------------------
 
 
-def propose_properties(type_id: str | None, vocabulary: Vocabulary, store, languages: Sequence[str], *,
-                       limit: int = 20) -> dict:
+def propose_properties(
+    type_id: str | None, vocabulary: Vocabulary, store, languages: Sequence[str], *, limit: int = 20
+) -> dict:
     """Properties to fetch for a type (spec 0.2, section 7.2)."""
     type_iri = None
     if type_id:
         type_iri = vocabulary.resolve(type_id)
         if type_iri is None:
             raise ReconcileError(f"unknown type identifier '{type_id}'")
-    proposed = [p for p in vocabulary.proposed_properties(store, type_iri, limit=limit + 1) if p != RDF_TYPE or not type_iri]
-    answer = {"properties": [{"id": vocabulary.identifier(p), "name": vocabulary.name(p, languages, "property")}
-                             for p in proposed[:limit]], "limit": limit}
+    proposed = [
+        p for p in vocabulary.proposed_properties(store, type_iri, limit=limit + 1) if p != RDF_TYPE or not type_iri
+    ]
+    answer = {
+        "properties": [
+            {"id": vocabulary.identifier(p), "name": vocabulary.name(p, languages, "property")}
+            for p in proposed[:limit]
+        ],
+        "limit": limit,
+    }
     if type_id:
         answer["type"] = type_id
     return answer
@@ -339,8 +392,9 @@ def _date_value(literal: ox.Literal) -> dict | None:
     return None
 
 
-def _cell(value, labels: list[str], catalogue: Catalogue, vocabulary: Vocabulary, languages,
-          amounts: dict) -> dict | None:
+def _cell(
+    value, labels: list[str], catalogue: Catalogue, vocabulary: Vocabulary, languages, amounts: dict
+) -> dict | None:
     """One property value as a data extension cell (spec 0.2, section 7.4)."""
     if isinstance(value, ox.NamedNode):
         iri = value.value
@@ -382,11 +436,13 @@ def extend(raw: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, langua
     if not isinstance(raw, dict) or not isinstance(raw.get("ids"), list) or not isinstance(raw.get("properties"), list):
         raise ReconcileError("'extend' must be a JSON object with 'ids' (entity identifiers) and 'properties'")
     if len(raw["ids"]) > MAX_EXTEND_IDS:
-        raise ReconcileError(f"at most {MAX_EXTEND_IDS} identifiers in one data extension (this one has "
-                             f"{len(raw['ids'])})")
+        raise ReconcileError(
+            f"at most {MAX_EXTEND_IDS} identifiers in one data extension (this one has {len(raw['ids'])})"
+        )
     if len(raw["properties"]) > MAX_EXTEND_PROPERTIES:
-        raise ReconcileError(f"at most {MAX_EXTEND_PROPERTIES} properties in one data extension (this one has "
-                             f"{len(raw['properties'])})")
+        raise ReconcileError(
+            f"at most {MAX_EXTEND_PROPERTIES} properties in one data extension (this one has {len(raw['properties'])})"
+        )
     properties: list[tuple[str, str, int]] = []  # (id as asked, IRI, limit)
     for item in raw["properties"]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
@@ -405,17 +461,20 @@ def extend(raw: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, langua
         raise ReconcileError("'ids' must be strings")
     iris = {i: catalogue.resolve(i, vocabulary.prefixes) for i in ids}
     known = sorted({iri for iri in iris.values() if iri})
-    values = _property_values(store, known, [iri for _id, iri, _l in properties],
-                              advice="ask for fewer identifiers or properties at a time")
+    values = _property_values(
+        store, known, [iri for _id, iri, _l in properties], advice="ask for fewer identifiers or properties at a time"
+    )
     blank = {v.value for stored in values.values() for v, _l in stored if isinstance(v, ox.BlankNode)}
     amounts: dict[str, tuple] = {}
     if blank:
         # Blank-node labels mean nothing across queries: read the amounts through their subjects.
         subjects = " ".join(str(ox.NamedNode(i)) for i in known)
         predicates = ", ".join(str(ox.NamedNode(p)) for _i, p, _l in properties)
-        for r in store.query(f"SELECT ?s ?p ?v ?u WHERE {{ VALUES ?s {{ {subjects} }} "
-                             f"?s ?p ?b FILTER(?p IN ({predicates}) && isBlank(?b)) ?b schema:value ?v "
-                             f"OPTIONAL {{ ?b schema:currency|schema:unitText|schema:unitCode ?u }} }}"):
+        for r in store.query(
+            f"SELECT ?s ?p ?v ?u WHERE {{ VALUES ?s {{ {subjects} }} "
+            f"?s ?p ?b FILTER(?p IN ({predicates}) && isBlank(?b)) ?b schema:value ?v "
+            f"OPTIONAL {{ ?b schema:currency|schema:unitText|schema:unitCode ?u }} }}"
+        ):
             for v, _labels in values.get((r["s"].value, r["p"].value), []):
                 if isinstance(v, ox.BlankNode):
                     amounts[v.value] = (r["v"], r["u"].value if r["u"] is not None else None)
@@ -428,19 +487,30 @@ def extend(raw: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, langua
             literals = [v for v, _l in stored if isinstance(v, ox.Literal) and v.language]
             if literals:  # texts in several languages: the reader's best
                 best = choose_literal(literals, languages)
-                stored = [(v, names) for v, names in stored
-                          if not (isinstance(v, ox.Literal) and v.language) or v.language == best.language]
-            cells = [c for v, labels in stored
-                     if (c := _cell(v, labels, catalogue, vocabulary, languages, amounts)) is not None]
+                stored = [
+                    (v, names)
+                    for v, names in stored
+                    if not (isinstance(v, ox.Literal) and v.language) or v.language == best.language
+                ]
+            cells = [
+                c
+                for v, labels in stored
+                if (c := _cell(v, labels, catalogue, vocabulary, languages, amounts)) is not None
+            ]
             cells.sort(key=lambda c: str(c.get("name", c.get("str", c.get("date", c.get("int", c.get("float", "")))))))
             row[asked] = cells[:limit] if limit else cells
         rows[identifier] = row
     meta = []
     for asked, pid, _limit in properties:
         item: dict = {"id": asked, "name": vocabulary.name(pid, languages, "property")}
-        kinds = Counter(t for (_s, p), stored in values.items() if p == pid for v, _l in stored
-                        if isinstance(v, ox.NamedNode) and v.value.startswith(catalogue.space)
-                        for t in catalogue.types.get(v.value, ()))
+        kinds = Counter(
+            t
+            for (_s, p), stored in values.items()
+            if p == pid
+            for v, _l in stored
+            if isinstance(v, ox.NamedNode) and v.value.startswith(catalogue.space)
+            for t in catalogue.types.get(v.value, ())
+        )
         if kinds:  # entity values: their most common type
             common = sorted(kinds.items(), key=lambda item: (-item[1], item[0]))[0][0]
             item["type"] = {"id": vocabulary.identifier(common), "name": vocabulary.name(common, languages, "class")}
@@ -451,8 +521,17 @@ def extend(raw: Any, catalogue: Catalogue, vocabulary: Vocabulary, store, langua
 # -- the manifest -----------------------------------------------------------------------------------
 
 
-def manifest(*, name: str, service_url: str, base_iri: str, vocabulary: Vocabulary, languages: Sequence[str],
-             query_string: str = "", documentation: str | None = None, version: str | None = None) -> dict:
+def manifest(
+    *,
+    name: str,
+    service_url: str,
+    base_iri: str,
+    vocabulary: Vocabulary,
+    languages: Sequence[str],
+    query_string: str = "",
+    documentation: str | None = None,
+    version: str | None = None,
+) -> dict:
     """The service manifest (spec 0.2, section 3.1). ``service_url`` is the endpoint's URL;
     ``query_string`` (e.g. ``?lang=zh``) is carried by every URL it names."""
     suffix = query_string
@@ -462,8 +541,9 @@ def manifest(*, name: str, service_url: str, base_iri: str, vocabulary: Vocabula
         "name": name,
         "identifierSpace": base_iri + ENTITY_PATH,
         "schemaSpace": base_iri + "def/",
-        "defaultTypes": [{"id": vocabulary.identifier(t), "name": vocabulary.name(t, languages, "class")}
-                         for t in DEFAULT_TYPES],
+        "defaultTypes": [
+            {"id": vocabulary.identifier(t), "name": vocabulary.name(t, languages, "class")} for t in DEFAULT_TYPES
+        ],
         "view": {"url": base_iri + ENTITY_PATH + "{{id}}"},
         "preview": {"url": f"{service_url}/preview{suffix}{joiner}id={{{{id}}}}", "width": 420, "height": 200},
         "suggest": {
@@ -473,8 +553,15 @@ def manifest(*, name: str, service_url: str, base_iri: str, vocabulary: Vocabula
         },
         "extend": {
             "propose_properties": {"service_url": service_url, "service_path": "/properties" + suffix},
-            "property_settings": [{"name": "limit", "label": "Limit", "type": "number", "default": 0,
-                                   "help_text": "The most values to fetch per entity (0: all of them)"}],
+            "property_settings": [
+                {
+                    "name": "limit",
+                    "label": "Limit",
+                    "type": "number",
+                    "default": 0,
+                    "help_text": "The most values to fetch per entity (0: all of them)",
+                }
+            ],
         },
         "batchSize": BATCH_SIZE,
     }

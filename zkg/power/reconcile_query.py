@@ -44,8 +44,9 @@ class BatchTooLarge(ReconcileError):
     http_status = 413
 
     def __init__(self, count: int):
-        super().__init__(f"at most {MAX_BATCH} queries in one batch (this one has {count}); "
-                         "send the rest in another request")
+        super().__init__(
+            f"at most {MAX_BATCH} queries in one batch (this one has {count}); send the rest in another request"
+        )
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -90,8 +91,10 @@ def _as_list(value) -> list:
 def bounded_text(value: str, what: str) -> str:
     """``value``, or ReconcileError past :data:`MAX_TEXT_LENGTH` characters."""
     if len(value) > MAX_TEXT_LENGTH:
-        raise ReconcileError(f"{what} is longer than {MAX_TEXT_LENGTH} characters ({len(value)}); "
-                             f"names are compared on their first {COMPARED_LENGTH}")
+        raise ReconcileError(
+            f"{what} is longer than {MAX_TEXT_LENGTH} characters ({len(value)}); "
+            f"names are compared on their first {COMPARED_LENGTH}"
+        )
     return value
 
 
@@ -114,7 +117,7 @@ def _wanted(value: Any) -> Wanted:
             raise ReconcileError("a property value that is a number must be a finite one")
         return Wanted(number)
     if not isinstance(value, str):
-        raise ReconcileError("each property value must be a string, a number, a boolean or {\"id\": …}")
+        raise ReconcileError('each property value must be a string, a number, a boolean or {"id": …}')
     text = bounded_text(value, "a property value")
     return Wanted(text, by_id, Name.of(fold(text)))
 
@@ -139,14 +142,20 @@ def parse_query(raw: Any, vocabulary: Vocabulary) -> Query:
             raise ReconcileError("'type' must be a type identifier or a list of them")
         iri = vocabulary.resolve(bounded_text(t, "a type identifier"))
         if iri is None:
-            raise ReconcileError(f"unknown type identifier '{t}' (use prefix:local, e.g. schema:Organization, or a full IRI)")
+            raise ReconcileError(
+                f"unknown type identifier '{t}' (use prefix:local, e.g. schema:Organization, or a full IRI)"
+            )
         types.append(iri)
     strict = raw.get("type_strict", "any") or "any"
     if strict not in ("any", "all", "should"):
         raise ReconcileError("'type_strict' must be one of any, all, should")
     limit = raw.get("limit", DEFAULT_LIMIT)
-    if (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit >= 1
-            or (isinstance(limit, float) and not limit.is_integer())):
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, (int, float))
+        or not limit >= 1
+        or (isinstance(limit, float) and not limit.is_integer())
+    ):
         raise ReconcileError("'limit' must be a positive integer")
     constraints = raw.get("properties") or []
     if not isinstance(constraints, list):
@@ -158,8 +167,9 @@ def parse_query(raw: Any, vocabulary: Vocabulary) -> Query:
         values = _as_list(item["v"])
         counted += len(values)
         if counted > MAX_PROPERTY_VALUES:
-            raise ReconcileError(f"at most {MAX_PROPERTY_VALUES} property values in one query, all its "
-                                 "properties together")
+            raise ReconcileError(
+                f"at most {MAX_PROPERTY_VALUES} property values in one query, all its properties together"
+            )
         iri = vocabulary.resolve(bounded_text(item["pid"], "a property identifier"))
         if iri is None:
             raise ReconcileError(f"unknown property identifier '{item['pid']}'")
@@ -177,14 +187,17 @@ def check_work(queries: Iterable[Query]) -> None:
         raise ReconcileError(
             f"this request compares property values with candidates {asked} times, more than "
             f"{MAX_PROPERTY_COMPARISONS} (each query: its property values times max(4 x limit, 20) candidates); "
-            "send fewer queries or property values at a time, or a smaller limit")
+            "send fewer queries or property values at a time, or a smaller limit"
+        )
 
 
 def parse_batch(batch: Any, vocabulary: Vocabulary) -> dict[str, Query]:
     """The queries of a query batch (``{"q0": {...}, …}``), checked against the caps."""
     if not isinstance(batch, dict):
-        raise ReconcileError("'queries' must be a JSON object of reconciliation queries, e.g. "
-                             '{"q0": {"query": "Zhongguancun Science Park"}}')
+        raise ReconcileError(
+            "'queries' must be a JSON object of reconciliation queries, e.g. "
+            '{"q0": {"query": "Zhongguancun Science Park"}}'
+        )
     if len(batch) > MAX_BATCH:
         raise BatchTooLarge(len(batch))
     parsed = {}

@@ -145,7 +145,8 @@ def similarity(query: Name, label: Name) -> float:
     best = max(best, _ratio(query.folded, label.folded, best))
     if best < 0.99:
         if (len(query.words) > 1 or len(label.words) > 1) and not (
-                query.sorted_words == query.folded and label.sorted_words == label.folded):  # else the same
+            query.sorted_words == query.folded and label.sorted_words == label.folded
+        ):  # else the same
             best = max(best, 0.99 * _ratio(query.sorted_words, label.sorted_words, best / 0.99))
         if query.folded != qc or label.folded != lc:  # else the same as the folded texts'
             best = max(best, 0.98 * _ratio(qc, lc, best / 0.98))

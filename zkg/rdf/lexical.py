@@ -95,14 +95,35 @@ def show(text: str) -> str:
 # time and {Z}one. The LOOSE fields capture any digits, for the range checks below to say
 # precisely what is wrong; the SURE fields accept only values valid in every month of every
 # year, so that the common case (a day up to the 28th, a four-digit year) costs one match.
-LOOSE = {"Y": r"(?P<year>-?\d{4,})", "M": r"(?P<month>\d\d)", "D": r"(?P<day>\d\d)",
-         "C": r"(?P<hour>\d\d):(?P<minute>\d\d):(?P<second>\d\d)(?P<fraction>\.\d+)?",
-         "Z": r"(?P<zone>Z|[+-]\d\d:\d\d)"}
-SURE = {"Y": r"[1-9]\d{3}", "M": r"(?:0[1-9]|1[0-2])", "D": r"(?:0[1-9]|1\d|2[0-8])",
-        "C": r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?", "Z": r"(?:Z|[+-](?:0\d|1[0-3]):[0-5]\d)"}
+LOOSE = {
+    "Y": r"(?P<year>-?\d{4,})",
+    "M": r"(?P<month>\d\d)",
+    "D": r"(?P<day>\d\d)",
+    "C": r"(?P<hour>\d\d):(?P<minute>\d\d):(?P<second>\d\d)(?P<fraction>\.\d+)?",
+    "Z": r"(?P<zone>Z|[+-]\d\d:\d\d)",
+}
+SURE = {
+    "Y": r"[1-9]\d{3}",
+    "M": r"(?:0[1-9]|1[0-2])",
+    "D": r"(?:0[1-9]|1\d|2[0-8])",
+    "C": r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?",
+    "Z": r"(?:Z|[+-](?:0\d|1[0-3]):[0-5]\d)",
+}
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                "October", "November", "December")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def is_leap(year: int) -> bool:
@@ -182,11 +203,13 @@ def _calendar(template: str, *, zone_required: bool = False) -> Check:
             return ""
         parts = match.groupdict()
         year, month, day = parts.get("year"), parts.get("month"), parts.get("day")
-        problem = ((year is not None and _year_problem(year))
-                   or (month is not None and _month_problem(month))
-                   or (day is not None and _day_problem(day, month, year))
-                   or ("hour" in parts and _clock_problem(parts))
-                   or _zone_problem(parts["zone"]))
+        problem = (
+            (year is not None and _year_problem(year))
+            or (month is not None and _month_problem(month))
+            or (day is not None and _day_problem(day, month, year))
+            or ("hour" in parts and _clock_problem(parts))
+            or _zone_problem(parts["zone"])
+        )
         if problem:
             return problem
         if zone_required and parts["zone"] is None:
@@ -213,7 +236,7 @@ def _integer(low: int | None = None, high: int | None = None) -> Check:
         digits = text.lstrip("+-").lstrip("0")
         # Past 20 digits the value is out of every range; int() of a huge text is slow.
         sign = -1 if text.startswith("-") else 1
-        value = sign * (int(digits or "0") if len(digits) <= _BOUND_DIGITS else 10 ** _BOUND_DIGITS)
+        value = sign * (int(digits or "0") if len(digits) <= _BOUND_DIGITS else 10**_BOUND_DIGITS)
         if (low is not None and value < low) or (high is not None and value > high):
             return f"out of range: {_range_text(low, high)}"
         return None
@@ -236,8 +259,11 @@ def _pattern(regex: str, detail: str = "") -> Check:
 
 # -- durations -----------------------------------------------------------------------------------
 
-_DURATION = re.compile(r"-?P(?:(?P<Y>\d+)Y)?(?:(?P<M>\d+)M)?(?:(?P<D>\d+)D)?"
-                       r"(?P<T>T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d*)?|\.\d+)S)?)?", re.ASCII)
+_DURATION = re.compile(
+    r"-?P(?:(?P<Y>\d+)Y)?(?:(?P<M>\d+)M)?(?:(?P<D>\d+)D)?"
+    r"(?P<T>T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d*)?|\.\d+)S)?)?",
+    re.ASCII,
+)
 
 
 def _duration(kind: str) -> Check:
@@ -266,8 +292,10 @@ def _duration(kind: str) -> Check:
 # -- strings -------------------------------------------------------------------------------------
 
 # XML 1.0 (fifth edition) NameStartChar and NameChar, the base of Name, NCName and NMTOKEN.
-_NAME_START = (":A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
-               "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF")
+_NAME_START = (
+    ":A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
 _NAME_REST = _NAME_START + r"\-.0-9\u00B7\u0300-\u036F\u203F-\u2040"
 _NC_START, _NC_REST = _NAME_START.replace(":", ""), _NAME_REST.replace(":", "")
 
@@ -284,15 +312,25 @@ def _token(text: str) -> str | None:
     return None
 
 
-_BASE64 = (r"(?:(?:[A-Za-z0-9+/] ?){4})*(?:(?:[A-Za-z0-9+/] ?){3}[A-Za-z0-9+/]"
-           r"|(?:[A-Za-z0-9+/] ?){2}[AEIMQUYcgkosw048] ?="
-           r"|[A-Za-z0-9+/] ?[AQgw] ?= ?=)?")
+_BASE64 = (
+    r"(?:(?:[A-Za-z0-9+/] ?){4})*(?:(?:[A-Za-z0-9+/] ?){3}[A-Za-z0-9+/]"
+    r"|(?:[A-Za-z0-9+/] ?){2}[AEIMQUYcgkosw048] ?="
+    r"|[A-Za-z0-9+/] ?[AQgw] ?= ?=)?"
+)
 
 _INT_RANGES = {
-    "integer": (None, None), "nonNegativeInteger": (0, None), "positiveInteger": (1, None),
-    "nonPositiveInteger": (None, 0), "negativeInteger": (None, -1),
-    "long": (-2**63, 2**63 - 1), "int": (-2**31, 2**31 - 1), "short": (-2**15, 2**15 - 1), "byte": (-2**7, 2**7 - 1),
-    "unsignedLong": (0, 2**64 - 1), "unsignedInt": (0, 2**32 - 1), "unsignedShort": (0, 2**16 - 1),
+    "integer": (None, None),
+    "nonNegativeInteger": (0, None),
+    "positiveInteger": (1, None),
+    "nonPositiveInteger": (None, 0),
+    "negativeInteger": (None, -1),
+    "long": (-(2**63), 2**63 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "short": (-(2**15), 2**15 - 1),
+    "byte": (-(2**7), 2**7 - 1),
+    "unsignedLong": (0, 2**64 - 1),
+    "unsignedInt": (0, 2**32 - 1),
+    "unsignedShort": (0, 2**16 - 1),
     "unsignedByte": (0, 2**8 - 1),
 }
 _FLOAT = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN"
@@ -383,7 +421,7 @@ def literal_problem(literal: ox.Literal) -> str | None:
         return _nul_message(value, "the literal") if NUL in value else None
     datatype = literal.datatype.value
     if datatype == LANG_STRING or datatype == DIR_LANG_STRING:
-        return f"the literal {show(value)} is typed rdf:{datatype[len(RDF):]} but has no language tag"
+        return f"the literal {show(value)} is typed rdf:{datatype[len(RDF) :]} but has no language tag"
     return lexical_problem(value, datatype)
 
 

@@ -30,8 +30,22 @@ FORMATS = "http://www.w3.org/ns/formats/"
 
 #: Prefix -> namespace, in the order zkg declares them.
 STANDARD: dict[str, str] = {
-    "rdf": RDF, "rdfs": RDFS, "xsd": XSD, "owl": OWL, "schema": SCHEMA, "org": ORG, "prov": PROV,
-    "dcterms": DCTERMS, "skos": SKOS, "qb": QB, "sdmx-dimension": SDMX_DIMENSION,
-    "sdmx-measure": SDMX_MEASURE, "sdmx-attribute": SDMX_ATTRIBUTE, "void": VOID, "sd": SD, "sh": SH,
-    "dcat": DCAT, "foaf": FOAF,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "owl": OWL,
+    "schema": SCHEMA,
+    "org": ORG,
+    "prov": PROV,
+    "dcterms": DCTERMS,
+    "skos": SKOS,
+    "qb": QB,
+    "sdmx-dimension": SDMX_DIMENSION,
+    "sdmx-measure": SDMX_MEASURE,
+    "sdmx-attribute": SDMX_ATTRIBUTE,
+    "void": VOID,
+    "sd": SD,
+    "sh": SH,
+    "dcat": DCAT,
+    "foaf": FOAF,
 }

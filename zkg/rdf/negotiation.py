@@ -67,26 +67,92 @@ class Format:
 
 
 _F = FORMATS
-SPARQL_JSON = Format("json", "application/sparql-results+json", "SPARQL JSON", ("application/json",), ("srj",),
-                     oxigraph=ox.QueryResultsFormat.JSON, w3c_format=_F + "SPARQL_Results_JSON")
-SPARQL_XML = Format("xml", "application/sparql-results+xml", "SPARQL XML", ("application/xml", "text/xml"), ("srx",),
-                    oxigraph=ox.QueryResultsFormat.XML, w3c_format=_F + "SPARQL_Results_XML")
-SPARQL_CSV = Format("csv", "text/csv", "CSV", (), (), text=True,
-                    oxigraph=ox.QueryResultsFormat.CSV, w3c_format=_F + "SPARQL_Results_CSV")
-SPARQL_TSV = Format("tsv", "text/tab-separated-values", "TSV", (), (), text=True,
-                    oxigraph=ox.QueryResultsFormat.TSV, w3c_format=_F + "SPARQL_Results_TSV")
+SPARQL_JSON = Format(
+    "json",
+    "application/sparql-results+json",
+    "SPARQL JSON",
+    ("application/json",),
+    ("srj",),
+    oxigraph=ox.QueryResultsFormat.JSON,
+    w3c_format=_F + "SPARQL_Results_JSON",
+)
+SPARQL_XML = Format(
+    "xml",
+    "application/sparql-results+xml",
+    "SPARQL XML",
+    ("application/xml", "text/xml"),
+    ("srx",),
+    oxigraph=ox.QueryResultsFormat.XML,
+    w3c_format=_F + "SPARQL_Results_XML",
+)
+SPARQL_CSV = Format(
+    "csv",
+    "text/csv",
+    "CSV",
+    (),
+    (),
+    text=True,
+    oxigraph=ox.QueryResultsFormat.CSV,
+    w3c_format=_F + "SPARQL_Results_CSV",
+)
+SPARQL_TSV = Format(
+    "tsv",
+    "text/tab-separated-values",
+    "TSV",
+    (),
+    (),
+    text=True,
+    oxigraph=ox.QueryResultsFormat.TSV,
+    w3c_format=_F + "SPARQL_Results_TSV",
+)
 
-TURTLE = Format("ttl", "text/turtle", "Turtle", ("application/x-turtle", "application/turtle"), ("turtle", "n3"),
-                text=True, oxigraph=ox.RdfFormat.TURTLE, w3c_format=_F + "Turtle")
-N_TRIPLES = Format("nt", "application/n-triples", "N-Triples", (), ("ntriples", "n-triples"),
-                   oxigraph=ox.RdfFormat.N_TRIPLES, w3c_format=_F + "N-Triples")
-JSON_LD = Format("jsonld", "application/ld+json", "JSON-LD", ("application/x-json+ld", "application/json"),
-                 ("json-ld", "json"), oxigraph=ox.RdfFormat.JSON_LD, w3c_format=_F + "JSON-LD")
-RDF_XML = Format("rdf", "application/rdf+xml", "RDF/XML", ("application/xml", "text/xml"), ("rdfxml", "rdf+xml", "xml"),
-                 oxigraph=ox.RdfFormat.RDF_XML, w3c_format=_F + "RDF_XML")
+TURTLE = Format(
+    "ttl",
+    "text/turtle",
+    "Turtle",
+    ("application/x-turtle", "application/turtle"),
+    ("turtle", "n3"),
+    text=True,
+    oxigraph=ox.RdfFormat.TURTLE,
+    w3c_format=_F + "Turtle",
+)
+N_TRIPLES = Format(
+    "nt",
+    "application/n-triples",
+    "N-Triples",
+    (),
+    ("ntriples", "n-triples"),
+    oxigraph=ox.RdfFormat.N_TRIPLES,
+    w3c_format=_F + "N-Triples",
+)
+JSON_LD = Format(
+    "jsonld",
+    "application/ld+json",
+    "JSON-LD",
+    ("application/x-json+ld", "application/json"),
+    ("json-ld", "json"),
+    oxigraph=ox.RdfFormat.JSON_LD,
+    w3c_format=_F + "JSON-LD",
+)
+RDF_XML = Format(
+    "rdf",
+    "application/rdf+xml",
+    "RDF/XML",
+    ("application/xml", "text/xml"),
+    ("rdfxml", "rdf+xml", "xml"),
+    oxigraph=ox.RdfFormat.RDF_XML,
+    w3c_format=_F + "RDF_XML",
+)
 TRIG = Format("trig", "application/trig", "TriG", (), (), oxigraph=ox.RdfFormat.TRIG, w3c_format=_F + "TriG")
-N_QUADS = Format("nq", "application/n-quads", "N-Quads", (), ("nquads", "n-quads"),
-                 oxigraph=ox.RdfFormat.N_QUADS, w3c_format=_F + "N-Quads")
+N_QUADS = Format(
+    "nq",
+    "application/n-quads",
+    "N-Quads",
+    (),
+    ("nquads", "n-quads"),
+    oxigraph=ox.RdfFormat.N_QUADS,
+    w3c_format=_F + "N-Quads",
+)
 
 HTML = Format("html", "text/html", "HTML", ("application/xhtml+xml",), (), text=True)
 
@@ -96,7 +162,10 @@ RESULTS_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPAR
 GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML, TRIG, N_QUADS)
 #: Per query form.
 FORMATS_BY_FORM: dict[str, tuple[Format, ...]] = {
-    "SELECT": RESULTS_FORMATS, "ASK": RESULTS_FORMATS, "CONSTRUCT": GRAPH_FORMATS, "DESCRIBE": GRAPH_FORMATS,
+    "SELECT": RESULTS_FORMATS,
+    "ASK": RESULTS_FORMATS,
+    "CONSTRUCT": GRAPH_FORMATS,
+    "DESCRIBE": GRAPH_FORMATS,
 }
 
 

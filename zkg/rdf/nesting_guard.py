@@ -30,21 +30,24 @@ MAX_DEPTH = 200
 _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _ECHAR = r"\\[tbnrf\"'\\]"
 _TURTLE = re.compile(
-    "|".join([
-        r"(?P<skip>#[^\r\n]*+"  # comments, strings and IRIs of Turtle, TriG, N-Triples, N-Quads
-        f"|'''(?:(?:''|')?+(?:[^'\\\\]|{_ECHAR}|{_UCHAR}))*+'''"
-        f'|"""(?:(?:""|")?+(?:[^"\\\\]|{_ECHAR}|{_UCHAR}))*+"""'
-        f"|'(?:[^'\\\\\\n\\r]|{_ECHAR}|{_UCHAR})*+'"
-        f'|"(?:[^"\\\\\\n\\r]|{_ECHAR}|{_UCHAR})*+"'
-        f"|<(?:[^\\x00-\\x20<>\"{{}}|^`\\\\]|{_UCHAR})*+>)",
-        r"(?P<open><<\(|<<|[{(\[])",
-        r"(?P<close>\)>>|>>|[})\]])",
-        r"(?P<other>[^#'\"<>(){}\[\]]++|.)",
-    ]),
+    "|".join(
+        [
+            r"(?P<skip>#[^\r\n]*+"  # comments, strings and IRIs of Turtle, TriG, N-Triples, N-Quads
+            f"|'''(?:(?:''|')?+(?:[^'\\\\]|{_ECHAR}|{_UCHAR}))*+'''"
+            f'|"""(?:(?:""|")?+(?:[^"\\\\]|{_ECHAR}|{_UCHAR}))*+"""'
+            f"|'(?:[^'\\\\\\n\\r]|{_ECHAR}|{_UCHAR})*+'"
+            f'|"(?:[^"\\\\\\n\\r]|{_ECHAR}|{_UCHAR})*+"'
+            f'|<(?:[^\\x00-\\x20<>"{{}}|^`\\\\]|{_UCHAR})*+>)',
+            r"(?P<open><<\(|<<|[{(\[])",
+            r"(?P<close>\)>>|>>|[})\]])",
+            r"(?P<other>[^#'\"<>(){}\[\]]++|.)",
+        ]
+    ),
     re.DOTALL,
 )
-_JSON = re.compile(r'(?P<skip>"(?:[^"\\]|\\.)*+")|(?P<open>[{\[])|(?P<close>[}\]])|(?P<other>[^"{}\[\]]++|.)',
-                   re.DOTALL)
+_JSON = re.compile(
+    r'(?P<skip>"(?:[^"\\]|\\.)*+")|(?P<open>[{\[])|(?P<close>[}\]])|(?P<other>[^"{}\[\]]++|.)', re.DOTALL
+)
 _XML = re.compile(
     r"(?P<skip><!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<![^>]*+>"
     r"|<[^/!?<>\"'][^<>\"']*+(?:(?:\"[^\"]*+\"|'[^']*+')[^<>\"']*+)*+/>)"  # an empty element
@@ -60,8 +63,7 @@ class TooDeep(ZkgError):
     http_status = 400
 
 
-def check_nesting(text: str | bytes, what: str = "the body", limit: int = MAX_DEPTH, *,
-                  syntax: str = "turtle") -> None:
+def check_nesting(text: str | bytes, what: str = "the body", limit: int = MAX_DEPTH, *, syntax: str = "turtle") -> None:
     """Raise :class:`TooDeep` when ``text`` (``syntax``: turtle, json or xml) nests more than
     ``limit`` deep."""
     if isinstance(text, bytes):
@@ -73,7 +75,9 @@ def check_nesting(text: str | bytes, what: str = "the body", limit: int = MAX_DE
         if kind == "open":
             depth += 1
             if depth > limit:
-                raise TooDeep(f"{what} nests more than {limit} levels deep (at offset {match.start()}): "
-                              "zkg refuses deeper nesting")
+                raise TooDeep(
+                    f"{what} nests more than {limit} levels deep (at offset {match.start()}): "
+                    "zkg refuses deeper nesting"
+                )
         elif kind == "close" and depth:
             depth -= 1

@@ -84,9 +84,9 @@ def compact(iri: str, prefix_map: dict[str, str]) -> str:
     best = None
     for name, namespace in prefix_map.items():
         if iri.startswith(namespace) and (best is None or len(namespace) > len(prefix_map[best])):
-            local = iri[len(namespace):]
+            local = iri[len(namespace) :]
             if _SAFE_LOCAL.match(local):
                 best = name
     if best is None:
         return f"<{iri}>"
-    return f"{best}:{iri[len(prefix_map[best]):]}"
+    return f"{best}:{iri[len(prefix_map[best]) :]}"

@@ -46,8 +46,10 @@ class Truncation:
 
     @property
     def message(self) -> str:
-        return (f"results truncated: only the first {self.limit} were sent (the server's row limit); "
-                "add LIMIT/OFFSET to page through the rest")
+        return (
+            f"results truncated: only the first {self.limit} were sent (the server's row limit); "
+            "add LIMIT/OFFSET to page through the rest"
+        )
 
 
 def collect(items: Iterable[T], limit: int) -> tuple[list[T], bool]:
@@ -82,9 +84,14 @@ def term_json(term: object) -> dict[str, Any]:
             out["datatype"] = term.datatype.value
         return out
     if isinstance(term, ox.Triple):
-        return {"type": "triple", "value": {"subject": term_json(term.subject),
-                                            "predicate": term_json(term.predicate),
-                                            "object": term_json(term.object)}}
+        return {
+            "type": "triple",
+            "value": {
+                "subject": term_json(term.subject),
+                "predicate": term_json(term.predicate),
+                "object": term_json(term.object),
+            },
+        }
     raise TypeError(f"not an RDF term: {term!r}")
 
 
@@ -102,8 +109,9 @@ def solutions_json(variables: Sequence[str], rows: Iterable[Mapping[str, Any]]) 
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def serialize_solutions(variables: Sequence[str], rows: Iterable[Mapping[str, Any]], fmt: Format,
-                        truncation: Truncation | None = None) -> bytes:
+def serialize_solutions(
+    variables: Sequence[str], rows: Iterable[Mapping[str, Any]], fmt: Format, truncation: Truncation | None = None
+) -> bytes:
     """SELECT results as ``fmt`` (a results format of :mod:`zkg.rdf.negotiation`)."""
     parsed = ox.parse_query_results(solutions_json(variables, rows), format=ox.QueryResultsFormat.JSON)
     output = _bytes(parsed.serialize(format=fmt.results_format))
@@ -113,7 +121,9 @@ def serialize_solutions(variables: Sequence[str], rows: Iterable[Mapping[str, An
 def serialize_boolean(value: bool, fmt: Format) -> bytes:
     """ASK results as ``fmt``."""
     document = b'{"head":{},"boolean":true}' if value else b'{"head":{},"boolean":false}'
-    return _bytes(ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON).serialize(format=fmt.results_format))
+    return _bytes(
+        ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON).serialize(format=fmt.results_format)
+    )
 
 
 def _bytes(serialized: bytes | None) -> bytes:
@@ -168,8 +178,13 @@ def used_prefixes(triples: Sequence[ox.Triple], prefixes: Mapping[str, str]) -> 
     return {name: ns for name, ns in prefixes.items() if any(iri.startswith(ns) for iri in iris)}
 
 
-def serialize_triples(triples: Sequence[ox.Triple], fmt: Format, *, prefixes: Mapping[str, str] | None = None,
-                      truncation: Truncation | None = None) -> bytes:
+def serialize_triples(
+    triples: Sequence[ox.Triple],
+    fmt: Format,
+    *,
+    prefixes: Mapping[str, str] | None = None,
+    truncation: Truncation | None = None,
+) -> bytes:
     """CONSTRUCT/DESCRIBE results as ``fmt`` (a graph format; TriG and N-Quads put the
     triples in the default graph)."""
     shown = used_prefixes(triples, prefixes) if prefixes and fmt in (negotiation.TURTLE, negotiation.TRIG) else None

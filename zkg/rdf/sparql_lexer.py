@@ -53,17 +53,18 @@ class Unreadable(QueryError):
 # -- the terminals, as spargebra 0.4 writes them ------------------------------------------------
 
 # PN_CHARS_BASE: Oxigraph stops at U+FFFD (the grammar's U+10000-U+EFFFF are not accepted).
-_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
-         "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD")
+_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
+)
 _U = _BASE + "_"
-_CHARS = _U + "\\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
-_VARNAME = f"[0-9{_U}][0-9\u00B7\u0300-\u036F\u203F-\u2040{_U}]*+"
+_CHARS = _U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_VARNAME = f"[0-9{_U}][0-9\u00b7\u0300-\u036f\u203f-\u2040{_U}]*+"
 _PLX = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
 _PREFIX = f"[{_BASE}][{_CHARS}]*+(?:\\.++[{_CHARS}]++)*+"
 # PN_LOCAL as Oxigraph has it: at most one run of dots inside (``ex:a.b.c`` is ``ex:a.b``
 # then ``.c``).
-_LOCAL = (f"(?:[{_U}:0-9]|{_PLX})(?:[{_CHARS}:]|{_PLX})*+"
-          f"(?:\\.++(?:[{_CHARS}:]|{_PLX})++)?+")
+_LOCAL = f"(?:[{_U}:0-9]|{_PLX})(?:[{_CHARS}:]|{_PLX})*+(?:\\.++(?:[{_CHARS}:]|{_PLX})++)?+"
 _ECHAR_UCHAR = r"\\[tbnrf\"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 
 _STRING = re.compile(
@@ -107,7 +108,8 @@ _ECHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'":
 
 #: The words of Oxigraph 0.5's grammar (matched ignoring ASCII case), besides ``a``, ``true``
 #: and ``false``.
-KEYWORDS = frozenset("""
+KEYWORDS = frozenset(
+    """
     ABS ADD ADJUST ALL AS ASC ASK AVG BASE BIND BNODE BOUND BY CEIL CLEAR COALESCE CONCAT
     CONSTRUCT CONTAINS COPY COUNT CREATE DATA DATATYPE DAY DEFAULT DELETE DESC DESCRIBE DISTINCT
     DROP ENCODE_FOR_URI EXISTS FILTER FLOOR FROM GRAPH GROUP GROUP_CONCAT HAVING HOURS IF IN
@@ -117,23 +119,44 @@ KEYWORDS = frozenset("""
     STRAFTER STRBEFORE STRDT STRENDS STRLANG STRLANGDIR STRLEN STRSTARTS STRUUID SUBJECT SUBSTR
     SUM TIMEZONE TO TRIPLE TZ UCASE UNDEF UNION URI USING UUID VALUES VERSION WHERE WITH YEAR
     HASLANG HASLANGDIR ISBLANK ISIRI ISLITERAL ISNUMERIC ISTRIPLE ISURI SAMETERM
-""".split())
+""".split()
+)
 
 #: Words after which ``(`` opens an expression: function calls, aggregates, FILTER, BIND,
 #: ORDER BY's ASC/DESC, IN and NOT IN.
-_CALLS = KEYWORDS - frozenset("""
+_CALLS = KEYWORDS - frozenset(
+    """
     ADD ALL AS ASK BASE BY CLEAR CONSTRUCT COPY CREATE DATA DEFAULT DELETE DESCRIBE DISTINCT
     DROP EXISTS FROM GRAPH GROUP HAVING INSERT INTO LATERAL LIMIT LOAD MINUS MOVE NAMED NOT
     OFFSET OPTIONAL ORDER PREFIX REDUCED SELECT SEPARATOR SERVICE SILENT TO UNDEF UNION USING
     VALUES VERSION WHERE WITH
-""".split())
+""".split()
+)
 
 # Frames: what a bracket opened. Patterns (triples, paths) and expressions read alike
 # characters differently; data blocks and templates hold ground or template triples.
 GROUP, EXPR, LIST, BNODE, DATA, TEMPLATE, REIFIED, TRIPLE_TERM, ANNOTATION = (
-    "group", "expr", "list", "bnode", "data", "template", "reified", "triple-term", "annotation")
-_CLOSERS = {GROUP: "}", DATA: "}", TEMPLATE: "}", ANNOTATION: "|}", EXPR: ")", LIST: ")",
-            BNODE: "]", REIFIED: ">>", TRIPLE_TERM: ")>>"}
+    "group",
+    "expr",
+    "list",
+    "bnode",
+    "data",
+    "template",
+    "reified",
+    "triple-term",
+    "annotation",
+)
+_CLOSERS = {
+    GROUP: "}",
+    DATA: "}",
+    TEMPLATE: "}",
+    ANNOTATION: "|}",
+    EXPR: ")",
+    LIST: ")",
+    BNODE: "]",
+    REIFIED: ">>",
+    TRIPLE_TERM: ")>>",
+}
 _OPERAND_ENDS = frozenset({"var", "iri", "pname", "string", "langtag", "number", "bnode"})
 
 
@@ -208,7 +231,8 @@ class Lexer:
                 if value in _OPENING:
                     if value == "(":
                         clause_expression = top_kind in ("", GROUP) and (
-                            top.clause == "projection" or (top.clause == "modifiers" and not values_pending))
+                            top.clause == "projection" or (top.clause == "modifiers" and not values_pending)
+                        )
                         self._open(EXPR if top_kind == EXPR or call_next or clause_expression else LIST, start)
                     elif value == "[":
                         self._open(BNODE, start)
@@ -239,8 +263,11 @@ class Lexer:
                     values_pending = True
                 call_next = word in _CALLS
             elif kind == "iri" or kind == "pname":
-                call_next = top_kind == EXPR or prev_keyword == "FILTER" or (
-                    top_kind in ("", GROUP) and top.clause == "modifiers" and not values_pending)
+                call_next = (
+                    top_kind == EXPR
+                    or prev_keyword == "FILTER"
+                    or (top_kind in ("", GROUP) and top.clause == "modifiers" and not values_pending)
+                )
             else:
                 call_next = False
             pos = start + len(value)
@@ -285,8 +312,11 @@ class Lexer:
                 return "punct", ">>"
             return "punct", ">=" if text.startswith(">=", pos) else ">"
         operand_before = prev is not None and (
-            prev.kind in _OPERAND_ENDS or prev.text in (")", ")>>")
-            or prev.kind == "word" and prev.text.lower() in ("true", "false"))
+            prev.kind in _OPERAND_ENDS
+            or prev.text in (")", ")>>")
+            or prev.kind == "word"
+            and prev.text.lower() in ("true", "false")
+        )
         if top == EXPR and operand_before:  # after an operand, in an expression: less-than
             return "punct", "<=" if text.startswith("<=", pos) else "<"
         if value == "<<(":
@@ -296,6 +326,7 @@ class Lexer:
         if kind == "iri":
             return "iri", value
         return "", ""  # '<' where an operand is due, opening no IRI
+
 
 def lex(text: str, *, strict: bool = False) -> list[Token]:
     """The tokens of ``text``; lenient by default (stops where it cannot read on)."""

@@ -176,8 +176,11 @@ def undeclared_prologue(found: Scan, prefixes: dict[str, str], base_iri: str | N
     ['BASE <http://b/>', 'PREFIX rdfs: <http://r#>']
     """
     lines = [f"BASE <{base_iri}>"] if base_iri else []
-    lines += [f"PREFIX {name}: <{prefixes[name]}>" for name in sorted(found.used_prefixes)
-              if name in prefixes and name not in found.declared_prefixes]
+    lines += [
+        f"PREFIX {name}: <{prefixes[name]}>"
+        for name in sorted(found.used_prefixes)
+        if name in prefixes and name not in found.declared_prefixes
+    ]
     return lines
 
 

@@ -141,22 +141,33 @@ def _plain_answer(status: str, message: str, *headers: str) -> bytes:
     """A whole HTTP answer, written without the app: ``status`` ("429 Too Many Requests"),
     ``message`` after it in a plain-text body, then the connection closed."""
     body = f"{status}: {message}\n".encode("utf-8")
-    head = [f"HTTP/1.1 {status}", "Content-Type: text/plain; charset=utf-8", "X-Content-Type-Options: nosniff",
-            *headers, "Connection: close", f"Content-Length: {len(body)}"]
+    head = [
+        f"HTTP/1.1 {status}",
+        "Content-Type: text/plain; charset=utf-8",
+        "X-Content-Type-Options: nosniff",
+        *headers,
+        "Connection: close",
+        f"Content-Length: {len(body)}",
+    ]
     return ("\r\n".join(head) + "\r\n\r\n").encode("ascii") + body
 
 
 def too_many_connections(limit: int) -> bytes:
     """The whole answer to a connection past the per-address limit."""
-    return _plain_answer("429 Too Many Requests", f"more than {limit} connections are open from your address "
-                         "(ZKG_CONNECTIONS_PER_CLIENT); close some, or wait for them to finish, and try again",
-                         "Retry-After: 1")
+    return _plain_answer(
+        "429 Too Many Requests",
+        f"more than {limit} connections are open from your address "
+        "(ZKG_CONNECTIONS_PER_CLIENT); close some, or wait for them to finish, and try again",
+        "Retry-After: 1",
+    )
 
 
 def request_timeout(seconds: float) -> bytes:
     """The whole answer to a request not received within the read deadline."""
-    return _plain_answer("408 Request Timeout", f"the request was not received whole within {seconds:g} seconds "
-                         "(ZKG_REQUEST_READ_TIMEOUT)")
+    return _plain_answer(
+        "408 Request Timeout",
+        f"the request was not received whole within {seconds:g} seconds (ZKG_REQUEST_READ_TIMEOUT)",
+    )
 
 
 def refuse(conn, answer: bytes) -> None:

@@ -160,16 +160,18 @@ def _parser_class(limit: int) -> type[HTTPRequestParser]:
         def received(self, data):
             if self.body_rcv is None and not self.completed and not self.headers_finished and self._overflows(data):
                 self.parse_header(b"GET / HTTP/1.0\r\n")  # (as waitress does for its own limit)
-                self.error = HeadersTooLarge(f"the request headers are longer than the limit of "
-                                             f"{MAX_HEADERS_BYTES} bytes together")
+                self.error = HeadersTooLarge(
+                    f"the request headers are longer than the limit of {MAX_HEADERS_BYTES} bytes together"
+                )
                 self.completed = True
                 return len(data)
             consumed = super().received(data)
             if type(self.error) is RequestEntityTooLarge:  # waitress's own, naming its internal limit
                 self.error = BodyTooLarge(limit)
             elif type(self.error) is RequestHeaderFieldsTooLarge:
-                self.error = HeadersTooLarge(f"the request line is longer than the limit of {limit} bytes "
-                                             "(ZKG_MAX_REQUEST_BYTES)")
+                self.error = HeadersTooLarge(
+                    f"the request line is longer than the limit of {limit} bytes (ZKG_MAX_REQUEST_BYTES)"
+                )
             elif self.headers_finished and not self._checked:
                 self._checked = True
                 problem = None if self.error is not None else _header_problem(self.headers)
@@ -194,7 +196,7 @@ def _parser_class(limit: int) -> type[HTTPRequestParser]:
             offset = 0
             while self._line_end is None:
                 newline = data.find(b"\n", offset)
-                if data[offset:newline if newline >= 0 else len(data)].strip():
+                if data[offset : newline if newline >= 0 else len(data)].strip():
                     self._line_text = True
                 if newline < 0:
                     break
@@ -363,7 +365,11 @@ def create_waitress_server(app, settings: Settings, *, threads: int, balance=Non
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     servers: dict = {}  # waitress's socket map: every listening server registers in it
     server = waitress.create_server(
-        ClientWatch(app), map=servers, threads=threads, ident="zkg", asyncore_use_poll=True,
+        ClientWatch(app),
+        map=servers,
+        threads=threads,
+        ident="zkg",
+        asyncore_use_poll=True,
         channel_request_lookahead=REQUEST_LOOKAHEAD,
         # Waitress refuses a body of its limit or more, the app one past the setting.
         max_request_body_size=settings.max_request_bytes + 1,
@@ -379,7 +385,9 @@ def create_waitress_server(app, settings: Settings, *, threads: int, balance=Non
         if hasattr(listener, "channel_class"):
             listener.channel_class = channel_class
             if settings.connections_per_client:
-                listener.channel_class = connection_guard.accepting(channel_class, settings.connections_per_client, clients)
+                listener.channel_class = connection_guard.accepting(
+                    channel_class, settings.connections_per_client, clients
+                )
             _guard_listener(listener, settings.request_read_timeout, balance)
     # (waitress's own settings take whole seconds) The read deadline is checked every second
     # (a few times within a shorter one); a worker's loop wakes often (BALANCED_LOOP_SECONDS),

@@ -61,8 +61,15 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def serve(settings: Settings, *, threads: int = 4, workers: int = 1, store_spec: str | None = None,
-          update_url: str | None = None, out=None) -> int:
+def serve(
+    settings: Settings,
+    *,
+    threads: int = 4,
+    workers: int = 1,
+    store_spec: str | None = None,
+    update_url: str | None = None,
+    out=None,
+) -> int:
     """Serve until interrupted; returns the exit code. ZkgError for what a user can fix.
 
     ``store_spec`` (``sparql+http://…``): a remote SPARQL engine instead of the managed one
@@ -78,8 +85,9 @@ def serve(settings: Settings, *, threads: int = 4, workers: int = 1, store_spec:
         RemoteStore.from_spec(store_spec, base_iri=settings.base_iri, update_url=update_url)  # checks the setting
         Path(settings.data).mkdir(parents=True, exist_ok=True)  # the curation log lives there
     if workers > 1:
-        return _serve_workers(settings, threads=threads, workers=workers, store_spec=store_spec,
-                              update_url=update_url, out=out)
+        return _serve_workers(
+            settings, threads=threads, workers=workers, store_spec=store_spec, update_url=update_url, out=out
+        )
     late = _LateApp()
     try:
         # Size limits and client disconnects: see zkg.serve.http_server.
@@ -90,18 +98,29 @@ def serve(settings: Settings, *, threads: int = 4, workers: int = 1, store_spec:
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:
         if store_spec is None:
-            engine = ManagedEngine(store_dir, query_timeout=settings.query_timeout, executable=settings.oxigraph).start()
-            store = RemoteStore(base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout,
-                                data_dir=settings.data)
+            engine = ManagedEngine(
+                store_dir, query_timeout=settings.query_timeout, executable=settings.oxigraph
+            ).start()
+            store = RemoteStore(
+                base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout, data_dir=settings.data
+            )
         else:
-            store = RemoteStore.from_spec(store_spec, base_iri=settings.base_iri, timeout=settings.query_timeout,
-                                          update_url=update_url, data_dir=settings.data)
+            store = RemoteStore.from_spec(
+                store_spec,
+                base_iri=settings.base_iri,
+                timeout=settings.query_timeout,
+                update_url=update_url,
+                data_dir=settings.data,
+            )
         late.app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         url = public_url(server.effective_host, server.effective_port)
         engine_note = "" if store_spec is None else f" on the SPARQL engine {store.query_url}"
-        print(f"zkg: serving {url} (SPARQL endpoint {url}sparql) with {threads} threads{engine_note}; Ctrl-C stops",
-              file=out, flush=True)
+        print(
+            f"zkg: serving {url} (SPARQL endpoint {url}sparql) with {threads} threads{engine_note}; Ctrl-C stops",
+            file=out,
+            flush=True,
+        )
         server.run()  # returns on Ctrl-C / SIGTERM, after waitress has shut its threads down
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
@@ -112,31 +131,49 @@ def serve(settings: Settings, *, threads: int = 4, workers: int = 1, store_spec:
     return 0
 
 
-def _serve_workers(settings: Settings, *, threads: int, workers: int, store_spec: str | None,
-                   update_url: str | None, out) -> int:
+def _serve_workers(
+    settings: Settings, *, threads: int, workers: int, store_spec: str | None, update_url: str | None, out
+) -> int:
     import secrets
 
-
     try:
-        sock = socket.create_server((settings.host, settings.port), backlog=1024,
-                                    family=socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+        sock = socket.create_server(
+            (settings.host, settings.port),
+            backlog=1024,
+            family=socket.AF_INET6 if ":" in settings.host else socket.AF_INET,
+        )
     except OSError as error:
         raise _listen_error(settings, error) from None
     sock.set_inheritable(True)
-    pool = WorkerPool(settings, sock, workers=workers, threads=threads, store_spec=store_spec,
-                      update_url=update_url, session=secrets.token_hex(8))
+    pool = WorkerPool(
+        settings,
+        sock,
+        workers=workers,
+        threads=threads,
+        store_spec=store_spec,
+        update_url=update_url,
+        session=secrets.token_hex(8),
+    )
     engine = None
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:
         if store_spec is None:
-            engine = ManagedEngine(settings.store_dir, query_timeout=settings.query_timeout, executable=settings.oxigraph,
-                                   on_ready=pool.engine_ready).start()
+            engine = ManagedEngine(
+                settings.store_dir,
+                query_timeout=settings.query_timeout,
+                executable=settings.oxigraph,
+                on_ready=pool.engine_ready,
+            ).start()
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         pool.start(engine)
         host, port = sock.getsockname()[:2]
         url = public_url(host, port)
-        print(f"zkg: serving {url} (SPARQL endpoint {url}sparql) with {workers} workers x {threads} threads; "
-              "Ctrl-C stops", file=out, flush=True)
+        print(
+            f"zkg: serving {url} (SPARQL endpoint {url}sparql) with {workers} workers x {threads} threads; "
+            "Ctrl-C stops",
+            file=out,
+            flush=True,
+        )
         pool.watch()
     except KeyboardInterrupt:
         pass

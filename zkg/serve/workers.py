@@ -149,8 +149,17 @@ def _remove_orphans(parent: Path) -> None:
 class WorkerPool:
     """Starts, watches and stops the worker processes (see the module docstring)."""
 
-    def __init__(self, settings: Settings, sock: socket.socket, *, workers: int, threads: int,
-                 store_spec: str | None, update_url: str | None, session: str):
+    def __init__(
+        self,
+        settings: Settings,
+        sock: socket.socket,
+        *,
+        workers: int,
+        threads: int,
+        store_spec: str | None,
+        update_url: str | None,
+        session: str,
+    ):
         self.settings, self.sock, self.count, self.threads = settings, sock, workers, threads
         self.store_spec, self.update_url, self.session = store_spec, update_url, session
         self.processes: list[subprocess.Popen | None] = [None] * workers
@@ -165,8 +174,17 @@ class WorkerPool:
         """ManagedEngine's hook: publish its address to the workers (atomically)."""
         target = self.state_dir / ENGINE_STATE
         temporary = target.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"query_url": engine.query_url, "update_url": engine.update_url,
-                                         "generation": engine.generation, "pid": engine.pid}), encoding="utf-8")
+        temporary.write_text(
+            json.dumps(
+                {
+                    "query_url": engine.query_url,
+                    "update_url": engine.update_url,
+                    "generation": engine.generation,
+                    "pid": engine.pid,
+                }
+            ),
+            encoding="utf-8",
+        )
         temporary.replace(target)
 
     def start(self, engine=None) -> None:
@@ -189,10 +207,19 @@ class WorkerPool:
             self.engine.overrun(started=started)
 
     def _spawn(self, slot: int) -> None:
-        config = {"settings": _settings_payload(self.settings), "fd": self.sock.fileno(), "threads": self.threads,
-                  "slot": slot, "slots": self.count, "parent": os.getpid(), "session": self.session,
-                  "store": self.store_spec, "update_url": self.update_url, "managed": self.engine is not None,
-                  "state_dir": str(self.state_dir)}
+        config = {
+            "settings": _settings_payload(self.settings),
+            "fd": self.sock.fileno(),
+            "threads": self.threads,
+            "slot": slot,
+            "slots": self.count,
+            "parent": os.getpid(),
+            "session": self.session,
+            "store": self.store_spec,
+            "update_url": self.update_url,
+            "managed": self.engine is not None,
+            "state_dir": str(self.state_dir),
+        }
         env = {**os.environ, "ZKG_WORKER_CONFIG": json.dumps(config)}
         if self.in_flight is not None:
             self.in_flight.clear(slot)
@@ -200,8 +227,12 @@ class WorkerPool:
             self.connections.clear(slot)
         if self.clients is not None:
             self.clients.clear(slot)
-        self.processes[slot] = subprocess.Popen([sys.executable, "-m", "zkg.serve.workers"], pass_fds=[self.sock.fileno()],
-                                                env=env, stdin=subprocess.DEVNULL)
+        self.processes[slot] = subprocess.Popen(
+            [sys.executable, "-m", "zkg.serve.workers"],
+            pass_fds=[self.sock.fileno()],
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
 
     def watch(self) -> None:
         """Until stopped (KeyboardInterrupt): restart workers that exit."""
@@ -209,8 +240,11 @@ class WorkerPool:
             time.sleep(0.5)
             for slot, process in enumerate(self.processes):
                 if process is not None and process.poll() is not None and not self._stopping:
-                    print(f"zkg: worker {slot} exited with status {process.returncode}; starting it again",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"zkg: worker {slot} exited with status {process.returncode}; starting it again",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     self._spawn(slot)
 
     def stop(self) -> None:
@@ -318,7 +352,6 @@ def _share_rate_limit(app, state_dir: Path) -> None:
 def worker_main() -> int:
     import logging
 
-
     _die_with_parent()
     config = json.loads(os.environ["ZKG_WORKER_CONFIG"])
     if os.getppid() != config["parent"]:
@@ -330,11 +363,17 @@ def worker_main() -> int:
     if config["managed"]:
         in_flight = InFlight(state_dir / IN_FLIGHT, config["slots"])
         engine = WorkerEngine(state_dir, config["parent"], in_flight, config["slot"])
-        store = RemoteStore(base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout,
-                            data_dir=settings.data)
+        store = RemoteStore(
+            base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout, data_dir=settings.data
+        )
     else:
-        store = RemoteStore.from_spec(config["store"], base_iri=settings.base_iri, timeout=settings.query_timeout,
-                                      update_url=config["update_url"], data_dir=settings.data)
+        store = RemoteStore.from_spec(
+            config["store"],
+            base_iri=settings.base_iri,
+            timeout=settings.query_timeout,
+            update_url=config["update_url"],
+            data_dir=settings.data,
+        )
     store.session = config["session"]  # one dataset version for all workers
     app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
     _share_rate_limit(app, state_dir)
@@ -344,8 +383,9 @@ def worker_main() -> int:
     clients = None
     if settings.connections_per_client:  # one count per address for all workers (the parent made the table)
         clients = ClientTable(state_dir / CLIENT_TABLE, workers=config["slots"], slot=config["slot"])
-    server = create_waitress_server(app, settings, threads=config["threads"], sockets=[sock], balance=balance,
-                                    clients=clients)
+    server = create_waitress_server(
+        app, settings, threads=config["threads"], sockets=[sock], balance=balance, clients=clients
+    )
 
     def stop(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -72,10 +72,28 @@ MAX_COST = 2000
 #: whatever the mix; nesting is bounded apart (MAX_DEPTH: 200 nested function calls, the
 #: deepest kind, are a fifth of the 937 that aborted it).
 COSTS = {
-    "subquery": 3, "BIND": 3, "MINUS": 3,
-    "OPTIONAL": 2, "UNION": 2, "LATERAL": 2, "GRAPH": 2, "path modifier": 2, "arithmetic": 2,
-    "triple pattern": 1, "|": 1, "/": 1, "^": 1, "FILTER": 1, "EXISTS": 1, "VALUES": 1, "IN": 1,
-    "boolean or comparison": 1, "{": 1, "(": 1, "[": 1, "<<": 1,
+    "subquery": 3,
+    "BIND": 3,
+    "MINUS": 3,
+    "OPTIONAL": 2,
+    "UNION": 2,
+    "LATERAL": 2,
+    "GRAPH": 2,
+    "path modifier": 2,
+    "arithmetic": 2,
+    "triple pattern": 1,
+    "|": 1,
+    "/": 1,
+    "^": 1,
+    "FILTER": 1,
+    "EXISTS": 1,
+    "VALUES": 1,
+    "IN": 1,
+    "boolean or comparison": 1,
+    "{": 1,
+    "(": 1,
+    "[": 1,
+    "<<": 1,
 }
 _PATTERN = (GROUP, BNODE, "annotation", "reified", "triple-term", "list")
 #: At most this many tokens in one text (the guard's own work is bounded by it: 0.4 s).
@@ -175,8 +193,11 @@ class _Reader:
             except QueryRefused as refusal:
                 return refusal
         line, column = position(self.text, offset)
-        return QueryRefused(f"{message} at line {line}, column {column}" if "{where}" not in message
-                            else message.replace("{where}", f"at line {line}, column {column}"))
+        return QueryRefused(
+            f"{message} at line {line}, column {column}"
+            if "{where}" not in message
+            else message.replace("{where}", f"at line {line}, column {column}")
+        )
 
     def run(self) -> Reading:
         lexer = Lexer(self.text, strict=True, max_depth=MAX_DEPTH, max_tokens=MAX_TOKENS)
@@ -187,11 +208,15 @@ class _Reader:
             cost = self._read(items)
         except Unreadable as error:
             if error.depth_exceeded:
-                raise QueryRefused(f"{self.what} nests brackets more than {MAX_DEPTH} levels deep "
-                                   f"{_where(self.text, error.offset)}: zkg refuses deeper nesting") from None
+                raise QueryRefused(
+                    f"{self.what} nests brackets more than {MAX_DEPTH} levels deep "
+                    f"{_where(self.text, error.offset)}: zkg refuses deeper nesting"
+                ) from None
             if error.too_long:
-                raise QueryRefused(f"{self.what} has more than {MAX_TOKENS:,} tokens (words, names, terms "
-                                   "and punctuation): send it as several requests") from None
+                raise QueryRefused(
+                    f"{self.what} has more than {MAX_TOKENS:,} tokens (words, names, terms "
+                    "and punctuation): send it as several requests"
+                ) from None
             raise self.fail(f"SPARQL syntax error {{where}}: {error.message}", error.offset) from None
         reading = self.reading
         reading.depth = lexer.depth
@@ -268,7 +293,9 @@ class _Reader:
                 f"{self.what} is too complex for zkg: it costs more than the limit of {MAX_COST} units "
                 "(subqueries, BIND and MINUS cost 3 each, OPTIONAL, UNION, GRAPH and arithmetic 2, triple "
                 "patterns, path steps, FILTERs, brackets and other operators 1: SECURITY.md, How zkg reads "
-                "a query). Split it into several queries, or put long lists of values in VALUES.", 0)
+                "a query). Split it into several queries, or put long lists of values in VALUES.",
+                0,
+            )
         if self.user_base:  # before every piece: its offset counts from the second piece
             base = f"BASE {_engine_iri(reading.base)} "
             out.insert(0, base)
@@ -304,8 +331,9 @@ class _Reader:
             return
         name, iri = items.take(), items.take()
         if name is None or name.kind != "pname" or not name.text.endswith(":") or iri is None or iri.kind != "iri":
-            raise self.fail("SPARQL syntax error {where}: PREFIX is followed by a name ending in ':' "
-                            "and an IRI in <>", token.start)
+            raise self.fail(
+                "SPARQL syntax error {where}: PREFIX is followed by a name ending in ':' and an IRI in <>", token.start
+            )
         reading.declared_prefixes[name.text[:-1]] = self._resolve(iri)
         self.newlines += name.newlines + iri.newlines
 
@@ -342,15 +370,19 @@ class _Reader:
             else:
                 self.reading.load = token.start
         if namespace is None:
-            raise self.fail(f"unknown prefix '{name}:' {{where}}: declare it with PREFIX {name}: <…> "
-                            "(the predeclared prefixes are listed in the service description)", token.start)
+            raise self.fail(
+                f"unknown prefix '{name}:' {{where}}: declare it with PREFIX {name}: <…> "
+                "(the predeclared prefixes are listed in the service description)",
+                token.start,
+            )
         self.reading.used_prefixes.add(name)
         iri = namespace + re.sub(r"\\(.)", r"\1", local)
         try:
             return ox.NamedNode(iri).value
         except ValueError as error:
-            raise self.fail(f"the prefixed name {_shown(token.text)} {{where}} stands for no valid IRI "
-                            f"({error})", token.start) from None
+            raise self.fail(
+                f"the prefixed name {_shown(token.text)} {{where}} stands for no valid IRI ({error})", token.start
+            ) from None
 
     def _word(self, token: Token, upper: str) -> None:
         reading = self.reading
@@ -365,8 +397,11 @@ class _Reader:
         # ASCII only: the engine ignores ASCII case alone ("ſELECT" is no SELECT to it).
         if token.text.isascii() and (upper in KEYWORDS or token.text == "a" or upper in ("TRUE", "FALSE")):
             return
-        raise self.fail(f"SPARQL syntax error {{where}}: '{_shown(token.text)}' is no SPARQL keyword (keywords "
-                        "are separated from what follows by a space or punctuation)", token.start)
+        raise self.fail(
+            f"SPARQL syntax error {{where}}: '{_shown(token.text)}' is no SPARQL keyword (keywords "
+            "are separated from what follows by a space or punctuation)",
+            token.start,
+        )
 
     # -- strings ---------------------------------------------------------------------------
 
@@ -410,8 +445,13 @@ def _where(text: str, offset: int) -> str:
     return f"at line {line}, column {column}"
 
 
-def check_query(text: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None,
-                graph_exists: Callable[[str], bool] | None = None) -> Reading:
+def check_query(
+    text: str,
+    *,
+    base_iri: str | None = None,
+    prefixes: dict[str, str] | None = None,
+    graph_exists: Callable[[str], bool] | None = None,
+) -> Reading:
     """The reading of a query the endpoint may run; raises :class:`QueryRefused` otherwise.
 
     ``graph_exists(iri)`` says whether the dataset has a named graph; without it FROM is

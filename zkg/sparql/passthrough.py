@@ -42,8 +42,9 @@ class EngineAnswer:
     result: object = None  # else: a parsed result for the usual path
 
 
-def engine_answer(store: StoreFacade, text: str, chosen, form: str | None, dataset: dict,
-                  limit: int) -> EngineAnswer | None:
+def engine_answer(
+    store: StoreFacade, text: str, chosen, form: str | None, dataset: dict, limit: int
+) -> EngineAnswer | None:
     """The engine's answer for ``chosen``, checked; None when this store (see
     :attr:`~zkg.store.facade.Capabilities.engine_bytes`) or format cannot."""
     engine = passes_engine_bytes(store)
@@ -57,8 +58,11 @@ def engine_answer(store: StoreFacade, text: str, chosen, form: str | None, datas
         if media_type == negotiation.SPARQL_JSON.media_type:
             document = json.loads(body)
             if "boolean" in document:
-                return EngineAnswer(body=body) if chosen is negotiation.SPARQL_JSON else \
-                    EngineAnswer(result=bool(document["boolean"]))
+                return (
+                    EngineAnswer(body=body)
+                    if chosen is negotiation.SPARQL_JSON
+                    else EngineAnswer(result=bool(document["boolean"]))
+                )
             rows = len(document["results"]["bindings"])
             if rows <= limit and chosen is negotiation.SPARQL_JSON:
                 return EngineAnswer(body=body)

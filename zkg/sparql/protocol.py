@@ -93,10 +93,21 @@ class Collected:
     truncated: bool
 
 
-def answer(store: StoreFacade, text: str, *, row_limit: int, limits_url: str, accept: str | None = None,
-           formats: Sequence[str] = (), chosen: Format | None = None, default_graphs: Sequence[str] = (),
-           named_graphs: Sequence[str] = (), cache: AnswerCache | None = None, base_iri: str | None = None,
-           own_text: bool = False) -> Answer:
+def answer(
+    store: StoreFacade,
+    text: str,
+    *,
+    row_limit: int,
+    limits_url: str,
+    accept: str | None = None,
+    formats: Sequence[str] = (),
+    chosen: Format | None = None,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+    cache: AnswerCache | None = None,
+    base_iri: str | None = None,
+    own_text: bool = False,
+) -> Answer:
     """The protocol's answer to query ``text`` on ``store``; raises :data:`FAILURES`.
 
     ``accept`` and ``formats`` (the ``format=`` values) choose the format among those of
@@ -119,8 +130,9 @@ def answer(store: StoreFacade, text: str, *, row_limit: int, limits_url: str, ac
         if not text.strip():
             raise QueryError("the query is empty")
         try:
-            found = guard.check_query(text, base_iri=base_iri or store.base_iri, prefixes=store.prefixes,
-                                      graph_exists=_graph_lookup(store))
+            found = guard.check_query(
+                text, base_iri=base_iri or store.base_iri, prefixes=store.prefixes, graph_exists=_graph_lookup(store)
+            )
         except QueryError:
             # A browser opening a shared link gets the editor with the query in it, which runs
             # it and shows the refusal there, next to the text; a script gets the 400 itself.
@@ -159,8 +171,9 @@ def answer(store: StoreFacade, text: str, *, row_limit: int, limits_url: str, ac
         if passed is not None and passed.body is not None:
             if cache is not None and key is not None:
                 cache.put(key, passed.body)
-            return Answer(200, passed.body, chosen.content_type, vary=("Accept",),
-                          shareable=key[0] if key is not None else None)
+            return Answer(
+                200, passed.body, chosen.content_type, vary=("Accept",), shareable=key[0] if key is not None else None
+            )
         result = passed.result if passed is not None else store.query(found.engine_text, **dataset)
     except QueryError as error:
         raise _located(error, found) from None
@@ -249,15 +262,24 @@ def _collected(result, limit: int) -> Collected:
     return Collected(kind, variables, items, truncated)
 
 
-def _evaluated(store: StoreFacade, result, chosen: Format, found: guard.Reading | None, accept: str | None,
-               formats: Sequence[str], limit: int, limits_url: str) -> Answer:
+def _evaluated(
+    store: StoreFacade,
+    result,
+    chosen: Format,
+    found: guard.Reading | None,
+    accept: str | None,
+    formats: Sequence[str],
+    limit: int,
+    limits_url: str,
+) -> Answer:
     """The answer of a result: read to the row limit, serialised, the result let go."""
     try:
         kind = _kind(result)
         # The format again when the result is of another kind than the lexer expected (a
         # query it could not classify).
-        fmt = _refit(chosen, negotiation.GRAPH_FORMATS if kind == GRAPH else negotiation.RESULTS_FORMATS,
-                     accept, formats)
+        fmt = _refit(
+            chosen, negotiation.GRAPH_FORMATS if kind == GRAPH else negotiation.RESULTS_FORMATS, accept, formats
+        )
         got = _collected(result, limit)
         truncation = results.Truncation(limit, limits_url) if got.truncated else None
         if kind == BOOLEAN:

@@ -55,8 +55,11 @@ class Reading:
         >>> s.form, s.has_dataset_clause, s.used_prefixes, s.declared_prefixes
         ('SELECT', True, set(), {})
         """
-        return Scan(form=self.form, update_keyword=self.update_keyword,
-                    from_graphs=[(Token("iri", f"<{iri}>", offset), named) for iri, named, offset in self.from_graphs])
+        return Scan(
+            form=self.form,
+            update_keyword=self.update_keyword,
+            from_graphs=[(Token("iri", f"<{iri}>", offset), named) for iri, named, offset in self.from_graphs],
+        )
 
     def original_offset(self, emitted: int) -> int:
         """The offset in :attr:`text` of what is at ``emitted`` in :attr:`engine_text`."""

@@ -98,14 +98,39 @@ class Architecture:
 
 #: x86_64 (asm/unistd_64.h) and aarch64 (asm-generic/unistd.h); io_uring's numbers are shared.
 ARCHITECTURES = {
-    "x86_64": Architecture("x86_64", 0xC000003E, {
-        "socket": 41, "connect": 42, "sendto": 44, "sendmsg": 46, "sendmmsg": 307,
-        "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-        "prctl": 157, "seccomp": 317}, foreign_bit=0x40000000),
-    "aarch64": Architecture("aarch64", 0xC00000B7, {
-        "socket": 198, "connect": 203, "sendto": 206, "sendmsg": 211, "sendmmsg": 269,
-        "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-        "prctl": 167, "seccomp": 277}),
+    "x86_64": Architecture(
+        "x86_64",
+        0xC000003E,
+        {
+            "socket": 41,
+            "connect": 42,
+            "sendto": 44,
+            "sendmsg": 46,
+            "sendmmsg": 307,
+            "io_uring_setup": 425,
+            "io_uring_enter": 426,
+            "io_uring_register": 427,
+            "prctl": 157,
+            "seccomp": 317,
+        },
+        foreign_bit=0x40000000,
+    ),
+    "aarch64": Architecture(
+        "aarch64",
+        0xC00000B7,
+        {
+            "socket": 198,
+            "connect": 203,
+            "sendto": 206,
+            "sendmsg": 211,
+            "sendmmsg": 269,
+            "io_uring_setup": 425,
+            "io_uring_enter": 426,
+            "io_uring_register": 427,
+            "prctl": 167,
+            "seccomp": 277,
+        },
+    ),
 }
 ARCHITECTURES["amd64"] = ARCHITECTURES["x86_64"]
 ARCHITECTURES["arm64"] = ARCHITECTURES["aarch64"]
@@ -123,8 +148,7 @@ def native_calls_only(arch: Architecture) -> list[bytes]:
         instruction(LOAD_WORD, NR_OFFSET),
     ]
     if arch.foreign_bit:
-        program += [instruction(JUMP_IF_AT_LEAST, arch.foreign_bit, jump_false=1),
-                    instruction(RETURN, KILL_PROCESS)]
+        program += [instruction(JUMP_IF_AT_LEAST, arch.foreign_bit, jump_false=1), instruction(RETURN, KILL_PROCESS)]
     return program
 
 

@@ -97,7 +97,7 @@ def without_calls(text: str, function: str, *, prefixes: dict[str, str], base_ir
         return None
     parts, position = [], 0
     for first, last in calls:
-        parts += [text[position:items[first].start], ERROR_EXPRESSION]
+        parts += [text[position : items[first].start], ERROR_EXPRESSION]
         position = items[last].start + 1
     parts.append(text[position:])
     return "".join(parts)

@@ -83,9 +83,16 @@ class StoreFacade(Protocol):
         """What the last ``zkg load`` recorded (base IRI, time, files), if anything."""
         ...
 
-    def query(self, sparql: str, *, default_graph: Any = None, named_graphs: Any = None,
-              union_default_graph: bool = True, substitutions: dict | None = None,
-              scanned: Scan | None = None) -> Any:
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Any = None,
+        named_graphs: Any = None,
+        union_default_graph: bool = True,
+        substitutions: dict | None = None,
+        scanned: Scan | None = None,
+    ) -> Any:
         """A QueryBoolean, or an iterable of solutions (with ``variables``) or of triples;
         see :meth:`zkg.store.local.Store.query`."""
         ...
@@ -121,9 +128,17 @@ class PassesEngineBytes(StoreFacade, Protocol):
     #: The query time limit, in seconds.
     timeout: float
 
-    def query_raw(self, sparql: str, accept: str, *, default_graph: Any = None, named_graphs: Any = None,
-                  union_default_graph: bool = True, max_bytes: int = 8 * 2**20,
-                  scanned: Scan | None = None) -> tuple[str, bytes | None, Any]:
+    def query_raw(
+        self,
+        sparql: str,
+        accept: str,
+        *,
+        default_graph: Any = None,
+        named_graphs: Any = None,
+        union_default_graph: bool = True,
+        max_bytes: int = 8 * 2**20,
+        scanned: Scan | None = None,
+    ) -> tuple[str, bytes | None, Any]:
         """(media type, bytes, None), or (media type, None, a lazy result) past ``max_bytes``;
         see :meth:`zkg.store.remote.RemoteStore.query_raw`."""
         ...

@@ -137,8 +137,7 @@ class Exchange:
     """One HTTP request to the engine and the reading of its response, under a deadline of
     ``limit`` seconds and a grace; ``watch``: dropped if the client of the web request goes."""
 
-    def __init__(self, limit: float, *, pool: ConnectionPool, supervisor: EngineSupervisor | None,
-                 watch: bool = True):
+    def __init__(self, limit: float, *, pool: ConnectionPool, supervisor: EngineSupervisor | None, watch: bool = True):
         self.limit, self.pool, self.supervisor = limit, pool, supervisor
         self.started_at = time.monotonic()
         self.deadline = self.started_at + limit + _grace(limit)

@@ -157,8 +157,11 @@ def remove_leftovers(data_dir: Path) -> None:
         numbered, pending = _NUMBERED.fullmatch(name), _PENDING.fullmatch(name)
         if numbered and name != live and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
-        elif (pending and (name.endswith(".tmp") or f"store-{pending.group(1)}" != live)
-              or name.startswith(_TEMPORARY_LINK)):
+        elif (
+            pending
+            and (name.endswith(".tmp") or f"store-{pending.group(1)}" != live)
+            or name.startswith(_TEMPORARY_LINK)
+        ):
             try:
                 path.unlink()
             except OSError:
@@ -235,8 +238,10 @@ def open_live_store(data_dir: Path) -> ox.Store:
     """The live store of ``data_dir`` opened for writing, by its real directory (see the module's docstring); then what earlier loads left behind is deleted. OSError as
     pyoxigraph raises it (the lock of another process, a full disk)."""
     if unsettled(data_dir):
-        raise StoreError(f"the store at {data_dir} was being replaced by a load that was cut short, and it could "
-                         "not be put back in place (a full disk? a read-only directory?); free some space and try again")
+        raise StoreError(
+            f"the store at {data_dir} was being replaced by a load that was cut short, and it could "
+            "not be put back in place (a full disk? a read-only directory?); free some space and try again"
+        )
     for _ in range(3):
         store_dir = live_store_dir(data_dir)
         opened = ox.Store(str(store_dir))

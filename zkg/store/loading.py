@@ -86,9 +86,13 @@ def discover_sources(*, graph_dir: Path, ontology_dir: Path, base_iri: str) -> l
     vocabulary = ox.NamedNode(graph_iri(base_iri, VOCABULARY))
     shapes = ox.NamedNode(graph_iri(base_iri, SHAPES))
     sources = [SourceFile(p, ox.RdfFormat.TRIG) for p in sorted(graph_dir.rglob("*.trig")) if p.is_file()]
-    sources += [SourceFile(p, ox.RdfFormat.TURTLE, vocabulary) for p in sorted(ontology_dir.glob("*.ttl")) if p.is_file()]
     sources += [
-        SourceFile(p, ox.RdfFormat.TURTLE, shapes) for p in sorted((ontology_dir / "shapes").glob("*.ttl")) if p.is_file()
+        SourceFile(p, ox.RdfFormat.TURTLE, vocabulary) for p in sorted(ontology_dir.glob("*.ttl")) if p.is_file()
+    ]
+    sources += [
+        SourceFile(p, ox.RdfFormat.TURTLE, shapes)
+        for p in sorted((ontology_dir / "shapes").glob("*.ttl"))
+        if p.is_file()
     ]
     return sources
 
@@ -100,11 +104,12 @@ def _read(source: SourceFile) -> bytes:
     try:
         return source.path.read_bytes()
     except OSError as error:
-        raise DataError(f"{display_path(source.path)}: cannot read: {error.strerror or error}", path=source.path) from None
+        raise DataError(
+            f"{display_path(source.path)}: cannot read: {error.strerror or error}", path=source.path
+        ) from None
 
 
-def iter_quads(source: SourceFile, content: bytes, base_iri: str, *,
-               check_literals: bool = True) -> Iterator[ox.Quad]:
+def iter_quads(source: SourceFile, content: bytes, base_iri: str, *, check_literals: bool = True) -> Iterator[ox.Quad]:
     """The quads of one file; raises DataError with ``file:line:column`` on bad syntax, and
     (unless ``check_literals`` is False: the file was checked already) on a refused literal.
 
@@ -125,7 +130,9 @@ def iter_quads(source: SourceFile, content: bytes, base_iri: str, *,
                     path=source.path,
                 )
             elif isinstance(quad.graph_name, ox.BlankNode):
-                raise DataError(f"{where}: a graph named by a blank node; name every graph with an IRI", path=source.path)
+                raise DataError(
+                    f"{where}: a graph named by a blank node; name every graph with an IRI", path=source.path
+                )
             else:
                 yield quad
     except SyntaxError as error:
@@ -141,8 +148,9 @@ def _checked_literals(quads: Iterator[ox.Quad], source: SourceFile, content: byt
     literal_type, triple_type, problem_of = ox.Literal, ox.Triple, lexical.literal_problem
     for quad in quads:
         term = quad.object
-        if ((type(term) is literal_type and problem_of(term))
-                or (type(term) is triple_type and lexical.term_problem(term))):
+        if (type(term) is literal_type and problem_of(term)) or (
+            type(term) is triple_type and lexical.term_problem(term)
+        ):
             problem = lexical.quad_problem(quad)
             line = _line_of(content, term)
             where = display_path(source.path) + (f":{line}" if line else "")
@@ -211,19 +219,22 @@ def checked_batches(sources: list[SourceFile], base_iri: str, parsed: ParsedSour
             fed |= graphs
             yield batch
         counts = {graph.value: n for graph, n in per_graph.items()}
-        parsed.files.append({
-            "path": str(source.path),
-            "sha256": hashlib.sha256(content).hexdigest(),
-            "quads": sum(counts.values()),
-            "graphs": sorted(counts),
-        })
+        parsed.files.append(
+            {
+                "path": str(source.path),
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "quads": sum(counts.values()),
+                "graphs": sorted(counts),
+            }
+        )
         parsed.graphs.update(counts)
         parsed.counts.update(counts)
         parsed.total += sum(counts.values())
 
 
-def _file_batches(source: SourceFile, content: bytes,
-                  base_iri: str) -> Iterator[tuple[list[ox.Quad], set[ox.NamedNode]]]:
+def _file_batches(
+    source: SourceFile, content: bytes, base_iri: str
+) -> Iterator[tuple[list[ox.Quad], set[ox.NamedNode]]]:
     """One file's quads in lists, each with its set of graph names, checked with as little
     Python work per quad as can be: the parser fills a list at C speed, and only the
     distinct graph names and objects of the list are looked at. At the first problem the

@@ -35,10 +35,10 @@ from zkg.rdf.rdflib_view import rdflib_graph
 from zkg.rdf.serialize import serialize_dataset
 from zkg.rdf.sparql_scan import Scan, scan
 from zkg.store import layout as store_layout
-from zkg.store.layout import open_live_store, read_record
 from zkg.store import loading
 from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
 from zkg.store.facade import Capabilities
+from zkg.store.layout import open_live_store, read_record
 
 METADATA_FILE = store_layout.RECORD  # zkg.json, the load record
 STORE_DIR = store_layout.STORE_LINK  # store, the live store
@@ -105,8 +105,9 @@ class Store:
 
     capabilities = Capabilities(in_process=True)
 
-    def __init__(self, oxigraph_store: ox.Store, *, base_iri: str, data_dir: Path | None,
-                 read_only: StoreError | None = None):
+    def __init__(
+        self, oxigraph_store: ox.Store, *, base_iri: str, data_dir: Path | None, read_only: StoreError | None = None
+    ):
         self._store = oxigraph_store
         self.base_iri = base_iri
         self.data_dir = data_dir
@@ -159,8 +160,9 @@ class Store:
                 data_dir.mkdir(parents=True, exist_ok=True)
                 return cls(open_live_store(data_dir), base_iri=base_iri, data_dir=data_dir)
             except OSError as error:
-                fault = storage_fault(error, data_dir, doing="open the store for writing",
-                                      after="nothing was written (free some space)")
+                fault = storage_fault(
+                    error, data_dir, doing="open the store for writing", after="nothing was written (free some space)"
+                )
                 if fault is None and "LOCK" in str(error):
                     raise StoreError(
                         f"the store at {data_dir} is in use by another process (is `zkg serve` running?)"
@@ -191,8 +193,16 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------
 
-    def query(self, sparql: str, *, default_graph=None, named_graphs=None, union_default_graph: bool = True,
-              substitutions: dict | None = None, scanned: Scan | None = None):
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph=None,
+        named_graphs=None,
+        union_default_graph: bool = True,
+        substitutions: dict | None = None,
+        scanned: Scan | None = None,
+    ):
         """Evaluate a SPARQL query: QuerySolutions, QueryBoolean or QueryTriples.
 
         The default graph is the union of all graphs unless ``default_graph`` (IRI or list)
@@ -232,8 +242,11 @@ class Store:
                 raise QueryError(f"SPARQL syntax error: {error}") from None
             except (OSError, ValueError, TypeError, RuntimeError) as error:
                 function = unsupported_function(str(error)) if isinstance(error, RuntimeError) else None
-                if function is not None and len(unimplemented) < MAX_FUNCTIONS \
-                        and ox.NamedNode(function) not in unimplemented:
+                if (
+                    function is not None
+                    and len(unimplemented) < MAX_FUNCTIONS
+                    and ox.NamedNode(function) not in unimplemented
+                ):
                     unimplemented[ox.NamedNode(function)] = _no_value
                     continue
                 # OSError too: pyoxigraph reports failed SERVICE calls that way.
@@ -275,7 +288,9 @@ class Store:
         vocabulary = ox.NamedNode(graph_iri(self.base_iri, loading.VOCABULARY))
         shapes = ox.NamedNode(graph_iri(self.base_iri, loading.SHAPES))
         data = (q for q in self.quads() if q.graph_name not in (vocabulary, shapes))
-        return ValidationGraphs(rdflib_graph(data), rdflib_graph(self.quads(shapes)), rdflib_graph(self.quads(vocabulary)))
+        return ValidationGraphs(
+            rdflib_graph(data), rdflib_graph(self.quads(shapes)), rdflib_graph(self.quads(vocabulary))
+        )
 
     # -- writing -------------------------------------------------------------------------
 
@@ -306,9 +321,14 @@ class Store:
             raise QueryError(f"update failed: {error}") from None
         self._wrote()  # only on success: pyoxigraph updates are atomic, a failed one changed nothing
 
-    def load_sources(self, *, graph_dir: str | Path, ontology_dir: str | Path,
-                     bulk_threshold: int = loading.BULK_THRESHOLD,
-                     progress: Callable[[int], None] | None = None) -> LoadReport:
+    def load_sources(
+        self,
+        *,
+        graph_dir: str | Path,
+        ontology_dir: str | Path,
+        bulk_threshold: int = loading.BULK_THRESHOLD,
+        progress: Callable[[int], None] | None = None,
+    ) -> LoadReport:
         """(Re)build the graphs defined by the project's files; leave every other graph alone.
 
         Every file is parsed once and checked: a bad file raises DataError
@@ -330,8 +350,9 @@ class Store:
         >>> shutil.rmtree(root)
         """
         self._refuse_if_read_only()
-        sources = loading.discover_sources(graph_dir=Path(graph_dir), ontology_dir=Path(ontology_dir),
-                                           base_iri=self.base_iri)
+        sources = loading.discover_sources(
+            graph_dir=Path(graph_dir), ontology_dir=Path(ontology_dir), base_iri=self.base_iri
+        )
         previous = self._read_own_record() or {}
         earlier = {g for f in previous.get("files", []) for g in f.get("graphs", [])}
         parsed = loading.ParsedSources()
@@ -346,12 +367,20 @@ class Store:
                 break
         else:
             graphs = self._replace_graphs(list(itertools.chain.from_iterable(held)), parsed, earlier)
-        return LoadReport(files=parsed.files, graphs=graphs, removed_graphs=sorted(earlier - parsed.graphs),
-                          total=sum(graphs.values()), bulk=held_quads > bulk_threshold)
+        return LoadReport(
+            files=parsed.files,
+            graphs=graphs,
+            removed_graphs=sorted(earlier - parsed.graphs),
+            total=sum(graphs.values()),
+            bulk=held_quads > bulk_threshold,
+        )
 
     def _load_record(self, parsed: loading.ParsedSources) -> dict:
-        return {"base_iri": self.base_iri, "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "files": parsed.files}
+        return {
+            "base_iri": self.base_iri,
+            "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "files": parsed.files,
+        }
 
     def _replace_graphs(self, quads: list[ox.Quad], parsed: loading.ParsedSources, earlier: set[str]) -> dict[str, int]:
         """The small load: one atomic update (or extend) in this store; quads per graph."""
@@ -369,8 +398,13 @@ class Store:
         self._write_own_record(self._load_record(parsed))
         return {iri: self.count(iri) for iri in sorted(parsed.graphs)}
 
-    def _bulk_load(self, batches: Iterator[list[ox.Quad]], parsed: loading.ParsedSources, earlier: set[str],
-                   progress: Callable[[int], None] | None) -> dict[str, int]:
+    def _bulk_load(
+        self,
+        batches: Iterator[list[ox.Quad]],
+        parsed: loading.ParsedSources,
+        earlier: set[str],
+        progress: Callable[[int], None] | None,
+    ) -> dict[str, int]:
         """The big load: build a new store from ``batches`` (the rest of ``parsed``) and the
         graphs of this one the files do not replace, then swap it in; quads per graph."""
         data_dir = self.data_dir
@@ -415,8 +449,9 @@ class Store:
         graphs.update({iri: self.count(iri) for iri in parsed.shared})
         return graphs
 
-    def _build_beside(self, data_dir: Path, quads: Callable[[], Iterator[ox.Quad]],
-                      parsed: loading.ParsedSources) -> ox.Store:
+    def _build_beside(
+        self, data_dir: Path, quads: Callable[[], Iterator[ox.Quad]], parsed: loading.ParsedSources
+    ) -> ox.Store:
         """A new ``store-<n>`` filled with ``quads()`` and swapped in, its record with it; on
         any failure it is deleted and the live store and record are untouched."""
         new_dir = store_layout.next_store_dir(data_dir)
@@ -425,17 +460,20 @@ class Store:
             new = ox.Store(str(new_dir))
             new.bulk_extend(quads())
             new.flush()
-            self._write_own_record(self._load_record(parsed), target=store_layout.pending_record(data_dir, new_dir),
-                                   after="the previous store is as it was")
+            self._write_own_record(
+                self._load_record(parsed),
+                target=store_layout.pending_record(data_dir, new_dir),
+                after="the previous store is as it was",
+            )
             store_layout.swap_in(data_dir, new_dir)
         except BaseException as error:
             new = None  # closes it, so that its files can go
             store_layout.discard(data_dir, new_dir)
             if isinstance(error, OSError):
                 unchanged = "the previous store is as it was"
-                raise storage_fault(error, data_dir, doing="load",
-                                    after=f"{unchanged} (free some space and run `zkg load` again)"
-                                    ) or StoreError(f"bulk load failed ({unchanged}): {error}") from None
+                raise storage_fault(
+                    error, data_dir, doing="load", after=f"{unchanged} (free some space and run `zkg load` again)"
+                ) or StoreError(f"bulk load failed ({unchanged}): {error}") from None
             raise
         return new
 
@@ -452,12 +490,15 @@ class Store:
         try:
             self._store = open_live_store(data_dir)
         except OSError:  # another process took the lock meanwhile: nothing was changed
-            raise StoreError(f"the store at {data_dir} is in use by another process "
-                             "(is `zkg serve` running?)") from None
+            raise StoreError(
+                f"the store at {data_dir} is in use by another process (is `zkg serve` running?)"
+            ) from None
         if refused is not None:
-            raise StoreError(f"cannot load this many quads into {data_dir}: its store/ directory cannot be renamed "
-                             f"({refused}); a bulk load builds a new store beside it and swaps it in "
-                             "(a mount point? mount the data directory instead)")
+            raise StoreError(
+                f"cannot load this many quads into {data_dir}: its store/ directory cannot be renamed "
+                f"({refused}); a bulk load builds a new store beside it and swaps it in "
+                "(a mount point? mount the data directory instead)"
+            )
 
     def update_raw(self, sparql: str) -> None:
         """Run an update without the zkg prefixes or base (for generated, fully absolute text)."""
@@ -478,8 +519,9 @@ class Store:
     def _read_own_record(self) -> dict | None:
         return self._memory_record if self.data_dir is None else read_record(self.data_dir)
 
-    def _write_own_record(self, record: dict, *, target: Path | None = None,
-                          after: str = "the graphs were loaded but not recorded") -> None:
+    def _write_own_record(
+        self, record: dict, *, target: Path | None = None, after: str = "the graphs were loaded but not recorded"
+    ) -> None:
         """Write ``zkg.json`` (or ``target``: a bulk load's pending record); ``after`` says,
         in the error of a full disk, what state that leaves."""
         if self.data_dir is None:
@@ -500,8 +542,9 @@ class Store:
                 temporary.unlink(missing_ok=True)
             except OSError:
                 pass
-            raise self._write_failed(error, doing=f"write {METADATA_FILE}",
-                                     after=f"{after} (free some space and run `zkg load` again)") from None
+            raise self._write_failed(
+                error, doing=f"write {METADATA_FILE}", after=f"{after} (free some space and run `zkg load` again)"
+            ) from None
 
 
 #: Quads between two calls of a bulk load's ``progress``.

@@ -129,7 +129,6 @@ def check_data_dir(data_dir: Path, base_iri: str) -> Path:
     """
     import json
 
-
     store_layout.settle(data_dir)  # a bulk load a crash cut short: finish its swap (or nothing)
     record_path = data_dir / METADATA_FILE
     store_dir = data_dir / STORE_DIR
@@ -140,17 +139,27 @@ def check_data_dir(data_dir: Path, base_iri: str) -> Path:
     except (OSError, ValueError, AttributeError) as error:
         raise StoreError(f"cannot read {record_path}: {error}") from None
     if recorded != base_iri:
-        raise StoreError(f"store at {data_dir} was loaded with base IRI {recorded}; "
-                         f"serve it with --base-iri {recorded}, or load it again with --base-iri {base_iri}")
+        raise StoreError(
+            f"store at {data_dir} was loaded with base IRI {recorded}; "
+            f"serve it with --base-iri {recorded}, or load it again with --base-iri {base_iri}"
+        )
     return store_dir
 
 
 class ManagedEngine:
     """An ``oxigraph serve`` child process on ``store_dir``; the supervisor of RemoteStore."""
 
-    def __init__(self, store_dir: str | Path, *, query_timeout: float, host: str = "127.0.0.1",
-                 startup_timeout: float = 60.0, executable: str | None = None, on_ready=None,
-                 in_flight_elsewhere=None):
+    def __init__(
+        self,
+        store_dir: str | Path,
+        *,
+        query_timeout: float,
+        host: str = "127.0.0.1",
+        startup_timeout: float = 60.0,
+        executable: str | None = None,
+        on_ready=None,
+        in_flight_elsewhere=None,
+    ):
         self.store_dir = Path(store_dir)
         self.query_timeout = query_timeout
         self.host = host
@@ -223,9 +232,11 @@ class ManagedEngine:
     def start(self) -> "ManagedEngine":
         """Start the engine and wait until it answers; StoreError if it cannot start."""
         if self.sandbox_unavailable is not None:
-            log.warning("the SPARQL engine runs without its network filter (%s): it can reach the network, and "
-                        "only the query guard stands between clients and outbound requests (SERVICE, LOAD)",
-                        self.sandbox_unavailable)
+            log.warning(
+                "the SPARQL engine runs without its network filter (%s): it can reach the network, and "
+                "only the query guard stands between clients and outbound requests (SERVICE, LOAD)",
+                self.sandbox_unavailable,
+            )
         self._thread = threading.Thread(target=self._supervise, name="zkg-engine-supervisor", daemon=True)
         self._thread.start()
         atexit.register(self.stop)
@@ -295,7 +306,7 @@ class ManagedEngine:
                     log.error("giving up on the SPARQL engine after %d failed starts", quick_failures)
                     return
                 self._wake.set()
-                time.sleep(min(2.0 ** quick_failures, 10.0))
+                time.sleep(min(2.0**quick_failures, 10.0))
 
     def _room_again(self) -> str | None:
         """A reason to restart an engine that hit a full disk, once the disk has room again."""
@@ -349,8 +360,7 @@ class ManagedEngine:
             # thread creation failed ("Resource temporarily unavailable") and the engine
             # aborted (measured: 18,000 ASK queries in 3 s killed it). zkg's own deadline
             # stops every query instead (see the module docstring).
-            command = [self.executable, mode, "--location", str(self.store_dir),
-                       "--bind", f"{self.host}:{self.port}"]
+            command = [self.executable, mode, "--location", str(self.store_dir), "--bind", f"{self.host}:{self.port}"]
             if self.sandbox_unavailable is None:
                 command = engine_sandbox.sandboxed_command(command)  # the filter, then exec the engine
             # Under the lock, and only while not stopping: stop() either sees this process
@@ -360,16 +370,24 @@ class ManagedEngine:
                     return
                 try:
                     self.process = subprocess.Popen(
-                        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                        command,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
                         start_new_session=True,  # Ctrl-C reaches zkg, which stops the engine in order
                         preexec_fn=_die_with_parent,
-                        env={**os.environ, "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0",
-                             "RUST_MIN_STACK": str(ENGINE_THREAD_STACK)},
+                        env={
+                            **os.environ,
+                            "RUST_BACKTRACE": "0",
+                            "RUST_LIB_BACKTRACE": "0",
+                            "RUST_MIN_STACK": str(ENGINE_THREAD_STACK),
+                        },
                     )
                 except OSError as error:
                     raise StoreError(f"cannot start the SPARQL engine {self.executable}: {error}") from None
-            threading.Thread(target=self._drain_stderr, args=(self.process,), daemon=True,
-                             name="zkg-engine-stderr").start()
+            threading.Thread(
+                target=self._drain_stderr, args=(self.process,), daemon=True, name="zkg-engine-stderr"
+            ).start()
             if self._wait_answering(self.process, deadline) and not self._stopping.is_set():
                 self.generation += 1
                 if self._on_ready is not None:
@@ -378,8 +396,13 @@ class ManagedEngine:
                     except OSError as error:  # e.g. a full disk: keep supervising all the same
                         log.error("cannot publish the SPARQL engine's address: %s", error)
                 self._ready.set()
-                log.info("SPARQL engine %s answering at %s (pid %d, %s)", self.executable, self.query_url, self.pid,
-                         "no network" if self.sandbox_unavailable is None else "network reachable")
+                log.info(
+                    "SPARQL engine %s answering at %s (pid %d, %s)",
+                    self.executable,
+                    self.query_url,
+                    self.pid,
+                    "no network" if self.sandbox_unavailable is None else "network reachable",
+                )
                 if self.read_only_reason is not None:
                     log.warning("serving read-only: %s", self.read_only_reason.message)
                 return
@@ -387,8 +410,12 @@ class ManagedEngine:
             self._terminate()
             if self._stopping.is_set():
                 return
-            fault = storage_fault(last_error, self.store_dir.parent, doing="open the store for writing",
-                                  after="writes are refused until there is room")
+            fault = storage_fault(
+                last_error,
+                self.store_dir.parent,
+                doing="open the store for writing",
+                after="writes are refused until there is room",
+            )
             if fault is not None and self.read_only_reason is None:
                 self.read_only_reason = fault  # RocksDB cannot open it for writing: serve the reads
                 continue

@@ -108,9 +108,18 @@ class RemoteStore:
     and it hears of queries that overran.
     """
 
-    def __init__(self, query_url: str | None = None, *, base_iri: str, update_url: str | None = None,
-                 timeout: float = 30.0, update_timeout: float = 300.0, supervisor: EngineSupervisor | None = None,
-                 data_dir: str | Path | None = None, auth_headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        query_url: str | None = None,
+        *,
+        base_iri: str,
+        update_url: str | None = None,
+        timeout: float = 30.0,
+        update_timeout: float = 300.0,
+        supervisor: EngineSupervisor | None = None,
+        data_dir: str | Path | None = None,
+        auth_headers: dict[str, str] | None = None,
+    ):
         if query_url is None and supervisor is None:
             raise ValueError("RemoteStore needs a query URL or a supervisor")
         self._query_url, self._update_url = query_url, update_url
@@ -144,12 +153,20 @@ class RemoteStore:
         return read_record(self.data_dir)
 
     @classmethod
-    def from_spec(cls, spec: str, *, base_iri: str, timeout: float = 30.0, update_url: str | None = None,
-                  data_dir: str | Path | None = None) -> "RemoteStore":
+    def from_spec(
+        cls,
+        spec: str,
+        *,
+        base_iri: str,
+        timeout: float = 30.0,
+        update_url: str | None = None,
+        data_dir: str | Path | None = None,
+    ) -> "RemoteStore":
         """From ``sparql+http://[user:password@]host:port/path`` (see :func:`parse_store_spec`)."""
         query, update, headers = parse_store_spec(spec, update_url=update_url)
-        return cls(query, base_iri=base_iri, update_url=update, timeout=timeout, data_dir=data_dir,
-                   auth_headers=headers)
+        return cls(
+            query, base_iri=base_iri, update_url=update, timeout=timeout, data_dir=data_dir, auth_headers=headers
+        )
 
     @property
     def query_url(self) -> str:
@@ -164,9 +181,17 @@ class RemoteStore:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def query(self, sparql: str, *, default_graph=None, named_graphs=None, union_default_graph: bool = True,
-              substitutions: dict | None = None, timeout: float | None = None,
-              scanned: sparql_scan.Scan | None = None):
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph=None,
+        named_graphs=None,
+        union_default_graph: bool = True,
+        substitutions: dict | None = None,
+        timeout: float | None = None,
+        scanned: sparql_scan.Scan | None = None,
+    ):
         """Evaluate a query at the engine; see :meth:`zkg.store.local.Store.query`.
 
         Following the protocol, a dataset given by ``default_graph`` or ``named_graphs``
@@ -177,8 +202,10 @@ class RemoteStore:
             raise QueryError("substitutions are not supported by a remote SPARQL engine")
         text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, scanned)
         limit = self.timeout if timeout is None else timeout
-        headers = {"Content-Type": "application/sparql-query; charset=utf-8",
-                   "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"}
+        headers = {
+            "Content-Type": "application/sparql-query; charset=utf-8",
+            "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9",
+        }
         exchange, response = self._answered(limit, params, text, headers, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         if media_type == N_TRIPLES:
@@ -201,8 +228,9 @@ class RemoteStore:
             raise
         return RemoteSolutions(exchange, parsed)
 
-    def _prepare(self, sparql: str, default_graph, named_graphs, union_default_graph: bool,
-                 scanned: sparql_scan.Scan | None):
+    def _prepare(
+        self, sparql: str, default_graph, named_graphs, union_default_graph: bool, scanned: sparql_scan.Scan | None
+    ):
         """(text with the prologue zkg adds, protocol parameters, lines added)."""
         found = scanned or sparql_scan.scan(sparql)
         prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
@@ -219,9 +247,17 @@ class RemoteStore:
             params.append(("union-default-graph", ""))
         return text, params, len(prologue)
 
-    def query_raw(self, sparql: str, accept: str, *, default_graph=None, named_graphs=None,
-                  union_default_graph: bool = True, max_bytes: int = 8 * 2**20,
-                  scanned: sparql_scan.Scan | None = None):
+    def query_raw(
+        self,
+        sparql: str,
+        accept: str,
+        *,
+        default_graph=None,
+        named_graphs=None,
+        union_default_graph: bool = True,
+        max_bytes: int = 8 * 2**20,
+        scanned: sparql_scan.Scan | None = None,
+    ):
         """The engine's own answer to a query, as (media type, bytes), read whole under the
         deadline; for the endpoint to pass on unchanged when it can check it (see
         :mod:`zkg.sparql.passthrough`). An answer longer than ``max_bytes`` is not read whole:
@@ -265,8 +301,11 @@ class RemoteStore:
             if response.status == 200:
                 return exchange, response
             failure = self._failure(exchange, response, prologue_lines)
-            if not isinstance(failure, UnsupportedFunction) or failure.function in rewritten \
-                    or len(rewritten) >= extension_functions.MAX_FUNCTIONS:
+            if (
+                not isinstance(failure, UnsupportedFunction)
+                or failure.function in rewritten
+                or len(rewritten) >= extension_functions.MAX_FUNCTIONS
+            ):
                 raise failure
             function = failure.function
             changed = extension_functions.without_calls(text, function, prefixes=self.prefixes, base_iri=self.base_iri)
@@ -289,8 +328,12 @@ class RemoteStore:
                 return exchange, exchange.send(url, body, {**self.auth_headers, **headers}, reuse=kind == "query")
             except (ConnectionError, OSError, http.client.HTTPException) as error:
                 exchange.close()
-                if attempt == 1 and self.supervisor is not None and kind == "query" \
-                        and self.supervisor.wait_ready(exchange.remaining()):
+                if (
+                    attempt == 1
+                    and self.supervisor is not None
+                    and kind == "query"
+                    and self.supervisor.wait_ready(exchange.remaining())
+                ):
                     continue  # a restart in between: queries are safe to send again
                 raise EngineUnavailable(f"the SPARQL engine is not answering ({error})") from None
         raise AssertionError("unreachable")
@@ -328,8 +371,7 @@ class RemoteStore:
         if fault is None and status == 403 and "read-only" in text.lower():
             # The managed engine says why it serves read-only (a read-only directory, a full disk).
             known = self.supervisor.read_only_reason if self.supervisor is not None else None
-            fault = known or ReadOnlyData(
-                "the SPARQL engine serves the store read-only: writes are refused")
+            fault = known or ReadOnlyData("the SPARQL engine serves the store read-only: writes are refused")
         return None if fault is None else type(fault)(fault.message)
 
     # -- updates and helpers ---------------------------------------------------------------
@@ -417,17 +459,19 @@ def parse_store_spec(spec: str, *, update_url: str | None = None) -> tuple[str, 
     """
     if not spec.startswith(("sparql+http://", "sparql+https://")):
         raise StoreError(f"unsupported store {spec!r}: use sparql+http://host:port/path (the SPARQL query endpoint)")
-    parts = urlsplit(spec[len("sparql+"):])
+    parts = urlsplit(spec[len("sparql+") :])
     if not parts.hostname:
         raise StoreError(f"no host in the store setting {spec!r}")
     query_params = [p for p in parts.query.split("&") if p and not p.startswith("update=")]
-    given = [unquote(p[len("update="):]) for p in parts.query.split("&") if p.startswith("update=")]
+    given = [unquote(p[len("update=") :]) for p in parts.query.split("&") if p.startswith("update=")]
     netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
     query = urlunsplit((parts.scheme, netloc, parts.path or "/", "&".join(query_params), ""))
     if update_url is None and given:
         update_url = given[0]
     if update_url is None:
-        update_url = query[: -len("/query")] + "/update" if parts.path.endswith("/query") and not query_params else query
+        update_url = (
+            query[: -len("/query")] + "/update" if parts.path.endswith("/query") and not query_params else query
+        )
     headers = {}
     if parts.username is not None:
         credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("utf-8")
@@ -465,4 +509,3 @@ def shift_lines(message: str, lines: int) -> str:
         return match.group(0) if number < 1 else f"{match.group(1)}{number}{match.group(3)}"
 
     return _POSITION.sub(move, message, count=1)
-

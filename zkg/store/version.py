@@ -107,8 +107,10 @@ def dataset_version(store: StoreFacade) -> DatasetVersion:
     known = _VERSIONS.get(key)
     if known is not None and known[0] is record:
         return known[1]
-    loaded = json.dumps({"loaded_at": record.get("loaded_at"),
-                         "files": [f.get("sha256") for f in record.get("files", [])]}, sort_keys=True)
+    loaded = json.dumps(
+        {"loaded_at": record.get("loaded_at"), "files": [f.get("sha256") for f in record.get("files", [])]},
+        sort_keys=True,
+    )
     tag = hashlib.sha256(f"{loaded}|{session}|{writes}|{shared}".encode("utf-8")).hexdigest()[:20]
     loaded_at = _parse_time(record.get("loaded_at"))
     if loaded_at is not None and not loaded_at.microsecond:  # written in whole seconds: any time within
@@ -150,8 +152,13 @@ def shared_marker(data_dir) -> tuple[str, datetime | None]:
     return "|".join(parts), latest
 
 
-def not_modified(version: DatasetVersion, etag: str, if_none_match: str | None, if_modified_since: str | None,
-                 now: float | None = None) -> bool:
+def not_modified(
+    version: DatasetVersion,
+    etag: str,
+    if_none_match: str | None,
+    if_modified_since: str | None,
+    now: float | None = None,
+) -> bool:
     """Whether a conditional GET/HEAD may be answered 304 (RFC 9110 §13.2.2: If-None-Match
     wins; If-Modified-Since is only looked at without it). If-Modified-Since matches when
     the data has not changed after that date, to the fraction of a second (HTTP dates have

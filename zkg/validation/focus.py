@@ -44,9 +44,12 @@ class ShapeTargets:
     def targets(self, data, node, classes: set) -> bool:
         """Whether this shape targets ``node`` of the data graph ``data``, whose classes
         (types and their superclasses) are ``classes``."""
-        return bool(node in self.nodes or self.classes & classes
-                    or any((node, p, None) in data for p in self.subjects_of)
-                    or any((None, p, node) in data for p in self.objects_of))
+        return bool(
+            node in self.nodes
+            or self.classes & classes
+            or any((node, p, None) in data for p in self.subjects_of)
+            or any((None, p, node) in data for p in self.objects_of)
+        )
 
 
 class FocusShapes:
@@ -58,7 +61,8 @@ class FocusShapes:
         kinds = {name: URIRef(SH + name) for name in TARGET_KINDS}
         self.targets = [
             ShapeTargets(shape, *(frozenset(shapes_graph.objects(shape, kinds[name])) for name in TARGET_KINDS))
-            for shape in sorted({s for k in kinds.values() for s in shapes_graph.subjects(k, None)}, key=str)]
+            for shape in sorted({s for k in kinds.values() for s in shapes_graph.subjects(k, None)}, key=str)
+        ]
         self.graph = Graph()
         for prefix, namespace in shapes_graph.namespaces():
             self.graph.bind(prefix, namespace)

@@ -106,9 +106,14 @@ def shapes_context(store) -> ShapesContext:
         analysis, why = analyse(shapes_graph, vocabulary_graph, base_iri=base, prefix_map=prefixes(base)), ""
     except Unsupported as error:
         analysis, why = None, str(error)
-    context = ShapesContext(shapes_graph, vocabulary_graph, analysis, why,
-                            frozenset((q.subject, q.predicate, q.object) for q in vocabulary),
-                            FocusShapes(shapes_graph) if analysis is not None else None)
+    context = ShapesContext(
+        shapes_graph,
+        vocabulary_graph,
+        analysis,
+        why,
+        frozenset((q.subject, q.predicate, q.object) for q in vocabulary),
+        FocusShapes(shapes_graph) if analysis is not None else None,
+    )
     with _CONTEXTS_LOCK:
         if len(_CONTEXTS) > 8:
             _CONTEXTS.clear()
@@ -179,6 +184,7 @@ class Neighbourhood:
 
     def step(self, node, step: Step) -> set:
         """Where ``step`` leads from ``node`` in the candidate (closure for repeats)."""
+
         def once(n):
             if step.inverse:
                 return {s for p, s in self._in.get(n, ()) if step.predicate is None or p.value == step.predicate}
@@ -215,8 +221,6 @@ class Neighbourhood:
         self.addresses[child] = (f"{bound} {_hop(parent_var, step, child_var)}", child_var)
 
 
-
-
 def _fetch(asker: _Asker, hood: Neighbourhood, wanted: dict) -> None:
     """One query: for each (node, step) in ``wanted``, the statements the step reads."""
     branches: list[str] = []
@@ -237,9 +241,11 @@ def _fetch(asker: _Asker, hood: Neighbourhood, wanted: dict) -> None:
                     starts.add(s if step.inverse else o)
         ordered = sorted(starts, key=str)
         for start in range(0, len(ordered), CHUNK):
-            branches.append("{ " + _values("?n", ordered[start:start + CHUNK]) + " " + _step_pattern("?n", step) + " }")
+            branches.append(
+                "{ " + _values("?n", ordered[start : start + CHUNK]) + " " + _step_pattern("?n", step) + " }"
+            )
     for start in range(0, len(branches), 200):
-        text = "SELECT DISTINCT ?s ?p ?o WHERE { " + " UNION ".join(branches[start:start + 200]) + " }"
+        text = "SELECT DISTINCT ?s ?p ?o WHERE { " + " UNION ".join(branches[start : start + 200]) + " }"
         for row in asker.select(text):
             hood.fetched.add((row["s"], row["p"], row["o"]))
     hood.reindex()
@@ -271,15 +277,19 @@ def focus_nodes(asker: _Asker, hood: Neighbourhood, analysis: Analysis, changed:
                 continue
             if node.parent is None:
                 if step.inverse:  # read backwards from the focus node: the object changes verdict
-                    focus |= {o for s, p, o in changed if not isinstance(o, ox.Literal)
-                              and (step.predicate is None or p.value == step.predicate)}
+                    focus |= {
+                        o
+                        for s, p, o in changed
+                        if not isinstance(o, ox.Literal) and (step.predicate is None or p.value == step.predicate)
+                    }
                 continue
             rules.append((node, step, child))
     branches: list[str] = []
     addresses: list[tuple[str, str]] = []
     for node, step, child in rules:
-        anchors = {(o if step.inverse else s) for s, p, o in changed
-                   if step.predicate is None or p.value == step.predicate}
+        anchors = {
+            (o if step.inverse else s) for s, p, o in changed if step.predicate is None or p.value == step.predicate
+        }
         anchors = {a for a in anchors if not isinstance(a, ox.Literal)}
         if not anchors:
             continue
@@ -287,7 +297,7 @@ def focus_nodes(asker: _Asker, hood: Neighbourhood, analysis: Analysis, changed:
         prefix = node.prefix()
         target = _target_filter(analysis, child.dependents, "?x")
         iris = sorted((a for a in anchors if isinstance(a, ox.NamedNode)), key=str)
-        groups = [_values("?anchor", iris[i:i + CHUNK]) for i in range(0, len(iris), CHUNK)]
+        groups = [_values("?anchor", iris[i : i + CHUNK]) for i in range(0, len(iris), CHUNK)]
         groups += [b for b in (hood.binding(a, "?anchor") for a in anchors if isinstance(a, ox.BlankNode)) if b]
         chain = _chain("?x", prefix, "?anchor", back)
         for bound in groups:
@@ -295,7 +305,7 @@ def focus_nodes(asker: _Asker, hood: Neighbourhood, analysis: Analysis, changed:
             addresses.append((address, "?_xn0"))
             branches.append(f"{{ {bound} {chain} {target} BIND({len(addresses) - 1} AS ?branch) }}")
     for start in range(0, len(branches), 200):
-        text = "SELECT DISTINCT ?x ?branch WHERE { " + " UNION ".join(branches[start:start + 200]) + " }"
+        text = "SELECT DISTINCT ?x ?branch WHERE { " + " UNION ".join(branches[start : start + 200]) + " }"
         for row in asker.select(text):
             x = row["x"]
             focus.add(x)
@@ -418,8 +428,11 @@ def _fetch_peers(asker: _Asker, hood: Neighbourhood, analysis: Analysis, applica
             known |= found.known
     ordered = sorted(patterns)
     for start in range(0, len(ordered), 100):
-        text = ("SELECT DISTINCT ?peer ?p ?o WHERE { { SELECT DISTINCT ?peer WHERE { "
-                + " UNION ".join(ordered[start:start + 100]) + " } } ?peer ?p ?o }")
+        text = (
+            "SELECT DISTINCT ?peer ?p ?o WHERE { { SELECT DISTINCT ?peer WHERE { "
+            + " UNION ".join(ordered[start : start + 100])
+            + " } } ?peer ?p ?o }"
+        )
         for row in asker.select(text):
             hood.fetched.add((row["peer"], row["p"], row["o"]))
     # Peers only the candidate knows of (the changeset adds them to the data set): what the
@@ -433,8 +446,15 @@ def _fetch_peers(asker: _Asker, hood: Neighbourhood, analysis: Analysis, applica
 # -- validation -----------------------------------------------------------------------------------------
 
 
-def validate_changeset(store, *, additions: list[ox.Quad], removals: list[ox.Quad], gone: set, addresses: dict,
-                       context: ShapesContext | None = None) -> tuple[Report, ValidationCost]:
+def validate_changeset(
+    store,
+    *,
+    additions: list[ox.Quad],
+    removals: list[ox.Quad],
+    gone: set,
+    addresses: dict,
+    context: ShapesContext | None = None,
+) -> tuple[Report, ValidationCost]:
     """The report of the shapes on the focus nodes of a change, and what it cost.
 
     ``additions`` and ``removals`` are the exact quads (metadata included); ``gone`` the
@@ -486,6 +506,7 @@ def _restrict(report: Report, focus_terms: set) -> Report:
         graph.add((top, RDF.type, sh("ValidationReport")))
         conforms = not any(r.severity == "Violation" for r in kept)
         from rdflib import Literal
+
         graph.add((top, sh("conforms"), Literal(conforms)))
         for result in source.objects(top, sh("result")):
             if source.value(result, sh("focusNode")) in focus_terms:

@@ -97,9 +97,12 @@ def duplicate_observations(this, candidate: Candidate, ask: Ask) -> Peers:
             if bound is None:  # added by the changeset: its members are in the candidate
                 continue
             member = f"{bound} ?peer <{QB}dataSet> ?_dataset ."
-        dimensions = {d for structure in candidate.objects(dataset, QB + "structure")
-                      for component in candidate.objects(structure, QB + "component")
-                      for d in candidate.objects(component, QB + "dimension")}
+        dimensions = {
+            d
+            for structure in candidate.objects(dataset, QB + "structure")
+            for component in candidate.objects(structure, QB + "component")
+            for d in candidate.objects(component, QB + "dimension")
+        }
         found.patterns += _peers_in(this, member, _values_by_dimension(this, dimensions, candidate), ask)
     return found
 
@@ -159,8 +162,11 @@ def _rarest(dimensions: list[str], single: dict, ask: Ask) -> str:
     """The dimension whose value of ``this`` the fewest statements have (counted up to PROBE)."""
     if len(dimensions) == 1:
         return dimensions[0]
-    branches = [f"{{ SELECT ?s ({i} AS ?i) WHERE {{ ?s <{d}> {single[d]} }} LIMIT {PROBE} }}"
-                for i, d in enumerate(dimensions)]
-    counts = {int(row["i"].value): int(row["n"].value)
-              for row in ask("SELECT ?i (COUNT(?s) AS ?n) WHERE { " + " UNION ".join(branches) + " } GROUP BY ?i")}
+    branches = [
+        f"{{ SELECT ?s ({i} AS ?i) WHERE {{ ?s <{d}> {single[d]} }} LIMIT {PROBE} }}" for i, d in enumerate(dimensions)
+    ]
+    counts = {
+        int(row["i"].value): int(row["n"].value)
+        for row in ask("SELECT ?i (COUNT(?s) AS ?n) WHERE { " + " UNION ".join(branches) + " } GROUP BY ?i")
+    }
     return min(dimensions, key=lambda d: (counts.get(dimensions.index(d), 0), d))

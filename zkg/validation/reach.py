@@ -142,8 +142,7 @@ def shacl_path(graph, node):
         raise Unsupported(f"a path that is not an IRI or a blank node: {node!r}")
     if graph.value(node, RDF.first) is not None:
         return ("seq", [shacl_path(graph, n) for n in Collection(graph, node)])
-    for name, kind in (("inversePath", "inv"), ("zeroOrMorePath", "*"), ("oneOrMorePath", "+"),
-                       ("zeroOrOnePath", "?")):
+    for name, kind in (("inversePath", "inv"), ("zeroOrMorePath", "*"), ("oneOrMorePath", "+"), ("zeroOrOnePath", "?")):
         inner = graph.value(node, URIRef(SH + name))
         if inner is not None:
             return (kind, shacl_path(graph, inner))
@@ -261,23 +260,31 @@ _DIMENSIONS = "qb:dataSet/qb:structure/qb:component"
 #: Keyed by the local name of the shape holding the constraint (under ``def/shapes/``).
 SPARQL_REACH: dict[str, SparqlReach] = {
     # A person heading an organisation needs a membership in it or a post in it.
-    "HeadOfShape": SparqlReach("19fb38759b05cf47", (
-        "org:headOf", "^org:member/org:organization", "org:holds/org:postIn", "^org:heldBy/org:postIn")),
+    "HeadOfShape": SparqlReach(
+        "19fb38759b05cf47",
+        ("org:headOf", "^org:member/org:organization", "org:holds/org:postIn", "^org:heldBy/org:postIn"),
+    ),
     # Two editions of a series sharing a number: symmetric, so the edition that changed shows it.
-    "EventShape-editionUnique": SparqlReach("c4e3944dbc1a05ce", ("zkg:editionNumber", "schema:superEvent"), (
-        "schema:superEvent/^schema:superEvent/zkg:editionNumber",)),
+    "EventShape-editionUnique": SparqlReach(
+        "c4e3944dbc1a05ce",
+        ("zkg:editionNumber", "schema:superEvent"),
+        ("schema:superEvent/^schema:superEvent/zkg:editionNumber",),
+    ),
     # Data Cube integrity constraints: the structure of the observation's data set, and what
     # the observation itself says (any property may be a dimension).
     "IC11-AllDimensionsRequired": SparqlReach("ac119627a76b6041", (f"{_DIMENSIONS}/qb:dimension", "ANY")),
     # Compared with the other observations of the data set: only those that may duplicate it
     # are fetched (their statements), found by an index-driven query (zkg.validation.peers).
-    "IC12-NoDuplicateObservations": SparqlReach("fe3fddca96d586e9", (f"{_DIMENSIONS}/qb:dimension", "ANY"),
-                                                peers=duplicate_observations),
-    "IC13-RequiredAttributes": SparqlReach("662f9b6116e923e8", (
-        f"{_DIMENSIONS}/qb:attribute", f"{_DIMENSIONS}/qb:componentRequired", "ANY")),
+    "IC12-NoDuplicateObservations": SparqlReach(
+        "fe3fddca96d586e9", (f"{_DIMENSIONS}/qb:dimension", "ANY"), peers=duplicate_observations
+    ),
+    "IC13-RequiredAttributes": SparqlReach(
+        "662f9b6116e923e8", (f"{_DIMENSIONS}/qb:attribute", f"{_DIMENSIONS}/qb:componentRequired", "ANY")
+    ),
     "IC14-AllMeasuresPresent": SparqlReach("57f26736e2254f58", (f"{_DIMENSIONS}/qb:measure", "ANY")),
-    "IC19-CodesFromCodeList": SparqlReach("7fe9fe20306d8672", (
-        f"{_DIMENSIONS}/qb:dimension/qb:codeList/rdf:type", "ANY/rdf:type", "ANY/skos:inScheme")),
+    "IC19-CodesFromCodeList": SparqlReach(
+        "7fe9fe20306d8672", (f"{_DIMENSIONS}/qb:dimension/qb:codeList/rdf:type", "ANY/rdf:type", "ANY/skos:inScheme")
+    ),
     # A cycle through containedInPlace contains the place whose link changed.
     "PlaceShape-containmentCycle": SparqlReach("4554c31dca3a5682", (), ("schema:containedInPlace+",)),
     # A quotation's source must be a document some graph names as its dcterms:source.
@@ -315,9 +322,11 @@ class Analysis:
 
     def applicable(self, types: set[str], predicates_out: set[str], predicates_in: set[str], iri: str) -> set[str]:
         """The shapes targeting a node with these types and out/in predicates."""
-        return {name for name, s in self.shapes.items()
-                if s.classes & types or s.subjects_of & predicates_out or s.objects_of & predicates_in
-                or iri in s.nodes}
+        return {
+            name
+            for name, s in self.shapes.items()
+            if s.classes & types or s.subjects_of & predicates_out or s.objects_of & predicates_in or iri in s.nodes
+        }
 
     def target_predicates(self) -> tuple[set[str], set[str]]:
         """(predicates whose subjects are targets, predicates whose objects are targets)."""
@@ -351,7 +360,7 @@ def analyse(shapes_graph, vocabulary_graph, *, base_iri: str, prefix_map: dict[s
 
     def name_of(shape) -> str:
         text = str(shape)
-        return text[len(shape_base):] if text.startswith(shape_base) else text
+        return text[len(shape_base) :] if text.startswith(shape_base) else text
 
     def walk(shape, node: Node, owner: str, seen: set) -> None:
         key = (shape, id(node))
@@ -391,10 +400,14 @@ def analyse(shapes_graph, vocabulary_graph, *, base_iri: str, prefix_map: dict[s
         declared = SPARQL_REACH.get(name_of(shape))
         digest = query_digest(str(select))
         if declared is None:
-            raise Unsupported(f"the SPARQL constraint of {name_of(shape)} has no declared reach (zkg.validation.reach.SPARQL_REACH)")
+            raise Unsupported(
+                f"the SPARQL constraint of {name_of(shape)} has no declared reach (zkg.validation.reach.SPARQL_REACH)"
+            )
         if declared.digest != digest:
-            raise Unsupported(f"the SPARQL constraint of {name_of(shape)} changed (digest {digest}): review its "
-                              "reach in zkg.validation.reach.SPARQL_REACH")
+            raise Unsupported(
+                f"the SPARQL constraint of {name_of(shape)} changed (digest {digest}): review its "
+                "reach in zkg.validation.reach.SPARQL_REACH"
+            )
         for text in declared.paths:
             add_path(node, parse_path(text, prefix_map), owner, False)
         for text in declared.mirrored:

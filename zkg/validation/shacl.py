@@ -71,8 +71,10 @@ class Report:
         verdict = "conforms" if self.conforms else "does NOT conform"
         if not self.shapes_checked:
             verdict = "no shapes loaded (ontology/shapes/*.ttl): nothing was checked; " + verdict
-        return (f"{verdict}: {self.count('Violation')} violation(s), {self.count('Warning')} warning(s), "
-                f"{self.count('Info')} info(s)")
+        return (
+            f"{verdict}: {self.count('Violation')} violation(s), {self.count('Warning')} warning(s), "
+            f"{self.count('Info')} info(s)"
+        )
 
 
 def validate_graphs(data, shapes, ontology, *, prefix_map: dict[str, str], focus_nodes=None) -> Report:
@@ -101,8 +103,9 @@ def validate_graphs(data, shapes, ontology, *, prefix_map: dict[str, str], focus
 def validate(store, *, focus_nodes=None) -> Report:
     """Validate a :class:`zkg.store.local.Store` (see the module docstring for what against what)."""
     graphs = store.union_graph_for_validation()
-    return validate_graphs(graphs.data, graphs.shapes, graphs.ontology, prefix_map=store.prefixes,
-                           focus_nodes=focus_nodes)
+    return validate_graphs(
+        graphs.data, graphs.shapes, graphs.ontology, prefix_map=store.prefixes, focus_nodes=focus_nodes
+    )
 
 
 def validate_files(graph_dir: str | Path, ontology_dir: str | Path, base_iri: str) -> Report:
@@ -137,8 +140,11 @@ def _read_results(results_graph, shapes, prefix_map) -> list[ValidationResult]:
     results = []
     # Only the report's own results: those of sh:node / sh:qualifiedValueShape checks are
     # also in the graph, as sh:detail of the result they explain, and would show twice.
-    top_level = {r for report in results_graph.subjects(RDF.type, sh("ValidationReport"))
-                 for r in results_graph.objects(report, sh("result"))}
+    top_level = {
+        r
+        for report in results_graph.subjects(RDF.type, sh("ValidationReport"))
+        for r in results_graph.objects(report, sh("result"))
+    }
     for node in sorted(top_level, key=str):
         one = lambda name: results_graph.value(node, sh(name))  # noqa: E731
         severity = one("resultSeverity")
@@ -146,18 +152,29 @@ def _read_results(results_graph, shapes, prefix_map) -> list[ValidationResult]:
         path_node = one("resultPath")
         shape = one("sourceShape")
         component = one("sourceConstraintComponent")
-        results.append(ValidationResult(
-            severity=str(severity)[len(SH):] if severity is not None and str(severity).startswith(SH) else str(severity),
-            focus_node=one("focusNode"),
-            path=_result_path_text(results_graph, shapes, path_node, prefix_map),
-            value=one("value"),
-            message="; ".join(messages),
-            source_shape=shape,
-            source_shape_text=_shape_text(shape, shapes, prefix_map),
-            constraint=compact(str(component), {**prefix_map, "sh": SH}) if component is not None else "",
-        ))
-    results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), term_text(r.focus_node, prefix_map),
-                                r.path, r.message, term_text(r.value, prefix_map)))
+        results.append(
+            ValidationResult(
+                severity=str(severity)[len(SH) :]
+                if severity is not None and str(severity).startswith(SH)
+                else str(severity),
+                focus_node=one("focusNode"),
+                path=_result_path_text(results_graph, shapes, path_node, prefix_map),
+                value=one("value"),
+                message="; ".join(messages),
+                source_shape=shape,
+                source_shape_text=_shape_text(shape, shapes, prefix_map),
+                constraint=compact(str(component), {**prefix_map, "sh": SH}) if component is not None else "",
+            )
+        )
+    results.sort(
+        key=lambda r: (
+            _SEVERITY_ORDER.get(r.severity, 9),
+            term_text(r.focus_node, prefix_map),
+            r.path,
+            r.message,
+            term_text(r.value, prefix_map),
+        )
+    )
     return results
 
 
@@ -192,8 +209,12 @@ def path_text(graph, node, prefix_map) -> str:
         return term_text(node, prefix_map)
     if graph.value(node, RDF.first) is not None:
         return "/".join(_group(path_text(graph, n, prefix_map)) for n in Collection(graph, node))
-    for name, template in (("inversePath", "^{}"), ("zeroOrMorePath", "{}*"),
-                           ("oneOrMorePath", "{}+"), ("zeroOrOnePath", "{}?")):
+    for name, template in (
+        ("inversePath", "^{}"),
+        ("zeroOrMorePath", "{}*"),
+        ("oneOrMorePath", "{}+"),
+        ("zeroOrOnePath", "{}?"),
+    ):
         inner = graph.value(node, URIRef(SH + name))
         if inner is not None:
             return template.format(_group(path_text(graph, inner, prefix_map)))

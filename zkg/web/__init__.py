@@ -110,8 +110,7 @@ def _register_error_handlers(app: Flask) -> None:
         if error.code == 413:
             limit = app.config["ZKG_SETTINGS"].max_request_bytes
             description = f"the request is larger than the limit of {limit} bytes (ZKG_MAX_REQUEST_BYTES)"
-        response = Response(f"{error.code} {error.name}: {description}\n", status=error.code,
-                            mimetype="text/plain")
+        response = Response(f"{error.code} {error.name}: {description}\n", status=error.code, mimetype="text/plain")
         for name, value in error.get_headers():
             if name.lower() not in ("content-type", "content-length"):
                 response.headers[name] = value
@@ -171,9 +170,13 @@ def _init_caches(app: Flask, budget: int) -> None:
     app.extensions["zkg.resolutions"] = BoundedCache(entries=8192, max_bytes=budget // 16, max_item=budget // 256)
     # Answers the app keeps per dataset version are served again without Flask's request
     # machinery, which cost more than the server itself (zkg.web.front_cache).
-    app.wsgi_app = FrontCache(app.wsgi_app, version_tag=lambda: dataset_version(app.config["ZKG_STORE"]).tag,
-                              limiter=lambda: app.extensions.get("zkg.rate_limiter"),
-                              max_bytes=budget // 4, max_body=min(2**20, budget // 64))
+    app.wsgi_app = FrontCache(
+        app.wsgi_app,
+        version_tag=lambda: dataset_version(app.config["ZKG_STORE"]).tag,
+        limiter=lambda: app.extensions.get("zkg.rate_limiter"),
+        max_bytes=budget // 4,
+        max_body=min(2**20, budget // 64),
+    )
 
 
 def _no_content_no_type(response):

@@ -53,8 +53,16 @@ RATE_WAIT = "zkg.rate_wait"
 MAX_VARIANTS = 32
 
 #: Request headers that send a request to the app: credentials, cookies, conditions, ranges.
-_TO_THE_APP = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
-               "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE", "HTTP_RANGE")
+_TO_THE_APP = (
+    "HTTP_COOKIE",
+    "HTTP_AUTHORIZATION",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_RANGE",
+    "HTTP_RANGE",
+)
 
 
 def mark_shareable(environ: dict, tag: str) -> None:
@@ -98,8 +106,16 @@ class FrontCache:
     ([b'hello', b'hello', b'hello'], 1)
     """
 
-    def __init__(self, app, *, version_tag, limiter=lambda: None, entries: int = 2048,
-                 max_bytes: int = 32 * 2**20, max_body: int = 2**20):
+    def __init__(
+        self,
+        app,
+        *,
+        version_tag,
+        limiter=lambda: None,
+        entries: int = 2048,
+        max_bytes: int = 32 * 2**20,
+        max_body: int = 2**20,
+    ):
         self.app, self.version_tag, self.limiter = app, version_tag, limiter
         self.entries, self.max_bytes, self.max_body = entries, max_bytes, max_body
         self._urls: OrderedDict[tuple, _Variants] = OrderedDict()
@@ -110,9 +126,16 @@ class FrontCache:
     def _url_key(environ: dict) -> tuple:
         get = environ.get
         # The path as sent too: PATH_INFO is decoded, and pages echo the spelling the client used.
-        return (get("wsgi.url_scheme"), get("HTTP_HOST"), get("SERVER_NAME"), get("SERVER_PORT"),
-                get("SCRIPT_NAME", ""), get("PATH_INFO", ""), get("QUERY_STRING", ""),
-                get("REQUEST_URI") or get("RAW_URI"))
+        return (
+            get("wsgi.url_scheme"),
+            get("HTTP_HOST"),
+            get("SERVER_NAME"),
+            get("SERVER_PORT"),
+            get("SCRIPT_NAME", ""),
+            get("PATH_INFO", ""),
+            get("QUERY_STRING", ""),
+            get("REQUEST_URI") or get("RAW_URI"),
+        )
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "GET" or any(name in environ for name in _TO_THE_APP):
@@ -171,8 +194,17 @@ class FrontCache:
         return True
 
     def _keep(self, url, environ, tag, status, headers, data) -> None:
-        vary = tuple(sorted({_environ_name(part) for name, value in headers if name.lower() == "vary"
-                             for part in value.split(",") if part.strip()}))
+        vary = tuple(
+            sorted(
+                {
+                    _environ_name(part)
+                    for name, value in headers
+                    if name.lower() == "vary"
+                    for part in value.split(",")
+                    if part.strip()
+                }
+            )
+        )
         values = tuple(environ.get(name, "") for name in vary)
         response = (tag, status, tuple(headers), data)
         size = footprint(values) + footprint(response) + ENTRY_OVERHEAD

@@ -63,8 +63,15 @@ def _shared_cache() -> ResponseCache | None:
     return current_app.extensions["zkg.response_cache"]
 
 
-def conditional(variant: Iterable[str], build: Callable[[], Response], *, vary: Iterable[str] = (),
-                headers: dict | None = None, version: DatasetVersion | None = None, cache: bool = False) -> Response:
+def conditional(
+    variant: Iterable[str],
+    build: Callable[[], Response],
+    *,
+    vary: Iterable[str] = (),
+    headers: dict | None = None,
+    version: DatasetVersion | None = None,
+    cache: bool = False,
+) -> Response:
     """``build()``'s response with validators, or a bodiless 304 when the client's copy is
     current. ``variant`` names the representation (path, format, languages): one ETag each.
 

@@ -39,7 +39,7 @@ def local_path(iri: str, base_iri: str) -> str | None:
     """
     if not iri.startswith(base_iri):
         return None
-    rest = iri[len(base_iri):]
+    rest = iri[len(base_iri) :]
     return rest if rest.startswith(DEREFERENCEABLE) else None
 
 
@@ -72,7 +72,7 @@ def candidate_paths(decoded: str, raw: str | None = None, *, raw_first: bool = T
     """
     found = []
     forms = (decoded, _iri_form(decoded), quote(decoded, safe=_URL_SAFE + "%"))
-    for path in ((raw, *forms) if raw_first else (*forms, raw)):
+    for path in (raw, *forms) if raw_first else (*forms, raw):
         if path is not None and path not in found:
             found.append(path)
     return found
@@ -99,8 +99,12 @@ def resolve(store, base_iri: str, paths: list[str], known=None) -> str | None:
         if found is not _UNKNOWN:
             return found
     values = " ".join(str(n) for n in nodes)
-    found = {row["c"].value for row in store.query(
-        f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {values} }} FILTER EXISTS {{ {{ ?c ?p ?o }} UNION {{ ?s ?p ?c }} }} }}")}
+    found = {
+        row["c"].value
+        for row in store.query(
+            f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {values} }} FILTER EXISTS {{ {{ ?c ?p ?o }} UNION {{ ?s ?p ?c }} }} }}"
+        )
+    }
     answer = next((n.value for n in nodes if n.value in found), None)
     if known is not None:
         known.put(key, answer)
@@ -122,5 +126,5 @@ def raw_request_path(environ: dict, script_root: str) -> str | None:
         slash = path.find("/", path.index("://") + 3)
         path = path[slash:] if slash >= 0 else "/"
     if script_root and path.startswith(script_root):
-        path = path[len(script_root):]
+        path = path[len(script_root) :]
     return path

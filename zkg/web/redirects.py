@@ -60,7 +60,7 @@ def same_site_path(target: str | None, *, fallback: str, root: str = "") -> str:
     """
     if not target or len(target) > MAX_TARGET or any(_unsafe(c) for c in target):
         return fallback
-    if not target.startswith(root + "/") or _leaves_the_site(target[len(root):]):
+    if not target.startswith(root + "/") or _leaves_the_site(target[len(root) :]):
         return fallback
     decoded = target
     for _ in range(3):  # a target decoded again downstream must not turn into another site

@@ -38,12 +38,16 @@ from zkg.web.request_limits import init_request_limits
 #: The policy of a response that set none: nothing from elsewhere, no plugins, no framing
 #: by other sites, forms only to this site.
 #: Sent with every page: no script at all; styles, images and forms from this origin only.
-PAGE_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-                        "base-uri 'none'; frame-ancestors 'self'")
+PAGE_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'self'"
+)
 
 
-DEFAULT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+DEFAULT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 #: Requests per minute per client address when ``ZKG_RATE_LIMIT`` is not set: generous, it
@@ -163,8 +167,12 @@ def _limit_rate():
     if not wait:
         return None
     seconds = max(1, math.ceil(wait))
-    response = Response(f"429 Too Many Requests: more than {int(limiter.capacity)} requests a minute from this "
-                        f"client (ZKG_RATE_LIMIT); retry in {seconds} s\n", status=429, mimetype="text/plain")
+    response = Response(
+        f"429 Too Many Requests: more than {int(limiter.capacity)} requests a minute from this "
+        f"client (ZKG_RATE_LIMIT); retry in {seconds} s\n",
+        status=429,
+        mimetype="text/plain",
+    )
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -192,8 +200,9 @@ def _check_graph_parameters():
         except ValueError:
             ok = False
         if not ok:
-            return Response(f"400 Bad Request: {name}={value!r} is not an absolute IRI\n", status=400,
-                            mimetype="text/plain")
+            return Response(
+                f"400 Bad Request: {name}={value!r} is not an absolute IRI\n", status=400, mimetype="text/plain"
+            )
     return None
 
 

@@ -148,10 +148,17 @@ class CookieSessions(SecureCookieSessionInterface):
         if not self.should_set_cookie(app, session):
             return
         value = self.get_signing_serializer(app).dumps(dict(session))
-        response.set_cookie(self.get_cookie_name(app), value, expires=expires,
-                            max_age=max(0, int(expires.timestamp() - time.time())),
-                            path=self.get_cookie_path(app), domain=self.get_cookie_domain(app),
-                            secure=self.get_cookie_secure(app), httponly=True, samesite="Strict")
+        response.set_cookie(
+            self.get_cookie_name(app),
+            value,
+            expires=expires,
+            max_age=max(0, int(expires.timestamp() - time.time())),
+            path=self.get_cookie_path(app),
+            domain=self.get_cookie_domain(app),
+            secure=self.get_cookie_secure(app),
+            httponly=True,
+            samesite="Strict",
+        )
         response.vary.add("Cookie")
 
 

@@ -31,7 +31,6 @@ from pathlib import Path
 import pytest
 
 from tests.support import sparql_testing
-
 from zkg.power.canned import QUERIES_DIR
 from zkg.rdf.prefixes import sparql_prologue
 
@@ -77,8 +76,10 @@ def read_expected(path: Path, base: str) -> sparql_testing.Solutions | bool:
         if "boolean" in data:
             return bool(data["boolean"])
         names = data["vars"]
-        rows = [{n: sparql_testing.parse_cell(c, base, prefix_map) for n, c in zip(names, row, strict=True)}
-                for row in data["rows"]]
+        rows = [
+            {n: sparql_testing.parse_cell(c, base, prefix_map) for n, c in zip(names, row, strict=True)}
+            for row in data["rows"]
+        ]
         return sparql_testing.Solutions(names, rows)
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     lines = [line for line in lines if line.strip()]
@@ -102,9 +103,11 @@ def show(row: dict, names: list[str], prefix_map: dict[str, str]) -> str:
             return "-"
         text = str(term)
         if term.kind == "iri":
-            best = max((p for p in prefix_map.items() if term.value.startswith(p[1])), key=lambda p: len(p[1]), default=None)
+            best = max(
+                (p for p in prefix_map.items() if term.value.startswith(p[1])), key=lambda p: len(p[1]), default=None
+            )
             if best:
-                text = f"{best[0]}:{term.value[len(best[1]):]}"
+                text = f"{best[0]}:{term.value[len(best[1]) :]}"
         return text
 
     return " | ".join(f"{n}={one(row.get(n))}" for n in names)
@@ -116,7 +119,8 @@ def compare(query: Path, actual, expected, base: str) -> None:
         return
     assert isinstance(actual, sparql_testing.Solutions), f"{query.name}: expected solutions, got {actual!r}"
     assert sorted(actual.variables) == sorted(expected.variables), (
-        f"{query.name}: variables {actual.variables} != expected {expected.variables}")
+        f"{query.name}: variables {actual.variables} != expected {expected.variables}"
+    )
     names = expected.variables
     got = [row_key(r, names) for r in actual.rows]
     want = [row_key(r, names) for r in expected.rows]
@@ -150,7 +154,11 @@ def test_file_names_and_numbers():
     numbers = [NAME.match(q.name).group(1) if NAME.match(q.name) else None for q in QUERIES]
     assert None not in numbers, [q.name for q, n in zip(QUERIES, numbers) if n is None]
     assert len(set(numbers)) == len(numbers), "two questions share a number"
-    orphans = [p.name for p in HERE.glob("*.expected.*") if not (QUERIES_DIR / (p.name.split(".expected.")[0] + ".rq")).exists()]
+    orphans = [
+        p.name
+        for p in HERE.glob("*.expected.*")
+        if not (QUERIES_DIR / (p.name.split(".expected.")[0] + ".rq")).exists()
+    ]
     assert not orphans, f"expected answers without a query: {orphans}"
 
 
@@ -188,12 +196,11 @@ def test_question_runs_with_explicit_prefixes(query: Path, store):
 def test_question_reads_the_same_as_the_guard_writes_it(query: Path, store):
     """The engine is given the guard's text (zkg.sparql.guard: prefixed names expanded, IRIs
     escaped, comments gone): it answers every question exactly as the question itself."""
-    from zkg.sparql.guard import check_query
     from zkg.rdf.sparql_scan import tokens
+    from zkg.sparql.guard import check_query
 
     reading = check_query(query.read_text(encoding="utf-8"), base_iri=store.base_iri, prefixes=store.prefixes)
     assert not [t.text for t in tokens(reading.engine_text) if t.kind == "pname"]
     actual = sparql_testing.normalize_result(store.query(reading.engine_text))
     expected = read_expected(expected_file(query), store.base_iri)
     compare(query, actual, expected, store.base_iri)
-

@@ -12,7 +12,9 @@ from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR
 # A base no file may mention: every IRI that resolves against it came from a relative IRI.
 SENTINEL_BASE = "http://base.invalid/"
 DATA_FILES = sorted(
-    [p for p in ONTOLOGY_DIR.rglob("*.ttl")] + [p for p in GRAPH_DIR.rglob("*.trig")] + [p for p in GRAPH_DIR.rglob("*.ttl")]
+    [p for p in ONTOLOGY_DIR.rglob("*.ttl")]
+    + [p for p in GRAPH_DIR.rglob("*.trig")]
+    + [p for p in GRAPH_DIR.rglob("*.ttl")]
 )
 IDS = [str(p.relative_to(GRAPH_DIR.parent)) for p in DATA_FILES]
 

@@ -43,8 +43,25 @@ HERE = Path(__file__).resolve().parent
 
 # rdflib's DefinedNamespaces, kept out of the module's globals: pytest inspects module
 # attributes, and the open ones (SDO, XSD, DCAT) warn on every unknown attribute asked of them.
-REUSED_NAMESPACES = tuple(getattr(rdflib_namespaces, name) for name in (
-    "SDO", "ORG", "PROV", "DCTERMS", "SKOS", "QB", "RDF", "RDFS", "OWL", "XSD", "VOID", "DCAT", "FOAF", "SH"))
+REUSED_NAMESPACES = tuple(
+    getattr(rdflib_namespaces, name)
+    for name in (
+        "SDO",
+        "ORG",
+        "PROV",
+        "DCTERMS",
+        "SKOS",
+        "QB",
+        "RDF",
+        "RDFS",
+        "OWL",
+        "XSD",
+        "VOID",
+        "DCAT",
+        "FOAF",
+        "SH",
+    )
+)
 XSD_NS = "http://www.w3.org/2001/XMLSchema#"
 RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -88,9 +105,11 @@ def is_datatype(iri: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 CLASS_METAS = "owl:Class, rdfs:Class"
-PROPERTY_METAS = ("rdf:Property, owl:ObjectProperty, owl:DatatypeProperty, owl:AnnotationProperty, "
-                  "qb:DimensionProperty, qb:MeasureProperty, qb:AttributeProperty, "
-                  "qb:ComponentProperty, qb:CodedProperty")
+PROPERTY_METAS = (
+    "rdf:Property, owl:ObjectProperty, owl:DatatypeProperty, owl:AnnotationProperty, "
+    "qb:DimensionProperty, qb:MeasureProperty, qb:AttributeProperty, "
+    "qb:ComponentProperty, qb:CodedProperty"
+)
 
 
 @dataclass(frozen=True)
@@ -284,7 +303,7 @@ def describe(rows: list[dict], kg) -> str:
         if term.kind == "iri":
             for name, ns in sorted(prefix_map.items(), key=lambda p: -len(p[1])):
                 if term.value.startswith(ns):
-                    return f"{name}:{term.value[len(ns):]}"
+                    return f"{name}:{term.value[len(ns) :]}"
         return str(term)
 
     return "\n".join("  " + ", ".join(f"{k}={short(v)}" for k, v in row.items()) for row in rows)
@@ -324,34 +343,94 @@ MUTATIONS = [
     ("classes-declared-or-reused", "graph:test", "id:z-park a schema:Organisation", "https://schema.org/Organisation"),
     ("classes-declared-or-reused", "graph:test", "id:z-park a zkg:SciencePark", "def/SciencePark"),
     ("classes-declared-or-reused", "graph:test", "id:z-park a schema:name", "https://schema.org/name"),
-    ("properties-declared-or-reused", "graph:test", 'id:z-park schema:foundedIn "1988"', "https://schema.org/foundedIn"),
+    (
+        "properties-declared-or-reused",
+        "graph:test",
+        'id:z-park schema:foundedIn "1988"',
+        "https://schema.org/foundedIn",
+    ),
     ("properties-declared-or-reused", "graph:test", "id:z-park zkg:hosts id:iasp", "def/hosts"),
-    ("properties-declared-or-reused", "graph:test", "id:z-park org:Organization id:iasp",
-     "http://www.w3.org/ns/org#Organization"),
-    ("no-terms-made-up-in-reused-namespaces", "graph:vocabulary",
-     'org:administers a owl:ObjectProperty ; rdfs:label "administers"@en', "http://www.w3.org/ns/org#administers"),
-    ("own-terms-annotated", "graph:vocabulary",
-     'zkg:sponsor a owl:ObjectProperty ; rdfs:label "sponsor"@en ; rdfs:isDefinedBy zkg:', "def/sponsor"),
+    (
+        "properties-declared-or-reused",
+        "graph:test",
+        "id:z-park org:Organization id:iasp",
+        "http://www.w3.org/ns/org#Organization",
+    ),
+    (
+        "no-terms-made-up-in-reused-namespaces",
+        "graph:vocabulary",
+        'org:administers a owl:ObjectProperty ; rdfs:label "administers"@en',
+        "http://www.w3.org/ns/org#administers",
+    ),
+    (
+        "own-terms-annotated",
+        "graph:vocabulary",
+        'zkg:sponsor a owl:ObjectProperty ; rdfs:label "sponsor"@en ; rdfs:isDefinedBy zkg:',
+        "def/sponsor",
+    ),
     ("own-terms-annotated", "graph:test", 'id:z-park zkg:nickname "Z-Park"', "def/nickname"),
     ("own-axioms-point-at-known-terms", "graph:vocabulary", "zkg:since rdfs:domain zkg:Activity", "def/Activity"),
-    ("own-axioms-point-at-known-terms", "graph:vocabulary", "zkg:host rdfs:range schema:Organisation",
-     "https://schema.org/Organisation"),
-    ("own-axioms-point-at-known-terms", "graph:vocabulary", "zkg:owns rdfs:subPropertyOf org:Organization",
-     "http://www.w3.org/ns/org#Organization"),
-    ("no-http-schema-org", "graph:test", "id:z-park a <http://schema.org/Organization>", "http://schema.org/Organization"),
-    ("no-http-schema-org", "graph:test", 'id:z-park schema:foundingDate "1988"^^<http://schema.org/Date>',
-     "http://schema.org/Date"),
-    ("concepts-in-a-scheme-with-english-label", "graph:vocabulary",
-     '<code/role/mayor> a skos:Concept ; skos:prefLabel "mayor"@en', "code/role/mayor"),
-    ("concepts-in-a-scheme-with-english-label", "graph:vocabulary",
-     '<code/role/mayor> a skos:Concept ; skos:inScheme <code/role> ; skos:prefLabel "市长"@zh-Hans', "code/role/mayor"),
-    ("coded-values-from-their-scheme", "graph:test",
-     "id:membership-luo-wei-overseas-arm org:role <code/org-kind/company>", "code/org-kind/company"),
-    ("coded-values-from-their-scheme", "graph:test", "id:obs-mna-completed-2015 zkg:unit <code/unit/EUR>", "code/unit/EUR"),
-    ("entities-have-english-labels", "graph:test", 'id:haidian-park a schema:Place ; skos:prefLabel "海淀园"@zh-Hans',
-     "id/haidian-park"),
+    (
+        "own-axioms-point-at-known-terms",
+        "graph:vocabulary",
+        "zkg:host rdfs:range schema:Organisation",
+        "https://schema.org/Organisation",
+    ),
+    (
+        "own-axioms-point-at-known-terms",
+        "graph:vocabulary",
+        "zkg:owns rdfs:subPropertyOf org:Organization",
+        "http://www.w3.org/ns/org#Organization",
+    ),
+    (
+        "no-http-schema-org",
+        "graph:test",
+        "id:z-park a <http://schema.org/Organization>",
+        "http://schema.org/Organization",
+    ),
+    (
+        "no-http-schema-org",
+        "graph:test",
+        'id:z-park schema:foundingDate "1988"^^<http://schema.org/Date>',
+        "http://schema.org/Date",
+    ),
+    (
+        "concepts-in-a-scheme-with-english-label",
+        "graph:vocabulary",
+        '<code/role/mayor> a skos:Concept ; skos:prefLabel "mayor"@en',
+        "code/role/mayor",
+    ),
+    (
+        "concepts-in-a-scheme-with-english-label",
+        "graph:vocabulary",
+        '<code/role/mayor> a skos:Concept ; skos:inScheme <code/role> ; skos:prefLabel "市长"@zh-Hans',
+        "code/role/mayor",
+    ),
+    (
+        "coded-values-from-their-scheme",
+        "graph:test",
+        "id:membership-luo-wei-overseas-arm org:role <code/org-kind/company>",
+        "code/org-kind/company",
+    ),
+    (
+        "coded-values-from-their-scheme",
+        "graph:test",
+        "id:obs-mna-completed-2015 zkg:unit <code/unit/EUR>",
+        "code/unit/EUR",
+    ),
+    (
+        "entities-have-english-labels",
+        "graph:test",
+        'id:haidian-park a schema:Place ; skos:prefLabel "海淀园"@zh-Hans',
+        "id/haidian-park",
+    ),
     ("no-dangling-links", "graph:test", "id:z-park org:linkedTo id:nowhere", "id/nowhere"),
-    ("no-dangling-links", "graph:test", "id:z-park zkg:organizationKind <code/org-kind/nowhere>", "code/org-kind/nowhere"),
+    (
+        "no-dangling-links",
+        "graph:test",
+        "id:z-park zkg:organizationKind <code/org-kind/nowhere>",
+        "code/org-kind/nowhere",
+    ),
 ]
 
 
@@ -359,8 +438,11 @@ def test_every_guard_has_a_mutation():
     assert {mutation[0] for mutation in MUTATIONS} == set(GUARDS_BY_NAME)
 
 
-@pytest.mark.parametrize("guard_name, graph, triples, culprit", MUTATIONS,
-                         ids=[f"{m[0]}:{m[3].rsplit('/', 1)[-1].rsplit('#', 1)[-1]}" for m in MUTATIONS])
+@pytest.mark.parametrize(
+    "guard_name, graph, triples, culprit",
+    MUTATIONS,
+    ids=[f"{m[0]}:{m[3].rsplit('/', 1)[-1].rsplit('#', 1)[-1]}" for m in MUTATIONS],
+)
 def test_guard_catches_injected_error(guard_name: str, graph: str, triples: str, culprit: str, clean_copy):
     guard = GUARDS_BY_NAME[guard_name]
     culprit_iri = culprit if "://" in culprit else clean_copy.base + culprit
@@ -369,7 +451,6 @@ def test_guard_catches_injected_error(guard_name: str, graph: str, triples: str,
         return {term.value for row in rows for term in row.values() if term is not None and term.kind == "iri"}
 
     assert culprit_iri not in named(violations(clean_copy, guard)), "the clean copy already has it"
-    mutated = sparql_testing.project_kg(
-        sparql_testing.fresh_store(f"INSERT DATA {{ GRAPH {graph} {{ {triples} }} }}"))
+    mutated = sparql_testing.project_kg(sparql_testing.fresh_store(f"INSERT DATA {{ GRAPH {graph} {{ {triples} }} }}"))
     found = violations(mutated, guard)
     assert culprit_iri in named(found), f"{guard.name} missed {culprit_iri}; found:\n{describe(found, mutated)}"

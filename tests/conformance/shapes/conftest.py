@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
-from tests.support.shapes_testing import GRAPH_DIR, ONTOLOGY_DIR, SHAPES_DIR, Result, parse_trig_union, parse_turtle_dir, validate
+from tests.support.shapes_testing import (
+    GRAPH_DIR,
+    ONTOLOGY_DIR,
+    SHAPES_DIR,
+    Result,
+    parse_trig_union,
+    parse_turtle_dir,
+    validate,
+)
 
 
 @pytest.fixture(scope="session")

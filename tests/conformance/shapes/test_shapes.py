@@ -22,12 +22,20 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF
 
-from tests.support.shapes_testing import (BASE_IRI, FIXTURES_DIR, GRAPH_DIR, SH, SHAPES_DIR, SHAPES_NS, parse_trig_union)
+from tests.support.shapes_testing import BASE_IRI, FIXTURES_DIR, GRAPH_DIR, SH, SHAPES_DIR, SHAPES_NS, parse_trig_union
 
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 # Predicates of a node shape that are not constraints of its own.
-NOT_CONSTRAINTS = set(TARGETS) | {SH.property, SH.severity, SH.message, SH.name, SH.description,
-                                  SH.deactivated, SH.order, SH.group}
+NOT_CONSTRAINTS = set(TARGETS) | {
+    SH.property,
+    SH.severity,
+    SH.message,
+    SH.name,
+    SH.description,
+    SH.deactivated,
+    SH.order,
+    SH.group,
+}
 WARNING_FILES = {"warnings.ttl"}
 
 
@@ -52,7 +60,7 @@ SHAPES = _shapes_under_test()
 
 def local_name(shape) -> str:
     assert str(shape).startswith(SHAPES_NS), f"{shape} is not under {SHAPES_NS}"
-    return str(shape)[len(SHAPES_NS):]
+    return str(shape)[len(SHAPES_NS) :]
 
 
 def fixture_path(shape) -> Path:
@@ -73,8 +81,12 @@ def test_shapes_are_found():
 def test_property_shapes_of_targeted_shapes_are_named(shapes_graph):
     """A blank property shape could not be named by a fixture nor by a report reader."""
     targeted = {s for t in TARGETS for s in shapes_graph.subjects(t, None)}
-    blank = [(shape, prop) for shape in targeted for prop in shapes_graph.objects(shape, SH.property)
-             if isinstance(prop, BNode)]
+    blank = [
+        (shape, prop)
+        for shape in targeted
+        for prop in shapes_graph.objects(shape, SH.property)
+        if isinstance(prop, BNode)
+    ]
     assert blank == []
 
 
@@ -90,8 +102,9 @@ def test_shape_has_name_message_and_severity(shapes_graph, shape):
 
 def test_targeted_node_shapes_have_name_and_severity(shapes_graph):
     targeted = {s for t in TARGETS for s in shapes_graph.subjects(t, None)}
-    missing = sorted(str(s) for s in targeted
-                     if shapes_graph.value(s, SH.name) is None or shapes_graph.value(s, SH.severity) is None)
+    missing = sorted(
+        str(s) for s in targeted if shapes_graph.value(s, SH.name) is None or shapes_graph.value(s, SH.severity) is None
+    )
     assert missing == []
 
 
@@ -170,8 +183,10 @@ def test_referenced_shapes_are_defined(shapes_graph):
 def _or_classes(shapes_graph, helper) -> set:
     from rdflib.collection import Collection
 
-    return {shapes_graph.value(member, SH["class"])
-            for member in Collection(shapes_graph, shapes_graph.value(helper, SH["or"]))} - {None}
+    return {
+        shapes_graph.value(member, SH["class"])
+        for member in Collection(shapes_graph, shapes_graph.value(helper, SH["or"]))
+    } - {None}
 
 
 def test_class_lists_agree(shapes_graph):
@@ -201,6 +216,9 @@ def test_every_class_the_data_uses_is_targeted(shapes_graph, ontology_graph, rea
     from rdflib.namespace import RDFS
 
     targeted = set(shapes_graph.objects(None, SH.targetClass))
-    missing = sorted(str(c) for c in set(real_data_graph.objects(None, RDF.type)) - UNTARGETED_OK
-                     if not set(ontology_graph.transitive_objects(c, RDFS.subClassOf)) & targeted)
+    missing = sorted(
+        str(c)
+        for c in set(real_data_graph.objects(None, RDF.type)) - UNTARGETED_OK
+        if not set(ontology_graph.transitive_objects(c, RDFS.subClassOf)) & targeted
+    )
     assert missing == []

@@ -20,8 +20,12 @@ def test_the_manifests_are_the_ones_expected():
 
 @pytest.mark.parametrize("test", TESTS, ids=lambda t: t.id)
 def test_graph_store_protocol(test, gsp_server):
-    reset = requests.post(gsp_server.sparql, data="DROP ALL", timeout=60, headers={
-        **gsp_server.write_headers, "Content-Type": "application/sparql-update"})
+    reset = requests.post(
+        gsp_server.sparql,
+        data="DROP ALL",
+        timeout=60,
+        headers={**gsp_server.write_headers, "Content-Type": "application/sparql-update"},
+    )
     assert reset.status_code == 200, reset.text
     problems = run(test, gsp_server.url + "graph-store", gsp_server.write_headers)
     assert not problems, f"{test.id} ({test.name}):\n" + "\n".join(problems)

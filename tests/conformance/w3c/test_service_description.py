@@ -18,17 +18,52 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SHAPES = Path(__file__).with_name("service-description-shapes.ttl")
 #: The terms of the SD vocabulary (the recommendation's section 3).
 SD_TERMS = {
-    "Service", "Feature", "Language", "Function", "Aggregate", "EntailmentRegime", "EntailmentProfile",
-    "GraphCollection", "Dataset", "Graph", "NamedGraph", "endpoint", "feature", "defaultEntailmentRegime",
-    "entailmentRegime", "defaultSupportedEntailmentProfile", "supportedEntailmentProfile",
-    "extensionFunction", "extensionAggregate", "languageExtension", "supportedLanguage", "propertyFeature",
-    "defaultDataset", "availableGraphs", "resultFormat", "inputFormat", "defaultGraph", "namedGraph", "name",
-    "graph", "SPARQL10Query", "SPARQL11Query", "SPARQL11Update", "DereferencesURIs", "UnionDefaultGraph",
-    "RequiresDataset", "EmptyGraphs", "BasicFederatedQuery",
+    "Service",
+    "Feature",
+    "Language",
+    "Function",
+    "Aggregate",
+    "EntailmentRegime",
+    "EntailmentProfile",
+    "GraphCollection",
+    "Dataset",
+    "Graph",
+    "NamedGraph",
+    "endpoint",
+    "feature",
+    "defaultEntailmentRegime",
+    "entailmentRegime",
+    "defaultSupportedEntailmentProfile",
+    "supportedEntailmentProfile",
+    "extensionFunction",
+    "extensionAggregate",
+    "languageExtension",
+    "supportedLanguage",
+    "propertyFeature",
+    "defaultDataset",
+    "availableGraphs",
+    "resultFormat",
+    "inputFormat",
+    "defaultGraph",
+    "namedGraph",
+    "name",
+    "graph",
+    "SPARQL10Query",
+    "SPARQL11Query",
+    "SPARQL11Update",
+    "DereferencesURIs",
+    "UnionDefaultGraph",
+    "RequiresDataset",
+    "EmptyGraphs",
+    "BasicFederatedQuery",
 }
 RDF_ACCEPT = "text/turtle, application/rdf+xml;q=0.9, application/n-triples;q=0.8"
-PARSERS = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/n-triples": "nt",
-           "application/ld+json": "json-ld"}
+PARSERS = {
+    "text/turtle": "turtle",
+    "application/rdf+xml": "xml",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+}
 
 
 def _manifest_entries() -> list[str]:
@@ -64,15 +99,18 @@ def has_endpoint_triple(server):
 def conforms_to_schema(server):
     _media_type, graph = fetch(server.sparql, RDF_ACCEPT)
     used = {str(t) for triple in graph for t in triple if str(t).startswith(str(SD))}
-    unknown = {t for t in used if t[len(str(SD)):] not in SD_TERMS}
+    unknown = {t for t in used if t[len(str(SD)) :] not in SD_TERMS}
     assert not unknown, f"terms that are not in the SD vocabulary: {unknown}"
     conforms, _graph, report = validate(graph, shacl_graph=Graph().parse(SHAPES), inference="none")
     assert conforms, report
     assert len(set(graph.subjects(RDF.type, SD.Service))) == 1
 
 
-CHECKS = {"returns-rdf": returns_rdf, "has-endpoint-triple": has_endpoint_triple,
-          "conforms-to-schema": conforms_to_schema}
+CHECKS = {
+    "returns-rdf": returns_rdf,
+    "has-endpoint-triple": has_endpoint_triple,
+    "conforms-to-schema": conforms_to_schema,
+}
 
 
 def test_every_manifest_test_has_a_check():

@@ -17,9 +17,7 @@ import socket
 
 import pytest
 import requests
-
-from selenium.common.exceptions import (
-    NoSuchElementException, StaleElementReferenceException, WebDriverException)
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -64,8 +62,9 @@ def _wait(driver, condition, message: str):
 
 def _affiliated(base: str) -> bool:
     query = f"ASK {{ <{base}id/zhang-shousheng> <https://schema.org/affiliation> <{base}id/zhongguancun-development-group> }}"
-    response = requests.get(base + "sparql", params={"query": query}, timeout=30,
-                            headers={"Accept": "application/sparql-results+json"})
+    response = requests.get(
+        base + "sparql", params={"query": query}, timeout=30, headers={"Accept": "application/sparql-results+json"}
+    )
     return response.json()["boolean"]
 
 
@@ -86,18 +85,26 @@ def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server
     # The form: the property by its label from the list, the organisation by its name.
     form = page.find_element(By.ID, "add-statement")
     properties = page.execute_script(
-        "return Array.from(document.querySelectorAll('#zkg-properties option')).map(o => [o.value, o.textContent])")
+        "return Array.from(document.querySelectorAll('#zkg-properties option')).map(o => [o.value, o.textContent])"
+    )
     assert ["schema:affiliation", "affiliation"] in properties
     form.find_element(By.NAME, "property").send_keys("affiliation")
     value = form.find_element(By.NAME, "value")
     value.send_keys("Zhongguancun Develop")
     wanted = "Zhongguancun Development Group <"
-    _wait(page, lambda d: d.execute_script(
-        "return Array.from(document.querySelectorAll('#zkg-entities option')).some(o => o.value.startsWith(arguments[0]))",
-        wanted), "the search did not offer Zhongguancun Development Group")
+    _wait(
+        page,
+        lambda d: d.execute_script(
+            "return Array.from(document.querySelectorAll('#zkg-entities option')).some(o => o.value.startsWith(arguments[0]))",
+            wanted,
+        ),
+        "the search did not offer Zhongguancun Development Group",
+    )
     choice = page.execute_script(
         "return Array.from(document.querySelectorAll('#zkg-entities option')).map(o => o.value)"
-        ".find(v => v.startsWith(arguments[0]))", wanted)
+        ".find(v => v.startsWith(arguments[0]))",
+        wanted,
+    )
     assert choice == f"Zhongguancun Development Group <{base}id/zhongguancun-development-group>"
     value.clear()
     value.send_keys(choice)  # what picking the suggestion puts in the field
@@ -115,8 +122,11 @@ def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server
     # Back on the page: the statement, its changeset, by whom and from where.
     _wait(page, lambda d: "Added: changeset" in d.find_element(By.ID, "curation").text, "no confirmation")
     assert _affiliated(base)
-    row = next(tr for tr in page.find_elements(By.CSS_SELECTOR, "table.facts tbody tr")
-               if "Zhongguancun Development Group" in tr.text)
+    row = next(
+        tr
+        for tr in page.find_elements(By.CSS_SELECTOR, "table.facts tbody tr")
+        if "Zhongguancun Development Group" in tr.text
+    )
     assert row.find_element(By.CSS_SELECTOR, "td.source-cell a").get_attribute("href") == SOURCE  # its source
     latest = page.find_element(By.CSS_SELECTOR, "#curation .change")
     assert "wang.curator" in latest.text and SOURCE in latest.text and "he advises the group" in latest.text
@@ -128,8 +138,11 @@ def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server
     entry = page.find_element(By.CSS_SELECTOR, f'.change[data-changeset="{changeset}"]')
     assert "wang.curator" in entry.text and SOURCE in entry.text
     entry.find_element(By.CSS_SELECTOR, "button[data-revert]").click()
-    _wait(page, lambda d: "reverted by" in d.find_element(By.CSS_SELECTOR, f'.change[data-changeset="{changeset}"]').text,
-          "the history does not show the revert")
+    _wait(
+        page,
+        lambda d: "reverted by" in d.find_element(By.CSS_SELECTOR, f'.change[data-changeset="{changeset}"]').text,
+        "the history does not show the revert",
+    )
     assert not _affiliated(base)
     page.get(entity)
     assert "Zhongguancun Development Group" not in page.find_element(By.CSS_SELECTOR, "table.facts").text
@@ -140,11 +153,20 @@ def test_names_offered_while_typing_show_hidden_characters_written_out(curation_
     # search writes it \u202E (zkg/rdf/visible.py), and the IRI is read back exactly.
     base = curation_server.url
     name = "Mallory\u202e yrollaM"
-    update = (f'INSERT DATA {{ <{base}id/mallory> a <https://schema.org/Person> ; '
-              f'<http://www.w3.org/2000/01/rdf-schema#label> "{name}"@en ; <https://schema.org/name> "{name}"@en }}')
-    written = requests.post(base + "sparql", data=update.encode(), timeout=60, headers={
-        "Content-Type": "application/sparql-update", "Authorization": f"Bearer {curation_server.token}",
-        "ZKG-Source": SOURCE})
+    update = (
+        f"INSERT DATA {{ <{base}id/mallory> a <https://schema.org/Person> ; "
+        f'<http://www.w3.org/2000/01/rdf-schema#label> "{name}"@en ; <https://schema.org/name> "{name}"@en }}'
+    )
+    written = requests.post(
+        base + "sparql",
+        data=update.encode(),
+        timeout=60,
+        headers={
+            "Content-Type": "application/sparql-update",
+            "Authorization": f"Bearer {curation_server.token}",
+            "ZKG-Source": SOURCE,
+        },
+    )
     assert written.status_code == 200, written.text
     entity = base + "page/id/zhang-shousheng"
     page.get(entity)
@@ -155,8 +177,11 @@ def test_names_offered_while_typing_show_hidden_characters_written_out(curation_
         _wait(page, lambda d: d.current_url == entity, "signing in did not lead back to the page")
     page.find_element(By.ID, "add-statement").find_element(By.NAME, "value").send_keys("Mallory")
     options = "return Array.from(document.querySelectorAll('#zkg-entities option')).map(o => [o.value, o.textContent])"
-    _wait(page, lambda d: any(v.startswith("Mallory") for v, _ in d.execute_script(options)),
-          "the search did not offer Mallory")
+    _wait(
+        page,
+        lambda d: any(v.startswith("Mallory") for v, _ in d.execute_script(options)),
+        "the search did not offer Mallory",
+    )
     offered = page.execute_script(options)
     assert all("\u202e" not in value + text for value, text in offered)
     assert [f"Mallory\\u202E yrollaM <{base}id/mallory>", "Person"] in offered

@@ -12,6 +12,7 @@ from markupsafe import escape
 from tests.support.curation_testing import ALICE_PAGE, SOURCE, csrf_of, sign_in
 from tests.support.zkg_testing import TEST_BASE
 
+
 def has(cur, pattern: str) -> bool:
     return bool(cur.store.query(f"ASK {{ {pattern} }}"))
 
@@ -31,8 +32,9 @@ def test_sign_in_sets_a_strict_http_only_session_cookie(cur):
 
 def test_session_cookie_is_secure_over_https(cur):
     form = cur.client.get("/sign-in", base_url="https://localhost").get_data(as_text=True)
-    response = cur.client.post("/sign-in", base_url="https://localhost",
-                               data={"token": cur.write_token, "csrf_token": csrf_of(form)})
+    response = cur.client.post(
+        "/sign-in", base_url="https://localhost", data={"token": cur.write_token, "csrf_token": csrf_of(form)}
+    )
     assert "Secure" in response.headers["Set-Cookie"]
 
 
@@ -51,8 +53,15 @@ def test_anonymous_entity_page_links_history_and_sign_in_and_runs_no_script(cur)
 
 def add_form(cur, **fields):
     html = cur.client.get(ALICE_PAGE).get_data(as_text=True)
-    data = {"csrf_token": csrf_of(html), "subject": f"{TEST_BASE}id/alice", "property": "schema:knows",
-            "kind": "entity", "value": "Bob", "source": SOURCE, "message": "met at the fair"}
+    data = {
+        "csrf_token": csrf_of(html),
+        "subject": f"{TEST_BASE}id/alice",
+        "property": "schema:knows",
+        "kind": "entity",
+        "value": "Bob",
+        "source": SOURCE,
+        "message": "met at the fair",
+    }
     data.update(fields)
     return data
 
@@ -78,8 +87,11 @@ def _data_quads(cur):
 
 def _data_quads_of(dump: bytes) -> set[str]:
     # Everything but the record of changesets (kept as history) must be as before.
-    return {line for line in dump.decode().splitlines() if "/graph/changes/" not in line and "/id/agent/" not in line
-            and "/graph/metadata>" not in line}
+    return {
+        line
+        for line in dump.decode().splitlines()
+        if "/graph/changes/" not in line and "/id/agent/" not in line and "/graph/metadata>" not in line
+    }
 
 
 def test_values_typed_and_by_label(cur):
@@ -120,8 +132,14 @@ def test_correct_a_value_and_a_stale_correction(cur):
     html = cur.client.get(ALICE_PAGE).get_data(as_text=True)
     statement = f'<{TEST_BASE}id/alice> <https://schema.org/name> "Alice"@en <{TEST_BASE}graph/example-source> .'
     assert str(escape(statement)) in html  # offered in the list of statements to correct
-    data = {"csrf_token": csrf_of(html), "subject": f"{TEST_BASE}id/alice", "kind": "same", "replaces": statement,
-            "value": "Alice Liddell", "source": SOURCE}
+    data = {
+        "csrf_token": csrf_of(html),
+        "subject": f"{TEST_BASE}id/alice",
+        "kind": "same",
+        "replaces": statement,
+        "value": "Alice Liddell",
+        "source": SOURCE,
+    }
     assert cur.client.post("/curate/statement", data=data).status_code == 303
     assert has(cur, 'GRAPH ?g { id:alice schema:name "Alice Liddell"@en }')
     assert not has(cur, 'GRAPH ?g { id:alice schema:name "Alice"@en }')
@@ -135,25 +153,36 @@ def test_csrf_token_is_required(cur):
     data.pop("csrf_token")
     assert cur.client.post("/curate/statement", data=data).status_code == 403
     assert cur.client.post("/curate/statement", data={**data, "csrf_token": "forged"}).status_code == 403
-    assert not has(cur, f"GRAPH ?g {{ <{TEST_BASE}id/alice> <https://schema.org/knows> ?who FILTER(?who != <{TEST_BASE}id/bob>) }}")
+    assert not has(
+        cur, f"GRAPH ?g {{ <{TEST_BASE}id/alice> <https://schema.org/knows> ?who FILTER(?who != <{TEST_BASE}id/bob>) }}"
+    )
 
 
 def test_foreign_origin_is_refused(cur):
     sign_in(cur)
     before = cur.store.dump(format="nquads")
-    response = cur.client.post("/curate/statement", data=add_form(cur, property="schema:birthPlace"),
-                               headers={"Origin": "https://evil.example"})
+    response = cur.client.post(
+        "/curate/statement",
+        data=add_form(cur, property="schema:birthPlace"),
+        headers={"Origin": "https://evil.example"},
+    )
     assert response.status_code == 403 and "another site" in response.get_data(as_text=True)
-    cross = cur.client.post("/curate/statement", data=add_form(cur, property="schema:birthPlace"),
-                            headers={"Sec-Fetch-Site": "cross-site"})
+    cross = cur.client.post(
+        "/curate/statement", data=add_form(cur, property="schema:birthPlace"), headers={"Sec-Fetch-Site": "cross-site"}
+    )
     assert cross.status_code == 403
     assert cur.store.dump(format="nquads") == before
 
 
 def test_forms_need_a_signed_in_curator(cur):
     form = cur.client.get("/sign-in").get_data(as_text=True)  # a session with a CSRF token, not signed in
-    data = {"csrf_token": csrf_of(form), "subject": f"{TEST_BASE}id/alice", "property": "schema:knows",
-            "value": "Bob", "source": SOURCE}
+    data = {
+        "csrf_token": csrf_of(form),
+        "subject": f"{TEST_BASE}id/alice",
+        "property": "schema:knows",
+        "value": "Bob",
+        "source": SOURCE,
+    }
     assert cur.client.post("/curate/statement", data=data).status_code == 403
 
 

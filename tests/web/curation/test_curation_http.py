@@ -15,8 +15,9 @@ from tests.support.zkg_testing import TEST_BASE
 
 ALICE = f"<{TEST_BASE}id/alice>"
 NEW_FACT = f'INSERT DATA {{ {ALICE} <https://schema.org/jobTitle> "Director"@en }}'
-NAMELESS_PERSON = f"INSERT DATA {{ GRAPH <{TEST_BASE}graph/extra> {{ <{TEST_BASE}id/carol> a <https://schema.org/Person> }} }}"
-
+NAMELESS_PERSON = (
+    f"INSERT DATA {{ GRAPH <{TEST_BASE}graph/extra> {{ <{TEST_BASE}id/carol> a <https://schema.org/Person> }} }}"
+)
 
 
 def has(cur, pattern: str) -> bool:
@@ -45,8 +46,11 @@ def test_update_with_a_read_only_token_is_403(cur):
 
 
 def test_update_without_a_source_is_400(cur):
-    response = cur.client.post("/sparql", data=NEW_FACT, headers={
-        "Content-Type": "application/sparql-update", "Authorization": f"Bearer {cur.write_token}"})
+    response = cur.client.post(
+        "/sparql",
+        data=NEW_FACT,
+        headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {cur.write_token}"},
+    )
     assert response.status_code == 400 and "ZKG-Source" in response.get_data(as_text=True)
 
 
@@ -55,13 +59,18 @@ def test_update_with_a_token_is_a_changeset_in_its_own_graph(cur):
     assert response.status_code == 200, response.get_data(as_text=True)
     changeset = response.headers["ZKG-Changeset"]
     assert f"/changes/{changeset}" in response.headers["Link"]
-    assert has(cur, f'GRAPH <{TEST_BASE}graph/changes/{changeset}> {{ {ALICE} <https://schema.org/jobTitle> "Director"@en }}')
+    assert has(
+        cur, f'GRAPH <{TEST_BASE}graph/changes/{changeset}> {{ {ALICE} <https://schema.org/jobTitle> "Director"@en }}'
+    )
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
 def test_update_as_a_form_with_source_and_message_parameters(cur):
-    response = cur.client.post("/sparql", data={"update": NEW_FACT, "source": SOURCE, "message": "from the interview"},
-                               headers={"Authorization": f"Bearer {cur.write_token}"})
+    response = cur.client.post(
+        "/sparql",
+        data={"update": NEW_FACT, "source": SOURCE, "message": "from the interview"},
+        headers={"Authorization": f"Bearer {cur.write_token}"},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
@@ -73,7 +82,10 @@ def test_update_that_changes_nothing_makes_no_changeset(cur):
 
 def test_update_protocol_errors(cur):
     assert cur.client.get("/sparql", query_string={"update": NEW_FACT}).status_code == 400
-    assert cur.client.post("/sparql", data=NEW_FACT, headers={**cur.auth(), "Content-Type": "text/plain"}).status_code == 415
+    assert (
+        cur.client.post("/sparql", data=NEW_FACT, headers={**cur.auth(), "Content-Type": "text/plain"}).status_code
+        == 415
+    )
     both = cur.client.post("/sparql", data={"update": NEW_FACT, "query": "ASK {}"}, headers=cur.auth())
     assert both.status_code == 400
     assert cur.update("CLEAR XYZ").status_code == 400
@@ -89,9 +101,14 @@ def test_update_dry_run_writes_nothing(cur):
 
 
 def test_preflight_never_allows_authorization(cur):
-    response = cur.client.options("/sparql", headers={
-        "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    response = cur.client.options(
+        "/sparql",
+        headers={
+            "Origin": "https://elsewhere.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
     assert "authorization" not in response.headers.get("Access-Control-Allow-Headers", "").lower()
 
 
@@ -113,7 +130,11 @@ def test_rejected_update_report_as_rdf_and_html(cur):
     report = ox.Dataset(ox.parse(response.get_data(), format=ox.RdfFormat.TURTLE))
     assert any(q.object == ox.NamedNode("http://www.w3.org/ns/shacl#ValidationReport") for q in report)
     html = cur.update(NAMELESS_PERSON, Accept="text/html")
-    assert html.status_code == 422 and html.mimetype == "text/html" and "a person needs a name" in html.get_data(as_text=True)
+    assert (
+        html.status_code == 422
+        and html.mimetype == "text/html"
+        and "a person needs a name" in html.get_data(as_text=True)
+    )
 
 
 def test_stale_correction_is_409(cur):
@@ -121,21 +142,30 @@ def test_stale_correction_is_409(cur):
     from zkg.web.curation import writes
 
     with cur.app.test_request_context("/"):
-        removals = [ox.Quad(ox.NamedNode(f"{TEST_BASE}id/alice"), ox.NamedNode("https://schema.org/name"),
-                            ox.Literal("Never"), ox.NamedNode(f"{TEST_BASE}graph/example-source"))]
+        removals = [
+            ox.Quad(
+                ox.NamedNode(f"{TEST_BASE}id/alice"),
+                ox.NamedNode("https://schema.org/name"),
+                ox.Literal("Never"),
+                ox.NamedNode(f"{TEST_BASE}graph/example-source"),
+            )
+        ]
         from zkg.curation.apply import Conflict
 
         with pytest.raises(Conflict):
-            writes.app_curator().write(Attribution.of_token("alice", source=SOURCE), removals=removals,
-                                       exact_removals=True)
+            writes.app_curator().write(
+                Attribution.of_token("alice", source=SOURCE), removals=removals, exact_removals=True
+            )
         assert writes.error_response(Conflict("gone")).status_code == 409
 
 
 # -- Graph Store Protocol -----------------------------------------------------------------------------
 
 GRAPH = "http://example.org/graphs/people"
-PEOPLE = (f'<{TEST_BASE}id/dave> a <https://schema.org/Person> ; <https://schema.org/name> "Dave" ; '
-          '<http://www.w3.org/2000/01/rdf-schema#comment> "A person." .')
+PEOPLE = (
+    f'<{TEST_BASE}id/dave> a <https://schema.org/Person> ; <https://schema.org/name> "Dave" ; '
+    '<http://www.w3.org/2000/01/rdf-schema#comment> "A person." .'
+)
 
 
 def gsp(cur, method: str, body: str | None = None, *, graph: str | None = GRAPH, **headers):
@@ -153,12 +183,18 @@ def test_graph_store_put_get_head_post_delete(cur):
     assert got.status_code == 200 and got.mimetype == "text/turtle" and "Dave" in got.get_data(as_text=True)
     assert got.headers["ETag"] and "Access-Control-Allow-Origin" not in got.headers
     assert cur.client.head("/graph-store", query_string={"graph": GRAPH}).status_code == 200
-    revalidated = cur.client.get("/graph-store", query_string={"graph": GRAPH},
-                                 headers={"Accept": "text/turtle", "If-None-Match": got.headers["ETag"]})
+    revalidated = cur.client.get(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        headers={"Accept": "text/turtle", "If-None-Match": got.headers["ETag"]},
+    )
     assert revalidated.status_code == 304
     merged = gsp(cur, "POST", f'<{TEST_BASE}id/dave> <https://schema.org/jobTitle> "Analyst" .')
     assert merged.status_code == 204
-    assert has(cur, f'GRAPH <{GRAPH}> {{ <{TEST_BASE}id/dave> <https://schema.org/jobTitle> "Analyst" ; <https://schema.org/name> "Dave" }}')
+    assert has(
+        cur,
+        f'GRAPH <{GRAPH}> {{ <{TEST_BASE}id/dave> <https://schema.org/jobTitle> "Analyst" ; <https://schema.org/name> "Dave" }}',
+    )
     replaced = gsp(cur, "PUT", PEOPLE)
     assert replaced.status_code == 204
     assert not has(cur, f"GRAPH <{GRAPH}> {{ ?s <https://schema.org/jobTitle> ?t }}")
@@ -169,8 +205,9 @@ def test_graph_store_put_get_head_post_delete(cur):
 
 
 def test_graph_store_writes_need_a_write_token(cur):
-    anonymous = cur.client.put("/graph-store", query_string={"graph": GRAPH}, data=PEOPLE,
-                               headers={"Content-Type": "text/turtle"})
+    anonymous = cur.client.put(
+        "/graph-store", query_string={"graph": GRAPH}, data=PEOPLE, headers={"Content-Type": "text/turtle"}
+    )
     assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Bearer")
     assert gsp(cur, "PUT", PEOPLE, Authorization=f"Bearer {cur.read_token}").status_code == 403
     assert cur.client.get("/graph-store", query_string={"graph": GRAPH}).status_code == 404
@@ -179,7 +216,9 @@ def test_graph_store_writes_need_a_write_token(cur):
 def test_graph_store_conditional_writes(cur):
     assert gsp(cur, "PUT", PEOPLE, **{"If-None-Match": "*"}).status_code == 201
     assert gsp(cur, "PUT", PEOPLE, **{"If-None-Match": "*"}).status_code == 412  # exists now
-    etag = cur.client.get("/graph-store", query_string={"graph": GRAPH}, headers={"Accept": "application/n-triples"}).headers["ETag"]
+    etag = cur.client.get(
+        "/graph-store", query_string={"graph": GRAPH}, headers={"Accept": "application/n-triples"}
+    ).headers["ETag"]
     changed = PEOPLE.replace('"Dave"', '"David"')
     assert gsp(cur, "PUT", changed, **{"If-Match": '"stale"'}).status_code == 412
     assert has(cur, f'GRAPH <{GRAPH}> {{ ?s <https://schema.org/name> "Dave" }}')
@@ -199,14 +238,19 @@ def test_graph_store_default_graph_and_new_graphs(cur):
     assert gsp(cur, "PUT", PEOPLE, graph=None).status_code in (201, 204)
     got = cur.client.get("/graph-store?default", headers={"Accept": "application/n-triples"})
     assert got.status_code == 200 and '"Dave"' in got.get_data(as_text=True)
-    created = cur.client.post("/graph-store", data=f'<{TEST_BASE}id/dave> <https://schema.org/jobTitle> "Analyst" .',
-                              headers={**cur.auth(), "Content-Type": "text/turtle"})
+    created = cur.client.post(
+        "/graph-store",
+        data=f'<{TEST_BASE}id/dave> <https://schema.org/jobTitle> "Analyst" .',
+        headers={**cur.auth(), "Content-Type": "text/turtle"},
+    )
     assert created.status_code == 201 and created.headers["Location"].startswith(TEST_BASE + "graph-store/")
     assert cur.client.get("/graph-store", query_string={"graph": created.headers["Location"]}).status_code == 200
 
 
 def test_graph_store_direct_identification(cur):
-    response = cur.client.put("/graph-store/people/1.ttl", data=PEOPLE, headers={**cur.auth(), "Content-Type": "text/turtle"})
+    response = cur.client.put(
+        "/graph-store/people/1.ttl", data=PEOPLE, headers={**cur.auth(), "Content-Type": "text/turtle"}
+    )
     assert response.status_code == 201
     assert has(cur, f"GRAPH <{TEST_BASE}graph-store/people/1.ttl> {{ ?s ?p ?o }}")
     assert cur.client.get("/graph-store/people/1.ttl").status_code == 200
@@ -217,7 +261,10 @@ def test_graph_store_bad_requests(cur):
     assert gsp(cur, "PUT", PEOPLE, **{"Content-Type": "application/pdf"}).status_code == 415
     assert cur.client.get("/graph-store?graph=relative/iri").status_code == 400
     assert cur.client.get("/graph-store?graph=http://a.example/&default").status_code == 400
-    assert cur.client.get("/graph-store", query_string={"graph": GRAPH}, headers={"Accept": "image/png"}).status_code == 406
+    assert (
+        cur.client.get("/graph-store", query_string={"graph": GRAPH}, headers={"Accept": "image/png"}).status_code
+        == 406
+    )
 
 
 # -- history and recent changes -----------------------------------------------------------------------
@@ -227,7 +274,9 @@ def test_history_and_recent_changes(cur):
     changeset = cur.update(NEW_FACT, **{"ZKG-Message": "the job title"}).headers["ZKG-Changeset"]
     iri = f"{TEST_BASE}id/alice"
     page = cur.client.get("/history", query_string={"iri": iri})
-    assert page.status_code == 200 and changeset in page.get_data(as_text=True) and SOURCE in page.get_data(as_text=True)
+    assert (
+        page.status_code == 200 and changeset in page.get_data(as_text=True) and SOURCE in page.get_data(as_text=True)
+    )
     rdf = cur.client.get("/history", query_string={"iri": iri}, headers={"Accept": "text/turtle"})
     triples = list(ox.parse(rdf.get_data(), format=ox.RdfFormat.TURTLE))
     assert any(t.subject == ox.NamedNode(f"{TEST_BASE}graph/changes/{changeset}") for t in triples)

@@ -14,7 +14,6 @@ import pytest
 
 from tests.support.curation_testing import make_curation
 from tests.support.zkg_testing import GRAPH_DIR, TEST_BASE
-
 from zkg.rdf.serialize import serialize_dataset
 
 NAME = "<https://schema.org/name>"
@@ -23,12 +22,13 @@ SOURCE_GRAPH = f"<{TEST_BASE}graph/example-source>"
 METADATA = f"{TEST_BASE}graph/metadata"
 
 
-
 def correct(cur, old: str, new: str, *, graph: str | None = SOURCE_GRAPH, **headers):
     """A correction of Alice's English name as a SPARQL client sends it."""
+
     def data(value):
         triple = f'{ALICE} {NAME} "{value}"@en'
         return f"{{ GRAPH {graph} {{ {triple} }} }}" if graph else f"{{ {triple} }}"
+
     return cur.update(f"DELETE DATA {data(old)} ; INSERT DATA {data(new)}", **headers)
 
 
@@ -50,14 +50,18 @@ def test_a_correction_of_a_value_someone_else_changed_is_409(cur):
     assert cur.store.dump(format="nquads") == before and names(cur) == ["Alicia"]
 
 
-@pytest.mark.parametrize("text", [
-    f'DELETE DATA {{ {ALICE} {NAME} "Alice"@en }} ; INSERT DATA {{ {ALICE} {NAME} "Alice B."@en }}',
-    f'INSERT DATA {{ {ALICE} {NAME} "Alice B."@en }} ; DELETE DATA {{ {ALICE} {NAME} "Alice"@en }}',
-    f'DELETE {{ {ALICE} {NAME} "Alice"@en }} INSERT {{ {ALICE} {NAME} "Alice B."@en }} WHERE {{}}',
-    f'WITH {SOURCE_GRAPH} DELETE {{ {ALICE} {NAME} "Alice"@en }} INSERT {{ {ALICE} {NAME} "Alice B."@en }} '
-    f'WHERE {{ {ALICE} a ?type }}',
-    f'DELETE DATA {{ {ALICE} {NAME} "Alice"@en }} ; INSERT DATA {{ GRAPH {SOURCE_GRAPH} {{ {ALICE} {NAME} "Alicia"@en }} }}',
-], ids=["no graph", "insert first", "template", "with", "same correction twice"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'DELETE DATA {{ {ALICE} {NAME} "Alice"@en }} ; INSERT DATA {{ {ALICE} {NAME} "Alice B."@en }}',
+        f'INSERT DATA {{ {ALICE} {NAME} "Alice B."@en }} ; DELETE DATA {{ {ALICE} {NAME} "Alice"@en }}',
+        f'DELETE {{ {ALICE} {NAME} "Alice"@en }} INSERT {{ {ALICE} {NAME} "Alice B."@en }} WHERE {{}}',
+        f'WITH {SOURCE_GRAPH} DELETE {{ {ALICE} {NAME} "Alice"@en }} INSERT {{ {ALICE} {NAME} "Alice B."@en }} '
+        f"WHERE {{ {ALICE} a ?type }}",
+        f'DELETE DATA {{ {ALICE} {NAME} "Alice"@en }} ; INSERT DATA {{ GRAPH {SOURCE_GRAPH} {{ {ALICE} {NAME} "Alicia"@en }} }}',
+    ],
+    ids=["no graph", "insert first", "template", "with", "same correction twice"],
+)
 def test_every_spelling_of_a_stale_correction_is_409(cur, text):
     assert correct(cur, "Alice", "Alicia").status_code == 200
     before = cur.store.dump(format="nquads")
@@ -70,8 +74,9 @@ def test_what_sparql_makes_a_no_op_stays_one(cur):
     # Deleting what is not there, alone, changes nothing (SPARQL 1.1 Update, 3.1.2); a
     # conditional correction whose WHERE finds nothing does nothing either.
     assert cur.update(f'DELETE DATA {{ {ALICE} {NAME} "Nobody"@en }}').status_code == 200
-    conditional = cur.update(f'DELETE {{ ?s {NAME} "Nobody"@en }} INSERT {{ ?s {NAME} "Somebody"@en }} '
-                             f'WHERE {{ ?s {NAME} "Nobody"@en }}')
+    conditional = cur.update(
+        f'DELETE {{ ?s {NAME} "Nobody"@en }} INSERT {{ ?s {NAME} "Somebody"@en }} WHERE {{ ?s {NAME} "Nobody"@en }}'
+    )
     assert conditional.status_code == 200 and "ZKG-Changeset" not in conditional.headers
     assert names(cur) == ["Alice"]
 
@@ -86,16 +91,26 @@ def test_agent_and_changeset_records_are_refused_on_every_path(cur):
     before = cur.store.dump(format="nquads")
     refused = [
         cur.update(f'INSERT DATA {{ GRAPH <{METADATA}> {{ {agent} rdfs:label "Mallory"@en }} }}'),
-        cur.update(f'DELETE WHERE {{ GRAPH <{METADATA}> {{ {agent} rdfs:label ?name }} }} ; '
-                   f'INSERT DATA {{ GRAPH <{METADATA}> {{ {agent} rdfs:label "Mallory"@en }} }}'),
+        cur.update(
+            f"DELETE WHERE {{ GRAPH <{METADATA}> {{ {agent} rdfs:label ?name }} }} ; "
+            f'INSERT DATA {{ GRAPH <{METADATA}> {{ {agent} rdfs:label "Mallory"@en }} }}'
+        ),
         cur.update(f'INSERT DATA {{ {agent} rdfs:label "Mallory"@en }}'),
-        cur.update(f"INSERT DATA {{ GRAPH <{TEST_BASE}graph/changes/{changeset}> {{ {ALICE} {NAME} \"Mallory\"@en }} }}"),
+        cur.update(f'INSERT DATA {{ GRAPH <{TEST_BASE}graph/changes/{changeset}> {{ {ALICE} {NAME} "Mallory"@en }} }}'),
         cur.update(f"COPY GRAPH {SOURCE_GRAPH} TO GRAPH <{TEST_BASE}graph/changes/{changeset}>"),
         cur.update(f"DROP GRAPH <{METADATA}>"),
-        cur.client.post("/graph-store", query_string={"graph": f"{TEST_BASE}graph/changes/{changeset}"},
-                        data=f'{ALICE} {NAME} "Mallory"@en .', headers={**cur.auth(), "Content-Type": "text/turtle"}),
-        cur.client.put("/graph-store", query_string={"graph": METADATA}, data=f'{agent} a <http://www.w3.org/ns/prov#Agent> .',
-                       headers={**cur.auth(), "Content-Type": "text/turtle"}),
+        cur.client.post(
+            "/graph-store",
+            query_string={"graph": f"{TEST_BASE}graph/changes/{changeset}"},
+            data=f'{ALICE} {NAME} "Mallory"@en .',
+            headers={**cur.auth(), "Content-Type": "text/turtle"},
+        ),
+        cur.client.put(
+            "/graph-store",
+            query_string={"graph": METADATA},
+            data=f"{agent} a <http://www.w3.org/ns/prov#Agent> .",
+            headers={**cur.auth(), "Content-Type": "text/turtle"},
+        ),
     ]
     assert [r.status_code for r in refused] == [403] * len(refused)
     assert all("zkg only" in r.get_data(as_text=True) for r in refused)
@@ -119,10 +134,15 @@ def real(tmp_path):
 def data_dump(store) -> tuple[bytes, dict]:
     """The dataset but the history (canonical: isomorphic datasets dump alike), and its
     quads per graph."""
+
     def history(q):
-        return (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == METADATA
-                and isinstance(q.subject, ox.NamedNode)
-                and q.subject.value.startswith((TEST_BASE + "graph/changes/", TEST_BASE + "id/agent/")))
+        return (
+            isinstance(q.graph_name, ox.NamedNode)
+            and q.graph_name.value == METADATA
+            and isinstance(q.subject, ox.NamedNode)
+            and q.subject.value.startswith((TEST_BASE + "graph/changes/", TEST_BASE + "id/agent/"))
+        )
+
     kept = [q for q in store.quads() if not history(q)]
     counts: dict = {}
     for quad in kept:
@@ -141,15 +161,19 @@ def revert_by_form(cur, changeset: str):
 
 
 def amount_value(cur) -> list[str]:
-    rows = cur.store.query(f"SELECT ?v WHERE {{ GRAPH <{ARTICLE}> {{ {FUND} <https://schema.org/amount> ?a . "
-                           f"?a <https://schema.org/value> ?v }} }}")
+    rows = cur.store.query(
+        f"SELECT ?v WHERE {{ GRAPH <{ARTICLE}> {{ {FUND} <https://schema.org/amount> ?a . "
+        f"?a <https://schema.org/value> ?v }} }}"
+    )
     return [r["v"].value for r in rows]
 
 
 def test_an_update_of_the_funds_amount_is_written_on_the_amount(real):
     before = data_dump(real.store)
-    response = real.update(f"DELETE {{ GRAPH ?g {{ ?a schema:value ?v }} }} INSERT {{ GRAPH ?g {{ ?a schema:value 912500001 }} }} "
-                           f"WHERE {{ GRAPH ?g {{ {FUND} schema:amount ?a . ?a schema:value ?v }} }}")
+    response = real.update(
+        f"DELETE {{ GRAPH ?g {{ ?a schema:value ?v }} }} INSERT {{ GRAPH ?g {{ ?a schema:value 912500001 }} }} "
+        f"WHERE {{ GRAPH ?g {{ {FUND} schema:amount ?a . ?a schema:value ?v }} }}"
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert amount_value(real) == ["912500001"]
     revert_by_form(real, response.headers["ZKG-Changeset"])
@@ -160,8 +184,12 @@ def test_graph_store_delete_and_put_of_a_graph_with_blank_nodes_revert_exactly(r
     before = data_dump(real.store)
     got = real.client.get("/graph-store", query_string={"graph": ARTICLE}, headers={"Accept": "text/turtle"})
     changed = got.get_data().replace(b"912500000", b"912500002")
-    put = real.client.put("/graph-store", query_string={"graph": ARTICLE}, data=changed,
-                          headers={**real.auth(), "Content-Type": "text/turtle"})
+    put = real.client.put(
+        "/graph-store",
+        query_string={"graph": ARTICLE},
+        data=changed,
+        headers={**real.auth(), "Content-Type": "text/turtle"},
+    )
     assert put.status_code == 204 and amount_value(real) == ["912500002"]
     revert_by_form(real, put.headers["ZKG-Changeset"])
     assert data_dump(real.store) == before
@@ -177,12 +205,19 @@ LOOKALIKES = f"{TEST_BASE}graph/lookalikes"
 @pytest.mark.parametrize("method", ["DELETE", "PUT"])
 def test_graph_store_removes_a_blank_node_an_iri_looks_like(cur, method):
     # The blank node's only statement is also said of an IRI (was: 400 "match 2 ways").
-    cur.store.update(f"INSERT DATA {{ GRAPH <{LOOKALIKES}> {{ [ <https://schema.org/value> 9 ] . "
-                     f"{ALICE} <https://schema.org/value> 9 }} }}")  # setting the scene, around the write path
+    cur.store.update(
+        f"INSERT DATA {{ GRAPH <{LOOKALIKES}> {{ [ <https://schema.org/value> 9 ] . "
+        f"{ALICE} <https://schema.org/value> 9 }} }}"
+    )  # setting the scene, around the write path
     before = data_dump(cur.store)
     body = f"[ <https://schema.org/value> 10 ] . {ALICE} <https://schema.org/value> 9 ." if method == "PUT" else None
-    response = cur.client.open("/graph-store", method=method, query_string={"graph": LOOKALIKES}, data=body,
-                               headers={**cur.auth(), "Content-Type": "text/turtle"})
+    response = cur.client.open(
+        "/graph-store",
+        method=method,
+        query_string={"graph": LOOKALIKES},
+        data=body,
+        headers={**cur.auth(), "Content-Type": "text/turtle"},
+    )
     assert response.status_code == 204, response.get_data(as_text=True)
     left = cur.store.query(f"SELECT ?s ?v WHERE {{ GRAPH <{LOOKALIKES}> {{ ?s <https://schema.org/value> ?v }} }}")
     expected = {(f"<{TEST_BASE}id/alice>", "9"), ("_", "10")} if method == "PUT" else set()

@@ -14,10 +14,8 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-
 from tests.support.live_server import LiveServer, zkg_load
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.rdf.serialize import serialize_dataset
 
 pytestmark = pytest.mark.slow
@@ -43,13 +41,18 @@ def server(tmp_path_factory):
 
 
 def update(server, text: str) -> requests.Response:
-    return requests.post(server.sparql, data=text.encode("utf-8"), timeout=60,
-                         headers={**server.headers, "Content-Type": "application/sparql-update"})
+    return requests.post(
+        server.sparql,
+        data=text.encode("utf-8"),
+        timeout=60,
+        headers={**server.headers, "Content-Type": "application/sparql-update"},
+    )
 
 
 def select(server, text: str) -> list[dict]:
-    answer = requests.post(server.sparql, data={"query": text}, headers={"Accept": "application/sparql-results+json"},
-                           timeout=60)
+    answer = requests.post(
+        server.sparql, data={"query": text}, headers={"Accept": "application/sparql-results+json"}, timeout=60
+    )
     answer.raise_for_status()
     return answer.json()["results"]["bindings"]
 
@@ -59,10 +62,16 @@ def dataset(server) -> tuple[bytes, dict]:
     datasets give the same bytes) and the quads per graph."""
     dump = requests.get(server.url + "dumps/zkg.nq.gz", timeout=60)
     dump.raise_for_status()
-    quads = [q for q in ox.parse(gzip.decompress(dump.content), format=ox.RdfFormat.N_QUADS)
-             if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == METADATA
-                     and isinstance(q.subject, ox.NamedNode)
-                     and q.subject.value.startswith((TEST_BASE + "graph/changes/", TEST_BASE + "id/agent/")))]
+    quads = [
+        q
+        for q in ox.parse(gzip.decompress(dump.content), format=ox.RdfFormat.N_QUADS)
+        if not (
+            isinstance(q.graph_name, ox.NamedNode)
+            and q.graph_name.value == METADATA
+            and isinstance(q.subject, ox.NamedNode)
+            and q.subject.value.startswith((TEST_BASE + "graph/changes/", TEST_BASE + "id/agent/"))
+        )
+    ]
     counts: dict = {}
     for quad in quads:
         counts[str(quad.graph_name)] = counts.get(str(quad.graph_name), 0) + 1
@@ -77,26 +86,39 @@ def revert(server, changeset: str) -> None:
     browser.post(server.url + "sign-in", data={"token": server.token, "csrf_token": csrf}, timeout=30)
     page = browser.get(server.url + f"changes/{changeset}", timeout=30).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    done = browser.post(server.url + f"changes/{changeset}/revert", data={"csrf_token": csrf, "next": "/"},
-                        allow_redirects=False, timeout=60)
+    done = browser.post(
+        server.url + f"changes/{changeset}/revert",
+        data={"csrf_token": csrf, "next": "/"},
+        allow_redirects=False,
+        timeout=60,
+    )
     assert done.status_code == 303, done.text
 
 
 def amount(server) -> list[tuple[bool, str]]:
-    rows = select(server, f"SELECT ?a ?v WHERE {{ GRAPH <{ARTICLE}> {{ {FUND} <https://schema.org/amount> ?a . "
-                          "OPTIONAL { ?a <https://schema.org/value> ?v } } }")
+    rows = select(
+        server,
+        f"SELECT ?a ?v WHERE {{ GRAPH <{ARTICLE}> {{ {FUND} <https://schema.org/amount> ?a . "
+        "OPTIONAL { ?a <https://schema.org/value> ?v } } }",
+    )
     return [(r["a"]["type"] == "bnode", r.get("v", {}).get("value")) for r in rows]
 
 
 def test_the_funds_amount_changed_and_reverted_on_a_live_server(server):
     before = dataset(server)
-    changed = update(server, f"DELETE {{ GRAPH ?g {{ ?a schema:value ?v }} }} "
-                             f"INSERT {{ GRAPH ?g {{ ?a schema:value 912500001 }} }} "
-                             f"WHERE {{ GRAPH ?g {{ {FUND} schema:amount ?a . ?a schema:value ?v }} }}")
+    changed = update(
+        server,
+        f"DELETE {{ GRAPH ?g {{ ?a schema:value ?v }} }} "
+        f"INSERT {{ GRAPH ?g {{ ?a schema:value 912500001 }} }} "
+        f"WHERE {{ GRAPH ?g {{ {FUND} schema:amount ?a . ?a schema:value ?v }} }}",
+    )
     assert changed.status_code == 200, changed.text
     assert amount(server) == [(True, "912500001")]
-    orphans = select(server, f"SELECT ?s WHERE {{ GRAPH <{ARTICLE}> {{ ?s <https://schema.org/value> ?v }} "
-                             f"FILTER NOT EXISTS {{ GRAPH <{ARTICLE}> {{ ?x ?p ?s }} }} }}")
+    orphans = select(
+        server,
+        f"SELECT ?s WHERE {{ GRAPH <{ARTICLE}> {{ ?s <https://schema.org/value> ?v }} "
+        f"FILTER NOT EXISTS {{ GRAPH <{ARTICLE}> {{ ?x ?p ?s }} }} }}",
+    )
     assert orphans == []  # no blank node holding the value on its own
     revert(server, changed.headers["ZKG-Changeset"])
     assert dataset(server) == before
@@ -112,12 +134,18 @@ def test_the_article_graph_deleted_and_reverted_on_a_live_server(server):
 
 
 def test_stale_corrections_and_forged_records_are_refused_on_a_live_server(server):
-    name = f'<{TEST_BASE}id/luo-wei> <https://schema.org/name>'
+    name = f"<{TEST_BASE}id/luo-wei> <https://schema.org/name>"
     fixed = update(server, f'DELETE DATA {{ {name} "Luo Wei"@en }} ; INSERT DATA {{ {name} "LUO Wei"@en }}')
     assert fixed.status_code == 200, fixed.text
     before = dataset(server)
-    assert update(server, f'DELETE DATA {{ {name} "Luo Wei"@en }} ; INSERT DATA {{ {name} "Wei Luo"@en }}').status_code == 409
-    forged = update(server, f'INSERT DATA {{ GRAPH <{METADATA}> {{ <{TEST_BASE}id/agent/li-curator> '
-                            f'<http://www.w3.org/2000/01/rdf-schema#label> "Mallory"@en }} }}')
+    assert (
+        update(server, f'DELETE DATA {{ {name} "Luo Wei"@en }} ; INSERT DATA {{ {name} "Wei Luo"@en }}').status_code
+        == 409
+    )
+    forged = update(
+        server,
+        f"INSERT DATA {{ GRAPH <{METADATA}> {{ <{TEST_BASE}id/agent/li-curator> "
+        f'<http://www.w3.org/2000/01/rdf-schema#label> "Mallory"@en }} }}',
+    )
     assert forged.status_code == 403 and "zkg only" in forged.text
     assert dataset(server) == before

@@ -42,8 +42,10 @@ def test_z_park_page_in_a_browser(linked_data_server, page):
     for chart in charts:
         assert chart.size["width"] > 200 and chart.size["height"] > 100
         assert len(chart.find_elements(By.CSS_SELECTOR, "rect.chart-bar")) == 2
-    assert page.execute_script("return document.querySelector('svg.chart title').textContent") == \
-        "mergers and acquisitions completed"
+    assert (
+        page.execute_script("return document.querySelector('svg.chart title').textContent")
+        == "mergers and acquisitions completed"
+    )
     values = [t.text for t in charts[0].find_elements(By.CSS_SELECTOR, "text.chart-value")]
     assert values == ["218", "492"]
     statistics = page.find_element(By.CSS_SELECTOR, "table.statistics").text

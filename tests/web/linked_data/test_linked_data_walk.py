@@ -23,8 +23,12 @@ IS_PART_OF = rdflib.URIRef("http://purl.org/dc/terms/isPartOf")
 def fetch(iri: str, base: str) -> tuple[str, rdflib.Graph, set[str]]:
     graph = rdflib.Graph()
     graph.parse(iri, format="turtle")  # content negotiation and the 303, as rdflib does them
-    links = {str(term) for triple in graph for term in triple
-             if isinstance(term, rdflib.URIRef) and str(term).startswith(base)}
+    links = {
+        str(term)
+        for triple in graph
+        for term in triple
+        if isinstance(term, rdflib.URIRef) and str(term).startswith(base)
+    }
     return iri, graph, links
 
 
@@ -45,9 +49,12 @@ def walk(linked_data_server):
 
 
 def all_entities(base: str) -> set[str]:
-    response = requests.get(base + "sparql", timeout=30, params={
-        "query": f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{base}id/")) }}'},
-        headers={"Accept": "application/sparql-results+json"})
+    response = requests.get(
+        base + "sparql",
+        timeout=30,
+        params={"query": f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{base}id/")) }}'},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert response.status_code == 200, response.text
     return {b["s"]["value"] for b in response.json()["results"]["bindings"]}
 
@@ -67,8 +74,13 @@ def test_from_z_park_a_client_reaches_every_entity(walk, linked_data_server):
     reached = {iri for iri in walk if iri.startswith(base + "id/")}
     assert entities - reached == set(), "entities no link leads to"
     # Every link under the base was followed, and resolved to a document that parsed.
-    every_link = {str(t) for g in walk.values() for triple in g for t in triple
-                  if isinstance(t, rdflib.URIRef) and str(t).startswith(base)}
+    every_link = {
+        str(t)
+        for g in walk.values()
+        for triple in g
+        for t in triple
+        if isinstance(t, rdflib.URIRef) and str(t).startswith(base)
+    }
     assert every_link <= set(walk)
 
 
@@ -79,10 +91,16 @@ def test_each_document_describes_its_resource_with_sources(walk, linked_data_ser
         assert (node, None, None) in graph or (None, None, node) in graph, f"{iri}: nothing about it"
         # Each of its own statements is reified with the named graph it comes from.
         for s, p, o in graph.triples((node, None, None)):
-            statements = set(graph.subjects(rdflib.RDF.subject, s)) & set(graph.subjects(rdflib.RDF.predicate, p)) \
+            statements = (
+                set(graph.subjects(rdflib.RDF.subject, s))
+                & set(graph.subjects(rdflib.RDF.predicate, p))
                 & set(graph.subjects(rdflib.RDF.object, o))
+            )
             assert any(graph.value(st, IS_PART_OF) for st in statements), f"{iri}: {p} {o} has no graph"
     z_park = walk[base + "id/z-park"]
     article_graph = rdflib.URIRef(base + "graph/china-daily-2016-03-05-p7")
-    assert (article_graph, rdflib.URIRef("http://purl.org/dc/terms/source"),
-            rdflib.URIRef(base + "id/china-daily-2016-03-05-p7")) in z_park
+    assert (
+        article_graph,
+        rdflib.URIRef("http://purl.org/dc/terms/source"),
+        rdflib.URIRef(base + "id/china-daily-2016-03-05-p7"),
+    ) in z_park

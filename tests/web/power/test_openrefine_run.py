@@ -57,8 +57,15 @@ def test_reconcile_then_extend(live_server):
     # 1. The manifest; and the preflight a browser sends before a cross-origin POST.
     manifest = _get(service).json()
     assert_valid("manifest", manifest)
-    preflight = requests.options(service, headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST",
-                                                   "Access-Control-Request-Headers": "content-type"}, timeout=TIMEOUT)
+    preflight = requests.options(
+        service,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=TIMEOUT,
+    )
     assert preflight.status_code == 204 and preflight.headers["Access-Control-Allow-Origin"] == "*"
 
     # 2. Reconcile the column, in batches of the size the manifest asks for (OpenRefine: 10).
@@ -66,7 +73,7 @@ def test_reconcile_then_extend(live_server):
     batch_size = min(manifest.get("batchSize", 10), 4)
     results: dict[str, list] = {}
     for start in range(0, len(names), batch_size):
-        chunk = names[start:start + batch_size]
+        chunk = names[start : start + batch_size]
         queries = {f"q{start + i}": {"query": name, "type_strict": "should"} for i, name in enumerate(chunk)}
         assert_valid("reconciliation-query-batch", queries)
         answer = _post(service, {"queries": json.dumps(queries)})
@@ -110,5 +117,6 @@ def test_reconcile_then_extend(live_server):
     assert rows["sinovac-biotech"]["zkg:organizationKind"]
     assert rows["zhang-shousheng"] == {"zkg:organizationKind": [], "org:hasSite": []}  # a person
     assert rows["z-park"]["org:hasSite"] == [{"id": "z-park-area", "name": "Zhongguancun Science Park area"}]
-    assert rows["microsoft"]["org:hasSite"] == [{"id": "microsoft-headquarters-z-park",
-                                                 "name": "headquarters of Microsoft in Z-Park"}]
+    assert rows["microsoft"]["org:hasSite"] == [
+        {"id": "microsoft-headquarters-z-park", "name": "headquarters of Microsoft in Z-Park"}
+    ]

@@ -86,7 +86,7 @@ def test_a_browser_asking_sparql_gets_the_editor_with_examples_and_prefixes(clie
         assert f">{_escape(example.title)}</a>" in html
     # Every predeclared prefix is listed visibly.
     for name in prefixes(settings.base_iri):
-        assert f"<th scope=\"row\">{name}:</th>" in html
+        assert f'<th scope="row">{name}:</th>' in html
     config = page.config()
     assert config["prefixes"] == prefixes(settings.base_iri)
     assert config["baseIri"] == settings.base_iri
@@ -107,21 +107,28 @@ def test_the_editor_opens_on_the_query_in_the_url(client):
     response, page = get_editor(client, query=query)
     assert page.config()["query"] == query
     html = response.get_data(as_text=True)
-    assert "<script>\"&" not in html  # escaped everywhere it appears
+    assert '<script>"&' not in html  # escaped everywhere it appears
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT * { ?s ?p ?o } LIMIT10",  # a typo the guard cannot read
-    "SELECT * { SERVICE <http://127.0.0.1:9/> {} }",  # refused
-    "SELECT * { ?s nope:p ?o }",  # an unknown prefix
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * { ?s ?p ?o } LIMIT10",  # a typo the guard cannot read
+        "SELECT * { SERVICE <http://127.0.0.1:9/> {} }",  # refused
+        "SELECT * { ?s nope:p ?o }",  # an unknown prefix
+    ],
+)
 def test_a_shared_link_with_a_bad_query_opens_the_editor_on_it(client, query):
     """The editor runs the query and shows the refusal beside the text; a script asking for
     results gets the 400 itself."""
     response, page = get_editor(client, query=query)
     assert response.status_code == 200 and page.config()["query"] == query
-    assert client.get("/sparql", query_string={"query": query},
-                      headers={"Accept": "application/sparql-results+json"}).status_code == 400
+    assert (
+        client.get(
+            "/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"}
+        ).status_code
+        == 400
+    )
 
 
 def test_the_page_is_served_under_a_strict_content_security_policy(client):
@@ -151,13 +158,16 @@ def test_every_script_and_style_is_served_by_zkg(client):
         assert asset.status_code == 200, url
 
 
-@pytest.mark.parametrize("path, mimetype", [
-    ("/static/vendor/yasgui/yasgui.min.js", "text/javascript"),
-    ("/static/vendor/yasgui/yasgui.min.css", "text/css"),
-    ("/static/editor.js", "text/javascript"),
-    ("/static/zkg.css", "text/css"),
-    ("/static/favicon.svg", "image/svg+xml"),
-])
+@pytest.mark.parametrize(
+    "path, mimetype",
+    [
+        ("/static/vendor/yasgui/yasgui.min.js", "text/javascript"),
+        ("/static/vendor/yasgui/yasgui.min.css", "text/css"),
+        ("/static/editor.js", "text/javascript"),
+        ("/static/zkg.css", "text/css"),
+        ("/static/favicon.svg", "image/svg+xml"),
+    ],
+)
 def test_static_assets_are_served_with_their_types(client, path, mimetype):
     response = client.get(path)
     assert response.status_code == 200
@@ -228,8 +238,9 @@ def test_example_queries_are_the_competency_questions():
 
 def test_example_header_parsing(tmp_path):
     (tmp_path / "02-b.rq").write_text("SELECT * {}\n", encoding="utf-8")
-    (tmp_path / "01-a.rq").write_text("#title:  A  \n#   question: Why?\n\nASK {}\n# title: not this\n",
-                                      encoding="utf-8")
+    (tmp_path / "01-a.rq").write_text(
+        "#title:  A  \n#   question: Why?\n\nASK {}\n# title: not this\n", encoding="utf-8"
+    )
     (tmp_path / "notes.txt").write_text("ignored", encoding="utf-8")
     a, b = example_queries(tmp_path)
     assert (a.slug, a.title, a.question) == ("01-a", "A", "Why?")
@@ -244,4 +255,6 @@ def test_editor_doctests():
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
+    )

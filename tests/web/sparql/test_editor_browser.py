@@ -23,9 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.browser import WAIT
 from tests.support.zkg_testing import TEST_BASE
-
 from zkg.web.sparql.editor import example_queries
-
 
 # The live server is conftest's ``live_server``: a real ``zkg serve`` (on a store made by
 # ``zkg load`` from the project's graph/) on a free loopback port, shared by the session.
@@ -45,8 +43,11 @@ def _wait(driver, condition, message: str, timeout: float = WAIT):
 
 def _open_editor(driver, url: str) -> None:
     driver.get(url)
-    _wait(driver, lambda d: d.execute_script("return !!(window.zkgEditor && zkgEditor.yasgui.getTab())"),
-          "the editor did not start")
+    _wait(
+        driver,
+        lambda d: d.execute_script("return !!(window.zkgEditor && zkgEditor.yasgui.getTab())"),
+        "the editor did not start",
+    )
 
 
 def _table_rows(driver) -> list[list[str]]:
@@ -59,8 +60,9 @@ def _table_rows(driver) -> list[list[str]]:
 
 
 def _sparql_json(base: str, query: str) -> dict:
-    response = requests.get(base + "sparql", params={"query": query},
-                            headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    response = requests.get(
+        base + "sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=30
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -85,8 +87,11 @@ def test_example_query_runs_and_shows_the_results_table(live, page):
     assert page.execute_script("return zkgEditor.yasgui.getTab().getQuery()") == example.query
     page.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
 
-    _wait(page, lambda d: len(_table_rows(d)) == len(expected["results"]["bindings"]),
-          "the results table did not show the expected number of rows")
+    _wait(
+        page,
+        lambda d: len(_table_rows(d)) == len(expected["results"]["bindings"]),
+        "the results table did not show the expected number of rows",
+    )
     rows = _table_rows(page)
     names = {binding["personName"]["value"] for binding in expected["results"]["bindings"]}
     assert "Luo Wei" in names
@@ -123,8 +128,9 @@ def test_query_in_the_url_opens_and_runs(live, page):
     query = "SELECT ?name WHERE { id:luo-wei schema:name ?name }"
     _open_editor(page, live + "sparql?" + requests.compat.urlencode({"query": query}))
     assert page.execute_script("return zkgEditor.yasgui.getTab().getQuery()") == query
-    _wait(page, lambda d: [row[0] for row in _table_rows(d)] == ['"Luo Wei"@en'],
-          "a query given in the URL did not run")
+    _wait(
+        page, lambda d: [row[0] for row in _table_rows(d)] == ['"Luo Wei"@en'], "a query given in the URL did not run"
+    )
     # Graph queries offer the RDF formats instead.
     page.execute_script("zkgEditor.yasgui.getTab().setQuery('DESCRIBE id:luo-wei'); zkgEditor.refreshDownloads()")
     labels = [a.text for a in page.find_elements(By.CSS_SELECTOR, "#zkg-downloads a.zkg-download")]
@@ -137,9 +143,14 @@ def test_completion_uses_the_store_and_the_predeclared_prefixes(live, page):
     def hints(text: str) -> list[str]:
         page.execute_script(
             "var y = zkgEditor.yasgui.getTab().getYasqe(); y.setValue(arguments[0]);"
-            "y.focus(); y.setCursor(y.lineCount() - 1, arguments[0].length); y.autocomplete();", text)
-        _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li"),
-              f"no completion offered for {text!r}")
+            "y.focus(); y.setCursor(y.lineCount() - 1, arguments[0].length); y.autocomplete();",
+            text,
+        )
+        _wait(
+            page,
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li"),
+            f"no completion offered for {text!r}",
+        )
         offered = [li.text for li in page.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li")]
         page.execute_script("var y = zkgEditor.yasgui.getTab().getYasqe(); y.closeHint && y.closeHint();")
         return offered
@@ -157,16 +168,24 @@ def test_completion_after_a_class_offers_its_shapes_properties_first(live, page)
     entity shape) allow come first, marked as from the shapes, read from /sparql/complete."""
     _open_editor(page, live + "sparql")
     expected = requests.get(live + "sparql/complete", params={"class": "schema:Person"}, timeout=30).json()
-    from_shapes = [p["curie"] for p in expected["properties"] if p["source"] == "shape" and not p["inverse"]
-                   and (p["curie"] or "").startswith("schema:")]
+    from_shapes = [
+        p["curie"]
+        for p in expected["properties"]
+        if p["source"] == "shape" and not p["inverse"] and (p["curie"] or "").startswith("schema:")
+    ]
     assert "schema:worksFor" in from_shapes
 
     def offered(text: str) -> list[tuple[str, bool]]:
         page.execute_script(
             "var y = zkgEditor.yasgui.getTab().getYasqe(); y.setValue(arguments[0]);"
-            "y.focus(); y.setCursor(y.lineCount() - 1, arguments[0].length); y.autocomplete();", text)
-        _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li"),
-              f"no completion offered for {text!r}")
+            "y.focus(); y.setCursor(y.lineCount() - 1, arguments[0].length); y.autocomplete();",
+            text,
+        )
+        _wait(
+            page,
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li"),
+            f"no completion offered for {text!r}",
+        )
         items = page.execute_script("""
             return Array.from(document.querySelectorAll('.CodeMirror-hints li'))
                 .map(li => [li.textContent, li.classList.contains('zkg-shape-hint')]);""")
@@ -191,8 +210,10 @@ def test_hidden_characters_in_results_are_written_out(live, page):
     # A right-to-left override in an IRI and a literal (zkg/rdf/visible.py; editor.js writes them
     # out in the results as the server does in pages): the cell shows \u202E or %E2%80%AE,
     # and a link's text and target are the same string.
-    query = ('SELECT ?iri ?text WHERE { BIND(IRI("http://evil.example/\\u202Egpj.exe") AS ?iri) '
-             'BIND("abc\\u202Edef\\u200B" AS ?text) }')
+    query = (
+        'SELECT ?iri ?text WHERE { BIND(IRI("http://evil.example/\\u202Egpj.exe") AS ?iri) '
+        'BIND("abc\\u202Edef\\u200B" AS ?text) }'
+    )
     _open_editor(page, live + "sparql?" + requests.compat.urlencode({"query": query}))
     _wait(page, lambda d: len(_table_rows(d)) == 1, "the query did not run")
     _wait(page, lambda d: "\u202e" not in " ".join(_table_rows(d)[0]), "the override is still in the table")

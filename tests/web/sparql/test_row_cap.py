@@ -13,7 +13,6 @@ import pyoxigraph as ox
 import pytest
 
 from tests.support.web_testing import APP_ROW_LIMIT
-
 from zkg.rdf import negotiation
 
 ALL_TRIPLES = "SELECT ?s ?p ?o { ?s ?p ?o } ORDER BY ?s ?p ?o"

@@ -50,18 +50,27 @@ def test_void(client, web_store):
     assert graph.value(dataset, VOID.triples).toPython() == web_store.count()
     for term in (VOID.entities, VOID.classes, VOID.properties):
         assert graph.value(dataset, term).toPython() > 0
-    entities = {row["s"].value for row in web_store.query(
-        "SELECT DISTINCT ?s { ?s ?p ?o FILTER(STRSTARTS(STR(?s), 'http://zkg.test/id/')) }")}
+    entities = {
+        row["s"].value
+        for row in web_store.query("SELECT DISTINCT ?s { ?s ?p ?o FILTER(STRSTARTS(STR(?s), 'http://zkg.test/id/')) }")
+    }
     assert graph.value(dataset, VOID.entities).toPython() == len(entities)
-    subsets = {str(graph.value(s, SD.name)): graph.value(s, VOID.triples).toPython()
-               for s in graph.objects(dataset, VOID.subset)}
+    subsets = {
+        str(graph.value(s, SD.name)): graph.value(s, VOID.triples).toPython()
+        for s in graph.objects(dataset, VOID.subset)
+    }
     assert subsets == {g.value: web_store.count(g) for g in web_store.named_graphs()}
     assert (dataset, VOID.vocabulary, URIRef("https://schema.org/")) in graph
 
 
 def test_void_lists_the_dumps(web_settings, web_store):
-    app = create_app({"ZKG_SETTINGS": web_settings, "ZKG_STORE": web_store,
-                      "ZKG_DATA_DUMPS": ["/dumps/zkg.trig.gz", "https://mirror.example/zkg.nq.gz"]})
+    app = create_app(
+        {
+            "ZKG_SETTINGS": web_settings,
+            "ZKG_STORE": web_store,
+            "ZKG_DATA_DUMPS": ["/dumps/zkg.trig.gz", "https://mirror.example/zkg.nq.gz"],
+        }
+    )
     graph = rdf(app.test_client().get("/.well-known/void"))
     dumps = {str(o) for o in graph.objects(URIRef(VOID_URL + "#dataset"), VOID.dataDump)}
     assert dumps == {"http://localhost/dumps/zkg.trig.gz", "https://mirror.example/zkg.nq.gz"}

@@ -60,7 +60,9 @@ def test_every_query_form(client):
 
 def test_predeclared_prefixes_and_base(client):
     # schema:, id: are not declared; <id/alice> is relative to the base IRI.
-    response = client.get("/sparql", query_string={"query": "SELECT ?n { <id/alice> schema:name ?n FILTER(lang(?n) = 'en') }"})
+    response = client.get(
+        "/sparql", query_string={"query": "SELECT ?n { <id/alice> schema:name ?n FILTER(lang(?n) = 'en') }"}
+    )
     assert values(response, "n") == ["Alice"]
 
 
@@ -127,8 +129,9 @@ def test_syntax_error_has_the_parser_message_and_position(client):
     assert "error at 2:" in response.get_data(as_text=True)  # line 2: the parser's own position
 
 
-@pytest.mark.parametrize("query_string", ["query=ASK%7B%7D&query=ASK%7B%7D", "update=CLEAR%20ALL",
-                                          "query=ASK%7B%7D&update=CLEAR%20ALL"])
+@pytest.mark.parametrize(
+    "query_string", ["query=ASK%7B%7D&query=ASK%7B%7D", "update=CLEAR%20ALL", "query=ASK%7B%7D&update=CLEAR%20ALL"]
+)
 def test_get_negatives(client, query_string):
     response = client.get("/sparql?" + query_string)
     assert response.status_code == 400
@@ -156,8 +159,9 @@ def test_post_needs_a_sparql_or_form_content_type(client, content_type):
 
 
 def test_utf16_body_is_refused(client):
-    response = client.post("/sparql", data="ASK {}".encode("utf-16"),
-                           content_type="application/sparql-query; charset=UTF-16")
+    response = client.post(
+        "/sparql", data="ASK {}".encode("utf-16"), content_type="application/sparql-query; charset=UTF-16"
+    )
     assert response.status_code == 415
     response = client.post("/sparql", data="ASK {}".encode("utf-16"), content_type="application/sparql-query")
     assert response.status_code == 400 and "UTF-8" in response.get_data(as_text=True)
@@ -222,9 +226,14 @@ def test_cors_on_reads(client):
 
 
 def test_cors_preflight(client):
-    response = client.options("/sparql", headers={
-        "Origin": "https://notebook.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, x-requested-with"})
+    response = client.options(
+        "/sparql",
+        headers={
+            "Origin": "https://notebook.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-requested-with",
+        },
+    )
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in response.headers["Access-Control-Allow-Methods"]

@@ -26,8 +26,12 @@ def init_curation(app: Flask) -> None:
 
     @app.context_processor
     def curation_context():
-        return {"curation_panel": curation_panel, "current_curator": current_curator, "csrf_token": csrf_token,
-                "current_path": current_path}
+        return {
+            "curation_panel": curation_panel,
+            "current_curator": current_curator,
+            "csrf_token": csrf_token,
+            "current_path": current_path,
+        }
 
     @app.errorhandler(Forbidden)
     def forbidden(error: Forbidden):

@@ -65,8 +65,9 @@ from zkg.web.redirects import current_path, local_target
 from zkg.web.sessions import session_records
 from zkg.web.urls import page_url
 
-curate_blueprint = Blueprint("curate", __name__, template_folder="../templates", static_folder="../static",
-                             static_url_path="/curate/static")
+curate_blueprint = Blueprint(
+    "curate", __name__, template_folder="../templates", static_folder="../static", static_url_path="/curate/static"
+)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 LANGUAGES = (("en", "English"), ("zh-Hans", "Chinese (simplified)"), ("", "no language"))
@@ -92,20 +93,30 @@ def sign_in():
         return _page("sign_in.html", 403, next_url=next_url, error=error.message, curator=None)
     info = tokens.check(current_app.config["ZKG_SETTINGS"].data, request.form.get("token", "").strip() or None)
     if info is None:
-        return _page("sign_in.html", 401, next_url=next_url, error="That token is not valid (unknown or revoked).",
-                     curator=None)
+        return _page(
+            "sign_in.html", 401, next_url=next_url, error="That token is not valid (unknown or revoked).", curator=None
+        )
     if not info.can_write:
-        return _page("sign_in.html", 403, next_url=next_url, curator=None,
-                     error=f"The token {info.name!r} may only read: curating needs a write token.")
+        return _page(
+            "sign_in.html",
+            403,
+            next_url=next_url,
+            curator=None,
+            error=f"The token {info.name!r} may only read: curating needs a write token.",
+        )
     records = session_records(current_app)
     records.end(session.get("sid"))  # whatever session this browser had ends here
     records.sweep()
     try:
         session_id, record = records.start(info.name, info.created.isoformat())
     except OSError as error:
-        return _page("sign_in.html", 503, next_url=next_url, curator=None,
-                     error="Signing in is not possible now: the data directory cannot record the session "
-                           f"({error.strerror}).")
+        return _page(
+            "sign_in.html",
+            503,
+            next_url=next_url,
+            curator=None,
+            error=f"Signing in is not possible now: the data directory cannot record the session ({error.strerror}).",
+        )
     session.clear()
     session["sid"] = session_id
     session["until"] = int(record.ends)
@@ -143,10 +154,16 @@ class FormInput:
     @classmethod
     def from_request(cls) -> "FormInput":
         form = request.form
-        return cls(subject=form.get("subject", ""), property=form.get("property", "").strip(),
-                   value=form.get("value", "").strip(), kind=form.get("kind", "entity"),
-                   language=form.get("language", "en"), replaces=form.get("replaces", ""),
-                   source=form.get("source", "").strip(), message=form.get("message", "").strip())
+        return cls(
+            subject=form.get("subject", ""),
+            property=form.get("property", "").strip(),
+            value=form.get("value", "").strip(),
+            kind=form.get("kind", "entity"),
+            language=form.get("language", "en"),
+            replaces=form.get("replaces", ""),
+            source=form.get("source", "").strip(),
+            message=form.get("message", "").strip(),
+        )
 
 
 class FormError(ZkgError):
@@ -239,8 +256,13 @@ def make_value(data: FormInput, replaced: ox.Quad | None):
 
 
 def _typed(value: str, datatype: str) -> ox.Literal:
-    checks = {XSD + "integer": r"[+-]?\d+", XSD + "decimal": r"[+-]?(\d+(\.\d*)?|\.\d+)",
-              XSD + "date": r"\d{4}-\d{2}-\d{2}", XSD + "gYear": r"\d{4}", XSD + "gYearMonth": r"\d{4}-\d{2}"}
+    checks = {
+        XSD + "integer": r"[+-]?\d+",
+        XSD + "decimal": r"[+-]?(\d+(\.\d*)?|\.\d+)",
+        XSD + "date": r"\d{4}-\d{2}-\d{2}",
+        XSD + "gYear": r"\d{4}",
+        XSD + "gYearMonth": r"\d{4}-\d{2}",
+    }
     if datatype in checks and not re.fullmatch(checks[datatype], value):
         raise FormError(f"{value!r} is not a valid {compact(datatype, writes.store().prefixes)}")
     return ox.Literal(value, datatype=ox.NamedNode(datatype))
@@ -273,12 +295,17 @@ def statement():
             raise FormError("say where this comes from: the source is required (a URL or a citation)")
         value = make_value(data, replaced)
         addition = ox.Quad(subject, predicate, value)  # no graph: the changeset's own graph
-        if replaced is not None and (replaced.subject, replaced.predicate, replaced.object) == (subject, predicate, value):
+        if replaced is not None and (replaced.subject, replaced.predicate, replaced.object) == (
+            subject,
+            predicate,
+            value,
+        ):
             raise FormError("the new value is the same as the old one")
         attribution = Attribution.of_token(curator.name, source=data.source, message=data.message)
         # The statement replaced is one the page listed, in its graph: removed exactly there.
-        outcome = writes.app_curator().write(attribution, additions=[addition],
-                                             removals=[replaced] if replaced is not None else [], exact_removals=True)
+        outcome = writes.app_curator().write(
+            attribution, additions=[addition], removals=[replaced] if replaced is not None else [], exact_removals=True
+        )
     except ValueError as error:  # an IRI pyoxigraph refuses
         return _failed(data, 400, f"not a valid IRI: {error}")
     except Forbidden as error:
@@ -288,8 +315,10 @@ def statement():
     except Exception as error:
         return _write_failed(data, error)
     verb = "Corrected" if replaced is not None else "Added"
-    flash(f"{verb}: changeset {outcome.id} ({len(outcome.changeset.additions)} added, "
-          f"{len(outcome.changeset.removals)} removed).")
+    flash(
+        f"{verb}: changeset {outcome.id} ({len(outcome.changeset.additions)} added, "
+        f"{len(outcome.changeset.removals)} removed)."
+    )
     return redirect(local_target(_entity_page(data.subject)), 303)
 
 
@@ -303,11 +332,16 @@ def _write_failed(data: FormInput, error: Exception) -> Response:
             report = error.text()
         except NotImplementedError:
             report = error.message
-        return _failed(data, 422, "The change was refused: it would break the graph's shapes. Nothing was written.",
-                       report=report)
+        return _failed(
+            data, 422, "The change was refused: it would break the graph's shapes. Nothing was written.", report=report
+        )
     if isinstance(error, Conflict):
-        return _failed(data, 409, "The statement you corrected has changed since the page was loaded. "
-                                  "Nothing was written: reload the page and try again.")
+        return _failed(
+            data,
+            409,
+            "The statement you corrected has changed since the page was loaded. "
+            "Nothing was written: reload the page and try again.",
+        )
     response = writes.error_response(error)
     if response is None:
         raise error
@@ -315,8 +349,14 @@ def _write_failed(data: FormInput, error: Exception) -> Response:
 
 
 def _failed(data: FormInput, status: int, message: str, report: str | None = None) -> Response:
-    return _page("curate_result.html", status, data=data, message=message, report=report,
-                 back=_entity_page(data.subject) if data.subject else None)
+    return _page(
+        "curate_result.html",
+        status,
+        data=data,
+        message=message,
+        report=report,
+        back=_entity_page(data.subject) if data.subject else None,
+    )
 
 
 # -- revert ---------------------------------------------------------------------------------------
@@ -328,8 +368,11 @@ def revert(changeset_id: str):
     try:
         check_csrf()
         curator = require_curator()
-        attribution = Attribution.of_token(curator.name, source=request.form.get("source", "").strip() or None,
-                                           message=request.form.get("message", "").strip() or f"revert {changeset_id}")
+        attribution = Attribution.of_token(
+            curator.name,
+            source=request.form.get("source", "").strip() or None,
+            message=request.form.get("message", "").strip() or f"revert {changeset_id}",
+        )
         outcome = writes.app_curator().revert(changeset_id, attribution)
     except Forbidden as error:
         return _failed(data, 403, error.message)
@@ -359,13 +402,17 @@ def property_choices(store) -> list[dict]:
     """The properties a curator picks from: those the data uses, the vocabulary declares or
     the shapes constrain; each ``{"iri", "curie", "label", "uses"}``, the most used first."""
 
-    text = PROPERTIES_QUERY % {"vocabulary": f"<{graph_iri(store.base_iri, loading.VOCABULARY)}>",
-                               "shapes": f"<{graph_iri(store.base_iri, loading.SHAPES)}>"}
+    text = PROPERTIES_QUERY % {
+        "vocabulary": f"<{graph_iri(store.base_iri, loading.VOCABULARY)}>",
+        "shapes": f"<{graph_iri(store.base_iri, loading.SHAPES)}>",
+    }
     found = []
     for row in store.query(text):
         iri = row["p"].value
         label = row["label"].value if row["label"] is not None else fallback_label(iri)
-        found.append({"iri": iri, "curie": compact(iri, store.prefixes), "label": label, "uses": int(row["uses"].value)})
+        found.append(
+            {"iri": iri, "curie": compact(iri, store.prefixes), "label": label, "uses": int(row["uses"].value)}
+        )
     return sorted(found, key=lambda p: (-p["uses"], p["label"].lower(), p["iri"]))
 
 
@@ -391,11 +438,16 @@ def curation_panel(iri: str) -> dict:
     """What ``_curate.html`` shows for ``iri`` (called from the template)."""
     from urllib.parse import quote
 
-
     curator = current_curator()
-    panel = {"iri": iri, "curator": curator, "history_url": history_url(iri), "messages": get_flashed_messages(),
-             "entries": entry_views(history_entries(iri, limit=5)), "csrf": None,
-             "sign_in_url": f"{request.script_root}/sign-in?next=" + quote(current_path(), safe="/")}
+    panel = {
+        "iri": iri,
+        "curator": curator,
+        "history_url": history_url(iri),
+        "messages": get_flashed_messages(),
+        "entries": entry_views(history_entries(iri, limit=5)),
+        "csrf": None,
+        "sign_in_url": f"{request.script_root}/sign-in?next=" + quote(current_path(), safe="/"),
+    }
     if curator is not None:
         panel["csrf"] = csrf_token()
         panel["properties"] = [(p["curie"], p["label"]) for p in _properties()]
@@ -408,8 +460,12 @@ def _statements(iri: str) -> list[tuple[str, str]]:
     """(label, N-Quads line) of the entity's statements a form may correct."""
     store = writes.store()
     node = ox.NamedNode(iri)
-    rows = list(store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} FILTER(!isBlank(?o)) }} LIMIT 300",
-                            union_default_graph=False))
+    rows = list(
+        store.query(
+            f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} FILTER(!isBlank(?o)) }} LIMIT 300",
+            union_default_graph=False,
+        )
+    )
     iris = {r["p"].value for r in rows} | {r["g"].value for r in rows}
     iris |= {r["o"].value for r in rows if isinstance(r["o"], ox.NamedNode)}
     names = labels_for(store, iris)

@@ -75,7 +75,9 @@ def _target(direct: bool) -> ox.NamedNode | ox.DefaultGraph | None:
         if has_graph or has_default:
             raise GraphStoreError("a graph named by the URL path cannot also be named by ?graph= or ?default")
         raw = raw_request_path(request.environ, request.script_root)
-        path = raw[len("/" + PATH + "/"):] if raw and raw.startswith("/" + PATH + "/") else request.path[len(PATH) + 2:]
+        path = (
+            raw[len("/" + PATH + "/") :] if raw and raw.startswith("/" + PATH + "/") else request.path[len(PATH) + 2 :]
+        )
         return _node(base + PATH + "/" + path)
     if has_graph and has_default:
         raise GraphStoreError("name the graph with ?graph=IRI or with ?default, not both")
@@ -124,8 +126,12 @@ def _serialize(quads: Iterable[ox.Quad], chosen: negotiation.Format) -> bytes:
 
 
 def _used_prefixes(triples) -> dict[str, str]:
-    iris = {t.value for triple in triples for t in (triple.subject, triple.predicate, triple.object)
-            if isinstance(t, ox.NamedNode)}
+    iris = {
+        t.value
+        for triple in triples
+        for t in (triple.subject, triple.predicate, triple.object)
+        if isinstance(t, ox.NamedNode)
+    }
     return {name: ns for name, ns in writes.store().prefixes.items() if any(i.startswith(ns) for i in iris)}
 
 
@@ -134,9 +140,11 @@ def _get(graph) -> Response:
     quads = graph_quads(writes.store(), graph)
     if not quads and not isinstance(graph, ox.DefaultGraph):
         return writes.plain(f"there is no graph {graph} (no statements in it)", 404)
-    return conditional((PATH, _name(graph), chosen.name),
-                       lambda: Response(_serialize(quads, chosen), content_type=chosen.content_type),
-                       vary=("Accept",))
+    return conditional(
+        (PATH, _name(graph), chosen.name),
+        lambda: Response(_serialize(quads, chosen), content_type=chosen.content_type),
+        vary=("Accept",),
+    )
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -164,7 +172,6 @@ def _parse(data: bytes, fmt: negotiation.Format, graph, what: str = "the body") 
         if isinstance(term, ox.BlankNode):
             return fresh.setdefault(term.value, ox.BlankNode())
         return term
-
 
     check_upload(data, fmt.oxigraph, what)  # no DTD in RDF/XML: no entity expansion
     try:
@@ -200,8 +207,9 @@ def _check_preconditions(graph, exists: bool) -> None:
     if if_match is not None:
         wanted = {t.strip() for t in if_match.split(",")}
         if not (("*" in wanted and exists) or wanted & current):
-            raise GraphStoreError("If-Match: the graph has changed since that ETag (or does not exist); "
-                                  "GET it again", 412)
+            raise GraphStoreError(
+                "If-Match: the graph has changed since that ETag (or does not exist); GET it again", 412
+            )
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         wanted = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
@@ -249,7 +257,9 @@ def graph_store(rest: str | None):
             if request.method in ("GET", "HEAD"):
                 return writes.plain(
                     "the SPARQL 1.1 Graph Store HTTP Protocol: name a graph with ?graph=IRI or ?default, or "
-                    f"by the path below /{PATH}/; POST here creates a graph", 200)
+                    f"by the path below /{PATH}/; POST here creates a graph",
+                    200,
+                )
             raise GraphStoreError(f"{request.method} needs a graph: ?graph=IRI or ?default", 400)
         if request.method in ("GET", "HEAD"):
             return _get(graph)

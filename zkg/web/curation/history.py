@@ -94,8 +94,10 @@ def metadata_triples(changeset_iris: list[str]) -> list[ox.Triple]:
     store = writes.store()
     metadata = ox.NamedNode(graph_iri(store.base_iri, "metadata"))
     values = " ".join(str(ox.NamedNode(i)) for i in changeset_iris)
-    text = (f"CONSTRUCT {{ ?c ?p ?o . ?a ?ap ?ao }} WHERE {{ VALUES ?c {{ {values} }} GRAPH {metadata} {{ ?c ?p ?o "
-            f"OPTIONAL {{ ?c prov:wasAttributedTo ?a . ?a ?ap ?ao }} }} }}")
+    text = (
+        f"CONSTRUCT {{ ?c ?p ?o . ?a ?ap ?ao }} WHERE {{ VALUES ?c {{ {values} }} GRAPH {metadata} {{ ?c ?p ?o "
+        f"OPTIONAL {{ ?c prov:wasAttributedTo ?a . ?a ?ap ?ao }} }} }}"
+    )
     return sorted(set(store.query(text, union_default_graph=False)), key=str)
 
 
@@ -160,9 +162,16 @@ def entity_history():
         labels = _labels(entries)
         title = labels_for(writes.store(), [iri]).get(iri) or iri
 
-        return _html("history.html", iri=iri, title=title, page=page_url(iri),
-                     entries=[_entry_view(e, labels) for e in entries], formats=RDF_FORMATS,
-                     next_url=current_path(), **_curator_context())
+        return _html(
+            "history.html",
+            iri=iri,
+            title=title,
+            page=page_url(iri),
+            entries=[_entry_view(e, labels) for e in entries],
+            formats=RDF_FORMATS,
+            next_url=current_path(),
+            **_curator_context(),
+        )
 
     return conditional(("history", iri, chosen.name), build, vary=("Accept",))
 
@@ -192,8 +201,7 @@ def changes():
             return response
         if chosen is not HTML:
             return _rdf(metadata_triples([e.iri for e in entries]), chosen)
-        return _html("changes.html", entries=views, formats=RDF_FORMATS, next_url=current_path(),
-                     **_curator_context())
+        return _html("changes.html", entries=views, formats=RDF_FORMATS, next_url=current_path(), **_curator_context())
 
     return conditional(("changes", str(limit), chosen.name), build, vary=("Accept",))
 
@@ -218,7 +226,7 @@ def _feed_text(text: str) -> str:
 
 def _atom(views) -> str:
     updated = views[0]["entry"].time if views else None
-    stamp = (updated.astimezone(timezone.utc).isoformat() if updated else "1970-01-01T00:00:00+00:00")
+    stamp = updated.astimezone(timezone.utc).isoformat() if updated else "1970-01-01T00:00:00+00:00"
     items = []
     for view in views:
         entry = view["entry"]
@@ -226,16 +234,19 @@ def _atom(views) -> str:
             "<entry>"
             f"<id>{xml_escape(entry.iri)}</id>"
             f"<title>{_feed_text(entry.message or 'Changeset ' + entry.id)}</title>"
-            f"<link rel=\"alternate\" type=\"text/html\" href=\"{xml_escape(_absolute(view['url']))}\"/>"
+            f'<link rel="alternate" type="text/html" href="{xml_escape(_absolute(view["url"]))}"/>'
             f"<updated>{entry.time.astimezone(timezone.utc).isoformat()}</updated>"
             f"<author><name>{_feed_text(view['agent'])}</name><uri>{xml_escape(entry.agent)}</uri></author>"
             f"<summary>{_feed_text(_summary(view))}</summary>"
-            "</entry>")
-    return ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<id>{xml_escape(_absolute(request.script_root + '/changes'))}</id>"
-            "<title>Zhongguancun Knowledge Graph: recent changes</title>"
-            f"<link rel=\"self\" href=\"{xml_escape(_absolute(current_path()))}\"/>"
-            f"<updated>{stamp}</updated>" + "".join(items) + "</feed>\n")
+            "</entry>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<id>{xml_escape(_absolute(request.script_root + '/changes'))}</id>"
+        "<title>Zhongguancun Knowledge Graph: recent changes</title>"
+        f'<link rel="self" href="{xml_escape(_absolute(current_path()))}"/>'
+        f"<updated>{stamp}</updated>" + "".join(items) + "</feed>\n"
+    )
 
 
 def _json_feed(views) -> dict:
@@ -244,14 +255,17 @@ def _json_feed(views) -> dict:
         "title": "Zhongguancun Knowledge Graph: recent changes",
         "home_page_url": _absolute(request.script_root + "/changes"),
         "feed_url": _absolute(current_path()),
-        "items": [{
-            "id": v["entry"].iri,
-            "url": _absolute(v["url"]),
-            "title": visible(v["entry"].message or f"Changeset {v['entry'].id}"),
-            "content_text": visible(_summary(v)),
-            "date_published": v["entry"].time.astimezone(timezone.utc).isoformat(),
-            "authors": [{"name": visible(v["agent"]), "url": v["entry"].agent}],
-        } for v in views],
+        "items": [
+            {
+                "id": v["entry"].iri,
+                "url": _absolute(v["url"]),
+                "title": visible(v["entry"].message or f"Changeset {v['entry'].id}"),
+                "content_text": visible(_summary(v)),
+                "date_published": v["entry"].time.astimezone(timezone.utc).isoformat(),
+                "authors": [{"name": visible(v["agent"]), "url": v["entry"].agent}],
+            }
+            for v in views
+        ],
     }
 
 
@@ -279,7 +293,13 @@ def changeset(changeset_id: str):
         diff = None
         if entry.changeset is not None:
             diff = diff_description(entry.changeset, writes.store().prefixes)
-        return _html("changeset.html", view=_entry_view(entry, labels), diff=diff, formats=(RDF_PATCH, *RDF_FORMATS),
-                     next_url=current_path(), **_curator_context())
+        return _html(
+            "changeset.html",
+            view=_entry_view(entry, labels),
+            diff=diff,
+            formats=(RDF_PATCH, *RDF_FORMATS),
+            next_url=current_path(),
+            **_curator_context(),
+        )
 
     return conditional(("changeset", changeset_id, chosen.name), build, vary=("Accept",))

@@ -15,8 +15,10 @@ from zkg.curation import tokens
 from zkg.web.sessions import session_records
 
 #: The security policy of curation pages (no inline script; this origin's script only).
-CURATE_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
-                          "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+CURATE_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+)
 
 # -- sessions -----------------------------------------------------------------------------------
 

@@ -42,10 +42,14 @@ def handle_update(operation) -> Response:
         store = writes.store()
         reading = sparql_guard.check_update(operation.update, base_iri=store.base_iri, prefixes=store.prefixes)
         attribution = writes.request_attribution()
-        done = writes.app_curator().apply_update(operation.update, attribution,
-                                             using_graphs=_protocol_list("using-graph-uri"),
-                                             using_named_graphs=_protocol_list("using-named-graph-uri"),
-                                             reading=reading, dry_run=writes.dry_run_requested())
+        done = writes.app_curator().apply_update(
+            operation.update,
+            attribution,
+            using_graphs=_protocol_list("using-graph-uri"),
+            using_named_graphs=_protocol_list("using-named-graph-uri"),
+            reading=reading,
+            dry_run=writes.dry_run_requested(),
+        )
         if done.outcome is None:
             return writes.nothing_to_do(done.summary)
         return writes.committed_response(done.outcome, summary=done.summary)

@@ -46,5 +46,7 @@ def check_upload(data: bytes, oxigraph_format, what: str = "the body") -> None:
         return
     upper = data.upper()
     if any(pattern in upper for pattern in _PATTERNS):
-        raise UnsafeUpload(f"{what} declares a DOCTYPE or ENTITY: RDF/XML uploads may not "
-                           "(entity expansion and external entities are refused)")
+        raise UnsafeUpload(
+            f"{what} declares a DOCTYPE or ENTITY: RDF/XML uploads may not "
+            "(entity expansion and external entities are refused)"
+        )

@@ -91,15 +91,24 @@ def require_writer() -> tokens.TokenInfo:
     mark_write()
     presented = bearer_token()
     if presented is None:
-        raise WriteRefused("writing needs a bearer token: Authorization: Bearer <token> "
-                           "(`zkg token create NAME` makes one)", 401, {"WWW-Authenticate": REALM})
+        raise WriteRefused(
+            "writing needs a bearer token: Authorization: Bearer <token> (`zkg token create NAME` makes one)",
+            401,
+            {"WWW-Authenticate": REALM},
+        )
     info = tokens.check(current_app.config["ZKG_SETTINGS"].data, presented)
     if info is None:
-        raise WriteRefused("the bearer token is not valid (unknown or revoked)", 401,
-                           {"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
+        raise WriteRefused(
+            "the bearer token is not valid (unknown or revoked)",
+            401,
+            {"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
+        )
     if not info.can_write:
-        raise WriteRefused(f"the token {info.name!r} may only read; writing needs a write token", 403,
-                           {"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="write"'})
+        raise WriteRefused(
+            f"the token {info.name!r} may only read; writing needs a write token",
+            403,
+            {"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="write"'},
+        )
     return info
 
 
@@ -117,8 +126,11 @@ def request_source() -> str:
     """The source of the facts written, from the header or parameter; WriteRefused 400."""
     source = (request.headers.get(SOURCE_HEADER) or _parameter("source") or "").strip()
     if not source:
-        raise WriteRefused(f"say where the facts come from: a {SOURCE_HEADER} header or a source= parameter "
-                           "(an IRI, e.g. the article's URL, or a citation)", 400)
+        raise WriteRefused(
+            f"say where the facts come from: a {SOURCE_HEADER} header or a source= parameter "
+            "(an IRI, e.g. the article's URL, or a citation)",
+            400,
+        )
     return source
 
 
@@ -163,15 +175,19 @@ def committed_response(outcome, *, status: int = 200, summary: str = "", headers
     """The answer to an accepted write (or a dry run)."""
     changeset = outcome.changeset
     if getattr(outcome, "noop", False):
-        return nothing_to_do("every statement is there already" + (f"\n{summary}" if summary else ""),
-                             204 if status == 204 else 200)
+        return nothing_to_do(
+            "every statement is there already" + (f"\n{summary}" if summary else ""), 204 if status == 204 else 200
+        )
     lines = []
     if outcome.committed:
-        lines.append(f"committed changeset {changeset.id}: {len(changeset.additions)} added, "
-                     f"{len(changeset.removals)} removed")
+        lines.append(
+            f"committed changeset {changeset.id}: {len(changeset.additions)} added, {len(changeset.removals)} removed"
+        )
     else:
-        lines.append(f"dry run: nothing written; changeset would add {len(changeset.additions)} and remove "
-                     f"{len(changeset.removals)}")
+        lines.append(
+            f"dry run: nothing written; changeset would add {len(changeset.additions)} and remove "
+            f"{len(changeset.removals)}"
+        )
     if summary:
         lines.append(summary)
     warnings = outcome.report.count("Warning") if outcome.report is not None else 0
@@ -211,9 +227,11 @@ def rejected_response(error) -> Response:
     chosen = negotiation.negotiate(request.headers.get("Accept"), (PLAIN, HTML, *REPORT_FORMATS)) or PLAIN
     text = _report_text(error)
     if chosen is HTML:
-        body = ("<!doctype html><meta charset=utf-8><title>Rejected: the change breaks the shapes</title>"
-                "<h1>Rejected: the change breaks the shapes</h1>"
-                f"<p>Nothing was written.</p><pre>{escape(text)}</pre>")
+        body = (
+            "<!doctype html><meta charset=utf-8><title>Rejected: the change breaks the shapes</title>"
+            "<h1>Rejected: the change breaks the shapes</h1>"
+            f"<p>Nothing was written.</p><pre>{escape(text)}</pre>"
+        )
         response = Response(body, status=422, mimetype="text/html")
     elif chosen is PLAIN:
         response = plain("rejected: nothing was written; the change would break the shapes\n\n" + text, 422)
@@ -222,8 +240,7 @@ def rejected_response(error) -> Response:
         if chosen is negotiation.TURTLE:
             body = turtle
         else:
-            triples = [q.triple if isinstance(q, ox.Quad) else q
-                       for q in ox.parse(turtle, format=ox.RdfFormat.TURTLE)]
+            triples = [q.triple if isinstance(q, ox.Quad) else q for q in ox.parse(turtle, format=ox.RdfFormat.TURTLE)]
             body = ox.serialize(triples, format=chosen.oxigraph)
         response = Response(body, status=422, content_type=chosen.content_type)
     response.vary.add("Accept")

@@ -41,7 +41,6 @@ IRI_OFFERS = (HTML, *FORMATS.values())
 DATA_OFFERS = tuple(FORMATS.values())
 
 
-
 # -- helpers ------------------------------------------------------------------------------
 
 
@@ -81,11 +80,15 @@ def _resolve(decoded: str, *, route: str = "", extension: str | None = None) -> 
     """The IRI a request means: its path below ``route`` (``page/``, ``data/``, or "" for
     the IRI itself; less ``.extension`` for a data twin), decoded, and as the client sent it."""
     raw = raw_request_path(request.environ, request.script_root)
-    raw = raw[len(route) + 1:] if raw and raw.startswith("/" + route) else None
+    raw = raw[len(route) + 1 :] if raw and raw.startswith("/" + route) else None
     if raw is not None and extension is not None:
-        raw = raw[:-len(extension) - 1] if raw.endswith("." + extension) else None
-    return resolve(_store(), _base(), candidate_paths(decoded, raw, raw_first=not route),
-                   known=current_app.extensions["zkg.resolutions"])
+        raw = raw[: -len(extension) - 1] if raw.endswith("." + extension) else None
+    return resolve(
+        _store(),
+        _base(),
+        candidate_paths(decoded, raw, raw_first=not route),
+        known=current_app.extensions["zkg.resolutions"],
+    )
 
 
 # -- the IRIs themselves: 303 -------------------------------------------------------------
@@ -97,7 +100,7 @@ def _resolve(decoded: str, *, route: str = "", extension: str | None = None) -> 
 @entities_blueprint.route("/def/", defaults={"rest": ""}, methods=["GET", "HEAD"])
 @entities_blueprint.route("/def/<path:rest>", methods=["GET", "HEAD"])
 def dereference(rest: str):
-    decoded = request.path[len("/"):]
+    decoded = request.path[len("/") :]
     iri = _resolve(decoded)
     if iri is None:
         return _not_found(decoded)
@@ -126,12 +129,12 @@ def _data_response(iri: str, document_format, *, negotiated: bool = False) -> Re
         body = serialize_description(describe(_store(), iri), document_format, _store().prefixes)
         return Response(body, content_type=document_format.content_type)
 
-    headers = {"Link": _alternates(iri) + f', <{iri}>; rel="describes"',
-               "Access-Control-Allow-Origin": "*"}
+    headers = {"Link": _alternates(iri) + f', <{iri}>; rel="describes"', "Access-Control-Allow-Origin": "*"}
     if negotiated:
         headers["Content-Location"] = data_url(iri, document_format.name)
-    return conditional(("data", iri, document_format.name), build, vary=("Accept",) if negotiated else (),
-                       headers=headers, cache=True)
+    return conditional(
+        ("data", iri, document_format.name), build, vary=("Accept",) if negotiated else (), headers=headers, cache=True
+    )
 
 
 @entities_blueprint.route("/data/<path:rest>", methods=["GET", "HEAD"])
@@ -175,16 +178,18 @@ def page(rest: str):
         response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
         return response
 
-    return conditional(("page", iri, *languages), build, vary=("Accept-Language",), cache=True,
-                       headers={"Link": _alternates(iri)})
+    return conditional(
+        ("page", iri, *languages), build, vary=("Accept-Language",), cache=True, headers={"Link": _alternates(iri)}
+    )
 
 
 def embedded_json_ld(description, prefixes: dict[str, str]) -> Markup:
     """The resource's own statements and its neighbours' names and types as JSON-LD, safe
     inside ``<script>``: ``<``, ``>`` and ``&`` are escaped, so no text in the data can end
     the element."""
-    quads = canonical_quads(ox.Quad(s.subject, s.predicate, s.object)
-                            for s in description.statements if s.role in (OWN, NEIGHBOUR))
+    quads = canonical_quads(
+        ox.Quad(s.subject, s.predicate, s.object) for s in description.statements if s.role in (OWN, NEIGHBOUR)
+    )
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
     document = compact_json_ld(ox.serialize(triples, format=ox.RdfFormat.JSON_LD), prefixes)
     text = json.dumps(json.loads(document), ensure_ascii=False, indent=1)
@@ -233,7 +238,9 @@ def page_context(iri: str, languages: list[str]) -> dict:
         unit_name = unit.notation if formatting.is_currency(unit.notation) else None
         series_charts.append((title + (f" ({unit_name})" if unit_name else ""), Markup(svg)))
     neighbours = _neighbours(entity)
-    term = term_info(store, iri, _base(), languages) if iri.startswith(_base() + "def/") and is_term(store, iri) else None
+    term = (
+        term_info(store, iri, _base(), languages) if iri.startswith(_base() + "def/") and is_term(store, iri) else None
+    )
     graph_size = None
     if iri.startswith(_base() + "graph/"):
         row = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(iri)} {{ ?s ?p ?o }} }}")))
@@ -246,18 +253,29 @@ def page_context(iri: str, languages: list[str]) -> dict:
         "term": term,
         "graph_size": graph_size,
         "graph_query_url": editor_url(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }} LIMIT 500")
-        if graph_size is not None else None,
-        "statistics": sorted(facts.statistics_rows(found), key=lambda r: (
-            observation_labels.get(r.indicator, "").lower(), r.period or "", observation_labels.get(r.partner, ""))),
+        if graph_size is not None
+        else None,
+        "statistics": sorted(
+            facts.statistics_rows(found),
+            key=lambda r: (
+                observation_labels.get(r.indicator, "").lower(),
+                r.period or "",
+                observation_labels.get(r.partner, ""),
+            ),
+        ),
         "observation_labels": observation_labels,
         "charts": series_charts,
-        "neighbourhood": Markup(charts.neighbourhood(entity.label, neighbours, element_id="hood")) if neighbours else None,
+        "neighbourhood": Markup(charts.neighbourhood(entity.label, neighbours, element_id="hood"))
+        if neighbours
+        else None,
         "twins": [(f.label, data_url(iri, f.name), f.media_type) for f in FORMATS.values()],
         "entity_query_url": editor_url(sparql),
         "sparql_query": sparql,
         "json_ld": embedded_json_ld(description, store.prefixes),
         "link": link,
-        "refs_for": lambda observations: [entity.refs[g] for g in dict.fromkeys(o.graph for o in observations) if g in entity.refs],
+        "refs_for": lambda observations: [
+            entity.refs[g] for g in dict.fromkeys(o.graph for o in observations) if g in entity.refs
+        ],
         "label_language": _label_language(description, entity.label),
     }
 

@@ -33,10 +33,13 @@ def _state() -> dict:
     state = current_app.extensions.get("zkg.home")
     if state is None:
         store = current_app.config["ZKG_STORE"]
-        state = current_app.extensions.setdefault("zkg.home", {
-            "summary": PerVersion(summarise),
-            "dumps": DumpCache(store),
-        })
+        state = current_app.extensions.setdefault(
+            "zkg.home",
+            {
+                "summary": PerVersion(summarise),
+                "dumps": DumpCache(store),
+            },
+        )
     return state
 
 
@@ -46,27 +49,47 @@ def _state() -> dict:
 def summarise(store) -> dict:
     """What the home page says about the data: counts by class, sources, entry points."""
     entities = store.base_iri + "id/"
-    classes = [(row["class"].value, int(row["n"].value)) for row in store.query(f"""
+    classes = [
+        (row["class"].value, int(row["n"].value))
+        for row in store.query(f"""
         SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a ?class FILTER(STRSTARTS(STR(?s), "{entities}")) }}
-        GROUP BY ?class ORDER BY DESC(?n) ?class""")]
-    totals = next(iter(store.query("""
-        SELECT (COUNT(*) AS ?quads) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }""")))
-    entity_count = next(iter(store.query(f"""
-        SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{entities}")) }}""")))
+        GROUP BY ?class ORDER BY DESC(?n) ?class""")
+    ]
+    totals = next(
+        iter(
+            store.query("""
+        SELECT (COUNT(*) AS ?quads) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }""")
+        )
+    )
+    entity_count = next(
+        iter(
+            store.query(f"""
+        SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{entities}")) }}""")
+        )
+    )
     # Sources are what named graphs (not other resources, such as derived figures) come from.
-    sources = [(row["graph"].value, row["source"].value) for row in store.query("""
+    sources = [
+        (row["graph"].value, row["source"].value)
+        for row in store.query("""
         SELECT DISTINCT ?graph ?source WHERE {
           ?graph prov:wasDerivedFrom|dcterms:source ?source FILTER(isIRI(?source))
           FILTER EXISTS { GRAPH ?graph { ?s ?p ?o } }
-        } ORDER BY ?source ?graph""")]
-    about = [row["e"].value for row in store.query("""
+        } ORDER BY ?source ?graph""")
+    ]
+    about = [
+        row["e"].value
+        for row in store.query("""
         SELECT DISTINCT ?e WHERE {
           ?graph prov:wasDerivedFrom|dcterms:source ?doc . ?doc schema:about ?e FILTER(isIRI(?e))
           FILTER EXISTS { GRAPH ?graph { ?s ?p ?o } }
-        } ORDER BY ?e""")]
-    linked = [row["e"].value for row in store.query(f"""
+        } ORDER BY ?e""")
+    ]
+    linked = [
+        row["e"].value
+        for row in store.query(f"""
         SELECT ?e (COUNT(*) AS ?n) WHERE {{ ?s ?p ?e FILTER(isIRI(?e) && STRSTARTS(STR(?e), "{entities}")) }}
-        GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT {ENTRY_POINTS * 2}""")]
+        GROUP BY ?e ORDER BY DESC(?n) ?e LIMIT {ENTRY_POINTS * 2}""")
+    ]
     entry_points = list(dict.fromkeys(about + linked))[:ENTRY_POINTS]
     return {
         "classes": classes,
@@ -96,12 +119,19 @@ def home():
         mentioned += [t for ts in entry_types.values() for t in ts]
         labels = _labels(store, mentioned, languages)
         chips = {iri: list(dict.fromkeys(labels[t] for t in ts)) for iri, ts in entry_types.items()}
-        html = render_template("home.html", summary=summary, labels=labels, link=link,
-                               chips=chips, curie=lambda iri: compact(iri, store.prefixes),
-                               dumps=[(f.file_name, f.media_type) for f in DUMP_FORMATS.values()],
-                               example_query_url=editor_url("SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } "
-                                                            "GROUP BY ?class ORDER BY DESC(?n)"),
-                               vocabulary_url=link(store.base_iri + "def/"))
+        html = render_template(
+            "home.html",
+            summary=summary,
+            labels=labels,
+            link=link,
+            chips=chips,
+            curie=lambda iri: compact(iri, store.prefixes),
+            dumps=[(f.file_name, f.media_type) for f in DUMP_FORMATS.values()],
+            example_query_url=editor_url(
+                "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)"
+            ),
+            vocabulary_url=link(store.base_iri + "def/"),
+        )
         response = Response(html, mimetype="text/html")
         response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
         return response
@@ -117,7 +147,9 @@ def _types(store, iris: list[str]) -> dict[str, list[str]]:
         return {}
     values = " ".join(str(ox.NamedNode(i)) for i in iris)
     found: dict[str, list[str]] = {}
-    for row in store.query(f"SELECT DISTINCT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t FILTER(isIRI(?t)) }} ORDER BY ?t"):
+    for row in store.query(
+        f"SELECT DISTINCT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t FILTER(isIRI(?t)) }} ORDER BY ?t"
+    ):
         found.setdefault(row["s"].value, []).append(row["t"].value)
     return found
 
@@ -131,8 +163,11 @@ def search():
     store = current_app.config["ZKG_STORE"]
     query = request.args.get("q", "")
     if len(query) > MAX_QUERY_LENGTH:
-        return Response(f"q is longer than {MAX_QUERY_LENGTH} characters ({len(query)}): search for a name\n",
-                        status=400, mimetype="text/plain")
+        return Response(
+            f"q is longer than {MAX_QUERY_LENGTH} characters ({len(query)}): search for a name\n",
+            status=400,
+            mimetype="text/plain",
+        )
     try:
         chosen = choose(request.headers.get("Accept"), request.args.getlist("format"), SEARCH_OFFERS)
         limit = max(1, min(int(request.args.get("limit", SEARCH_LIMIT)), SEARCH_MAX_LIMIT))
@@ -147,11 +182,23 @@ def search():
         types = _types(store, [h.iri for h in hits])
         type_labels = _labels(store, {t for ts in types.values() for t in ts}, languages)
         if chosen is SEARCH_JSON:
-            return jsonify({"query": query, "results": [{
-                "iri": h.iri, "label": h.label, "matched": h.matched, "language": h.language, "match": h.match,
-                "page": _absolute(link(h.iri)),
-                "types": [{"iri": t, "label": type_labels[t]} for t in types.get(h.iri, [])],
-            } for h in hits]})
+            return jsonify(
+                {
+                    "query": query,
+                    "results": [
+                        {
+                            "iri": h.iri,
+                            "label": h.label,
+                            "matched": h.matched,
+                            "language": h.language,
+                            "match": h.match,
+                            "page": _absolute(link(h.iri)),
+                            "types": [{"iri": t, "label": type_labels[t]} for t in types.get(h.iri, [])],
+                        }
+                        for h in hits
+                    ],
+                }
+            )
         # One chip per type name: org:Organization and schema:Organization both read "Organization".
         chips = {iri: list(dict.fromkeys(type_labels[t] for t in ts)) for iri, ts in types.items()}
         html = render_template("search.html", query=query, hits=hits, chips=chips, link=link)
@@ -159,8 +206,9 @@ def search():
         response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
         return response
 
-    return conditional(("search", query, str(limit), chosen.name, *languages), build,
-                       vary=("Accept", "Accept-Language"), cache=True)
+    return conditional(
+        ("search", query, str(limit), chosen.name, *languages), build, vary=("Accept", "Accept-Language"), cache=True
+    )
 
 
 # -- dumps ------------------------------------------------------------------------------------
@@ -183,9 +231,14 @@ def dump(name: str):
 def _dump_view(file_name: str):
     def view():
         return dump(file_name)
+
     return view
 
 
 for _dump_format in DUMP_FORMATS.values():
-    home_blueprint.add_url_rule(f"/dumps/{_dump_format.file_name}", f"dump_{_dump_format.name}",
-                                _dump_view(_dump_format.file_name), methods=["GET", "HEAD"])
+    home_blueprint.add_url_rule(
+        f"/dumps/{_dump_format.file_name}",
+        f"dump_{_dump_format.name}",
+        _dump_view(_dump_format.file_name),
+        methods=["GET", "HEAD"],
+    )

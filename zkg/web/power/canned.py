@@ -103,9 +103,12 @@ def index():
         return _text(error.message, 406)
     found = list(queries().values())
     if chosen is LIST_JSON:
-        response = jsonify({"queries": [dict(q.as_json(), url=url_for("canned.run", slug=q.slug, _external=True))
-                                        for q in found],
-                            "openapi": url_for("canned.openapi", _external=True)})
+        response = jsonify(
+            {
+                "queries": [dict(q.as_json(), url=url_for("canned.run", slug=q.slug, _external=True)) for q in found],
+                "openapi": url_for("canned.openapi", _external=True),
+            }
+        )
     else:
         response = _page(render_template("queries.html", queries=found))
     response.vary.add("Accept")
@@ -173,8 +176,14 @@ def run(slug: str):
 def _answer(bound: str, chosen) -> Response:
     """The bound query's answer in ``chosen`` (:func:`zkg.sparql.protocol.answer`: the same
     tail as ``/sparql``; the text is zkg's own, so the guard is not asked)."""
-    answered = protocol.answer(_store(), bound, chosen=chosen, own_text=True, limits_url=limits_url(),
-                               row_limit=current_app.config["ZKG_SETTINGS"].row_limit)
+    answered = protocol.answer(
+        _store(),
+        bound,
+        chosen=chosen,
+        own_text=True,
+        limits_url=limits_url(),
+        row_limit=current_app.config["ZKG_SETTINGS"].row_limit,
+    )
     return answer_response(answered)
 
 
@@ -182,10 +191,15 @@ def _cell(term, labels: dict[str, str], prefixes: dict[str, str]) -> dict:
     if term is None:
         return {"text": ""}
     if isinstance(term, ox.NamedNode):
-        return {"text": labels.get(term.value) or compact(term.value, prefixes), "href": link(term.value),
-                "title": term.value}
+        return {
+            "text": labels.get(term.value) or compact(term.value, prefixes),
+            "href": link(term.value),
+            "title": term.value,
+        }
     if isinstance(term, ox.Literal):
-        note = term.language or ("" if term.datatype.value.endswith("#string") else compact(term.datatype.value, prefixes))
+        note = term.language or (
+            "" if term.datatype.value.endswith("#string") else compact(term.datatype.value, prefixes)
+        )
         return {"text": term.value, "language": term.language, "note": note}
     return {"text": str(term)}
 
@@ -207,15 +221,28 @@ def _html(query: CannedQuery, values: dict, bound: str | None, error: str | None
                 found = [{"subject": t.subject, "predicate": t.predicate, "object": t.object} for t in found]
             iris = {row[n].value for row in found for n in names if isinstance(row[n], ox.NamedNode)}
             labels = labels_for(store, iris, languages) if iris else {}
-            table = {"columns": names,
-                     "rows": [[_cell(row[n], labels, store.prefixes) for n in names] for row in found]}
+            table = {
+                "columns": names,
+                "rows": [[_cell(row[n], labels, store.prefixes) for n in names] for row in found],
+            }
     here = url_for("canned.run", slug=query.slug)
-    formats = [(f.label, here + "?" + urlencode([*values.items(), ("format", f.name)]))
-               for f in negotiation.FORMATS_BY_FORM[query.form]]
+    formats = [
+        (f.label, here + "?" + urlencode([*values.items(), ("format", f.name)]))
+        for f in negotiation.FORMATS_BY_FORM[query.form]
+    ]
     shown = dict(values)
-    html = render_template("query.html", query=query, values=shown, table=table, error=error, truncated=truncated,
-                           formats=formats, editor_link=editor_url(bound or query.text),
-                           row_limit=row_limit, table_rows=table_rows)
+    html = render_template(
+        "query.html",
+        query=query,
+        values=shown,
+        table=table,
+        error=error,
+        truncated=truncated,
+        formats=formats,
+        editor_link=editor_url(bound or query.text),
+        row_limit=row_limit,
+        table_rows=table_rows,
+    )
     return _page(html, status)
 
 
@@ -224,8 +251,11 @@ def _html(query: CannedQuery, values: dict, bound: str | None, error: str | None
 
 @canned_blueprint.route("/openapi.json", methods=["GET", "HEAD"])
 def openapi():
-    document = openapi_document(list(queries().values()), server_url=request.url_root.rstrip("/"),
-                                row_limit=current_app.config["ZKG_SETTINGS"].row_limit)
+    document = openapi_document(
+        list(queries().values()),
+        server_url=request.url_root.rstrip("/"),
+        row_limit=current_app.config["ZKG_SETTINGS"].row_limit,
+    )
     response = Response(json.dumps(document, ensure_ascii=False, indent=1), mimetype="application/json")
     return response
 

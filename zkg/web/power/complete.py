@@ -69,8 +69,9 @@ def complete():
         return _error(f"limit must be a number from 1 to {MAX_LIMIT}")
     modes = [m for m in ("class", "property", "prefix") if m in args]
     if len(modes) != 1:
-        return _error("ask about one thing: class=<class>, property=<property> (with q=<label prefix>), "
-                      "or prefix=<prefix name>")
+        return _error(
+            "ask about one thing: class=<class>, property=<property> (with q=<label prefix>), or prefix=<prefix name>"
+        )
     mode = modes[0]
     for name in ("q", "prefix"):
         if len(args.get(name, "")) > MAX_TEXT:
@@ -103,8 +104,11 @@ def _prefix(name: str) -> Response:
 def _class(klass: str, languages, limit: int) -> Response:
     catalogue = shape_catalogue()
     from_shapes = catalogue.class_properties(klass)
-    from_data = [(p, n) for p, n in data_properties(_store(), klass, limit=limit)
-                 if not any(s.path == p and not s.inverse for s in from_shapes)]
+    from_data = [
+        (p, n)
+        for p, n in data_properties(_store(), klass, limit=limit)
+        if not any(s.path == p and not s.inverse for s in from_shapes)
+    ]
     mentioned = {klass, *(s.path for s in from_shapes), *(p for p, _n in from_data)}
     mentioned |= {v.iri for s in from_shapes for v in s.value_types}
     labels = labels_for(_store(), mentioned, languages)
@@ -115,8 +119,12 @@ def _class(klass: str, languages, limit: int) -> Response:
 
     properties = [s.as_json(compact, labels) for s in from_shapes]
     properties += [_term(p, labels, source="data", uses=n) for p, n in from_data]
-    return jsonify({"class": _term(klass, labels, superClasses=catalogue.ancestors(klass)[1:]),
-                    "properties": properties[:max(limit, len(from_shapes))]})
+    return jsonify(
+        {
+            "class": _term(klass, labels, superClasses=catalogue.ancestors(klass)[1:]),
+            "properties": properties[: max(limit, len(from_shapes))],
+        }
+    )
 
 
 def _property(prop: str, inverse: bool, text: str, languages, limit: int) -> Response:
@@ -130,12 +138,18 @@ def _property(prop: str, inverse: bool, text: str, languages, limit: int) -> Res
     entities = fitting_resources(store, classes=classes, property_iri=prop, inverse=inverse, text=text, limit=limit)
     wanted = fold(text)
     labels = labels_for(store, {prop, *classes, *entities, *(v.iri for v in value_types)}, languages)
-    fitting_classes = [c for c in classes
-                       if not wanted or fold(labels.get(c, "")).startswith(wanted)
-                       or fold(compact_iri(c, store.prefixes)).split(":")[-1].startswith(wanted)]
-    return jsonify({
-        "property": _term(prop, labels, inverse=inverse),
-        "valueTypes": [_term(v.iri, labels, kind=v.kind) for v in value_types],
-        "classes": [_term(c, labels) for c in fitting_classes[:limit]],
-        "entities": [_term(e, labels) for e in entities],
-    })
+    fitting_classes = [
+        c
+        for c in classes
+        if not wanted
+        or fold(labels.get(c, "")).startswith(wanted)
+        or fold(compact_iri(c, store.prefixes)).split(":")[-1].startswith(wanted)
+    ]
+    return jsonify(
+        {
+            "property": _term(prop, labels, inverse=inverse),
+            "valueTypes": [_term(v.iri, labels, kind=v.kind) for v in value_types],
+            "classes": [_term(c, labels) for c in fitting_classes[:limit]],
+            "entities": [_term(e, labels) for e in entities],
+        }
+    )

@@ -62,7 +62,9 @@ SERVICE_NAME = "Zhongguancun Knowledge Graph"
 _MATCHING = threading.Lock()
 SUGGEST_LIMIT, SUGGEST_MAX = 10, 50
 #: The preview card may be framed by any site (OpenRefine runs on the user's machine).
-PREVIEW_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+PREVIEW_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+)
 
 
 def _store():
@@ -73,8 +75,12 @@ def _indexes() -> tuple[core.Catalogue, core.Vocabulary]:
     """The entity catalogue and the vocabulary, rebuilt when the dataset version changes."""
     holder = current_app.extensions.get("zkg.power.reconcile")
     if holder is None:
-        holder = current_app.extensions.setdefault("zkg.power.reconcile", PerVersion(
-            lambda store: (core.Catalogue.from_store(store), core.Vocabulary.from_store(store, shape_catalogue()))))
+        holder = current_app.extensions.setdefault(
+            "zkg.power.reconcile",
+            PerVersion(
+                lambda store: (core.Catalogue.from_store(store), core.Vocabulary.from_store(store, shape_catalogue()))
+            ),
+        )
     return holder.get(_store())
 
 
@@ -85,8 +91,7 @@ def _error(message: str, status: int = 400) -> Response:
 
 
 def _json(document) -> Response:
-    response = Response(json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-                        mimetype="application/json")
+    response = Response(json.dumps(document, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
     response.vary.add("Accept-Language")
     return response
 
@@ -114,7 +119,9 @@ def _json_value(text: str, what: str):
     except RecursionError:  # the decoder recurses per level: a few thousand "[" exhaust it
         raise ReconcileError(f"{what} is nested too deeply to be a reconciliation request") from None
     except UnicodeEncodeError:
-        raise ReconcileError(f"{what} holds an unpaired surrogate escape (\\ud800 to \\udfff): not a character") from None
+        raise ReconcileError(
+            f"{what} holds an unpaired surrogate escape (\\ud800 to \\udfff): not a character"
+        ) from None
     except ValueError as error:
         raise ReconcileError(f"{what} is not valid JSON: {error}") from None
 
@@ -161,12 +168,23 @@ def service():
         catalogue, vocabulary = _indexes()
         if not found:
             language = request.args.get("lang")
-            query_string = f"?lang={language}" if language and all(
-                is_language_tag(t.strip()) for t in language.split(",")) else ""
-            return _json(core.manifest(
-                name=SERVICE_NAME, service_url=_service_url(), base_iri=_store().base_iri, vocabulary=vocabulary,
-                languages=languages, query_string=query_string, version=zkg.__version__,
-                documentation=url_for("canned.openapi", _external=True) if "canned.openapi" in current_app.view_functions else None))
+            query_string = (
+                f"?lang={language}" if language and all(is_language_tag(t.strip()) for t in language.split(",")) else ""
+            )
+            return _json(
+                core.manifest(
+                    name=SERVICE_NAME,
+                    service_url=_service_url(),
+                    base_iri=_store().base_iri,
+                    vocabulary=vocabulary,
+                    languages=languages,
+                    query_string=query_string,
+                    version=zkg.__version__,
+                    documentation=url_for("canned.openapi", _external=True)
+                    if "canned.openapi" in current_app.view_functions
+                    else None,
+                )
+            )
         if "queries" in found:
             queries = parse_batch(_decode("queries", found["queries"]), vocabulary)
             with deadline.one_at_a_time(_MATCHING):
@@ -219,13 +237,21 @@ def suggest(kind: str):
                 raise ReconcileError(f"unknown type identifier '{t}'")
             types.append(iri)
         if kind == "entity":
-            answer = core.suggest_entities(prefix, catalogue, vocabulary, languages, cursor=cursor, limit=limit,
-                                           types=types)
+            answer = core.suggest_entities(
+                prefix, catalogue, vocabulary, languages, cursor=cursor, limit=limit, types=types
+            )
         elif kind == "type":
             answer = core.suggest_types(prefix, vocabulary, languages, cursor=cursor, limit=limit)
         else:
-            answer = core.suggest_properties(prefix, vocabulary, languages, _store(), cursor=cursor, limit=limit,
-                                             type_iri=types[0] if types else None)
+            answer = core.suggest_properties(
+                prefix,
+                vocabulary,
+                languages,
+                _store(),
+                cursor=cursor,
+                limit=limit,
+                type_iri=types[0] if types else None,
+            )
         return _json(answer)
     except ReconcileError as error:
         return _error(error.message)
@@ -265,16 +291,25 @@ def preview():
     catalogue, vocabulary = _indexes()
     iri = catalogue.resolve(identifier, vocabulary.prefixes)
     if iri is None:
-        response = Response(f"<!doctype html><meta charset=utf-8><p>No entity “{escape(identifier)}” in zkg.</p>",
-                            status=404, mimetype="text/html")
+        response = Response(
+            f"<!doctype html><meta charset=utf-8><p>No entity “{escape(identifier)}” in zkg.</p>",
+            status=404,
+            mimetype="text/html",
+        )
     else:
         name = catalogue.label(iri, languages)
         other_names = sorted({e.text for e in catalogue.labels_of(iri) if e.text != name})
         html = render_template(
-            "reconcile_preview.html", iri=iri, name=name, identifier=catalogue.identifier(iri),
-            other_names=other_names[:8], description=catalogue.description(iri, languages),
+            "reconcile_preview.html",
+            iri=iri,
+            name=name,
+            identifier=catalogue.identifier(iri),
+            other_names=other_names[:8],
+            description=catalogue.description(iri, languages),
             types=[vocabulary.name(t, languages, "class") for t in catalogue.types.get(iri, ())],
-            page=request.host_url.rstrip("/") + link(iri), language=languages[0])
+            page=request.host_url.rstrip("/") + link(iri),
+            language=languages[0],
+        )
         response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PREVIEW_SECURITY_POLICY
     response.vary.add("Accept-Language")

@@ -46,17 +46,19 @@ editor_blueprint = Blueprint(
 
 #: Sent with the editor page. Scripts, fonts, images and fetches: this origin only.
 #: 'unsafe-inline' for styles only, because YASGUI's column resizer adds a <style> element.
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'self'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'self'",
+    ]
+)
 
 
 # -- download formats --------------------------------------------------------------------
@@ -70,8 +72,7 @@ class DownloadFormat:
     extension: str  # of the downloaded file's name
 
     def as_json(self) -> dict:
-        return {"label": self.label, "param": self.param, "mediaType": self.media_type,
-                "extension": self.extension}
+        return {"label": self.label, "param": self.param, "mediaType": self.media_type, "extension": self.extension}
 
 
 def _download(fmt: negotiation.Format, label: str, extension: str) -> DownloadFormat:
@@ -115,8 +116,6 @@ class ExampleQuery:
         return {"slug": self.slug, "title": self.title, "question": self.question, "query": self.query}
 
 
-
-
 def example_queries_dir() -> Path:
     """Where the example queries are: the canned queries' folder, ``zkg/power/queries`` (shipped
     in the package; :mod:`zkg.power.canned` serves the same files at ``/queries/<slug>``)."""
@@ -137,8 +136,12 @@ def parse_example(path: Path) -> ExampleQuery:
     found: dict[str, str] = {}
     for key, value in header_fields(text):
         found.setdefault(key, value)  # the first title and question win
-    return ExampleQuery(slug=path.stem, title=found.get("title") or path.stem,
-                        question=found.get("question", ""), query=text.strip() + "\n")
+    return ExampleQuery(
+        slug=path.stem,
+        title=found.get("title") or path.stem,
+        question=found.get("question", ""),
+        query=text.strip() + "\n",
+    )
 
 
 def example_queries(directory: str | Path | None = None) -> list[ExampleQuery]:
@@ -148,8 +151,11 @@ def example_queries(directory: str | Path | None = None) -> list[ExampleQuery]:
     malformed file is left out with an error in the log."""
 
     folder = Path(directory) if directory is not None else example_queries_dir()
-    return [ExampleQuery(slug=q.slug, title=q.title, question=q.question, query=q.text)
-            for q in load_queries(folder) if not q.required]
+    return [
+        ExampleQuery(slug=q.slug, title=q.title, question=q.question, query=q.text)
+        for q in load_queries(folder)
+        if not q.required
+    ]
 
 
 # -- vocabulary terms for completion ----------------------------------------------------
@@ -210,12 +216,14 @@ def vocabulary_terms(store) -> dict:
             if len(bucket) >= TERMS_LIMIT:
                 continue
             label, comment = row["label"], row["comment"]
-            bucket.append({
-                "iri": row["term"].value,
-                "label": label.value if label is not None else None,
-                "comment": comment.value if comment is not None else None,
-                "uses": int(row["uses"].value) if row["uses"] is not None else 0,
-            })
+            bucket.append(
+                {
+                    "iri": row["term"].value,
+                    "label": label.value if label is not None else None,
+                    "comment": comment.value if comment is not None else None,
+                    "uses": int(row["uses"].value) if row["uses"] is not None else 0,
+                }
+            )
     finally:
         protocol.close(rows)  # a remote engine's answer holds a connection
     return result

@@ -79,8 +79,11 @@ def read_protocol_request() -> ProtocolRequest:
     """What the request asks, by the protocol's rules; ProtocolError if it breaks them."""
     settings = current_app.config["ZKG_SETTINGS"]
     if len(request.query_string) > settings.max_request_bytes:
-        raise ProtocolError(f"the URL is longer than the limit of {settings.max_request_bytes} bytes "
-                            "(ZKG_MAX_REQUEST_BYTES); POST long queries", 413)
+        raise ProtocolError(
+            f"the URL is longer than the limit of {settings.max_request_bytes} bytes "
+            "(ZKG_MAX_REQUEST_BYTES); POST long queries",
+            413,
+        )
     params: MultiDict = request.args
     body: str | None = None
     operation = None
@@ -99,7 +102,9 @@ def read_protocol_request() -> ProtocolRequest:
             found = f"Content-Type {mimetype}" if mimetype else "no Content-Type"
             raise ProtocolError(
                 f"a POST to /sparql needs Content-Type application/x-www-form-urlencoded (query=…) or "
-                f"application/sparql-query (the query as the body); this one has {found}", 415)
+                f"application/sparql-query (the query as the body); this one has {found}",
+                415,
+            )
     elif "update" in request.args:
         raise ProtocolError("SPARQL Update cannot be sent with GET: POST it")
     parsed = ProtocolRequest(
@@ -133,8 +138,9 @@ def endpoint():
             handler = current_app.extensions.get("zkg.update_handler")
             if handler is not None and request.method == "POST":
                 return handler(operation)  # SPARQL Update, where the app has a write path
-            raise ProtocolError("this endpoint answers queries (SELECT, ASK, CONSTRUCT, DESCRIBE); "
-                                "it does not accept SPARQL Update")
+            raise ProtocolError(
+                "this endpoint answers queries (SELECT, ASK, CONSTRUCT, DESCRIBE); it does not accept SPARQL Update"
+            )
         if operation.query is None:
             if request.method == "POST":
                 raise ProtocolError("the POST carries no query: send query=… or an application/sparql-query body")
@@ -154,8 +160,11 @@ def preflight() -> Response:
     """CORS preflight: any origin may read, with the headers it asks for, without credentials."""
     asked = request.headers.get("Access-Control-Request-Headers", "")
     # Never Authorization: writes (SPARQL Update with a bearer token) get no CORS at all.
-    allowed = ", ".join(h for h in (p.strip() for p in asked.split(","))
-                        if re.fullmatch(r"[A-Za-z0-9-]+", h) and h.lower() != "authorization")
+    allowed = ", ".join(
+        h
+        for h in (p.strip() for p in asked.split(","))
+        if re.fullmatch(r"[A-Za-z0-9-]+", h) and h.lower() != "authorization"
+    )
     return preflight_response("GET, POST, OPTIONS", allowed or "Accept, Content-Type")
 
 
@@ -178,9 +187,11 @@ def editor_page(query: str | None) -> Response:
     except ImportError:
         from html import escape
 
-        body = (f"<!doctype html><title>zkg SPARQL</title><form method=get action=/sparql>"
-                f"<textarea name=query rows=12 cols=80>{escape(query or '')}</textarea>"
-                f"<button>Run</button></form>")
+        body = (
+            f"<!doctype html><title>zkg SPARQL</title><form method=get action=/sparql>"
+            f"<textarea name=query rows=12 cols=80>{escape(query or '')}</textarea>"
+            f"<button>Run</button></form>"
+        )
         response = Response(body, mimetype="text/html")
     else:
         response = render_editor(query)
@@ -202,9 +213,17 @@ def answer_query(operation: ProtocolRequest) -> Response:
     # answer_cache off (ZKG_ANSWER_CACHE=0): no answer kept (benchmarks measure the engine path).
     cache = current_app.extensions["zkg.answer_cache"] if settings.answer_cache else None
     answered = protocol.answer(
-        current_app.config["ZKG_STORE"], operation.query, accept=request.headers.get("Accept"),
-        formats=operation.formats, default_graphs=operation.default_graphs, named_graphs=operation.named_graphs,
-        row_limit=settings.row_limit, limits_url=limits_url(), cache=cache, base_iri=settings.base_iri)
+        current_app.config["ZKG_STORE"],
+        operation.query,
+        accept=request.headers.get("Accept"),
+        formats=operation.formats,
+        default_graphs=operation.default_graphs,
+        named_graphs=operation.named_graphs,
+        row_limit=settings.row_limit,
+        limits_url=limits_url(),
+        cache=cache,
+        base_iri=settings.base_iri,
+    )
     if answered.editor:
         return editor_page(operation.query)
     return answer_response(answered)

@@ -40,9 +40,14 @@ XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 STATISTICS_TTL = 60.0
 TITLE = "Zhongguancun Knowledge Graph"
 #: Standard vocabularies the data uses (void:vocabulary); the project's own is added.
-VOCABULARIES = ("https://schema.org/", "http://www.w3.org/ns/org#", "http://www.w3.org/ns/prov#",
-                "http://purl.org/dc/terms/", "http://www.w3.org/2004/02/skos/core#",
-                "http://purl.org/linked-data/cube#")
+VOCABULARIES = (
+    "https://schema.org/",
+    "http://www.w3.org/ns/org#",
+    "http://www.w3.org/ns/prov#",
+    "http://purl.org/dc/terms/",
+    "http://www.w3.org/2004/02/skos/core#",
+    "http://purl.org/linked-data/cube#",
+)
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -98,8 +103,11 @@ def statistics(store: StoreFacade, base_iri: str) -> dict:
         hit = _cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < STATISTICS_TTL:
             return hit[1]
-    graphs = {graph.value: {"triples": None, "subjects": None}
-              for graph in store.named_graphs() if isinstance(graph, ox.NamedNode)}
+    graphs = {
+        graph.value: {"triples": None, "subjects": None}
+        for graph in store.named_graphs()
+        if isinstance(graph, ox.NamedNode)
+    }
     for row in _rows(store, GRAPH_SIZES, union_default_graph=False) or []:
         graphs[row["g"].value] = {"triples": int(row["triples"].value), "subjects": int(row["subjects"].value)}
     totals = _rows(store, TOTALS)
@@ -110,8 +118,7 @@ def statistics(store: StoreFacade, base_iri: str) -> dict:
         "distinct_subjects": _value(totals, "subjects"),
         "properties": _value(totals, "properties"),
         "distinct_objects": _value(totals, "objects"),
-        "entities": _value(_rows(store, ENTITIES.replace("?space", '"' + space.replace('"', '\\"') + '"')),
-                           "entities"),
+        "entities": _value(_rows(store, ENTITIES.replace("?space", '"' + space.replace('"', '\\"') + '"')), "entities"),
         "classes": _value(_rows(store, CLASSES), "classes"),
     }
     with _cache_lock:
@@ -132,8 +139,11 @@ def data_dumps() -> list[str]:
     root = request.url_root
     if configured is not None:
         return [u if "://" in u else root + u.lstrip("/") for u in configured]
-    return sorted(root + rule.rule.lstrip("/") for rule in current_app.url_map.iter_rules()
-                  if not rule.arguments and rule.rule.endswith(".gz"))
+    return sorted(
+        root + rule.rule.lstrip("/")
+        for rule in current_app.url_map.iter_rules()
+        if not rule.arguments and rule.rule.endswith(".gz")
+    )
 
 
 # -- the service description -------------------------------------------------------------------
@@ -163,8 +173,9 @@ def service_description(store, base_iri: str) -> list[ox.Triple]:
         ox.Triple(dataset, _n(SD + "defaultGraph"), default_graph),
         ox.Triple(default_graph, RDF_TYPE, _n(SD + "Graph")),
         _count(default_graph, VOID + "triples", stats["triples"]),
-        ox.Triple(default_graph, _n(DCTERMS + "description"),
-                  ox.Literal("the union of all named graphs", language="en")),
+        ox.Triple(
+            default_graph, _n(DCTERMS + "description"), ox.Literal("the union of all named graphs", language="en")
+        ),
     ]
     for index, (name, sizes) in enumerate(stats["graphs"].items()):
         named_graph = ox.BlankNode(f"namedGraph{index}")
@@ -222,9 +233,15 @@ def void_description(store, base_iri: str) -> list[ox.Triple]:
         ox.Triple(description, _n("http://xmlns.com/foaf/0.1/primaryTopic"), dataset),
         ox.Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
         ox.Triple(dataset, _n(DCTERMS + "title"), ox.Literal(TITLE, language="en")),
-        ox.Triple(dataset, _n(DCTERMS + "description"), ox.Literal(
-            "The organisations, people, events, places and statistics of Zhongguancun Science Park "
-            "(Z-Park), each fact in the named graph of its source.", language="en")),
+        ox.Triple(
+            dataset,
+            _n(DCTERMS + "description"),
+            ox.Literal(
+                "The organisations, people, events, places and statistics of Zhongguancun Science Park "
+                "(Z-Park), each fact in the named graph of its source.",
+                language="en",
+            ),
+        ),
         ox.Triple(dataset, _n(VOID + "sparqlEndpoint"), _n(url_for("sparql.endpoint", _external=True))),
         ox.Triple(dataset, _n(VOID + "uriSpace"), ox.Literal(base_iri + ENTITY_PATH)),
         _count(dataset, VOID + "triples", stats["triples"]),
@@ -276,25 +293,41 @@ def not_acceptable(error):
 def limits():
     settings = current_app.config["ZKG_SETTINGS"]
     sections = [
-        ("time-limit", "Time limit",
-         f"A query runs for at most {settings.query_timeout:g} seconds (ZKG_QUERY_TIMEOUT). Past it the "
-         "engine stops the work and the endpoint answers 503 with a message naming the limit."),
-        ("row-limit", "Row limit",
-         f"A response carries at most {settings.row_limit} rows or triples (ZKG_ROW_LIMIT). A capped response "
-         f"says so in the header ZKG-Results-Truncated: limit={settings.row_limit} (with a Link to this page "
-         "and a Warning), and inside the format where it can: SPARQL JSON has a link in head and a "
-         "top-level \"truncated\" object; SPARQL XML a link in head; Turtle, TriG, N-Triples and N-Quads "
-         "a comment at the top; RDF/XML a comment. Use LIMIT and OFFSET with ORDER BY to page."),
-        ("request-size", "Request size",
-         f"A request (URL or body) is at most {settings.max_request_bytes} bytes (ZKG_MAX_REQUEST_BYTES); "
-         "past it the answer is 413."),
-        ("outbound", "No outbound requests",
-         "SERVICE, LOAD, and FROM or FROM NAMED naming a graph this dataset does not have are refused "
-         "with 400: the endpoint never fetches anything from elsewhere."),
+        (
+            "time-limit",
+            "Time limit",
+            f"A query runs for at most {settings.query_timeout:g} seconds (ZKG_QUERY_TIMEOUT). Past it the "
+            "engine stops the work and the endpoint answers 503 with a message naming the limit.",
+        ),
+        (
+            "row-limit",
+            "Row limit",
+            f"A response carries at most {settings.row_limit} rows or triples (ZKG_ROW_LIMIT). A capped response "
+            f"says so in the header ZKG-Results-Truncated: limit={settings.row_limit} (with a Link to this page "
+            "and a Warning), and inside the format where it can: SPARQL JSON has a link in head and a "
+            'top-level "truncated" object; SPARQL XML a link in head; Turtle, TriG, N-Triples and N-Quads '
+            "a comment at the top; RDF/XML a comment. Use LIMIT and OFFSET with ORDER BY to page.",
+        ),
+        (
+            "request-size",
+            "Request size",
+            f"A request (URL or body) is at most {settings.max_request_bytes} bytes (ZKG_MAX_REQUEST_BYTES); "
+            "past it the answer is 413.",
+        ),
+        (
+            "outbound",
+            "No outbound requests",
+            "SERVICE, LOAD, and FROM or FROM NAMED naming a graph this dataset does not have are refused "
+            "with 400: the endpoint never fetches anything from elsewhere.",
+        ),
     ]
-    body = "".join(f'<section id="{anchor}"><h2>{escape(title)}</h2><p>{escape(text)}</p></section>'
-                   for anchor, title, text in sections)
-    html = (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>zkg SPARQL endpoint limits</title>'
-            f'<h1>Limits of the SPARQL endpoint</h1>{body}<p><a href="{url_for("sparql.endpoint")}">'
-            f"Back to the endpoint</a></p></html>")
+    body = "".join(
+        f'<section id="{anchor}"><h2>{escape(title)}</h2><p>{escape(text)}</p></section>'
+        for anchor, title, text in sections
+    )
+    html = (
+        f'<!doctype html><html lang="en"><meta charset="utf-8"><title>zkg SPARQL endpoint limits</title>'
+        f'<h1>Limits of the SPARQL endpoint</h1>{body}<p><a href="{url_for("sparql.endpoint")}">'
+        f"Back to the endpoint</a></p></html>"
+    )
     return Response(html, mimetype="text/html")
