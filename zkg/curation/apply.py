@@ -83,15 +83,11 @@ from zkg.curation.changesets import (
 from zkg.curation.history import reverted_by
 from zkg.curation.reserved import METADATA_GRAPH_NAME
 from zkg.rdf import lexical
+from zkg.rdf.namespaces import DCTERMS, PROV, RDF, RDFS, XSD
 from zkg.rdf.prefixes import graph_iri
 from zkg.validation.incremental import ValidationCost, validate_changeset
 from zkg.validation.shacl import Report, format_report
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-PROV = "http://www.w3.org/ns/prov#"
-DCTERMS = "http://purl.org/dc/terms/"
 CHUNK = 2000
 
 

@@ -49,6 +49,7 @@ import pyoxigraph as ox
 
 from zkg.base.errors import ZkgError
 from zkg.rdf.display import term_text
+from zkg.rdf.namespaces import XSD
 
 CHANGES_PATH = "graph/changes/"
 ZKG_CHANGESET = "def/Changeset"  # the class of changesets, under the base IRI as the other own terms
@@ -287,7 +288,7 @@ def _check_quad(quad) -> None:
 
 # -- writing changesets -------------------------------------------------------------------------
 
-XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+XSD_DATETIME = XSD + "dateTime"
 
 
 def header_terms(changeset: Changeset, *, prev: str | None = None) -> list[tuple[str, ox.NamedNode | ox.Literal]]:

@@ -18,11 +18,8 @@ from zkg.base import deadline
 from zkg.curation.changelog import ChangeLog
 from zkg.curation.changesets import CHANGES_PATH, ZKG_CHANGESET, Changeset, changeset_graph, changeset_id_of
 from zkg.curation.reserved import METADATA_GRAPH_NAME
+from zkg.rdf.namespaces import DCTERMS, PROV, RDFS
 from zkg.rdf.prefixes import graph_iri
-
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-PROV = "http://www.w3.org/ns/prov#"
-DCTERMS = "http://purl.org/dc/terms/"
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,12 @@ from typing import Callable
 import pyoxigraph as ox
 
 from zkg.curation.changesets import AGENT_PATH, CHANGES_PATH, ChangesetError
+from zkg.rdf.namespaces import PROV
 from zkg.rdf.prefixes import graph_iri
 from zkg.store import loading
 
 METADATA_GRAPH_NAME = "metadata"
-PROV_ATTRIBUTED = "http://www.w3.org/ns/prov#wasAttributedTo"
+PROV_ATTRIBUTED = PROV + "wasAttributedTo"
 
 
 class Reserved(ChangesetError):

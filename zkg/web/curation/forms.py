@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -48,6 +47,7 @@ from zkg.curation.apply import Conflict, Rejected
 from zkg.curation.writer import Attribution
 from zkg.linked_data.labels import fallback_label, labels_for
 from zkg.linked_data.search import fold
+from zkg.rdf.namespaces import XSD
 from zkg.rdf.prefixes import compact, graph_iri
 from zkg.store import loading
 from zkg.web.curation import writes
@@ -60,7 +60,7 @@ from zkg.web.curation.session import (  # noqa: F401 (as before)
     current_curator,
     require_curator,
 )
-from zkg.web.http_caching import current_version, label_index
+from zkg.web.http_caching import PerVersion, label_index
 from zkg.web.redirects import current_path, local_target
 from zkg.web.sessions import session_records
 from zkg.web.urls import page_url
@@ -69,7 +69,6 @@ curate_blueprint = Blueprint(
     "curate", __name__, template_folder="../templates", static_folder="../static", static_url_path="/curate/static"
 )
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 LANGUAGES = (("en", "English"), ("zh-Hans", "Chinese (simplified)"), ("", "no language"))
 
 
@@ -416,22 +415,10 @@ def property_choices(store) -> list[dict]:
     return sorted(found, key=lambda p: (-p["uses"], p["label"].lower(), p["iri"]))
 
 
-_properties_lock = threading.Lock()
-
-
 def _properties() -> list[dict]:
     """:func:`property_choices`, computed once per dataset version (per app)."""
-
-    store = writes.store()
-    tag = current_version().tag
-    with _properties_lock:
-        held = current_app.extensions.get("zkg.curate.properties")
-        if held is not None and held[0] == tag:
-            return held[1]
-    choices = property_choices(store)
-    with _properties_lock:
-        current_app.extensions["zkg.curate.properties"] = (tag, choices)
-    return choices
+    held = current_app.extensions.setdefault("zkg.curate.properties", PerVersion(property_choices))
+    return held.get(writes.store())
 
 
 def curation_panel(iri: str) -> dict:

@@ -31,6 +31,7 @@ from zkg.linked_data.labels import labels_for
 from zkg.power.canned import LABEL_LANGUAGE, RESERVED, CannedQuery, ParameterError, load_queries
 from zkg.power.openapi import openapi_document
 from zkg.rdf import negotiation
+from zkg.rdf.namespaces import DCAT, DCTERMS, RDF
 from zkg.rdf.negotiation import HTML, NotAcceptable
 from zkg.rdf.prefixes import compact
 from zkg.sparql import protocol
@@ -45,9 +46,7 @@ LIST_JSON = negotiation.Format("json", "application/json", "JSON", (), ())
 #: Rows of the HTML table: labelling and laying out the whole row cap (10,000) cost most of a
 #: CPU-second, for a table nobody reads to the end; the formats give every row.
 HTML_ROWS = 1000
-DCAT = "http://www.w3.org/ns/dcat#"
-DCTERMS = "http://purl.org/dc/terms/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = RDF + "type"
 OPENAPI_31 = "https://spec.openapis.org/oas/v3.1.0"
 
 _lock = threading.Lock()

@@ -24,6 +24,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from zkg.base.errors import ZkgError
 from zkg.rdf import negotiation
+from zkg.rdf.namespaces import DCTERMS, SD, VOID
 from zkg.rdf.prefixes import ENTITY_PATH, VOCABULARY_PATH
 from zkg.rdf.results import serialize_triples
 from zkg.store.facade import StoreFacade
@@ -31,10 +32,7 @@ from zkg.store.facade import StoreFacade
 service_blueprint = Blueprint("service", __name__)
 log = logging.getLogger(__name__)
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-DCTERMS = "http://purl.org/dc/terms/"
 RDFS_SEE_ALSO = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso")
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 STATISTICS_TTL = 60.0
@@ -75,7 +73,6 @@ TOTALS = """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COU
 CLASSES = "SELECT (COUNT(DISTINCT ?c) AS ?classes) { ?s a ?c }"
 ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?entities) { ?s ?p ?o FILTER(STRSTARTS(STR(?s), ?space)) }"
 
-_cache: dict[tuple, tuple[float, dict]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -97,10 +94,12 @@ def _value(rows: list | None, name: str) -> int | None:
 
 def statistics(store: StoreFacade, base_iri: str) -> dict:
     """Sizes of the dataset and of each named graph, None where unknown. Cached for
-    ``STATISTICS_TTL`` seconds, and no longer than the next write through ``store``."""
-    key = (id(store), store.session, store.writes)
+    ``STATISTICS_TTL`` seconds, and no longer than the next write through ``store``; kept by
+    the app (``app.extensions["zkg.statistics"]``), never in module state."""
+    key = (store.session, store.writes)
     with _cache_lock:
-        hit = _cache.get(key)
+        cache = current_app.extensions.setdefault("zkg.statistics", {})
+        hit = cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < STATISTICS_TTL:
             return hit[1]
     graphs = {
@@ -122,8 +121,8 @@ def statistics(store: StoreFacade, base_iri: str) -> dict:
         "classes": _value(_rows(store, CLASSES), "classes"),
     }
     with _cache_lock:
-        _cache.clear()  # one store per app: no entries for stores gone
-        _cache[key] = (time.monotonic(), stats)
+        cache.clear()  # the one store of this app: no entries of earlier writes
+        cache[key] = (time.monotonic(), stats)
     return stats
 
 
