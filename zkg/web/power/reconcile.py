@@ -39,6 +39,7 @@ import zkg
 from zkg.base import deadline
 from zkg.base.errors import ZkgError
 from zkg.linked_data.labels import is_language_tag
+from zkg.power import extend as extension_api
 from zkg.power import reconcile as core
 from zkg.power.reconcile_query import (
     MAX_TEXT_LENGTH,
@@ -192,7 +193,7 @@ def service():
         if "extend" in found:
             extension = _decode("extend", found["extend"])
             with deadline.one_at_a_time(_MATCHING):
-                return _json(core.extend(extension, catalogue, vocabulary, _store(), languages))
+                return _json(extension_api.extend(extension, catalogue, vocabulary, _store(), languages))
         raw = found["query"]
         single = _decode("query", raw) if isinstance(raw, str) and raw.lstrip().startswith("{") else raw
         parsed = parse_query(single, vocabulary)
@@ -273,7 +274,7 @@ def properties():
     try:
         type_id = bounded_text(request.args.get("type") or "", "'type'") or None
         _catalogue, vocabulary = _indexes()
-        return _json(core.propose_properties(type_id, vocabulary, _store(), languages, limit=limit))
+        return _json(extension_api.propose_properties(type_id, vocabulary, _store(), languages, limit=limit))
     except ReconcileError as error:
         return _error(error.message)
     except ZkgError as error:
