@@ -12,18 +12,10 @@ import pyoxigraph as ox
 
 from zkg.base import deadline
 from zkg.linked_data.labels import choose_literal
-from zkg.power.entity_index import (  # noqa: F401 (as before: zkg.power.reconcile.Catalogue, …)
-    API_VERSIONS,
-    DEFAULT_TYPES,
+from zkg.power.entity_index import (
     FLOAT_TYPES,
     INTEGER_TYPES,
-    MATCH_MARGIN,
-    MATCH_SCORE,
     RDF_TYPE,
-    SEARCHED_PROPERTIES,
-    STORED_VALUES,
-    VALUE_NAMES,
-    WRONG_TYPE_WEIGHT,
     XSD,
     Catalogue,
     Vocabulary,

@@ -113,5 +113,7 @@ def label_index(store):
     """The label index of the store's current dataset version (zkg.linked_data.search),
     built once per version for the app: search and the curation forms share it."""
 
-    held = current_app.extensions.setdefault("zkg.label_index", PerVersion(LabelIndex.from_store))
+    held = current_app.extensions.get("zkg.label_index") or current_app.extensions.setdefault(
+        "zkg.label_index", PerVersion(LabelIndex.from_store)
+    )
     return held.get(store)

@@ -417,7 +417,9 @@ def property_choices(store) -> list[dict]:
 
 def _properties() -> list[dict]:
     """:func:`property_choices`, computed once per dataset version (per app)."""
-    held = current_app.extensions.setdefault("zkg.curate.properties", PerVersion(property_choices))
+    held = current_app.extensions.get("zkg.curate.properties") or current_app.extensions.setdefault(
+        "zkg.curate.properties", PerVersion(property_choices)
+    )
     return held.get(writes.store())
 
 
