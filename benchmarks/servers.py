@@ -181,6 +181,7 @@ def start_zkg(
         base_iri,
         "--port",
         "0",
+        "--behind-proxy",  # the benchmark's base IRI is not its free port's address
     ]
     if workers is not None:
         command += ["--workers", str(workers)]

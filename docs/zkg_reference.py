@@ -272,7 +272,10 @@ def settings() -> list[Setting]:
             Setting(
                 field.name,
                 names.Settings.variable(field.name),
-                _shown_default(getattr(defaults, field.name)),
+                # The base IRI's default follows the address served (zkg.base.settings.default_base_iri).
+                "`http://localhost:<port>/` (follows `--host`, `--port`)"
+                if field.name == "base_iri"
+                else _shown_default(getattr(defaults, field.name)),
                 shown,
                 _summary(help_text),
             )

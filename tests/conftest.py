@@ -115,7 +115,7 @@ def linked_data_server(tmp_path_factory):
     base = f"http://127.0.0.1:{port}/"
     data = tmp_path_factory.mktemp("linked-data") / "zkg-data"
     zkg_load(data, base_iri=base)
-    server = LiveServer(data, base_iri=base, options=("--port", str(port), "--threads", "8"))
+    server = LiveServer(data, base_iri=base, options=("--port", str(port), "--threads", "8"), behind_proxy=False)
     assert server.url == base, f"zkg serve answers at {server.url}, not at its base IRI {base}"
     yield server
     server.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -40,9 +41,15 @@ def test_the_tour_is_what_a_newcomer_reads():
 
 @pytest.fixture(scope="module")
 def tour_server(tmp_path_factory):
+    """``zkg load`` and ``zkg serve`` with nothing set but the port (8080 may be taken here):
+    the base IRI follows it, and serve checks that it dereferences where it serves."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
     data = tmp_path_factory.mktemp("tour") / "zkg-data"
-    zkg_load(data, base_iri="http://localhost:8080/")  # `zkg load` with nothing set
-    server = LiveServer(data, base_iri="http://localhost:8080/")
+    zkg_load(data, base_iri=None, env={"ZKG_PORT": port})
+    server = LiveServer(data, base_iri=None, env={"ZKG_PORT": port}, behind_proxy=False)
+    server.base = f"http://localhost:{port}/"
     yield server
     server.stop()
 
@@ -92,8 +99,9 @@ def test_every_command_of_the_tour_does_what_its_comment_says(tour_server):
     assert re.search(r"^HTTP/1.1 303", head, re.M | re.I)
     assert re.search(r"^location: \S*/page/id/z-park\s*$", head, re.M | re.I)
     statements = quads.strip().splitlines()
-    assert len(statements) == 3 and all(s.startswith("<http://localhost:8080/id/z-park> ") for s in statements)
-    assert all(re.search(r" <http://localhost:8080/graph/[^>]+> \.$", s) for s in statements)  # each with its source
+    base = tour_server.base  # the IRIs dereference where zkg serves
+    assert len(statements) == 3 and all(s.startswith(f"<{base}id/z-park> ") for s in statements)
+    assert all(re.search(rf" <{base}graph/[^>]+> \.$", s) for s in statements)  # each with its source
     hits = json.loads(search)
     assert any("z-park" in json.dumps(hit) for hit in (hits["results"] if isinstance(hits, dict) else hits))
     assert re.search(r"^HTTP/1.1 200", write, re.M) and re.search(r"^zkg-changeset: \S+", write, re.M | re.I)

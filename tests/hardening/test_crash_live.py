@@ -228,6 +228,7 @@ class ServeTree:
             TEST_BASE,
             "--port",
             "0",
+            "--behind-proxy",  # the test base is not served where this server listens
             "--workers",
             str(workers),
             "--threads",

@@ -263,7 +263,7 @@ def test_serve_on_a_port_in_use(live_server):
 
 
 def test_serve_on_a_store_in_use(live_server):
-    done = serve("--data", str(live_server.data_dir), "--base-iri", TEST_BASE, "--port", "0")
+    done = serve("--data", str(live_server.data_dir), "--base-iri", TEST_BASE, "--port", "0", "--behind-proxy")
     assert done.returncode == 1
     (line,) = done.stderr.strip().splitlines()
     assert "in use by another process" in line

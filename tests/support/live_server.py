@@ -37,14 +37,22 @@ def zkg_env(**extra: str) -> dict:
     return env
 
 
-def zkg_load(data_dir: Path, *, base_iri: str, graph_dir: Path | None = None, ontology_dir: Path | None = None) -> None:
-    """``zkg load`` into ``data_dir`` (the project's own graph/ and ontology/ by default)."""
-    command = [*ZKG, "load", "--data", str(data_dir), "--base-iri", base_iri]
+def zkg_load(
+    data_dir: Path,
+    *,
+    base_iri: str | None,
+    graph_dir: Path | None = None,
+    ontology_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> None:
+    """``zkg load`` into ``data_dir`` (the project's own graph/ and ontology/ by default;
+    ``base_iri`` None: the default, from ``env``)."""
+    command = [*ZKG, "load", "--data", str(data_dir)] + (["--base-iri", base_iri] if base_iri is not None else [])
     if graph_dir is not None:
         command += ["--graph-dir", str(graph_dir)]
     if ontology_dir is not None:
         command += ["--ontology-dir", str(ontology_dir)]
-    done = subprocess.run(command, env=zkg_env(), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, env=zkg_env(**(env or {})), capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"zkg load failed: {done.stderr or done.stdout}")
 
@@ -69,17 +77,20 @@ def children(pid: int) -> list[tuple[int, str]]:
 class LiveServer:
     """``zkg serve`` on ``data_dir``; ``url`` is its root URL (ending with '/'). ``env``: settings
     for its environment (``ZKG_*`` of the tests' own environment are not passed on). ``prefix``:
-    a command that runs it (``nsenter … --``: in another mount namespace) and then execs it."""
+    a command that runs it (``nsenter … --``: in another mount namespace) and then execs it.
+    ``behind_proxy``: pass ``--behind-proxy`` (the default: the tests' base IRIs are not served
+    where the server listens)."""
 
     def __init__(
         self,
         data_dir: Path,
         *,
-        base_iri: str,
+        base_iri: str | None,
         options: tuple[str, ...] = (),
         log_path: Path | None = None,
         env: dict[str, str] | None = None,
         prefix: tuple[str, ...] = (),
+        behind_proxy: bool = True,
     ):
         if not _live_allowed:
             raise RuntimeError(
@@ -88,7 +99,13 @@ class LiveServer:
             )
         self.data_dir = data_dir
         self.log_path = log_path or data_dir.parent / f"{data_dir.name}-serve.log"
-        command = [*prefix, *ZKG, "serve", "--data", str(data_dir), "--base-iri", base_iri, "--port", "0", *options]
+        # The tests' base IRIs (http://zkg.test/) are not served at the free port the server
+        # gets: as if a proxy served them (--behind-proxy); a test whose base is its server's
+        # own address says behind_proxy=False, and zkg serve then checks it.
+        proxy = ("--behind-proxy",) if behind_proxy else ()
+        # base_iri None: no --base-iri and no --port, as a newcomer runs it (then ``env`` decides).
+        where = ("--base-iri", base_iri, "--port", "0") if base_iri is not None else ()
+        command = [*prefix, *ZKG, "serve", "--data", str(data_dir), *where, *proxy, *options]
         self._log = open(self.log_path, "w+", encoding="utf-8")
         self.process = subprocess.Popen(
             command,

@@ -6,7 +6,7 @@ overrides) win over the environment, which wins over the defaults.
 =======================  ===========================  ===========================================
 setting                  environment variable         default
 =======================  ===========================  ===========================================
-base_iri                 ZKG_BASE_IRI                 ``http://localhost:8080/``
+base_iri                 ZKG_BASE_IRI                 where zkg serves: ``http://localhost:<port>/``
 data                     ZKG_DATA                     ``./zkg-data``
 graph_dir                ZKG_GRAPH_DIR                the ``graph/`` folder (see resource_dir)
 ontology_dir             ZKG_ONTOLOGY_DIR             the ``ontology/`` folder
@@ -25,7 +25,13 @@ update_url               ZKG_UPDATE_URL               none: derived from the que
 oxigraph                 ZKG_OXIGRAPH                 the ``oxigraph`` program beside Python, else on PATH
 answer_cache             ZKG_ANSWER_CACHE             on (``0``: off, for benchmarks of the engine path)
 debug                    ZKG_DEBUG                    off (on: tracebacks of unexpected CLI errors)
+behind_proxy             ZKG_BEHIND_PROXY             off (on: the base IRI is served by a proxy)
 =======================  ===========================  ===========================================
+
+The default base IRI follows the address zkg is told to serve on, so that every IRI in the data
+dereferences there: ``http://localhost:<port>/`` (``http://localhost/`` on port 80) when the
+host is a loopback or wildcard address, ``http://<host>:<port>/`` otherwise; ``--port 0``
+(any free port) has no address to follow and keeps ``http://localhost:8080/``.
 
 ``ZKG_WORKER_CONFIG`` is no setting: ``zkg serve`` hands each worker process its
 configuration through it (:mod:`zkg.serve.workers`).
@@ -33,6 +39,8 @@ configuration through it (:mod:`zkg.serve.workers`).
 >>> s = Settings.from_env(environ={}, base_iri="https://zkg.example/")
 >>> s.base_iri, s.port
 ('https://zkg.example/', 8080)
+>>> Settings.from_env(environ={"ZKG_PORT": "9000"}).base_iri
+'http://localhost:9000/'
 >>> Settings.from_env(environ={"ZKG_PORT": "abc"})
 Traceback (most recent call last):
 ...
@@ -189,6 +197,7 @@ class Settings:
     oxigraph: str | None
     answer_cache: bool
     debug: bool
+    behind_proxy: bool
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -210,7 +219,7 @@ class Settings:
         unknown = set(overrides) - known
         if unknown:
             raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        values = {}
+        values: dict[str, Any] = {}
         for name, (env_name, default, parse) in _SPEC.items():
             if overrides.get(name) is not None:
                 raw, source = overrides[name], "--" + name.replace("_", "-")
@@ -219,9 +228,11 @@ class Settings:
             else:
                 raw, source = default(), None
             try:
-                values[name] = parse(raw)
+                values[name] = parse(raw) if raw is not None else None
             except ValueError as error:
                 raise SettingsError(f"{source or name} {error}") from None
+        if values["base_iri"] is None:
+            values["base_iri"] = default_base_iri(values["host"], values["port"])
         return cls(**values)
 
     @staticmethod
@@ -239,10 +250,29 @@ class Settings:
         return self.data / "store"
 
 
+_LOOPBACK_OR_ANY = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""}
+
+
+def default_base_iri(host: str, port: int) -> str:
+    """The base IRI that dereferences where zkg serves on ``host``:``port``.
+
+    >>> default_base_iri("127.0.0.1", 8080), default_base_iri("0.0.0.0", 80)
+    ('http://localhost:8080/', 'http://localhost/')
+    >>> default_base_iri("zkg.example.org", 9000), default_base_iri("fe80::1", 0)
+    ('http://zkg.example.org:9000/', 'http://localhost:8080/')
+    """
+    if port == 0:  # any free port: not known before serving, so no address to follow
+        return "http://localhost:8080/"
+    name = "localhost" if host.strip().lower() in _LOOPBACK_OR_ANY else host.strip()
+    name = f"[{name}]" if ":" in name else name
+    return f"http://{name}/" if port == 80 else f"http://{name}:{port}/"
+
+
 # setting -> (environment variable, default factory, parser); the parser raises ValueError
 # with the text that follows the variable's name in the message.
 _SPEC: dict[str, tuple[str, Callable[[], Any], Callable[[Any], Any]]] = {
-    "base_iri": ("ZKG_BASE_IRI", lambda: "http://localhost:8080/", lambda v: _check_base_iri(_nonempty(v))),
+    # None: derived from host and port once they are known (default_base_iri).
+    "base_iri": ("ZKG_BASE_IRI", lambda: None, lambda v: _check_base_iri(_nonempty(v))),
     "data": ("ZKG_DATA", lambda: "./zkg-data", _path),
     "graph_dir": ("ZKG_GRAPH_DIR", lambda: resource_dir("graph"), _path),
     "ontology_dir": ("ZKG_ONTOLOGY_DIR", lambda: resource_dir("ontology"), _path),
@@ -261,4 +291,5 @@ _SPEC: dict[str, tuple[str, Callable[[], Any], Callable[[Any], Any]]] = {
     "oxigraph": ("ZKG_OXIGRAPH", lambda: None, _optional(str)),
     "answer_cache": ("ZKG_ANSWER_CACHE", lambda: True, _switch),
     "debug": ("ZKG_DEBUG", lambda: False, _switch),
+    "behind_proxy": ("ZKG_BEHIND_PROXY", lambda: False, _switch),
 }

@@ -207,6 +207,14 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
         help="seconds a client has to send a whole request, or to start the next on a kept-alive "
         "connection (env ZKG_REQUEST_READ_TIMEOUT; default 20)",
     )
+    parser.add_argument(
+        "--behind-proxy",
+        action="store_const",
+        const=True,
+        default=None,
+        help="the base IRI is served by a proxy in front of zkg: serve it although it names "
+        "another address (env ZKG_BEHIND_PROXY; default: refuse, as its links would be dead)",
+    )
     parser.add_argument("--threads", type=_positive_threads, default=4, help="threads per worker process (default 4)")
     parser.add_argument(
         "--workers",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from zkg.base.errors import ZkgError
 from zkg.base.settings import Settings
+from zkg.serve.address import refusal
 from zkg.serve.http_server import create_waitress_server
 from zkg.serve.workers import WorkerPool
 from zkg.store.managed_engine import ManagedEngine, check_data_dir
@@ -54,6 +55,15 @@ def public_url(host: str, port: int) -> str:
     """
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}/"
+
+
+def _check_address(settings: Settings, port: int, *, close) -> None:
+    """Refuse (ZkgError) to serve a base IRI that does not dereference on ``port``, the port
+    bound (``--port 0`` has one only now), unless a proxy serves it (:mod:`zkg.serve.address`)."""
+    problem = None if settings.behind_proxy else refusal(settings.base_iri, settings.host, port)
+    if problem is not None:
+        close()
+        raise ZkgError(problem)
 
 
 def default_workers() -> int:
@@ -94,6 +104,7 @@ def serve(
         server = create_waitress_server(late, settings, threads=threads, host=settings.host, port=settings.port)
     except OSError as error:
         raise _listen_error(settings, error) from None
+    _check_address(settings, server.effective_port, close=server.close)
     engine = None
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:
@@ -144,6 +155,7 @@ def _serve_workers(
         )
     except OSError as error:
         raise _listen_error(settings, error) from None
+    _check_address(settings, sock.getsockname()[1], close=sock.close)
     sock.set_inheritable(True)
     pool = WorkerPool(
         settings,

@@ -38,7 +38,7 @@ def curation_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("curation-browser") / "zkg-data"
     zkg_load(data, base_iri=base)
     token = tokens.create(data, "wang.curator", scope=tokens.WRITE)
-    server = LiveServer(data, base_iri=base, options=("--port", str(port), "--threads", "4"))
+    server = LiveServer(data, base_iri=base, options=("--port", str(port), "--threads", "4"), behind_proxy=False)
     server.token = token
     yield server
     server.stop()
