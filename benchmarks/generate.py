@@ -289,7 +289,7 @@ class Generator:
         for slug, name, chinese in COUNTRIES:
             statements = [("a", "schema:Country"), ("rdfs:label", lit(name)), ("schema:name", lit(name))]
             if chinese:
-                statements.append(("skos:prefLabel", lit(chinese, "zh-Hans")))
+                statements.append(("schema:name", lit(chinese, "zh-Hans")))
             out.append(self.block(f"id:{slug}", statements))
         out.append(
             self.block(
@@ -298,7 +298,7 @@ class Generator:
                     ("a", "schema:City"),
                     ("rdfs:label", lit("Beijing")),
                     ("schema:name", lit("Beijing")),
-                    ("skos:prefLabel", lit("北京", "zh-Hans")),
+                    ("schema:name", lit("北京", "zh-Hans")),
                     ("schema:containedInPlace", "id:china"),
                 ],
             )
@@ -310,8 +310,8 @@ class Generator:
                     ("a", "schema:Organization, org:FormalOrganization"),
                     ("rdfs:label", lit("Zhongguancun Science Park")),
                     ("schema:name", lit("Zhongguancun Science Park")),
-                    ("skos:altLabel", lit("Z-Park")),
-                    ("skos:prefLabel", lit("中关村科技园区", "zh-Hans")),
+                    ("schema:alternateName", lit("Z-Park")),
+                    ("schema:name", lit("中关村科技园区", "zh-Hans")),
                     ("schema:description", lit("China's first science park.")),
                     ("zkg:organizationKind", "kind:science-park"),
                     ("schema:foundingDate", typed(1988, "gYear")),
@@ -437,14 +437,14 @@ class Generator:
             ("a", "schema:Corporation, org:FormalOrganization"),
             ("rdfs:label", lit(name)),
             ("schema:name", lit(name)),
-            ("skos:altLabel", lit(f"{CORES[core]} {FIELDS[field]} {i}")),
+            ("schema:alternateName", lit(f"{CORES[core]} {FIELDS[field]} {i}")),
             ("schema:description", lit(f"A {FIELDS[field].lower()} company in sub-park {park} of Z-Park.")),
             ("zkg:organizationKind", f"kind:{kind}"),
             ("schema:foundingDate", typed(r.randrange(1988, 2016), "gYear")),
             ("schema:location", f"id:sub-park-{park}-area"),
         ]
         if i % 4 == 0:
-            statements.append(("skos:prefLabel", lit(f"{CORES_ZH[core]}{FIELDS_ZH[field]}{i}", "zh-Hans")))
+            statements.append(("schema:name", lit(f"{CORES_ZH[core]}{FIELDS_ZH[field]}{i}", "zh-Hans")))
         if kind == "listed-company":
             statements.append(("zkg:listedOn", r.choice(["id:nasdaq", "id:shanghai-stock-exchange"])))
         out = [self.block(f"id:company-{i}", statements)]

@@ -64,7 +64,7 @@ OBS = (
 
 CHANGES = {
     "a person's description": dict(add='id:luo-wei schema:description "d"@en .'),
-    "a hub's new name (Z-Park)": dict(add='id:z-park skos:altLabel "ZGC"@en .'),
+    "a hub's new name (Z-Park)": dict(add='id:z-park schema:alternateName "ZGC"@en .'),
     "a hub's name removed (Beijing)": dict(remove='id:beijing schema:name "Beijing"@en .'),
     "a reference to a hub (IASP)": dict(add="id:zhou-guolin org:memberOf id:iasp ."),
     "a new edition of a series": dict(

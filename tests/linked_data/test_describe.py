@@ -52,7 +52,7 @@ def test_z_park_own_incoming_neighbours_and_provenance(real_store):
     assert (ID + "obs-mna-completed-2015", TEST_BASE + "def/refSubject", ID + "z-park") in incoming
     assert (ID + "z-park-administrative-committee", TEST_BASE + "def/administers", ID + "z-park") in incoming
     neighbours = triples(d, NEIGHBOUR)
-    assert (ID + "zhongguancun-development-group", SKOS + "prefLabel", "中关村发展集团") in neighbours
+    assert (ID + "zhongguancun-development-group", SCHEMA + "name", "中关村发展集团") in neighbours
     assert (
         ID + "obs-mna-completed-2015",
         "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
@@ -63,7 +63,7 @@ def test_z_park_own_incoming_neighbours_and_provenance(real_store):
     assert (ID + "china-daily-2016-03-05-p7", SCHEMA + "printPage", "7") in provenance
     # Every statement knows its graphs; the Chinese name comes from the reference graph.
     assert all(s.graphs for s in d.statements)
-    chinese = [s for s in d.own() if s.predicate.value == SKOS + "prefLabel"]
+    chinese = [s for s in d.own() if s.predicate.value == SCHEMA + "name" and s.object.language == "zh-hans"]
     assert [g.value for s in chinese for g in s.graphs] == [REFERENCE_GRAPH]
     assert d.source_of(ARTICLE_GRAPH).source == ID + "china-daily-2016-03-05-p7"
     assert d.source_of(ARTICLE_GRAPH).derived

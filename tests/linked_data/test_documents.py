@@ -82,7 +82,7 @@ def test_every_statement_is_reified_with_its_graphs(z_park, real_store):
         assert reified.get(triple), f"{triple} is not reified"
     chinese = (
         rdflib.URIRef(TEST_BASE + "id/z-park"),
-        rdflib.URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+        rdflib.URIRef("https://schema.org/name"),
         rdflib.Literal("中关村科技园区", lang="zh-hans"),
     )
     assert reified[chinese] == {TEST_BASE + "graph/reference"}

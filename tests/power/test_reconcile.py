@@ -377,7 +377,7 @@ def test_data_extension(client):
             {"id": "schema:foundingDate"},
             {"id": "schema:amount"},
             {"id": "zkg:owns"},
-            {"id": "skos:prefLabel", "settings": {"limit": 1}},
+            {"id": "schema:name", "settings": {"limit": 1}},
             {"id": "schema:datePublished"},
         ],
     }
@@ -400,7 +400,8 @@ def test_data_extension(client):
     assert rows["no-such-entity"] == {p["id"]: [] for p in query["properties"]}
     # Texts in several languages: the reader's.
     zh = client.post("/reconcile?lang=zh", data={"extend": json.dumps(query)}).get_json()
-    assert zh["rows"]["z-park"]["skos:prefLabel"] == [{"str": "中关村科技园区"}]
+    assert zh["rows"]["z-park"]["schema:name"] == [{"str": "中关村科技园区"}]
+    assert rows["z-park"]["schema:name"] == [{"str": "Zhongguancun Science Park"}]
     # Dates as the protocol's date-times.
     article = client.post(
         "/reconcile",

@@ -18,6 +18,8 @@ terms or triples; the graph passes when every guard returns no rows. The guards:
 - every value of a coded property (org:role, zkg:organizationKind, zkg:indicator, zkg:unit,
   zkg:transformation, zkg:category, any qb:codeList dimension) is a concept of its scheme;
 - every entity under {base}id/ has an English label;
+- the one naming model: SKOS labels only on codes and code lists; an entity's name in another
+  language is a schema:name (or alternateName), so a name query finds what a page shows;
 - every own IRI used as an object is described somewhere (no dangling links).
 
 A reused term counts as a class when its local name starts with a capital letter and as a
@@ -270,6 +272,29 @@ GUARDS = [
         }""",
     ),
     Guard(
+        "skos-labels-only-on-codes",
+        "names of entities are schema:name and schema:alternateName; SKOS labels only on codes and code lists",
+        """
+        SELECT DISTINCT ?term ?p WHERE {
+          VALUES ?p { skos:prefLabel skos:altLabel }
+          ?term ?p ?label .
+          FILTER NOT EXISTS { ?term a skos:Concept }
+          FILTER NOT EXISTS { ?term a skos:ConceptScheme }
+        }""",
+    ),
+    Guard(
+        "names-in-other-languages-are-names",
+        "a name in another language than English is a schema:name or alternateName, found by a name query",
+        """
+        SELECT DISTINCT ?term ?p WHERE {
+          ?term ?p ?label .
+          FILTER (isLiteral(?label) && lang(?label) != "" && !langMatches(lang(?label), "en"))
+          FILTER (STRSTARTS(STR(?term), STR(id:)))
+          FILTER (?p NOT IN (schema:name, schema:alternateName, rdfs:label))
+          FILTER (?p IN (skos:prefLabel, skos:altLabel, skos:hiddenLabel, foaf:name, dcterms:title))
+        }""",
+    ),
+    Guard(
         "no-dangling-links",
         "every IRI under {base}id/, {base}def/ or {base}code/ used as an object is described as a subject",
         """
@@ -424,6 +449,18 @@ MUTATIONS = [
         'id:haidian-park a schema:Place ; skos:prefLabel "海淀园"@zh-Hans',
         "id/haidian-park",
     ),
+    (
+        "skos-labels-only-on-codes",
+        "graph:test",
+        'id:z-park skos:altLabel "Zhongguancun"@en',
+        "id/z-park",
+    ),
+    (
+        "names-in-other-languages-are-names",
+        "graph:test",
+        'id:microsoft skos:prefLabel "微软"@zh-Hans',
+        "id/microsoft",
+    ),
     ("no-dangling-links", "graph:test", "id:z-park org:linkedTo id:nowhere", "id/nowhere"),
     (
         "no-dangling-links",
@@ -454,3 +491,20 @@ def test_guard_catches_injected_error(guard_name: str, graph: str, triples: str,
     mutated = sparql_testing.project_kg(sparql_testing.fresh_store(f"INSERT DATA {{ GRAPH {graph} {{ {triples} }} }}"))
     found = violations(mutated, guard)
     assert culprit_iri in named(found), f"{guard.name} missed {culprit_iri}; found:\n{describe(found, mutated)}"
+
+
+# -- the one naming model, as a researcher queries it ---------------------------------------------
+
+
+def test_the_names_a_page_shows_are_found_by_a_name_query(kg):
+    """The query a researcher writes for Chinese names (issue 15) finds every Chinese name the
+    pages show: they are schema:name, in the language they are in."""
+    rows = kg.select('SELECT ?x ?n WHERE { ?x schema:name|rdfs:label ?n FILTER(langMatches(lang(?n), "zh")) }').rows
+    found = {(row["x"].value.rsplit("/", 1)[-1], row["n"].value) for row in rows}
+    assert ("z-park", "中关村科技园区") in found and ("zhang-shousheng", "张首晟") in found
+    every_chinese = kg.select(
+        "SELECT DISTINCT ?x ?n WHERE { ?x ?p ?n FILTER(isIRI(?x) && STRSTARTS(STR(?x), STR(id:)) "
+        '&& langMatches(lang(?n), "zh")) }'
+    ).rows
+    assert {(row["x"].value.rsplit("/", 1)[-1], row["n"].value) for row in every_chinese} == found
+    assert len(found) >= 9
