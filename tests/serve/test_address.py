@@ -146,13 +146,14 @@ def test_the_variable_says_behind_a_proxy_too(loaded):
     server.stop()
 
 
-def test_load_and_serve_on_one_port_link_where_they_serve(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])  # one process (waitress binds), or a pool (zkg binds)
+def test_load_and_serve_on_one_port_link_where_they_serve(tmp_path, workers):
     """The issue's case: ZKG_PORT set, no base IRI given; every link on a page is live."""
     port = str(free_port())
     data = tmp_path / "zkg-data"
     graph, ontology = FIXTURE_PROJECT / "graph", FIXTURE_PROJECT / "ontology"
     zkg_load(data, base_iri=None, graph_dir=graph, ontology_dir=ontology, env={"ZKG_PORT": port})
-    server = LiveServer(data, base_iri=None, behind_proxy=False, env={"ZKG_PORT": port})
+    server = LiveServer(data, base_iri=None, behind_proxy=False, env={"ZKG_PORT": port, "ZKG_WORKERS": workers})
     try:
         assert server.url == f"http://127.0.0.1:{port}/"
         query = "SELECT ?s { ?s ?p ?o } LIMIT 1"

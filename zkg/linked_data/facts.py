@@ -19,6 +19,11 @@ from zkg.linked_data.labels import (
     ALTERNATIVE_LABEL_PROPERTIES,
     DEFAULT_LANGUAGES,
     LABEL_PROPERTIES,
+    RDFS_LABEL,
+    SCHEMA_ALTERNATE_NAME,
+    SCHEMA_NAME,
+    SKOS_ALT_LABEL,
+    SKOS_PREF_LABEL,
     choose_label,
     choose_literal,
     fallback_label,
@@ -271,27 +276,41 @@ def _group(statements, description, labels, link, refs, depth=0) -> list[FactVie
     return facts
 
 
+#: The rows of a page's names, each one property, so that the CURIE a row shows finds every
+#: value in it (the naming model: docs/reference/data-model.md). A value already shown in an
+#: earlier row is not repeated in a later one (most entities' rdfs:label is their name).
+NAME_ROWS: tuple[tuple[str, str], ...] = (
+    ("name", SCHEMA_NAME),
+    ("label", RDFS_LABEL),
+    ("preferred label", SKOS_PREF_LABEL),
+    ("other name", SCHEMA_ALTERNATE_NAME),
+    ("other label", SKOS_ALT_LABEL),
+)
+
+
 def _names(statements, description, labels, link, refs) -> list[FactView]:
-    """The names as people read them: "name" (the label properties) and "other name" (the
-    alternatives), each value once with the sources of every property that states it. The
-    data documents keep the exact properties."""
+    """The names as people read them, a row per property (:data:`NAME_ROWS`), each value once
+    with the sources of the statements of that property; a text shown in an earlier row is
+    left out of later ones. The data documents keep every statement."""
     groups = []
-    for title, properties in (("name", LABEL_PROPERTIES), ("other name", ALTERNATIVE_LABEL_PROPERTIES)):
-        chosen = [s for s in statements if s.predicate.value in properties]
-        if not chosen:
-            continue
+    shown: set[tuple] = set()
+    for title, prop in NAME_ROWS:
+        chosen = [s for s in statements if s.predicate.value == prop]
         merged: dict[tuple, ValueView] = {}
         for s in chosen:
             view = _value_view(s.object, s.graphs, description, labels, link, refs)
             key = (view.text, view.language)
+            if key in shown:
+                continue
             if key in merged:
                 known = {r.graph for r in merged[key].sources}
                 merged[key].sources += [r for r in view.sources if r.graph not in known]
             else:
                 merged[key] = view
-        values = sorted(merged.values(), key=lambda v: (v.language or "", v.text.lower()))
-        first = min((s.predicate.value for s in chosen), key=properties.index)
-        groups.append(FactView(first, title, link(first), values))
+        if merged:
+            shown |= set(merged)
+            values = sorted(merged.values(), key=lambda v: (v.language or "", v.text.lower()))
+            groups.append(FactView(prop, title, link(prop), values))
     return groups
 
 

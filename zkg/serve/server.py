@@ -104,7 +104,7 @@ def serve(
         server = create_waitress_server(late, settings, threads=threads, host=settings.host, port=settings.port)
     except OSError as error:
         raise _listen_error(settings, error) from None
-    _check_address(settings, server.effective_port, close=server.close)
+    _check_address(settings, int(server.effective_port), close=server.close)  # waitress may give a str
     engine = None
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:

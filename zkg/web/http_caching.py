@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 from flask import Response, current_app, request
 
 from zkg.base.bounded_cache import BoundedCache
+from zkg.linked_data.model_guide import ModelGuide, model_guide
 from zkg.linked_data.search import LabelIndex
 from zkg.store.version import DatasetVersion, PerVersion, dataset_version, not_modified  # noqa: F401 (PerVersion: for the areas)
 from zkg.web.front_cache import mark_shareable
@@ -115,5 +116,15 @@ def label_index(store):
 
     held = current_app.extensions.get("zkg.label_index") or current_app.extensions.setdefault(
         "zkg.label_index", PerVersion(LabelIndex.from_store)
+    )
+    return held.get(store)
+
+
+def model_guide_of(store) -> ModelGuide:
+    """The model guide of the store's current dataset version (zkg.linked_data.model_guide),
+    built once per version for the app: /def/, /model/… and the home page share it."""
+
+    held = current_app.extensions.get("zkg.model_guide") or current_app.extensions.setdefault(
+        "zkg.model_guide", PerVersion(model_guide)
     )
     return held.get(store)

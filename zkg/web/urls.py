@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import current_app, request
 
 from zkg.linked_data.labels import preferred_languages
+from zkg.rdf.prefixes import compact
 from zkg.web.iris import local_path, quote_path
 from zkg.web.security import linkable
 
@@ -31,10 +32,34 @@ def data_url(iri: str, extension: str | None = None) -> str:
 
 
 def link(iri: str) -> str:
-    """Where a page links for ``iri``: its page here, or the IRI itself elsewhere ("" for
-    an IRI that is not safe to link, e.g. ``javascript:``: pages show it as text)."""
+    """Where a page links for ``iri``: its page here; for a term of a vocabulary zkg declares a
+    prefix for (``schema:name``, ``org:Membership``) the model guide's page of it here, which
+    links on to its definition; or the IRI itself elsewhere ("" for an IRI that is not safe to
+    link, e.g. ``javascript:``: pages show it as text)."""
 
-    return page_url(iri) or (iri if linkable(iri) else "")
+    return page_url(iri) or model_url(iri) or (iri if linkable(iri) else "")
+
+
+def curie(iri: str) -> str:
+    """``prefix:local`` for ``iri`` with the store's prefixes, else ``<iri>``."""
+    return compact(iri, _store().prefixes)
+
+
+def model_url(iri: str) -> str | None:
+    """The model guide's page of ``iri`` (``/model/schema:Person``) when it is a term of a
+    reused vocabulary zkg declares a prefix for; None for zkg's own IRIs (they have pages of
+    their own) and for any other IRI."""
+    if local_path(iri, _base()) is not None:
+        return None
+    short = curie(iri)
+    if short.startswith("<"):
+        return None
+    return f"{request.script_root}/model/{quote(short, safe=':')}"
+
+
+def model_page_url(iri: str) -> str:
+    """The model guide's page of any term, own ones included (``/model/zkg:Bid``)."""
+    return f"{request.script_root}/model/{quote(curie(iri), safe=':<>')}"
 
 
 def request_languages() -> list[str]:

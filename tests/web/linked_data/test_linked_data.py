@@ -85,7 +85,8 @@ def path_of(iri: str) -> str:
 
 
 class Page(HTMLParser):
-    """The parts of a page the tests look at."""
+    """The parts of a page the tests look at. A property's CURIE, shown under its label, is
+    kept apart from the cell's text (``curies``: the CURIE of each row's property)."""
 
     def __init__(self, html: str):
         super().__init__()
@@ -98,6 +99,8 @@ class Page(HTMLParser):
             None,
             None,
         )
+        self.curies: dict[str, str] = {}
+        self._curie: str | None = None
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
@@ -113,8 +116,13 @@ class Page(HTMLParser):
             self._cell = ""
         if tag == "br" and self._cell is not None:
             self._cell += " "
+        if tag == "code" and "curie" in (attrs.get("class") or "").split() and self._cell is not None:
+            self._curie = ""
 
     def handle_endtag(self, tag):
+        if tag == "code" and self._curie is not None:
+            self.curies[" ".join(self._cell.split())] = self._curie
+            self._curie = None
         if tag == "script" and self._script is not None:
             self.scripts.append(tuple(self._script))
             self._script = None
@@ -128,7 +136,9 @@ class Page(HTMLParser):
     def handle_data(self, data):
         if self._script is not None:
             self._script[1] += data
-        if self._cell is not None:
+        if self._curie is not None:
+            self._curie += data
+        elif self._cell is not None:
             self._cell += data
 
 
@@ -380,6 +390,8 @@ def test_z_park_page(z_park_page, ld):
     assert "China&#39;s first science park" in html
     rows = {row[0]: row for row in page.rows if row}
     assert rows["founding date"][1:] == ["1988 year", "China Daily, 5 March 2016, p. 7"]
+    # Each property's CURIE beside its label, so a reader can write the query.
+    assert page.curies["founding date"] == "schema:foundingDate" and page.curies["name"] == "schema:name"
     assert ["中关村科技园区 zh-hans", "Reference facts curated by the zkg project"] in [r[-2:] for r in page.rows]
     # Figures with units, currencies and changes; the derived one marked.
     text = " ".join(" | ".join(r) for r in page.rows)

@@ -27,12 +27,14 @@ from zkg.linked_data.documents import FORMATS, compact_json_ld, format_by_name, 
 from zkg.linked_data.labels import fallback_label, is_language_tag
 from zkg.linked_data.terms import is_term, term_info
 from zkg.rdf.negotiation import HTML, NotAcceptable, choose, negotiate
+from zkg.rdf.prefixes import VOCABULARY_PATH
 from zkg.rdf.serialize import canonical_quads
 from zkg.rdf.visible import has_hidden, is_hidden
-from zkg.web.http_caching import conditional
+from zkg.web.http_caching import conditional, model_guide_of
 from zkg.web.iris import candidate_paths, raw_request_path, resolve
+from zkg.web.linked_data.model import guide_page, value_text
 from zkg.web.security import PAGE_SECURITY_POLICY
-from zkg.web.urls import data_url, editor_url, link, page_url, request_languages
+from zkg.web.urls import curie, data_url, editor_url, link, model_page_url, page_url, request_languages
 
 entities_blueprint = Blueprint("entities", __name__, template_folder="../templates")
 
@@ -46,6 +48,11 @@ DATA_OFFERS = tuple(FORMATS.values())
 
 def _store():
     return current_app.config["ZKG_STORE"]
+
+
+def ontology_iri() -> str:
+    """The zkg vocabulary's IRI, ``{base}def/``: its page is the model guide."""
+    return _base() + VOCABULARY_PATH
 
 
 def _base() -> str:
@@ -124,7 +131,7 @@ def dereference(rest: str):
 # -- data documents -------------------------------------------------------------------------
 
 
-def _data_response(iri: str, document_format, *, negotiated: bool = False) -> Response:
+def data_response(iri: str, document_format, *, negotiated: bool = False) -> Response:
     def build() -> Response:
         body = serialize_description(describe(_store(), iri), document_format, _store().prefixes)
         return Response(body, content_type=document_format.content_type)
@@ -143,7 +150,7 @@ def data(rest: str):
     if dot and extension in FORMATS:
         iri = _resolve(stem, route="data/", extension=extension)
         if iri is not None:
-            return _data_response(iri, FORMATS[extension])
+            return data_response(iri, FORMATS[extension])
     iri = _resolve(rest, route="data/")
     if iri is None:
         return _not_found(stem if dot and extension in FORMATS else rest)
@@ -153,7 +160,7 @@ def data(rest: str):
         response = _text(406, error.message)
         response.vary.add("Accept")
         return response
-    return _data_response(iri, chosen, negotiated=True)
+    return data_response(iri, chosen, negotiated=True)
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -169,8 +176,10 @@ def page(rest: str):
         document_format = format_by_name(wanted)
         if document_format is None:
             return _text(406, f"no format {wanted!r}: use one of " + ", ".join(FORMATS) + " (or html)")
-        return _data_response(iri, document_format, negotiated=True)
+        return data_response(iri, document_format, negotiated=True)
     languages = request_languages()
+    if iri == ontology_iri():
+        return guide_page(languages, alternates=_alternates(iri))
 
     def build() -> Response:
         html = render_template("resource.html", **page_context(iri, languages))
@@ -246,7 +255,16 @@ def page_context(iri: str, languages: list[str]) -> dict:
         row = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(iri)} {{ ?s ?p ?o }} }}")))
         graph_size = int(row["n"].value)
     sparql = f"DESCRIBE <{iri}>"
+    guide = model_guide_of(store)
+    guide_class, code_list = guide.class_guide(iri), guide.code_list(iri)
     return {
+        "guide_class": guide_class,
+        "code_list": code_list,
+        "guide_labels": guide.labels(languages) if guide_class or code_list else {},
+        "guide_comments": guide.comments(languages) if code_list else {},
+        "curie": curie,
+        "model_url": model_page_url,
+        "value_text": value_text,
         "iri": iri,
         "entity": entity,
         "description": description,

@@ -19,7 +19,7 @@ from zkg.rdf.negotiation import HTML, Format, NotAcceptable, choose
 from zkg.rdf.prefixes import compact
 from zkg.web.http_caching import PerVersion, conditional, label_index
 from zkg.web.security import PAGE_SECURITY_POLICY
-from zkg.web.urls import editor_url, link, request_languages
+from zkg.web.urls import editor_url, link, model_page_url, request_languages
 
 home_blueprint = Blueprint("home", __name__, template_folder="../templates")
 
@@ -131,6 +131,7 @@ def home():
                 "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)"
             ),
             vocabulary_url=link(store.base_iri + "def/"),
+            model_url=model_page_url,
         )
         response = Response(html, mimetype="text/html")
         response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
