@@ -13,8 +13,8 @@ from zkg.rdf.negotiation import NotAcceptable
 from zkg.sparql import guard, protocol
 from zkg.sparql.passthrough import AnswerCache
 from zkg.store.facade import Capabilities
+from zkg.store.http_exchange import EngineUnavailable, QueryTimeout
 from zkg.store.local import Store
-from zkg.store.remote import EngineUnavailable, QueryTimeout
 from zkg.store.version import dataset_version
 
 BASE = "http://zkg.test/"

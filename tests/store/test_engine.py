@@ -12,9 +12,11 @@ import pyoxigraph as ox
 import pytest
 
 from zkg.base.errors import QueryError, StoreError
+from zkg.store.engine_errors import shift_lines
+from zkg.store.http_exchange import EngineUnavailable, QueryTimeout
 from zkg.store.local import Store
 from zkg.store.managed_engine import ManagedEngine, check_data_dir, cpu_seconds
-from zkg.store.remote import RESULTS_JSON, EngineUnavailable, QueryTimeout, RemoteStore, shift_lines
+from zkg.store.remote import RESULTS_JSON, RemoteStore
 
 BASE = "http://zkg.test/"
 G1, G2 = BASE + "graph/one", BASE + "graph/two"

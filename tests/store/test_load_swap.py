@@ -235,6 +235,7 @@ import os, signal, sys, types
 from pathlib import Path
 from zkg.store import local as store_module
 from zkg.store import layout as store_layout
+from zkg.store import local_loading
 from zkg.store.local import Store
 
 step, data, project, base = sys.argv[1:]
@@ -244,7 +245,7 @@ def die(*args, **kwargs):
 
 progress = None
 if step == "while building":
-    store_module._PROGRESS_EVERY = 1
+    local_loading._PROGRESS_EVERY = 1
     batches = []
     def progress(done):
         batches.append(done)

@@ -94,6 +94,15 @@ def test_bad_iri_and_missing_folders_are_data_errors(project_copy, tmp_path):
     assert store.count() == 0
 
 
+def test_a_refused_literal_inside_a_triple_term_is_a_data_error(project_copy):
+    # It has no line of its own to name (only literals written out are looked for): the file, then.
+    (project_copy / "graph" / "quoted.trig").write_text(
+        '<graph/q> { <id/a> <def/p> <<( <id/b> <def/q> "twelve"^^<http://www.w3.org/2001/XMLSchema#integer> )>> . }\n'
+    )
+    with pytest.raises(DataError, match=r'quoted\.trig: "twelve" is not a valid xsd:integer'):
+        load(Store.open(base_iri=TEST_BASE), project_copy)
+
+
 def test_triples_outside_a_named_graph_are_rejected(project_copy):
     (project_copy / "graph" / "loose.trig").write_text("<id/a> <def/p> <id/b> .\n")
     with pytest.raises(DataError, match=r"loose\.trig: a triple outside any GRAPH block"):

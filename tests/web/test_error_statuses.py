@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zkg.base.errors import DataError, QueryError
-from zkg.store.remote import EngineUnavailable, QueryTimeout
+from zkg.store.http_exchange import EngineUnavailable, QueryTimeout
 
 
 @pytest.mark.parametrize(

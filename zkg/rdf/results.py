@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 import pyoxigraph as ox
 
@@ -35,6 +35,13 @@ from zkg.rdf.negotiation import Format
 
 XSD_STRING = XSD + "string"
 T = TypeVar("T")
+
+
+class Solution(Protocol):
+    """One row of SELECT results, indexed by variable name: a mapping, or a pyoxigraph
+    ``QuerySolution`` (which is no ``Mapping``), its value None where the variable is unbound."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ def term_json(term: object) -> dict[str, Any]:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
-def solutions_json(variables: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bytes:
+def solutions_json(variables: Sequence[str], rows: Iterable[Solution]) -> bytes:
     """Lossless SPARQL JSON of ``rows`` (mappings or QuerySolutions, indexed by variable name)."""
     bindings = []
     for row in rows:
@@ -110,7 +117,7 @@ def solutions_json(variables: Sequence[str], rows: Iterable[Mapping[str, Any]]) 
 
 
 def serialize_solutions(
-    variables: Sequence[str], rows: Iterable[Mapping[str, Any]], fmt: Format, truncation: Truncation | None = None
+    variables: Sequence[str], rows: Iterable[Solution], fmt: Format, truncation: Truncation | None = None
 ) -> bytes:
     """SELECT results as ``fmt`` (a results format of :mod:`zkg.rdf.negotiation`)."""
     parsed = ox.parse_query_results(solutions_json(variables, rows), format=ox.QueryResultsFormat.JSON)

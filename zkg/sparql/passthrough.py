@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from zkg.base.bounded_cache import BoundedCache
 from zkg.rdf import negotiation
 from zkg.store.facade import StoreFacade, passes_engine_bytes
-from zkg.store.remote import EngineUnavailable, QueryTimeout
+from zkg.store.http_exchange import EngineUnavailable, QueryTimeout
 
 #: Formats whose engine bytes can be checked cheaply, for the query forms they serve.
 PASS_THROUGH = {negotiation.SPARQL_JSON: ("SELECT", "ASK"), negotiation.N_TRIPLES: ("CONSTRUCT", "DESCRIBE")}

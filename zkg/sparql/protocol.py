@@ -46,7 +46,7 @@ from zkg.rdf.sparql_scan import scan
 from zkg.sparql import guard, passthrough
 from zkg.sparql.passthrough import AnswerCache
 from zkg.store.facade import StoreFacade
-from zkg.store.remote import EngineUnavailable, QueryTimeout, RemoteSolutions, RemoteTriples
+from zkg.store.http_exchange import EngineUnavailable, QueryTimeout, RemoteSolutions, RemoteTriples
 from zkg.store.version import dataset_version
 
 #: What :func:`answer` raises for a client to hear about (:func:`failure` says how).

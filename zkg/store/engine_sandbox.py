@@ -49,6 +49,7 @@ import os
 import platform
 import struct
 import sys
+from typing import Callable
 
 # -- the classic BPF that seccomp runs (linux/filter.h, linux/seccomp.h) ----------------------------
 
@@ -196,7 +197,7 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def _prctl():
+def _prctl() -> Callable[[int, int, int, int, int], int]:
     libc = ctypes.CDLL(None, use_errno=True)
     function = libc.prctl
     function.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]

@@ -32,9 +32,10 @@ apart, so nothing inside them is touched.
 from __future__ import annotations
 
 import re
+from typing import Callable, Sequence
 
 from zkg.rdf import sparql_scan
-from zkg.rdf.sparql_lexer import EXPR
+from zkg.rdf.sparql_lexer import EXPR, Token
 
 #: Distinct unimplemented functions handled in one query; a query naming more is refused.
 MAX_FUNCTIONS = 16
@@ -57,11 +58,12 @@ def unsupported_function(message: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _calls(items: list, is_function) -> list[tuple[int, int]]:
+def _calls(items: Sequence[Token], is_function: Callable[[Token], bool]) -> list[tuple[int, int]]:
     """(first, last) token indices of each call of a function ``is_function(token)`` says
     is the one, outermost calls only. A call is an IRI followed by a "(" that the lexer found
     opening an expression: the token after it is inside one (EXPR)."""
-    calls, skip_to = [], -1
+    calls: list[tuple[int, int]] = []
+    skip_to = -1
     for index in range(len(items) - 2):
         token = items[index]
         if index <= skip_to or token.kind not in ("iri", "pname") or items[index + 1].text != "(":
@@ -89,7 +91,7 @@ def without_calls(text: str, function: str, *, prefixes: dict[str, str], base_ir
     items = list(sparql_scan.tokens(text))
     found = sparql_scan.scan(text)
 
-    def is_function(token) -> bool:
+    def is_function(token: Token) -> bool:
         return sparql_scan.graph_iri_of(token, found, base_iri=base_iri, prefixes=prefixes) == function
 
     calls = _calls(items, is_function)

@@ -25,12 +25,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Protocol, cast
+from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence, TypeAlias, cast
 
 import pyoxigraph as ox
 
 from zkg.base.errors import StoreError
 from zkg.rdf.sparql_scan import Scan
+from zkg.store.layout import LoadRecord
+
+#: A graph name in pyoxigraph's terms.
+GraphTerm: TypeAlias = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
+#: A graph as the stores' methods take it: its IRI, or a pyoxigraph graph name.
+GraphName: TypeAlias = str | GraphTerm
+#: Values put in place of a query's variables before it runs, by variable (or its name).
+Substitutions: TypeAlias = Mapping[str | ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ class StoreFacade(Protocol):
         ...
 
     @property
-    def load_record(self) -> dict | None:
+    def load_record(self) -> LoadRecord | None:
         """What the last ``zkg load`` recorded (base IRI, time, files), if anything."""
         ...
 
@@ -87,14 +95,15 @@ class StoreFacade(Protocol):
         self,
         sparql: str,
         *,
-        default_graph: Any = None,
-        named_graphs: Any = None,
+        default_graph: GraphName | Sequence[GraphName] | None = None,
+        named_graphs: Iterable[GraphName] | None = None,
         union_default_graph: bool = True,
-        substitutions: dict | None = None,
+        substitutions: Substitutions | None = None,
         scanned: Scan | None = None,
     ) -> Any:
         """A QueryBoolean, or an iterable of solutions (with ``variables``) or of triples;
-        see :meth:`zkg.store.local.Store.query`."""
+        see :meth:`zkg.store.local.Store.query`. (``Any``: which one is decided by the
+        query's text, which the caller wrote and so knows; each store says its own union.)"""
         ...
 
     def update(self, sparql: str) -> None:
@@ -105,11 +114,11 @@ class StoreFacade(Protocol):
         """The named graphs, sorted by IRI."""
         ...
 
-    def quads(self, graph: Any = None) -> Iterator[ox.Quad]:
+    def quads(self, graph: GraphName | None = None) -> Iterator[ox.Quad]:
         """All quads, or those of one graph."""
         ...
 
-    def count(self, graph: Any = None) -> int:
+    def count(self, graph: GraphName | None = None) -> int:
         """How many quads the store (or one graph) holds."""
         ...
 
@@ -133,14 +142,15 @@ class PassesEngineBytes(StoreFacade, Protocol):
         sparql: str,
         accept: str,
         *,
-        default_graph: Any = None,
-        named_graphs: Any = None,
+        default_graph: GraphName | Sequence[GraphName] | None = None,
+        named_graphs: Iterable[GraphName] | None = None,
         union_default_graph: bool = True,
         max_bytes: int = 8 * 2**20,
         scanned: Scan | None = None,
     ) -> tuple[str, bytes | None, Any]:
         """(media type, bytes, None), or (media type, None, a lazy result) past ``max_bytes``;
-        see :meth:`zkg.store.remote.RemoteStore.query_raw`."""
+        see :meth:`zkg.store.remote.RemoteStore.query_raw`. (``Any`` as for ``query``: the
+        lazy result's kind follows the query's form.)"""
         ...
 
 

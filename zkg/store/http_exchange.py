@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import http.client
 import io
+import os
 import socket
 import threading
 import time
 import weakref
-from typing import Iterator
+from typing import IO, TYPE_CHECKING, Callable, Iterator, TypeAlias, cast
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
@@ -40,6 +41,12 @@ from zkg.base.deadline import client_gone
 from zkg.base.errors import ClientGone, StoreError, ZkgError
 from zkg.rdf.results import solutions_json
 from zkg.store.facade import EngineSupervisor
+
+if TYPE_CHECKING:  # typeshed's name for what a readinto() fills (bytearray, memoryview, ...)
+    from _typeshed import WriteableBuffer
+
+#: Where an engine listens: (host, port, whether over TLS); kept-alive connections are per address.
+Address: TypeAlias = tuple[str, int, bool]
 
 #: Idle kept-alive connections kept per engine address.
 POOL_SIZE = 32
@@ -67,15 +74,15 @@ class ConnectionPool:
 
     def __init__(self, size: int = POOL_SIZE):
         self.size = size
-        self._idle: dict[tuple, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Address, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
-    def take(self, address: tuple) -> http.client.HTTPConnection | None:
+    def take(self, address: Address) -> http.client.HTTPConnection | None:
         with self._lock:
             idle = self._idle.get(address)
             return idle.pop() if idle else None
 
-    def give(self, address: tuple, connection: http.client.HTTPConnection) -> None:
+    def give(self, address: Address, connection: http.client.HTTPConnection) -> None:
         with self._lock:
             idle = self._idle.setdefault(address, [])
             if len(idle) < self.size:
@@ -96,7 +103,7 @@ class _ClientWatch:
 
     POLL_SECONDS = 0.2
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._exchanges: weakref.WeakSet[Exchange] = weakref.WeakSet()
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -145,17 +152,17 @@ class Exchange:
         self.response: http.client.HTTPResponse | None = None
         self.closed = False
         self._counted = False
-        self.address: tuple | None = None
+        self.address: Address | None = None
         # The client of the web request this exchange serves (None: not known, not watched);
         # `abandoned` once it went away and the engine socket was shut by the watcher.
-        self.client_gone = client_gone.get() if watch else None
+        self.client_gone: Callable[[], bool] | None = client_gone.get() if watch else None
         self.abandoned = False
         self._lock = threading.Lock()  # close() (request thread) vs. abandon (watcher thread)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def send(self, url: str, body: bytes, headers: dict, *, reuse: bool = True) -> http.client.HTTPResponse:
+    def send(self, url: str, body: bytes, headers: dict[str, str], *, reuse: bool = True) -> http.client.HTTPResponse:
         """POST ``body``; the connection is a kept-alive one from the pool when
         ``reuse`` (queries: safe to send again on a fresh connection if the engine had
         closed the idle one), else a new one (updates are never sent twice)."""
@@ -169,20 +176,24 @@ class Exchange:
             self.supervisor.begin_request()
             self._counted = True
         https = parts.scheme == "https"
+        if parts.hostname is None:
+            self.close()
+            raise EngineUnavailable(f"no host in the SPARQL engine's address {url}")
         address = (parts.hostname, parts.port or (443 if https else 80), https)
         target = parts.path + ("?" + parts.query if parts.query else "")
         pooled = self.pool.take(address) if reuse else None
         while True:
             connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
-            self.connection = pooled or connection_class(*address[:2], timeout=max(0.05, self.remaining()))
+            connection = pooled or connection_class(address[0], address[1], timeout=max(0.05, self.remaining()))
+            self.connection = connection
             try:
-                if self.connection.sock is None:
-                    self.connection.connect()
+                if connection.sock is None:
+                    connection.connect()
                 self._shut_if_abandoned()  # the watcher may have come before the socket
-                self.connection.sock.settimeout(max(0.05, self.remaining()))
-                self.connection.request("POST", target, body=body, headers=headers)
-                self.connection.sock.settimeout(max(0.05, self.remaining()))
-                self.response = self.connection.getresponse()
+                connection.sock.settimeout(max(0.05, self.remaining()))
+                connection.request("POST", target, body=body, headers=headers)
+                connection.sock.settimeout(max(0.05, self.remaining()))
+                self.response = connection.getresponse()
             except (socket.timeout, TimeoutError):
                 if self.abandoned:
                     self.close()
@@ -193,7 +204,7 @@ class Exchange:
                 if self.abandoned:  # the watcher shut the socket: the client has gone
                     self.close()
                     raise ClientGone() from None
-                self.connection.close()
+                connection.close()
                 if pooled is not None:  # the engine closed the idle connection: once more, afresh
                     pooled = None
                     continue
@@ -209,7 +220,7 @@ class Exchange:
         if self.supervisor is not None:
             self.supervisor.overrun(started=started)
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         if self.closed or self.response is None:
             return 0
         remaining = self.remaining()
@@ -217,7 +228,7 @@ class Exchange:
             self.overrun(started=True)
             raise QueryTimeout(self.limit)
         try:
-            sock = self.connection.sock
+            sock = self.connection.sock if self.connection is not None else None
             if sock is not None:  # None: an engine that closes the connection after its answer
                 sock.settimeout(remaining)
             count = self.response.readinto(buffer)
@@ -240,7 +251,7 @@ class Exchange:
         """(The watcher thread.) If the client has gone, shut the engine socket: the request
         thread's read returns at once, an engine streaming results stops, and the supervisor
         checks for work the engine goes on with regardless (it had not begun to answer)."""
-        if self.closed or self.abandoned:
+        if self.closed or self.abandoned or self.client_gone is None:
             return
         try:
             gone = self.client_gone()
@@ -294,7 +305,8 @@ class Exchange:
 
     def read_up_to(self, limit: int) -> tuple[bytes, bool]:
         """(what was read, whether that is the whole body): stops after about ``limit`` bytes."""
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         buffer = bytearray(65536)
         while total <= limit:
             count = self.readinto(buffer)
@@ -316,13 +328,21 @@ class BodyReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         if len(self.prefix):
-            count = min(len(buffer), len(self.prefix))
-            buffer[:count] = self.prefix[:count]
+            view = memoryview(buffer)
+            count = min(len(view), len(self.prefix))
+            view[:count] = self.prefix[:count]
             self.prefix = self.prefix[count:]
             return count
         return self.exchange.readinto(buffer)
+
+
+def body_file(exchange: Exchange, prefix: bytes = b"") -> IO[bytes]:
+    """The response body as pyoxigraph's parsers take a file (a :class:`BodyReader`)."""
+    # They call only read() and readinto(), which a RawIOBase has; typeshed does not count a
+    # RawIOBase as an IO[bytes], the type their stubs ask for.
+    return cast(IO[bytes], BodyReader(exchange, prefix))
 
 
 # -- answers read as they arrive ---------------------------------------------------------------
@@ -333,7 +353,7 @@ class RemoteSolutions:
     pyoxigraph's QuerySolutions. Iteration raises QueryTimeout or EngineUnavailable when the
     answer does not arrive whole; ``close()`` drops the rest."""
 
-    def __init__(self, exchange: Exchange, parsed):
+    def __init__(self, exchange: Exchange, parsed: ox.QuerySolutions):
         self._exchange, self._parsed = exchange, parsed
         self.variables = parsed.variables
 
@@ -348,7 +368,11 @@ class RemoteSolutions:
     def close(self) -> None:
         self._exchange.close()
 
-    def serialize(self, output=None, format=ox.QueryResultsFormat.JSON):
+    def serialize(
+        self,
+        output: IO[bytes] | str | os.PathLike[str] | None = None,
+        format: ox.QueryResultsFormat | None = ox.QueryResultsFormat.JSON,
+    ) -> bytes | None:
         names = [v.value for v in self.variables]
         parsed = ox.parse_query_results(solutions_json(names, self), format=ox.QueryResultsFormat.JSON)
         return parsed.serialize(output, format=format)
@@ -359,7 +383,7 @@ class RemoteTriples:
 
     def __init__(self, exchange: Exchange, prefix: bytes = b""):
         self._exchange = exchange
-        self._parsed = ox.parse(BodyReader(exchange, prefix), format=ox.RdfFormat.N_TRIPLES)
+        self._parsed = ox.parse(body_file(exchange, prefix), format=ox.RdfFormat.N_TRIPLES)
 
     def __iter__(self) -> Iterator[ox.Triple]:
         try:
@@ -373,5 +397,9 @@ class RemoteTriples:
     def close(self) -> None:
         self._exchange.close()
 
-    def serialize(self, output=None, format=ox.RdfFormat.N_TRIPLES):
+    def serialize(
+        self,
+        output: IO[bytes] | str | os.PathLike[str] | None = None,
+        format: ox.RdfFormat | None = ox.RdfFormat.N_TRIPLES,
+    ) -> bytes | None:
         return ox.serialize(list(self), output, format=format)

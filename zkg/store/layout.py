@@ -42,16 +42,35 @@ import re
 import shutil
 import stat
 from pathlib import Path
+from typing import TypedDict, cast
 
 import pyoxigraph as ox
 
-from zkg.base.errors import StoreError
+from zkg.base.errors import StoreError, storage_fault
 
 STORE_LINK = "store"
 RECORD = "zkg.json"
 _NUMBERED = re.compile(r"store-(\d+)")
 _PENDING = re.compile(r"zkg\.json\.store-(\d+)(?:\.tmp)?")
 _TEMPORARY_LINK = "store.link-"
+
+
+class FileRecord(TypedDict):
+    """One file a load read, as the load record keeps it (:func:`zkg.store.loading.checked_batches`)."""
+
+    path: str
+    sha256: str
+    quads: int
+    graphs: list[str]  # the IRIs of the graphs it defines, sorted
+
+
+class LoadRecord(TypedDict, total=False):
+    """The load record, ``zkg.json``: what the last ``zkg load`` read into the store. Every key
+    may be missing (a record written by hand, or by a test): readers use ``.get``."""
+
+    base_iri: str  # the base IRI the files were loaded under
+    loaded_at: str  # when, ISO 8601 to the second
+    files: list[FileRecord]
 
 
 def numbered_dir(data_dir: Path, number: int) -> Path:
@@ -203,10 +222,10 @@ def discard(data_dir: Path, store_dir: Path) -> None:
 
 #: Parsed load records by path, with the stat they were read at: the dataset version asks for
 #: the record on every request, and a stat is much cheaper than reading and parsing it.
-_RECORDS: dict[str, tuple[tuple, dict]] = {}
+_RECORDS: dict[str, tuple[tuple[int, int, int, int], LoadRecord]] = {}
 
 
-def read_record(data_dir: Path) -> dict | None:
+def read_record(data_dir: Path) -> LoadRecord | None:
     """The load record of ``data_dir`` (None when there is none). Read again whenever the
     file's size, time or inode changed (it is replaced by a rename on every load); callers
     must not change the dict they get."""
@@ -230,8 +249,34 @@ def read_record(data_dir: Path) -> dict | None:
         raise StoreError(f"cannot read {path}: {error}") from None
     if not isinstance(record, dict):
         raise StoreError(f"cannot read {path}: not a JSON object")
-    _RECORDS[path] = (stamp, record)
-    return record
+    # A JSON object zkg wrote (write_record): its keys are not checked one by one, as before.
+    loaded = cast(LoadRecord, record)
+    _RECORDS[path] = (stamp, loaded)
+    return loaded
+
+
+def write_record(data_dir: Path, record: LoadRecord, *, target: Path | None = None, after: str) -> None:
+    """Write ``data_dir``'s ``zkg.json`` (or ``target``: a bulk load's :func:`pending_record`);
+    ``after`` says, in the error of a full disk, what state that leaves.
+
+    Written, synced, then renamed into place, so that neither a crash nor a power cut leaves
+    a half-written record (a bulk load's record is renamed into place after its swap)."""
+    target = target or Path(data_dir) / RECORD
+    temporary = target.with_name(target.name + ".tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, indent=2, sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(target)
+    except OSError as error:
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise storage_fault(
+            error, data_dir, doing=f"write {RECORD}", after=f"{after} (free some space and run `zkg load` again)"
+        ) or StoreError(f"store error: {error}") from None
 
 
 def open_live_store(data_dir: Path) -> ox.Store:

@@ -33,7 +33,9 @@ import pyoxigraph as ox
 
 from zkg.base.errors import DataError
 from zkg.rdf import lexical
+from zkg.rdf.namespaces import XSD
 from zkg.rdf.prefixes import graph_iri
+from zkg.store.layout import FileRecord
 
 # Above this many quads the load builds a new store with pyoxigraph's bulk loader and swaps
 # it in (zkg.store.layout) instead of one atomic update in the store. Both are atomic; the
@@ -61,7 +63,7 @@ class ParsedSources:
     :func:`parse_sources`, the quads themselves while their total stays under the bulk
     threshold (``quads is None`` past it)."""
 
-    files: list[dict] = field(default_factory=list)
+    files: list[FileRecord] = field(default_factory=list)
     graphs: set[str] = field(default_factory=set)
     counts: Counter[str] = field(default_factory=Counter)
     shared: set[str] = field(default_factory=set)
@@ -117,7 +119,7 @@ def iter_quads(source: SourceFile, content: bytes, base_iri: str, *, check_liter
     """
     where = display_path(source.path)
     try:
-        found = ox.parse(content, format=source.format, base_iri=base_iri, rename_blank_nodes=True)
+        found: Iterator[ox.Quad] = ox.parse(content, format=source.format, base_iri=base_iri, rename_blank_nodes=True)
         if check_literals:
             found = _checked_literals(found, source, content)
         for quad in found:
@@ -152,7 +154,8 @@ def _checked_literals(quads: Iterator[ox.Quad], source: SourceFile, content: byt
             type(term) is triple_type and lexical.term_problem(term)
         ):
             problem = lexical.quad_problem(quad)
-            line = _line_of(content, term)
+            # Looked for only as a literal written out (one inside a triple term is not).
+            line = _line_of(content, term) if isinstance(term, ox.Literal) else None
             where = display_path(source.path) + (f":{line}" if line else "")
             raise DataError(f"{where}: {problem}", path=source.path, line=line)
         yield quad
@@ -163,7 +166,7 @@ def _line_of(content: bytes, literal: ox.Literal) -> int | None:
     literal written with escapes, or only as a bare number, is not found: None)."""
     value = literal.value
     forms = [value, value.replace("\x00", "\\u0000")] if "\x00" in value else [value]
-    typed = literal.language is None and literal.datatype.value != lexical.XSD + "string"
+    typed = literal.language is None and literal.datatype.value != XSD + "string"
     for form in forms:
         for quote in ('"', "'"):
             needle = (quote + form + quote).encode("utf-8")

@@ -1,9 +1,10 @@
-"""The store facade: the one place that talks to pyoxigraph.
+"""The store facade over pyoxigraph, in this process (:class:`Store`).
 
 A data directory holds ``store/`` (pyoxigraph's RocksDB files; a link to ``store-<n>`` once
 a bulk load has swapped a new store in, see :mod:`zkg.store.layout`) and ``zkg.json`` (the
 base IRI the store was loaded under, when, and from which files). ``path=None`` gives an
-in-memory store, for tests and throwaway use.
+in-memory store, for tests and throwaway use. A load's bulk path, which builds a new store
+and swaps it in, is :mod:`zkg.store.local_loading`.
 
 >>> store = Store.open(base_iri="http://zkg.test/")
 >>> store.update('INSERT DATA { GRAPH graph:demo { id:luo-wei schema:name "Luo Wei" } }')
@@ -18,59 +19,38 @@ in-memory store, for tests and throwaway use.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import secrets
 import shutil
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import pyoxigraph as ox
 
 from zkg.base.errors import QueryError, ReadOnlyData, StoreError, storage_fault
+from zkg.base.settings import Settings
 from zkg.rdf.prefixes import graph_iri, prefixes
 from zkg.rdf.rdflib_view import rdflib_graph
 from zkg.rdf.serialize import serialize_dataset
 from zkg.rdf.sparql_scan import Scan, scan
 from zkg.store import layout as store_layout
-from zkg.store import loading
+from zkg.store import loading, local_loading
 from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
-from zkg.store.facade import Capabilities
-from zkg.store.layout import open_live_store, read_record
+from zkg.store.facade import Capabilities, GraphName, GraphTerm, Substitutions
+from zkg.store.layout import LoadRecord, open_live_store, read_record
+from zkg.store.local_loading import LoadReport
 
-METADATA_FILE = store_layout.RECORD  # zkg.json, the load record
-STORE_DIR = store_layout.STORE_LINK  # store, the live store
+if TYPE_CHECKING:  # for annotations only: rdflib is imported when a copy is made (zkg.rdf.rdflib_view)
+    import rdflib
 
 
 class ValidationGraphs(NamedTuple):
     """rdflib copies of what SHACL validation needs."""
 
-    data: object  # rdflib.Graph: union of all graphs except vocabulary and shapes
-    shapes: object  # rdflib.Graph: the shapes graph
-    ontology: object  # rdflib.Graph: the vocabulary graph (classes, properties, code lists)
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    """What :meth:`Store.load_sources` did."""
-
-    files: list[dict]  # path, sha256, quads, graphs of each file read
-    graphs: dict[str, int]  # quads now in each graph the files define
-    removed_graphs: list[str]  # graphs an earlier load defined that no file defines any more
-    total: int  # quads now in those graphs, together
-    bulk: bool  # True when the bulk loader built a new store (swapped in whole)
-
-    def lines(self, compact: Callable[[str], str] = str) -> list[str]:
-        """A readable summary, one line per file and per graph."""
-        out = [f"read {len(self.files)} file(s):"]
-        out += [f"  {loading.display_path(Path(f['path']))}  {f['quads']} quads" for f in self.files]
-        out.append(f"loaded {len(self.graphs)} graph(s):")
-        out += [f"  {compact(iri)}  {n} quads" for iri, n in sorted(self.graphs.items())]
-        out += [f"removed graph {compact(iri)} (no file defines it any more)" for iri in self.removed_graphs]
-        out.append(f"total: {self.total} quads" + (" (bulk load)" if self.bulk else ""))
-        return out
+    data: rdflib.Graph  # union of all graphs except vocabulary and shapes
+    shapes: rdflib.Graph  # the shapes graph
+    ontology: rdflib.Graph  # the vocabulary graph (classes, properties, code lists)
 
 
 def has_dataset_clause(sparql: str) -> bool:
@@ -84,12 +64,12 @@ def has_dataset_clause(sparql: str) -> bool:
     return scan(sparql).has_dataset_clause  # zkg's lexer: strings, IRIs and comments apart
 
 
-def _no_value(*arguments) -> None:
+def _no_value(*arguments: object) -> None:
     """A function pyoxigraph does not implement: no value (an evaluation error, as SPARQL says)."""
     return None
 
 
-def _as_graph_term(graph) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
+def _as_graph_term(graph: GraphName) -> GraphTerm:
     if isinstance(graph, (ox.NamedNode, ox.BlankNode, ox.DefaultGraph)):
         return graph
     return ox.NamedNode(str(graph))
@@ -108,14 +88,14 @@ class Store:
     def __init__(
         self, oxigraph_store: ox.Store, *, base_iri: str, data_dir: Path | None, read_only: StoreError | None = None
     ):
-        self._store = oxigraph_store
+        self._store: ox.Store | None = oxigraph_store
         self.base_iri = base_iri
         self.data_dir = data_dir
         # Why the store was opened read-only (a read-only directory, a full disk), or None:
         # every write raises it, so the refusal names the real cause.
         self.read_only_reason = read_only
         self.prefixes = prefixes(base_iri)
-        self._memory_record: dict | None = None  # zkg.json's content, for in-memory stores
+        self._memory_record: LoadRecord | None = None  # zkg.json's content, for in-memory stores
         # Dataset versions (zkg.store.version: ETags, cached dumps) derive from these.
         # Every write through this object bumps ``writes``; ``session`` tells this opening
         # from earlier ones, whose writes this object cannot know about.
@@ -153,6 +133,7 @@ class Store:
                 f"run `zkg load --base-iri {base_iri}` into a new data directory"
             )
         store_dir = store_layout.live_store_dir(data_dir)
+        fault: StoreError | None
         if not create and store_dir.is_dir() and not os.access(store_dir, os.W_OK):
             fault = ReadOnlyData(f"the data directory {data_dir} is read-only: reads work, writes are refused")
         else:
@@ -181,7 +162,7 @@ class Store:
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -197,12 +178,12 @@ class Store:
         self,
         sparql: str,
         *,
-        default_graph=None,
-        named_graphs=None,
+        default_graph: GraphName | Sequence[GraphName] | None = None,
+        named_graphs: Iterable[GraphName] | None = None,
         union_default_graph: bool = True,
-        substitutions: dict | None = None,
+        substitutions: Substitutions | None = None,
         scanned: Scan | None = None,
-    ):
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Evaluate a SPARQL query: QuerySolutions, QueryBoolean or QueryTriples.
 
         The default graph is the union of all graphs unless ``default_graph`` (IRI or list)
@@ -219,10 +200,11 @@ class Store:
         ...
         zkg.base.errors.QueryError: SPARQL syntax error: error at 1:7: expected one of ...
         """
-        options: dict = {"base_iri": self.base_iri, "prefixes": self.prefixes}
+        options: dict[str, Any] = {"base_iri": self.base_iri, "prefixes": self.prefixes}  # pyoxigraph's keywords
         if default_graph is not None:
-            graphs = default_graph if isinstance(default_graph, (list, tuple)) else [default_graph]
-            options["default_graph"] = [_as_graph_term(g) for g in graphs]
+            if isinstance(default_graph, (str, ox.NamedNode, ox.BlankNode, ox.DefaultGraph)):
+                default_graph = [default_graph]
+            options["default_graph"] = [_as_graph_term(g) for g in default_graph]
         elif not (scanned or scan(sparql)).has_dataset_clause:
             # pyoxigraph's union option would override the query's own FROM / FROM NAMED.
             options["use_default_graph_as_union"] = union_default_graph
@@ -234,7 +216,9 @@ class Store:
             }
         # A function pyoxigraph does not implement is an error of its expression, not of
         # the query (zkg.store.extension_functions): the query runs again with it giving no value.
-        unimplemented: dict = {}
+        unimplemented: dict[
+            ox.NamedNode, Callable[..., ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]
+        ] = {}
         while True:
             try:
                 return self.oxigraph.query(sparql, **options, custom_functions=unimplemented or None)
@@ -256,19 +240,20 @@ class Store:
         """The named graphs in the store, sorted by IRI."""
         return sorted(self.oxigraph.named_graphs(), key=str)
 
-    def quads(self, graph=None) -> Iterator[ox.Quad]:
+    def quads(self, graph: GraphName | None = None) -> Iterator[ox.Quad]:
         """All quads, or those of one graph (an IRI, a term, or ``DefaultGraph()``)."""
         target = None if graph is None else _as_graph_term(graph)
         return self.oxigraph.quads_for_pattern(None, None, None, target)
 
-    def count(self, graph=None) -> int:
+    def count(self, graph: GraphName | None = None) -> int:
         """How many quads the store (or one graph) holds."""
         if graph is None:
             return len(self.oxigraph)
         target = _as_graph_term(graph)
         if isinstance(target, ox.NamedNode):  # counted by the engine, not quad by quad in Python
-            row = next(iter(self.oxigraph.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {target} {{ ?s ?p ?o }} }}")))
-            return int(row["n"].value)
+            solutions = self.oxigraph.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {target} {{ ?s ?p ?o }} }}")
+            assert isinstance(solutions, ox.QuerySolutions)  # a SELECT's answer
+            return int(next(solutions)["n"].value)
         return sum(1 for _ in self.quads(graph))
 
     def dump(self, *, format: str = "trig") -> bytes:
@@ -303,9 +288,9 @@ class Store:
         if self.read_only_reason is not None:
             raise type(self.read_only_reason)(self.read_only_reason.message)
 
-    def _write_failed(self, error: OSError, **words) -> StoreError:
+    def _write_failed(self, error: OSError, *, doing: str) -> StoreError:
         """The StoreError for an OSError of a write: a full disk, a read-only directory, or other."""
-        return storage_fault(error, self.data_dir, **words) or StoreError(f"store error: {error}")
+        return storage_fault(error, self.data_dir, doing=doing) or StoreError(f"store error: {error}")
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update in one atomic pyoxigraph call (all of it or nothing)."""
@@ -363,7 +348,7 @@ class Store:
             held.append(batch)
             held_quads += len(batch)
             if held_quads > bulk_threshold:
-                graphs = self._bulk_load(_handed_over(held, batches), parsed, earlier, progress)
+                graphs = self._bulk_load(local_loading.handed_over(held, batches), parsed, earlier, progress)
                 break
         else:
             graphs = self._replace_graphs(list(itertools.chain.from_iterable(held)), parsed, earlier)
@@ -374,13 +359,6 @@ class Store:
             total=sum(graphs.values()),
             bulk=held_quads > bulk_threshold,
         )
-
-    def _load_record(self, parsed: loading.ParsedSources) -> dict:
-        return {
-            "base_iri": self.base_iri,
-            "loaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "files": parsed.files,
-        }
 
     def _replace_graphs(self, quads: list[ox.Quad], parsed: loading.ParsedSources, earlier: set[str]) -> dict[str, int]:
         """The small load: one atomic update (or extend) in this store; quads per graph."""
@@ -395,7 +373,7 @@ class Store:
             self._wrote()
         else:
             self.update_raw(loading.replace_graphs_update(to_drop, quads))
-        self._write_own_record(self._load_record(parsed))
+        self._write_own_record(local_loading.load_record(self.base_iri, parsed))
         return {iri: self.count(iri) for iri in sorted(parsed.graphs)}
 
     def _bulk_load(
@@ -405,82 +383,33 @@ class Store:
         earlier: set[str],
         progress: Callable[[int], None] | None,
     ) -> dict[str, int]:
-        """The big load: build a new store from ``batches`` (the rest of ``parsed``) and the
-        graphs of this one the files do not replace, then swap it in; quads per graph."""
+        """The big load (:mod:`zkg.store.local_loading`): a new store built from ``batches``
+        (the rest of ``parsed``) and the graphs of this one the files do not replace, then
+        swapped in; quads per graph."""
         data_dir = self.data_dir
         if data_dir is not None and store_layout.link_target(data_dir) is None:
-            self._convert_plain_store()
-        old = self.oxigraph
+            self._convert_plain_store(data_dir)
         old_dir = None if data_dir is None else store_layout.live_store_dir(data_dir)
 
-        def parts() -> Iterator[Iterable[ox.Quad]]:
-            """The batches (reporting progress between them), then the graphs the old store keeps."""
-            done = reported = 0
-            for batch in batches:
-                yield batch
-                done += len(batch)
-                if progress is not None and done - reported >= _PROGRESS_EVERY:
-                    progress(done)
-                    reported = done
-            if progress is not None:
-                progress(done)
-            # Every file is read: what the old store keeps is now known (the same graphs a
-            # small load leaves alone: the default graph, changesets, anything no file defined).
+        def quads() -> Iterator[ox.Quad]:  # called while this store is still the old one
             replaced = parsed.graphs | earlier
-            for graph in [ox.DefaultGraph(), *old.named_graphs()]:
-                if not (isinstance(graph, ox.NamedNode) and graph.value in replaced):
-                    yield old.quads_for_pattern(None, None, None, graph)
-
-        def quads() -> Iterator[ox.Quad]:
-            return itertools.chain.from_iterable(parts())  # chained in C: no Python step per quad
+            return local_loading.bulk_quads(batches, keep_from=self.oxigraph, replaced=replaced, progress=progress)
 
         if data_dir is None:
             new = ox.Store()
             new.bulk_extend(quads())
-            self._memory_record = self._load_record(parsed)
+            self._memory_record = local_loading.load_record(self.base_iri, parsed)
         else:
-            new = self._build_beside(data_dir, quads, parsed)
-        self._store, old = new, None  # the old store is closed here (its lock released), then deleted
+            new = local_loading.build_beside(data_dir, quads, lambda: local_loading.load_record(self.base_iri, parsed))
+        self._store = new  # the old store is closed here (its lock released), then deleted
         self._wrote()
         if old_dir is not None:
             shutil.rmtree(old_dir, ignore_errors=True)
-        # Exact but for graphs fed by several batches, where a statement could be counted twice.
-        graphs = {iri: parsed.counts[iri] for iri in sorted(parsed.graphs)}
-        graphs.update({iri: self.count(iri) for iri in parsed.shared})
-        return graphs
+        return local_loading.bulk_counts(parsed, self.count)
 
-    def _build_beside(
-        self, data_dir: Path, quads: Callable[[], Iterator[ox.Quad]], parsed: loading.ParsedSources
-    ) -> ox.Store:
-        """A new ``store-<n>`` filled with ``quads()`` and swapped in, its record with it; on
-        any failure it is deleted and the live store and record are untouched."""
-        new_dir = store_layout.next_store_dir(data_dir)
-        new = None
-        try:
-            new = ox.Store(str(new_dir))
-            new.bulk_extend(quads())
-            new.flush()
-            self._write_own_record(
-                self._load_record(parsed),
-                target=store_layout.pending_record(data_dir, new_dir),
-                after="the previous store is as it was",
-            )
-            store_layout.swap_in(data_dir, new_dir)
-        except BaseException as error:
-            new = None  # closes it, so that its files can go
-            store_layout.discard(data_dir, new_dir)
-            if isinstance(error, OSError):
-                unchanged = "the previous store is as it was"
-                raise storage_fault(
-                    error, data_dir, doing="load", after=f"{unchanged} (free some space and run `zkg load` again)"
-                ) or StoreError(f"bulk load failed ({unchanged}): {error}") from None
-            raise
-        return new
-
-    def _convert_plain_store(self) -> None:
+    def _convert_plain_store(self, data_dir: Path) -> None:
         """Make a plain ``store/`` the link ``store -> store-<n>`` that a swap can replace
         (:func:`zkg.store.layout.convert_plain`), closing and reopening the store around it."""
-        data_dir = self.data_dir
         self._store = None
         refused = None
         try:
@@ -512,53 +441,22 @@ class Store:
     # -- the metadata file ---------------------------------------------------------------
 
     @property
-    def load_record(self) -> dict | None:
+    def load_record(self) -> LoadRecord | None:
         """What the last :meth:`load_sources` recorded (base IRI, time, files), if any."""
         return self._read_own_record()
 
-    def _read_own_record(self) -> dict | None:
+    def _read_own_record(self) -> LoadRecord | None:
         return self._memory_record if self.data_dir is None else read_record(self.data_dir)
 
-    def _write_own_record(
-        self, record: dict, *, target: Path | None = None, after: str = "the graphs were loaded but not recorded"
-    ) -> None:
-        """Write ``zkg.json`` (or ``target``: a bulk load's pending record); ``after`` says,
-        in the error of a full disk, what state that leaves."""
+    def _write_own_record(self, record: LoadRecord, *, after: str = "the graphs were loaded but not recorded") -> None:
+        """Write ``zkg.json`` (:func:`zkg.store.layout.write_record`); ``after`` says, in the
+        error of a full disk, what state that leaves."""
         if self.data_dir is None:
             self._memory_record = record
             return
-        # Write, sync, then rename, so that neither a crash nor a power cut leaves a
-        # half-written record (a bulk load's record is renamed into place after its swap).
-        target = target or self.data_dir / METADATA_FILE
-        temporary = target.with_name(target.name + ".tmp")
-        try:
-            with open(temporary, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, indent=2, sort_keys=True) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary.replace(target)
-        except OSError as error:
-            try:
-                temporary.unlink(missing_ok=True)
-            except OSError:
-                pass
-            raise self._write_failed(
-                error, doing=f"write {METADATA_FILE}", after=f"{after} (free some space and run `zkg load` again)"
-            ) from None
+        store_layout.write_record(self.data_dir, record, after=after)
 
 
-#: Quads between two calls of a bulk load's ``progress``.
-_PROGRESS_EVERY = 100_000
-
-
-def _handed_over(held: list[list[ox.Quad]], rest: Iterator[list[ox.Quad]]) -> Iterator[list[ox.Quad]]:
-    """``held`` then ``rest``, letting go of each held batch once it is handed over."""
-    held.reverse()
-    while held:
-        yield held.pop()
-    yield from rest
-
-
-def open_store(settings, *, create: bool = False) -> Store:
-    """The on-disk store of ``settings`` (a :class:`zkg.base.settings.Settings`)."""
+def open_store(settings: Settings, *, create: bool = False) -> Store:
+    """The on-disk store of ``settings``."""
     return Store.open(settings.data, base_iri=settings.base_iri, create=create)

@@ -49,6 +49,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 from zkg.base.errors import ReadOnlyData, StorageFull, StoreError, storage_fault
 from zkg.store import engine_sandbox
@@ -103,7 +104,7 @@ def cpu_seconds(pid: int) -> float:
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])  # (host, port) for AF_INET
 
 
 def free_bytes(path: Path) -> int:
@@ -157,8 +158,8 @@ class ManagedEngine:
         host: str = "127.0.0.1",
         startup_timeout: float = 60.0,
         executable: str | None = None,
-        on_ready=None,
-        in_flight_elsewhere=None,
+        on_ready: Callable[[ManagedEngine], None] | None = None,
+        in_flight_elsewhere: Callable[[], int] | None = None,
     ):
         self.store_dir = Path(store_dir)
         self.query_timeout = query_timeout
@@ -166,7 +167,7 @@ class ManagedEngine:
         self.startup_timeout = startup_timeout
         self.executable = oxigraph_executable(executable)
         self.port: int | None = None
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.generation = 0  # +1 at every (re)start
         self.restarts = 0
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
@@ -259,7 +260,7 @@ class ManagedEngine:
     def __enter__(self) -> "ManagedEngine":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- the supervisor thread -------------------------------------------------------------------
@@ -423,7 +424,7 @@ class ManagedEngine:
                 break
         raise StoreError(f"the SPARQL engine did not start on {self.store_dir}: {last_error}")
 
-    def _wait_answering(self, process: subprocess.Popen, deadline: float) -> bool:
+    def _wait_answering(self, process: subprocess.Popen[bytes], deadline: float) -> bool:
         probe = f"http://{self.host}:{self.port}/query?query=ASK%7B%7D"
         while time.monotonic() < deadline and not self._stopping.is_set():
             if process.poll() is not None:
@@ -446,14 +447,16 @@ class ManagedEngine:
             return "the store is in use by another process (another `zkg serve`, or `zkg load` running?)"
         return text
 
-    def _drain_stderr(self, process: subprocess.Popen) -> None:
-        for raw in iter(process.stderr.readline, b""):
+    def _drain_stderr(self, process: subprocess.Popen[bytes]) -> None:
+        stderr = process.stderr
+        assert stderr is not None  # started with stderr=PIPE
+        for raw in iter(stderr.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip()
             self.stderr_tail.append(line)
             if isinstance(storage_fault(line, self.store_dir), StorageFull):
                 self._disk_full = True  # RocksDB now refuses every write: see _room_again
             log.debug("engine: %s", line)
-        process.stderr.close()
+        stderr.close()
 
     def _terminate(self) -> None:
         self._ready.clear()

@@ -18,20 +18,19 @@ itself. An answer not complete by then, or cut short (the engine appends an erro
 response it has begun when it cancels), raises :class:`QueryTimeout`; never a silently
 partial result. A request whose client goes away stops waiting too (:class:`ClientGone`),
 and the supervisor hears of both. How one request travels (the deadline, kept-alive
-connections, the watch on the client) is :mod:`zkg.store.http_exchange`; this module is what
-the requests say and what their answers mean.
+connections, the watch on the client) is :mod:`zkg.store.http_exchange`, and what an error
+answer means is :mod:`zkg.store.engine_errors`; this module is what the requests say and what
+their answers hold.
 """
 
 from __future__ import annotations
 
 import base64
 import http.client
-import re
 import secrets
-import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence, cast
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
@@ -42,62 +41,32 @@ from zkg.base.errors import (
     ClientGone,  # noqa: F401
     QueryError,
     QueryRefused,
-    ReadOnlyData,
     StoreError,
     ZkgError,
-    storage_fault,
 )
 from zkg.rdf import sparql_scan
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
 from zkg.rdf.serialize import serialize_dataset
-from zkg.store import extension_functions
-from zkg.store.facade import Capabilities, EngineSupervisor
+from zkg.store import engine_errors, extension_functions
+from zkg.store.engine_errors import UnsupportedFunction
+from zkg.store.facade import Capabilities, EngineSupervisor, GraphName, Substitutions
 from zkg.store.http_exchange import (
     POOL_SIZE,
     BodyReader,
     ConnectionPool,
     EngineUnavailable,
     Exchange,
-    QueryTimeout,
     RemoteSolutions,
     RemoteTriples,
+    body_file,
 )
-from zkg.store.layout import read_record
+from zkg.store.layout import LoadRecord, read_record
 
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
 EMPTY_GRAPH = "urn:x-zkg:empty-graph"
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
-
-
-class UnsupportedFunction(QueryError):
-    """The engine does not implement an extension function the query calls, and the calls
-    could not be made errors of their expressions (HTTP 400)."""
-
-    def __init__(self, function: str):
-        super().__init__(f"the SPARQL engine does not implement the function <{function}> the query calls")
-        self.function = function
-
-
-#: What an engine says when it stopped a query at its own time limit or was asked to cancel
-#: it (Oxigraph, Fuseki, Virtuoso, GraphDB), looked for outside quoted text and IRIs, which
-#: are the query's own words.
-_STOPPED = re.compile(r"cancel|time ?out|timed out|time limit", re.IGNORECASE)
-_QUOTED = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
-
-
-def _says_stopped(message: str) -> bool:
-    """Whether an engine's error message says the query was stopped (time limit, cancelled).
-
-    >>> _says_stopped("Query cancelled"), _says_stopped("Virtuoso S1T00 Error SR171: Transaction timed out")
-    (True, True)
-    >>> _says_stopped("QueryTimeoutException"), _says_stopped("the query was canceled")
-    (True, True)
-    >>> _says_stopped("IO error: <http://example.org/timeout> 'cancelled'"), _says_stopped("disk I/O error")
-    (False, False)
-    """
-    return bool(_STOPPED.search(_QUOTED.sub(" ", message)))
 
 
 class RemoteStore:
@@ -145,7 +114,7 @@ class RemoteStore:
         self._pool = ConnectionPool(POOL_SIZE)
 
     @property
-    def load_record(self) -> dict | None:
+    def load_record(self) -> LoadRecord | None:
         """What the last ``zkg load`` recorded in the data directory (None for a foreign engine)."""
         if self.data_dir is None:
             return None
@@ -170,7 +139,10 @@ class RemoteStore:
 
     @property
     def query_url(self) -> str:
-        return self.supervisor.query_url if self.supervisor is not None else self._query_url
+        if self.supervisor is not None:
+            return self.supervisor.query_url
+        assert self._query_url is not None  # __init__ refuses a store with neither
+        return self._query_url
 
     @property
     def update_url(self) -> str | None:
@@ -185,13 +157,13 @@ class RemoteStore:
         self,
         sparql: str,
         *,
-        default_graph=None,
-        named_graphs=None,
+        default_graph: GraphName | Sequence[GraphName] | None = None,
+        named_graphs: GraphName | Iterable[GraphName] | None = None,
         union_default_graph: bool = True,
-        substitutions: dict | None = None,
+        substitutions: Substitutions | None = None,
         timeout: float | None = None,
         scanned: sparql_scan.Scan | None = None,
-    ):
+    ) -> RemoteSolutions | RemoteTriples | ox.QueryBoolean:
         """Evaluate a query at the engine; see :meth:`zkg.store.local.Store.query`.
 
         Following the protocol, a dataset given by ``default_graph`` or ``named_graphs``
@@ -214,7 +186,7 @@ class RemoteStore:
             exchange.close()
             raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
         try:
-            parsed = ox.parse_query_results(BodyReader(exchange), format=ox.QueryResultsFormat.JSON)
+            parsed = ox.parse_query_results(body_file(exchange), format=ox.QueryResultsFormat.JSON)
             if isinstance(parsed, ox.QueryBoolean):
                 if BodyReader(exchange).read().strip():  # text after the answer: the engine gave up
                     raise exchange.cut_short()
@@ -229,8 +201,13 @@ class RemoteStore:
         return RemoteSolutions(exchange, parsed)
 
     def _prepare(
-        self, sparql: str, default_graph, named_graphs, union_default_graph: bool, scanned: sparql_scan.Scan | None
-    ):
+        self,
+        sparql: str,
+        default_graph: GraphName | Sequence[GraphName] | None,
+        named_graphs: GraphName | Iterable[GraphName] | None,
+        union_default_graph: bool,
+        scanned: sparql_scan.Scan | None,
+    ) -> tuple[str, list[tuple[str, str]], int]:
         """(text with the prologue zkg adds, protocol parameters, lines added)."""
         found = scanned or sparql_scan.scan(sparql)
         prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
@@ -252,12 +229,12 @@ class RemoteStore:
         sparql: str,
         accept: str,
         *,
-        default_graph=None,
-        named_graphs=None,
+        default_graph: GraphName | Sequence[GraphName] | None = None,
+        named_graphs: GraphName | Iterable[GraphName] | None = None,
         union_default_graph: bool = True,
         max_bytes: int = 8 * 2**20,
         scanned: sparql_scan.Scan | None = None,
-    ):
+    ) -> tuple[str, bytes | None, RemoteSolutions | RemoteTriples | None]:
         """The engine's own answer to a query, as (media type, bytes), read whole under the
         deadline; for the endpoint to pass on unchanged when it can check it (see
         :mod:`zkg.sparql.passthrough`). An answer longer than ``max_bytes`` is not read whole:
@@ -280,7 +257,7 @@ class RemoteStore:
             return media_type, None, RemoteTriples(exchange, body)
         if media_type == RESULTS_JSON:
             try:
-                parsed = ox.parse_query_results(BodyReader(exchange, body), format=ox.QueryResultsFormat.JSON)
+                parsed = ox.parse_query_results(body_file(exchange, body), format=ox.QueryResultsFormat.JSON)
             except SyntaxError:
                 exchange.close()
                 raise exchange.cut_short() from None
@@ -289,7 +266,9 @@ class RemoteStore:
         exchange.close()
         raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
 
-    def _answered(self, limit: float, params, text: str, headers: dict, prologue_lines: int):
+    def _answered(
+        self, limit: float, params: list[tuple[str, str]], text: str, headers: dict[str, str], prologue_lines: int
+    ) -> tuple[Exchange, http.client.HTTPResponse]:
         """(exchange, response) of the engine's 200 answer to a query, else its failure raised.
 
         An engine that refuses a query for calling a function it does not implement (Oxigraph:
@@ -314,7 +293,9 @@ class RemoteStore:
             rewritten.add(function)
             text = changed
 
-    def _send(self, limit: float, kind: str, params, body: bytes, headers: dict):
+    def _send(
+        self, limit: float, kind: str, params: list[tuple[str, str]], body: bytes, headers: dict[str, str]
+    ) -> tuple[Exchange, http.client.HTTPResponse]:
         """POST to the engine; retried once if the engine was restarting."""
         for attempt in (1, 2):
             # Updates are never abandoned: the write path must know whether one committed.
@@ -338,41 +319,13 @@ class RemoteStore:
                 raise EngineUnavailable(f"the SPARQL engine is not answering ({error})") from None
         raise AssertionError("unreachable")
 
-    def _failure(self, exchange: Exchange, response, prologue_lines: int) -> ZkgError:
-        try:
-            text = BodyReader(exchange).read().decode("utf-8", "replace").strip()
-        except ZkgError as error:
-            return error
-        finally:
-            exchange.close()
-        if response.status == 400:
-            return QueryError(f"SPARQL syntax error: {shift_lines(text, prologue_lines)}")
-        function = extension_functions.unsupported_function(text)
-        if function is not None:  # the query's doing, not an outage (RemoteStore._answered)
-            return UnsupportedFunction(function)
-        if response.status in (503, 504) or _says_stopped(text):
-            return QueryTimeout(exchange.limit)
-        fault = self._storage_fault(response.status, text)
-        if fault is not None:
-            return fault
-        if time.monotonic() - exchange.started_at >= exchange.limit:
-            # An error that comes once the time limit has passed is the engine's own limit
-            # at work (Oxigraph's --timeout-s shows as "Resource temporarily unavailable
-            # (os error 11)" when it strikes while the answer is being read or written).
-            return QueryTimeout(exchange.limit)
-        return EngineUnavailable(f"the SPARQL engine answered {response.status}: {text[:300]}")
-
-    def _storage_fault(self, status: int, text: str) -> StoreError | None:
-        """StorageFull / ReadOnlyData when the engine could not write for lack of disk space or
-        because it serves read-only (see :mod:`zkg.base.errors`), else None."""
+    def _failure(self, exchange: Exchange, response: http.client.HTTPResponse, prologue_lines: int) -> ZkgError:
+        """What the engine's answer other than success means (:mod:`zkg.store.engine_errors`)."""
         managed = self.supervisor is not None and self.data_dir is not None
         where = self.data_dir if managed else f"of the SPARQL engine at {self.update_url}"
-        fault = storage_fault(text, where)
-        if fault is None and status == 403 and "read-only" in text.lower():
-            # The managed engine says why it serves read-only (a read-only directory, a full disk).
-            known = self.supervisor.read_only_reason if self.supervisor is not None else None
-            fault = known or ReadOnlyData("the SPARQL engine serves the store read-only: writes are refused")
-        return None if fault is None else type(fault)(fault.message)
+        return engine_errors.failure(
+            exchange, response.status, prologue_lines=prologue_lines, where=where, supervisor=self.supervisor
+        )
 
     # -- updates and helpers ---------------------------------------------------------------
 
@@ -411,27 +364,33 @@ class RemoteStore:
             return False
         return True
 
+    def _select(self, text: str, *, timeout: float | None = None) -> RemoteSolutions:
+        """The solutions of one of zkg's own SELECT queries, on the dataset as it is (no union)."""
+        # A SELECT's answer: the engine's solutions. (An engine answering it with triples
+        # fails in the caller's row lookups, as it did before this was typed.)
+        return cast(RemoteSolutions, self.query(text, union_default_graph=False, timeout=timeout))
+
     def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
         """The named graphs at the engine, sorted by IRI."""
-        rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", union_default_graph=False)
+        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
         return sorted((row["g"] for row in rows), key=str)
 
-    def count(self, graph=None) -> int:
+    def count(self, graph: GraphName | None = None) -> int:
         """How many quads the engine holds (or one named graph)."""
         if graph is None:
             text = "SELECT (COUNT(*) AS ?n) { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
         else:
             text = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{_iri(graph)}> {{ ?s ?p ?o }} }}"
-        rows = list(self.query(text, union_default_graph=False))
+        rows = list(self._select(text))
         return int(rows[0]["n"].value)
 
-    def quads(self, graph=None, *, timeout: float | None = None) -> Iterator[ox.Quad]:
+    def quads(self, graph: GraphName | None = None, *, timeout: float | None = None) -> Iterator[ox.Quad]:
         """All quads, or those of one named graph (``timeout``: default the query limit)."""
         if graph is None:
             text = "SELECT ?s ?p ?o ?g { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
         else:
             text = f"SELECT ?s ?p ?o ?g {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ <{_iri(graph)}> }} }}"
-        for row in self.query(text, union_default_graph=False, timeout=timeout):
+        for row in self._select(text, timeout=timeout):
             yield ox.Quad(row["s"], row["p"], row["o"], row["g"] if row["g"] is not None else ox.DefaultGraph())
 
     def dump(self, *, format: str = "trig") -> bytes:
@@ -479,33 +438,13 @@ def parse_store_spec(spec: str, *, update_url: str | None = None) -> tuple[str, 
     return query, update_url, headers
 
 
-def _iri(graph) -> str:
+def _iri(graph: GraphName) -> str:
     return graph.value if isinstance(graph, ox.NamedNode) else str(graph)
 
 
-def _graph_list(graphs) -> list[str]:
+def _graph_list(graphs: GraphName | Iterable[GraphName] | None) -> list[str]:
     if graphs is None:
         return []
-    if isinstance(graphs, (str, ox.NamedNode)):
+    if isinstance(graphs, (str, ox.NamedNode, ox.BlankNode, ox.DefaultGraph)):
         graphs = [graphs]
     return [_iri(g) for g in graphs if not isinstance(g, ox.DefaultGraph)]
-
-
-_POSITION = re.compile(r"\b(at |line )(\d+)([:,])")
-
-
-def shift_lines(message: str, lines: int) -> str:
-    """An engine's error message with its line numbers moved back by the ``lines`` of
-    prologue zkg added, so they point into the text the user wrote.
-
-    >>> shift_lines("error at 3:9: expected one of LATERAL", 2)
-    'error at 1:9: expected one of LATERAL'
-    """
-    if not lines:
-        return message
-
-    def move(match: re.Match) -> str:
-        number = int(match.group(2)) - lines
-        return match.group(0) if number < 1 else f"{match.group(1)}{number}{match.group(3)}"
-
-    return _POSITION.sub(move, message, count=1)

@@ -45,9 +45,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Callable, Generic, TypeVar
+from typing import Callable, Generic, TypeVar
 
 from zkg.store.facade import StoreFacade
+from zkg.store.layout import LoadRecord
 
 #: Seconds added to file times: the kernel stamps them from a clock that may lag the one
 #: Python reads by a tick (a few milliseconds), so a change is never dated before it happened.
@@ -85,7 +86,7 @@ class DatasetVersion:
         return f'"{digest}"'
 
 
-def _parse_time(text) -> datetime | None:
+def _parse_time(text: object) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(text))
     except (TypeError, ValueError):
@@ -95,7 +96,7 @@ def _parse_time(text) -> datetime | None:
 
 def dataset_version(store: StoreFacade) -> DatasetVersion:
     """The version of the data ``store`` holds now (cheap: reads zkg.json, no query)."""
-    record = store.load_record or {}
+    record: LoadRecord = store.load_record or {}
     writes, session = store.writes, store.session
     # Writes other processes made (zkg serve --workers): seen through the data directory.
     shared, shared_time = shared_marker(store.data_dir)
@@ -127,7 +128,8 @@ def dataset_version(store: StoreFacade) -> DatasetVersion:
     return version
 
 
-_VERSIONS: dict[tuple, tuple[dict, DatasetVersion]] = {}
+#: Versions by their inputs (the record's id, session, writes, shared marker, last change).
+_VERSIONS: dict[tuple[int, str, int, str, datetime], tuple[LoadRecord, DatasetVersion]] = {}
 
 
 #: Files in the data directory that every write changes, whichever process made it: the
@@ -135,7 +137,7 @@ _VERSIONS: dict[tuple, tuple[dict, DatasetVersion]] = {}
 SHARED_FILES = ("changes.rdfp", "writes.stamp")
 
 
-def shared_marker(data_dir) -> tuple[str, datetime | None]:
+def shared_marker(data_dir: str | os.PathLike[str] | None) -> tuple[str, datetime | None]:
     """(text, time) that change with every write to the data directory's store (two stats)."""
     if data_dir is None:
         return "", None
@@ -213,14 +215,15 @@ class PerVersion(Generic[T]):
     1
     """
 
-    def __init__(self, compute: Callable[[Any], T]):
+    def __init__(self, compute: Callable[[StoreFacade], T]):
         self._compute = compute
         self._lock = threading.Lock()
-        self._held: tuple[str | None, T | None] = (None, None)
+        self._held: tuple[str, T] | None = None  # (the version's tag, the value computed for it)
 
-    def get(self, store: Any) -> T:
+    def get(self, store: StoreFacade) -> T:
         tag = dataset_version(store).tag
         with self._lock:
-            if self._held[0] != tag:
-                self._held = (tag, self._compute(store))
-            return self._held[1]  # type: ignore[return-value]  (computed just above for this tag)
+            held = self._held
+            if held is None or held[0] != tag:
+                held = self._held = (tag, self._compute(store))
+            return held[1]

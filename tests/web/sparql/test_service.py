@@ -113,7 +113,7 @@ class _CountsTimeOut:
         return getattr(self._store, name)
 
     def query(self, text, **options):
-        from zkg.store.remote import QueryTimeout
+        from zkg.store.http_exchange import QueryTimeout
 
         if "COUNT" in text:
             raise QueryTimeout(1)
