@@ -14,13 +14,12 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.base.errors import QueryError
+from zkg.base.errors import QueryError, QueryRefused
 from zkg.curation import update_translation
 from zkg.curation.update_operations import UpdateError, split_operations
 from zkg.curation.update_translation import translate_update
 from zkg.rdf.prefixes import prefixes
 from zkg.rdf.serialize import canonical_quads
-from zkg.sparql.guard import QueryRefused
 from zkg.store.local import Store
 
 BASE = "http://zkg.test/"

@@ -76,14 +76,13 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from zkg.base.errors import QueryError
+from zkg.base.errors import QueryError, QueryRefused
 from zkg.curation.changesets import IllTypedLiteral
 from zkg.curation.pending import DEFAULT, PendingState, Translation, has_blank, sort_key
 from zkg.curation.update_operations import Operation, UpdateError, check_syntax, group_end, split_operations
 from zkg.rdf import lexical, sparql_scan
 from zkg.rdf.sparql_lexer import Token
-from zkg.sparql import guard as sparql_guard
-from zkg.sparql.guard import QueryRefused
+from zkg.sparql.reading import Reading
 from zkg.store.local import Store
 
 #: The most quads copied into an overlay (see the module's docstring).
@@ -104,7 +103,7 @@ class _Translator:
         using_graphs: Sequence[str],
         using_named_graphs: Sequence[str],
         keep: Callable[[ox.Quad], bool] | None = None,
-        reading: sparql_guard.Reading | None = None,
+        reading: Reading | None = None,
     ):
         self.store = store
         self.keep = keep
@@ -508,7 +507,7 @@ def translate_update(
     using_graphs: Sequence[str] = (),
     using_named_graphs: Sequence[str] = (),
     keep: Callable[[ox.Quad], bool] | None = None,
-    reading: sparql_guard.Reading | None = None,
+    reading: Reading | None = None,
 ) -> Translation:
     """The changeset an update request means against ``store`` (read only, never written).
 
