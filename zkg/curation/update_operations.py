@@ -97,9 +97,7 @@ def group_end(tokens: Sequence[Token], start: int) -> int:
     return end
 
 
-def check_syntax(
-    text: str, *, base_iri: str, prefixes: dict[str, str], reading: Reading | None = None
-) -> Reading:
+def check_syntax(text: str, *, base_iri: str, prefixes: dict[str, str], reading: Reading | None = None) -> Reading:
     """The guard's reading of an update zkg will run (its :attr:`engine_text` is what every
     later step parses; ``reading``: the caller's own :func:`zkg.sparql.guard.check_update`
     of ``text``, not made again); raises QueryRefused (LOAD, SERVICE, what the guard cannot
