@@ -14,13 +14,12 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from zkg.base.errors import QueryError
-from zkg.curation import update_translation
+from zkg.base.errors import QueryError, QueryRefused
+from zkg.curation import update_where
 from zkg.curation.update_operations import UpdateError, split_operations
 from zkg.curation.update_translation import translate_update
 from zkg.rdf.prefixes import prefixes
 from zkg.rdf.serialize import canonical_quads
-from zkg.sparql.guard import QueryRefused
 from zkg.store.local import Store
 
 BASE = "http://zkg.test/"
@@ -256,7 +255,7 @@ def test_changes_that_cancel_out_leave_nothing(store):
 
 
 def test_overlay_limit(store, monkeypatch):
-    monkeypatch.setattr(update_translation, "OVERLAY_LIMIT", 3)
+    monkeypatch.setattr(update_where, "OVERLAY_LIMIT", 3)
     with pytest.raises(UpdateError, match="separate requests"):
         translate_update(
             store,

@@ -32,9 +32,10 @@ from hypothesis import strategies as st
 from tests.support.engine_oracle import Canary, RawEngine, solutions
 from tests.support.live_server import LiveServer, zkg_load
 from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
-from zkg.base.errors import QueryError
+from zkg.base.errors import QueryError, QueryRefused
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
-from zkg.sparql.guard import MAX_DEPTH, QueryRefused, check_query, check_update
+from zkg.sparql.guard import check_query, check_update
+from zkg.sparql.limits import MAX_DEPTH
 
 pytestmark = pytest.mark.slow
 

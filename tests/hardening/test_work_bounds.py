@@ -583,7 +583,7 @@ def test_a_canned_query_at_the_row_cap(rows_client):
 # -- SPARQL texts at the size limit ----------------------------------------------------------------
 
 #: Units a hostile text is made of, from one character to a long IRI: the guard reads every
-#: token in Python (zkg.sparql.guard), so the shortest tokens are the costliest per byte.
+#: token in Python (zkg.sparql.reader), so the shortest tokens are the costliest per byte.
 UNITS = [
     "; ",
     "1 ",

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from zkg.base.errors import QueryError
+from zkg.base.errors import QueryError, QueryRefused
 from zkg.rdf.prefixes import prefixes
 from zkg.rdf.sparql_scan import scan, tokens, undeclared_prologue
-from zkg.sparql.guard import QueryRefused, check_query, check_update
+from zkg.sparql.guard import check_query, check_update
 
 BASE = "http://zkg.test/"
 GRAPHS = {BASE + "graph/example-source", "http://example.org/g"}

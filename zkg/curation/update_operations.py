@@ -26,6 +26,7 @@ from zkg.base.errors import QueryError
 from zkg.rdf import sparql_scan
 from zkg.rdf.sparql_lexer import Token
 from zkg.sparql import guard as sparql_guard
+from zkg.sparql.reading import Reading
 
 
 class UpdateError(QueryError):
@@ -96,9 +97,7 @@ def group_end(tokens: Sequence[Token], start: int) -> int:
     return end
 
 
-def check_syntax(
-    text: str, *, base_iri: str, prefixes: dict[str, str], reading: sparql_guard.Reading | None = None
-) -> sparql_guard.Reading:
+def check_syntax(text: str, *, base_iri: str, prefixes: dict[str, str], reading: Reading | None = None) -> Reading:
     """The guard's reading of an update zkg will run (its :attr:`engine_text` is what every
     later step parses; ``reading``: the caller's own :func:`zkg.sparql.guard.check_update`
     of ``text``, not made again); raises QueryRefused (LOAD, SERVICE, what the guard cannot

@@ -25,7 +25,7 @@ request says more. The errors are the write path's: :class:`~zkg.curation.apply.
 (409), :class:`~zkg.curation.apply.Rejected` (422, with the SHACL report),
 :class:`~zkg.curation.reserved.Reserved` (403), :class:`~zkg.curation.changesets.ChangesetError`
 and its :class:`~zkg.curation.changesets.IllTypedLiteral` (400), :class:`NoSuchGraph` (404),
-the update's own (:class:`~zkg.base.errors.QueryError`, :class:`~zkg.sparql.guard.QueryRefused`,
+the update's own (:class:`~zkg.base.errors.QueryError`, :class:`~zkg.base.errors.QueryRefused`,
 :class:`~zkg.curation.update_operations.UpdateError`: 400) and the store's
 (:class:`~zkg.base.errors.StoreError`: 503, or 507 for a full disk).
 
@@ -62,7 +62,7 @@ from zkg.curation.changesets import AGENT_PATH, Changeset, blank_labels, changes
 from zkg.curation.pending import Translation
 from zkg.curation.update_translation import translate_update
 from zkg.rdf.serialize import canonical_quads
-from zkg.sparql.guard import Reading
+from zkg.sparql.reading import Reading
 
 
 class NoSuchGraph(ZkgError):

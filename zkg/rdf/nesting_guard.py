@@ -4,7 +4,7 @@ pyoxigraph's JSON-LD and RDF-star Turtle parsers recurse on nesting: 10,000 nest
 objects or 100,000 nested ``<<( … )>>`` killed the process (a segmentation fault, measured on
 0.5.13), and 100,000 nested RDF/XML elements took over a minute. Real data nests a few
 levels, so anything past :data:`MAX_DEPTH` is refused with 400 before a parser sees it.
-(Queries and updates are bounded by :mod:`zkg.sparql.guard`, which reads them whole.)
+(Queries and updates are bounded by :mod:`zkg.sparql.limits`, as the guard reads them whole.)
 
 The count is conservative: brackets are skipped only inside what the format's own grammar
 makes a comment, a string or an IRI, matched exactly (``\u`` escapes included); where such a

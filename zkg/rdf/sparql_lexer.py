@@ -20,7 +20,7 @@ This lexer mirrors the grammar's terminals (strings, IRIs, prefixed names, varia
 numbers, language tags exactly as its rules, with PEG's no-backtracking repetition written
 as possessive quantifiers) and keeps a stack of the brackets it is inside, to tell an
 expression (where ``<`` after an operand is less-than) from a pattern, a collection or a
-data block. It does not parse SPARQL; :mod:`zkg.sparql.guard` turns its tokens into the
+data block. It does not parse SPARQL; :mod:`zkg.sparql.reader` turns its tokens into the
 text the engine is given, written so that no other split of it parses (see there).
 
 >>> [(t.kind, t.text) for t in lex("SELECT ?x { <a> ex:p 'b#c' } # done")]

@@ -24,29 +24,41 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import pyoxigraph as ox
 
 from zkg.base.bounded_cache import BoundedCache
 from zkg.rdf import negotiation
+from zkg.rdf.negotiation import Format
 from zkg.store.facade import StoreFacade, passes_engine_bytes
-from zkg.store.http_exchange import EngineUnavailable, QueryTimeout
+from zkg.store.http_exchange import EngineUnavailable, QueryTimeout, RemoteSolutions, RemoteTriples
 
 #: Formats whose engine bytes can be checked cheaply, for the query forms they serve.
 PASS_THROUGH = {negotiation.SPARQL_JSON: ("SELECT", "ASK"), negotiation.N_TRIPLES: ("CONSTRUCT", "DESCRIBE")}
 
+#: A query's result as the protocol reads it (:mod:`zkg.sparql.protocol`): pyoxigraph's, a
+#: remote engine's read as it arrives, or what :func:`engine_answer` parsed of a checked answer
+#: it cannot send as it is (the boolean of an ASK, the triples of a CONSTRUCT).
+QueryResult: TypeAlias = (
+    ox.QueryBoolean | bool | ox.QuerySolutions | RemoteSolutions | ox.QueryTriples | RemoteTriples | list[ox.Triple]
+)
+
 
 @dataclass
 class EngineAnswer:
+    """One of the two: the engine's bytes, checked, or its answer parsed."""
+
     body: bytes | None = None  # checked: send as it is
-    result: object = None  # else: a parsed result for the usual path
+    result: QueryResult | None = None  # else: a parsed result for the usual path
 
 
 def engine_answer(
-    store: StoreFacade, text: str, chosen, form: str | None, dataset: dict, limit: int
+    store: StoreFacade, text: str, chosen: Format, form: str | None, dataset: dict[str, Any], limit: int
 ) -> EngineAnswer | None:
     """The engine's answer for ``chosen``, checked; None when this store (see
-    :attr:`~zkg.store.facade.Capabilities.engine_bytes`) or format cannot."""
+    :attr:`~zkg.store.facade.Capabilities.engine_bytes`) or format cannot. ``dataset``: the
+    store's query options (default and named graphs, or the union; the guard's scan)."""
     engine = passes_engine_bytes(store)
     if engine is None or form not in PASS_THROUGH.get(chosen, ()):
         return None
@@ -56,7 +68,8 @@ def engine_answer(
         return EngineAnswer(result=lazy)
     try:
         if media_type == negotiation.SPARQL_JSON.media_type:
-            document = json.loads(body)
+            # (No body comes only with a lazy result; were it missing, it is as broken as b"".)
+            document = json.loads(body if body is not None else b"")
             if "boolean" in document:
                 return (
                     EngineAnswer(body=body)

@@ -34,8 +34,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -44,7 +45,8 @@ from zkg.rdf import negotiation, results
 from zkg.rdf.negotiation import HTML, Format, NotAcceptable
 from zkg.rdf.sparql_scan import scan
 from zkg.sparql import guard, passthrough
-from zkg.sparql.passthrough import AnswerCache
+from zkg.sparql.passthrough import AnswerCache, QueryResult
+from zkg.sparql.reading import Reading
 from zkg.store.facade import StoreFacade
 from zkg.store.http_exchange import EngineUnavailable, QueryTimeout, RemoteSolutions, RemoteTriples
 from zkg.store.version import dataset_version
@@ -89,7 +91,7 @@ class Collected:
 
     kind: str  # BOOLEAN, SOLUTIONS or GRAPH
     variables: list[str]
-    items: Any
+    items: bool | list[ox.QuerySolution] | list[ox.Triple]
     truncated: bool
 
 
@@ -174,7 +176,11 @@ def answer(
             return Answer(
                 200, passed.body, chosen.content_type, vary=("Accept",), shareable=key[0] if key is not None else None
             )
-        result = passed.result if passed is not None else store.query(found.engine_text, **dataset)
+        # (An engine answer holds a body or a result: with no body sent above, it has a result.)
+        if passed is not None and passed.result is not None:
+            result: QueryResult = passed.result
+        else:
+            result = store.query(found.engine_text, **dataset)
     except QueryError as error:
         raise _located(error, found) from None
     return _evaluated(store, result, chosen, found, accept, formats, row_limit, limits_url)
@@ -211,7 +217,7 @@ def collect(store: StoreFacade, text: str, limit: int) -> Collected:
         close(result)
 
 
-def close(result) -> None:
+def close(result: QueryResult) -> None:
     """Let go of what a result still holds: a remote engine's answer holds its connection."""
     if isinstance(result, (RemoteSolutions, RemoteTriples)):
         result.close()
@@ -224,7 +230,7 @@ def _plain(message: str, status: int, *, retry_after: int | None = None) -> Answ
     return Answer(status, (message.rstrip("\n") + "\n").encode("utf-8"), PLAIN_TEXT, retry_after=retry_after)
 
 
-def _graph_lookup(store: StoreFacade):
+def _graph_lookup(store: StoreFacade) -> Callable[[str], bool]:
     """Whether a named graph exists, the store asked once and only if a FROM needs it."""
     named: set[str] | None = None
 
@@ -237,7 +243,7 @@ def _graph_lookup(store: StoreFacade):
     return graph_exists
 
 
-def _located(error: QueryError, found: guard.Reading | None) -> QueryError:
+def _located(error: QueryError, found: Reading | None) -> QueryError:
     """``error`` with the engine's ``line:column`` moved to the user's text."""
     if found is not None:
         error.message = found.locate(error.message)
@@ -245,7 +251,7 @@ def _located(error: QueryError, found: guard.Reading | None) -> QueryError:
     return error
 
 
-def _kind(result) -> str:
+def _kind(result: QueryResult) -> str:
     if isinstance(result, (ox.QueryBoolean, bool)):
         return BOOLEAN
     if isinstance(result, (ox.QuerySolutions, RemoteSolutions)):
@@ -253,20 +259,21 @@ def _kind(result) -> str:
     return GRAPH  # pyoxigraph's QueryTriples, RemoteTriples, or the checked engine answer's list
 
 
-def _collected(result, limit: int) -> Collected:
-    kind = _kind(result)
-    if kind == BOOLEAN:
-        return Collected(kind, [], bool(result), False)
-    variables = [v.value for v in result.variables] if kind == SOLUTIONS else []
-    items, truncated = results.collect(result, limit)
-    return Collected(kind, variables, items, truncated)
+def _collected(result: QueryResult, limit: int) -> Collected:
+    if isinstance(result, (ox.QueryBoolean, bool)):  # (the kinds as _kind tells them)
+        return Collected(BOOLEAN, [], bool(result), False)
+    if isinstance(result, (ox.QuerySolutions, RemoteSolutions)):
+        rows, truncated = results.collect(result, limit)
+        return Collected(SOLUTIONS, [v.value for v in result.variables], rows, truncated)
+    triples, truncated = results.collect(result, limit)
+    return Collected(GRAPH, [], triples, truncated)
 
 
 def _evaluated(
     store: StoreFacade,
-    result,
+    result: QueryResult,
     chosen: Format,
-    found: guard.Reading | None,
+    found: Reading | None,
     accept: str | None,
     formats: Sequence[str],
     limit: int,
@@ -280,20 +287,28 @@ def _evaluated(
         fmt = _refit(
             chosen, negotiation.GRAPH_FORMATS if kind == GRAPH else negotiation.RESULTS_FORMATS, accept, formats
         )
-        got = _collected(result, limit)
-        truncation = results.Truncation(limit, limits_url) if got.truncated else None
-        if kind == BOOLEAN:
-            body = results.serialize_boolean(got.items, fmt)
-        elif kind == SOLUTIONS:
-            body = results.serialize_solutions(got.variables, got.items, fmt, truncation)
+        # Read to the limit and serialised by kind (as _kind tells them: the types narrowed here).
+        if isinstance(result, (ox.QueryBoolean, bool)):
+            truncated = False
+            body = results.serialize_boolean(bool(result), fmt)
+        elif isinstance(result, (ox.QuerySolutions, RemoteSolutions)):
+            variables = [v.value for v in result.variables]
+            rows, truncated = results.collect(result, limit)
+            body = results.serialize_solutions(variables, rows, fmt, _truncation(truncated, limit, limits_url))
         else:
-            body = results.serialize_triples(got.items, fmt, prefixes=store.prefixes, truncation=truncation)
+            triples, truncated = results.collect(result, limit)
+            truncation = _truncation(truncated, limit, limits_url)
+            body = results.serialize_triples(triples, fmt, prefixes=store.prefixes, truncation=truncation)
     except (SyntaxError, OSError, ValueError, RuntimeError) as error:
         # In-process stores evaluate lazily: evaluation errors arrive while reading.
         raise _located(QueryError(f"query failed: {error}"), found) from None
     finally:
         close(result)
-    return Answer(200, body, fmt.content_type, truncated_at=limit if got.truncated else None, vary=("Accept",))
+    return Answer(200, body, fmt.content_type, truncated_at=limit if truncated else None, vary=("Accept",))
+
+
+def _truncation(truncated: bool, limit: int, limits_url: str) -> results.Truncation | None:
+    return results.Truncation(limit, limits_url) if truncated else None
 
 
 def _refit(chosen: Format, offers: Sequence[Format], accept: str | None, formats: Sequence[str]) -> Format:

@@ -1,4 +1,4 @@
-"""What the guard read in one query or update text (:mod:`zkg.sparql.guard`): its form,
+"""What the guard read in one query or update text (:mod:`zkg.sparql.reader`): its form,
 prologue, dataset clauses, depth and cost, the text the engine is given, and where each of
 the user's tokens went in it, so that the engine's error positions are moved back."""
 
@@ -33,10 +33,10 @@ class Reading:
     # offsets are _piece_starts), its offset in the text and its length. Arrays of machine
     # integers, recorded while reading: an error's position is then found without reading the
     # text again (that took as long as the first reading, up to half a CPU-second for 1 MB).
-    _pieces: array = field(default_factory=lambda: array("q"), repr=False)
-    _starts: array = field(default_factory=lambda: array("q"), repr=False)
-    _lengths: array = field(default_factory=lambda: array("q"), repr=False)
-    _piece_starts: array = field(default_factory=lambda: array("q"), repr=False)
+    _pieces: array[int] = field(default_factory=lambda: array("q"), repr=False)
+    _starts: array[int] = field(default_factory=lambda: array("q"), repr=False)
+    _lengths: array[int] = field(default_factory=lambda: array("q"), repr=False)
+    _piece_starts: array[int] = field(default_factory=lambda: array("q"), repr=False)
 
     @property
     def has_dataset_clause(self) -> bool:
@@ -49,7 +49,7 @@ class Reading:
         reading it again: the form, and the dataset clauses (the engine text declares no
         prefix, uses none, and holds only absolute IRIs).
 
-        >>> from zkg.sparql.guard import read
+        >>> from zkg.sparql.reader import read
         >>> r = read("SELECT * FROM NAMED <g> { ?s ?p ?o }", base_iri="http://b/", prefixes={})
         >>> s = r.scanned
         >>> s.form, s.has_dataset_clause, s.used_prefixes, s.declared_prefixes
@@ -74,7 +74,7 @@ class Reading:
         """An engine message naming ``line:column`` of :attr:`engine_text` (after
         ``lines_added`` lines of prologue), with the position of the user's text instead."""
 
-        def move(match: re.Match) -> str:
+        def move(match: re.Match[str]) -> str:
             line, column = int(match.group(2)) - lines_added, int(match.group(3))
             if line < 1:
                 return match.group(0)

@@ -189,7 +189,7 @@ class Store:
         The default graph is the union of all graphs unless ``default_graph`` (IRI or list)
         is given or the query has FROM or FROM NAMED. The zkg prefixes are predeclared and
         relative IRIs resolve against the base IRI. ``scanned`` is what zkg already read of
-        the text (the guard's :attr:`~zkg.sparql.guard.Reading.scanned`), so that it is not
+        the text (the guard's :attr:`~zkg.sparql.reading.Reading.scanned`), so that it is not
         read again. Results are lazy: errors during evaluation surface while iterating.
 
         >>> store = Store.open(base_iri="http://zkg.test/")

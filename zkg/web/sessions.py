@@ -14,7 +14,7 @@
   - a session lasts :data:`SESSION_LIFETIME` (8 hours) from signing in, measured against
     the record, not only by the cookie's expiry (which a client may ignore or rewrite);
   - a revoked token ends it (the token must still exist, with the same creation time, and
-    may write: :func:`zkg.web.curation.forms.current_curator`).
+    may write: :func:`zkg.web.curation.session.current_curator`).
 
   Records of ended sessions are removed when anyone signs in.
 """

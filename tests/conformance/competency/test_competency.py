@@ -194,7 +194,7 @@ def test_question_runs_with_explicit_prefixes(query: Path, store):
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda p: p.stem)
 def test_question_reads_the_same_as_the_guard_writes_it(query: Path, store):
-    """The engine is given the guard's text (zkg.sparql.guard: prefixed names expanded, IRIs
+    """The engine is given the guard's text (zkg.sparql.reader: prefixed names expanded, IRIs
     escaped, comments gone): it answers every question exactly as the question itself."""
     from zkg.rdf.sparql_scan import tokens
     from zkg.sparql.guard import check_query

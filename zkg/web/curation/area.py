@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Flask
 
 from zkg.web.curation import writes
-from zkg.web.curation.forms import curate_blueprint, curation_panel
+from zkg.web.curation.forms import curate_blueprint
 from zkg.web.curation.graph_store import graph_store_blueprint
 from zkg.web.curation.history import history_blueprint
+from zkg.web.curation.panel import curation_panel
 from zkg.web.curation.session import Forbidden, csrf_token, current_curator
 from zkg.web.curation.update import init_update
 from zkg.web.redirects import current_path
