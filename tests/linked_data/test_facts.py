@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.zkg_testing import TEST_BASE
-from zkg.linked_data import facts
+from zkg.linked_data import facts, statistics
 from zkg.linked_data.describe import describe
 
 ID = TEST_BASE + "id/"
@@ -79,25 +79,25 @@ def test_structured_blank_nodes(real_store):
 
 
 def test_statistics_rows_merge_units_and_changes(real_store):
-    found = facts.observations(real_store, ID + "z-park")
+    found = statistics.observations(real_store, ID + "z-park")
     assert len(found) == 17
-    rows = {(r.indicator.rsplit("/", 1)[-1], r.period, r.partner): r for r in facts.statistics_rows(found)}
+    rows = {(r.indicator.rsplit("/", 1)[-1], r.period, r.partner): r for r in statistics.statistics_rows(found)}
     value = rows[("mna-value", "2015", None)]
     assert [o.value_text() for o in value.levels] == ["CNY 183.4 billion", "USD 28.1 billion"]
     assert [o.value_text() for o in value.changes] == ["+40.7 %"]
     assert [o.value_text() for o in rows[("overseas-mna-completed", "2015", None)].changes] == ["+15"]
     assert rows[("companies-acquired", "2015", ID + "united-kingdom")].levels[0].value_text() == "12"
-    area = facts.observations(real_store, ID + "z-park-area")
+    area = statistics.observations(real_store, ID + "z-park-area")
     assert [o.value_text() for o in area] == ["488 km²"] and area[0].period_text() == "5 March 2016"
 
 
 def test_yearly_series(real_store):
-    series = facts.yearly_series(facts.observations(real_store, ID + "z-park"))
+    series = statistics.yearly_series(statistics.observations(real_store, ID + "z-park"))
     assert [(s.indicator.rsplit("/", 1)[-1], [(p.period, p.value, p.derived) for p in s.points]) for s in series] == [
         ("mna-completed", [("2014", "218", False), ("2015", "492", False)]),
         ("overseas-mna-completed", [("2014", "21", True), ("2015", "36", False)]),
     ]
-    assert facts.yearly_series(facts.observations(real_store, ID + "luo-wei")) == []
+    assert statistics.yearly_series(statistics.observations(real_store, ID + "luo-wei")) == []
 
 
 def test_rdf_lists_are_shown_as_lists(real_store):

@@ -36,6 +36,7 @@ from zkg.web.http_caching import ResponseCache
 from zkg.web.linked_data.entities import entities_blueprint
 from zkg.web.linked_data.home import home_blueprint
 from zkg.web.linked_data.model import model_blueprint
+from zkg.web.linked_data.tables import tables_blueprint
 from zkg.web.power.canned import canned_blueprint, service_description_triples
 from zkg.web.power.complete import complete_blueprint
 from zkg.web.power.reconcile import reconcile_blueprint
@@ -84,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(entities_blueprint)
     app.register_blueprint(home_blueprint)
     app.register_blueprint(model_blueprint)
+    app.register_blueprint(tables_blueprint)
     try:  # the query editor (another part of the project); /sparql answers without it
         from zkg.web.sparql.editor import editor_blueprint
     except ImportError:

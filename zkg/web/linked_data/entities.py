@@ -21,11 +21,12 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup
 
-from zkg.linked_data import charts, facts, formatting
+from zkg.linked_data import charts, facts, formatting, statistics
 from zkg.linked_data.describe import NEIGHBOUR, OWN, describe
 from zkg.linked_data.documents import FORMATS, compact_json_ld, format_by_name, serialize_description
 from zkg.linked_data.labels import fallback_label, is_language_tag
 from zkg.linked_data.terms import is_term, term_info
+from zkg.rdf.namespaces import QB
 from zkg.rdf.negotiation import HTML, NotAcceptable, choose, negotiate
 from zkg.rdf.prefixes import VOCABULARY_PATH
 from zkg.rdf.serialize import canonical_quads
@@ -33,6 +34,7 @@ from zkg.rdf.visible import has_hidden, is_hidden
 from zkg.web.http_caching import conditional, model_guide_of
 from zkg.web.iris import candidate_paths, raw_request_path, resolve
 from zkg.web.linked_data.model import guide_page, value_text
+from zkg.web.linked_data.tables import table_url
 from zkg.web.security import PAGE_SECURITY_POLICY
 from zkg.web.urls import curie, data_url, editor_url, link, model_page_url, page_url, request_languages
 
@@ -236,12 +238,16 @@ def page_context(iri: str, languages: list[str]) -> dict:
     store = _store()
     description = describe(store, iri)
     entity = facts.entity_facts(store, description, link, languages, base_iri=_base())
-    found = facts.observations(store, iri)
-    observation_labels = facts.observation_labels(store, found, languages) if found else {}
+    # A Data Cube data set's page shows the figures in it; any other page those about it.
+    dataset = any(t.iri == QB + "DataSet" for t in entity.types)
+    found = statistics.observations(store, iri, in_dataset=dataset)
+    observation_labels = statistics.observation_labels(store, found, languages) if found else {}
     series_charts = []
-    for index, series in enumerate(facts.yearly_series(found)):
+    for index, series in enumerate(statistics.yearly_series(found)):
         unit = series.points[0]
         title = observation_labels.get(series.indicator, fallback_label(series.indicator))
+        if dataset and series.subject:
+            title += f", {observation_labels.get(series.subject, fallback_label(series.subject))}"
         points = [(p.period, float(p.value), p.derived) for p in series.points]
         svg = charts.bar_chart(title, points, lambda v, u=unit: _chart_value(v, u), element_id=f"chart-{index + 1}")
         unit_name = unit.notation if formatting.is_currency(unit.notation) else None
@@ -274,13 +280,16 @@ def page_context(iri: str, languages: list[str]) -> dict:
         if graph_size is not None
         else None,
         "statistics": sorted(
-            facts.statistics_rows(found),
+            statistics.statistics_rows(found),
             key=lambda r: (
                 observation_labels.get(r.indicator, "").lower(),
+                observation_labels.get(r.subject, "") if dataset else "",
                 r.period or "",
                 observation_labels.get(r.partner, ""),
             ),
         ),
+        "dataset": dataset,
+        "table_urls": (table_url(iri, "csv"), table_url(iri, "csv-metadata.json")) if dataset and found else None,
         "observation_labels": observation_labels,
         "charts": series_charts,
         "neighbourhood": Markup(charts.neighbourhood(entity.label, neighbours, element_id="hood"))
@@ -298,7 +307,7 @@ def page_context(iri: str, languages: list[str]) -> dict:
     }
 
 
-def _chart_value(value: float, sample: facts.Observation) -> str:
+def _chart_value(value: float, sample: statistics.Observation) -> str:
     text = f"{value:f}".rstrip("0").rstrip(".")
     return formatting.format_quantity(text, sample.notation)
 
