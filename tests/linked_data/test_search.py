@@ -55,3 +55,12 @@ def test_nothing_and_limits(index):
     assert index.search("qqqxxx") == []
     assert len(index.search("a", limit=5)) == 5
     assert len({h.iri for h in index.search("park", limit=100)}) == len(index.search("park", limit=100))
+
+
+def test_names_and_descriptions_of_one_resource(index):
+    """What reconciliation's catalogue reads from the same index (zkg.power.entity_index)."""
+    names = [(e.text, e.main) for e in index.labels_of(ID + "z-park")]
+    assert ("中关村科技园区", True) in names and ("Z-Park", False) in names
+    assert index.descriptions_of(ID + "z-park")[0].value.startswith("China's first science park")
+    assert index.labels_of(ID + "nowhere") == [] and index.descriptions_of(ID + "nowhere") == []
+    assert index.label(ID + "z-park", ["zh"]) == "中关村科技园区" and index.label(ID + "nowhere") == "nowhere"

@@ -360,6 +360,16 @@ def test_preview_card(client):
     assert client.get("/reconcile/preview", query_string={"id": "nothing-here"}).status_code == 404
 
 
+def test_one_label_index_for_search_and_reconciliation(power_app, client):
+    """The app reads every label once per dataset version: the reconciliation catalogue is a
+    view of the site search's label index, not a second one."""
+    assert client.get("/search?q=park").status_code == 200
+    assert client.get("/reconcile?query=park").status_code == 200
+    store = power_app.config["ZKG_STORE"]
+    catalogue, _vocabulary = power_app.extensions["zkg.power.reconcile"].get(store)
+    assert catalogue.labels is power_app.extensions["zkg.label_index"].get(store)
+
+
 def test_propose_properties(client):
     answer = client.get("/reconcile/properties", query_string={"type": "schema:Organization", "limit": 8}).get_json()
     assert answer["type"] == "schema:Organization" and answer["limit"] == 8

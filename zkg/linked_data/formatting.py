@@ -20,29 +20,9 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
+from zkg.rdf.lexical import NUMERIC_TYPES
 from zkg.rdf.namespaces import XSD
 
-_NUMERIC = {
-    XSD + t
-    for t in (
-        "integer",
-        "decimal",
-        "double",
-        "float",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "negativeInteger",
-        "nonPositiveInteger",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-        "unsignedByte",
-    )
-}
 _DATES = {XSD + t: t for t in ("date", "dateTime", "gYear", "gYearMonth", "gMonthDay", "gMonth", "gDay")}
 MONTHS = (
     "January",
@@ -160,7 +140,7 @@ def format_date(lexical: str, kind: str) -> str:
 def format_literal(literal: ox.Literal) -> str:
     """Any literal's value for a page: numbers separated, dates in words, booleans as yes/no."""
     datatype = literal.datatype.value if literal.datatype is not None else ""
-    if datatype in _NUMERIC:
+    if datatype in NUMERIC_TYPES:
         return format_number(literal.value)
     if datatype in _DATES:
         return format_date(literal.value, _DATES[datatype])
@@ -173,7 +153,7 @@ def datatype_note(literal: ox.Literal) -> str | None:
     """A word saying how precise a date is, or what an unusual datatype is; None for plain
     strings, numbers and language-tagged text."""
     datatype = literal.datatype.value if literal.datatype is not None else ""
-    if literal.language or datatype in _NUMERIC or datatype in (XSD + "string", XSD + "boolean", ""):
+    if literal.language or datatype in NUMERIC_TYPES or datatype in (XSD + "string", XSD + "boolean", ""):
         return None
     kind = _DATES.get(datatype)
     if kind is not None:

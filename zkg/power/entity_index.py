@@ -1,6 +1,6 @@
-"""What reconciliation matches against: the catalogue of labelled entities (an n-gram index
-of their names, with types and descriptions) and the vocabulary (types and properties, with
-their labels), each built once per dataset version from the store."""
+"""What reconciliation matches against: the catalogue of entities (a view of their names in
+the dataset's label index, n-gram indexed, with their types and descriptions) and the
+vocabulary (types and properties, with their labels), each built once per dataset version."""
 
 from __future__ import annotations
 
@@ -11,27 +11,15 @@ from typing import Iterable, Mapping, Sequence
 import pyoxigraph as ox
 
 from zkg.base import deadline
-from zkg.linked_data.labels import (
-    ALTERNATIVE_LABEL_PROPERTIES,
-    LABEL_PROPERTIES,
-    choose_label,
-    choose_literal,
-    fallback_label,
-)
-from zkg.linked_data.search import fold
+from zkg.linked_data.labels import LABEL_PROPERTIES, choose_label, choose_literal, fallback_label
+from zkg.linked_data.search import LabelEntry, LabelIndex, fold
 from zkg.power.completion import ShapeCatalogue, data_properties
 from zkg.power.similarity import Name, compact_text, similarity
-from zkg.rdf.namespaces import RDF, RDFS, SCHEMA, XSD
+from zkg.rdf.namespaces import RDF, RDFS, SCHEMA
 from zkg.rdf.prefixes import ENTITY_PATH, compact
 
 RDF_TYPE = RDF + "type"
 RDFS_COMMENT = RDFS + "comment"
-DESCRIPTION_PROPERTIES = (
-    SCHEMA + "description",
-    "http://www.w3.org/2000/01/rdf-schema#comment",
-    "http://purl.org/dc/terms/description",
-)
-SEARCHED_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
 
 API_VERSIONS = ["0.1", "0.2"]
 MATCH_SCORE = 90.0
@@ -46,26 +34,6 @@ CANDIDATE_LABELS = 100  # labels scored per query, the best by shared n-grams
 STORED_VALUES, VALUE_NAMES = 10, 5  # a candidate's values compared per property, names per value
 #: Generic types offered by default (each matches its sub-classes).
 DEFAULT_TYPES = (SCHEMA + "Organization", SCHEMA + "Person", SCHEMA + "Place", SCHEMA + "Event")
-
-INTEGER_TYPES = {
-    XSD + t
-    for t in (
-        "integer",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "negativeInteger",
-        "nonPositiveInteger",
-        "unsignedInt",
-        "unsignedLong",
-        "unsignedShort",
-        "unsignedByte",
-    )
-}
-FLOAT_TYPES = {XSD + t for t in ("decimal", "double", "float")}
 
 
 # -- n-grams ---------------------------------------------------------------------------------------
@@ -94,20 +62,6 @@ def ngrams(folded: str) -> set[str]:
 # -- the catalogue of entities --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LabelEntry:
-    iri: str
-    property: str
-    text: str
-    language: str | None
-    folded: str
-    name: Name = field(compare=False, repr=False)  # the folded text, ready to compare
-
-    @property
-    def main(self) -> bool:
-        return self.property in LABEL_PROPERTIES
-
-
 @dataclass
 class NameCandidate:
     iri: str
@@ -116,61 +70,52 @@ class NameCandidate:
 
 
 class Catalogue:
-    """The entities of the store, their names, types and descriptions, indexed for matching.
+    """The entities of the store (the IRIs under ``{base}id/``), their names, types and
+    descriptions, indexed for matching.
 
-    Built from the store with three queries (:meth:`from_store`); keep one per dataset
-    version. Classes and properties are named and ranked by :class:`Vocabulary`.
+    Names and descriptions are a view of the dataset's label index
+    (:class:`zkg.linked_data.search.LabelIndex`, the site search's, not read again), their
+    folded texts n-gram indexed here; the types are read by :meth:`from_store`. Keep one per
+    dataset version. Classes and properties are named and ranked by :class:`Vocabulary`.
     """
 
-    def __init__(
-        self,
-        space: str,
-        entries: Iterable[LabelEntry],
-        types: Mapping[str, Iterable[str]] | None = None,
-        descriptions: Mapping[str, list[ox.Literal]] | None = None,
-    ):
+    def __init__(self, space: str, labels: LabelIndex, types: Mapping[str, Iterable[str]] | None = None):
         self.space = space
-        self.entries: list[LabelEntry] = [e for e in entries if e.folded]
+        self.labels = labels
+        # The entities' entries in the index's order (the store's): candidates tied on shared
+        # n-grams are taken in it (name_candidates).
+        self.entries: list[LabelEntry] = [e for e in labels.entries if e.iri.startswith(space)]
+        self._names = [Name.of(e.folded) for e in self.entries]  # each entry's folded text, ready to compare
         self.types: dict[str, list[str]] = {iri: sorted(set(ts)) for iri, ts in (types or {}).items()}
-        self.descriptions = dict(descriptions or {})
         self._grams: dict[str, list[int]] = defaultdict(list)
-        self._by_iri: dict[str, list[LabelEntry]] = defaultdict(list)
         for index, entry in enumerate(self.entries):
-            self._by_iri[entry.iri].append(entry)
             for gram in ngrams(entry.folded):
                 self._grams[gram].append(index)
-        self.iris = sorted(set(self._by_iri) | set(self.types))
+        self._known = {e.iri for e in self.entries} | set(self.types)
 
     @classmethod
-    def from_rows(cls, space: str, rows: Iterable[tuple[str, str, str, str | None]], **kwargs) -> "Catalogue":
-        def entry(iri: str, prop: str, text: str, language: str | None) -> LabelEntry:
-            folded = fold(text)
-            return LabelEntry(iri, prop, text, language or None, folded, Name.of(folded))
-
-        return cls(space, (entry(*row) for row in rows), **kwargs)
+    def from_rows(
+        cls,
+        space: str,
+        rows: Iterable[tuple[str, str, str, str | None]],
+        types: Mapping[str, Iterable[str]] | None = None,
+        descriptions: Mapping[str, Iterable[ox.Literal]] | None = None,
+    ) -> "Catalogue":
+        """A catalogue of ``(iri, property, text, language)`` name rows (those under ``space``)."""
+        return cls(space, LabelIndex(rows, descriptions), types)
 
     @classmethod
-    def from_store(cls, store) -> "Catalogue":
+    def from_store(cls, store, labels: LabelIndex | None = None) -> "Catalogue":
+        """The store's entities: their names and descriptions from ``labels``, the dataset's
+        label index (built here when the caller keeps none), their types by one query."""
+        if labels is None:
+            labels = LabelIndex.from_store(store)
         space = store.base_iri + ENTITY_PATH
-        in_space = f"isIRI(?s) && STRSTARTS(STR(?s), {ox.Literal(space)})"
-        searched = " ".join(f"<{p}>" for p in SEARCHED_PROPERTIES)
-        rows = [
-            (r["s"].value, r["p"].value, r["l"].value, r["l"].language)
-            for r in store.query(
-                f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {searched} }} ?s ?p ?l FILTER({in_space} && isLiteral(?l)) }}"
-            )
-        ]
         types: dict[str, list[str]] = defaultdict(list)
+        in_space = f"isIRI(?s) && STRSTARTS(STR(?s), {ox.Literal(space)})"
         for r in store.query(f"SELECT DISTINCT ?s ?t WHERE {{ ?s a ?t FILTER({in_space} && isIRI(?t)) }}"):
             types[r["s"].value].append(r["t"].value)
-        described = " ".join(f"<{p}>" for p in DESCRIPTION_PROPERTIES)
-        descriptions: dict[str, list[ox.Literal]] = defaultdict(list)
-        for r in store.query(
-            f"SELECT DISTINCT ?s ?d WHERE {{ VALUES ?p {{ {described} }} ?s ?p ?d "
-            f"FILTER({in_space} && isLiteral(?d)) }}"
-        ):
-            descriptions[r["s"].value].append(r["d"])
-        return cls.from_rows(space, rows, types=types, descriptions=descriptions)
+        return cls(space, labels, types)
 
     # -- identifiers -----------------------------------------------------------------------
 
@@ -187,27 +132,25 @@ class Catalogue:
         prefix, colon, local = text.partition(":")
         if colon and prefixes and prefix in prefixes:
             candidates.append(prefixes[prefix] + local)
-        return next((c for c in candidates if c in self._by_iri or c in self.types), None)
+        return next((c for c in candidates if c in self._known), None)
 
     # -- names -----------------------------------------------------------------------------
+    # The label index holds every resource's; the catalogue answers for its entities only.
 
     def label(self, iri: str, languages: Sequence[str]) -> str:
-        candidates = [
-            (e.property, ox.Literal(e.text, language=e.language) if e.language else ox.Literal(e.text))
-            for e in self._by_iri.get(iri, ())
-            if e.main
-        ]
-        return choose_label(candidates, languages) or fallback_label(iri)
+        return self.labels.label(iri, languages) if iri.startswith(self.space) else fallback_label(iri)
 
     def description(self, iri: str, languages: Sequence[str]) -> str | None:
-        chosen = choose_literal(self.descriptions.get(iri, ()), languages)
+        if not iri.startswith(self.space):
+            return None
+        chosen = choose_literal(self.labels.descriptions_of(iri), languages)
         if chosen is None:
             return None
         text = chosen.value
         return text if len(text) <= DESCRIPTION_LENGTH else text[: DESCRIPTION_LENGTH - 1].rstrip() + "…"
 
     def labels_of(self, iri: str) -> list[LabelEntry]:
-        return list(self._by_iri.get(iri, ()))
+        return self.labels.labels_of(iri) if iri.startswith(self.space) else []
 
     def name_candidates(self, query: str, *, limit: int = CANDIDATE_LABELS) -> list[NameCandidate]:
         """Entities whose names resemble ``query``, best first, each with its best label."""
@@ -228,7 +171,7 @@ class Catalogue:
         best: dict[str, NameCandidate] = {}
         for index, _count in deadline.checked(shared.most_common(limit), every=16):
             entry = self.entries[index]
-            score = 100.0 * similarity(wanted, entry.name) * (1.0 if entry.main else ALTERNATIVE_WEIGHT)
+            score = 100.0 * similarity(wanted, self._names[index]) * (1.0 if entry.main else ALTERNATIVE_WEIGHT)
             held = best.get(entry.iri)
             if (
                 held is None
@@ -246,12 +189,10 @@ class Catalogue:
             return []
         wanted_compact = compact_text(wanted)
         ranked: dict[str, tuple[tuple, LabelEntry]] = {}
-        for entry in deadline.checked(self.entries, every=1024):
+        for entry, name in deadline.checked(zip(self.entries, self._names), every=1024):
             if entry.folded.startswith(wanted):
                 rank = 0
-            elif f" {wanted}" in f" {entry.folded}" or (
-                wanted_compact and entry.name.compact.startswith(wanted_compact)
-            ):
+            elif f" {wanted}" in f" {entry.folded}" or (wanted_compact and name.compact.startswith(wanted_compact)):
                 rank = 1
             elif _unspaced(wanted) and wanted in entry.folded:
                 rank = 2

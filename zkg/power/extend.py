@@ -12,14 +12,7 @@ import pyoxigraph as ox
 
 from zkg.base import deadline
 from zkg.linked_data.labels import choose_literal
-from zkg.power.entity_index import (
-    FLOAT_TYPES,
-    INTEGER_TYPES,
-    RDF_TYPE,
-    XSD,
-    Catalogue,
-    Vocabulary,
-)
+from zkg.power.entity_index import RDF_TYPE, Catalogue, Vocabulary
 from zkg.power.reconcile import property_values
 from zkg.power.reconcile_query import (
     MAX_EXTEND_IDS,
@@ -27,6 +20,8 @@ from zkg.power.reconcile_query import (
     ReconcileError,
     bounded_text,
 )
+from zkg.rdf.lexical import DECIMAL_AND_FLOAT_TYPES, INTEGER_TYPES
+from zkg.rdf.namespaces import XSD
 
 
 def propose_properties(
@@ -88,7 +83,7 @@ def _cell(
         try:
             if datatype in INTEGER_TYPES:
                 return {"int": int(value.value)}
-            if datatype in FLOAT_TYPES:
+            if datatype in DECIMAL_AND_FLOAT_TYPES:
                 number = float(value.value)
                 if math.isfinite(number):
                     return {"float": number}

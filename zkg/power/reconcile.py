@@ -64,20 +64,16 @@ import pyoxigraph as ox
 
 from zkg.base import deadline
 from zkg.linked_data.labels import fallback_label
-from zkg.linked_data.search import fold
+from zkg.linked_data.search import SEARCH_PROPERTIES, fold
 from zkg.power.entity_index import (  # noqa: F401 (as before: zkg.power.reconcile.Catalogue, …)
     API_VERSIONS,
     DEFAULT_TYPES,
-    FLOAT_TYPES,
-    INTEGER_TYPES,
     MATCH_MARGIN,
     MATCH_SCORE,
     RDF_TYPE,
-    SEARCHED_PROPERTIES,
     STORED_VALUES,
     VALUE_NAMES,
     WRONG_TYPE_WEIGHT,
-    XSD,
     Catalogue,
     Vocabulary,
 )
@@ -102,7 +98,7 @@ def property_values(
         return {}
     subjects = " ".join(str(ox.NamedNode(i)) for i in iris)
     predicates = ", ".join(str(ox.NamedNode(p)) for p in properties)
-    labelled = "|".join(f"<{p}>" for p in SEARCHED_PROPERTIES)
+    labelled = "|".join(f"<{p}>" for p in SEARCH_PROPERTIES)
     found: dict[tuple[str, str], dict] = defaultdict(dict)
     # FILTER IN, not a second VALUES block: with VALUES ?p the engine joins against every
     # statement of each property (seconds at 1M triples); this way it reads each ?s's own.

@@ -335,6 +335,13 @@ _INT_RANGES = {
 }
 _FLOAT = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN"
 
+#: xsd:integer and the types derived from it: zkg's one list of them (pages show them as
+#: numbers, reconciliation's data extension gives them as ``int``).
+INTEGER_TYPES: frozenset[str] = frozenset(XSD + name for name in _INT_RANGES)
+#: The other numbers: xsd:decimal and the floating-point types.
+DECIMAL_AND_FLOAT_TYPES: frozenset[str] = frozenset(XSD + name for name in ("decimal", "double", "float"))
+NUMERIC_TYPES: frozenset[str] = INTEGER_TYPES | DECIMAL_AND_FLOAT_TYPES
+
 
 #: local name -> check, for the datatypes checked (XSD + name is the datatype IRI).
 CHECKS: dict[str, Check] = {

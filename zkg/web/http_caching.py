@@ -112,7 +112,8 @@ def conditional(
 
 def label_index(store):
     """The label index of the store's current dataset version (zkg.linked_data.search),
-    built once per version for the app: search and the curation forms share it."""
+    built once per version for the app: the site search, the curation forms and the
+    reconciliation catalogue (web/power) all read this one."""
 
     held = current_app.extensions.get("zkg.label_index") or current_app.extensions.setdefault(
         "zkg.label_index", PerVersion(LabelIndex.from_store)

@@ -50,7 +50,7 @@ from zkg.power.reconcile_query import (
     parse_batch,
     parse_query,
 )
-from zkg.web.http_caching import PerVersion
+from zkg.web.http_caching import PerVersion, label_index
 from zkg.web.power.complete import shape_catalogue
 from zkg.web.security import preflight_response
 from zkg.web.urls import link, request_languages
@@ -72,16 +72,16 @@ def _store():
     return current_app.config["ZKG_STORE"]
 
 
+def _build_indexes(store) -> tuple[core.Catalogue, core.Vocabulary]:
+    # The catalogue's names are the app's label index, the one the site search reads.
+    return core.Catalogue.from_store(store, label_index(store)), core.Vocabulary.from_store(store, shape_catalogue())
+
+
 def _indexes() -> tuple[core.Catalogue, core.Vocabulary]:
     """The entity catalogue and the vocabulary, rebuilt when the dataset version changes."""
     holder = current_app.extensions.get("zkg.power.reconcile")
     if holder is None:
-        holder = current_app.extensions.setdefault(
-            "zkg.power.reconcile",
-            PerVersion(
-                lambda store: (core.Catalogue.from_store(store), core.Vocabulary.from_store(store, shape_catalogue()))
-            ),
-        )
+        holder = current_app.extensions.setdefault("zkg.power.reconcile", PerVersion(_build_indexes))
     return holder.get(_store())
 
 
