@@ -13,6 +13,9 @@ terms or triples; the graph passes when every guard returns no rows. The guards:
   rdfs:isDefinedBy the zkg vocabulary;
 - every own property's domain and range, and every own term's super-class or super-property,
   is a declared or reused class (a datatype for ranges) or property;
+- every reused class and property the data or the vocabulary uses has an English rdfs:label and
+  rdfs:comment and rdfs:isDefinedBy its vocabulary (ontology/reused.ttl), but for the terms that
+  only build the vocabulary (OWL, SHACL, XSD, rdfs:domain…);
 - no http://schema.org/ IRI anywhere (the project uses https://schema.org/);
 - every skos:Concept is in a declared scheme and has one English prefLabel;
 - every value of a coded property (org:role, zkg:organizationKind, zkg:indicator, zkg:unit,
@@ -204,6 +207,24 @@ GUARDS = [
             else is_reused_class(_term(row, "target"))
             or (_term(row, "axiom") == RDFS_NS + "range" and is_datatype(_term(row, "target")))
         ),
+    ),
+    Guard(
+        "reused-terms-explained",
+        "every reused class and property used outside the shapes has an English rdfs:label and rdfs:comment and an rdfs:isDefinedBy (ontology/reused.ttl)",
+        """
+        SELECT DISTINCT ?term ?missing WHERE {
+          { GRAPH ?g { ?s a ?term } } UNION { GRAPH ?g { ?s ?term ?o } }
+          FILTER (?g != graph:shapes && isIRI(?term) && !STRSTARTS(STR(?term), "{base}"))
+          FILTER (!STRSTARTS(STR(?term), STR(owl:)) && !STRSTARTS(STR(?term), STR(sh:))
+                  && !STRSTARTS(STR(?term), STR(xsd:)))
+          FILTER (?term NOT IN (rdf:Property, rdfs:Class, rdfs:domain, rdfs:range, rdfs:subClassOf,
+                                rdfs:subPropertyOf, rdfs:isDefinedBy))
+          VALUES ?missing { rdfs:label rdfs:comment rdfs:isDefinedBy }
+          FILTER NOT EXISTS {
+            GRAPH graph:vocabulary { ?term ?missing ?value }
+            FILTER (IF(?missing = rdfs:isDefinedBy, isIRI(?value), langMatches(lang(?value), "en")))
+          }
+        }""",
     ),
     Guard(
         "no-http-schema-org",
@@ -406,6 +427,18 @@ MUTATIONS = [
         "graph:vocabulary",
         "zkg:owns rdfs:subPropertyOf org:Organization",
         "http://www.w3.org/ns/org#Organization",
+    ),
+    (
+        "reused-terms-explained",
+        "graph:test",
+        'id:z-park schema:slogan "Innovation"@en',
+        "https://schema.org/slogan",
+    ),
+    (
+        "reused-terms-explained",
+        "graph:test",
+        "id:z-park a schema:SportsOrganization",
+        "https://schema.org/SportsOrganization",
     ),
     (
         "no-http-schema-org",
