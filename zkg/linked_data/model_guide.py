@@ -112,6 +112,8 @@ class Concept:
 class CodeList:
     iri: str
     concepts: list[Concept]
+    used_as: list[tuple[str, int]] = field(default_factory=list)  # (property, statements) its concepts are values of
+    shapes: list[str] = field(default_factory=list)  # the shapes that name the list
 
 
 @dataclass
@@ -220,7 +222,7 @@ def model_guide(store) -> ModelGuide:
               ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{entities}"))
             }} GROUP BY ?p ORDER BY ?p""")
     ]
-    code_lists = _code_lists(store)
+    code_lists = _code_lists(store, base)
     links = _links(store, entities, counts)
     mentioned = (
         set(counts)
@@ -230,6 +232,8 @@ def model_guide(store) -> ModelGuide:
         | {e.iri for c in classes for r in c.rows for e in r.expects if e.iri}
         | {c.iri for c in code_lists}
         | {k.iri for c in code_lists for k in c.concepts}
+        | {p for c in code_lists for p, _n in c.used_as}
+        | {shape for c in code_lists for shape in c.shapes}
         | {x.value for c in classes for r in c.rows + c.also_used if isinstance(x := r.example, ox.NamedNode)}
     )
     candidates = fetch_label_candidates(store, mentioned)
@@ -340,7 +344,9 @@ def words(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", name).lower()
 
 
-def _code_lists(store) -> list[CodeList]:
+def _code_lists(store, base: str) -> list[CodeList]:
+    """The code lists with their concepts, the properties whose values they are, and the shapes
+    that name them (through their own blank nodes: RoleCode's ``skos:inScheme`` value)."""
     found: dict[str, dict[str, Concept]] = {}
     for row in store.query("""
         SELECT ?scheme ?concept (MIN(?n) AS ?notation) WHERE {
@@ -349,10 +355,29 @@ def _code_lists(store) -> list[CodeList]:
         } GROUP BY ?scheme ?concept"""):
         notation = row["notation"].value if row["notation"] is not None else None
         found.setdefault(row["scheme"].value, {})[row["concept"].value] = Concept(row["concept"].value, notation)
-    return [
-        CodeList(scheme, sorted(concepts.values(), key=lambda k: (k.notation or "", k.iri)))
+    lists = {
+        scheme: CodeList(scheme, sorted(concepts.values(), key=lambda k: (k.notation or "", k.iri)))
         for scheme, concepts in sorted(found.items())
-    ]
+    }
+    for row in store.query("""
+        SELECT ?scheme ?p (COUNT(*) AS ?n) WHERE {
+          ?s ?p ?concept . ?concept skos:inScheme ?scheme
+          FILTER(?p NOT IN (skos:inScheme, skos:topConceptOf, skos:hasTopConcept, skos:broader, skos:narrower, rdf:first)
+                 && !STRSTARTS(STR(?p), STR(sh:)))
+        } GROUP BY ?scheme ?p ORDER BY ?scheme DESC(?n) ?p"""):
+        if row["scheme"].value in lists:
+            lists[row["scheme"].value].used_as.append((row["p"].value, _int(row["n"])))
+    shapes = ox.NamedNode(graph_iri(base, "shapes"))
+    for row in store.query(f"""
+        SELECT DISTINCT ?scheme ?shape WHERE {{
+          GRAPH {shapes} {{
+            ?shape (sh:property|sh:or|sh:and|sh:in|rdf:first|rdf:rest)* ?node . ?node ?p ?scheme
+            FILTER(isIRI(?shape) && isIRI(?scheme))
+          }}
+        }} ORDER BY ?scheme ?shape"""):
+        if row["scheme"].value in lists:
+            lists[row["scheme"].value].shapes.append(row["shape"].value)
+    return list(lists.values())
 
 
 def _comments(store, iris: set[str]) -> dict[str, list[ox.Literal]]:

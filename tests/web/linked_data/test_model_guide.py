@@ -289,3 +289,10 @@ def test_guide_page_names_are_unquoted_curies(client):
     html = guide_html(client)
     for href in re.findall(r'href="(/model/[^"]+)"', html)[:200]:
         assert client.get(unquote(href)).status_code == 200, href
+
+
+def test_a_code_list_says_where_its_concepts_are_used_and_which_shapes_name_it(client, store):
+    used = count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?m org:role ?r . ?r skos:inScheme <{TEST_BASE}code/role> }}")
+    for html in (guide_html(client), client.get("/page/code/role").get_data(as_text=True)):
+        assert f'<code class="curie">org:role</code></a> ({used:,} statement' in html
+        assert 'href="/page/def/shapes/RoleCode"' in html
