@@ -261,13 +261,16 @@ def page_context(iri: str, languages: list[str]) -> dict:
         row = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(iri)} {{ ?s ?p ?o }} }}")))
         graph_size = int(row["n"].value)
     sparql = f"DESCRIBE <{iri}>"
-    guide = model_guide_of(store)
-    guide_class, code_list = guide.class_guide(iri), guide.code_list(iri)
+    # Only a vocabulary term's or a code list's page needs the guide (built once per version).
+    in_model = iri.startswith((_base() + VOCABULARY_PATH, _base() + "code/"))
+    guide = model_guide_of(store) if in_model else None
+    guide_class = guide.class_guide(iri) if guide else None
+    code_list = guide.code_list(iri) if guide else None
     return {
         "guide_class": guide_class,
         "code_list": code_list,
-        "guide_labels": guide.labels(languages) if guide_class or code_list else {},
-        "guide_comments": guide.comments(languages) if code_list else {},
+        "guide_labels": guide.labels(languages) if guide and (guide_class or code_list) else {},
+        "guide_comments": guide.comments(languages) if guide and code_list else {},
         "curie": curie,
         "model_url": model_page_url,
         "value_text": value_text,
