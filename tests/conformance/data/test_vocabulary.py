@@ -13,9 +13,10 @@ terms or triples; the graph passes when every guard returns no rows. The guards:
   rdfs:isDefinedBy the zkg vocabulary;
 - every own property's domain and range, and every own term's super-class or super-property,
   is a declared or reused class (a datatype for ranges) or property;
-- every reused class and property the data or the vocabulary uses has an English rdfs:label and
-  rdfs:comment and rdfs:isDefinedBy its vocabulary (ontology/reused.ttl), but for the terms that
-  only build the vocabulary (OWL, SHACL, XSD, rdfs:domain…);
+- every reused class and property the data or the vocabulary uses, or the shapes name (target,
+  require with sh:class, or constrain on a path), has an English rdfs:label and rdfs:comment and
+  rdfs:isDefinedBy its vocabulary (ontology/reused.ttl), but for the terms that only build the
+  vocabulary (OWL, SHACL, XSD, rdfs:domain…);
 - no http://schema.org/ IRI anywhere (the project uses https://schema.org/);
 - every skos:Concept is in a declared scheme and has one English prefLabel;
 - every value of a coded property (org:role, zkg:organizationKind, zkg:indicator, zkg:unit,
@@ -110,6 +111,17 @@ def is_datatype(iri: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 CLASS_METAS = "owl:Class, rdfs:Class"
+# How the shapes name reused terms: the classes they target or require (sh:class, also inside
+# an sh:or list), the properties whose subjects or objects they target or that they compare
+# with; and every property of a path, reached through alternative, inverse and repeated paths
+# and the lists of alternatives and sequences (whose end, rdf:nil, the guard leaves out).
+SHAPE_TERM_LINKS = (
+    "sh:targetClass|sh:targetSubjectsOf|sh:targetObjectsOf|sh:class"
+    "|sh:equals|sh:disjoint|sh:lessThan|sh:lessThanOrEquals"
+)
+SHAPE_PATH_STEPS = (
+    "sh:alternativePath|sh:inversePath|sh:zeroOrMorePath|sh:oneOrMorePath|sh:zeroOrOnePath|rdf:first|rdf:rest"
+)
 PROPERTY_METAS = (
     "rdf:Property, owl:ObjectProperty, owl:DatatypeProperty, owl:AnnotationProperty, "
     "qb:DimensionProperty, qb:MeasureProperty, qb:AttributeProperty, "
@@ -210,21 +222,24 @@ GUARDS = [
     ),
     Guard(
         "reused-terms-explained",
-        "every reused class and property used outside the shapes has an English rdfs:label and rdfs:comment and an rdfs:isDefinedBy (ontology/reused.ttl)",
-        """
-        SELECT DISTINCT ?term ?missing WHERE {
-          { GRAPH ?g { ?s a ?term } } UNION { GRAPH ?g { ?s ?term ?o } }
-          FILTER (?g != graph:shapes && isIRI(?term) && !STRSTARTS(STR(?term), "{base}"))
+        "every reused class and property used outside the shapes or named by them has an English rdfs:label and rdfs:comment and an rdfs:isDefinedBy (ontology/reused.ttl)",
+        f"""
+        SELECT DISTINCT ?term ?missing WHERE {{
+          {{ GRAPH ?g {{ ?s a ?term }} FILTER (?g != graph:shapes) }}
+          UNION {{ GRAPH ?g {{ ?s ?term ?o }} FILTER (?g != graph:shapes) }}
+          UNION {{ GRAPH graph:shapes {{ ?shape {SHAPE_TERM_LINKS} ?term }} }}
+          UNION {{ GRAPH graph:shapes {{ ?shape sh:path/({SHAPE_PATH_STEPS})* ?term }} }}
+          FILTER (isIRI(?term) && !STRSTARTS(STR(?term), "{{base}}"))
           FILTER (!STRSTARTS(STR(?term), STR(owl:)) && !STRSTARTS(STR(?term), STR(sh:))
                   && !STRSTARTS(STR(?term), STR(xsd:)))
           FILTER (?term NOT IN (rdf:Property, rdfs:Class, rdfs:domain, rdfs:range, rdfs:subClassOf,
-                                rdfs:subPropertyOf, rdfs:isDefinedBy))
-          VALUES ?missing { rdfs:label rdfs:comment rdfs:isDefinedBy }
-          FILTER NOT EXISTS {
-            GRAPH graph:vocabulary { ?term ?missing ?value }
+                                rdfs:subPropertyOf, rdfs:isDefinedBy, rdf:nil))
+          VALUES ?missing {{ rdfs:label rdfs:comment rdfs:isDefinedBy }}
+          FILTER NOT EXISTS {{
+            GRAPH graph:vocabulary {{ ?term ?missing ?value }}
             FILTER (IF(?missing = rdfs:isDefinedBy, isIRI(?value), langMatches(lang(?value), "en")))
-          }
-        }""",
+          }}
+        }}""",
     ),
     Guard(
         "no-http-schema-org",
@@ -439,6 +454,26 @@ MUTATIONS = [
         "graph:test",
         "id:z-park a schema:SportsOrganization",
         "https://schema.org/SportsOrganization",
+    ),
+    (
+        "reused-terms-explained",
+        "graph:shapes",
+        "<def/shapes/TestShape> a sh:NodeShape ; sh:targetClass schema:Hospital",
+        "https://schema.org/Hospital",
+    ),
+    (
+        "reused-terms-explained",
+        "graph:shapes",
+        "<def/shapes/TestShape> a sh:NodeShape ; sh:property [ sh:path schema:name ; "
+        "sh:or ( [ sh:class schema:Person ] [ sh:class schema:SportsTeam ] ) ]",
+        "https://schema.org/SportsTeam",
+    ),
+    (
+        "reused-terms-explained",
+        "graph:shapes",
+        "<def/shapes/TestShape> a sh:PropertyShape ; "
+        "sh:path [ sh:alternativePath ( schema:founder [ sh:inversePath schema:alumniOf ] ) ]",
+        "https://schema.org/alumniOf",
     ),
     (
         "no-http-schema-org",

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote, unquote
 
 import pytest
+from markupsafe import escape
 
 from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.base.settings import Settings
@@ -191,6 +192,17 @@ def test_a_term_page_for_a_property_with_usage_and_shapes(client, store):
     )
     assert f"{statements:,} statement" in html
     assert "organisation founding date" in html  # the shape that mentions it
+
+
+@pytest.mark.parametrize("name", ["schema:Festival", "org:Post", "schema:url"])
+def test_a_term_only_the_shapes_name_is_explained_on_its_page(client, store, name):
+    """The data need not use a term for its page to say what it means (ontology/reused.ttl)."""
+    iri = store.prefixes[name.split(":")[0]] + name.split(":")[1]
+    rows = list(store.query(f"SELECT ?c WHERE {{ GRAPH graph:vocabulary {{ <{iri}> rdfs:comment ?c }} }}"))
+    assert rows, f"no explanation of {name} in graph:vocabulary"
+    response = client.get(f"/model/{name}")
+    assert response.status_code == 200
+    assert str(escape(rows[0]["c"].value)) in response.get_data(as_text=True)
 
 
 def test_own_terms_have_guide_pages_too(client):
