@@ -221,8 +221,9 @@ class LabelIndex:
                 self._word_index = WordIndex([e.name for e in self.entries])
             return self._word_index
 
-    def _scored(self, query: str, within: str | None, cost: Cost | None) -> Iterable[Found]:
-        """Each name the word index offers for ``query`` (under ``within``), scored."""
+    def answers(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> Iterable[Found]:
+        """Each name the word index offers for ``query`` (of an IRI under ``within``) that
+        answers it, scored (other names weigh :data:`ALTERNATIVE_WEIGHT`)."""
         prepared = Query.of(query)
         if not prepared.words:
             return
@@ -242,7 +243,7 @@ class LabelIndex:
         """Every resource (under ``within``, an IRI prefix, if given) whose names answer
         ``query``, each with its best-scored name, best score first (reconciliation's order)."""
         best: dict[str, Found] = {}
-        for found in self._scored(query, within, cost):
+        for found in self.answers(query, within=within, cost=cost):
             held = best.get(found.iri)
             if held is None or (found.match.score, found.entry.main) > (held.match.score, held.entry.main):
                 best[found.iri] = found
@@ -268,7 +269,7 @@ class LabelIndex:
     ) -> list[Hit]:
         """The best ``limit`` resources for ``query``, best first (an empty query finds nothing)."""
         best: dict[str, tuple[tuple, Found]] = {}
-        for found in self._scored(query, None, cost):
+        for found in self.answers(query, cost=cost):
             key = self._search_key(found)
             if found.iri not in best or key < best[found.iri][0]:
                 best[found.iri] = (key, found)

@@ -135,13 +135,15 @@ class Catalogue:
 
     def prefix_search(self, prefix: str) -> list[tuple[str, LabelEntry]]:
         """Entities with a label starting with ``prefix`` (then a word of it, then, for
-        unspaced scripts, anywhere in it), best first: for suggest services."""
+        unspaced scripts, anywhere in it), best first: for suggest services. Among the names
+        the label index offers for ``prefix`` (its word index: never every name)."""
         wanted = fold(prefix)
         if not wanted:
             return []
         wanted_compact = compact_text(wanted)
         ranked: dict[str, tuple[tuple, LabelEntry]] = {}
-        for entry in deadline.checked(self.entries, every=1024):
+        for found in self.labels.answers(prefix, within=self.space):
+            entry = found.entry
             if entry.folded.startswith(wanted):
                 rank = 0
             elif f" {wanted}" in f" {entry.folded}" or (
