@@ -49,8 +49,6 @@ from zkg.linked_data.matching import KINDS, Match, Name, Query, fold, numbers_in
 from zkg.linked_data.word_index import Cost, WordIndex
 from zkg.rdf.namespaces import DCTERMS, PROV, RDFS, SCHEMA
 
-__all__ = ["LabelIndex", "LabelEntry", "Hit", "fold", "MATCHES", "SEARCH_PROPERTIES"]
-
 #: What the index holds as names (searched, and matched by reconciliation): labels, then other names.
 SEARCH_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
 #: What it holds as descriptions (shown with search hits and by reconciliation; their numbers searched).

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from zkg.base import deadline
 from zkg.linked_data.labels import LABEL_PROPERTIES, choose_label, choose_literal, fallback_label
 from zkg.linked_data.matching import compact_text, fold
-from zkg.linked_data.search import ALTERNATIVE_WEIGHT, LabelEntry, LabelIndex  # noqa: F401 (ALTERNATIVE_WEIGHT: as before)
+from zkg.linked_data.search import ALTERNATIVE_WEIGHT, LabelEntry, LabelIndex  # noqa: F401 (ALTERNATIVE_WEIGHT: here before)
 from zkg.power.completion import ShapeCatalogue, data_properties
 from zkg.rdf.namespaces import RDF, RDFS, SCHEMA
 from zkg.rdf.prefixes import ENTITY_PATH, compact
