@@ -126,6 +126,9 @@ def test_scores():
     assert of("IASP 2015", "32nd IASP World Conference", frozenset({"2015"})) == 0.437
     assert of("IASP 2015", "32nd IASP World Conference") < 0.1  # half the query: part of it
     assert of("IASP 2015", "selection of the host of the 2015 IASP World Conference") < 0.35
+    # Words run together: every name word inside the query word counts.
+    together = score(Query.of("zhongkerobotics"), Name.of("Zhongke Robotics 429"))
+    assert together.kind == "words" and round(together.score, 3) == 0.867
     # Nothing in common, or less than half the query: no answer.
     assert of("abc", "xyz") is None and of("zhongguancun science park", "Park") is None
     assert of("中关村", "中关村科技园区") == of("中关村", "中关村发展集团") > of("中关村", "中关村科技园区管理委员会")

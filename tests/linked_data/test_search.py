@@ -132,7 +132,9 @@ def one_typo(text: str, rng: random.Random) -> str:
 
 def test_one_typo_in_any_entitys_name_still_finds_it(index):
     """Every entity's name with a random typo (three each, seeded): the entity is among the
-    first three hits for at least 95% of them (all of them, when this was written)."""
+    first three hits for at least 95% of them (312 of 312 when this was written; 996 of a
+    thousand companies and people of the benchmark generator's data, whose names differ by
+    a number)."""
     rng = random.Random(15)
     names = sorted({(e.iri, index.label(e.iri)) for e in index.entries if e.iri.startswith(ID)})
     missed, tried = [], 0

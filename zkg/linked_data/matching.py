@@ -277,7 +277,16 @@ def score(query: Query, name: Name, numbers: frozenset[str] = frozenset()) -> Ma
                 candidate = seen[word] = match_word(query_word, word)
             if candidate is not None and (best is None or candidate.value > best.value):
                 best, where = candidate, index
-        if best is not None:
+        if best is not None and best.how == "contains":
+            # Words run together: every name word inside it counts ("zhongkerobotics").
+            inside = {i: seen[w] for i, w in enumerate(name.words) if seen[w] is not None and seen[w].how == "contains"}
+            held = min(len(query_word), sum(m.found for m in {name.words[i]: m for i, m in inside.items()}.values()))
+            found += held
+            for index, part in inside.items():
+                covered[index] = max(covered.get(index, 0), part.covered)
+            positions.append(min(inside))
+            missing = missing or held < len(query_word)
+        elif best is not None:
             found += best.found
             edits += best.edits
             covered[where] = max(covered.get(where, 0), best.covered)

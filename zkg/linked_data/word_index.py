@@ -8,7 +8,7 @@ words); words it is part of and words one or two edits away (found through the c
 pairs the query word shares with them: a word within ``k`` edits of a query word of ``n``
 distinct padded pairs shares at least ``n − 3k`` of them, since an edit changes at most two
 pairs and a swap three); and, for a query word that is several words run together, the
-words it starts with. Then the names holding them (:meth:`WordIndex.candidates`): first those
+words it starts and ends with. Then the names holding them (:meth:`WordIndex.candidates`): first those
 holding an answer to every word (other than numbers, which may be in the entity's other
 text), then, for queries that are partly wrong, the names of each query word in turn, the
 rarest first. Names are numbered shortest first, so that every cap keeps the names a query
@@ -120,10 +120,15 @@ class WordIndex:
         if typos_forgiven(word):
             found.update(dict.fromkeys(self._near(word, cost)))
         if not found and len(word) > FUZZY_ONE:
-            # Words run together ("sinovacbiotech"): the words it starts with.
-            for end in range(len(word) - 1, FUZZY_ONE - 1, -1):
-                if word[:end] in self.ids:
-                    found[self.ids[word[:end]]] = None
+            # Words run together ("sinovacbiotech", "ulfvborbos"): the longest word it starts
+            # with, and the longest it ends with.
+            for part in (word[:end] for end in range(len(word) - 1, FUZZY_ONE - 1, -1)):
+                if part in self.ids:
+                    found[self.ids[part]] = None
+                    break
+            for part in (word[start:] for start in range(1, len(word) - FUZZY_ONE + 1)):
+                if part in self.ids:
+                    found[self.ids[part]] = None
                     break
         return list(found)
 
