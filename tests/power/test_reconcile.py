@@ -229,12 +229,13 @@ def test_the_schemas_bite():
 
 
 def test_similarity_measures():
-    from zkg.power.similarity import Name, levenshtein, similarity
+    # The one scoring of the site search and reconciliation (issue 15): zkg.linked_data.matching.
+    from zkg.linked_data.matching import Name, Query, osa_distance, score, words
 
-    assert similarity(Name.of("z park"), Name.of("z-park")) == 0.98
-    assert similarity(Name.of("abc"), Name.of("xyz")) < 0.2
-    assert levenshtein("kitten", "sitting") == 3
-    assert entity_index.ngrams("中关村") >= {"中关", "关村"}
+    assert score(Query.of("z park"), Name.of("z-park")).score == 0.98
+    assert score(Query.of("abc"), Name.of("xyz")) is None  # nothing in common: no score (was < 0.2)
+    assert osa_distance("kitten", "sitting") == 3
+    assert set(words("中关村")) >= {"中关", "关村"}
 
 
 # -- over HTTP ----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Reconciliation costs what its caps allow, not what a client sends (issue 13, item 3).
 
-- the bit-parallel edit distance and the rearranged similarity give exactly the textbook
-  scores (checked against the textbook table and the earlier formula, kept here as the oracle);
+- the bit-parallel edit distance gives exactly the textbook one: since the one scoring of
+  issue 15 (zkg.linked_data.matching) that check is ``tests/linked_data/test_matching.py``'s,
+  on the distance with swaps the scoring uses;
 - every cap refuses past it, whole, with the cap in the message: queries per batch (413),
   text length, types, property values, property comparisons, extension ids, properties and
   values, suggest prefixes, preview ids, nesting of the JSON;
@@ -15,104 +16,11 @@ one ``tests/hardening/test_work_live.py``.
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from zkg.power import reconcile_query as caps
-from zkg.power.similarity import Name, levenshtein, similarity
-
-# -- the oracle: the textbook distance and the similarity as first written -----------------------------
-
-_WORD = re.compile(r"\w+")
-
-
-def textbook_levenshtein(a: str, b: str) -> int:
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def _textbook_ratio(a: str, b: str) -> float:
-    longest = max(len(a), len(b))
-    return 1.0 if longest == 0 else 1.0 - textbook_levenshtein(a, b) / longest
-
-
-def _compact(text: str) -> str:
-    return "".join(c for c in text if c.isalnum())
-
-
-def _textbook_words_within(part: str, whole: str, whole_compact: str) -> float:
-    words, among = _WORD.findall(part), _WORD.findall(whole)
-    if len(words) < 2 or not among:
-        return 0.0
-    covered = 0
-    for word in words:
-        found = max(among, key=lambda w: _textbook_ratio(word, w))
-        if _textbook_ratio(word, found) < 0.8:
-            return 0.0
-        covered += len(found)
-    return 0.5 + 0.4 * min(covered, len(whole_compact)) / len(whole_compact)
-
-
-def textbook_similarity(query: str, label: str) -> float:
-    if query == label:
-        return 1.0
-    qc, lc = _compact(query), _compact(label)
-    if qc and qc == lc:
-        return 0.98
-    if not qc or not lc:
-        return 0.0
-    best = _textbook_ratio(query, label)
-    if best < 0.99:
-        words_q, words_l = sorted(_WORD.findall(query)), sorted(_WORD.findall(label))
-        if len(words_q) > 1 or len(words_l) > 1:
-            best = max(best, 0.99 * _textbook_ratio(" ".join(words_q), " ".join(words_l)))
-        best = max(best, 0.98 * _textbook_ratio(qc, lc))
-    if qc in lc:
-        best = max(best, 0.5 + 0.4 * len(qc) / len(lc))
-    elif lc in qc:
-        best = max(best, 0.5 + 0.4 * len(lc) / len(qc))
-    else:
-        best = max(best, _textbook_words_within(query, label, lc), _textbook_words_within(label, query, qc))
-    return best
-
-
-# Small alphabets make near-misses, shared words and containment common.
-_letters = st.text(alphabet="abcz 中关-", max_size=40).filter(lambda text: len(_WORD.findall(text)) <= 12)
-_words = st.lists(
-    st.sampled_from(["park", "parc", "science", "sceince", "z", "zhong", "guan", "cun", "中关村", "a"]), max_size=8
-).map(" ".join)
-
-
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(a=st.one_of(_letters, st.text(max_size=60)), b=st.one_of(_letters, st.text(max_size=60)))
-def test_the_bit_parallel_distance_is_the_textbook_one(a, b):
-    assert levenshtein(a, b) == textbook_levenshtein(a, b)
-
-
-def test_long_texts_too():
-    a, b = "zhongguancun science park " * 12, "zhongguancun sceince park international " * 8
-    assert levenshtein(a, b) == textbook_levenshtein(a, b)  # several machine words wide
-
-
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(query=st.one_of(_words, _letters), label=st.one_of(_words, _letters))
-def test_the_similarity_is_the_first_formula(query, label):
-    """Up to 12 words a text (the word-by-word comparison reads no more), the scores are the
-    earlier formula's, to the last bit but rounding."""
-    query, label = " ".join(query.split()), " ".join(label.split())  # folded texts have single spaces
-    assert similarity(Name.of(query), Name.of(label)) == pytest.approx(textbook_similarity(query, label), abs=1e-12)
-
 
 # -- the caps --------------------------------------------------------------------------------------
 

@@ -1,18 +1,19 @@
-"""The label index: every label, other name and description of every resource, in every
-language, read from the store in one query; and label search over it.
+"""The label index: every label, other name, description and date of every resource, in every
+language, read from the store in one query; and search over it, forgiving typos.
 
 One index per dataset version serves every reader of names: the site search (``/search``,
 the curation forms' entity lookup: :meth:`LabelIndex.search`) and reconciliation, whose
-:class:`zkg.power.entity_index.Catalogue` is a view of the entities' names held here, with
-an n-gram index of its own. The web app keeps one per dataset version
+:class:`zkg.power.entity_index.Catalogue` is a view of the entities held here and whose name
+scores are :meth:`LabelIndex.matches`'. The web app keeps one per dataset version
 (:func:`zkg.web.http_caching.label_index`); a script builds one with
 :meth:`LabelIndex.from_store`.
 
-Texts are compared folded (:func:`fold`), once for every reader: NFKD, combining marks
-dropped, case-folded, so "zhongguancun" finds "Zhōngguāncūn" and "ＩＡＳＰ" finds "IASP".
-Search works in scripts without spaces (Chinese) by substring. Ranked: the whole label, then
-its beginning, then the beginning of a word in it, then anywhere in it, then all the query's
-words found in any order; within a rank, main labels before other names, shorter labels first.
+Names are scored by :func:`zkg.linked_data.matching.score` (folded, word by word, typos
+forgiven, numbers found in the entity's dates and descriptions too); the names scored are
+the few the word index (:mod:`zkg.linked_data.word_index`) finds for the query, never every
+name. Search lists the kinds of match in order (the whole name, its beginning, a word in it,
+inside it, every word, every word with typos, part of the query), then by score; ties go to
+the resource more statements point to (how well known it is), then to shorter names.
 
 >>> index = LabelIndex([("http://x/zp", "http://www.w3.org/2000/01/rdf-schema#label", "Zhongguancun Science Park", "en"),
 ...                     ("http://x/zp", "http://www.w3.org/2004/02/skos/core#prefLabel", "中关村科技园区", "zh-hans"),
@@ -21,16 +22,15 @@ words found in any order; within a rank, main labels before other names, shorter
 [('http://x/sp', 'word'), ('http://x/zp', 'word')]
 >>> [(h.label, h.matched, h.match) for h in index.search("科技")]
 [('Zhongguancun Science Park', '中关村科技园区', 'substring')]
+>>> [(h.iri, h.match) for h in index.search("zhongguancum sceince")]
+[('http://x/zp', 'fuzzy')]
 >>> [(e.text, e.folded, e.main) for e in index.labels_of("http://x/sp")]
 [('Z-Park software park', 'z-park software park', True)]
 """
 
 from __future__ import annotations
 
-import re
 import threading
-import unicodedata
-from array import array
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
@@ -42,32 +42,29 @@ from zkg.linked_data.labels import (
     DEFAULT_LANGUAGES,
     LABEL_PROPERTIES,
     choose_label,
+    choose_literal,
     fallback_label,
 )
-from zkg.rdf.namespaces import DCTERMS, RDFS, SCHEMA
+from zkg.linked_data.matching import KINDS, Match, Name, Query, fold, numbers_in, score
+from zkg.linked_data.word_index import Cost, WordIndex
+from zkg.rdf.namespaces import DCTERMS, PROV, RDFS, SCHEMA
 
 #: What the index holds as names (searched, and matched by reconciliation): labels, then other names.
 SEARCH_PROPERTIES = LABEL_PROPERTIES + ALTERNATIVE_LABEL_PROPERTIES
-#: What it holds as descriptions (shown by reconciliation), never searched.
+#: What it holds as descriptions (shown with search hits and by reconciliation; their numbers searched).
 DESCRIPTION_PROPERTIES: tuple[str, ...] = (SCHEMA + "description", RDFS + "comment", DCTERMS + "description")
-MATCHES = ("exact", "prefix", "word", "substring", "words")
+#: The dates whose numbers a query may name (``IASP 2015``); with the vocabulary's ``since``.
+DATE_PROPERTIES: tuple[str, ...] = tuple(SCHEMA + p for p in (
+    "startDate", "endDate", "foundingDate", "dissolutionDate", "birthDate", "deathDate", "datePublished",
+    "dateCreated", "startTime", "endTime", "scheduledTime",
+)) + (DCTERMS + "date", DCTERMS + "issued", DCTERMS + "created", PROV + "generatedAtTime")  # fmt: skip
+MATCHES = KINDS
 #: Characters of a search (``/search`` refuses longer ones; callers inside zkg are cut to it).
 MAX_QUERY_LENGTH = 200
-
-
-def fold(text: str) -> str:
-    """Text reduced for comparison: compatibility-decomposed, accents dropped, case-folded,
-    runs of spaces made one.
-
-    >>> fold("  Zhōngguāncūn   SCIENCE Park "), fold("ＩＡＳＰ"), fold("Straße")
-    ('zhongguancun science park', 'iasp', 'strasse')
-    """
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
-
-
-_WORD = re.compile(r"\w+")
+#: Other names weigh a little less than labels.
+ALTERNATIVE_WEIGHT = 0.97
+#: Characters of a description shown on one line with a search hit.
+ONE_LINE = 140
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +76,11 @@ class LabelEntry:
     text: str
     language: str | None
     folded: str
-    words: tuple[str, ...]  # the folded text's words
+    name: Name  # the folded text's first characters and their words, ready to score
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return self.name.words
 
     @property
     def main(self) -> bool:
@@ -97,41 +98,36 @@ class Hit:
     matched: str  # the label or name that matched
     language: str | None  # the matched label's language
     match: str  # one of MATCHES
+    score: float = 0.0  # 0 to 1 (zkg.linked_data.matching.score)
+    description: str | None = None  # one line, in the reader's language
 
 
-def _match_rank(query: str, query_words: list[str], entry: LabelEntry) -> int | None:
-    if entry.folded == query:
-        return 0
-    if entry.folded.startswith(query):
-        return 1
-    position = entry.folded.find(query)
-    if position >= 0:
-        before = entry.folded[position - 1] if position > 0 else " "
-        return 2 if not (before.isalnum() or before == "_") else 3
-    if len(query_words) > 1 and all(any(w.startswith(q) for w in entry.words) for q in query_words):
-        return 4
-    return None
+@dataclass(frozen=True)
+class Found:
+    """A resource answering a query: its best-scored name and how it matched."""
+
+    iri: str
+    entry: LabelEntry
+    match: Match
 
 
 class LabelIndex:
     """Names in memory, from ``(iri, property, text, language)`` rows, searchable; with the
-    descriptions of each IRI (``descriptions``: IRI -> literals) kept beside them.
+    descriptions of each IRI (``descriptions``: IRI -> literals), the lexical forms of its
+    dates (``dates``) and how many statements point to it (``prominence``) beside them.
 
-    :attr:`entries` keep the order of the rows (the store's): reconciliation breaks ties
-    between candidates by it, as it did when it read the store itself. Texts that fold to
-    nothing are left out.
-
-    A search never scans every label: entries are found through an index of the character
-    pairs (bigrams, or single characters for one-character words) of their folded text.
-    Every kind of match (the whole query or each of its words inside the label) contains
-    every pair of every query word, so the entries holding the query's rarest pair are the
-    only candidates; only those are ranked.
+    :attr:`entries` keep the order of the rows (the store's). Texts that fold to nothing are
+    left out. The word index is built by the first search, once: a process that only reads
+    names never pays for it.
     """
 
     def __init__(
         self,
         rows: Iterable[tuple[str, str, str, str | None]],
         descriptions: Mapping[str, Iterable[ox.Literal]] | None = None,
+        *,
+        dates: Mapping[str, Iterable[str]] | None = None,
+        prominence: Mapping[str, int] | None = None,
     ):
         self.entries: list[LabelEntry] = []
         self._by_iri: dict[str, list[LabelEntry]] = {}
@@ -139,31 +135,48 @@ class LabelIndex:
             folded = fold(text)
             if not folded:
                 continue
-            entry = LabelEntry(iri, prop, text, language or None, folded, tuple(_WORD.findall(folded)))
+            entry = LabelEntry(iri, prop, text, language or None, folded, Name.of(folded, folded=True))
             self.entries.append(entry)
             self._by_iri.setdefault(iri, []).append(entry)
         self._descriptions = {iri: list(literals) for iri, literals in (descriptions or {}).items()}
-        self._grams: dict[str, array] | None = None
-        self._grams_lock = threading.Lock()
+        numbers: dict[str, set[str]] = {}
+        for iri, literals in self._descriptions.items():
+            numbers.setdefault(iri, set()).update(*(numbers_in(lit.value) for lit in literals))
+        for iri, texts in (dates or {}).items():
+            numbers.setdefault(iri, set()).update(*(numbers_in(text) for text in texts))
+        self._numbers = {iri: frozenset(found) for iri, found in numbers.items() if found}
+        self._prominence = dict(prominence or {})
+        self._word_index: WordIndex | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def from_store(cls, store) -> LabelIndex:
-        """Every label, other name and description of every IRI in the store (one query)."""
+        """Every label, other name, description and date of every IRI in the store, and how
+        many statements point to each (one query)."""
         # Names first in VALUES: the engine yields them in that order, the store's row order
         # the entries keep (see the class).
-        properties = " ".join(f"<{p}>" for p in SEARCH_PROPERTIES + DESCRIPTION_PROPERTIES)
-        described = set(DESCRIPTION_PROPERTIES)
+        date_properties = DATE_PROPERTIES + (store.base_iri + "def/since",)
+        properties = " ".join(f"<{p}>" for p in SEARCH_PROPERTIES + DESCRIPTION_PROPERTIES + date_properties)
+        described, dated = set(DESCRIPTION_PROPERTIES), set(date_properties)
         rows: list[tuple[str, str, str, str | None]] = []
         descriptions: dict[str, list[ox.Literal]] = {}
+        dates: dict[str, list[str]] = {}
+        prominence: dict[str, int] = {}
         for r in store.query(
-            f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {properties} }} ?s ?p ?l "
-            f"FILTER(isIRI(?s) && isLiteral(?l)) }}"
+            f"SELECT DISTINCT ?s ?p ?l ?n WHERE {{ {{ VALUES ?p {{ {properties} }} ?s ?p ?l "
+            f"FILTER(isIRI(?s) && isLiteral(?l)) }} UNION "
+            f"{{ SELECT ?s (COUNT(?x) AS ?n) WHERE {{ ?x ?q ?s FILTER(isIRI(?s)) }} GROUP BY ?s }} }}"
         ):
-            if r["p"].value in described:
-                descriptions.setdefault(r["s"].value, []).append(r["l"])
+            iri = r["s"].value
+            if r["n"] is not None:
+                prominence[iri] = int(r["n"].value)
+            elif r["p"].value in described:
+                descriptions.setdefault(iri, []).append(r["l"])
+            elif r["p"].value in dated:
+                dates.setdefault(iri, []).append(r["l"].value)
             else:
-                rows.append((r["s"].value, r["p"].value, r["l"].value, r["l"].language))
-        return cls(rows, descriptions)
+                rows.append((iri, r["p"].value, r["l"].value, r["l"].language))
+        return cls(rows, descriptions, dates=dates, prominence=prominence)
 
     # -- one resource ------------------------------------------------------------------------
 
@@ -179,53 +192,95 @@ class LabelIndex:
     def descriptions_of(self, iri: str) -> list[ox.Literal]:
         return list(self._descriptions.get(iri, ()))
 
+    def description(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES, length: int = ONE_LINE) -> str | None:
+        """The IRI's description in ``languages``, on one line, cut to ``length`` characters.
+
+        >>> LabelIndex([], {"http://x/a": [ox.Literal("A park.\\n  Big, " + "very " * 40)]}).description("http://x/a", length=30)
+        'A park. Big, very very very…'
+        """
+        chosen = choose_literal(self._descriptions.get(iri, ()), languages)
+        if chosen is None:
+            return None
+        text = " ".join(chosen.value.split())
+        if len(text) <= length:
+            return text
+        cut = text[: length - 1]
+        return (cut.rsplit(" ", 1)[0] if " " in cut[length // 2 :] else cut).rstrip(" ,;:") + "…"
+
+    def prominence(self, iri: str) -> int:
+        """How many statements point to the IRI."""
+        return self._prominence.get(iri, 0)
+
     # -- search ------------------------------------------------------------------------------
 
-    def _gram_index(self) -> dict[str, array]:
-        """Character pair (or character) -> the entries holding it; built by the first search,
-        once: a process that only reconciles reads the entries and never pays for it."""
-        with self._grams_lock:
-            if self._grams is None:
-                grams: dict[str, list[int]] = {}
-                for number, entry in enumerate(self.entries):
-                    text = entry.folded
-                    for gram in {text[i : i + 2] for i in range(len(text) - 1)} | set(text):
-                        grams.setdefault(gram, []).append(number)
-                self._grams = {gram: array("I", numbers) for gram, numbers in grams.items()}
-            return self._grams
+    def _words(self) -> WordIndex:
+        with self._lock:
+            if self._word_index is None:
+                self._word_index = WordIndex([e.name for e in self.entries])
+            return self._word_index
 
-    def _candidate_numbers(self, words: list[str]) -> Sequence[int]:
-        """The entries holding the rarest character pair (or character) of the query's words."""
-        index = self._gram_index()
-        best: Sequence[int] | None = None
-        for word in words:
-            keys = {word[i : i + 2] for i in range(len(word) - 1)} or {word}
-            for key in keys:
-                found = index.get(key)
-                if found is None:
-                    return ()
-                if best is None or len(found) < len(best):
-                    best = found
-        return best if best is not None else ()
-
-    def search(self, query: str, *, limit: int = 20, languages: Sequence[str] = DEFAULT_LANGUAGES) -> list[Hit]:
-        """The best ``limit`` resources for ``query``, best first (an empty query finds nothing)."""
-        wanted = fold(query[:MAX_QUERY_LENGTH])
-        if not wanted:
-            return []
-        wanted_words = _WORD.findall(wanted)
-        best: dict[str, tuple[tuple, LabelEntry, int]] = {}
-        words = wanted_words if len(wanted_words) > 1 else [wanted]
-        for number in deadline.checked(self._candidate_numbers(words), every=256):
+    def answers(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> Iterable[Found]:
+        """Each name the word index offers for ``query`` (of an IRI under ``within``) that
+        answers it, scored (other names weigh :data:`ALTERNATIVE_WEIGHT`)."""
+        prepared = Query.of(query)
+        if not prepared.words:
+            return
+        cost = cost if cost is not None else Cost()
+        empty: frozenset[str] = frozenset()
+        for number in deadline.checked(self._words().candidates(prepared, cost), every=128):
             entry = self.entries[number]
-            rank = _match_rank(wanted, wanted_words, entry)
-            if rank is None:
+            if within is not None and not entry.iri.startswith(within):
                 continue
-            key = (rank, 0 if entry.main else 1, len(entry.folded), entry.folded, entry.iri)
-            if entry.iri not in best or key < best[entry.iri][0]:
-                best[entry.iri] = (key, entry, rank)
-        ordered = sorted(best.values(), key=lambda item: item[0])[:limit]
+            cost.scored += 1
+            match = score(prepared, entry.name, self._numbers.get(entry.iri, empty))
+            if match is not None:
+                weight = 1.0 if entry.main else ALTERNATIVE_WEIGHT
+                yield Found(entry.iri, entry, Match(match.kind, match.score * weight))
+
+    def matches(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> list[Found]:
+        """Every resource (under ``within``, an IRI prefix, if given) whose names answer
+        ``query``, each with its best-scored name, best score first (reconciliation's order)."""
+        best: dict[str, Found] = {}
+        for found in self.answers(query, within=within, cost=cost):
+            held = best.get(found.iri)
+            if held is None or (found.match.score, found.entry.main) > (held.match.score, held.entry.main):
+                best[found.iri] = found
+        return sorted(best.values(), key=lambda f: (-f.match.score, f.iri))
+
+    def _search_key(self, found: Found) -> tuple:
+        return (
+            found.match.rank,
+            -round(found.match.score, 2),
+            -self.prominence(found.iri),
+            len(found.entry.folded),
+            found.entry.folded,
+            found.iri,
+        )
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        languages: Sequence[str] = DEFAULT_LANGUAGES,
+        cost: Cost | None = None,
+    ) -> list[Hit]:
+        """The best ``limit`` resources for ``query``, best first (an empty query finds nothing)."""
+        best: dict[str, tuple[tuple, Found]] = {}
+        for found in self.answers(query, cost=cost):
+            key = self._search_key(found)
+            if found.iri not in best or key < best[found.iri][0]:
+                best[found.iri] = (key, found)
+        ordered = [found for _key, found in sorted(best.values(), key=lambda item: item[0])[:limit]]
         return [
-            Hit(entry.iri, self.label(entry.iri, languages), entry.text, entry.language, MATCHES[rank])
-            for _key, entry, rank in ordered
+            Hit(
+                f.iri,
+                self.label(f.iri, languages),
+                f.entry.text,
+                f.entry.language,
+                f.match.kind,
+                round(f.match.score, 4),
+                self.description(f.iri, languages),
+            )
+            for f in ordered
         ]

@@ -35,7 +35,7 @@ import pyoxigraph as ox
 
 from zkg.base import deadline
 from zkg.linked_data.labels import ALTERNATIVE_LABEL_PROPERTIES, LABEL_PROPERTIES, fallback_label
-from zkg.linked_data.search import fold
+from zkg.linked_data.matching import fold
 from zkg.rdf.namespaces import ORG, RDF, SCHEMA, SH
 from zkg.rdf.prefixes import graph_iri
 from zkg.store.loading import SHAPES, VOCABULARY

@@ -1,10 +1,11 @@
 """What reconciliation matches against: the catalogue of entities (a view of their names in
-the dataset's label index, n-gram indexed, with their types and descriptions) and the
-vocabulary (types and properties, with their labels), each built once per dataset version."""
+the dataset's label index, matched by its one scoring, with their types and descriptions)
+and the vocabulary (types and properties, with their labels), each built once per dataset
+version."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
@@ -12,9 +13,9 @@ import pyoxigraph as ox
 
 from zkg.base import deadline
 from zkg.linked_data.labels import LABEL_PROPERTIES, choose_label, choose_literal, fallback_label
-from zkg.linked_data.search import LabelEntry, LabelIndex, fold
+from zkg.linked_data.matching import compact_text, fold
+from zkg.linked_data.search import ALTERNATIVE_WEIGHT, LabelEntry, LabelIndex  # noqa: F401 (ALTERNATIVE_WEIGHT: here before)
 from zkg.power.completion import ShapeCatalogue, data_properties
-from zkg.power.similarity import Name, compact_text, similarity
 from zkg.rdf.namespaces import RDF, RDFS, SCHEMA
 from zkg.rdf.prefixes import ENTITY_PATH, compact
 
@@ -24,39 +25,19 @@ RDFS_COMMENT = RDFS + "comment"
 API_VERSIONS = ["0.1", "0.2"]
 MATCH_SCORE = 90.0
 MATCH_MARGIN = 10.0
-ALTERNATIVE_WEIGHT = 0.97
 WRONG_TYPE_WEIGHT = 0.8
 DESCRIPTION_LENGTH = 300
 
-# The work per query, whatever the request and the data.
-POSTINGS_BUDGET = 50000  # n-gram index entries counted per query, the rarest n-grams first
-CANDIDATE_LABELS = 100  # labels scored per query, the best by shared n-grams
+# The work per query, whatever the request and the data (the names scored: the label index's caps).
+CANDIDATE_LABELS = 100  # candidates a query's name yields, the best scored
 STORED_VALUES, VALUE_NAMES = 10, 5  # a candidate's values compared per property, names per value
 #: Generic types offered by default (each matches its sub-classes).
 DEFAULT_TYPES = (SCHEMA + "Organization", SCHEMA + "Person", SCHEMA + "Place", SCHEMA + "Event")
 
 
-# -- n-grams ---------------------------------------------------------------------------------------
-
-
 def _unspaced(text: str) -> bool:
     """Chinese, Japanese and the like: scripts written without spaces between words."""
     return any(ord(c) >= 0x2E80 and c.isalnum() for c in text)
-
-
-def ngrams(folded: str) -> set[str]:
-    """Trigrams of the padded text; bigrams and single characters for unspaced scripts.
-
-    >>> sorted(ngrams("z-park"))
-    [' z-', '-pa', 'ark', 'par', 'rk ', 'z-p']
-    >>> sorted(ngrams("中关村"))
-    ['中', '中关', '关', '关村', '村']
-    """
-    if _unspaced(folded):
-        chars = compact_text(folded)
-        return set(chars) | {chars[i : i + 2] for i in range(len(chars) - 1)}
-    padded = f" {folded} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 # -- the catalogue of entities --------------------------------------------------------------------
@@ -74,23 +55,18 @@ class Catalogue:
     descriptions, indexed for matching.
 
     Names and descriptions are a view of the dataset's label index
-    (:class:`zkg.linked_data.search.LabelIndex`, the site search's, not read again), their
-    folded texts n-gram indexed here; the types are read by :meth:`from_store`. Keep one per
-    dataset version. Classes and properties are named and ranked by :class:`Vocabulary`.
+    (:class:`zkg.linked_data.search.LabelIndex`, the site search's, not read again), names
+    matched by its scoring (:meth:`name_candidates`); the types are read by
+    :meth:`from_store`. Keep one per dataset version. Classes and properties are named and
+    ranked by :class:`Vocabulary`.
     """
 
     def __init__(self, space: str, labels: LabelIndex, types: Mapping[str, Iterable[str]] | None = None):
         self.space = space
         self.labels = labels
-        # The entities' entries in the index's order (the store's): candidates tied on shared
-        # n-grams are taken in it (name_candidates).
+        # The entities' entries in the index's order (the store's).
         self.entries: list[LabelEntry] = [e for e in labels.entries if e.iri.startswith(space)]
-        self._names = [Name.of(e.folded) for e in self.entries]  # each entry's folded text, ready to compare
         self.types: dict[str, list[str]] = {iri: sorted(set(ts)) for iri, ts in (types or {}).items()}
-        self._grams: dict[str, list[int]] = defaultdict(list)
-        for index, entry in enumerate(self.entries):
-            for gram in ngrams(entry.folded):
-                self._grams[gram].append(index)
         self._known = {e.iri for e in self.entries} | set(self.types)
 
     @classmethod
@@ -143,56 +119,36 @@ class Catalogue:
     def description(self, iri: str, languages: Sequence[str]) -> str | None:
         if not iri.startswith(self.space):
             return None
-        chosen = choose_literal(self.labels.descriptions_of(iri), languages)
-        if chosen is None:
-            return None
-        text = chosen.value
-        return text if len(text) <= DESCRIPTION_LENGTH else text[: DESCRIPTION_LENGTH - 1].rstrip() + "…"
+        return self.labels.description(iri, languages, DESCRIPTION_LENGTH)
 
     def labels_of(self, iri: str) -> list[LabelEntry]:
         return self.labels.labels_of(iri) if iri.startswith(self.space) else []
 
     def name_candidates(self, query: str, *, limit: int = CANDIDATE_LABELS) -> list[NameCandidate]:
-        """Entities whose names resemble ``query``, best first, each with its best label."""
-        wanted = Name.of(fold(query))
-        if not wanted.folded:
-            return []
-        # The rarest n-grams first, up to POSTINGS_BUDGET index entries: in a large catalogue
-        # the commonest (" th", "the") would cost the most and tell the least.
-        postings = sorted((self._grams.get(gram, ()) for gram in ngrams(wanted.folded)), key=len)
-        shared: Counter = Counter()
-        counted = 0
-        for entries in postings:
-            if counted and counted + len(entries) > POSTINGS_BUDGET:
-                break
-            deadline.check()
-            shared.update(entries)
-            counted += len(entries)
-        best: dict[str, NameCandidate] = {}
-        for index, _count in deadline.checked(shared.most_common(limit), every=16):
-            entry = self.entries[index]
-            score = 100.0 * similarity(wanted, self._names[index]) * (1.0 if entry.main else ALTERNATIVE_WEIGHT)
-            held = best.get(entry.iri)
-            if (
-                held is None
-                or score > held.name_score
-                or (score == held.name_score and entry.main and not held.matched.main)
-            ):
-                best[entry.iri] = NameCandidate(entry.iri, score, entry)
-        return sorted(best.values(), key=lambda c: (-c.name_score, c.iri))
+        """Entities whose names answer ``query``, best first, each with its best name: the
+        label index's matches (:meth:`zkg.linked_data.search.LabelIndex.matches`, the site
+        search's scoring), as scores from 0 to 100."""
+        return [
+            NameCandidate(found.iri, 100.0 * found.match.score, found.entry)
+            for found in self.labels.matches(query, within=self.space)[:limit]
+        ]
 
     def prefix_search(self, prefix: str) -> list[tuple[str, LabelEntry]]:
         """Entities with a label starting with ``prefix`` (then a word of it, then, for
-        unspaced scripts, anywhere in it), best first: for suggest services."""
+        unspaced scripts, anywhere in it), best first: for suggest services. Among the names
+        the label index offers for ``prefix`` (its word index: never every name)."""
         wanted = fold(prefix)
         if not wanted:
             return []
         wanted_compact = compact_text(wanted)
         ranked: dict[str, tuple[tuple, LabelEntry]] = {}
-        for entry, name in deadline.checked(zip(self.entries, self._names), every=1024):
+        for found in self.labels.answers(prefix, within=self.space):
+            entry = found.entry
             if entry.folded.startswith(wanted):
                 rank = 0
-            elif f" {wanted}" in f" {entry.folded}" or (wanted_compact and name.compact.startswith(wanted_compact)):
+            elif f" {wanted}" in f" {entry.folded}" or (
+                wanted_compact and entry.name.compact.startswith(wanted_compact)
+            ):
                 rank = 1
             elif _unspaced(wanted) and wanted in entry.folded:
                 rank = 2

@@ -7,20 +7,18 @@ identifier dereferences there. Types and properties are named ``prefix:local`` w
 predeclared prefixes (``schema:Organization``, ``zkg:organizationKind``); full IRIs are
 accepted too.
 
-Matching a name (:class:`Catalogue`): every label and other name of every entity, in every
-language, is folded (NFKD, accents dropped, case-folded: :func:`zkg.linked_data.search.fold`) and indexed
-by character trigrams (bigrams in Chinese and other unspaced scripts). A query's candidates
-are the labels sharing the most n-grams with it; each is scored by the best of
-
-- the edit similarity (1 − Levenshtein distance / length) of the folded texts, of the texts
-  with their words sorted (``Shousheng Zhang``), and of the texts without spaces or
-  punctuation (``Z Park``, ``Zhong Guan Cun``): misspellings cost a little per letter;
-- containment: the query inside the label or the label inside the query, scaled by how much
-  of it is covered.
-
-An entity's name score is its best label's (other names count 97%). Chinese names match the
-Chinese labels the reference graph holds (``中关村科技园区``); names in pinyin or English
-match the English labels and the other spellings (``Zhongguancun``, ``Shoucheng Zhang``).
+Matching a name (:class:`Catalogue`) is the site search's: the dataset's label index
+(:class:`zkg.linked_data.search.LabelIndex`) finds the names worth scoring through its word
+index and scores them with :func:`zkg.linked_data.matching.score`: texts folded (NFKD,
+accents dropped, case-folded), compared word by word in any order (``Shousheng Zhang``),
+words one or two edits away forgiven (``Sceince``, ``Microsfot``), the beginning of a word
+taken for it (``Univ.``), texts without spaces or punctuation compared whole (``Z Park``),
+Chinese compared by character pairs; the score grows with the share of the query found and
+of the name it accounts for, and falls with each edit. An entity's name score is its best
+name's (other names count 97%), from 0 to 100. Chinese names match the Chinese labels the
+reference graph holds (``中关村科技园区``); names in pinyin or English match the English
+labels and the other spellings (``Zhongguancun``, ``Shoucheng Zhang``). Property values
+given as text are compared with the stored ones by the same scoring.
 
 Type constraints filter the candidates (``type_strict`` ``any``, the default, or ``all``) or
 lower the score of those of other types by a fifth (``should``, what OpenRefine sends); a
@@ -36,11 +34,12 @@ What one request may ask is capped: :data:`MAX_BATCH` queries; texts of
 property values a query; :data:`MAX_PROPERTY_COMPARISONS` property comparisons a request;
 :data:`MAX_EXTEND_IDS` identifiers and :data:`MAX_EXTEND_PROPERTIES` properties a data
 extension; :data:`MAX_VALUES_READ` values read. Past a cap the request is refused whole (400;
-413 for the batch). So is the work of a query, whatever the data: the rarest n-grams first,
-:data:`POSTINGS_BUDGET` index entries at most; :data:`CANDIDATE_LABELS` labels scored;
-:data:`STORED_VALUES` values of a candidate per property constraint (:data:`VALUE_NAMES`
-names each), each pair compared once; every comparison on the first 300 characters, with a
-distance linear in them (:mod:`zkg.power.similarity`). At the default limits no request costs more
+413 for the batch). So is the work of a query, whatever the data: the label index's caps
+(:mod:`zkg.linked_data.word_index`: words compared, names read, at most
+:data:`zkg.linked_data.word_index.CANDIDATES` names scored); :data:`STORED_VALUES` values of
+a candidate per property constraint (:data:`VALUE_NAMES` names each), each pair compared
+once; every comparison on the first 300 characters and twelve words, with an edit distance
+linear in them (:mod:`zkg.linked_data.matching`). At the default limits no request costs more
 than about a CPU-second; the loops also check the request's deadline and its client
 (:mod:`zkg.base.deadline`).
 
@@ -49,7 +48,7 @@ than about a CPU-second; the loops also check the request's deadline and its cli
 ...     ("http://x/id/zp", "http://www.w3.org/2004/02/skos/core#prefLabel", "中关村科技园区", "zh-Hans"),
 ...     ("http://x/id/zpa", "http://www.w3.org/2000/01/rdf-schema#label", "Zhongguancun Science Park area", "en")])
 >>> [(c.iri[12:], round(c.name_score)) for c in index.name_candidates("Zhongguancun Sceince Park")]
-[('zp', 92), ('zpa', 77)]
+[('zp', 96), ('zpa', 85)]
 >>> [(c.iri[12:], round(c.name_score)) for c in index.name_candidates("中关村科技园区")]
 [('zp', 100)]
 """
@@ -64,7 +63,8 @@ import pyoxigraph as ox
 
 from zkg.base import deadline
 from zkg.linked_data.labels import fallback_label
-from zkg.linked_data.search import SEARCH_PROPERTIES, fold
+from zkg.linked_data.matching import Name, score
+from zkg.linked_data.search import SEARCH_PROPERTIES
 from zkg.power.entity_index import (  # noqa: F401 (as before: zkg.power.reconcile.Catalogue, …)
     API_VERSIONS,
     DEFAULT_TYPES,
@@ -85,7 +85,6 @@ from zkg.power.reconcile_query import (
     Wanted,
     parse_batch,
 )
-from zkg.power.similarity import Name, similarity
 from zkg.rdf.prefixes import ENTITY_PATH
 
 
@@ -124,10 +123,11 @@ class _Comparisons:
 
     def similarity(self, wanted: Wanted, text: str) -> float:
         key = (wanted.value, text)
-        score = self._scores.get(key)
-        if score is None:
-            score = self._scores[key] = similarity(wanted.name, Name.of(fold(text)))
-        return score
+        found = self._scores.get(key)
+        if found is None:
+            match = score(wanted.name, Name.of(text))
+            found = self._scores[key] = match.score if match is not None else 0.0
+        return found
 
 
 def _value_match(

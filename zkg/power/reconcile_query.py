@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from zkg.base.errors import ZkgError
-from zkg.linked_data.search import fold
-from zkg.power.similarity import COMPARED_LENGTH, Name
+from zkg.linked_data import matching
+from zkg.linked_data.matching import COMPARED_LENGTH
 
 if TYPE_CHECKING:
     from zkg.power.entity_index import Vocabulary
@@ -60,7 +60,7 @@ class Wanted:
 
     value: str | float | bool
     by_id: bool = False
-    name: Name | None = None
+    name: matching.Query | None = None  # the text, ready to score
 
 
 @dataclass
@@ -119,7 +119,7 @@ def _wanted(value: Any) -> Wanted:
     if not isinstance(value, str):
         raise ReconcileError('each property value must be a string, a number, a boolean or {"id": …}')
     text = bounded_text(value, "a property value")
-    return Wanted(text, by_id, Name.of(fold(text)))
+    return Wanted(text, by_id, matching.Query.of(text))
 
 
 def parse_query(raw: Any, vocabulary: Vocabulary) -> Query:

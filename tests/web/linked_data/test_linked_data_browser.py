@@ -1,10 +1,12 @@
 """An entity page in a real headless Chromium, on a live ``zkg serve`` whose base IRI is its
 own URL: the browser opens Z-Park's IRI, is sent to its page (303), and sees the label, the
-fact table with sources, the statistics chart as SVG, and no console error.
+fact table with sources, the statistics chart as SVG, and no console error. And the search
+box with a typo in it: the entity first, with its type and a one-line description.
 
 The browser and its checks (console errors, no request leaving loopback) are those of the
 editor's browser test, reused.
-``ZKG_ENTITY_SCREENSHOT=/path.png`` saves a full-page screenshot.
+``ZKG_ENTITY_SCREENSHOT=/path.png`` saves a full-page screenshot (``ZKG_SEARCH_SCREENSHOT``
+the search's).
 """
 
 from __future__ import annotations
@@ -74,3 +76,35 @@ def test_the_page_fits_a_phone(linked_data_server, page):
     assert overflow <= 0
     assert page.find_element(By.CSS_SELECTOR, "svg.chart").size["width"] <= 400
     page.set_window_size(1400, 1000)
+
+
+def test_search_forgives_a_typo_in_a_browser(linked_data_server, page):
+    page.set_window_size(1000, 900)
+    page.get(linked_data_server.url)
+    box = page.find_element(By.CSS_SELECTOR, "form.search-form input[name=q]")
+    box.send_keys("zhongguancum")  # a typo for Zhongguancun, Z-Park's other name
+    box.submit()
+    assert urlsplit(page.current_url).path == "/search"
+    first = page.find_element(By.CSS_SELECTOR, "ol.hits > li")
+    assert _text(first.find_element(By.CSS_SELECTOR, "a.hit-label")) == "Zhongguancun Science Park"
+    assert "Organization" in [_text(c) for c in first.find_elements(By.CSS_SELECTOR, ".chip")]  # its types
+    description = first.find_element(By.CSS_SELECTOR, ".hit-description")
+    assert _text(description).startswith("China's first science park")
+    assert description.size["height"] < 2 * page.execute_script(
+        "return parseFloat(getComputedStyle(arguments[0]).lineHeight)", description
+    )  # one line
+    assert "matched “Zhongguancun” · a near match" in _text(first.find_element(By.CSS_SELECTOR, ".hit-match"))
+
+    screenshot = os.environ.get("ZKG_SEARCH_SCREENSHOT")
+    if screenshot:
+        page.save_screenshot(screenshot)
+
+    # Chinese, and a year the name does not hold (the conference's date does).
+    page.get(linked_data_server.url + "search?q=%E4%B8%AD%E5%85%B3%E6%9D%91")  # 中关村
+    assert _text(page.find_element(By.CSS_SELECTOR, "ol.hits > li a.hit-label")) == "Zhongguancun Science Park"
+    page.get(linked_data_server.url + "search?q=IASP+2015")
+    labels = [_text(a) for a in page.find_elements(By.CSS_SELECTOR, "ol.hits > li a.hit-label")]
+    assert "32nd IASP World Conference" in labels[:3]
+    first = page.find_element(By.CSS_SELECTOR, "ol.hits > li")
+    first.find_element(By.CSS_SELECTOR, "a.hit-label").click()
+    assert urlsplit(page.current_url).path == "/page/id/iasp-world-conference-2015"

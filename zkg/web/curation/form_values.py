@@ -18,7 +18,7 @@ from flask import current_app, request
 
 from zkg.base.errors import ZkgError
 from zkg.linked_data.labels import fallback_label
-from zkg.linked_data.search import fold
+from zkg.linked_data.matching import fold
 from zkg.rdf.namespaces import XSD
 from zkg.rdf.prefixes import compact, graph_iri
 from zkg.store import loading

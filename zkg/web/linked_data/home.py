@@ -193,6 +193,8 @@ def search():
                             "matched": h.matched,
                             "language": h.language,
                             "match": h.match,
+                            "score": h.score,
+                            "description": h.description,
                             "page": _absolute(link(h.iri)),
                             "types": [{"iri": t, "label": type_labels[t]} for t in types.get(h.iri, [])],
                         }

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from zkg.base.errors import ZkgError
 from zkg.linked_data.labels import labels_for
-from zkg.linked_data.search import fold
+from zkg.linked_data.matching import fold
 from zkg.power.canned import TYPES, ParameterError
 from zkg.power.completion import MAX_TEXT, ShapeCatalogue, data_properties, fitting_resources
 from zkg.rdf.prefixes import compact as compact_iri
