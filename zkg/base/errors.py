@@ -27,7 +27,14 @@ class SettingsError(ZkgError, ValueError):
 
 
 class QueryError(ZkgError):
-    """A SPARQL query or update that does not parse or cannot be evaluated."""
+    """A SPARQL query or update that does not parse or cannot be evaluated.
+
+    ``detail``: more lines for the person who wrote it, shown after the message where there is
+    room (the protocol's 400 answer): the offending line quoted with a caret, a hint
+    (:mod:`zkg.sparql.explain`); empty when there is nothing to add. The message stays one line.
+    """
+
+    detail = ""
 
 
 class DataError(ZkgError):

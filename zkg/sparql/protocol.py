@@ -45,6 +45,7 @@ from zkg.rdf import negotiation, results
 from zkg.rdf.negotiation import HTML, Format, NotAcceptable
 from zkg.rdf.sparql_scan import scan
 from zkg.sparql import guard, passthrough
+from zkg.sparql.explain import explain
 from zkg.sparql.passthrough import AnswerCache, QueryResult
 from zkg.sparql.reading import Reading
 from zkg.store.facade import StoreFacade
@@ -135,13 +136,13 @@ def answer(
             found = guard.check_query(
                 text, base_iri=base_iri or store.base_iri, prefixes=store.prefixes, graph_exists=_graph_lookup(store)
             )
-        except QueryError:
+        except QueryError as error:
             # A browser opening a shared link gets the editor with the query in it, which runs
             # it and shows the refusal there, next to the text; a script gets the 400 itself.
             everything = (*negotiation.RESULTS_FORMATS, *negotiation.GRAPH_FORMATS, HTML)
             if negotiation.choose(accept, formats, everything) is HTML:
                 return EDITOR
-            raise
+            raise _explained(error, text, store.prefixes) from None
         form = found.form
     if chosen is None:
         offers = negotiation.FORMATS_BY_FORM.get(form or "", negotiation.RESULTS_FORMATS)
@@ -182,7 +183,7 @@ def answer(
         else:
             result = store.query(found.engine_text, **dataset)
     except QueryError as error:
-        raise _located(error, found) from None
+        raise _explained(_located(error, found), text, store.prefixes) from None
     return _evaluated(store, result, chosen, found, accept, formats, row_limit, limits_url)
 
 
@@ -199,7 +200,8 @@ def failure(error: Exception) -> Answer:
     if isinstance(error, (QueryTimeout, EngineUnavailable)):
         return _plain(error.message, 503, retry_after=1)
     if isinstance(error, QueryError):  # bad syntax, refused (SERVICE, LOAD, FROM), failed evaluation
-        return _plain(error.message, 400)
+        # The message, then what zkg.sparql.explain adds: the line quoted, a hint.
+        return _plain(error.message + (f"\n\n{error.detail}" if error.detail else ""), 400)
     if isinstance(error, StoreError):
         return _plain(f"the store cannot answer: {error.message}", 503)
     raise TypeError(f"not a failure the protocol answers: {error!r}")
@@ -248,6 +250,14 @@ def _located(error: QueryError, found: Reading | None) -> QueryError:
     if found is not None:
         error.message = found.locate(error.message)
         error.args = (error.message,)
+    return error
+
+
+def _explained(error: QueryError, text: str, prefixes: dict[str, str]) -> QueryError:
+    """``error`` with the offending line of ``text`` quoted and a hint (:mod:`zkg.sparql.explain`)."""
+    found = explain(error.message, text, prefixes)
+    if found is not None:
+        error.detail = found.render()
     return error
 
 
@@ -301,7 +311,8 @@ def _evaluated(
             body = results.serialize_triples(triples, fmt, prefixes=store.prefixes, truncation=truncation)
     except (SyntaxError, OSError, ValueError, RuntimeError) as error:
         # In-process stores evaluate lazily: evaluation errors arrive while reading.
-        raise _located(QueryError(f"query failed: {error}"), found) from None
+        failed = _located(QueryError(f"query failed: {error}"), found)
+        raise (failed if found is None else _explained(failed, found.text, store.prefixes)) from None
     finally:
         close(result)
     return Answer(200, body, fmt.content_type, truncated_at=limit if truncated else None, vary=("Accept",))

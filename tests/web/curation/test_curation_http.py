@@ -93,6 +93,18 @@ def test_update_protocol_errors(cur):
     assert refused.status_code == 400 and "LOAD" in refused.get_data(as_text=True)
 
 
+def test_an_update_with_a_syntax_error_quotes_its_line_with_a_hint(cur):
+    """An update's syntax error is explained as a query's is (zkg.sparql.explain): the line, a
+    caret, and where the '.' goes."""
+    text = "INSERT { ?p schema:jobTitle 'A' } WHERE {\n  ?p a schema:Person\n  ?p schema:name ?n .\n}"
+    response = cur.update(text)
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    body = response.get_data(as_text=True)
+    assert body.startswith("SPARQL syntax error: error at 3:")
+    assert "    3 |   ?p schema:name ?n .\n" in body
+    assert "hint: a '.' is missing after 'schema:Person' (line 2, column 21)" in body
+
+
 def test_update_dry_run_writes_nothing(cur):
     before = cur.store.dump(format="nquads")
     response = cur.update(NEW_FACT, **{"ZKG-Dry-Run": "1"})

@@ -94,6 +94,12 @@ def test_a_browser_asking_sparql_gets_the_editor_with_examples_and_prefixes(clie
     assert config["endpoint"].endswith("/sparql")
     assert config["query"] is None
     assert config["termsUrl"] == "/sparql/terms.json"
+    # What editor-results.js needs to show results a person can read: where zkg's own IRIs have
+    # their pages, which datatypes are numbers (zkg.rdf.lexical, listed once), the row limit.
+    assert config["pageUrl"] == "/page/" and config["dereferenceable"] == ["id/", "def/", "code/", "graph/"]
+    assert "http://www.w3.org/2001/XMLSchema#integer" in config["numericTypes"]
+    assert "http://www.w3.org/2001/XMLSchema#gYear" not in config["numericTypes"]
+    assert config["rowLimit"] == settings.row_limit
     # Each example is also a plain link that opens the editor on it.
     example_links = [a for a in page.anchors if "zkg-example" in a.get("class", "")]
     assert len(example_links) == len(examples)
@@ -164,6 +170,7 @@ def test_every_script_and_style_is_served_by_zkg(client):
         ("/static/vendor/yasgui/yasgui.min.js", "text/javascript"),
         ("/static/vendor/yasgui/yasgui.min.css", "text/css"),
         ("/static/editor.js", "text/javascript"),
+        ("/static/editor-results.js", "text/javascript"),
         ("/static/zkg.css", "text/css"),
         ("/static/favicon.svg", "image/svg+xml"),
     ],
@@ -182,6 +189,9 @@ def test_scripts_ask_no_outside_service():
     assert "lov.linkeddata.es/dataset/lov/api" in bundle  # replaced: see editor.js
     ours = (REPO / "zkg/web/static/editor.js").read_text(encoding="utf-8")
     assert not re.search(r"[\"'`]\s*(https?:)?//", ours)  # no URL literal in our code
+    results = (REPO / "zkg/web/static/editor-results.js").read_text(encoding="utf-8")
+    assert not re.search(r"[\"'`]\s*(https?:)?//", results)
+    assert "fetch(config.endpoint," in results  # its one request: the labels, at this endpoint
     for name in ("completers.property", 'completers["class"]', "completers.prefixes"):
         assert name in ours
     css = (REPO / "zkg/web/static/vendor/yasgui/yasgui.min.css").read_text(encoding="utf-8")

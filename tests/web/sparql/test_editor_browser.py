@@ -5,10 +5,12 @@ by hand: ``apt-get install chromium chromium-driver``) and Selenium (the ``test`
 The test fails, it is not skipped, when they are missing.
 
 What it checks: an example query loads into the editor and runs; the results table shows the
-expected rows, and IRI cells link to the entity IRIs (the base IRI is conftest's test base); a query in the URL opens and runs;
-term completion reads /sparql/terms.json; the browser console stays free of errors (CSP
-violations included) and no request leaves loopback. ``ZKG_EDITOR_SCREENSHOT=/path.png``
-saves a screenshot of the editor with results.
+expected rows, IRIs as their labels linked to their pages, literals as values, and with "raw
+terms" on, IRI cells link to the entity IRIs (the base IRI is conftest's test base); a query in
+the URL opens and runs; term completion reads /sparql/terms.json; the run and share buttons
+never cover the query text; a refused query shows its line quoted and a hint, the line marked;
+the browser console stays free of errors (CSP violations included) and no request leaves
+loopback. ``ZKG_EDITOR_SCREENSHOT=/path.png`` saves a screenshot of the editor with results.
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ def _table_rows(driver) -> list[list[str]]:
     """)
 
 
+def _raw_terms(driver, on: bool) -> None:
+    """Switch "raw terms" (the results as SPARQL writes them) on or off, as a reader clicks it."""
+    switch = next(box for box in driver.find_elements(By.CSS_SELECTOR, "input.zkg-raw-terms") if box.is_displayed())
+    if switch.is_selected() != on:
+        switch.click()
+    _wait(driver, lambda d: d.execute_script("return zkgResults.isRaw()") == on, "the switch did not switch")
+
+
 def _sparql_json(base: str, query: str) -> dict:
     response = requests.get(
         base + "sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=30
@@ -97,14 +107,28 @@ def test_example_query_runs_and_shows_the_results_table(live, page):
     assert "Luo Wei" in names
     assert any("Luo Wei" in " ".join(row) for row in rows)
 
-    # IRI cells are links to the IRIs themselves; those under the base IRI (zkg's entities,
-    # which dereference) are marked as such.
-    hrefs = {a.get_attribute("href") for a in page.find_elements(By.CSS_SELECTOR, ".yasr .dataTable a.iri")}
+    # IRI cells show labels, link to the entities' pages here and hold the IRI in their title.
     organizations = {b["organization"]["value"] for b in expected["results"]["bindings"]}
     assert all(iri.startswith(TEST_BASE + "id/") for iri in organizations)
+    _wait(
+        page,
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".yasr .dataTable a.zkg-entity.zkg-labelled"),
+        "no labels shown",
+    )
+    pages = {
+        a.get_attribute("title"): a.get_attribute("href")
+        for a in page.find_elements(By.CSS_SELECTOR, ".yasr .dataTable a.zkg-entity")
+    }
+    assert all(pages[iri] == live + "page/" + iri[len(TEST_BASE) :] for iri in organizations)
+
+    # With "raw terms" on, IRI cells are links to the IRIs themselves; those under the base IRI
+    # (zkg's entities, which dereference) are marked as such.
+    _raw_terms(page, True)
+    hrefs = {a.get_attribute("href") for a in page.find_elements(By.CSS_SELECTOR, ".yasr .dataTable a.iri")}
     assert organizations <= hrefs
     entity_links = page.find_elements(By.CSS_SELECTOR, ".yasr .dataTable a.iri.zkg-entity")
     assert {a.get_attribute("href") for a in entity_links} >= organizations
+    _raw_terms(page, False)
 
     # The query is in the address bar, ready to share.
     shared = parse_qs(urlsplit(page.current_url).query)
@@ -128,9 +152,10 @@ def test_query_in_the_url_opens_and_runs(live, page):
     query = "SELECT ?name WHERE { id:luo-wei schema:name ?name }"
     _open_editor(page, live + "sparql?" + requests.compat.urlencode({"query": query}))
     assert page.execute_script("return zkgEditor.yasgui.getTab().getQuery()") == query
-    _wait(
-        page, lambda d: [row[0] for row in _table_rows(d)] == ['"Luo Wei"@en'], "a query given in the URL did not run"
-    )
+    _wait(page, lambda d: [row[0] for row in _table_rows(d)] == ["Luo Wei en"], "a query given in the URL did not run")
+    _raw_terms(page, True)  # as SPARQL writes it
+    _wait(page, lambda d: [row[0] for row in _table_rows(d)] == ['"Luo Wei"@en'], "raw terms are not shown")
+    _raw_terms(page, False)
     # Graph queries offer the RDF formats instead.
     page.execute_script("zkgEditor.yasgui.getTab().setQuery('DESCRIBE id:luo-wei'); zkgEditor.refreshDownloads()")
     labels = [a.text for a in page.find_elements(By.CSS_SELECTOR, "#zkg-downloads a.zkg-download")]
@@ -234,6 +259,169 @@ def test_a_refused_query_in_a_link_opens_the_editor_and_shows_why(live, page):
     card = page.find_element(By.CSS_SELECTOR, ".yasr")
     assert error.rect["x"] + error.rect["width"] <= card.rect["x"] + card.rect["width"] + 1, (error.rect, card.rect)
     assert page.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", error)
+    # The one console error is the refusal itself (a 400 of /sparql): expected, so taken out.
+    severe = [e["message"] for e in page.get_log("browser") if e["level"] == "SEVERE"]
+    assert all("/sparql" in message and "400" in message for message in severe), severe
+
+
+# -- results and errors a person can read (static/editor-results.js) --------------------------------
+
+
+def test_results_show_labels_and_values_and_raw_terms_on_request(live, page):
+    """IRIs as their labels (one more query, at this endpoint), linked to their pages here or to
+    themselves, the IRI on hover; unlabelled IRIs as prefixed names; literals as values, the
+    datatype on hover; "raw terms" shows them as SPARQL writes them, remembered across visits."""
+    query = (
+        "SELECT ?who ?class ?type ?elsewhere ?amount ?big ?year ?unit ?name WHERE {\n"
+        "  BIND(id:luo-wei AS ?who) BIND(zkg:Bid AS ?class) BIND(xsd:gYear AS ?type)\n"
+        "  BIND(<http://example.org/thing> AS ?elsewhere)\n"
+        '  BIND(183400000000 AS ?amount) BIND(1234567.50 AS ?big) BIND("2014"^^xsd:gYear AS ?year)\n'
+        '  BIND("CNY" AS ?unit) BIND("Luo Wei"@en AS ?name)\n'
+        "}"
+    )
+    page.execute_script("window.localStorage.removeItem('zkg-editor-raw-terms')")
+    _open_editor(page, live + "sparql?" + requests.compat.urlencode({"query": query}))
+    _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".yasr .dataTable a.zkg-labelled"), "no label shown")
+    assert _table_rows(page) == [
+        [
+            "Luo Wei",
+            "bid",  # labelled in the vocabulary
+            "xsd:gYear",  # no label: a prefixed name
+            "http://example.org/thing",
+            "183,400,000,000",
+            "1,234,567.5",
+            "2014",
+            "CNY",
+            "Luo Wei en",
+        ]
+    ]
+    cells = page.execute_script("""
+        return Array.from(document.querySelectorAll('.yasr .dataTable tbody td'))
+            .slice(1).map(td => { const e = td.querySelector('[title]');
+                                  return [e.getAttribute('title'), e.getAttribute('href')]; });""")
+    assert cells == [
+        [TEST_BASE + "id/luo-wei", "/page/id/luo-wei"],  # zkg's own IRI: its page here
+        [TEST_BASE + "def/Bid", "/page/def/Bid"],
+        ["http://www.w3.org/2001/XMLSchema#gYear", "http://www.w3.org/2001/XMLSchema#gYear"],
+        ["http://example.org/thing", "http://example.org/thing"],  # elsewhere: the IRI itself
+        ["xsd:integer: 183400000000", None],
+        ["xsd:decimal: 1234567.5", None],
+        ["xsd:gYear", None],
+        ["xsd:string", None],
+        ["rdf:langString, @en", None],
+    ]
+    # Numbers as people write them, exactly (no floating point on the way), exponents written out.
+    formatted = page.execute_script(
+        "return ['183400000000', '1.834E11', '40.40', '-1234.5', '0.000012', '1E-2', 'NaN', 'INF', '+7']"
+        ".map(zkgResults.formatNumber)"
+    )
+    assert formatted == [
+        "183,400,000,000",
+        "183,400,000,000",
+        "40.40",
+        "-1,234.5",
+        "0.000012",
+        "0.01",
+        "NaN",
+        "INF",
+        "7",
+    ]
+    # The labels took one query more, at this endpoint.
+    fetched = page.execute_script(
+        "return performance.getEntriesByType('resource').filter(e => e.initiatorType === 'fetch')"
+        ".map(e => e.name).filter(u => u.endsWith('/sparql'));"
+    )
+    assert fetched == [live + "sparql", live + "sparql"]
+
+    _raw_terms(page, True)
+    _wait(page, lambda d: _table_rows(d)[0][0] == "id:luo-wei", "raw terms are not shown")
+    assert _table_rows(page) == [
+        [
+            "id:luo-wei",
+            "zkg:Bid",
+            "xsd:gYear",
+            "<http://example.org/thing>",
+            '"183400000000"^^xsd:integer',
+            '"1234567.5"^^xsd:decimal',
+            '"2014"^^xsd:gYear',
+            "CNY",  # (YASR writes a plain string without its quotes)
+            '"Luo Wei"@en',
+        ]
+    ]
+    _open_editor(page, live + "sparql?" + requests.compat.urlencode({"query": query}))  # kept for the next visit
+    _wait(page, lambda d: len(_table_rows(d)) == 1, "the query did not run")
+    assert page.find_element(By.CSS_SELECTOR, "input.zkg-raw-terms").is_selected()
+    assert _table_rows(page)[0][-1] == '"Luo Wei"@en'
+    _raw_terms(page, False)
+    _wait(page, lambda d: _table_rows(d)[0][0] == "Luo Wei", "the labels did not come back")
+
+    screenshot = os.environ.get("ZKG_EDITOR_SCREENSHOT")
+    if screenshot:
+        page.save_screenshot(screenshot.replace(".png", "-values.png"))
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_the_run_and_share_buttons_never_cover_the_query_text(live, page, width):
+    """At desktop and phone width, with a long first line: no box of the query's text (each
+    wrapped piece of each line) meets the run button or the share button."""
+    long_line = "SELECT " + " ".join(f"?variable{i}" for i in range(40)) + " WHERE {"
+    query = long_line + "\n  ?variable0 schema:name ?variable1 .\n}"
+    page.set_window_size(width, 900)
+    try:
+        _open_editor(page, live + "sparql")
+        page.execute_script("zkgEditor.yasgui.getTab().getYasqe().setValue(arguments[0])", query)
+        boxes = page.execute_script("""
+            const box = r => ({left: r.left, right: r.right, top: r.top, bottom: r.bottom});
+            const buttons = ['.yasqe_queryButton', '.yasqe_share']
+                .map(s => box(document.querySelector('.yasqe ' + s).getBoundingClientRect()));
+            const text = Array.from(document.querySelectorAll('.yasqe .CodeMirror-line > span'))
+                .flatMap(span => Array.from(span.getClientRects()).map(box));
+            return {buttons, text};""")
+        assert len(boxes["text"]) >= 4, boxes  # the long line wraps
+        for button in boxes["buttons"]:
+            assert button["right"] - button["left"] >= 20, button  # shown
+            for piece in boxes["text"]:
+                apart = (
+                    piece["right"] <= button["left"]
+                    or button["right"] <= piece["left"]
+                    or piece["bottom"] <= button["top"]
+                    or button["bottom"] <= piece["top"]
+                )
+                assert apart, (width, button, piece)
+        if os.environ.get("ZKG_EDITOR_SCREENSHOT"):
+            page.save_screenshot(os.environ["ZKG_EDITOR_SCREENSHOT"].replace(".png", f"-buttons-{width}.png"))
+    finally:
+        page.set_window_size(1400, 1000)
+
+
+def test_a_syntax_error_shows_its_line_a_caret_and_a_hint(live, page):
+    """The server's explanation (zkg.sparql.explain) in the results card: the message, the line
+    quoted with its caret, the hint; the line is marked in the editor until the text changes."""
+    query = "SELECT ?name ?age WHERE {\n  ?s schema:name ?name\n  ?s schema:age ?age .\n}"
+    _open_editor(page, live + "sparql?" + requests.compat.urlencode({"query": query}))
+    box = _wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".yasr .errorResult .zkg-error"), "no error")[0]
+    assert box.find_element(By.CSS_SELECTOR, ".zkg-error-message").text.startswith("SPARQL syntax error: error at 3:")
+    quotes = [pre.text for pre in box.find_elements(By.CSS_SELECTOR, "pre.zkg-error-quote")]
+    assert quotes[0].splitlines() == ["    3 |   ?s schema:age ?age .", "      |      ^"]
+    assert quotes[1].splitlines() == ["    2 |   ?s schema:name ?name", "      |                       ^ '.' here"]
+    hint = box.find_element(By.CSS_SELECTOR, ".zkg-error-hint").text
+    assert hint.startswith("hint: a '.' is missing after '?name' (line 2, column 23)")
+    marked = page.execute_script(
+        "return Array.from(document.querySelectorAll('.CodeMirror .zkg-error-line'))"
+        ".map(e => e.closest('.CodeMirror-code > div').querySelector('.CodeMirror-line'))"
+        ".map(line => line.textContent.replace(/\\u00a0/g, ' '))"
+    )
+    assert marked == ["  ?s schema:age ?age ."]
+    card = page.find_element(By.CSS_SELECTOR, ".yasr")
+    error = page.find_element(By.CSS_SELECTOR, ".yasr .errorResult")
+    assert error.rect["x"] + error.rect["width"] <= card.rect["x"] + card.rect["width"] + 1
+    assert page.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", error)
+    page.execute_script(
+        "zkgEditor.yasgui.getTab().getYasqe().setValue(arguments[0])", query.replace("?name\n", "?name .\n")
+    )
+    assert page.find_elements(By.CSS_SELECTOR, ".CodeMirror .zkg-error-line") == []  # the mark goes with the change
+    if os.environ.get("ZKG_EDITOR_SCREENSHOT"):
+        page.save_screenshot(os.environ["ZKG_EDITOR_SCREENSHOT"].replace(".png", "-error.png"))
     # The one console error is the refusal itself (a 400 of /sparql): expected, so taken out.
     severe = [e["message"] for e in page.get_log("browser") if e["level"] == "SEVERE"]
     assert all("/sparql" in message and "400" in message for message in severe), severe

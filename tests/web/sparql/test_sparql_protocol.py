@@ -129,6 +129,27 @@ def test_syntax_error_has_the_parser_message_and_position(client):
     assert "error at 2:" in response.get_data(as_text=True)  # line 2: the parser's own position
 
 
+def test_a_syntax_error_quotes_the_line_with_a_caret_and_a_hint(client):
+    """What curl shows (zkg.sparql.explain): the parser's message, then the line quoted with a
+    caret under the column, and a hint for the common slips."""
+    response = client.get("/sparql", query_string={"query": "SELECT ?x\nWHERE { ?x schem:name ?y }"})
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == (
+        "unknown prefix 'schem:' at line 2, column 12: declare it with PREFIX schem: <…> (the predeclared "
+        "prefixes are listed in the service description)\n"
+        "\n"
+        "    2 | WHERE { ?x schem:name ?y }\n"
+        "      |            ^\n"
+        "hint: the prefix schem: is not declared. Did you mean schema:? zkg predeclares rdf:, rdfs:, xsd:, "
+        "owl:, schema:, org:, prov:, dcterms:, skos:, qb:, sdmx-dimension:, sdmx-measure:, sdmx-attribute:, "
+        "void:, sd:, sh:, dcat:, foaf:, zkg:, id:, graph:, kind:, role:, category:, indicator:, unit:, "
+        "transformation:; any other prefix needs a line such as PREFIX schem: <http://…> before the query.\n"
+    )
+    update = client.post("/sparql", data={"query": "INSERT DATA { id:a schema:name 'A' }"})
+    assert update.status_code == 400
+    assert "POST to this endpoint" in update.get_data(as_text=True) and "update=" in update.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     "query_string", ["query=ASK%7B%7D&query=ASK%7B%7D", "update=CLEAR%20ALL", "query=ASK%7B%7D&update=CLEAR%20ALL"]
 )

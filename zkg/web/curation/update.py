@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from zkg.base.errors import QueryError
 from zkg.sparql import guard as sparql_guard
+from zkg.sparql.explain import explain
 from zkg.web.curation import writes
 
 
@@ -53,6 +55,11 @@ def handle_update(operation) -> Response:
         if done.outcome is None:
             return writes.nothing_to_do(done.summary)
         return writes.committed_response(done.outcome, summary=done.summary)
+    except QueryError as error:  # answered by /sparql's handlers, with the line quoted and a hint
+        found = explain(error.message, operation.update, writes.store().prefixes)
+        if found is not None:
+            error.detail = found.render()
+        raise
     except Exception as error:  # the write path's own errors; the rest goes to /sparql's handlers
         response = writes.error_response(error)
         if response is None:

@@ -3,9 +3,10 @@
 The editor is YASGUI (vendored under ``static/vendor/yasgui``, see its README) wired to this
 deployment by ``static/editor.js``: SPARQL highlighting and syntax checking that know the
 predeclared prefixes, completion of those prefixes and of the classes and properties in the
-store (``/sparql/terms.json``), the competency questions as examples, results as a table
-whose IRIs link to themselves (zkg's entity IRIs dereference), downloads in every format and
-the query in the address bar.
+store (``/sparql/terms.json``), the competency questions as examples, results as a table a
+person can read (``static/editor-results.js``: IRIs as their labels, linked to their pages,
+literals as values, a "raw terms" switch; a refused query's explanation with its line marked),
+downloads in every format and the query in the address bar.
 
 It works with no internet: every script and style is served by zkg, the YASGUI completers
 that call external services are replaced, and the page is sent with a Content-Security-Policy
@@ -29,8 +30,10 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from zkg.base.errors import ZkgError
 from zkg.power.canned import QUERIES_DIR, header_fields, load_queries
 from zkg.rdf import negotiation
+from zkg.rdf.lexical import NUMERIC_TYPES
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
 from zkg.sparql import protocol
+from zkg.web.iris import DEREFERENCEABLE
 
 _log = logging.getLogger(__name__)
 _WEB_DIR = Path(__file__).resolve().parent.parent  # zkg/web/, from zkg/web/sparql/
@@ -303,6 +306,12 @@ def editor_config(query: str | None, examples: list[ExampleQuery]) -> dict:
         # Completion from the shapes (zkg.web.power.complete); absent when that blueprint is not there.
         "completeUrl": url_for("complete.complete") if "complete.complete" in current_app.view_functions else None,
         "prefixes": zkg_prefixes(settings.base_iri),
+        # Results a person can read (static/editor-results.js): where zkg's own IRIs have their
+        # page, which datatypes are numbers, and the row limit its label queries keep within.
+        "pageUrl": f"{request.script_root}/page/",
+        "dereferenceable": list(DEREFERENCEABLE),
+        "numericTypes": sorted(NUMERIC_TYPES),
+        "rowLimit": settings.row_limit,
         "examples": [e.as_json() for e in examples],
         "downloads": {kind: [f.as_json() for f in formats] for kind, formats in DOWNLOAD_FORMATS.items()},
         "defaultQuery": DEFAULT_QUERY,
