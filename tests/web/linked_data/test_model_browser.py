@@ -5,6 +5,7 @@ entities, and opens a data set's page with its table and its CSV."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -63,3 +64,16 @@ def test_a_data_set_page_shows_its_table_and_offers_the_csv(linked_data_server, 
     assert len(page.find_elements(By.CSS_SELECTOR, "svg.chart")) >= 2
     csv_link = page.find_element(By.CSS_SELECTOR, "p.downloads a[type='text/csv']")
     assert urlsplit(csv_link.get_attribute("href")).path == "/tables/id/stats-z-park-headline.csv"
+
+
+@pytest.mark.parametrize("path", ["page/def/", "model/schema:Person", "page/id/stats-z-park-headline"])
+def test_the_guide_and_a_data_set_fit_a_phone(linked_data_server, page, path):
+    page.set_window_size(400, 900)
+    page.get(linked_data_server.url + path)
+    deadline = time.monotonic() + 10
+    while page.execute_script("return window.innerWidth") > 400:  # the resize may land after the page
+        assert time.monotonic() < deadline, "the window did not become phone-sized"
+        time.sleep(0.05)
+    # Nothing wider than the screen: wide tables scroll inside their own box.
+    assert page.execute_script("return document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.set_window_size(1400, 1000)
