@@ -15,6 +15,8 @@ import shlex
 import socket
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -92,8 +94,8 @@ def outputs(stdout: str) -> list[str]:
 
 def test_every_command_of_the_tour_does_what_its_comment_says(tour_server):
     said = outputs(run_tour(tour_server))
-    assert len(said) == 7, said
-    names, csv, head, quads, search, write, feed = said
+    assert len(said) == 8, said
+    names, csv, head, quads, search, write, feed, undo = said
     assert len(json.loads(names)["results"]["bindings"]) == 5
     assert csv.splitlines()[0].strip() == "s,name" and len(csv.strip().splitlines()) == 4
     assert re.search(r"^HTTP/1.1 303", head, re.M | re.I)
@@ -108,4 +110,11 @@ def test_every_command_of_the_tour_does_what_its_comment_says(tour_server):
     changeset = re.search(r"^zkg-changeset: (\S+)", write, re.M | re.I).group(1)
     entries = feed.split("<entry>")
     assert entries[0].lstrip().startswith("<?xml") and "<feed" in entries[0]
-    assert changeset in entries[1] and "by ada; source: https://example.org/interview-2024" in entries[1]
+    assert changeset in entries[1] and "by ada; source: https://example.org/readme-tour" in entries[1]
+    assert "3 added" in write and "id:readme-example" in write  # a throwaway entity, no shipped data
+    assert re.search(r"^committed changeset \S+: 0 added, 3 removed", undo, re.M)
+
+    # Followed literally, the tour changes nothing real (issue 16): its one write is undone.
+    query = "ASK { id:readme-example ?p ?o }"
+    with urllib.request.urlopen(tour_server.sparql + "?query=" + urllib.parse.quote(query), timeout=30) as answer:
+        assert json.loads(answer.read())["boolean"] is False
