@@ -300,3 +300,30 @@ def test_history_and_recent_changes(cur):
     patch = cur.client.get(f"/changes/{changeset}?format=rdfp").get_data(as_text=True)
     assert "TX ." in patch and '"Director"@en' in patch
     assert cur.client.get("/changes/20990101T000000000000Z-00000000").status_code == 404
+
+
+# -- warnings in the answer (issue 16: a dry run has no changeset page) -----------------------------
+
+
+def test_a_dry_run_says_its_warnings_in_the_answer(tmp_path):
+    from tests.support.curation_testing import make_curation
+    from tests.support.zkg_testing import GRAPH_DIR
+
+    cur = make_curation(tmp_path, project=GRAPH_DIR.parent)
+    headers = {
+        "Authorization": "Bearer " + cur.write_token,
+        "ZKG-Source": "https://example.org/dry-run",
+        "Content-Type": "application/sparql-update",
+    }
+    update = (
+        "INSERT DATA { id:dry-run-co a schema:Organization, org:FormalOrganization ; "
+        'rdfs:label "Dry Run Co"@en ; schema:name "Dry Run Co"@en ; zkg:organizationKind kind:company }'
+    )
+    dry = cur.client.post("/sparql", data=update, headers={**headers, "ZKG-Dry-Run": "1"})
+    text = dry.get_data(as_text=True)
+    assert dry.status_code == 200 and text.startswith("dry run: nothing written")
+    assert "SHACL warning(s), not blocking:" in text and "warning: id:dry-run-co schema:description" in text
+    assert "changeset's page" not in text and "ZKG-Changeset" not in dry.headers and "Link" not in dry.headers
+    assert not cur.store.query("ASK { id:dry-run-co ?p ?o }")
+    done = cur.client.post("/sparql", data=update, headers=headers)  # committed: the same warnings, said
+    assert done.status_code == 200 and "warning: id:dry-run-co schema:description" in done.get_data(as_text=True)

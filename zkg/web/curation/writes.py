@@ -39,6 +39,7 @@ from zkg.curation.apply import Conflict, Rejected
 from zkg.curation.changesets import ChangesetError
 from zkg.curation.writer import Attribution, Curator, NoSuchGraph
 from zkg.rdf import negotiation
+from zkg.rdf.display import term_text
 from zkg.rdf.negotiation import HTML
 
 SOURCE_HEADER = "ZKG-Source"
@@ -190,9 +191,12 @@ def committed_response(outcome, *, status: int = 200, summary: str = "", headers
         )
     if summary:
         lines.append(summary)
-    warnings = outcome.report.count("Warning") if outcome.report is not None else 0
+    # The warnings themselves, in the answer: a dry run has no changeset page to point to.
+    warnings = [r for r in outcome.report.results if r.severity == "Warning"] if outcome.report is not None else []
     if warnings:
-        lines.append(f"{warnings} SHACL warning(s) (not blocking): see the changeset's page")
+        prefixes = store().prefixes
+        lines.append(f"{len(warnings)} SHACL warning(s), not blocking:")
+        lines += [f"  warning: {term_text(r.focus_node, prefixes)} {r.path}: {r.message}" for r in warnings]
     try:
         from zkg.curation.changesets import diff_description
 
