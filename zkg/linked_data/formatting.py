@@ -20,24 +20,10 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
-from zkg.rdf.lexical import NUMERIC_TYPES
+from zkg.rdf.lexical import MONTH_NAMES, NUMERIC_TYPES
 from zkg.rdf.namespaces import XSD
 
 _DATES = {XSD + t: t for t in ("date", "dateTime", "gYear", "gYearMonth", "gMonthDay", "gMonth", "gDay")}
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 #: UN/ECE Recommendation 20 codes the pages know how to show; any other notation is shown
 #: after the number as it is (ISO 4217 currencies before it).
@@ -127,9 +113,9 @@ def format_date(lexical: str, kind: str) -> str:
         if kind == "gYear" and lexical.lstrip("-").isdigit():
             return lexical
         if kind == "gYearMonth" and len(lexical) == 7:
-            return f"{MONTHS[int(lexical[5:7]) - 1]} {lexical[:4]}"
+            return f"{MONTH_NAMES[int(lexical[5:7]) - 1]} {lexical[:4]}"
         if kind == "date" and len(lexical) == 10:
-            return f"{int(lexical[8:10])} {MONTHS[int(lexical[5:7]) - 1]} {lexical[:4]}"
+            return f"{int(lexical[8:10])} {MONTH_NAMES[int(lexical[5:7]) - 1]} {lexical[:4]}"
         if kind == "dateTime" and len(lexical) >= 16 and lexical[10] == "T":
             return f"{format_date(lexical[:10], 'date')}, {lexical[11:16]}"
     except (ValueError, IndexError):

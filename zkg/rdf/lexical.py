@@ -110,7 +110,8 @@ SURE = {
     "Z": r"(?:Z|[+-](?:0\d|1[0-3]):[0-5]\d)",
 }
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_MONTH_NAMES = (
+#: The months' English names, for messages here and for pages (zkg.linked_data.formatting).
+MONTH_NAMES = (
     "January",
     "February",
     "March",
@@ -162,7 +163,7 @@ def _day_problem(day: str, month: str | None, year: str | None) -> str | None:
         return f"day {day} is not 01 to 31"
     if limit == 28 and number == 29:
         return f"{year} is not a leap year: February has 28 days"
-    name = _MONTH_NAMES[int(month) - 1]
+    name = MONTH_NAMES[int(month) - 1]
     return f"day {day} is not 01 to {limit}: {name} has {'at most ' if year is None else ''}{limit} days"
 
 
