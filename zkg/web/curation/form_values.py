@@ -24,6 +24,7 @@ from zkg.rdf.prefixes import compact, graph_iri
 from zkg.store import loading
 from zkg.web.curation import writes
 from zkg.web.http_caching import PerVersion, label_index
+from zkg.web.urls import curie
 
 
 @dataclass
@@ -150,7 +151,7 @@ def _typed(value: str, datatype: str) -> ox.Literal:
         XSD + "gYearMonth": r"\d{4}-\d{2}",
     }
     if datatype in checks and not re.fullmatch(checks[datatype], value):
-        raise FormError(f"{value!r} is not a valid {compact(datatype, writes.store().prefixes)}")
+        raise FormError(f"{value!r} is not a valid {curie(datatype)}")
     return ox.Literal(value, datatype=ox.NamedNode(datatype))
 
 

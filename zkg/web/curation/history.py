@@ -30,14 +30,14 @@ from zkg.linked_data.labels import fallback_label, labels_for
 from zkg.power.canned import MAX_IRI
 from zkg.rdf import negotiation
 from zkg.rdf.negotiation import HTML, Format, NotAcceptable
-from zkg.rdf.prefixes import compact, graph_iri
+from zkg.rdf.prefixes import graph_iri
 from zkg.rdf.visible import visible
 from zkg.web.curation import writes
 from zkg.web.curation.session import CURATE_SECURITY_POLICY, csrf_token, current_curator
 from zkg.web.http_caching import conditional
 from zkg.web.redirects import current_path
 from zkg.web.security import linkable
-from zkg.web.urls import page_url
+from zkg.web.urls import curie, page_url
 
 history_blueprint = Blueprint("history", __name__, template_folder="../templates")
 
@@ -120,7 +120,7 @@ def _entry_view(entry, labels: dict[str, str]) -> dict:
     return {
         "entry": entry,
         "url": change_url(entry.id),
-        "agent": entry.agent_label or labels.get(entry.agent) or compact(entry.agent, writes.store().prefixes),
+        "agent": entry.agent_label or labels.get(entry.agent) or curie(entry.agent),
         "source_is_iri": _is_iri(entry.source),
         "source_label": _shown(entry.source, labels),
         "time": entry.time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),

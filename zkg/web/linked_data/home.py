@@ -16,10 +16,9 @@ from zkg.linked_data.facts import readable_name
 from zkg.linked_data.labels import choose_label, fetch_label_candidates
 from zkg.linked_data.search import MAX_QUERY_LENGTH
 from zkg.rdf.negotiation import HTML, Format, NotAcceptable, choose
-from zkg.rdf.prefixes import compact
 from zkg.web.http_caching import PerVersion, conditional, label_index
 from zkg.web.security import PAGE_SECURITY_POLICY
-from zkg.web.urls import editor_url, link, model_page_url, request_languages
+from zkg.web.urls import curie, editor_url, link, model_page_url, request_languages
 
 home_blueprint = Blueprint("home", __name__, template_folder="../templates")
 
@@ -125,7 +124,7 @@ def home():
             labels=labels,
             link=link,
             chips=chips,
-            curie=lambda iri: compact(iri, store.prefixes),
+            curie=curie,
             dumps=[(f.file_name, f.media_type) for f in DUMP_FORMATS.values()],
             example_query_url=editor_url(
                 "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)"
