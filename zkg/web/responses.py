@@ -8,6 +8,13 @@ from flask import Response, request, url_for
 from zkg.sparql.protocol import Answer
 from zkg.web.front_cache import mark_shareable
 
+
+def plain(message: str, status: int = 200) -> Response:
+    """A plain-text answer of one message (one trailing newline): every area's errors a person
+    can act on (400, 404, 406, …) and the curation writes' reports."""
+    return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
+
+
 #: The header of an answer cut at the row limit (``limit=N``).
 TRUNCATED_HEADER = "ZKG-Results-Truncated"
 

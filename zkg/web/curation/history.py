@@ -36,6 +36,7 @@ from zkg.web.curation import writes
 from zkg.web.curation.session import CURATE_SECURITY_POLICY, csrf_token, current_curator
 from zkg.web.http_caching import conditional
 from zkg.web.redirects import current_path
+from zkg.web.responses import plain
 from zkg.web.security import linkable
 from zkg.web.urls import curie, page_url
 
@@ -81,10 +82,6 @@ def _html(template: str, **context) -> Response:
     response = Response(render_template(template, **context), mimetype="text/html")
     response.headers["Content-Security-Policy"] = CURATE_SECURITY_POLICY
     return response
-
-
-def _text(message: str, status: int) -> Response:
-    return writes.plain(message, status)
 
 
 def metadata_triples(changeset_iris: list[str]) -> list[ox.Triple]:
@@ -144,16 +141,16 @@ def _curator_context() -> dict:
 def entity_history():
     iri = request.args.get("iri", "").strip()
     if not iri:
-        return _text("name the resource: /history?iri=<IRI>", 400)
+        return plain("name the resource: /history?iri=<IRI>", 400)
     if len(iri) > MAX_IRI:
-        return _text(f"the IRI is longer than {MAX_IRI} characters", 400)
+        return plain(f"the IRI is longer than {MAX_IRI} characters", 400)
     try:
         ox.NamedNode(iri)
         chosen = _choose((HTML, *RDF_FORMATS))
     except ValueError:
-        return _text(f"not an IRI: {iri!r}", 400)
+        return plain(f"not an IRI: {iri!r}", 400)
     except NotAcceptable as error:
-        return _text(error.message, 406)
+        return plain(error.message, 406)
 
     def build() -> Response:
         entries = history_entries(iri)
@@ -185,9 +182,9 @@ def changes():
         chosen = _choose((HTML, ATOM, JSON_FEED, *RDF_FORMATS))
         limit = max(1, min(int(request.args.get("limit", RECENT_LIMIT)), MAX_LIMIT))
     except NotAcceptable as error:
-        return _text(error.message, 406)
+        return plain(error.message, 406)
     except ValueError:
-        return _text(f"limit must be a number from 1 to {MAX_LIMIT}", 400)
+        return plain(f"limit must be a number from 1 to {MAX_LIMIT}", 400)
 
     def build() -> Response:
         entries = recent_changes(writes.store(), limit, log=writes.app_curator().log)
@@ -277,10 +274,10 @@ def changeset(changeset_id: str):
     try:
         chosen = _choose((HTML, RDF_PATCH, *RDF_FORMATS))
     except NotAcceptable as error:
-        return _text(error.message, 406)
+        return plain(error.message, 406)
     entry = get_changeset(writes.store(), changeset_id, log=writes.app_curator().log)
     if entry is None:
-        return _text(f"there is no changeset {changeset_id}", 404)
+        return plain(f"there is no changeset {changeset_id}", 404)
 
     def build() -> Response:
         if chosen is RDF_PATCH:

@@ -41,6 +41,7 @@ from zkg.curation.writer import Attribution, Curator, NoSuchGraph
 from zkg.rdf import negotiation
 from zkg.rdf.display import term_text
 from zkg.rdf.negotiation import HTML
+from zkg.web.responses import plain  # noqa: F401 (writes.plain: the curation area's name for it)
 
 SOURCE_HEADER = "ZKG-Source"
 MESSAGE_HEADER = "ZKG-Message"
@@ -61,10 +62,6 @@ class WriteRefused(ZkgError):
         response = plain(self.message, self.http_status)
         response.headers.update(self.headers)
         return response
-
-
-def plain(message: str, status: int = 200) -> Response:
-    return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
 
 
 def mark_write() -> None:

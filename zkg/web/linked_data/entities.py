@@ -35,6 +35,7 @@ from zkg.web.http_caching import conditional, model_guide_of
 from zkg.web.iris import candidate_paths, raw_request_path, resolve
 from zkg.web.linked_data.model import guide_page, value_text
 from zkg.web.linked_data.tables import table_url
+from zkg.web.responses import plain
 from zkg.web.security import PAGE_SECURITY_POLICY
 from zkg.web.urls import curie, data_url, editor_url, link, model_page_url, page_url, request_languages
 
@@ -67,10 +68,6 @@ def _alternates(iri: str) -> str:
     return ", ".join(links)
 
 
-def _text(status: int, message: str) -> Response:
-    return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
-
-
 def _not_found(path: str) -> Response:
     """404: a page with a search box for browsers, one line of text for everyone else."""
     message = f"nothing is known about {_base()}{path}"
@@ -80,7 +77,7 @@ def _not_found(path: str) -> Response:
         response = Response(html, status=404, mimetype="text/html")
         response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
     else:
-        response = _text(404, message)
+        response = plain(message, 404)
     response.vary.add("Accept")
     return response
 
@@ -116,7 +113,7 @@ def dereference(rest: str):
     try:
         chosen = choose(request.headers.get("Accept"), request.args.getlist("format"), IRI_OFFERS)
     except NotAcceptable as error:
-        response = _text(406, error.message)
+        response = plain(error.message, 406)
         response.vary.add("Accept")
         return response
     target = page_url(iri) if chosen is HTML else data_url(iri, chosen.name)
@@ -159,7 +156,7 @@ def data(rest: str):
     try:
         chosen = choose(request.headers.get("Accept"), request.args.getlist("format"), DATA_OFFERS)
     except NotAcceptable as error:
-        response = _text(406, error.message)
+        response = plain(error.message, 406)
         response.vary.add("Accept")
         return response
     return data_response(iri, chosen, negotiated=True)
@@ -177,7 +174,7 @@ def page(rest: str):
     if wanted and wanted.lower() not in ("html", "text/html"):
         document_format = format_by_name(wanted)
         if document_format is None:
-            return _text(406, f"no format {wanted!r}: use one of " + ", ".join(FORMATS) + " (or html)")
+            return plain(f"no format {wanted!r}: use one of " + ", ".join(FORMATS) + " (or html)", 406)
         return data_response(iri, document_format, negotiated=True)
     languages = request_languages()
     if iri == ontology_iri():

@@ -34,6 +34,7 @@ from zkg.linked_data.terms import term_info
 from zkg.rdf.negotiation import HTML, Format, NotAcceptable, choose
 from zkg.rdf.prefixes import VOCABULARY_PATH
 from zkg.web.http_caching import conditional, model_guide_of
+from zkg.web.responses import plain
 from zkg.web.security import PAGE_SECURITY_POLICY
 from zkg.web.urls import curie, data_url, editor_url, link, model_page_url, page_url, request_languages
 
@@ -64,10 +65,6 @@ SELECT ?graph ?source ?published WHERE {
 
 def _store():
     return current_app.config["ZKG_STORE"]
-
-
-def _text(status: int, message: str) -> Response:
-    return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
 
 
 def anchor(iri: str) -> str:
@@ -204,19 +201,19 @@ def term(name: str):
         return instances(name[: -len("/instances")])
     iri = _term_iri(name)
     if iri is None:
-        return _text(404, f"no term {name!r}: use a prefixed name such as schema:Person (the prefixes: /sparql)")
+        return plain(f"no term {name!r}: use a prefixed name such as schema:Person (the prefixes: /sparql)", 404)
     store = _store()
     guide = model_guide_of(store)
     languages = request_languages()
     info = term_info(store, iri, store.base_iri, languages)
     cls, prop, code_list = guide.class_guide(iri), guide.property_use(iri), guide.code_list(iri)
     if not info.kinds and not info.shapes and cls is None and prop is None and code_list is None:
-        return _text(404, f"zkg neither declares nor uses {name}, and no shape mentions it")
+        return plain(f"zkg neither declares nor uses {name}, and no shape mentions it", 404)
     wanted = request.args.get("format")
     if wanted and wanted.lower() not in ("html", "text/html"):
         document_format = format_by_name(wanted)
         if document_format is None:
-            return _text(406, f"no format {wanted!r}: use one of " + ", ".join(FORMATS) + " (or html)")
+            return plain(f"no format {wanted!r}: use one of " + ", ".join(FORMATS) + " (or html)", 406)
 
         def data() -> Response:
             body = serialize_description(describe(store, iri), document_format, store.prefixes)
@@ -252,21 +249,21 @@ def term(name: str):
 def instances(name: str):
     iri = _term_iri(name)
     if iri is None:
-        return _text(404, f"no class {name!r}: use a prefixed name such as schema:Person")
+        return plain(f"no class {name!r}: use a prefixed name such as schema:Person", 404)
     try:
         chosen = choose(request.headers.get("Accept"), request.args.getlist("format"), (HTML, LIST_JSON))
         page = int(request.args.get("page", "1"))
         if page < 1:
             raise ValueError
     except NotAcceptable as error:
-        return _text(406, error.message)
+        return plain(error.message, 406)
     except ValueError:
-        return _text(400, "page must be a whole number from 1")
+        return plain("page must be a whole number from 1", 400)
     store = _store()
     guide = model_guide_of(store)
     cls = guide.class_guide(iri)
     if cls is None:
-        return _text(404, f"no entity of zkg is a {name}")
+        return plain(f"no entity of zkg is a {name}", 404)
     languages = request_languages()
 
     def build() -> Response:

@@ -17,6 +17,7 @@ from zkg.linked_data.labels import labels_for
 from zkg.linked_data.tables import csvw_metadata, table_csv
 from zkg.web.http_caching import conditional
 from zkg.web.iris import local_path, quote_path
+from zkg.web.responses import plain
 
 tables_blueprint = Blueprint("tables", __name__)
 
@@ -31,10 +32,6 @@ def table_url(dataset: str, extension: str) -> str:
     return f"{request.script_root}/tables/{quote_path(local_path(dataset, base))}.{extension}"
 
 
-def _text(status: int, message: str) -> Response:
-    return Response(message + "\n", status=status, mimetype="text/plain")
-
-
 @tables_blueprint.route("/tables/<path:rest>", methods=["GET", "HEAD"])
 def table(rest: str):
     store = current_app.config["ZKG_STORE"]
@@ -43,7 +40,7 @@ def table(rest: str):
             path = rest[: -len(extension) - 1]
             break
     else:
-        return _text(404, f"no table at /tables/{rest}: ask for <data set path>.csv or .csv-metadata.json")
+        return plain(f"no table at /tables/{rest}: ask for <data set path>.csv or .csv-metadata.json", 404)
     dataset = store.base_iri + path
     is_dataset = bool(
         path
@@ -51,7 +48,7 @@ def table(rest: str):
         and store.query(f"ASK {{ {ox.NamedNode(dataset)} a qb:DataSet }}")
     )
     if not is_dataset:
-        return _text(404, f"{dataset} is not a data set of this graph")
+        return plain(f"{dataset} is not a data set of this graph", 404)
     name = path.rsplit("/", 1)[-1]
 
     def build_csv() -> Response:

@@ -36,7 +36,7 @@ from zkg.rdf.negotiation import HTML, NotAcceptable
 from zkg.rdf.prefixes import compact
 from zkg.sparql import protocol
 from zkg.web.http_caching import conditional
-from zkg.web.responses import answer_response, limits_url
+from zkg.web.responses import answer_response, limits_url, plain
 from zkg.web.security import PAGE_SECURITY_POLICY, preflight_response
 from zkg.web.urls import editor_url, link, request_languages
 
@@ -67,10 +67,6 @@ def _store():
     return current_app.config["ZKG_STORE"]
 
 
-def _text(message: str, status: int) -> Response:
-    return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
-
-
 def _page(html: str, status: int = 200) -> Response:
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
@@ -99,7 +95,7 @@ def index():
     try:
         chosen = negotiation.choose(request.headers.get("Accept"), request.args.getlist("format"), (HTML, LIST_JSON))
     except NotAcceptable as error:
-        return _text(error.message, 406)
+        return plain(error.message, 406)
     found = list(queries().values())
     if chosen is LIST_JSON:
         response = jsonify(
@@ -142,7 +138,7 @@ def run(slug: str):
     try:
         chosen = negotiation.choose(request.headers.get("Accept"), request.args.getlist("format"), (*offers, HTML))
     except NotAcceptable as error:
-        response = _text(error.message, 406)
+        response = plain(error.message, 406)
         response.vary.add("Accept")
         return response
     languages = request_languages()
@@ -156,7 +152,7 @@ def run(slug: str):
     except ParameterError as error:
         if chosen is HTML:
             return _html(query, values, None, error.message, languages, status=400)
-        response = _text(error.message, 400)
+        response = plain(error.message, 400)
         response.vary.add("Accept")
         return response
     variant = ("query", slug, chosen.name, json.dumps(sorted(values.items())), *languages)

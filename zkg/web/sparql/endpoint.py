@@ -29,7 +29,7 @@ from zkg.base.errors import ZkgError
 from zkg.rdf import negotiation
 from zkg.rdf.negotiation import HTML
 from zkg.sparql import protocol
-from zkg.web.responses import TRUNCATED_HEADER, answer_response, limits_url  # noqa: F401 (TRUNCATED_HEADER: as before)
+from zkg.web.responses import TRUNCATED_HEADER, answer_response, limits_url, plain  # noqa: F401 (TRUNCATED_HEADER: as before)
 from zkg.web.security import preflight_response
 from zkg.web.sparql.service import service_description_response
 
@@ -150,10 +150,6 @@ def endpoint():
         return plain(error.message, error.status)
     except protocol.FAILURES as error:  # refused, failed, not acceptable, stopped (zkg.sparql.protocol)
         return answer_response(protocol.failure(error))
-
-
-def plain(message: str, status: int) -> Response:
-    return Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
 
 
 def preflight() -> Response:
