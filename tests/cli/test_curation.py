@@ -71,6 +71,37 @@ def test_add_dry_run_add_log_revert(zkg, tmp_path):
     assert restored == [line for line in before.splitlines() if "/graph/metadata>" not in line]
 
 
+def test_revert_asks_a_reason_and_borrows_no_source(zkg, tmp_path):
+    # Issue 16: `zkg revert` records its curator, their reason as the message, and a source
+    # only when they give one (never the reverted changeset's).
+    fact = tmp_path / "fact.ttl"
+    fact.write_text('id:luo-wei schema:description "Luo Wei heads the overseas arm."@en .\n')
+    added = zkg("add", fact, *SOURCE, "-m", "from an interview")
+    changeset_id = re.search(r"committed changeset (\S+)", added.stdout).group(1)
+    before = _export(zkg)
+
+    silent = zkg("revert", changeset_id, "--by", "Bo Reviewer")
+    assert silent.returncode == 1 and "give the reason for reverting" in silent.stderr and "-m" in silent.stderr
+    assert len(silent.stderr.splitlines()) == 1 and _export(zkg) == before
+    dry = zkg("revert", changeset_id, "--by", "Bo Reviewer", "--dry-run")  # records nothing: no reason needed
+    assert dry.returncode == 0 and "nothing was written" in dry.stdout and _export(zkg) == before
+    assert "- id:luo-wei schema:description" in dry.stdout and "source" not in dry.stdout.split("graph ")[0]
+
+    reverted = zkg("revert", changeset_id, "--by", "Bo Reviewer", "-m", "the interview says nothing of it")
+    assert reverted.returncode == 0, reverted.stderr
+    revert_id = re.search(r"with changeset (\S+)", reverted.stdout).group(1)
+    patch = zkg("log", "--patch", revert_id).stdout
+    assert "H source" not in patch and 'H message "the interview says nothing of it"' in patch
+    assert f"H reverts <{TEST_BASE}graph/changes/{changeset_id}>" in patch
+    assert "https://example.org/interview-2016" not in patch
+    assert f"<{TEST_BASE}id/agent/bo-reviewer>" in patch
+
+    again = zkg("revert", revert_id, "--by", "Ada Curator", "-m", "it does", "--source", "notes of 2 May")
+    assert again.returncode == 0, again.stderr
+    redo_id = re.search(r"with changeset (\S+)", again.stdout).group(1)
+    assert 'H source "notes of 2 May"' in zkg("log", "--patch", redo_id).stdout
+
+
 def test_rejected_write_exits_1_with_the_report_and_changes_nothing(zkg, tmp_path):
     bad = tmp_path / "bad.ttl"
     bad.write_text("id:luo-wei org:memberOf id:nowhere .\n")
@@ -111,7 +142,7 @@ def test_usage_errors_are_one_line(zkg, tmp_path):
     fact.write_text('id:a schema:name "A" .\n')
     missing = zkg("add", fact, "--by", "x")
     assert missing.returncode == 1 and "--source" in missing.stderr and len(missing.stderr.splitlines()) == 1
-    unknown = zkg("revert", "20260101T000000000000Z-00000000", "--by", "x")
+    unknown = zkg("revert", "20260101T000000000000Z-00000000", "--by", "x", "-m", "why")
     assert unknown.returncode == 1 and "no changeset" in unknown.stderr
     broken = tmp_path / "broken.ttl"
     broken.write_text("id:a schema:name .\n")
@@ -157,7 +188,7 @@ def test_a_reload_keeps_the_curated_removals_from_source_graphs(zkg, tmp_path):
     assert "kept 1 curated removal(s) from the reloaded graphs" in reloaded.stdout
     assert description not in _export(zkg)
 
-    assert zkg("revert", changeset_id, "--by", "Bo Reviewer").returncode == 0
+    assert zkg("revert", changeset_id, "--by", "Bo Reviewer", "-m", "the article says it").returncode == 0
     assert description in _export(zkg)
     again = zkg("load", "--graph-dir", GRAPH_DIR, "--ontology-dir", ONTOLOGY_DIR)
     assert again.returncode == 0 and "curated removal" not in again.stdout
@@ -185,6 +216,6 @@ def test_blank_nodes_through_the_command_line(zkg, tmp_path):
     assert removed.returncode == 0, removed.stderr
     for output in (removed.stdout, applied.stdout):
         changeset_id = re.search(r"committed changeset (\S+)", output).group(1)
-        reverted = zkg("revert", changeset_id, "--by", "Bo Reviewer")
+        reverted = zkg("revert", changeset_id, "--by", "Bo Reviewer", "-m", "back as it was")
         assert reverted.returncode == 0, reverted.stderr
     assert [line for line in _export(zkg).splitlines() if "/graph/metadata>" not in line] == before

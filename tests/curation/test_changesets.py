@@ -58,9 +58,21 @@ def test_a_statement_cannot_be_both_added_and_removed(helpers):
 
 def test_inverse_swaps_and_links(helpers):
     cs = helpers.changeset(add='id:a schema:name "A" .', remove=helpers.turtle('id:a schema:name "B" .', graph="g"))
-    back = cs.inverse(agent="Other", message="")
+    back = cs.inverse(agent="Other", message="the source does not say so")
     assert back.additions == cs.removals and back.removals == cs.additions
-    assert back.reverts == cs.id and back.source == cs.source and back.id != cs.id
+    # Issue 16: its own reason, and no source borrowed from the changeset it undoes.
+    assert back.reverts == cs.id and back.source == "" and back.id != cs.id
+    assert back.message == "the source does not say so"
+    assert cs.inverse(agent="Other", message="why", source="https://example.org/b").source == "https://example.org/b"
+
+
+def test_only_a_revert_may_go_without_a_source(helpers):
+    with pytest.raises(ChangesetError, match="source of the change is required"):
+        helpers.changeset(add='id:a schema:name "A" .', source="")
+    back = helpers.changeset(add='id:a schema:name "A" .').inverse(agent="Other", message="why")
+    patch = to_rdf_patch(back)
+    assert "H source" not in patch and f"H reverts <{B}graph/changes/{back.reverts}>" in patch
+    assert "source" not in diff_description(back)
 
 
 def test_files_in_every_format(tmp_path):

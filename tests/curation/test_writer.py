@@ -25,6 +25,8 @@ PEOPLE = ox.NamedNode("http://example.org/graphs/people")
 SCHEMA = "https://schema.org/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS = "http://purl.org/dc/terms/"
 
 
 @pytest.fixture
@@ -258,13 +260,72 @@ def test_revert_restores_the_data_once(curator, store, helpers):
     before = helpers.data_dump(store)
     written = curator.write(ANN, additions=helpers.turtle(FACT))
     undone = curator.revert(written.id, Attribution("Bo Reviewer", message="unsourced"))
-    assert undone.changeset.reverts == written.id and undone.changeset.source == SOURCE
+    # Issue 16: the revert's own reason, and no source borrowed from the changeset it undoes.
+    assert undone.changeset.reverts == written.id and undone.changeset.source == ""
     assert undone.changeset.agent == B + "id/agent/bo-reviewer" and undone.changeset.message == "unsourced"
     assert helpers.data_dump(store) == before
     with pytest.raises(ChangesetError, match="already reverted"):
-        curator.revert(written.id, Attribution("Bo Reviewer"))
+        curator.revert(written.id, Attribution("Bo Reviewer", message="again"))
     with pytest.raises(ChangesetError, match="no changeset"):
-        curator.revert("20260101T000000000000Z-00000000", Attribution("Bo Reviewer"))
+        curator.revert("20260101T000000000000Z-00000000", Attribution("Bo Reviewer", message="why not"))
+
+
+# -- a revert's attribution (issue 16: its curator, its own reason, no borrowed source) -------------------
+
+
+def _description(store, changeset_id: str) -> dict[str, set[str]]:
+    """The changeset's description in the metadata graph: {predicate: {object values}}."""
+    rows = store.query(
+        f"SELECT ?p ?o WHERE {{ GRAPH <{B}graph/metadata> {{ <{changeset_graph(B, changeset_id)}> ?p ?o }} }}"
+    )
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["p"].value, set()).add(row["o"].value)
+    return found
+
+
+def test_a_revert_needs_a_reason_and_borrows_no_source(curator, store, helpers, log):
+    written = curator.write(ANN, additions=helpers.turtle(FACT))
+    before = store.dump(format="nquads")
+    for silent in (Attribution("Bo Reviewer"), Attribution("Bo Reviewer", message="   ")):
+        with pytest.raises(ChangesetError, match="give the reason for reverting"):
+            curator.revert(written.id, silent)
+    assert store.dump(format="nquads") == before and [e.id for e in log.committed()] == [written.id]
+    # A dry run records nothing, so it may go without: what a confirmation page shows first.
+    dry = curator.revert(written.id, Attribution("Bo Reviewer"), dry_run=True)
+    assert not dry.committed and dry.changeset.removals and store.dump(format="nquads") == before
+
+    undone = curator.revert(written.id, Attribution.of_token("bo", message="the interview does not say so"))
+    said = _description(store, undone.id)
+    assert said[PROV + "wasAttributedTo"] == {B + "id/agent/bo"}
+    assert said[RDFS + "comment"] == {"the interview does not say so"}
+    assert said[B + "def/reverts"] == {changeset_graph(B, written.id)}
+    assert PROV + "wasDerivedFrom" not in said and DCTERMS + "bibliographicCitation" not in said
+    logged = log.entry(undone.id).changeset  # the change log agrees: no H source
+    assert (logged.source, logged.message, logged.reverts) == ("", "the interview does not say so", written.id)
+    entry = recent_changes(store, 1, log=log)[0]
+    assert (entry.id, entry.source, entry.message, entry.reverts) == (undone.id, "", logged.message, written.id)
+
+
+def test_a_revert_records_the_source_its_curator_gives(curator, store, helpers):
+    written = curator.write(ANN, additions=helpers.turtle(FACT))
+    undone = curator.revert(
+        written.id, Attribution("Bo Reviewer", source="Z-Park annual report 2024, p. 3", message="he left in 2020")
+    )
+    said = _description(store, undone.id)
+    assert said[DCTERMS + "bibliographicCitation"] == {"Z-Park annual report 2024, p. 3"}
+    assert PROV + "wasDerivedFrom" not in said and said[RDFS + "comment"] == {"he left in 2020"}
+
+
+def test_a_sourceless_revert_conforms_to_the_shapes(curator, store, helpers):
+    # No shape asks a changeset for a source (ontology/shapes/provenance.ttl describes source
+    # graphs, not changesets): the whole graph still conforms with a revert that cites none.
+    from zkg.validation.shacl import validate
+
+    written = curator.write(ANN, additions=helpers.turtle(FACT))
+    undone = curator.revert(written.id, Attribution("Bo Reviewer", message="unsourced"))
+    assert undone.committed and not undone.report.count("Violation")
+    assert validate(store).conforms
 
 
 def test_the_default_log_is_the_stores_own(store):

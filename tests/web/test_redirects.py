@@ -172,7 +172,9 @@ def test_revert_goes_back_only_to_this_site(tmp_path):
         assert added.status_code == 303, added.get_data(as_text=True)
         html = cur.client.get(ALICE_PAGE).get_data(as_text=True)
         changeset = re.search(r'data-revert="([^"]+)"', html).group(1)
-        reverted = cur.client.post(f"/changes/{changeset}/revert", data={"csrf_token": csrf_of(html), "next": target})
+        reverted = cur.client.post(
+            f"/changes/{changeset}/revert", data={"csrf_token": csrf_of(html), "next": target, "reason": "a test"}
+        )
         assert reverted.status_code == 303 and _stays_home(reverted.headers["Location"], home), target
 
 

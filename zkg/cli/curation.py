@@ -144,12 +144,23 @@ def run_apply(args, settings: Settings) -> int:
 def configure_revert(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", help="the changeset to undo (see `zkg log`)")
     parser.add_argument("--by", required=True, help="who reverts it: a name or an IRI (required)")
-    parser.add_argument("--message", "-m", default="", help="why")
-    parser.add_argument("--source", help="default: the source of the changeset reverted")
+    parser.add_argument(
+        "--message", "-m", default="", help="the reason for reverting, recorded as the revert's message (required)"
+    )
+    parser.add_argument(
+        "--source",
+        help="where the reason comes from, if anywhere; default: none (never the reverted changeset's source)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="show the diff and the report; change nothing")
 
 
 def run_revert(args, settings: Settings) -> int:
+    from zkg.cli.common import UsageError
+
+    # The reason is the revert's own message (zkg.curation.writer.Curator.revert requires it);
+    # a dry run records nothing and may go without.
+    if not args.dry_run and not args.message.strip():
+        raise UsageError('give the reason for reverting: --message "…" (-m)')
     return _write_with_curator(
         args,
         settings,

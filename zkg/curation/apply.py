@@ -37,8 +37,8 @@ Metadata model (in ``{base}graph/metadata``)::
         prov:wasAttributedTo <agent> ;
         prov:generatedAtTime "…"^^xsd:dateTime ;
         prov:wasDerivedFrom <source IRI> ;              (source given as an IRI)
-        dcterms:bibliographicCitation "citation" ;      (source given as text)
-        rdfs:comment "message" ;
+        dcterms:bibliographicCitation "citation" ;      (source given as text; a revert may have none)
+        rdfs:comment "message" ;                        (a revert: its curator's reason)
         zkg:changedGraph <graph> ;                      (each graph it added to or removed from)
         zkg:quadsAdded 3 ; zkg:quadsRemoved 1 ;
         zkg:reverts <{base}graph/changes/OTHER> .       (a revert only)
@@ -50,10 +50,11 @@ one source document, and the shapes then require the document to be fully descri
 says the same thing without that requirement, and the entity pages follow it to the source.
 
 Reverting: the metadata is history and stays; a revert is a changeset of its own, linked by
-``zkg:reverts``. The rest of the dataset (every quad but the descriptions of changesets and
-agents in the metadata graph) is restored exactly: isomorphic, with the same quads in each
-graph, where blank nodes had to be made anew (:mod:`zkg.curation.blank_nodes`). The history is
-read back by :mod:`zkg.curation.history`.
+``zkg:reverts``, attributed to whoever reverts, with their reason as its message and a source
+only when they give one (never the reverted changeset's). The rest of the dataset (every quad
+but the descriptions of changesets and agents in the metadata graph) is restored exactly:
+isomorphic, with the same quads in each graph, where blank nodes had to be made anew
+(:mod:`zkg.curation.blank_nodes`). The history is read back by :mod:`zkg.curation.history`.
 
 Concurrency: one writer at a time per log file (a thread lock, and ``flock`` for other
 processes on the same machine). The local store can only be opened by one process anyway.
@@ -266,7 +267,7 @@ def metadata_quads(store, changeset: Changeset, *, describe_agent: bool = True) 
     ]
     if changeset.source_is_iri:
         out.append((me, iri(PROV + "wasDerivedFrom"), iri(changeset.source)))
-    else:
+    elif changeset.source:  # a revert may have none
         out.append((me, iri(DCTERMS + "bibliographicCitation"), ox.Literal(changeset.source)))
     if changeset.message:
         out.append((me, iri(RDFS + "comment"), ox.Literal(changeset.message)))
@@ -390,9 +391,13 @@ def revert(
     dry_run: bool = False,
 ) -> Outcome:
     """Undo a committed changeset with a new one (its additions removed, its removals added),
-    applied through :func:`apply_changeset` so it is checked too. Raises ChangesetError for
-    an unknown id or one already reverted, Conflict when later changes touched the same
-    statements."""
+    applied through :func:`apply_changeset` so it is checked too. The new changeset is
+    ``agent``'s, with ``message`` (the reason) and ``source`` as given: no source when none
+    is given, never the reverted changeset's (:meth:`Changeset.inverse
+    <zkg.curation.changesets.Changeset.inverse>`); the link to the reverted changeset is
+    ``zkg:reverts`` in its description. :meth:`zkg.curation.writer.Curator.revert` requires
+    the reason. Raises ChangesetError for an unknown id or one already reverted, Conflict when
+    later changes touched the same statements."""
     with log.writing():
         if not dry_run:
             log.reconcile(store)
@@ -402,7 +407,5 @@ def revert(
         later = reverted_by(store, [changeset_id]).get(changeset_id)
         if later:
             raise ChangesetError(f"changeset {changeset_id} was already reverted by {later}")
-        inverse = entry.changeset.inverse(
-            agent=agent, message=message or f"Revert changeset {changeset_id}", source=source
-        )
+        inverse = entry.changeset.inverse(agent=agent, message=message, source=source)
         return apply_changeset(store, inverse, log=log, dry_run=dry_run)

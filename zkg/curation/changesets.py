@@ -16,8 +16,10 @@ attribution. Every write to the store goes through one (DESIGN.md, decision 7), 
 - ``agent``: an IRI. :func:`agent_iri` turns a name (``--by "Luo Wei"``) into
   ``{base}id/agent/<slug>`` (``luo-wei``); an absolute http(s) IRI is kept as it is.
 - ``time``: when it was made (UTC, aware).
-- ``source``: required; an absolute IRI (the document the facts come from) or citation text.
-- ``message``: why (free text, may be empty).
+- ``source``: an absolute IRI (the document the facts come from) or citation text; required,
+  except for a revert, which has one only when the curator reverting gives one (never the
+  reverted changeset's: that source says where *its* facts came from, not why they go).
+- ``message``: why (free text, may be empty; a revert's is its curator's reason).
 - ``reverts``: the id of the changeset this one undoes, or None.
 
 Blank nodes: a label is the store's node of that label when the store has one (a changeset
@@ -189,14 +191,15 @@ class Changeset:
 
         Resolves ``agent`` (name or IRI), sends graph-less additions to the changeset's own
         graph, drops duplicate quads, and checks that ``source`` is given (ChangesetError
-        otherwise) and that no quad is both added and removed. With ``keep_default_graph``
+        otherwise; a revert, ``reverts`` set, may have none) and that no quad is both added
+        and removed. With ``keep_default_graph``
         (the Graph Store Protocol's ``?default``, SPARQL Update templates) quads in the
         default graph stay there, removals included, instead. ``new_nodes``: labels of blank
         nodes known to be new, ``anchors`` statements of the store's blank nodes the maker read
         (see :mod:`zkg.curation.blank_nodes`).
         """
         source = " ".join((source or "").split())
-        if not source:
+        if not source and not reverts:
             raise ChangesetError("the source of the change is required (--source: an IRI or a citation)")
         time = (time or datetime.now(timezone.utc)).astimezone(timezone.utc)
         changeset_id = id or new_id(time)
@@ -254,14 +257,16 @@ class Changeset:
 
     def inverse(self, *, agent: str, message: str, source: str | None = None) -> "Changeset":
         """The changeset that undoes this one (additions and removals swapped), as a new
-        changeset with ``reverts`` set; its source defaults to this changeset's."""
+        changeset with ``reverts`` set, attributed to ``agent`` with ``message`` (the reason)
+        and ``source`` as given: none when none is given, never this changeset's own (it
+        says where this changeset's facts came from, not why they are undone)."""
         return Changeset.new(
             base_iri=self.base_iri,
             agent=agent,
-            source=source or self.source,
+            source=source or "",
             additions=self.removals,
             removals=self.additions,
-            message=message or f"revert {self.id}",
+            message=message,
             reverts=self.id,
             keep_default_graph=True,
         )
@@ -298,7 +303,10 @@ def header_terms(changeset: Changeset, *, prev: str | None = None) -> list[tuple
         out.append(("prev", ox.NamedNode(prev)))
     out.append(("agent", ox.NamedNode(changeset.agent)))
     out.append(("time", ox.Literal(changeset.time.isoformat(), datatype=ox.NamedNode(XSD_DATETIME))))
-    out.append(("source", ox.NamedNode(changeset.source) if changeset.source_is_iri else ox.Literal(changeset.source)))
+    if changeset.source:  # a revert may have none
+        out.append(
+            ("source", ox.NamedNode(changeset.source) if changeset.source_is_iri else ox.Literal(changeset.source))
+        )
     if changeset.message:
         out.append(("message", ox.Literal(changeset.message)))
     if changeset.reverts:
@@ -338,8 +346,11 @@ def diff_description(changeset: Changeset, prefixes: dict[str, str] | None = Non
         f"changeset {changeset.id}",
         f"  by      {text(ox.NamedNode(changeset.agent))}",
         f"  at      {changeset.time.isoformat(timespec='seconds')}",
-        f"  source  {text(ox.NamedNode(changeset.source)) if changeset.source_is_iri else changeset.source}",
     ]
+    if changeset.source:  # a revert may have none
+        lines.append(
+            f"  source  {text(ox.NamedNode(changeset.source)) if changeset.source_is_iri else changeset.source}"
+        )
     if changeset.message:
         lines.append(f"  message {changeset.message}")
     if changeset.reverts:

@@ -41,8 +41,9 @@ the update's own (:class:`~zkg.base.errors.QueryError`, :class:`~zkg.base.errors
 >>> update = curator.apply_update(f'DELETE DATA {{ GRAPH <{changeset.graph}> {{ id:x schema:name "X" }} }}', by_ann)
 >>> update.operations, len(update.outcome.changeset.removals)
 (('DELETE DATA: 1 removed',), 1)
->>> curator.revert(update.outcome.id, Attribution("Bo")).changeset.reverts == update.outcome.id
-True
+>>> undone = curator.revert(update.outcome.id, Attribution("Bo", message="the name was right"))
+>>> undone.changeset.reverts == update.outcome.id, undone.changeset.message, undone.changeset.source
+(True, 'the name was right', '')
 """
 
 from __future__ import annotations
@@ -58,11 +59,14 @@ from zkg.curation import apply, reserved
 from zkg.curation.apply import Conflict, Outcome, apply_changeset
 from zkg.curation.changelog import ChangeLog
 from zkg.curation.changeset_files import Patch
-from zkg.curation.changesets import AGENT_PATH, Changeset, blank_labels, changeset_graph, new_id
+from zkg.curation.changesets import AGENT_PATH, Changeset, ChangesetError, blank_labels, changeset_graph, new_id
 from zkg.curation.pending import Translation
 from zkg.curation.update_translation import translate_update
 from zkg.rdf.serialize import canonical_quads
 from zkg.sparql.reading import Reading
+
+#: Why a revert without a reason is refused (the browser's form shows it beside the field).
+NO_REASON = "give the reason for reverting"
 
 
 class NoSuchGraph(ZkgError):
@@ -78,8 +82,9 @@ class Attribution:
     ``agent`` is a person's name (``"Luo Wei"``: ``{base}id/agent/luo-wei``) or an IRI (kept),
     as ``--by`` gives it; with ``token``, it is the name of the bearer token the request was
     made with (:meth:`of_token`). ``source``: an absolute IRI or citation text; required for a
-    write (ChangesetError when missing), optional for a revert (the reverted changeset's).
-    ``message``: why, may be empty.
+    write (ChangesetError when missing), optional for a revert (none unless given: a revert
+    never takes the reverted changeset's). ``message``: why; may be empty, but for a revert,
+    where it is the required reason.
     """
 
     agent: str
@@ -320,8 +325,13 @@ class Curator:
     # -- changesets ------------------------------------------------------------------------------
 
     def revert(self, changeset_id: str, attribution: Attribution, *, dry_run: bool = False) -> Outcome:
-        """Undo a committed changeset with a new one (:func:`zkg.curation.apply.revert`); its
-        source is the reverted changeset's unless ``attribution`` gives one."""
+        """Undo a committed changeset with a new one (:func:`zkg.curation.apply.revert`),
+        attributed to ``attribution``'s agent, with its message as the reason (required:
+        ChangesetError without one, except on a dry run, which records nothing) and its
+        source if it gives one: a revert has no source otherwise, never the reverted
+        changeset's. The new changeset names the one it undoes (``zkg:reverts``)."""
+        if not dry_run and not attribution.message.strip():
+            raise ChangesetError(NO_REASON)
         base = self.store.base_iri
         return apply.revert(
             self.store,

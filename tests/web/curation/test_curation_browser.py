@@ -3,7 +3,7 @@ base IRI is its own URL, loaded from the project's real graph/: a curator signs 
 token, adds a statement on Zhang Shousheng's page (the property chosen from the list by its
 label, the organisation by its name from the search completion, the source required), sees it
 on the page with its changeset, attributed to them and to the source, finds it in the
-history, and reverts it.
+history with the statement by its labels, and reverts it, confirming with a reason.
 
 The browser and its checks (no console error, CSP violations included; no request leaving
 loopback) are those of the editor's browser test.
@@ -132,18 +132,35 @@ def test_sign_in_add_a_statement_see_it_attributed_and_revert_it(curation_server
     assert "wang.curator" in latest.text and SOURCE in latest.text and "he advises the group" in latest.text
     changeset = latest.get_attribute("data-changeset")
 
-    # The history of the entity has it, attributed; the revert button undoes it.
+    # The history of the entity has it, attributed, the statement by its labels; reverting it
+    # asks for confirmation and a reason (issue 16).
     page.find_element(By.CSS_SELECTOR, "#curation a.history-link").click()
     _wait(page, lambda d: "/history" in d.current_url, "the history link did not open the history")
+    history_url = page.current_url
     entry = page.find_element(By.CSS_SELECTOR, f'.change[data-changeset="{changeset}"]')
     assert "wang.curator" in entry.text and SOURCE in entry.text
-    entry.find_element(By.CSS_SELECTOR, "button[data-revert]").click()
+    added = entry.find_element(By.CSS_SELECTOR, ".statement-added").text
+    assert "Zhang Shousheng" in added and "affiliation" in added and "Zhongguancun Development Group" in added
+    entry.find_element(By.CSS_SELECTOR, "a[data-revert]").click()
+    _wait(page, lambda d: d.find_elements(By.ID, "revert-form"), "the revert link did not open its confirmation")
+    would = page.find_element(By.CSS_SELECTOR, "#revert-form").find_element(By.XPATH, "..").text
+    assert "It would remove" in would and "Zhongguancun Development Group" in would
+    assert _affiliated(base)  # the confirmation is a dry run
+    form = page.find_element(By.ID, "revert-form")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()  # no reason: the browser keeps the form
+    assert page.find_elements(By.ID, "revert-form") and _affiliated(base)
+    form.find_element(By.NAME, "reason").send_keys("the interview does not say so")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(page, lambda d: d.current_url == history_url, "the revert did not lead back to the history")
     _wait(
         page,
         lambda d: "reverted by" in d.find_element(By.CSS_SELECTOR, f'.change[data-changeset="{changeset}"]').text,
         "the history does not show the revert",
     )
     assert not _affiliated(base)
+    revert_row = page.find_element(By.CSS_SELECTOR, ".change")  # the newest: the revert, with its reason
+    assert "the interview does not say so" in revert_row.text and "no source" in revert_row.text
+    assert "wang.curator" in revert_row.text and f"reverts {changeset}" in revert_row.text
     page.get(entity)
     assert "Zhongguancun Development Group" not in page.find_element(By.CSS_SELECTOR, "table.facts").text
 

@@ -75,7 +75,9 @@ def test_add_a_statement_by_labels_then_revert_it(cur):
     html = cur.client.get(ALICE_PAGE).get_data(as_text=True)
     assert "Added: changeset" in html and SOURCE in html
     changeset = re.search(r'data-revert="([^"]+)"', html).group(1)
-    reverted = cur.client.post(f"/changes/{changeset}/revert", data={"csrf_token": csrf_of(html), "next": ALICE_PAGE})
+    reverted = cur.client.post(
+        f"/changes/{changeset}/revert", data={"csrf_token": csrf_of(html), "next": ALICE_PAGE, "reason": "a test"}
+    )
     assert reverted.status_code == 303
     assert not has(cur, f"GRAPH ?g {{ <{TEST_BASE}id/alice> <https://schema.org/birthPlace> ?o }}")
     assert _data_quads(cur) == _data_quads_of(before)

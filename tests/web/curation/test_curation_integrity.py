@@ -154,9 +154,10 @@ def revert_by_form(cur, changeset: str):
     form = cur.client.get("/sign-in").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     cur.client.post("/sign-in", data={"token": cur.write_token, "csrf_token": csrf})
-    page = cur.client.get(f"/changes/{changeset}").get_data(as_text=True)  # signed in: a new CSRF token
+    # The confirmation page (signed in: a new CSRF token), then its form with a reason.
+    page = cur.client.get(f"/changes/{changeset}/revert").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = cur.client.post(f"/changes/{changeset}/revert", data={"csrf_token": csrf, "next": "/"})
+    response = cur.client.post(f"/changes/{changeset}/revert", data={"csrf_token": csrf, "next": "/", "reason": "undo"})
     assert response.status_code == 303, response.get_data(as_text=True)
 
 

@@ -79,16 +79,16 @@ def dataset(server) -> tuple[bytes, dict]:
 
 
 def revert(server, changeset: str) -> None:
-    """The revert button, as a browser signed in with the token presses it."""
+    """The revert, as a browser signed in with the token confirms it (with a reason)."""
     browser = requests.Session()
     form = browser.get(server.url + "sign-in", timeout=30).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     browser.post(server.url + "sign-in", data={"token": server.token, "csrf_token": csrf}, timeout=30)
-    page = browser.get(server.url + f"changes/{changeset}", timeout=30).text
+    page = browser.get(server.url + f"changes/{changeset}/revert", timeout=60).text  # the confirmation
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     done = browser.post(
         server.url + f"changes/{changeset}/revert",
-        data={"csrf_token": csrf, "next": "/"},
+        data={"csrf_token": csrf, "next": "/", "reason": "back as it was"},
         allow_redirects=False,
         timeout=60,
     )

@@ -1,4 +1,4 @@
-"""Curation in the browser: sign-in with a token, the forms on entity pages, revert buttons.
+"""Curation in the browser: sign-in with a token, the forms on entity pages.
 
 - **Sign-in** (``/sign-in``): a curator pastes a write token (``zkg token create NAME``). The
   session is recorded in the data directory and named by a signed cookie (``zkg_session``,
@@ -17,7 +17,7 @@
   (422), a stale one the conflict (409), with the form to try again. What was typed is read
   as terms by :mod:`zkg.web.curation.form_values`; the panel the forms are in is
   :mod:`zkg.web.curation.panel`.
-- **Revert** (``POST /changes/<id>/revert``): curators only, CSRF-checked.
+- **Revert**: a confirmation page asking for the reason, :mod:`zkg.web.curation.revert`.
 
 Pages a curator sees carry their CSRF token, so they are never cached (``private,
 no-store``) and entity pages allow this origin's script (the autocompletion) for curators
@@ -206,30 +206,6 @@ def _failed(data: FormInput, status: int, message: str, report: str | None = Non
         report=report,
         back=_entity_page(data.subject) if data.subject else None,
     )
-
-
-# -- revert ---------------------------------------------------------------------------------------
-
-
-@curate_blueprint.post("/changes/<changeset_id>/revert")
-def revert(changeset_id: str):
-    data = FormInput(subject=request.form.get("subject", ""))
-    try:
-        check_csrf()
-        curator = require_curator()
-        attribution = Attribution.of_token(
-            curator.name,
-            source=request.form.get("source", "").strip() or None,
-            message=request.form.get("message", "").strip() or f"revert {changeset_id}",
-        )
-        outcome = writes.app_curator().revert(changeset_id, attribution)
-    except Forbidden as error:
-        return _failed(data, 403, error.message)
-    except Exception as error:
-        return _write_failed(data, error)
-    flash(f"Reverted {changeset_id}: changeset {outcome.id}.")
-    back = local_target(request.form.get("next"))
-    return redirect(back, 303)
 
 
 # -- caching and security headers of pages curators see ---------------------------------------------

@@ -10,8 +10,11 @@
 - ``/changes/<id>``: one changeset: attribution and its diff (HTML), the RDF Patch the change
   log holds (``application/rdf-patch``, ``format=rdfp``), or its PROV description (RDF).
 
-Curators see a revert button on each change not reverted yet (:mod:`zkg.web.curation.forms`). The
-pages are cached like the rest (ETag from the dataset version), except for curators.
+Each change shows who made it and when, its source and message, and the statements it removed
+and added by their labels (:mod:`zkg.web.curation.change_views`). Curators see a *Revert…* link
+on each change not reverted yet: a page asking for confirmation and a reason
+(:mod:`zkg.web.curation.revert`). The pages are cached like the rest (ETag from the dataset
+version, per language of the labels), except for curators.
 """
 
 from __future__ import annotations
@@ -26,19 +29,19 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from zkg.base.errors import ZkgError
 from zkg.curation.changesets import diff_description, to_rdf_patch
 from zkg.curation.history import get_changeset, history, recent_changes
-from zkg.linked_data.labels import fallback_label, labels_for
+from zkg.linked_data.labels import labels_for
 from zkg.power.canned import MAX_IRI
 from zkg.rdf import negotiation
 from zkg.rdf.negotiation import HTML, Format, NotAcceptable
 from zkg.rdf.prefixes import graph_iri
 from zkg.rdf.visible import visible
 from zkg.web.curation import writes
+from zkg.web.curation.change_views import MAX_PAGE, entry_views
 from zkg.web.curation.session import CURATE_SECURITY_POLICY, csrf_token, current_curator
 from zkg.web.http_caching import conditional
 from zkg.web.redirects import current_path
 from zkg.web.responses import plain
-from zkg.web.security import linkable
-from zkg.web.urls import curie, page_url
+from zkg.web.urls import page_url, request_languages
 
 history_blueprint = Blueprint("history", __name__, template_folder="../templates")
 
@@ -53,25 +56,11 @@ def history_url(iri: str) -> str:
     return f"{request.script_root}/history?iri={quote(iri, safe='')}"
 
 
-def change_url(changeset_id: str) -> str:
-    return f"{request.script_root}/changes/{changeset_id}"
-
-
 def history_entries(iri: str, limit: int | None = None) -> list:
     try:
         return history(writes.store(), iri, log=writes.app_curator().log, limit=limit)
     except NotImplementedError:
         return []
-
-
-def _labels(entries) -> dict[str, str]:
-    iris = {e.agent for e in entries} | {e.source for e in entries if _is_iri(e.source)}
-    iris |= {g for e in entries for g in e.changed_graphs}
-    return labels_for(writes.store(), iris) if iris else {}
-
-
-def _is_iri(text: str) -> bool:
-    return "://" in text and " " not in text and linkable(text)
 
 
 def _choose(offers):
@@ -107,28 +96,6 @@ def _rdf(triples: list[ox.Triple], chosen: Format) -> Response:
     return Response(body, content_type=chosen.content_type)
 
 
-def _shown(iri: str, labels: dict[str, str]) -> str:
-    """A resource's label when the graph gives it one, else the IRI itself (not a guess)."""
-    label = labels.get(iri)
-    return iri if not label or label == fallback_label(iri) else label
-
-
-def _entry_view(entry, labels: dict[str, str]) -> dict:
-    return {
-        "entry": entry,
-        "url": change_url(entry.id),
-        "agent": entry.agent_label or labels.get(entry.agent) or curie(entry.agent),
-        "source_is_iri": _is_iri(entry.source),
-        "source_label": _shown(entry.source, labels),
-        "time": entry.time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-    }
-
-
-def entry_views(entries) -> list[dict]:
-    labels = _labels(entries)
-    return [_entry_view(e, labels) for e in entries]
-
-
 def _curator_context() -> dict:
     curator = current_curator()
     return {"curator": curator, "csrf": csrf_token() if curator else None}
@@ -152,25 +119,26 @@ def entity_history():
     except NotAcceptable as error:
         return plain(error.message, 406)
 
+    languages = request_languages()
+
     def build() -> Response:
         entries = history_entries(iri)
         if chosen is not HTML:
             return _rdf(metadata_triples([e.iri for e in entries]), chosen)
-        labels = _labels(entries)
-        title = labels_for(writes.store(), [iri]).get(iri) or iri
+        title = labels_for(writes.store(), [iri], languages).get(iri) or iri
 
         return _html(
             "history.html",
             iri=iri,
             title=title,
             page=page_url(iri),
-            entries=[_entry_view(e, labels) for e in entries],
+            entries=entry_views(entries),
             formats=RDF_FORMATS,
             next_url=current_path(),
             **_curator_context(),
         )
 
-    return conditional(("history", iri, chosen.name), build, vary=("Accept",))
+    return conditional(("history", iri, chosen.name, *languages), build, vary=("Accept", "Accept-Language"))
 
 
 # -- recent changes ----------------------------------------------------------------------------------
@@ -186,10 +154,11 @@ def changes():
     except ValueError:
         return plain(f"limit must be a number from 1 to {MAX_LIMIT}", 400)
 
+    languages = request_languages()
+
     def build() -> Response:
         entries = recent_changes(writes.store(), limit, log=writes.app_curator().log)
-        labels = _labels(entries)
-        views = [_entry_view(e, labels) for e in entries]
+        views = entry_views(entries)
         if chosen is ATOM:
             return Response(_atom(views), content_type="application/atom+xml; charset=utf-8")
         if chosen is JSON_FEED:
@@ -200,7 +169,7 @@ def changes():
             return _rdf(metadata_triples([e.iri for e in entries]), chosen)
         return _html("changes.html", entries=views, formats=RDF_FORMATS, next_url=current_path(), **_curator_context())
 
-    return conditional(("changes", str(limit), chosen.name), build, vary=("Accept",))
+    return conditional(("changes", str(limit), chosen.name, *languages), build, vary=("Accept", "Accept-Language"))
 
 
 def _absolute(path: str) -> str:
@@ -209,7 +178,10 @@ def _absolute(path: str) -> str:
 
 def _summary(view) -> str:
     entry = view["entry"]
-    text = f"{entry.added} added, {entry.removed} removed by {view['agent']}; source: {view['source_label']}"
+    text = f"{entry.added} added, {entry.removed} removed by {view['agent']}"
+    text += f"; source: {view['source_label']}" if entry.source else "; no source"  # a revert may cite none
+    if entry.reverts:
+        text += f"; reverts {entry.reverts}"
     if entry.message:
         text += f"; {entry.message}"
     return text
@@ -279,6 +251,8 @@ def changeset(changeset_id: str):
     if entry is None:
         return plain(f"there is no changeset {changeset_id}", 404)
 
+    languages = request_languages()
+
     def build() -> Response:
         if chosen is RDF_PATCH:
             if entry.changeset is None:
@@ -286,17 +260,16 @@ def changeset(changeset_id: str):
             return Response(to_rdf_patch(entry.changeset), content_type=RDF_PATCH.content_type)
         if chosen is not HTML:
             return _rdf(metadata_triples([entry.iri]), chosen)
-        labels = _labels([entry])
         diff = None
         if entry.changeset is not None:
             diff = diff_description(entry.changeset, writes.store().prefixes)
         return _html(
             "changeset.html",
-            view=_entry_view(entry, labels),
+            view=entry_views([entry], shown=MAX_PAGE)[0],
             diff=diff,
             formats=(RDF_PATCH, *RDF_FORMATS),
             next_url=current_path(),
             **_curator_context(),
         )
 
-    return conditional(("changeset", changeset_id, chosen.name), build, vary=("Accept",))
+    return conditional(("changeset", changeset_id, chosen.name, *languages), build, vary=("Accept", "Accept-Language"))

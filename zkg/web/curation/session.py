@@ -1,6 +1,6 @@
 """Who is curating: the signed-in curator of a browser session, and the CSRF check of its
-forms. Shared by the curation pages (:mod:`zkg.web.curation.forms`) and the history's revert
-buttons (:mod:`zkg.web.curation.history`)."""
+forms. Shared by the curation pages (:mod:`zkg.web.curation.forms`), the history
+(:mod:`zkg.web.curation.history`) and the revert's confirmation (:mod:`zkg.web.curation.revert`)."""
 
 from __future__ import annotations
 
