@@ -259,6 +259,7 @@ def test_a_revert_records_its_curator_its_reason_and_no_borrowed_source(cur):
         "no source" in row and "the staff list is of 2019" in row and f'reverts <a href="/changes/{changeset}"' in row
     )
     assert row.count("statement-removed") == 1 and ">Director</span>" in row
+    assert "statement-graph" not in row  # the reverted changeset's own graph: "reverts …" says it
     assert f'reverted by <a href="/changes/{revert}">' in _row(history, changeset)
     feed = cur.client.get("/changes?format=atom").get_data(as_text=True)
     assert f"no source; reverts {changeset}; the staff list is of 2019" in feed

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 import pyoxigraph as ox
 from flask import request
 
-from zkg.curation.changesets import changeset_id_of
+from zkg.curation.changesets import changeset_graph, changeset_id_of
 from zkg.linked_data import formatting
 from zkg.linked_data.facts import readable_name
 from zkg.linked_data.labels import choose_label, fetch_label_candidates
@@ -104,10 +104,10 @@ def _term(term, labels: _Labels) -> TermView:
     return TermView("a blank node", "", str(term))
 
 
-def _statement(quad: ox.Quad, own_graph: str, labels: _Labels) -> StatementView:
+def _statement(quad: ox.Quad, own_graphs: Iterable[str], labels: _Labels) -> StatementView:
     graph = quad.graph_name
     shown_graph = None
-    if not (isinstance(graph, ox.NamedNode) and graph.value == own_graph):
+    if not (isinstance(graph, ox.NamedNode) and graph.value in own_graphs):
         shown_graph = _term(graph, labels)
     subject, predicate, value = (_term(t, labels) for t in (quad.subject, quad.predicate, quad.object))
     return StatementView(subject, predicate, value, shown_graph)
@@ -145,8 +145,12 @@ def entry_views(entries, *, shown: int = MAX_SHOWN) -> list[dict]:
         iris |= _iris(removed) | _iris(added)
     labels = _Labels(iris, request_languages())
     views = []
+    base = writes.store().base_iri
     for entry in entries:
         removed, added, more = picks[entry.id]
+        # Its own graph goes unsaid, and a revert's "reverts …" already names the graph it
+        # removes from (the reverted changeset's own).
+        own = {entry.iri} | ({changeset_graph(base, entry.reverts)} if entry.reverts else set())
         views.append(
             {
                 "entry": entry,
@@ -155,8 +159,8 @@ def entry_views(entries, *, shown: int = MAX_SHOWN) -> list[dict]:
                 "source_is_iri": is_link(entry.source),
                 "source_label": _shown_source(entry.source, labels),
                 "time": entry.time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-                "removed": [_statement(q, entry.iri, labels) for q in removed],
-                "added": [_statement(q, entry.iri, labels) for q in added],
+                "removed": [_statement(q, own, labels) for q in removed],
+                "added": [_statement(q, own, labels) for q in added],
                 "more": more,
             }
         )
@@ -164,7 +168,8 @@ def entry_views(entries, *, shown: int = MAX_SHOWN) -> list[dict]:
 
 
 def statement_views(quads: Iterable[ox.Quad], own_graph: str) -> list[StatementView]:
-    """Statements outside a history row (what a revert would add or remove), labelled at once."""
+    """Statements outside a history row (what a revert would add or remove), labelled at once;
+    those of ``own_graph`` without saying so."""
     quads = list(quads)
     labels = _Labels(_iris(quads), request_languages())
-    return [_statement(q, own_graph, labels) for q in quads]
+    return [_statement(q, {own_graph}, labels) for q in quads]
