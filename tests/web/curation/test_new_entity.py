@@ -138,7 +138,7 @@ def test_preview_shows_the_statements_and_writes_nothing_then_commit_writes_one_
     digest = re.search(r'name="previewed" value="(\w+)"', html).group(1)
 
     committed = cur.client.post("/curate/new", data=lenovo_form(cur, action="commit", previewed=digest))
-    assert committed.status_code == 303 and committed.headers["Location"] == "/page/id/lenovo"
+    assert committed.status_code == 303 and committed.headers["Location"] == "/page/id/lenovo#curation"
     assert has(
         cur,
         f'GRAPH ?g {{ <{LENOVO}> a <https://schema.org/Corporation> ; <https://schema.org/foundingDate> "1984"^^xsd:gYear }}',

@@ -162,7 +162,9 @@ def create_entity():
         )
     if committing:
         flash(f"Created {draft.name}: changeset {outcome.id} ({len(outcome.changeset.additions)} statements).")
-        return redirect(page_url(draft.iri) or f"{request.script_root}/", 303)
+        # To the page's curation card, where the changeset is named (a fragment of its own, so
+        # the browser does not carry this form's #preview over to the new page).
+        return redirect((page_url(draft.iri) or f"{request.script_root}/") + "#curation", 303)
     verdict = verdict_by_field(store, form, draft, outcome.report, preexisting=preexisting_of(outcome))
     note = None
     if values.get("action") == "commit":
