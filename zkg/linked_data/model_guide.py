@@ -195,7 +195,7 @@ def model_guide(store) -> ModelGuide:
     supers: dict[str, set[str]] = {}
     for row in store.query("SELECT ?c ?super WHERE { ?c rdfs:subClassOf+ ?super FILTER(isIRI(?super)) }"):
         supers.setdefault(row["c"].value, set()).add(row["super"].value)
-    by_target = _shape_rows(store, base)
+    by_target = shape_rows(store, base)
     classes = []
     for iri, instances in sorted(counts.items()):
         guide = ClassGuide(iri, instances, super_classes=sorted(supers.get(iri, ())))
@@ -260,7 +260,7 @@ def _any_of(store, cls: str, paths: list[str], entities: str) -> int:
     return _int(row["n"])
 
 
-def _shape_rows(store, base: str) -> dict[str, list[PropertyRow]]:
+def shape_rows(store, base: str) -> dict[str, list[PropertyRow]]:
     """The property shapes of the node shapes targeting each class, one row per shape."""
     shapes = ox.NamedNode(graph_iri(base, "shapes"))
     rows: dict[tuple[str, str], dict] = {}

@@ -9,6 +9,7 @@ from zkg.web.curation import writes
 from zkg.web.curation.forms import curate_blueprint
 from zkg.web.curation.graph_store import graph_store_blueprint
 from zkg.web.curation.history import history_blueprint
+from zkg.web.curation.new_entity import new_entity_blueprint
 from zkg.web.curation.panel import curation_panel
 from zkg.web.curation.revert import revert_blueprint
 from zkg.web.curation.session import Forbidden, csrf_token, current_curator
@@ -25,6 +26,7 @@ def init_curation(app: Flask) -> None:
     app.register_blueprint(graph_store_blueprint)
     app.register_blueprint(curate_blueprint)
     app.register_blueprint(history_blueprint)
+    app.register_blueprint(new_entity_blueprint)
     app.register_blueprint(revert_blueprint)
 
     @app.context_processor

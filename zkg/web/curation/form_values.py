@@ -61,20 +61,47 @@ _IRI_IN_BRACKETS = re.compile(r"<([^<>\s]+)>\s*$")
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
-def resolve_property(text: str) -> ox.NamedNode:
-    """A property from an IRI, a prefixed name, ``label <IRI>`` or a label of the vocabulary."""
+def resolve_property(text: str, subject: ox.NamedNode | None = None) -> ox.NamedNode:
+    """A property from an IRI, a prefixed name, ``label <IRI>``, the label a page shows it by
+    (case, hyphens and spacing aside: "has sub organization", "Has sub-organization"), or its
+    local name ("hasSubOrganization"). Several with that label: the one the shapes of
+    ``subject``'s classes name, if only one is."""
     store = writes.store()
     term = _iri_or_curie(text, store.prefixes)
     if term is not None:
         return term
-    wanted = text.strip().lower()
-    matches = [p for p in properties() if p["label"].lower() == wanted]
+    wanted = property_key(text)
+    matches = [p for p in properties() if wanted in (property_key(p["label"]), property_key(fallback_label(p["iri"])))]
+    if len(matches) > 1 and subject is not None:
+        shaped = shaped_properties(store, subject)
+        preferred = [m for m in matches if m["iri"] in shaped]
+        matches = preferred if len(preferred) == 1 else matches
     if len(matches) == 1:
         return ox.NamedNode(matches[0]["iri"])
     if not matches:
         raise FormError(f"no property is called {text!r}: choose one from the list (or give its IRI)")
     options = ", ".join(m["curie"] for m in matches)
     raise FormError(f"several properties are called {text!r} ({options}): choose one from the list")
+
+
+def property_key(text: str) -> str:
+    """A property's name reduced for comparison: camelCase split, case, hyphens and spaces aside.
+
+    >>> property_key("hasSubOrganization") == property_key("Has sub-organization") == property_key("has sub organization")
+    True
+    """
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text.strip())
+    return "".join(fold(spaced.replace("-", " ").replace("_", " ")).split())
+
+
+def shaped_properties(store, subject: ox.NamedNode) -> set[str]:
+    """The properties the shapes targeting ``subject``'s classes (or their superclasses) name."""
+    shapes = ox.NamedNode(graph_iri(store.base_iri, loading.SHAPES))
+    rows = store.query(
+        f"SELECT DISTINCT ?p WHERE {{ {subject} a/rdfs:subClassOf* ?c . GRAPH {shapes} {{ ?shape sh:targetClass ?c ; "
+        "sh:property/sh:path/(sh:alternativePath/rdf:rest*/rdf:first)? ?p FILTER(isIRI(?p)) } }"
+    )
+    return {row["p"].value for row in rows}
 
 
 def resolve_entity(text: str) -> ox.NamedNode:

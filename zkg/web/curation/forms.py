@@ -43,6 +43,7 @@ from flask import (
 from zkg.curation import tokens
 from zkg.curation.apply import Conflict, Rejected
 from zkg.curation.writer import Attribution
+from zkg.linked_data.labels import labels_for
 from zkg.web.curation import writes
 from zkg.web.curation.form_values import FormError, FormInput, make_value, parse_statement, resolve_property
 from zkg.web.curation.session import (
@@ -52,6 +53,7 @@ from zkg.web.curation.session import (
     current_curator,
     require_curator,
 )
+from zkg.web.curation.verdict import preexisting_of, verdict_by_field
 from zkg.web.redirects import local_target
 from zkg.web.sessions import session_records
 from zkg.web.urls import page_url
@@ -139,7 +141,7 @@ def statement():
         replaced = parse_statement(data.replaces) if data.replaces else None
         if replaced is not None and replaced.subject != subject:
             raise FormError("that statement is not about this entity")
-        predicate = replaced.predicate if replaced is not None else resolve_property(data.property)
+        predicate = replaced.predicate if replaced is not None else resolve_property(data.property, subject)
         if not data.source:
             raise FormError("say where this comes from: the source is required (a URL or a citation)")
         value = make_value(data, replaced)
@@ -164,8 +166,9 @@ def statement():
     except Exception as error:
         return _write_failed(data, error)
     verb = "Corrected" if replaced is not None else "Added"
+    was = f" “{_shown(data.replaces)}” → “{_shown(f'{addition} .')}”" if replaced is not None else ""
     flash(
-        f"{verb}: changeset {outcome.id} ({len(outcome.changeset.additions)} added, "
+        f"{verb}{was}: changeset {outcome.id} ({len(outcome.changeset.additions)} added, "
         f"{len(outcome.changeset.removals)} removed)."
     )
     return redirect(local_target(_entity_page(data.subject)), 303)
@@ -181,8 +184,13 @@ def _write_failed(data: FormInput, error: Exception) -> Response:
             report = error.text()
         except NotImplementedError:
             report = error.message
+        verdict = verdict_by_field(writes.store(), None, None, error.report, preexisting=preexisting_of(error))
         return _failed(
-            data, 422, "The change was refused: it would break the graph's shapes. Nothing was written.", report=report
+            data,
+            422,
+            "The change was refused: it would break the graph's shapes. Nothing was written.",
+            report=report,
+            verdict=verdict,
         )
     if isinstance(error, Conflict):
         return _failed(
@@ -197,15 +205,30 @@ def _write_failed(data: FormInput, error: Exception) -> Response:
     return _failed(data, response.status_code, response.get_data(as_text=True).strip())
 
 
-def _failed(data: FormInput, status: int, message: str, report: str | None = None) -> Response:
+def _failed(data: FormInput, status: int, message: str, report: str | None = None, verdict=None) -> Response:
     return _page(
         "curate_result.html",
         status,
         data=data,
         message=message,
         report=report,
+        verdict=verdict,
+        old=_shown(data.replaces),
         back=_entity_page(data.subject) if data.subject else None,
     )
+
+
+def _shown(nquad: str) -> str | None:
+    """The value of the statement a correction names, as a page shows it."""
+    if not nquad:
+        return None
+    try:
+        value = parse_statement(nquad).object
+    except FormError:
+        return None
+    if isinstance(value, ox.NamedNode):
+        return labels_for(writes.store(), [value.value])[value.value]
+    return value.value
 
 
 # -- caching and security headers of pages curators see ---------------------------------------------

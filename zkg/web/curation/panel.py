@@ -16,7 +16,7 @@ from flask import get_flashed_messages, request
 
 from zkg.linked_data.labels import fallback_label, labels_for
 from zkg.web.curation import writes
-from zkg.web.curation.form_values import properties
+from zkg.web.curation.form_values import properties, shaped_properties
 from zkg.web.curation.history import entry_views, history_entries, history_url
 from zkg.web.curation.session import csrf_token, current_curator
 from zkg.web.redirects import current_path
@@ -38,14 +38,17 @@ def curation_panel(iri: str) -> dict:
     }
     if curator is not None:
         panel["csrf"] = csrf_token()
-        panel["properties"] = [(p["curie"], p["label"]) for p in properties()]
+        # Completion: the properties the shapes of this entity's classes name first, then the rest.
+        shaped = shaped_properties(writes.store(), ox.NamedNode(iri))
+        ranked = sorted(properties(), key=lambda p: p["iri"] not in shaped)
+        panel["properties"] = [(p["curie"], p["label"]) for p in ranked]
         panel["statements"] = _statements(iri)
         panel["languages"] = LANGUAGES
     return panel
 
 
-def _statements(iri: str) -> list[tuple[str, str]]:
-    """(label, N-Quads line) of the entity's statements a form may correct."""
+def _statements(iri: str) -> list[tuple[str, str, str]]:
+    """(label, N-Quads line, the value as shown) of the entity's statements a form may correct."""
     store = writes.store()
     node = ox.NamedNode(iri)
     rows = list(
@@ -65,5 +68,5 @@ def _statements(iri: str) -> list[tuple[str, str]]:
     for row in rows:
         value = name(row["o"].value) if isinstance(row["o"], ox.NamedNode) else row["o"].value
         label = f"{name(row['p'].value)}: {value} — in {name(row['g'].value)}"
-        found.append((label, f"{ox.Quad(node, row['p'], row['o'], row['g'])} ."))
+        found.append((label, f"{ox.Quad(node, row['p'], row['o'], row['g'])} .", value))
     return sorted(found)

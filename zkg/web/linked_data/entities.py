@@ -73,7 +73,9 @@ def _not_found(path: str) -> Response:
     message = f"nothing is known about {_base()}{path}"
     if negotiate(request.headers.get("Accept"), (HTML, *DATA_OFFERS)) is HTML:
         guess = fallback_label(path).replace("-", " ")
-        html = render_template("not_found.html", iri=_base() + path, query=guess)
+        # A curator may make the entity this IRI would name (id/…): the page offers it.
+        local = path[3:] if path.startswith("id/") and "/" not in path[3:] else ""
+        html = render_template("not_found.html", iri=_base() + path, query=guess, new_local=local)
         response = Response(html, status=404, mimetype="text/html")
         response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
     else:
