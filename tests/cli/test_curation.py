@@ -219,3 +219,34 @@ def test_blank_nodes_through_the_command_line(zkg, tmp_path):
         reverted = zkg("revert", changeset_id, "--by", "Bo Reviewer", "-m", "back as it was")
         assert reverted.returncode == 0, reverted.stderr
     assert [line for line in _export(zkg).splitlines() if "/graph/metadata>" not in line] == before
+
+
+def test_add_shows_what_the_change_causes_apart_from_what_was_there(tmp_path):
+    # An organisation loaded without its name (zkg load takes it; a write would not).
+    from tests.support.broken_data import NAMELESS, project_with_a_nameless_organisation
+
+    project = project_with_a_nameless_organisation(tmp_path / "project")
+    common = ["--data", tmp_path / "data", "--base-iri", TEST_BASE]
+    loaded = run(
+        *common, "load", "--graph-dir", project / "graph", "--ontology-dir", project / "ontology", cwd=tmp_path
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    unrelated, bad = tmp_path / "unrelated.ttl", tmp_path / "bad.ttl"
+    unrelated.write_text(f'{NAMELESS} schema:alternateName "Software Park"@en .\n')
+    bad.write_text(f'{NAMELESS} schema:foundingDate "x" .\n')
+
+    accepted = run(*common, "add", unrelated, *SOURCE, "--dry-run", cwd=tmp_path)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "already in the graph before this change (not blocking: 1 violation(s), 1 warning(s)" in accepted.stdout
+    assert "conforms: 0 violation(s), 0 warning(s), 0 info(s) caused by this change" in accepted.stdout
+
+    rejected = run(*common, "add", bad, *SOURCE, cwd=tmp_path)
+    assert rejected.returncode == 1
+    lines = rejected.stderr.splitlines()
+    assert lines[0] == (
+        "zkg: error: changeset rejected: 1 violation(s) (and 1 already in the graph before this change, not blocking)"
+    )
+    assert lines[1] == "what this change causes (blocking: 1 violation(s), 0 warning(s), 0 info(s)):"
+    apart = next(i for i, line in enumerate(lines) if line.startswith("already in the graph before this change"))
+    assert any("schema:foundingDate" in line for line in lines[2:apart])
+    assert any("schema:name" in line and NAMELESS in line for line in lines[apart:])

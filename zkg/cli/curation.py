@@ -5,7 +5,9 @@ Registered in :data:`zkg.cli.main.COMMANDS` like the others (``configure_<name>`
 :class:`zkg.curation.writer.Curator`, the one write API (the changeset, the writer lock and the
 log are its business, not the command line's). A rejected
 changeset prints ``zkg: error: changeset rejected: N violation(s)`` and then the readable
-report on stderr, exits 1, and writes nothing.
+report on stderr (what the change causes, then, apart, what was already in the graph before
+it: :func:`zkg.validation.causes.format_verdict`), exits 1, and writes nothing. Only a
+violation the change causes rejects it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _write_with_curator(args, settings: Settings, write, *, verb: str) -> int:
     from zkg.curation.apply import Rejected
     from zkg.curation.changesets import diff_description
     from zkg.curation.writer import Attribution, Curator
-    from zkg.validation.shacl import format_report
+    from zkg.validation.causes import format_verdict
 
     store = _open_store(settings)
     attribution = Attribution(args.by, source=args.source, message=args.message)
@@ -54,11 +56,16 @@ def _write_with_curator(args, settings: Settings, write, *, verb: str) -> int:
         print(rejected.text(), file=sys.stderr)
         return 1
     return _report(
-        outcome, store, verb=verb, dry_run=args.dry_run, format_report=format_report, diff_description=diff_description
+        outcome,
+        store,
+        verb=verb,
+        dry_run=args.dry_run,
+        format_verdict=format_verdict,
+        diff_description=diff_description,
     )
 
 
-def _report(outcome, store, *, verb, dry_run, format_report, diff_description) -> int:
+def _report(outcome, store, *, verb, dry_run, format_verdict, diff_description) -> int:
     for quad in outcome.dropped_additions:
         print(f"already in the store, not added again: {quad}", file=sys.stderr)
     if outcome.noop:
@@ -67,7 +74,8 @@ def _report(outcome, store, *, verb, dry_run, format_report, diff_description) -
     if dry_run or outcome.report.results:
         _write(diff_description(outcome.changeset, store.prefixes))
     if outcome.report.results or dry_run:
-        _write(format_report(outcome.report))
+        # What this change causes, then what was already in the graph before it.
+        _write(format_verdict(outcome.verdict))
     cs = outcome.changeset
     counts = f"{len(cs.additions)} addition(s), {len(cs.removals)} removal(s)"
     if dry_run:

@@ -23,9 +23,12 @@ Steps, all under the writer lock (:meth:`zkg.curation.changelog.ChangeLog.writin
 2. **Validate** (:mod:`zkg.validation.incremental`): the shapes are checked on the focus nodes (the
    nodes the changeset touches and those whose verdict depends on them) over the candidate
    graph (their neighbourhood as the shapes reach it, fetched by a bounded number of
-   CONSTRUCT queries, with the changeset applied, plus the vocabulary). Any sh:Violation
-   raises :class:`Rejected` with the report (text and sh:ValidationReport Turtle); warnings
-   are reported and do not block.
+   CONSTRUCT queries, with the changeset applied, plus the vocabulary). When there are
+   results, the same nodes are checked on the graph before the change, and each result is
+   either caused by the change or already there (:mod:`zkg.validation.causes`). A
+   sh:Violation the change causes raises :class:`Rejected` with the verdict (text in two
+   parts, and the sh:ValidationReport of what the change causes as Turtle); warnings, and
+   violations already in the graph before the change, are reported and do not block.
 3. **Log** the entry (pending) and fsync; **commit** in ONE ``store.update()``: the removals,
    the additions, and the changeset's PROV description in ``{base}graph/metadata``;
    then mark the entry committed (see :mod:`zkg.curation.changelog` for crash recovery).
@@ -86,8 +89,9 @@ from zkg.curation.reserved import METADATA_GRAPH_NAME
 from zkg.rdf import lexical
 from zkg.rdf.namespaces import DCTERMS, PROV, RDF, RDFS, XSD
 from zkg.rdf.prefixes import graph_iri
-from zkg.validation.incremental import ValidationCost, validate_changeset
-from zkg.validation.shacl import Report, format_report
+from zkg.validation.causes import Verdict, format_verdict, judge_change
+from zkg.validation.incremental import ValidationCost
+from zkg.validation.shacl import Report, ValidationResult
 
 CHUNK = 2000
 
@@ -102,22 +106,43 @@ class Conflict(ZkgError):
 
 
 class Rejected(ZkgError):
-    """The changeset would leave the graph violating the shapes (HTTP 422; CLI exit 1)."""
+    """The changeset would break the shapes: it causes a sh:Violation (HTTP 422; CLI exit 1).
 
-    def __init__(self, report: Report, changeset: Changeset, cost: ValidationCost | None = None):
-        super().__init__(f"changeset rejected: {report.count('Violation')} violation(s)")
-        self.report = report
+    ``verdict`` (:class:`zkg.validation.causes.Verdict`) says which results the change causes
+    (``caused``, the violations among them ``blocking``) and which were already in the graph
+    (``preexisting``); ``report`` is every result on the change's focus nodes."""
+
+    def __init__(self, verdict: Verdict, changeset: Changeset, cost: ValidationCost | None = None):
+        message = f"changeset rejected: {len(verdict.blocking)} violation(s)"
+        already = sum(1 for r in verdict.preexisting if r.severity == "Violation")
+        if already:
+            message += f" (and {already} already in the graph before this change, not blocking)"
+        super().__init__(message)
+        self.verdict = verdict
         self.changeset = changeset
         self.cost = cost
 
-    def text(self) -> str:
-        """The report as a readable table with its summary line."""
+    @property
+    def report(self) -> Report:
+        return self.verdict.report
 
-        return format_report(self.report)
+    @property
+    def caused(self) -> tuple[ValidationResult, ...]:
+        return self.verdict.caused
+
+    @property
+    def preexisting(self) -> tuple[ValidationResult, ...]:
+        return self.verdict.preexisting
+
+    def text(self) -> str:
+        """The verdict for people: what this change causes (blocking), then, set apart, what
+        was already in the graph before it; a summary line."""
+        return format_verdict(self.verdict)
 
     def turtle(self) -> bytes:
-        """The report as a sh:ValidationReport in Turtle."""
-        return report_turtle(self.report)
+        """The sh:ValidationReport of what this change causes (``sh:conforms false``), in
+        Turtle; the results already in the graph before it are left out."""
+        return report_turtle(self.verdict.caused_report())
 
 
 def report_turtle(report: Report) -> bytes:
@@ -135,15 +160,26 @@ class Outcome:
     """What :func:`apply_changeset` did (or, on a dry run, would do)."""
 
     changeset: Changeset  # the effective changeset: exactly what was (or would be) removed and added
-    report: Report  # the validation report (warnings only, or empty, when accepted)
+    report: Report  # every result on the focus nodes: warnings, infos, violations already there
     committed: bool  # False on a dry run, and when there was nothing to change
     cost: ValidationCost | None
     dropped_additions: tuple[ox.Quad, ...] = ()  # additions already in the store
     metadata: tuple[ox.Quad, ...] = ()  # the changeset's description, as written to the metadata graph
+    verdict: Verdict | None = None  # which results the change caused, which were there before (None: no change)
 
     @property
     def id(self) -> str:
         return self.changeset.id
+
+    @property
+    def caused(self) -> tuple[ValidationResult, ...]:
+        """The results this change causes (warnings and infos: an accepted change causes no violation)."""
+        return self.verdict.caused if self.verdict is not None else ()
+
+    @property
+    def preexisting(self) -> tuple[ValidationResult, ...]:
+        """The results on the change's nodes that were already in the graph before it (not blocking)."""
+        return self.verdict.preexisting if self.verdict is not None else ()
 
     @property
     def noop(self) -> bool:
@@ -339,16 +375,18 @@ def apply_changeset(store, changeset: Changeset, *, log: ChangeLog, dry_run: boo
             return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped))
         metadata = metadata_quads(store, effective)
         _check_literals(metadata)  # the message and citation are text from the request too
-        report, cost = validate_changeset(
+        verdict, cost = judge_change(
             store,
             additions=[*effective.additions, *metadata],
             removals=effective.removals,
             gone=checked.gone,
             addresses=checked.addresses,
         )
-        if not report.conforms:
-            raise Rejected(report, effective, cost)
-        outcome = Outcome(effective, report, not dry_run, cost, tuple(checked.dropped), tuple(metadata))
+        if not verdict.accepted:
+            raise Rejected(verdict, effective, cost)
+        outcome = Outcome(
+            effective, verdict.report, not dry_run, cost, tuple(checked.dropped), tuple(metadata), verdict
+        )
         if dry_run:
             return outcome
         _commit(store, log, effective, checked, metadata)

@@ -54,7 +54,7 @@ from zkg.store import loading
 from zkg.validation.focus import FocusShapes
 from zkg.validation.neighbourhood import Asker, Neighbourhood, build_candidate, focus_nodes
 from zkg.validation.reach import Analysis, Unsupported, analyse
-from zkg.validation.shacl import Report, validate_graphs
+from zkg.validation.shacl import Report, part_of, validate_graphs
 
 INCREMENTAL, WHOLE = "incremental", "whole graph"
 
@@ -70,6 +70,9 @@ class ValidationCost:
     candidate_triples: int  # triples pyshacl validated (data + vocabulary)
     reason: str = ""  # why WHOLE
     focus: frozenset = field(default=frozenset(), repr=False, compare=False)  # the focus nodes (pyoxigraph terms)
+    # How the store's blank nodes met are found again ({node: (pattern, variable)}): the same
+    # focus nodes can be validated on the graph before the change (zkg.validation.causes).
+    addresses: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 # -- the shapes and vocabulary, analysed once per content ------------------------------------------
@@ -145,73 +148,40 @@ def validate_changeset(
     context = context or shapes_context(store)
     asker = Asker(store)
     if context.analysis is None:
-        return _validate_whole(store, asker, context, additions, removals)
+        return validate_whole(store, asker, context, additions, removals)
     added = {(q.subject, q.predicate, q.object) for q in additions}
-    fresh = {t for q in additions for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)} - set(addresses)
-    hood = Neighbourhood(added, gone, fresh, addresses)
+    hood = Neighbourhood(added, gone, new_blank_nodes(additions, addresses), addresses)
     changed = added | {(q.subject, q.predicate, q.object) for q in removals}
     focus = focus_nodes(asker, hood, context.analysis, changed)
     build_candidate(asker, hood, context.analysis, focus)
-    triples = hood.triples()
-    data = rdflib_graph(ox.Quad(s, p, o) for s, p, o in triples)
+    report, triples = validate_candidate(store, context, hood, focus)
+    cost = ValidationCost(
+        INCREMENTAL, len(focus), asker.queries, asker.rows, triples, focus=frozenset(focus), addresses=hood.addresses
+    )
+    return report, cost
+
+
+def new_blank_nodes(additions, addresses: dict) -> set:
+    """The blank nodes the change makes: those of the additions that are not the store's."""
+    return {t for q in additions for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)} - set(addresses)
+
+
+def validate_candidate(store, context: ShapesContext, hood: Neighbourhood, focus: set) -> tuple[Report, int]:
+    """Step 3: the shapes' report on the ``focus`` nodes over the candidate graph ``hood`` has
+    built (plus the vocabulary), and the number of triples validated."""
+    data = rdflib_graph(ox.Quad(s, p, o) for s, p, o in hood.triples())
     for triple in context.vocabulary:  # part of the data graph (zkg.validation.shacl), targets included
         data.add(triple)
-    focus_terms = {_rdflib(f) for f in focus}
+    focus_terms = {rdflib_term(f) for f in focus}
     # Each shape validates the focus nodes it targets and no other node of the candidate
     # (zkg.validation.focus); the results are still restricted to the focus nodes, as a guard.
     with context.focus_shapes.aimed_at(context.focus_shapes.targeted(data, focus_terms)) as shapes:
         report = validate_graphs(data, shapes, (), prefix_map=store.prefixes)
-    report = _restrict(report, focus_terms)
-    cost = ValidationCost(INCREMENTAL, len(focus), asker.queries, asker.rows, len(data), focus=frozenset(focus))
-    return report, cost
+    return part_of(report, lambda r: r.focus_node in focus_terms), len(data)
 
 
-def _rdflib(term):
-    return rdflib_term(term)
-
-
-def _restrict(report: Report, focus_terms: set) -> Report:
-    """Only the results about the focus nodes (and the report graph likewise)."""
-    from rdflib import RDF, Graph, URIRef
-
-    kept = [r for r in report.results if r.focus_node in focus_terms]
-    if len(kept) == len(report.results) or report.results_graph is None:
-        return Report(kept, report.prefixes, report.results_graph, report.shapes_checked)
-    sh = lambda name: URIRef("http://www.w3.org/ns/shacl#" + name)  # noqa: E731
-    source = report.results_graph
-    graph = Graph()
-    for prefix, namespace in source.namespaces():
-        graph.bind(prefix, namespace)
-    for top in source.subjects(RDF.type, sh("ValidationReport")):
-        graph.add((top, RDF.type, sh("ValidationReport")))
-        conforms = not any(r.severity == "Violation" for r in kept)
-        from rdflib import Literal
-
-        graph.add((top, sh("conforms"), Literal(conforms)))
-        for result in source.objects(top, sh("result")):
-            if source.value(result, sh("focusNode")) in focus_terms:
-                graph.add((top, sh("result"), result))
-                _copy_closure(source, graph, result)
-    return Report(kept, report.prefixes, graph, report.shapes_checked)
-
-
-def _copy_closure(source, target, node) -> None:
-    from rdflib import BNode
-
-    todo, seen = [node], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        for p, o in source.predicate_objects(current):
-            target.add((current, p, o))
-            if isinstance(o, BNode):
-                todo.append(o)
-
-
-def _validate_whole(store, asker: Asker, context: ShapesContext, additions, removals):
-    """Fallback: the whole graph with the change applied."""
+def validate_whole(store, asker: Asker, context: ShapesContext, additions, removals):
+    """Fallback: the whole graph with the change applied (none: the graph as it is)."""
 
     base = store.base_iri
     skip = {ox.NamedNode(graph_iri(base, loading.SHAPES)), ox.NamedNode(graph_iri(base, loading.VOCABULARY))}

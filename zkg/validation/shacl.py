@@ -48,6 +48,8 @@ class ValidationResult:
     source_shape: object | None
     source_shape_text: str  # the shape for people: its CURIE, or "parent > path" for a blank one
     constraint: str  # the constraint component, e.g. "sh:MinCountConstraintComponent"
+    # The result's node in the report graph (to keep it, or not, in a part of the report).
+    node: object | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,60 @@ def validate_graphs(data, shapes, ontology, *, prefix_map: dict[str, str], focus
         focus_nodes=focus_nodes,
     )
     return Report(_read_results(results_graph, shapes, prefix_map), prefix_map, results_graph)
+
+
+def part_of(report: Report, keep) -> Report:
+    """The report of the results ``keep(result)`` is true of: the results, and a report graph
+    holding only theirs, with ``sh:conforms`` saying whether a violation is among them.
+
+    >>> from zkg.store.local import Store
+    >>> store = Store.open(base_iri="http://zkg.test/")
+    >>> store.update('''INSERT DATA {
+    ...   GRAPH graph:shapes { zkg:PersonShape a sh:NodeShape ; sh:targetClass schema:Person ;
+    ...       sh:property [ sh:path schema:name ; sh:minCount 1 ] }
+    ...   GRAPH graph:a { id:ann a schema:Person . id:bo a schema:Person } }''')
+    >>> whole = validate(store)
+    >>> ann = part_of(whole, lambda r: str(r.focus_node).endswith("ann"))
+    >>> from rdflib import URIRef
+    >>> [str(r.focus_node) for r in ann.results], len(set(ann.results_graph.objects(None, URIRef(SH + "result"))))
+    (['http://zkg.test/id/ann'], 1)
+    >>> part_of(whole, lambda r: False).conforms
+    True
+    """
+    from rdflib import RDF, Graph, Literal, URIRef
+
+    kept = [r for r in report.results if keep(r)]
+    if len(kept) == len(report.results) or report.results_graph is None:
+        return Report(kept, report.prefixes, report.results_graph, report.shapes_checked)
+    sh = lambda name: URIRef(SH + name)  # noqa: E731
+    source, nodes = report.results_graph, {r.node for r in kept}
+    graph = Graph()
+    for prefix, namespace in source.namespaces():
+        graph.bind(prefix, namespace)
+    for top in source.subjects(RDF.type, sh("ValidationReport")):
+        graph.add((top, RDF.type, sh("ValidationReport")))
+        graph.add((top, sh("conforms"), Literal(not any(r.severity == "Violation" for r in kept))))
+        for result in source.objects(top, sh("result")):
+            if result in nodes:
+                graph.add((top, sh("result"), result))
+                _copy_closure(source, graph, result)
+    return Report(kept, report.prefixes, graph, report.shapes_checked)
+
+
+def _copy_closure(source, target, node) -> None:
+    """``node``'s statements, and those of the blank nodes they reach, from ``source`` to ``target``."""
+    from rdflib import BNode
+
+    todo, seen = [node], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for p, o in source.predicate_objects(current):
+            target.add((current, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
 
 
 def validate(store, *, focus_nodes=None) -> Report:
@@ -164,6 +220,7 @@ def _read_results(results_graph, shapes, prefix_map) -> list[ValidationResult]:
                 source_shape=shape,
                 source_shape_text=_shape_text(shape, shapes, prefix_map),
                 constraint=compact(str(component), {**prefix_map, "sh": SH}) if component is not None else "",
+                node=node,
             )
         )
     results.sort(

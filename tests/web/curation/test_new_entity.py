@@ -324,3 +324,34 @@ def test_correcting_a_value_shows_the_old_beside_the_new(cur):
     assert response.status_code == 303
     page = cur.client.get("/page/id/z-park").get_data(as_text=True)
     assert "Corrected “1988” → “1989”" in page
+
+
+def test_a_refused_statement_shows_what_it_breaks_apart_from_what_was_already_there(tmp_path):
+    from tests.support.broken_data import project_with_a_nameless_organisation
+
+    cur = make_curation(tmp_path, project=project_with_a_nameless_organisation(tmp_path / "project"))
+    sign_in(cur)
+    html = cur.client.get("/page/id/z-park-software-park").get_data(as_text=True)
+    before = cur.store.dump(format="nquads")
+    response = cur.client.post(
+        "/curate/statement",
+        data={
+            "csrf_token": csrf_of(html),
+            "subject": f"{TEST_BASE}id/z-park-software-park",
+            "property": "founding date",
+            "kind": "text",
+            "value": "long ago",
+            "language": "en",
+            "source": WIKIPEDIA,
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and cur.store.dump(format="nquads") == before
+    blocking, already = texts(page, "error"), texts(page, "already")
+    assert len(blocking) == 1 and blocking[0].startswith(
+        "on id:z-park-software-park: founding date (schema:foundingDate):"
+    )
+    assert any(
+        "name (schema:name)" in line and line.startswith("Violation on id:z-park-software-park") for line in already
+    )
+    assert all("foundingDate" not in line for line in already)

@@ -53,7 +53,7 @@ from zkg.web.curation.session import (
     current_curator,
     require_curator,
 )
-from zkg.web.curation.verdict import preexisting_of, verdict_by_field
+from zkg.web.curation.verdict import verdict_by_field
 from zkg.web.redirects import local_target
 from zkg.web.sessions import session_records
 from zkg.web.urls import page_url
@@ -184,7 +184,7 @@ def _write_failed(data: FormInput, error: Exception) -> Response:
             report = error.text()
         except NotImplementedError:
             report = error.message
-        verdict = verdict_by_field(writes.store(), None, None, error.report, preexisting=preexisting_of(error))
+        verdict = verdict_by_field(writes.store(), None, None, error.report, preexisting=error.preexisting)
         return _failed(
             data,
             422,

@@ -31,7 +31,7 @@ from zkg.rdf.prefixes import compact
 from zkg.web.curation import writes
 from zkg.web.curation.form_values import resolve_entity
 from zkg.web.curation.session import CURATE_SECURITY_POLICY, Forbidden, check_csrf, current_curator, require_curator
-from zkg.web.curation.verdict import preexisting_of, verdict_by_field
+from zkg.web.curation.verdict import verdict_by_field
 from zkg.web.http_caching import PerVersion
 from zkg.web.redirects import current_path
 from zkg.web.urls import page_url
@@ -138,7 +138,7 @@ def create_entity():
     try:
         outcome = writes.app_curator().write(attribution, additions=draft.statements, dry_run=not committing)
     except Rejected as rejected:
-        verdict = verdict_by_field(store, form, draft, rejected.report, preexisting=preexisting_of(rejected))
+        verdict = verdict_by_field(store, form, draft, rejected.report, preexisting=rejected.preexisting)
         return _page(
             422,
             form=form,
@@ -165,7 +165,7 @@ def create_entity():
         # To the page's curation card, where the changeset is named (a fragment of its own, so
         # the browser does not carry this form's #preview over to the new page).
         return redirect((page_url(draft.iri) or f"{request.script_root}/") + "#curation", 303)
-    verdict = verdict_by_field(store, form, draft, outcome.report, preexisting=preexisting_of(outcome))
+    verdict = verdict_by_field(store, form, draft, outcome.report, preexisting=outcome.preexisting)
     note = None
     if values.get("action") == "commit":
         note = "The form changed after its preview: check the statements below again, then commit."

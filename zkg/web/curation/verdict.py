@@ -7,7 +7,7 @@ result about an entity made alongside goes beside the field that made it; anythi
 is listed under the form. Each reads "label (CURIE): the shape's message".
 
 Results that were already in the graph before this change (the write path says which:
-:attr:`zkg.curation.apply.Outcome.preexisting`) are set apart: they do not block, and the
+:attr:`zkg.curation.apply.Outcome.preexisting`, ``Rejected.preexisting``: :mod:`zkg.validation.causes`) are set apart: they do not block, and the
 curator did not cause them.
 """
 
@@ -107,9 +107,3 @@ def _field_key(form: EntityForm, draft: Draft, result, prefixes) -> str | None:
         if found is not None:
             return found.key
     return None
-
-
-def preexisting_of(outcome) -> list:
-    """The results of a write's verdict that were in the graph before it (an Outcome or a
-    Rejected), where the write path says so."""
-    return list(getattr(outcome, "preexisting", ()) or ())

@@ -16,9 +16,13 @@ and its outcomes as HTTP answers.
   ``message=`` is the optional reason. ``ZKG-Dry-Run: 1`` / ``dry-run=1`` checks without
   writing and answers what would change.
 - **Outcomes.** Committed: 200 (or what the caller says: 201, 204) naming the changeset in
-  ``ZKG-Changeset`` and ``Link: </changes/ID>``. Rejected by the shapes: 422 with the SHACL
-  report, as readable text (default), HTML, or RDF (a ``sh:ValidationReport``; Turtle,
-  N-Triples, JSON-LD, RDF/XML) by ``Accept``. Removals no longer matching, and a SPARQL
+  ``ZKG-Changeset`` and ``Link: </changes/ID>``; its text lists the SHACL results the change
+  causes (warnings) and, apart, those already in the graph before it. Rejected by the shapes
+  (a violation the change causes; one already in the graph does not block): 422 with the
+  SHACL report, as readable text (default) or HTML, in two parts (what this change causes,
+  blocking; what was already in the graph before it), or RDF by ``Accept`` (Turtle,
+  N-Triples, JSON-LD, RDF/XML): a ``sh:ValidationReport``, ``sh:conforms false``, of the
+  results this change causes only. Removals no longer matching, and a SPARQL
   Update correcting a statement that is no longer there: 409. A changeset touching what only
   zkg writes (the vocabulary, the shapes, the records of changesets and their agents, another
   changeset's graph: :mod:`zkg.curation.reserved`): 403. No room left
@@ -41,6 +45,7 @@ from zkg.curation.writer import Attribution, Curator, NoSuchGraph
 from zkg.rdf import negotiation
 from zkg.rdf.display import term_text
 from zkg.rdf.negotiation import HTML
+from zkg.validation.causes import counts
 from zkg.web.responses import plain  # noqa: F401 (writes.plain: the curation area's name for it)
 
 SOURCE_HEADER = "ZKG-Source"
@@ -188,12 +193,9 @@ def committed_response(outcome, *, status: int = 200, summary: str = "", headers
         )
     if summary:
         lines.append(summary)
-    # The warnings themselves, in the answer: a dry run has no changeset page to point to.
-    warnings = [r for r in outcome.report.results if r.severity == "Warning"] if outcome.report is not None else []
-    if warnings:
-        prefixes = store().prefixes
-        lines.append(f"{len(warnings)} SHACL warning(s), not blocking:")
-        lines += [f"  warning: {term_text(r.focus_node, prefixes)} {r.path}: {r.message}" for r in warnings]
+    # The results themselves, in the answer (a dry run has no changeset page to point to):
+    # what this change causes, then, apart, what was already on its nodes before it.
+    lines += verdict_lines(outcome, store().prefixes)
     try:
         from zkg.curation.changesets import diff_description
 
@@ -211,6 +213,35 @@ def committed_response(outcome, *, status: int = 200, summary: str = "", headers
     return response
 
 
+def verdict_lines(outcome, prefixes: dict) -> list[str]:
+    """An accepted write's SHACL results as plain-text lines: those this change causes (no
+    violation: it would have been rejected), then those already in the graph before it."""
+    verdict = outcome.verdict
+    if verdict is None:
+        return []
+    lines = []
+    if verdict.caused:
+        warnings = sum(1 for r in verdict.caused if r.severity == "Warning")
+        infos = len(verdict.caused) - warnings
+        lines.append(
+            f"this change causes {warnings} SHACL warning(s){f', {infos} info(s)' if infos else ''}, not blocking:"
+        )
+        lines += [_result_line(r, prefixes) for r in verdict.caused]
+    if verdict.preexisting:
+        lines.append(
+            f"already in the graph before this change, not caused by it, not blocking: {counts(verdict.preexisting)}:"
+        )
+        lines += [_result_line(r, prefixes) for r in verdict.preexisting]
+    return lines
+
+
+def _result_line(result, prefixes: dict) -> str:
+    value = f" ({term_text(result.value, prefixes)})" if result.value is not None else ""
+    return (
+        f"  {result.severity.lower()}: {term_text(result.focus_node, prefixes)} {result.path}{value}: {result.message}"
+    )
+
+
 def nothing_to_do(summary: str, status: int = 200) -> Response:
     if status == 204:
         return Response(status=204)
@@ -224,7 +255,9 @@ PLAIN = negotiation.Format("text", "text/plain", "text", text=True)
 
 
 def rejected_response(error) -> Response:
-    """422 with the SHACL report: text (default), HTML, or RDF by Accept."""
+    """422 with the shapes' verdict: text (default), HTML, or RDF by Accept. The text and HTML
+    say what this change causes (blocking) and, apart, what was already in the graph before
+    it; the RDF is the sh:ValidationReport of what the change causes (``sh:conforms false``)."""
     chosen = negotiation.negotiate(request.headers.get("Accept"), (PLAIN, HTML, *REPORT_FORMATS)) or PLAIN
     text = _report_text(error)
     if chosen is HTML:
