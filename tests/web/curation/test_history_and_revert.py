@@ -188,10 +188,17 @@ def test_the_shapes_verdict_warnings_and_a_refused_revert(cur):
     _write(cur, 'INSERT DATA { id:dan a schema:Person ; schema:name "Dan"@en }')
     name = _write(cur, 'INSERT DATA { id:carol schema:name "Carol"@en }')
     _write(cur, "INSERT DATA { id:carol a schema:Person }")
+    # Bob has no description already: a revert touching him causes nothing, and says so apart.
+    bobs = _write(cur, 'INSERT DATA { id:bob schema:jobTitle "Researcher"@en }')
     sign_in(cur)
     warned = _confirmation(cur, comment).get_data(as_text=True)
     assert "with 1 warning (not blocking)" in warned and "a person should have a description" in warned
-    assert 'id="revert-form"' in warned
+    assert 'id="revert-form"' in warned and "Already in the graph" not in warned
+    assert 'href="/page/id/dan">Dan</a>:' in warned  # the focus node by its label, linked
+    untouched = _confirmation(cur, bobs).get_data(as_text=True)
+    assert "it causes no violation and no warning" in untouched and 'id="revert-form"' in untouched
+    already = untouched[untouched.index("Already in the graph before this revert") :]
+    assert "Warning on" in already and ">Bob</a>" in already and "a person should have a description" in already
     refused = _confirmation(cur, name)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 200 and "The revert would be refused" in html and "a person needs a name" in html

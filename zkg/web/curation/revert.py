@@ -3,7 +3,8 @@
 - ``GET /changes/<id>/revert``: for a signed-in curator, what the revert would do: the
   statements it would remove and add back (a dry run of
   :meth:`Curator.revert <zkg.curation.writer.Curator.revert>`: nothing is written), the
-  shapes' verdict on that (its warnings, or the violations for which it would be refused)
+  shapes' verdict on that (the warnings it would cause, or the violations for which it would
+  be refused; what was already in the graph before it set apart, not blocking)
   and a form asking for the reason (required) and a source (optional). Anyone else gets a
   sign-in prompt (403); an unknown changeset 404; one that cannot be reverted (reverted
   already, or changed since by a later changeset) 409, saying why.
@@ -30,12 +31,14 @@ from zkg.curation.apply import Conflict, Outcome, Rejected
 from zkg.curation.changesets import ChangesetError, IllTypedLiteral, changeset_graph
 from zkg.curation.history import get_changeset
 from zkg.curation.writer import NO_REASON, Attribution
+from zkg.linked_data.labels import labels_for
 from zkg.rdf.display import term_text
 from zkg.web.curation import writes
 from zkg.web.curation.change_views import change_url, entry_views, statement_views
 from zkg.web.curation.session import CURATE_SECURITY_POLICY, Forbidden, check_csrf, csrf_token, current_curator
+from zkg.web.curation.verdict import path_iris, result_words
 from zkg.web.redirects import current_path, local_target
-from zkg.web.urls import link
+from zkg.web.urls import link, request_languages
 
 revert_blueprint = Blueprint("revert", __name__, template_folder="../templates")
 
@@ -48,46 +51,58 @@ def _page(status: int, **context) -> Response:
     return response
 
 
-def _findings(report, severity: str) -> list[dict]:
-    """The shapes' results of one severity, in words, the focus node linked to its page."""
-    prefixes = writes.store().prefixes
+def _findings(results) -> list[dict]:
+    """Shape results in words: the focus node by its label, linked to its page; the property
+    by its label and CURIE (:func:`zkg.web.curation.verdict.result_words`); the message."""
+    store = writes.store()
+    prefixes = store.prefixes
+    results = list(results)
+    iris = {str(r.focus_node) for r in results if "://" in str(r.focus_node)}
+    iris |= {iri for r in results for iri in path_iris(r.path, prefixes)}
+    labels = labels_for(store, iris, request_languages()) if iris else {}
     found = []
-    for result in (r for r in report.results if r.severity == severity):
+    for result in results[:MAX_FINDINGS]:
         focus = str(result.focus_node)
+        about, message = result_words(result, labels, prefixes)
         found.append(
             {
-                "focus": term_text(result.focus_node, prefixes),
+                "severity": result.severity,
+                "focus": labels.get(focus) or term_text(result.focus_node, prefixes),
                 "href": link(focus) if "://" in focus else "",
-                "path": result.path,
-                "value": term_text(result.value, prefixes) if result.value is not None else "",
-                "message": result.message,
+                "about": about,
+                "message": message,
             }
         )
     return found
 
 
 def _dry_run(changeset_id: str, curator_name: str) -> tuple[int, dict]:
-    """What the revert would do, as the page shows it: (status, context)."""
+    """What the revert would do, as the page shows it: (status, context). The shapes' verdict
+    is split as the write path splits it (:mod:`zkg.validation.causes`): what the revert would
+    cause (its violations refuse it), apart from what was already in the graph before it."""
     base = writes.store().base_iri
     try:
         outcome: Outcome = writes.app_curator().revert(changeset_id, Attribution.of_token(curator_name), dry_run=True)
-        changeset, report, refused = outcome.changeset, outcome.report, False
+        changeset, caused, preexisting, refused = outcome.changeset, outcome.caused, outcome.preexisting, False
     except Rejected as rejected:
-        changeset, report, refused = rejected.changeset, rejected.report, True
+        changeset, caused, preexisting, refused = rejected.changeset, rejected.caused, rejected.preexisting, True
     except Conflict as conflict:
         return 409, {"problem": f"It cannot be reverted: {conflict.message}"}
     except ChangesetError as error:
         return 409, {"problem": f"It cannot be reverted: {error.message}."}
     own = changeset_graph(base, changeset_id)
-    findings = {"violations": _findings(report, "Violation"), "warnings": _findings(report, "Warning")}
+    violations = [r for r in caused if r.severity == "Violation"]
+    warnings = [r for r in caused if r.severity != "Violation"]
     return 200, {
         "would_remove": statement_views(changeset.removals, own),
         "would_add": statement_views(changeset.additions, own),
         "refused": refused,
-        "violations": findings["violations"][:MAX_FINDINGS],
-        "warnings": findings["warnings"][:MAX_FINDINGS],
-        "violation_count": len(findings["violations"]),
-        "warning_count": len(findings["warnings"]),
+        "violations": _findings(violations),
+        "warnings": _findings(warnings),
+        "already": _findings(preexisting),
+        "violation_count": len(violations),
+        "warning_count": len(warnings),
+        "already_count": len(preexisting),
     }
 
 
@@ -113,6 +128,7 @@ def _confirmation(changeset_id: str, *, status: int = 200, **shown) -> Response:
         "refused": False,
         "violations": [],
         "warnings": [],
+        "already": [],
         **dry,
         **shown,
     }
