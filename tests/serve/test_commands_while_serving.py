@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 
@@ -25,11 +26,11 @@ ADDITION = f"""@prefix id: <{TEST_BASE}id/> .
 """
 
 
-def zkg(data, *args, stdin=None):
-    """A command on ``data`` as a user types it: no --base-iri, no ZKG_* variables."""
+def zkg(data, *args, stdin=None, **env):
+    """A command on ``data`` as a user types it: no --base-iri, no ZKG_* variables but ``env``."""
     return subprocess.run(
         [*ZKG, "--data", str(data), *map(str, args)],
-        env=zkg_env(),
+        env=zkg_env(**env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -108,6 +109,19 @@ def test_every_command_answers_while_serving(serving, tmp_path):
     # zkg load cannot load through a server: it says so, and what to do.
     done = zkg(data, "load", "--graph-dir", FIXTURE_PROJECT / "graph", "--ontology-dir", FIXTURE_PROJECT / "ontology")
     assert done.returncode == 1 and "stop it before `zkg load`" in done.stderr
+    # A command's query past its time limit is stopped and told to the server's supervisor
+    # (a signal the server hears, one process or workers); the server serves on.
+    endless = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?o ?p . ?q ?r ?s }"
+    done = zkg(data, "query", endless, ZKG_QUERY_TIMEOUT="1")
+    assert done.returncode == 1 and "time limit" in done.stderr, done.stderr
+    assert server.process.poll() is None
+    deadline = time.monotonic() + 20  # the engine had not begun to answer: the server restarts it
+    while "restarting the SPARQL engine" not in server.log():
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.1)
+    # The restarted engine has a new port: the server publishes it, and commands find it.
+    assert "(1 row)" in answered(zkg(data, "query", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"))
+    assert json.loads((data / running_engine.RECORD_FILE).read_text())["generation"] >= 2
     # An explicit other base IRI is still refused, in the same words as without a server.
     done = zkg(data, "--base-iri", "https://other.example/", "query", "ASK {}")
     assert done.returncode == 1 and f"was loaded with base IRI {TEST_BASE}" in done.stderr

@@ -83,6 +83,24 @@ def _publisher(settings: Settings, then=None):
     return engine_ready
 
 
+class _Overruns:
+    """A command's query through this server's engine that passed its time limit is told
+    here by a signal (:meth:`zkg.store.running_engine.RunningEngine.overrun`), as a worker's
+    is under ``--workers`` (:class:`zkg.serve.workers.WorkerPool`, which takes the signals
+    over once its workers start). Heard from before the engine starts: its record, which
+    commands read, is written as it starts, and an unheard SIGUSR1 would end the server."""
+
+    engine: ManagedEngine | None = None
+
+    def __init__(self) -> None:
+        signal.signal(signal.SIGUSR1, lambda *_: self._tell(started=False))
+        signal.signal(signal.SIGUSR2, lambda *_: self._tell(started=True))
+
+    def _tell(self, *, started: bool) -> None:
+        if self.engine is not None:
+            self.engine.overrun(started=started)
+
+
 def default_workers() -> int:
     """One worker process per core (``--workers``' default)."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
@@ -126,7 +144,8 @@ def serve(
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:
         if store_spec is None:
-            engine = ManagedEngine(
+            overruns = _Overruns()
+            engine = overruns.engine = ManagedEngine(
                 store_dir,
                 query_timeout=settings.query_timeout,
                 executable=settings.oxigraph,
@@ -191,7 +210,8 @@ def _serve_workers(
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:
         if store_spec is None:
-            engine = ManagedEngine(
+            overruns = _Overruns()
+            engine = overruns.engine = ManagedEngine(
                 settings.store_dir,
                 query_timeout=settings.query_timeout,
                 executable=settings.oxigraph,

@@ -12,8 +12,9 @@ writes through the same write path, change log and writer lock as the server's w
 What the record holds, and how a reader checks it is the server's for *this* data
 directory and alive (a server killed outright leaves its record behind):
 
-- the server's pid and the engine's pid: both must be running, and the engine's command
-  line must name the store directory recorded (a pid reused by another program does not);
+- the server's pid and the engine's pid: both must be running, the engine must be the
+  server's child and its command line must name the store directory recorded (a pid reused
+  by another program is neither);
 - the store directory (absolute), which must be this data directory's store;
 - the engine's query and update URLs, which must be on loopback (nothing else is ever
   followed), and the engine must answer a probe query there.
@@ -32,6 +33,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import signal
 import time
 import urllib.request
 from pathlib import Path
@@ -45,6 +47,8 @@ from zkg.store.layout import STORE_LINK
 RECORD_FILE = "serving.json"
 #: Seconds a reader waits for the engine to answer its probe.
 PROBE_TIMEOUT = 2.0
+#: Seconds a reader waits for a running server to publish its restarted engine.
+RESTART_WAIT = 15.0
 
 
 def record_path(data_dir: Path) -> Path:
@@ -120,15 +124,18 @@ def _running(pid: object) -> bool:
     return True
 
 
-def _engine_runs_on(pid: int, store_dir: str) -> bool:
-    """Whether process ``pid`` is an engine started on ``store_dir`` (not a reused pid)."""
+def _engine_runs_on(pid: int, store_dir: str, server_pid: int) -> bool:
+    """Whether process ``pid`` is an engine started on ``store_dir`` by ``server_pid`` (not
+    a pid reused by another program, nor an engine some other process started)."""
     try:
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except FileNotFoundError:
         return False
     except OSError:
-        return True  # no /proc to read here: the probe below decides
-    return os.fsencode(store_dir) in arguments
+        return False  # no /proc to read: nothing proves the record true
+    parent = stat.rsplit(")", 1)[1].split()[1]  # the field after the state
+    return os.fsencode(store_dir) in arguments and parent == str(server_pid)
 
 
 def _answers(query_url: str, timeout: float = PROBE_TIMEOUT) -> bool:
@@ -139,23 +146,48 @@ def _answers(query_url: str, timeout: float = PROBE_TIMEOUT) -> bool:
         return False
 
 
-def live_record(data_dir: Path) -> dict[str, Any] | None:
+def _serving(pid: object) -> bool:
+    """Whether ``pid`` runs ``zkg serve`` (its command line says ``serve``): a server whose
+    engine is restarting (a record not yet replaced) is waited for; any other process is not."""
+    if not _running(pid):
+        return False
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"serve" in arguments and any(b"zkg" in argument for argument in arguments)
+
+
+def live_record(data_dir: Path, *, wait: float = RESTART_WAIT) -> dict[str, Any] | None:
     """The runtime record of ``data_dir`` when it names a live server's engine on this data
-    directory's store (every check of the module docstring), else None."""
-    record = _read(record_path(data_dir))
-    if record is None:
-        return None
+    directory's store (every check of the module docstring), else None. While the server
+    named still runs but its engine does not answer (it is being restarted), the record is
+    read again for up to ``wait`` seconds: the server publishes the new engine as it starts."""
+    deadline = time.monotonic() + wait
+    while True:
+        record = _read(record_path(data_dir))
+        if record is None:
+            return None
+        if _checked(data_dir, record):
+            return record
+        if time.monotonic() >= deadline or not _serving(record.get("server_pid")):
+            return None
+        time.sleep(0.1)
+
+
+def _checked(data_dir: Path, record: dict[str, Any]) -> bool:
     store_dir = record.get("store_dir")
     query_url, update_url = record.get("query_url"), record.get("update_url")
     if not (isinstance(store_dir, str) and is_loopback_url(query_url) and is_loopback_url(update_url)):
-        return None
+        return False
     if os.path.realpath(store_dir) != os.path.realpath(Path(data_dir) / STORE_LINK):
-        return None
+        return False
     if not (_running(record.get("server_pid")) and _running(record.get("engine_pid"))):
-        return None
-    if not _engine_runs_on(record["engine_pid"], str(record.get("engine_location", store_dir))):
-        return None
-    return record if _answers(str(query_url)) else None
+        return False
+    location = str(record.get("engine_location", store_dir))
+    if not _engine_runs_on(record["engine_pid"], location, record["server_pid"]):
+        return False
+    return _answers(str(query_url))
 
 
 class RunningEngine:
@@ -221,9 +253,14 @@ class RunningEngine:
         return False
 
     def overrun(self, *, started: bool) -> None:
-        """A command's query passed its time limit: it drops its connection (which stops the
-        engine's work once it has begun); the server's own supervisor keeps watching the
-        engine. A command never signals the server."""
+        """A command's query passed its time limit: tell the server, whose supervisor then
+        restarts an engine that had not begun to answer (SIGUSR1) or checks whether one that
+        had stopped its work (SIGUSR2), as for its own requests. (The server is known to be
+        the engine's parent: :func:`live_record`.)"""
+        try:
+            os.kill(self.server_pid, signal.SIGUSR2 if started else signal.SIGUSR1)
+        except OSError:
+            pass
 
 
 def find(data_dir: Path) -> RunningEngine | None:
