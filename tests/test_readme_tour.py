@@ -94,8 +94,8 @@ def outputs(stdout: str) -> list[str]:
 
 def test_every_command_of_the_tour_does_what_its_comment_says(tour_server):
     said = outputs(run_tour(tour_server))
-    assert len(said) == 8, said
-    names, csv, head, quads, search, write, feed, undo = said
+    assert len(said) == 9, said
+    names, csv, head, quads, search, write, feed, undo, log = said
     assert len(json.loads(names)["results"]["bindings"]) == 5
     assert csv.splitlines()[0].strip() == "s,name" and len(csv.strip().splitlines()) == 4
     assert re.search(r"^HTTP/1.1 303", head, re.M | re.I)
@@ -113,6 +113,10 @@ def test_every_command_of_the_tour_does_what_its_comment_says(tour_server):
     assert changeset in entries[1] and "by ada; source: https://example.org/readme-tour" in entries[1]
     assert "3 added" in write and "id:readme-example" in write  # a throwaway entity, no shipped data
     assert re.search(r"^committed changeset \S+: 0 added, 3 removed", undo, re.M)
+    # A command while zkg serve runs (issue 17): through the server's engine, with no base IRI
+    # given (the store remembers the one it was loaded with), the same history.
+    undone = re.search(r"^committed changeset (\S+):", undo, re.M).group(1)
+    assert changeset in log and undone in log and "(2 changesets)" in log
 
     # Followed literally, the tour changes nothing real (issue 16): its one write is undone.
     query = "ASK { id:readme-example ?p ?o }"

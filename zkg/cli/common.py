@@ -29,8 +29,10 @@ def write(data: bytes | str) -> None:
     sys.stdout.buffer.flush()
 
 
-def open_store(settings: Settings, *, create: bool = False):
-    """The store of ``settings`` (the data directory's, or the engine's it names)."""
-    from zkg.store.local import open_store as open_configured  # (pyoxigraph's store: loaded when a command needs it)
+def open_store(settings: Settings, *, create: bool = False, writing: bool = False):
+    """The store of ``settings``, as every command opens it: the remote engine the store
+    setting names, else the engine of a ``zkg serve`` running on the data directory, else
+    the data directory's own store (:func:`zkg.store.opening.open_store` decides)."""
+    from zkg.store.opening import open_store as open_configured  # (pyoxigraph's store: loaded when a command needs it)
 
-    return open_configured(settings, create=create)
+    return open_configured(settings, create=create, writing=writing)

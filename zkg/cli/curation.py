@@ -45,7 +45,7 @@ def _write_with_curator(args, settings: Settings, write, *, verb: str) -> int:
     from zkg.curation.writer import Attribution, Curator
     from zkg.validation.causes import format_verdict
 
-    store = _open_store(settings)
+    store = _open_store(settings, writing=True)
     attribution = Attribution(args.by, source=args.source, message=args.message)
     try:
         outcome = write(Curator(store), attribution, args.dry_run)

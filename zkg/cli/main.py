@@ -17,7 +17,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, Mapping, NamedTuple
 
 import pyoxigraph as ox
 
@@ -32,6 +32,8 @@ from zkg.cli.common import write as _write
 from zkg.curation import replay
 from zkg.rdf.prefixes import compact
 from zkg.sparql import guard as sparql_guard
+from zkg.store.http_exchange import RemoteSolutions
+from zkg.store.opening import remembered_base_iri
 
 # -- load -------------------------------------------------------------------------------------
 
@@ -119,7 +121,7 @@ def run_query(args, settings: Settings) -> int:
                 _write("true" if bool(results) else "false")
             else:
                 _write(results.serialize(format=SOLUTION_FORMATS[fmt]))
-        elif isinstance(results, ox.QuerySolutions):
+        elif isinstance(results, (ox.QuerySolutions, RemoteSolutions)):  # (RemoteSolutions: through an engine)
             if fmt in GRAPH_FORMATS:
                 raise UsageError(
                     f"--format {fmt} is for CONSTRUCT/DESCRIBE; SELECT results are table, csv, tsv or json"
@@ -130,7 +132,7 @@ def run_query(args, settings: Settings) -> int:
                 _write(table(names, rows) + f"\n({len(rows)} row{'' if len(rows) == 1 else 's'})")
             else:
                 _write(results.serialize(format=SOLUTION_FORMATS[fmt]))
-        else:  # QueryTriples: CONSTRUCT / DESCRIBE
+        else:  # QueryTriples (or RemoteTriples): CONSTRUCT / DESCRIBE
             if fmt in SOLUTION_FORMATS:
                 raise UsageError(
                     f"--format {fmt} is for SELECT/ASK; CONSTRUCT/DESCRIBE results are turtle, ntriples or jsonld"
@@ -316,9 +318,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
+def settings_from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings of a command: its options, then the environment, then the defaults;
+    except that a command given no base IRI (no ``--base-iri``, no ``ZKG_BASE_IRI``) uses
+    the one its store was loaded with, as ``zkg.json`` remembers it. ``zkg serve`` does not:
+    its default base IRI follows the address it serves on, where its links must resolve."""
+    environ = os.environ if environ is None else environ
     names = {f.name for f in dataclasses.fields(Settings)}
-    return Settings.from_env(**{k: v for k, v in vars(args).items() if k in names and v is not None})
+    overrides = {k: v for k, v in vars(args).items() if k in names and v is not None}
+    settings = Settings.from_env(environ, **overrides)
+    if args.command != "serve" and "base_iri" not in overrides and not environ.get("ZKG_BASE_IRI", "").strip():
+        remembered = remembered_base_iri(settings.data)
+        if remembered is not None and remembered != settings.base_iri:
+            settings = Settings.from_env(environ, **{**overrides, "base_iri": remembered})
+    return settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ from zkg.base.settings import Settings
 from zkg.serve.address import refusal
 from zkg.serve.http_server import create_waitress_server
 from zkg.serve.workers import WorkerPool
+from zkg.store import running_engine
 from zkg.store.managed_engine import ManagedEngine, check_data_dir
 from zkg.store.remote import RemoteStore
 from zkg.web import create_app
@@ -64,6 +65,40 @@ def _check_address(settings: Settings, port: int, *, close) -> None:
     if problem is not None:
         close()
         raise ZkgError(problem)
+
+
+def _publisher(settings: Settings, then=None):
+    """The engine's ``on_ready`` hook: record it in the data directory's runtime record, so
+    that the commands run meanwhile reach the store through it (:mod:`zkg.store.running_engine`);
+    then call ``then`` (the worker pool's own hook)."""
+
+    def engine_ready(engine: ManagedEngine) -> None:
+        try:
+            running_engine.publish(settings.data, engine, base_iri=settings.base_iri)
+        except OSError as error:  # a read-only data directory: commands open its store read-only
+            logging.getLogger(__name__).info("cannot record the engine for commands: %s", error)
+        if then is not None:
+            then(engine)
+
+    return engine_ready
+
+
+class _Overruns:
+    """A command's query through this server's engine that passed its time limit is told
+    here by a signal (:meth:`zkg.store.running_engine.RunningEngine.overrun`), as a worker's
+    is under ``--workers`` (:class:`zkg.serve.workers.WorkerPool`, which takes the signals
+    over once its workers start). Heard from before the engine starts: its record, which
+    commands read, is written as it starts, and an unheard SIGUSR1 would end the server."""
+
+    engine: ManagedEngine | None = None
+
+    def __init__(self) -> None:
+        signal.signal(signal.SIGUSR1, lambda *_: self._tell(started=False))
+        signal.signal(signal.SIGUSR2, lambda *_: self._tell(started=True))
+
+    def _tell(self, *, started: bool) -> None:
+        if self.engine is not None:
+            self.engine.overrun(started=started)
 
 
 def default_workers() -> int:
@@ -109,8 +144,12 @@ def serve(
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:
         if store_spec is None:
-            engine = ManagedEngine(
-                store_dir, query_timeout=settings.query_timeout, executable=settings.oxigraph
+            overruns = _Overruns()
+            engine = overruns.engine = ManagedEngine(
+                store_dir,
+                query_timeout=settings.query_timeout,
+                executable=settings.oxigraph,
+                on_ready=_publisher(settings),
             ).start()
             store = RemoteStore(
                 base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout, data_dir=settings.data
@@ -137,6 +176,7 @@ def serve(
         signal.signal(signal.SIGTERM, previous_handler)
         server.close()
         if engine is not None:
+            running_engine.withdraw(settings.data)
             engine.stop()
     print("zkg: stopped", file=out, flush=True)
     return 0
@@ -170,11 +210,12 @@ def _serve_workers(
     previous_handler = signal.getsignal(signal.SIGTERM)
     try:
         if store_spec is None:
-            engine = ManagedEngine(
+            overruns = _Overruns()
+            engine = overruns.engine = ManagedEngine(
                 settings.store_dir,
                 query_timeout=settings.query_timeout,
                 executable=settings.oxigraph,
-                on_ready=pool.engine_ready,
+                on_ready=_publisher(settings, then=pool.engine_ready),
             ).start()
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         pool.start(engine)
@@ -194,6 +235,7 @@ def _serve_workers(
         pool.stop()
         sock.close()
         if engine is not None:
+            running_engine.withdraw(settings.data)
             engine.stop()
     print("zkg: stopped", file=out, flush=True)
     return 0

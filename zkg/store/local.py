@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple,
 import pyoxigraph as ox
 
 from zkg.base.errors import QueryError, ReadOnlyData, StoreError, storage_fault
-from zkg.base.settings import Settings
 from zkg.rdf.prefixes import graph_iri, prefixes
 from zkg.rdf.rdflib_view import rdflib_graph
 from zkg.rdf.serialize import serialize_dataset
@@ -37,7 +36,7 @@ from zkg.rdf.sparql_scan import Scan, scan
 from zkg.store import layout as store_layout
 from zkg.store import loading, local_loading
 from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
-from zkg.store.facade import Capabilities, GraphName, GraphTerm, Substitutions
+from zkg.store.facade import Capabilities, GraphName, GraphTerm, StoreFacade, Substitutions
 from zkg.store.layout import LoadRecord, open_live_store, read_record
 from zkg.store.local_loading import LoadReport
 
@@ -73,6 +72,18 @@ def _as_graph_term(graph: GraphName) -> GraphTerm:
     if isinstance(graph, (ox.NamedNode, ox.BlankNode, ox.DefaultGraph)):
         return graph
     return ox.NamedNode(str(graph))
+
+
+def validation_graphs(store: StoreFacade) -> ValidationGraphs:
+    """What SHACL validation needs of any store (this one, or an engine's through
+    :class:`~zkg.store.remote.RemoteStore`), as rdflib copies: the data (every graph but
+    vocabulary and shapes, default graph included), the shapes graph and the vocabulary graph."""
+    vocabulary = ox.NamedNode(graph_iri(store.base_iri, loading.VOCABULARY))
+    shapes = ox.NamedNode(graph_iri(store.base_iri, loading.SHAPES))
+    data = (q for q in store.quads() if q.graph_name not in (vocabulary, shapes))
+    return ValidationGraphs(
+        rdflib_graph(data), rdflib_graph(store.quads(shapes)), rdflib_graph(store.quads(vocabulary))
+    )
 
 
 class Store:
@@ -269,13 +280,7 @@ class Store:
     def union_graph_for_validation(self) -> ValidationGraphs:
         """rdflib copies: the data (every graph but vocabulary and shapes, default graph
         included), the shapes graph and the vocabulary graph."""
-
-        vocabulary = ox.NamedNode(graph_iri(self.base_iri, loading.VOCABULARY))
-        shapes = ox.NamedNode(graph_iri(self.base_iri, loading.SHAPES))
-        data = (q for q in self.quads() if q.graph_name not in (vocabulary, shapes))
-        return ValidationGraphs(
-            rdflib_graph(data), rdflib_graph(self.quads(shapes)), rdflib_graph(self.quads(vocabulary))
-        )
+        return validation_graphs(self)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -455,8 +460,3 @@ class Store:
             self._memory_record = record
             return
         store_layout.write_record(self.data_dir, record, after=after)
-
-
-def open_store(settings: Settings, *, create: bool = False) -> Store:
-    """The on-disk store of ``settings``."""
-    return Store.open(settings.data, base_iri=settings.base_iri, create=create)

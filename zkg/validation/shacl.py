@@ -31,7 +31,7 @@ from pathlib import Path
 from zkg.rdf.display import table, term_text
 from zkg.rdf.namespaces import SH
 from zkg.rdf.prefixes import compact
-from zkg.store.local import Store
+from zkg.store.local import Store, validation_graphs
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
@@ -157,8 +157,8 @@ def _copy_closure(source, target, node) -> None:
 
 
 def validate(store, *, focus_nodes=None) -> Report:
-    """Validate a :class:`zkg.store.local.Store` (see the module docstring for what against what)."""
-    graphs = store.union_graph_for_validation()
+    """Validate a store, in process or an engine's (see the module docstring for what against what)."""
+    graphs = validation_graphs(store)
     return validate_graphs(
         graphs.data, graphs.shapes, graphs.ontology, prefix_map=store.prefixes, focus_nodes=focus_nodes
     )
