@@ -492,10 +492,15 @@ def _in_thread(call, gone):
 
 
 def test_a_query_whose_client_left_drops_its_engine_connection_but_an_update_is_waited_for():
+    from zkg.store.engine_profiles import OXIGRAPH
     from zkg.store.remote import ClientGone, RemoteStore
 
     engine = _SilentEngine()
-    store = RemoteStore(engine.url + "/query", update_url=engine.url + "/update", base_iri=TEST_BASE, timeout=30)
+    # The profile given: this engine answers nothing, not even the probe that detects one
+    # (zkg.store.engine_profiles.detect), and takes requests one at a time.
+    store = RemoteStore(
+        engine.url + "/query", update_url=engine.url + "/update", base_iri=TEST_BASE, timeout=30, engine=OXIGRAPH
+    )
     gone = threading.Event()
     thread, outcome = _in_thread(lambda: store.query("ASK {}"), gone)
     connection = engine.take_request()

@@ -46,6 +46,6 @@ def test_commands_on_a_remote_engine(remote_spec, tmp_path):
     changeset = committed.split("changeset ")[1].split()[0]
     assert zkg("query", asked).strip() == "true"
     assert changeset in zkg("log") and (data / "changes.rdfp").is_file()
-    assert f"reverted {changeset}" in zkg("revert", changeset, "--by", "tester", "-m", "undo the test write")
+    assert f"reverted {changeset}" in zkg("revert", changeset, "--by", "tester", "-m", "undo the test")
     assert zkg("query", asked).strip() == "false"
     assert "(0 tokens)" in zkg("token", "list")

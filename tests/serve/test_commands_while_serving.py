@@ -100,11 +100,14 @@ def test_every_command_answers_while_serving(serving, tmp_path):
     assert changeset in answered(zkg(data, "log"))
     assert changeset in (data / "changes.rdfp").read_text(encoding="utf-8")
 
-    reverted = answered(zkg(data, "revert", changeset, "--by", "tester", "-m", "undo the test write"))
+    reverted = answered(zkg(data, "revert", changeset, "--by", "tester", "-m", "undo the test"))
     assert f"reverted {changeset}" in reverted
     assert not asks(server, f'ASK {{ ?s ?p "{ADDED}"@en }}')
-    # Gone from the page's facts (its history rows, issue 16, show the removed statement).
-    assert ADDED not in fetch(server.url + "page/id/bob")[2].split('id="curation"')[0]
+    # Gone from the description; the page's history (its "Changes and curation" section,
+    # issue 16) shows it as the revert's removal.
+    description, history = fetch(server.url + "page/id/bob")[2].split('id="curation"', 1)
+    assert ADDED not in description
+    assert "removed:" in history and ADDED in history.split("removed:", 1)[1]
     assert "reverted by" in answered(zkg(data, "log"))
 
     # zkg load cannot load through a server: it says so, and what to do.

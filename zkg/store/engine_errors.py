@@ -6,7 +6,10 @@ differ in how they say the same thing. Read here, apart from how requests are ma
 rules sit together and can be read (and tested) on their own:
 
 - **400**: a syntax error, its line numbers moved back by the prologue zkg added
-  (:func:`shift_lines`), so they point into the text the user wrote;
+  (:func:`shift_lines`), so they point into the text the user wrote; unless the engine's
+  profile says this 400 is not the reader's syntax error (Virtuoso's compiler failing on a
+  valid query): then :class:`EngineQueryFailure`, the engine's own words
+  (:mod:`zkg.store.engine_profiles`);
 - **an unimplemented extension function** (Oxigraph: "The custom function <…> is not
   supported"): :class:`UnsupportedFunction`, which the store answers by sending the query again
   with those calls as errors (:mod:`zkg.store.extension_functions`);
@@ -24,7 +27,8 @@ import re
 import time
 
 from zkg.base.errors import QueryError, ReadOnlyData, StoreError, ZkgError, storage_fault
-from zkg.store import extension_functions
+from zkg.store import engine_profiles, extension_functions
+from zkg.store.engine_profiles import EngineProfile
 from zkg.store.facade import EngineSupervisor
 from zkg.store.http_exchange import BodyReader, EngineUnavailable, Exchange, QueryTimeout
 
@@ -36,6 +40,15 @@ class UnsupportedFunction(QueryError):
     def __init__(self, function: str):
         super().__init__(f"the SPARQL engine does not implement the function <{function}> the query calls")
         self.function = function
+
+
+class EngineQueryFailure(QueryError):
+    """The engine could not run a query that is not at fault as SPARQL (its compiler failed
+    on it): said as the engine's failure, never as the reader's syntax error (HTTP 400, as a
+    query that fails in evaluation)."""
+
+    def __init__(self, engine: str, message: str):
+        super().__init__(f"the SPARQL engine ({engine}) could not run this query: {message}")
 
 
 #: What an engine says when it stopped a query at its own time limit or was asked to cancel
@@ -59,11 +72,18 @@ def _says_stopped(message: str) -> bool:
 
 
 def failure(
-    exchange: Exchange, status: int, *, prologue_lines: int, where: object, supervisor: EngineSupervisor | None
+    exchange: Exchange,
+    status: int,
+    *,
+    prologue_lines: int,
+    where: object,
+    supervisor: EngineSupervisor | None,
+    engine: EngineProfile = engine_profiles.OXIGRAPH,
 ) -> ZkgError:
     """The error an answer of ``status`` means; its text is read from ``exchange`` (under the
     deadline), which is then closed. ``prologue_lines``: lines zkg put before the user's text;
-    ``where`` and ``supervisor``: as for :func:`storage_refusal`."""
+    ``where`` and ``supervisor``: as for :func:`storage_refusal`; ``engine``: the engine's
+    profile, which says which 400s are syntax errors and where its message ends."""
     try:
         text = BodyReader(exchange).read().decode("utf-8", "replace").strip()
     except ZkgError as error:
@@ -71,7 +91,10 @@ def failure(
     finally:
         exchange.close()
     if status == 400:
-        return QueryError(f"SPARQL syntax error: {shift_lines(text, prologue_lines)}")
+        message = engine.error_message(text)
+        if not engine.is_syntax_error(text):
+            return EngineQueryFailure(engine.name, message)
+        return QueryError(f"SPARQL syntax error: {shift_lines(message, prologue_lines)}")
     function = extension_functions.unsupported_function(text)
     if function is not None:  # the query's doing, not an outage (RemoteStore._answered)
         return UnsupportedFunction(function)

@@ -20,13 +20,14 @@ partial result. A request whose client goes away stops waiting too (:class:`Clie
 and the supervisor hears of both. How one request travels (the deadline, kept-alive
 connections, the watch on the client) is :mod:`zkg.store.http_exchange`, and what an error
 answer means is :mod:`zkg.store.engine_errors`; this module is what the requests say and what
-their answers hold.
+their answers hold; how engines differ, their profiles (:mod:`zkg.store.engine_profiles`).
 """
 
 from __future__ import annotations
 
 import base64
 import http.client
+import json
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,8 +48,9 @@ from zkg.base.errors import (
 from zkg.rdf import sparql_scan
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
 from zkg.rdf.serialize import serialize_dataset
-from zkg.store import engine_errors, extension_functions
+from zkg.store import engine_errors, engine_profiles, extension_functions
 from zkg.store.engine_errors import UnsupportedFunction
+from zkg.store.engine_profiles import EngineProfile
 from zkg.store.facade import Capabilities, EngineSupervisor, GraphName, Substitutions
 from zkg.store.http_exchange import (
     POOL_SIZE,
@@ -65,8 +67,8 @@ from zkg.store.layout import LoadRecord, read_record
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
 EMPTY_GRAPH = "urn:x-zkg:empty-graph"
-RESULTS_JSON = "application/sparql-results+json"
-N_TRIPLES = "application/n-triples"
+RESULTS_JSON = engine_profiles.RESULTS_JSON
+N_TRIPLES = engine_profiles.N_TRIPLES
 
 
 class RemoteStore:
@@ -74,7 +76,8 @@ class RemoteStore:
 
     ``supervisor`` is the :class:`zkg.store.managed_engine.ManagedEngine` running the engine, when
     zkg runs it (:class:`~zkg.store.facade.EngineSupervisor`): its current address is used,
-    and it hears of queries that overran.
+    and it hears of queries that overran. ``engine``: its profile (default: Oxigraph's for the
+    engine zkg runs, else :func:`~zkg.store.engine_profiles.detect`'s at the first request).
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class RemoteStore:
         supervisor: EngineSupervisor | None = None,
         data_dir: str | Path | None = None,
         auth_headers: dict[str, str] | None = None,
+        engine: EngineProfile | None = None,
     ):
         if query_url is None and supervisor is None:
             raise ValueError("RemoteStore needs a query URL or a supervisor")
@@ -112,6 +116,15 @@ class RemoteStore:
         self.auth_headers: dict[str, str] = dict(auth_headers or {})
         # Kept-alive connections to the engine, per address (a restarted engine has a new one).
         self._pool = ConnectionPool(POOL_SIZE)
+        self._engine = engine if engine is not None else engine_profiles.OXIGRAPH if supervisor is not None else None
+
+    @property
+    def engine(self) -> EngineProfile:
+        """The engine's profile (detected once, on first use, for an engine zkg does not run;
+        two threads detecting at once find the same)."""
+        if self._engine is None:
+            self._engine = engine_profiles.detect(self.query_url, self.auth_headers, min(self.timeout, 5.0))
+        return self._engine
 
     @property
     def load_record(self) -> LoadRecord | None:
@@ -130,11 +143,18 @@ class RemoteStore:
         timeout: float = 30.0,
         update_url: str | None = None,
         data_dir: str | Path | None = None,
+        engine: EngineProfile | None = None,
     ) -> "RemoteStore":
         """From ``sparql+http://[user:password@]host:port/path`` (see :func:`parse_store_spec`)."""
         query, update, headers = parse_store_spec(spec, update_url=update_url)
         return cls(
-            query, base_iri=base_iri, update_url=update, timeout=timeout, data_dir=data_dir, auth_headers=headers
+            query,
+            base_iri=base_iri,
+            update_url=update,
+            timeout=timeout,
+            data_dir=data_dir,
+            auth_headers=headers,
+            engine=engine,
         )
 
     @property
@@ -172,12 +192,11 @@ class RemoteStore:
         """
         if substitutions:
             raise QueryError("substitutions are not supported by a remote SPARQL engine")
-        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, scanned)
+        found = scanned or sparql_scan.scan(sparql)
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, found)
         limit = self.timeout if timeout is None else timeout
-        headers = {
-            "Content-Type": "application/sparql-query; charset=utf-8",
-            "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9",
-        }
+        engine = self.engine
+        headers = {"Accept": engine.accept(found.form)}
         exchange, response = self._answered(limit, params, text, headers, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         if media_type == N_TRIPLES:
@@ -198,7 +217,20 @@ class RemoteStore:
         except BaseException:
             exchange.close()
             raise
-        return RemoteSolutions(exchange, parsed)
+        solutions = RemoteSolutions(exchange, parsed)
+        if found.form == "ASK" and engine.ask_as_select:
+            return self._ask_answered_as_select(solutions)
+        return solutions
+
+    def _ask_answered_as_select(self, solutions: RemoteSolutions) -> ox.QueryBoolean:
+        """The boolean of an ASK the engine answered as a SELECT (see
+        :meth:`~zkg.store.engine_profiles.EngineProfile.ask_boolean`)."""
+        variables = [v.value for v in solutions.variables]
+        rows = [{name: row[name] for name in variables} for row in solutions]  # (closes the answer)
+        value = self.engine.ask_boolean(variables, rows)
+        if value is None:
+            raise EngineUnavailable(f"the SPARQL engine answered an ASK with {len(rows)} rows of {variables}")
+        return engine_profiles.boolean_result(value)
 
     def _prepare(
         self,
@@ -211,7 +243,7 @@ class RemoteStore:
         """(text with the prologue zkg adds, protocol parameters, lines added)."""
         found = scanned or sparql_scan.scan(sparql)
         prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
-        text = "\n".join([*prologue, sparql])
+        text = self.engine.engine_text("\n".join([*prologue, sparql]))
         params: list[tuple[str, str]] = []
         if default_graph is not None or named_graphs is not None:
             defaults = _graph_list(default_graph)
@@ -241,8 +273,19 @@ class RemoteStore:
         (media type, None, lazy result) then, a RemoteSolutions or RemoteTriples reading on
         from where it stopped (capped answers read no more than they need). Errors as for
         :meth:`query`."""
-        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, scanned)
-        headers = {"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept}
+        found = scanned or sparql_scan.scan(sparql)
+        if found.form == "ASK" and self.engine.ask_as_select and RESULTS_JSON in accept:
+            # The engine's own bytes would be a SELECT's: the boolean, written as the standard says.
+            answer = self.query(
+                sparql,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+                union_default_graph=union_default_graph,
+                scanned=found,
+            )
+            return RESULTS_JSON, json.dumps({"head": {}, "boolean": bool(answer)}).encode("utf-8"), None
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, found)
+        headers = {"Accept": accept}
         exchange, response = self._answered(self.timeout, params, text, headers, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         try:
@@ -276,7 +319,7 @@ class RemoteStore:
         errors, which is what SPARQL makes of them (:mod:`zkg.store.extension_functions`)."""
         rewritten: set[str] = set()
         while True:
-            exchange, response = self._send(limit, "query", params, text.encode("utf-8"), headers)
+            exchange, response = self._send(limit, "query", params, text, headers)
             if response.status == 200:
                 return exchange, response
             failure = self._failure(exchange, response, prologue_lines)
@@ -294,9 +337,12 @@ class RemoteStore:
             text = changed
 
     def _send(
-        self, limit: float, kind: str, params: list[tuple[str, str]], body: bytes, headers: dict[str, str]
+        self, limit: float, kind: str, params: list[tuple[str, str]], text: str, headers: dict[str, str]
     ) -> tuple[Exchange, http.client.HTTPResponse]:
-        """POST to the engine; retried once if the engine was restarting."""
+        """POST ``text`` to the engine as its profile says (``kind``: query or update);
+        retried once if the engine was restarting."""
+        params, body, content_type = self.engine.encode(kind, text, params)
+        headers = {**headers, "Content-Type": content_type}
         for attempt in (1, 2):
             # Updates are never abandoned: the write path must know whether one committed.
             exchange = Exchange(limit, pool=self._pool, supervisor=self.supervisor, watch=kind == "query")
@@ -324,7 +370,12 @@ class RemoteStore:
         managed = self.supervisor is not None and self.data_dir is not None
         where = self.data_dir if managed else f"of the SPARQL engine at {self.update_url}"
         return engine_errors.failure(
-            exchange, response.status, prologue_lines=prologue_lines, where=where, supervisor=self.supervisor
+            exchange,
+            response.status,
+            prologue_lines=prologue_lines,
+            where=where,
+            supervisor=self.supervisor,
+            engine=self.engine,
         )
 
     # -- updates and helpers ---------------------------------------------------------------
@@ -337,9 +388,8 @@ class RemoteStore:
         if found.service is not None or found.load is not None:
             raise QueryRefused("SERVICE and LOAD are not allowed: zkg fetches nothing from the web")
         prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
-        body = "\n".join([*prologue, sparql]).encode("utf-8")
-        headers = {"Content-Type": "application/sparql-update; charset=utf-8"}
-        exchange, response = self._send(self.update_timeout, "update", [], body, headers)
+        text = self.engine.engine_text("\n".join([*prologue, sparql]))
+        exchange, response = self._send(self.update_timeout, "update", [], text, {})
         if response.status in (200, 204):
             exchange.close()
             self.changed_at = datetime.now(timezone.utc)
