@@ -14,6 +14,7 @@ several slots):
 ``K.N.lang``        the language of a text value
 ``K.N.prop``        which property, where the field is a choice of properties
 ``K.N.new``         a class: the value is the name of an entity to create in the same change
+                    (named in the language of ``name.lang``)
 ==================  ====================================================================
 
 :func:`read_draft` gathers every problem it finds per field (``problems``: field key, or
@@ -50,6 +51,7 @@ class Draft:
 
     iri: str
     name: str
+    language: str = "en"  # of the name; an entity made alongside is named in it too
     statements: list[ox.Quad] = field(default_factory=list)  # no graph: the changeset's own
     problems: dict[str, list[str]] = field(default_factory=dict)
     created: dict[str, str] = field(default_factory=dict)  # IRI of an entity made alongside -> field key
@@ -74,7 +76,7 @@ def read_draft(
     name = (values.get("name") or "").strip()
     name_language = (values.get("name.lang") or "").strip()
     local = (values.get("iri") or "").strip() or slug(name)
-    draft = Draft(iri=base + "id/" + local, name=name)
+    draft = Draft(iri=base + "id/" + local, name=name, language=name_language)
     if not name:
         draft.problem("name", "give the name, as the source prints it")
     if name_language and not LANGUAGE_TAG.match(name_language):
@@ -166,7 +168,7 @@ def _create(store, found: Field, name: str, cls: str, draft: Draft, taken: set[s
     taken.add(iri)
     node = ox.NamedNode(iri)
     draft.statements.append(ox.Quad(node, ox.NamedNode(RDF + "type"), ox.NamedNode(cls)))
-    draft.statements += _names(node, name, "en")
+    draft.statements += _names(node, name, draft.language)
     draft.created[iri] = found.key
     return node
 

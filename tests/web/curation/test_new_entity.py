@@ -355,3 +355,22 @@ def test_a_refused_statement_shows_what_it_breaks_apart_from_what_was_already_th
         "name (schema:name)" in line and line.startswith("Violation on id:z-park-software-park") for line in already
     )
     assert all("foundingDate" not in line for line in already)
+
+
+def test_an_entity_made_alongside_is_named_in_the_language_of_the_form(cur):
+    sign_in(cur)
+    fields = {
+        "name": "联想",
+        "name.lang": "zh-Hans",
+        "iri": "lianxiang",
+        "schema:location.0": "上地信息产业基地",
+        "schema:location.0.new": "https://schema.org/Place",
+    }
+    html = cur.client.post("/curate/new", data=lenovo_form(cur, **fields)).get_data(as_text=True)
+    digest = re.search(r'name="previewed" value="(\w+)"', html).group(1)
+    committed = cur.client.post("/curate/new", data=lenovo_form(cur, action="commit", previewed=digest, **fields))
+    assert committed.status_code == 303 and committed.headers["Location"] == "/page/id/lianxiang#curation"
+    assert has(
+        cur,
+        f'<{TEST_BASE}id/lianxiang> schema:name "联想"@zh-Hans ; schema:location ?place . ?place rdfs:label "上地信息产业基地"@zh-Hans',
+    )
