@@ -18,7 +18,7 @@ from flask import Response, current_app, request
 from zkg.base.bounded_cache import BoundedCache
 from zkg.linked_data.model_guide import ModelGuide, model_guide
 from zkg.linked_data.search import LabelIndex
-from zkg.store.version import DatasetVersion, PerVersion, dataset_version, not_modified  # noqa: F401 (PerVersion: for the areas)
+from zkg.store.version import DatasetVersion, PerVersion, dataset_version, not_modified
 from zkg.web.front_cache import mark_shareable
 from zkg.web.redirects import current_path
 
@@ -110,22 +110,27 @@ def conditional(
     return response
 
 
+def per_version(name: str, compute: Callable, store):
+    """``compute(store)`` for the store's current dataset version, computed once per version
+    for the app and kept in ``app.extensions[name]`` (a :class:`PerVersion`): the one way the
+    areas keep a derived value (an index, a catalogue, a form)."""
+
+    held = current_app.extensions.get(name)
+    if held is None:
+        held = current_app.extensions.setdefault(name, PerVersion(compute))
+    return held.get(store)
+
+
 def label_index(store):
     """The label index of the store's current dataset version (zkg.linked_data.search),
     built once per version for the app: the site search, the curation forms and the
     reconciliation catalogue (web/power) all read this one."""
 
-    held = current_app.extensions.get("zkg.label_index") or current_app.extensions.setdefault(
-        "zkg.label_index", PerVersion(LabelIndex.from_store)
-    )
-    return held.get(store)
+    return per_version("zkg.label_index", LabelIndex.from_store, store)
 
 
 def model_guide_of(store) -> ModelGuide:
     """The model guide of the store's current dataset version (zkg.linked_data.model_guide),
     built once per version for the app: /def/, /model/… and the home page share it."""
 
-    held = current_app.extensions.get("zkg.model_guide") or current_app.extensions.setdefault(
-        "zkg.model_guide", PerVersion(model_guide)
-    )
-    return held.get(store)
+    return per_version("zkg.model_guide", model_guide, store)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import current_app, request
+from flask import request
 
 from zkg.base.errors import ZkgError
 from zkg.linked_data.labels import fallback_label
@@ -23,7 +23,7 @@ from zkg.rdf.namespaces import XSD
 from zkg.rdf.prefixes import compact, graph_iri
 from zkg.store import loading
 from zkg.web.curation import writes
-from zkg.web.http_caching import PerVersion, label_index
+from zkg.web.http_caching import label_index, per_version
 from zkg.web.urls import curie
 
 
@@ -225,7 +225,4 @@ def property_choices(store) -> list[dict]:
 
 def properties() -> list[dict]:
     """:func:`property_choices`, computed once per dataset version (per app)."""
-    held = current_app.extensions.get("zkg.curate.properties") or current_app.extensions.setdefault(
-        "zkg.curate.properties", PerVersion(property_choices)
-    )
-    return held.get(writes.store())
+    return per_version("zkg.curate.properties", property_choices, writes.store())

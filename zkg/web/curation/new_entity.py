@@ -19,7 +19,7 @@ import hashlib
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from zkg.base.errors import ZkgError
 from zkg.curation.apply import Rejected
@@ -32,7 +32,7 @@ from zkg.web.curation import writes
 from zkg.web.curation.form_values import resolve_entity
 from zkg.web.curation.session import CURATE_SECURITY_POLICY, Forbidden, check_csrf, current_curator, require_curator
 from zkg.web.curation.verdict import verdict_by_field
-from zkg.web.http_caching import PerVersion
+from zkg.web.http_caching import per_version
 from zkg.web.redirects import current_path
 from zkg.web.urls import page_url
 
@@ -66,17 +66,11 @@ def _slot_numbers(values, key: str) -> list[int]:
 
 
 def _classes():
-    held = current_app.extensions.get("zkg.curate.classes") or current_app.extensions.setdefault(
-        "zkg.curate.classes", PerVersion(creatable_classes)
-    )
-    return held.get(writes.store())
+    return per_version("zkg.curate.classes", creatable_classes, writes.store())
 
 
 def _form(cls: str) -> EntityForm:
-    held = current_app.extensions.get("zkg.curate.forms") or current_app.extensions.setdefault(
-        "zkg.curate.forms", PerVersion(lambda store: {})
-    )
-    forms = held.get(writes.store())
+    forms = per_version("zkg.curate.forms", lambda store: {}, writes.store())
     if cls not in forms:  # per dataset version; a handful of classes, each built once
         forms[cls] = entity_form(writes.store(), cls)
     return forms[cls]

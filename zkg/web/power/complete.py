@@ -26,7 +26,7 @@ from zkg.linked_data.matching import fold
 from zkg.power.canned import TYPES, ParameterError
 from zkg.power.completion import MAX_TEXT, ShapeCatalogue, data_properties, fitting_resources
 from zkg.rdf.prefixes import compact as compact_iri
-from zkg.web.http_caching import PerVersion, conditional
+from zkg.web.http_caching import conditional, per_version
 from zkg.web.urls import request_languages
 
 complete_blueprint = Blueprint("complete", __name__)
@@ -40,8 +40,7 @@ def _store():
 
 def shape_catalogue() -> ShapeCatalogue:
     """The app's shape catalogue, rebuilt when the dataset version changes."""
-    holder = current_app.extensions.setdefault("zkg.shapes", PerVersion(ShapeCatalogue.from_store))
-    return holder.get(_store())
+    return per_version("zkg.shapes", ShapeCatalogue.from_store, _store())
 
 
 def _iri(name: str, text: str) -> str:

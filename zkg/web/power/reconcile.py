@@ -50,7 +50,7 @@ from zkg.power.reconcile_query import (
     parse_batch,
     parse_query,
 )
-from zkg.web.http_caching import PerVersion, label_index
+from zkg.web.http_caching import label_index, per_version
 from zkg.web.power.complete import shape_catalogue
 from zkg.web.security import preflight_response
 from zkg.web.urls import link, request_languages
@@ -79,10 +79,7 @@ def _build_indexes(store) -> tuple[core.Catalogue, core.Vocabulary]:
 
 def _indexes() -> tuple[core.Catalogue, core.Vocabulary]:
     """The entity catalogue and the vocabulary, rebuilt when the dataset version changes."""
-    holder = current_app.extensions.get("zkg.power.reconcile")
-    if holder is None:
-        holder = current_app.extensions.setdefault("zkg.power.reconcile", PerVersion(_build_indexes))
-    return holder.get(_store())
+    return per_version("zkg.power.reconcile", _build_indexes, _store())
 
 
 def _error(message: str, status: int = 400) -> Response:
