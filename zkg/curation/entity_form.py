@@ -29,7 +29,7 @@ import pyoxigraph as ox
 
 from zkg.curation.changesets import slug
 from zkg.linked_data.labels import labels_for
-from zkg.linked_data.model_guide import PropertyRow, preference, shape_rows
+from zkg.linked_data.model_guide import PropertyRow, chosen_comments, comment_literals, preference, shape_rows
 from zkg.rdf.namespaces import RDF, RDFS, SCHEMA, SKOS, XSD
 from zkg.rdf.prefixes import compact, graph_iri
 
@@ -113,7 +113,7 @@ def creatable_classes(store, *, languages=("en",)) -> list[ClassChoice]:
         )
     }
     labels = labels_for(store, targets, languages)
-    comments = _comments(store, targets)
+    comments = _comments(store, targets, languages)
     choices = [
         ClassChoice(iri, compact(iri, store.prefixes), labels[iri], comments.get(iri), counts.get(iri, 0))
         for iri in targets
@@ -188,7 +188,7 @@ def entity_form(store, cls: str, *, languages=("en",)) -> EntityForm:
     return EntityForm(
         cls,
         labels[cls],
-        _comments(store, {cls}).get(cls),
+        _comments(store, {cls}, languages).get(cls),
         fields,
         labels,
         {iri: compact(iri, store.prefixes) for iri in mentioned},
@@ -278,17 +278,9 @@ def _concepts(store, schemes: set[str]) -> dict[str, list[str]]:
     return found
 
 
-def _comments(store, iris: set[str]) -> dict[str, str]:
-    if not iris:
-        return {}
-    values = " ".join(str(ox.NamedNode(i)) for i in sorted(iris))
-    found: dict[str, str] = {}
-    for row in store.query(
-        f"SELECT ?x ?c WHERE {{ VALUES ?x {{ {values} }} ?x rdfs:comment|skos:definition ?c "
-        'FILTER(lang(?c) = "" || langMatches(lang(?c), "en")) }'
-    ):
-        found.setdefault(row["x"].value, row["c"].value)
-    return found
+def _comments(store, iris: set[str], languages) -> dict[str, str]:
+    """A description of each IRI, in the reader's language: the model guide's, as it reads them."""
+    return chosen_comments(comment_literals(store, iris), languages)
 
 
 __all__ = ["CODE", "DATE", "ENTITY", "IRI", "NUMBER", "TEXT", "EntityForm", "Field", "creatable_classes", "entity_form"]

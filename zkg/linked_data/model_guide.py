@@ -156,8 +156,7 @@ class ModelGuide:
     def comments(self, languages: Sequence[str] = DEFAULT_LANGUAGES) -> dict[str, str]:
         """What each IRI the guide mentions means, where the vocabulary says (rdfs:comment,
         skos:definition), in the reader's language if it can."""
-        chosen = {iri: choose_literal(found, languages) for iri, found in self.comment_literals.items()}
-        return {iri: literal.value for iri, literal in chosen.items() if literal is not None}
+        return chosen_comments(self.comment_literals, languages)
 
 
 def _values(iris) -> str:
@@ -243,7 +242,7 @@ def model_guide(store) -> ModelGuide:
         code_lists,
         links,
         {iri: candidates.get(iri, []) for iri in sorted(mentioned)},
-        _comments(store, mentioned),
+        comment_literals(store, mentioned),
     )
 
 
@@ -380,7 +379,15 @@ def _code_lists(store, base: str) -> list[CodeList]:
     return list(lists.values())
 
 
-def _comments(store, iris: set[str]) -> dict[str, list[ox.Literal]]:
+def chosen_comments(found: dict[str, list[ox.Literal]], languages: Sequence[str]) -> dict[str, str]:
+    """One comment per IRI of :func:`comment_literals`' answer, in the best of ``languages``."""
+    chosen = {iri: choose_literal(literals, languages) for iri, literals in found.items()}
+    return {iri: literal.value for iri, literal in chosen.items() if literal is not None}
+
+
+def comment_literals(store, iris: set[str]) -> dict[str, list[ox.Literal]]:
+    """What each IRI means where the vocabulary says (``rdfs:comment``, ``skos:definition``), in
+    every language: :func:`zkg.linked_data.labels.choose_literal` picks the reader's."""
     found: dict[str, list[ox.Literal]] = {}
     for row in store.query(
         f"SELECT ?r ?c WHERE {{ VALUES ?r {{ {_values(iris)} }} ?r rdfs:comment|skos:definition ?c FILTER(isLiteral(?c)) }}"
