@@ -38,7 +38,7 @@ from zkg.rdf.namespaces import RDF, RDFS, SCHEMA, XSD
 MAX_SLOTS = 20  # values per field a form may send
 LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 LOCAL_NAME = re.compile(r"^[\w][\w.-]*$", re.UNICODE)
-DATE_FORMS = ((r"\d{4}-\d{2}-\d{2}", "date"), (r"\d{4}-\d{2}", "gYearMonth"), (r"-?\d{4}", "gYear"))
+DATE_FORMS = ((r"\d{4}-\d{2}-\d{2}", "date"), (r"\d{4}-\d{2}", "gYearMonth"), (r"\d{4}", "gYear"))
 
 
 class DraftProblem(ZkgError):
@@ -134,16 +134,15 @@ def _value(store, found: Field, values, prefix: str, find, draft: Draft, taken: 
             raise DraftProblem(f"{language!r} is not a language tag (write en, zh-Hans, …)")
         return ox.Literal(text, language=language) if language else ox.Literal(text)
     if found.kind == NUMBER:
-        if re.fullmatch(r"[+-]?\d+", text):
-            return ox.Literal(text, datatype=ox.NamedNode(XSD + "integer"))
-        if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)", text):
-            return ox.Literal(text, datatype=ox.NamedNode(XSD + "decimal"))
-        raise DraftProblem(f"{found.label}: {text!r} is not a number (write 183400000000 or 2.5, in base units)")
+        number = number_literal(text)
+        if number is None:
+            raise DraftProblem(f"{found.label}: {text!r} is not a number (write 183400000000 or 2.5, in base units)")
+        return number
     if found.kind == DATE:
-        for pattern, datatype in DATE_FORMS:
-            if re.fullmatch(pattern, text) and (not found.datatypes or XSD + datatype in found.datatypes):
-                return ox.Literal(text, datatype=ox.NamedNode(XSD + datatype))
-        raise DraftProblem(f"{found.label}: {text!r} is not a date (write 1984, 1984-11 or 1984-11-01)")
+        date = date_literal(text, found.datatypes)
+        if date is None:
+            raise DraftProblem(f"{found.label}: {text!r} is not a date (write 1984, 1984-11 or 1984-11-01)")
+        return date
     if found.kind == CODE:
         if text not in {iri for iri, _label in found.codes}:
             raise DraftProblem(f"{found.label}: choose one of the list")
@@ -152,6 +151,32 @@ def _value(store, found: Field, values, prefix: str, find, draft: Draft, taken: 
     if found.kind == ENTITY and new_class:
         return _create(store, found, text, new_class, draft, taken)
     return find(text)
+
+
+def number_literal(text: str) -> ox.Literal | None:
+    """A number as a person writes it (``183400000000``, ``2.5``), or None.
+
+    >>> number_literal("2.5").datatype.value, number_literal("1,000")
+    ('http://www.w3.org/2001/XMLSchema#decimal', None)
+    """
+    if re.fullmatch(r"[+-]?\d+", text):
+        return ox.Literal(text, datatype=ox.NamedNode(XSD + "integer"))
+    if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)", text):
+        return ox.Literal(text, datatype=ox.NamedNode(XSD + "decimal"))
+    return None
+
+
+def date_literal(text: str, allowed=()) -> ox.Literal | None:
+    """A day, a month or a year (``1984-11-01``, ``1984-11``, ``1984``) as its XSD datatype,
+    among ``allowed`` datatypes if given, or None.
+
+    >>> date_literal("1984-11").datatype.value, date_literal("November 1984")
+    ('http://www.w3.org/2001/XMLSchema#gYearMonth', None)
+    """
+    for pattern, datatype in DATE_FORMS:
+        if re.fullmatch(pattern, text) and (not allowed or XSD + datatype in allowed):
+            return ox.Literal(text, datatype=ox.NamedNode(XSD + datatype))
+    return None
 
 
 def _create(store, found: Field, name: str, cls: str, draft: Draft, taken: set[str]) -> ox.NamedNode:

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from flask import request
 
 from zkg.base.errors import ZkgError
+from zkg.curation.entity_draft import date_literal, number_literal
 from zkg.linked_data.labels import fallback_label
 from zkg.linked_data.matching import fold
 from zkg.rdf.namespaces import XSD
@@ -156,16 +157,15 @@ def make_value(data: FormInput, replaced: ox.Quad | None):
     if kind == "text":
         return ox.Literal(data.value, language=data.language) if data.language else ox.Literal(data.value)
     if kind == "number":
-        if re.fullmatch(r"[+-]?\d+", data.value):
-            return ox.Literal(data.value, datatype=ox.NamedNode(XSD + "integer"))
-        if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)", data.value):
-            return ox.Literal(data.value, datatype=ox.NamedNode(XSD + "decimal"))
-        raise FormError(f"not a number: {data.value!r} (write 183400000000 or 2.5, in base units)")
+        number = number_literal(data.value)
+        if number is None:
+            raise FormError(f"not a number: {data.value!r} (write 183400000000 or 2.5, in base units)")
+        return number
     if kind == "date":
-        for pattern, datatype in ((r"\d{4}-\d{2}-\d{2}", "date"), (r"\d{4}-\d{2}", "gYearMonth"), (r"\d{4}", "gYear")):
-            if re.fullmatch(pattern, data.value):
-                return ox.Literal(data.value, datatype=ox.NamedNode(XSD + datatype))
-        raise FormError(f"not a date: {data.value!r} (write 2016-03-05, 2015-09 or 2015)")
+        date = date_literal(data.value)
+        if date is None:
+            raise FormError(f"not a date: {data.value!r} (write 2016-03-05, 2015-09 or 2015)")
+        return date
     raise FormError(f"unknown kind of value {kind!r}")
 
 
