@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import markers
-from tests.support.live_server import LiveServer, expect_live, zkg_load
+from tests.support.live_server import LiveServer, expect_live, serve_at_own_url, zkg_load
 from tests.support.web_testing import LIVE_MAX_REQUEST_BYTES, LIVE_QUERY_TIMEOUT, LIVE_ROW_LIMIT
 from tests.support.zkg_testing import FIXTURE_PROJECT, GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.base.settings import Settings
@@ -107,15 +107,6 @@ def linked_data_server(tmp_path_factory):
     """A live ``zkg serve`` whose base IRI is its own URL, so that every IRI in its data
     dereferences on it (the linked-data walk and browser tests follow them). Loaded by
     ``zkg load`` from the project's real graph/."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # a port free now
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    base = f"http://127.0.0.1:{port}/"
-    data = tmp_path_factory.mktemp("linked-data") / "zkg-data"
-    zkg_load(data, base_iri=base)
-    server = LiveServer(data, base_iri=base, options=("--port", str(port), "--threads", "8"), behind_proxy=False)
-    assert server.url == base, f"zkg serve answers at {server.url}, not at its base IRI {base}"
+    server = serve_at_own_url(tmp_path_factory.mktemp("linked-data") / "zkg-data", threads=8)
     yield server
     server.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -178,3 +179,19 @@ def wait_answering(server: "LiveServer", *, timeout: float = 60.0) -> None:
             pass
         assert time.monotonic() < deadline, "the live server does not answer"
         time.sleep(0.1)
+
+
+def serve_at_own_url(data: Path, *, threads: int = 4) -> "LiveServer":
+    """``zkg load`` of the project's real graph/ into ``data``, then a live ``zkg serve`` of it
+    whose base IRI is its own URL (a loopback port free now), so every IRI in its data
+    dereferences on it: what the linked-data, curation and browser tests follow."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/"
+    zkg_load(data, base_iri=base)
+    server = LiveServer(
+        data, base_iri=base, options=("--port", str(port), "--threads", str(threads)), behind_proxy=False
+    )
+    assert server.url == base, f"zkg serve answers at {server.url}, not at its base IRI {base}"
+    return server

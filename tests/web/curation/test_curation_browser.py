@@ -13,7 +13,6 @@ loopback) are those of the editor's browser test.
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 import requests
@@ -22,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.browser import WAIT
-from tests.support.live_server import LiveServer, zkg_load
+from tests.support.live_server import serve_at_own_url
 
 SOURCE = "https://example.org/interviews/zhang-shousheng-2024"
 
@@ -31,15 +30,9 @@ SOURCE = "https://example.org/interviews/zhang-shousheng-2024"
 def curation_server(tmp_path_factory):
     from zkg.curation import tokens
 
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    base = f"http://127.0.0.1:{port}/"
     data = tmp_path_factory.mktemp("curation-browser") / "zkg-data"
-    zkg_load(data, base_iri=base)
-    token = tokens.create(data, "wang.curator", scope=tokens.WRITE)
-    server = LiveServer(data, base_iri=base, options=("--port", str(port), "--threads", "4"), behind_proxy=False)
-    server.token = token
+    server = serve_at_own_url(data)
+    server.token = tokens.create(data, "wang.curator", scope=tokens.WRITE)
     yield server
     server.stop()
 

@@ -12,7 +12,6 @@ fits its card at 390 px and 1,400 px, and every field has a label.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from tests.support.live_server import LiveServer, zkg_load
+from tests.support.live_server import serve_at_own_url
 from tests.web.curation.test_curation_browser import _wait
 
 SOURCE = "https://en.wikipedia.org/wiki/Lenovo"
@@ -57,13 +56,8 @@ return problems;
 def server(tmp_path_factory):
     from zkg.curation import tokens
 
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    base = f"http://127.0.0.1:{port}/"
     data = tmp_path_factory.mktemp("new-entity-browser") / "zkg-data"
-    zkg_load(data, base_iri=base)
-    server = LiveServer(data, base_iri=base, options=("--port", str(port), "--threads", "4"), behind_proxy=False)
+    server = serve_at_own_url(data)
     server.token = tokens.create(data, "wang.curator", scope=tokens.WRITE)
     yield server
     server.stop()
