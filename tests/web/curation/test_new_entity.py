@@ -49,6 +49,13 @@ def lenovo_form(cur, **fields) -> dict:
     return data
 
 
+def digest_of(html: str) -> str:
+    """The preview's digest, which the commit button sends back."""
+    match = re.search(r'name="previewed" value="(\w+)"', html)
+    assert match, "no commit offered: the preview did not accept the entity"
+    return match.group(1)
+
+
 def texts(html: str, css_class: str) -> list[str]:
     found = re.findall(rf'<ul class="field-messages {css_class}"[^>]*>(.*?)</ul>', html, re.S)
     return [re.sub(r"<[^>]+>", "", item).strip() for block in found for item in block.split("</li>") if item.strip()]
@@ -135,7 +142,7 @@ def test_preview_shows_the_statements_and_writes_nothing_then_commit_writes_one_
     assert f"&lt;{LENOVO}&gt; &lt;https://schema.org/foundingDate&gt; " in html  # the exact statements
     assert "The shapes accept it" in html
     assert "No description of this organisation" in " ".join(texts(html, "warning"))  # a warning, beside its field
-    digest = re.search(r'name="previewed" value="(\w+)"', html).group(1)
+    digest = digest_of(html)
 
     committed = cur.client.post("/curate/new", data=lenovo_form(cur, action="commit", previewed=digest))
     assert committed.status_code == 303 and committed.headers["Location"] == "/page/id/lenovo#curation"
@@ -166,7 +173,7 @@ def _attribution(message: str):
 def test_a_form_changed_after_its_preview_is_previewed_again_not_committed(cur):
     sign_in(cur)
     html = cur.client.post("/curate/new", data=lenovo_form(cur)).get_data(as_text=True)
-    digest = re.search(r'name="previewed" value="(\w+)"', html).group(1)
+    digest = digest_of(html)
     again = cur.client.post(
         "/curate/new", data=lenovo_form(cur, action="commit", previewed=digest, **{"schema:foundingDate.0": "1948"})
     )
@@ -225,7 +232,7 @@ def test_a_missing_place_is_created_in_the_same_change(cur):
     }
     html = cur.client.post("/curate/new", data=lenovo_form(cur, **fields)).get_data(as_text=True)
     assert "The shapes accept it" in html
-    digest = re.search(r'name="previewed" value="(\w+)"', html).group(1)
+    digest = digest_of(html)
     committed = cur.client.post("/curate/new", data=lenovo_form(cur, action="commit", previewed=digest, **fields))
     assert committed.status_code == 303
     place = f"{TEST_BASE}id/shangdi-information-industry-base"
@@ -367,7 +374,7 @@ def test_an_entity_made_alongside_is_named_in_the_language_of_the_form(cur):
         "schema:location.0.new": "https://schema.org/Place",
     }
     html = cur.client.post("/curate/new", data=lenovo_form(cur, **fields)).get_data(as_text=True)
-    digest = re.search(r'name="previewed" value="(\w+)"', html).group(1)
+    digest = digest_of(html)
     committed = cur.client.post("/curate/new", data=lenovo_form(cur, action="commit", previewed=digest, **fields))
     assert committed.status_code == 303 and committed.headers["Location"] == "/page/id/lianxiang#curation"
     assert has(
