@@ -33,7 +33,7 @@ from pathlib import Path
 
 from zkg.base.errors import StoreError
 from zkg.base.settings import Settings
-from zkg.store import running_engine
+from zkg.store import engine_profiles, running_engine
 from zkg.store.facade import StoreFacade
 from zkg.store.layout import read_record
 from zkg.store.local import Store
@@ -66,6 +66,24 @@ def _check_base_iri(data_dir: Path, base_iri: str) -> None:
         )
 
 
+def remote_store(
+    settings: Settings, *, spec: str | None = None, update_url: str | None = None, data_dir: Path | None = None
+) -> RemoteStore:
+    """The remote engine the settings name (``spec``/``update_url`` when given, else the
+    settings' own), with the engine profile ``ZKG_ENGINE`` names (``auto``: detected)."""
+    spec = spec if spec is not None else settings.store_spec
+    if spec is None:
+        raise StoreError("no remote SPARQL engine is set: give --store or ZKG_STORE")
+    return RemoteStore.from_spec(
+        spec,
+        base_iri=settings.base_iri,
+        timeout=settings.query_timeout,
+        update_url=update_url if update_url is not None else settings.update_url,
+        data_dir=data_dir,
+        engine=engine_profiles.named(settings.engine),
+    )
+
+
 def open_store(settings: Settings, *, create: bool = False, writing: bool = False) -> StoreFacade:
     """The store a command works on (see the module docstring). ``create``: ``zkg load``'s
     own store, made if missing. ``writing``: the command will write (with a remote engine,
@@ -74,13 +92,7 @@ def open_store(settings: Settings, *, create: bool = False, writing: bool = Fals
     if settings.store_spec is not None and not create:
         if writing:
             data_dir.mkdir(parents=True, exist_ok=True)  # the change log lives there, as for zkg serve
-        return RemoteStore.from_spec(
-            settings.store_spec,
-            base_iri=settings.base_iri,
-            timeout=settings.query_timeout,
-            update_url=settings.update_url,
-            data_dir=data_dir if data_dir.is_dir() else None,
-        )
+        return remote_store(settings, data_dir=data_dir if data_dir.is_dir() else None)
     running = running_engine.find(data_dir)
     if running is not None:
         if create:

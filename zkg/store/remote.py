@@ -384,6 +384,17 @@ class RemoteStore:
         """Run a SPARQL Update at the engine (atomic there); prefixes and base as for query."""
         # zkg's own updates (the write path's INSERT/DELETE DATA): a curator's text reaches
         # the engine only as a changeset, checked by the guard before (zkg.curation.update_translation).
+        self.send_update(sparql)
+        self.changed_at = datetime.now(timezone.utc)
+        if not self._stamp_write():
+            # Only this process knows of the write: counted here. A stamped write is not,
+            # so that every worker process derives the same version (and ETags) from
+            # the stamp alone.
+            self.writes += 1
+
+    def send_update(self, sparql: str) -> None:
+        """Send a SPARQL Update to the engine, its failure raised, without recording a write
+        (:meth:`update` does; the start's probe, :mod:`zkg.store.engine_probe`, does not)."""
         found = sparql_scan.scan(sparql)
         if found.service is not None or found.load is not None:
             raise QueryRefused("SERVICE and LOAD are not allowed: zkg fetches nothing from the web")
@@ -392,12 +403,6 @@ class RemoteStore:
         exchange, response = self._send(self.update_timeout, "update", [], text, {})
         if response.status in (200, 204):
             exchange.close()
-            self.changed_at = datetime.now(timezone.utc)
-            if not self._stamp_write():
-                # Only this process knows of the write: counted here. A stamped write is not,
-                # so that every worker process derives the same version (and ETags) from
-                # the stamp alone.
-                self.writes += 1
             return
         raise self._failure(exchange, response, len(prologue))
 
