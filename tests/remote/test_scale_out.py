@@ -1,0 +1,124 @@
+"""Scale-out (issue 17, point 5): two ``zkg serve --store …`` front ends, separate processes
+with separate data directories and runtime directories, on ONE remote engine. A curator's
+write through one is seen by the other within the stated bound: the engine's version marker
+is read at most once per CHECK_INTERVAL (zkg.store.engine_version), and a new marker moves
+the dataset version (page, twin, ETags, search index, SPARQL answers) at once.
+
+The bound asserted is CHECK_INTERVAL plus a slack for a loaded test machine (two cores
+shared); the time measured is printed (``pytest -s``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import pytest
+
+from tests.remote.test_remote_engine import ID, get, post_update, sparql
+from tests.support.live_server import LiveServer, zkg_env
+from tests.support.zkg_testing import TEST_BASE
+from zkg.curation import reserved
+from zkg.store import engine_version
+
+
+#: Seconds allowed beyond CHECK_INTERVAL: one request to the engine and the search index's
+#: rebuild, on a machine whose two cores run other tests too.
+SLACK = 4.0
+LABEL = "Scaleoutia Quarter"
+
+
+@pytest.fixture(scope="module")
+def front_ends(remote_spec, tmp_path_factory):
+    """(A, B): two front ends on the engine, each with its own data and runtime directory
+    (B with two worker processes: each has its own search index and must catch up)."""
+    servers = []
+    try:
+        for name, workers in (("a", "1"), ("b", "2")):
+            root = tmp_path_factory.mktemp(f"front-end-{name}")
+            (root / "tmp").mkdir()
+            servers.append(
+                LiveServer(
+                    root / "zkg-data",
+                    base_iri=TEST_BASE,
+                    options=("--store", remote_spec, "--workers", workers, "--threads", "4"),
+                    env={"TMPDIR": str(root / "tmp")},
+                )
+            )
+        yield tuple(servers)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def token_for(server) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "zkg.cli.main", "--data", str(server.data_dir), "token", "create", "scale-out"],
+        env=zkg_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def searched(server, words: str) -> list[str]:
+    status, _, body = get(server.url + "search?" + urllib.parse.urlencode({"q": words, "format": "json"}))
+    assert status == 200
+    return [hit["iri"] for hit in json.loads(body)["results"]]
+
+
+def asked(server, text: str) -> bool:
+    status, _, body = sparql(server, text)
+    assert status == 200, body
+    return bool(json.loads(body)["boolean"])
+
+
+def test_the_marker_lives_in_the_metadata_graph_curators_cannot_write():
+    assert engine_version.METADATA_GRAPH_NAME == reserved.METADATA_GRAPH_NAME
+
+
+def test_a_write_through_one_front_end_is_seen_by_the_other_within_the_bound(front_ends):
+    a, b = front_ends
+    page, twin = b.url + "page/id/z-park", b.url + "data/id/z-park.ttl"
+    fact = f'ASK {{ <{ID}z-park> schema:alternateName "{LABEL}"@en }}'
+    _, page_before, _ = get(page, "text/html")
+    _, twin_before, _ = get(twin)
+    assert not asked(b, fact) and ID + "z-park" not in searched(b, "scaleoutia")
+    time.sleep(engine_version.CHECK_INTERVAL)  # B has read the marker as it is before the write
+
+    addition = f'INSERT DATA {{ GRAPH <{TEST_BASE}graph/reference> {{ <{ID}z-park> schema:alternateName "{LABEL}"@en }} }}'
+    status, headers, text = post_update(a, addition, token_for(a))
+    written = time.monotonic()
+    assert status == 200 and headers.get("ZKG-Changeset"), text
+    assert asked(a, fact)  # the writer knows at once
+
+    def caught_up() -> bool:
+        # Every check several times: connections spread over both of B's workers.
+        for _ in range(4):
+            status, headers, body = get(page, "text/html")
+            if status != 200 or LABEL.encode() not in body or headers["ETag"] == page_before["ETag"]:
+                return False
+            if get(page, "text/html", headers={"If-None-Match": page_before["ETag"]})[0] != 200:
+                return False
+            status, headers, body = get(twin)
+            if LABEL.encode() not in body or headers["ETag"] == twin_before["ETag"]:
+                return False
+            if get(twin, headers={"If-None-Match": twin_before["ETag"]})[0] != 200:
+                return False
+            if not asked(b, fact) or ID + "z-park" not in searched(b, "scaleoutia"):
+                return False
+        return True
+
+    while not caught_up():
+        assert time.monotonic() - written < engine_version.CHECK_INTERVAL + SLACK, "front end B never caught up"
+        time.sleep(0.05)
+    elapsed = time.monotonic() - written
+    print(f"front end B saw A's write {elapsed:.2f} s after it committed")
+    assert elapsed < engine_version.CHECK_INTERVAL + SLACK
+
+    # Once caught up, B stays consistent: its new ETags answer 304 again.
+    _, now, _ = get(twin)
+    assert get(twin, headers={"If-None-Match": now["ETag"]})[0] == 304
