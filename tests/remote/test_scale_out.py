@@ -20,9 +20,9 @@ import pytest
 from tests.remote.test_remote_engine import ID, get, post_update, sparql
 from tests.support.live_server import LiveServer, zkg_env
 from tests.support.zkg_testing import TEST_BASE
+from zkg.base.errors import StoreError
 from zkg.curation import reserved
-from zkg.store import engine_version
-
+from zkg.store import engine_version, fronted_engine, opening
 
 #: Seconds allowed beyond CHECK_INTERVAL: one request to the engine and the search index's
 #: rebuild, on a machine whose two cores run other tests too.
@@ -89,7 +89,9 @@ def test_a_write_through_one_front_end_is_seen_by_the_other_within_the_bound(fro
     assert not asked(b, fact) and ID + "z-park" not in searched(b, "scaleoutia")
     time.sleep(engine_version.CHECK_INTERVAL)  # B has read the marker as it is before the write
 
-    addition = f'INSERT DATA {{ GRAPH <{TEST_BASE}graph/reference> {{ <{ID}z-park> schema:alternateName "{LABEL}"@en }} }}'
+    addition = (
+        f'INSERT DATA {{ GRAPH <{TEST_BASE}graph/reference> {{ <{ID}z-park> schema:alternateName "{LABEL}"@en }} }}'
+    )
     status, headers, text = post_update(a, addition, token_for(a))
     written = time.monotonic()
     assert status == 200 and headers.get("ZKG-Changeset"), text
@@ -122,3 +124,55 @@ def test_a_write_through_one_front_end_is_seen_by_the_other_within_the_bound(fro
     # Once caught up, B stays consistent: its new ETags answer 304 again.
     _, now, _ = get(twin)
     assert get(twin, headers={"If-None-Match": now["ETag"]})[0] == 304
+
+
+# -- commands on a front end's data directory reach its engine (issue 17, point 4) ------------------
+
+ADDED = "Added through front end B's data directory, with no store setting."
+
+
+def zkg(data, *args, **env):
+    """A command on ``data`` as a user types it: no ZKG_STORE, no base IRI."""
+    return subprocess.run(
+        [sys.executable, "-m", "zkg.cli.main", "--data", str(data), *map(str, args)],
+        env=zkg_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_commands_on_a_front_ends_data_directory_reach_its_engine(front_ends, tmp_path):
+    a, b = front_ends
+    record = json.loads((b.data_dir / fronted_engine.RECORD_FILE).read_text(encoding="utf-8"))
+    assert record["store"].endswith("/query") and record["base_iri"] == TEST_BASE
+    addition = tmp_path / "addition.trig"
+    addition.write_text(
+        f'<{TEST_BASE}graph/reference> {{ <{ID}z-park> <https://schema.org/slogan> "{ADDED}"@en . }}\n',
+        encoding="utf-8",
+    )
+    done = zkg(b.data_dir, "add", addition, "--by", "tester", "--source", "a test")
+    assert done.returncode == 0, done.stderr
+    changeset = done.stdout.split("changeset ")[1].split()[0]
+    fact = f'ASK {{ <{ID}z-park> schema:slogan "{ADDED}"@en }}'
+    assert zkg(a.data_dir, "query", fact).stdout.strip() == "true"  # A's directory: the same engine
+    deadline = time.monotonic() + engine_version.CHECK_INTERVAL + SLACK
+    while not (asked(a, fact) and asked(b, fact)):  # both servers, neither of which wrote it
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # The change history's list is the engine's metadata: every front end lists every changeset.
+    for server in (a, b):
+        listed = zkg(server.data_dir, "log")
+        assert listed.returncode == 0 and changeset in listed.stdout, listed.stderr
+    # zkg load never builds a local store beside a remote engine: one line says what to do.
+    done = zkg(b.data_dir, "load")
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "load that engine with its own tools" in done.stderr
+
+
+def test_the_engine_is_remembered_without_its_password(tmp_path):
+    fronted_engine.remember(tmp_path, "sparql+http://dba:secret@db.example:8890/sparql", None, TEST_BASE)
+    assert "secret" not in (tmp_path / fronted_engine.RECORD_FILE).read_text(encoding="utf-8")
+    with pytest.raises(StoreError, match="needs a user name and password: give them with ZKG_STORE"):
+        fronted_engine.store_setting(tmp_path)
+    assert opening.remembered_base_iri(tmp_path) == TEST_BASE

@@ -22,7 +22,7 @@ from zkg.base.settings import Settings
 from zkg.serve.address import refusal
 from zkg.serve.http_server import create_waitress_server
 from zkg.serve.workers import WorkerPool
-from zkg.store import running_engine
+from zkg.store import fronted_engine, running_engine
 from zkg.store.managed_engine import ManagedEngine, check_data_dir
 from zkg.store.remote import RemoteStore
 from zkg.web import create_app
@@ -129,6 +129,13 @@ def serve(
     else:
         RemoteStore.from_spec(store_spec, base_iri=settings.base_iri, update_url=update_url)  # checks the setting
         Path(settings.data).mkdir(parents=True, exist_ok=True)  # the curation log lives there
+        try:  # for the commands run on this data directory (zkg.store.fronted_engine)
+            fronted_engine.remember(Path(settings.data), store_spec, update_url, settings.base_iri)
+        except OSError as error:
+            print(
+                f"zkg: cannot record the engine in {settings.data} ({error.strerror}): commands need ZKG_STORE",
+                file=sys.stderr,
+            )
     if workers > 1:
         return _serve_workers(
             settings, threads=threads, workers=workers, store_spec=store_spec, update_url=update_url, out=out
