@@ -160,10 +160,19 @@ def test_commands_on_a_front_ends_data_directory_reach_its_engine(front_ends, tm
     while not (asked(a, fact) and asked(b, fact)):  # both servers, neither of which wrote it
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    # The change history's list is the engine's metadata: every front end lists every changeset.
+    # The engine's metadata is the history's truth: every front end lists every changeset, in
+    # the list and in the entity's history, and has its statements (its log caught up).
     for server in (a, b):
-        listed = zkg(server.data_dir, "log")
-        assert listed.returncode == 0 and changeset in listed.stdout, listed.stderr
+        for listed in (zkg(server.data_dir, "log"), zkg(server.data_dir, "log", "--entity", "id:z-park")):
+            assert listed.returncode == 0 and changeset in listed.stdout, listed.stderr
+        patch = zkg(server.data_dir, "log", "--patch", changeset)
+        assert patch.returncode == 0 and ADDED in patch.stdout, patch.stderr
+    _, _, page = get(a.url + "page/id/z-park", "text/html")
+    assert changeset in page.decode("utf-8").split('id="curation"', 1)[1]
+    # A changeset one front end committed is reverted through another.
+    reverted = zkg(a.data_dir, "revert", changeset, "--by", "tester", "-m", "undo the test")
+    assert reverted.returncode == 0 and f"reverted {changeset}" in reverted.stdout, reverted.stderr
+    assert zkg(b.data_dir, "query", fact).stdout.strip() == "false"
     # zkg load never builds a local store beside a remote engine: one line says what to do.
     done = zkg(b.data_dir, "load")
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr

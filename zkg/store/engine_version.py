@@ -127,6 +127,17 @@ class EngineMarker:
         return self._value or "", self._seen_at
 
 
+def is_shared(store: StoreFacade) -> bool:
+    """Whether other front ends may write to ``store``'s engine: one zkg does not run (its
+    change log is then shared through the engine's metadata: :mod:`zkg.curation.changelog`).
+
+    >>> from zkg.store.local import Store
+    >>> is_shared(Store.open(base_iri="http://zkg.test/"))
+    False
+    """
+    return not store.capabilities.in_process and not store.capabilities.supervised_engine
+
+
 def marker_of(store: StoreFacade, *, interval: float = CHECK_INTERVAL) -> EngineMarker:
     """The marker of ``store``'s engine, read through the store's own queries."""
 
