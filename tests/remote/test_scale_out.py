@@ -15,14 +15,18 @@ import sys
 import time
 import urllib.parse
 
+import pyoxigraph as ox
 import pytest
 
 from tests.remote.test_remote_engine import ID, get, post_update, sparql
 from tests.support.live_server import LiveServer, zkg_env
 from tests.support.zkg_testing import TEST_BASE
 from zkg.base.errors import StoreError
-from zkg.curation import reserved
+from zkg.curation import apply, reserved
+from zkg.curation.changelog import ChangeLog
+from zkg.curation.changesets import Changeset
 from zkg.store import engine_version, fronted_engine, opening
+from zkg.store.remote import RemoteStore
 
 #: Seconds allowed beyond CHECK_INTERVAL: one request to the engine and the search index's
 #: rebuild, on a machine whose two cores run other tests too.
@@ -185,3 +189,44 @@ def test_the_engine_is_remembered_without_its_password(tmp_path):
     with pytest.raises(StoreError, match="needs a user name and password: give them with ZKG_STORE"):
         fronted_engine.store_setting(tmp_path)
     assert opening.remembered_base_iri(tmp_path) == TEST_BASE
+
+
+# -- two front ends writing at once --------------------------------------------------------------
+
+
+def test_a_change_committed_by_another_front_end_during_the_check_is_checked_again(remote_spec, tmp_path, monkeypatch):
+    """Front end A removes a statement; while A validates, front end B removes it too and
+    commits. A's check is done again on the engine's data as it now is: A gets a Conflict
+    instead of recording the removal of a statement that was already gone."""
+    stores = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        stores.append(RemoteStore.from_spec(remote_spec, base_iri=TEST_BASE, data_dir=tmp_path / name))
+    a, b = stores
+    logs = {store: ChangeLog.for_store(store) for store in stores}
+    statement = ox.Quad(
+        ox.NamedNode(ID + "z-park"),
+        ox.NamedNode("https://schema.org/slogan"),
+        ox.Literal("Removed by two front ends at once", language="en"),
+        ox.NamedNode(TEST_BASE + "graph/reference"),
+    )
+
+    def changeset(**quads):
+        return Changeset.new(base_iri=TEST_BASE, agent="tester", source="https://example.org/race", **quads)
+
+    apply.apply_changeset(a, changeset(additions=[statement]), log=logs[a])
+    judge, checks = apply.judge_change, []
+
+    def judge_while_b_writes(store, **kwargs):
+        checks.append(store)
+        if store is a and len(checks) == 1:
+            apply.apply_changeset(b, changeset(removals=[statement]), log=logs[b])
+        return judge(store, **kwargs)
+
+    monkeypatch.setattr(apply, "judge_change", judge_while_b_writes)
+    with pytest.raises(apply.Conflict, match="not there"):
+        apply.apply_changeset(a, changeset(removals=[statement]), log=logs[a])
+    assert checks == [a, b]  # A's second check found the statement gone before validating again
+    assert logs[a].catch_up(a) == 1  # B's changeset, from the engine
+    removals = [e for e in logs[a].committed() if statement in e.changeset.removals]
+    assert len(removals) == 1  # B's; none of A's

@@ -65,11 +65,14 @@ Front ends with separate data directories in front of one remote engine (scale-o
 docs/operations/serving.md) do not share that lock: each checks a changeset against the
 engine's current data (step 1 queries the engine, never a copy) and commits it in one
 update, so a removal of what another front end removed since is a Conflict and nothing is
-overwritten (changesets are differences, not copies). What remains is the time between one
-front end's check and its commit: two changesets checked at once may each pass the shapes
-and together break them (both add a name where one is allowed), or both record removing the
-same statement. Closing it would take a lock at the engine (a lock graph updated with a
-conditional update) — not done. Each changeset's RDF Patch is in its description at such an
+overwritten (changesets are differences, not copies). Left at that, two changesets checked at
+once on two front ends could each pass the shapes and together break them (both add a name
+where one is allowed), or both record removing the same statement. So the engine's version marker (:mod:`zkg.store.engine_version`) is read
+before the check and again after the validation, and a changeset is checked again (up to
+:data:`RECHECKS` times) when another front end committed in between: what remains is the
+time from that second reading to the engine applying the update (a request's round trip,
+about a millisecond on a local network). Closing it would take a lock at the engine (a lock
+graph updated with a conditional update) — not done. Each changeset's RDF Patch is in its description at such an
 engine (``zkg:patch``), from which the other front ends' logs catch up
 (:meth:`ChangeLog.catch_up <zkg.curation.changelog.ChangeLog.catch_up>`).
 """
@@ -104,6 +107,9 @@ from zkg.validation.incremental import ValidationCost
 from zkg.validation.shacl import Report, ValidationResult
 
 CHUNK = 2000
+#: How many times a changeset is checked again when another front end on a shared engine
+#: committed while it was being checked, before the writer is told to try again.
+RECHECKS = 5
 
 
 class Conflict(ZkgError):
@@ -381,29 +387,44 @@ def apply_changeset(store, changeset: Changeset, *, log: ChangeLog, dry_run: boo
             log.catch_up(store)
         if is_in_store(store, changeset):
             raise ChangesetError(f"changeset {changeset.id} is already in the store")
-        checked = _check(store, changeset)
-        effective = changeset.with_quads(additions=checked.additions, removals=checked.removals)
-        reserved.check(store, effective)  # graph-less removals now name the graphs that hold them
-        if effective.empty:
-            return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped))
-        metadata = metadata_quads(store, effective)
-        _check_literals(metadata)  # the message and citation are text from the request too
-        verdict, cost = judge_change(
-            store,
-            additions=[*effective.additions, *metadata],
-            removals=effective.removals,
-            gone=checked.gone,
-            addresses=checked.addresses,
-        )
-        if not verdict.accepted:
-            raise Rejected(verdict, effective, cost)
-        outcome = Outcome(
-            effective, verdict.report, not dry_run, cost, tuple(checked.dropped), tuple(metadata), verdict
-        )
-        if dry_run:
-            return outcome
-        _commit(store, log, effective, checked, metadata)
+        for _ in range(RECHECKS):
+            seen = engine_version.read_marker(store)
+            outcome, checked = _judged(store, changeset, dry_run=dry_run)
+            if dry_run or checked is None or engine_version.read_marker(store) == seen:
+                break
+            # Another front end on the shared engine committed while this one checked: again,
+            # on the data as it is now (see Concurrency in the module docstring).
+        else:
+            raise Conflict(
+                f"the data changed through other front ends each of the {RECHECKS} times the changeset "
+                "was checked: try again"
+            )
+        if checked is not None and not dry_run:
+            _commit(store, log, outcome.changeset, checked, list(outcome.metadata))
         return outcome
+
+
+def _judged(store, changeset: Changeset, *, dry_run: bool) -> tuple[Outcome, _Checked | None]:
+    """Steps 1 and 2 on the store as it is: (the Outcome, what was checked), or (a no-op
+    Outcome, None) when nothing would change. Conflict, Rejected."""
+    checked = _check(store, changeset)
+    effective = changeset.with_quads(additions=checked.additions, removals=checked.removals)
+    reserved.check(store, effective)  # graph-less removals now name the graphs that hold them
+    if effective.empty:
+        return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped)), None
+    metadata = metadata_quads(store, effective)
+    _check_literals(metadata)  # the message and citation are text from the request too
+    verdict, cost = judge_change(
+        store,
+        additions=[*effective.additions, *metadata],
+        removals=effective.removals,
+        gone=checked.gone,
+        addresses=checked.addresses,
+    )
+    if not verdict.accepted:
+        raise Rejected(verdict, effective, cost)
+    outcome = Outcome(effective, verdict.report, not dry_run, cost, tuple(checked.dropped), tuple(metadata), verdict)
+    return outcome, checked
 
 
 def _commit(store, log: ChangeLog, changeset: Changeset, checked: _Checked, metadata: list[ox.Quad]) -> None:

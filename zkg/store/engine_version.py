@@ -147,3 +147,10 @@ def marker_of(store: StoreFacade, *, interval: float = CHECK_INTERVAL) -> Engine
         return None
 
     return EngineMarker(store.base_iri, read, interval=interval)
+
+
+def read_marker(store: StoreFacade) -> str:
+    """The marker as the engine holds it now (one query, not the value last read), '' for a
+    store no other front end writes to: the write path compares two readings to tell whether
+    another front end committed in between (:func:`zkg.curation.apply.apply_changeset`)."""
+    return marker_of(store, interval=0).current()[0] if is_shared(store) else ""
