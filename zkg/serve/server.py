@@ -23,7 +23,7 @@ from zkg.base.settings import Settings
 from zkg.serve.address import refusal
 from zkg.serve.http_server import create_waitress_server
 from zkg.serve.workers import WorkerPool
-from zkg.store import engine_probe, engine_profiles, running_engine
+from zkg.store import engine_probe, engine_profiles, fronted_engine, running_engine
 from zkg.store.managed_engine import ManagedEngine, check_data_dir
 from zkg.store.opening import remote_store
 from zkg.store.remote import RemoteStore
@@ -132,6 +132,13 @@ def serve(
     else:
         Path(settings.data).mkdir(parents=True, exist_ok=True)  # the curation log lives there
         settings, read_only = _remote_engine(settings, store_spec, update_url, out)
+        try:  # for the commands run on this data directory (zkg.store.fronted_engine)
+            fronted_engine.remember(Path(settings.data), store_spec, update_url, settings.base_iri)
+        except OSError as error:
+            print(
+                f"zkg: cannot record the engine in {settings.data} ({error.strerror}): commands need ZKG_STORE",
+                file=sys.stderr,
+            )
     if workers > 1:
         return _serve_workers(
             settings,

@@ -51,6 +51,7 @@ from zkg.rdf.serialize import serialize_dataset
 from zkg.store import engine_errors, engine_profiles, extension_functions
 from zkg.store.engine_errors import UnsupportedFunction
 from zkg.store.engine_profiles import EngineProfile
+from zkg.store.engine_version import EngineMarker, marker_of, new_token
 from zkg.store.facade import Capabilities, EngineSupervisor, GraphName, Substitutions
 from zkg.store.http_exchange import (
     POOL_SIZE,
@@ -117,6 +118,15 @@ class RemoteStore:
         # Kept-alive connections to the engine, per address (a restarted engine has a new one).
         self._pool = ConnectionPool(POOL_SIZE)
         self._engine = engine if engine is not None else engine_profiles.OXIGRAPH if supervisor is not None else None
+        # An engine zkg does not run may have other front ends writing to it: every update
+        # moves a marker there, which every front end reads (zkg.store.engine_version).
+        self._marker: EngineMarker | None = marker_of(self) if supervisor is None else None
+
+    @property
+    def engine_marker(self) -> tuple[str, datetime | None]:
+        """The engine's own version marker and when this process first saw it (read at most
+        once a second); ('', None) for the engine zkg runs, which only zkg writes to."""
+        return self._marker.current() if self._marker is not None else ("", None)
 
     @property
     def engine(self) -> EngineProfile:
@@ -384,7 +394,12 @@ class RemoteStore:
         """Run a SPARQL Update at the engine (atomic there); prefixes and base as for query."""
         # zkg's own updates (the write path's INSERT/DELETE DATA): a curator's text reaches
         # the engine only as a changeset, checked by the guard before (zkg.curation.update_translation).
+        marker, token = self._marker, new_token()
+        if marker is not None:  # on a line of its own: the text may end in a comment
+            sparql = sparql.rstrip().removesuffix(";") + "\n;\n" + marker.replace_text(token)
         self.send_update(sparql)
+        if marker is not None:
+            marker.written(token)
         self.changed_at = datetime.now(timezone.utc)
         if not self._stamp_write():
             # Only this process knows of the write: counted here. A stamped write is not,
@@ -394,7 +409,8 @@ class RemoteStore:
 
     def send_update(self, sparql: str) -> None:
         """Send a SPARQL Update to the engine, its failure raised, without recording a write
-        (:meth:`update` does; the start's probe, :mod:`zkg.store.engine_probe`, does not)."""
+        (:meth:`update` does, and moves the engine's version marker; the start's probe,
+        :mod:`zkg.store.engine_probe`, changes nothing and does not)."""
         found = sparql_scan.scan(sparql)
         if found.service is not None or found.load is not None:
             raise QueryRefused("SERVICE and LOAD are not allowed: zkg fetches nothing from the web")
