@@ -227,9 +227,12 @@ def _holders(store, triples: list) -> dict:
     for start in range(0, len(triples), CHUNK):
         chunk = triples[start : start + CHUNK]
         rows = "".join(f"({s} {p} {o})" for s, p, o in chunk)
+        # The rows after the pattern, the same join: Virtuoso 7.2.5 matches nothing when a
+        # VALUES of several rows with language-tagged literals comes first (Oxigraph plans
+        # either order the same way).
         text = (
-            "SELECT ?s ?p ?o ?g WHERE { VALUES (?s ?p ?o) { " + rows + " } "
-            "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }"
+            "SELECT ?s ?p ?o ?g WHERE { { GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } "
+            "VALUES (?s ?p ?o) { " + rows + " } }"
         )
         for row in store.query(text, union_default_graph=False):
             graph = row["g"] if row["g"] is not None else ox.DefaultGraph()

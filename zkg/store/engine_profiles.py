@@ -16,6 +16,12 @@ engine it talks to:
   (:mod:`zkg.sparql.reader`), which SPARQL allows; Virtuoso's compiler refuses it ("Bad
   character '\\'"), so for Virtuoso :meth:`EngineProfile.engine_text` writes that letter
   plainly, the same IRI;
+- **how blank nodes are labelled**: Virtuoso writes a blank node in SPARQL JSON results as
+  ``nodeID://b10035`` (``_:b10035`` in N-Triples), which is no blank node label:
+  :meth:`EngineProfile.solutions_file` reads it as ``b10035``, the same node in both;
+- **how blank nodes are written**: Virtuoso refuses them in ``INSERT DATA`` ("not allowed in
+  a constant clause"): :meth:`EngineProfile.engine_update` writes such a block as ``INSERT {
+  … } WHERE {}``, which makes fresh blank nodes per update, as ``INSERT DATA`` does;
 - **what an error answer says**: for Virtuoso a 400 is the reader's syntax error only when
   its compiler says so (``SP030``); its other errors (``SP031`` "Internal error" of its
   compiler, on queries that are valid SPARQL) are the engine's, and reported as the engine's.
@@ -34,14 +40,17 @@ recognise gets :data:`OXIGRAPH`'s, the protocol as the standard writes it.
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import IO, Iterable, Mapping, Sequence, cast
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
+
+from zkg.rdf import sparql_scan
 
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -72,6 +81,10 @@ class EngineProfile:
     error_ends_at: str | None = None
     #: The engine reads ``\\u`` escapes in IRIs (else the guard's are written plainly).
     iri_escapes: bool = True
+    #: What the engine puts before a blank node's label in SPARQL JSON results (taken off).
+    blank_node_scheme: str | None = None
+    #: The engine takes blank nodes in ``INSERT DATA`` (else written as a template).
+    blank_nodes_in_data: bool = True
 
     def encode(self, kind: str, text: str, params: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bytes, str]:
         """(URL parameters, body, Content-Type) of a ``kind`` (``query`` or ``update``) request."""
@@ -118,6 +131,51 @@ class EngineProfile:
         value = rows[0].get(names[0])
         return value is not None and getattr(value, "value", str(value)) not in ("0", "false", "")
 
+    def solutions_file(self, raw: IO[bytes]) -> IO[bytes]:
+        """The engine's SPARQL JSON results as pyoxigraph reads them: blank node labels
+        without the engine's scheme (``nodeID://b1`` is ``b1``, as the engine's N-Triples say).
+
+        >>> body = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type": "bnode", "value": "nodeID://b7"}}]}}'
+        >>> [row["x"] for row in ox.parse_query_results(VIRTUOSO.solutions_file(io.BytesIO(body)), format=ox.QueryResultsFormat.JSON)]
+        [<BlankNode value=b7>]
+        """
+        if self.blank_node_scheme is None:
+            return raw
+        return cast(IO[bytes], io.BufferedReader(_WithoutScheme(raw, self.blank_node_scheme.encode("ascii"))))
+
+    def solutions_bytes(self, body: bytes) -> bytes:
+        """:meth:`solutions_file` of a whole answer."""
+        return body if self.blank_node_scheme is None else self.solutions_file(io.BytesIO(body)).read()
+
+    def engine_update(self, text: str) -> str:
+        """An update as this engine takes it: for one that refuses blank nodes in ``INSERT
+        DATA``, each such block written ``INSERT { … } WHERE {}`` (the same fresh nodes: one
+        solution, each label a new node, as ``INSERT DATA`` makes them).
+
+        >>> VIRTUOSO.engine_update('INSERT DATA { <a> <b> [ <c> "_:d" ] } ; INSERT DATA { <a> <b> <c> }')
+        'INSERT  { <a> <b> [ <c> "_:d" ] } WHERE {} ; INSERT DATA { <a> <b> <c> }'
+        >>> OXIGRAPH.engine_update("INSERT DATA { <a> <b> _:c }")
+        'INSERT DATA { <a> <b> _:c }'
+        """
+        if self.blank_nodes_in_data:
+            return text
+        items = list(sparql_scan.tokens(text))
+        edits: list[tuple[int, int, str]] = []  # (start, end, new text), in order
+        for index, token in enumerate(items[:-2]):
+            if token.keyword != "INSERT" or items[index + 1].keyword != "DATA" or items[index + 2].text != "{":
+                continue
+            closing = sparql_scan.closing_index(items, index + 2)
+            if closing is None:
+                break  # not an update the engine will read anyway: its error says why
+            inside = items[index + 2 : closing]
+            if any(t.kind == "bnode" or (t.kind == "punct" and t.text == "[") for t in inside):
+                data = items[index + 1]
+                end = items[closing].start + 1
+                edits += [(data.start, data.start + len(data.text), ""), (end, end, " WHERE {}")]
+        for start, end, new in reversed(edits):
+            text = text[:start] + new + text[end:]
+        return text
+
     def is_syntax_error(self, text: str) -> bool:
         """Whether a 400 with ``text`` is the reader's syntax error (else the engine's failure).
 
@@ -138,6 +196,39 @@ class EngineProfile:
             text = text[: text.index(self.error_ends_at)]
         return text.strip()
 
+
+class _WithoutScheme(io.RawIOBase):
+    """A SPARQL JSON results stream with ``scheme`` taken off each blank node's value, read as
+    it arrives (a value split between two reads is held back until it is whole)."""
+
+    def __init__(self, raw: IO[bytes], scheme: bytes):
+        self.raw = raw
+        self.pattern = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")' + re.escape(scheme))
+        self.pending = b""  # filtered, not yet handed out
+        self.carry = b""  # read, not yet filtered (may hold the start of a match)
+        self.ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        while not self.pending and not self.ended:
+            chunk = self.raw.read(65536)
+            if not chunk:
+                self.ended = True
+                self.pending, self.carry = self.pattern.sub(rb"\1", self.carry), b""
+                break
+            text = self.pattern.sub(rb"\1", self.carry + chunk)
+            keep = min(len(text), _LONGEST_MATCH)
+            self.pending, self.carry = text[: len(text) - keep], text[len(text) - keep :]
+        count = min(len(buffer), len(self.pending))
+        buffer[:count] = self.pending[:count]
+        self.pending = self.pending[count:]
+        return count
+
+
+#: Longer than any match of _WithoutScheme's pattern (Virtuoso writes it with single spaces).
+_LONGEST_MATCH = 128
 
 #: The escaped first character of an IRI as the guard writes it (``<\\u0068ttp:…``).
 _IRI_FIRST_LETTER = re.compile(r"<\\u([0-9A-Fa-f]{4})")
@@ -167,6 +258,8 @@ VIRTUOSO = EngineProfile(
     syntax_error=re.compile(r"\bSP030\b"),
     error_ends_at="\n\nSPARQL query:",
     iri_escapes=False,
+    blank_node_scheme="nodeID://",
+    blank_nodes_in_data=False,
 )
 
 #: By the name a setting or a test gives.

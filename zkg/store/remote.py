@@ -203,7 +203,8 @@ class RemoteStore:
             exchange.close()
             raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
         try:
-            parsed = ox.parse_query_results(body_file(exchange), format=ox.QueryResultsFormat.JSON)
+            answer = engine.solutions_file(body_file(exchange))
+            parsed = ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
             if isinstance(parsed, ox.QueryBoolean):
                 if BodyReader(exchange).read().strip():  # text after the answer: the engine gave up
                     raise exchange.cut_short()
@@ -293,12 +294,13 @@ class RemoteStore:
             raise
         if whole:
             exchange.close()
-            return media_type, body, None
+            return media_type, self.engine.solutions_bytes(body) if media_type == RESULTS_JSON else body, None
         if media_type == N_TRIPLES:
             return media_type, None, RemoteTriples(exchange, body)
         if media_type == RESULTS_JSON:
             try:
-                parsed = ox.parse_query_results(body_file(exchange, body), format=ox.QueryResultsFormat.JSON)
+                answer = self.engine.solutions_file(body_file(exchange, body))
+                parsed = ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
             except SyntaxError:
                 exchange.close()
                 raise exchange.cut_short() from None
@@ -409,7 +411,7 @@ class RemoteStore:
         if found.service is not None or found.load is not None:
             raise QueryRefused("SERVICE and LOAD are not allowed: zkg fetches nothing from the web")
         prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
-        text = self.engine.engine_text("\n".join([*prologue, sparql]))
+        text = self.engine.engine_update(self.engine.engine_text("\n".join([*prologue, sparql])))
         exchange, response = self._send(self.update_timeout, "update", [], text, {})
         if response.status in (200, 204):
             exchange.close()
