@@ -294,11 +294,15 @@ def test_the_time_limit_answers_503_and_the_engine_stops(server, engine):
     took = time.monotonic() - started
     assert answer.status_code == 503 and "time limit" in answer.text, answer.text
     assert took < QUERY_SECONDS + 3, took
-    # The engine's own limit (the same value) ended its work: no CPU spent a moment later,
-    # and a simple query answers at once.
-    time.sleep(1.5)
-    before = _cpu_seconds(engine.pid)
-    time.sleep(2)
-    assert _cpu_seconds(engine.pid) - before < 0.5
+    # The engine's own limit (the same value) ends its work soon after: its CPU time stops
+    # growing (zkg cannot stop an engine it does not run: it only drops the connection), and
+    # a simple query answers at once.
+    idle_by = time.monotonic() + QUERY_SECONDS + 6
+    while True:
+        before = _cpu_seconds(engine.pid)
+        time.sleep(1)
+        if _cpu_seconds(engine.pid) - before < 0.1:
+            break
+        assert time.monotonic() < idle_by, "Virtuoso still works on the query after its own time limit"
     started = time.monotonic()
     assert asked(server, f"<{Z_PARK}> ?p ?o") and time.monotonic() - started < 2

@@ -22,6 +22,18 @@ engine it talks to:
 - **how blank nodes are written**: Virtuoso refuses them in ``INSERT DATA`` ("not allowed in
   a constant clause"): :meth:`EngineProfile.engine_update` writes such a block as ``INSERT {
   … } WHERE {}``, which makes fresh blank nodes per update, as ``INSERT DATA`` does;
+- **which default graph**: Virtuoso's default graph, without a dataset, is the union of all
+  graphs (and it has none of its own to name): ``own_default_graph`` is False, and the write
+  path asks for named graphs only (:attr:`zkg.store.facade.Capabilities.own_default_graph`);
+- **which query shapes compile**: Virtuoso 7.2.5's compiler fails (SP031, "equiv replaces
+  filter but under deprecation") on ``BIND(constant AS ?v)`` in a group with a FILTER, a
+  shape zkg's own queries use (the branches of a UNION marked by a BIND): for Virtuoso
+  :meth:`EngineProfile.engine_text` writes each as ``VALUES ?v { constant }``, the same join;
+- **sameTerm on literals**: Virtuoso 7.2.5's ``sameTerm(?v, "CNY")`` is false for the stored
+  ``"CNY"`` (and for typed literals; it holds for language-tagged ones), which the write
+  path's closed patterns rely on: each is written as the literal's parts compared (lexical
+  form, language, datatype), which is what sameTerm of a literal means, and of an IRI as
+  ``=`` (a negated conjunction of sameTerm tests on IRIs came out wrong);
 - **what an error answer says**: for Virtuoso a 400 is the reader's syntax error only when
   its compiler says so (``SP030``); its other errors (``SP031`` "Internal error" of its
   compiler, on queries that are valid SPARQL) are the engine's, and reported as the engine's.
@@ -85,6 +97,15 @@ class EngineProfile:
     blank_node_scheme: str | None = None
     #: The engine takes blank nodes in ``INSERT DATA`` (else written as a template).
     blank_nodes_in_data: bool = True
+    #: A query without a dataset sees the engine's own default graph (else the union of all
+    #: graphs: :attr:`zkg.store.facade.Capabilities.own_default_graph`).
+    own_default_graph: bool = True
+    #: The engine compiles ``BIND(constant AS ?v)`` wherever SPARQL allows it (else each is
+    #: written ``VALUES ?v { constant }``, the same join).
+    binds_constants: bool = True
+    #: The engine's ``sameTerm`` holds for a stored literal and the same literal written in
+    #: the query (else ``sameTerm(?v, literal)`` is written as its parts compared).
+    same_term_literals: bool = True
 
     def encode(self, kind: str, text: str, params: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bytes, str]:
         """(URL parameters, body, Content-Type) of a ``kind`` (``query`` or ``update``) request."""
@@ -102,9 +123,13 @@ class EngineProfile:
         >>> OXIGRAPH.engine_text(r"<\\u0068ttp://x/a>")
         '<\\\\u0068ttp://x/a>'
         """
-        if self.iri_escapes:
-            return text
-        return _IRI_FIRST_LETTER.sub(_letter, text)
+        if not self.iri_escapes:
+            text = _IRI_FIRST_LETTER.sub(_letter, text)
+        if not self.binds_constants:
+            text = constant_binds_as_values(text)
+        if not self.same_term_literals:
+            text = same_term_literals_by_parts(text)
+        return text
 
     def accept(self, form: str | None) -> str:
         """The Accept for a query of ``form``.
@@ -230,6 +255,89 @@ class _WithoutScheme(io.RawIOBase):
 #: Longer than any match of _WithoutScheme's pattern (Virtuoso writes it with single spaces).
 _LONGEST_MATCH = 128
 
+def constant_binds_as_values(text: str) -> str:
+    """``text`` with each ``BIND(constant AS ?v)`` written ``VALUES ?v { constant }``: in a
+    group, both join the group with the one solution binding ``?v`` to the constant (a BIND
+    of a variable already bound is an error either way; the guard refuses it before).
+
+    >>> constant_binds_as_values('SELECT * { ?s ?p ?o BIND(1 AS ?d) BIND("a"@en AS ?x) BIND(?s AS ?t) }')
+    'SELECT * { ?s ?p ?o VALUES ?d { 1 } VALUES ?x { "a"@en } BIND(?s AS ?t) }'
+    >>> constant_binds_as_values('SELECT * { BIND("1"^^xsd:int AS ?y) BIND(<p> AS ?p) }')
+    'SELECT * { VALUES ?y { "1"^^xsd:int } VALUES ?p { <p> } }'
+    """
+    items = list(sparql_scan.tokens(text))
+    edits: list[tuple[int, int, str]] = []
+    for index, token in enumerate(items):
+        if token.keyword != "BIND" or index + 1 >= len(items) or items[index + 1].text != "(":
+            continue
+        closing = sparql_scan.closing_index(items, index + 1)
+        if closing is None:
+            break
+        inside = items[index + 2 : closing]
+        if len(inside) < 3 or inside[-2].keyword != "AS" or inside[-1].kind != "var":
+            continue
+        constant = inside[:-2]
+        kinds = [t.kind if t.kind != "punct" else t.text for t in constant]
+        if kinds not in (["iri"], ["pname"], ["number"], ["string"], ["string", "langtag"]) and kinds not in (
+            ["string", "^^", "iri"],
+            ["string", "^^", "pname"],
+        ):
+            continue
+        end = items[closing].start + 1
+        value = text[constant[0].start : constant[-1].start + len(constant[-1].text)]
+        edits.append((token.start, end, f"VALUES {inside[-1].text} {{ {value} }}"))
+    for start, end, new in reversed(edits):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def same_term_literals_by_parts(text: str) -> str:
+    """``text`` with each ``sameTerm(?v, literal)`` written as the literal's parts compared,
+    and each ``sameTerm(?v, <iri>)`` as ``?v = <iri>`` (Virtuoso 7.2.5 got a negated
+    conjunction of sameTerm tests wrong).
+
+    >>> print(same_term_literals_by_parts('FILTER(sameTerm(?x, "a") || sameTerm(?y, "b"@en) || sameTerm(?z, <i>))'))
+    FILTER((isLiteral(?x) && STR(?x) = "a" && LANG(?x) = "" && DATATYPE(?x) = <http://www.w3.org/2001/XMLSchema#string>) || (isLiteral(?y) && STR(?y) = "b" && LCASE(LANG(?y)) = "en") || (?z = <i>))
+    >>> print(same_term_literals_by_parts('sameTerm(?v, "7"^^<http://www.w3.org/2001/XMLSchema#integer>)'))
+    (isLiteral(?v) && STR(?v) = "7" && LANG(?v) = "" && DATATYPE(?v) = <http://www.w3.org/2001/XMLSchema#integer>)
+    """
+    items = list(sparql_scan.tokens(text))
+    edits: list[tuple[int, int, str]] = []
+    for index, token in enumerate(items):
+        if token.keyword != "SAMETERM" or index + 1 >= len(items) or items[index + 1].text != "(":
+            continue
+        closing = sparql_scan.closing_index(items, index + 1)
+        if closing is None:
+            break
+        inside = items[index + 2 : closing]
+        if len(inside) < 3 or inside[0].kind != "var" or inside[1].text != ",":
+            continue
+        variable, literal = inside[0].text, inside[2:]
+        if len(literal) == 1 and literal[0].kind == "iri":
+            # An IRI is equal to nothing but itself (and never a type error): the same test.
+            edits.append((token.start, items[closing].start + 1, f"({variable} = {literal[0].text})"))
+            continue
+        if literal[0].kind != "string":
+            continue
+        kinds = [t.kind if t.kind != "punct" else t.text for t in literal]
+        parts = [f"isLiteral({variable})", f"STR({variable}) = {literal[0].text}"]
+        if kinds == ["string"]:
+            parts += [f'LANG({variable}) = ""', f"DATATYPE({variable}) = <{XSD_STRING}>"]
+        elif kinds == ["string", "langtag"]:
+            # (Case aside: Virtuoso gives tags in lower case, and RDF compares them so.)
+            parts.append(f'LCASE(LANG({variable})) = "{literal[1].text[1:].lower()}"')
+        elif kinds == ["string", "^^", "iri"]:
+            parts += [f'LANG({variable}) = ""', f"DATATYPE({variable}) = {literal[2].text}"]
+        else:
+            continue
+        edits.append((token.start, items[closing].start + 1, "(" + " && ".join(parts) + ")"))
+    for start, end, new in reversed(edits):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
 #: The escaped first character of an IRI as the guard writes it (``<\\u0068ttp:…``).
 _IRI_FIRST_LETTER = re.compile(r"<\\u([0-9A-Fa-f]{4})")
 
@@ -260,6 +368,9 @@ VIRTUOSO = EngineProfile(
     iri_escapes=False,
     blank_node_scheme="nodeID://",
     blank_nodes_in_data=False,
+    own_default_graph=False,
+    binds_constants=False,
+    same_term_literals=False,
 )
 
 #: By the name a setting or a test gives.

@@ -59,6 +59,11 @@ class Capabilities:
     #: parent's): nothing but zkg writes to it, so every write moves the dataset version and
     #: checked answers may be kept per version (:class:`zkg.sparql.passthrough.AnswerCache`).
     supervised_engine: bool = False
+    #: The store's default graph is a graph of its own (SPARQL's, as zkg's write path reads it:
+    #: a query without a dataset sees it alone). False for an engine whose default graph is
+    #: always the union of all graphs (Virtuoso): the write path then asks only for named
+    #: graphs, where zkg keeps its data, instead of seeing every statement twice.
+    own_default_graph: bool = True
 
 
 class StoreFacade(Protocol):

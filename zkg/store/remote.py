@@ -103,7 +103,6 @@ class RemoteStore:
         self.timeout = timeout
         self.update_timeout = update_timeout  # also the limit of whole-dataset reads (dump)
         self.supervisor = supervisor
-        self.capabilities = Capabilities(engine_bytes=True, supervised_engine=supervisor is not None)
         # Writes are sent, never refused here: the engine says when it serves read-only.
         self.read_only_reason: StoreError | None = None
         # The data directory whose store the engine serves, when zkg runs the engine: its
@@ -129,6 +128,16 @@ class RemoteStore:
         if self._engine is None:
             self._engine = engine_profiles.detect(self.query_url, self.auth_headers, min(self.timeout, 5.0))
         return self._engine
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this store does beyond the facade: the engine's answers as bytes, and as its
+        profile says (detected on first use, as for any request)."""
+        return Capabilities(
+            engine_bytes=True,
+            supervised_engine=self.supervisor is not None,
+            own_default_graph=self.engine.own_default_graph,
+        )
 
     @property
     def load_record(self) -> LoadRecord | None:
