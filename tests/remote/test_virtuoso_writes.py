@@ -10,7 +10,6 @@ loader, ``GRANT SPARQL_UPDATE TO "SPARQL"`` for ``/sparql``, the same time limit
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -141,7 +140,9 @@ def test_a_write_breaking_the_shapes_is_refused_and_writes_nothing(server, token
 
 def test_a_delete_where_removes_and_its_revert_puts_back(server, token):
     before = sparql(server, f"SELECT ?name WHERE {{ <{Z_PARK}> schema:name ?name }}").json()["results"]["bindings"]
-    answer = update(server, f'DELETE WHERE {{ GRAPH ?g {{ <{Z_PARK}> schema:name "Zhongguancun Science Park"@en }} }}', token)
+    answer = update(
+        server, f'DELETE WHERE {{ GRAPH ?g {{ <{Z_PARK}> schema:name "Zhongguancun Science Park"@en }} }}', token
+    )
     assert answer.status_code == 200, answer.text
     assert not asked(server, f'<{Z_PARK}> schema:name "Zhongguancun Science Park"@en')
     revert(server, answer.headers["ZKG-Changeset"])
@@ -205,7 +206,9 @@ def test_the_curation_form_writes_and_its_revert_undoes(server, token):
 def test_the_commands_add_apply_and_revert(server, tmp_path):
     added = "Added to Virtuoso from the command line."
     addition = tmp_path / "addition.trig"
-    addition.write_text(f'<{REFERENCE}> {{ <{Z_PARK}> <https://schema.org/slogan> "{added}"@en . }}\n', encoding="utf-8")
+    addition.write_text(
+        f'<{REFERENCE}> {{ <{Z_PARK}> <https://schema.org/slogan> "{added}"@en . }}\n', encoding="utf-8"
+    )
     run = lambda *args: zkg(*args, spec=server.spec, data=server.data_dir).stdout  # noqa: E731
     committed = run("add", addition, "--by", "tester", "--source", "a test")
     changeset = committed.split("changeset ")[1].split()[0]
@@ -223,7 +226,7 @@ def test_the_commands_add_apply_and_revert(server, tmp_path):
     assert asked(server, f'<{Z_PARK}> schema:slogan "Patched on Virtuoso."@en')  # the server sees it
     assert f"reverted {second}" in run("revert", second, "--by", "tester", "-m", "undo")
     assert f"reverted {changeset}" in run("revert", changeset, "--by", "tester", "-m", "undo")
-    assert run("query", f'ASK {{ <{Z_PARK}> schema:slogan ?any }}').strip() == "false"
+    assert run("query", f"ASK {{ <{Z_PARK}> schema:slogan ?any }}").strip() == "false"
 
 
 def test_a_blank_node_is_written_seen_and_reverted(server, token):

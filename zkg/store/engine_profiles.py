@@ -255,6 +255,7 @@ class _WithoutScheme(io.RawIOBase):
 #: Longer than any match of _WithoutScheme's pattern (Virtuoso writes it with single spaces).
 _LONGEST_MATCH = 128
 
+
 def constant_binds_as_values(text: str) -> str:
     """``text`` with each ``BIND(constant AS ?v)`` written ``VALUES ?v { constant }``: in a
     group, both join the group with the one solution binding ``?v`` to the constant (a BIND

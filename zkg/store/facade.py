@@ -46,7 +46,7 @@ class Capabilities:
     """What a store does beyond :class:`StoreFacade`, declared by its class.
 
     >>> Capabilities(engine_bytes=True)
-    Capabilities(in_process=False, engine_bytes=True, supervised_engine=False)
+    Capabilities(in_process=False, engine_bytes=True, supervised_engine=False, own_default_graph=True)
     """
 
     #: pyoxigraph in this process: queries have no time limit (nothing can stop one), and the

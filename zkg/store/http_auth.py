@@ -40,7 +40,7 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from zkg.base.errors import StoreError
 
@@ -51,7 +51,7 @@ class EngineRefusedCredentials(StoreError):
 
 
 #: Digest's hash functions by the algorithm's name (without ``-sess``).
-_HASHES: dict[str, Callable[[bytes], Any]] = {
+_HASHES: dict[str, Callable[[bytes], "hashlib._Hash"]] = {
     "MD5": hashlib.md5,
     "SHA-256": hashlib.sha256,
 }

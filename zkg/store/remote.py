@@ -308,8 +308,8 @@ class RemoteStore:
             return media_type, None, RemoteTriples(exchange, body)
         if media_type == RESULTS_JSON:
             try:
-                answer = self.engine.solutions_file(body_file(exchange, body))
-                parsed = ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
+                results = self.engine.solutions_file(body_file(exchange, body))
+                parsed = ox.parse_query_results(results, format=ox.QueryResultsFormat.JSON)
             except SyntaxError:
                 exchange.close()
                 raise exchange.cut_short() from None
