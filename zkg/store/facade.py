@@ -15,7 +15,7 @@ member with a compatible signature, and that no module probes a store for an att
 >>> from zkg.store.local import Store
 >>> store: StoreFacade = Store.open(base_iri="http://zkg.test/")
 >>> store.capabilities
-Capabilities(in_process=True, engine_bytes=False, supervised_engine=False)
+Capabilities(in_process=True, engine_bytes=False, supervised_engine=False, own_default_graph=True)
 >>> passes_engine_bytes(store) is None
 True
 """
