@@ -34,6 +34,11 @@ engine it talks to:
   path's closed patterns rely on: each is written as the literal's parts compared (lexical
   form, language, datatype), which is what sameTerm of a literal means, and of an IRI as
   ``=`` (a negated conjunction of sameTerm tests on IRIs came out wrong);
+- **the time limit**: Virtuoso's ``MaxQueryExecutionTime`` answers "Transaction timed out"
+  but the query's work may go on for long after (seen: 25 s past a 3 s limit); its own
+  ``timeout`` parameter (milliseconds) stops the work at the limit and answers with what it
+  has, marked ``X-SQL-State: S1TAT``. zkg sends every query its time limit that way and
+  answers a marked answer with its 503, never the partial results;
 - **what an error answer says**: for Virtuoso a 400 is the reader's syntax error only when
   its compiler says so (``SP030``); its other errors (``SP031`` "Internal error" of its
   compiler, on queries that are valid SPARQL) are the engine's, and reported as the engine's.
@@ -57,7 +62,7 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import IO, Iterable, Mapping, Sequence, cast
+from typing import IO, Callable, Iterable, Mapping, Sequence, cast
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -103,6 +108,15 @@ class EngineProfile:
     #: The engine compiles ``BIND(constant AS ?v)`` wherever SPARQL allows it (else each is
     #: written ``VALUES ?v { constant }``, the same join).
     binds_constants: bool = True
+    #: The query parameter that gives the engine the time limit, in milliseconds (None: the
+    #: engine's own configuration decides). Virtuoso's ``timeout`` stops the query's work
+    #: at the limit (its MaxQueryExecutionTime answers, but the work may go on).
+    time_limit_parameter: str | None = None
+    #: The header (name, value) by which the engine marks an answer cut short at that time
+    #: limit (Virtuoso's "anytime" answers: ``X-SQL-State: S1TAT``, a 200 with what it had).
+    partial_answer_header: tuple[str, str] | None = None
+    #: How an error begins in a 200 answer to an update (None: errors come as errors).
+    error_in_update_answer: re.Pattern[str] | None = None
     #: The engine's ``sameTerm`` holds for a stored literal and the same literal written in
     #: the query (else ``sameTerm(?v, literal)`` is written as its parts compared).
     same_term_literals: bool = True
@@ -200,6 +214,40 @@ class EngineProfile:
         for start, end, new in reversed(edits):
             text = text[:start] + new + text[end:]
         return text
+
+    def time_limit_params(self, seconds: float) -> list[tuple[str, str]]:
+        """The request parameters that give the engine a query's time limit.
+
+        >>> VIRTUOSO.time_limit_params(2.5), OXIGRAPH.time_limit_params(2.5)
+        ([('timeout', '2500')], [])
+        """
+        if self.time_limit_parameter is None:
+            return []
+        return [(self.time_limit_parameter, str(max(1, round(seconds * 1000))))]
+
+    def is_partial(self, header: Callable[[str], str | None]) -> bool:
+        """Whether an answer whose headers ``header`` reads is one the engine cut short at
+        the time limit (never passed on: a partial answer is zkg's 503).
+
+        >>> VIRTUOSO.is_partial({"X-SQL-State": "S1TAT"}.get), VIRTUOSO.is_partial({}.get), OXIGRAPH.is_partial({}.get)
+        (True, False, False)
+        """
+        if self.partial_answer_header is None:
+            return False
+        name, value = self.partial_answer_header
+        return (header(name) or "").strip().upper() == value
+
+    def update_error(self, text: str) -> str | None:
+        """The error an engine wrote into its 200 answer to an update, or None (done).
+
+        >>> VIRTUOSO.update_error("Insert into <urn:g>, 1 (or less) triples -- done")
+        >>> VIRTUOSO.update_error("Virtuoso 22023 Error SR008: Function x needs y")
+        'Virtuoso 22023 Error SR008: Function x needs y'
+        """
+        if self.error_in_update_answer is None:  # its errors come with an error status
+            return None
+        found = self.error_in_update_answer.search(text)
+        return self.error_message(text[found.start() :]) if found else None
 
     def is_syntax_error(self, text: str) -> bool:
         """Whether a 400 with ``text`` is the reader's syntax error (else the engine's failure).
@@ -339,6 +387,9 @@ def same_term_literals_by_parts(text: str) -> str:
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
+#: How Virtuoso begins an error message ("Virtuoso 42000 Error SR186: …").
+_VIRTUOSO_ERROR = re.compile(r"Virtuoso [0-9A-Z]{5} Error \S")
+
 #: The escaped first character of an IRI as the guard writes it (``<\\u0068ttp:…``).
 _IRI_FIRST_LETTER = re.compile(r"<\\u([0-9A-Fa-f]{4})")
 
@@ -372,6 +423,9 @@ VIRTUOSO = EngineProfile(
     own_default_graph=False,
     binds_constants=False,
     same_term_literals=False,
+    error_in_update_answer=_VIRTUOSO_ERROR,
+    time_limit_parameter="timeout",
+    partial_answer_header=("X-SQL-State", "S1TAT"),
 )
 
 #: By the name a setting or a test gives.

@@ -190,5 +190,23 @@ class HttpAuth:
         return "Digest " + ", ".join(parts)
 
 
+def answer_challenge(auth: HttpAuth | None, challenges: list[str], times: int) -> None:
+    """After a ``401`` with ``challenges`` (the ``times``-th for one request): return to send
+    the request again with the answer, or raise :class:`EngineRefusedCredentials`.
+
+    >>> answer_challenge(None, ['Basic realm="x"'], 1)
+    Traceback (most recent call last):
+    zkg.store.http_auth.EngineRefusedCredentials: the SPARQL engine asks for credentials: give user:password@ in the store setting
+    """
+    if auth is None:
+        raise EngineRefusedCredentials(
+            "the SPARQL engine asks for credentials: give user:password@ in the store setting"
+        )
+    if times > 3 or not auth.challenged(challenges):
+        raise EngineRefusedCredentials(
+            f"the SPARQL engine refused the credentials of the store setting (user {auth.user})"
+        )
+
+
 def _quoted(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')

@@ -51,13 +51,14 @@ from zkg.store import engine_errors, engine_profiles, extension_functions
 from zkg.store.engine_errors import UnsupportedFunction
 from zkg.store.engine_profiles import EngineProfile
 from zkg.store.facade import Capabilities, EngineSupervisor, GraphName, Substitutions
-from zkg.store.http_auth import EngineRefusedCredentials, HttpAuth
+from zkg.store.http_auth import HttpAuth, answer_challenge
 from zkg.store.http_exchange import (
     POOL_SIZE,
     BodyReader,
     ConnectionPool,
     EngineUnavailable,
     Exchange,
+    QueryTimeout,
     RemoteSolutions,
     RemoteTriples,
     body_file,
@@ -325,11 +326,17 @@ class RemoteStore:
 
         An engine that refuses a query for calling a function it does not implement (Oxigraph:
         "The custom function <…> is not supported") gets the query again with those calls as
-        errors, which is what SPARQL makes of them (:mod:`zkg.store.extension_functions`)."""
+        errors, which is what SPARQL makes of them (:mod:`zkg.store.extension_functions`).
+        The engine is given the time limit where its profile says how (it then stops the work
+        itself; an answer it marks as cut short by that limit is :class:`QueryTimeout`)."""
         rewritten: set[str] = set()
+        params = params + self.engine.time_limit_params(limit)
         while True:
             exchange, response = self._send(limit, "query", params, text, headers)
             if response.status == 200:
+                if self.engine.is_partial(response.getheader):
+                    exchange.close()
+                    raise QueryTimeout(limit)
                 return exchange, response
             failure = self._failure(exchange, response, prologue_lines)
             if (
@@ -386,16 +393,8 @@ class RemoteStore:
             # Refused before it ran (updates too): answer the challenge and send it again.
             exchange.read_up_to(65536)
             exchange.close()
-            challenges = response.headers.get_all("WWW-Authenticate") or []
-            if self.auth is None:
-                raise EngineRefusedCredentials(
-                    "the SPARQL engine asks for credentials: give user:password@ in the store setting"
-                )
             challenged += 1
-            if challenged > 3 or not self.auth.challenged(challenges):
-                raise EngineRefusedCredentials(
-                    f"the SPARQL engine refused the credentials of the store setting (user {self.auth.user})"
-                )
+            answer_challenge(self.auth, response.headers.get_all("WWW-Authenticate") or [], challenged)
 
     def _failure(self, exchange: Exchange, response: http.client.HTTPResponse, prologue_lines: int) -> ZkgError:
         """What the engine's answer other than success means (:mod:`zkg.store.engine_errors`)."""
@@ -423,7 +422,12 @@ class RemoteStore:
         text = self.engine.engine_update(self.engine.engine_text("\n".join([*prologue, sparql])))
         exchange, response = self._send(self.update_timeout, "update", [], text, {})
         if response.status in (200, 204):
+            # Read to the end (Virtuoso answers with a results document saying what it did):
+            # an engine that wrote an error into a 200 has not done the update.
+            said = self.engine.update_error(exchange.read_up_to(65536)[0].decode("utf-8", "replace"))
             exchange.close()
+            if said is not None:
+                raise EngineUnavailable(f"the SPARQL engine refused the update: {said}")
             self.changed_at = datetime.now(timezone.utc)
             if not self._stamp_write():
                 # Only this process knows of the write: counted here. A stamped write is not,
