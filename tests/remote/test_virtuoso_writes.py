@@ -242,6 +242,11 @@ def test_a_blank_node_is_written_seen_and_reverted(server, token):
     assert asked(server, seen)
     described = sparql(server, f"CONSTRUCT WHERE {{ <{Z_PARK}> schema:award ?prize . ?prize ?p ?o }}", "text/turtle")
     assert described.status_code == 200 and "Prize of Virtuoso" in described.text and "_:" in described.text
+    # The entity page and its twin hold it (their blank-node closure query runs on Virtuoso).
+    page = requests.get(server.url + "page/id/z-park", headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 200 and "Prize of Virtuoso" in page.text
+    twin = requests.get(server.url + "data/id/z-park.nt", timeout=30)
+    assert twin.status_code == 200 and "Prize of Virtuoso" in twin.text
     revert(server, answer.headers["ZKG-Changeset"])
     assert not asked(server, '?node rdfs:label "Prize of Virtuoso"@en')
     assert not asked(server, f"<{Z_PARK}> schema:award ?prize")
