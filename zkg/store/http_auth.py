@@ -30,6 +30,14 @@ Digest username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", 
 True
 >>> auth.challenged(['Digest realm="http-auth@example.org", nonce="7ypf", qop="auth"'])  # refused
 False
+>>> auth.challenged(['Digest realm="r", nonce="new", qop="auth", algorithm=SHA-256, stale=true'])
+True
+>>> answer = auth.authorization("POST", "/sparql")  # the new nonce, counted from 1, in SHA-256
+>>> 'nonce="new"' in answer and "nc=00000001" in answer and "algorithm=SHA-256" in answer
+True
+>>> basic = HttpAuth("dba", "secret")
+>>> basic.challenged(['Basic realm="zkg"']), basic.authorization("POST", "/query")
+(True, 'Basic ZGJhOnNlY3JldA==')
 """
 
 from __future__ import annotations
