@@ -288,6 +288,25 @@ def test_a_wrong_password_is_said_as_refused_credentials(engine, tmp_path):
         without.query("ASK { ?s ?p ?o }")
 
 
+def test_a_write_the_engine_refuses_is_said_and_not_logged(engine, tmp_path):
+    # A Virtuoso user who may read but not write: its refusal is the engine's, said as such
+    # (without the whole update echoed back), and the history has no new changeset.
+    engine.isql("DB.DBA.USER_CREATE('zkgreader', 'zkgreader');", 'GRANT SPARQL_SELECT TO "zkgreader";')
+    spec = f"sparql+http://zkgreader:zkgreader@127.0.0.1:{engine.http_port}/sparql-auth"
+    data = tmp_path / "zkg-data"
+    store = RemoteStore.from_spec(spec, base_iri=TEST_BASE)
+    assert bool(store.query(f"ASK {{ <{Z_PARK}> ?p ?o }}")) is True  # reads: allowed
+    addition = tmp_path / "refused.trig"
+    addition.write_text(
+        f'<{REFERENCE}> {{ <{Z_PARK}> <https://schema.org/slogan> "Refused"@en . }}\n', encoding="utf-8"
+    )
+    logged = zkg("log", spec=spec, data=data).stdout.splitlines()[-1]  # "(N changesets)"
+    done = zkg("add", addition, "--by", "tester", "--source", "a test", spec=spec, data=data, check=False)
+    assert done.returncode != 0 and "SECURITY" in done.stderr and "SPARQL query:" not in done.stderr, done.stderr
+    assert bool(store.query('ASK { ?s ?p "Refused"@en }')) is False
+    assert zkg("log", spec=spec, data=data).stdout.splitlines()[-1] == logged
+
+
 # -- the time limit ------------------------------------------------------------------------------------
 
 
