@@ -240,13 +240,16 @@ def _check_literals(quads) -> None:
 def _holders(store, triples: list) -> dict:
     """(s, p, o) -> the graphs holding it (DefaultGraph for the real default graph)."""
     holders: dict = {}
+    own_default = store.capabilities.own_default_graph
     for start in range(0, len(triples), CHUNK):
         chunk = triples[start : start + CHUNK]
         rows = "".join(f"({s} {p} {o})" for s, p, o in chunk)
-        text = (
-            "SELECT ?s ?p ?o ?g WHERE { VALUES (?s ?p ?o) { " + rows + " } "
-            "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }"
-        )
+        # The rows after the pattern, the same join: Virtuoso 7.2.5 matches nothing when a
+        # VALUES of several rows with language-tagged literals comes first (Oxigraph plans
+        # either order the same way).
+        # (The default graph's branch only where the store has one of its own.)
+        where = "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o }" if own_default else "GRAPH ?g { ?s ?p ?o }"
+        text = f"SELECT ?s ?p ?o ?g WHERE {{ {where} VALUES (?s ?p ?o) {{ {rows} }} }}"
         for row in store.query(text, union_default_graph=False):
             graph = row["g"] if row["g"] is not None else ox.DefaultGraph()
             holders.setdefault((row["s"], row["p"], row["o"]), set()).add(graph)

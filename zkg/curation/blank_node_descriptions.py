@@ -42,13 +42,22 @@ def blank_terms(quad: ox.Quad) -> list[ox.BlankNode]:
     return [t for t in (quad.subject, quad.object) if isinstance(t, ox.BlankNode)]
 
 
-def in_graph(graph, triple: str) -> str:
-    """``triple`` as a pattern in ``graph`` (ANY_GRAPH: a named graph or the default one)."""
+def in_graph(graph, triple: str, *, own_default: bool = True) -> str:
+    """``triple`` as a pattern in ``graph`` (ANY_GRAPH: a named graph or the default one;
+    ``own_default`` False: a named graph, the store's default graph being their union)."""
     if graph == ANY_GRAPH:
+        if not own_default:
+            return f"GRAPH ?_g {{ {triple} }}"
         return f"{{ GRAPH ?_g {{ {triple} }} }} UNION {{ {triple} }}"
     if isinstance(graph, ox.DefaultGraph):
         return triple
     return f"GRAPH {graph} {{ {triple} }}"
+
+
+def own_default(store) -> bool:
+    """Whether ``store`` has a default graph of its own to ask for (see
+    :attr:`zkg.store.facade.Capabilities.own_default_graph`)."""
+    return store.capabilities.own_default_graph
 
 
 def select_own_default(store, text: str):
@@ -98,6 +107,12 @@ def describe(store, anchors: dict[ox.BlankNode, ox.Quad]) -> set[ox.Quad]:
     statements: set = set()
     known: dict = {}  # node -> its whole description, fetched as a side effect
     todo = dict(anchors)
+    # (VALUES, not BIND, says which branch: Virtuoso 7.2.5's compiler fails on BIND in a
+    # UNION's branches with a FILTER, SP031.) The default graph's branches only where the
+    # store has one of its own: else they would be every named graph's statements again.
+    branches = [("GRAPH ?_gg { ?_a0 ?_p ?_t }", 1), ("GRAPH ?_gg { ?_t ?_p ?_a0 }", 2)]
+    if own_default(store):
+        branches += [("?_a0 ?_p ?_t", 3), ("?_t ?_p ?_a0", 4)]
     while todo:
         if len(described) + len(todo) > MAX_NODES:
             raise ChangesetError(
@@ -109,13 +124,8 @@ def describe(store, anchors: dict[ox.BlankNode, ox.Quad]) -> set[ox.Quad]:
             if node not in known:
                 by_shape.setdefault(_anchor_pattern(node, anchor), set()).add(node)
         for anchor in by_shape:
-            text = (
-                f"SELECT ?_a0 ?_d ?_t ?_p ?_gg WHERE {{ "
-                f"{{ {anchor} GRAPH ?_gg {{ ?_a0 ?_p ?_t }} BIND(1 AS ?_d) }} UNION "
-                f"{{ {anchor} GRAPH ?_gg {{ ?_t ?_p ?_a0 }} BIND(2 AS ?_d) }} UNION "
-                f"{{ {anchor} ?_a0 ?_p ?_t BIND(3 AS ?_d) }} UNION "
-                f"{{ {anchor} ?_t ?_p ?_a0 BIND(4 AS ?_d) }} }}"
-            )
+            union = " UNION ".join(f"{{ {anchor} {where} VALUES ?_d {{ {n} }} }}" for where, n in branches)
+            text = f"SELECT ?_a0 ?_d ?_t ?_p ?_gg WHERE {{ {union} }}"
             for row in select_own_default(store, text):
                 node = row["_a0"]
                 outgoing = row["_d"].value in ("1", "3")
@@ -151,10 +161,11 @@ def _signature(node, description) -> frozenset:
     return frozenset(out)
 
 
-def closed_pattern(names: dict, description: list[ox.Quad]) -> str:
+def closed_pattern(names: dict, description: list[ox.Quad], *, own_default: bool = True) -> str:
     """A pattern matched exactly by copies of ``description`` (the whole description of the
     blank nodes ``names`` maps to variables): every statement, each node blank, nodes that
-    could coincide told apart, and no node with a statement the description lacks."""
+    could coincide told apart, and no node with a statement the description lacks (in the
+    default graph too when the store has one of its own, ``own_default``)."""
 
     def term(t):
         return names.get(t, None) or str(t)
@@ -173,6 +184,8 @@ def closed_pattern(names: dict, description: list[ox.Quad]) -> str:
     for node, variable in names.items():
         for outgoing, named in itertools.product((True, False), (True, False)):
             n = next(counter)
+            if not named and not own_default:
+                continue
             g, p, x = f"?_cg{n}", f"?_cp{n}", f"?_cx{n}"
             triple = f"{variable} {p} {x} ." if outgoing else f"{x} {p} {variable} ."
             conditions = []
@@ -237,10 +250,12 @@ class Unit:
     description: list[ox.Quad]  # every statement of those store nodes, before the change
     removals: list[ox.Quad]
     additions: list[ox.Quad]
+    own_default: bool = True  # the store has a default graph of its own (closed_pattern)
 
     def operation(self) -> str:
         variables = " ".join(self.names.values())
-        where = f"{{ SELECT {variables} WHERE {{ {closed_pattern(self.names, self.description)} }} LIMIT 1 }}"
+        closed = closed_pattern(self.names, self.description, own_default=self.own_default)
+        where = f"{{ SELECT {variables} WHERE {{ {closed} }} LIMIT 1 }}"
         parts = []
         if self.removals:
             parts.append(f"DELETE {{ {_template(self.removals, self.names)} }}")
@@ -249,7 +264,9 @@ class Unit:
         return " ".join(parts) + f" WHERE {{ {where} }}"
 
 
-def units_of(description: set, removals: list[ox.Quad], additions: list[ox.Quad]) -> tuple[list[Unit], list[ox.Quad]]:
+def units_of(
+    description: set, removals: list[ox.Quad], additions: list[ox.Quad], *, own_default: bool = True
+) -> tuple[list[Unit], list[ox.Quad]]:
     """The units of a change (its ``removals`` and ``additions`` on the store's nodes, whose
     ``description`` is all the store says of them), and the additions of new nodes only
     (written as they are: INSERT DATA). Raises ChangesetError past :data:`MAX_DESCRIPTION`."""
@@ -279,6 +296,12 @@ def units_of(description: set, removals: list[ox.Quad], additions: list[ox.Quad]
         nodes = sorted({t for q in described for t in blank_terms(q)}, key=str)
         names = {node: f"?_n{i}" for i, node in enumerate(nodes)}
         found.append(
-            Unit(names, sorted(described, key=quad_key), sorted(removed, key=quad_key), sorted(added, key=quad_key))
+            Unit(
+                names,
+                sorted(described, key=quad_key),
+                sorted(removed, key=quad_key),
+                sorted(added, key=quad_key),
+                own_default,
+            )
         )
     return found, new_only

@@ -50,6 +50,7 @@ from zkg.curation.blank_node_descriptions import (
     blank_terms,
     describe,
     in_graph,
+    own_default,
     select_own_default,
     units_of,
 )
@@ -95,7 +96,8 @@ def find_statements(store, quads: list[ox.Quad]) -> dict[ox.Quad, set[ox.Quad]]:
         triple = f"{'?s' if subject is None else subject} {predicate} {'?o' if obj is None else obj} ."
         filters = " ".join(f"FILTER(isBlank(?{v}))" for v, t in (("s", subject), ("o", obj)) if t is None)
         held: dict[tuple, set] = {}
-        for row in select_own_default(store, f"SELECT * WHERE {{ {in_graph(graph, triple)} {filters} }}"):
+        pattern = in_graph(graph, triple, own_default=own_default(store))
+        for row in select_own_default(store, f"SELECT * WHERE {{ {pattern} {filters} }}"):
             s = row["s"] if subject is None else subject
             o = row["o"] if obj is None else obj
             g = (row["_g"] or DEFAULT) if graph == ANY_GRAPH else graph
@@ -179,13 +181,14 @@ def scan(store, labels: set[ox.BlankNode], graphs: list | None) -> dict[ox.Blank
     """{node: one of its statements} for the labels that are blank nodes of the store, looked
     for in ``graphs`` (None: everywhere). Reads every statement with a blank node there."""
     branches = []
+    default = own_default(store)  # else the default graph is the named graphs' union
     if graphs is None:
-        branches = ["{ GRAPH ?g { ?s ?p ?o } }", "{ ?s ?p ?o }"]
+        branches = ["{ GRAPH ?g { ?s ?p ?o } }"] + (["{ ?s ?p ?o }"] if default else [])
     else:
         named = [g for g in graphs if isinstance(g, ox.NamedNode)]
         if named:
             branches.append(f"{{ VALUES ?g {{ {' '.join(map(str, named))} }} GRAPH ?g {{ ?s ?p ?o }} }}")
-        if any(isinstance(g, ox.DefaultGraph) for g in graphs):
+        if default and any(isinstance(g, ox.DefaultGraph) for g in graphs):
             branches.append("{ ?s ?p ?o }")
     found: dict = {}
     if not branches:
@@ -279,7 +282,7 @@ def resolve(
     out.dropped = [q for q in additions if q in description]
     for node in {t for q in description for t in blank_terms(q)}:
         out.addresses[node] = address(node, description)
-    out.units, out.new_only = units_of(description, out.removals, out.additions)
+    out.units, out.new_only = units_of(description, out.removals, out.additions, own_default=own_default(store))
     return out
 
 

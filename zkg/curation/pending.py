@@ -142,7 +142,8 @@ class PendingState:
         if not quads:
             return set()
         values = " ".join(f"({q.subject} {q.predicate} {q.object})" for q in quads)
-        text = f"SELECT * WHERE {{ VALUES (?s ?p ?o) {{ {values} }} {self._pattern(graph, '?s ?p ?o')} }}"
+        # The rows after the pattern (the same join): see zkg.curation.apply._holders, Virtuoso.
+        text = f"SELECT * WHERE {{ {self._pattern(graph, '?s ?p ?o')} VALUES (?s ?p ?o) {{ {values} }} }}"
         return self._rows_to_quads(self._query(text), graph)
 
     def _lookup_blank(self, graph, quads: list[ox.Quad]) -> set[ox.Quad]:

@@ -16,6 +16,29 @@ engine it talks to:
   (:mod:`zkg.sparql.reader`), which SPARQL allows; Virtuoso's compiler refuses it ("Bad
   character '\\'"), so for Virtuoso :meth:`EngineProfile.engine_text` writes that letter
   plainly, the same IRI;
+- **how blank nodes are labelled**: Virtuoso writes a blank node in SPARQL JSON results as
+  ``nodeID://b10035`` (``_:b10035`` in N-Triples), which is no blank node label:
+  :meth:`EngineProfile.solutions_file` reads it as ``b10035``, the same node in both;
+- **how blank nodes are written**: Virtuoso refuses them in ``INSERT DATA`` ("not allowed in
+  a constant clause"): :meth:`EngineProfile.engine_update` writes such a block as ``INSERT {
+  … } WHERE {}``, which makes fresh blank nodes per update, as ``INSERT DATA`` does;
+- **which default graph**: Virtuoso's default graph, without a dataset, is the union of all
+  graphs (and it has none of its own to name): ``own_default_graph`` is False, and the write
+  path asks for named graphs only (:attr:`zkg.store.facade.Capabilities.own_default_graph`);
+- **which query shapes compile**: Virtuoso 7.2.5's compiler fails (SP031, "equiv replaces
+  filter but under deprecation") on ``BIND(constant AS ?v)`` in a group with a FILTER, a
+  shape zkg's own queries use (the branches of a UNION marked by a BIND): for Virtuoso
+  :meth:`EngineProfile.engine_text` writes each as ``VALUES ?v { constant }``, the same join;
+- **sameTerm on literals**: Virtuoso 7.2.5's ``sameTerm(?v, "CNY")`` is false for the stored
+  ``"CNY"`` (and for typed literals; it holds for language-tagged ones), which the write
+  path's closed patterns rely on: each is written as the literal's parts compared (lexical
+  form, language, datatype), which is what sameTerm of a literal means, and of an IRI as
+  ``=`` (a negated conjunction of sameTerm tests on IRIs came out wrong);
+- **the time limit**: Virtuoso's ``MaxQueryExecutionTime`` answers "Transaction timed out"
+  but the query's work may go on for long after (seen: 25 s past a 3 s limit); its own
+  ``timeout`` parameter (milliseconds) stops the work at the limit and answers with what it
+  has, marked ``X-SQL-State: S1TAT``. zkg sends every query its time limit that way and
+  answers a marked answer with its 503, never the partial results;
 - **what an error answer says**: for Virtuoso a 400 is the reader's syntax error only when
   its compiler says so (``SP030``); its other errors (``SP031`` "Internal error" of its
   compiler, on queries that are valid SPARQL) are the engine's, and reported as the engine's.
@@ -34,14 +57,17 @@ recognise gets :data:`OXIGRAPH`'s, the protocol as the standard writes it.
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import IO, Callable, Iterable, Mapping, Sequence, cast
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
+
+from zkg.rdf import sparql_scan
 
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -72,6 +98,28 @@ class EngineProfile:
     error_ends_at: str | None = None
     #: The engine reads ``\\u`` escapes in IRIs (else the guard's are written plainly).
     iri_escapes: bool = True
+    #: What the engine puts before a blank node's label in SPARQL JSON results (taken off).
+    blank_node_scheme: str | None = None
+    #: The engine takes blank nodes in ``INSERT DATA`` (else written as a template).
+    blank_nodes_in_data: bool = True
+    #: A query without a dataset sees the engine's own default graph (else the union of all
+    #: graphs: :attr:`zkg.store.facade.Capabilities.own_default_graph`).
+    own_default_graph: bool = True
+    #: The engine compiles ``BIND(constant AS ?v)`` wherever SPARQL allows it (else each is
+    #: written ``VALUES ?v { constant }``, the same join).
+    binds_constants: bool = True
+    #: The query parameter that gives the engine the time limit, in milliseconds (None: the
+    #: engine's own configuration decides). Virtuoso's ``timeout`` stops the query's work
+    #: at the limit (its MaxQueryExecutionTime answers, but the work may go on).
+    time_limit_parameter: str | None = None
+    #: The header (name, value) by which the engine marks an answer cut short at that time
+    #: limit (Virtuoso's "anytime" answers: ``X-SQL-State: S1TAT``, a 200 with what it had).
+    partial_answer_header: tuple[str, str] | None = None
+    #: How an error begins in a 200 answer to an update (None: errors come as errors).
+    error_in_update_answer: re.Pattern[str] | None = None
+    #: The engine's ``sameTerm`` holds for a stored literal and the same literal written in
+    #: the query (else ``sameTerm(?v, literal)`` is written as its parts compared).
+    same_term_literals: bool = True
 
     def encode(self, kind: str, text: str, params: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bytes, str]:
         """(URL parameters, body, Content-Type) of a ``kind`` (``query`` or ``update``) request."""
@@ -89,9 +137,13 @@ class EngineProfile:
         >>> OXIGRAPH.engine_text(r"<\\u0068ttp://x/a>")
         '<\\\\u0068ttp://x/a>'
         """
-        if self.iri_escapes:
-            return text
-        return _IRI_FIRST_LETTER.sub(_letter, text)
+        if not self.iri_escapes:
+            text = _IRI_FIRST_LETTER.sub(_letter, text)
+        if not self.binds_constants:
+            text = constant_binds_as_values(text)
+        if not self.same_term_literals:
+            text = same_term_literals_by_parts(text)
+        return text
 
     def accept(self, form: str | None) -> str:
         """The Accept for a query of ``form``.
@@ -118,6 +170,85 @@ class EngineProfile:
         value = rows[0].get(names[0])
         return value is not None and getattr(value, "value", str(value)) not in ("0", "false", "")
 
+    def solutions_file(self, raw: IO[bytes]) -> IO[bytes]:
+        """The engine's SPARQL JSON results as pyoxigraph reads them: blank node labels
+        without the engine's scheme (``nodeID://b1`` is ``b1``, as the engine's N-Triples say).
+
+        >>> body = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type": "bnode", "value": "nodeID://b7"}}]}}'
+        >>> [row["x"] for row in ox.parse_query_results(VIRTUOSO.solutions_file(io.BytesIO(body)), format=ox.QueryResultsFormat.JSON)]
+        [<BlankNode value=b7>]
+        """
+        if self.blank_node_scheme is None:
+            return raw
+        return cast(IO[bytes], io.BufferedReader(_WithoutScheme(raw, self.blank_node_scheme.encode("ascii"))))
+
+    def solutions_bytes(self, body: bytes) -> bytes:
+        """:meth:`solutions_file` of a whole answer."""
+        return body if self.blank_node_scheme is None else self.solutions_file(io.BytesIO(body)).read()
+
+    def engine_update(self, text: str) -> str:
+        """An update as this engine takes it: for one that refuses blank nodes in ``INSERT
+        DATA``, each such block written ``INSERT { … } WHERE {}`` (the same fresh nodes: one
+        solution, each label a new node, as ``INSERT DATA`` makes them).
+
+        >>> VIRTUOSO.engine_update('INSERT DATA { <a> <b> [ <c> "_:d" ] } ; INSERT DATA { <a> <b> <c> }')
+        'INSERT  { <a> <b> [ <c> "_:d" ] } WHERE {} ; INSERT DATA { <a> <b> <c> }'
+        >>> OXIGRAPH.engine_update("INSERT DATA { <a> <b> _:c }")
+        'INSERT DATA { <a> <b> _:c }'
+        """
+        if self.blank_nodes_in_data:
+            return text
+        items = list(sparql_scan.tokens(text))
+        edits: list[tuple[int, int, str]] = []  # (start, end, new text), in order
+        for index, token in enumerate(items[:-2]):
+            if token.keyword != "INSERT" or items[index + 1].keyword != "DATA" or items[index + 2].text != "{":
+                continue
+            closing = sparql_scan.closing_index(items, index + 2)
+            if closing is None:
+                break  # not an update the engine will read anyway: its error says why
+            inside = items[index + 2 : closing]
+            if any(t.kind == "bnode" or (t.kind == "punct" and t.text == "[") for t in inside):
+                data = items[index + 1]
+                end = items[closing].start + 1
+                edits += [(data.start, data.start + len(data.text), ""), (end, end, " WHERE {}")]
+        for start, end, new in reversed(edits):
+            text = text[:start] + new + text[end:]
+        return text
+
+    def time_limit_params(self, seconds: float) -> list[tuple[str, str]]:
+        """The request parameters that give the engine a query's time limit.
+
+        >>> VIRTUOSO.time_limit_params(2.5), OXIGRAPH.time_limit_params(2.5)
+        ([('timeout', '2500')], [])
+        """
+        if self.time_limit_parameter is None:
+            return []
+        return [(self.time_limit_parameter, str(max(1, round(seconds * 1000))))]
+
+    def is_partial(self, header: Callable[[str], str | None]) -> bool:
+        """Whether an answer whose headers ``header`` reads is one the engine cut short at
+        the time limit (never passed on: a partial answer is zkg's 503).
+
+        >>> VIRTUOSO.is_partial({"X-SQL-State": "S1TAT"}.get), VIRTUOSO.is_partial({}.get), OXIGRAPH.is_partial({}.get)
+        (True, False, False)
+        """
+        if self.partial_answer_header is None:
+            return False
+        name, value = self.partial_answer_header
+        return (header(name) or "").strip().upper() == value
+
+    def update_error(self, text: str) -> str | None:
+        """The error an engine wrote into its 200 answer to an update, or None (done).
+
+        >>> VIRTUOSO.update_error("Insert into <urn:g>, 1 (or less) triples -- done")
+        >>> VIRTUOSO.update_error("Virtuoso 22023 Error SR008: Function x needs y")
+        'Virtuoso 22023 Error SR008: Function x needs y'
+        """
+        if self.error_in_update_answer is None:  # its errors come with an error status
+            return None
+        found = self.error_in_update_answer.search(text)
+        return self.error_message(text[found.start() :]) if found else None
+
     def is_syntax_error(self, text: str) -> bool:
         """Whether a 400 with ``text`` is the reader's syntax error (else the engine's failure).
 
@@ -138,6 +269,126 @@ class EngineProfile:
             text = text[: text.index(self.error_ends_at)]
         return text.strip()
 
+
+class _WithoutScheme(io.RawIOBase):
+    """A SPARQL JSON results stream with ``scheme`` taken off each blank node's value, read as
+    it arrives (a value split between two reads is held back until it is whole)."""
+
+    def __init__(self, raw: IO[bytes], scheme: bytes):
+        self.raw = raw
+        self.pattern = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")' + re.escape(scheme))
+        self.pending = b""  # filtered, not yet handed out
+        self.carry = b""  # read, not yet filtered (may hold the start of a match)
+        self.ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        while not self.pending and not self.ended:
+            chunk = self.raw.read(65536)
+            if not chunk:
+                self.ended = True
+                self.pending, self.carry = self.pattern.sub(rb"\1", self.carry), b""
+                break
+            text = self.pattern.sub(rb"\1", self.carry + chunk)
+            keep = min(len(text), _LONGEST_MATCH)
+            self.pending, self.carry = text[: len(text) - keep], text[len(text) - keep :]
+        count = min(len(buffer), len(self.pending))
+        buffer[:count] = self.pending[:count]
+        self.pending = self.pending[count:]
+        return count
+
+
+#: Longer than any match of _WithoutScheme's pattern (Virtuoso writes it with single spaces).
+_LONGEST_MATCH = 128
+
+
+def constant_binds_as_values(text: str) -> str:
+    """``text`` with each ``BIND(constant AS ?v)`` written ``VALUES ?v { constant }``: in a
+    group, both join the group with the one solution binding ``?v`` to the constant (a BIND
+    of a variable already bound is an error either way; the guard refuses it before).
+
+    >>> constant_binds_as_values('SELECT * { ?s ?p ?o BIND(1 AS ?d) BIND("a"@en AS ?x) BIND(?s AS ?t) }')
+    'SELECT * { ?s ?p ?o VALUES ?d { 1 } VALUES ?x { "a"@en } BIND(?s AS ?t) }'
+    >>> constant_binds_as_values('SELECT * { BIND("1"^^xsd:int AS ?y) BIND(<p> AS ?p) }')
+    'SELECT * { VALUES ?y { "1"^^xsd:int } VALUES ?p { <p> } }'
+    """
+    items = list(sparql_scan.tokens(text))
+    edits: list[tuple[int, int, str]] = []
+    for index, token in enumerate(items):
+        if token.keyword != "BIND" or index + 1 >= len(items) or items[index + 1].text != "(":
+            continue
+        closing = sparql_scan.closing_index(items, index + 1)
+        if closing is None:
+            break
+        inside = items[index + 2 : closing]
+        if len(inside) < 3 or inside[-2].keyword != "AS" or inside[-1].kind != "var":
+            continue
+        constant = inside[:-2]
+        kinds = [t.kind if t.kind != "punct" else t.text for t in constant]
+        if kinds not in (["iri"], ["pname"], ["number"], ["string"], ["string", "langtag"]) and kinds not in (
+            ["string", "^^", "iri"],
+            ["string", "^^", "pname"],
+        ):
+            continue
+        end = items[closing].start + 1
+        value = text[constant[0].start : constant[-1].start + len(constant[-1].text)]
+        edits.append((token.start, end, f"VALUES {inside[-1].text} {{ {value} }}"))
+    for start, end, new in reversed(edits):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def same_term_literals_by_parts(text: str) -> str:
+    """``text`` with each ``sameTerm(?v, literal)`` written as the literal's parts compared,
+    and each ``sameTerm(?v, <iri>)`` as ``?v = <iri>`` (Virtuoso 7.2.5 got a negated
+    conjunction of sameTerm tests wrong).
+
+    >>> print(same_term_literals_by_parts('FILTER(sameTerm(?x, "a") || sameTerm(?y, "b"@en) || sameTerm(?z, <i>))'))
+    FILTER((isLiteral(?x) && STR(?x) = "a" && LANG(?x) = "" && DATATYPE(?x) = <http://www.w3.org/2001/XMLSchema#string>) || (isLiteral(?y) && STR(?y) = "b" && LCASE(LANG(?y)) = "en") || (?z = <i>))
+    >>> print(same_term_literals_by_parts('sameTerm(?v, "7"^^<http://www.w3.org/2001/XMLSchema#integer>)'))
+    (isLiteral(?v) && STR(?v) = "7" && LANG(?v) = "" && DATATYPE(?v) = <http://www.w3.org/2001/XMLSchema#integer>)
+    """
+    items = list(sparql_scan.tokens(text))
+    edits: list[tuple[int, int, str]] = []
+    for index, token in enumerate(items):
+        if token.keyword != "SAMETERM" or index + 1 >= len(items) or items[index + 1].text != "(":
+            continue
+        closing = sparql_scan.closing_index(items, index + 1)
+        if closing is None:
+            break
+        inside = items[index + 2 : closing]
+        if len(inside) < 3 or inside[0].kind != "var" or inside[1].text != ",":
+            continue
+        variable, literal = inside[0].text, inside[2:]
+        if len(literal) == 1 and literal[0].kind == "iri":
+            # An IRI is equal to nothing but itself (and never a type error): the same test.
+            edits.append((token.start, items[closing].start + 1, f"({variable} = {literal[0].text})"))
+            continue
+        if literal[0].kind != "string":
+            continue
+        kinds = [t.kind if t.kind != "punct" else t.text for t in literal]
+        parts = [f"isLiteral({variable})", f"STR({variable}) = {literal[0].text}"]
+        if kinds == ["string"]:
+            parts += [f'LANG({variable}) = ""', f"DATATYPE({variable}) = <{XSD_STRING}>"]
+        elif kinds == ["string", "langtag"]:
+            # (Case aside: Virtuoso gives tags in lower case, and RDF compares them so.)
+            parts.append(f'LCASE(LANG({variable})) = "{literal[1].text[1:].lower()}"')
+        elif kinds == ["string", "^^", "iri"]:
+            parts += [f'LANG({variable}) = ""', f"DATATYPE({variable}) = {literal[2].text}"]
+        else:
+            continue
+        edits.append((token.start, items[closing].start + 1, "(" + " && ".join(parts) + ")"))
+    for start, end, new in reversed(edits):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+#: How Virtuoso begins an error message ("Virtuoso 42000 Error SR186: …").
+_VIRTUOSO_ERROR = re.compile(r"Virtuoso [0-9A-Z]{5} Error \S")
 
 #: The escaped first character of an IRI as the guard writes it (``<\\u0068ttp:…``).
 _IRI_FIRST_LETTER = re.compile(r"<\\u([0-9A-Fa-f]{4})")
@@ -167,6 +418,14 @@ VIRTUOSO = EngineProfile(
     syntax_error=re.compile(r"\bSP030\b"),
     error_ends_at="\n\nSPARQL query:",
     iri_escapes=False,
+    blank_node_scheme="nodeID://",
+    blank_nodes_in_data=False,
+    own_default_graph=False,
+    binds_constants=False,
+    same_term_literals=False,
+    error_in_update_answer=_VIRTUOSO_ERROR,
+    time_limit_parameter="timeout",
+    partial_answer_header=("X-SQL-State", "S1TAT"),
 )
 
 #: By the name a setting or a test gives.

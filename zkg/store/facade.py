@@ -15,7 +15,7 @@ member with a compatible signature, and that no module probes a store for an att
 >>> from zkg.store.local import Store
 >>> store: StoreFacade = Store.open(base_iri="http://zkg.test/")
 >>> store.capabilities
-Capabilities(in_process=True, engine_bytes=False, supervised_engine=False)
+Capabilities(in_process=True, engine_bytes=False, supervised_engine=False, own_default_graph=True)
 >>> passes_engine_bytes(store) is None
 True
 """
@@ -46,7 +46,7 @@ class Capabilities:
     """What a store does beyond :class:`StoreFacade`, declared by its class.
 
     >>> Capabilities(engine_bytes=True)
-    Capabilities(in_process=False, engine_bytes=True, supervised_engine=False)
+    Capabilities(in_process=False, engine_bytes=True, supervised_engine=False, own_default_graph=True)
     """
 
     #: pyoxigraph in this process: queries have no time limit (nothing can stop one), and the
@@ -59,6 +59,11 @@ class Capabilities:
     #: parent's): nothing but zkg writes to it, so every write moves the dataset version and
     #: checked answers may be kept per version (:class:`zkg.sparql.passthrough.AnswerCache`).
     supervised_engine: bool = False
+    #: The store's default graph is a graph of its own (SPARQL's, as zkg's write path reads it:
+    #: a query without a dataset sees it alone). False for an engine whose default graph is
+    #: always the union of all graphs (Virtuoso): the write path then asks only for named
+    #: graphs, where zkg keeps its data, instead of seeing every statement twice.
+    own_default_graph: bool = True
 
 
 class StoreFacade(Protocol):

@@ -25,14 +25,13 @@ their answers hold; how engines differ, their profiles (:mod:`zkg.store.engine_p
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence, cast
-from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 
@@ -53,17 +52,20 @@ from zkg.store.engine_errors import UnsupportedFunction
 from zkg.store.engine_profiles import EngineProfile
 from zkg.store.engine_version import EngineMarker, marker_of, new_token
 from zkg.store.facade import Capabilities, EngineSupervisor, GraphName, Substitutions
+from zkg.store.http_auth import HttpAuth, answer_challenge
 from zkg.store.http_exchange import (
     POOL_SIZE,
     BodyReader,
     ConnectionPool,
     EngineUnavailable,
     Exchange,
+    QueryTimeout,
     RemoteSolutions,
     RemoteTriples,
     body_file,
 )
 from zkg.store.layout import LoadRecord, read_record
+from zkg.store.store_setting import parse_store_spec  # noqa: F401  (named here before it moved)
 
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
@@ -93,6 +95,7 @@ class RemoteStore:
         data_dir: str | Path | None = None,
         auth_headers: dict[str, str] | None = None,
         engine: EngineProfile | None = None,
+        auth: HttpAuth | None = None,
     ):
         if query_url is None and supervisor is None:
             raise ValueError("RemoteStore needs a query URL or a supervisor")
@@ -102,7 +105,6 @@ class RemoteStore:
         self.timeout = timeout
         self.update_timeout = update_timeout  # also the limit of whole-dataset reads (dump)
         self.supervisor = supervisor
-        self.capabilities = Capabilities(engine_bytes=True, supervised_engine=supervisor is not None)
         # Writes are sent, never refused here: the engine says when it serves read-only.
         self.read_only_reason: StoreError | None = None
         # The data directory whose store the engine serves, when zkg runs the engine: its
@@ -115,6 +117,8 @@ class RemoteStore:
         self.changed_at = datetime.now(timezone.utc)
         #: Sent with every request (e.g. ``Authorization`` for an engine that wants it).
         self.auth_headers: dict[str, str] = dict(auth_headers or {})
+        #: Credentials given as the engine asks (Basic or Digest), or None.
+        self.auth = auth
         # Kept-alive connections to the engine, per address (a restarted engine has a new one).
         self._pool = ConnectionPool(POOL_SIZE)
         self._engine = engine if engine is not None else engine_profiles.OXIGRAPH if supervisor is not None else None
@@ -137,6 +141,16 @@ class RemoteStore:
         return self._engine
 
     @property
+    def capabilities(self) -> Capabilities:
+        """What this store does beyond the facade: the engine's answers as bytes, and as its
+        profile says (detected on first use, as for any request)."""
+        return Capabilities(
+            engine_bytes=True,
+            supervised_engine=self.supervisor is not None,
+            own_default_graph=self.engine.own_default_graph,
+        )
+
+    @property
     def load_record(self) -> LoadRecord | None:
         """What the last ``zkg load`` recorded in the data directory (None for a foreign engine)."""
         if self.data_dir is None:
@@ -156,15 +170,9 @@ class RemoteStore:
         engine: EngineProfile | None = None,
     ) -> "RemoteStore":
         """From ``sparql+http://[user:password@]host:port/path`` (see :func:`parse_store_spec`)."""
-        query, update, headers = parse_store_spec(spec, update_url=update_url)
+        query, update, auth = parse_store_spec(spec, update_url=update_url)
         return cls(
-            query,
-            base_iri=base_iri,
-            update_url=update,
-            timeout=timeout,
-            data_dir=data_dir,
-            auth_headers=headers,
-            engine=engine,
+            query, base_iri=base_iri, update_url=update, timeout=timeout, data_dir=data_dir, engine=engine, auth=auth
         )
 
     @property
@@ -215,7 +223,8 @@ class RemoteStore:
             exchange.close()
             raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
         try:
-            parsed = ox.parse_query_results(body_file(exchange), format=ox.QueryResultsFormat.JSON)
+            answer = engine.solutions_file(body_file(exchange))
+            parsed = ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
             if isinstance(parsed, ox.QueryBoolean):
                 if BodyReader(exchange).read().strip():  # text after the answer: the engine gave up
                     raise exchange.cut_short()
@@ -305,12 +314,13 @@ class RemoteStore:
             raise
         if whole:
             exchange.close()
-            return media_type, body, None
+            return media_type, self.engine.solutions_bytes(body) if media_type == RESULTS_JSON else body, None
         if media_type == N_TRIPLES:
             return media_type, None, RemoteTriples(exchange, body)
         if media_type == RESULTS_JSON:
             try:
-                parsed = ox.parse_query_results(body_file(exchange, body), format=ox.QueryResultsFormat.JSON)
+                results = self.engine.solutions_file(body_file(exchange, body))
+                parsed = ox.parse_query_results(results, format=ox.QueryResultsFormat.JSON)
             except SyntaxError:
                 exchange.close()
                 raise exchange.cut_short() from None
@@ -326,11 +336,17 @@ class RemoteStore:
 
         An engine that refuses a query for calling a function it does not implement (Oxigraph:
         "The custom function <…> is not supported") gets the query again with those calls as
-        errors, which is what SPARQL makes of them (:mod:`zkg.store.extension_functions`)."""
+        errors, which is what SPARQL makes of them (:mod:`zkg.store.extension_functions`).
+        The engine is given the time limit where its profile says how (it then stops the work
+        itself; an answer it marks as cut short by that limit is :class:`QueryTimeout`)."""
         rewritten: set[str] = set()
+        params = params + self.engine.time_limit_params(limit)
         while True:
             exchange, response = self._send(limit, "query", params, text, headers)
             if response.status == 200:
+                if self.engine.is_partial(response.getheader):
+                    exchange.close()
+                    raise QueryTimeout(limit)
                 return exchange, response
             failure = self._failure(exchange, response, prologue_lines)
             if (
@@ -350,30 +366,45 @@ class RemoteStore:
         self, limit: float, kind: str, params: list[tuple[str, str]], text: str, headers: dict[str, str]
     ) -> tuple[Exchange, http.client.HTTPResponse]:
         """POST ``text`` to the engine as its profile says (``kind``: query or update);
-        retried once if the engine was restarting."""
+        retried once if the engine was restarting, and after a ``401`` with the answer to its
+        challenge (:mod:`zkg.store.http_auth`; a request refused so did not run)."""
         params, body, content_type = self.engine.encode(kind, text, params)
         headers = {**headers, "Content-Type": content_type}
-        for attempt in (1, 2):
-            # Updates are never abandoned: the write path must know whether one committed.
-            exchange = Exchange(limit, pool=self._pool, supervisor=self.supervisor, watch=kind == "query")
-            url = self.query_url if kind == "query" else self.update_url
+        restarted = challenged = 0
+        while True:
+            url = self.query_url if kind == "query" else self.update_url  # (a restart moves it)
             if url is None:
                 raise StoreError("this store has no update endpoint")
             if params:
                 url += ("&" if "?" in url else "?") + urlencode(params)
+            parts = urlsplit(url)
+            target = parts.path + ("?" + parts.query if parts.query else "")
+            # Updates are never abandoned: the write path must know whether one committed.
+            exchange = Exchange(limit, pool=self._pool, supervisor=self.supervisor, watch=kind == "query")
+            sent = {**self.auth_headers, **headers}
+            answer = self.auth.authorization("POST", target) if self.auth is not None else None
+            if answer is not None:
+                sent["Authorization"] = answer
             try:
-                return exchange, exchange.send(url, body, {**self.auth_headers, **headers}, reuse=kind == "query")
+                response = exchange.send(url, body, sent, reuse=kind == "query")
             except (ConnectionError, OSError, http.client.HTTPException) as error:
                 exchange.close()
                 if (
-                    attempt == 1
+                    not restarted
                     and self.supervisor is not None
                     and kind == "query"
                     and self.supervisor.wait_ready(exchange.remaining())
                 ):
+                    restarted += 1
                     continue  # a restart in between: queries are safe to send again
                 raise EngineUnavailable(f"the SPARQL engine is not answering ({error})") from None
-        raise AssertionError("unreachable")
+            if response.status != 401:
+                return exchange, response
+            # Refused before it ran (updates too): answer the challenge and send it again.
+            exchange.read_up_to(65536)
+            exchange.close()
+            challenged += 1
+            answer_challenge(self.auth, response.headers.get_all("WWW-Authenticate") or [], challenged)
 
     def _failure(self, exchange: Exchange, response: http.client.HTTPResponse, prologue_lines: int) -> ZkgError:
         """What the engine's answer other than success means (:mod:`zkg.store.engine_errors`)."""
@@ -415,10 +446,15 @@ class RemoteStore:
         if found.service is not None or found.load is not None:
             raise QueryRefused("SERVICE and LOAD are not allowed: zkg fetches nothing from the web")
         prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
-        text = self.engine.engine_text("\n".join([*prologue, sparql]))
+        text = self.engine.engine_update(self.engine.engine_text("\n".join([*prologue, sparql])))
         exchange, response = self._send(self.update_timeout, "update", [], text, {})
         if response.status in (200, 204):
+            # Read to the end (Virtuoso answers with a results document saying what it did):
+            # an engine that wrote an error into a 200 has not done the update.
+            said = self.engine.update_error(exchange.read_up_to(65536)[0].decode("utf-8", "replace"))
             exchange.close()
+            if said is not None:
+                raise EngineUnavailable(f"the SPARQL engine refused the update: {said}")
             return
         raise self._failure(exchange, response, len(prologue))
 
@@ -468,45 +504,6 @@ class RemoteStore:
         """The whole dataset as deterministic ``trig`` or ``nquads`` bytes, as Store.dump."""
 
         return serialize_dataset(self.quads(timeout=self.update_timeout), format=format, prefixes=self.prefixes)
-
-
-def parse_store_spec(spec: str, *, update_url: str | None = None) -> tuple[str, str | None, dict[str, str]]:
-    """(query URL, update URL, headers) from a store setting.
-
-    ``sparql+http://host:port/path`` names the SPARQL 1.1 query endpoint. The update endpoint
-    is ``update_url`` when given (``ZKG_UPDATE_URL``); else ``?update=URL`` in the spec; else,
-    for a query URL ending in ``/query``, its sibling ``/update`` (Oxigraph, Fuseki); else the
-    query URL itself (Virtuoso, QLever and Blazegraph take updates at the same address).
-    ``user:password@`` in the spec becomes HTTP Basic authentication, sent to both.
-
-    >>> parse_store_spec("sparql+http://127.0.0.1:7878/query")
-    ('http://127.0.0.1:7878/query', 'http://127.0.0.1:7878/update', {})
-    >>> q, u, h = parse_store_spec("sparql+http://dba:secret@db:8890/sparql-auth")
-    >>> q, u, h["Authorization"]
-    ('http://db:8890/sparql-auth', 'http://db:8890/sparql-auth', 'Basic ZGJhOnNlY3JldA==')
-    >>> parse_store_spec("sparql+http://g:7200/repositories/zkg?update=http://g:7200/repositories/zkg/statements")[1]
-    'http://g:7200/repositories/zkg/statements'
-    """
-    if not spec.startswith(("sparql+http://", "sparql+https://")):
-        raise StoreError(f"unsupported store {spec!r}: use sparql+http://host:port/path (the SPARQL query endpoint)")
-    parts = urlsplit(spec[len("sparql+") :])
-    if not parts.hostname:
-        raise StoreError(f"no host in the store setting {spec!r}")
-    query_params = [p for p in parts.query.split("&") if p and not p.startswith("update=")]
-    given = [unquote(p[len("update=") :]) for p in parts.query.split("&") if p.startswith("update=")]
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-    query = urlunsplit((parts.scheme, netloc, parts.path or "/", "&".join(query_params), ""))
-    if update_url is None and given:
-        update_url = given[0]
-    if update_url is None:
-        update_url = (
-            query[: -len("/query")] + "/update" if parts.path.endswith("/query") and not query_params else query
-        )
-    headers = {}
-    if parts.username is not None:
-        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("utf-8")
-        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
-    return query, update_url, headers
 
 
 def _iri(graph: GraphName) -> str:
