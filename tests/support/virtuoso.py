@@ -12,19 +12,25 @@ browser tests do without Chromium): no test is skipped, and ``.ci/run`` installs
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from zkg.store.engine_profiles import VIRTUOSO
 from zkg.store.managed_engine import free_port
 
 SERVER = "virtuoso-t"
 ISQL = "isql-vt"
+#: Virtuoso's group of private graphs: graphs in it are read only by users given them, never
+#: by the endpoint's anonymous user (``nobody``).
+PRIVATE_GRAPHS = "http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs"
 #: The ini's [SPARQL] row cap and time limit (seconds), larger than anything the tests ask.
 RESULT_ROWS = 100000
 QUERY_SECONDS = 60
@@ -41,8 +47,9 @@ def programs() -> tuple[str, str]:
     return server, isql
 
 
-def write_ini(folder: Path, *, isql_port: int, http_port: int) -> Path:
-    """A virtuoso.ini for a database in ``folder``, listening on loopback only."""
+def write_ini(folder: Path, *, isql_port: int, http_port: int, result_rows: int = RESULT_ROWS) -> Path:
+    """A virtuoso.ini for a database in ``folder``, listening on loopback only; ``result_rows``:
+    its row cap (``ResultSetMaxRows``)."""
     ini = folder / "virtuoso.ini"
     ini.write_text(
         f"""[Database]
@@ -80,7 +87,7 @@ ServerThreads = 10
 MaxClientConnections = 10
 
 [SPARQL]
-ResultSetMaxRows = {RESULT_ROWS}
+ResultSetMaxRows = {result_rows}
 MaxQueryExecutionTime = {QUERY_SECONDS}
 MaxQueryCostEstimationTime = 400
 """,
@@ -101,15 +108,16 @@ def answering(url: str) -> bool:
 
 class Virtuoso:
     """A running ``virtuoso-t`` on a fresh database in ``folder``; :attr:`sparql_url` is its
-    endpoint. :meth:`stop` ends it."""
+    endpoint. :meth:`stop` ends it. ``result_rows``: the engine's row cap (see :func:`write_ini`);
+    ``private``: its own graphs made private, as the docs' recipe does (:meth:`hide_own_graphs`)."""
 
-    def __init__(self, folder: Path, *, timeout: float = 90.0):
+    def __init__(self, folder: Path, *, timeout: float = 90.0, result_rows: int = RESULT_ROWS, private: bool = True):
         server, self._isql = programs()
         self.folder = folder
         self.isql_port, self.http_port = free_port(), free_port()
         while self.http_port == self.isql_port:
             self.http_port = free_port()
-        ini = write_ini(folder, isql_port=self.isql_port, http_port=self.http_port)
+        ini = write_ini(folder, isql_port=self.isql_port, http_port=self.http_port, result_rows=result_rows)
         self.sparql_url = f"http://127.0.0.1:{self.http_port}/sparql"
         self._process = subprocess.Popen(
             [server, "-f", "-c", str(ini)],  # -f: in the foreground, a child of this process
@@ -128,6 +136,33 @@ class Virtuoso:
                 )
                 raise AssertionError(f"Virtuoso did not start on 127.0.0.1:{self.http_port}\n{log}")
             time.sleep(0.2)
+        if private:
+            try:
+                self.hide_own_graphs()
+            except BaseException:
+                self.stop()
+                raise
+
+    def own_graphs(self) -> list[str]:
+        """Virtuoso's own graphs that its endpoint shows (the profile's question, as zkg asks it)."""
+        query = urllib.parse.urlencode({"query": VIRTUOSO.own_graphs_query})
+        request = urllib.request.Request(
+            f"{self.sparql_url}?{query}", headers={"Accept": "application/sparql-results+json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            rows = json.load(answer)["results"]["bindings"]
+        return sorted(row["g"]["value"] for row in rows if "g" in row)
+
+    def hide_own_graphs(self) -> list[str]:
+        """Make Virtuoso's own graphs private, as the docs tell a user to (serving.md): out of
+        the endpoint's default graph and named graphs, never seen as the data's. Which ones."""
+        graphs = self.own_graphs()
+        self.isql(
+            f"DB.DBA.RDF_GRAPH_GROUP_CREATE('{PRIVATE_GRAPHS}', 1);",
+            *(f"DB.DBA.RDF_GRAPH_GROUP_INS('{PRIVATE_GRAPHS}', '{graph}');" for graph in graphs),
+            "DB.DBA.RDF_DEFAULT_USER_PERMS_SET('nobody', 0, 1);",
+        )
+        return graphs
 
     def isql(self, *statements: str) -> str:
         """Run SQL statements as ``dba`` (the password of a fresh database); their output."""
