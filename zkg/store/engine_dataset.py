@@ -26,8 +26,10 @@ import pyoxigraph as ox
 
 from zkg.base.errors import StoreError
 from zkg.rdf import sparql_scan
+from zkg.store import engine_profiles
 from zkg.store.engine_profiles import EngineProfile
 from zkg.store.facade import GraphName
+from zkg.store.http_exchange import EngineUnavailable, RemoteSolutions
 
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
@@ -61,6 +63,17 @@ def prepare(
     elif union_default_graph and not found.has_dataset_clause and engine.union_parameter is not None:
         params.append((engine.union_parameter, ""))
     return engine.engine_text("\n".join([*prologue, sparql])), params, len(prologue)
+
+
+def ask_answered_as_select(engine: EngineProfile, solutions: RemoteSolutions) -> ox.QueryBoolean:
+    """The boolean of an ASK the engine answered as a SELECT (see
+    :meth:`~zkg.store.engine_profiles.EngineProfile.ask_boolean`)."""
+    variables = [v.value for v in solutions.variables]
+    rows = [{name: row[name] for name in variables} for row in solutions]  # (closes the answer)
+    value = engine.ask_boolean(variables, rows)
+    if value is None:
+        raise EngineUnavailable(f"the SPARQL engine answered an ASK with {len(rows)} rows of {variables}")
+    return engine_profiles.boolean_result(value)
 
 
 def every_quad(engine: EngineProfile) -> str:
@@ -148,6 +161,13 @@ def own_graphs_shown(engine: EngineProfile, graphs: Sequence[str]) -> StoreError
         "to the engine, as docs/operations/serving.md says (Virtuoso: DB.DBA.RDF_GRAPH_GROUP_INS into "
         "virtrdf#PrivateGraphs, then DB.DBA.RDF_DEFAULT_USER_PERMS_SET('nobody', 0, 1))"
     )
+
+
+def check_whole(engine: EngineProfile, cap: int | None, size: Callable[[], int]) -> None:
+    """Refuse a whole-dataset read (a dump) of ``size()`` quads that the engine's row ``cap``
+    would cut without saying so (:func:`too_big_for_cap`): never a dump with quads missing."""
+    if cap is not None and (count := size()) > cap:
+        raise too_big_for_cap(engine, cap, count)
 
 
 def too_big_for_cap(engine: EngineProfile, cap: int, size: int) -> StoreError:

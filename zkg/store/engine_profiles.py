@@ -33,6 +33,10 @@ engine it talks to:
   error (a SELECT's answer says ``X-SPARQL-MaxRows``, a CONSTRUCT's nothing), read once per
   store (:attr:`EngineProfile.row_cap_query`) so that zkg never passes a cut answer on as
   whole (:attr:`zkg.store.remote.RemoteStore.engine_row_cap`);
+- **how blank nodes are labelled**: Virtuoso labels a blank node ``nodeID://b10000`` in
+  SPARQL JSON (and ``_:b10000`` in N-Triples), which pyoxigraph does not read as a blank
+  node's label: :meth:`EngineProfile.results_file` reads the answer without the prefix, the
+  same label as in N-Triples (Virtuoso's labels hold from one answer to the next);
 - **what an error answer says**: for Virtuoso a 400 is the reader's syntax error only when
   its compiler says so (``SP030``); its other errors (``SP031`` "Internal error" of its
   compiler, on queries that are valid SPARQL) are the engine's, and reported as the engine's.
@@ -51,11 +55,12 @@ recognise gets :data:`OXIGRAPH`'s, the protocol as the standard writes it.
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import IO, Iterable, Mapping, Sequence, cast
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -104,6 +109,21 @@ class EngineProfile:
     #: A SELECT of ``?cap``: the most rows the engine sends in one answer (asked once per
     #: store; None: no cap of its own, or none it says).
     row_cap_query: str | None = None
+    #: What the engine writes before a blank node's label in SPARQL JSON, which is not part
+    #: of a label pyoxigraph reads (None: nothing).
+    blank_node_prefix: bytes | None = None
+
+    def results_file(self, body: IO[bytes]) -> IO[bytes]:
+        """The engine's SPARQL JSON ``body`` as pyoxigraph can read it: blank node labels
+        without :attr:`blank_node_prefix` (read as it arrives, never whole).
+
+        >>> answer = b'{"s": {"type": "bnode", "value": "nodeID://b1"}, "o": "say \\\\"nodeID://x"}'
+        >>> VIRTUOSO.results_file(io.BytesIO(answer)).read()
+        b'{"s": {"type": "bnode", "value": "b1"}, "o": "say \\\\"nodeID://x"}'
+        """
+        if self.blank_node_prefix is None:
+            return body
+        return cast(IO[bytes], _WithoutPrefix(body, self.blank_node_prefix))
 
     def encode(self, kind: str, text: str, params: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bytes, str]:
         """(URL parameters, body, Content-Type) of a ``kind`` (``query`` or ``update``) request."""
@@ -171,6 +191,39 @@ class EngineProfile:
         return text.strip()
 
 
+class _WithoutPrefix(io.RawIOBase):
+    """A JSON body with ``prefix`` taken out wherever it begins a string (after ``"``, and not
+    after an escaped ``\\"`` inside one), read a chunk at a time."""
+
+    def __init__(self, body: IO[bytes], prefix: bytes, chunk: int = 64 * 1024):
+        self.body, self.chunk, self.keep = body, chunk, len(prefix) - 1
+        self.pattern = re.compile(rb'(?<=")(?<!\\")' + re.escape(prefix))
+        self.context = b""  # the last bytes given, for the look-behind
+        self.pending = b""  # bytes not given yet: a prefix may go on in the next chunk
+        self.ready = b""
+        self.ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        while not self.ready and not self.ended:
+            read = self.body.read(self.chunk)
+            self.ended = not read
+            start = len(self.context)
+            # (A prefix beginning in the bytes given was seen whole, and kept, when they were.)
+            data = self.pattern.sub(lambda m: b"" if m.start() >= start else m[0], self.context + self.pending + read)
+            data = data[start:]
+            keep = 0 if self.ended else min(len(data), self.keep)
+            self.ready, self.pending = data[: len(data) - keep], data[len(data) - keep :]
+            self.context = (self.context + self.ready)[-(self.keep + 3) :]
+        view = memoryview(buffer)
+        count = min(len(view), len(self.ready))
+        view[:count] = self.ready[:count]
+        self.ready = self.ready[count:]
+        return count
+
+
 #: The escaped first character of an IRI as the guard writes it (``<\\u0068ttp:…``).
 _IRI_FIRST_LETTER = re.compile(r"<\\u([0-9A-Fa-f]{4})")
 
@@ -213,9 +266,12 @@ VIRTUOSO = EngineProfile(
     FILTER(STRSTARTS(STR(?g), "http://www.openlinksw.com/") || ?g IN (<http://www.w3.org/ns/ldp#>,
       <http://www.w3.org/2002/07/owl#>, <http://www.w3.org/2002/07/owl>) || CONTAINS(STR(?g), "/DAV/")) }
 }""",
-    # (``GRAPH ?g { }`` gives Virtuoso one row with ?g unbound.)
-    named_graphs_query="SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+    # ``GRAPH ?g { }`` gives Virtuoso one row with ?g unbound; and it answers exactly
+    # ``SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }`` from its list of graphs, private
+    # ones too (7.2.5): GROUP BY reads the graphs the endpoint may read.
+    named_graphs_query="SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
     # The ini's [SPARQL] ResultSetMaxRows, which Virtuoso lets its endpoint read.
+    blank_node_prefix=b"nodeID://",
     row_cap_query="SELECT (bif:cfg_item_value(bif:virtuoso_ini_path(), 'SPARQL', 'ResultSetMaxRows') AS ?cap) {}",
 )
 

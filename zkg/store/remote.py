@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import io
 import json
 import secrets
 from datetime import datetime, timezone
@@ -209,7 +210,7 @@ class RemoteStore:
             exchange.close()
             raise EngineUnavailable(f"the SPARQL engine answered with unexpected {media_type or 'no'} content")
         try:
-            parsed = ox.parse_query_results(body_file(exchange), format=ox.QueryResultsFormat.JSON)
+            parsed = ox.parse_query_results(engine.results_file(body_file(exchange)), format=ox.QueryResultsFormat.JSON)
             if isinstance(parsed, ox.QueryBoolean):
                 if BodyReader(exchange).read().strip():  # text after the answer: the engine gave up
                     raise exchange.cut_short()
@@ -223,18 +224,8 @@ class RemoteStore:
             raise
         solutions = RemoteSolutions(exchange, parsed)
         if form == "ASK" and engine.ask_as_select:
-            return self._ask_answered_as_select(solutions)
+            return engine_dataset.ask_answered_as_select(engine, solutions)
         return solutions
-
-    def _ask_answered_as_select(self, solutions: RemoteSolutions) -> ox.QueryBoolean:
-        """The boolean of an ASK the engine answered as a SELECT (see
-        :meth:`~zkg.store.engine_profiles.EngineProfile.ask_boolean`)."""
-        variables = [v.value for v in solutions.variables]
-        rows = [{name: row[name] for name in variables} for row in solutions]  # (closes the answer)
-        value = self.engine.ask_boolean(variables, rows)
-        if value is None:
-            raise EngineUnavailable(f"the SPARQL engine answered an ASK with {len(rows)} rows of {variables}")
-        return engine_profiles.boolean_result(value)
 
     def _prepare(
         self,
@@ -244,12 +235,11 @@ class RemoteStore:
         union_default_graph: bool,
         scanned: sparql_scan.Scan | None,
     ) -> tuple[str, list[tuple[str, str]], int]:
-        """(text with what zkg adds before it, protocol parameters, lines added); see
-        :func:`zkg.store.engine_dataset.prepare`."""
+        """(text with what zkg adds before it, protocol parameters, lines added): see
+        :func:`zkg.store.engine_dataset.prepare`; refused while the engine shows its own graphs."""
         found = scanned or sparql_scan.scan(sparql)
-        shown = self.engine_graphs
-        if shown:
-            raise engine_dataset.own_graphs_shown(self.engine, shown)
+        if self.engine_graphs:
+            raise engine_dataset.own_graphs_shown(self.engine, self.engine_graphs)
         return engine_dataset.prepare(
             self.engine,
             sparql,
@@ -262,8 +252,7 @@ class RemoteStore:
 
     @property
     def engine_graphs(self) -> tuple[str, ...]:
-        """The engine's own graphs that it shows as data (none, as it should be set up:
-        :class:`~zkg.store.engine_dataset.EngineFacts`)."""
+        """The engine's own graphs it shows as data (none when set up as the docs say)."""
         return self._facts.own_graphs(self.engine, self._ask_engine)
 
     @property
@@ -314,12 +303,16 @@ class RemoteStore:
             raise
         if whole:
             exchange.close()
+            if media_type == RESULTS_JSON:  # (blank nodes labelled as pyoxigraph reads them)
+                body = self.engine.results_file(io.BytesIO(body)).read()
             return media_type, body, None
         if media_type == N_TRIPLES:
             return media_type, None, RemoteTriples(exchange, body)
         if media_type == RESULTS_JSON:
             try:
-                parsed = ox.parse_query_results(body_file(exchange, body), format=ox.QueryResultsFormat.JSON)
+                parsed = ox.parse_query_results(
+                    self.engine.results_file(body_file(exchange, body)), format=ox.QueryResultsFormat.JSON
+                )
             except SyntaxError:
                 exchange.close()
                 raise exchange.cut_short() from None
@@ -459,13 +452,7 @@ class RemoteStore:
             text = f"SELECT ?s ?p ?o ?g {{ {engine_dataset.every_quad(self.engine)} }}"
         else:
             text = f"SELECT ?s ?p ?o ?g {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ <{engine_dataset.iri(graph)}> }} }}"
-        cap = self.engine_row_cap
-        if cap is not None:
-            # An engine's row cap would cut the answer without saying so: refused, never a
-            # dump with quads missing (engine_dataset.too_big_for_cap says why not in pages).
-            size = self.count(graph)
-            if size > cap:
-                raise engine_dataset.too_big_for_cap(self.engine, cap, size)
+        engine_dataset.check_whole(self.engine, self.engine_row_cap, lambda: self.count(graph))
         for row in self._select(text, timeout=timeout):
             yield ox.Quad(row["s"], row["p"], row["o"], row["g"] if row["g"] is not None else ox.DefaultGraph())
 
