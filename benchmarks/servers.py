@@ -80,6 +80,7 @@ class Server:
         url_from_output: str | None = None,
         ready_path: str = "",
         startup_timeout: float = 1800.0,
+        cwd: Path | None = None,
     ):
         self.name = name
         self.log_path = log
@@ -92,13 +93,19 @@ class Server:
             env=env,
             text=True,
             start_new_session=True,
+            cwd=cwd,
         )
         if url_from_output:
+            #: What the server said before its address (zkg serve --store: what the engine does).
+            self.said: list[str] = []
             line = self.process.stdout.readline()
+            while line and re.search(url_from_output, line) is None and len(self.said) < 20:
+                self.said.append(line.rstrip("\n"))
+                line = self.process.stdout.readline()
             match = re.search(url_from_output, line)
             if match is None:
                 self.stop()
-                raise RuntimeError(f"{name} did not start: {line!r}; see {log}")
+                raise RuntimeError(f"{name} did not start: {[*self.said, line]!r}; see {log}")
             url = match.group(1).rstrip("/")
         self.url = url
         self._wait_ready(ready_path, startup_timeout)
@@ -168,8 +175,10 @@ def start_zkg(
     workers: int | None = None,
     threads: int | None = None,
     answer_cache: bool = True,
+    store: str | None = None,
 ) -> Server:
-    """``zkg serve`` with its own defaults unless told (workers, threads)."""
+    """``zkg serve`` with its own defaults unless told (workers, threads); ``store``: in
+    front of that remote engine (``sparql+http://…``) rather than its own."""
     command = [
         sys.executable,
         "-m",
@@ -187,6 +196,8 @@ def start_zkg(
         command += ["--workers", str(workers)]
     if threads is not None:
         command += ["--threads", str(threads)]
+    if store is not None:
+        command += ["--store", store]
     env = zkg_env()
     if not answer_cache:
         env["ZKG_ANSWER_CACHE"] = "0"

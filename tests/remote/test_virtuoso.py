@@ -28,7 +28,7 @@ from zkg.curation.changelog import is_in_store
 from zkg.curation.changesets import ZKG_CHANGESET
 from zkg.curation.reserved import METADATA_GRAPH_NAME
 from zkg.rdf.prefixes import graph_iri
-from zkg.store import engine_profiles, loading
+from zkg.store import engine_probe, engine_profiles, loading
 from zkg.store.engine_errors import EngineQueryFailure
 from zkg.store.remote import RemoteStore
 
@@ -185,3 +185,25 @@ def test_the_endpoint_says_the_engines_own_failure_as_the_engines(virtuoso_serve
     text = body.decode()
     assert status == 400 and text.startswith("the SPARQL engine (Virtuoso) could not run this query: ")
     assert "SP031" in text and "syntax error" not in text
+
+
+def test_zkg_serve_says_what_virtuoso_does_and_serves_it_read_only_without_the_grant(virtuoso_server, virtuoso):
+    # A fresh Virtuoso's /sparql user may read, not write (until GRANT SPARQL_UPDATE): zkg starts,
+    # says so in its one line about the engine, and refuses writes with that reason.
+    (note,) = virtuoso_server.notes
+    assert note.startswith(
+        f"zkg: the SPARQL engine at {virtuoso} is Virtuoso: SELECT yes; ASK yes; CONSTRUCT yes; "
+        "union default graph yes; updates no (the SPARQL engine answered 500: Virtuoso 42000 Error SR186:SECURITY"
+    )
+    assert "SPARQL query:" not in note  # the engine's message, without the query it echoes
+    probed = engine_profiles.VIRTUOSO
+    assert engine_probe.probe(RemoteStore.from_spec(f"sparql+{virtuoso}", base_iri=TEST_BASE)).engine == probed.name
+
+
+def test_virtuosos_own_ask_bug_is_as_the_docs_say(virtuoso_server):
+    # docs/operations/serving.md names this bug of Virtuoso 7.2.5 (the probe at start avoids it):
+    # should a newer Virtuoso fix it, this fails and the docs' row goes.
+    status, _, body = sparql(virtuoso_server, "ASK { VALUES ?x { 1 } FILTER(?x = 2) }")
+    assert status == 200 and json.loads(body)["boolean"] is True
+    status, _, body = sparql(virtuoso_server, "SELECT ?x { VALUES ?x { 1 } FILTER(?x = 2) }")
+    assert status == 200 and json.loads(body)["results"]["bindings"] == []

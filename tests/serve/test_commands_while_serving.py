@@ -113,6 +113,7 @@ def test_every_command_answers_while_serving(serving, tmp_path):
     # zkg load cannot load through a server: it says so, and what to do.
     done = zkg(data, "load", "--graph-dir", FIXTURE_PROJECT / "graph", "--ontology-dir", FIXTURE_PROJECT / "ontology")
     assert done.returncode == 1 and "stop it before `zkg load`" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "zkg add" in done.stderr, done.stderr
     # A command's query past its time limit is stopped and told to the server's supervisor
     # (a signal the server hears, one process or workers); the server serves on.
     endless = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?o ?p . ?q ?r ?s }"

@@ -116,7 +116,13 @@ class LiveServer:
             text=True,
             start_new_session=True,
         )
-        line = self.process.stdout.readline()  # "zkg: serving http://127.0.0.1:PORT/ (…"
+        # "zkg: serving http://127.0.0.1:PORT/ (…", after what a remote engine's probe found
+        # ("zkg: the SPARQL engine at … is …"), kept in ``notes``.
+        self.notes: list[str] = []
+        line = self.process.stdout.readline()
+        while line.startswith("zkg: the SPARQL engine at "):
+            self.notes.append(line.strip())
+            line = self.process.stdout.readline()
         match = re.search(r"serving (http://\S+/) ", line)
         if match is None:
             self.process.kill()

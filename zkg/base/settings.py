@@ -22,6 +22,7 @@ rate_limit               ZKG_RATE_LIMIT               ``6000`` requests a minute
 workers                  ZKG_WORKERS                  one worker process per core (``zkg serve``)
 store_spec               ZKG_STORE                    none: the managed engine (``zkg serve --store``)
 update_url               ZKG_UPDATE_URL               none: derived from the query URL
+engine                   ZKG_ENGINE                   ``auto``: the remote engine recognised by its answer
 oxigraph                 ZKG_OXIGRAPH                 the ``oxigraph`` program beside Python, else on PATH
 answer_cache             ZKG_ANSWER_CACHE             on (``0``: off, for benchmarks of the engine path)
 debug                    ZKG_DEBUG                    off (on: tracebacks of unexpected CLI errors)
@@ -163,6 +164,22 @@ def debug_requested(environ: Mapping[str, str] | None = None) -> bool:
     return _switch(environ.get("ZKG_DEBUG", ""))
 
 
+#: The remote engines zkg has a profile for (:mod:`zkg.store.engine_profiles`), and ``auto``.
+ENGINES = ("auto", "oxigraph", "virtuoso")
+
+
+def _one_of(value: Any, choices: tuple[str, ...]) -> str:
+    """``value`` (any case) when it is one of ``choices``.
+
+    >>> _one_of(" Virtuoso", ENGINES)
+    'virtuoso'
+    """
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
+    return text
+
+
 def _nonempty(value: Any) -> str:
     text = str(value).strip()
     if not text:
@@ -194,6 +211,7 @@ class Settings:
     workers: int | None
     store_spec: str | None
     update_url: str | None
+    engine: str
     oxigraph: str | None
     answer_cache: bool
     debug: bool
@@ -288,6 +306,7 @@ _SPEC: dict[str, tuple[str, Callable[[], Any], Callable[[Any], Any]]] = {
     "workers": ("ZKG_WORKERS", lambda: None, _optional(_positive_int)),
     "store_spec": ("ZKG_STORE", lambda: None, _optional(str)),
     "update_url": ("ZKG_UPDATE_URL", lambda: None, _optional(str)),
+    "engine": ("ZKG_ENGINE", lambda: "auto", lambda v: _one_of(v, ENGINES)),
     "oxigraph": ("ZKG_OXIGRAPH", lambda: None, _optional(str)),
     "answer_cache": ("ZKG_ANSWER_CACHE", lambda: True, _switch),
     "debug": ("ZKG_DEBUG", lambda: False, _switch),

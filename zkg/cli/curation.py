@@ -204,13 +204,14 @@ def run_log(args, settings: Settings) -> int:
     from zkg.cli.common import open_store as _open_store
     from zkg.curation.changelog import ChangeLog
     from zkg.curation.changesets import to_rdf_patch
-    from zkg.curation.history import history, recent_changes
+    from zkg.curation.history import catch_up_log, history, recent_changes
     from zkg.rdf.display import table
     from zkg.rdf.prefixes import compact
 
     store = _open_store(settings)
     log = ChangeLog.for_store(store)
     if args.patch:
+        catch_up_log(store, log)
         entry = log.entry(args.patch)
         if entry is None:
             raise UsageError(f"no changeset {args.patch} in the change log")

@@ -231,6 +231,11 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
         "sparql+http://[user:password@]host:port/path (env ZKG_STORE)",
     )
     parser.add_argument(
+        "--engine",
+        help="the remote engine's kind: auto (recognised by its answer), oxigraph or virtuoso "
+        "(env ZKG_ENGINE; docs/operations/serving.md, Remote engine)",
+    )
+    parser.add_argument(
         "--update-url",
         help="the remote engine's SPARQL Update endpoint (env ZKG_UPDATE_URL; "
         "default: ?update= in --store, else /query's sibling /update, else the query URL; "

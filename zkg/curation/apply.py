@@ -61,9 +61,20 @@ isomorphic, with the same quads in each graph, where blank nodes had to be made 
 
 Concurrency: one writer at a time per log file (a thread lock, and ``flock`` for other
 processes on the same machine). The local store can only be opened by one process anyway.
-Several app processes in front of one remote engine must share the data directory (the log
-and its lock) on one machine; on several machines the lock would have to move to the engine
-(e.g. a lock graph updated with a conditional update) — not done.
+Front ends with separate data directories in front of one remote engine (scale-out,
+docs/operations/serving.md) do not share that lock: each checks a changeset against the
+engine's current data (step 1 queries the engine, never a copy) and commits it in one
+update, so a removal of what another front end removed since is a Conflict and nothing is
+overwritten (changesets are differences, not copies). Left at that, two changesets checked at
+once on two front ends could each pass the shapes and together break them (both add a name
+where one is allowed), or both record removing the same statement. So the engine's version marker (:mod:`zkg.store.engine_version`) is read
+before the check and again after the validation, and a changeset is checked again (up to
+:data:`RECHECKS` times) when another front end committed in between: what remains is the
+time from that second reading to the engine applying the update (a request's round trip,
+about a millisecond on a local network). Closing it would take a lock at the engine (a lock
+graph updated with a conditional update) — not done. Each changeset's RDF Patch is in its description at such an
+engine (``zkg:patch``), from which the other front ends' logs catch up
+(:meth:`ChangeLog.catch_up <zkg.curation.changelog.ChangeLog.catch_up>`).
 """
 
 from __future__ import annotations
@@ -74,7 +85,7 @@ import pyoxigraph as ox
 
 from zkg.base.errors import StorageFull, ZkgError
 from zkg.curation import blank_nodes, reserved
-from zkg.curation.changelog import COMMITTED, ChangeLog, is_in_store
+from zkg.curation.changelog import COMMITTED, PATCH_PREDICATE, ChangeLog, is_in_store
 from zkg.curation.changesets import (
     ANY_GRAPH,
     ZKG_CHANGESET,
@@ -83,17 +94,22 @@ from zkg.curation.changesets import (
     IllTypedLiteral,
     changeset_graph,
     quad_key,
+    to_rdf_patch,
 )
 from zkg.curation.history import reverted_by
 from zkg.curation.reserved import METADATA_GRAPH_NAME
 from zkg.rdf import lexical
 from zkg.rdf.namespaces import DCTERMS, PROV, RDF, RDFS, XSD
 from zkg.rdf.prefixes import graph_iri
+from zkg.store import engine_version
 from zkg.validation.causes import Verdict, format_verdict, judge_change
 from zkg.validation.incremental import ValidationCost
 from zkg.validation.shacl import Report, ValidationResult
 
 CHUNK = 2000
+#: How many times a changeset is checked again when another front end on a shared engine
+#: committed while it was being checked, before the writer is told to try again.
+RECHECKS = 5
 
 
 class Conflict(ZkgError):
@@ -312,6 +328,8 @@ def metadata_quads(store, changeset: Changeset, *, describe_agent: bool = True) 
     for name in changeset.changed_graphs():
         if name:
             out.append((me, iri(base + "def/changedGraph"), iri(name)))
+    if engine_version.is_shared(store):  # other front ends' change logs learn it from here
+        out.append((me, iri(base + PATCH_PREDICATE), ox.Literal(to_rdf_patch(changeset))))
     agent = iri(changeset.agent)
     # The record is looked for in the metadata graph only: what other graphs say of the IRI is
     # data, and history reads agents' names from the metadata graph alone (zkg.curation.reserved).
@@ -366,31 +384,47 @@ def apply_changeset(store, changeset: Changeset, *, log: ChangeLog, dry_run: boo
     with log.writing():
         if not dry_run:
             log.reconcile(store)
+            log.catch_up(store)
         if is_in_store(store, changeset):
             raise ChangesetError(f"changeset {changeset.id} is already in the store")
-        checked = _check(store, changeset)
-        effective = changeset.with_quads(additions=checked.additions, removals=checked.removals)
-        reserved.check(store, effective)  # graph-less removals now name the graphs that hold them
-        if effective.empty:
-            return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped))
-        metadata = metadata_quads(store, effective)
-        _check_literals(metadata)  # the message and citation are text from the request too
-        verdict, cost = judge_change(
-            store,
-            additions=[*effective.additions, *metadata],
-            removals=effective.removals,
-            gone=checked.gone,
-            addresses=checked.addresses,
-        )
-        if not verdict.accepted:
-            raise Rejected(verdict, effective, cost)
-        outcome = Outcome(
-            effective, verdict.report, not dry_run, cost, tuple(checked.dropped), tuple(metadata), verdict
-        )
-        if dry_run:
-            return outcome
-        _commit(store, log, effective, checked, metadata)
+        for _ in range(RECHECKS):
+            seen = engine_version.read_marker(store)
+            outcome, checked = _judged(store, changeset, dry_run=dry_run)
+            if dry_run or checked is None or engine_version.read_marker(store) == seen:
+                break
+            # Another front end on the shared engine committed while this one checked: again,
+            # on the data as it is now (see Concurrency in the module docstring).
+        else:
+            raise Conflict(
+                f"the data changed through other front ends each of the {RECHECKS} times the changeset "
+                "was checked: try again"
+            )
+        if checked is not None and not dry_run:
+            _commit(store, log, outcome.changeset, checked, list(outcome.metadata))
         return outcome
+
+
+def _judged(store, changeset: Changeset, *, dry_run: bool) -> tuple[Outcome, _Checked | None]:
+    """Steps 1 and 2 on the store as it is: (the Outcome, what was checked), or (a no-op
+    Outcome, None) when nothing would change. Conflict, Rejected."""
+    checked = _check(store, changeset)
+    effective = changeset.with_quads(additions=checked.additions, removals=checked.removals)
+    reserved.check(store, effective)  # graph-less removals now name the graphs that hold them
+    if effective.empty:
+        return Outcome(effective, Report([], store.prefixes), False, None, tuple(checked.dropped)), None
+    metadata = metadata_quads(store, effective)
+    _check_literals(metadata)  # the message and citation are text from the request too
+    verdict, cost = judge_change(
+        store,
+        additions=[*effective.additions, *metadata],
+        removals=effective.removals,
+        gone=checked.gone,
+        addresses=checked.addresses,
+    )
+    if not verdict.accepted:
+        raise Rejected(verdict, effective, cost)
+    outcome = Outcome(effective, verdict.report, not dry_run, cost, tuple(checked.dropped), tuple(metadata), verdict)
+    return outcome, checked
 
 
 def _commit(store, log: ChangeLog, changeset: Changeset, checked: _Checked, metadata: list[ox.Quad]) -> None:
@@ -439,6 +473,7 @@ def revert(
     with log.writing():
         if not dry_run:
             log.reconcile(store)
+        log.catch_up(store)  # a changeset another front end committed can be reverted here too
         entry = log.entry(changeset_id)
         if entry is None or entry.status != COMMITTED:
             raise ChangesetError(f"no changeset {changeset_id} in the change log")

@@ -41,10 +41,15 @@ import pyoxigraph as ox
 from zkg.base.errors import ReadOnlyData, StoreError, storage_fault
 from zkg.curation.changesets import ZKG_CHANGESET, Changeset, changeset_id_of, to_rdf_patch
 from zkg.curation.reserved import METADATA_GRAPH_NAME
+from zkg.rdf.namespaces import PROV
 from zkg.rdf.prefixes import graph_iri
+from zkg.store import engine_version
 from zkg.store.facade import StoreFacade
 
 LOG_FILE = "changes.rdfp"
+#: The predicate of a changeset's RDF Patch in its description, under the base IRI (at a
+#: shared engine only: :meth:`ChangeLog.catch_up`).
+PATCH_PREDICATE = "def/patch"
 LOCK_FILE = "changes.lock"
 
 COMMITTED, ABORTED, PENDING = "committed", "aborted", "pending"
@@ -342,6 +347,43 @@ class ChangeLog:
             if settled:
                 self.entries()
             return settled
+
+    def catch_up(self, store) -> int:
+        """Append the changesets other front ends committed at a shared engine (one zkg does
+        not run, :func:`zkg.store.engine_version.is_shared`) that this log lacks, as their
+        descriptions in the metadata graph record them (``zkg:patch``, the RDF Patch the
+        writer logged); returns how many. The engine's metadata is the shared truth: after
+        it, this log holds every changeset the engine has a patch of, and history, changeset
+        pages and revert work on any front end. Nothing to do elsewhere, on a read-only
+        log, or while an entry is pending (:meth:`reconcile` settles it first). One count
+        query when nothing is missing."""
+        if not engine_version.is_shared(store) or self.read_only_reason is not None:
+            return 0
+        base = store.base_iri
+        metadata = graph_iri(base, METADATA_GRAPH_NAME)
+        described = f"GRAPH <{metadata}> {{ ?c a <{base}{ZKG_CHANGESET}> }}"
+        with self.writing():
+            entries = self.entries()
+            if self._draft is not None:
+                return 0
+            known = {e.id for e in entries if e.status == COMMITTED}
+            rows = list(store.query(f"SELECT (COUNT(?c) AS ?n) WHERE {{ {described} }}", union_default_graph=False))
+            if int(rows[0]["n"].value) <= len(known):  # the log's committed entries are all there
+                return 0
+            text = (
+                f"SELECT ?c ?patch WHERE {{ GRAPH <{metadata}> {{ ?c a <{base}{ZKG_CHANGESET}> ; "
+                f"<{base}{PATCH_PREDICATE}> ?patch ; <{PROV}generatedAtTime> ?time }} }} ORDER BY ?time ?c"
+            )
+            missing = [
+                str(row["patch"].value)
+                for row in store.query(text, union_default_graph=False)
+                if changeset_id_of(base, row["c"].value) not in known
+            ]
+            for patch in missing:
+                self._append(patch if patch.endswith("TC .\n") else patch.rstrip("\n") + "\nTC .\n")
+            if missing:
+                self.entries()
+            return len(missing)
 
     def _cut_torn_tail(self) -> None:
         if self._memory is not None:

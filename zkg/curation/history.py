@@ -2,7 +2,9 @@
 reverted, and which touched an entity, read from their PROV descriptions in the metadata graph
 (written by :func:`zkg.curation.apply.apply_changeset`) and, for their quads, from the change log.
 
-Read only: nothing here writes. History pages, feeds and ``zkg log`` show these entries; a
+Read only: nothing here writes to the store; the change log of a front end on a shared engine
+is caught up with the engine's first (:meth:`~zkg.curation.changelog.ChangeLog.catch_up`:
+the changesets other front ends committed), so every front end shows the same history. History pages, feeds and ``zkg log`` show these entries; a
 revert (:func:`zkg.curation.apply.revert`) asks :func:`reverted_by` whether a changeset was
 reverted already.
 """
@@ -15,6 +17,7 @@ from datetime import datetime, timezone
 import pyoxigraph as ox
 
 from zkg.base import deadline
+from zkg.base.errors import StoreError
 from zkg.curation.changelog import ChangeLog
 from zkg.curation.changesets import CHANGES_PATH, ZKG_CHANGESET, Changeset, changeset_graph, changeset_id_of
 from zkg.curation.reserved import METADATA_GRAPH_NAME
@@ -132,8 +135,19 @@ def _with_details(store, entries: list[HistoryEntry], log: ChangeLog | None) -> 
     return out
 
 
+def catch_up_log(store, log: ChangeLog | None) -> None:
+    """The log with the changesets other front ends committed at a shared engine (a log
+    that cannot be written to now is read as it is: its own changesets are still right)."""
+    if log is not None:
+        try:
+            log.catch_up(store)
+        except StoreError:
+            pass
+
+
 def get_changeset(store, changeset_id: str, *, log: ChangeLog | None) -> HistoryEntry | None:
     """One committed changeset (with its quads when the log has them), or None."""
+    catch_up_log(store, log)
     found = _described(store, ids=[changeset_id])
     return _with_details(store, found, log)[0] if found else None
 
@@ -142,6 +156,7 @@ def history(store, iri: str, *, log: ChangeLog | None, limit: int | None = None)
     """The committed changesets that added or removed a statement with ``iri`` as subject or
     object (or that changed the graph ``iri``), newest first."""
     term = ox.NamedNode(iri)
+    catch_up_log(store, log)
     if log is not None:
         ids = [
             e.id
@@ -164,4 +179,5 @@ def history(store, iri: str, *, log: ChangeLog | None, limit: int | None = None)
 
 def recent_changes(store, limit: int = 50, *, log: ChangeLog | None = None) -> list[HistoryEntry]:
     """The latest committed changesets, newest first (from the metadata graph)."""
+    catch_up_log(store, log)
     return _with_details(store, _described(store, limit=limit), log)

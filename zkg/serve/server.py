@@ -9,6 +9,7 @@ waitress, then the engine; the engine also dies with zkg if zkg is killed outrig
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
@@ -17,13 +18,14 @@ import socket
 import sys
 from pathlib import Path
 
-from zkg.base.errors import ZkgError
+from zkg.base.errors import ReadOnlyData, ZkgError
 from zkg.base.settings import Settings
 from zkg.serve.address import refusal
 from zkg.serve.http_server import create_waitress_server
 from zkg.serve.workers import WorkerPool
-from zkg.store import running_engine
+from zkg.store import engine_probe, engine_profiles, fronted_engine, running_engine
 from zkg.store.managed_engine import ManagedEngine, check_data_dir
+from zkg.store.opening import remote_store
 from zkg.store.remote import RemoteStore
 from zkg.web import create_app
 
@@ -124,14 +126,28 @@ def serve(
 
     out = out or sys.stdout
     logging.basicConfig(level=logging.WARNING, format="zkg: %(levelname)s: %(message)s")
+    read_only = None
     if store_spec is None:
         store_dir = check_data_dir(settings.data, settings.base_iri)
     else:
-        RemoteStore.from_spec(store_spec, base_iri=settings.base_iri, update_url=update_url)  # checks the setting
         Path(settings.data).mkdir(parents=True, exist_ok=True)  # the curation log lives there
+        settings, read_only = _remote_engine(settings, store_spec, update_url, out)
+        try:  # for the commands run on this data directory (zkg.store.fronted_engine)
+            fronted_engine.remember(Path(settings.data), store_spec, update_url, settings.base_iri)
+        except OSError as error:
+            print(
+                f"zkg: cannot record the engine in {settings.data} ({error.strerror}): commands need ZKG_STORE",
+                file=sys.stderr,
+            )
     if workers > 1:
         return _serve_workers(
-            settings, threads=threads, workers=workers, store_spec=store_spec, update_url=update_url, out=out
+            settings,
+            threads=threads,
+            workers=workers,
+            store_spec=store_spec,
+            update_url=update_url,
+            read_only=read_only,
+            out=out,
         )
     late = _LateApp()
     try:
@@ -155,13 +171,9 @@ def serve(
                 base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout, data_dir=settings.data
             )
         else:
-            store = RemoteStore.from_spec(
-                store_spec,
-                base_iri=settings.base_iri,
-                timeout=settings.query_timeout,
-                update_url=update_url,
-                data_dir=settings.data,
-            )
+            store = remote_store(settings, spec=store_spec, update_url=update_url, data_dir=settings.data)
+            if read_only is not None:
+                store.read_only_reason = ReadOnlyData(read_only)
         late.app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         url = public_url(server.effective_host, server.effective_port)
@@ -182,8 +194,32 @@ def serve(
     return 0
 
 
+def _remote_engine(settings: Settings, spec: str, update_url: str | None, out) -> tuple[Settings, str | None]:
+    """Probe the remote engine once (:mod:`zkg.store.engine_probe`) and say what it does, in
+    one line: (the settings with the engine's profile named, so that no worker detects it
+    again; why writes are refused, when the engine refuses updates). A missing required
+    capability stops the start (EngineNonconformant: one line, exit 1)."""
+    store = remote_store(settings, spec=spec, update_url=update_url)
+    found = engine_probe.probe(store)
+    refusal = found.refusal()
+    if refusal is not None:
+        raise refusal
+    print(f"zkg: the SPARQL engine at {store.query_url} is {found.engine}: {found.summary()}", file=out, flush=True)
+    settings = dataclasses.replace(settings, engine=engine_profiles.key(store.engine))
+    if found.writes:
+        return settings, None
+    return settings, f"the SPARQL engine at {store.update_url} refuses updates: zkg serves it read-only"
+
+
 def _serve_workers(
-    settings: Settings, *, threads: int, workers: int, store_spec: str | None, update_url: str | None, out
+    settings: Settings,
+    *,
+    threads: int,
+    workers: int,
+    store_spec: str | None,
+    update_url: str | None,
+    read_only: str | None,
+    out,
 ) -> int:
     import secrets
 
@@ -205,6 +241,7 @@ def _serve_workers(
         store_spec=store_spec,
         update_url=update_url,
         session=secrets.token_hex(8),
+        read_only=read_only,
     )
     engine = None
     previous_handler = signal.getsignal(signal.SIGTERM)

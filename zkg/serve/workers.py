@@ -46,10 +46,12 @@ import urllib.request
 from dataclasses import fields
 from pathlib import Path
 
+from zkg.base.errors import ReadOnlyData
 from zkg.base.settings import Settings
 from zkg.serve.connection_guard import CLIENT_TABLE, ClientTable
 from zkg.serve.http_server import create_waitress_server
 from zkg.serve.rate_table import RATE_TABLE, SharedRateLimiter, create_table
+from zkg.store.opening import remote_store
 from zkg.store.remote import RemoteStore
 from zkg.web import create_app
 
@@ -159,9 +161,11 @@ class WorkerPool:
         store_spec: str | None,
         update_url: str | None,
         session: str,
+        read_only: str | None = None,
     ):
         self.settings, self.sock, self.count, self.threads = settings, sock, workers, threads
         self.store_spec, self.update_url, self.session = store_spec, update_url, session
+        self.read_only = read_only  # why the remote engine's writes are refused (its probe), else None
         self.processes: list[subprocess.Popen | None] = [None] * workers
         self.in_flight: InFlight | None = None
         self.connections: InFlight | None = None
@@ -217,6 +221,7 @@ class WorkerPool:
             "session": self.session,
             "store": self.store_spec,
             "update_url": self.update_url,
+            "read_only": self.read_only,
             "managed": self.engine is not None,
             "state_dir": str(self.state_dir),
         }
@@ -367,13 +372,9 @@ def worker_main() -> int:
             base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout, data_dir=settings.data
         )
     else:
-        store = RemoteStore.from_spec(
-            config["store"],
-            base_iri=settings.base_iri,
-            timeout=settings.query_timeout,
-            update_url=config["update_url"],
-            data_dir=settings.data,
-        )
+        store = remote_store(settings, spec=config["store"], update_url=config["update_url"], data_dir=settings.data)
+        if config.get("read_only") is not None:  # the parent's probe found the engine refusing updates
+            store.read_only_reason = ReadOnlyData(config["read_only"])
     store.session = config["session"]  # one dataset version for all workers
     app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
     _share_rate_limit(app, state_dir)

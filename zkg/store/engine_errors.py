@@ -108,7 +108,7 @@ def failure(
         # at work (Oxigraph's --timeout-s shows as "Resource temporarily unavailable
         # (os error 11)" when it strikes while the answer is being read or written).
         return QueryTimeout(exchange.limit)
-    return EngineUnavailable(f"the SPARQL engine answered {status}: {text[:300]}")
+    return EngineUnavailable(f"the SPARQL engine answered {status}: {engine.error_message(text)[:300]}")
 
 
 def storage_refusal(status: int, text: str, *, where: object, supervisor: EngineSupervisor | None) -> StoreError | None:

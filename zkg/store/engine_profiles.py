@@ -279,6 +279,24 @@ VIRTUOSO = EngineProfile(
 PROFILES = {"oxigraph": OXIGRAPH, "virtuoso": VIRTUOSO}
 
 
+def named(name: str) -> EngineProfile | None:
+    """The profile the engine setting (``ZKG_ENGINE``) names; None for ``auto`` (detect).
+
+    >>> named("virtuoso").name, named("auto")
+    ('Virtuoso', None)
+    """
+    return None if name == "auto" else PROFILES[name]
+
+
+def key(profile: EngineProfile) -> str:
+    """The setting's name for ``profile`` (what :func:`named` reads).
+
+    >>> key(VIRTUOSO)
+    'virtuoso'
+    """
+    return next(name for name, known in PROFILES.items() if known == profile)
+
+
 def for_server(server: str | None) -> EngineProfile:
     """The profile of the engine whose ``Server`` header is ``server``."""
     return VIRTUOSO if (server or "").lower().startswith("virtuoso") else OXIGRAPH

@@ -91,6 +91,13 @@ class StoreFacade(Protocol):
         """What the last ``zkg load`` recorded (base IRI, time, files), if anything."""
         ...
 
+    @property
+    def engine_marker(self) -> tuple[str, datetime | None]:
+        """The version the engine itself records, for front ends that share only the engine
+        (:mod:`zkg.store.engine_version`), and when this process first saw it (None: at
+        start); ('', None) for a store only this data directory's processes write to."""
+        ...
+
     def query(
         self,
         sparql: str,

@@ -450,6 +450,11 @@ class Store:
         """What the last :meth:`load_sources` recorded (base IRI, time, files), if any."""
         return self._read_own_record()
 
+    @property
+    def engine_marker(self) -> tuple[str, datetime | None]:
+        """('', None): only this process writes to its own store (the facade's member)."""
+        return "", None
+
     def _read_own_record(self) -> LoadRecord | None:
         return self._memory_record if self.data_dir is None else read_record(self.data_dir)
 

@@ -52,6 +52,7 @@ from zkg.rdf.serialize import serialize_dataset
 from zkg.store import engine_dataset, engine_errors, engine_profiles, extension_functions
 from zkg.store.engine_errors import UnsupportedFunction
 from zkg.store.engine_profiles import EngineProfile
+from zkg.store.engine_version import EngineMarker, marker_of, new_token
 from zkg.store.facade import Capabilities, EngineSupervisor, GraphName, Substitutions
 from zkg.store.http_exchange import (
     POOL_SIZE,
@@ -118,6 +119,15 @@ class RemoteStore:
         self._engine = engine if engine is not None else engine_profiles.OXIGRAPH if supervisor is not None else None
         # What the engine says of itself (its own graphs, its row cap), asked once.
         self._facts = engine_dataset.EngineFacts()
+        # An engine zkg does not run may have other front ends writing to it: every update
+        # moves a marker there, which every front end reads (zkg.store.engine_version).
+        self._marker: EngineMarker | None = marker_of(self) if supervisor is None else None
+
+    @property
+    def engine_marker(self) -> tuple[str, datetime | None]:
+        """The engine's own version marker and when this process first saw it (read at most
+        once a second); ('', None) for the engine zkg runs, which only zkg writes to."""
+        return self._marker.current() if self._marker is not None else ("", None)
 
     @property
     def engine(self) -> EngineProfile:
@@ -396,6 +406,23 @@ class RemoteStore:
         """Run a SPARQL Update at the engine (atomic there); prefixes and base as for query."""
         # zkg's own updates (the write path's INSERT/DELETE DATA): a curator's text reaches
         # the engine only as a changeset, checked by the guard before (zkg.curation.update_translation).
+        marker, token = self._marker, new_token()
+        if marker is not None:  # on a line of its own: the text may end in a comment
+            sparql = sparql.rstrip().removesuffix(";") + "\n;\n" + marker.replace_text(token)
+        self.send_update(sparql)
+        if marker is not None:
+            marker.written(token)
+        self.changed_at = datetime.now(timezone.utc)
+        if not self._stamp_write():
+            # Only this process knows of the write: counted here. A stamped write is not,
+            # so that every worker process derives the same version (and ETags) from
+            # the stamp alone.
+            self.writes += 1
+
+    def send_update(self, sparql: str) -> None:
+        """Send a SPARQL Update to the engine, its failure raised, without recording a write
+        (:meth:`update` does, and moves the engine's version marker; the start's probe,
+        :mod:`zkg.store.engine_probe`, changes nothing and does not)."""
         found = sparql_scan.scan(sparql)
         if found.service is not None or found.load is not None:
             raise QueryRefused("SERVICE and LOAD are not allowed: zkg fetches nothing from the web")
@@ -404,12 +431,6 @@ class RemoteStore:
         exchange, response = self._send(self.update_timeout, "update", [], text, {})
         if response.status in (200, 204):
             exchange.close()
-            self.changed_at = datetime.now(timezone.utc)
-            if not self._stamp_write():
-                # Only this process knows of the write: counted here. A stamped write is not,
-                # so that every worker process derives the same version (and ETags) from
-                # the stamp alone.
-                self.writes += 1
             return
         raise self._failure(exchange, response, len(prologue))
 

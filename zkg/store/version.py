@@ -7,6 +7,8 @@ was. It is made of:
   it read), which changes with every load, by this process or another one before it;
 - the size and time of the data directory's change log and write stamp, which every write
   changes whichever process made it (``zkg serve --workers``: :func:`shared_marker`);
+- the engine's own marker, for front ends that share nothing but a remote engine
+  (:mod:`zkg.store.engine_version`: read at most once a second);
 - the store object's write counter and session (:class:`zkg.store.local.Store` bumps the counter
   after every write it makes: SPARQL Update, loads, curation, all go through it; the
   session is new each time a store is opened, so a restart never reuses a version whose
@@ -100,11 +102,15 @@ def dataset_version(store: StoreFacade) -> DatasetVersion:
     writes, session = store.writes, store.session
     # Writes other processes made (zkg serve --workers): seen through the data directory.
     shared, shared_time = shared_marker(store.data_dir)
+    # Writes other front ends made on a shared engine: seen through the engine's marker.
+    marker, marker_seen = store.engine_marker
+    if marker:
+        shared = f"{shared}|{marker}"
     changed_at = store.changed_at
     # Asked on every request: the same inputs give the same version, so it is kept. The key
     # holds the record itself (load records are cached per file state, zkg.store.local), so a
     # record's id cannot be reused while its entry lives.
-    key = (id(record), session, writes, shared, changed_at)
+    key = (id(record), session, writes, shared, changed_at, marker_seen)
     known = _VERSIONS.get(key)
     if known is not None and known[0] is record:
         return known[1]
@@ -118,7 +124,7 @@ def dataset_version(store: StoreFacade) -> DatasetVersion:
         loaded_at += timedelta(seconds=1)
     if shared_time is not None:
         shared_time += timedelta(seconds=FILE_CLOCK_SLACK)
-    times = [t for t in (loaded_at, changed_at, shared_time) if t]
+    times = [t for t in (loaded_at, changed_at, shared_time, marker_seen) if t]
     modified = max(times) if times else datetime.now(timezone.utc)
     version = DatasetVersion(tag, modified.astimezone(timezone.utc).replace(microsecond=0), modified.timestamp())
     if times:  # without any time the version's date is "now": not worth keeping
@@ -128,8 +134,9 @@ def dataset_version(store: StoreFacade) -> DatasetVersion:
     return version
 
 
-#: Versions by their inputs (the record's id, session, writes, shared marker, last change).
-_VERSIONS: dict[tuple[int, str, int, str, datetime], tuple[LoadRecord, DatasetVersion]] = {}
+#: Versions by their inputs (the record's id, session, writes, shared markers, last change,
+#: when the engine's marker was seen).
+_VERSIONS: dict[tuple[int, str, int, str, datetime, datetime | None], tuple[LoadRecord, DatasetVersion]] = {}
 
 
 #: Files in the data directory that every write changes, whichever process made it: the

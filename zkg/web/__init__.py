@@ -28,7 +28,7 @@ from zkg.base.errors import ZkgError
 from zkg.base.settings import Settings
 from zkg.sparql.passthrough import AnswerCache
 from zkg.store.local import Store
-from zkg.store.remote import RemoteStore
+from zkg.store.opening import remote_store
 from zkg.store.version import dataset_version
 from zkg.web.curation.area import init_curation
 from zkg.web.front_cache import FrontCache
@@ -69,7 +69,7 @@ def init_store(app: Flask) -> None:
         if spec == "memory":
             store = Store.open(None, base_iri=settings.base_iri)
         elif isinstance(spec, str) and spec.startswith("sparql+"):
-            store = RemoteStore.from_spec(spec, base_iri=settings.base_iri, timeout=settings.query_timeout)
+            store = remote_store(settings, spec=spec)
         else:
             # In-process and on disk: for development (`flask --app zkg.web run`); without
             # the engine process, queries have no time limit. `zkg serve` is for serving.
