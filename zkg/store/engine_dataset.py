@@ -149,17 +149,17 @@ class EngineFacts:
 
 def own_graphs_shown(engine: EngineProfile, graphs: Sequence[str]) -> StoreError:
     """The refusal to answer while the engine shows its own graphs as data (they would be
-    counted in VoID, dumped, and found by every query).
+    counted in VoID, dumped, and found by every query). What to do comes first: the start's
+    probe shows the first 200 characters.
 
     >>> from zkg.store.engine_profiles import VIRTUOSO
     >>> print(own_graphs_shown(VIRTUOSO, ["http://www.w3.org/ns/ldp#"]).message)
-    the SPARQL engine (Virtuoso) shows its own graphs as data (<http://www.w3.org/ns/ldp#>): ...
+    the SPARQL engine (Virtuoso) shows its own graphs as data: make them private (Virtuoso: run deploy/virtuoso-private-graphs.sql with isql-vt; docs/operations/serving.md): <http://www.w3.org/ns/ldp#>
     """
     listed = ", ".join(f"<{g}>" for g in graphs)
     return StoreError(
-        f"the SPARQL engine ({engine.name}) shows its own graphs as data ({listed}): make them private "
-        "to the engine, as docs/operations/serving.md says (Virtuoso: DB.DBA.RDF_GRAPH_GROUP_INS into "
-        "virtrdf#PrivateGraphs, then DB.DBA.RDF_DEFAULT_USER_PERMS_SET('nobody', 0, 1))"
+        f"the SPARQL engine ({engine.name}) shows its own graphs as data: make them private (Virtuoso: run "
+        f"deploy/virtuoso-private-graphs.sql with isql-vt; docs/operations/serving.md): {listed}"
     )
 
 
