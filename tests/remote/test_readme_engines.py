@@ -3,7 +3,8 @@ Virtuoso, the data exported, loaded with the engine's own loader, the engine sta
 ``zkg serve --store`` in front of it, reading and writing.
 
 Adapted to the test, and only this: the ports (7878, 8890, 1111 and zkg's 8080) are free ones
-(the copied ``deploy/virtuoso.ini`` has its two ports changed, nothing else), ``.venv/bin/zkg``
+(the copied ``deploy/virtuoso.ini`` has its two ports changed, nothing else; the
+``deploy/`` scripts are read where they are), ``.venv/bin/zkg``
 and ``.venv/bin/oxigraph`` are this interpreter's, and the ``sudo apt-get`` line is not run
 (CI's ``.ci/run`` installs the same packages; without them the test fails saying so).
 """
@@ -65,6 +66,9 @@ class Front:
             ini = ini.replace("127.0.0.1:1111", f"127.0.0.1:{isql}").replace("127.0.0.1:8890", f"127.0.0.1:{http}")
             (folder / "virtuoso.ini").write_text(ini, encoding="utf-8")
             script = script.replace("cp deploy/virtuoso.ini", f"cp {folder / 'virtuoso.ini'}")
+            script = script.replace(
+                "deploy/virtuoso-private-graphs.sql", str(REPO / "deploy" / "virtuoso-private-graphs.sql")
+            )
             script = script.replace("127.0.0.1:1111", f"127.0.0.1:{isql}").replace(
                 "127.0.0.1:8890", f"127.0.0.1:{http}"
             )

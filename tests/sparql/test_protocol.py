@@ -136,6 +136,7 @@ class EngineLike(Store):
 
     capabilities = Capabilities(in_process=True, engine_bytes=True, supervised_engine=True)
     timeout = 30.0
+    engine_row_cap = None  # (no cap of its own, as Oxigraph)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

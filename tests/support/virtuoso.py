@@ -12,19 +12,24 @@ browser tests do without Chromium): no test is skipped, and ``.ci/run`` installs
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from zkg.store.engine_profiles import VIRTUOSO
 from zkg.store.managed_engine import free_port
 
 SERVER = "virtuoso-t"
 ISQL = "isql-vt"
+#: The docs' script making Virtuoso's own graphs private (read by no user of the endpoint).
+PRIVATE_GRAPHS_SQL = Path(__file__).resolve().parents[2] / "deploy" / "virtuoso-private-graphs.sql"
 #: The ini's [SPARQL] row cap and time limit (seconds), larger than anything the tests ask.
 #: (Its MaxQueryCostEstimationTime is 0, no refusal by estimate: Virtuoso's estimate refuses
 #: zkg's own small queries, the history's among them, as "exceeds the limit of 400 (sec)".)
@@ -43,9 +48,17 @@ def programs() -> tuple[str, str]:
     return server, isql
 
 
-def write_ini(folder: Path, *, isql_port: int, http_port: int, query_seconds: int = QUERY_SECONDS) -> Path:
+def write_ini(
+    folder: Path,
+    *,
+    isql_port: int,
+    http_port: int,
+    query_seconds: int = QUERY_SECONDS,
+    result_rows: int = RESULT_ROWS,
+) -> Path:
     """A virtuoso.ini for a database in ``folder``, listening on loopback only;
-    ``query_seconds``: its ``MaxQueryExecutionTime`` (set to zkg's time limit, as the docs say)."""
+    ``query_seconds``: its ``MaxQueryExecutionTime`` (set to zkg's time limit, as the docs say);
+    ``result_rows``: its row cap (``ResultSetMaxRows``)."""
     ini = folder / "virtuoso.ini"
     ini.write_text(
         f"""[Database]
@@ -83,7 +96,7 @@ ServerThreads = 10
 MaxClientConnections = 10
 
 [SPARQL]
-ResultSetMaxRows = {RESULT_ROWS}
+ResultSetMaxRows = {result_rows}
 MaxQueryExecutionTime = {query_seconds}
 MaxQueryCostEstimationTime = 0
 """,
@@ -104,15 +117,30 @@ def answering(url: str) -> bool:
 
 class Virtuoso:
     """A running ``virtuoso-t`` on a fresh database in ``folder``; :attr:`sparql_url` is its
-    endpoint. :meth:`stop` ends it."""
+    endpoint. :meth:`stop` ends it. ``result_rows``: the engine's row cap (see :func:`write_ini`);
+    ``private``: its own graphs made private, as the docs' recipe does (:meth:`hide_own_graphs`)."""
 
-    def __init__(self, folder: Path, *, timeout: float = 90.0, query_seconds: int = QUERY_SECONDS):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        timeout: float = 90.0,
+        query_seconds: int = QUERY_SECONDS,
+        result_rows: int = RESULT_ROWS,
+        private: bool = True,
+    ):
         server, self._isql = programs()
         self.folder = folder
         self.isql_port, self.http_port = free_port(), free_port()
         while self.http_port == self.isql_port:
             self.http_port = free_port()
-        ini = write_ini(folder, isql_port=self.isql_port, http_port=self.http_port, query_seconds=query_seconds)
+        ini = write_ini(
+            folder,
+            isql_port=self.isql_port,
+            http_port=self.http_port,
+            query_seconds=query_seconds,
+            result_rows=result_rows,
+        )
         self.sparql_url = f"http://127.0.0.1:{self.http_port}/sparql"
         #: The endpoint that asks for HTTP Digest authentication (user ``dba``, password ``dba``).
         self.sparql_auth_url = self.sparql_url + "-auth"
@@ -133,6 +161,33 @@ class Virtuoso:
                 )
                 raise AssertionError(f"Virtuoso did not start on 127.0.0.1:{self.http_port}\n{log}")
             time.sleep(0.2)
+        if private:
+            try:
+                self.hide_own_graphs()
+            except BaseException:
+                self.stop()
+                raise
+
+    def own_graphs(self) -> list[str]:
+        """Virtuoso's own graphs that its endpoint shows (the profile's question, as zkg asks it)."""
+        query = urllib.parse.urlencode({"query": VIRTUOSO.own_graphs_query})
+        request = urllib.request.Request(
+            f"{self.sparql_url}?{query}", headers={"Accept": "application/sparql-results+json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            rows = json.load(answer)["results"]["bindings"]
+        return sorted(row["g"]["value"] for row in rows if "g" in row)
+
+    def hide_own_graphs(self) -> None:
+        """Make Virtuoso's own graphs private with the docs' script (deploy/virtuoso-private-graphs.sql,
+        as the README's recipe runs it): out of the endpoint's default graph and named graphs."""
+        done = subprocess.run(
+            [self._isql, f"127.0.0.1:{self.isql_port}", "dba", "dba", str(PRIVATE_GRAPHS_SQL)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0 and "*** Error" not in done.stdout + done.stderr, done.stdout + done.stderr
 
     def isql(self, *statements: str) -> str:
         """Run SQL statements as ``dba`` (the password of a fresh database); their output."""

@@ -192,7 +192,12 @@ def model_guide(store) -> ModelGuide:
         if (row["c"].value, row["p"].value) in used:
             used[(row["c"].value, row["p"].value)].example = row["example"]
     supers: dict[str, set[str]] = {}
-    for row in store.query("SELECT ?c ?super WHERE { ?c rdfs:subClassOf+ ?super FILTER(isIRI(?super)) }"):
+    # The path's start bound by a subquery first: Virtuoso 7.2.5 follows a path only from a
+    # known end ("TR…: transitive start not given" else); the same pairs on every engine.
+    for row in store.query(
+        "SELECT ?c ?super WHERE { { SELECT DISTINCT ?c { ?c rdfs:subClassOf [] } } "
+        "?c rdfs:subClassOf+ ?super FILTER(isIRI(?super)) }"
+    ):
         supers.setdefault(row["c"].value, set()).add(row["super"].value)
     by_target = shape_rows(store, base)
     classes = []
@@ -367,11 +372,14 @@ def _code_lists(store, base: str) -> list[CodeList]:
         if row["scheme"].value in lists:
             lists[row["scheme"].value].used_as.append((row["p"].value, _int(row["n"])))
     shapes = ox.NamedNode(graph_iri(base, "shapes"))
+    # The path's start bound by a subquery first (Virtuoso 7.2.5 follows a path only from a
+    # known end): the same rows on every engine.
     for row in store.query(f"""
         SELECT DISTINCT ?scheme ?shape WHERE {{
           GRAPH {shapes} {{
+            {{ SELECT DISTINCT ?shape {{ ?shape ?any ?value FILTER(isIRI(?shape)) }} }}
             ?shape (sh:property|sh:or|sh:and|sh:in|rdf:first|rdf:rest)* ?node . ?node ?p ?scheme
-            FILTER(isIRI(?shape) && isIRI(?scheme))
+            FILTER(isIRI(?scheme))
           }}
         }} ORDER BY ?scheme ?shape"""):
         if row["scheme"].value in lists:

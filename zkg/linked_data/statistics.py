@@ -95,7 +95,8 @@ def observations(store, iri: str, *, in_dataset: bool = False) -> list[Observati
             transformation=_transformation_kind(text("transformation")),
             printed=text("printed"),
             partner=text("partner"),
-            derived=row["derived"].value == "true",
+            # (either lexical form of xsd:boolean true: Virtuoso writes BOUND(…) as "1")
+            derived=row["derived"].value in ("true", "1"),
             graph=row["g"].value,
             subject=text("subject"),
         )

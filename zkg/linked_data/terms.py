@@ -140,6 +140,13 @@ def term_info(store, iri: str, base_iri: str, languages: Sequence[str] = DEFAULT
     return info
 
 
+#: The SHACL path forms that wrap a property (or a list of them). A path through a property is
+#: ``sh:path/(wrapper)?/(rdf:rest*/rdf:first)?`` to it, written out as two branches with the
+#: list's cell bound by its ``rdf:first``: Virtuoso 7.2.5 follows ``rdf:rest*`` only from a
+#: known end ("TR…: neither end of it is bound"); the same shapes on every engine.
+_PATH_WRAPPERS = "(sh:alternativePath|sh:inversePath|sh:zeroOrMorePath|sh:oneOrMorePath|sh:zeroOrOnePath)"
+
+
 def _shapes(store, node: str, base_iri: str, info: TermInfo) -> list[ShapeUse]:
     shapes_graph = ox.NamedNode(graph_iri(base_iri, "shapes"))
     rows = store.query(f"""
@@ -147,7 +154,8 @@ def _shapes(store, node: str, base_iri: str, info: TermInfo) -> list[ShapeUse]:
           GRAPH {shapes_graph} {{
             {{ ?shape sh:targetClass {node} BIND("targets this class" AS ?how) }}
             UNION {{ ?shape sh:path {node} BIND("constrains this property" AS ?how) }}
-            UNION {{ ?shape sh:path/(sh:alternativePath|sh:inversePath|sh:zeroOrMorePath|sh:oneOrMorePath|sh:zeroOrOnePath)?/(rdf:rest*/rdf:first)? {node}
+            UNION {{ {{ ?shape sh:path/{_PATH_WRAPPERS} {node} }}
+                     UNION {{ ?shape sh:path/{_PATH_WRAPPERS}?/rdf:rest* ?cell . ?cell rdf:first {node} }}
                      FILTER NOT EXISTS {{ ?shape sh:path {node} }}
                      BIND("constrains a path through this property" AS ?how) }}
             UNION {{ ?shape sh:property ?ps . ?ps sh:path {node} BIND("has a property shape on this property" AS ?how) }}

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -48,7 +48,7 @@ from zkg.sparql import guard, passthrough
 from zkg.sparql.explain import explain
 from zkg.sparql.passthrough import AnswerCache, QueryResult
 from zkg.sparql.reading import Reading
-from zkg.store.facade import StoreFacade
+from zkg.store.facade import PassesEngineBytes, StoreFacade
 from zkg.store.http_exchange import EngineUnavailable, QueryTimeout, RemoteSolutions, RemoteTriples
 from zkg.store.version import dataset_version
 
@@ -126,6 +126,7 @@ def answer(
     as written and ``chosen`` given: no guard, and so neither the engine's bytes nor the
     cache, which serve the guard's reading (its form and the engine text it wrote).
     """
+    row_limit = within_engine_cap(store, row_limit)
     if own_text:
         found = None
         form = scan(text).form if chosen is None else None
@@ -230,6 +231,24 @@ def close(result: QueryResult) -> None:
 
 def _plain(message: str, status: int, *, retry_after: int | None = None) -> Answer:
     return Answer(status, (message.rstrip("\n") + "\n").encode("utf-8"), PLAIN_TEXT, retry_after=retry_after)
+
+
+def within_engine_cap(store: StoreFacade, row_limit: int) -> int:
+    """``row_limit``, or one less than the engine's own row cap when that is not more: the
+    engine sends no more than its cap, without saying it cut (Virtuoso's ResultSetMaxRows),
+    so an answer of ``cap`` rows may be cut. zkg reads one row past its limit to see a cut:
+    with the limit below the cap, a cut answer is said cut as zkg says its own.
+
+    >>> from types import SimpleNamespace
+    >>> from zkg.store.facade import Capabilities
+    >>> capped = SimpleNamespace(capabilities=Capabilities(engine_bytes=True), engine_row_cap=50)
+    >>> within_engine_cap(capped, 100), within_engine_cap(capped, 20)
+    (49, 20)
+    """
+    if not store.capabilities.engine_bytes:
+        return row_limit
+    cap = cast(PassesEngineBytes, store).engine_row_cap
+    return row_limit if cap is None or cap > row_limit else max(cap - 1, 0)
 
 
 def _graph_lookup(store: StoreFacade) -> Callable[[str], bool]:

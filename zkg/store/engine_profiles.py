@@ -16,6 +16,23 @@ engine it talks to:
   (:mod:`zkg.sparql.reader`), which SPARQL allows; Virtuoso's compiler refuses it ("Bad
   character '\\'"), so for Virtuoso :meth:`EngineProfile.engine_text` writes that letter
   plainly, the same IRI;
+- **which graphs are the dataset's**: Oxigraph's default graph is the union of the named
+  graphs when asked with its ``union-default-graph`` parameter, and apart from them
+  otherwise; Virtuoso's is always the union of every graph it holds (there is no default
+  graph apart: :attr:`EngineProfile.default_graph_apart`), its own system graphs too (its
+  quad-map metadata ``virtrdf#``, the LDP vocabulary, the endpoint's service
+  description…), and ``GRAPH ?g`` ranges over them. Those must be private to Virtuoso (the
+  recipe in docs/operations/serving.md makes them so): zkg asks once which of them the
+  endpoint shows (:attr:`EngineProfile.own_graphs_query`) and refuses to answer while any
+  is (:mod:`zkg.store.engine_dataset`), rather than count them as data. (Virtuoso's
+  ``define input:default-graph-exclude`` and ``input:named-graph-exclude`` pragmas would
+  leave them out per query, but in 7.2.5 any ``input:`` pragma makes ``GRAPH <iri> {…}``
+  match nothing, and zkg's own queries name graphs that way; naming every graph of the
+  dataset instead would grow with the data, a changeset being a graph of its own);
+- **the engine's own row cap**: Virtuoso's ``ResultSetMaxRows`` cuts an answer without an
+  error (a SELECT's answer says ``X-SPARQL-MaxRows``, a CONSTRUCT's nothing), read once per
+  store (:attr:`EngineProfile.row_cap_query`) so that zkg never passes a cut answer on as
+  whole (:attr:`zkg.store.remote.RemoteStore.engine_row_cap`);
 - **how blank nodes are labelled**: Virtuoso writes a blank node in SPARQL JSON results as
   ``nodeID://b10035`` (``_:b10035`` in N-Triples), which is no blank node label:
   :meth:`EngineProfile.solutions_file` reads it as ``b10035``, the same node in both;
@@ -120,6 +137,17 @@ class EngineProfile:
     #: The engine's ``sameTerm`` holds for a stored literal and the same literal written in
     #: the query (else ``sameTerm(?v, literal)`` is written as its parts compared).
     same_term_literals: bool = True
+    #: The protocol parameter that makes the default graph the union of the named graphs;
+    #: None: the engine's default graph is that union already.
+    union_parameter: str | None = "union-default-graph"
+    #: A SELECT of ``?g``: the engine's own graphs that it shows as data (asked once per store;
+    #: any row makes zkg refuse to answer; None: the engine has none).
+    own_graphs_query: str | None = None
+    #: A SELECT of ``?g``: the dataset's named graphs.
+    named_graphs_query: str = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
+    #: A SELECT of ``?cap``: the most rows the engine sends in one answer (asked once per
+    #: store; None: no cap of its own, or none it says).
+    row_cap_query: str | None = None
 
     def encode(self, kind: str, text: str, params: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bytes, str]:
         """(URL parameters, body, Content-Type) of a ``kind`` (``query`` or ``update``) request."""
@@ -426,6 +454,25 @@ VIRTUOSO = EngineProfile(
     error_in_update_answer=_VIRTUOSO_ERROR,
     time_limit_parameter="timeout",
     partial_answer_header=("X-SQL-State", "S1TAT"),
+    union_parameter=None,
+    # Virtuoso's own graphs, as a fresh 7.2.5 database holds them: its quad-map metadata
+    # (``virtrdf#``, and any graph of OpenLink's namespace), the vocabularies it loads at
+    # start (LDP; OWL in some builds), its WebDAV graph, and the endpoint's service
+    # description, a graph named by the endpoint it describes (``http://<host>/sparql``,
+    # the host from its URIQA setting: hence found by what it holds, not by name).
+    own_graphs_query="""SELECT DISTINCT ?g WHERE {
+  { GRAPH ?g { ?g a <http://www.w3.org/ns/sparql-service-description#Service> } }
+  UNION
+  { GRAPH ?g { ?s ?p ?o }
+    FILTER(STRSTARTS(STR(?g), "http://www.openlinksw.com/") || ?g IN (<http://www.w3.org/ns/ldp#>,
+      <http://www.w3.org/2002/07/owl#>, <http://www.w3.org/2002/07/owl>) || CONTAINS(STR(?g), "/DAV/")) }
+}""",
+    # ``GRAPH ?g { }`` gives Virtuoso one row with ?g unbound; and it answers exactly
+    # ``SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }`` from its list of graphs, private
+    # ones too (7.2.5): GROUP BY reads the graphs the endpoint may read.
+    named_graphs_query="SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    # The ini's [SPARQL] ResultSetMaxRows, which Virtuoso lets its endpoint read.
+    row_cap_query="SELECT (bif:cfg_item_value(bif:virtuoso_ini_path(), 'SPARQL', 'ResultSetMaxRows') AS ?cap) {}",
 )
 
 #: By the name a setting or a test gives.

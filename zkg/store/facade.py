@@ -149,6 +149,11 @@ class PassesEngineBytes(StoreFacade, Protocol):
     #: The query time limit, in seconds.
     timeout: float
 
+    @property
+    def engine_row_cap(self) -> int | None:
+        """The most rows the engine sends in one answer (None: no cap it says)."""
+        ...
+
     def query_raw(
         self,
         sparql: str,

@@ -47,7 +47,7 @@ from zkg.base.errors import (
 from zkg.rdf import sparql_scan
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
 from zkg.rdf.serialize import serialize_dataset
-from zkg.store import engine_errors, engine_profiles, extension_functions
+from zkg.store import engine_dataset, engine_errors, engine_profiles, extension_functions
 from zkg.store.engine_errors import UnsupportedFunction
 from zkg.store.engine_profiles import EngineProfile
 from zkg.store.engine_version import EngineMarker, marker_of, new_token
@@ -67,9 +67,7 @@ from zkg.store.http_exchange import (
 from zkg.store.layout import LoadRecord, read_record
 from zkg.store.store_setting import parse_store_spec  # noqa: F401  (named here before it moved)
 
-#: A graph name no dataset has: the protocol cannot say "no default graph and no named
-#: graphs", so an empty default graph is asked for by naming this one.
-EMPTY_GRAPH = "urn:x-zkg:empty-graph"
+EMPTY_GRAPH = engine_dataset.EMPTY_GRAPH
 RESULTS_JSON = engine_profiles.RESULTS_JSON
 N_TRIPLES = engine_profiles.N_TRIPLES
 
@@ -122,6 +120,8 @@ class RemoteStore:
         # Kept-alive connections to the engine, per address (a restarted engine has a new one).
         self._pool = ConnectionPool(POOL_SIZE)
         self._engine = engine if engine is not None else engine_profiles.OXIGRAPH if supervisor is not None else None
+        # What the engine says of itself (its own graphs, its row cap), asked once.
+        self._facts = engine_dataset.EngineFacts()
         # An engine zkg does not run may have other front ends writing to it: every update
         # moves a marker there, which every front end reads (zkg.store.engine_version).
         self._marker: EngineMarker | None = marker_of(self) if supervisor is None else None
@@ -212,10 +212,14 @@ class RemoteStore:
             raise QueryError("substitutions are not supported by a remote SPARQL engine")
         found = scanned or sparql_scan.scan(sparql)
         text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, found)
-        limit = self.timeout if timeout is None else timeout
+        return self._evaluated(text, params, prologue, self.timeout if timeout is None else timeout, found.form)
+
+    def _evaluated(
+        self, text: str, params: list[tuple[str, str]], prologue: int, limit: float, form: str | None
+    ) -> RemoteSolutions | RemoteTriples | ox.QueryBoolean:
+        """The engine's answer to ``text`` as it is to be sent (a query of ``form``)."""
         engine = self.engine
-        headers = {"Accept": engine.accept(found.form)}
-        exchange, response = self._answered(limit, params, text, headers, prologue)
+        exchange, response = self._answered(limit, params, text, {"Accept": engine.accept(form)}, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         if media_type == N_TRIPLES:
             return RemoteTriples(exchange)
@@ -237,19 +241,9 @@ class RemoteStore:
             exchange.close()
             raise
         solutions = RemoteSolutions(exchange, parsed)
-        if found.form == "ASK" and engine.ask_as_select:
-            return self._ask_answered_as_select(solutions)
+        if form == "ASK" and engine.ask_as_select:
+            return engine_dataset.ask_answered_as_select(engine, solutions)
         return solutions
-
-    def _ask_answered_as_select(self, solutions: RemoteSolutions) -> ox.QueryBoolean:
-        """The boolean of an ASK the engine answered as a SELECT (see
-        :meth:`~zkg.store.engine_profiles.EngineProfile.ask_boolean`)."""
-        variables = [v.value for v in solutions.variables]
-        rows = [{name: row[name] for name in variables} for row in solutions]  # (closes the answer)
-        value = self.engine.ask_boolean(variables, rows)
-        if value is None:
-            raise EngineUnavailable(f"the SPARQL engine answered an ASK with {len(rows)} rows of {variables}")
-        return engine_profiles.boolean_result(value)
 
     def _prepare(
         self,
@@ -259,21 +253,34 @@ class RemoteStore:
         union_default_graph: bool,
         scanned: sparql_scan.Scan | None,
     ) -> tuple[str, list[tuple[str, str]], int]:
-        """(text with the prologue zkg adds, protocol parameters, lines added)."""
+        """(text with what zkg adds before it, protocol parameters, lines added): see
+        :func:`zkg.store.engine_dataset.prepare`; refused while the engine shows its own graphs."""
         found = scanned or sparql_scan.scan(sparql)
-        prologue = sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri)
-        text = self.engine.engine_text("\n".join([*prologue, sparql]))
-        params: list[tuple[str, str]] = []
-        if default_graph is not None or named_graphs is not None:
-            defaults = _graph_list(default_graph)
-            named = _graph_list(named_graphs)
-            if not defaults and not named:
-                defaults = [EMPTY_GRAPH]
-            params += [("default-graph-uri", g) for g in defaults]
-            params += [("named-graph-uri", g) for g in named]
-        elif union_default_graph and not found.has_dataset_clause:
-            params.append(("union-default-graph", ""))
-        return text, params, len(prologue)
+        if self.engine_graphs:
+            raise engine_dataset.own_graphs_shown(self.engine, self.engine_graphs)
+        return engine_dataset.prepare(
+            self.engine,
+            sparql,
+            prologue=sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri),
+            default_graph=default_graph,
+            named_graphs=named_graphs,
+            union_default_graph=union_default_graph,
+            scanned=found,
+        )
+
+    @property
+    def engine_graphs(self) -> tuple[str, ...]:
+        """The engine's own graphs it shows as data (none when set up as the docs say)."""
+        return self._facts.own_graphs(self.engine, self._ask_engine)
+
+    @property
+    def engine_row_cap(self) -> int | None:
+        """The most rows the engine sends in one answer; None: no cap it says."""
+        return self._facts.row_cap(self.engine, self._ask_engine)
+
+    def _ask_engine(self, query: str) -> list[ox.QuerySolution]:
+        """The solutions of a SELECT sent as written: no prologue, no dataset of zkg's."""
+        return list(cast(RemoteSolutions, self._evaluated(query, [], 0, self.timeout, "SELECT")))
 
     def query_raw(
         self,
@@ -479,24 +486,25 @@ class RemoteStore:
 
     def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
         """The named graphs at the engine, sorted by IRI."""
-        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        return sorted((row["g"] for row in rows), key=str)
+        rows = self._select(self.engine.named_graphs_query)
+        return sorted((row["g"] for row in rows if row["g"] is not None), key=str)
 
     def count(self, graph: GraphName | None = None) -> int:
         """How many quads the engine holds (or one named graph)."""
         if graph is None:
-            text = "SELECT (COUNT(*) AS ?n) { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+            text = f"SELECT (COUNT(*) AS ?n) {{ {engine_dataset.every_quad(self.engine)} }}"
         else:
-            text = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{_iri(graph)}> {{ ?s ?p ?o }} }}"
+            text = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{engine_dataset.iri(graph)}> {{ ?s ?p ?o }} }}"
         rows = list(self._select(text))
         return int(rows[0]["n"].value)
 
     def quads(self, graph: GraphName | None = None, *, timeout: float | None = None) -> Iterator[ox.Quad]:
         """All quads, or those of one named graph (``timeout``: default the query limit)."""
         if graph is None:
-            text = "SELECT ?s ?p ?o ?g { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+            text = f"SELECT ?s ?p ?o ?g {{ {engine_dataset.every_quad(self.engine)} }}"
         else:
-            text = f"SELECT ?s ?p ?o ?g {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ <{_iri(graph)}> }} }}"
+            text = f"SELECT ?s ?p ?o ?g {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ <{engine_dataset.iri(graph)}> }} }}"
+        engine_dataset.check_whole(self.engine, self.engine_row_cap, lambda: self.count(graph))
         for row in self._select(text, timeout=timeout):
             yield ox.Quad(row["s"], row["p"], row["o"], row["g"] if row["g"] is not None else ox.DefaultGraph())
 
@@ -504,15 +512,3 @@ class RemoteStore:
         """The whole dataset as deterministic ``trig`` or ``nquads`` bytes, as Store.dump."""
 
         return serialize_dataset(self.quads(timeout=self.update_timeout), format=format, prefixes=self.prefixes)
-
-
-def _iri(graph: GraphName) -> str:
-    return graph.value if isinstance(graph, ox.NamedNode) else str(graph)
-
-
-def _graph_list(graphs: GraphName | Iterable[GraphName] | None) -> list[str]:
-    if graphs is None:
-        return []
-    if isinstance(graphs, (str, ox.NamedNode, ox.BlankNode, ox.DefaultGraph)):
-        graphs = [graphs]
-    return [_iri(g) for g in graphs if not isinstance(g, ox.DefaultGraph)]
