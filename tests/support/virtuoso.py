@@ -219,6 +219,17 @@ class Virtuoso:
         ``SPARQL`` may then write, so keep the port private; or use ``/sparql-auth``)."""
         self.isql('GRANT SPARQL_UPDATE TO "SPARQL";')
 
+    def create_zkg_user(self, name: str, password: str) -> None:
+        """A Virtuoso user for zkg at ``/sparql-auth`` (Digest), as docs/operations/serving.md
+        tells a user to make one: it may update, read and write the data's graphs, and reads
+        none of Virtuoso's private ones (``dba`` reads them all, which zkg refuses)."""
+        self.isql(
+            f"DB.DBA.USER_CREATE('{name}', '{password}');",
+            f'GRANT SPARQL_UPDATE TO "{name}";',
+            f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{name}', 0, 1);",
+            f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{name}', 3, 0);",
+        )
+
     def stop(self) -> None:
         if self._process.poll() is None:
             self._process.terminate()
