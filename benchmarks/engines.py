@@ -6,7 +6,7 @@
 The data is generated (:mod:`benchmarks.generate`), loaded with ``zkg load`` and written out
 with ``zkg export --format nquads``; then each engine loads those N-Quads with its own loader
 as the README says (timed: ``oxigraph load``; Virtuoso's bulk loader through ``isql-vt``, with
-``deploy/virtuoso.ini``), is started, and ``zkg serve --store`` is started in front of it. The
+``deploy/virtuoso.ini`` and ``deploy/virtuoso-private-graphs.sql``), is started, and ``zkg serve --store`` is started in front of it. The
 same SPARQL requests (:mod:`benchmarks.queries`) go to the engine's own endpoint and to zkg's
 ``/sparql``, the two taking turns (:func:`benchmarks.run.measure`); the entity pages, data
 documents and search are zkg's alone. zkg keeps no answer cache in front of a remote engine
@@ -106,11 +106,8 @@ def start_virtuoso(work: Path) -> tuple[servers.Server, float, str]:
     if loaded.returncode != 0 or "*** Error" in loaded.stdout:
         server.stop()
         raise RuntimeError(f"Virtuoso's bulk loader failed: {loaded.stdout[-500:]}{loaded.stderr[-500:]}")
-    subprocess.run(
-        ["isql-vt", f"127.0.0.1:{isql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
-        check=True,
-        capture_output=True,
-    )
+    for step in (str(REPO / "deploy" / "virtuoso-private-graphs.sql"), 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'):
+        subprocess.run(["isql-vt", f"127.0.0.1:{isql_port}", "dba", "dba", step], check=True, capture_output=True)
     return server, seconds, f"sparql+{server.url}/sparql"
 
 
