@@ -77,6 +77,7 @@ class Front:
         script = script.replace(".venv/bin/zkg", f"{shlex.quote(sys.executable)} -m zkg.cli.main")
         script = script.replace(".venv/bin/oxigraph", shlex.quote(oxigraph_executable()))
         *steps, serve = script.rstrip().splitlines()
+        self.data = serve.split("--data ")[1].split()[0]  # the front end's data directory
         self.process = subprocess.Popen(
             ["bash", "-e", "-c", "\n".join(steps) + f"\nexec {serve}"],
             cwd=folder,
@@ -131,7 +132,7 @@ def test_the_readme_recipe_serves_the_engine(engine, tmp_path):
         assert "Zhongguancun" in page
         assert front.ask("ASK { id:z-park schema:name ?name }")
         token = subprocess.run(
-            [sys.executable, "-m", "zkg.cli.main", "--data", str(tmp_path / "zkg-front"), "token", "create", "ada"],
+            [sys.executable, "-m", "zkg.cli.main", "--data", str(tmp_path / front.data), "token", "create", "ada"],
             env=front.env,
             capture_output=True,
             text=True,
