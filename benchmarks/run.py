@@ -243,7 +243,7 @@ def run_size(size: int, args, work_root: Path) -> dict:
             started["oxigraph"] = servers.start_oxigraph(work / "oxigraph-data", work / "oxigraph.log")
         if "rdflib" in args.peers:
             if servers.rdflib_endpoint_executable() is None:
-                say("   rdflib-endpoint not installed (README, Performance): skipped")
+                say(f"   rdflib-endpoint not installed with its command line ({servers.PEER_INSTALL}): skipped")
             else:
                 started["rdflib"] = servers.start_rdflib_endpoint(work / "dataset.nq", work / "rdflib.log")
                 say(f"   rdflib-endpoint ready after {started['rdflib'].startup_seconds:.1f} s")
