@@ -165,3 +165,12 @@ def test_a_file_of_the_old_harness_is_labelled_cached():
     assert "a run with distinct requests is pending" in printed
     assert "Cached (repeated requests), from the harness before the distinct mix" in printed
     assert results["sizes"][0]["ratios"] == {} and results["sizes"][0]["cached_ratios"]["point"]["oxigraph"] == 0.4
+
+
+@pytest.mark.parametrize("module", [distinct, rounds], ids=lambda m: m.__name__)
+def test_the_examples_in_the_docstrings_hold(module):
+    """benchmarks/ is outside the suite's doctest paths: its examples are run here."""
+    import doctest
+
+    failed, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failed == 0
