@@ -8,7 +8,7 @@ with ``zkg export --format nquads``; then each engine loads those N-Quads with i
 as the README says (timed: ``oxigraph load``; Virtuoso's bulk loader through ``isql-vt``, with
 ``deploy/virtuoso.ini`` and ``deploy/virtuoso-private-graphs.sql``), is started, and ``zkg serve --store`` is started in front of it. The
 same SPARQL requests (:mod:`benchmarks.queries`) go to the engine's own endpoint and to zkg's
-``/sparql``, the two taking turns (:func:`benchmarks.run.measure`); the entity pages, data
+``/sparql``, the two taking turns (:func:`benchmarks.rounds.measure`); the entity pages, data
 documents and search are zkg's alone. zkg keeps no answer cache in front of a remote engine
 (only for the engine it manages), so every request goes to the engine.
 """
@@ -28,7 +28,8 @@ from pathlib import Path
 
 from benchmarks import queries, servers
 from benchmarks.generate import generate, parse_size
-from benchmarks.run import BASE_IRI, measure, say, zkg_load
+from benchmarks.rounds import measure
+from benchmarks.run import BASE_IRI, say, zkg_load
 
 REPO = servers.REPO
 RESULTS = REPO / "benchmarks" / "results" / "engines-latest.json"

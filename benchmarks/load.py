@@ -1,9 +1,17 @@
 """A bounded HTTP load generator for loopback servers: wrk when installed, else threads.
 
 Both drivers keep ``connections`` keep-alive connections busy for ``duration`` seconds
-(the Python driver also stops after ``max_requests``), cycling through a list of requests,
-and report the same numbers: requests, seconds, req/s, median and p99 latency (ms), and
-errors (connection failures, timeouts, non-2xx answers). Only loopback targets are allowed.
+(the Python driver also stops after ``max_requests``), sending the list of requests in its
+order, and report the same numbers: requests, seconds, req/s, median and p99 latency (ms),
+errors (connection failures, timeouts, non-2xx answers), and ``sent`` (requests made),
+``distinct`` (distinct requests of the list sent) and ``repeats`` (requests sent again
+after the list's end). Only loopback targets are allowed.
+
+Past the list's end: with ``cycle`` (the cached mix) both drivers start the list again.
+Without it (the distinct mix) the Python driver stops, so no request is sent twice; wrk
+cannot stop early without miscounting its run's time (it reports the whole duration), so
+it starts the list again and the repeats are counted (the harness makes lists longer than
+a run can send, from the rate of the warm-up, so that they stay at 0).
 
 wrk (Debian package ``wrk``) is preferred: it is C and takes little of the CPU the servers
 need on a small machine; the Python driver is for machines without it and for the smoke
@@ -29,25 +37,34 @@ from benchmarks.queries import Request
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 WRK_SCRIPT = r"""
+-- One wrk thread (-t1): `sent` counts the requests made, in the order of the list; past its
+-- end the list starts again, and `done` reports how many were sent, so repeats are counted.
+local threads = {}
+setup = function(thread)
+  threads[#threads + 1] = thread
+end
 local requests_list = {}
-local counter = 0
+sent = 0
 init = function(args)
   for line in io.lines(args[1]) do
     local path, accept = line:match("^([^\t]+)\t(.*)$")
     requests_list[#requests_list + 1] = wrk.format("GET", path, {["Accept"] = accept})
   end
-  counter = math.random(#requests_list)
 end
 request = function()
-  counter = counter + 1
-  return requests_list[(counter % #requests_list) + 1]
+  sent = sent + 1
+  return requests_list[((sent - 1) % #requests_list) + 1]
 end
 done = function(summary, latency, requests)
   local e = summary.errors
+  local made = 0
+  for _, thread in ipairs(threads) do
+    made = made + thread:get("sent")
+  end
   io.write(string.format(
-    '\nZKG-RESULT {"requests":%d,"duration_us":%d,"errors":%d,"non2xx":%d,"timeouts":%d,"p50_us":%d,"p99_us":%d}\n',
+    '\nZKG-RESULT {"requests":%d,"duration_us":%d,"errors":%d,"non2xx":%d,"timeouts":%d,"p50_us":%d,"p99_us":%d,"sent":%d}\n',
     summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(99), made))
 end
 """
 
@@ -72,8 +89,10 @@ def run(
     max_requests: int = 1_000_000,
     driver: str = "auto",
     timeout: float = 60.0,
+    cycle: bool = True,
 ) -> dict:
-    """Drive ``base_url`` (``http://127.0.0.1:PORT``) with ``requests``; the numbers as a dict."""
+    """Drive ``base_url`` (``http://127.0.0.1:PORT``) with ``requests``; the numbers as a dict.
+    ``cycle=False``: the Python driver stops at the list's end (wrk counts its repeats)."""
     _check_loopback(base_url)
     if driver == "auto":
         driver = "wrk" if have_wrk() else "python"
@@ -81,9 +100,17 @@ def run(
         result = _run_wrk(base_url, requests, duration=duration, connections=connections, timeout=timeout)
     else:
         result = _run_python(
-            base_url, requests, duration=duration, connections=connections, max_requests=max_requests, timeout=timeout
+            base_url,
+            requests,
+            duration=duration,
+            connections=connections,
+            max_requests=max_requests,
+            timeout=timeout,
+            cycle=cycle,
         )
     result["driver"] = driver
+    result["distinct"] = min(result["sent"], len(requests))
+    result["repeats"] = result["sent"] - result["distinct"]
     seconds = result["seconds"]
     result["rps"] = round(result["requests"] / seconds, 2) if seconds > 0 else 0.0
     return result
@@ -123,6 +150,7 @@ def _run_wrk(base_url: str, requests: Sequence[Request], *, duration: float, con
         "timeouts": raw["timeouts"],
         "p50_ms": raw["p50_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
+        "sent": raw["sent"],
         **({"first_error": first_error} if first_error else {}),
     }
 
@@ -146,26 +174,35 @@ def _first_error(base_url: str, requests: Sequence[Request], timeout: float) -> 
 
 
 def _run_python(
-    base_url: str, requests: Sequence[Request], *, duration: float, connections: int, max_requests: int, timeout: float
+    base_url: str,
+    requests: Sequence[Request],
+    *,
+    duration: float,
+    connections: int,
+    max_requests: int,
+    timeout: float,
+    cycle: bool = True,
 ) -> dict:
     host, port = _check_loopback(base_url)
     latencies: list[float] = []
     counts = {"errors": 0, "non2xx": 0, "timeouts": 0}
     lock = threading.Lock()
-    issued = iter(range(max_requests))
+    # One position in the list for all connections: each request of the list is sent once
+    # before any is sent again (and, without ``cycle``, never again).
+    limit = max_requests if cycle else min(max_requests, len(requests))
+    issued = iter(range(limit))
     deadline = time.monotonic() + duration
 
-    def worker(offset: int) -> None:
+    def worker() -> None:
         connection = http.client.HTTPConnection(host, port, timeout=timeout)
-        index = offset
         mine: list[float] = []
         errors = non2xx = timeouts = 0
         while time.monotonic() < deadline:
             with lock:
-                if next(issued, None) is None:
-                    break
-            request = requests[index % len(requests)]
-            index += 1
+                position = next(issued, None)
+            if position is None:
+                break
+            request = requests[position % len(requests)]
             started = time.perf_counter()
             try:
                 connection.request("GET", request.path, headers={"Accept": request.accept})
@@ -189,12 +226,14 @@ def _run_python(
             counts["timeouts"] += timeouts
 
     started = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(i * 7,), daemon=True) for i in range(connections)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(duration + timeout + 5)
     seconds = time.monotonic() - started
+    with lock:
+        sent = next(issued, limit)  # the next position not taken = how many were taken
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
     return {
@@ -203,4 +242,5 @@ def _run_python(
         **counts,
         "p50_ms": statistics.median(ordered) * 1000 if ordered else 0.0,
         "p99_ms": p99 * 1000,
+        "sent": sent,
     }

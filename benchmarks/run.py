@@ -6,9 +6,12 @@
 For each size: generate the data (:mod:`benchmarks.generate`), load it with ``zkg load``
 (timed, peak memory) and with pyoxigraph's bulk loader (the baseline; that store is then
 served by ``oxigraph serve``), dump it as N-Quads for rdflib-endpoint, start the three
-servers, drive each with the same requests (:mod:`benchmarks.queries`) through a bounded
-loopback load generator (:mod:`benchmarks.load`), and time a validated 50-triple curator
-write (:mod:`benchmarks.writes`). Results go to a JSON file (default
+servers, drive each with the same requests through a bounded loopback load generator
+(:mod:`benchmarks.load`), the servers taking turns (:mod:`benchmarks.rounds`), and time a
+validated 50-triple curator write (:mod:`benchmarks.writes`). Two mixes of requests: the
+distinct mix (:mod:`benchmarks.distinct`: no request text is sent to a server twice, so no
+cache answers one; the headline) and the cached mix (:mod:`benchmarks.queries`: a few dozen
+texts repeated, pages primed; labelled "cached (repeated requests)"). Results go to a JSON file (default
 ``benchmarks/results/latest.json``) and a table on standard output
 (:mod:`benchmarks.report`), with the ratios zkg/peer and the targets of issue 6.
 """
@@ -28,7 +31,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import load, queries, report, servers, writes
+from benchmarks import distinct, load, queries, report, rounds, servers, writes
 from benchmarks.generate import generate, parse_size
 
 BASE_IRI = "http://localhost:8080/"
@@ -145,6 +148,7 @@ def prepare(size: int, work: Path, *, seed: int = 1) -> dict:
         "triples": counts["triples"],
         "quads": quads,
         "companies": counts["companies"],
+        "people": counts["people"],
         "sub_parks": counts["sub_parks"],
         "sources": counts["sources"],
         "zkg_load_s": round(zkg_seconds, 3),
@@ -156,77 +160,68 @@ def prepare(size: int, work: Path, *, seed: int = 1) -> dict:
     }
 
 
-#: Kinds whose steady state is warm: every request is made a few times (new connections,
-#: so every worker gets some) before the measurement.
+#: Kinds of the cached mix whose steady state is warm: every request is made a few times (new
+#: connections, so every worker gets some) before the measurement.
 PRIMED = ("page", "data", "search")
 
-
-def prime(base_url: str, requests, *, rounds: int) -> None:
-    import urllib.request
-
-    for _ in range(rounds):
-        for request in requests:
-            with urllib.request.urlopen(
-                urllib.request.Request(base_url + request.path, headers={"Accept": request.accept}), timeout=120
-            ) as answer:
-                answer.read()
-
-
-#: Kinds measured in one round: later rounds would repeat the first one's requests (wrk starts
-#: each run at the same place), which are then no longer cold.
+#: Kinds of the cached mix measured in one round: later rounds would repeat the first one's
+#: requests, which are then no longer cold.
 ONE_ROUND = ("page_cold",)
 
+MIXES = ("distinct", "cached")
+#: The SPARQL endpoint's path on each server.
+PATHS = {"zkg": "/sparql", "oxigraph": "/query", "rdflib": "/"}
 
-def measure(targets: dict[str, tuple[servers.Server, list]], args, *, rounds: int | None = None) -> dict[str, dict]:
-    """Drive each server with its requests, taking turns (``args.rounds`` rounds of
-    ``args.duration / args.rounds`` seconds each, after a warm-up); each server's numbers
-    are those of its median round (by requests/s), with every round's requests/s beside
-    them. Turns make the ratios fair on a machine whose speed drifts (a shared VM): a slow
-    minute falls on every server, not on whichever ran then. A server whose warm-up showed
-    slow answers (a median over a twentieth of a round) runs one round of the whole
-    duration instead: in a short round, the answers still under way at its end, lost to
-    the count, would be a large share of the few it gives."""
-    turns = rounds or args.rounds
-    own_turns = {}
-    for name, (server, requests) in targets.items():
-        own_turns[name] = turns
-        if args.warmup > 0:
-            warm = load.run(
-                server.url, requests, duration=args.warmup, connections=args.connections, driver=args.driver
+
+def measure_distinct(started: dict[str, servers.Server], figures: dict, args) -> dict[str, dict]:
+    """Every kind with requests never sent before (:mod:`benchmarks.distinct`): the headline."""
+    runs = {}
+    for kind in queries.SPARQL_KINDS:
+        targets = {
+            name: (
+                server,
+                rounds.Feed(
+                    lambda count, kind=kind, path=PATHS[name]: distinct.sparql_requests(
+                        kind, BASE_IRI, path, figures, count
+                    )
+                ),
             )
-            server.settle()
-            if warm["requests"] == 0 or warm["p50_ms"] / 1000 > args.duration / turns / 20:
-                own_turns[name] = 1
-    rounds_run: dict[str, list[dict]] = {name: [] for name in targets}
-    for turn in range(turns):
-        for name, (server, requests) in targets.items():
-            if turn >= own_turns[name]:
-                continue
-            rounds_run[name].append(
-                load.run(
-                    server.url,
-                    requests,
-                    duration=args.duration / own_turns[name],
-                    connections=args.connections,
-                    driver=args.driver,
-                    max_requests=args.max_requests,
-                )
+            for name, server in started.items()
+        }
+        runs[kind] = rounds.measure(targets, args)
+        for name, numbers in runs[kind].items():
+            rounds.say_run(kind, name, numbers)
+    for kind in distinct.ZKG_KINDS:
+        feed = rounds.Feed(lambda count, kind=kind: distinct.zkg_requests(kind, figures, count))
+        runs[kind] = rounds.measure({"zkg": (started["zkg"], feed)}, args)
+        rounds.say_run(kind, "zkg", runs[kind]["zkg"])
+    return runs
+
+
+def measure_cached(started: dict[str, servers.Server], figures: dict, args) -> dict[str, dict]:
+    """The mix of repeated requests (:mod:`benchmarks.queries`), pages primed first: what zkg's
+    caches give a client that asks the same things again; never the headline."""
+    runs = {}
+    for kind in queries.SPARQL_KINDS:
+        targets = {
+            name: (
+                server,
+                queries.sparql_requests(
+                    kind, BASE_IRI, PATHS[name], companies=figures["companies"], sub_parks=figures["sub_parks"]
+                ),
             )
-            server.settle()  # each round starts on an idle machine
-    measured = {}
-    for name, runs in rounds_run.items():
-        median = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
-        errors = sum(r["errors"] for r in runs)
-        measured[name] = {**median, "errors": errors, "rounds_rps": [r["rps"] for r in runs]}
-    return measured
-
-
-def _say_run(kind: str, name: str, numbers: dict) -> None:
-    spread = "/".join(f"{rps:.0f}" for rps in numbers.get("rounds_rps", []))
-    say(
-        f"   {kind:13s} {name:9s} {numbers['rps']:9.1f} req/s  p50 {numbers['p50_ms']:8.2f} ms  "
-        f"p99 {numbers['p99_ms']:8.2f} ms  errors {numbers['errors']}  (rounds {spread})"
-    )
+            for name, server in started.items()
+        }
+        runs[kind] = rounds.measure(targets, args)
+        for name, numbers in runs[kind].items():
+            rounds.say_run(f"{kind} (cached)", name, numbers)
+    for kind in queries.ZKG_ONLY_KINDS:
+        requests = queries.zkg_requests(kind, companies=figures["companies"])
+        if kind in PRIMED:
+            rounds.prime(started["zkg"].url, requests, rounds=2 * (args.workers or os.cpu_count() or 1))
+        runs[kind] = rounds.measure({"zkg": (started["zkg"], requests)}, args, rounds=1 if kind in ONE_ROUND else None)
+        rounds.say_run(f"{kind} (cached)", "zkg", runs[kind]["zkg"])
+    return runs
 
 
 def run_size(size: int, args, work_root: Path) -> dict:
@@ -248,32 +243,14 @@ def run_size(size: int, args, work_root: Path) -> dict:
             started["oxigraph"] = servers.start_oxigraph(work / "oxigraph-data", work / "oxigraph.log")
         if "rdflib" in args.peers:
             if servers.rdflib_endpoint_executable() is None:
-                say("   rdflib-endpoint not installed (README, Performance): skipped")
+                say(f"   rdflib-endpoint not installed with its command line ({servers.PEER_INSTALL}): skipped")
             else:
                 started["rdflib"] = servers.start_rdflib_endpoint(work / "dataset.nq", work / "rdflib.log")
                 say(f"   rdflib-endpoint ready after {started['rdflib'].startup_seconds:.1f} s")
-        paths = {"zkg": "/sparql", "oxigraph": "/query", "rdflib": "/"}
-        for kind in queries.SPARQL_KINDS:
-            targets = {
-                name: (
-                    server,
-                    queries.sparql_requests(
-                        kind, BASE_IRI, paths[name], companies=figures["companies"], sub_parks=figures["sub_parks"]
-                    ),
-                )
-                for name, server in started.items()
-            }
-            result["runs"][kind] = measure(targets, args)
-            for name, numbers in result["runs"][kind].items():
-                _say_run(kind, name, numbers)
-        for kind in queries.ZKG_ONLY_KINDS:
-            requests = queries.zkg_requests(kind, companies=figures["companies"])
-            if kind in PRIMED:
-                prime(started["zkg"].url, requests, rounds=2 * (args.workers or os.cpu_count() or 1))
-            result["runs"][kind] = measure(
-                {"zkg": (started["zkg"], requests)}, args, rounds=1 if kind in ONE_ROUND else None
-            )
-            _say_run(kind, "zkg", result["runs"][kind]["zkg"])
+        if "distinct" in args.mixes:
+            result["runs"] = measure_distinct(started, figures, args)
+        if "cached" in args.mixes:
+            result["cached_runs"] = measure_cached(started, figures, args)
         for name, server in started.items():
             result["servers"][name] = {
                 "peak_rss_mb": server.peak_rss_mb(),
@@ -320,7 +297,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-answer-cache",
         action="store_true",
-        help="zkg without its per-version cache of query answers (every query goes to the engine)",
+        help="zkg without its per-version cache of SPARQL answers (every query goes to the engine); "
+        "it leaves on the response cache of pages, data documents and search, the front cache that serves "
+        "those before Flask, ETag revalidation and the label index: the distinct mix is what measures "
+        "requests none of these can answer",
+    )
+    parser.add_argument(
+        "--mixes",
+        default=",".join(MIXES),
+        help="distinct (every request text new: the headline), cached (repeated requests, pages primed), "
+        "or both (default distinct,cached)",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
@@ -338,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         if "--driver" not in (argv or sys.argv):
             args.driver = "python"
     args.peers = [p.strip() for p in args.peers.split(",") if p.strip()]
+    args.mixes = [m.strip() for m in args.mixes.split(",") if m.strip()]
+    if not args.mixes or set(args.mixes) - set(MIXES):
+        parser.error(f"--mixes: one or more of {', '.join(MIXES)}")
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     work_root = args.work or Path(tempfile.mkdtemp(prefix="zkg-bench-"))
     results = {
@@ -358,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
             "workers": args.workers,
             "answer_cache": not args.no_answer_cache,
         },
+        #: The mixes measured: ``runs`` holds the distinct mix, ``cached_runs`` the cached one.
+        "mixes": args.mixes,
         "sizes": [],
     }
     try:

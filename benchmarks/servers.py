@@ -230,18 +230,21 @@ def start_oxigraph(location: Path, log: Path) -> Server:
     return Server("oxigraph", command, url=f"http://127.0.0.1:{port}", log=log, ready_path="/query?query=ASK%7B%7D")
 
 
+#: The peer with the extra its command line needs (click and uvicorn): without ``[cli]`` the
+#: ``rdflib-endpoint`` command is installed but fails on its first import.
+PEER_INSTALL = f"python3 -m venv {PEERS_VENV} && {PEERS_VENV}/bin/pip install 'rdflib-endpoint[cli]'"
+
+
 def rdflib_endpoint_executable() -> Path | None:
+    """The peer's command, if it is installed with its ``cli`` extra (uvicorn beside it)."""
     program = PEERS_VENV / "bin" / "rdflib-endpoint"
-    return program if program.exists() else None
+    return program if program.exists() and (PEERS_VENV / "bin" / "uvicorn").exists() else None
 
 
 def start_rdflib_endpoint(nquads: Path, log: Path) -> Server:
     program = rdflib_endpoint_executable()
     if program is None:
-        raise RuntimeError(
-            f"rdflib-endpoint is not installed: python3 -m venv {PEERS_VENV} && "
-            f"{PEERS_VENV}/bin/pip install rdflib-endpoint"
-        )
+        raise RuntimeError(f"rdflib-endpoint is not installed with its command line: {PEER_INSTALL}")
     port = free_port()
     command = [str(program), "serve", str(nquads), "--host", "127.0.0.1", "--port", str(port)]
     # rdflib-endpoint serves its SPARQL endpoint at the root path.

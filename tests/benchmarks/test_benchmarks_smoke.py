@@ -39,22 +39,33 @@ def test_generated_data_conforms_to_the_shapes(tmp_path):
 
 
 def test_quick_run_measures_zkg_and_oxigraph(tmp_path):
+    from benchmarks import distinct
+
     out = tmp_path / "results.json"
     assert run.main(["--quick", "--duration", "0.3", "--skip-writes", "--out", str(out)]) == 0
     results = json.loads(out.read_text())
     (size,) = results["sizes"]
+    assert results["mixes"] == ["distinct", "cached"]
     assert size["load"]["zkg_load_s"] > 0 and size["load"]["pyoxigraph_bulk_load_s"] > 0
-    for kind in queries.SPARQL_KINDS:
-        for server in ("zkg", "oxigraph"):
-            numbers = size["runs"][kind][server]
-            assert numbers["requests"] > 0 and numbers["rps"] > 0, (kind, server)
-            assert numbers["errors"] == 0, (kind, server, numbers)
-            assert 0 < numbers["p50_ms"] <= numbers["p99_ms"] + 1e-9
-        assert size["ratios"][kind]["oxigraph"] > 0
+    for mix, runs, ratios in (("distinct", "runs", "ratios"), ("cached", "cached_runs", "cached_ratios")):
+        for kind in queries.SPARQL_KINDS:
+            for server in ("zkg", "oxigraph"):
+                numbers = size[runs][kind][server]
+                assert numbers["requests"] > 0 and numbers["rps"] > 0, (mix, kind, server)
+                assert numbers["errors"] == 0, (mix, kind, server, numbers)
+                assert 0 < numbers["p50_ms"] <= numbers["p99_ms"] + 1e-9
+                if mix == "distinct":  # the Python driver never sends a text twice
+                    assert numbers["distinct_sent"] >= numbers["requests"] and numbers["repeats"] == 0
+            assert size[ratios][kind]["oxigraph"] > 0
     for kind in queries.ZKG_ONLY_KINDS:
-        assert size["runs"][kind]["zkg"]["errors"] == 0 and size["runs"][kind]["zkg"]["requests"] > 0
+        assert size["cached_runs"][kind]["zkg"]["errors"] == 0 and size["cached_runs"][kind]["zkg"]["requests"] > 0
+    for kind in distinct.ZKG_KINDS:
+        numbers = size["runs"][kind]["zkg"]
+        assert numbers["errors"] == 0 and numbers["requests"] > 0 and numbers["repeats"] == 0, (kind, numbers)
     assert size["servers"]["zkg"]["peak_rss_mb"] > 0
-    assert "| point |" in report.table(results)
+    printed = report.table(results)
+    assert "| point |" in printed
+    assert printed.index("Distinct requests") < printed.index("Cached (repeated requests)")
 
 
 def test_load_generator_refuses_other_hosts():
