@@ -340,7 +340,10 @@ class Soak:
                 counts = marker_counts(body)
                 self.count("snapshots")
                 self.count("snapshot_writes_seen", len(counts))
-                for text in check_snapshot(counts, self.config.marker_triples, before, self.ledger.known, within):
+                found = check_snapshot(
+                    counts, self.config.marker_triples, before, self.ledger.known, within, self.ledger.delete_sent
+                )
+                for text in found:
                     self.problem(f"snapshot: {text}")
             used += 1
             if used % 25 == 0:  # a new connection now and then: the kernel may give it to another worker
