@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import io
 import re
-from typing import IO
+from typing import IO, Callable
 
 from zkg.rdf import sparql_scan
+from zkg.rdf.sparql_lexer import Token
 
 
 class WithoutScheme(io.RawIOBase):
@@ -61,30 +62,41 @@ def constant_binds_as_values(text: str) -> str:
     >>> constant_binds_as_values('SELECT * { BIND("1"^^xsd:int AS ?y) BIND(<p> AS ?p) }')
     'SELECT * { VALUES ?y { "1"^^xsd:int } VALUES ?p { <p> } }'
     """
+    return _calls_rewritten(text, "BIND", _bind_as_values)
+
+
+def _calls_rewritten(text: str, keyword: str, rewrite: Callable[[str, list[Token]], str | None]) -> str:
+    """``text`` with each call ``keyword( … )`` replaced by what ``rewrite(text, arguments)``
+    makes of its argument tokens (None: left as it is). Stops at a call not closed."""
     items = list(sparql_scan.tokens(text))
     edits: list[tuple[int, int, str]] = []
     for index, token in enumerate(items):
-        if token.keyword != "BIND" or index + 1 >= len(items) or items[index + 1].text != "(":
+        if token.keyword != keyword or index + 1 >= len(items) or items[index + 1].text != "(":
             continue
         closing = sparql_scan.closing_index(items, index + 1)
         if closing is None:
             break
-        inside = items[index + 2 : closing]
-        if len(inside) < 3 or inside[-2].keyword != "AS" or inside[-1].kind != "var":
-            continue
-        constant = inside[:-2]
-        kinds = [t.kind if t.kind != "punct" else t.text for t in constant]
-        if kinds not in (["iri"], ["pname"], ["number"], ["string"], ["string", "langtag"]) and kinds not in (
-            ["string", "^^", "iri"],
-            ["string", "^^", "pname"],
-        ):
-            continue
-        end = items[closing].start + 1
-        value = text[constant[0].start : constant[-1].start + len(constant[-1].text)]
-        edits.append((token.start, end, f"VALUES {inside[-1].text} {{ {value} }}"))
+        new = rewrite(text, items[index + 2 : closing])
+        if new is not None:
+            edits.append((token.start, items[closing].start + 1, new))
     for start, end, new in reversed(edits):
         text = text[:start] + new + text[end:]
     return text
+
+
+def _bind_as_values(text: str, inside: list[Token]) -> str | None:
+    """``VALUES ?v { constant }`` for the arguments ``constant AS ?v`` (else None)."""
+    if len(inside) < 3 or inside[-2].keyword != "AS" or inside[-1].kind != "var":
+        return None
+    constant = inside[:-2]
+    kinds = [t.kind if t.kind != "punct" else t.text for t in constant]
+    if kinds not in (["iri"], ["pname"], ["number"], ["string"], ["string", "langtag"]) and kinds not in (
+        ["string", "^^", "iri"],
+        ["string", "^^", "pname"],
+    ):
+        return None
+    value = text[constant[0].start : constant[-1].start + len(constant[-1].text)]
+    return f"VALUES {inside[-1].text} {{ {value} }}"
 
 
 def same_term_literals_by_parts(text: str) -> str:
@@ -97,39 +109,31 @@ def same_term_literals_by_parts(text: str) -> str:
     >>> print(same_term_literals_by_parts('sameTerm(?v, "7"^^<http://www.w3.org/2001/XMLSchema#integer>)'))
     (isLiteral(?v) && STR(?v) = "7" && LANG(?v) = "" && DATATYPE(?v) = <http://www.w3.org/2001/XMLSchema#integer>)
     """
-    items = list(sparql_scan.tokens(text))
-    edits: list[tuple[int, int, str]] = []
-    for index, token in enumerate(items):
-        if token.keyword != "SAMETERM" or index + 1 >= len(items) or items[index + 1].text != "(":
-            continue
-        closing = sparql_scan.closing_index(items, index + 1)
-        if closing is None:
-            break
-        inside = items[index + 2 : closing]
-        if len(inside) < 3 or inside[0].kind != "var" or inside[1].text != ",":
-            continue
-        variable, literal = inside[0].text, inside[2:]
-        if len(literal) == 1 and literal[0].kind == "iri":
-            # An IRI is equal to nothing but itself (and never a type error): the same test.
-            edits.append((token.start, items[closing].start + 1, f"({variable} = {literal[0].text})"))
-            continue
-        if literal[0].kind != "string":
-            continue
-        kinds = [t.kind if t.kind != "punct" else t.text for t in literal]
-        parts = [f"isLiteral({variable})", f"STR({variable}) = {literal[0].text}"]
-        if kinds == ["string"]:
-            parts += [f'LANG({variable}) = ""', f"DATATYPE({variable}) = <{XSD_STRING}>"]
-        elif kinds == ["string", "langtag"]:
-            # (Case aside: Virtuoso gives tags in lower case, and RDF compares them so.)
-            parts.append(f'LCASE(LANG({variable})) = "{literal[1].text[1:].lower()}"')
-        elif kinds == ["string", "^^", "iri"]:
-            parts += [f'LANG({variable}) = ""', f"DATATYPE({variable}) = {literal[2].text}"]
-        else:
-            continue
-        edits.append((token.start, items[closing].start + 1, "(" + " && ".join(parts) + ")"))
-    for start, end, new in reversed(edits):
-        text = text[:start] + new + text[end:]
-    return text
+    return _calls_rewritten(text, "SAMETERM", _same_term_by_parts)
+
+
+def _same_term_by_parts(text: str, inside: list[Token]) -> str | None:
+    """The test for the arguments ``?v, literal`` (or ``?v, <iri>``), else None."""
+    if len(inside) < 3 or inside[0].kind != "var" or inside[1].text != ",":
+        return None
+    variable, literal = inside[0].text, inside[2:]
+    if len(literal) == 1 and literal[0].kind == "iri":
+        # An IRI is equal to nothing but itself (and never a type error): the same test.
+        return f"({variable} = {literal[0].text})"
+    if literal[0].kind != "string":
+        return None
+    kinds = [t.kind if t.kind != "punct" else t.text for t in literal]
+    parts = [f"isLiteral({variable})", f"STR({variable}) = {literal[0].text}"]
+    if kinds == ["string"]:
+        parts += [f'LANG({variable}) = ""', f"DATATYPE({variable}) = <{XSD_STRING}>"]
+    elif kinds == ["string", "langtag"]:
+        # (Case aside: Virtuoso gives tags in lower case, and RDF compares them so.)
+        parts.append(f'LCASE(LANG({variable})) = "{literal[1].text[1:].lower()}"')
+    elif kinds == ["string", "^^", "iri"]:
+        parts += [f'LANG({variable}) = ""', f"DATATYPE({variable}) = {literal[2].text}"]
+    else:
+        return None
+    return "(" + " && ".join(parts) + ")"
 
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
