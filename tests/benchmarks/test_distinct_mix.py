@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 
 import pytest
 
 from benchmarks import distinct, load, queries, report, rounds
+from tests.support.stub_http import serving
 
 AT_100K = {"companies": 537, "people": 1074, "sub_parks": 5}
 AT_1M = {"companies": 5373, "people": 10746, "sub_parks": 50}
@@ -64,12 +65,8 @@ def recording_server():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
+    with serving(Handler) as url:
+        yield url, seen
 
 
 def test_the_python_driver_stops_at_the_lists_end(recording_server):

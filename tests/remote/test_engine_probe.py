@@ -7,13 +7,13 @@ from __future__ import annotations
 import http.server
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 
 import pytest
 
 from tests.support.live_server import LiveServer, zkg_env
+from tests.support.stub_http import serving
 from tests.support.zkg_testing import TEST_BASE
 from zkg.base.settings import ENGINES, Settings
 from zkg.store import engine_probe, engine_profiles
@@ -110,12 +110,8 @@ class _NotSparql(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def not_sparql():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotSparql)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    server.shutdown()
-    server.server_close()
+    with serving(_NotSparql) as url:
+        yield url + "/sparql"
 
 
 def _serve_refused(store: str, tmp_path) -> subprocess.CompletedProcess:

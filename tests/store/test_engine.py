@@ -5,12 +5,12 @@ from __future__ import annotations
 import http.server
 import os
 import signal
-import threading
 import time
 
 import pyoxigraph as ox
 import pytest
 
+from tests.support.stub_http import serving
 from zkg.base.errors import QueryError, StoreError
 from zkg.store.engine_errors import shift_lines
 from zkg.store.http_exchange import EngineUnavailable, QueryTimeout
@@ -216,12 +216,8 @@ class _Cut(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def cutting_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Cut)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/query"
-    server.shutdown()
-    server.server_close()
+    with serving(_Cut) as url:
+        yield url + "/query"
 
 
 def test_a_cut_answer_is_never_a_result(cutting_server):
@@ -299,13 +295,9 @@ class _ClosingEngine(_Engine):
 
 @pytest.fixture(params=[_Engine])
 def fake_engine(request):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), request.param)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     _Engine.received = []
-    yield f"http://127.0.0.1:{server.server_address[1]}/query"
-    server.shutdown()
-    server.server_close()
+    with serving(request.param) as url:
+        yield url + "/query"
 
 
 EMPTY_ANSWER = '{"head":{"vars":["x"]},"results":{"bindings":[{}]}}'

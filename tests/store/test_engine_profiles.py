@@ -5,10 +5,10 @@ tests/remote/test_virtuoso.py."""
 from __future__ import annotations
 
 import http.server
-import threading
 
 import pytest
 
+from tests.support.stub_http import serving
 from zkg.store import engine_profiles
 from zkg.store.engine_profiles import OXIGRAPH, VIRTUOSO
 from zkg.store.remote import RemoteStore
@@ -34,12 +34,8 @@ class _Answering(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def engine_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answering)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    server.shutdown()
-    server.server_close()
+    with serving(_Answering) as url:
+        yield url + "/sparql"
 
 
 def test_virtuoso_is_recognised_by_its_server_header(engine_url):
