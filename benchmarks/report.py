@@ -13,8 +13,9 @@ import json
 import sys
 from pathlib import Path
 
+from benchmarks import targets as targets_
 from benchmarks.distinct import ZKG_KINDS as DISTINCT_ZKG_KINDS
-from benchmarks.queries import HEAVY_KINDS, SPARQL_KINDS, ZKG_ONLY_KINDS
+from benchmarks.queries import SPARQL_KINDS, ZKG_ONLY_KINDS
 
 PEERS = ("oxigraph", "rdflib")
 NAMES = {"zkg": "zkg", "oxigraph": "Oxigraph server", "rdflib": "rdflib-endpoint"}
@@ -43,7 +44,7 @@ def _ratios(runs: dict | None) -> dict:
 
 def add_ratios(results: dict) -> None:
     """Add ``ratios`` (zkg/peer req/s per kind, of the distinct mix), ``cached_ratios`` and
-    ``targets`` (issue 6's, read from the distinct mix when it was run) to every size."""
+    ``targets`` (issue 18's, :mod:`benchmarks.targets`, read from the distinct mix when it was run; issue 6's for writes and loads) to every size."""
     baseline = (results.get("write_baseline") or {}).get("median_s")
     for size in results["sizes"]:
         distinct_runs, cached_runs = mixes(results, size)
@@ -53,11 +54,27 @@ def add_ratios(results: dict) -> None:
         targets = []
         if not distinct_runs:
             targets.append(_info("targets read from the cached mix (repeated requests): no distinct run", None))
-        point = ratios.get("point", {})
-        targets.append(_target("point lookup >= 0.35x Oxigraph req/s", point.get("oxigraph"), 0.35))
-        targets.append(_target("point lookup >= 4x rdflib-endpoint req/s", point.get("rdflib"), 4.0))
-        for kind in HEAVY_KINDS:
-            targets.append(_target(f"{kind} >= 0.9x Oxigraph req/s", ratios.get(kind, {}).get("oxigraph"), 0.9))
+        for kind, peer, bound in targets_.ratio_target_names():
+            name = NAMES[peer]
+            targets.append(_target(f"{kind} >= {bound}x {name} req/s", ratios.get(kind, {}).get(peer), bound))
+        for kind, rate in targets_.RATE_TARGETS.items():
+            run = (distinct_runs or {}).get(kind, {}).get("zkg")
+            met = None if not run else run["rps"] >= rate.rps and run["p99_ms"] < rate.p99_ms
+            value = None if not run else f"{run['rps']:.0f}/s, p99 {run['p99_ms']:.1f} ms"
+            targets.append(
+                {"target": f"{kind} >= {rate.rps}/s, p99 < {rate.p99_ms} ms (distinct)", "value": value, "met": met}
+            )
+        servers_ = size.get("servers", {})
+        zkg_mb, engine_mb = (servers_.get(n, {}).get("peak_rss_mb") for n in ("zkg", "oxigraph"))
+        if zkg_mb and engine_mb:
+            bound_mb = targets_.memory_bound(engine_mb)
+            targets.append(
+                _target(
+                    f"zkg serve peak memory <= 2x the engine's + 150 MB ({bound_mb} MB)", zkg_mb, bound_mb, at_most=True
+                )
+            )
+        if size["size"] < targets_.TARGET_SIZE:
+            targets.append(_info("the ratio, rate and memory targets are set at 1M triples", None))
         # The warm page is the cached mix's (a page primed first) against the cached point lookup.
         warm = cached_runs or {}
         page, lookup = warm.get("page", {}).get("zkg"), warm.get("point", {}).get("zkg")

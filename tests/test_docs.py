@@ -22,6 +22,8 @@ REPO = reference.REPO
 DOCS = REPO / "docs"
 #: The README's test command, kept verbatim: CI (.ci/run) runs exactly this line.
 TEST_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest"
+#: CI's last step (issue 18): zkg's pace against its engine, above the floors.
+SPEED_CHECK = ".venv/bin/python -m benchmarks.regression"
 RUN_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/zkg load && .venv/bin/zkg serve"
 
 
@@ -162,8 +164,14 @@ def test_the_generated_parts_are_current(capsys):
 def test_the_readme_test_command_is_what_ci_runs():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert block_after(readme, "## Test it") == TEST_COMMAND
-    ci = [line for line in (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert ci[-1] == TEST_COMMAND, ".ci/run must end with the README's test command, verbatim"
+    ci = [
+        line
+        for line in (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ci[-2] == TEST_COMMAND, ".ci/run must run the README's test command, verbatim, before the speed check"
+    assert ci[-1] == SPEED_CHECK, ".ci/run must end with the speed check the contributing page names"
+    assert f"`{SPEED_CHECK.removeprefix('.venv/bin/')}`" in page("contributing.md")
     assert block_after(page("getting-started.md"), "## Test it") == TEST_COMMAND
 
 

@@ -461,3 +461,26 @@ def test_a_bulk_load_on_a_full_disk_fails_in_one_line_and_changes_nothing(tmp_pa
             assert store.count(f"{TEST_BASE}graph/more") == QUADS and store.count(CHANGESET) == 1
     finally:
         ns.close()
+
+
+def test_a_bulk_load_compacts_the_new_store_before_it_is_swapped_in(tmp_path, project, monkeypatch):
+    """The store a bulk load builds is compacted (zkg.store.local_loading.compact) while it is
+    still beside the live one: a reader never waits for the compaction, and scans of the new
+    store read one sorted run per index (issue 18: label filters 3.5x faster at 1M)."""
+    from zkg.store import local_loading
+
+    compacted = []
+
+    def compact(store):
+        compacted.append((store_layout.live_store_dir(data).name, len(store)))
+        store.optimize()
+
+    monkeypatch.setattr(local_loading, "compact", compact)
+    data = tmp_path / "data"
+    store = plain_store(data, project)
+    bulk(store, project)
+    # Compacted once, full, while "store" still pointed at the old store (the swap comes after).
+    assert len(compacted) == 1 and compacted[0][1] == store.count()
+    assert compacted[0][0] != os.readlink(data / "store")
+    load(store, project)  # a small load (below the bulk threshold) leaves compaction to RocksDB
+    assert len(compacted) == 1
