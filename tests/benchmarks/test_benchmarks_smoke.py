@@ -112,5 +112,12 @@ def test_the_large_run_loads_with_progress_and_serves(tmp_path):
     results = json.loads(out.read_text())
     assert results["triples"] >= 12_000 and results["zkg_load_s"] > 0
     assert results["progress_lines"] >= 1  # past 10,000 quads the load is a bulk load, with progress
-    for kind in ("point", "describe", "page_cold", "search"):
+    for kind in ("point", "describe", "page_cold", "data", "search"):
         assert results[kind]["errors"] == 0 and results[kind]["requests"] > 0, (kind, results[kind])
+        assert results[kind]["distinct"] > 0 and results[kind]["repeats"] == 0, (kind, results[kind])
+    # A curator's write over HTTP, found by search: every one of them, and timed.
+    found = results["search_after_write"]
+    assert found["not_found"] == 0 and len(found["runs"]) == 5 and found["median_found_after_s"] >= 0
+    assert all(run["polls"] >= 1 and run["write_s"] > 0 for run in found["runs"])
+    assert results["first_search_s"] > 0
+    assert 0 < results["engine_peak_mb"] and 0 < results["zkg_peak_mb"]

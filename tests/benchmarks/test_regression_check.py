@@ -9,10 +9,10 @@ import random
 
 import pytest
 
-from benchmarks import regression, targets
+from benchmarks import regression, search_after_write, targets
 
 
-@pytest.mark.parametrize("module", [regression, targets], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [regression, targets, search_after_write], ids=lambda m: m.__name__)
 def test_the_examples_in_the_docstrings_hold(module):
     failed, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failed == 0
