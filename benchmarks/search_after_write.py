@@ -30,8 +30,8 @@ def write_token(data: Path, name: str = "benchmark") -> str:
 def made_up_word(k: int) -> str:
     """A word no generated name holds, different for each ``k``.
 
-    >>> made_up_word(0), made_up_word(27)
-    ('Qzxwvbaa', 'Qzxwvbab')
+    >>> made_up_word(0), made_up_word(1), made_up_word(27)
+    ('Qzxwvbaa', 'Qzxwvbab', 'Qzxwvbbb')
     """
     letters = "abcdefghijklmnopqrstuvwxyz"
     return "Qzxwvb" + letters[k // 26 % 26] + letters[k % 26]
