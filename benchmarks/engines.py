@@ -6,10 +6,11 @@
 The data is generated (:mod:`benchmarks.generate`), loaded with ``zkg load`` and written out
 with ``zkg export --format nquads``; then each engine loads those N-Quads with its own loader
 as the README says (timed: ``oxigraph load``; Virtuoso's bulk loader through ``isql-vt``, with
-``deploy/virtuoso.ini`` and ``deploy/virtuoso-private-graphs.sql``), is started, and ``zkg serve --store`` is started in front of it. The
-same SPARQL requests (:mod:`benchmarks.queries`) go to the engine's own endpoint and to zkg's
-``/sparql``, the two taking turns (:func:`benchmarks.rounds.measure`); the entity pages, data
-documents and search are zkg's alone. zkg keeps no answer cache in front of a remote engine
+``deploy/virtuoso.ini`` and ``deploy/virtuoso-private-graphs.sql``), is started, and ``zkg serve --store`` is started in front of it. Each
+of the two gets SPARQL requests it was never sent before, of the same kinds
+(:mod:`benchmarks.distinct`), at the engine's own endpoint and at zkg's ``/sparql``, the two
+taking turns (:func:`benchmarks.rounds.measure`); the entity pages, data documents and search
+(distinct too) are zkg's alone. zkg keeps no answer cache in front of a remote engine
 (only for the engine it manages), so every request goes to the engine.
 """
 
@@ -26,7 +27,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import queries, servers
+from benchmarks import distinct, queries, rounds, servers
 from benchmarks.generate import generate, parse_size
 from benchmarks.rounds import measure
 from benchmarks.run import BASE_IRI, say, zkg_load
@@ -137,10 +138,17 @@ def run_engine(name: str, work: Path, figures: dict, args) -> dict:
         result["probe"] = front.said
         engine_path = "/query" if name == "oxigraph" else "/sparql"
         for kind in queries.SPARQL_KINDS:
-            counts = {"companies": figures["companies"], "sub_parks": figures["sub_parks"]}
+            # Requests never sent before (benchmarks.distinct): no cache of either answers them.
             targets = {
-                name: (engine, queries.sparql_requests(kind, BASE_IRI, engine_path, **counts)),
-                "zkg": (front, queries.sparql_requests(kind, BASE_IRI, "/sparql", **counts)),
+                server: (
+                    started,
+                    rounds.Feed(
+                        lambda count, kind=kind, path=path: distinct.sparql_requests(
+                            kind, BASE_IRI, path, figures, count
+                        )
+                    ),
+                )
+                for server, started, path in ((name, engine, engine_path), ("zkg", front, "/sparql"))
             }
             result["runs"][kind] = measured = measure(targets, args)
             ratio = measured["zkg"]["rps"] / measured[name]["rps"] if measured[name]["rps"] else None
@@ -150,9 +158,8 @@ def run_engine(name: str, work: Path, figures: dict, args) -> dict:
                 f"req/s ({measured['ratio']}x), errors {measured[name]['errors']}/{measured['zkg']['errors']}"
             )
         for kind in ("page_cold", "data", "search"):
-            result["runs"][kind] = measured = measure(
-                {"zkg": (front, queries.zkg_requests(kind, companies=figures["companies"]))}, args, rounds=1
-            )
+            feed = rounds.Feed(lambda count, kind=kind: distinct.zkg_requests(kind, figures, count))
+            result["runs"][kind] = measured = measure({"zkg": (front, feed)}, args, rounds=1)
             say(f"   {kind:13s} zkg in front {measured['zkg']['rps']:8.1f} req/s, errors {measured['zkg']['errors']}")
         result["peak_rss_mb"] = {name: engine.peak_rss_mb(), "zkg": front.peak_rss_mb()}
     finally:

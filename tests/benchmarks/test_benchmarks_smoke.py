@@ -121,3 +121,20 @@ def test_the_large_run_loads_with_progress_and_serves(tmp_path):
     assert all(run["polls"] >= 1 and run["write_s"] > 0 for run in found["runs"])
     assert results["first_search_s"] > 0
     assert 0 < results["engine_peak_mb"] and 0 < results["zkg_peak_mb"]
+
+
+def test_the_engines_run_sends_each_server_distinct_requests(tmp_path):
+    """``python -m benchmarks.engines --quick`` with Oxigraph server: zkg in front of the
+    engine and the engine alone each get SPARQL texts they were never sent before."""
+    from benchmarks import engines
+
+    out = tmp_path / "engines.json"
+    assert engines.main(["--quick", "--engines", "oxigraph", "--duration", "0.3", "--out", str(out)]) == 0
+    runs = json.loads(out.read_text())["engines"]["oxigraph"]["runs"]
+    for kind in queries.SPARQL_KINDS:
+        for server in ("zkg", "oxigraph"):
+            numbers = runs[kind][server]
+            assert numbers["requests"] > 0 and numbers["errors"] == 0, (kind, server, numbers)
+            assert numbers["repeats"] == 0 and numbers["distinct_sent"] >= numbers["requests"], (kind, server)
+    for kind in ("page_cold", "data", "search"):
+        assert runs[kind]["zkg"]["requests"] > 0 and runs[kind]["zkg"]["repeats"] == 0, kind
