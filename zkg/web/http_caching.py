@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterable
 
-from flask import Response, current_app, request
+from flask import Response, current_app, has_request_context, request
 
 from zkg.base.bounded_cache import BoundedCache
 from zkg.linked_data.model_guide import ModelGuide, model_guide
@@ -87,6 +87,7 @@ def conditional(
     # Last-Modified once the second of the last change has passed (zkg.store.version), and
     # only for the version that is current (a dump may be of the one before).
     last_modified = version.last_modified(now) if version.tag == current.tag else None
+    stale = False
     if not_modified(version, etag, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"), now):
         response = Response(status=304)
     else:
@@ -95,19 +96,33 @@ def conditional(
         response = store.get(key) if store is not None else None
         if response is None:
             response = build()
-            if store is not None:
+            # Built from figures of an earlier version (per_version): neither kept nor validated.
+            stale = bool(request.environ.get(STALE))
+            if store is not None and not stale:
                 store.put(key, response)
-        if store is not None and response.status_code == 200:
+        if store is not None and response.status_code == 200 and not stale:
             mark_shareable(request.environ, version.tag)
-    response.headers["ETag"] = etag
-    if last_modified is not None:
-        response.headers["Last-Modified"] = last_modified
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    if stale:
+        response.headers["Cache-Control"] = "no-cache"
+    else:
+        response.headers["ETag"] = etag
+        if last_modified is not None:
+            response.headers["Last-Modified"] = last_modified
+        response.headers["Cache-Control"] = CACHE_CONTROL
     for name in vary:
         response.vary.add(name)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+#: How long a request waits for a derived value of the current dataset version being computed
+#: (after a write) before it is answered with the value of the version before
+#: (:class:`zkg.store.version.PerVersion`); such a response is marked (:data:`STALE`), says so
+#: on the page, and is neither kept nor given an ETag.
+FRESH_WAIT = 1.0
+#: The WSGI environ key marking a response built from a derived value of an earlier version.
+STALE = "zkg.stale"
 
 
 def per_version(name: str, compute: Callable, store):
@@ -117,8 +132,17 @@ def per_version(name: str, compute: Callable, store):
 
     held = current_app.extensions.get(name)
     if held is None:
-        held = current_app.extensions.setdefault(name, PerVersion(compute))
-    return held.get(store)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def compute_in_app(store):  # (a refresh runs in a thread of its own, outside the request)
+            with app.app_context():
+                return compute(store)
+
+        held = current_app.extensions.setdefault(name, PerVersion(compute_in_app, wait=FRESH_WAIT))
+    value, fresh = held.lookup(store)
+    if not fresh and has_request_context():
+        request.environ[STALE] = True
+    return value
 
 
 def label_index(store):

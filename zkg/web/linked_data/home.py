@@ -2,8 +2,9 @@
 search (``/search?q=``, HTML or JSON) and whole-dataset dumps (``/dumps/zkg.trig.gz``,
 ``/dumps/zkg.nq.gz``).
 
-The home page's counts, the search index and the dumps are computed once per dataset
-version and kept in ``app.extensions["zkg.home"]`` until a write changes the version.
+The home page's counts and the search index are computed once per dataset version
+(:func:`zkg.web.http_caching.per_version`), the dumps kept in ``app.extensions["zkg.home"]``
+until a write changes the version.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from zkg.linked_data.facts import readable_name
 from zkg.linked_data.labels import choose_label, fetch_label_candidates
 from zkg.linked_data.search import MAX_QUERY_LENGTH
 from zkg.rdf.negotiation import HTML, Format, NotAcceptable, choose
-from zkg.web.http_caching import PerVersion, conditional, label_index
+from zkg.web.http_caching import conditional, label_index, per_version
 from zkg.web.security import PAGE_SECURITY_POLICY
 from zkg.web.urls import curie, editor_url, link, model_page_url, request_languages
 
@@ -35,7 +36,6 @@ def _state() -> dict:
         state = current_app.extensions.setdefault(
             "zkg.home",
             {
-                "summary": PerVersion(summarise),
                 "dumps": DumpCache(store),
             },
         )
@@ -115,7 +115,7 @@ def home():
     languages = request_languages()
 
     def build() -> Response:
-        summary = _state()["summary"].get(store)
+        summary = per_version("zkg.home.summary", summarise, store)
         mentioned = [c for c, _n in summary["classes"]] + summary["entry_points"]
         mentioned += [i for pair in summary["sources"] for i in pair]
         entry_types = _types(store, summary["entry_points"])
