@@ -137,10 +137,12 @@ def _with_details(store, entries: list[HistoryEntry], log: ChangeLog | None) -> 
 
 def catch_up_log(store, log: ChangeLog | None) -> None:
     """The log with the changesets other front ends committed at a shared engine (a log
-    that cannot be written to now is read as it is: its own changesets are still right)."""
+    that cannot be written to now is read as it is: its own changesets are still right).
+    Reads skip it while the engine's version marker has not moved since the log last caught
+    up (:meth:`ChangeLog.catch_up <zkg.curation.changelog.ChangeLog.catch_up>`, ``if_moved``)."""
     if log is not None:
         try:
-            log.catch_up(store)
+            log.catch_up(store, if_moved=True)
         except StoreError:
             pass
 
@@ -157,13 +159,8 @@ def history(store, iri: str, *, log: ChangeLog | None, limit: int | None = None)
     object (or that changed the graph ``iri``), newest first."""
     term = ox.NamedNode(iri)
     catch_up_log(store, log)
-    if log is not None:
-        ids = [
-            e.id
-            for e in deadline.checked(log.committed(), every=16)
-            if iri in e.changeset.changed_graphs()
-            or any(q.subject == term or q.object == term for q in (*e.changeset.additions, *e.changeset.removals))
-        ]
+    if log is not None:  # by the log's index: the entity's own entries, not the whole log
+        ids = [e.id for e in deadline.checked(log.committed_touching(iri), every=16)]
     else:  # no log (a foreign engine): what the changesets' own graphs still hold
         base = store.base_iri
         rows = store.query(
