@@ -72,11 +72,14 @@ def _described(store, *, ids: list[str] | None = None, limit: int | None = None)
     if ids is not None:
         if not ids:
             return []
+        # Inside the graph pattern, first: Oxigraph then starts from these changesets (outside
+        # it joined them with every changeset's description: 130 ms instead of 2 for an entity's
+        # history once the metadata graph described 1,000 changesets).
         values = "VALUES ?c { " + " ".join(f"<{changeset_graph(base, i)}>" for i in ids) + " }"
     text = f"""SELECT ?c ?agent ?agentLabel ?time ?source ?citation ?message ?reverts ?added ?removed
                       (GROUP_CONCAT(STR(?graph); separator=" ") AS ?graphs) WHERE {{
-        {values}
         GRAPH <{metadata}> {{
+            {values}
             ?c a <{base}{ZKG_CHANGESET}> ; <{PROV}generatedAtTime> ?time ; <{PROV}wasAttributedTo> ?agent .
             OPTIONAL {{ ?c <{PROV}wasDerivedFrom> ?source }}
             OPTIONAL {{ ?c <{DCTERMS}bibliographicCitation> ?citation }}
