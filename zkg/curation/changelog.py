@@ -31,14 +31,12 @@ import contextlib
 import os
 import threading
 import weakref
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-import pyoxigraph as ox
-
 from zkg.base.errors import ReadOnlyData, StoreError, storage_fault
+from zkg.curation.changelog_entries import Draft, LogEntry, iri_text
+from zkg.curation.changelog_index import LogIndex
 from zkg.curation.changesets import ZKG_CHANGESET, Changeset, changeset_id_of, to_rdf_patch
 from zkg.curation.reserved import METADATA_GRAPH_NAME
 from zkg.rdf.namespaces import PROV
@@ -65,29 +63,6 @@ _MEMORY_LOGS_GUARD = threading.Lock()
 def _process_lock(key: str) -> threading.RLock:
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(key, threading.RLock())
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One changeset as the log has it."""
-
-    changeset: Changeset
-    status: str  # COMMITTED, ABORTED or PENDING
-    offset: int  # where its first line starts in the file
-
-    @property
-    def id(self) -> str:
-        return self.changeset.id
-
-
-class _Draft:
-    """An entry being read: its header lines and rows, until TC/TA."""
-
-    def __init__(self, offset: int):
-        self.offset = offset
-        self.headers: dict[str, str] = {}
-        self.additions: list[str] = []
-        self.removals: list[str] = []
 
 
 class ChangeLog:
@@ -124,7 +99,9 @@ class ChangeLog:
         # Incremental parsing: entries so far, bytes consumed, and the entry being read.
         self._entries: list[LogEntry] = []
         self._consumed = 0
-        self._draft: _Draft | None = None
+        self._draft: Draft | None = None
+        self._index = LogIndex()  # the settled entries by id and by the IRIs they touched
+        self._current_at: str | None = None  # the engine's marker before the last catch_up
 
     @classmethod
     def for_store(cls, store: StoreFacade) -> "ChangeLog":
@@ -231,7 +208,7 @@ class ChangeLog:
         with self._lock:
             self.entries()
             draft = self._draft
-            if draft is None or changeset_id_of(self.base_iri, _iri_text(draft.headers.get("id", ""))) != changeset_id:
+            if draft is None or changeset_id_of(self.base_iri, iri_text(draft.headers.get("id", ""))) != changeset_id:
                 raise StoreError(f"changeset {changeset_id} is not the pending entry of the change log")
             self._append(marker)
 
@@ -247,20 +224,29 @@ class ChangeLog:
         except FileNotFoundError:
             return b""
 
+    def _read_new(self) -> None:  # under the lock
+        data = self._read_from(self._consumed)
+        end = data.rfind(b"\n") + 1  # complete lines only
+        position = self._consumed
+        for raw in data[:end].split(b"\n")[:-1] if end else []:
+            self._read_line(raw.decode("utf-8"), position)
+            position += len(raw) + 1
+        self._consumed = position
+
+    def _pending(self) -> LogEntry | None:
+        if self._draft is not None and "id" in self._draft.headers:
+            return LogEntry(self._draft.changeset(self.base_iri), PENDING, self._draft.offset)
+        return None
+
     def entries(self) -> list[LogEntry]:
         """Every settled entry, oldest first, then the pending one if any (parsed
         incrementally: only new bytes are read)."""
         with self._lock:
-            data = self._read_from(self._consumed)
-            end = data.rfind(b"\n") + 1  # complete lines only
-            position = self._consumed
-            for raw in data[:end].split(b"\n")[:-1] if end else []:
-                self._read_line(raw.decode("utf-8"), position)
-                position += len(raw) + 1
-            self._consumed = position
+            self._read_new()
             result = list(self._entries)
-            if self._draft is not None and "id" in self._draft.headers:
-                result.append(LogEntry(self._changeset(self._draft), PENDING, self._draft.offset))
+            pending = self._pending()
+            if pending is not None:
+                result.append(pending)
             return result
 
     def _read_line(self, line: str, offset: int) -> None:
@@ -275,7 +261,7 @@ class ChangeLog:
                 # A new entry while one was unsettled (never written so by this module).
                 self._finish(ABORTED)
             if self._draft is None:
-                self._draft = _Draft(offset)
+                self._draft = Draft(offset)
             self._draft.headers[name] = value.strip().removesuffix(".").strip()
         elif code in ("A", "D") and self._draft is not None:
             (self._draft.additions if code == "A" else self._draft.removals).append(rest)
@@ -288,42 +274,30 @@ class ChangeLog:
     def _finish(self, status: str) -> None:
         draft, self._draft = self._draft, None
         if "id" in draft.headers:
-            self._entries.append(LogEntry(self._changeset(draft), status, draft.offset))
-
-    def _changeset(self, draft: _Draft) -> Changeset:
-        header = {name: _parse_term(value) for name, value in draft.headers.items()}
-
-        def text(name: str) -> str | None:
-            term = header.get(name)
-            return None if term is None else term.value
-
-        changeset_id = changeset_id_of(self.base_iri, text("id") or "") or (text("id") or "")
-        reverts = text("reverts")
-        time_text = text("time")
-        try:
-            time = datetime.fromisoformat(time_text) if time_text else datetime.fromtimestamp(0, timezone.utc)
-        except ValueError:
-            time = datetime.fromtimestamp(0, timezone.utc)
-        return Changeset(
-            id=changeset_id,
-            additions=tuple(_parse_rows(draft.additions)),
-            removals=tuple(_parse_rows(draft.removals)),
-            agent=text("agent") or "",
-            time=time,
-            source=text("source") or "",
-            message=text("message") or "",
-            reverts=changeset_id_of(self.base_iri, reverts) if reverts else None,
-            base_iri=self.base_iri,
-        )
+            entry = LogEntry(draft.changeset(self.base_iri), status, draft.offset)
+            self._index.add(len(self._entries), entry.changeset, committed=status == COMMITTED)
+            self._entries.append(entry)
 
     def entry(self, changeset_id: str) -> LogEntry | None:
-        for entry in reversed(self.entries()):
-            if entry.id == changeset_id:
-                return entry
-        return None
+        """The last entry with this id (the pending one if it has it), or None."""
+        with self._lock:
+            self._read_new()
+            pending = self._pending()
+            if pending is not None and pending.id == changeset_id:
+                return pending
+            position = self._index.position_of(changeset_id)
+            return self._entries[position] if position is not None else None
 
     def committed(self) -> list[LogEntry]:
         return [e for e in self.entries() if e.status == COMMITTED]
+
+    def committed_touching(self, iri: str) -> list[LogEntry]:
+        """The committed entries that added or removed a quad with ``iri`` as subject or
+        object, or changed the graph ``iri``, oldest first, in time proportional to their
+        number, not to the log's length (:mod:`zkg.curation.changelog_index`)."""
+        with self._lock:
+            self._read_new()
+            return [self._entries[position] for position in self._index.touching(iri)]
 
     # -- recovery ------------------------------------------------------------------------
 
@@ -348,7 +322,7 @@ class ChangeLog:
                 self.entries()
             return settled
 
-    def catch_up(self, store) -> int:
+    def catch_up(self, store, *, if_moved: bool = False) -> int:
         """Append the changesets other front ends committed at a shared engine (one zkg does
         not run, :func:`zkg.store.engine_version.is_shared`) that this log lacks, as their
         descriptions in the metadata graph record them (``zkg:patch``, the RDF Patch the
@@ -356,8 +330,20 @@ class ChangeLog:
         it, this log holds every changeset the engine has a patch of, and history, changeset
         pages and revert work on any front end. Nothing to do elsewhere, on a read-only
         log, or while an entry is pending (:meth:`reconcile` settles it first). One count
-        query when nothing is missing."""
+        query when nothing is missing.
+
+        ``if_moved`` (reads): nothing at all, no lock, no query, while the engine's version
+        marker as this process knows it (``store.engine_marker``: read at most once per
+        CHECK_INTERVAL) is the one read before the last catch_up that finished. Every zkg
+        update moves it in the same transaction as its data: unchanged, no changeset came
+        since. So history is as current as this front end's pages and ETags (the same
+        bound). Writes (apply, revert) go without: they must see the engine as it is."""
         if not engine_version.is_shared(store) or self.read_only_reason is not None:
+            return 0
+        # Read before the count below: a changeset committed after this reading moves the
+        # marker, so the next reading differs and that read catches up again.
+        marker = store.engine_marker[0] if if_moved else ""
+        if marker and marker == self._current_at:
             return 0
         base = store.base_iri
         metadata = graph_iri(base, METADATA_GRAPH_NAME)
@@ -369,6 +355,7 @@ class ChangeLog:
             known = {e.id for e in entries if e.status == COMMITTED}
             rows = list(store.query(f"SELECT (COUNT(?c) AS ?n) WHERE {{ {described} }}", union_default_graph=False))
             if int(rows[0]["n"].value) <= len(known):  # the log's committed entries are all there
+                self._current_at = marker or self._current_at
                 return 0
             text = (
                 f"SELECT ?c ?patch WHERE {{ GRAPH <{metadata}> {{ ?c a <{base}{ZKG_CHANGESET}> ; "
@@ -383,6 +370,7 @@ class ChangeLog:
                 self._append(patch if patch.endswith("TC .\n") else patch.rstrip("\n") + "\nTC .\n")
             if missing:
                 self.entries()
+            self._current_at = marker or self._current_at
             return len(missing)
 
     def _cut_torn_tail(self) -> None:
@@ -425,22 +413,6 @@ def is_in_store(store, changeset: Changeset) -> bool:
     metadata = graph_iri(store.base_iri, METADATA_GRAPH_NAME)
     query = f"ASK {{ GRAPH <{metadata}> {{ <{changeset.graph}> a <{store.base_iri}{ZKG_CHANGESET}> }} }}"
     return bool(store.query(query))
-
-
-def _iri_text(value: str) -> str:
-    return value[1:-1] if value.startswith("<") and value.endswith(">") else value
-
-
-def _parse_term(text: str):
-    quads = list(ox.parse(f"<urn:x-zkg:s> <urn:x-zkg:p> {text} .\n".encode("utf-8"), format=ox.RdfFormat.N_QUADS))
-    return quads[0].object
-
-
-def _parse_rows(rows: list[str]) -> list[ox.Quad]:
-    if not rows:
-        return []
-    text = "\n".join(row.strip() for row in rows) + "\n"
-    return list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
 
 
 def _flock(path: Path):

@@ -72,11 +72,14 @@ def _described(store, *, ids: list[str] | None = None, limit: int | None = None)
     if ids is not None:
         if not ids:
             return []
+        # Inside the graph pattern, first: Oxigraph then starts from these changesets (outside
+        # it joined them with every changeset's description: 130 ms instead of 2 for an entity's
+        # history once the metadata graph described 1,000 changesets).
         values = "VALUES ?c { " + " ".join(f"<{changeset_graph(base, i)}>" for i in ids) + " }"
     text = f"""SELECT ?c ?agent ?agentLabel ?time ?source ?citation ?message ?reverts ?added ?removed
                       (GROUP_CONCAT(STR(?graph); separator=" ") AS ?graphs) WHERE {{
-        {values}
         GRAPH <{metadata}> {{
+            {values}
             ?c a <{base}{ZKG_CHANGESET}> ; <{PROV}generatedAtTime> ?time ; <{PROV}wasAttributedTo> ?agent .
             OPTIONAL {{ ?c <{PROV}wasDerivedFrom> ?source }}
             OPTIONAL {{ ?c <{DCTERMS}bibliographicCitation> ?citation }}
@@ -137,10 +140,12 @@ def _with_details(store, entries: list[HistoryEntry], log: ChangeLog | None) -> 
 
 def catch_up_log(store, log: ChangeLog | None) -> None:
     """The log with the changesets other front ends committed at a shared engine (a log
-    that cannot be written to now is read as it is: its own changesets are still right)."""
+    that cannot be written to now is read as it is: its own changesets are still right).
+    Reads skip it while the engine's version marker has not moved since the log last caught
+    up (:meth:`ChangeLog.catch_up <zkg.curation.changelog.ChangeLog.catch_up>`, ``if_moved``)."""
     if log is not None:
         try:
-            log.catch_up(store)
+            log.catch_up(store, if_moved=True)
         except StoreError:
             pass
 
@@ -157,13 +162,8 @@ def history(store, iri: str, *, log: ChangeLog | None, limit: int | None = None)
     object (or that changed the graph ``iri``), newest first."""
     term = ox.NamedNode(iri)
     catch_up_log(store, log)
-    if log is not None:
-        ids = [
-            e.id
-            for e in deadline.checked(log.committed(), every=16)
-            if iri in e.changeset.changed_graphs()
-            or any(q.subject == term or q.object == term for q in (*e.changeset.additions, *e.changeset.removals))
-        ]
+    if log is not None:  # by the log's index: the entity's own entries, not the whole log
+        ids = [e.id for e in deadline.checked(log.committed_touching(iri), every=16)]
     else:  # no log (a foreign engine): what the changesets' own graphs still hold
         base = store.base_iri
         rows = store.query(
