@@ -322,6 +322,15 @@ class ChangeLog:
                 return entry
         return None
 
+    def settled_since(self, offset: int) -> tuple[list[LogEntry], int]:
+        """(The committed entries from byte ``offset`` on, up to the first unsettled one; where
+        that one begins, or the end of the log's complete lines): what a reader that has
+        followed the log up to ``offset`` has still to follow (:mod:`zkg.curation.search_sync`)."""
+        with self._lock:
+            entries = self.entries()
+            end = self._draft.offset if self._draft is not None else self._consumed
+            return [e for e in entries if offset <= e.offset < end and e.status == COMMITTED], end
+
     def committed(self) -> list[LogEntry]:
         return [e for e in self.entries() if e.status == COMMITTED]
 

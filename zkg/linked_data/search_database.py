@@ -1,0 +1,401 @@
+"""The label index kept on disk: ``{data}/search.sqlite``, a SQLite file every process of a
+data directory reads, brought up to date a few resources at a time after each write.
+
+Why SQLite (its WAL mode) rather than an index in each process's memory: one copy for every
+worker, opened in milliseconds after a start (nothing to rebuild), and updated in one
+transaction per write, which readers in other processes see at once and never half-done.
+Why SQLite rather than a search library (tantivy and the like): it is in Python's standard
+library (no dependency to build or ship), many processes may read one file while one writes
+(WAL), and a write's rows are replaced atomically. FTS5, SQLite's full-text index, is not
+used: its tokenizers split and fold text differently from :mod:`zkg.linked_data.matching`
+(Chinese as character pairs, ordinals, compatibility forms) and it has no edit-distance
+lookup; the site search must find exactly what it found before. So the file holds the word
+index itself (:mod:`zkg.linked_data.word_index`) as tables, and the same code walks it:
+
+- ``names``: every label and other name (``id`` in the store's order), folded;
+- ``postings``: for each word, the names holding it, by rank (``size << 32 | id``: shortest
+  names first, as the word index ranks them);
+- ``words``, ``pairs``, ``pair_sizes``, ``lengths``: the words, and the words by their
+  character pairs and length, for prefix, part-of-word and typo lookups;
+- ``resources``: each IRI's descriptions, the numbers of its descriptions and dates, and how
+  many statements point to it;
+- ``meta``: which data the file reflects (``source``: the load) and up to where in the change
+  log (``position``); see :mod:`zkg.curation.search_sync`.
+
+>>> import tempfile, pathlib
+>>> from zkg.linked_data.search import StoredNames
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "search.sqlite"
+>>> names = StoredNames([("http://x/zp", "http://www.w3.org/2000/01/rdf-schema#label", "Zhongguancun Science Park", "en")], {}, {}, {"http://x/zp": 3})
+>>> database = SearchDatabase(path)
+>>> database.rebuild(names, source="test", position=0)
+>>> [(h.iri, h.match) for h in StoredLabelIndex(path).search("sciense park")]
+[('http://x/zp', 'fuzzy')]
+>>> database.replace(["http://x/zp"], StoredNames([], {}, {}, {}), position=10)
+>>> StoredLabelIndex(path).search("park"), database.state()
+([], ('test', 10))
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import pyoxigraph as ox
+
+from zkg.linked_data.matching import Name, Query, fold
+from zkg.linked_data.search import LabelEntry, NameSearch, StoredNames
+from zkg.linked_data.word_index import PREFIX_SCAN, Cost, WordIndex, pairs_of
+
+DATABASE_FILE = "search.sqlite"
+#: Bumped when the tables change: a file of another layout is rebuilt.
+LAYOUT = "1"
+#: Seconds a writer waits for another (the write path, a process catching up).
+BUSY_TIMEOUT = 60.0
+#: The largest code point: words beginning with ``w`` sort before ``w + LAST``.
+LAST = "\U0010ffff"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, property TEXT NOT NULL,
+    text TEXT NOT NULL, language TEXT, folded TEXT NOT NULL, size INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS names_of_iri ON names(iri, id);
+CREATE TABLE IF NOT EXISTS postings(word TEXT NOT NULL, rank INTEGER NOT NULL, PRIMARY KEY(word, rank)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS words(word TEXT PRIMARY KEY, names INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pairs(pair TEXT NOT NULL, length INTEGER NOT NULL, word TEXT NOT NULL,
+    PRIMARY KEY(pair, length, word)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pair_sizes(pair TEXT NOT NULL, length INTEGER NOT NULL, words INTEGER NOT NULL,
+    PRIMARY KEY(pair, length)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lengths(length INTEGER PRIMARY KEY, words INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS resources(iri TEXT PRIMARY KEY, prominence INTEGER NOT NULL, numbers TEXT NOT NULL,
+    descriptions TEXT NOT NULL) WITHOUT ROWID;
+"""
+TABLES = ("names", "postings", "words", "pairs", "pair_sizes", "lengths", "resources")
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection in WAL mode (readers never wait for the writer)."""
+    if read_only:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, check_same_thread=False)
+    else:
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints; the log replays the rest
+        connection.executescript(SCHEMA)
+    return connection
+
+
+def _rank(size: int, number: int) -> int:
+    return size << 32 | number
+
+
+class SearchDatabase:
+    """The writer's side of the file: a full rebuild, or some IRIs' rows replaced; each one
+    transaction (``BEGIN IMMEDIATE``: one writer at a time across processes)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._connection = connect(self.path)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def state(self) -> tuple[str | None, int]:
+        """(the source the file reflects, its change log position); (None, 0) for a file
+        never built or of another layout."""
+        meta = dict(self._connection.execute("SELECT key, value FROM meta"))
+        if meta.get("layout") != LAYOUT or "source" not in meta:
+            return None, 0
+        return meta["source"], int(meta.get("position", "0"))
+
+    def transaction(self) -> "_Transaction":
+        """One write, alone: other writers (in any process) wait; readers see it whole."""
+        return _Transaction(self._connection)
+
+    # Within a transaction:
+
+    def clear(self) -> None:
+        for table in TABLES:
+            self._connection.execute(f"DELETE FROM {table}")
+
+    def remove(self, iris: Iterable[str]) -> None:
+        """Take ``iris``' names, descriptions and counts out (words no name holds any more too)."""
+        _remove(self._connection, list(dict.fromkeys(iris)))
+
+    def insert(self, names: StoredNames) -> None:
+        _insert(self._connection, names)
+
+    def record(self, **meta) -> None:
+        """Say what the file reflects (``source``, ``position``)."""
+        _set_meta(self._connection, **meta)
+
+    def checkpoint(self) -> None:
+        """After a rebuild: the WAL copied into the file and emptied (it held every row twice)."""
+        self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # Whole writes:
+
+    def rebuild(self, names: StoredNames, *, source: str, position: int) -> None:
+        """Every table emptied and filled from ``names`` (all the store's)."""
+        with self.transaction():
+            self.clear()
+            self.insert(names)
+            self.record(source=source, position=position)
+        self.checkpoint()
+
+    def replace(self, iris: Iterable[str], names: StoredNames, *, position: int) -> None:
+        """The rows of ``iris`` replaced by ``names`` (theirs, read from the store), and the
+        position recorded."""
+        with self.transaction():
+            self.remove(iris)
+            self.insert(names)
+            self.record(position=position)
+
+
+class _Transaction:
+    def __init__(self, connection: sqlite3.Connection):
+        self.connection = connection
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.connection.execute("BEGIN IMMEDIATE")
+        return self.connection
+
+    def __exit__(self, kind, error, trace) -> None:
+        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _set_meta(db: sqlite3.Connection, **values) -> None:
+    values.setdefault("layout", LAYOUT)
+    db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
+
+
+def _insert(db: sqlite3.Connection, names: StoredNames) -> None:
+    """Add ``names``' rows: names in their order, their words (new words with their pairs)."""
+    postings: list[tuple[str, int]] = []
+    for iri, prop, text, language in names.rows:
+        folded = fold(text)
+        if not folded:
+            continue
+        name = Name.of(folded, folded=True)
+        number = db.execute(
+            "INSERT INTO names(iri, property, text, language, folded, size) VALUES (?, ?, ?, ?, ?, ?)",
+            (iri, prop, text, language or None, folded, len(name.compact)),
+        ).lastrowid
+        postings.extend((word, _rank(len(name.compact), number)) for word in dict.fromkeys(name.words))
+    db.executemany("INSERT INTO postings VALUES (?, ?)", sorted(postings))
+    counts: dict[str, int] = {}
+    for word, _rank_ in postings:
+        counts[word] = counts.get(word, 0) + 1
+    known = _known_words(db, counts)
+    db.executemany("UPDATE words SET names = names + ? WHERE word = ?", [(counts[w], w) for w in known])
+    new = sorted(set(counts) - known)
+    db.executemany("INSERT INTO words VALUES (?, ?)", [(w, counts[w]) for w in new])
+    _count_words(db, new, +1)
+    numbers = names.numbers()
+    described = set(names.descriptions) | set(numbers) | set(names.prominence)
+    db.executemany(
+        "INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?)",
+        [
+            (
+                iri,
+                names.prominence.get(iri, 0),
+                " ".join(sorted(numbers.get(iri, ()))),
+                json.dumps([(lit.value, lit.language) for lit in names.descriptions.get(iri, ())], ensure_ascii=False),
+            )
+            for iri in sorted(described)
+        ],
+    )
+
+
+def _known_words(db: sqlite3.Connection, words: Iterable[str]) -> set[str]:
+    known: set[str] = set()
+    listed = list(words)
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        known.update(w for (w,) in db.execute(f"SELECT word FROM words WHERE word IN ({marks})", chunk))
+    return known
+
+
+def _count_words(db: sqlite3.Connection, words: list[str], step: int) -> None:
+    """Words added (``step`` 1) or gone (-1): their pairs and the counts by pair and length."""
+    pairs = [(pair, len(word), word) for word in words for pair in pairs_of(word)]
+    if step > 0:
+        db.executemany("INSERT INTO pairs VALUES (?, ?, ?)", sorted(pairs))
+    else:
+        db.executemany("DELETE FROM pairs WHERE pair = ? AND length = ? AND word = ?", pairs)
+    sizes: dict[tuple[str, int], int] = {}
+    for pair, length, _word in pairs:
+        sizes[pair, length] = sizes.get((pair, length), 0) + step
+    lengths: dict[int, int] = {}
+    for word in words:
+        lengths[len(word)] = lengths.get(len(word), 0) + step
+    db.executemany(
+        "INSERT INTO pair_sizes VALUES (?, ?, ?) ON CONFLICT(pair, length) DO UPDATE SET words = words + excluded.words",
+        [(pair, length, n) for (pair, length), n in sizes.items()],
+    )
+    db.executemany(
+        "INSERT INTO lengths VALUES (?, ?) ON CONFLICT(length) DO UPDATE SET words = words + excluded.words",
+        list(lengths.items()),
+    )
+    if step < 0:
+        db.execute("DELETE FROM pair_sizes WHERE words <= 0")
+        db.execute("DELETE FROM lengths WHERE words <= 0")
+
+
+def _remove(db: sqlite3.Connection, iris: list[str]) -> None:
+    """Take ``iris``' names, words no name holds any more, and their resource rows out."""
+    gone: dict[str, int] = {}
+    for start in range(0, len(iris), 500):
+        chunk = iris[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(f"SELECT id, folded, size FROM names WHERE iri IN ({marks})", chunk).fetchall()
+        postings = []
+        for number, folded, size in rows:
+            for word in dict.fromkeys(Name.of(folded, folded=True).words):
+                postings.append((word, _rank(size, number)))
+                gone[word] = gone.get(word, 0) + 1
+        db.executemany("DELETE FROM postings WHERE word = ? AND rank = ?", postings)
+        db.executemany("DELETE FROM names WHERE id = ?", [(number,) for number, _f, _s in rows])
+        db.executemany("DELETE FROM resources WHERE iri = ?", [(iri,) for iri in chunk])
+    db.executemany("UPDATE words SET names = names - ? WHERE word = ?", [(n, w) for w, n in gone.items()])
+    unused = [w for w in gone if db.execute("SELECT names FROM words WHERE word = ?", (w,)).fetchone()[0] <= 0]
+    db.executemany("DELETE FROM words WHERE word = ?", [(w,) for w in unused])
+    _count_words(db, unused, -1)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+class StoredWordIndex(WordIndex):
+    """The word index's walk over the file's tables; word ids are the words themselves (they
+    compare as the in-memory index's ids do: in the words' order)."""
+
+    def __init__(self, connection: sqlite3.Connection):
+        self._db = connection
+        self._alternatives: dict[str, list] = {}
+        self._length_list: list[int] | None = None
+
+    def forget(self) -> None:
+        """The words changed: what was remembered of them is dropped."""
+        self._alternatives = {}
+        self._length_list = None
+
+    def _id_of(self, word: str):
+        return word if self._db.execute("SELECT 1 FROM words WHERE word = ?", (word,)).fetchone() else None
+
+    def _word(self, i) -> str:
+        return i
+
+    def _beginning(self, word: str, cost: Cost) -> list:
+        rows = self._db.execute(
+            "SELECT word FROM words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?", (word, word + LAST, PREFIX_SCAN)
+        )
+        beginning = [w for (w,) in rows if w.startswith(word)]
+        cost.words += len(beginning)
+        return beginning
+
+    def _lengths(self) -> list[int]:
+        if self._length_list is None:
+            self._length_list = [n for (n,) in self._db.execute("SELECT length FROM lengths ORDER BY length")]
+        return self._length_list
+
+    def _pair_size(self, pair: str, length: int) -> int:
+        row = self._db.execute("SELECT words FROM pair_sizes WHERE pair = ? AND length = ?", (pair, length)).fetchone()
+        return row[0] if row else 0
+
+    def _pair_words(self, pair: str, length: int, limit: int) -> Sequence:
+        rows = self._db.execute(
+            "SELECT word FROM pairs WHERE pair = ? AND length = ? ORDER BY word LIMIT ?", (pair, length, limit)
+        )
+        return [w for (w,) in rows]
+
+    def _postings(self, i, limit: int) -> Sequence[int]:
+        rows = self._db.execute("SELECT rank FROM postings WHERE word = ? ORDER BY rank LIMIT ?", (i, limit))
+        return [r for (r,) in rows]
+
+    def _entry(self, rank: int) -> int:
+        return rank & 0xFFFFFFFF
+
+
+class StoredLabelIndex(NameSearch):
+    """The label index read from the file (:class:`zkg.linked_data.search.NameSearch`'s
+    readers and search): one read-only connection per thread; :meth:`refreshed` after the
+    file changed drops what was remembered of its words."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._generation = 0
+
+    def refreshed(self) -> None:
+        self._generation += 1
+
+    def _connection(self) -> tuple[sqlite3.Connection, StoredWordIndex]:
+        held = getattr(self._local, "held", None)
+        if held is None:
+            connection = connect(self.path, read_only=True)
+            held = self._local.held = [connection, StoredWordIndex(connection), self._generation]
+        if held[2] != self._generation:
+            held[1].forget()
+            held[2] = self._generation
+        return held[0], held[1]
+
+    def _entries(self, rows) -> list[LabelEntry]:
+        return [
+            LabelEntry(iri, prop, text, language, folded, Name.of(folded, folded=True))
+            for iri, prop, text, language, folded in rows
+        ]
+
+    def labels_of(self, iri: str) -> list[LabelEntry]:
+        db, _words = self._connection()
+        rows = db.execute("SELECT iri, property, text, language, folded FROM names WHERE iri = ? ORDER BY id", (iri,))
+        return self._entries(rows)
+
+    def descriptions_of(self, iri: str) -> list[ox.Literal]:
+        db, _words = self._connection()
+        row = db.execute("SELECT descriptions FROM resources WHERE iri = ?", (iri,)).fetchone()
+        literals = json.loads(row[0]) if row else []
+        return [ox.Literal(value, language=language) if language else ox.Literal(value) for value, language in literals]
+
+    def prominence(self, iri: str) -> int:
+        db, _words = self._connection()
+        row = db.execute("SELECT prominence FROM resources WHERE iri = ?", (iri,)).fetchone()
+        return row[0] if row else 0
+
+    def _about(self, iris: set[str], column: str) -> dict:
+        db, _words = self._connection()
+        listed = sorted(iris)
+        found = {}
+        for start in range(0, len(listed), 500):
+            chunk = listed[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(db.execute(f"SELECT iri, {column} FROM resources WHERE iri IN ({marks})", chunk))
+        return found
+
+    def _prominence_of(self, iris: set[str]) -> Mapping[str, int]:
+        return self._about(iris, "prominence")
+
+    def _numbers_of(self, iris: set[str]) -> Mapping[str, frozenset[str]]:
+        return {iri: frozenset(text.split()) for iri, text in self._about(iris, "numbers").items() if text}
+
+    def _candidates(self, query: Query, cost: Cost) -> list[LabelEntry]:
+        db, words = self._connection()
+        numbers = words.candidates(query, cost)
+        if not numbers:
+            return []
+        marks = ",".join("?" * len(numbers))
+        rows = db.execute(f"SELECT id, iri, property, text, language, folded FROM names WHERE id IN ({marks})", numbers)
+        by_id = {row[0]: row[1:] for row in rows}
+        return self._entries(by_id[n] for n in numbers if n in by_id)
+
+    def entries_within(self, space: str) -> list[LabelEntry]:
+        """The names of the IRIs under ``space``, in the store's order."""
+        db, _words = self._connection()
+        rows = db.execute(
+            "SELECT iri, property, text, language, folded FROM names WHERE iri >= ? AND iri < ? ORDER BY id",
+            (space, space + LAST),
+        )
+        return self._entries(rows)
