@@ -348,6 +348,10 @@ class LabelIndex(NameSearch):
     def _prominence_of(self, iris: set[str]) -> Mapping[str, int]:
         return self._prominence
 
+    def entries_within(self, space: str) -> list[LabelEntry]:
+        """The names of the IRIs under ``space``, in the store's order."""
+        return [e for e in self.entries if e.iri.startswith(space)]
+
     def _numbers_of(self, iris: set[str]) -> Mapping[str, frozenset[str]]:
         return self._numbers
 

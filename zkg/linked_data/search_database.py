@@ -102,6 +102,12 @@ class SearchDatabase:
     def close(self) -> None:
         self._connection.close()
 
+    def builds(self) -> int:
+        """How many times the file was built whole (a rebuild is what the file spares: the
+        tests and the measurements count them)."""
+        row = self._connection.execute("SELECT value FROM meta WHERE key = 'builds'").fetchone()
+        return int(row[0]) if row else 0
+
     def state(self) -> tuple[str | None, int]:
         """(the source the file reflects, its change log position); (None, 0) for a file
         never built or of another layout."""
@@ -128,7 +134,10 @@ class SearchDatabase:
         _insert(self._connection, names)
 
     def record(self, **meta) -> None:
-        """Say what the file reflects (``source``, ``position``)."""
+        """Say what the file reflects (``source``, ``position``); with a ``source``, that it
+        was built whole once more."""
+        if "source" in meta:
+            meta["builds"] = self.builds() + 1
         _set_meta(self._connection, **meta)
 
     def checkpoint(self) -> None:
