@@ -65,7 +65,12 @@ def test_replaced_rows_leave_the_file_as_a_rebuild_would(real_store, tmp_path):
         database.replace(batch, read_names(real_store, batch), position=start + 1)
     assert database.state() == ("test", start + 1) and database.builds() == 1
     for table in ("words", "pair_sizes", "lengths"):
-        assert database._connection.execute(f"SELECT count(*) FROM {table} WHERE {'names' if table == 'words' else 'words'} < 1").fetchone()[0] == 0
+        assert (
+            database._connection.execute(
+                f"SELECT count(*) FROM {table} WHERE {'names' if table == 'words' else 'words'} < 1"
+            ).fetchone()[0]
+            == 0
+        )
     assert database._connection.execute("SELECT * FROM words ORDER BY word").fetchall() == words
     stored = StoredLabelIndex(path)
     for query in QUERIES:

@@ -73,7 +73,9 @@ def test_a_write_is_searchable_at_once_in_every_worker_and_a_restart_rebuilds_no
         assert QUOKKA not in found(live, "quokka")
         assert TEST_BASE + "id/z-park" in found(live, "z-park")
 
-        done = write(live, token, f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{QUOKKA}> <{LABEL}> "Quokka Innovation Hub"@en }} }}')
+        done = write(
+            live, token, f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{QUOKKA}> <{LABEL}> "Quokka Innovation Hub"@en }} }}'
+        )
         assert searchable_within(live, "quokka innovation", True, done) < 1.0
         assert QUOKKA in found(live, "quoka hub")  # a typo: the word index has the new words
 
@@ -87,7 +89,9 @@ def test_a_write_is_searchable_at_once_in_every_worker_and_a_restart_rebuilds_no
         assert QUOKKA in found(live, "wombat accelerator")
 
         # Removed: found by nothing.
-        done = write(live, token, f'DELETE DATA {{ GRAPH <{GRAPH}> {{ <{QUOKKA}> <{LABEL}> "Wombat Accelerator"@en }} }}')
+        done = write(
+            live, token, f'DELETE DATA {{ GRAPH <{GRAPH}> {{ <{QUOKKA}> <{LABEL}> "Wombat Accelerator"@en }} }}'
+        )
         assert searchable_within(live, "wombat", False, done) < 1.0
         assert builds(data) == 1  # every write followed, none rebuilt the index
     finally:

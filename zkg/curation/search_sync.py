@@ -44,6 +44,7 @@ import json
 import logging
 import threading
 from pathlib import Path
+
 import pyoxigraph as ox
 
 from zkg.curation.changelog import ChangeLog, LogEntry
@@ -187,4 +188,3 @@ class SearchKeeper:
                 catch_up(store, self.database, self.changes)
             self.index.refreshed()
             return self.index
-

@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -194,9 +195,7 @@ def _insert(db: sqlite3.Connection, names: StoredNames) -> None:
         ).lastrowid
         postings.extend((word, _rank(len(name.compact), number)) for word in dict.fromkeys(name.words))
     db.executemany("INSERT INTO postings VALUES (?, ?)", sorted(postings))
-    counts: dict[str, int] = {}
-    for word, _rank_ in postings:
-        counts[word] = counts.get(word, 0) + 1
+    counts = Counter(word for word, _ in postings)
     known = _known_words(db, counts)
     db.executemany("UPDATE words SET names = names + ? WHERE word = ?", [(counts[w], w) for w in known])
     new = sorted(set(counts) - known)
@@ -300,7 +299,8 @@ class StoredWordIndex(WordIndex):
 
     def _beginning(self, word: str, cost: Cost) -> list:
         rows = self._db.execute(
-            "SELECT word FROM words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?", (word, word + LAST, PREFIX_SCAN)
+            "SELECT word FROM words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?",
+            (word, word + LAST, PREFIX_SCAN),
         )
         beginning = [w for (w,) in rows if w.startswith(word)]
         cost.words += len(beginning)

@@ -16,8 +16,8 @@ from typing import Callable, Iterable
 from flask import Response, current_app, request
 
 from zkg.base.bounded_cache import BoundedCache
-from zkg.linked_data.model_guide import ModelGuide, model_guide
 from zkg.curation import search_sync
+from zkg.linked_data.model_guide import ModelGuide, model_guide
 from zkg.linked_data.search import LabelIndex, NameSearch
 from zkg.store.version import DatasetVersion, PerVersion, dataset_version, not_modified
 from zkg.web.front_cache import mark_shareable
