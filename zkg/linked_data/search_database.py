@@ -40,28 +40,32 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 
-from zkg.linked_data.matching import Name, Query, fold
+from zkg.linked_data.matching import COMPARED_LENGTH, Name, Query, fold
 from zkg.linked_data.search import LabelEntry, NameSearch, StoredNames
-from zkg.linked_data.word_index import PREFIX_SCAN, Cost, WordIndex, pairs_of
+from zkg.linked_data.word_index import NAMES_PER_WORD, PREFIX_SCAN, Cost, WordIndex, pairs_of
 
 DATABASE_FILE = "search.sqlite"
 #: Bumped when the tables change: a file of another layout is rebuilt.
-LAYOUT = "1"
+LAYOUT = "2"
 #: Seconds a writer waits for another (the write path, a process catching up).
 BUSY_TIMEOUT = 60.0
+#: Postings a reader keeps in memory (8 bytes each), and pair counts: until the file changes.
+HELD_POSTINGS = 2_000_000
 #: The largest code point: words beginning with ``w`` sort before ``w + LAST``.
 LAST = "\U0010ffff"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, property TEXT NOT NULL,
-    text TEXT NOT NULL, language TEXT, folded TEXT NOT NULL, size INTEGER NOT NULL);
+    text TEXT NOT NULL, language TEXT, folded TEXT NOT NULL, size INTEGER NOT NULL, compact TEXT NOT NULL,
+    words TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS names_of_iri ON names(iri, id);
 CREATE TABLE IF NOT EXISTS postings(word TEXT NOT NULL, rank INTEGER NOT NULL, PRIMARY KEY(word, rank)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS words(word TEXT PRIMARY KEY, names INTEGER NOT NULL) WITHOUT ROWID;
@@ -73,6 +77,8 @@ CREATE TABLE IF NOT EXISTS lengths(length INTEGER PRIMARY KEY, words INTEGER NOT
 CREATE TABLE IF NOT EXISTS resources(iri TEXT PRIMARY KEY, prominence INTEGER NOT NULL, numbers TEXT NOT NULL,
     descriptions TEXT NOT NULL) WITHOUT ROWID;
 """
+#: The columns of a name read as a LabelEntry (its Name as written, not computed again).
+ENTRY = "iri, property, text, language, folded, compact, words"
 TABLES = ("names", "postings", "words", "pairs", "pair_sizes", "lengths", "resources")
 
 
@@ -85,7 +91,15 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints; the log replays the rest
         connection.executescript(SCHEMA)
+        layout = connection.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
+        if layout is not None and layout[0] != LAYOUT:  # a file of another zkg: made anew
+            connection.executescript("".join(f"DROP TABLE {t};" for t in TABLES) + "DELETE FROM meta;" + SCHEMA)
     return connection
+
+
+def _name(folded: str, compact: str, words: str) -> Name:
+    """A name as :meth:`zkg.linked_data.matching.Name.of` makes it, from its stored parts."""
+    return Name(folded[:COMPARED_LENGTH], compact, tuple(words.split(" ")) if words else ())
 
 
 def _rank(size: int, number: int) -> int:
@@ -190,8 +204,8 @@ def _insert(db: sqlite3.Connection, names: StoredNames) -> None:
             continue
         name = Name.of(folded, folded=True)
         number = db.execute(
-            "INSERT INTO names(iri, property, text, language, folded, size) VALUES (?, ?, ?, ?, ?, ?)",
-            (iri, prop, text, language or None, folded, len(name.compact)),
+            "INSERT INTO names(iri, property, text, language, folded, size, compact, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (iri, prop, text, language or None, folded, len(name.compact), name.compact, " ".join(name.words)),
         ).lastrowid
         postings.extend((word, _rank(len(name.compact), number)) for word in dict.fromkeys(name.words))
     db.executemany("INSERT INTO postings VALUES (?, ?)", sorted(postings))
@@ -259,10 +273,10 @@ def _remove(db: sqlite3.Connection, iris: list[str]) -> None:
     for start in range(0, len(iris), 500):
         chunk = iris[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        rows = db.execute(f"SELECT id, folded, size FROM names WHERE iri IN ({marks})", chunk).fetchall()
+        rows = db.execute(f"SELECT id, words, size FROM names WHERE iri IN ({marks})", chunk).fetchall()
         postings = []
-        for number, folded, size in rows:
-            for word in dict.fromkeys(Name.of(folded, folded=True).words):
+        for number, words, size in rows:
+            for word in dict.fromkeys(words.split(" ") if words else ()):
                 postings.append((word, _rank(size, number)))
                 gone[word] = gone.get(word, 0) + 1
         db.executemany("DELETE FROM postings WHERE word = ? AND rank = ?", postings)
@@ -283,13 +297,15 @@ class StoredWordIndex(WordIndex):
 
     def __init__(self, connection: sqlite3.Connection):
         self._db = connection
-        self._alternatives: dict[str, list] = {}
-        self._length_list: list[int] | None = None
+        self.forget()
 
     def forget(self) -> None:
         """The words changed: what was remembered of them is dropped."""
         self._alternatives = {}
         self._length_list = None
+        self._postings_held = {}
+        self._pair_sizes = {}
+        self._held = 0
 
     def _id_of(self, word: str):
         return word if self._db.execute("SELECT 1 FROM words WHERE word = ?", (word,)).fetchone() else None
@@ -312,8 +328,13 @@ class StoredWordIndex(WordIndex):
         return self._length_list
 
     def _pair_size(self, pair: str, length: int) -> int:
-        row = self._db.execute("SELECT words FROM pair_sizes WHERE pair = ? AND length = ?", (pair, length)).fetchone()
-        return row[0] if row else 0
+        size = self._pair_sizes.get((pair, length))
+        if size is None:
+            row = self._db.execute(
+                "SELECT words FROM pair_sizes WHERE pair = ? AND length = ?", (pair, length)
+            ).fetchone()
+            size = self._pair_sizes[pair, length] = row[0] if row else 0
+        return size
 
     def _pair_words(self, pair: str, length: int, limit: int) -> Sequence:
         rows = self._db.execute(
@@ -322,8 +343,19 @@ class StoredWordIndex(WordIndex):
         return [w for (w,) in rows]
 
     def _postings(self, i, limit: int) -> Sequence[int]:
-        rows = self._db.execute("SELECT rank FROM postings WHERE word = ? ORDER BY rank LIMIT ?", (i, limit))
-        return [r for (r,) in rows]
+        # The first NAMES_PER_WORD of a word's postings are kept (up to HELD_POSTINGS in all):
+        # a common word's are thousands of rows, read again by every query holding it.
+        held = self._postings_held.get(i)
+        if held is None:
+            rows = self._db.execute(
+                "SELECT rank FROM postings WHERE word = ? ORDER BY rank LIMIT ?", (i, NAMES_PER_WORD)
+            )
+            held = array("q", (r for (r,) in rows))
+            if self._held + len(held) > HELD_POSTINGS:
+                self._postings_held, self._held = {}, 0
+            self._postings_held[i] = held
+            self._held += len(held)
+        return held[:limit]
 
     def _entry(self, rank: int) -> int:
         return rank & 0xFFFFFFFF
@@ -354,13 +386,13 @@ class StoredLabelIndex(NameSearch):
 
     def _entries(self, rows) -> list[LabelEntry]:
         return [
-            LabelEntry(iri, prop, text, language, folded, Name.of(folded, folded=True))
-            for iri, prop, text, language, folded in rows
+            LabelEntry(iri, prop, text, language, folded, _name(folded, compact, words))
+            for iri, prop, text, language, folded, compact, words in rows
         ]
 
     def labels_of(self, iri: str) -> list[LabelEntry]:
         db, _words = self._connection()
-        rows = db.execute("SELECT iri, property, text, language, folded FROM names WHERE iri = ? ORDER BY id", (iri,))
+        rows = db.execute(f"SELECT {ENTRY} FROM names WHERE iri = ? ORDER BY id", (iri,))
         return self._entries(rows)
 
     def descriptions_of(self, iri: str) -> list[ox.Literal]:
@@ -396,7 +428,7 @@ class StoredLabelIndex(NameSearch):
         if not numbers:
             return []
         marks = ",".join("?" * len(numbers))
-        rows = db.execute(f"SELECT id, iri, property, text, language, folded FROM names WHERE id IN ({marks})", numbers)
+        rows = db.execute(f"SELECT id, {ENTRY} FROM names WHERE id IN ({marks})", numbers)
         by_id = {row[0]: row[1:] for row in rows}
         return self._entries(by_id[n] for n in numbers if n in by_id)
 
@@ -404,7 +436,7 @@ class StoredLabelIndex(NameSearch):
         """The names of the IRIs under ``space``, in the store's order."""
         db, _words = self._connection()
         rows = db.execute(
-            "SELECT iri, property, text, language, folded FROM names WHERE iri >= ? AND iri < ? ORDER BY id",
+            f"SELECT {ENTRY} FROM names WHERE iri >= ? AND iri < ? ORDER BY id",
             (space, space + LAST),
         )
         return self._entries(rows)
