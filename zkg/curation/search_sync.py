@@ -49,6 +49,7 @@ import pyoxigraph as ox
 
 from zkg.curation.changelog import ChangeLog, LogEntry
 from zkg.curation.changesets import ZKG_CHANGESET, changeset_graph
+from zkg.curation.history import catch_up_log
 from zkg.linked_data.search import read_names
 from zkg.linked_data.search_database import DATABASE_FILE, SearchDatabase, StoredLabelIndex
 from zkg.rdf.namespaces import PROV
@@ -182,6 +183,8 @@ class SearchKeeper:
 
     def current(self, store) -> StoredLabelIndex:
         with self._lock:
+            # At an engine other front ends write to, the log learns their changesets first.
+            catch_up_log(store, self.changes)
             if catch_up(store, self.database, self.changes) is None:
                 if rebuild(store, self.database, self.changes):
                     self.rebuilds += 1

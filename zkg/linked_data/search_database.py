@@ -291,21 +291,29 @@ def _remove(db: sqlite3.Connection, iris: list[str]) -> None:
 # -- reading ------------------------------------------------------------------------------------
 
 
+class Remembered:
+    """What a process's readers keep of the file's words between queries, shared by its
+    threads, dropped whole when the file changes (:meth:`StoredLabelIndex.refreshed`)."""
+
+    def __init__(self) -> None:
+        self.alternatives: dict[str, list] = {}  # the word index's answers per query word
+        self.lengths: list[int] | None = None
+        self.postings: dict[str, array] = {}
+        self.pair_sizes: dict[tuple[str, int], int] = {}
+        self.held = 0  # postings kept
+
+
 class StoredWordIndex(WordIndex):
     """The word index's walk over the file's tables; word ids are the words themselves (they
     compare as the in-memory index's ids do: in the words' order)."""
 
-    def __init__(self, connection: sqlite3.Connection):
+    def __init__(self, connection: sqlite3.Connection, remembered: Remembered):
         self._db = connection
-        self.forget()
+        self.remember(remembered)
 
-    def forget(self) -> None:
-        """The words changed: what was remembered of them is dropped."""
-        self._alternatives = {}
-        self._length_list = None
-        self._postings_held = {}
-        self._pair_sizes = {}
-        self._held = 0
+    def remember(self, remembered: Remembered) -> None:
+        self._memory = remembered
+        self._alternatives = remembered.alternatives
 
     def _id_of(self, word: str):
         return word if self._db.execute("SELECT 1 FROM words WHERE word = ?", (word,)).fetchone() else None
@@ -323,17 +331,17 @@ class StoredWordIndex(WordIndex):
         return beginning
 
     def _lengths(self) -> list[int]:
-        if self._length_list is None:
-            self._length_list = [n for (n,) in self._db.execute("SELECT length FROM lengths ORDER BY length")]
-        return self._length_list
+        if self._memory.lengths is None:
+            self._memory.lengths = [n for (n,) in self._db.execute("SELECT length FROM lengths ORDER BY length")]
+        return self._memory.lengths
 
     def _pair_size(self, pair: str, length: int) -> int:
-        size = self._pair_sizes.get((pair, length))
+        size = self._memory.pair_sizes.get((pair, length))
         if size is None:
             row = self._db.execute(
                 "SELECT words FROM pair_sizes WHERE pair = ? AND length = ?", (pair, length)
             ).fetchone()
-            size = self._pair_sizes[pair, length] = row[0] if row else 0
+            size = self._memory.pair_sizes[pair, length] = row[0] if row else 0
         return size
 
     def _pair_words(self, pair: str, length: int, limit: int) -> Sequence:
@@ -345,16 +353,18 @@ class StoredWordIndex(WordIndex):
     def _postings(self, i, limit: int) -> Sequence[int]:
         # The first NAMES_PER_WORD of a word's postings are kept (up to HELD_POSTINGS in all):
         # a common word's are thousands of rows, read again by every query holding it.
-        held = self._postings_held.get(i)
+        memory = self._memory
+        held = memory.postings.get(i)
         if held is None:
             rows = self._db.execute(
                 "SELECT rank FROM postings WHERE word = ? ORDER BY rank LIMIT ?", (i, NAMES_PER_WORD)
             )
             held = array("q", (r for (r,) in rows))
-            if self._held + len(held) > HELD_POSTINGS:
-                self._postings_held, self._held = {}, 0
-            self._postings_held[i] = held
-            self._held += len(held)
+            if memory.held + len(held) > HELD_POSTINGS:
+                memory.postings.clear()
+                memory.held = 0
+            memory.postings[i] = held
+            memory.held += len(held)
         return held[:limit]
 
     def _entry(self, rank: int) -> int:
@@ -369,20 +379,20 @@ class StoredLabelIndex(NameSearch):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._local = threading.local()
-        self._generation = 0
+        self._remembered = Remembered()
 
     def refreshed(self) -> None:
-        self._generation += 1
+        """The file changed: what was remembered of its words is dropped."""
+        self._remembered = Remembered()
 
     def _connection(self) -> tuple[sqlite3.Connection, StoredWordIndex]:
         held = getattr(self._local, "held", None)
         if held is None:
             connection = connect(self.path, read_only=True)
-            held = self._local.held = [connection, StoredWordIndex(connection), self._generation]
-        if held[2] != self._generation:
-            held[1].forget()
-            held[2] = self._generation
-        return held[0], held[1]
+            held = self._local.held = (connection, StoredWordIndex(connection, self._remembered))
+        if held[1]._memory is not self._remembered:
+            held[1].remember(self._remembered)
+        return held
 
     def _entries(self, rows) -> list[LabelEntry]:
         return [
