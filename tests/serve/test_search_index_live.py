@@ -1,7 +1,8 @@
 """The site search's index on a real ``zkg serve --workers 2`` (issue 18): ``zkg load`` builds
 ``search.sqlite`` once; a write through the HTTP write path is found by /search in every
 worker within a second, and a renamed or removed name is gone, with no rebuild of the whole
-index; a restart answers its first search from the file, again without a rebuild."""
+index; a restart answers its first search from the file, again without a rebuild; a server
+started on a data directory without the file builds it once at start."""
 
 from __future__ import annotations
 
@@ -110,13 +111,17 @@ def test_a_write_is_searchable_at_once_in_every_worker_and_a_restart_rebuilds_no
     finally:
         live.stop()
 
-    # No file (a data directory of before issue 18): the workers' first search builds it,
-    # once between them, and reads it.
+    # No file (a data directory of before issue 18): the server builds it at start, once,
+    # before any search asks, and the workers read it.
     for name in (DATABASE_FILE, DATABASE_FILE + "-wal", DATABASE_FILE + "-shm"):
         (data / name).unlink(missing_ok=True)
     live = LiveServer(data, base_iri=TEST_BASE, options=options, env={"ZKG_RATE_LIMIT": "0"})
     try:
         wait_answering(live)
+        deadline = time.monotonic() + 60
+        while not (data / DATABASE_FILE).exists() or builds(data) < 1:
+            assert time.monotonic() < deadline, "the server did not build the search file"
+            time.sleep(0.1)
         assert TEST_BASE + "id/z-park" in found(live, "z-park")
         assert builds(data) == 1
     finally:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -60,7 +61,7 @@ log = logging.getLogger(__name__)
 def keeps_search_file(store) -> bool:
     """Whether the store's label index is kept in its data directory's file: a store with a
     data directory it may write to (its declared ``data_dir`` and ``read_only_reason``)."""
-    return store.data_dir is not None and store.read_only_reason is None
+    return store.data_dir is not None and store.read_only_reason is None and os.access(store.data_dir, os.W_OK)
 
 
 def search_file(store) -> Path:
@@ -166,6 +167,30 @@ def build_for_load(store) -> None:
         rebuild(store, database, ChangeLog.for_store(store), force=True)
     finally:
         database.close()
+
+
+def prepare(store) -> bool:
+    """``zkg serve``'s start, beside the serving (a thread of the parent): the file built when
+    missing or of another load (a data directory loaded by a zkg before it), so that the
+    first search finds it ready or waits for this one build, never for one of its own.
+    Returns whether it built; a failure is logged (the first reader builds it then)."""
+    if not keeps_search_file(store):
+        return False
+    try:
+        database = SearchDatabase(search_file(store))
+        try:
+            return rebuild(store, database, ChangeLog.for_store(store))
+        finally:
+            database.close()
+    except Exception:  # noqa: BLE001  (see the docstring)
+        log.warning("the search index could not be built at start; the first search builds it", exc_info=True)
+        return False
+
+
+def prepare_in_background(store) -> threading.Thread:
+    thread = threading.Thread(target=prepare, args=(store,), name="zkg-search-index", daemon=True)
+    thread.start()
+    return thread
 
 
 class SearchKeeper:
