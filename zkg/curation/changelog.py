@@ -27,6 +27,7 @@ agreement with the store.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import threading
@@ -329,7 +330,8 @@ class ChangeLog:
         with self._lock:
             entries = self.entries()
             end = self._draft.offset if self._draft is not None else self._consumed
-            return [e for e in entries if offset <= e.offset < end and e.status == COMMITTED], end
+            first = bisect.bisect_left(entries, offset, key=lambda e: e.offset)  # in the order of the file
+            return [e for e in entries[first:] if e.offset < end and e.status == COMMITTED], end
 
     def committed(self) -> list[LogEntry]:
         return [e for e in self.entries() if e.status == COMMITTED]
