@@ -58,6 +58,8 @@ LAYOUT = "2"
 BUSY_TIMEOUT = 60.0
 #: Postings a reader keeps in memory (8 bytes each), and pair counts: until the file changes.
 HELD_POSTINGS = 2_000_000
+#: Names inserted per batch.
+INSERT_BATCH = 20_000
 #: The largest code point: words beginning with ``w`` sort before ``w + LAST``.
 LAST = "\U0010ffff"
 
@@ -196,9 +198,16 @@ def _set_meta(db: sqlite3.Connection, **values) -> None:
 
 
 def _insert(db: sqlite3.Connection, names: StoredNames) -> None:
-    """Add ``names``' rows: names in their order, their words (new words with their pairs)."""
+    """Add ``names``' rows: names in their order, their words (new words with their pairs);
+    a batch at a time (a rebuild's postings are never all in memory at once)."""
+    for start in range(0, len(names.rows), INSERT_BATCH):
+        _insert_names(db, names.rows[start : start + INSERT_BATCH])
+    _insert_resources(db, names)
+
+
+def _insert_names(db: sqlite3.Connection, rows: list[tuple[str, str, str, str | None]]) -> None:
     postings: list[tuple[str, int]] = []
-    for iri, prop, text, language in names.rows:
+    for iri, prop, text, language in rows:
         folded = fold(text)
         if not folded:
             continue
@@ -208,15 +217,22 @@ def _insert(db: sqlite3.Connection, names: StoredNames) -> None:
             (iri, prop, text, language or None, folded, len(name.compact), name.compact, " ".join(name.words)),
         ).lastrowid
         postings.extend((word, _rank(len(name.compact), number)) for word in dict.fromkeys(name.words))
-    db.executemany("INSERT INTO postings VALUES (?, ?)", sorted(postings))
+    postings.sort()
+    db.executemany("INSERT INTO postings VALUES (?, ?)", postings)
     counts = Counter(word for word, _ in postings)
+    del postings
     known = _known_words(db, counts)
     db.executemany("UPDATE words SET names = names + ? WHERE word = ?", [(counts[w], w) for w in known])
     new = sorted(set(counts) - known)
     db.executemany("INSERT INTO words VALUES (?, ?)", [(w, counts[w]) for w in new])
     _count_words(db, new, +1)
+
+
+def _insert_resources(db: sqlite3.Connection, names: StoredNames) -> None:
+    """The descriptions, numbers and counts of the IRIs with a name or a description: only
+    theirs are ever asked for (search ranks named resources; hits show descriptions)."""
     numbers = names.numbers()
-    described = set(names.descriptions) | set(numbers) | set(names.prominence)
+    described = {iri for iri, *_ in names.rows} | set(names.descriptions)
     db.executemany(
         "INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?)",
         [
