@@ -11,7 +11,8 @@ import pytest
 from tests.linked_data.test_search import one_typo
 from tests.support.zkg_testing import TEST_BASE
 from zkg.linked_data.search import LabelIndex, read_names
-from zkg.linked_data.search_database import SearchDatabase, StoredLabelIndex
+from zkg.linked_data.search_database import SearchDatabase
+from zkg.linked_data.stored_search import StoredLabelIndex
 
 ID = TEST_BASE + "id/"
 QUERIES = ["z-park", "stanford", "shousheng", "ousheng", "中关村科技园区", "发展", "Shoucheng Zhang", "park science",

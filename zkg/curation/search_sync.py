@@ -52,7 +52,8 @@ from zkg.curation.changelog import ChangeLog, LogEntry
 from zkg.curation.changesets import ZKG_CHANGESET, changeset_graph
 from zkg.curation.history import catch_up_log
 from zkg.linked_data.search import read_names
-from zkg.linked_data.search_database import DATABASE_FILE, SearchDatabase, StoredLabelIndex
+from zkg.linked_data.search_database import DATABASE_FILE, SearchDatabase
+from zkg.linked_data.stored_search import StoredLabelIndex
 from zkg.rdf.namespaces import PROV
 
 log = logging.getLogger(__name__)

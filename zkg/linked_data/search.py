@@ -168,7 +168,7 @@ def read_names(store, subjects: Iterable[str] | None = None) -> StoredNames:
 class NameSearch:
     """Search over the names of resources, and their labels and descriptions: what every
     reader of names calls. Where the names are kept is a subclass's: :class:`LabelIndex` in
-    memory, :class:`zkg.linked_data.search_database.StoredLabelIndex` in a SQLite file of the
+    memory, :class:`zkg.linked_data.stored_search.StoredLabelIndex` in a SQLite file of the
     data directory. They answer alike (the same word index walk, the same scoring)."""
 
     # -- where the names are kept (a subclass's) ---------------------------------------------
