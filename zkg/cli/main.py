@@ -29,7 +29,7 @@ from zkg.cli.common import Parser as _Parser  # noqa: F401
 from zkg.cli.common import UsageError
 from zkg.cli.common import open_store as _open_store
 from zkg.cli.common import write as _write
-from zkg.curation import replay
+from zkg.curation import replay, search_sync
 from zkg.rdf.prefixes import compact
 from zkg.sparql import guard as sparql_guard
 from zkg.store.http_exchange import RemoteSolutions
@@ -49,6 +49,7 @@ def run_load(args, settings: Settings) -> int:
     report = store.load_sources(graph_dir=settings.graph_dir, ontology_dir=settings.ontology_dir, progress=progress)
     # Curators' removals from the reloaded graphs (and reverts of them) are not undone by it.
     kept = replay.reapply_curation(store, report.graphs)
+    search_sync.build_for_load(store)  # the site search's index, of what was loaded
     _write("\n".join([*report.lines(lambda iri: compact(iri, store.prefixes)), *replay.report_lines(kept)]))
     _write(f"store: {settings.data} (base IRI {settings.base_iri})")
     return 0

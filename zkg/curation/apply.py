@@ -84,7 +84,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from zkg.base.errors import StorageFull, ZkgError
-from zkg.curation import blank_nodes, reserved
+from zkg.curation import blank_nodes, reserved, search_sync
 from zkg.curation.changelog import COMMITTED, PATCH_PREDICATE, ChangeLog, is_in_store
 from zkg.curation.changesets import (
     ANY_GRAPH,
@@ -404,6 +404,7 @@ def apply_changeset(store, changeset: Changeset, *, log: ChangeLog, dry_run: boo
             )
         if checked is not None and not dry_run:
             _commit(store, log, outcome.changeset, checked, list(outcome.metadata))
+            search_sync.after_commit(store, log)  # searchable before the writer hears back
         return outcome
 
 

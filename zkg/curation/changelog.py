@@ -27,6 +27,7 @@ agreement with the store.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import threading
@@ -287,6 +288,16 @@ class ChangeLog:
                 return pending
             position = self._index.position_of(changeset_id)
             return self._entries[position] if position is not None else None
+
+    def settled_since(self, offset: int) -> tuple[list[LogEntry], int]:
+        """(The committed entries from byte ``offset`` on, up to the first unsettled one; where
+        that one begins, or the end of the log's complete lines): what a reader that has
+        followed the log up to ``offset`` has still to follow (:mod:`zkg.curation.search_sync`)."""
+        with self._lock:
+            entries = self.entries()
+            end = self._draft.offset if self._draft is not None else self._consumed
+            first = bisect.bisect_left(entries, offset, key=lambda e: e.offset)  # in the order of the file
+            return [e for e in entries[first:] if e.offset < end and e.status == COMMITTED], end
 
     def committed(self) -> list[LogEntry]:
         return [e for e in self.entries() if e.status == COMMITTED]

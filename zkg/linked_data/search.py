@@ -111,7 +111,185 @@ class Found:
     match: Match
 
 
-class LabelIndex:
+@dataclass
+class StoredNames:
+    """What the store says of some IRIs' names (:func:`read_names`)."""
+
+    rows: list[tuple[str, str, str, str | None]]  # (iri, property, text, language), the store's order
+    descriptions: dict[str, list[ox.Literal]]
+    dates: dict[str, list[str]]
+    prominence: dict[str, int]
+
+    def numbers(self) -> dict[str, frozenset[str]]:
+        """The numbers of each IRI's descriptions and dates (those that have any)."""
+        found: dict[str, set[str]] = {}
+        for iri, literals in self.descriptions.items():
+            found.setdefault(iri, set()).update(*(numbers_in(lit.value) for lit in literals))
+        for iri, texts in self.dates.items():
+            found.setdefault(iri, set()).update(*(numbers_in(text) for text in texts))
+        return {iri: frozenset(numbers) for iri, numbers in found.items() if numbers}
+
+
+def read_names(store, subjects: Iterable[str] | None = None) -> StoredNames:
+    """Every label, other name, description and date of every IRI in the store (or of
+    ``subjects`` only), and how many statements point to each: one query.
+
+    >>> from zkg.store.local import Store
+    >>> store = Store.open(base_iri="http://zkg.test/")
+    >>> store.update('INSERT DATA { GRAPH graph:g { id:a rdfs:label "A"@en ; schema:description "Since 2015" . id:b zkg:p id:a } }')
+    >>> found = read_names(store, ["http://zkg.test/id/a"])
+    >>> found.rows, found.prominence, found.numbers()
+    ([('http://zkg.test/id/a', 'http://www.w3.org/2000/01/rdf-schema#label', 'A', 'en')], {'http://zkg.test/id/a': 1}, {'http://zkg.test/id/a': frozenset({'2015'})})
+    """
+    # Names first in VALUES: the engine yields them in that order, the store's row order
+    # the entries keep (see LabelIndex).
+    date_properties = DATE_PROPERTIES + (store.base_iri + "def/since",)
+    properties = " ".join(f"<{p}>" for p in SEARCH_PROPERTIES + DESCRIPTION_PROPERTIES + date_properties)
+    described, dated = set(DESCRIPTION_PROPERTIES), set(date_properties)
+    only = "" if subjects is None else "VALUES ?s { " + " ".join(f"<{iri}>" for iri in subjects) + " } "
+    found = StoredNames([], {}, {}, {})
+    for r in store.query(
+        f"SELECT DISTINCT ?s ?p ?l ?n WHERE {{ {{ {only}VALUES ?p {{ {properties} }} ?s ?p ?l "
+        f"FILTER(isIRI(?s) && isLiteral(?l)) }} UNION "
+        f"{{ SELECT ?s (COUNT(?x) AS ?n) WHERE {{ {only}?x ?q ?s FILTER(isIRI(?s)) }} GROUP BY ?s }} }}"
+    ):
+        iri = r["s"].value
+        if r["n"] is not None:
+            found.prominence[iri] = int(r["n"].value)
+        elif r["p"].value in described:
+            found.descriptions.setdefault(iri, []).append(r["l"])
+        elif r["p"].value in dated:
+            found.dates.setdefault(iri, []).append(r["l"].value)
+        else:
+            found.rows.append((iri, r["p"].value, r["l"].value, r["l"].language))
+    return found
+
+
+class NameSearch:
+    """Search over the names of resources, and their labels and descriptions: what every
+    reader of names calls. Where the names are kept is a subclass's: :class:`LabelIndex` in
+    memory, :class:`zkg.linked_data.stored_search.StoredLabelIndex` in a SQLite file of the
+    data directory. They answer alike (the same word index walk, the same scoring)."""
+
+    # -- where the names are kept (a subclass's) ---------------------------------------------
+
+    def labels_of(self, iri: str) -> list[LabelEntry]:
+        """The IRI's labels and other names, in the store's order."""
+        raise NotImplementedError
+
+    def descriptions_of(self, iri: str) -> list[ox.Literal]:
+        raise NotImplementedError
+
+    def prominence(self, iri: str) -> int:
+        """How many statements point to the IRI."""
+        raise NotImplementedError
+
+    def _candidates(self, query: Query, cost: Cost) -> list[LabelEntry]:
+        """The names the word index offers for ``query``, in its order."""
+        raise NotImplementedError
+
+    def _numbers_of(self, iris: set[str]) -> Mapping[str, frozenset[str]]:
+        """The numbers of each IRI's descriptions and dates (those that have any)."""
+        raise NotImplementedError
+
+    # -- one resource ------------------------------------------------------------------------
+
+    def label(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> str:
+        """The IRI's display label in ``languages`` (:func:`zkg.linked_data.labels.choose_label`)."""
+        candidates = [(e.property, e.literal()) for e in self.labels_of(iri) if e.main]
+        return choose_label(candidates, languages) or fallback_label(iri)
+
+    def description(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES, length: int = ONE_LINE) -> str | None:
+        """The IRI's description in ``languages``, on one line, cut to ``length`` characters.
+
+        >>> LabelIndex([], {"http://x/a": [ox.Literal("A park.\\n  Big, " + "very " * 40)]}).description("http://x/a", length=30)
+        'A park. Big, very very very…'
+        """
+        chosen = choose_literal(self.descriptions_of(iri), languages)
+        if chosen is None:
+            return None
+        text = " ".join(chosen.value.split())
+        if len(text) <= length:
+            return text
+        cut = text[: length - 1]
+        return (cut.rsplit(" ", 1)[0] if " " in cut[length // 2 :] else cut).rstrip(" ,;:") + "…"
+
+    # -- search ------------------------------------------------------------------------------
+
+    def answers(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> Iterable[Found]:
+        """Each name the word index offers for ``query`` (of an IRI under ``within``) that
+        answers it, scored (other names weigh :data:`ALTERNATIVE_WEIGHT`)."""
+        prepared = Query.of(query)
+        if not prepared.words:
+            return
+        cost = cost if cost is not None else Cost()
+        entries = self._candidates(prepared, cost)
+        if within is not None:
+            entries = [e for e in entries if e.iri.startswith(within)]
+        numbers = self._numbers_of({e.iri for e in entries})
+        empty: frozenset[str] = frozenset()
+        for entry in deadline.checked(entries, every=128):
+            cost.scored += 1
+            match = score(prepared, entry.name, numbers.get(entry.iri, empty))
+            if match is not None:
+                weight = 1.0 if entry.main else ALTERNATIVE_WEIGHT
+                yield Found(entry.iri, entry, Match(match.kind, match.score * weight))
+
+    def matches(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> list[Found]:
+        """Every resource (under ``within``, an IRI prefix, if given) whose names answer
+        ``query``, each with its best-scored name, best score first (reconciliation's order)."""
+        best: dict[str, Found] = {}
+        for found in self.answers(query, within=within, cost=cost):
+            held = best.get(found.iri)
+            if held is None or (found.match.score, found.entry.main) > (held.match.score, held.entry.main):
+                best[found.iri] = found
+        return sorted(best.values(), key=lambda f: (-f.match.score, f.iri))
+
+    def _search_key(self, found: Found, prominence: Mapping[str, int]) -> tuple:
+        return (
+            found.match.rank,
+            -round(found.match.score, 2),
+            -prominence.get(found.iri, 0),
+            len(found.entry.folded),
+            found.entry.folded,
+            found.iri,
+        )
+
+    def _prominence_of(self, iris: set[str]) -> Mapping[str, int]:
+        return {iri: self.prominence(iri) for iri in iris}
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        languages: Sequence[str] = DEFAULT_LANGUAGES,
+        cost: Cost | None = None,
+    ) -> list[Hit]:
+        """The best ``limit`` resources for ``query``, best first (an empty query finds nothing)."""
+        answers = list(self.answers(query, cost=cost))
+        prominence = self._prominence_of({found.iri for found in answers})
+        best: dict[str, tuple[tuple, Found]] = {}
+        for found in answers:
+            key = self._search_key(found, prominence)
+            if found.iri not in best or key < best[found.iri][0]:
+                best[found.iri] = (key, found)
+        ordered = [found for _key, found in sorted(best.values(), key=lambda item: item[0])[:limit]]
+        return [
+            Hit(
+                f.iri,
+                self.label(f.iri, languages),
+                f.entry.text,
+                f.entry.language,
+                f.match.kind,
+                round(f.match.score, 4),
+                self.description(f.iri, languages),
+            )
+            for f in ordered
+        ]
+
+
+class LabelIndex(NameSearch):
     """Names in memory, from ``(iri, property, text, language)`` rows, searchable; with the
     descriptions of each IRI (``descriptions``: IRI -> literals), the lexical forms of its
     dates (``dates``) and how many statements point to it (``prominence``) beside them.
@@ -153,65 +331,29 @@ class LabelIndex:
     def from_store(cls, store) -> LabelIndex:
         """Every label, other name, description and date of every IRI in the store, and how
         many statements point to each (one query)."""
-        # Names first in VALUES: the engine yields them in that order, the store's row order
-        # the entries keep (see the class).
-        date_properties = DATE_PROPERTIES + (store.base_iri + "def/since",)
-        properties = " ".join(f"<{p}>" for p in SEARCH_PROPERTIES + DESCRIPTION_PROPERTIES + date_properties)
-        described, dated = set(DESCRIPTION_PROPERTIES), set(date_properties)
-        rows: list[tuple[str, str, str, str | None]] = []
-        descriptions: dict[str, list[ox.Literal]] = {}
-        dates: dict[str, list[str]] = {}
-        prominence: dict[str, int] = {}
-        for r in store.query(
-            f"SELECT DISTINCT ?s ?p ?l ?n WHERE {{ {{ VALUES ?p {{ {properties} }} ?s ?p ?l "
-            f"FILTER(isIRI(?s) && isLiteral(?l)) }} UNION "
-            f"{{ SELECT ?s (COUNT(?x) AS ?n) WHERE {{ ?x ?q ?s FILTER(isIRI(?s)) }} GROUP BY ?s }} }}"
-        ):
-            iri = r["s"].value
-            if r["n"] is not None:
-                prominence[iri] = int(r["n"].value)
-            elif r["p"].value in described:
-                descriptions.setdefault(iri, []).append(r["l"])
-            elif r["p"].value in dated:
-                dates.setdefault(iri, []).append(r["l"].value)
-            else:
-                rows.append((iri, r["p"].value, r["l"].value, r["l"].language))
-        return cls(rows, descriptions, dates=dates, prominence=prominence)
-
-    # -- one resource ------------------------------------------------------------------------
+        found = read_names(store)
+        return cls(found.rows, found.descriptions, dates=found.dates, prominence=found.prominence)
 
     def labels_of(self, iri: str) -> list[LabelEntry]:
         """The IRI's labels and other names, in the store's order."""
         return list(self._by_iri.get(iri, ()))
 
-    def label(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> str:
-        """The IRI's display label in ``languages`` (:func:`zkg.linked_data.labels.choose_label`)."""
-        candidates = [(e.property, e.literal()) for e in self._by_iri.get(iri, ()) if e.main]
-        return choose_label(candidates, languages) or fallback_label(iri)
-
     def descriptions_of(self, iri: str) -> list[ox.Literal]:
         return list(self._descriptions.get(iri, ()))
-
-    def description(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES, length: int = ONE_LINE) -> str | None:
-        """The IRI's description in ``languages``, on one line, cut to ``length`` characters.
-
-        >>> LabelIndex([], {"http://x/a": [ox.Literal("A park.\\n  Big, " + "very " * 40)]}).description("http://x/a", length=30)
-        'A park. Big, very very very…'
-        """
-        chosen = choose_literal(self._descriptions.get(iri, ()), languages)
-        if chosen is None:
-            return None
-        text = " ".join(chosen.value.split())
-        if len(text) <= length:
-            return text
-        cut = text[: length - 1]
-        return (cut.rsplit(" ", 1)[0] if " " in cut[length // 2 :] else cut).rstrip(" ,;:") + "…"
 
     def prominence(self, iri: str) -> int:
         """How many statements point to the IRI."""
         return self._prominence.get(iri, 0)
 
-    # -- search ------------------------------------------------------------------------------
+    def _prominence_of(self, iris: set[str]) -> Mapping[str, int]:
+        return self._prominence
+
+    def entries_within(self, space: str) -> list[LabelEntry]:
+        """The names of the IRIs under ``space``, in the store's order."""
+        return [e for e in self.entries if e.iri.startswith(space)]
+
+    def _numbers_of(self, iris: set[str]) -> Mapping[str, frozenset[str]]:
+        return self._numbers
 
     def _words(self) -> WordIndex:
         with self._lock:
@@ -219,68 +361,5 @@ class LabelIndex:
                 self._word_index = WordIndex([e.name for e in self.entries])
             return self._word_index
 
-    def answers(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> Iterable[Found]:
-        """Each name the word index offers for ``query`` (of an IRI under ``within``) that
-        answers it, scored (other names weigh :data:`ALTERNATIVE_WEIGHT`)."""
-        prepared = Query.of(query)
-        if not prepared.words:
-            return
-        cost = cost if cost is not None else Cost()
-        empty: frozenset[str] = frozenset()
-        for number in deadline.checked(self._words().candidates(prepared, cost), every=128):
-            entry = self.entries[number]
-            if within is not None and not entry.iri.startswith(within):
-                continue
-            cost.scored += 1
-            match = score(prepared, entry.name, self._numbers.get(entry.iri, empty))
-            if match is not None:
-                weight = 1.0 if entry.main else ALTERNATIVE_WEIGHT
-                yield Found(entry.iri, entry, Match(match.kind, match.score * weight))
-
-    def matches(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> list[Found]:
-        """Every resource (under ``within``, an IRI prefix, if given) whose names answer
-        ``query``, each with its best-scored name, best score first (reconciliation's order)."""
-        best: dict[str, Found] = {}
-        for found in self.answers(query, within=within, cost=cost):
-            held = best.get(found.iri)
-            if held is None or (found.match.score, found.entry.main) > (held.match.score, held.entry.main):
-                best[found.iri] = found
-        return sorted(best.values(), key=lambda f: (-f.match.score, f.iri))
-
-    def _search_key(self, found: Found) -> tuple:
-        return (
-            found.match.rank,
-            -round(found.match.score, 2),
-            -self.prominence(found.iri),
-            len(found.entry.folded),
-            found.entry.folded,
-            found.iri,
-        )
-
-    def search(
-        self,
-        query: str,
-        *,
-        limit: int = 20,
-        languages: Sequence[str] = DEFAULT_LANGUAGES,
-        cost: Cost | None = None,
-    ) -> list[Hit]:
-        """The best ``limit`` resources for ``query``, best first (an empty query finds nothing)."""
-        best: dict[str, tuple[tuple, Found]] = {}
-        for found in self.answers(query, cost=cost):
-            key = self._search_key(found)
-            if found.iri not in best or key < best[found.iri][0]:
-                best[found.iri] = (key, found)
-        ordered = [found for _key, found in sorted(best.values(), key=lambda item: item[0])[:limit]]
-        return [
-            Hit(
-                f.iri,
-                self.label(f.iri, languages),
-                f.entry.text,
-                f.entry.language,
-                f.match.kind,
-                round(f.match.score, 4),
-                self.description(f.iri, languages),
-            )
-            for f in ordered
-        ]
+    def _candidates(self, query: Query, cost: Cost) -> list[LabelEntry]:
+        return [self.entries[number] for number in self._words().candidates(query, cost)]

@@ -58,7 +58,7 @@ class Cost:
     scored: int = 0
 
 
-def _pairs(word: str) -> set[str]:
+def pairs_of(word: str) -> set[str]:
     """The word's character pairs, with its first and last character marked (``^w``, ``d$``)."""
     padded = f"^{word}$"
     return {padded[i : i + 2] for i in range(len(padded) - 1)}
@@ -82,11 +82,52 @@ class WordIndex:
         # about its length, and only those are read.
         pairs: dict[tuple[str, int], list[int]] = {}
         for i, word in enumerate(self.words):
-            for pair in _pairs(word):
+            for pair in pairs_of(word):
                 pairs.setdefault((pair, len(word)), []).append(i)
         self.pairs = {key: array("I", ids) for key, ids in pairs.items()}
         self.lengths = sorted({len(word) for word in self.words})
-        self._alternatives: dict[str, list[int]] = {}
+        self._alternatives: dict[str, list] = {}
+
+    # -- where the words and names are read: in memory here; a subclass may keep them
+    # elsewhere (zkg.linked_data.search_database), its word ids comparing as the words do.
+
+    def _id_of(self, word: str):
+        """The id of ``word``, if a name holds it."""
+        return self.ids.get(word)
+
+    def _word(self, i) -> str:
+        return self.words[i]
+
+    def _beginning(self, word: str, cost: Cost) -> list:
+        """The ids of the words ``word`` begins, in the words' order, from the first
+        :data:`PREFIX_SCAN` words at or after it."""
+        beginning = []
+        start = bisect.bisect_left(self.words, word)
+        for i in range(start, min(len(self.words), start + PREFIX_SCAN)):
+            if not self.words[i].startswith(word):
+                break
+            beginning.append(i)
+        cost.words += len(beginning)
+        return beginning
+
+    def _lengths(self) -> list[int]:
+        return self.lengths
+
+    def _pair_size(self, pair: str, length: int) -> int:
+        """How many words of ``length`` characters hold ``pair``."""
+        return len(self.pairs.get((pair, length), ()))
+
+    def _pair_words(self, pair: str, length: int, limit: int) -> Sequence:
+        """The ids of the first ``limit`` words of ``length`` characters holding ``pair``, in the words' order."""
+        return self.pairs.get((pair, length), ())[:limit]
+
+    def _postings(self, i, limit: int) -> Sequence[int]:
+        """The ranks of the first ``limit`` names holding word ``i``, shortest first."""
+        return self.postings[i][:limit]
+
+    def _entry(self, rank: int) -> int:
+        """The entry a rank names."""
+        return self.ranked[rank]
 
     # -- words --------------------------------------------------------------------------------
 
@@ -105,16 +146,10 @@ class WordIndex:
     def _find_alternatives(self, word: str, cost: Cost) -> list[int]:
         found: dict[int, None] = {}
         for form in (word, *ordinal_forms(word)):
-            if form in self.ids:
-                found[self.ids[form]] = None
-        beginning = []
-        start = bisect.bisect_left(self.words, word)
-        for i in range(start, min(len(self.words), start + PREFIX_SCAN)):
-            if not self.words[i].startswith(word):
-                break
-            beginning.append(i)
-        cost.words += len(beginning)
-        found.update(dict.fromkeys(sorted(beginning, key=lambda i: len(self.words[i]))[:WORDS_PER_KIND]))
+            if (known := self._id_of(form)) is not None:
+                found[known] = None
+        beginning = self._beginning(word, cost)
+        found.update(dict.fromkeys(sorted(beginning, key=lambda i: len(self._word(i)))[:WORDS_PER_KIND]))
         if len(word) >= 3:
             found.update(dict.fromkeys(self._holding(word, cost)))
         if typos_forgiven(word):
@@ -123,31 +158,31 @@ class WordIndex:
             # Words run together ("sinovacbiotech", "ulfvborbos"): the longest word it starts
             # with, and the longest it ends with.
             for part in (word[:end] for end in range(len(word) - 1, FUZZY_ONE - 1, -1)):
-                if part in self.ids:
-                    found[self.ids[part]] = None
+                if (known := self._id_of(part)) is not None:
+                    found[known] = None
                     break
             for part in (word[start:] for start in range(1, len(word) - FUZZY_ONE + 1)):
-                if part in self.ids:
-                    found[self.ids[part]] = None
+                if (known := self._id_of(part)) is not None:
+                    found[known] = None
                     break
         return list(found)
 
     def _holding(self, word: str, cost: Cost) -> list[int]:
         """Words holding ``word`` past their beginning: those with its rarest inner pair."""
-        longer = [n for n in self.lengths if n > len(word)]
-
-        def postings(pair: str) -> list:
-            return [ids for n in longer if (ids := self.pairs.get((pair, n)))]
-
+        longer = [n for n in self._lengths() if n > len(word)]
         inner = {word[i : i + 2] for i in range(len(word) - 1)}
-        rarest = min(inner, key=lambda pair: sum(map(len, postings(pair))))
-        held: list[int] = []
+        rarest = min(inner, key=lambda pair: sum(self._pair_size(pair, n) for n in longer))
+        held: list = []
         read = 0
-        for ids in postings(rarest):
-            for i in ids[: WORDS_PER_KIND * 64 - read]:
-                if word in self.words[i] and not self.words[i].startswith(word):
+        for n in longer:
+            size = self._pair_size(rarest, n)
+            if not size:
+                continue
+            for i in self._pair_words(rarest, n, WORDS_PER_KIND * 64 - read):
+                other = self._word(i)
+                if word in other and not other.startswith(word):
                     held.append(i)
-            read += len(ids)
+            read += size
             if len(held) >= WORDS_PER_KIND or read >= WORDS_PER_KIND * 64:
                 break
         cost.words += read
@@ -160,8 +195,8 @@ class WordIndex:
         ``least`` minus the unread ones among those read."""
         forgiven = typos_forgiven(word)
         lengths = range(len(word) - forgiven, len(word) + forgiven + 1)
-        postings = [[ids for n in lengths if (ids := self.pairs.get((pair, n)))] for pair in _pairs(word)]
-        postings.sort(key=lambda lists: sum(map(len, lists)))
+        postings = [[(pair, n, size) for n in lengths if (size := self._pair_size(pair, n))] for pair in pairs_of(word)]
+        postings.sort(key=lambda lists: sum(size for _pair, _n, size in lists))
         least = max(1, len(postings) - 3 * forgiven)
         shared: Counter = Counter()
         read = unread = 0
@@ -169,8 +204,8 @@ class WordIndex:
             if read >= NEAR_READ:
                 unread += 1
                 continue
-            for ids in lists:
-                part = ids[: NEAR_READ - read]
+            for pair, n, _size in lists:
+                part = self._pair_words(pair, n, NEAR_READ - read)
                 shared.update(part)
                 read += len(part)
         cost.words += read
@@ -180,7 +215,7 @@ class WordIndex:
             enough = heapq.nlargest(NEAR_CHECKED, enough)
         near = []
         for _count, i in sorted(enough, key=lambda item: (-item[0], item[1])):
-            other = self.words[i]
+            other = self._word(i)
             if other != word and not other.isdigit():
                 cost.words += 1
                 if osa_distance(word, other) <= forgiven:
@@ -198,7 +233,7 @@ class WordIndex:
         ranks: set[int] = set()
         read = 0
         for i in self.alternatives(word, cost):
-            postings = self.postings[i][: NAMES_PER_WORD - read]
+            postings = self._postings(i, NAMES_PER_WORD - read)
             read += len(postings)
             ranks.update(postings)
             if read >= NAMES_PER_WORD:
@@ -228,4 +263,4 @@ class WordIndex:
             more = [r for r in sorted(ranks - taken)[: 4 * room] if sum(n for n, rs in weighed if r in rs) >= least]
             chosen.extend(more[:room])
             taken.update(more[:room])
-        return [self.ranked[rank] for rank in chosen]
+        return [self._entry(rank) for rank in chosen]

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from zkg.base import deadline
 from zkg.linked_data.labels import LABEL_PROPERTIES, choose_label, choose_literal, fallback_label
 from zkg.linked_data.matching import compact_text, fold
-from zkg.linked_data.search import ALTERNATIVE_WEIGHT, LabelEntry, LabelIndex  # noqa: F401 (ALTERNATIVE_WEIGHT: here before)
+from zkg.linked_data.search import ALTERNATIVE_WEIGHT, LabelEntry, LabelIndex, NameSearch  # noqa: F401 (ALTERNATIVE_WEIGHT: here before)
 from zkg.power.completion import ShapeCatalogue, data_properties
 from zkg.rdf.namespaces import RDF, RDFS, SCHEMA
 from zkg.rdf.prefixes import ENTITY_PATH, compact
@@ -61,13 +61,10 @@ class Catalogue:
     ranked by :class:`Vocabulary`.
     """
 
-    def __init__(self, space: str, labels: LabelIndex, types: Mapping[str, Iterable[str]] | None = None):
+    def __init__(self, space: str, labels: NameSearch, types: Mapping[str, Iterable[str]] | None = None):
         self.space = space
         self.labels = labels
-        # The entities' entries in the index's order (the store's).
-        self.entries: list[LabelEntry] = [e for e in labels.entries if e.iri.startswith(space)]
         self.types: dict[str, list[str]] = {iri: sorted(set(ts)) for iri, ts in (types or {}).items()}
-        self._known = {e.iri for e in self.entries} | set(self.types)
 
     @classmethod
     def from_rows(
@@ -81,7 +78,7 @@ class Catalogue:
         return cls(space, LabelIndex(rows, descriptions), types)
 
     @classmethod
-    def from_store(cls, store, labels: LabelIndex | None = None) -> "Catalogue":
+    def from_store(cls, store, labels: NameSearch | None = None) -> "Catalogue":
         """The store's entities: their names and descriptions from ``labels``, the dataset's
         label index (built here when the caller keeps none), their types by one query."""
         if labels is None:
@@ -108,7 +105,7 @@ class Catalogue:
         prefix, colon, local = text.partition(":")
         if colon and prefixes and prefix in prefixes:
             candidates.append(prefixes[prefix] + local)
-        return next((c for c in candidates if c in self._known), None)
+        return next((c for c in candidates if c in self.types or self.labels_of(c)), None)
 
     # -- names -----------------------------------------------------------------------------
     # The label index holds every resource's; the catalogue answers for its entities only.

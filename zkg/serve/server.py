@@ -20,6 +20,7 @@ from pathlib import Path
 
 from zkg.base.errors import ReadOnlyData, ZkgError
 from zkg.base.settings import Settings
+from zkg.curation import search_sync
 from zkg.serve.address import refusal
 from zkg.serve.http_server import create_waitress_server
 from zkg.serve.workers import WorkerPool
@@ -174,6 +175,7 @@ def serve(
             store = remote_store(settings, spec=store_spec, update_url=update_url, data_dir=settings.data)
             if read_only is not None:
                 store.read_only_reason = ReadOnlyData(read_only)
+        search_sync.prepare_in_background(store)  # the search file, when missing or of another load
         late.app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         url = public_url(server.effective_host, server.effective_port)
@@ -256,6 +258,8 @@ def _serve_workers(
             ).start()
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         pool.start(engine)
+        if read_only is None:  # the search file, when missing or of another load (the workers wait for it)
+            search_sync.prepare_in_background(_parent_store(settings, engine, store_spec, update_url))
         host, port = sock.getsockname()[:2]
         url = public_url(host, port)
         print(
@@ -276,6 +280,15 @@ def _serve_workers(
             engine.stop()
     print("zkg: stopped", file=out, flush=True)
     return 0
+
+
+def _parent_store(settings: Settings, engine: ManagedEngine | None, store_spec: str | None, update_url: str | None):
+    """The parent's own store (it serves nothing: for its start-up work on the data directory)."""
+    if store_spec is None:
+        return RemoteStore(
+            base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout, data_dir=settings.data
+        )
+    return remote_store(settings, spec=store_spec, update_url=update_url, data_dir=settings.data)
 
 
 def _stop_on_sigterm(signum, frame):

@@ -16,8 +16,9 @@ from typing import Callable, Iterable
 from flask import Response, current_app, has_request_context, request
 
 from zkg.base.bounded_cache import BoundedCache
+from zkg.curation import search_sync
 from zkg.linked_data.model_guide import ModelGuide, model_guide
-from zkg.linked_data.search import LabelIndex
+from zkg.linked_data.search import LabelIndex, NameSearch
 from zkg.store.version import DatasetVersion, PerVersion, dataset_version, not_modified
 from zkg.web.front_cache import mark_shareable
 from zkg.web.redirects import current_path
@@ -145,12 +146,21 @@ def per_version(name: str, compute: Callable, store):
     return value
 
 
-def label_index(store):
-    """The label index of the store's current dataset version (zkg.linked_data.search),
-    built once per version for the app: the site search, the curation forms and the
-    reconciliation catalogue (web/power) all read this one."""
+def label_index(store) -> NameSearch:
+    """The label index of the store's current dataset version: the site search, the curation
+    forms and the reconciliation catalogue (web/power) all read this one.
 
-    return per_version("zkg.label_index", LabelIndex.from_store, store)
+    A store with a writable data directory keeps it in a file there, shared by every worker
+    and followed write by write (:mod:`zkg.curation.search_sync`: at a new version this
+    process catches up, usually finding the write path did already); another store's is
+    built in memory once per version (:meth:`zkg.linked_data.search.LabelIndex.from_store`)."""
+
+    if not search_sync.keeps_search_file(store):
+        return per_version("zkg.label_index", LabelIndex.from_store, store)
+    keeper = current_app.extensions.get("zkg.search_keeper")
+    if keeper is None:
+        keeper = current_app.extensions.setdefault("zkg.search_keeper", search_sync.SearchKeeper(store))
+    return per_version("zkg.label_index", keeper.current, store)
 
 
 def model_guide_of(store) -> ModelGuide:

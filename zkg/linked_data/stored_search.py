@@ -1,0 +1,210 @@
+"""The label index read from the data directory's file (:mod:`zkg.linked_data.search_database`):
+the word index's walk (:mod:`zkg.linked_data.word_index`) over its tables, and the search,
+scoring and readers of :class:`zkg.linked_data.search.NameSearch` over its rows, so that it
+answers exactly as the index in memory does. Each thread of a process reads through its own
+read-only connection (WAL: never waiting for the writer); what they keep of the file's words
+between queries is the process's, dropped when the file changes.
+
+>>> import tempfile, pathlib
+>>> from zkg.linked_data.search import StoredNames
+>>> from zkg.linked_data.search_database import SearchDatabase
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "search.sqlite"
+>>> label = "http://www.w3.org/2000/01/rdf-schema#label"
+>>> names = StoredNames([("http://x/zp", label, "Zhongguancun Science Park", "en")], {}, {}, {"http://x/zp": 3})
+>>> database = SearchDatabase(path)
+>>> database.rebuild(names, source="test", position=0)
+>>> index = StoredLabelIndex(path)
+>>> [(h.iri, h.match) for h in index.search("sciense park")], index.label("http://x/zp")
+([('http://x/zp', 'fuzzy')], 'Zhongguancun Science Park')
+>>> database.replace(["http://x/zp"], StoredNames([], {}, {}, {}), position=10)
+>>> index.refreshed()
+>>> index.search("park")
+[]
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from array import array
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pyoxigraph as ox
+
+from zkg.linked_data.matching import COMPARED_LENGTH, Name, Query
+from zkg.linked_data.search import LabelEntry, NameSearch
+from zkg.linked_data.search_database import LAST, connect
+from zkg.linked_data.word_index import NAMES_PER_WORD, PREFIX_SCAN, Cost, WordIndex
+
+#: Postings a reader keeps in memory (8 bytes each), and pair counts: until the file changes.
+HELD_POSTINGS = 2_000_000
+#: The columns of a name read as a LabelEntry (its Name as written, not computed again).
+ENTRY = "iri, property, text, language, folded, compact, words"
+
+
+def _name(folded: str, compact: str, words: str) -> Name:
+    """A name as :meth:`zkg.linked_data.matching.Name.of` makes it, from its stored parts."""
+    return Name(folded[:COMPARED_LENGTH], compact, tuple(words.split(" ")) if words else ())
+
+
+class Remembered:
+    """What a process's readers keep of the file's words between queries, shared by its
+    threads, dropped whole when the file changes (:meth:`StoredLabelIndex.refreshed`)."""
+
+    def __init__(self) -> None:
+        self.alternatives: dict[str, list] = {}  # the word index's answers per query word
+        self.lengths: list[int] | None = None
+        self.postings: dict[str, array] = {}
+        self.pair_sizes: dict[tuple[str, int], int] = {}
+        self.held = 0  # postings kept
+
+
+class StoredWordIndex(WordIndex):
+    """The word index's walk over the file's tables; word ids are the words themselves (they
+    compare as the in-memory index's ids do: in the words' order)."""
+
+    def __init__(self, connection: sqlite3.Connection, remembered: Remembered):
+        self._db = connection
+        self.remember(remembered)
+
+    def remember(self, remembered: Remembered) -> None:
+        self._memory = remembered
+        self._alternatives = remembered.alternatives
+
+    def _id_of(self, word: str):
+        return word if self._db.execute("SELECT 1 FROM words WHERE word = ?", (word,)).fetchone() else None
+
+    def _word(self, i) -> str:
+        return i
+
+    def _beginning(self, word: str, cost: Cost) -> list:
+        rows = self._db.execute(
+            "SELECT word FROM words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?",
+            (word, word + LAST, PREFIX_SCAN),
+        )
+        beginning = [w for (w,) in rows if w.startswith(word)]
+        cost.words += len(beginning)
+        return beginning
+
+    def _lengths(self) -> list[int]:
+        if self._memory.lengths is None:
+            self._memory.lengths = [n for (n,) in self._db.execute("SELECT length FROM lengths ORDER BY length")]
+        return self._memory.lengths
+
+    def _pair_size(self, pair: str, length: int) -> int:
+        size = self._memory.pair_sizes.get((pair, length))
+        if size is None:
+            row = self._db.execute(
+                "SELECT words FROM pair_sizes WHERE pair = ? AND length = ?", (pair, length)
+            ).fetchone()
+            size = self._memory.pair_sizes[pair, length] = row[0] if row else 0
+        return size
+
+    def _pair_words(self, pair: str, length: int, limit: int) -> Sequence:
+        rows = self._db.execute(
+            "SELECT word FROM pairs WHERE pair = ? AND length = ? ORDER BY word LIMIT ?", (pair, length, limit)
+        )
+        return [w for (w,) in rows]
+
+    def _postings(self, i, limit: int) -> Sequence[int]:
+        # The first NAMES_PER_WORD of a word's postings are kept (up to HELD_POSTINGS in all):
+        # a common word's are thousands of rows, read again by every query holding it.
+        memory = self._memory
+        held = memory.postings.get(i)
+        if held is None:
+            rows = self._db.execute(
+                "SELECT rank FROM postings WHERE word = ? ORDER BY rank LIMIT ?", (i, NAMES_PER_WORD)
+            )
+            held = array("q", (r for (r,) in rows))
+            if memory.held + len(held) > HELD_POSTINGS:
+                memory.postings.clear()
+                memory.held = 0
+            memory.postings[i] = held
+            memory.held += len(held)
+        return held[:limit]
+
+    def _entry(self, rank: int) -> int:
+        return rank & 0xFFFFFFFF
+
+
+class StoredLabelIndex(NameSearch):
+    """The label index read from the file (:class:`zkg.linked_data.search.NameSearch`'s
+    readers and search): one read-only connection per thread; :meth:`refreshed` after the
+    file changed drops what was remembered of its words."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._remembered = Remembered()
+
+    def refreshed(self) -> None:
+        """The file changed: what was remembered of its words is dropped."""
+        self._remembered = Remembered()
+
+    def _connection(self) -> tuple[sqlite3.Connection, StoredWordIndex]:
+        held = getattr(self._local, "held", None)
+        if held is None:
+            connection = connect(self.path, read_only=True)
+            held = self._local.held = (connection, StoredWordIndex(connection, self._remembered))
+        if held[1]._memory is not self._remembered:
+            held[1].remember(self._remembered)
+        return held
+
+    def _entries(self, rows) -> list[LabelEntry]:
+        return [
+            LabelEntry(iri, prop, text, language, folded, _name(folded, compact, words))
+            for iri, prop, text, language, folded, compact, words in rows
+        ]
+
+    def labels_of(self, iri: str) -> list[LabelEntry]:
+        db, _words = self._connection()
+        rows = db.execute(f"SELECT {ENTRY} FROM names WHERE iri = ? ORDER BY id", (iri,))
+        return self._entries(rows)
+
+    def descriptions_of(self, iri: str) -> list[ox.Literal]:
+        db, _words = self._connection()
+        row = db.execute("SELECT descriptions FROM resources WHERE iri = ?", (iri,)).fetchone()
+        literals = json.loads(row[0]) if row else []
+        return [ox.Literal(value, language=language) if language else ox.Literal(value) for value, language in literals]
+
+    def prominence(self, iri: str) -> int:
+        db, _words = self._connection()
+        row = db.execute("SELECT prominence FROM resources WHERE iri = ?", (iri,)).fetchone()
+        return row[0] if row else 0
+
+    def _about(self, iris: set[str], column: str) -> dict:
+        db, _words = self._connection()
+        listed = sorted(iris)
+        found = {}
+        for start in range(0, len(listed), 500):
+            chunk = listed[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(db.execute(f"SELECT iri, {column} FROM resources WHERE iri IN ({marks})", chunk))
+        return found
+
+    def _prominence_of(self, iris: set[str]) -> Mapping[str, int]:
+        return self._about(iris, "prominence")
+
+    def _numbers_of(self, iris: set[str]) -> Mapping[str, frozenset[str]]:
+        return {iri: frozenset(text.split()) for iri, text in self._about(iris, "numbers").items() if text}
+
+    def _candidates(self, query: Query, cost: Cost) -> list[LabelEntry]:
+        db, words = self._connection()
+        numbers = words.candidates(query, cost)
+        if not numbers:
+            return []
+        marks = ",".join("?" * len(numbers))
+        rows = db.execute(f"SELECT id, {ENTRY} FROM names WHERE id IN ({marks})", numbers)
+        by_id = {row[0]: row[1:] for row in rows}
+        return self._entries(by_id[n] for n in numbers if n in by_id)
+
+    def entries_within(self, space: str) -> list[LabelEntry]:
+        """The names of the IRIs under ``space``, in the store's order."""
+        db, _words = self._connection()
+        rows = db.execute(
+            f"SELECT {ENTRY} FROM names WHERE iri >= ? AND iri < ? ORDER BY id",
+            (space, space + LAST),
+        )
+        return self._entries(rows)
