@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from zkg.linked_data import charts, facts, formatting, statistics
 from zkg.linked_data.describe import NEIGHBOUR, OWN, RDF_TYPE, describe
-from zkg.linked_data.documents import FORMATS, compact_json_ld, format_by_name, serialize_description
+from zkg.linked_data.documents import FORMATS, compacted_json_ld, format_by_name, serialize_description
 from zkg.linked_data.labels import fallback_label, fetch_label_candidates, is_language_tag
 from zkg.linked_data.terms import is_term, term_info
 from zkg.rdf.namespaces import QB
@@ -201,8 +201,8 @@ def embedded_json_ld(description, prefixes: dict[str, str]) -> Markup:
         ox.Quad(s.subject, s.predicate, s.object) for s in description.statements if s.role in (OWN, NEIGHBOUR)
     )
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-    document = compact_json_ld(ox.serialize(triples, format=ox.RdfFormat.JSON_LD), prefixes)
-    text = json.dumps(json.loads(document), ensure_ascii=False, indent=1)
+    document = compacted_json_ld(ox.serialize(triples, format=ox.RdfFormat.JSON_LD), prefixes)
+    text = json.dumps(document, ensure_ascii=False, indent=1)
     # Hidden characters (zkg.rdf.visible) as JSON escapes too: the same data, nothing invisible in the page.
     if has_hidden(text):
         text = "".join(json.dumps(c)[1:-1] if is_hidden(c) else c for c in text)
