@@ -11,7 +11,7 @@ from it):
 - **provenance**: for every named graph the statements come from, the graph's label and
   source, and the source document's own description (title, publisher, date, page).
 
-Each statement keeps the named graphs it is in. The whole description takes two SPARQL
+Each statement keeps the named graphs it is in. The whole description takes three SPARQL
 queries whatever the number of neighbours (more only past 500 neighbours, in chunks), and
 speaks only SPARQL to the store, so it works the same on a remote engine. Blank node labels
 are only comparable within one result set, so the blank-node closure is one query.
@@ -182,35 +182,11 @@ def _own_and_incoming_query(node: ox.NamedNode, depth: int) -> str:
     return f"SELECT ?s ?p ?o ?g ?depth WHERE {{\n{{ {own} }}\nUNION {{ {incoming} }}\n}}"
 
 
-def _neighbours_and_provenance_query(node: ox.NamedNode, neighbours: list[str], graphs: list[str]) -> str:
-    """The types and labels of ``neighbours`` (``?part`` "n") and the provenance (``?part``
-    "p") of ``graphs`` and of the graphs those types and labels are in, in one query.
-    The provenance: each graph's statements of :data:`PROVENANCE_PROPERTIES`, and those of
-    the sources it names (:data:`SOURCE_PROPERTIES`). A type or label whose object is
-    ``node`` is an incoming statement the description has already (every one of them: this
-    query is only for a description whose incoming links were not cut), so its graph is
-    not counted again."""
-    neighbour_filter = ", ".join(_iri_list(NEIGHBOUR_PROPERTIES).split())
-    properties = _iri_list(PROVENANCE_PROPERTIES).replace(" ", ", ")
-    # Every graph the description's statements come from: ``graphs`` (own and incoming),
-    # and those of the neighbours' types and labels, which only the engine knows yet.
-    every_graph = (
-        f"{{ SELECT DISTINCT ?VAR WHERE {{ {{ VALUES ?VAR {{ {_values(graphs)} }} }} UNION "
-        f"{{ VALUES ?n {{ {_values(neighbours)} }} GRAPH ?VAR {{ ?n ?np ?no }} FILTER(?np IN ({neighbour_filter}) && ?no != {node}) }} }} }}"
-    )
-    return f"""SELECT DISTINCT ?s ?p ?o ?g ?part WHERE {{
-  {{ VALUES (?part) {{ ("n") }} VALUES ?s {{ {_values(neighbours)} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({neighbour_filter})) }}
-  UNION
-  {{ VALUES (?part) {{ ("p") }} {every_graph.replace("?VAR", "?graph")}
-     {{ GRAPH ?g {{ ?graph ?p ?o }} FILTER(?p IN ({properties})) BIND(?graph AS ?s) }}
-     UNION
-     {{ GRAPH ?link {{ ?graph {_iri_list(SOURCE_PROPERTIES).replace(" ", "|")} ?s }} FILTER(isIRI(?s))
-        GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties})) }} }}
-}}"""
-
-
 def _provenance_query(graphs: list[str]) -> str:
-    """The provenance of ``graphs`` alone (see :func:`_neighbours_and_provenance_query`)."""
+    """The provenance of ``graphs``: each graph's statements of :data:`PROVENANCE_PROPERTIES`,
+    and those of the sources it names (:data:`SOURCE_PROPERTIES`). Not merged with the
+    neighbours' query (which the graphs depend on) by a subquery: Virtuoso answered that
+    merged query without some graphs' provenance."""
     properties = _iri_list(PROVENANCE_PROPERTIES)
     return f"""
             SELECT DISTINCT ?s ?p ?o ?g WHERE {{
@@ -224,8 +200,9 @@ def _provenance_query(graphs: list[str]) -> str:
 
 def describe(store, iri: str) -> Description:
     """The description of ``iri`` from ``store`` (a :class:`zkg.store.local.Store` or any object
-    with its ``query`` method): two queries, the second only when the first found anything;
-    more only for blank nodes deeper than :data:`FIRST_BLANK_DEPTH` or past 500 neighbours."""
+    with its ``query`` method): three queries, the others only when the first found
+    anything; more only for blank nodes deeper than :data:`FIRST_BLANK_DEPTH` or past 500
+    neighbours."""
     node = ox.NamedNode(iri)
     description = Description(node)
     found: dict[tuple, list] = {}
@@ -249,35 +226,25 @@ def describe(store, iri: str) -> Description:
     if not found:
         return description
 
-    # 2. Types and labels of every neighbour (the IRIs these statements mention), and the
-    #    provenance of every graph the statements come from: each graph, its source, and
-    #    the source's own description. One query up to 500 neighbours (and 500 incoming).
+    # 2. Types and labels of every neighbour: the IRIs these statements mention.
     neighbours = set()
     for (s, _p, o), (_role, _graphs) in found.items():
         for term in (s, o):
             if isinstance(term, ox.NamedNode) and term != node:
                 neighbours.add(term.value)
+    neighbour_rows = []
     ordered = sorted(neighbours)
-    # In one query only when the incoming links are all there: see the query's function.
-    merged = len(ordered) <= 500 and not description.incoming_truncated
-    if merged:
-        graphs = sorted({g.value for _role, gs in found.values() for g in gs})
-        rows = list(store.query(_neighbours_and_provenance_query(node, ordered, graphs), trusted=True))
-        neighbour_rows = [r for r in rows if r["part"].value == "n"]
-        provenance_rows = [r for r in rows if r["part"].value == "p"]
-        _collect((r for r in neighbour_rows if (r["s"], r["p"], r["o"]) not in found), NEIGHBOUR, found)
-    else:
-        neighbour_rows = []
-        for start in range(0, len(ordered), 500):
-            neighbour_rows += store.query(
-                f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {_values(ordered[start : start + 500])} }} "
-                f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({', '.join(_iri_list(NEIGHBOUR_PROPERTIES).split())})) }}",
-                trusted=True,
-            )
-        _collect((r for r in neighbour_rows if (r["s"], r["p"], r["o"]) not in found), NEIGHBOUR, found)
+    for start in range(0, len(ordered), 500):
+        neighbour_rows += store.query(
+            f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {_values(ordered[start : start + 500])} }} "
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({', '.join(_iri_list(NEIGHBOUR_PROPERTIES).split())})) }}",
+            trusted=True,
+        )
+    _collect((r for r in neighbour_rows if (r["s"], r["p"], r["o"]) not in found), NEIGHBOUR, found)
+
+    # 3. Provenance: each graph, its source, and the source's own description.
     graphs = sorted({g.value for _role, gs in found.values() for g in gs})
-    if not merged:
-        provenance_rows = list(store.query(_provenance_query(graphs), trusted=True))
+    provenance_rows = list(store.query(_provenance_query(graphs), trusted=True))
     for row in provenance_rows:
         key = (row["s"], row["p"], row["o"])
         if key in found:

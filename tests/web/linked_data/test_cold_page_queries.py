@@ -11,12 +11,12 @@ from zkg.base.settings import Settings
 from zkg.rdf import sparql_scan
 from zkg.rdf.sparql_lexer import Lexer
 
-#: The most queries a cold page sends: the IRI's resolution, the description's two
-#: (own and incoming statements; neighbours' labels and provenance), the figures about the
-#: entity, and the labels the facts and figures need. It was eight.
-PAGE_QUERIES = 5
-#: A data document: the resolution and the description's two. It was five.
-DOCUMENT_QUERIES = 3
+#: The most queries a cold page sends: the IRI's resolution, the description's three
+#: (own and incoming statements; the neighbours' types and labels; provenance), the
+#: figures about the entity, and the labels the facts and figures need. It was eight.
+PAGE_QUERIES = 6
+#: A data document: the resolution and the description's three. It was five.
+DOCUMENT_QUERIES = 4
 
 
 @pytest.fixture
