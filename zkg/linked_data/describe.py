@@ -11,7 +11,7 @@ from it):
 - **provenance**: for every named graph the statements come from, the graph's label and
   source, and the source document's own description (title, publisher, date, page).
 
-Each statement keeps the named graphs it is in. The whole description takes four SPARQL
+Each statement keeps the named graphs it is in. The whole description takes three SPARQL
 queries whatever the number of neighbours (more only past 500 neighbours, in chunks), and
 speaks only SPARQL to the store, so it works the same on a remote engine. Blank node labels
 are only comparable within one result set, so the blank-node closure is one query.
@@ -160,36 +160,73 @@ def _iri_list(iris: Iterable[str]) -> str:
     return " ".join(f"<{i}>" for i in iris)
 
 
+def _own_and_incoming_query(node: ox.NamedNode, depth: int) -> str:
+    """The blank-node closure (:func:`_blank_closure_query`) and the incoming links from IRI
+    subjects, each bounded as on its own, in one query: rows with ``?depth`` are the
+    closure's, rows without it the incoming links. ``?o`` is bound by VALUES, not BIND
+    (Virtuoso, as in :func:`_blank_closure_query`).
+
+    >>> print(_own_and_incoming_query(ox.NamedNode("http://x/a"), 0))
+    SELECT ?s ?p ?o ?g ?depth WHERE {
+    { SELECT DISTINCT ?s ?p ?o ?g ?depth WHERE {
+      { VALUES (?s ?depth) { (<http://x/a> 0) } GRAPH ?g { ?s ?p ?o } }
+    } LIMIT 2001 }
+    UNION { SELECT DISTINCT ?s ?p ?g ?o WHERE { VALUES ?o { <http://x/a> } GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s)) } ORDER BY ?s ?p ?g LIMIT 501 }
+    }
+    """
+    own = _blank_closure_query(node, depth, OWN_LIMIT)
+    incoming = (
+        f"SELECT DISTINCT ?s ?p ?g ?o WHERE {{ VALUES ?o {{ {node} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?s)) }} "
+        f"ORDER BY ?s ?p ?g LIMIT {INCOMING_LIMIT + 1}"
+    )
+    return f"SELECT ?s ?p ?o ?g ?depth WHERE {{\n{{ {own} }}\nUNION {{ {incoming} }}\n}}"
+
+
+def _provenance_query(graphs: list[str]) -> str:
+    """The provenance of ``graphs``: each graph's statements of :data:`PROVENANCE_PROPERTIES`,
+    and those of the sources it names (:data:`SOURCE_PROPERTIES`). Not merged with the
+    neighbours' query (which the graphs depend on) by a subquery: Virtuoso answered that
+    merged query without some graphs' provenance."""
+    properties = _iri_list(PROVENANCE_PROPERTIES)
+    return f"""
+            SELECT DISTINCT ?s ?p ?o ?g WHERE {{
+              {{ VALUES ?s {{ {_values(graphs)} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(" ", ", ")})) }}
+              UNION
+              {{ VALUES ?graph {{ {_values(graphs)} }}
+                 GRAPH ?link {{ ?graph {_iri_list(SOURCE_PROPERTIES).replace(" ", "|")} ?s }} FILTER(isIRI(?s))
+                 GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(" ", ", ")})) }}
+            }}"""
+
+
 def describe(store, iri: str) -> Description:
     """The description of ``iri`` from ``store`` (a :class:`zkg.store.local.Store` or any object
-    with its ``query`` method)."""
+    with its ``query`` method): three queries, the others only when the first found
+    anything; more only for blank nodes deeper than :data:`FIRST_BLANK_DEPTH` or past 500
+    neighbours."""
     node = ox.NamedNode(iri)
     description = Description(node)
     found: dict[tuple, list] = {}
 
-    # 1. Own statements and the blank-node closure, in one query (blank node labels are only
-    #    stable within one result set); deeper only when the first depth was not enough.
+    # 1. Own statements with the blank-node closure (blank node labels are only stable
+    #    within one result set), and the incoming links from IRI subjects, in one query;
+    #    deeper only when the first depth was not enough.
     for depth in (FIRST_BLANK_DEPTH, MAX_BLANK_DEPTH):
-        rows = list(store.query(_blank_closure_query(node, depth, OWN_LIMIT)))
-        description.own_truncated = len(rows) > OWN_LIMIT
-        rows = rows[:OWN_LIMIT]
-        cut = any(int(r["depth"].value) == depth and isinstance(r["o"], ox.BlankNode) for r in rows)
+        rows = list(store.query(_own_and_incoming_query(node, depth), trusted=True))
+        own = [r for r in rows if r["depth"] is not None]
+        incoming = [r for r in rows if r["depth"] is None]
+        description.own_truncated = len(own) > OWN_LIMIT
+        own = own[:OWN_LIMIT]
+        cut = any(int(r["depth"].value) == depth and isinstance(r["o"], ox.BlankNode) for r in own)
         if not cut or depth == MAX_BLANK_DEPTH:
             description.blank_nodes_truncated = cut
             break
-    _collect(rows, OWN, found)
-
-    # 2. Incoming links from IRI subjects.
-    incoming = list(
-        store.query(
-            f"SELECT DISTINCT ?s ?p ?g ?o WHERE {{ GRAPH ?g {{ ?s ?p {node} }} FILTER(isIRI(?s)) BIND({node} AS ?o) }} "
-            f"ORDER BY ?s ?p ?g LIMIT {INCOMING_LIMIT + 1}"
-        )
-    )
+    _collect(own, OWN, found)
     description.incoming_truncated = len(incoming) > INCOMING_LIMIT
     _collect(incoming[:INCOMING_LIMIT], INCOMING, found)
+    if not found:
+        return description
 
-    # 3. Types and labels of every neighbour: the IRIs these statements mention.
+    # 2. Types and labels of every neighbour: the IRIs these statements mention.
     neighbours = set()
     for (s, _p, o), (_role, _graphs) in found.items():
         for term in (s, o):
@@ -200,31 +237,21 @@ def describe(store, iri: str) -> Description:
     for start in range(0, len(ordered), 500):
         neighbour_rows += store.query(
             f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {_values(ordered[start : start + 500])} }} "
-            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({', '.join(_iri_list(NEIGHBOUR_PROPERTIES).split())})) }}"
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({', '.join(_iri_list(NEIGHBOUR_PROPERTIES).split())})) }}",
+            trusted=True,
         )
     _collect((r for r in neighbour_rows if (r["s"], r["p"], r["o"]) not in found), NEIGHBOUR, found)
 
-    # 4. Provenance: each graph, its source, and the source's own description.
+    # 3. Provenance: each graph, its source, and the source's own description.
     graphs = sorted({g.value for _role, gs in found.values() for g in gs})
-    if graphs:
-        properties = _iri_list(PROVENANCE_PROPERTIES)
-        provenance_rows = list(
-            store.query(f"""
-            SELECT DISTINCT ?s ?p ?o ?g WHERE {{
-              {{ VALUES ?s {{ {_values(graphs)} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(" ", ", ")})) }}
-              UNION
-              {{ VALUES ?graph {{ {_values(graphs)} }}
-                 GRAPH ?link {{ ?graph {_iri_list(SOURCE_PROPERTIES).replace(" ", "|")} ?s }} FILTER(isIRI(?s))
-                 GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties.replace(" ", ", ")})) }}
-            }}""")
-        )
-        for row in provenance_rows:
-            key = (row["s"], row["p"], row["o"])
-            if key in found:
-                found[key][1].add(row["g"])
-            else:
-                found[key] = [PROVENANCE, {row["g"]}]
-        description.graph_sources = _graph_sources(graphs, provenance_rows)
+    provenance_rows = list(store.query(_provenance_query(graphs), trusted=True))
+    for row in provenance_rows:
+        key = (row["s"], row["p"], row["o"])
+        if key in found:
+            found[key][1].add(row["g"])
+        else:
+            found[key] = [PROVENANCE, {row["g"]}]
+    description.graph_sources = _graph_sources(graphs, provenance_rows)
 
     order = {OWN: 0, INCOMING: 1, NEIGHBOUR: 2, PROVENANCE: 3}
     description.statements = sorted(

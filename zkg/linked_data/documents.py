@@ -137,6 +137,12 @@ def compact_json_ld(expanded: bytes, prefixes: dict[str, str]) -> bytes:
       ]
     }
     """
+    return json.dumps(compacted_json_ld(expanded, prefixes), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def compacted_json_ld(expanded: bytes, prefixes: dict[str, str]) -> dict:
+    """The document :func:`compact_json_ld` writes, as JSON values (for a page to write it
+    its own way without reading the text back)."""
     used: set[str] = set()
 
     def short(iri: str) -> str:
@@ -167,4 +173,4 @@ def compact_json_ld(expanded: bytes, prefixes: dict[str, str]) -> bytes:
 
     graph = node(json.loads(expanded))
     context = {name: prefixes[name] for name in sorted(used)}
-    return json.dumps({"@context": context, "@graph": graph}, ensure_ascii=False, indent=2).encode("utf-8")
+    return {"@context": context, "@graph": graph}

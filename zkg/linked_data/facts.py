@@ -133,22 +133,41 @@ def readable_name(iri: str) -> str:
     return " ".join(words)  # a class: "NewsArticle" -> "News Article"
 
 
+def _described_candidates(description: Description) -> dict[str, list]:
+    """The label candidates the description holds, by IRI."""
+    candidates: dict[str, list] = {}
+    for s in description.statements:
+        if isinstance(s.subject, ox.NamedNode) and s.predicate.value in LABEL_PROPERTIES:
+            candidates.setdefault(s.subject.value, []).append((s.predicate.value, s.object))
+    return candidates
+
+
+def labels_wanted(description: Description) -> set[str]:
+    """The IRIs whose labels :class:`LabelBook` asks the store for: those the description
+    mentions without holding a label of (properties, classes, publishers). A page asks
+    for them with its other labels in one query and hands the answer to
+    :func:`entity_facts` (``candidates``)."""
+    wanted = {s.predicate.value for s in description.statements}
+    wanted |= {s.object.value for s in description.statements if isinstance(s.object, ox.NamedNode)}
+    wanted |= {s.subject.value for s in description.statements if isinstance(s.subject, ox.NamedNode)}
+    return wanted - set(_described_candidates(description))
+
+
 class LabelBook:
     """Labels for every IRI a page mentions: from the description when it has them, else
-    from one more query for the rest (properties, classes, publishers)."""
+    from one more query for the rest (properties, classes, publishers), or from
+    ``fetched``, the answer to that query asked already (for at least :func:`labels_wanted`)."""
 
-    def __init__(self, store, description: Description, languages: Sequence[str]):
+    def __init__(
+        self, store, description: Description, languages: Sequence[str], fetched: dict[str, list] | None = None
+    ):
         self.languages = languages
-        candidates: dict[str, list] = {}
-        for s in description.statements:
-            if isinstance(s.subject, ox.NamedNode) and s.predicate.value in LABEL_PROPERTIES:
-                candidates.setdefault(s.subject.value, []).append((s.predicate.value, s.object))
-        wanted = {s.predicate.value for s in description.statements}
-        wanted |= {s.object.value for s in description.statements if isinstance(s.object, ox.NamedNode)}
-        wanted |= {s.subject.value for s in description.statements if isinstance(s.subject, ox.NamedNode)}
-        missing = wanted - set(candidates)
-        if missing:
+        candidates = _described_candidates(description)
+        missing = labels_wanted(description)
+        if missing and fetched is None:
             candidates.update(fetch_label_candidates(store, missing))
+        elif missing and fetched is not None:
+            candidates.update((iri, fetched[iri]) for iri in missing if iri in fetched)
         self._labels = {iri: choose_label(found, languages) for iri, found in candidates.items()}
 
     def __call__(self, iri: str) -> str:
@@ -315,11 +334,19 @@ def _names(statements, description, labels, link, refs) -> list[FactView]:
 
 
 def entity_facts(
-    store, description: Description, link: Link, languages: Sequence[str] = DEFAULT_LANGUAGES, *, base_iri: str = ""
+    store,
+    description: Description,
+    link: Link,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    *,
+    base_iri: str = "",
+    candidates: dict[str, list] | None = None,
 ) -> EntityFacts:
     """Group a description's statements for a page: names, types, other facts, incoming
-    links (less the observations, which :func:`observations` shows as statistics)."""
-    labels = LabelBook(store, description, languages)
+    links (less the observations, which :func:`observations` shows as statistics).
+    ``candidates``: the label candidates of (at least) :func:`labels_wanted`, fetched
+    already (:func:`~zkg.linked_data.labels.fetch_label_candidates`); else asked here."""
+    labels = LabelBook(store, description, languages, candidates)
     refs = source_refs(description, labels)
     own = description.own()
     types = [s for s in own if s.predicate.value == RDF_TYPE]

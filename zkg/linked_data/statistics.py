@@ -78,7 +78,7 @@ def observations(store, iri: str, *, in_dataset: bool = False) -> list[Observati
     node = str(ox.NamedNode(iri))
     # An entity's: the subject in the pattern, so the engine reads only its observations.
     subject, where = ("?subject", f"?obs qb:dataSet {node} .") if in_dataset else (node, f"BIND({node} AS ?subject)")
-    for row in store.query(OBSERVATIONS_QUERY.replace("SUBJECT", subject).replace("FILTER_BY", where)):
+    for row in store.query(OBSERVATIONS_QUERY.replace("SUBJECT", subject).replace("FILTER_BY", where), trusted=True):
         obs = row["obs"].value
         if obs in found:  # a second graph or notation: keep the first, they are one figure
             continue
@@ -158,8 +158,21 @@ def yearly_series(found: list[Observation], *, minimum_years: int = 2) -> list[S
     return sorted(series, key=lambda s: (s.indicator, s.unit or "", s.subject or ""))
 
 
-def observation_labels(store, found: list[Observation], languages: Sequence[str] = DEFAULT_LANGUAGES) -> dict[str, str]:
-    """Labels of the indicators, units, partners and observations (one query)."""
-    iris = {i for o in found for i in (o.iri, o.indicator, o.unit, o.partner, o.subject) if i}
-    candidates = fetch_label_candidates(store, iris)
+def labelled_iris(found: list[Observation]) -> set[str]:
+    """The IRIs :func:`observation_labels` labels: indicators, units, partners, observations."""
+    return {i for o in found for i in (o.iri, o.indicator, o.unit, o.partner, o.subject) if i}
+
+
+def observation_labels(
+    store,
+    found: list[Observation],
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    *,
+    candidates: dict[str, list] | None = None,
+) -> dict[str, str]:
+    """Labels of the indicators, units, partners and observations (one query; none when
+    ``candidates`` holds those of :func:`labelled_iris` fetched already)."""
+    iris = labelled_iris(found)
+    if candidates is None:
+        candidates = fetch_label_candidates(store, iris)
     return {iri: choose_label(candidates.get(iri, ()), languages) or fallback_label(iri) for iri in iris}

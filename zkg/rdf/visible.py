@@ -28,6 +28,7 @@ import unicodedata
 from urllib.parse import quote
 
 _KEPT_CONTROLS = frozenset("\t\n\r")
+_WITHOUT_KEPT = str.maketrans("", "", "\t\n\r")
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cn"})
 _FILLERS = frozenset("\u034f\u115f\u1160\u3164\uffa0")
 _FILLER = re.compile("[" + "".join(sorted(_FILLERS)) + "]")
@@ -51,7 +52,10 @@ def has_hidden(text: str) -> bool:
     """Whether ``text`` holds a character :func:`visible` writes out."""
     # str.isprintable() is False for every hidden character but the fillers (and for a few
     # harmless ones: tab, line breaks, non-ASCII spaces), and answers at C speed.
-    if text.isprintable():
+    # Tab and line breaks are kept (so a text with lines, a page's indented JSON-LD, is
+    # still answered at C speed once they are set aside); only what is left is looked at
+    # character by character.
+    if text.isprintable() or text.translate(_WITHOUT_KEPT).isprintable():
         return _FILLER.search(text) is not None
     return any(is_hidden(c) for c in text)
 

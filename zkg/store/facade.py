@@ -112,10 +112,14 @@ class StoreFacade(Protocol):
         union_default_graph: bool = True,
         substitutions: Substitutions | None = None,
         scanned: Scan | None = None,
+        trusted: bool = False,
     ) -> Any:
         """A QueryBoolean, or an iterable of solutions (with ``variables``) or of triples;
         see :meth:`zkg.store.local.Store.query`. (``Any``: which one is decided by the
-        query's text, which the caller wrote and so knows; each store says its own union.)"""
+        query's text, which the caller wrote and so knows; each store says its own union.)
+        ``trusted``: the text is zkg's own (a page's, a document's), so what the store needs
+        to know of it is read without the lexer (:func:`zkg.rdf.sparql_scan.own_query_scan`);
+        the time limit and everything else apply as to any query. Never for a user's text."""
         ...
 
     def update(self, sparql: str) -> None:

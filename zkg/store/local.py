@@ -32,7 +32,7 @@ from zkg.base.errors import QueryError, ReadOnlyData, StoreError, storage_fault
 from zkg.rdf.prefixes import graph_iri, prefixes
 from zkg.rdf.rdflib_view import rdflib_graph
 from zkg.rdf.serialize import serialize_dataset
-from zkg.rdf.sparql_scan import Scan, scan
+from zkg.rdf.sparql_scan import Scan, own_query_scan, scan
 from zkg.store import layout as store_layout
 from zkg.store import loading, local_loading
 from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
@@ -194,6 +194,7 @@ class Store:
         union_default_graph: bool = True,
         substitutions: Substitutions | None = None,
         scanned: Scan | None = None,
+        trusted: bool = False,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Evaluate a SPARQL query: QuerySolutions, QueryBoolean or QueryTriples.
 
@@ -201,7 +202,8 @@ class Store:
         is given or the query has FROM or FROM NAMED. The zkg prefixes are predeclared and
         relative IRIs resolve against the base IRI. ``scanned`` is what zkg already read of
         the text (the guard's :attr:`~zkg.sparql.reading.Reading.scanned`), so that it is not
-        read again. Results are lazy: errors during evaluation surface while iterating.
+        read again; ``trusted``: the text is zkg's own, read without the lexer
+        (:func:`~zkg.rdf.sparql_scan.own_query_scan`). Results are lazy: errors during evaluation surface while iterating.
 
         >>> store = Store.open(base_iri="http://zkg.test/")
         >>> bool(store.query("ASK { ?s ?p ?o }"))
@@ -216,7 +218,7 @@ class Store:
             if isinstance(default_graph, (str, ox.NamedNode, ox.BlankNode, ox.DefaultGraph)):
                 default_graph = [default_graph]
             options["default_graph"] = [_as_graph_term(g) for g in default_graph]
-        elif not (scanned or scan(sparql)).has_dataset_clause:
+        elif not (scanned or (own_query_scan(sparql, ()) if trusted else scan(sparql))).has_dataset_clause:
             # pyoxigraph's union option would override the query's own FROM / FROM NAMED.
             options["use_default_graph_as_union"] = union_default_graph
         if named_graphs is not None:

@@ -201,16 +201,21 @@ class RemoteStore:
         substitutions: Substitutions | None = None,
         timeout: float | None = None,
         scanned: sparql_scan.Scan | None = None,
+        trusted: bool = False,
     ) -> RemoteSolutions | RemoteTriples | ox.QueryBoolean:
         """Evaluate a query at the engine; see :meth:`zkg.store.local.Store.query`.
 
         Following the protocol, a dataset given by ``default_graph`` or ``named_graphs``
         replaces the whole dataset (a list not given is empty). A query with FROM or FROM
-        NAMED keeps its own dataset.
+        NAMED keeps its own dataset. ``trusted``: zkg's own text, read without the lexer
+        (:func:`~zkg.rdf.sparql_scan.own_query_scan`); the deadline and the engine's checks stay.
         """
         if substitutions:
             raise QueryError("substitutions are not supported by a remote SPARQL engine")
-        found = scanned or sparql_scan.scan(sparql)
+        if scanned is not None:
+            found = scanned
+        else:
+            found = sparql_scan.own_query_scan(sparql, self.prefixes) if trusted else sparql_scan.scan(sparql)
         text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, found)
         return self._evaluated(text, params, prologue, self.timeout if timeout is None else timeout, found.form)
 

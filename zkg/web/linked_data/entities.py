@@ -22,9 +22,9 @@ from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup
 
 from zkg.linked_data import charts, facts, formatting, statistics
-from zkg.linked_data.describe import NEIGHBOUR, OWN, describe
-from zkg.linked_data.documents import FORMATS, compact_json_ld, format_by_name, serialize_description
-from zkg.linked_data.labels import fallback_label, is_language_tag
+from zkg.linked_data.describe import NEIGHBOUR, OWN, RDF_TYPE, describe
+from zkg.linked_data.documents import FORMATS, compacted_json_ld, format_by_name, serialize_description
+from zkg.linked_data.labels import fallback_label, fetch_label_candidates, is_language_tag
 from zkg.linked_data.terms import is_term, term_info
 from zkg.rdf.namespaces import QB
 from zkg.rdf.negotiation import HTML, NotAcceptable, choose, negotiate
@@ -201,8 +201,8 @@ def embedded_json_ld(description, prefixes: dict[str, str]) -> Markup:
         ox.Quad(s.subject, s.predicate, s.object) for s in description.statements if s.role in (OWN, NEIGHBOUR)
     )
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-    document = compact_json_ld(ox.serialize(triples, format=ox.RdfFormat.JSON_LD), prefixes)
-    text = json.dumps(json.loads(document), ensure_ascii=False, indent=1)
+    document = compacted_json_ld(ox.serialize(triples, format=ox.RdfFormat.JSON_LD), prefixes)
+    text = json.dumps(document, ensure_ascii=False, indent=1)
     # Hidden characters (zkg.rdf.visible) as JSON escapes too: the same data, nothing invisible in the page.
     if has_hidden(text):
         text = "".join(json.dumps(c)[1:-1] if is_hidden(c) else c for c in text)
@@ -236,11 +236,13 @@ def _neighbours(entity: facts.EntityFacts, limit: int = 14) -> list[charts.Neigh
 def page_context(iri: str, languages: list[str]) -> dict:
     store = _store()
     description = describe(store, iri)
-    entity = facts.entity_facts(store, description, link, languages, base_iri=_base())
     # A Data Cube data set's page shows the figures in it; any other page those about it.
-    dataset = any(t.iri == QB + "DataSet" for t in entity.types)
+    dataset = any(s.predicate.value == RDF_TYPE and s.object == ox.NamedNode(QB + "DataSet") for s in description.own())
     found = statistics.observations(store, iri, in_dataset=dataset)
-    observation_labels = statistics.observation_labels(store, found, languages) if found else {}
+    # The labels the facts and the figures need, in one query.
+    candidates = fetch_label_candidates(store, facts.labels_wanted(description) | statistics.labelled_iris(found))
+    entity = facts.entity_facts(store, description, link, languages, base_iri=_base(), candidates=candidates)
+    observation_labels = statistics.observation_labels(store, found, languages, candidates=candidates) if found else {}
     series_charts = []
     for index, series in enumerate(statistics.yearly_series(found)):
         unit = series.points[0]
@@ -257,7 +259,8 @@ def page_context(iri: str, languages: list[str]) -> dict:
     )
     graph_size = None
     if iri.startswith(_base() + "graph/"):
-        row = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(iri)} {{ ?s ?p ?o }} }}")))
+        count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(iri)} {{ ?s ?p ?o }} }}"
+        row = next(iter(store.query(count, trusted=True)))
         graph_size = int(row["n"].value)
     sparql = f"DESCRIBE <{iri}>"
     # Only a vocabulary term's or a code list's page needs the guide (built once per version).
