@@ -4,6 +4,7 @@ time limit, the row cap, refusals that must not reach the network, CORS and size
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -280,6 +281,36 @@ def test_ctrl_c_stops_server_and_engine(tmp_path):
     server.process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process
     assert server.process.wait(timeout=20) == 0
     assert "zkg: stopped" in server.process.stdout.read()
+    server.stop()
+    deadline = time.monotonic() + 5
+    while _state(engine) not in ("gone", "Z") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _state(engine) in ("gone", "Z"), "the engine outlived zkg serve"
+
+
+def test_ctrl_c_stops_a_server_started_with_sigint_ignored(tmp_path):
+    """A shell running a script's background job starts it with SIGINT ignored, and Python
+    then makes no KeyboardInterrupt of it: zkg serve asks for SIGINT itself (it is its
+    documented way to stop), so such a server stops too and takes its engine with it."""
+    import sys
+    from pathlib import Path
+
+    from tests.support.live_server import LiveServer, _state, zkg_load
+    from tests.support.zkg_testing import FIXTURE_PROJECT
+
+    data = tmp_path / "zkg-data"
+    zkg_load(data, base_iri=TEST_BASE, graph_dir=FIXTURE_PROJECT / "graph", ontology_dir=FIXTURE_PROJECT / "ontology")
+    ignoring = (
+        sys.executable,
+        "-c",
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); os.execvp(sys.argv[1], sys.argv[1:])",
+    )
+    server = LiveServer(data, base_iri=TEST_BASE, prefix=ignoring)
+    engine = _settled_engine(server)
+    ignored = int(re.search(r"SigIgn:\s+([0-9a-f]+)", Path(f"/proc/{server.pid}/status").read_text()).group(1), 16)
+    assert not ignored & (1 << (signal.SIGINT - 1)), "zkg serve still ignores SIGINT"
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=20) == 0
     server.stop()
     deadline = time.monotonic() + 5
     while _state(engine) not in ("gone", "Z") and time.monotonic() < deadline:

@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 
 from zkg.base.errors import ReadOnlyData, ZkgError
@@ -158,7 +159,7 @@ def serve(
         raise _listen_error(settings, error) from None
     _check_address(settings, int(server.effective_port), close=server.close)  # waitress may give a str
     engine = None
-    previous_handler = signal.getsignal(signal.SIGTERM)
+    previous_handler, previous_interrupt = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     try:
         if store_spec is None:
             overruns = _Overruns()
@@ -178,6 +179,7 @@ def serve(
         search_sync.prepare_in_background(store)  # the search file, when missing or of another load
         late.app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store})
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        _stop_on_interrupt()
         url = public_url(server.effective_host, server.effective_port)
         engine_note = "" if store_spec is None else f" on the SPARQL engine {store.query_url}"
         print(
@@ -188,6 +190,7 @@ def serve(
         server.run()  # returns on Ctrl-C / SIGTERM, after waitress has shut its threads down
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+        signal.signal(signal.SIGINT, previous_interrupt)
         server.close()
         if engine is not None:
             running_engine.withdraw(settings.data)
@@ -246,7 +249,7 @@ def _serve_workers(
         read_only=read_only,
     )
     engine = None
-    previous_handler = signal.getsignal(signal.SIGTERM)
+    previous_handler, previous_interrupt = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     try:
         if store_spec is None:
             overruns = _Overruns()
@@ -257,6 +260,7 @@ def _serve_workers(
                 on_ready=_publisher(settings, then=pool.engine_ready),
             ).start()
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        _stop_on_interrupt()
         pool.start(engine)
         if read_only is None:  # the search file, when missing or of another load (the workers wait for it)
             search_sync.prepare_in_background(_parent_store(settings, engine, store_spec, update_url))
@@ -273,6 +277,7 @@ def _serve_workers(
         pass
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+        signal.signal(signal.SIGINT, previous_interrupt)
         pool.stop()
         sock.close()
         if engine is not None:
@@ -289,6 +294,15 @@ def _parent_store(settings: Settings, engine: ManagedEngine | None, store_spec: 
             base_iri=settings.base_iri, supervisor=engine, timeout=settings.query_timeout, data_dir=settings.data
         )
     return remote_store(settings, spec=store_spec, update_url=update_url, data_dir=settings.data)
+
+
+def _stop_on_interrupt() -> None:
+    """Ctrl-C stops the server, however it was started: Python only makes SIGINT a
+    KeyboardInterrupt when the signal was not ignored at start, and a shell starting a
+    background job from a script ignores it (seen: a test suite run as such a job left every
+    `zkg serve` it stopped with SIGINT running)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _stop_on_sigterm(signum, frame):
