@@ -104,10 +104,13 @@ def rebuild(store, database: SearchDatabase, changes: ChangeLog, *, force: bool 
     store's load; returns whether it did. The position is the log's settled end: the store
     holds every changeset committed before it."""
     source = source_of(store)
+    # The log's lock is taken before the file's, never inside it: the write path holds the
+    # log's lock while it brings the file up to date (after_commit), so a reader holding the
+    # file's write lock and waiting for the log's would stall both until SQLite's timeout.
+    _entries, end = changes.settled_since(0)
     with database.transaction():
         if not force and database.state()[0] == source:
             return False
-        _entries, end = changes.settled_since(0)
         names = read_names(store)
         database.clear()
         database.insert(names)
@@ -121,25 +124,26 @@ def catch_up(store, database: SearchDatabase, changes: ChangeLog) -> int | None:
     read again and replaced. Returns how many changesets; None when the file is not of the
     store's load (a rebuild is due)."""
     source = source_of(store)
-    state = database.state()
-    if state[0] != source:
-        return None
-    if changes.settled_since(state[1])[1] == state[1]:
-        return 0  # nothing new: no write lock taken
-    with database.transaction():
-        source_now, position = database.state()
-        if source_now != source:
+    while True:
+        state = database.state()
+        if state[0] != source:
             return None
-        entries, end = changes.settled_since(position)
-        iris: set[str] = set()
-        for entry in entries:
-            iris |= touched(entry, store.base_iri)
-        if iris:
-            ordered = sorted(iris)
-            database.remove(ordered)
-            database.insert(read_names(store, ordered))
-        database.record(position=end)
-    return len(entries)
+        # The log read before the file's write lock is taken (see rebuild: the lock order).
+        entries, end = changes.settled_since(state[1])
+        if end == state[1]:
+            return 0  # nothing new: no write lock taken
+        with database.transaction():
+            if database.state() != state:  # another caught up meanwhile: read the log again
+                continue
+            iris: set[str] = set()
+            for entry in entries:
+                iris |= touched(entry, store.base_iri)
+            if iris:
+                ordered = sorted(iris)
+                database.remove(ordered)
+                database.insert(read_names(store, ordered))
+            database.record(position=end)
+        return len(entries)
 
 
 def after_commit(store, changes: ChangeLog) -> None:
@@ -154,8 +158,8 @@ def after_commit(store, changes: ChangeLog) -> None:
             catch_up(store, database, changes)
         finally:
             database.close()
-    except Exception:  # noqa: BLE001  (see the docstring)
-        log.warning("the search index could not follow the write; readers will catch up", exc_info=True)
+    except Exception as error:  # noqa: BLE001  (see the docstring; one line, as zkg's warnings are)
+        log.warning("the search index could not follow the write (%s); readers will catch up", error)
 
 
 def build_for_load(store) -> None:
@@ -183,8 +187,8 @@ def prepare(store) -> bool:
             return rebuild(store, database, ChangeLog.for_store(store))
         finally:
             database.close()
-    except Exception:  # noqa: BLE001  (see the docstring)
-        log.warning("the search index could not be built at start; the first search builds it", exc_info=True)
+    except Exception as error:  # noqa: BLE001  (see the docstring; one line, as zkg's warnings are)
+        log.warning("the search index could not be built at start (%s); the first search builds it", error)
         return False
 
 

@@ -273,8 +273,8 @@ class PerVersion(Generic[T]):
     def _refresh(self, store: StoreFacade, tag: str, done: threading.Event) -> None:
         try:
             value = self._compute(store)
-        except Exception:  # the readers keep the earlier value; the next one tries again
-            logging.getLogger("zkg").warning("recomputing a derived value failed", exc_info=True)
+        except Exception as error:  # the readers keep the earlier value; the next one tries again
+            logging.getLogger("zkg").warning("recomputing figures of the data failed (%s); kept the earlier", error)
         else:
             with self._lock:
                 if self._running is not None and self._running[0] == tag:  # not overtaken by a later write
