@@ -82,3 +82,29 @@ def test_a_new_load_rebuilds_the_file(store, tmp_path):
 
 def test_a_store_without_a_data_directory_keeps_its_index_in_memory():
     assert not search_sync.keeps_search_file(Store.open(base_iri=TEST_BASE))
+
+
+def test_the_log_is_never_read_while_the_file_is_locked_for_writing(store, monkeypatch):
+    """The lock order (CI's soak found the other one deadlocking): the write path holds the
+    change log's lock while it brings the file up to date, so nothing may ask for the log's
+    lock while it holds the file's write lock. Every log read of a catch-up and of a rebuild
+    happens outside the file's transaction."""
+    keeper = search_sync.SearchKeeper(store)
+    log = ChangeLog.for_store(store)
+    reads = []
+    real = ChangeLog.settled_since
+
+    def settled_since(self, offset):
+        reads.append(keeper.database._connection.in_transaction)
+        return real(self, offset)
+
+    monkeypatch.setattr(ChangeLog, "settled_since", settled_since)
+    apply_changeset(store, changeset(add=turtle('id:quokka rdfs:label "Quokka Hub"@en', graph="reference")), log=log)
+    behind = search_sync.SearchKeeper(store)  # (its own connection: a reader of another thread)
+    with keeper.database.transaction():  # the file set back: the write to be followed again
+        keeper.database.record(position=0)
+    reads_before = len(reads)
+    assert search_sync.catch_up(store, keeper.database, keeper.changes) >= 1
+    search_sync.rebuild(store, keeper.database, keeper.changes, force=True)
+    assert len(reads) > reads_before and not any(reads), reads
+    assert iris(behind.current(store), "quokka hub")[0] == ID + "quokka"
