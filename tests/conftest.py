@@ -110,3 +110,22 @@ def linked_data_server(tmp_path_factory):
     server = serve_at_own_url(tmp_path_factory.mktemp("linked-data") / "zkg-data", threads=8)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def lexed(monkeypatch):
+    """The texts the SPARQL lexer reads from now on (its scan cache emptied first): a test
+    counts them to show a path reads no text, or reads it once."""
+    from zkg.rdf import sparql_scan
+    from zkg.rdf.sparql_lexer import Lexer
+
+    runs = []
+    run = Lexer.run
+
+    def counting(self):
+        runs.append(self)
+        return run(self)
+
+    sparql_scan._scan_cached.cache_clear()
+    monkeypatch.setattr(Lexer, "run", counting)
+    return runs

@@ -11,7 +11,6 @@ import pytest
 from tests.support.stub_http import serving
 from tests.support.zkg_testing import TEST_BASE
 from zkg.rdf import sparql_scan
-from zkg.rdf.sparql_lexer import Lexer
 from zkg.store.engine_profiles import OXIGRAPH
 from zkg.store.local import Store
 from zkg.store.remote import RemoteStore
@@ -34,20 +33,6 @@ class _Recording(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-@pytest.fixture
-def lexed(monkeypatch):
-    runs = []
-    run = Lexer.run
-
-    def counting(self):
-        runs.append(self)
-        return run(self)
-
-    sparql_scan._scan_cached.cache_clear()
-    monkeypatch.setattr(Lexer, "run", counting)
-    return runs
 
 
 @pytest.mark.parametrize(

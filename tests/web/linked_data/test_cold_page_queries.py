@@ -8,8 +8,6 @@ import pytest
 
 from tests.support.zkg_testing import TEST_BASE
 from zkg.base.settings import Settings
-from zkg.rdf import sparql_scan
-from zkg.rdf.sparql_lexer import Lexer
 
 #: The most queries a cold page sends: the IRI's resolution, the description's three
 #: (own and incoming statements; the neighbours' types and labels; provenance), the
@@ -36,21 +34,6 @@ def counted(store, monkeypatch):
     settings = Settings.from_env(environ={}, base_iri=TEST_BASE, data="/nonexistent", cache_bytes=1)
     app = create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store, "TESTING": True})
     return app.test_client(), asked
-
-
-@pytest.fixture
-def lexed(monkeypatch):
-    """How many texts the SPARQL lexer has read since (its scan cache emptied first)."""
-    runs = []
-    run = Lexer.run
-
-    def counting(self):
-        runs.append(self)
-        return run(self)
-
-    sparql_scan._scan_cached.cache_clear()
-    monkeypatch.setattr(Lexer, "run", counting)
-    return runs
 
 
 @pytest.mark.parametrize("path", ["/page/id/z-park", "/page/id/luo-wei", "/page/id/zhongguancun-stanford-startup-fund"])
