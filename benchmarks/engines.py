@@ -139,17 +139,8 @@ def run_engine(name: str, work: Path, figures: dict, args) -> dict:
         engine_path = "/query" if name == "oxigraph" else "/sparql"
         for kind in queries.SPARQL_KINDS:
             # Requests never sent before (benchmarks.distinct): no cache of either answers them.
-            targets = {
-                server: (
-                    started,
-                    rounds.Feed(
-                        lambda count, kind=kind, path=path: distinct.sparql_requests(
-                            kind, BASE_IRI, path, figures, count
-                        )
-                    ),
-                )
-                for server, started, path in ((name, engine, engine_path), ("zkg", front, "/sparql"))
-            }
+            endpoints = {name: (engine, engine_path), "zkg": (front, "/sparql")}
+            targets = rounds.sparql_feeds(kind, endpoints, BASE_IRI, figures)
             result["runs"][kind] = measured = measure(targets, args)
             ratio = measured["zkg"]["rps"] / measured[name]["rps"] if measured[name]["rps"] else None
             measured["ratio"] = round(ratio, 3) if ratio is not None else None

@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import distinct, rounds, run, servers, targets
+from benchmarks import rounds, run, servers, targets
 from benchmarks.queries import SPARQL_KINDS
 
 SIZE = 100_000
@@ -78,18 +78,8 @@ def measure(kinds, started: dict, figures: dict, args) -> dict[str, float | None
     """Each kind's zkg/Oxigraph ratio, from requests neither server was sent before."""
     found = {}
     for kind in kinds:
-        feeds = {
-            name: (
-                server,
-                rounds.Feed(
-                    lambda count, kind=kind, path=run.PATHS[name]: distinct.sparql_requests(
-                        kind, run.BASE_IRI, path, figures, count
-                    )
-                ),
-            )
-            for name, server in started.items()
-        }
-        measured = rounds.measure(feeds, args)
+        endpoints = {name: (server, run.PATHS[name]) for name, server in started.items()}
+        measured = rounds.measure(rounds.sparql_feeds(kind, endpoints, run.BASE_IRI, figures), args)
         found[kind] = _ratio(measured)
         for name, numbers in measured.items():
             rounds.say_run(kind, name, numbers)

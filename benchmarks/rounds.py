@@ -17,7 +17,7 @@ import sys
 import urllib.request
 from typing import Callable
 
-from benchmarks import load, servers
+from benchmarks import distinct, load, servers
 
 #: The longest distinct list made for one server and kind (memory: ~0.5 KB a request).
 MOST_TEXTS = 400_000
@@ -157,3 +157,15 @@ def say_run(kind: str, name: str, numbers: dict) -> None:
         file=sys.stderr,
         flush=True,
     )
+
+
+def sparql_feeds(kind: str, endpoints: dict[str, tuple[servers.Server, str]], base: str, figures: dict) -> dict:
+    """For :func:`measure`: each server (by name, with its SPARQL endpoint's path) and a
+    :class:`Feed` of ``kind``'s requests never sent before (:mod:`benchmarks.distinct`)."""
+    return {
+        name: (
+            server,
+            Feed(lambda count, path=path: distinct.sparql_requests(kind, base, path, figures, count)),
+        )
+        for name, (server, path) in endpoints.items()
+    }

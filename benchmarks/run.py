@@ -180,18 +180,8 @@ def measure_distinct(started: dict[str, servers.Server], figures: dict, args) ->
     """Every kind with requests never sent before (:mod:`benchmarks.distinct`): the headline."""
     runs = {}
     for kind in queries.SPARQL_KINDS:
-        targets = {
-            name: (
-                server,
-                rounds.Feed(
-                    lambda count, kind=kind, path=PATHS[name]: distinct.sparql_requests(
-                        kind, BASE_IRI, path, figures, count
-                    )
-                ),
-            )
-            for name, server in started.items()
-        }
-        runs[kind] = rounds.measure(targets, args)
+        endpoints = {name: (server, PATHS[name]) for name, server in started.items()}
+        runs[kind] = rounds.measure(rounds.sparql_feeds(kind, endpoints, BASE_IRI, figures), args)
         for name, numbers in runs[kind].items():
             rounds.say_run(kind, name, numbers)
     for kind in distinct.ZKG_KINDS:
