@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE, shipped_changesets, shipped_touching
 
 ZKG = shutil.which("zkg", path=str(Path(sys.executable).parent)) or shutil.which("zkg")
 pytestmark = pytest.mark.skipif(ZKG is None, reason="the zkg console script is not installed (pip install -e .[test])")
@@ -56,9 +56,10 @@ def test_add_dry_run_add_log_revert(zkg, tmp_path):
 
     log = zkg("log")
     assert changeset_id in log.stdout and "Ada Curator" in log.stdout and "from an interview" in log.stdout
-    assert "(1 changeset)" in log.stdout
+    assert f"({1 + len(shipped_changesets())} changesets)" in log.stdout  # (and the shipped sources')
     assert changeset_id in zkg("log", "--entity", "id:luo-wei").stdout
-    assert "(0 changesets)" in zkg("log", "--entity", f"{TEST_BASE}id/z-park").stdout
+    z_park = f"{TEST_BASE}id/z-park"
+    assert f"({shipped_touching(z_park)} changesets)" in zkg("log", "--entity", z_park).stdout
     patch = zkg("log", "--patch", changeset_id)
     assert patch.stdout.startswith(f"H id <{TEST_BASE}graph/changes/{changeset_id}> .")
 
@@ -113,7 +114,7 @@ def test_rejected_write_exits_1_with_the_report_and_changes_nothing(zkg, tmp_pat
     assert any("id:nowhere" in line and "must point to an organisation" in line for line in lines[1:])
     assert "Traceback" not in result.stderr
     assert _export(zkg) == before
-    assert "(0 changesets)" in zkg("log").stdout
+    assert f"({len(shipped_changesets())} changesets)" in zkg("log").stdout  # the shipped sources' only
 
 
 def test_remove_and_apply_patch(zkg, tmp_path):

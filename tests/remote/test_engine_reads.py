@@ -38,7 +38,8 @@ from tests.support.oxigraph_server import OxigraphServer
 from tests.support.virtuoso import Virtuoso
 from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.base.errors import StoreError
-from zkg.store import loading
+from zkg.curation.shipped_changes import apply_shipped
+from zkg.store.local import Store
 from zkg.store.remote import RemoteStore
 
 pytestmark = pytest.mark.slow
@@ -53,9 +54,12 @@ ROW_LIMIT = 1000
 
 
 def project_quads() -> list[ox.Quad]:
-    """The project's graph/ and ontology/ as ``zkg load`` reads them."""
-    sources = loading.discover_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR, base_iri=TEST_BASE)
-    return list(loading.parse_sources(sources, TEST_BASE).quads)
+    """The project's graph/ and ontology/ as ``zkg load`` makes them: the files, then the
+    changesets shipped in graph/changes/ applied through the write path (in history)."""
+    store = Store.open(base_iri=TEST_BASE)
+    store.load_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR)
+    apply_shipped(store, GRAPH_DIR)
+    return list(store.quads())
 
 
 def loaded_virtuoso(folder, **options) -> Virtuoso:

@@ -11,3 +11,19 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FIXTURE_PROJECT = FIXTURES / "project"
 GRAPH_DIR = resource_dir("graph")
 ONTOLOGY_DIR = resource_dir("ontology")
+
+
+def shipped_changesets(base_iri: str = TEST_BASE) -> list:
+    """The changesets `zkg load` applies from the project's graph/changes/ (the sources curated
+    after the first article): a store `zkg load` built has them in its history already."""
+    from zkg.curation.shipped_changes import read_changeset, shipped_files
+
+    return [read_changeset(path, base_iri=base_iri) for path in shipped_files(GRAPH_DIR)]
+
+
+def shipped_touching(iri: str, base_iri: str = TEST_BASE) -> int:
+    """How many of :func:`shipped_changesets` have a statement about or pointing to ``iri``."""
+    return sum(
+        any(iri in (q.subject.value, getattr(q.object, "value", None)) for q in (*c.additions, *c.removals))
+        for c in shipped_changesets(base_iri)
+    )

@@ -29,7 +29,7 @@ from zkg.cli.common import Parser as _Parser  # noqa: F401
 from zkg.cli.common import UsageError
 from zkg.cli.common import open_store as _open_store
 from zkg.cli.common import write as _write
-from zkg.curation import replay, search_sync
+from zkg.curation import replay, search_sync, shipped_changes
 from zkg.rdf.prefixes import compact
 from zkg.sparql import guard as sparql_guard
 from zkg.store.http_exchange import RemoteSolutions
@@ -49,8 +49,11 @@ def run_load(args, settings: Settings) -> int:
     report = store.load_sources(graph_dir=settings.graph_dir, ontology_dir=settings.ontology_dir, progress=progress)
     # Curators' removals from the reloaded graphs (and reverts of them) are not undone by it.
     kept = replay.reapply_curation(store, report.graphs)
+    # The changesets curated after the first article, through the one write path (graph/changes/).
+    shipped = shipped_changes.apply_shipped(store, settings.graph_dir)
     search_sync.build_for_load(store)  # the site search's index, of what was loaded
-    _write("\n".join([*report.lines(lambda iri: compact(iri, store.prefixes)), *replay.report_lines(kept)]))
+    lines = [*report.lines(lambda iri: compact(iri, store.prefixes)), *replay.report_lines(kept), *shipped.lines()]
+    _write("\n".join(lines))
     _write(f"store: {settings.data} (base IRI {settings.base_iri})")
     return 0
 
@@ -268,7 +271,9 @@ class Command(NamedTuple):
 
 
 COMMANDS: dict[str, Command] = {
-    "load": Command("build or refresh the store from graph/ and ontology/", configure_load, run_load),
+    "load": Command(
+        "build or refresh the store from graph/ and ontology/, then apply graph/changes/", configure_load, run_load
+    ),
     "validate": Command(
         "check the store against the SHACL shapes (exit 1 on violations)", configure_validate, run_validate
     ),

@@ -33,7 +33,11 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
+from zkg.curation.apply import metadata_quads
 from zkg.curation.changelog import ChangeLog
+from zkg.curation.reserved import METADATA_GRAPH_NAME
+from zkg.rdf.namespaces import PROV, RDF, RDFS
+from zkg.rdf.prefixes import graph_iri
 
 
 @dataclass
@@ -89,15 +93,38 @@ def curated_overrides(changesets: Iterable, graphs: set[str]) -> Overrides:
 
 def reapply_curation(store, graphs: Iterable[str]) -> Overrides:
     """After a load that replaced ``graphs``: apply what the change log's committed
-    changesets say about them (one update; nothing when the log is silent). Returns what
-    was applied, for the load's report."""
+    changesets say about them, and, when the metadata graph was replaced from its file, put
+    back the history it held: each changeset's description and its agent's record (one
+    update; nothing when the log is silent). Returns what was applied, for the load's report
+    (the history is not counted there: it is not data the files could correct)."""
 
     wanted = set(graphs)
     log = ChangeLog.for_store(store)
-    overrides = curated_overrides((entry.changeset for entry in log.committed()), wanted)
-    if overrides:
-        store.update(overrides.update_text())
+    committed = [entry.changeset for entry in log.committed()]
+    overrides = curated_overrides(committed, wanted)
+    history = []
+    if graph_iri(store.base_iri, METADATA_GRAPH_NAME) in wanted:
+        history = history_descriptions(store, committed)
+    if overrides or history:
+        store.update(Overrides(overrides.removals, [*overrides.additions, *history]).update_text())
     return overrides
+
+
+def history_descriptions(store, changesets: list) -> list[ox.Quad]:
+    """The metadata graph's record of ``changesets`` as the write path wrote it
+    (:func:`zkg.curation.apply.metadata_quads`), and of their agents. An agent's label is
+    the name it was given when the change log kept it, else the last segment of its IRI
+    (the log keeps the IRI, ``id/agent/ann-lee``, not the name)."""
+    graph = ox.NamedNode(graph_iri(store.base_iri, METADATA_GRAPH_NAME))
+    out: list[ox.Quad] = []
+    agents: dict[str, str] = {}
+    for changeset in changesets:
+        out += metadata_quads(store, changeset, describe_agent=False)
+        agents.setdefault(changeset.agent, changeset.agent_name or changeset.agent.rsplit("/", 1)[-1])
+    for agent, label in agents.items():
+        out.append(ox.Quad(ox.NamedNode(agent), ox.NamedNode(RDF + "type"), ox.NamedNode(PROV + "Agent"), graph))
+        out.append(ox.Quad(ox.NamedNode(agent), ox.NamedNode(RDFS + "label"), ox.Literal(label, language="en"), graph))
+    return out
 
 
 def report_lines(overrides: Overrides) -> list[str]:

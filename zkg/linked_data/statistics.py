@@ -158,6 +158,49 @@ def yearly_series(found: list[Observation], *, minimum_years: int = 2) -> list[S
     return sorted(series, key=lambda s: (s.indicator, s.unit or "", s.subject or ""))
 
 
+@dataclass
+class Disagreement:
+    """Level figures of one indicator (for one subject, partner and unit) that sources give
+    differently: ``figures`` oldest period first; ``same_period`` when two of them are for
+    the same period (a real contradiction, not a change over time)."""
+
+    indicator: str
+    subject: str | None
+    figures: list[Observation]
+    same_period: bool
+
+    @property
+    def latest(self) -> Observation:
+        return self.figures[-1]
+
+
+def disagreements(found: list[Observation]) -> list[Disagreement]:
+    """Where the sources of ``found`` differ: an indicator with printed levels from more than
+    one source graph whose values are not all equal (derived figures are not a source's word).
+
+    >>> def obs(value, period, graph):
+    ...     return Observation("o" + period, value, period, "date", "ind", "u", None, LEVEL, value, None, False, graph, "s")
+    >>> [d.same_period for d in disagreements([obs("16", "2016-03-05", "g16"), obs("10", "2008-03-31", "g08")])]
+    [False]
+    >>> [o.value for o in disagreements([obs("16", "2016-03-05", "g16"), obs("10", "2008-03-31", "g08")])[0].figures]
+    ['10', '16']
+    >>> disagreements([obs("16", "2016-03-05", "g16"), obs("16", "2016-03-05", "g2")])  # they agree
+    []
+    """
+    groups: dict[tuple, list[Observation]] = {}
+    for obs in found:
+        if obs.transformation == LEVEL and obs.indicator and not obs.derived:
+            groups.setdefault((obs.indicator, obs.subject, obs.partner, obs.unit), []).append(obs)
+    out = []
+    for (indicator, subject, _partner, _unit), figures in groups.items():
+        if len({o.graph for o in figures}) < 2 or len({o.value for o in figures}) < 2:
+            continue
+        figures = sorted(figures, key=lambda o: (o.period or "", o.graph))
+        periods = [o.period for o in figures]
+        out.append(Disagreement(indicator, subject, figures, len(set(periods)) < len(periods)))
+    return sorted(out, key=lambda d: (d.indicator, d.subject or ""))
+
+
 def labelled_iris(found: list[Observation]) -> set[str]:
     """The IRIs :func:`observation_labels` labels: indicators, units, partners, observations."""
     return {i for o in found for i in (o.iri, o.indicator, o.unit, o.partner, o.subject) if i}

@@ -14,7 +14,7 @@ from markupsafe import escape
 from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.base.settings import Settings
 from zkg.store.local import Store
-from zkg.web.linked_data.model import PROVENANCE_QUERY, STATISTICS_QUERY
+from zkg.web.linked_data.model import DISAGREEMENTS_QUERY, PROVENANCE_QUERY, STATISTICS_QUERY
 
 
 def make_app(store):
@@ -155,8 +155,13 @@ def test_the_ready_queries_run_and_answer(client):
         response = client.get("/sparql?query=" + quote(query), headers={"Accept": "application/sparql-results+json"})
         assert response.status_code == 200, response.get_data(as_text=True)
         assert response.get_json()["results"]["bindings"], query
+    # (Its rows need the shipped sources: tests/web/linked_data/test_disagreements.py.)
+    response = client.get(
+        "/sparql?query=" + quote(DISAGREEMENTS_QUERY), headers={"Accept": "application/sparql-results+json"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
     html = guide_html(client)
-    assert html.count("Run it in the SPARQL editor") == 2
+    assert html.count("Run it in the SPARQL editor") == 3
 
 
 def test_code_lists_with_their_concepts(client, store):

@@ -293,6 +293,7 @@ def page_context(iri: str, languages: list[str]) -> dict:
                 observation_labels.get(r.partner, ""),
             ),
         ),
+        "disagreements": statistics.disagreements(found),
         "dataset": dataset,
         "table_urls": (table_url(iri, "csv"), table_url(iri, "csv-metadata.json")) if dataset and found else None,
         "observation_labels": observation_labels,

@@ -44,7 +44,7 @@ INSTANCES_PER_PAGE = 100
 DIAGRAM_CLASSES = 10  # the most linked; the table beside the diagram lists every link
 LIST_JSON = Format("json", "application/json", "JSON", (), ())
 
-#: The ready queries of the guide's two modelling sections; tests run them.
+#: The ready queries of the guide's modelling sections; tests run them.
 STATISTICS_QUERY = """SELECT ?dataset ?indicator ?period ?value ?unit ?printed WHERE {
   ?observation a qb:Observation ; qb:dataSet ?dataset ;
       zkg:indicator/skos:prefLabel ?indicator ; sdmx-dimension:refPeriod ?period ;
@@ -61,6 +61,29 @@ SELECT ?graph ?source ?published WHERE {
   ?graph prov:wasDerivedFrom ?source .
   OPTIONAL { ?source schema:datePublished ?published }
 }"""
+
+
+DISAGREEMENTS_QUERY = """# Figures the sources give differently: each with its period, its source and the source's date
+SELECT ?indicator ?subject ?period ?value ?printed ?source ?published WHERE {
+  {
+    SELECT ?i ?subject ?unit WHERE {
+      GRAPH ?g { ?o zkg:indicator ?i ; zkg:refSubject ?subject ; zkg:unit ?unit ;
+                    zkg:transformation transformation:level ; sdmx-measure:obsValue ?v }
+      FILTER NOT EXISTS { ?o prov:wasDerivedFrom ?figures }
+    }
+    GROUP BY ?i ?subject ?unit
+    HAVING (COUNT(DISTINCT ?g) > 1 && COUNT(DISTINCT ?v) > 1)
+  }
+  GRAPH ?graph {
+    ?observation zkg:indicator ?i ; zkg:refSubject ?subject ; zkg:unit ?unit ;
+        zkg:transformation transformation:level ; sdmx-measure:obsValue ?value ;
+        sdmx-dimension:refPeriod ?period ; zkg:valueAsPrinted ?printed
+  }
+  ?graph prov:wasDerivedFrom ?source .
+  OPTIONAL { ?source schema:datePublished ?published }
+  ?i skos:prefLabel ?indicator FILTER (langMatches(lang(?indicator), "en"))
+}
+ORDER BY ?indicator ?subject ?period"""
 
 
 def _store():
@@ -138,6 +161,8 @@ def guide_page(languages: list[str], *, alternates: str) -> Response:
             statistics_url=editor_url(STATISTICS_QUERY),
             provenance_query=PROVENANCE_QUERY,
             provenance_url=editor_url(PROVENANCE_QUERY),
+            disagreements_query=DISAGREEMENTS_QUERY,
+            disagreements_url=editor_url(DISAGREEMENTS_QUERY),
             datasets=_datasets(store, guide),
             twins=[(f.label, data_url(ontology, f.name), f.media_type) for f in FORMATS.values()],
         )
