@@ -26,6 +26,7 @@ import json
 
 import pyoxigraph as ox
 
+from zkg.linked_data import json_ld
 from zkg.linked_data.describe import DCTERMS, Description
 from zkg.rdf.namespaces import RDF
 from zkg.rdf.negotiation import (
@@ -99,13 +100,23 @@ def _canonical_triples(triples: list[ox.Triple]) -> list[ox.Triple]:
     return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
 
 
-def serialize_description(description: Description, document_format: Format, prefixes: dict[str, str]) -> bytes:
-    """The data document's bytes in one of :data:`FORMATS`, deterministic."""
+def serialize_description(
+    description: Description,
+    document_format: Format,
+    prefixes: dict[str, str],
+    context: json_ld.Context | None = None,
+) -> bytes:
+    """The data document's bytes in one of :data:`FORMATS`, deterministic. JSON-LD is
+    compacted with ``context``, the vocabulary's published context
+    (:func:`zkg.linked_data.json_ld.vocabulary_context`), the resource first; without one
+    (a script), with the prefixes written inline."""
     if is_dataset(document_format):
         quads = canonical_quads(description_quads(description))
         options = {"prefixes": _used_prefixes(quads, prefixes)} if document_format is TRIG else {}
         return ox.serialize(quads, format=document_format.oxigraph, **options)
     triples = _canonical_triples(description_triples(description))
+    if document_format is JSON_LD and context is not None:
+        return json_ld.serialize(triples, description.iri, context)
     if document_format is JSON_LD:
         return compact_json_ld(ox.serialize(triples, format=ox.RdfFormat.JSON_LD), prefixes)
     if document_format is N_TRIPLES:
