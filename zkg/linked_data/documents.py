@@ -17,7 +17,8 @@ statements were only in named graphs):
   reads its default graph (Comunica, rdflib, Jena).
 
 Blank nodes are canonicalised (RDFC-1.0) and triples sorted, so a document is the same bytes
-every time it is asked for.
+every time it is asked for. JSON-LD is written with the vocabulary's published context by
+:mod:`zkg.linked_data.json_ld`.
 """
 
 from __future__ import annotations
