@@ -252,7 +252,19 @@ def _typed(value: ox.Literal, prefixes: dict[str, str]) -> dict:
 def framed_document(triples: Iterable[ox.Triple], entity: ox.NamedNode, context: Context) -> dict:
     """The document of ``triples`` (canonical and sorted, as the Turtle twin's): the entity's
     node object first, then its blank nodes, the other named resources and the remaining
-    blank nodes (the statements' reifications), each group in the triples' order."""
+    blank nodes (the statements' reifications), each group in the triples' order.
+
+    >>> S = "https://schema.org/"
+    >>> context = Context("http://x/def/context.jsonld", {"schema": S, "id": "http://x/id/"}, {
+    ...     S + "name": Term("name", S + "name", language_map=True),
+    ...     S + "location": Term("location", S + "location", coerce="@id")})
+    >>> a, b = ox.NamedNode("http://x/id/a"), ox.NamedNode("http://x/id/b")
+    >>> triples = [ox.Triple(b, ox.NamedNode(S + "name"), ox.Literal("B")),
+    ...            ox.Triple(a, ox.NamedNode(S + "location"), b),
+    ...            ox.Triple(a, ox.NamedNode(S + "name"), ox.Literal("甲", language="zh"))]
+    >>> framed_document(triples, a, context)["@graph"]
+    [{'@id': 'id:a', 'location': 'id:b', 'name': {'zh': '甲'}}, {'@id': 'id:b', 'schema:name': 'B'}]
+    """
     by_subject: dict = {}
     for triple in triples:
         by_subject.setdefault(triple.subject, []).append(triple)
