@@ -57,8 +57,11 @@ def test_triple_twins_are_the_same_graph(z_park, real_store):
 
 
 def test_dataset_twins_hold_each_statement_in_its_graph(z_park, real_store):
+    turtle = canonical(serialize_description(z_park, FORMATS["ttl"], real_store.prefixes), "ttl")
     for ext in ("trig", "nq"):
-        dataset = parse(serialize_description(z_park, FORMATS[ext], real_store.prefixes), ext)
+        data = serialize_description(z_park, FORMATS[ext], real_store.prefixes)
+        dataset = parse(data, ext)
+        default = rdflib.URIRef("urn:x-rdflib:default")
         quads = {(s, p, o, str(g.identifier if hasattr(g, "identifier") else g)) for s, p, o, g in dataset.quads()}
         expected = {
             (rdflib_term(s.subject), rdflib_term(s.predicate), rdflib_term(s.object), g.value)
@@ -66,8 +69,25 @@ def test_dataset_twins_hold_each_statement_in_its_graph(z_park, real_store):
             for g in s.graphs
             if not isinstance(s.subject, ox.BlankNode) and not isinstance(s.object, ox.BlankNode)
         }
-        named = {q for q in quads if not isinstance(q[0], rdflib.BNode) and not isinstance(q[2], rdflib.BNode)}
+        named = {
+            q
+            for q in quads
+            if not isinstance(q[0], rdflib.BNode) and not isinstance(q[2], rdflib.BNode) and q[3] != str(default)
+        }
         assert named == expected
+        # Issue 19: the default graph is the Turtle twin's graph (a client reading only the
+        # default graph, as Comunica does, reads the description and its provenance) ...
+        assert canonical_default(data, ext) == turtle, f"{ext}'s default graph is not the Turtle twin"
+        # ... and every named graph's statement is in it, so merging the graphs changes nothing.
+        assert {q[:3] for q in named} <= set(dataset.graph(default))
+
+
+def canonical_default(data: bytes, extension: str) -> list[str]:
+    """The default graph of a dataset document, canonical as :func:`canonical`."""
+    quads = [q for q in ox.parse(data, format=FORMATS[extension].oxigraph) if q.graph_name == ox.DefaultGraph()]
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted(str(q) for q in dataset)
 
 
 def test_every_statement_is_reified_with_its_graphs(z_park, real_store):

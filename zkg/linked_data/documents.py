@@ -1,19 +1,24 @@
 """Data documents: a :class:`~zkg.linked_data.describe.Description` as Turtle, JSON-LD, RDF/XML, N-Triples
 (triples) or TriG, N-Quads (datasets).
 
-Where a statement comes from is said in every format:
+Every format's default graph is the same graph: the description, each statement once, and
+where each statement comes from, said so that every client reads it (issue 19: a client given
+a dataset format, as Comunica is, queries its default graph and found nothing there when the
+statements were only in named graphs):
 
-- the dataset formats (TriG, N-Quads) put each statement in its named graph, as the store
-  holds it, beside the description of each graph and its source;
-- the triple formats cannot name graphs, so each statement is also reified (RDF 1.1
-  reification, readable by every RDF tool): a blank node ``a rdf:Statement`` with
-  ``rdf:subject``, ``rdf:predicate``, ``rdf:object`` and ``dcterms:isPartOf`` the named
-  graph (one per graph that holds it). The graph's source is in the document too
-  (``<graph> dcterms:source <document>``), so statement → graph → source is two hops.
+- each statement is reified (RDF 1.1 reification, readable by every RDF tool): a blank node
+  ``a rdf:Statement`` with ``rdf:subject``, ``rdf:predicate``, ``rdf:object`` and
+  ``dcterms:isPartOf`` the named graph (one per graph that holds it). The graph's source is
+  in the document too (``<graph> dcterms:source <document>``), so statement → graph →
+  source is two hops;
+- the dataset formats (TriG, N-Quads) also put each statement in its named graphs, as the
+  store holds it. Every quad of a named graph is also a triple of the default graph, so a
+  client that merges a document's graphs (rapper) reads the same set of triples as one that
+  reads its default graph (Comunica, rdflib, Jena).
 
-The four triple formats hold exactly the same triples; the dataset formats hold the same
-statements without the reification. Blank nodes are canonicalised (RDFC-1.0) and triples
-sorted, so a document is the same bytes every time it is asked for.
+Blank nodes are canonicalised (RDFC-1.0) and triples sorted, so a document is the same bytes
+every time it is asked for. JSON-LD is written with the vocabulary's published context by
+:mod:`zkg.linked_data.json_ld`.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import json
 
 import pyoxigraph as ox
 
+from zkg.linked_data import json_ld
 from zkg.linked_data.describe import DCTERMS, Description
 from zkg.rdf.namespaces import RDF
 from zkg.rdf.negotiation import (
@@ -47,7 +53,7 @@ IS_PART_OF = ox.NamedNode(DCTERMS + "isPartOf")
 #: Every data document format (zkg.rdf.negotiation's, so the endpoint and the pages agree), by
 #: name; the name is also the twin's file extension. The order is the order twins are listed in.
 FORMATS: dict[str, Format] = {f.name: f for f in (TURTLE, JSON_LD, RDF_XML, N_TRIPLES, TRIG, N_QUADS)}
-#: Formats that keep named graphs; the others get the statements reified.
+#: Formats that also keep named graphs (their default graph is the triple formats' graph).
 DATASET_FORMATS = (TRIG, N_QUADS)
 
 
@@ -68,8 +74,10 @@ def is_dataset(document_format: Format) -> bool:
 
 
 def description_quads(description: Description) -> list[ox.Quad]:
-    """Every statement of the description in each named graph that holds it."""
-    return [ox.Quad(s.subject, s.predicate, s.object, g) for s in description.statements for g in s.graphs]
+    """The dataset document: the default graph of every format (:func:`description_triples`)
+    and every statement of the description in each named graph that holds it."""
+    default = [ox.Quad(t.subject, t.predicate, t.object) for t in description_triples(description)]
+    return default + [ox.Quad(s.subject, s.predicate, s.object, g) for s in description.statements for g in s.graphs]
 
 
 def description_triples(description: Description) -> list[ox.Triple]:
@@ -93,13 +101,23 @@ def _canonical_triples(triples: list[ox.Triple]) -> list[ox.Triple]:
     return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
 
 
-def serialize_description(description: Description, document_format: Format, prefixes: dict[str, str]) -> bytes:
-    """The data document's bytes in one of :data:`FORMATS`, deterministic."""
+def serialize_description(
+    description: Description,
+    document_format: Format,
+    prefixes: dict[str, str],
+    context: json_ld.Context | None = None,
+) -> bytes:
+    """The data document's bytes in one of :data:`FORMATS`, deterministic. JSON-LD is
+    compacted with ``context``, the vocabulary's published context
+    (:func:`zkg.linked_data.json_ld.vocabulary_context`), the resource first; without one
+    (a script), with the prefixes written inline."""
     if is_dataset(document_format):
         quads = canonical_quads(description_quads(description))
         options = {"prefixes": _used_prefixes(quads, prefixes)} if document_format is TRIG else {}
         return ox.serialize(quads, format=document_format.oxigraph, **options)
     triples = _canonical_triples(description_triples(description))
+    if document_format is JSON_LD and context is not None:
+        return json_ld.serialize(triples, description.iri, context)
     if document_format is JSON_LD:
         return compact_json_ld(ox.serialize(triples, format=ox.RdfFormat.JSON_LD), prefixes)
     if document_format is N_TRIPLES:

@@ -8,6 +8,7 @@ written to break out of a ``<script>`` element.
 from __future__ import annotations
 
 import gzip
+import json
 import math
 import re
 import time
@@ -19,6 +20,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from tests.support.json_ld_testing import inline_context, pyld_loader
 from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.base.settings import Settings
 from zkg.linked_data.documents import FORMATS, is_dataset
@@ -142,7 +144,9 @@ class Page(HTMLParser):
             self._cell += data
 
 
-def canonical(data: bytes, extension: str) -> list[str]:
+def canonical(data: bytes, extension: str, client=None) -> list[str]:
+    if extension == "jsonld":  # its context, as the server serves it (tests/support/json_ld_testing.py)
+        data = inline_context(data, client.get("/def/context.jsonld").data)
     dataset = ox.Dataset(ox.parse(data, format=FORMATS[extension].oxigraph))
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return sorted(str(q) for q in dataset)
@@ -273,17 +277,24 @@ def test_every_entity_page_and_twin_from_the_same_data(ld, ld_store):
         triples = canonical(documents["ttl"], "ttl")
         assert triples, iri
         for ext in ("jsonld", "rdf", "nt"):
-            assert canonical(documents[ext], ext) == triples, f"{iri}: {ext} differs from Turtle"
+            assert canonical(documents[ext], ext, ld) == triples, f"{iri}: {ext} differs from Turtle"
         statements = {t for t in triples if "_:" not in t}  # reification uses blank nodes
         for ext in ("trig", "nq"):
-            quads = canonical(documents[ext], ext)
-            as_triples = {re.sub(r" <[^>]*>$", "", q) for q in quads if "_:" not in q}  # graph name dropped
+            quads = list(ox.parse(documents[ext], format=FORMATS[ext].oxigraph))
+            named = [q for q in quads if q.graph_name != ox.DefaultGraph()]
+            as_triples = {str(ox.Triple(q.subject, q.predicate, q.object)) for q in named if "_:" not in str(q)}
             assert as_triples == statements, f"{iri}: {ext} holds other statements"
+            # Issue 19: the default graph is the Turtle twin's graph.
+            default = ox.Dataset(q for q in quads if q.graph_name == ox.DefaultGraph())
+            default.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+            assert sorted(str(q) for q in default) == triples, f"{iri}: {ext}'s default graph is not the Turtle twin"
 
 
 def test_rdflib_reads_every_twin(ld):
     for extension in FORMATS:
         data = ld.get(f"/data/id/zhongguancun-stanford-startup-fund.{extension}").data
+        if extension == "jsonld":  # offline: the context as served, not fetched from the base IRI
+            data = inline_context(data, ld.get("/def/context.jsonld").data)
         graph = rdflib.Dataset() if is_dataset(FORMATS[extension]) else rdflib.Graph()
         graph.parse(data=data, format=RDFLIB[extension])
         assert len(graph) > 0 or len(list(graph.quads())) > 0, extension
@@ -518,3 +529,42 @@ def test_dumps_are_listed_in_void_and_hold_everything(ld, ld_store):
         assert "attachment" in response.headers["Content-Disposition"]
         quads = list(ox.parse(gzip.decompress(response.data), format=rdf_format))
         assert len(quads) == ld_store.count()
+
+
+# -- the JSON-LD context ------------------------------------------------------------------------
+
+
+def test_the_json_ld_context_is_served_and_named_by_every_json_ld_document(ld):
+    response = ld.get("/def/context.jsonld", headers={"Accept": "text/html"})  # one representation only
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    context = response.get_json()["@context"]
+    assert context["name"] == {"@id": "https://schema.org/name", "@container": "@language"}
+    again = ld.get("/def/context.jsonld", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    assert ld.head("/def/context.jsonld").status_code == 200
+    for path in ("/data/id/z-park.jsonld", "/data/id/z-park?format=jsonld", "/page/id/z-park?format=jsonld"):
+        document = ld.get(path, headers={"Accept": "application/ld+json"}).get_json()
+        assert document["@context"] == TEST_BASE + "def/context.jsonld", path
+        assert document["@graph"][0]["@id"] == "id:z-park", path
+    # The vocabulary's own IRIs still dereference around it.
+    assert ld.get("/def/organizationKind", headers={"Accept": "text/turtle"}).status_code == 303
+
+
+def test_a_construct_answer_in_json_ld_compacts_with_the_published_context(ld):
+    """The endpoint answers expanded JSON-LD (docs/guides/linked-data.md says why); compacted
+    with the published context by a JSON-LD processor, its triples are unchanged."""
+    from pyld import jsonld
+
+    context = ld.get("/def/context.jsonld").data
+    loader = pyld_loader(TEST_BASE + "def/context.jsonld", context)
+    query = "CONSTRUCT { id:z-park ?p ?o } WHERE { id:z-park ?p ?o }"
+    answer = ld.get("/sparql", query_string={"query": query, "format": "jsonld"})
+    assert answer.status_code == 200
+    expanded = json.loads(answer.data)
+    compacted = jsonld.compact(expanded, TEST_BASE + "def/context.jsonld", {"documentLoader": loader})
+    park = next(node for node in compacted["@graph"] if node["@id"] == "id:z-park")
+    assert park["name"]["en"] == "Zhongguancun Science Park" and park["organizationKind"] == "kind:science-park"
+    before = jsonld.to_rdf(expanded, {"format": "application/n-quads"})
+    after = jsonld.to_rdf(compacted, {"format": "application/n-quads", "documentLoader": loader})
+    assert sorted(set(before.splitlines())) == sorted(set(after.splitlines())) and before

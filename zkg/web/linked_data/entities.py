@@ -7,6 +7,8 @@
   offered is acceptable.
 - ``/page/…``: the page (entity or vocabulary term); ``?format=`` gives a twin instead.
 - ``/data/….<ext>``: one data document; ``/data/…`` without extension: negotiated.
+- ``/def/context.jsonld``: the vocabulary's JSON-LD context, which every JSON-LD document
+  names as its ``@context`` (:mod:`zkg.linked_data.json_ld`).
 
 Every representation carries ``Link: rel="alternate"`` to its twins, ETag and Last-Modified
 from the dataset version (304 on revalidation), and works for HEAD.
@@ -21,17 +23,17 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup
 
-from zkg.linked_data import charts, facts, formatting, statistics
+from zkg.linked_data import charts, facts, formatting, json_ld, statistics
 from zkg.linked_data.describe import NEIGHBOUR, OWN, RDF_TYPE, describe
 from zkg.linked_data.documents import FORMATS, compacted_json_ld, format_by_name, serialize_description
 from zkg.linked_data.labels import fallback_label, fetch_label_candidates, is_language_tag
 from zkg.linked_data.terms import is_term, term_info
 from zkg.rdf.namespaces import QB
-from zkg.rdf.negotiation import HTML, NotAcceptable, choose, negotiate
+from zkg.rdf.negotiation import HTML, JSON_LD, NotAcceptable, choose, negotiate
 from zkg.rdf.prefixes import VOCABULARY_PATH
 from zkg.rdf.serialize import canonical_quads
 from zkg.rdf.visible import has_hidden, is_hidden
-from zkg.web.http_caching import conditional, model_guide_of
+from zkg.web.http_caching import conditional, model_guide_of, per_version
 from zkg.web.iris import candidate_paths, raw_request_path, resolve
 from zkg.web.linked_data.model import guide_page, value_text
 from zkg.web.linked_data.tables import table_url
@@ -132,9 +134,28 @@ def dereference(rest: str):
 # -- data documents -------------------------------------------------------------------------
 
 
+def json_ld_context_of(store) -> json_ld.Context:
+    """The vocabulary's JSON-LD context for the store's current dataset version (built once
+    per version: one query)."""
+    return per_version("zkg.json_ld_context", json_ld.vocabulary_context, store)
+
+
+@entities_blueprint.route("/" + json_ld.CONTEXT_PATH, methods=["GET", "HEAD"])
+def json_ld_context():
+    """The JSON-LD context every JSON-LD document names: always JSON-LD (``application/ld+json``),
+    whatever the Accept header, as a context has no other representation; open to every origin,
+    so a web page elsewhere can expand zkg's documents."""
+
+    def build() -> Response:
+        return Response(json_ld_context_of(_store()).bytes(), content_type=JSON_LD.content_type)
+
+    return conditional(("json-ld-context",), build, headers={"Access-Control-Allow-Origin": "*"}, cache=True)
+
+
 def data_response(iri: str, document_format, *, negotiated: bool = False) -> Response:
     def build() -> Response:
-        body = serialize_description(describe(_store(), iri), document_format, _store().prefixes)
+        context = json_ld_context_of(_store()) if document_format is JSON_LD else None
+        body = serialize_description(describe(_store(), iri), document_format, _store().prefixes, context)
         return Response(body, content_type=document_format.content_type)
 
     headers = {"Link": _alternates(iri) + f', <{iri}>; rel="describes"', "Access-Control-Allow-Origin": "*"}
