@@ -72,8 +72,8 @@ before the check and again after the validation, and a changeset is checked agai
 :data:`RECHECKS` times) when another front end committed in between: what remains is the
 time from that second reading to the engine applying the update (a request's round trip,
 about a millisecond on a local network). Closing it would take a lock at the engine (a lock
-graph updated with a conditional update) — not done. Each changeset's RDF Patch is in its description at such an
-engine (``zkg:patch``), from which the other front ends' logs catch up
+graph updated with a conditional update) — not done. Each changeset's RDF Patch is in its description
+(``zkg:patch``, on every store, so that exported data carries it too), from which the other front ends' logs catch up
 (:meth:`ChangeLog.catch_up <zkg.curation.changelog.ChangeLog.catch_up>`).
 """
 
@@ -331,8 +331,9 @@ def metadata_quads(store, changeset: Changeset, *, describe_agent: bool = True) 
     for name in changeset.changed_graphs():
         if name:
             out.append((me, iri(base + "def/changedGraph"), iri(name)))
-    if engine_version.is_shared(store):  # other front ends' change logs learn it from here
-        out.append((me, iri(base + PATCH_PREDICATE), ox.Literal(to_rdf_patch(changeset))))
+    # Always, not only at a shared engine: the data exported from any store (zkg export) then
+    # carries its history whole, and the front ends of an engine loaded with it learn it from here.
+    out.append((me, iri(base + PATCH_PREDICATE), ox.Literal(to_rdf_patch(changeset))))
     agent = iri(changeset.agent)
     # The record is looked for in the metadata graph only: what other graphs say of the IRI is
     # data, and history reads agents' names from the metadata graph alone (zkg.curation.reserved).
