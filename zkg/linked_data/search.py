@@ -31,7 +31,7 @@ the resource more statements point to (how well known it is), then to shorter na
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
@@ -65,6 +65,9 @@ MAX_QUERY_LENGTH = 200
 ALTERNATIVE_WEIGHT = 0.97
 #: Characters of a description shown on one line with a search hit.
 ONE_LINE = 140
+#: The last kind of match found as a phrase of the name (exact, prefix, word, substring).
+PHRASE_RANK = KINDS.index("substring")
+_NO_NUMBERS: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,7 @@ class StoredNames:
     descriptions: dict[str, list[ox.Literal]]
     dates: dict[str, list[str]]
     prominence: dict[str, int]
+    types: dict[str, list[str]] = field(default_factory=dict)  # IRI -> its types (IRIs)
 
     def numbers(self) -> dict[str, frozenset[str]]:
         """The numbers of each IRI's descriptions and dates (those that have any)."""
@@ -131,7 +135,7 @@ class StoredNames:
 
 
 def read_names(store, subjects: Iterable[str] | None = None) -> StoredNames:
-    """Every label, other name, description and date of every IRI in the store (or of
+    """Every label, other name, description, date and type of every IRI in the store (or of
     ``subjects`` only), and how many statements point to each: one query.
 
     >>> from zkg.store.local import Store
@@ -140,6 +144,9 @@ def read_names(store, subjects: Iterable[str] | None = None) -> StoredNames:
     >>> found = read_names(store, ["http://zkg.test/id/a"])
     >>> found.rows, found.prominence, found.numbers()
     ([('http://zkg.test/id/a', 'http://www.w3.org/2000/01/rdf-schema#label', 'A', 'en')], {'http://zkg.test/id/a': 1}, {'http://zkg.test/id/a': frozenset({'2015'})})
+    >>> store.update('INSERT DATA { GRAPH graph:g { id:a a schema:Thing, zkg:T } }')
+    >>> read_names(store, ["http://zkg.test/id/a"]).types
+    {'http://zkg.test/id/a': ['http://zkg.test/def/T', 'https://schema.org/Thing']}
     """
     # Names first in VALUES: the engine yields them in that order, the store's row order
     # the entries keep (see LabelIndex).
@@ -149,12 +156,15 @@ def read_names(store, subjects: Iterable[str] | None = None) -> StoredNames:
     only = "" if subjects is None else "VALUES ?s { " + " ".join(f"<{iri}>" for iri in subjects) + " } "
     found = StoredNames([], {}, {}, {})
     for r in store.query(
-        f"SELECT DISTINCT ?s ?p ?l ?n WHERE {{ {{ {only}VALUES ?p {{ {properties} }} ?s ?p ?l "
+        f"SELECT DISTINCT ?s ?p ?l ?n ?t WHERE {{ {{ {only}VALUES ?p {{ {properties} }} ?s ?p ?l "
         f"FILTER(isIRI(?s) && isLiteral(?l)) }} UNION "
-        f"{{ SELECT ?s (COUNT(?x) AS ?n) WHERE {{ {only}?x ?q ?s FILTER(isIRI(?s)) }} GROUP BY ?s }} }}"
+        f"{{ SELECT ?s (COUNT(?x) AS ?n) WHERE {{ {only}?x ?q ?s FILTER(isIRI(?s)) }} GROUP BY ?s }} UNION "
+        f"{{ {only}?s a ?t FILTER(isIRI(?s) && isIRI(?t)) }} }}"
     ):
         iri = r["s"].value
-        if r["n"] is not None:
+        if r["t"] is not None:
+            found.types.setdefault(iri, []).append(r["t"].value)
+        elif r["n"] is not None:
             found.prominence[iri] = int(r["n"].value)
         elif r["p"].value in described:
             found.descriptions.setdefault(iri, []).append(r["l"])
@@ -216,6 +226,23 @@ class NameSearch:
 
     # -- search ------------------------------------------------------------------------------
 
+    def _scoring_facts(self, query: Query, cost: Cost) -> tuple[list[LabelEntry], Mapping, Mapping]:
+        """The names the word index offers for ``query`` (:meth:`_candidates`), and the
+        numbers and prominence of their IRIs: what scoring and ranking them reads. A subclass
+        may read the three at once."""
+        entries = self._candidates(query, cost)
+        iris = {e.iri for e in entries}
+        return entries, self._numbers_of(iris), self._prominence_of(iris)
+
+    def _found(self, query: Query, entry: LabelEntry, numbers: Mapping[str, frozenset[str]]) -> Found | None:
+        """The name scored against the query, if it answers it (other names weigh
+        :data:`ALTERNATIVE_WEIGHT`)."""
+        match = score(query, entry.name, numbers.get(entry.iri, _NO_NUMBERS))
+        if match is None:
+            return None
+        weight = 1.0 if entry.main else ALTERNATIVE_WEIGHT
+        return Found(entry.iri, entry, Match(match.kind, match.score * weight))
+
     def answers(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> Iterable[Found]:
         """Each name the word index offers for ``query`` (of an IRI under ``within``) that
         answers it, scored (other names weigh :data:`ALTERNATIVE_WEIGHT`)."""
@@ -223,17 +250,14 @@ class NameSearch:
         if not prepared.words:
             return
         cost = cost if cost is not None else Cost()
-        entries = self._candidates(prepared, cost)
+        entries, numbers, _prominence = self._scoring_facts(prepared, cost)
         if within is not None:
             entries = [e for e in entries if e.iri.startswith(within)]
-        numbers = self._numbers_of({e.iri for e in entries})
-        empty: frozenset[str] = frozenset()
         for entry in deadline.checked(entries, every=128):
             cost.scored += 1
-            match = score(prepared, entry.name, numbers.get(entry.iri, empty))
-            if match is not None:
-                weight = 1.0 if entry.main else ALTERNATIVE_WEIGHT
-                yield Found(entry.iri, entry, Match(match.kind, match.score * weight))
+            found = self._found(prepared, entry, numbers)
+            if found is not None:
+                yield found
 
     def matches(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> list[Found]:
         """Every resource (under ``within``, an IRI prefix, if given) whose names answer
@@ -266,15 +290,45 @@ class NameSearch:
         languages: Sequence[str] = DEFAULT_LANGUAGES,
         cost: Cost | None = None,
     ) -> list[Hit]:
-        """The best ``limit`` resources for ``query``, best first (an empty query finds nothing)."""
-        answers = list(self.answers(query, cost=cost))
-        prominence = self._prominence_of({found.iri for found in answers})
-        best: dict[str, tuple[tuple, Found]] = {}
-        for found in answers:
+        """The best ``limit`` resources for ``query``, best first (an empty query finds nothing).
+
+        Names holding the whole query (or its letters and digits) are scored first: only they
+        can match as a phrase (exact, prefix, word, substring), the kinds listed before any
+        other. When they give ``limit`` resources matching so, no other name can enter the
+        list and the rest are not scored (most queries: a few dozen names scored of hundreds).
+        Each resource keeps its best key, the first of its names in the word index's order
+        on a tie, as when every name was scored in that order."""
+        prepared = Query.of(query)
+        if not prepared.words:
+            return []
+        cost = cost if cost is not None else Cost()
+        entries, numbers, prominence = self._scoring_facts(prepared, cost)
+        phrase, folded, compact = [], prepared.folded, prepared.compact
+        rest = []
+        for position, entry in enumerate(entries):
+            name = entry.name
+            (phrase if folded in name.folded or compact == name.compact else rest).append(position)
+        best: dict[str, tuple[tuple, int, Found]] = {}
+        self._rank(prepared, entries, phrase, numbers, prominence, best, cost)
+        if sum(1 for key, _position, _found in best.values() if key[0] <= PHRASE_RANK) < limit:
+            self._rank(prepared, entries, rest, numbers, prominence, best, cost)
+        ordered = [found for _key, _position, found in sorted(best.values(), key=lambda item: item[:2])[:limit]]
+        return self._hits(ordered, languages)
+
+    def _rank(self, query, entries, positions, numbers, prominence, best, cost) -> None:
+        """Score the entries at ``positions``, keeping in ``best`` each IRI's least key (the
+        earliest position on a tie)."""
+        for position in deadline.checked(positions, every=128):
+            cost.scored += 1
+            found = self._found(query, entries[position], numbers)
+            if found is None:
+                continue
             key = self._search_key(found, prominence)
-            if found.iri not in best or key < best[found.iri][0]:
-                best[found.iri] = (key, found)
-        ordered = [found for _key, found in sorted(best.values(), key=lambda item: item[0])[:limit]]
+            held = best.get(found.iri)
+            if held is None or (key, position) < held[:2]:
+                best[found.iri] = (key, position, found)
+
+    def _hits(self, ordered: list[Found], languages: Sequence[str]) -> list[Hit]:
         return [
             Hit(
                 f.iri,
@@ -287,6 +341,17 @@ class NameSearch:
             )
             for f in ordered
         ]
+
+    # -- what a hit shows besides: a subclass that keeps them answers, others leave it to the store
+
+    def types_of(self, iris: Iterable[str]) -> dict[str, list[str]] | None:
+        """Each IRI's types (those it has), in order; None: not kept here (ask the store)."""
+        return None
+
+    def label_candidates(self, iris: Iterable[str]) -> dict[str, list[tuple[str, ox.Literal]]] | None:
+        """Each IRI's label candidates, as :func:`zkg.linked_data.labels.fetch_label_candidates`
+        reads them from the store; None: not kept here (ask the store)."""
+        return None
 
 
 class LabelIndex(NameSearch):

@@ -33,6 +33,7 @@ from typing import Mapping, Sequence
 
 import pyoxigraph as ox
 
+from zkg.linked_data.labels import LABEL_PROPERTIES
 from zkg.linked_data.matching import COMPARED_LENGTH, Name, Query
 from zkg.linked_data.search import LabelEntry, NameSearch
 from zkg.linked_data.search_database import LAST, connect
@@ -59,6 +60,7 @@ class Remembered:
         self.postings: dict[str, array] = {}
         self.pair_sizes: dict[tuple[str, int], int] = {}
         self.held = 0  # postings kept
+        self.label_candidates: dict[str, list] = {}  # of the types search hits show (few)
 
 
 class StoredWordIndex(WordIndex):
@@ -191,14 +193,52 @@ class StoredLabelIndex(NameSearch):
         return {iri: frozenset(text.split()) for iri, text in self._about(iris, "numbers").items() if text}
 
     def _candidates(self, query: Query, cost: Cost) -> list[LabelEntry]:
+        return self._scoring_facts(query, cost)[0]
+
+    def _scoring_facts(self, query: Query, cost: Cost) -> tuple[list[LabelEntry], Mapping, Mapping]:
+        # One query: each name row holds its resource's prominence and numbers.
         db, words = self._connection()
         numbers = words.candidates(query, cost)
         if not numbers:
-            return []
-        marks = ",".join("?" * len(numbers))
-        rows = db.execute(f"SELECT id, {ENTRY} FROM names WHERE id IN ({marks})", numbers)
-        by_id = {row[0]: row[1:] for row in rows}
-        return self._entries(by_id[n] for n in numbers if n in by_id)
+            return [], {}, {}
+        rows = db.execute(f"SELECT id, {ENTRY}, prominence, numbers FROM names WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(numbers),))
+        by_id = {row[0]: row for row in rows}
+        entries, numbers_of, prominence = [], {}, {}
+        for n in numbers:
+            row = by_id.get(n)
+            if row is None:
+                continue
+            _n, iri, prop, text, language, folded, compact, words_, held, found = row
+            entries.append(LabelEntry(iri, prop, text, language, folded, _name(folded, compact, words_)))
+            prominence[iri] = held
+            if found:
+                numbers_of[iri] = frozenset(found.split())
+        return entries, numbers_of, prominence
+
+    def types_of(self, iris) -> dict[str, list[str]]:
+        """Each IRI's types, in the order of their IRIs (read with its names from the store)."""
+        found = self._about(set(iris), "types")
+        return {iri: types for iri, text in found.items() if (types := json.loads(text))}
+
+    def label_candidates(self, iris) -> dict[str, list[tuple[str, ox.Literal]]]:
+        """The labels of each IRI (those that fold to nothing too), as the store has them;
+        kept until the file changes (search asks for the few types of its hits again and again)."""
+        remembered = self._remembered.label_candidates
+        wanted = [iri for iri in dict.fromkeys(iris) if iri not in remembered]
+        if wanted:
+            db, _words = self._connection()
+            found: dict[str, list] = {iri: [] for iri in wanted}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for table in ("names", "blank_labels"):
+                    rows = db.execute(f"SELECT iri, property, text, language FROM {table} WHERE iri IN ({marks})", chunk)
+                    for iri, prop, text, language in rows:
+                        if prop in LABEL_PROPERTIES:
+                            literal = ox.Literal(text, language=language) if language else ox.Literal(text)
+                            found[iri].append((prop, literal))
+            remembered.update(found)
+        return {iri: remembered[iri] for iri in iris if remembered[iri]}
 
     def entries_within(self, space: str) -> list[LabelEntry]:
         """The names of the IRIs under ``space``, in the store's order."""
