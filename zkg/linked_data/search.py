@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -68,6 +68,7 @@ ONE_LINE = 140
 #: The last kind of match found as a phrase of the name (exact, prefix, word, substring).
 PHRASE_RANK = KINDS.index("substring")
 _NO_NUMBERS: frozenset[str] = frozenset()
+_KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +207,7 @@ class NameSearch:
 
     def label(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> str:
         """The IRI's display label in ``languages`` (:func:`zkg.linked_data.labels.choose_label`)."""
-        candidates = [(e.property, e.literal()) for e in self.labels_of(iri) if e.main]
-        return choose_label(candidates, languages) or fallback_label(iri)
+        return _label([(e.property, e.literal()) for e in self.labels_of(iri) if e.main], iri, languages)
 
     def description(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES, length: int = ONE_LINE) -> str | None:
         """The IRI's description in ``languages``, on one line, cut to ``length`` characters.
@@ -215,14 +215,7 @@ class NameSearch:
         >>> LabelIndex([], {"http://x/a": [ox.Literal("A park.\\n  Big, " + "very " * 40)]}).description("http://x/a", length=30)
         'A park. Big, very very very…'
         """
-        chosen = choose_literal(self.descriptions_of(iri), languages)
-        if chosen is None:
-            return None
-        text = " ".join(chosen.value.split())
-        if len(text) <= length:
-            return text
-        cut = text[: length - 1]
-        return (cut.rsplit(" ", 1)[0] if " " in cut[length // 2 :] else cut).rstrip(" ,;:") + "…"
+        return _description(self.descriptions_of(iri), languages, length)
 
     # -- search ------------------------------------------------------------------------------
 
@@ -269,16 +262,6 @@ class NameSearch:
                 best[found.iri] = found
         return sorted(best.values(), key=lambda f: (-f.match.score, f.iri))
 
-    def _search_key(self, found: Found, prominence: Mapping[str, int]) -> tuple:
-        return (
-            found.match.rank,
-            -round(found.match.score, 2),
-            -prominence.get(found.iri, 0),
-            len(found.entry.folded),
-            found.entry.folded,
-            found.iri,
-        )
-
     def _prominence_of(self, iris: set[str]) -> Mapping[str, int]:
         return {iri: self.prominence(iri) for iri in iris}
 
@@ -302,45 +285,69 @@ class NameSearch:
         if not prepared.words:
             return []
         cost = cost if cost is not None else Cost()
-        entries, numbers, prominence = self._scoring_facts(prepared, cost)
-        phrase, folded, compact = [], prepared.folded, prepared.compact
-        rest = []
-        for position, entry in enumerate(entries):
-            name = entry.name
-            (phrase if folded in name.folded or compact == name.compact else rest).append(position)
-        best: dict[str, tuple[tuple, int, Found]] = {}
-        self._rank(prepared, entries, phrase, numbers, prominence, best, cost)
-        if sum(1 for key, _position, _found in best.values() if key[0] <= PHRASE_RANK) < limit:
-            self._rank(prepared, entries, rest, numbers, prominence, best, cost)
-        ordered = [found for _key, _position, found in sorted(best.values(), key=lambda item: item[:2])[:limit]]
+        phrase, rest, numbers, prominence = self._split_candidates(prepared, cost)
+        best: dict[str, tuple] = {}
+        self._rank(prepared, phrase, numbers, prominence, best, cost)
+        if sum(1 for key, *_held in best.values() if key[0] <= PHRASE_RANK) < limit:
+            self._rank(prepared, rest(), numbers, prominence, best, cost)
+        ordered = [
+            Found(entry.iri, _entry(entry), Match(kind, value))
+            for _key, _position, entry, kind, value in sorted(best.values(), key=lambda held: held[:2])[:limit]
+        ]
         return self._hits(ordered, languages)
 
-    def _rank(self, query, entries, positions, numbers, prominence, best, cost) -> None:
-        """Score the entries at ``positions``, keeping in ``best`` each IRI's least key (the
-        earliest position on a tie)."""
-        for position in deadline.checked(positions, every=128):
+    def _split_candidates(self, query: Query, cost: Cost) -> tuple[list, Callable[[], list], Mapping, Mapping]:
+        """The names the word index offers for ``query`` as ``(position, entry)`` in two parts:
+        those that may hold it as a phrase (the whole query in their folded text, or the same
+        letters and digits), and a function reading the rest; then the numbers and prominence
+        of their IRIs (the rest's added when it is read)."""
+        entries, numbers, prominence = self._scoring_facts(query, cost)
+        phrase, rest = [], []
+        for position, entry in enumerate(entries):
+            holds = query.folded in entry.name.folded or query.compact == entry.name.compact
+            (phrase if holds else rest).append((position, entry))
+        return phrase, lambda: rest, numbers, prominence
+
+    def _rank(self, query, candidates, numbers, prominence, best, cost) -> None:
+        """Score ``(position, entry)`` candidates, keeping in ``best`` each IRI's least search
+        key (the earliest position on a tie) with its entry and match. The key: the kind of
+        match, the score to two places, how well known the resource is (more statements point
+        to it first), then shorter names. ``entry``: a :class:`LabelEntry` or anything with its
+        ``iri``, ``main``, ``folded`` and ``name`` (:func:`_entry` makes it one)."""
+        for position, entry in deadline.checked(candidates, every=128):
             cost.scored += 1
-            found = self._found(query, entries[position], numbers)
-            if found is None:
+            iri = entry.iri
+            match = score(query, entry.name, numbers.get(iri, _NO_NUMBERS))
+            if match is None:
                 continue
-            key = self._search_key(found, prominence)
-            held = best.get(found.iri)
+            value = match.score if entry.main else match.score * ALTERNATIVE_WEIGHT
+            folded = entry.folded
+            key = (_KIND_RANK[match.kind], -round(value, 2), -prominence.get(iri, 0), len(folded), folded, iri)
+            held = best.get(iri)
             if held is None or (key, position) < held[:2]:
-                best[found.iri] = (key, position, found)
+                best[iri] = (key, position, entry, match.kind, value)
 
     def _hits(self, ordered: list[Found], languages: Sequence[str]) -> list[Hit]:
+        labels, descriptions = self._shown(f.iri for f in ordered)
         return [
             Hit(
                 f.iri,
-                self.label(f.iri, languages),
+                _label(labels.get(f.iri, ()), f.iri, languages),
                 f.entry.text,
                 f.entry.language,
                 f.match.kind,
                 round(f.match.score, 4),
-                self.description(f.iri, languages),
+                _description(descriptions.get(f.iri, ()), languages),
             )
             for f in ordered
         ]
+
+    def _shown(self, iris: Iterable[str]) -> tuple[Mapping[str, list], Mapping[str, list[ox.Literal]]]:
+        """What hits show of their IRIs: their label candidates ``(property, literal)`` and
+        descriptions (a subclass may read them at once)."""
+        wanted = list(iris)
+        labels = {iri: [(e.property, e.literal()) for e in self.labels_of(iri) if e.main] for iri in wanted}
+        return labels, {iri: self.descriptions_of(iri) for iri in wanted}
 
     # -- what a hit shows besides: a subclass that keeps them answers, others leave it to the store
 
@@ -352,6 +359,26 @@ class NameSearch:
         """Each IRI's label candidates, as :func:`zkg.linked_data.labels.fetch_label_candidates`
         reads them from the store; None: not kept here (ask the store)."""
         return None
+
+
+def _entry(entry) -> LabelEntry:
+    """A candidate as a LabelEntry (a reader may offer lighter ones: see NameSearch._rank)."""
+    return entry if isinstance(entry, LabelEntry) else entry.entry()
+
+
+def _label(candidates, iri: str, languages: Sequence[str]) -> str:
+    return choose_label(candidates, languages) or fallback_label(iri)
+
+
+def _description(literals, languages: Sequence[str], length: int = ONE_LINE) -> str | None:
+    chosen = choose_literal(literals, languages)
+    if chosen is None:
+        return None
+    text = " ".join(chosen.value.split())
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[length // 2 :] else cut).rstrip(" ,;:") + "…"
 
 
 class LabelIndex(NameSearch):

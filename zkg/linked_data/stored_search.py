@@ -29,7 +29,7 @@ import sqlite3
 import threading
 from array import array
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -37,12 +37,55 @@ from zkg.linked_data.labels import LABEL_PROPERTIES
 from zkg.linked_data.matching import COMPARED_LENGTH, Name, Query
 from zkg.linked_data.search import LabelEntry, NameSearch
 from zkg.linked_data.search_database import LAST, connect
-from zkg.linked_data.word_index import NAMES_PER_WORD, PREFIX_SCAN, Cost, WordIndex
+from zkg.linked_data.word_index import NAMES_PER_WORD, PREFIX_SCAN, Cost, HeldRanks, WordIndex
 
 #: Postings a reader keeps in memory (8 bytes each), and pair counts: until the file changes.
 HELD_POSTINGS = 2_000_000
 #: The columns of a name read as a LabelEntry (its Name as written, not computed again).
 ENTRY = "iri, property, text, language, folded, compact, words"
+
+
+#: A search's candidates (ids as a JSON list) that may hold the query (folded, compact) as a
+#: phrase, and the others; the labels and descriptions of its hits (IRIs as a JSON list).
+CANDIDATE = f"SELECT id, {ENTRY}, prominence, numbers FROM names WHERE id IN (SELECT value FROM json_each(?1))"
+PHRASE_CANDIDATES = CANDIDATE + " AND (instr(folded, ?2) > 0 OR compact = ?3)"
+OTHER_CANDIDATES = CANDIDATE + " AND NOT (instr(folded, ?2) > 0 OR compact = ?3)"
+SHOWN_LABELS = "SELECT iri, property, text, language FROM names WHERE iri IN (SELECT value FROM json_each(?)) ORDER BY id"
+SHOWN_DESCRIPTIONS = "SELECT iri, descriptions FROM resources WHERE iri IN (SELECT value FROM json_each(?))"
+
+
+class _Candidate:
+    """A name row as search scores it: a LabelEntry's fields, its Name a plain one (a search
+    reads hundreds; frozen dataclasses cost several times as much to make), made a
+    LabelEntry when it is a hit (:meth:`entry`)."""
+
+    __slots__ = ("iri", "property", "text", "language", "folded", "name", "main")
+
+    def __init__(self, iri: str, prop: str, text: str, language: str | None, folded: str, compact: str, words: str):
+        self.iri, self.property, self.text, self.language, self.folded = iri, prop, text, language, folded
+        self.name = _Words(folded[:COMPARED_LENGTH], compact, tuple(words.split(" ")) if words else ())
+        self.main = prop in LABEL_PROPERTIES
+
+    def entry(self) -> LabelEntry:
+        name = self.name
+        return LabelEntry(self.iri, self.property, self.text, self.language, self.folded, Name(name.folded, name.compact, name.words))
+
+
+class _Words:
+    """What scoring reads of a Name (:func:`zkg.linked_data.matching.score`)."""
+
+    __slots__ = ("folded", "compact", "words")
+
+    def __init__(self, folded: str, compact: str, words: tuple[str, ...]):
+        self.folded, self.compact, self.words = folded, compact, words
+
+
+def _first(item: tuple) -> int:
+    return item[0]
+
+
+def _literal(text: str, language: str | None) -> ox.Literal:
+    return ox.Literal(text, language=language) if language else ox.Literal(text)
 
 
 def _name(folded: str, compact: str, words: str) -> Name:
@@ -61,6 +104,7 @@ class Remembered:
         self.pair_sizes: dict[tuple[str, int], int] = {}
         self.held = 0  # postings kept
         self.label_candidates: dict[str, list] = {}  # of the types search hits show (few)
+        self.ranked = HeldRanks()  # each query word's names, in order
 
 
 class StoredWordIndex(WordIndex):
@@ -74,6 +118,7 @@ class StoredWordIndex(WordIndex):
     def remember(self, remembered: Remembered) -> None:
         self._memory = remembered
         self._alternatives = remembered.alternatives
+        self._ranked = remembered.ranked
 
     def _id_of(self, word: str):
         return word if self._db.execute("SELECT 1 FROM words WHERE word = ?", (word,)).fetchone() else None
@@ -196,24 +241,47 @@ class StoredLabelIndex(NameSearch):
         return self._scoring_facts(query, cost)[0]
 
     def _scoring_facts(self, query: Query, cost: Cost) -> tuple[list[LabelEntry], Mapping, Mapping]:
-        # One query: each name row holds its resource's prominence and numbers.
+        phrase, rest, numbers, prominence = self._split_candidates(query, cost)
+        return [entry.entry() for _position, entry in sorted(phrase + rest(), key=_first)], numbers, prominence
+
+    def _split_candidates(self, query: Query, cost: Cost) -> tuple[list, Callable[[], list], Mapping, Mapping]:
+        # The file tells the names holding the query from the rest (instr, in SQLite's C):
+        # most searches never read the rest. Each name row holds its resource's prominence
+        # and numbers, so the candidates are all a search reads besides its hits' labels.
         db, words = self._connection()
-        numbers = words.candidates(query, cost)
-        if not numbers:
-            return [], {}, {}
-        rows = db.execute(f"SELECT id, {ENTRY}, prominence, numbers FROM names WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(numbers),))
-        by_id = {row[0]: row for row in rows}
-        entries, numbers_of, prominence = [], {}, {}
-        for n in numbers:
-            row = by_id.get(n)
-            if row is None:
-                continue
-            _n, iri, prop, text, language, folded, compact, words_, held, found = row
-            entries.append(LabelEntry(iri, prop, text, language, folded, _name(folded, compact, words_)))
-            prominence[iri] = held
-            if found:
-                numbers_of[iri] = frozenset(found.split())
-        return entries, numbers_of, prominence
+        ids = words.candidates(query, cost)
+        if not ids:
+            return [], list, {}, {}
+        position_of = {n: i for i, n in enumerate(ids)}
+        numbers: dict[str, frozenset[str]] = {}
+        prominence: dict[str, int] = {}
+        asked = (json.dumps(ids), query.folded, query.compact)
+
+        def read(statement: str) -> list[tuple[int, LabelEntry]]:
+            found = []
+            for n, iri, prop, text, language, folded, compact, words_, held, figures in db.execute(statement, asked):
+                found.append((position_of[n], _Candidate(iri, prop, text, language, folded, compact, words_)))
+                prominence[iri] = held
+                if figures:
+                    numbers[iri] = frozenset(figures.split())
+            found.sort(key=_first)
+            return found
+
+        return read(PHRASE_CANDIDATES), lambda: read(OTHER_CANDIDATES), numbers, prominence
+
+    def _shown(self, iris) -> tuple[Mapping[str, list], Mapping[str, list[ox.Literal]]]:
+        # Two queries for all the hits (not two per hit).
+        wanted = json.dumps(list(dict.fromkeys(iris)))
+        db, _words = self._connection()
+        labels: dict[str, list] = {}
+        for iri, prop, text, language in db.execute(SHOWN_LABELS, (wanted,)):
+            if prop in LABEL_PROPERTIES:
+                labels.setdefault(iri, []).append((prop, _literal(text, language)))
+        descriptions = {
+            iri: [_literal(value, language) for value, language in json.loads(text)]
+            for iri, text in db.execute(SHOWN_DESCRIPTIONS, (wanted,))
+        }
+        return labels, descriptions
 
     def types_of(self, iris) -> dict[str, list[str]]:
         """Each IRI's types, in the order of their IRIs (read with its names from the store)."""
