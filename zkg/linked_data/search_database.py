@@ -101,7 +101,9 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         connection.executescript(SCHEMA)
         layout = connection.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
         if layout is not None and layout[0] != LAYOUT:  # a file of another zkg: made anew
-            connection.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in TABLES) + "DELETE FROM meta;" + SCHEMA)
+            connection.executescript(
+                "".join(f"DROP TABLE IF EXISTS {t};" for t in TABLES) + "DELETE FROM meta;" + SCHEMA
+            )
     return connection
 
 

@@ -50,7 +50,9 @@ ENTRY = "iri, property, text, language, folded, compact, words"
 CANDIDATE = f"SELECT id, {ENTRY}, prominence, numbers FROM names WHERE id IN (SELECT value FROM json_each(?1))"
 PHRASE_CANDIDATES = CANDIDATE + " AND (instr(folded, ?2) > 0 OR compact = ?3)"
 OTHER_CANDIDATES = CANDIDATE + " AND NOT (instr(folded, ?2) > 0 OR compact = ?3)"
-SHOWN_LABELS = "SELECT iri, property, text, language FROM names WHERE iri IN (SELECT value FROM json_each(?)) ORDER BY id"
+SHOWN_LABELS = (
+    "SELECT iri, property, text, language FROM names WHERE iri IN (SELECT value FROM json_each(?)) ORDER BY id"
+)
 SHOWN_DESCRIPTIONS = "SELECT iri, descriptions FROM resources WHERE iri IN (SELECT value FROM json_each(?))"
 
 
@@ -68,7 +70,9 @@ class _Candidate:
 
     def entry(self) -> LabelEntry:
         name = self.name
-        return LabelEntry(self.iri, self.property, self.text, self.language, self.folded, Name(name.folded, name.compact, name.words))
+        return LabelEntry(
+            self.iri, self.property, self.text, self.language, self.folded, Name(name.folded, name.compact, name.words)
+        )
 
 
 class _Words:
@@ -300,7 +304,9 @@ class StoredLabelIndex(NameSearch):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for table in ("names", "blank_labels"):
-                    rows = db.execute(f"SELECT iri, property, text, language FROM {table} WHERE iri IN ({marks})", chunk)
+                    rows = db.execute(
+                        f"SELECT iri, property, text, language FROM {table} WHERE iri IN ({marks})", chunk
+                    )
                     for iri, prop, text, language in rows:
                         if prop in LABEL_PROPERTIES:
                             literal = ox.Literal(text, language=language) if language else ox.Literal(text)
