@@ -93,6 +93,9 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         # A search reads hundreds of rows scattered over the file: mapped, each page read is a
         # memory access (shared by every thread and worker, the OS's page cache) rather than
         # a read() call copying it into this connection's small cache (5 µs a row at 100k).
+        # (SQLite's caveat: a disk failing under a mapped read stops the process with SIGBUS
+        # rather than an error; a worker's parent restarts it, and the engine on that disk
+        # would be failing too.)
         connection.execute(f"PRAGMA mmap_size={MAPPED_BYTES}")
     else:
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
