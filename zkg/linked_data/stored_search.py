@@ -296,7 +296,8 @@ class StoredLabelIndex(NameSearch):
         """The labels of each IRI (those that fold to nothing too), as the store has them;
         kept until the file changes (search asks for the few types of its hits again and again)."""
         remembered = self._remembered.label_candidates
-        wanted = [iri for iri in dict.fromkeys(iris) if iri not in remembered]
+        iris = list(dict.fromkeys(iris))
+        wanted = [iri for iri in iris if iri not in remembered]
         if wanted:
             db, _words = self._connection()
             found: dict[str, list] = {iri: [] for iri in wanted}
