@@ -58,8 +58,6 @@ DATABASE_FILE = "search.sqlite"
 LAYOUT = "3"
 #: Seconds a writer waits for another (the write path, a process catching up).
 BUSY_TIMEOUT = 60.0
-#: The most of the file a reader maps into memory (see connect).
-MAPPED_BYTES = 1 << 30
 #: Names inserted per batch.
 INSERT_BATCH = 20_000
 #: The largest code point: words beginning with ``w`` sort before ``w + LAST``.
@@ -90,13 +88,6 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """A connection in WAL mode (readers never wait for the writer)."""
     if read_only:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, check_same_thread=False)
-        # A search reads hundreds of rows scattered over the file: mapped, each page read is a
-        # memory access (shared by every thread and worker, the OS's page cache) rather than
-        # a read() call copying it into this connection's small cache (5 µs a row at 100k).
-        # (SQLite's caveat: a disk failing under a mapped read stops the process with SIGBUS
-        # rather than an error; a worker's parent restarts it, and the engine on that disk
-        # would be failing too.)
-        connection.execute(f"PRAGMA mmap_size={MAPPED_BYTES}")
     else:
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
