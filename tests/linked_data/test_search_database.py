@@ -10,6 +10,7 @@ import pytest
 
 from tests.linked_data.test_search import one_typo
 from tests.support.zkg_testing import TEST_BASE
+from zkg.linked_data.labels import fetch_label_candidates
 from zkg.linked_data.search import LabelIndex, read_names
 from zkg.linked_data.search_database import SearchDatabase
 from zkg.linked_data.stored_search import StoredLabelIndex
@@ -76,3 +77,33 @@ def test_replaced_rows_leave_the_file_as_a_rebuild_would(real_store, tmp_path):
     stored = StoredLabelIndex(path)
     for query in QUERIES:
         assert [(h.iri, h.match) for h in stored.search(query)] == [(h.iri, h.match) for h in memory.search(query)]
+
+
+def test_a_hits_types_and_their_labels_are_the_stores(real_store, both):
+    """What a search hit shows besides its names (its types, their label candidates) is read
+    from the file, as the store has it (the engine is no longer asked per search)."""
+    memory, stored = both
+    iris = sorted({e.iri for e in memory.entries})
+    expected = {}
+    for row in real_store.query("SELECT DISTINCT ?s ?t WHERE { ?s a ?t FILTER(isIRI(?s) && isIRI(?t)) } ORDER BY ?t"):
+        if row["s"].value in set(iris):
+            expected.setdefault(row["s"].value, []).append(row["t"].value)
+    assert stored.types_of(iris) == expected and expected
+    kinds = sorted({t for ts in expected.values() for t in ts})
+    from_store = fetch_label_candidates(real_store, kinds)
+    from_file = stored.label_candidates(kinds)
+    assert {t: sorted((p, lit.value, lit.language) for p, lit in c) for t, c in from_file.items()} == {
+        t: sorted((p, lit.value, lit.language) for p, lit in c) for t, c in from_store.items()
+    }
+
+
+def test_a_type_written_is_in_the_file_after_its_rows_are_replaced(real_store, tmp_path):
+    path = tmp_path / "search.sqlite"
+    database = SearchDatabase(path)
+    database.rebuild(read_names(real_store), source="test", position=0)
+    zp = ID + "z-park"
+    before = StoredLabelIndex(path).types_of([zp])[zp]
+    names = read_names(real_store, [zp])
+    names.types[zp] = [*before, TEST_BASE + "def/Example"]
+    database.replace([zp], names, position=1)
+    assert StoredLabelIndex(path).types_of([zp])[zp] == sorted([*before, TEST_BASE + "def/Example"])

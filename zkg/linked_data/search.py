@@ -31,8 +31,8 @@ the resource more statements point to (how well known it is), then to shorter na
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -65,6 +65,10 @@ MAX_QUERY_LENGTH = 200
 ALTERNATIVE_WEIGHT = 0.97
 #: Characters of a description shown on one line with a search hit.
 ONE_LINE = 140
+#: The last kind of match found as a phrase of the name (exact, prefix, word, substring).
+PHRASE_RANK = KINDS.index("substring")
+_NO_NUMBERS: frozenset[str] = frozenset()
+_KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,7 @@ class StoredNames:
     descriptions: dict[str, list[ox.Literal]]
     dates: dict[str, list[str]]
     prominence: dict[str, int]
+    types: dict[str, list[str]] = field(default_factory=dict)  # IRI -> its types (IRIs)
 
     def numbers(self) -> dict[str, frozenset[str]]:
         """The numbers of each IRI's descriptions and dates (those that have any)."""
@@ -131,7 +136,7 @@ class StoredNames:
 
 
 def read_names(store, subjects: Iterable[str] | None = None) -> StoredNames:
-    """Every label, other name, description and date of every IRI in the store (or of
+    """Every label, other name, description, date and type of every IRI in the store (or of
     ``subjects`` only), and how many statements point to each: one query.
 
     >>> from zkg.store.local import Store
@@ -140,6 +145,9 @@ def read_names(store, subjects: Iterable[str] | None = None) -> StoredNames:
     >>> found = read_names(store, ["http://zkg.test/id/a"])
     >>> found.rows, found.prominence, found.numbers()
     ([('http://zkg.test/id/a', 'http://www.w3.org/2000/01/rdf-schema#label', 'A', 'en')], {'http://zkg.test/id/a': 1}, {'http://zkg.test/id/a': frozenset({'2015'})})
+    >>> store.update('INSERT DATA { GRAPH graph:g { id:a a schema:Thing, zkg:T } }')
+    >>> read_names(store, ["http://zkg.test/id/a"]).types
+    {'http://zkg.test/id/a': ['http://zkg.test/def/T', 'https://schema.org/Thing']}
     """
     # Names first in VALUES: the engine yields them in that order, the store's row order
     # the entries keep (see LabelIndex).
@@ -149,12 +157,15 @@ def read_names(store, subjects: Iterable[str] | None = None) -> StoredNames:
     only = "" if subjects is None else "VALUES ?s { " + " ".join(f"<{iri}>" for iri in subjects) + " } "
     found = StoredNames([], {}, {}, {})
     for r in store.query(
-        f"SELECT DISTINCT ?s ?p ?l ?n WHERE {{ {{ {only}VALUES ?p {{ {properties} }} ?s ?p ?l "
+        f"SELECT DISTINCT ?s ?p ?l ?n ?t WHERE {{ {{ {only}VALUES ?p {{ {properties} }} ?s ?p ?l "
         f"FILTER(isIRI(?s) && isLiteral(?l)) }} UNION "
-        f"{{ SELECT ?s (COUNT(?x) AS ?n) WHERE {{ {only}?x ?q ?s FILTER(isIRI(?s)) }} GROUP BY ?s }} }}"
+        f"{{ SELECT ?s (COUNT(?x) AS ?n) WHERE {{ {only}?x ?q ?s FILTER(isIRI(?s)) }} GROUP BY ?s }} UNION "
+        f"{{ {only}?s a ?t FILTER(isIRI(?s) && isIRI(?t)) }} }}"
     ):
         iri = r["s"].value
-        if r["n"] is not None:
+        if r["t"] is not None:
+            found.types.setdefault(iri, []).append(r["t"].value)
+        elif r["n"] is not None:
             found.prominence[iri] = int(r["n"].value)
         elif r["p"].value in described:
             found.descriptions.setdefault(iri, []).append(r["l"])
@@ -196,8 +207,7 @@ class NameSearch:
 
     def label(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> str:
         """The IRI's display label in ``languages`` (:func:`zkg.linked_data.labels.choose_label`)."""
-        candidates = [(e.property, e.literal()) for e in self.labels_of(iri) if e.main]
-        return choose_label(candidates, languages) or fallback_label(iri)
+        return _label([(e.property, e.literal()) for e in self.labels_of(iri) if e.main], iri, languages)
 
     def description(self, iri: str, languages: Sequence[str] = DEFAULT_LANGUAGES, length: int = ONE_LINE) -> str | None:
         """The IRI's description in ``languages``, on one line, cut to ``length`` characters.
@@ -205,16 +215,26 @@ class NameSearch:
         >>> LabelIndex([], {"http://x/a": [ox.Literal("A park.\\n  Big, " + "very " * 40)]}).description("http://x/a", length=30)
         'A park. Big, very very very…'
         """
-        chosen = choose_literal(self.descriptions_of(iri), languages)
-        if chosen is None:
-            return None
-        text = " ".join(chosen.value.split())
-        if len(text) <= length:
-            return text
-        cut = text[: length - 1]
-        return (cut.rsplit(" ", 1)[0] if " " in cut[length // 2 :] else cut).rstrip(" ,;:") + "…"
+        return _description(self.descriptions_of(iri), languages, length)
 
     # -- search ------------------------------------------------------------------------------
+
+    def _scoring_facts(self, query: Query, cost: Cost) -> tuple[list[LabelEntry], Mapping, Mapping]:
+        """The names the word index offers for ``query`` (:meth:`_candidates`), and the
+        numbers and prominence of their IRIs: what scoring and ranking them reads. A subclass
+        may read the three at once."""
+        entries = self._candidates(query, cost)
+        iris = {e.iri for e in entries}
+        return entries, self._numbers_of(iris), self._prominence_of(iris)
+
+    def _found(self, query: Query, entry: LabelEntry, numbers: Mapping[str, frozenset[str]]) -> Found | None:
+        """The name scored against the query, if it answers it (other names weigh
+        :data:`ALTERNATIVE_WEIGHT`)."""
+        match = score(query, entry.name, numbers.get(entry.iri, _NO_NUMBERS))
+        if match is None:
+            return None
+        weight = 1.0 if entry.main else ALTERNATIVE_WEIGHT
+        return Found(entry.iri, entry, Match(match.kind, match.score * weight))
 
     def answers(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> Iterable[Found]:
         """Each name the word index offers for ``query`` (of an IRI under ``within``) that
@@ -223,17 +243,14 @@ class NameSearch:
         if not prepared.words:
             return
         cost = cost if cost is not None else Cost()
-        entries = self._candidates(prepared, cost)
+        entries, numbers, _prominence = self._scoring_facts(prepared, cost)
         if within is not None:
             entries = [e for e in entries if e.iri.startswith(within)]
-        numbers = self._numbers_of({e.iri for e in entries})
-        empty: frozenset[str] = frozenset()
         for entry in deadline.checked(entries, every=128):
             cost.scored += 1
-            match = score(prepared, entry.name, numbers.get(entry.iri, empty))
-            if match is not None:
-                weight = 1.0 if entry.main else ALTERNATIVE_WEIGHT
-                yield Found(entry.iri, entry, Match(match.kind, match.score * weight))
+            found = self._found(prepared, entry, numbers)
+            if found is not None:
+                yield found
 
     def matches(self, query: str, *, within: str | None = None, cost: Cost | None = None) -> list[Found]:
         """Every resource (under ``within``, an IRI prefix, if given) whose names answer
@@ -244,16 +261,6 @@ class NameSearch:
             if held is None or (found.match.score, found.entry.main) > (held.match.score, held.entry.main):
                 best[found.iri] = found
         return sorted(best.values(), key=lambda f: (-f.match.score, f.iri))
-
-    def _search_key(self, found: Found, prominence: Mapping[str, int]) -> tuple:
-        return (
-            found.match.rank,
-            -round(found.match.score, 2),
-            -prominence.get(found.iri, 0),
-            len(found.entry.folded),
-            found.entry.folded,
-            found.iri,
-        )
 
     def _prominence_of(self, iris: set[str]) -> Mapping[str, int]:
         return {iri: self.prominence(iri) for iri in iris}
@@ -266,27 +273,112 @@ class NameSearch:
         languages: Sequence[str] = DEFAULT_LANGUAGES,
         cost: Cost | None = None,
     ) -> list[Hit]:
-        """The best ``limit`` resources for ``query``, best first (an empty query finds nothing)."""
-        answers = list(self.answers(query, cost=cost))
-        prominence = self._prominence_of({found.iri for found in answers})
-        best: dict[str, tuple[tuple, Found]] = {}
-        for found in answers:
-            key = self._search_key(found, prominence)
-            if found.iri not in best or key < best[found.iri][0]:
-                best[found.iri] = (key, found)
-        ordered = [found for _key, found in sorted(best.values(), key=lambda item: item[0])[:limit]]
+        """The best ``limit`` resources for ``query``, best first (an empty query finds nothing).
+
+        Names holding the whole query (or its letters and digits) are scored first: only they
+        can match as a phrase (exact, prefix, word, substring), the kinds listed before any
+        other. When they give ``limit`` resources matching so, no other name can enter the
+        list and the rest are not scored (most queries: a few dozen names scored of hundreds).
+        Each resource keeps its best key, the first of its names in the word index's order
+        on a tie, as when every name was scored in that order."""
+        prepared = Query.of(query)
+        if not prepared.words:
+            return []
+        cost = cost if cost is not None else Cost()
+        phrase, rest, numbers, prominence = self._split_candidates(prepared, cost)
+        best: dict[str, tuple] = {}
+        self._rank(prepared, phrase, numbers, prominence, best, cost)
+        if sum(1 for key, *_held in best.values() if key[0] <= PHRASE_RANK) < limit:
+            self._rank(prepared, rest(), numbers, prominence, best, cost)
+        ordered = [
+            Found(entry.iri, _entry(entry), Match(kind, value))
+            for _key, _position, entry, kind, value in sorted(best.values(), key=lambda held: held[:2])[:limit]
+        ]
+        return self._hits(ordered, languages)
+
+    def _split_candidates(self, query: Query, cost: Cost) -> tuple[list, Callable[[], list], Mapping, Mapping]:
+        """The names the word index offers for ``query`` as ``(position, entry)`` in two parts:
+        those that may hold it as a phrase (the whole query in their folded text, or the same
+        letters and digits), and a function reading the rest; then the numbers and prominence
+        of their IRIs (the rest's added when it is read)."""
+        entries, numbers, prominence = self._scoring_facts(query, cost)
+        phrase, rest = [], []
+        for position, entry in enumerate(entries):
+            holds = query.folded in entry.name.folded or query.compact == entry.name.compact
+            (phrase if holds else rest).append((position, entry))
+        return phrase, lambda: rest, numbers, prominence
+
+    def _rank(self, query, candidates, numbers, prominence, best, cost) -> None:
+        """Score ``(position, entry)`` candidates, keeping in ``best`` each IRI's least search
+        key (the earliest position on a tie) with its entry and match. The key: the kind of
+        match, the score to two places, how well known the resource is (more statements point
+        to it first), then shorter names. ``entry``: a :class:`LabelEntry` or anything with its
+        ``iri``, ``main``, ``folded`` and ``name`` (:func:`_entry` makes it one)."""
+        for position, entry in deadline.checked(candidates, every=128):
+            cost.scored += 1
+            iri = entry.iri
+            match = score(query, entry.name, numbers.get(iri, _NO_NUMBERS))
+            if match is None:
+                continue
+            value = match.score if entry.main else match.score * ALTERNATIVE_WEIGHT
+            folded = entry.folded
+            key = (_KIND_RANK[match.kind], -round(value, 2), -prominence.get(iri, 0), len(folded), folded, iri)
+            held = best.get(iri)
+            if held is None or (key, position) < held[:2]:
+                best[iri] = (key, position, entry, match.kind, value)
+
+    def _hits(self, ordered: list[Found], languages: Sequence[str]) -> list[Hit]:
+        labels, descriptions = self._shown(f.iri for f in ordered)
         return [
             Hit(
                 f.iri,
-                self.label(f.iri, languages),
+                _label(labels.get(f.iri, ()), f.iri, languages),
                 f.entry.text,
                 f.entry.language,
                 f.match.kind,
                 round(f.match.score, 4),
-                self.description(f.iri, languages),
+                _description(descriptions.get(f.iri, ()), languages),
             )
             for f in ordered
         ]
+
+    def _shown(self, iris: Iterable[str]) -> tuple[Mapping[str, list], Mapping[str, list[ox.Literal]]]:
+        """What hits show of their IRIs: their label candidates ``(property, literal)`` and
+        descriptions (a subclass may read them at once)."""
+        wanted = list(iris)
+        labels = {iri: [(e.property, e.literal()) for e in self.labels_of(iri) if e.main] for iri in wanted}
+        return labels, {iri: self.descriptions_of(iri) for iri in wanted}
+
+    # -- what a hit shows besides: a subclass that keeps them answers, others leave it to the store
+
+    def types_of(self, iris: Iterable[str]) -> dict[str, list[str]] | None:
+        """Each IRI's types (those it has), in order; None: not kept here (ask the store)."""
+        return None
+
+    def label_candidates(self, iris: Iterable[str]) -> dict[str, list[tuple[str, ox.Literal]]] | None:
+        """Each IRI's label candidates, as :func:`zkg.linked_data.labels.fetch_label_candidates`
+        reads them from the store; None: not kept here (ask the store)."""
+        return None
+
+
+def _entry(entry) -> LabelEntry:
+    """A candidate as a LabelEntry (a reader may offer lighter ones: see NameSearch._rank)."""
+    return entry if isinstance(entry, LabelEntry) else entry.entry()
+
+
+def _label(candidates, iri: str, languages: Sequence[str]) -> str:
+    return choose_label(candidates, languages) or fallback_label(iri)
+
+
+def _description(literals, languages: Sequence[str], length: int = ONE_LINE) -> str | None:
+    chosen = choose_literal(literals, languages)
+    if chosen is None:
+        return None
+    text = " ".join(chosen.value.split())
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[length // 2 :] else cut).rstrip(" ,;:") + "…"
 
 
 class LabelIndex(NameSearch):

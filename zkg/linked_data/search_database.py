@@ -12,13 +12,17 @@ used: its tokenizers split and fold text differently from :mod:`zkg.linked_data.
 lookup; the site search must find exactly what it found before. So the file holds the word
 index itself (:mod:`zkg.linked_data.word_index`) as tables, and the same code walks it:
 
-- ``names``: every label and other name (``id`` in the store's order), folded;
+- ``names``: every label and other name (``id`` in the store's order), folded, with what
+  scoring it needs of its resource besides (how many statements point to it, the numbers of
+  its descriptions and dates): a search reads its candidates in one query, nothing else;
+- ``blank_labels``: the labels that fold to nothing (a search never finds them, a type's
+  chip may still show one: see :meth:`zkg.linked_data.stored_search.StoredLabelIndex.label_candidates`);
 - ``postings``: for each word, the names holding it, by rank (``size << 32 | id``: shortest
   names first, as the word index ranks them);
 - ``words``, ``pairs``, ``pair_sizes``, ``lengths``: the words, and the words by their
   character pairs and length, for prefix, part-of-word and typo lookups;
-- ``resources``: each IRI's descriptions, the numbers of its descriptions and dates, and how
-  many statements point to it;
+- ``resources``: each IRI's descriptions, the numbers of its descriptions and dates, how
+  many statements point to it, and its types (a search hit shows them: no engine query);
 - ``meta``: which data the file reflects (``source``: the load) and up to where in the change
   log (``position``); see :mod:`zkg.curation.search_sync`.
 
@@ -44,13 +48,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
+from zkg.linked_data.labels import LABEL_PROPERTIES
 from zkg.linked_data.matching import Name, fold
 from zkg.linked_data.search import StoredNames
 from zkg.linked_data.word_index import pairs_of
 
 DATABASE_FILE = "search.sqlite"
 #: Bumped when the tables change: a file of another layout is rebuilt.
-LAYOUT = "2"
+LAYOUT = "3"
 #: Seconds a writer waits for another (the write path, a process catching up).
 BUSY_TIMEOUT = 60.0
 #: Names inserted per batch.
@@ -62,7 +67,9 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, iri TEXT NOT NULL, property TEXT NOT NULL,
     text TEXT NOT NULL, language TEXT, folded TEXT NOT NULL, size INTEGER NOT NULL, compact TEXT NOT NULL,
-    words TEXT NOT NULL);
+    words TEXT NOT NULL, prominence INTEGER NOT NULL, numbers TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blank_labels(iri TEXT NOT NULL, property TEXT NOT NULL, text TEXT NOT NULL, language TEXT);
+CREATE INDEX IF NOT EXISTS blank_labels_of_iri ON blank_labels(iri);
 CREATE INDEX IF NOT EXISTS names_of_iri ON names(iri, id);
 CREATE TABLE IF NOT EXISTS postings(word TEXT NOT NULL, rank INTEGER NOT NULL, PRIMARY KEY(word, rank)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS words(word TEXT PRIMARY KEY, names INTEGER NOT NULL) WITHOUT ROWID;
@@ -72,9 +79,9 @@ CREATE TABLE IF NOT EXISTS pair_sizes(pair TEXT NOT NULL, length INTEGER NOT NUL
     PRIMARY KEY(pair, length)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lengths(length INTEGER PRIMARY KEY, words INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS resources(iri TEXT PRIMARY KEY, prominence INTEGER NOT NULL, numbers TEXT NOT NULL,
-    descriptions TEXT NOT NULL) WITHOUT ROWID;
+    descriptions TEXT NOT NULL, types TEXT NOT NULL) WITHOUT ROWID;
 """
-TABLES = ("names", "postings", "words", "pairs", "pair_sizes", "lengths", "resources")
+TABLES = ("names", "blank_labels", "postings", "words", "pairs", "pair_sizes", "lengths", "resources")
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -88,7 +95,9 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         connection.executescript(SCHEMA)
         layout = connection.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
         if layout is not None and layout[0] != LAYOUT:  # a file of another zkg: made anew
-            connection.executescript("".join(f"DROP TABLE {t};" for t in TABLES) + "DELETE FROM meta;" + SCHEMA)
+            connection.executescript(
+                "".join(f"DROP TABLE IF EXISTS {t};" for t in TABLES) + "DELETE FROM meta;" + SCHEMA
+            )
     return connection
 
 
@@ -188,21 +197,41 @@ def _set_meta(db: sqlite3.Connection, **values) -> None:
 def _insert(db: sqlite3.Connection, names: StoredNames) -> None:
     """Add ``names``' rows: names in their order, their words (new words with their pairs);
     a batch at a time (a rebuild's postings are never all in memory at once)."""
+    numbers = {iri: " ".join(sorted(found)) for iri, found in names.numbers().items()}
     for start in range(0, len(names.rows), INSERT_BATCH):
-        _insert_names(db, names.rows[start : start + INSERT_BATCH])
-    _insert_resources(db, names)
+        _insert_names(db, names.rows[start : start + INSERT_BATCH], names.prominence, numbers)
+    _insert_resources(db, names, numbers)
 
 
-def _insert_names(db: sqlite3.Connection, rows: list[tuple[str, str, str, str | None]]) -> None:
+def _insert_names(
+    db: sqlite3.Connection,
+    rows: list[tuple[str, str, str, str | None]],
+    prominence: dict[str, int],
+    numbers: dict[str, str],
+) -> None:
     postings: list[tuple[str, int]] = []
     for iri, prop, text, language in rows:
         folded = fold(text)
         if not folded:
+            if prop in LABEL_PROPERTIES:
+                db.execute("INSERT INTO blank_labels VALUES (?, ?, ?, ?)", (iri, prop, text, language or None))
             continue
         name = Name.of(folded, folded=True)
         number = db.execute(
-            "INSERT INTO names(iri, property, text, language, folded, size, compact, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (iri, prop, text, language or None, folded, len(name.compact), name.compact, " ".join(name.words)),
+            "INSERT INTO names(iri, property, text, language, folded, size, compact, words, prominence, numbers) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                iri,
+                prop,
+                text,
+                language or None,
+                folded,
+                len(name.compact),
+                name.compact,
+                " ".join(name.words),
+                prominence.get(iri, 0),
+                numbers.get(iri, ""),
+            ),
         ).lastrowid
         postings.extend((word, _rank(len(name.compact), number)) for word in dict.fromkeys(name.words))
     postings.sort()
@@ -216,19 +245,20 @@ def _insert_names(db: sqlite3.Connection, rows: list[tuple[str, str, str, str | 
     _count_words(db, new, +1)
 
 
-def _insert_resources(db: sqlite3.Connection, names: StoredNames) -> None:
-    """The descriptions, numbers and counts of the IRIs with a name or a description: only
-    theirs are ever asked for (search ranks named resources; hits show descriptions)."""
-    numbers = names.numbers()
+def _insert_resources(db: sqlite3.Connection, names: StoredNames, numbers: dict[str, str]) -> None:
+    """The descriptions, numbers, counts and types of the IRIs with a name or a description:
+    only theirs are ever asked for (search ranks named resources; hits show descriptions and
+    types)."""
     described = {iri for iri, *_ in names.rows} | set(names.descriptions)
     db.executemany(
-        "INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?, ?)",
         [
             (
                 iri,
                 names.prominence.get(iri, 0),
-                " ".join(sorted(numbers.get(iri, ()))),
+                numbers.get(iri, ""),
                 json.dumps([(lit.value, lit.language) for lit in names.descriptions.get(iri, ())], ensure_ascii=False),
+                json.dumps(sorted(names.types.get(iri, ()))),
             )
             for iri in sorted(described)
         ],
@@ -286,6 +316,7 @@ def _remove(db: sqlite3.Connection, iris: list[str]) -> None:
         db.executemany("DELETE FROM postings WHERE word = ? AND rank = ?", postings)
         db.executemany("DELETE FROM names WHERE id = ?", [(number,) for number, _f, _s in rows])
         db.executemany("DELETE FROM resources WHERE iri = ?", [(iri,) for iri in chunk])
+        db.executemany("DELETE FROM blank_labels WHERE iri = ?", [(iri,) for iri in chunk])
     db.executemany("UPDATE words SET names = names - ? WHERE word = ?", [(n, w) for w, n in gone.items()])
     unused = [w for w in gone if db.execute("SELECT names FROM words WHERE word = ?", (w,)).fetchone()[0] <= 0]
     db.executemany("DELETE FROM words WHERE word = ?", [(w,) for w in unused])

@@ -29,19 +29,67 @@ import sqlite3
 import threading
 from array import array
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import pyoxigraph as ox
 
+from zkg.linked_data.labels import LABEL_PROPERTIES
 from zkg.linked_data.matching import COMPARED_LENGTH, Name, Query
 from zkg.linked_data.search import LabelEntry, NameSearch
 from zkg.linked_data.search_database import LAST, connect
-from zkg.linked_data.word_index import NAMES_PER_WORD, PREFIX_SCAN, Cost, WordIndex
+from zkg.linked_data.word_index import NAMES_PER_WORD, PREFIX_SCAN, Cost, HeldRanks, WordIndex
 
 #: Postings a reader keeps in memory (8 bytes each), and pair counts: until the file changes.
 HELD_POSTINGS = 2_000_000
 #: The columns of a name read as a LabelEntry (its Name as written, not computed again).
 ENTRY = "iri, property, text, language, folded, compact, words"
+
+
+#: A search's candidates (ids as a JSON list) that may hold the query (folded, compact) as a
+#: phrase, and the others; the labels and descriptions of its hits (IRIs as a JSON list).
+CANDIDATE = f"SELECT id, {ENTRY}, prominence, numbers FROM names WHERE id IN (SELECT value FROM json_each(?1))"
+PHRASE_CANDIDATES = CANDIDATE + " AND (instr(folded, ?2) > 0 OR compact = ?3)"
+OTHER_CANDIDATES = CANDIDATE + " AND NOT (instr(folded, ?2) > 0 OR compact = ?3)"
+SHOWN_LABELS = (
+    "SELECT iri, property, text, language FROM names WHERE iri IN (SELECT value FROM json_each(?)) ORDER BY id"
+)
+SHOWN_DESCRIPTIONS = "SELECT iri, descriptions FROM resources WHERE iri IN (SELECT value FROM json_each(?))"
+
+
+class _Candidate:
+    """A name row as search scores it: a LabelEntry's fields, its Name a plain one (a search
+    reads hundreds; frozen dataclasses cost several times as much to make), made a
+    LabelEntry when it is a hit (:meth:`entry`)."""
+
+    __slots__ = ("iri", "property", "text", "language", "folded", "name", "main")
+
+    def __init__(self, iri: str, prop: str, text: str, language: str | None, folded: str, compact: str, words: str):
+        self.iri, self.property, self.text, self.language, self.folded = iri, prop, text, language, folded
+        self.name = _Words(folded[:COMPARED_LENGTH], compact, tuple(words.split(" ")) if words else ())
+        self.main = prop in LABEL_PROPERTIES
+
+    def entry(self) -> LabelEntry:
+        name = self.name
+        return LabelEntry(
+            self.iri, self.property, self.text, self.language, self.folded, Name(name.folded, name.compact, name.words)
+        )
+
+
+class _Words:
+    """What scoring reads of a Name (:func:`zkg.linked_data.matching.score`)."""
+
+    __slots__ = ("folded", "compact", "words")
+
+    def __init__(self, folded: str, compact: str, words: tuple[str, ...]):
+        self.folded, self.compact, self.words = folded, compact, words
+
+
+def _first(item: tuple) -> int:
+    return item[0]
+
+
+def _literal(text: str, language: str | None) -> ox.Literal:
+    return ox.Literal(text, language=language) if language else ox.Literal(text)
 
 
 def _name(folded: str, compact: str, words: str) -> Name:
@@ -59,6 +107,8 @@ class Remembered:
         self.postings: dict[str, array] = {}
         self.pair_sizes: dict[tuple[str, int], int] = {}
         self.held = 0  # postings kept
+        self.label_candidates: dict[str, list] = {}  # of the types search hits show (few)
+        self.ranked = HeldRanks()  # each query word's names, in order
 
 
 class StoredWordIndex(WordIndex):
@@ -72,6 +122,7 @@ class StoredWordIndex(WordIndex):
     def remember(self, remembered: Remembered) -> None:
         self._memory = remembered
         self._alternatives = remembered.alternatives
+        self._ranked = remembered.ranked
 
     def _id_of(self, word: str):
         return word if self._db.execute("SELECT 1 FROM words WHERE word = ?", (word,)).fetchone() else None
@@ -191,14 +242,78 @@ class StoredLabelIndex(NameSearch):
         return {iri: frozenset(text.split()) for iri, text in self._about(iris, "numbers").items() if text}
 
     def _candidates(self, query: Query, cost: Cost) -> list[LabelEntry]:
+        return self._scoring_facts(query, cost)[0]
+
+    def _scoring_facts(self, query: Query, cost: Cost) -> tuple[list[LabelEntry], Mapping, Mapping]:
+        phrase, rest, numbers, prominence = self._split_candidates(query, cost)
+        return [entry.entry() for _position, entry in sorted(phrase + rest(), key=_first)], numbers, prominence
+
+    def _split_candidates(self, query: Query, cost: Cost) -> tuple[list, Callable[[], list], Mapping, Mapping]:
+        # The file tells the names holding the query from the rest (instr, in SQLite's C):
+        # most searches never read the rest. Each name row holds its resource's prominence
+        # and numbers, so the candidates are all a search reads besides its hits' labels.
         db, words = self._connection()
-        numbers = words.candidates(query, cost)
-        if not numbers:
-            return []
-        marks = ",".join("?" * len(numbers))
-        rows = db.execute(f"SELECT id, {ENTRY} FROM names WHERE id IN ({marks})", numbers)
-        by_id = {row[0]: row[1:] for row in rows}
-        return self._entries(by_id[n] for n in numbers if n in by_id)
+        ids = words.candidates(query, cost)
+        if not ids:
+            return [], list, {}, {}
+        position_of = {n: i for i, n in enumerate(ids)}
+        numbers: dict[str, frozenset[str]] = {}
+        prominence: dict[str, int] = {}
+        asked = (json.dumps(ids), query.folded, query.compact)
+
+        def read(statement: str) -> list[tuple[int, LabelEntry]]:
+            found = []
+            for n, iri, prop, text, language, folded, compact, words_, held, figures in db.execute(statement, asked):
+                found.append((position_of[n], _Candidate(iri, prop, text, language, folded, compact, words_)))
+                prominence[iri] = held
+                if figures:
+                    numbers[iri] = frozenset(figures.split())
+            found.sort(key=_first)
+            return found
+
+        return read(PHRASE_CANDIDATES), lambda: read(OTHER_CANDIDATES), numbers, prominence
+
+    def _shown(self, iris) -> tuple[Mapping[str, list], Mapping[str, list[ox.Literal]]]:
+        # Two queries for all the hits (not two per hit).
+        wanted = json.dumps(list(dict.fromkeys(iris)))
+        db, _words = self._connection()
+        labels: dict[str, list] = {}
+        for iri, prop, text, language in db.execute(SHOWN_LABELS, (wanted,)):
+            if prop in LABEL_PROPERTIES:
+                labels.setdefault(iri, []).append((prop, _literal(text, language)))
+        descriptions = {
+            iri: [_literal(value, language) for value, language in json.loads(text)]
+            for iri, text in db.execute(SHOWN_DESCRIPTIONS, (wanted,))
+        }
+        return labels, descriptions
+
+    def types_of(self, iris) -> dict[str, list[str]]:
+        """Each IRI's types, in the order of their IRIs (read with its names from the store)."""
+        found = self._about(set(iris), "types")
+        return {iri: types for iri, text in found.items() if (types := json.loads(text))}
+
+    def label_candidates(self, iris) -> dict[str, list[tuple[str, ox.Literal]]]:
+        """The labels of each IRI (those that fold to nothing too), as the store has them;
+        kept until the file changes (search asks for the few types of its hits again and again)."""
+        remembered = self._remembered.label_candidates
+        iris = list(dict.fromkeys(iris))
+        wanted = [iri for iri in iris if iri not in remembered]
+        if wanted:
+            db, _words = self._connection()
+            found: dict[str, list] = {iri: [] for iri in wanted}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for table in ("names", "blank_labels"):
+                    rows = db.execute(
+                        f"SELECT iri, property, text, language FROM {table} WHERE iri IN ({marks})", chunk
+                    )
+                    for iri, prop, text, language in rows:
+                        if prop in LABEL_PROPERTIES:
+                            literal = ox.Literal(text, language=language) if language else ox.Literal(text)
+                            found[iri].append((prop, literal))
+            remembered.update(found)
+        return {iri: remembered[iri] for iri in iris if remembered[iri]}
 
     def entries_within(self, space: str) -> list[LabelEntry]:
         """The names of the IRIs under ``space``, in the store's order."""

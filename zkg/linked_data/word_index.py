@@ -47,6 +47,8 @@ REMEMBERED = 4096
 NAMES_PER_WORD = 10000
 #: Names scored per query: the most any query costs.
 CANDIDATES = 500
+#: Ranks of query words' names kept between queries (8 bytes each).
+HELD_RANKS = 1_000_000
 
 
 @dataclass
@@ -87,6 +89,7 @@ class WordIndex:
         self.pairs = {key: array("I", ids) for key, ids in pairs.items()}
         self.lengths = sorted({len(word) for word in self.words})
         self._alternatives: dict[str, list] = {}
+        self._ranked = HeldRanks()
 
     # -- where the words and names are read: in memory here; a subclass may keep them
     # elsewhere (zkg.linked_data.search_database), its word ids comparing as the words do.
@@ -241,17 +244,37 @@ class WordIndex:
         cost.postings += read
         return ranks
 
+    def ranked_names(self, word: str, cost: Cost | None = None) -> Sequence[int]:
+        """:meth:`names_of` in order (shortest names first), kept for the next queries (a
+        common word's are thousands, and distinct queries share their words)."""
+        held = self._ranked.get(word)
+        if held is None:
+            held = array("q", sorted(self.names_of(word, cost)))
+            self._ranked.keep(word, held)
+        return held
+
     def candidates(self, query: Query, cost: Cost | None = None) -> list[int]:
         """The entry numbers of the names worth scoring for ``query``, at most :data:`CANDIDATES`:
-        those answering every word first, then the rest of each word's, rarest word first."""
+        those answering every word first, then the rest of each word's, rarest word first.
+
+        The names of each word are in order, so the first of an intersection, or of a word's
+        names not yet taken, are read off the front (no set built, nothing sorted)."""
         cost = cost if cost is not None else Cost()
         per_word = []
         for word in query.words:
             deadline.check()
-            per_word.append((word, self.names_of(word, cost)))
+            per_word.append((word, self.ranked_names(word, cost)))
         answered = [ranks for _word, ranks in per_word if ranks]
         driving = [ranks for word, ranks in per_word if ranks and not word.isdigit()] or answered
-        chosen = sorted(set.intersection(*driving))[:CANDIDATES] if driving else []
+        chosen: list[int] = []
+        if driving:
+            smallest = min(range(len(driving)), key=lambda n: len(driving[n]))
+            others = [ranks for n, ranks in enumerate(driving) if n != smallest]
+            for rank in driving[smallest]:
+                if all(_holds(ranks, rank) for ranks in others):
+                    chosen.append(rank)
+                    if len(chosen) == CANDIDATES:
+                        break
         taken = set(chosen)
         # The rest hold part of the query: those that may hold enough of it (numbers may be in
         # the entity's other text), rarest word first.
@@ -260,7 +283,41 @@ class WordIndex:
         answered.sort(key=len)
         for left, ranks in enumerate(answered):
             room = (CANDIDATES - len(chosen)) // (len(answered) - left)
-            more = [r for r in sorted(ranks - taken)[: 4 * room] if sum(n for n, rs in weighed if r in rs) >= least]
-            chosen.extend(more[:room])
-            taken.update(more[:room])
+            more: list[int] = []
+            looked = 0  # of the first 4 × room names not taken, those holding enough
+            for rank in ranks:
+                if len(more) == room or looked == 4 * room:
+                    break
+                if rank in taken:
+                    continue
+                looked += 1
+                if least <= 0 or sum(n for n, held in weighed if _holds(held, rank)) >= least:
+                    more.append(rank)
+            chosen.extend(more)
+            taken.update(more)
         return [self._entry(rank) for rank in chosen]
+
+
+def _holds(ranks: Sequence[int], rank: int) -> bool:
+    """Whether the sorted ``ranks`` hold ``rank``."""
+    at = bisect.bisect_left(ranks, rank)
+    return at < len(ranks) and ranks[at] == rank
+
+
+class HeldRanks:
+    """Query words' names (:meth:`WordIndex.ranked_names`), up to :data:`HELD_RANKS` in all:
+    past it they are dropped together and kept afresh."""
+
+    def __init__(self) -> None:
+        self.ranks: dict[str, Sequence[int]] = {}
+        self.held = 0
+
+    def get(self, word: str) -> Sequence[int] | None:
+        return self.ranks.get(word)
+
+    def keep(self, word: str, ranks: Sequence[int]) -> None:
+        if self.held + len(ranks) > HELD_RANKS:
+            self.ranks.clear()
+            self.held = 0
+        self.ranks[word] = ranks
+        self.held += len(ranks)

@@ -158,6 +158,19 @@ def _types(store, iris: list[str]) -> dict[str, list[str]]:
     return found
 
 
+def _types_shown(store, index, iris: list[str], languages) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The types of search hits and the types' labels: from the label index when it keeps
+    them (the search file: no engine query per search), else from the store."""
+    types = index.types_of(iris)
+    if types is None:
+        types = _types(store, iris)
+    wanted = {t for ts in types.values() for t in ts}
+    candidates = index.label_candidates(wanted)
+    if candidates is None:
+        return types, _labels(store, wanted, languages)
+    return types, {t: choose_label(candidates.get(t, ()), languages) or readable_name(t) for t in wanted}
+
+
 def _absolute(url: str) -> str:
     return request.host_url.rstrip("/") + url if url.startswith("/") else url
 
@@ -182,9 +195,9 @@ def search():
     languages = request_languages()
 
     def build() -> Response:
-        hits = label_index(store).search(query, limit=limit, languages=languages)
-        types = _types(store, [h.iri for h in hits])
-        type_labels = _labels(store, {t for ts in types.values() for t in ts}, languages)
+        index = label_index(store)
+        hits = index.search(query, limit=limit, languages=languages)
+        types, type_labels = _types_shown(store, index, [h.iri for h in hits], languages)
         if chosen is SEARCH_JSON:
             return jsonify(
                 {
