@@ -26,6 +26,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pyoxigraph as ox
@@ -67,6 +68,9 @@ def loaded_virtuoso(folder, **options) -> Virtuoso:
     engine = Virtuoso(folder, **options)
     try:
         engine.load_nquads(ox.serialize(project_quads(), format=ox.RdfFormat.N_QUADS))
+        # As the README's recipe: writable, so that the front end's change log can learn the
+        # data's changesets from it (a front end that cannot write lists them without statements).
+        engine.grant_updates()
     except BaseException:
         engine.stop()
         raise
@@ -156,7 +160,10 @@ def canonical(lexical: str, datatype: str | None) -> str | None:
     lexical forms: it answers ``"1"^^xsd:boolean`` for the data's ``true``, a large
     ``xsd:integer`` (28100000000) comes back as an ``xsd:decimal`` of the same value, and a
     boolean expression (``BOUND(?x)``, ``?a < ?b``) as the ``xsd:integer`` 1 or 0: so a
-    boolean is compared as the number it comes back as."""
+    boolean is compared as the number it comes back as. An ``xsd:dateTime`` by its instant:
+    Virtuoso drops the trailing zeros of fractional seconds (a changeset's ``…26.574930Z``)."""
+    if datatype == XSD + "dateTime":
+        return f"dateTime {datetime.fromisoformat(lexical).astimezone(timezone.utc).isoformat()}"
     if datatype in NUMBERS:
         return f"number {Decimal(lexical).normalize()}"
     if datatype == XSD + "boolean":
@@ -263,7 +270,10 @@ def test_void_says_the_same_counts(servers):
     assert status_v == status_e == 200
     virtuoso, embedded = canonical_graph(graph_of(body_v, "nt")), canonical_graph(graph_of(body_e, "nt"))
     triples = {str(o) for _, p, o in graph_of(body_v, "nt") if str(p) == "http://rdfs.org/ns/void#triples"}
-    assert "3144" in triples, triples  # the dataset's: the graphs' own are smaller
+    # The dataset's (the default graph: the set union of the graphs, a triple two sources state
+    # counted once); the graphs' own counts are smaller.
+    union = {(q.subject, q.predicate, q.object) for q in project_quads()}
+    assert str(len(union)) in triples and str(len(union)) != str(len(project_quads())), triples
     assert isomorphic(virtuoso, embedded), sorted(set(virtuoso) ^ set(embedded))[:10]
 
 
