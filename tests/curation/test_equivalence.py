@@ -109,7 +109,7 @@ def _whole_after(store: Store, effective, metadata, checked) -> Store:
     """A copy of the store with the change applied directly (no checks)."""
     copy = Store.open(base_iri=store.base_iri)
     copy.oxigraph.extend(list(store.quads()))
-    copy.update(curation._update_text(checked, metadata))
+    copy.update(curation._update_text(checked, metadata, ox.DefaultGraph()), keeps_union=True)
     return copy
 
 

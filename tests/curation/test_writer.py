@@ -85,16 +85,17 @@ def test_a_write_needs_a_source(curator, helpers):
         curator.write(Attribution("Ann Lee"), additions=helpers.turtle(FACT))
 
 
-def test_removals_without_a_graph_are_of_every_graph_unless_exact(curator, store):
+def test_removals_without_a_graph_are_of_every_graph(curator, store):
     other = ox.Quad(ox.NamedNode(f"{B}id/dave"), ox.NamedNode(SCHEMA + "alternateName"), ox.Literal("Dai"))
     in_people = ox.Quad(other.subject, other.predicate, other.object, PEOPLE)
     curator.write(ANN, additions=[*person("dave"), in_people])
     # Without a graph: the triple in every graph holding it (the changeset records which).
     assert curator.write(ANN, removals=[other]).changeset.removals == (in_people,)
     curator.write(ANN, additions=[in_people])
-    # Exact: the triple of the store's own default graph, where it is not.
-    with pytest.raises(Conflict):
-        curator.write(ANN, removals=[other], exact_removals=True)
+    # The default graph is the union, not a graph of its own to remove the triple from.
+    assert curator.write(ANN, removals=[other]).changeset.removals == (in_people,)
+    assert not store.query(f"ASK {{ {other.subject} {other.predicate} {other.object} }}")
+    curator.write(ANN, additions=[in_people])
     assert all(q.graph_name != ANY_GRAPH for q in curator.write(ANN, removals=[in_people]).changeset.removals)
 
 
@@ -126,7 +127,7 @@ def test_a_stale_removal_is_a_conflict_naming_what_is_gone(curator, store):
         ox.NamedNode(f"{B}graph/china-daily-2016-03-05-p7"),
     )
     with pytest.raises(Conflict) as conflict:
-        curator.write(ANN, removals=[gone], exact_removals=True)
+        curator.write(ANN, removals=[gone])
     assert conflict.value.missing == (gone,)
 
 
@@ -214,7 +215,12 @@ def test_delete_graph(curator, store):
     with pytest.raises(NoSuchGraph, match="there is no graph") as missing:
         curator.delete_graph(PEOPLE, ANN)
     assert missing.value.http_status == 404
-    assert curator.delete_graph(ox.DefaultGraph(), ANN).outcome is None  # the default graph always exists
+    # The default graph is the union: deleting it deletes every statement a curator may remove.
+    curator.add_to_graph(PEOPLE, person("erin"), ANN)
+    assert curator.delete_graph(ox.DefaultGraph(), ANN).outcome.committed
+    assert graph_quads(store, PEOPLE) == [] and not store.query(f"ASK {{ <{B}id/erin> ?p ?o }}")
+    assert store.query(f"ASK {{ GRAPH <{B}graph/vocabulary> {{ ?s ?p ?o }} }}")  # what no write may remove stays
+    assert curator.delete_graph(ox.DefaultGraph(), ANN).outcome is None  # nothing left to delete
 
 
 def test_a_graph_write_asks_its_precondition_under_the_lock_first(curator, log, store):
@@ -247,10 +253,12 @@ def test_a_graph_write_asks_its_precondition_under_the_lock_first(curator, log, 
     assert len(graph_quads(store, PEOPLE)) == 4
 
 
-def test_a_graph_write_keeps_the_store_default_graph(curator, store):
+def test_a_graph_write_to_the_default_graph_goes_to_the_changesets_graph(curator, store):
     quads = person("dave", ox.DefaultGraph())
-    assert curator.add_to_graph(ox.DefaultGraph(), quads, ANN).outcome.committed
-    assert len(graph_quads(store, ox.DefaultGraph())) == 4
+    outcome = curator.add_to_graph(ox.DefaultGraph(), quads, ANN).outcome
+    assert outcome.committed and {q.graph_name.value for q in outcome.changeset.additions} == {outcome.changeset.graph}
+    union = graph_quads(store, ox.DefaultGraph())
+    assert set(quads) <= set(union) and len(union) == len(set(union))
 
 
 # -- revert ---------------------------------------------------------------------------------------------

@@ -370,7 +370,7 @@ def _check_store(data: Path, ledger: Ledger, loaded: set, verdict: str, figures:
         )
         counts = _marker_counts(
             (r["m"].value, r["n"].value, r["graphs"].value)
-            for r in store.query(MARKER_COUNTS, union_default_graph=False)
+            for r in store.query(MARKER_COUNTS)
         )
         _settle(ledger, counts, figures)
         _check_log_markers(committed, ledger)

@@ -159,7 +159,7 @@ def configure_export(parser: argparse.ArgumentParser) -> None:
 
 
 def run_export(args, settings: Settings) -> int:
-    data = _open_store(settings).dump(format=args.format)
+    data = _open_store(settings).dump(format=args.format, with_union=True)  # another engine loads the union too
     if args.output is None:
         _write(data)
         return 0

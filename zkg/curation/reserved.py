@@ -89,7 +89,7 @@ def rules(store, *, quads=None) -> Rules:
             f'FILTER(STRSTARTS(STR(?c), "{base}{CHANGES_PATH}")) }}'
         )
         attributed = frozenset(
-            row["a"].value for row in store.query(text, union_default_graph=False) if isinstance(row["a"], ox.NamedNode)
+            row["a"].value for row in store.query(text) if isinstance(row["a"], ox.NamedNode)
         )
     closed = {graph_iri(base, loading.VOCABULARY): "the vocabulary", graph_iri(base, loading.SHAPES): "the shapes"}
     return Rules(closed, metadata, base + CHANGES_PATH, base + AGENT_PATH, attributed)

@@ -59,7 +59,7 @@ from zkg.curation import apply, reserved
 from zkg.curation.apply import Conflict, Outcome, apply_changeset
 from zkg.curation.changelog import ChangeLog
 from zkg.curation.changeset_files import Patch
-from zkg.curation.changesets import AGENT_PATH, Changeset, ChangesetError, blank_labels, changeset_graph, new_id
+from zkg.curation.changesets import AGENT_PATH, Changeset, ChangesetError, blank_labels, new_id
 from zkg.curation.pending import Translation
 from zkg.curation.update_translation import translate_update
 from zkg.rdf.serialize import canonical_quads
@@ -135,10 +135,20 @@ class GraphOutcome:
 
 
 def graph_quads(store, graph: ox.NamedNode | ox.DefaultGraph) -> list[ox.Quad]:
-    """The statements of one graph (``DefaultGraph``: the store's own default graph, not the union)."""
+    """The statements of one graph (``DefaultGraph``: the default graph, the union of the named graphs)."""
     pattern = "?s ?p ?o" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{ ?s ?p ?o }}"
-    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", union_default_graph=False)
+    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ {pattern} }}")
     return [ox.Quad(r["s"], r["p"], r["o"], graph) for r in rows]
+
+
+def _union_removals(store, removals: list[ox.Quad]) -> list[ox.Quad]:
+    """The quads of the named graphs holding the union's triples ``removals``, but what no
+    write may remove (as SPARQL Update's clear of the default graph leaves it:
+    :func:`zkg.curation.reserved.keep`). Reads the whole dataset: a write of all of ``?default``."""
+    triples = {(q.subject, q.predicate, q.object) for q in removals}
+    kept = reserved.keep(store)
+    held = [q for q in store.quads() if (q.subject, q.predicate, q.object) in triples]
+    return [q for q in held if not kept(q)]
 
 
 def stale_correction(translation: Translation) -> Conflict:
@@ -167,18 +177,16 @@ class Curator:
         *,
         additions: Iterable[ox.Quad] = (),
         removals: Iterable[ox.Quad] = (),
-        exact_removals: bool = False,
         new_nodes: Iterable[str] = (),
         dry_run: bool = False,
     ) -> Outcome:
         """Add and remove statements. An addition without a graph goes to the changeset's own
-        graph; a removal without one is of that triple in every graph holding it, or, with
-        ``exact_removals`` (statements read from the store, each where it is), of the triple
-        in the store's own default graph. ``new_nodes``: labels of blank nodes known to be new
+        graph; a removal without one is of that triple in every graph holding it (the default
+        graph being their union). ``new_nodes``: labels of blank nodes known to be new
         (a parsed document's); any other may be a node of the store
         (:mod:`zkg.curation.blank_nodes`)."""
         changeset = self._changeset(
-            attribution, additions=additions, removals=removals, exact_removals=exact_removals, new_nodes=new_nodes
+            attribution, additions=additions, removals=removals, new_nodes=new_nodes
         )
         return apply_changeset(self.store, changeset, log=self.log, dry_run=dry_run)
 
@@ -231,7 +239,6 @@ class Curator:
                 attribution,
                 additions=translation.additions,
                 removals=translation.removals,
-                exact_removals=True,
                 new_nodes=translation.new_nodes,
                 anchors=translation.anchors,
             )
@@ -309,14 +316,16 @@ class Curator:
                 additions, removals = [q for q in body if q not in had], []
             else:
                 additions, removals = [], current
+            if is_default and removals:
+                removals = _union_removals(self.store, removals)
             if not additions and not removals:
                 return GraphOutcome(None)
-            # Every quad names its graph: a default-graph quad is one of the store's own default graph.
+            # ?default is the union (SPARQL Update's default graph): an addition goes to the
+            # changeset's own graph (DefaultGraph quads: Changeset.new puts them there).
             changeset = self._changeset(
                 attribution,
                 additions=additions,
                 removals=removals,
-                keep_default_graph=True,
                 new_nodes=blank_labels(body),
             )
             outcome = apply_changeset(self.store, changeset, log=self.log, dry_run=dry_run)
@@ -349,23 +358,12 @@ class Curator:
         *,
         additions: Iterable[ox.Quad] = (),
         removals: Iterable[ox.Quad] = (),
-        keep_default_graph: bool = False,
-        exact_removals: bool = False,
         new_nodes: Iterable[str] = (),
         anchors: Iterable[ox.Quad] = (),
     ) -> Changeset:
         base = self.store.base_iri
         time = datetime.now(timezone.utc)
         changeset_id = new_id(time)
-        if exact_removals:
-            # Removals stay where they are (the default graph being the store's own); additions
-            # without a graph still go to the changeset's own graph.
-            own = ox.NamedNode(changeset_graph(base, changeset_id))
-            additions = [
-                ox.Quad(q.subject, q.predicate, q.object, own) if isinstance(q.graph_name, ox.DefaultGraph) else q
-                for q in additions
-            ]
-            keep_default_graph = True
         return Changeset.new(
             base_iri=base,
             agent=attribution.agent_for(base),
@@ -375,7 +373,6 @@ class Curator:
             message=attribution.message,
             id=changeset_id,
             time=time,
-            keep_default_graph=keep_default_graph,
             new_nodes=new_nodes,
             anchors=anchors,
         )

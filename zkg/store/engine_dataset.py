@@ -1,18 +1,19 @@
 """The dataset a query to a remote engine reads, said the way the engine's profile hears it.
 
-zkg's dataset is the data's graphs alone. A query asks for the union of the named graphs as
-its default graph (unless told otherwise), or the graphs the protocol's ``default-graph-uri``
-and ``named-graph-uri`` name, or its own FROM. How that is said differs per engine
-(:mod:`zkg.store.engine_profiles`): Oxigraph hears a ``union-default-graph`` parameter;
-Virtuoso's default graph is that union already. An engine's own graphs are never the data's:
+zkg's dataset is the data's graphs alone. A query's default graph is the set union of the
+named graphs, which zkg keeps (:mod:`zkg.store.union_graph`), unless the protocol's
+``default-graph-uri`` and ``named-graph-uri`` or the query's own FROM say otherwise. Where
+that union lives differs per engine (:mod:`zkg.store.engine_profiles`): Oxigraph's own
+default graph, read without a parameter; on Virtuoso the named graph that the profile's
+``union_graph`` names, given as ``default-graph-uri``. An engine's own graphs are never the data's:
 :class:`EngineFacts` asks once which the engine shows, and :func:`own_graphs_shown` is the
 refusal while it shows any.
 
 >>> from zkg.store.engine_profiles import OXIGRAPH, VIRTUOSO
 >>> prepare(OXIGRAPH, "SELECT * {?s ?p ?o}", prologue=["PREFIX x: <urn:x>"])
-('PREFIX x: <urn:x>\\nSELECT * {?s ?p ?o}', [('union-default-graph', '')], 1)
+('PREFIX x: <urn:x>\\nSELECT * {?s ?p ?o}', [], 1)
 >>> prepare(VIRTUOSO, "SELECT * {?s ?p ?o}", prologue=[])
-('SELECT * {?s ?p ?o}', [], 0)
+('SELECT * {?s ?p ?o}', [('default-graph-uri', 'urn:x-zkg:default')], 0)
 >>> prepare(VIRTUOSO, "SELECT * {?s ?p ?o}", prologue=[], default_graph="urn:g")
 ('SELECT * {?s ?p ?o}', [('default-graph-uri', 'urn:g')], 0)
 """
@@ -43,7 +44,6 @@ def prepare(
     prologue: list[str],
     default_graph: GraphName | Sequence[GraphName] | None = None,
     named_graphs: GraphName | Iterable[GraphName] | None = None,
-    union_default_graph: bool = True,
     scanned: sparql_scan.Scan | None = None,
 ) -> tuple[str, list[tuple[str, str]], int]:
     """(text as the engine reads it, protocol parameters, lines written before ``sparql``).
@@ -60,8 +60,8 @@ def prepare(
             defaults = [EMPTY_GRAPH]
         params += [("default-graph-uri", g) for g in defaults]
         params += [("named-graph-uri", g) for g in named]
-    elif union_default_graph and not found.has_dataset_clause and engine.union_parameter is not None:
-        params.append((engine.union_parameter, ""))
+    elif not found.has_dataset_clause and engine.union_graph is not None:
+        params.append(("default-graph-uri", engine.union_graph))
     return engine.engine_text("\n".join([*prologue, sparql])), params, len(prologue)
 
 
@@ -77,15 +77,15 @@ def ask_answered_as_select(engine: EngineProfile, solutions: RemoteSolutions) ->
 
 
 def every_quad(engine: EngineProfile) -> str:
-    """The pattern of every quad: the default graph's and the named graphs' (the named
-    graphs' alone for an engine whose default graph is their union: else each twice).
+    """The pattern of every quad of the data: the named graphs' (the default graph is their
+    union, kept: not data of its own), the union's stand-in left out where it is one of them.
 
     >>> from zkg.store.engine_profiles import OXIGRAPH, VIRTUOSO
     >>> every_quad(OXIGRAPH), every_quad(VIRTUOSO)
-    ('{ ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } }', 'GRAPH ?g { ?s ?p ?o }')
+    ('GRAPH ?g { ?s ?p ?o }', 'GRAPH ?g { ?s ?p ?o } FILTER(?g != <urn:x-zkg:default>)')
     """
     named = "GRAPH ?g { ?s ?p ?o }"
-    return f"{{ ?s ?p ?o }} UNION {{ {named} }}" if engine.own_default_graph else named
+    return named if engine.union_graph is None else f"{named} FILTER(?g != <{engine.union_graph}>)"
 
 
 def iri(graph: GraphName) -> str:

@@ -53,8 +53,7 @@ def _statements(iri: str) -> list[tuple[str, str, str]]:
     node = ox.NamedNode(iri)
     rows = list(
         store.query(
-            f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} FILTER(!isBlank(?o)) }} LIMIT 300",
-            union_default_graph=False,
+            f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} FILTER(!isBlank(?o)) }} LIMIT 300"
         )
     )
     iris = {r["p"].value for r in rows} | {r["g"].value for r in rows}
