@@ -36,7 +36,7 @@ from rdflib.compare import isomorphic
 from tests.support.live_server import LiveServer, zkg_load
 from tests.support.oxigraph_server import OxigraphServer
 from tests.support.virtuoso import Virtuoso
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE, exported_nquads
 from zkg.base.errors import StoreError
 from zkg.store import loading
 from zkg.store.remote import RemoteStore
@@ -61,7 +61,7 @@ def project_quads() -> list[ox.Quad]:
 def loaded_virtuoso(folder, **options) -> Virtuoso:
     engine = Virtuoso(folder, **options)
     try:
-        engine.load_nquads(ox.serialize(project_quads(), format=ox.RdfFormat.N_QUADS))
+        engine.load_nquads(exported_nquads(project_quads()))
     except BaseException:
         engine.stop()
         raise
@@ -88,9 +88,7 @@ def embedded(tmp_path_factory):
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory):
     """Oxigraph server loaded with ``oxigraph load``, as the README tells a user."""
-    engine = OxigraphServer(
-        tmp_path_factory.mktemp("reads-oxigraph"), ox.serialize(project_quads(), format=ox.RdfFormat.N_QUADS)
-    )
+    engine = OxigraphServer(tmp_path_factory.mktemp("reads-oxigraph"), exported_nquads(project_quads()))
     yield engine
     engine.stop()
 

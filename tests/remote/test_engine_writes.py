@@ -20,7 +20,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pyoxigraph as ox
 import pytest
 import requests
 
@@ -28,7 +27,7 @@ from tests.support.curation_testing import csrf_of
 from tests.support.live_server import LiveServer, zkg_env
 from tests.support.oxigraph_server import OxigraphServer
 from tests.support.virtuoso import Virtuoso
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE, exported_nquads
 from zkg.base.errors import StoreError
 from zkg.store import loading
 from zkg.store.http_auth import EngineRefusedCredentials
@@ -52,7 +51,7 @@ def engine(tmp_path_factory):
     try:
         sources = loading.discover_sources(graph_dir=GRAPH_DIR, ontology_dir=ONTOLOGY_DIR, base_iri=TEST_BASE)
         quads = list(loading.parse_sources(sources, TEST_BASE).quads)
-        virtuoso.load_nquads(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+        virtuoso.load_nquads(exported_nquads(quads))
         virtuoso.grant_updates()
         yield virtuoso
     finally:
@@ -67,7 +66,7 @@ def oxigraph_engine(tmp_path_factory):
     quads = list(loading.parse_sources(sources, TEST_BASE).quads)
     engine = OxigraphServer(
         tmp_path_factory.mktemp("oxigraph-writes"),
-        ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
+        exported_nquads(quads),
         timeout_s=QUERY_SECONDS,
     )
     yield engine

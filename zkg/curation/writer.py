@@ -185,9 +185,7 @@ class Curator:
         graph being their union). ``new_nodes``: labels of blank nodes known to be new
         (a parsed document's); any other may be a node of the store
         (:mod:`zkg.curation.blank_nodes`)."""
-        changeset = self._changeset(
-            attribution, additions=additions, removals=removals, new_nodes=new_nodes
-        )
+        changeset = self._changeset(attribution, additions=additions, removals=removals, new_nodes=new_nodes)
         return apply_changeset(self.store, changeset, log=self.log, dry_run=dry_run)
 
     def apply_patch(self, patch: Patch, attribution: Attribution, *, dry_run: bool = False) -> Outcome:

@@ -20,6 +20,7 @@ refusal while it shows any.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Callable, Iterable, Sequence
 
@@ -31,6 +32,10 @@ from zkg.store import engine_profiles
 from zkg.store.engine_profiles import EngineProfile
 from zkg.store.facade import GraphName
 from zkg.store.http_exchange import EngineUnavailable, RemoteSolutions
+
+#: The keyword GRAPH, not a part of an IRI, a prefixed name or a variable (in a string, or in
+#: an IRI after a dot, it is found too: the named graphs are then named where not needed).
+_READS_NAMED_GRAPHS = re.compile(r"(?<![\w:/#?$<-])GRAPH(?![\w:-])", re.IGNORECASE)
 
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
@@ -45,12 +50,21 @@ def prepare(
     default_graph: GraphName | Sequence[GraphName] | None = None,
     named_graphs: GraphName | Iterable[GraphName] | None = None,
     scanned: sparql_scan.Scan | None = None,
+    data_graphs: Callable[[], list[str]] | None = None,
 ) -> tuple[str, list[tuple[str, str]], int]:
     """(text as the engine reads it, protocol parameters, lines written before ``sparql``).
 
     ``prologue``: the PREFIX and BASE lines zkg adds. Following the protocol, a dataset given
     by ``default_graph`` or ``named_graphs`` replaces the whole dataset (a list not given is
-    empty)."""
+    empty). Where the union is a named graph (Virtuoso), a query without a dataset of its own
+    names it as its default graph and, when it reads named graphs (``GRAPH``), the data's
+    named graphs (``data_graphs()``) as its named graphs: else ``GRAPH ?g`` would show the
+    union's stand-in as one more graph.
+
+    >>> from zkg.store.engine_profiles import VIRTUOSO
+    >>> prepare(VIRTUOSO, "ASK { GRAPH ?g { ?s ?p ?o } }", prologue=[], data_graphs=lambda: ["urn:g"])[1]
+    [('default-graph-uri', 'urn:x-zkg:default'), ('named-graph-uri', 'urn:g')]
+    """
     found = scanned or sparql_scan.scan(sparql)
     params: list[tuple[str, str]] = []
     if default_graph is not None or named_graphs is not None:
@@ -62,6 +76,8 @@ def prepare(
         params += [("named-graph-uri", g) for g in named]
     elif not found.has_dataset_clause and engine.union_graph is not None:
         params.append(("default-graph-uri", engine.union_graph))
+        if data_graphs is not None and _READS_NAMED_GRAPHS.search(sparql):
+            params += [("named-graph-uri", g) for g in data_graphs() or [EMPTY_GRAPH]]
     return engine.engine_text("\n".join([*prologue, sparql])), params, len(prologue)
 
 

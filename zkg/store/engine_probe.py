@@ -174,8 +174,9 @@ def _union_default_graph(store: RemoteStore) -> Check:
             "union default graph",
             True,
             False,
-            "a statement of a named graph is not in the default graph zkg asks for: make the default "
-            "graph the union of the named graphs (docs/operations/serving.md, Remote engine)",
+            "a statement of a named graph is not in the default graph zkg asks for, the set union of the "
+            "named graphs: load the engine from `zkg export`, which carries it (docs/operations/serving.md, "
+            "Remote engine)",
         )
     return Check("union default graph", True, True)
 

@@ -89,7 +89,10 @@ class EngineMarker:
 
     @property
     def select_text(self) -> str:
-        return f"SELECT ?version WHERE {{ GRAPH <{self._graph}> {{ {self._pattern} ?version }} }}"
+        """Read from the default graph, the union of the named graphs, which holds the marker
+        too (:meth:`replace_text`): a query reading no named graph, for which the remote store
+        need not know them (:meth:`zkg.store.remote.RemoteStore.data_graphs` is per marker)."""
+        return f"SELECT ?version WHERE {{ {self._pattern} ?version }}"
 
     def replace_text(self, token: str, union: str | None = None) -> str:
         """The operations that put ``token`` in place of the marker, to end an update with; in

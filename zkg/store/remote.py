@@ -123,6 +123,10 @@ class RemoteStore:
         self._engine = engine if engine is not None else engine_profiles.OXIGRAPH if supervisor is not None else None
         # What the engine says of itself (its own graphs, its row cap), asked once.
         self._facts = engine_dataset.EngineFacts()
+        # The data's named graphs where the union is a named graph too (Virtuoso), named in
+        # each query that reads named graphs; kept per version: (version key, graphs).
+        self._data_graphs: tuple[tuple[int, str], list[str]] | None = None
+        self._updates = 0  # updates sent through this object (a key of that version)
         # An engine zkg does not run may have other front ends writing to it: every update
         # moves a marker there, which every front end reads (zkg.store.engine_version).
         self._marker: EngineMarker | None = marker_of(self) if supervisor is None else None
@@ -268,6 +272,7 @@ class RemoteStore:
             prologue=sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri),
             default_graph=default_graph,
             named_graphs=named_graphs,
+            data_graphs=self.data_graphs,
             scanned=found,
         )
 
@@ -308,7 +313,7 @@ class RemoteStore:
                 sparql,
                 default_graph=default_graph,
                 named_graphs=named_graphs,
-                    scanned=found,
+                scanned=found,
             )
             return RESULTS_JSON, json.dumps({"head": {}, "boolean": bool(answer)}).encode("utf-8"), None
         text, params, prologue = self._prepare(sparql, default_graph, named_graphs, found)
@@ -435,6 +440,7 @@ class RemoteStore:
         # zkg's own updates (the write path's INSERT/DELETE DATA): a curator's text reaches
         # the engine only as a changeset, checked by the guard before (zkg.curation.update_translation).
         marker, token = self._marker, new_token()
+        self._updates += 1
         if not keeps_union:  # on a line of its own: the text may end in a comment
             sparql = sparql.rstrip().removesuffix(";") + "\n;\n" + union_graph.resync(self.engine.union_graph)
         if marker is not None:
@@ -489,9 +495,27 @@ class RemoteStore:
         return cast(RemoteSolutions, self.query(text, timeout=timeout))
 
     def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
-        """The named graphs at the engine, sorted by IRI."""
+        """The named graphs at the engine, sorted by IRI (the union's stand-in left out)."""
+        if self.engine.union_graph is not None:
+            return [ox.NamedNode(g) for g in self.data_graphs()]
         rows = self._select(self.engine.named_graphs_query)
         return sorted((row["g"] for row in rows if row["g"] is not None), key=str)
+
+    def data_graphs(self) -> list[str]:
+        """The IRIs of the named graphs of the data, where the engine keeps the union in a
+        named graph (Virtuoso): every graph it shows but that one, asked once per version
+        (this object's updates, the engine's marker), sorted. Virtuoso's ``GRAPH ?g`` ranges
+        over every graph it holds whatever ``default-graph-uri`` says, so a query reading named
+        graphs names these (:func:`zkg.store.engine_dataset.prepare`); its pragma
+        ``input:named-graph-exclude`` would leave the union out of the default graph too."""
+        key = (self._updates, self.engine_marker[0])
+        known = self._data_graphs
+        if known is None or known[0] != key:
+            rows = self._ask_engine(self.engine.named_graphs_query)
+            union = self.engine.union_graph
+            graphs = sorted({r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode) and r["g"].value != union})
+            known = self._data_graphs = (key, graphs)
+        return known[1]
 
     def count(self, graph: GraphName | None = None) -> int:
         """How many quads the engine holds (or one named graph)."""

@@ -39,12 +39,18 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, TypeAlias
 
 import pyoxigraph as ox
 
 from zkg.base.errors import StoreError
+from zkg.store.facade import StoreFacade
 from zkg.store.layout import LoadRecord
+
+#: A triple as the write path holds it: (subject, predicate, object) terms.
+Triple: TypeAlias = tuple[
+    ox.NamedNode | ox.BlankNode | ox.Triple, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+]
 
 #: The load record's key saying the store keeps the union, and its value.
 RECORD_KEY = "default_graph"
@@ -98,7 +104,7 @@ def with_union_copies(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
 
 
 def maintenance(
-    added: Iterable[tuple], gone: Iterable[tuple], union: ox.NamedNode | ox.DefaultGraph = _DEFAULT
+    added: Iterable[Triple], gone: Iterable[Triple], union: ox.NamedNode | ox.DefaultGraph = _DEFAULT
 ) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """(quads to insert into the union, quads to delete from it) for a change that adds the
     triples ``added`` to named graphs and leaves the triples ``gone`` in none. A triple both
@@ -114,7 +120,7 @@ def maintenance(
     return inserted, deleted
 
 
-def union_of(store) -> ox.NamedNode | ox.DefaultGraph:
+def union_of(store: StoreFacade) -> ox.NamedNode | ox.DefaultGraph:
     """The graph where ``store`` (a :class:`~zkg.store.facade.StoreFacade`) keeps the union
     (:attr:`zkg.store.facade.Capabilities.union_graph`)."""
     named = store.capabilities.union_graph
@@ -123,9 +129,8 @@ def union_of(store) -> ox.NamedNode | ox.DefaultGraph:
 
 def mark(record: LoadRecord) -> LoadRecord:
     """``record`` saying the store keeps the union (written by every ``zkg load``)."""
-    marked = dict(record)
-    marked[RECORD_KEY] = RECORD_VALUE
-    return marked  # type: ignore[return-value]  (a LoadRecord with one more key)
+    marked: LoadRecord = {**record, "default_graph": RECORD_VALUE}
+    return marked
 
 
 def is_marked(record: LoadRecord | None) -> bool:
