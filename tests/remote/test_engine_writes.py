@@ -154,6 +154,46 @@ def test_an_update_at_the_endpoint_is_stored_in_the_history_and_reverted(server,
     assert not asked(server, fact)
 
 
+def rows(server, query: str) -> list[dict]:
+    answer = sparql(server, query)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["results"]["bindings"]
+
+
+def test_a_triple_of_two_graphs_is_one_triple_of_the_default_graph(server, token):
+    """Issue 19: the default graph is the set union of the named graphs on each engine, kept
+    by the write path: counted, listed, summed and constructed once; GRAPH ?g shows both."""
+    thing, amount, other = f"<{ID}union-test>", "<https://example.org/union#amount>", TEST_BASE + "graph/union-two"
+    fact = f"{thing} {amount} 7"
+    for graph in (REFERENCE, other):
+        answer = update(server, f"INSERT DATA {{ GRAPH <{graph}> {{ {fact} }} }}", token)
+        assert answer.status_code == 200, answer.text
+
+    def counted() -> str:
+        return rows(server, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {amount} ?o }}")[0]["n"]["value"]
+
+    assert counted() == "1"
+    assert len(rows(server, f"SELECT ?s ?o WHERE {{ ?s {amount} ?o }}")) == 1
+    assert rows(server, f"SELECT (SUM(?o) AS ?t) WHERE {{ ?s {amount} ?o }}")[0]["t"]["value"] == "7"
+    built = sparql(server, f"CONSTRUCT {{ ?s {amount} ?o }} WHERE {{ ?s {amount} ?o }}", "application/n-triples")
+    assert built.status_code == 200 and len(built.text.strip().splitlines()) == 1, built.text
+    described = sparql(server, f"DESCRIBE {thing}", "application/n-triples")
+    assert described.status_code == 200 and len(described.text.strip().splitlines()) == 1, described.text
+    graphs = rows(server, f"SELECT ?g WHERE {{ GRAPH ?g {{ {fact} }} }}")
+    assert sorted(b["g"]["value"] for b in graphs) == sorted([REFERENCE, other])
+    all_graphs = {b["g"]["value"] for b in rows(server, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+    assert "urn:x-zkg:default" not in all_graphs and REFERENCE in all_graphs  # the union is no named graph
+    # Deleted from one graph: still in the union; from the other too: gone; a revert restores.
+    answer = update(server, f"DELETE DATA {{ GRAPH <{REFERENCE}> {{ {fact} }} }}", token)
+    assert answer.status_code == 200 and counted() == "1", answer.text
+    answer = update(server, f"DELETE DATA {{ GRAPH <{other}> {{ {fact} }} }}", token)
+    assert answer.status_code == 200 and counted() == "0", answer.text
+    revert(server, answer.headers["ZKG-Changeset"])
+    assert counted() == "1" and asked(server, fact)
+    answer = update(server, f"DELETE DATA {{ {fact} }}", token)  # the default graph's: from every graph
+    assert answer.status_code == 200 and counted() == "0" and not asked(server, f"GRAPH ?g {{ {fact} }}")
+
+
 def test_a_write_breaking_the_shapes_is_refused_and_writes_nothing(server, token):
     # A membership needs exactly one member, one organisation and a role from the role scheme.
     broken = f'INSERT DATA {{ GRAPH <{REFERENCE}> {{ <{ID}membership-v> a org:Membership ; rdfs:label "v"@en }} }}'

@@ -64,6 +64,7 @@ from zkg.curation.pending import Translation
 from zkg.curation.update_translation import translate_update
 from zkg.rdf.serialize import canonical_quads
 from zkg.sparql.reading import Reading
+from zkg.store import union_graph
 
 #: Why a revert without a reason is refused (the browser's form shows it beside the field).
 NO_REASON = "give the reason for reverting"
@@ -134,21 +135,29 @@ class GraphOutcome:
     created: bool = False
 
 
+def graph_store_default(base_iri: str) -> ox.NamedNode:
+    """The named graph the Graph Store Protocol's ``?default`` reads and writes
+    (:data:`zkg.store.union_graph.GRAPH_STORE_DEFAULT`). The dataset's default graph is the
+    union of the named graphs, which no write can make hold exactly a document (what only zkg
+    writes stays in it): so ``?default`` is a graph of its own, as it was before the union was
+    kept, now a named graph, and what is put there is in the union like any graph's statements.
+
+    >>> graph_store_default("http://zkg.test/").value
+    'http://zkg.test/graph/graph-store-default'
+    """
+    return ox.NamedNode(union_graph.graph_store_default_iri(base_iri))
+
+
 def graph_quads(store, graph: ox.NamedNode | ox.DefaultGraph) -> list[ox.Quad]:
-    """The statements of one graph (``DefaultGraph``: the default graph, the union of the named graphs)."""
-    pattern = "?s ?p ?o" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{ ?s ?p ?o }}"
-    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ {pattern} }}")
+    """The statements of one graph (``DefaultGraph``: the Graph Store Protocol's default
+    graph, :func:`graph_store_default`), each a quad of the graph as named."""
+    named = graph_store_default(store.base_iri) if isinstance(graph, ox.DefaultGraph) else graph
+    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {named} {{ ?s ?p ?o }} }}")
     return [ox.Quad(r["s"], r["p"], r["o"], graph) for r in rows]
 
 
-def _union_removals(store, removals: list[ox.Quad]) -> list[ox.Quad]:
-    """The quads of the named graphs holding the union's triples ``removals``, but what no
-    write may remove (as SPARQL Update's clear of the default graph leaves it:
-    :func:`zkg.curation.reserved.keep`). Reads the whole dataset: a write of all of ``?default``."""
-    triples = {(q.subject, q.predicate, q.object) for q in removals}
-    kept = reserved.keep(store)
-    held = [q for q in store.quads() if (q.subject, q.predicate, q.object) in triples]
-    return [q for q in held if not kept(q)]
+def _in(quad: ox.Quad, graph: ox.NamedNode) -> ox.Quad:
+    return ox.Quad(quad.subject, quad.predicate, quad.object, graph)
 
 
 def stale_correction(translation: Translation) -> Conflict:
@@ -314,12 +323,11 @@ class Curator:
                 additions, removals = [q for q in body if q not in had], []
             else:
                 additions, removals = [], current
-            if is_default and removals:
-                removals = _union_removals(self.store, removals)
+            if is_default:  # the Graph Store's default graph: a named graph of its own
+                named = graph_store_default(self.store.base_iri)
+                additions, removals = [_in(q, named) for q in additions], [_in(q, named) for q in removals]
             if not additions and not removals:
                 return GraphOutcome(None)
-            # ?default is the union (SPARQL Update's default graph): an addition goes to the
-            # changeset's own graph (DefaultGraph quads: Changeset.new puts them there).
             changeset = self._changeset(
                 attribution,
                 additions=additions,

@@ -396,7 +396,8 @@ class Store:
                 raise self._write_failed(error, doing="load") from None
             self._wrote()
         else:  # the union made again in the same update (a store of an earlier zkg has none)
-            self.update_raw(loading.replace_graphs_update(to_drop, quads) + " ;\n" + union_graph.REBUILD)
+            first = [] if kept_union else [union_graph.keep_graph_store_default(self.base_iri)]
+            self.update_raw(" ;\n".join([*first, loading.replace_graphs_update(to_drop, quads), union_graph.REBUILD]))
         self._write_own_record(union_graph.mark(local_loading.load_record(self.base_iri, parsed)))
         return {iri: self.count(iri) for iri in sorted(parsed.graphs)}
 
@@ -417,7 +418,12 @@ class Store:
 
         def quads() -> Iterator[ox.Quad]:  # called while this store is still the old one
             replaced = parsed.graphs | earlier
-            return local_loading.bulk_quads(batches, keep_from=self.oxigraph, replaced=replaced, progress=progress)
+            earlier_default = None
+            if not union_graph.is_marked(self._read_own_record()):
+                earlier_default = ox.NamedNode(union_graph.graph_store_default_iri(self.base_iri))
+            return local_loading.bulk_quads(
+                batches, keep_from=self.oxigraph, replaced=replaced, progress=progress, earlier_default=earlier_default
+            )
 
         if data_dir is None:
             new = ox.Store()

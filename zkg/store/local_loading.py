@@ -79,11 +79,14 @@ def bulk_quads(
     keep_from: ox.Store,
     replaced: set[str],
     progress: Callable[[int], None] | None = None,
+    earlier_default: ox.NamedNode | None = None,
 ) -> Iterator[ox.Quad]:
     """What the new store holds: the quads of ``batches`` (calling ``progress(n)`` between
     them), then those of every named graph of ``keep_from`` but the ``replaced`` ones; each
     with its triple in the default graph, the union of the named graphs
-    (:mod:`zkg.store.union_graph`; the old default graph is that union, made anew here)."""
+    (:mod:`zkg.store.union_graph`; the old default graph is that union, made anew here).
+    ``earlier_default``: the store is an earlier zkg's, whose default graph held what Graph
+    Store clients wrote to ``?default``: kept in this named graph, where ``?default`` is now."""
 
     def parts() -> Iterator[Iterable[ox.Quad]]:
         done = reported = 0
@@ -100,6 +103,12 @@ def bulk_quads(
         for graph in keep_from.named_graphs():
             if not (isinstance(graph, ox.NamedNode) and graph.value in replaced):
                 yield union_graph.with_union_copies(keep_from.quads_for_pattern(None, None, None, graph))
+        if earlier_default is not None:
+            moved = (
+                union_graph.copy_in(q, earlier_default)
+                for q in keep_from.quads_for_pattern(None, None, None, ox.DefaultGraph())
+            )
+            yield union_graph.with_union_copies(moved)
 
     return itertools.chain.from_iterable(parts())  # chained in C: no Python step per quad
 

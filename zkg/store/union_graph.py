@@ -24,7 +24,8 @@ its own reads that graph:
 
 A data directory loaded before zkg kept the union has none (its default graph held only what
 Graph Store clients wrote with ``?default``): it is refused in one line until ``zkg load``
-builds the union (:func:`check_record`).
+builds the union (:func:`check_record`), moving those statements to the named graph that
+``?default`` now names (:data:`GRAPH_STORE_DEFAULT`, :func:`keep_graph_store_default`).
 
 >>> import pyoxigraph as ox
 >>> a, g, h = ox.NamedNode("urn:a"), ox.NamedNode("urn:g"), ox.NamedNode("urn:h")
@@ -58,6 +59,10 @@ RECORD_VALUE = "union of the named graphs"
 #: The named graph standing in for the default graph on Virtuoso (the README's recipe loads an
 #: export's default graph there).
 VIRTUOSO_UNION = "urn:x-zkg:default"
+#: The named graph the Graph Store Protocol's ``?default`` names, under ``{base}graph/``
+#: (:func:`zkg.curation.writer.graph_store_default`).
+GRAPH_STORE_DEFAULT = "graph-store-default"
+
 #: The update that makes the default graph the union of the named graphs again, from nothing.
 REBUILD = "DROP SILENT DEFAULT ;\nINSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
@@ -133,6 +138,21 @@ def mark(record: LoadRecord) -> LoadRecord:
     return marked
 
 
+def graph_store_default_iri(base_iri: str) -> str:
+    """The IRI of the graph ``?default`` names.
+
+    >>> graph_store_default_iri("http://zkg.test/")
+    'http://zkg.test/graph/graph-store-default'
+    """
+    return f"{base_iri}graph/{GRAPH_STORE_DEFAULT}"
+
+
+def keep_graph_store_default(base_iri: str) -> str:
+    """The update that moves an earlier zkg's default graph (what Graph Store clients wrote
+    to ``?default``) to the named graph ``?default`` names now, before the union is built."""
+    return f"INSERT {{ GRAPH <{graph_store_default_iri(base_iri)}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"
+
+
 def is_marked(record: LoadRecord | None) -> bool:
     """Whether ``record`` says the store keeps the union."""
     return record is not None and record.get(RECORD_KEY) == RECORD_VALUE
@@ -145,10 +165,10 @@ def check_record(data_dir: Path, record: LoadRecord | None) -> None:
     >>> check_record(Path("d"), {"base_iri": "http://zkg.test/"})
     Traceback (most recent call last):
     ...
-    zkg.base.errors.StoreError: the store at d was loaded by an earlier zkg, whose default graph was not the set union of the named graphs: run `zkg load` again (statements written to ?default alone are dropped)
+    zkg.base.errors.StoreError: the store at d was loaded by an earlier zkg, whose default graph was not the set union of the named graphs: run `zkg load` again (it keeps what Graph Store clients wrote to ?default)
     """
     if record is not None and not is_marked(record):
         raise StoreError(
             f"the store at {data_dir} was loaded by an earlier zkg, whose default graph was not the set union "
-            "of the named graphs: run `zkg load` again (statements written to ?default alone are dropped)"
+            "of the named graphs: run `zkg load` again (it keeps what Graph Store clients wrote to ?default)"
         )
