@@ -34,7 +34,7 @@ from zkg.curation.writer import Attribution, Curator
 
 data, base, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 store = Store.open(data, base_iri=base)
-entity = next(iter(store.query("SELECT ?s { GRAPH ?g { ?s a ?t } } LIMIT 1")))["s"]
+entity = next(iter(store.query("SELECT ?s { GRAPH ?g { ?s a ?t } FILTER(isIRI(?s)) } LIMIT 1")))["s"]
 queries = {
     "point": f"SELECT ?p ?o {{ {entity} ?p ?o }}",
     "count_all": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }",
