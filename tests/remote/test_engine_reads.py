@@ -61,7 +61,7 @@ def project_quads() -> list[ox.Quad]:
 def loaded_virtuoso(folder, **options) -> Virtuoso:
     engine = Virtuoso(folder, **options)
     try:
-        engine.load_nquads(exported_nquads(project_quads()))
+        engine.load_nquads(ox.serialize(project_quads(), format=ox.RdfFormat.N_QUADS))
     except BaseException:
         engine.stop()
         raise

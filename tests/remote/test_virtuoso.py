@@ -22,7 +22,7 @@ import rdflib
 
 from tests.support.live_server import LiveServer
 from tests.support.virtuoso import Virtuoso
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE, exported_nquads
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
 from zkg.base.errors import QueryError
 from zkg.curation.changelog import is_in_store
 from zkg.curation.changesets import ZKG_CHANGESET
@@ -57,7 +57,7 @@ def virtuoso(tmp_path_factory):
         metadata = ox.NamedNode(graph_iri(TEST_BASE, METADATA_GRAPH_NAME))
         changeset_class = ox.NamedNode(TEST_BASE + ZKG_CHANGESET)
         quads.append(ox.Quad(ox.NamedNode(CHANGESET), ox.NamedNode(str(rdflib.RDF.type)), changeset_class, metadata))
-        engine.load_nquads(exported_nquads(quads))
+        engine.load_nquads(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
         yield engine.sparql_url
     finally:
         engine.stop()

@@ -354,18 +354,19 @@ def _data(quads) -> str:
     return "\n".join(parts)
 
 
-def _update_text(checked: _Checked, metadata: list[ox.Quad], union: ox.NamedNode | ox.DefaultGraph) -> str:
+def _update_text(checked: _Checked, metadata: list[ox.Quad], union: ox.NamedNode | ox.DefaultGraph | None) -> str:
     """The one update that commits: the statements with blank nodes of the store on exactly
     those nodes (one operation per structure, :mod:`zkg.curation.blank_nodes`), then the other
     removals, then the other additions (new blank nodes among them) and the metadata; each
-    part with its change to the union graph ``union``."""
+    part with its change to the union graph ``union`` (None: the store keeps none)."""
     operations = checked.blank.operations(union)
     plain = [q for q in checked.removals if not blank_nodes.has_blank(q)]
     inserted = [q for q in checked.additions if not blank_nodes.has_blank(q)] + checked.blank.new_only + metadata
     gone = [t for t in checked.gone if not any(isinstance(x, ox.BlankNode) for x in t)]
-    into_union, out_of_union = union_graph.maintenance([_triple(q) for q in inserted], gone, union)
-    plain += out_of_union
-    inserted += into_union
+    if union is not None:
+        into_union, out_of_union = union_graph.maintenance([_triple(q) for q in inserted], gone, union)
+        plain += out_of_union
+        inserted += into_union
     if plain:
         operations.append("DELETE DATA {\n" + _data(plain) + "\n}")
     if inserted:

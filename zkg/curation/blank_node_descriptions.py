@@ -259,7 +259,7 @@ class Unit:
     additions: list[ox.Quad]
     own_default: bool = True  # the store has a default graph of its own (closed_pattern)
 
-    def operation(self, union: ox.NamedNode | ox.DefaultGraph) -> str:
+    def operation(self, union: ox.NamedNode | ox.DefaultGraph | None) -> str:
         """The unit's change as one DELETE/INSERT on the nodes its closed pattern finds, the
         union graph ``union`` (:mod:`zkg.store.union_graph`) kept with it: the description
         holds every statement of these nodes in every named graph, so the triples the union
@@ -269,8 +269,10 @@ class Unit:
         where = f"{{ SELECT {variables} WHERE {{ {closed} }} LIMIT 1 }}"
         before = {_spo(q) for q in self.description}
         after = {_spo(q) for q in (set(self.description) - set(self.removals)) | set(self.additions)}
-        removals = self.removals + [ox.Quad(*t, union) for t in before - after]
-        additions = self.additions + [ox.Quad(*t, union) for t in after - before]
+        removals, additions = list(self.removals), list(self.additions)
+        if union is not None:  # (None: the store keeps no union)
+            removals += [ox.Quad(*t, union) for t in before - after]
+            additions += [ox.Quad(*t, union) for t in after - before]
         parts = []
         if removals:
             parts.append(f"DELETE {{ {_template(removals, self.names)} }}")

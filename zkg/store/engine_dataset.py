@@ -4,8 +4,9 @@ zkg's dataset is the data's graphs alone. A query's default graph is the set uni
 named graphs, which zkg keeps (:mod:`zkg.store.union_graph`), unless the protocol's
 ``default-graph-uri`` and ``named-graph-uri`` or the query's own FROM say otherwise. Where
 that union lives differs per engine (:mod:`zkg.store.engine_profiles`): Oxigraph's own
-default graph, read without a parameter; on Virtuoso the named graph that the profile's
-``union_graph`` names, given as ``default-graph-uri``. An engine's own graphs are never the data's:
+default graph, read without a parameter; a profile may name a graph standing in for it
+(``union_graph``, given as ``default-graph-uri``), which no supported engine needs: Virtuoso
+keeps none (its default graph is every graph, not a set). An engine's own graphs are never the data's:
 :class:`EngineFacts` asks once which the engine shows, and :func:`own_graphs_shown` is the
 refusal while it shows any.
 
@@ -13,7 +14,7 @@ refusal while it shows any.
 >>> prepare(OXIGRAPH, "SELECT * {?s ?p ?o}", prologue=["PREFIX x: <urn:x>"])
 ('PREFIX x: <urn:x>\\nSELECT * {?s ?p ?o}', [], 1)
 >>> prepare(VIRTUOSO, "SELECT * {?s ?p ?o}", prologue=[])
-('SELECT * {?s ?p ?o}', [('default-graph-uri', 'urn:x-zkg:default')], 0)
+('SELECT * {?s ?p ?o}', [], 0)
 >>> prepare(VIRTUOSO, "SELECT * {?s ?p ?o}", prologue=[], default_graph="urn:g")
 ('SELECT * {?s ?p ?o}', [('default-graph-uri', 'urn:g')], 0)
 """
@@ -33,9 +34,11 @@ from zkg.store.engine_profiles import EngineProfile
 from zkg.store.facade import GraphName
 from zkg.store.http_exchange import EngineUnavailable, RemoteSolutions
 
-#: The keyword GRAPH, not a part of an IRI, a prefixed name or a variable (in a string, or in
-#: an IRI after a dot, it is found too: the named graphs are then named where not needed).
-_READS_NAMED_GRAPHS = re.compile(r"(?<![\w:/#?$<-])GRAPH(?![\w:-])", re.IGNORECASE)
+#: The keyword GRAPH before a variable: a pattern over every named graph (in a string it is
+#: found too: the named graphs are then named where not needed). Only then are the data's
+#: graphs named: Virtuoso 7.2.5 reads a graph a constant ``GRAPH <iri>`` names whatever the
+#: protocol's named graphs are, and then even one made private (its own ``virtrdf#``).
+_READS_NAMED_GRAPHS = re.compile(r"(?<![\w:/#?$<-])GRAPH\s*[?$]", re.IGNORECASE)
 
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
@@ -56,14 +59,16 @@ def prepare(
 
     ``prologue``: the PREFIX and BASE lines zkg adds. Following the protocol, a dataset given
     by ``default_graph`` or ``named_graphs`` replaces the whole dataset (a list not given is
-    empty). Where the union is a named graph (Virtuoso), a query without a dataset of its own
-    names it as its default graph and, when it reads named graphs (``GRAPH``), the data's
-    named graphs (``data_graphs()``) as its named graphs: else ``GRAPH ?g`` would show the
-    union's stand-in as one more graph.
+    empty). Where the union is a named graph (a profile's ``union_graph``), a query without a dataset of its own
+    names it as its default graph and, when it reads every named graph (``GRAPH ?g``), the
+    data's named graphs (``data_graphs()``) as its named graphs: else ``GRAPH ?g`` would show
+    the union's stand-in as one more graph.
 
+    >>> from dataclasses import replace
     >>> from zkg.store.engine_profiles import VIRTUOSO
-    >>> prepare(VIRTUOSO, "ASK { GRAPH ?g { ?s ?p ?o } }", prologue=[], data_graphs=lambda: ["urn:g"])[1]
-    [('default-graph-uri', 'urn:x-zkg:default'), ('named-graph-uri', 'urn:g')]
+    >>> standing_in = replace(VIRTUOSO, union_graph="urn:u")
+    >>> prepare(standing_in, "ASK { GRAPH ?g { ?s ?p ?o } }", prologue=[], data_graphs=lambda: ["urn:g"])[1]
+    [('default-graph-uri', 'urn:u'), ('named-graph-uri', 'urn:g')]
     """
     found = scanned or sparql_scan.scan(sparql)
     params: list[tuple[str, str]] = []
@@ -97,8 +102,9 @@ def every_quad(engine: EngineProfile) -> str:
     union, kept: not data of its own), the union's stand-in left out where it is one of them.
 
     >>> from zkg.store.engine_profiles import OXIGRAPH, VIRTUOSO
-    >>> every_quad(OXIGRAPH), every_quad(VIRTUOSO)
-    ('GRAPH ?g { ?s ?p ?o }', 'GRAPH ?g { ?s ?p ?o } FILTER(?g != <urn:x-zkg:default>)')
+    >>> from dataclasses import replace
+    >>> every_quad(OXIGRAPH), every_quad(replace(VIRTUOSO, union_graph="urn:u"))
+    ('GRAPH ?g { ?s ?p ?o }', 'GRAPH ?g { ?s ?p ?o } FILTER(?g != <urn:u>)')
     """
     named = "GRAPH ?g { ?s ?p ?o }"
     return named if engine.union_graph is None else f"{named} FILTER(?g != <{engine.union_graph}>)"

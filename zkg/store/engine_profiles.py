@@ -19,8 +19,8 @@ engine it talks to:
 - **which graphs are the dataset's**: zkg keeps the set union of the named graphs as a graph
   of its own (:mod:`zkg.store.union_graph`): Oxigraph's default graph, read by any query
   without a dataset; Virtuoso has no default graph apart (without a dataset its default graph
-  is every graph it holds, a triple once per graph), so there the union is the named graph
-  :attr:`EngineProfile.union_graph`, named as each query's ``default-graph-uri``. Virtuoso's
+  is every graph it holds, a triple once per graph): there zkg keeps no union
+  (:attr:`EngineProfile.keeps_union`), and that default graph is not a set. Virtuoso's
   ``GRAPH ?g`` ranges over every graph it holds, its own system graphs too (its
   quad-map metadata ``virtrdf#``, the LDP vocabulary, the endpoint's service
   description…), and ``GRAPH ?g`` ranges over them. Those must be private to Virtuoso (the
@@ -84,7 +84,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 
 from zkg.rdf import sparql_scan
-from zkg.store import engine_rewrites, union_graph
+from zkg.store import engine_rewrites
 
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -138,6 +138,12 @@ class EngineProfile:
     #: graph of every query without a dataset of its own (:mod:`zkg.store.union_graph`);
     #: None: the engine's own default graph holds it, and a query reads it by default.
     union_graph: str | None = None
+    #: zkg keeps the set union of the named graphs at the engine (:mod:`zkg.store.union_graph`).
+    #: False for Virtuoso: its default graph without a dataset is every graph (a triple once
+    #: per graph holding it), and a dataset named by the protocol breaks it otherwise (7.2.5:
+    #: ``GRAPH <iri>`` then reads even private graphs, and a COUNT over a graph the dataset
+    #: leaves out answers 1): there zkg writes no union, and the default graph is not a set.
+    keeps_union: bool = True
     #: A SELECT of ``?g``: the engine's own graphs that it shows as data (asked once per store;
     #: any row makes zkg refuse to answer; None: the engine has none).
     own_graphs_query: str | None = None
@@ -336,7 +342,7 @@ VIRTUOSO = EngineProfile(
     error_in_update_answer=_VIRTUOSO_ERROR,
     time_limit_parameter="timeout",
     partial_answer_header=("X-SQL-State", "S1TAT"),
-    union_graph=union_graph.VIRTUOSO_UNION,
+    keeps_union=False,
     # Virtuoso's own graphs, as a fresh 7.2.5 database holds them: its quad-map metadata
     # (``virtrdf#``, and any graph of OpenLink's namespace), the vocabularies it loads at
     # start (LDP; OWL in some builds), its WebDAV graph, and the endpoint's service

@@ -94,15 +94,21 @@ class EngineMarker:
         need not know them (:meth:`zkg.store.remote.RemoteStore.data_graphs` is per marker)."""
         return f"SELECT ?version WHERE {{ {self._pattern} ?version }}"
 
-    def replace_text(self, token: str, union: str | None = None) -> str:
+    def replace_text(self, token: str, union: str | None = None, *, in_union: bool = True) -> str:
         """The operations that put ``token`` in place of the marker, to end an update with; in
         the union graph too (``union``: its IRI, None: the default graph), which holds every
-        statement of the metadata graph (:mod:`zkg.store.union_graph`)."""
-        in_union = f"{self._pattern} ?version" if union is None else f"GRAPH <{union}> {{ {self._pattern} ?version }}"
+        statement of the metadata graph (:mod:`zkg.store.union_graph`), where the engine
+        keeps one (``in_union``; Virtuoso's default graph is every graph already)."""
+        if not in_union:
+            return (
+                f"DELETE WHERE {{ GRAPH <{self._graph}> {{ {self._pattern} ?version }} }} ;\n"
+                f'INSERT DATA {{ GRAPH <{self._graph}> {{ {self._pattern} "{token}" }} }}'
+            )
+        held = f"{self._pattern} ?version" if union is None else f"GRAPH <{union}> {{ {self._pattern} ?version }}"
         new = f'{self._pattern} "{token}"'
         return (
             f"DELETE WHERE {{ GRAPH <{self._graph}> {{ {self._pattern} ?version }} }} ;\n"
-            f"DELETE WHERE {{ {in_union} }} ;\n"
+            f"DELETE WHERE {{ {held} }} ;\n"
             f"INSERT DATA {{ GRAPH <{self._graph}> {{ {new} }} "
             + (f"{new} }}" if union is None else f"GRAPH <{union}> {{ {new} }} }}")
         )

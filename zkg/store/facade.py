@@ -15,7 +15,7 @@ member with a compatible signature, and that no module probes a store for an att
 >>> from zkg.store.local import Store
 >>> store: StoreFacade = Store.open(base_iri="http://zkg.test/")
 >>> store.capabilities
-Capabilities(in_process=True, engine_bytes=False, supervised_engine=False, union_graph=None)
+Capabilities(in_process=True, engine_bytes=False, supervised_engine=False, union_graph=None, keeps_union=True)
 >>> passes_engine_bytes(store) is None
 True
 """
@@ -46,7 +46,7 @@ class Capabilities:
     """What a store does beyond :class:`StoreFacade`, declared by its class.
 
     >>> Capabilities(engine_bytes=True)
-    Capabilities(in_process=False, engine_bytes=True, supervised_engine=False, union_graph=None)
+    Capabilities(in_process=False, engine_bytes=True, supervised_engine=False, union_graph=None, keeps_union=True)
     """
 
     #: pyoxigraph in this process: queries have no time limit (nothing can stop one), and the
@@ -64,6 +64,9 @@ class Capabilities:
     #: default graph (pyoxigraph, Oxigraph server), else the IRI of the named graph standing in
     #: for it (Virtuoso, which has no default graph apart). The write path keeps it there.
     union_graph: str | None = None
+    #: The store keeps that union (False: an engine whose default graph is every graph,
+    #: Virtuoso; the write path then writes none, and that default graph is not a set).
+    keeps_union: bool = True
 
 
 class StoreFacade(Protocol):

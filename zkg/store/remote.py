@@ -153,6 +153,7 @@ class RemoteStore:
             engine_bytes=True,
             supervised_engine=self.supervisor is not None,
             union_graph=self.engine.union_graph,
+            keeps_union=self.engine.keeps_union,
         )
 
     @property
@@ -441,10 +442,14 @@ class RemoteStore:
         # the engine only as a changeset, checked by the guard before (zkg.curation.update_translation).
         marker, token = self._marker, new_token()
         self._updates += 1
-        if not keeps_union:  # on a line of its own: the text may end in a comment
+        if not keeps_union and self.engine.keeps_union:  # on a line of its own: the text may end in a comment
             sparql = sparql.rstrip().removesuffix(";") + "\n;\n" + union_graph.resync(self.engine.union_graph)
         if marker is not None:
-            sparql = sparql.rstrip().removesuffix(";") + "\n;\n" + marker.replace_text(token, self.engine.union_graph)
+            sparql = (
+                sparql.rstrip().removesuffix(";")
+                + "\n;\n"
+                + marker.replace_text(token, self.engine.union_graph, in_union=self.engine.keeps_union)
+            )
         self.send_update(sparql)
         if marker is not None:
             marker.written(token)

@@ -125,9 +125,11 @@ def maintenance(
     return inserted, deleted
 
 
-def union_of(store: StoreFacade) -> ox.NamedNode | ox.DefaultGraph:
+def union_of(store: StoreFacade) -> ox.NamedNode | ox.DefaultGraph | None:
     """The graph where ``store`` (a :class:`~zkg.store.facade.StoreFacade`) keeps the union
-    (:attr:`zkg.store.facade.Capabilities.union_graph`)."""
+    (:attr:`zkg.store.facade.Capabilities.union_graph`); None where it keeps none (Virtuoso)."""
+    if not store.capabilities.keeps_union:
+        return None
     named = store.capabilities.union_graph
     return ox.NamedNode(named) if named else _DEFAULT
 
