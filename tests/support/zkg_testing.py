@@ -22,3 +22,10 @@ def exported_nquads(quads: Iterable[ox.Quad]) -> bytes:
     union of the named graphs as the default graph (zkg.store.union_graph), which another
     engine's loader loads with them (Virtuoso's into the graph its recipe names)."""
     return ox.serialize(union_graph.with_union_copies(quads), format=ox.RdfFormat.N_QUADS)
+
+
+def add_as_loaded(oxigraph: ox.Store, *quads: ox.Quad) -> None:
+    """Add ``quads`` to a zkg store's pyoxigraph store directly (a test's shortcut past the
+    write path), each triple in the default graph too, as ``zkg load`` writes it: the union
+    of the named graphs that queries read (zkg.store.union_graph)."""
+    oxigraph.extend(union_graph.with_union_copies(quads))
