@@ -88,7 +88,6 @@ def update_changeset(store, text: str, *, by: str = "Test Curator", source: str 
         additions=additions,
         removals=translation.removals,
         id=changeset_id,
-        keep_default_graph=True,
         new_nodes=translation.new_nodes,
         anchors=translation.anchors,
     )

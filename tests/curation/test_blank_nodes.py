@@ -219,7 +219,6 @@ def test_a_removal_given_by_statements_takes_no_iri_for_the_blank_node(lookalike
         source="notes",
         additions=additions,
         removals=removals,
-        keep_default_graph=True,
     )
     outcome = apply_changeset(lookalikes, lone, log=log)
     [removed], [added] = outcome.changeset.removals, outcome.changeset.additions

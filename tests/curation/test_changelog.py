@@ -55,7 +55,10 @@ def test_pending_entry_is_committed_when_the_store_has_it(disk, helpers):
     log = ChangeLog.for_store(disk)
     cs = _cs(helpers)
     log.begin(cs)
-    disk.update(curation._update_text(curation._check(disk, cs), curation.metadata_quads(disk, cs)))
+    disk.update(
+        curation._update_text(curation._check(disk, cs), curation.metadata_quads(disk, cs), ox.DefaultGraph()),
+        keeps_union=True,
+    )
     assert log.reconcile(disk) == {cs.id: COMMITTED}
 
 

@@ -54,7 +54,7 @@ def die():
 
 if crash_at == "before-store-commit":
     update = store.update
-    store.update = lambda text: die()
+    store.update = lambda text, **options: die()
 elif crash_at == "before-log-commit":
     ChangeLog.commit = lambda self, changeset_id: die()
 

@@ -108,8 +108,8 @@ def _key(result) -> tuple:
 def _whole_after(store: Store, effective, metadata, checked) -> Store:
     """A copy of the store with the change applied directly (no checks)."""
     copy = Store.open(base_iri=store.base_iri)
-    copy.oxigraph.extend(list(store.quads()))
-    copy.update(curation._update_text(checked, metadata))
+    copy.oxigraph.extend(list(store.oxigraph))  # the named graphs and their union, as the store has them
+    copy.update(curation._update_text(checked, metadata, ox.DefaultGraph()), keeps_union=True)
     return copy
 
 

@@ -15,7 +15,7 @@ from zkg.curation.changeset_files import Patch, parse_patch
 from zkg.curation.changesets import ANY_GRAPH, ChangesetError, changeset_graph
 from zkg.curation.history import recent_changes
 from zkg.curation.reserved import Reserved
-from zkg.curation.writer import Attribution, Curator, NoSuchGraph, graph_quads
+from zkg.curation.writer import Attribution, Curator, NoSuchGraph, graph_quads, graph_store_default
 
 B = TEST_BASE
 SOURCE = "https://example.org/interview-2016"
@@ -85,16 +85,17 @@ def test_a_write_needs_a_source(curator, helpers):
         curator.write(Attribution("Ann Lee"), additions=helpers.turtle(FACT))
 
 
-def test_removals_without_a_graph_are_of_every_graph_unless_exact(curator, store):
+def test_removals_without_a_graph_are_of_every_graph(curator, store):
     other = ox.Quad(ox.NamedNode(f"{B}id/dave"), ox.NamedNode(SCHEMA + "alternateName"), ox.Literal("Dai"))
     in_people = ox.Quad(other.subject, other.predicate, other.object, PEOPLE)
     curator.write(ANN, additions=[*person("dave"), in_people])
     # Without a graph: the triple in every graph holding it (the changeset records which).
     assert curator.write(ANN, removals=[other]).changeset.removals == (in_people,)
     curator.write(ANN, additions=[in_people])
-    # Exact: the triple of the store's own default graph, where it is not.
-    with pytest.raises(Conflict):
-        curator.write(ANN, removals=[other], exact_removals=True)
+    # The default graph is the union, not a graph of its own to remove the triple from.
+    assert curator.write(ANN, removals=[other]).changeset.removals == (in_people,)
+    assert not store.query(f"ASK {{ {other.subject} {other.predicate} {other.object} }}")
+    curator.write(ANN, additions=[in_people])
     assert all(q.graph_name != ANY_GRAPH for q in curator.write(ANN, removals=[in_people]).changeset.removals)
 
 
@@ -126,7 +127,7 @@ def test_a_stale_removal_is_a_conflict_naming_what_is_gone(curator, store):
         ox.NamedNode(f"{B}graph/china-daily-2016-03-05-p7"),
     )
     with pytest.raises(Conflict) as conflict:
-        curator.write(ANN, removals=[gone], exact_removals=True)
+        curator.write(ANN, removals=[gone])
     assert conflict.value.missing == (gone,)
 
 
@@ -247,10 +248,13 @@ def test_a_graph_write_asks_its_precondition_under_the_lock_first(curator, log, 
     assert len(graph_quads(store, PEOPLE)) == 4
 
 
-def test_a_graph_write_keeps_the_store_default_graph(curator, store):
+def test_a_graph_write_to_the_default_graph_is_to_a_named_graph_of_its_own(curator, store):
+    """The Graph Store's ``?default``: a graph of its own (the dataset's default graph is the
+    union, which no write can make hold exactly a document), in the union like any graph."""
     quads = person("dave", ox.DefaultGraph())
     assert curator.add_to_graph(ox.DefaultGraph(), quads, ANN).outcome.committed
     assert len(graph_quads(store, ox.DefaultGraph())) == 4
+    assert store.count(graph_store_default(B)) == 4 and store.query(f"ASK {{ <{B}id/dave> a schema:Person }}")
 
 
 # -- revert ---------------------------------------------------------------------------------------------

@@ -368,10 +368,7 @@ def _check_store(data: Path, ledger: Ledger, loaded: set, verdict: str, figures:
             f"the store and the log's replay differ: {len(data_quads - replayed)} "
             f"quads only in the store, {len(replayed - data_quads)} only in the replay"
         )
-        counts = _marker_counts(
-            (r["m"].value, r["n"].value, r["graphs"].value)
-            for r in store.query(MARKER_COUNTS, union_default_graph=False)
-        )
+        counts = _marker_counts((r["m"].value, r["n"].value, r["graphs"].value) for r in store.query(MARKER_COUNTS))
         _settle(ledger, counts, figures)
         _check_log_markers(committed, ledger)
         figures["write checks"] += len(ledger.writes)

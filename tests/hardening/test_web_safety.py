@@ -10,7 +10,7 @@ import re
 import pyoxigraph as ox
 import pytest
 
-from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE
+from tests.support.zkg_testing import FIXTURE_PROJECT, TEST_BASE, add_as_loaded
 from zkg.base.settings import Settings
 from zkg.store.local import Store
 from zkg.web.security import DEFAULT_SECURITY_POLICY, RateLimiter, rate_limit_from
@@ -108,25 +108,27 @@ def hostile_app(tmp_path):
     graph = ox.NamedNode(f"{TEST_BASE}graph/example-source")
     subject = ox.NamedNode(f"{TEST_BASE}id/mallory")
     ox_store = store.oxigraph
-    ox_store.add(
+    add_as_loaded(
+        ox_store,
         ox.Quad(
             subject,
             ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
             ox.NamedNode("https://schema.org/Person"),
             graph,
-        )
+        ),
     )
-    ox_store.add(
+    add_as_loaded(
+        ox_store,
         ox.Quad(
             subject,
             ox.NamedNode("https://schema.org/name"),
             ox.Literal("<script>alert('name')</script>", language="en"),
             graph,
-        )
+        ),
     )
     for iri in HOSTILE_IRIS:
-        ox_store.add(ox.Quad(subject, ox.NamedNode("https://schema.org/sameAs"), ox.NamedNode(iri), graph))
-        ox_store.add(ox.Quad(subject, ox.NamedNode("https://schema.org/url"), ox.Literal(iri), graph))
+        add_as_loaded(ox_store, ox.Quad(subject, ox.NamedNode("https://schema.org/sameAs"), ox.NamedNode(iri), graph))
+        add_as_loaded(ox_store, ox.Quad(subject, ox.NamedNode("https://schema.org/url"), ox.Literal(iri), graph))
     settings = Settings.from_env(environ={}, base_iri=TEST_BASE, data=tmp_path / "unused")
     return create_app({"ZKG_SETTINGS": settings, "ZKG_STORE": store, "TESTING": True})
 

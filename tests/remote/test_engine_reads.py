@@ -38,7 +38,7 @@ from tests.support.json_ld_testing import inline_context
 from tests.support.live_server import LiveServer, zkg_load
 from tests.support.oxigraph_server import OxigraphServer
 from tests.support.virtuoso import Virtuoso
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE, exported_nquads
 from zkg.base.errors import StoreError
 from zkg.curation.shipped_changes import apply_shipped
 from zkg.store.local import Store
@@ -97,9 +97,7 @@ def embedded(tmp_path_factory):
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory):
     """Oxigraph server loaded with ``oxigraph load``, as the README tells a user."""
-    engine = OxigraphServer(
-        tmp_path_factory.mktemp("reads-oxigraph"), ox.serialize(project_quads(), format=ox.RdfFormat.N_QUADS)
-    )
+    engine = OxigraphServer(tmp_path_factory.mktemp("reads-oxigraph"), exported_nquads(project_quads()))
     yield engine
     engine.stop()
 

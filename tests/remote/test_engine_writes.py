@@ -28,7 +28,7 @@ from tests.support.curation_testing import csrf_of
 from tests.support.live_server import LiveServer, zkg_env
 from tests.support.oxigraph_server import OxigraphServer
 from tests.support.virtuoso import Virtuoso
-from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE
+from tests.support.zkg_testing import GRAPH_DIR, ONTOLOGY_DIR, TEST_BASE, exported_nquads
 from zkg.base.errors import StoreError
 from zkg.store import loading
 from zkg.store.http_auth import EngineRefusedCredentials
@@ -67,7 +67,7 @@ def oxigraph_engine(tmp_path_factory):
     quads = list(loading.parse_sources(sources, TEST_BASE).quads)
     engine = OxigraphServer(
         tmp_path_factory.mktemp("oxigraph-writes"),
-        ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
+        exported_nquads(quads),
         timeout_s=QUERY_SECONDS,
     )
     yield engine
@@ -91,7 +91,7 @@ def server(request, tmp_path_factory):
         options=("--store", spec, "--row-limit", "100"),
         env={"ZKG_QUERY_TIMEOUT": str(QUERY_SECONDS)},
     )
-    live.spec, live.engine_pid = spec, pid
+    live.spec, live.engine_pid, live.engine_name = spec, pid, request.param
     yield live
     live.stop()
 
@@ -153,6 +153,48 @@ def test_an_update_at_the_endpoint_is_stored_in_the_history_and_reverted(server,
     assert asked(server, fact) and in_history(server, changeset)
     assert f"reverted {changeset}" in revert(server, changeset)
     assert not asked(server, fact)
+
+
+def rows(server, query: str) -> list[dict]:
+    answer = sparql(server, query)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["results"]["bindings"]
+
+
+def test_a_triple_of_two_graphs_is_one_triple_of_the_default_graph(server, token):
+    """Issue 19: the default graph is the set union of the named graphs, kept by the write
+    path: counted, listed, summed and constructed once; GRAPH ?g shows both. Not on Virtuoso,
+    whose default graph is every graph (zkg keeps no union there: EngineProfile.keeps_union):
+    there a triple of two graphs is counted twice, as the docs say."""
+    once = server.engine_name != "Virtuoso"
+    twice = 1 if once else 2
+    thing, amount, other = f"<{ID}union-test>", "<https://example.org/union#amount>", TEST_BASE + "graph/union-two"
+    fact = f"{thing} {amount} 7"
+    for graph in (REFERENCE, other):
+        answer = update(server, f"INSERT DATA {{ GRAPH <{graph}> {{ {fact} }} }}", token)
+        assert answer.status_code == 200, answer.text
+
+    def counted() -> str:
+        return rows(server, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {amount} ?o }}")[0]["n"]["value"]
+
+    assert counted() == str(twice)
+    assert len(rows(server, f"SELECT ?s ?o WHERE {{ ?s {amount} ?o }}")) == twice
+    assert rows(server, f"SELECT (SUM(?o) AS ?t) WHERE {{ ?s {amount} ?o }}")[0]["t"]["value"] == str(7 * twice)
+    built = sparql(server, f"CONSTRUCT {{ ?s {amount} ?o }} WHERE {{ ?s {amount} ?o }}", "application/n-triples")
+    assert built.status_code == 200 and len(set(built.text.strip().splitlines())) == 1, built.text
+    described = sparql(server, f"DESCRIBE {thing}", "application/n-triples")
+    assert described.status_code == 200 and len(set(described.text.strip().splitlines())) == 1, described.text
+    graphs = rows(server, f"SELECT ?g WHERE {{ GRAPH ?g {{ {fact} }} }}")
+    assert sorted(b["g"]["value"] for b in graphs) == sorted([REFERENCE, other])
+    # Deleted from one graph: still in the union; from the other too: gone; a revert restores.
+    answer = update(server, f"DELETE DATA {{ GRAPH <{REFERENCE}> {{ {fact} }} }}", token)
+    assert answer.status_code == 200 and counted() == "1", answer.text
+    answer = update(server, f"DELETE DATA {{ GRAPH <{other}> {{ {fact} }} }}", token)
+    assert answer.status_code == 200 and counted() == "0", answer.text
+    revert(server, answer.headers["ZKG-Changeset"])
+    assert counted() == "1" and asked(server, fact)
+    answer = update(server, f"DELETE DATA {{ {fact} }}", token)  # the default graph's: from every graph
+    assert answer.status_code == 200 and counted() == "0" and not asked(server, f"GRAPH ?g {{ {fact} }}")
 
 
 def test_a_write_breaking_the_shapes_is_refused_and_writes_nothing(server, token):

@@ -159,10 +159,15 @@ def run_query(args, settings: Settings) -> int:
 def configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="trig", choices=["trig", "nquads"], help="default: trig")
     parser.add_argument("--output", "-o", type=Path, help="write to this file instead of standard output")
+    parser.add_argument(
+        "--without-union",
+        action="store_true",
+        help="leave out the default graph (the union of the named graphs): for Virtuoso, whose default graph is every graph",
+    )
 
 
 def run_export(args, settings: Settings) -> int:
-    data = _open_store(settings).dump(format=args.format)
+    data = _open_store(settings).dump(format=args.format, with_union=not args.without_union)
     if args.output is None:
         _write(data)
         return 0

@@ -30,7 +30,9 @@ Steps, all under the writer lock (:meth:`zkg.curation.changelog.ChangeLog.writin
    parts, and the sh:ValidationReport of what the change causes as Turtle); warnings, and
    violations already in the graph before the change, are reported and do not block.
 3. **Log** the entry (pending) and fsync; **commit** in ONE ``store.update()``: the removals,
-   the additions, and the changeset's PROV description in ``{base}graph/metadata``;
+   the additions, and the changeset's PROV description in ``{base}graph/metadata``, with the
+   default graph kept the set union of the named graphs (:mod:`zkg.store.union_graph`: each
+   added triple put there, a removed one taken out when no graph holds it any more);
    then mark the entry committed (see :mod:`zkg.curation.changelog` for crash recovery).
 
 Metadata model (in ``{base}graph/metadata``)::
@@ -101,7 +103,7 @@ from zkg.curation.reserved import METADATA_GRAPH_NAME
 from zkg.rdf import lexical
 from zkg.rdf.namespaces import DCTERMS, PROV, RDF, RDFS, XSD
 from zkg.rdf.prefixes import graph_iri
-from zkg.store import engine_version
+from zkg.store import engine_version, union_graph
 from zkg.validation.causes import Verdict, format_verdict, judge_change
 from zkg.validation.incremental import ValidationCost
 from zkg.validation.shacl import Report, ValidationResult
@@ -238,21 +240,17 @@ def _check_literals(quads) -> None:
 
 
 def _holders(store, triples: list) -> dict:
-    """(s, p, o) -> the graphs holding it (DefaultGraph for the real default graph)."""
+    """(s, p, o) -> the named graphs holding it (the default graph is their union, kept)."""
     holders: dict = {}
-    own_default = store.capabilities.own_default_graph
     for start in range(0, len(triples), CHUNK):
         chunk = triples[start : start + CHUNK]
         rows = "".join(f"({s} {p} {o})" for s, p, o in chunk)
         # The rows after the pattern, the same join: Virtuoso 7.2.5 matches nothing when a
         # VALUES of several rows with language-tagged literals comes first (Oxigraph plans
         # either order the same way).
-        # (The default graph's branch only where the store has one of its own.)
-        where = "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o }" if own_default else "GRAPH ?g { ?s ?p ?o }"
-        text = f"SELECT ?s ?p ?o ?g WHERE {{ {where} VALUES (?s ?p ?o) {{ {rows} }} }}"
-        for row in store.query(text, union_default_graph=False):
-            graph = row["g"] if row["g"] is not None else ox.DefaultGraph()
-            holders.setdefault((row["s"], row["p"], row["o"]), set()).add(graph)
+        text = f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} VALUES (?s ?p ?o) {{ {rows} }} }}"
+        for row in store.query(text):
+            holders.setdefault((row["s"], row["p"], row["o"]), set()).add(row["g"])
     return holders
 
 
@@ -357,15 +355,21 @@ def _data(quads) -> str:
     return "\n".join(parts)
 
 
-def _update_text(checked: _Checked, metadata: list[ox.Quad]) -> str:
+def _update_text(checked: _Checked, metadata: list[ox.Quad], union: ox.NamedNode | ox.DefaultGraph | None) -> str:
     """The one update that commits: the statements with blank nodes of the store on exactly
     those nodes (one operation per structure, :mod:`zkg.curation.blank_nodes`), then the other
-    removals, then the other additions (new blank nodes among them) and the metadata."""
-    operations = checked.blank.operations()
+    removals, then the other additions (new blank nodes among them) and the metadata; each
+    part with its change to the union graph ``union`` (None: the store keeps none)."""
+    operations = checked.blank.operations(union)
     plain = [q for q in checked.removals if not blank_nodes.has_blank(q)]
+    inserted = [q for q in checked.additions if not blank_nodes.has_blank(q)] + checked.blank.new_only + metadata
+    gone = [t for t in checked.gone if not any(isinstance(x, ox.BlankNode) for x in t)]
+    if union is not None:
+        into_union, out_of_union = union_graph.maintenance([_triple(q) for q in inserted], gone, union)
+        plain += out_of_union
+        inserted += into_union
     if plain:
         operations.append("DELETE DATA {\n" + _data(plain) + "\n}")
-    inserted = [q for q in checked.additions if not blank_nodes.has_blank(q)] + checked.blank.new_only + metadata
     if inserted:
         operations.append("INSERT DATA {\n" + _data(inserted) + "\n}")
     return " ;\n".join(operations)
@@ -436,7 +440,7 @@ def _commit(store, log: ChangeLog, changeset: Changeset, checked: _Checked, meta
     """Write-ahead: the log entry (pending, fsync'd), ONE store update, then the commit mark."""
     log.begin(changeset)
     try:
-        store.update(_update_text(checked, metadata))
+        store.update(_update_text(checked, metadata, union_graph.union_of(store)), keeps_union=True)
     except BaseException:
         try:
             committed = is_in_store(store, changeset)  # a remote engine may have committed anyway

@@ -55,14 +55,17 @@ def in_graph(graph, triple: str, *, own_default: bool = True) -> str:
 
 
 def own_default(store) -> bool:
-    """Whether ``store`` has a default graph of its own to ask for (see
-    :attr:`zkg.store.facade.Capabilities.own_default_graph`)."""
-    return store.capabilities.own_default_graph
+    """Whether ``store``'s default graph is to be asked for as a graph of its own: never now,
+    it is the union of the named graphs that zkg keeps (:mod:`zkg.store.union_graph`), so
+    the write path reads named graphs only. (The branches for a default graph of its own stay
+    for a changeset written to one, which :class:`~zkg.curation.changesets.Changeset` no
+    longer makes.)"""
+    return False
 
 
 def select_own_default(store, text: str):
     """``text``'s solutions on the store's own default graph, as the update that commits sees it."""
-    return store.query(text, union_default_graph=False)
+    return store.query(text)
 
 
 class BlankNodeGroups:
@@ -226,6 +229,10 @@ def address(node: ox.BlankNode, description) -> tuple[str, str]:
     return " ".join(parts), "?_ad0"
 
 
+def _spo(quad: ox.Quad) -> tuple:
+    return (quad.subject, quad.predicate, quad.object)
+
+
 def _template(quads: list[ox.Quad], names: dict) -> str:
     def term(t):
         return names.get(t, None) or str(t)
@@ -252,15 +259,25 @@ class Unit:
     additions: list[ox.Quad]
     own_default: bool = True  # the store has a default graph of its own (closed_pattern)
 
-    def operation(self) -> str:
+    def operation(self, union: ox.NamedNode | ox.DefaultGraph | None) -> str:
+        """The unit's change as one DELETE/INSERT on the nodes its closed pattern finds, the
+        union graph ``union`` (:mod:`zkg.store.union_graph`) kept with it: the description
+        holds every statement of these nodes in every named graph, so the triples the union
+        gains and loses are known here exactly."""
         variables = " ".join(self.names.values())
         closed = closed_pattern(self.names, self.description, own_default=self.own_default)
         where = f"{{ SELECT {variables} WHERE {{ {closed} }} LIMIT 1 }}"
+        before = {_spo(q) for q in self.description}
+        after = {_spo(q) for q in (set(self.description) - set(self.removals)) | set(self.additions)}
+        removals, additions = list(self.removals), list(self.additions)
+        if union is not None:  # (None: the store keeps no union)
+            removals += [ox.Quad(*t, union) for t in before - after]
+            additions += [ox.Quad(*t, union) for t in after - before]
         parts = []
-        if self.removals:
-            parts.append(f"DELETE {{ {_template(self.removals, self.names)} }}")
-        if self.additions:
-            parts.append(f"INSERT {{ {_template(self.additions, self.names)} }}")
+        if removals:
+            parts.append(f"DELETE {{ {_template(removals, self.names)} }}")
+        if additions:
+            parts.append(f"INSERT {{ {_template(additions, self.names)} }}")
         return " ".join(parts) + f" WHERE {{ {where} }}"
 
 

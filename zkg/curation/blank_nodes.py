@@ -215,8 +215,9 @@ class Resolution:
     addresses: dict = field(default_factory=dict)  # store node -> (pattern, variable), for zkg.validation.incremental
     holders: dict = field(default_factory=dict)  # (s, p, o) with a store node -> graphs holding it
 
-    def operations(self) -> list[str]:
-        return [unit.operation() for unit in self.units if unit.removals or unit.additions]
+    def operations(self, union: ox.NamedNode | ox.DefaultGraph | None) -> list[str]:
+        """One operation per unit, each keeping the union graph ``union`` too."""
+        return [unit.operation(union) for unit in self.units if unit.removals or unit.additions]
 
 
 def resolve(

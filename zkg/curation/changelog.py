@@ -364,7 +364,7 @@ class ChangeLog:
             if self._draft is not None:
                 return 0
             known = {e.id for e in entries if e.status == COMMITTED}
-            rows = list(store.query(f"SELECT (COUNT(?c) AS ?n) WHERE {{ {described} }}", union_default_graph=False))
+            rows = list(store.query(f"SELECT (COUNT(?c) AS ?n) WHERE {{ {described} }}"))
             if int(rows[0]["n"].value) <= len(known):  # the log's committed entries are all there
                 self._current_at = marker or self._current_at
                 return 0
@@ -374,7 +374,7 @@ class ChangeLog:
             )
             missing = [
                 str(row["patch"].value)
-                for row in store.query(text, union_default_graph=False)
+                for row in store.query(text)
                 if changeset_id_of(base, row["c"].value) not in known
             ]
             for patch in missing:

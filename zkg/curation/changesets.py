@@ -11,8 +11,9 @@ attribution. Every write to the store goes through one (DESIGN.md, decision 7), 
 - ``removals``: quads, each with its named graph. A triple given without a graph means "this
   triple, in every graph that holds it" (:data:`ANY_GRAPH` marks it): the curation code
   expands it against the store before checking, and records the exact quads it removed.
-  (``keep_default_graph=True`` instead keeps graph-less quads in the store's real default
-  graph, for the protocols that name it.)
+  Every protocol's default graph means this (SPARQL Update's, the Graph Store Protocol's
+  ``?default``): the store's default graph is the union of the named graphs, kept by the
+  write path (:mod:`zkg.store.union_graph`), never written as a graph of its own.
 - ``agent``: an IRI. :func:`agent_iri` turns a name (``--by "Luo Wei"``) into
   ``{base}id/agent/<slug>`` (``luo-wei``); an absolute http(s) IRI is kept as it is.
 - ``time``: when it was made (UTC, aware).
@@ -183,7 +184,6 @@ class Changeset:
         reverts: str | None = None,
         id: str | None = None,
         time: datetime | None = None,
-        keep_default_graph: bool = False,
         new_nodes: Iterable[str] = (),
         anchors: Iterable[ox.Quad] = (),
     ) -> "Changeset":
@@ -192,9 +192,7 @@ class Changeset:
         Resolves ``agent`` (name or IRI), sends graph-less additions to the changeset's own
         graph, drops duplicate quads, and checks that ``source`` is given (ChangesetError
         otherwise; a revert, ``reverts`` set, may have none) and that no quad is both added
-        and removed. With ``keep_default_graph``
-        (the Graph Store Protocol's ``?default``, SPARQL Update templates) quads in the
-        default graph stay there, removals included, instead. ``new_nodes``: labels of blank
+        and removed. ``new_nodes``: labels of blank
         nodes known to be new, ``anchors`` statements of the store's blank nodes the maker read
         (see :mod:`zkg.curation.blank_nodes`).
         """
@@ -209,13 +207,13 @@ class Changeset:
         added = []
         for quad in additions:
             _check_quad(quad)
-            if isinstance(quad.graph_name, ox.DefaultGraph) and not keep_default_graph:
+            if isinstance(quad.graph_name, ox.DefaultGraph):
                 quad = ox.Quad(quad.subject, quad.predicate, quad.object, own)
             added.append(quad)
         removed = []
         for quad in removals:
             _check_quad(quad)
-            if isinstance(quad.graph_name, ox.DefaultGraph) and not keep_default_graph:
+            if isinstance(quad.graph_name, ox.DefaultGraph):
                 quad = ox.Quad(quad.subject, quad.predicate, quad.object, ANY_GRAPH)
             removed.append(quad)
         added_set, removed_set = set(added), set(removed)
@@ -268,7 +266,6 @@ class Changeset:
             removals=self.additions,
             message=message,
             reverts=self.id,
-            keep_default_graph=True,
         )
 
     def with_quads(self, *, additions: Iterable[ox.Quad], removals: Iterable[ox.Quad]) -> "Changeset":

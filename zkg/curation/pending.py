@@ -89,18 +89,17 @@ class PendingState:
     # -- the store, read ----------------------------------------------------------------------
 
     def _query(self, text: str):
-        return self.store.query(text, union_default_graph=False)
+        return self.store.query(text)
 
     def store_quads(self, graph=None) -> list[ox.Quad]:
-        """The store's quads of one graph (a NamedNode, or DefaultGraph: the store's own
-        default graph), or of all graphs (None)."""
+        """The store's quads of one named graph, or of all of them (None). The store's default
+        graph holds none of its own: it is their union (:mod:`zkg.store.union_graph`)."""
         if graph is None:
-            text = "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
-            return [ox.Quad(r["s"], r["p"], r["o"], r["g"] or DEFAULT) for r in self._query(text)]
+            text = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+            return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in self._query(text)]
         if isinstance(graph, ox.DefaultGraph):
-            rows = self._query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }")
-        else:
-            rows = self._query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+            return []
+        rows = self._query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
         return [ox.Quad(r["s"], r["p"], r["o"], graph) for r in rows]
 
     def store_graphs(self) -> list:
@@ -128,7 +127,7 @@ class PendingState:
     @staticmethod
     def _pattern(graph, pattern: str) -> str:
         if graph is None:
-            return f"{{ {pattern} }} UNION {{ GRAPH ?g {{ {pattern} }} }}"
+            return f"GRAPH ?g {{ {pattern} }}"
         return pattern if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{ {pattern} }}"
 
     def _rows_to_quads(self, rows, graph, fixed=None) -> set[ox.Quad]:

@@ -88,9 +88,7 @@ def rules(store, *, quads=None) -> Rules:
             f"SELECT DISTINCT ?a WHERE {{ GRAPH <{metadata}> {{ ?c <{PROV_ATTRIBUTED}> ?a }} "
             f'FILTER(STRSTARTS(STR(?c), "{base}{CHANGES_PATH}")) }}'
         )
-        attributed = frozenset(
-            row["a"].value for row in store.query(text, union_default_graph=False) if isinstance(row["a"], ox.NamedNode)
-        )
+        attributed = frozenset(row["a"].value for row in store.query(text) if isinstance(row["a"], ox.NamedNode))
     closed = {graph_iri(base, loading.VOCABULARY): "the vocabulary", graph_iri(base, loading.SHAPES): "the shapes"}
     return Rules(closed, metadata, base + CHANGES_PATH, base + AGENT_PATH, attributed)
 

@@ -59,11 +59,12 @@ from zkg.curation import apply, reserved
 from zkg.curation.apply import Conflict, Outcome, apply_changeset
 from zkg.curation.changelog import ChangeLog
 from zkg.curation.changeset_files import Patch
-from zkg.curation.changesets import AGENT_PATH, Changeset, ChangesetError, blank_labels, changeset_graph, new_id
+from zkg.curation.changesets import AGENT_PATH, Changeset, ChangesetError, blank_labels, new_id
 from zkg.curation.pending import Translation
 from zkg.curation.update_translation import translate_update
 from zkg.rdf.serialize import canonical_quads
 from zkg.sparql.reading import Reading
+from zkg.store import union_graph
 
 #: Why a revert without a reason is refused (the browser's form shows it beside the field).
 NO_REASON = "give the reason for reverting"
@@ -134,11 +135,29 @@ class GraphOutcome:
     created: bool = False
 
 
+def graph_store_default(base_iri: str) -> ox.NamedNode:
+    """The named graph the Graph Store Protocol's ``?default`` reads and writes
+    (:data:`zkg.store.union_graph.GRAPH_STORE_DEFAULT`). The dataset's default graph is the
+    union of the named graphs, which no write can make hold exactly a document (what only zkg
+    writes stays in it): so ``?default`` is a graph of its own, as it was before the union was
+    kept, now a named graph, and what is put there is in the union like any graph's statements.
+
+    >>> graph_store_default("http://zkg.test/").value
+    'http://zkg.test/graph/graph-store-default'
+    """
+    return ox.NamedNode(union_graph.graph_store_default_iri(base_iri))
+
+
 def graph_quads(store, graph: ox.NamedNode | ox.DefaultGraph) -> list[ox.Quad]:
-    """The statements of one graph (``DefaultGraph``: the store's own default graph, not the union)."""
-    pattern = "?s ?p ?o" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{ ?s ?p ?o }}"
-    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", union_default_graph=False)
+    """The statements of one graph (``DefaultGraph``: the Graph Store Protocol's default
+    graph, :func:`graph_store_default`), each a quad of the graph as named."""
+    named = graph_store_default(store.base_iri) if isinstance(graph, ox.DefaultGraph) else graph
+    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {named} {{ ?s ?p ?o }} }}")
     return [ox.Quad(r["s"], r["p"], r["o"], graph) for r in rows]
+
+
+def _in(quad: ox.Quad, graph: ox.NamedNode) -> ox.Quad:
+    return ox.Quad(quad.subject, quad.predicate, quad.object, graph)
 
 
 def stale_correction(translation: Translation) -> Conflict:
@@ -167,19 +186,15 @@ class Curator:
         *,
         additions: Iterable[ox.Quad] = (),
         removals: Iterable[ox.Quad] = (),
-        exact_removals: bool = False,
         new_nodes: Iterable[str] = (),
         dry_run: bool = False,
     ) -> Outcome:
         """Add and remove statements. An addition without a graph goes to the changeset's own
-        graph; a removal without one is of that triple in every graph holding it, or, with
-        ``exact_removals`` (statements read from the store, each where it is), of the triple
-        in the store's own default graph. ``new_nodes``: labels of blank nodes known to be new
+        graph; a removal without one is of that triple in every graph holding it (the default
+        graph being their union). ``new_nodes``: labels of blank nodes known to be new
         (a parsed document's); any other may be a node of the store
         (:mod:`zkg.curation.blank_nodes`)."""
-        changeset = self._changeset(
-            attribution, additions=additions, removals=removals, exact_removals=exact_removals, new_nodes=new_nodes
-        )
+        changeset = self._changeset(attribution, additions=additions, removals=removals, new_nodes=new_nodes)
         return apply_changeset(self.store, changeset, log=self.log, dry_run=dry_run)
 
     def apply_patch(self, patch: Patch, attribution: Attribution, *, dry_run: bool = False) -> Outcome:
@@ -231,7 +246,6 @@ class Curator:
                 attribution,
                 additions=translation.additions,
                 removals=translation.removals,
-                exact_removals=True,
                 new_nodes=translation.new_nodes,
                 anchors=translation.anchors,
             )
@@ -309,14 +323,15 @@ class Curator:
                 additions, removals = [q for q in body if q not in had], []
             else:
                 additions, removals = [], current
+            if is_default:  # the Graph Store's default graph: a named graph of its own
+                named = graph_store_default(self.store.base_iri)
+                additions, removals = [_in(q, named) for q in additions], [_in(q, named) for q in removals]
             if not additions and not removals:
                 return GraphOutcome(None)
-            # Every quad names its graph: a default-graph quad is one of the store's own default graph.
             changeset = self._changeset(
                 attribution,
                 additions=additions,
                 removals=removals,
-                keep_default_graph=True,
                 new_nodes=blank_labels(body),
             )
             outcome = apply_changeset(self.store, changeset, log=self.log, dry_run=dry_run)
@@ -349,23 +364,12 @@ class Curator:
         *,
         additions: Iterable[ox.Quad] = (),
         removals: Iterable[ox.Quad] = (),
-        keep_default_graph: bool = False,
-        exact_removals: bool = False,
         new_nodes: Iterable[str] = (),
         anchors: Iterable[ox.Quad] = (),
     ) -> Changeset:
         base = self.store.base_iri
         time = datetime.now(timezone.utc)
         changeset_id = new_id(time)
-        if exact_removals:
-            # Removals stay where they are (the default graph being the store's own); additions
-            # without a graph still go to the changeset's own graph.
-            own = ox.NamedNode(changeset_graph(base, changeset_id))
-            additions = [
-                ox.Quad(q.subject, q.predicate, q.object, own) if isinstance(q.graph_name, ox.DefaultGraph) else q
-                for q in additions
-            ]
-            keep_default_graph = True
         return Changeset.new(
             base_iri=base,
             agent=attribution.agent_for(base),
@@ -375,7 +379,6 @@ class Curator:
             message=attribution.message,
             id=changeset_id,
             time=time,
-            keep_default_graph=keep_default_graph,
             new_nodes=new_nodes,
             anchors=anchors,
         )

@@ -153,8 +153,6 @@ def answer(
     dataset: dict[str, Any] = {}
     if default_graphs or named_graphs:
         dataset.update(default_graph=list(default_graphs), named_graphs=list(named_graphs))
-    elif found is not None:
-        dataset.update(union_default_graph=not found.has_dataset_clause)
     if found is None:
         return _evaluated(store, store.query(text, **dataset), chosen, None, accept, formats, row_limit, limits_url)
     # What the guard read is handed on: a 1 MB text is not read a second time (up to a fifth

@@ -1,16 +1,18 @@
 """The dataset a query to a remote engine reads, said the way the engine's profile hears it.
 
-zkg's dataset is the data's graphs alone. A query asks for the union of the named graphs as
-its default graph (unless told otherwise), or the graphs the protocol's ``default-graph-uri``
-and ``named-graph-uri`` name, or its own FROM. How that is said differs per engine
-(:mod:`zkg.store.engine_profiles`): Oxigraph hears a ``union-default-graph`` parameter;
-Virtuoso's default graph is that union already. An engine's own graphs are never the data's:
+zkg's dataset is the data's graphs alone. A query's default graph is the set union of the
+named graphs, which zkg keeps (:mod:`zkg.store.union_graph`), unless the protocol's
+``default-graph-uri`` and ``named-graph-uri`` or the query's own FROM say otherwise. Where
+that union lives differs per engine (:mod:`zkg.store.engine_profiles`): Oxigraph's own
+default graph, read without a parameter; a profile may name a graph standing in for it
+(``union_graph``, given as ``default-graph-uri``), which no supported engine needs: Virtuoso
+keeps none (its default graph is every graph, not a set). An engine's own graphs are never the data's:
 :class:`EngineFacts` asks once which the engine shows, and :func:`own_graphs_shown` is the
 refusal while it shows any.
 
 >>> from zkg.store.engine_profiles import OXIGRAPH, VIRTUOSO
 >>> prepare(OXIGRAPH, "SELECT * {?s ?p ?o}", prologue=["PREFIX x: <urn:x>"])
-('PREFIX x: <urn:x>\\nSELECT * {?s ?p ?o}', [('union-default-graph', '')], 1)
+('PREFIX x: <urn:x>\\nSELECT * {?s ?p ?o}', [], 1)
 >>> prepare(VIRTUOSO, "SELECT * {?s ?p ?o}", prologue=[])
 ('SELECT * {?s ?p ?o}', [], 0)
 >>> prepare(VIRTUOSO, "SELECT * {?s ?p ?o}", prologue=[], default_graph="urn:g")
@@ -19,6 +21,7 @@ refusal while it shows any.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Callable, Iterable, Sequence
 
@@ -30,6 +33,12 @@ from zkg.store import engine_profiles
 from zkg.store.engine_profiles import EngineProfile
 from zkg.store.facade import GraphName
 from zkg.store.http_exchange import EngineUnavailable, RemoteSolutions
+
+#: The keyword GRAPH before a variable: a pattern over every named graph (in a string it is
+#: found too: the named graphs are then named where not needed). Only then are the data's
+#: graphs named: Virtuoso 7.2.5 reads a graph a constant ``GRAPH <iri>`` names whatever the
+#: protocol's named graphs are, and then even one made private (its own ``virtrdf#``).
+_READS_NAMED_GRAPHS = re.compile(r"(?<![\w:/#?$<-])GRAPH\s*[?$]", re.IGNORECASE)
 
 #: A graph name no dataset has: the protocol cannot say "no default graph and no named
 #: graphs", so an empty default graph is asked for by naming this one.
@@ -43,14 +52,24 @@ def prepare(
     prologue: list[str],
     default_graph: GraphName | Sequence[GraphName] | None = None,
     named_graphs: GraphName | Iterable[GraphName] | None = None,
-    union_default_graph: bool = True,
     scanned: sparql_scan.Scan | None = None,
+    data_graphs: Callable[[], list[str]] | None = None,
 ) -> tuple[str, list[tuple[str, str]], int]:
     """(text as the engine reads it, protocol parameters, lines written before ``sparql``).
 
     ``prologue``: the PREFIX and BASE lines zkg adds. Following the protocol, a dataset given
     by ``default_graph`` or ``named_graphs`` replaces the whole dataset (a list not given is
-    empty)."""
+    empty). Where the union is a named graph (a profile's ``union_graph``), a query without a dataset of its own
+    names it as its default graph and, when it reads every named graph (``GRAPH ?g``), the
+    data's named graphs (``data_graphs()``) as its named graphs: else ``GRAPH ?g`` would show
+    the union's stand-in as one more graph.
+
+    >>> from dataclasses import replace
+    >>> from zkg.store.engine_profiles import VIRTUOSO
+    >>> standing_in = replace(VIRTUOSO, union_graph="urn:u")
+    >>> prepare(standing_in, "ASK { GRAPH ?g { ?s ?p ?o } }", prologue=[], data_graphs=lambda: ["urn:g"])[1]
+    [('default-graph-uri', 'urn:u'), ('named-graph-uri', 'urn:g')]
+    """
     found = scanned or sparql_scan.scan(sparql)
     params: list[tuple[str, str]] = []
     if default_graph is not None or named_graphs is not None:
@@ -60,8 +79,10 @@ def prepare(
             defaults = [EMPTY_GRAPH]
         params += [("default-graph-uri", g) for g in defaults]
         params += [("named-graph-uri", g) for g in named]
-    elif union_default_graph and not found.has_dataset_clause and engine.union_parameter is not None:
-        params.append((engine.union_parameter, ""))
+    elif not found.has_dataset_clause and engine.union_graph is not None:
+        params.append(("default-graph-uri", engine.union_graph))
+        if data_graphs is not None and _READS_NAMED_GRAPHS.search(sparql):
+            params += [("named-graph-uri", g) for g in data_graphs() or [EMPTY_GRAPH]]
     return engine.engine_text("\n".join([*prologue, sparql])), params, len(prologue)
 
 
@@ -77,15 +98,16 @@ def ask_answered_as_select(engine: EngineProfile, solutions: RemoteSolutions) ->
 
 
 def every_quad(engine: EngineProfile) -> str:
-    """The pattern of every quad: the default graph's and the named graphs' (the named
-    graphs' alone for an engine whose default graph is their union: else each twice).
+    """The pattern of every quad of the data: the named graphs' (the default graph is their
+    union, kept: not data of its own), the union's stand-in left out where it is one of them.
 
     >>> from zkg.store.engine_profiles import OXIGRAPH, VIRTUOSO
-    >>> every_quad(OXIGRAPH), every_quad(VIRTUOSO)
-    ('{ ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } }', 'GRAPH ?g { ?s ?p ?o }')
+    >>> from dataclasses import replace
+    >>> every_quad(OXIGRAPH), every_quad(replace(VIRTUOSO, union_graph="urn:u"))
+    ('GRAPH ?g { ?s ?p ?o }', 'GRAPH ?g { ?s ?p ?o } FILTER(?g != <urn:u>)')
     """
     named = "GRAPH ?g { ?s ?p ?o }"
-    return f"{{ ?s ?p ?o }} UNION {{ {named} }}" if engine.own_default_graph else named
+    return named if engine.union_graph is None else f"{named} FILTER(?g != <{engine.union_graph}>)"
 
 
 def iri(graph: GraphName) -> str:

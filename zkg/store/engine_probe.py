@@ -112,7 +112,7 @@ def _why(error: BaseException) -> str:
 def _rows(store: RemoteStore, text: str) -> list[ox.QuerySolution]:
     """The solutions of a SELECT on the dataset as it is (TypeError when the engine answered
     something else)."""
-    answer = store.query(text, union_default_graph=False)
+    answer = store.query(text)
     if not isinstance(answer, RemoteSolutions):
         raise TypeError(f"a SELECT answered with {type(answer).__name__}")
     return list(answer)
@@ -131,10 +131,10 @@ def _select(store: RemoteStore) -> Check:
 
 def _ask(store: RemoteStore) -> Check:
     try:
-        yes = store.query("ASK { VALUES ?x { 1 } }", union_default_graph=False)
+        yes = store.query("ASK { VALUES ?x { 1 } }")
         # (Not FILTER(?x = 2): Virtuoso 7.2.5 answers that ASK true, a bug of its own that
         # docs/operations/serving.md names; zkg's own ASKs have no such shape.)
-        no = store.query("ASK { VALUES ?x { 1 } FILTER(?x > 1) }", union_default_graph=False)
+        no = store.query("ASK { VALUES ?x { 1 } FILTER(?x > 1) }")
     except (ZkgError, OSError, ValueError, TypeError) as error:
         return Check("ASK", True, False, _why(error))
     if not isinstance(yes, ox.QueryBoolean) or not isinstance(no, ox.QueryBoolean):
@@ -147,7 +147,7 @@ def _ask(store: RemoteStore) -> Check:
 def _construct(store: RemoteStore) -> Check:
     text = f"CONSTRUCT {{ <{PROBE_IRI}> <{PROBE_IRI}#p> ?x }} WHERE {{ VALUES ?x {{ 7 }} }}"
     try:
-        answer = store.query(text, union_default_graph=False)
+        answer = store.query(text)
         triples = [] if isinstance(answer, ox.QueryBoolean) else list(answer)
     except (ZkgError, OSError, ValueError, TypeError) as error:
         return Check("CONSTRUCT", True, False, _why(error))
@@ -174,8 +174,9 @@ def _union_default_graph(store: RemoteStore) -> Check:
             "union default graph",
             True,
             False,
-            "a statement of a named graph is not in the default graph zkg asks for: make the default "
-            "graph the union of the named graphs (docs/operations/serving.md, Remote engine)",
+            "a statement of a named graph is not in the default graph zkg asks for, the set union of the "
+            "named graphs: load the engine from `zkg export`, which carries it (docs/operations/serving.md, "
+            "Remote engine)",
         )
     return Check("union default graph", True, True)
 

@@ -16,10 +16,12 @@ engine it talks to:
   (:mod:`zkg.sparql.reader`), which SPARQL allows; Virtuoso's compiler refuses it ("Bad
   character '\\'"), so for Virtuoso :meth:`EngineProfile.engine_text` writes that letter
   plainly, the same IRI;
-- **which graphs are the dataset's**: Oxigraph's default graph is the union of the named
-  graphs when asked with its ``union-default-graph`` parameter, and apart from them
-  otherwise; Virtuoso's is always the union of every graph it holds (there is no default
-  graph apart: :attr:`EngineProfile.default_graph_apart`), its own system graphs too (its
+- **which graphs are the dataset's**: zkg keeps the set union of the named graphs as a graph
+  of its own (:mod:`zkg.store.union_graph`): Oxigraph's default graph, read by any query
+  without a dataset; Virtuoso has no default graph apart (without a dataset its default graph
+  is every graph it holds, a triple once per graph): there zkg keeps no union
+  (:attr:`EngineProfile.keeps_union`), and that default graph is not a set. Virtuoso's
+  ``GRAPH ?g`` ranges over every graph it holds, its own system graphs too (its
   quad-map metadata ``virtrdf#``, the LDP vocabulary, the endpoint's service
   description…), and ``GRAPH ?g`` ranges over them. Those must be private to Virtuoso (the
   recipe in docs/operations/serving.md makes them so): zkg asks once which of them the
@@ -39,9 +41,6 @@ engine it talks to:
 - **how blank nodes are written**: Virtuoso refuses them in ``INSERT DATA`` ("not allowed in
   a constant clause"): :meth:`EngineProfile.engine_update` writes such a block as ``INSERT {
   … } WHERE {}``, which makes fresh blank nodes per update, as ``INSERT DATA`` does;
-- **which default graph**: Virtuoso's default graph, without a dataset, is the union of all
-  graphs (and it has none of its own to name): ``own_default_graph`` is False, and the write
-  path asks for named graphs only (:attr:`zkg.store.facade.Capabilities.own_default_graph`);
 - **which query shapes compile**: Virtuoso 7.2.5's compiler fails (SP031, "equiv replaces
   filter but under deprecation") on ``BIND(constant AS ?v)`` in a group with a FILTER, a
   shape zkg's own queries use (the branches of a UNION marked by a BIND): for Virtuoso
@@ -120,9 +119,6 @@ class EngineProfile:
     blank_node_scheme: str | None = None
     #: The engine takes blank nodes in ``INSERT DATA`` (else written as a template).
     blank_nodes_in_data: bool = True
-    #: A query without a dataset sees the engine's own default graph (else the union of all
-    #: graphs: :attr:`zkg.store.facade.Capabilities.own_default_graph`).
-    own_default_graph: bool = True
     #: The engine compiles ``BIND(constant AS ?v)`` wherever SPARQL allows it (else each is
     #: written ``VALUES ?v { constant }``, the same join).
     binds_constants: bool = True
@@ -138,9 +134,16 @@ class EngineProfile:
     #: The engine's ``sameTerm`` holds for a stored literal and the same literal written in
     #: the query (else ``sameTerm(?v, literal)`` is written as its parts compared).
     same_term_literals: bool = True
-    #: The protocol parameter that makes the default graph the union of the named graphs;
-    #: None: the engine's default graph is that union already.
-    union_parameter: str | None = "union-default-graph"
+    #: The named graph that holds the set union of the named graphs, named as the default
+    #: graph of every query without a dataset of its own (:mod:`zkg.store.union_graph`);
+    #: None: the engine's own default graph holds it, and a query reads it by default.
+    union_graph: str | None = None
+    #: zkg keeps the set union of the named graphs at the engine (:mod:`zkg.store.union_graph`).
+    #: False for Virtuoso: its default graph without a dataset is every graph (a triple once
+    #: per graph holding it), and a dataset named by the protocol breaks it otherwise (7.2.5:
+    #: ``GRAPH <iri>`` then reads even private graphs, and a COUNT over a graph the dataset
+    #: leaves out answers 1): there zkg writes no union, and the default graph is not a set.
+    keeps_union: bool = True
     #: A SELECT of ``?g``: the engine's own graphs that it shows as data (asked once per store;
     #: any row makes zkg refuse to answer; None: the engine has none).
     own_graphs_query: str | None = None
@@ -334,13 +337,12 @@ VIRTUOSO = EngineProfile(
     iri_escapes=False,
     blank_node_scheme="nodeID://",
     blank_nodes_in_data=False,
-    own_default_graph=False,
     binds_constants=False,
     same_term_literals=False,
     error_in_update_answer=_VIRTUOSO_ERROR,
     time_limit_parameter="timeout",
     partial_answer_header=("X-SQL-State", "S1TAT"),
-    union_parameter=None,
+    keeps_union=False,
     # Virtuoso's own graphs, as a fresh 7.2.5 database holds them: its quad-map metadata
     # (``virtrdf#``, and any graph of OpenLink's namespace), the vocabularies it loads at
     # start (LDP; OWL in some builds), its WebDAV graph, and the endpoint's service

@@ -30,11 +30,14 @@ the write, and that date must not match the new data (:func:`zkg.store.version.n
 >>> marker = EngineMarker("http://zkg.test/", lambda text: "a", interval=3600)
 >>> marker.current()[0], marker.current()[1] is None  # the first value seen: no change to date
 ('a', True)
->>> print(marker.replace_text("b"))  # doctest: +NORMALIZE_WHITESPACE
+>>> print(marker.replace_text("b", "urn:x-zkg:default"))  # doctest: +NORMALIZE_WHITESPACE
 DELETE WHERE { GRAPH <http://zkg.test/graph/metadata> {
     <http://zkg.test/graph/metadata> <http://zkg.test/def/datasetVersion> ?version } } ;
+DELETE WHERE { GRAPH <urn:x-zkg:default> {
+    <http://zkg.test/graph/metadata> <http://zkg.test/def/datasetVersion> ?version } } ;
 INSERT DATA { GRAPH <http://zkg.test/graph/metadata> {
-    <http://zkg.test/graph/metadata> <http://zkg.test/def/datasetVersion> "b" } }
+    <http://zkg.test/graph/metadata> <http://zkg.test/def/datasetVersion> "b" }
+    GRAPH <urn:x-zkg:default> { <http://zkg.test/graph/metadata> <http://zkg.test/def/datasetVersion> "b" } }
 >>> marker.written("b"); marker.current()[0], marker.current()[1] is not None
 ('b', True)
 """
@@ -86,13 +89,28 @@ class EngineMarker:
 
     @property
     def select_text(self) -> str:
-        return f"SELECT ?version WHERE {{ GRAPH <{self._graph}> {{ {self._pattern} ?version }} }}"
+        """Read from the default graph, the union of the named graphs, which holds the marker
+        too (:meth:`replace_text`): a query reading no named graph, for which the remote store
+        need not know them (:meth:`zkg.store.remote.RemoteStore.data_graphs` is per marker)."""
+        return f"SELECT ?version WHERE {{ {self._pattern} ?version }}"
 
-    def replace_text(self, token: str) -> str:
-        """The operations that put ``token`` in place of the marker, to end an update with."""
+    def replace_text(self, token: str, union: str | None = None, *, in_union: bool = True) -> str:
+        """The operations that put ``token`` in place of the marker, to end an update with; in
+        the union graph too (``union``: its IRI, None: the default graph), which holds every
+        statement of the metadata graph (:mod:`zkg.store.union_graph`), where the engine
+        keeps one (``in_union``; Virtuoso's default graph is every graph already)."""
+        if not in_union:
+            return (
+                f"DELETE WHERE {{ GRAPH <{self._graph}> {{ {self._pattern} ?version }} }} ;\n"
+                f'INSERT DATA {{ GRAPH <{self._graph}> {{ {self._pattern} "{token}" }} }}'
+            )
+        held = f"{self._pattern} ?version" if union is None else f"GRAPH <{union}> {{ {self._pattern} ?version }}"
+        new = f'{self._pattern} "{token}"'
         return (
             f"DELETE WHERE {{ GRAPH <{self._graph}> {{ {self._pattern} ?version }} }} ;\n"
-            f'INSERT DATA {{ GRAPH <{self._graph}> {{ {self._pattern} "{token}" }} }}'
+            f"DELETE WHERE {{ {held} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{self._graph}> {{ {new} }} "
+            + (f"{new} }}" if union is None else f"GRAPH <{union}> {{ {new} }} }}")
         )
 
     def _take(self, value: str | None) -> None:
@@ -142,7 +160,7 @@ def marker_of(store: StoreFacade, *, interval: float = CHECK_INTERVAL) -> Engine
     """The marker of ``store``'s engine, read through the store's own queries."""
 
     def read(text: str) -> str | None:
-        for row in store.query(text, union_default_graph=False):
+        for row in store.query(text):
             return str(row["version"].value)
         return None
 

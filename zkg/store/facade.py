@@ -15,7 +15,7 @@ member with a compatible signature, and that no module probes a store for an att
 >>> from zkg.store.local import Store
 >>> store: StoreFacade = Store.open(base_iri="http://zkg.test/")
 >>> store.capabilities
-Capabilities(in_process=True, engine_bytes=False, supervised_engine=False, own_default_graph=True)
+Capabilities(in_process=True, engine_bytes=False, supervised_engine=False, union_graph=None, keeps_union=True)
 >>> passes_engine_bytes(store) is None
 True
 """
@@ -46,7 +46,7 @@ class Capabilities:
     """What a store does beyond :class:`StoreFacade`, declared by its class.
 
     >>> Capabilities(engine_bytes=True)
-    Capabilities(in_process=False, engine_bytes=True, supervised_engine=False, own_default_graph=True)
+    Capabilities(in_process=False, engine_bytes=True, supervised_engine=False, union_graph=None, keeps_union=True)
     """
 
     #: pyoxigraph in this process: queries have no time limit (nothing can stop one), and the
@@ -59,11 +59,14 @@ class Capabilities:
     #: parent's): nothing but zkg writes to it, so every write moves the dataset version and
     #: checked answers may be kept per version (:class:`zkg.sparql.passthrough.AnswerCache`).
     supervised_engine: bool = False
-    #: The store's default graph is a graph of its own (SPARQL's, as zkg's write path reads it:
-    #: a query without a dataset sees it alone). False for an engine whose default graph is
-    #: always the union of all graphs (Virtuoso): the write path then asks only for named
-    #: graphs, where zkg keeps its data, instead of seeing every statement twice.
-    own_default_graph: bool = True
+    #: Where the store keeps the set union of its named graphs, the default graph of every
+    #: query without a dataset of its own (:mod:`zkg.store.union_graph`): None for its own
+    #: default graph (pyoxigraph, Oxigraph server), else the IRI of the named graph standing in
+    #: for it (Virtuoso, which has no default graph apart). The write path keeps it there.
+    union_graph: str | None = None
+    #: The store keeps that union (False: an engine whose default graph is every graph,
+    #: Virtuoso; the write path then writes none, and that default graph is not a set).
+    keeps_union: bool = True
 
 
 class StoreFacade(Protocol):
@@ -109,7 +112,6 @@ class StoreFacade(Protocol):
         *,
         default_graph: GraphName | Sequence[GraphName] | None = None,
         named_graphs: Iterable[GraphName] | None = None,
-        union_default_graph: bool = True,
         substitutions: Substitutions | None = None,
         scanned: Scan | None = None,
         trusted: bool = False,
@@ -122,8 +124,10 @@ class StoreFacade(Protocol):
         the time limit and everything else apply as to any query. Never for a user's text."""
         ...
 
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL Update, atomically; the zkg prefixes and base IRI apply."""
+    def update(self, sparql: str, *, keeps_union: bool = False) -> None:
+        """Run a SPARQL Update, atomically; the zkg prefixes and base IRI apply. The default
+        graph stays the union of the named graphs: ``keeps_union`` says the text keeps it
+        (the write path's commit), else the store makes it so after the update (a scan)."""
         ...
 
     def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
@@ -138,8 +142,9 @@ class StoreFacade(Protocol):
         """How many quads the store (or one graph) holds."""
         ...
 
-    def dump(self, *, format: str = "trig") -> bytes:
-        """The whole dataset as deterministic ``trig`` or ``nquads`` bytes."""
+    def dump(self, *, format: str = "trig", with_union: bool = False) -> bytes:
+        """The whole dataset (the named graphs) as deterministic ``trig`` or ``nquads`` bytes;
+        ``with_union``: their union as the default graph too (``zkg export``)."""
         ...
 
     def close(self) -> None:
@@ -165,7 +170,6 @@ class PassesEngineBytes(StoreFacade, Protocol):
         *,
         default_graph: GraphName | Sequence[GraphName] | None = None,
         named_graphs: Iterable[GraphName] | None = None,
-        union_default_graph: bool = True,
         max_bytes: int = 8 * 2**20,
         scanned: Scan | None = None,
     ) -> tuple[str, bytes | None, Any]:

@@ -71,6 +71,7 @@ class LoadRecord(TypedDict, total=False):
     base_iri: str  # the base IRI the files were loaded under
     loaded_at: str  # when, ISO 8601 to the second
     files: list[FileRecord]
+    default_graph: str  # "union of the named graphs": the store keeps it (zkg.store.union_graph)
 
 
 def numbered_dir(data_dir: Path, number: int) -> Path:

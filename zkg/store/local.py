@@ -32,9 +32,9 @@ from zkg.base.errors import QueryError, ReadOnlyData, StoreError, storage_fault
 from zkg.rdf.prefixes import graph_iri, prefixes
 from zkg.rdf.rdflib_view import rdflib_graph
 from zkg.rdf.serialize import serialize_dataset
-from zkg.rdf.sparql_scan import Scan, own_query_scan, scan
+from zkg.rdf.sparql_scan import Scan, scan
 from zkg.store import layout as store_layout
-from zkg.store import loading, local_loading
+from zkg.store import loading, local_loading, union_graph
 from zkg.store.extension_functions import MAX_FUNCTIONS, unsupported_function
 from zkg.store.facade import Capabilities, GraphName, GraphTerm, StoreFacade, Substitutions
 from zkg.store.layout import LoadRecord, open_live_store, read_record
@@ -143,6 +143,8 @@ class Store:
                 f"store at {data_dir} was loaded with base IRI {record.get('base_iri')}; "
                 f"run `zkg load --base-iri {base_iri}` into a new data directory"
             )
+        if not create:
+            union_graph.check_record(data_dir, record)
         store_dir = store_layout.live_store_dir(data_dir)
         fault: StoreError | None
         if not create and store_dir.is_dir() and not os.access(store_dir, os.W_OK):
@@ -191,19 +193,18 @@ class Store:
         *,
         default_graph: GraphName | Sequence[GraphName] | None = None,
         named_graphs: Iterable[GraphName] | None = None,
-        union_default_graph: bool = True,
         substitutions: Substitutions | None = None,
         scanned: Scan | None = None,
         trusted: bool = False,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Evaluate a SPARQL query: QuerySolutions, QueryBoolean or QueryTriples.
 
-        The default graph is the union of all graphs unless ``default_graph`` (IRI or list)
-        is given or the query has FROM or FROM NAMED. The zkg prefixes are predeclared and
+        The default graph is the set union of the named graphs (the store keeps it:
+        :mod:`zkg.store.union_graph`) unless ``default_graph`` (IRI or list) is given or the
+        query has FROM or FROM NAMED. The zkg prefixes are predeclared and
         relative IRIs resolve against the base IRI. ``scanned`` is what zkg already read of
-        the text (the guard's :attr:`~zkg.sparql.reading.Reading.scanned`), so that it is not
-        read again; ``trusted``: the text is zkg's own, read without the lexer
-        (:func:`~zkg.rdf.sparql_scan.own_query_scan`). Results are lazy: errors during evaluation surface while iterating.
+        the text and ``trusted`` that it is zkg's own: the remote store reads them, pyoxigraph
+        needs neither. Results are lazy: errors during evaluation surface while iterating.
 
         >>> store = Store.open(base_iri="http://zkg.test/")
         >>> bool(store.query("ASK { ?s ?p ?o }"))
@@ -218,9 +219,8 @@ class Store:
             if isinstance(default_graph, (str, ox.NamedNode, ox.BlankNode, ox.DefaultGraph)):
                 default_graph = [default_graph]
             options["default_graph"] = [_as_graph_term(g) for g in default_graph]
-        elif not (scanned or (own_query_scan(sparql, ()) if trusted else scan(sparql))).has_dataset_clause:
-            # pyoxigraph's union option would override the query's own FROM / FROM NAMED.
-            options["use_default_graph_as_union"] = union_default_graph
+        # Otherwise pyoxigraph's own default graph: the union, kept (never its union option,
+        # which yields a triple once per graph holding it).
         if named_graphs is not None:
             options["named_graphs"] = [_as_graph_term(g) for g in named_graphs]
         if substitutions:
@@ -254,30 +254,39 @@ class Store:
         return sorted(self.oxigraph.named_graphs(), key=str)
 
     def quads(self, graph: GraphName | None = None) -> Iterator[ox.Quad]:
-        """All quads, or those of one graph (an IRI, a term, or ``DefaultGraph()``)."""
-        target = None if graph is None else _as_graph_term(graph)
-        return self.oxigraph.quads_for_pattern(None, None, None, target)
+        """The data's quads (the named graphs'), or those of one graph (an IRI, a term, or
+        ``DefaultGraph()``: the union the store keeps, :mod:`zkg.store.union_graph`)."""
+        if graph is None:
+            return (q for q in self.oxigraph if not isinstance(q.graph_name, ox.DefaultGraph))
+        return self.oxigraph.quads_for_pattern(None, None, None, _as_graph_term(graph))
 
     def count(self, graph: GraphName | None = None) -> int:
-        """How many quads the store (or one graph) holds."""
+        """How many quads the named graphs (or one graph) hold."""
         if graph is None:
-            return len(self.oxigraph)
+            return len(self.oxigraph) - self.count(ox.DefaultGraph())
         target = _as_graph_term(graph)
-        if isinstance(target, ox.NamedNode):  # counted by the engine, not quad by quad in Python
-            solutions = self.oxigraph.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {target} {{ ?s ?p ?o }} }}")
+        if not isinstance(target, ox.BlankNode):  # counted by the engine, not quad by quad in Python
+            pattern = "?s ?p ?o" if isinstance(target, ox.DefaultGraph) else f"GRAPH {target} {{ ?s ?p ?o }}"
+            solutions = self.oxigraph.query(f"SELECT (COUNT(*) AS ?n) {{ {pattern} }}")
             assert isinstance(solutions, ox.QuerySolutions)  # a SELECT's answer
             return int(next(solutions)["n"].value)
         return sum(1 for _ in self.quads(graph))
 
-    def dump(self, *, format: str = "trig") -> bytes:
-        """The whole dataset as deterministic ``trig`` or ``nquads`` bytes.
+    def dump(self, *, format: str = "trig", with_union: bool = False) -> bytes:
+        """The whole dataset (the named graphs) as deterministic ``trig`` or ``nquads`` bytes;
+        ``with_union``: their union as the default graph too, for another engine to load
+        (``zkg export``; :mod:`zkg.store.union_graph`).
 
         >>> store = Store.open(base_iri="http://zkg.test/")
         >>> store.update("INSERT DATA { GRAPH graph:g { id:a zkg:p id:b } }")
         >>> print(store.dump(format="nquads").decode(), end="")
         <http://zkg.test/id/a> <http://zkg.test/def/p> <http://zkg.test/id/b> <http://zkg.test/graph/g> .
+        >>> print(store.dump(format="nquads", with_union=True).decode(), end="")
+        <http://zkg.test/id/a> <http://zkg.test/def/p> <http://zkg.test/id/b> .
+        <http://zkg.test/id/a> <http://zkg.test/def/p> <http://zkg.test/id/b> <http://zkg.test/graph/g> .
         """
-        return serialize_dataset(self.quads(), format=format, prefixes=self.prefixes)
+        quads = self.oxigraph if with_union else self.quads()
+        return serialize_dataset(iter(quads), format=format, prefixes=self.prefixes)
 
     def union_graph_for_validation(self) -> ValidationGraphs:
         """rdflib copies: the data (every graph but vocabulary and shapes, default graph
@@ -299,9 +308,16 @@ class Store:
         """The StoreError for an OSError of a write: a full disk, a read-only directory, or other."""
         return storage_fault(error, self.data_dir, doing=doing) or StoreError(f"store error: {error}")
 
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL Update in one atomic pyoxigraph call (all of it or nothing)."""
+    def update(self, sparql: str, *, keeps_union: bool = False) -> None:
+        """Run a SPARQL Update in one atomic pyoxigraph call (all of it or nothing).
+
+        The default graph stays the union of the named graphs (:mod:`zkg.store.union_graph`):
+        ``keeps_union`` says the text keeps it itself (the write path's commit); else the same
+        call makes it so again after the update, by comparing it with the named graphs (a
+        scan of the store: for tests and tools, not for the write path)."""
         self._refuse_if_read_only()
+        if not keeps_union:
+            sparql = f"{sparql}\n;\n{union_graph.RESYNC}"
         try:
             self.oxigraph.update(sparql, base_iri=self.base_iri, prefixes=self.prefixes)
         except SyntaxError as error:
@@ -371,16 +387,18 @@ class Store:
         """The small load: one atomic update (or extend) in this store; quads per graph."""
         to_drop = sorted(parsed.graphs) + sorted(earlier - parsed.graphs)
         present = {g.value for g in self.oxigraph.named_graphs() if isinstance(g, ox.NamedNode)}
-        if present.isdisjoint(to_drop):
+        kept_union = union_graph.is_marked(self._read_own_record()) or not len(self.oxigraph)
+        if present.isdisjoint(to_drop) and kept_union:
             # Nothing to replace: one extend() is as atomic as the update, and much faster.
             try:
-                self.oxigraph.extend(quads)
+                self.oxigraph.extend(union_graph.with_union_copies(quads))
             except OSError as error:
                 raise self._write_failed(error, doing="load") from None
             self._wrote()
-        else:
-            self.update_raw(loading.replace_graphs_update(to_drop, quads))
-        self._write_own_record(local_loading.load_record(self.base_iri, parsed))
+        else:  # the union made again in the same update (a store of an earlier zkg has none)
+            first = [] if kept_union else [union_graph.keep_graph_store_default(self.base_iri)]
+            self.update_raw(" ;\n".join([*first, loading.replace_graphs_update(to_drop, quads), union_graph.REBUILD]))
+        self._write_own_record(union_graph.mark(local_loading.load_record(self.base_iri, parsed)))
         return {iri: self.count(iri) for iri in sorted(parsed.graphs)}
 
     def _bulk_load(
@@ -400,14 +418,21 @@ class Store:
 
         def quads() -> Iterator[ox.Quad]:  # called while this store is still the old one
             replaced = parsed.graphs | earlier
-            return local_loading.bulk_quads(batches, keep_from=self.oxigraph, replaced=replaced, progress=progress)
+            earlier_default = None
+            if not union_graph.is_marked(self._read_own_record()):
+                earlier_default = ox.NamedNode(union_graph.graph_store_default_iri(self.base_iri))
+            return local_loading.bulk_quads(
+                batches, keep_from=self.oxigraph, replaced=replaced, progress=progress, earlier_default=earlier_default
+            )
 
         if data_dir is None:
             new = ox.Store()
             new.bulk_extend(quads())
-            self._memory_record = local_loading.load_record(self.base_iri, parsed)
+            self._memory_record = union_graph.mark(local_loading.load_record(self.base_iri, parsed))
         else:
-            new = local_loading.build_beside(data_dir, quads, lambda: local_loading.load_record(self.base_iri, parsed))
+            new = local_loading.build_beside(
+                data_dir, quads, lambda: union_graph.mark(local_loading.load_record(self.base_iri, parsed))
+            )
         self._store = new  # the old store is closed here (its lock released), then deleted
         self._wrote()
         if old_dir is not None:

@@ -11,7 +11,8 @@ back the new pyoxigraph store for the Store to put in place of its own.
 >>> kept = ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("kept"), ox.NamedNode("http://x/k"))
 >>> old.add(kept)
 >>> new = ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("new"), ox.NamedNode("http://x/g"))
->>> list(bulk_quads(iter([[new]]), keep_from=old, replaced={"http://x/g"})) == [new, kept]
+>>> from zkg.store.union_graph import copy_in
+>>> list(bulk_quads(iter([[new]]), keep_from=old, replaced={"http://x/g"})) == [new, copy_in(new), kept, copy_in(kept)]
 True
 """
 
@@ -27,7 +28,7 @@ import pyoxigraph as ox
 
 from zkg.base.errors import StoreError, storage_fault
 from zkg.store import layout as store_layout
-from zkg.store import loading
+from zkg.store import loading, union_graph
 from zkg.store.layout import FileRecord, LoadRecord
 
 #: Quads between two calls of a bulk load's ``progress``.
@@ -78,14 +79,19 @@ def bulk_quads(
     keep_from: ox.Store,
     replaced: set[str],
     progress: Callable[[int], None] | None = None,
+    earlier_default: ox.NamedNode | None = None,
 ) -> Iterator[ox.Quad]:
     """What the new store holds: the quads of ``batches`` (calling ``progress(n)`` between
-    them), then those of every graph of ``keep_from`` but the ``replaced`` ones."""
+    them), then those of every named graph of ``keep_from`` but the ``replaced`` ones; each
+    with its triple in the default graph, the union of the named graphs
+    (:mod:`zkg.store.union_graph`; the old default graph is that union, made anew here).
+    ``earlier_default``: the store is an earlier zkg's, whose default graph held what Graph
+    Store clients wrote to ``?default``: kept in this named graph, where ``?default`` is now."""
 
     def parts() -> Iterator[Iterable[ox.Quad]]:
         done = reported = 0
         for batch in batches:
-            yield batch
+            yield union_graph.with_union_copies(batch)
             done += len(batch)
             if progress is not None and done - reported >= _PROGRESS_EVERY:
                 progress(done)
@@ -93,11 +99,16 @@ def bulk_quads(
         if progress is not None:
             progress(done)
         # Every file is read: what the old store keeps is now known (the same graphs a
-        # small load leaves alone: the default graph, changesets, anything no file defined).
-        graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph
-        for graph in [ox.DefaultGraph(), *keep_from.named_graphs()]:
+        # small load leaves alone: changesets, anything no file defined).
+        for graph in keep_from.named_graphs():
             if not (isinstance(graph, ox.NamedNode) and graph.value in replaced):
-                yield keep_from.quads_for_pattern(None, None, None, graph)
+                yield union_graph.with_union_copies(keep_from.quads_for_pattern(None, None, None, graph))
+        if earlier_default is not None:
+            moved = (
+                union_graph.copy_in(q, earlier_default)
+                for q in keep_from.quads_for_pattern(None, None, None, ox.DefaultGraph())
+            )
+            yield union_graph.with_union_copies(moved)
 
     return itertools.chain.from_iterable(parts())  # chained in C: no Python step per quad
 

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Callable
 
 from zkg.base.errors import ReadOnlyData, StorageFull, StoreError, storage_fault
-from zkg.store import engine_sandbox
+from zkg.store import engine_sandbox, union_graph
 from zkg.store import layout as store_layout
 from zkg.store.layout import RECORD as METADATA_FILE
 from zkg.store.layout import STORE_LINK as STORE_DIR
@@ -136,7 +136,8 @@ def check_data_dir(data_dir: Path, base_iri: str) -> Path:
     if not record_path.is_file() or not store_dir.is_dir():
         raise StoreError(f"no store at {data_dir}: run `zkg load` first")
     try:
-        recorded = json.loads(record_path.read_text(encoding="utf-8")).get("base_iri")
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        recorded = record.get("base_iri")
     except (OSError, ValueError, AttributeError) as error:
         raise StoreError(f"cannot read {record_path}: {error}") from None
     if recorded != base_iri:
@@ -144,6 +145,7 @@ def check_data_dir(data_dir: Path, base_iri: str) -> Path:
             f"store at {data_dir} was loaded with base IRI {recorded}; "
             f"serve it with --base-iri {recorded}, or load it again with --base-iri {base_iri}"
         )
+    union_graph.check_record(data_dir, record)
     return store_dir
 
 

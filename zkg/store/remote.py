@@ -26,6 +26,7 @@ their answers hold; how engines differ, their profiles (:mod:`zkg.store.engine_p
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import secrets
 from datetime import datetime, timezone
@@ -47,7 +48,7 @@ from zkg.base.errors import (
 from zkg.rdf import sparql_scan
 from zkg.rdf.prefixes import prefixes as zkg_prefixes
 from zkg.rdf.serialize import serialize_dataset
-from zkg.store import engine_dataset, engine_errors, engine_profiles, extension_functions
+from zkg.store import engine_dataset, engine_errors, engine_profiles, extension_functions, union_graph
 from zkg.store.engine_errors import UnsupportedFunction
 from zkg.store.engine_profiles import EngineProfile
 from zkg.store.engine_version import EngineMarker, marker_of, new_token
@@ -122,6 +123,10 @@ class RemoteStore:
         self._engine = engine if engine is not None else engine_profiles.OXIGRAPH if supervisor is not None else None
         # What the engine says of itself (its own graphs, its row cap), asked once.
         self._facts = engine_dataset.EngineFacts()
+        # The data's named graphs where the union is a named graph too (Virtuoso), named in
+        # each query that reads named graphs; kept per version: (version key, graphs).
+        self._data_graphs: tuple[tuple[int, str], list[str]] | None = None
+        self._updates = 0  # updates sent through this object (a key of that version)
         # An engine zkg does not run may have other front ends writing to it: every update
         # moves a marker there, which every front end reads (zkg.store.engine_version).
         self._marker: EngineMarker | None = marker_of(self) if supervisor is None else None
@@ -147,7 +152,8 @@ class RemoteStore:
         return Capabilities(
             engine_bytes=True,
             supervised_engine=self.supervisor is not None,
-            own_default_graph=self.engine.own_default_graph,
+            union_graph=self.engine.union_graph,
+            keeps_union=self.engine.keeps_union,
         )
 
     @property
@@ -197,7 +203,6 @@ class RemoteStore:
         *,
         default_graph: GraphName | Sequence[GraphName] | None = None,
         named_graphs: GraphName | Iterable[GraphName] | None = None,
-        union_default_graph: bool = True,
         substitutions: Substitutions | None = None,
         timeout: float | None = None,
         scanned: sparql_scan.Scan | None = None,
@@ -216,7 +221,7 @@ class RemoteStore:
             found = scanned
         else:
             found = sparql_scan.own_query_scan(sparql, self.prefixes) if trusted else sparql_scan.scan(sparql)
-        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, found)
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, found)
         return self._evaluated(text, params, prologue, self.timeout if timeout is None else timeout, found.form)
 
     def _evaluated(
@@ -255,7 +260,6 @@ class RemoteStore:
         sparql: str,
         default_graph: GraphName | Sequence[GraphName] | None,
         named_graphs: GraphName | Iterable[GraphName] | None,
-        union_default_graph: bool,
         scanned: sparql_scan.Scan | None,
     ) -> tuple[str, list[tuple[str, str]], int]:
         """(text with what zkg adds before it, protocol parameters, lines added): see
@@ -269,7 +273,7 @@ class RemoteStore:
             prologue=sparql_scan.undeclared_prologue(found, self.prefixes, self.base_iri),
             default_graph=default_graph,
             named_graphs=named_graphs,
-            union_default_graph=union_default_graph,
+            data_graphs=self.data_graphs,
             scanned=found,
         )
 
@@ -294,7 +298,6 @@ class RemoteStore:
         *,
         default_graph: GraphName | Sequence[GraphName] | None = None,
         named_graphs: GraphName | Iterable[GraphName] | None = None,
-        union_default_graph: bool = True,
         max_bytes: int = 8 * 2**20,
         scanned: sparql_scan.Scan | None = None,
     ) -> tuple[str, bytes | None, RemoteSolutions | RemoteTriples | None]:
@@ -311,11 +314,10 @@ class RemoteStore:
                 sparql,
                 default_graph=default_graph,
                 named_graphs=named_graphs,
-                union_default_graph=union_default_graph,
                 scanned=found,
             )
             return RESULTS_JSON, json.dumps({"head": {}, "boolean": bool(answer)}).encode("utf-8"), None
-        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, union_default_graph, found)
+        text, params, prologue = self._prepare(sparql, default_graph, named_graphs, found)
         headers = {"Accept": accept}
         exchange, response = self._answered(self.timeout, params, text, headers, prologue)
         media_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
@@ -433,13 +435,21 @@ class RemoteStore:
 
     # -- updates and helpers ---------------------------------------------------------------
 
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL Update at the engine (atomic there); prefixes and base as for query."""
+    def update(self, sparql: str, *, keeps_union: bool = False) -> None:
+        """Run a SPARQL Update at the engine (atomic there); prefixes and base as for query;
+        the union graph kept as :meth:`zkg.store.local.Store.update` keeps it."""
         # zkg's own updates (the write path's INSERT/DELETE DATA): a curator's text reaches
         # the engine only as a changeset, checked by the guard before (zkg.curation.update_translation).
         marker, token = self._marker, new_token()
-        if marker is not None:  # on a line of its own: the text may end in a comment
-            sparql = sparql.rstrip().removesuffix(";") + "\n;\n" + marker.replace_text(token)
+        self._updates += 1
+        if not keeps_union and self.engine.keeps_union:  # on a line of its own: the text may end in a comment
+            sparql = sparql.rstrip().removesuffix(";") + "\n;\n" + union_graph.resync(self.engine.union_graph)
+        if marker is not None:
+            sparql = (
+                sparql.rstrip().removesuffix(";")
+                + "\n;\n"
+                + marker.replace_text(token, self.engine.union_graph, in_union=self.engine.keeps_union)
+            )
         self.send_update(sparql)
         if marker is not None:
             marker.written(token)
@@ -487,12 +497,30 @@ class RemoteStore:
         """The solutions of one of zkg's own SELECT queries, on the dataset as it is (no union)."""
         # A SELECT's answer: the engine's solutions. (An engine answering it with triples
         # fails in the caller's row lookups, as it did before this was typed.)
-        return cast(RemoteSolutions, self.query(text, union_default_graph=False, timeout=timeout))
+        return cast(RemoteSolutions, self.query(text, timeout=timeout))
 
     def named_graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
-        """The named graphs at the engine, sorted by IRI."""
+        """The named graphs at the engine, sorted by IRI (the union's stand-in left out)."""
+        if self.engine.union_graph is not None:
+            return [ox.NamedNode(g) for g in self.data_graphs()]
         rows = self._select(self.engine.named_graphs_query)
         return sorted((row["g"] for row in rows if row["g"] is not None), key=str)
+
+    def data_graphs(self) -> list[str]:
+        """The IRIs of the named graphs of the data, where the engine keeps the union in a
+        named graph (Virtuoso): every graph it shows but that one, asked once per version
+        (this object's updates, the engine's marker), sorted. Virtuoso's ``GRAPH ?g`` ranges
+        over every graph it holds whatever ``default-graph-uri`` says, so a query reading named
+        graphs names these (:func:`zkg.store.engine_dataset.prepare`); its pragma
+        ``input:named-graph-exclude`` would leave the union out of the default graph too."""
+        key = (self._updates, self.engine_marker[0])
+        known = self._data_graphs
+        if known is None or known[0] != key:
+            rows = self._ask_engine(self.engine.named_graphs_query)
+            union = self.engine.union_graph
+            graphs = sorted({r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode) and r["g"].value != union})
+            known = self._data_graphs = (key, graphs)
+        return known[1]
 
     def count(self, graph: GraphName | None = None) -> int:
         """How many quads the engine holds (or one named graph)."""
@@ -504,16 +532,21 @@ class RemoteStore:
         return int(rows[0]["n"].value)
 
     def quads(self, graph: GraphName | None = None, *, timeout: float | None = None) -> Iterator[ox.Quad]:
-        """All quads, or those of one named graph (``timeout``: default the query limit)."""
+        """The data's quads (the named graphs'), or those of one graph (``DefaultGraph()``:
+        the union the engine keeps); ``timeout``: default the query limit."""
         if graph is None:
             text = f"SELECT ?s ?p ?o ?g {{ {engine_dataset.every_quad(self.engine)} }}"
+        elif isinstance(graph, ox.DefaultGraph):
+            text = "SELECT ?s ?p ?o ?g { ?s ?p ?o }"
         else:
             text = f"SELECT ?s ?p ?o ?g {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ <{engine_dataset.iri(graph)}> }} }}"
         engine_dataset.check_whole(self.engine, self.engine_row_cap, lambda: self.count(graph))
         for row in self._select(text, timeout=timeout):
             yield ox.Quad(row["s"], row["p"], row["o"], row["g"] if row["g"] is not None else ox.DefaultGraph())
 
-    def dump(self, *, format: str = "trig") -> bytes:
+    def dump(self, *, format: str = "trig", with_union: bool = False) -> bytes:
         """The whole dataset as deterministic ``trig`` or ``nquads`` bytes, as Store.dump."""
-
-        return serialize_dataset(self.quads(timeout=self.update_timeout), format=format, prefixes=self.prefixes)
+        quads = self.quads(timeout=self.update_timeout)
+        if with_union:
+            quads = itertools.chain(quads, self.quads(ox.DefaultGraph(), timeout=self.update_timeout))
+        return serialize_dataset(quads, format=format, prefixes=self.prefixes)

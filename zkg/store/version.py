@@ -218,7 +218,7 @@ class PerVersion(Generic[T]):
     >>> sizes = PerVersion(lambda s: s.count())
     >>> sizes.get(store)
     0
-    >>> store.update("INSERT DATA { <http://zkg.test/a> <http://zkg.test/b> 1 }")
+    >>> store.update("INSERT DATA { GRAPH <http://zkg.test/g> { <http://zkg.test/a> <http://zkg.test/b> 1 } }")
     >>> sizes.get(store)
     1
 
@@ -232,7 +232,7 @@ class PerVersion(Generic[T]):
     >>> counts = PerVersion(lambda s: s.count(), wait=5.0)
     >>> counts.lookup(store)
     (1, True)
-    >>> store.update("INSERT DATA { <http://zkg.test/a> <http://zkg.test/b> 2 }")
+    >>> store.update("INSERT DATA { GRAPH <http://zkg.test/g> { <http://zkg.test/a> <http://zkg.test/b> 2 } }")
     >>> counts.lookup(store)  # computed within the wait: fresh
     (2, True)
     """

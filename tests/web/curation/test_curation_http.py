@@ -165,9 +165,7 @@ def test_stale_correction_is_409(cur):
         from zkg.curation.apply import Conflict
 
         with pytest.raises(Conflict):
-            writes.app_curator().write(
-                Attribution.of_token("alice", source=SOURCE), removals=removals, exact_removals=True
-            )
+            writes.app_curator().write(Attribution.of_token("alice", source=SOURCE), removals=removals)
         assert writes.error_response(Conflict("gone")).status_code == 409
 
 

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 
 from tests.support.curation_testing import ALICE_PAGE, SOURCE, csrf_of, make_curation, sign_in
-from tests.support.zkg_testing import TEST_BASE
+from tests.support.zkg_testing import TEST_BASE, add_as_loaded
 from zkg.rdf.visible import visible, visible_text, visible_uri
 
 #: The characters of the class, named as the issue names them (the test does not ask
@@ -93,7 +93,7 @@ def hostile(tmp_path_factory):
         ),
         ox.Quad(sneaky, ox.NamedNode(schema + "name"), ox.Literal(f"Mallory{RLO} yrollaM\u2066", language="en"), graph),
     ]:
-        cur.store.oxigraph.add(quad)
+        add_as_loaded(cur.store.oxigraph, quad)
     answer = cur.client.post(
         "/sparql?source=" + quote(EVIL_SOURCE, safe=""),
         data=f'INSERT DATA {{ <{TEST_BASE}id/alice> <{schema}jobTitle> "T{RLO}itle"@en }}'.encode(),
@@ -160,7 +160,7 @@ def test_a_value_with_hidden_characters_is_shown_escaped_and_corrected_exactly(t
     graph = ox.NamedNode(f"{TEST_BASE}graph/example-source")
     alice = ox.NamedNode(f"{TEST_BASE}id/alice")
     tricky = ox.Literal(f"Chief{RLO} ofni", language="en")
-    cur.store.oxigraph.add(ox.Quad(alice, ox.NamedNode("https://schema.org/jobTitle"), tricky, graph))
+    add_as_loaded(cur.store.oxigraph, ox.Quad(alice, ox.NamedNode("https://schema.org/jobTitle"), tricky, graph))
     sign_in(cur)
     html = cur.client.get(ALICE_PAGE).get_data(as_text=True)
     assert not HIDDEN_RE.search(html)
@@ -183,16 +183,18 @@ def test_an_entity_chosen_from_the_list_is_read_back_exactly(tmp_path):
     cur = make_curation(tmp_path)
     graph = ox.NamedNode(f"{TEST_BASE}graph/example-source")
     sneaky = ox.NamedNode(SNEAKY)
-    cur.store.oxigraph.add(
+    add_as_loaded(
+        cur.store.oxigraph,
         ox.Quad(
             sneaky,
             ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
             ox.NamedNode("https://schema.org/Person"),
             graph,
-        )
+        ),
     )
-    cur.store.oxigraph.add(
-        ox.Quad(sneaky, ox.NamedNode("https://schema.org/name"), ox.Literal("Mallory", language="en"), graph)
+    add_as_loaded(
+        cur.store.oxigraph,
+        ox.Quad(sneaky, ox.NamedNode("https://schema.org/name"), ox.Literal("Mallory", language="en"), graph),
     )
     sign_in(cur)
     html = cur.client.get(ALICE_PAGE).get_data(as_text=True)

@@ -155,7 +155,7 @@ def statement():
         attribution = Attribution.of_token(curator.name, source=data.source, message=data.message)
         # The statement replaced is one the page listed, in its graph: removed exactly there.
         outcome = writes.app_curator().write(
-            attribution, additions=[addition], removals=[replaced] if replaced is not None else [], exact_removals=True
+            attribution, additions=[addition], removals=[replaced] if replaced is not None else []
         )
     except ValueError as error:  # an IRI pyoxigraph refuses
         return _failed(data, 400, f"not a valid IRI: {error}")

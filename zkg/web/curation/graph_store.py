@@ -7,10 +7,12 @@ Graphs are named
   sent, percent-encoding kept): the request URL is the graph's IRI when the server runs at
   its base IRI.
 
-**The default graph.** ``?default`` is the store's own default graph. zkg keeps its data in
-named graphs (DESIGN.md, decision 4) and queries see the union of all graphs as their default
-graph, so what Graph Store clients write there is seen by queries like any other statement;
-``?default`` reads and writes just that graph (it always exists: GET answers 200, empty or
+**The default graph.** ``?default`` is a named graph of its own,
+``{base}graph/graph-store-default`` (:func:`zkg.curation.writer.graph_store_default`). zkg
+keeps its data in named graphs (DESIGN.md, decision 4) and a query's default graph is their
+set union (:mod:`zkg.store.union_graph`), which no write can make hold exactly a document
+(what only zkg writes stays in it); so ``?default`` reads and writes that graph, whose
+statements are in the union like any other's (it always exists: GET answers 200, empty or
 not). SPARQL Update works otherwise: there the default graph is the union
 (:mod:`zkg.curation.update_translation`).
 

@@ -84,7 +84,7 @@ def metadata_triples(changeset_iris: list[str]) -> list[ox.Triple]:
         f"CONSTRUCT {{ ?c ?p ?o . ?a ?ap ?ao }} WHERE {{ VALUES ?c {{ {values} }} GRAPH {metadata} {{ ?c ?p ?o "
         f"OPTIONAL {{ ?c prov:wasAttributedTo ?a . ?a ?ap ?ao }} }} }}"
     )
-    return sorted(set(store.query(text, union_default_graph=False)), key=str)
+    return sorted(set(store.query(text)), key=str)
 
 
 def _rdf(triples: list[ox.Triple], chosen: Format) -> Response:

@@ -51,12 +51,7 @@ def _statements(iri: str) -> list[tuple[str, str, str]]:
     """(label, N-Quads line, the value as shown) of the entity's statements a form may correct."""
     store = writes.store()
     node = ox.NamedNode(iri)
-    rows = list(
-        store.query(
-            f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} FILTER(!isBlank(?o)) }} LIMIT 300",
-            union_default_graph=False,
-        )
-    )
+    rows = list(store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} FILTER(!isBlank(?o)) }} LIMIT 300"))
     iris = {r["p"].value for r in rows} | {r["g"].value for r in rows}
     iris |= {r["o"].value for r in rows if isinstance(r["o"], ox.NamedNode)}
     names = labels_for(store, iris)

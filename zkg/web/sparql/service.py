@@ -107,7 +107,7 @@ def statistics(store: StoreFacade, base_iri: str) -> dict:
         for graph in store.named_graphs()
         if isinstance(graph, ox.NamedNode)
     }
-    for row in _rows(store, GRAPH_SIZES, union_default_graph=False) or []:
+    for row in _rows(store, GRAPH_SIZES) or []:
         graphs[row["g"].value] = {"triples": int(row["triples"].value), "subjects": int(row["subjects"].value)}
     totals = _rows(store, TOTALS)
     space = base_iri + ENTITY_PATH
