@@ -183,7 +183,9 @@ def _term(term) -> str:
         return "UNDEF"
     if isinstance(term, rdflib.Literal) and term.datatype is not None:
         return f'"{term}"^^<{term.datatype}>'
-    if isinstance(term, (rdflib.URIRef, rdflib.Literal)):
+    if isinstance(term, rdflib.Literal):  # escaped as N-Triples (rdflib's n3() writes long quotes)
+        return str(ox.Literal(str(term), language=term.language) if term.language else ox.Literal(str(term)))
+    if isinstance(term, rdflib.URIRef):
         return term.n3()
     return str(term)
 
