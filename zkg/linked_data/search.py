@@ -173,6 +173,8 @@ def read_names(store, subjects: Iterable[str] | None = None) -> StoredNames:
             found.dates.setdefault(iri, []).append(r["l"].value)
         else:
             found.rows.append((iri, r["p"].value, r["l"].value, r["l"].language))
+    for types in found.types.values():
+        types.sort()  # (the engine's order is not the same from one store layout to the next)
     return found
 
 

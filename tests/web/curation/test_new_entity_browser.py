@@ -22,7 +22,7 @@ from selenium.webdriver.support.ui import Select
 from tests.support.live_server import serve_at_own_url
 from tests.web.curation.test_curation_browser import _wait
 
-SOURCE = "https://en.wikipedia.org/wiki/Lenovo"
+SOURCE = "https://en.wikipedia.org/wiki/Legend_Holdings"
 WIDTHS = (390, 1400)
 
 #: Every control of the page's forms that no label names, and every form wider than its card
@@ -73,7 +73,7 @@ def ask(base: str, query: str) -> bool:
 def founded(base: str, year: str) -> bool:
     return ask(
         base,
-        f'ASK {{ <{base}id/lenovo> <https://schema.org/foundingDate> "{year}"^^<http://www.w3.org/2001/XMLSchema#gYear> }}',
+        f'ASK {{ <{base}id/legend-holdings> <https://schema.org/foundingDate> "{year}"^^<http://www.w3.org/2001/XMLSchema#gYear> }}',
     )
 
 
@@ -113,7 +113,7 @@ def sign_in(page, server, next_path: str = "/") -> None:
     _wait(page, lambda d: "Signed in as" in d.page_source or "Sign out" in d.page_source, "not signed in")
 
 
-def test_a_curator_creates_lenovo_corrects_its_year_and_reverts_the_correction(server, page):
+def test_a_curator_creates_legend_holdings_corrects_its_year_and_reverts_the_correction(server, page):
     base = server.url
     page.set_window_size(1400, 1000)
     sign_in(page, server)
@@ -130,8 +130,8 @@ def test_a_curator_creates_lenovo_corrects_its_year_and_reverts_the_correction(s
     assert page.find_element(By.ID, "new-title").text.startswith("New Corporation")
 
     form = page.find_element(By.ID, "new-entity")
-    form.find_element(By.ID, "name-input").send_keys("Lenovo")
-    assert "lenovo" in form.find_element(By.ID, "iri-input").get_attribute("placeholder")  # minted, shown
+    form.find_element(By.ID, "name-input").send_keys("Legend Holdings")
+    assert "legend-holdings" in form.find_element(By.ID, "iri-input").get_attribute("placeholder")  # minted, shown
     form.find_element(By.ID, "schema:foundingDate.0").send_keys("1948")  # a slip, corrected below
     Select(form.find_element(By.ID, "zkg:organizationKind.0")).select_by_visible_text("company")
     pick_from_completion(
@@ -150,13 +150,17 @@ def test_a_curator_creates_lenovo_corrects_its_year_and_reverts_the_correction(s
     preview = page.find_element(By.ID, "preview").text
     assert "founding date" in preview and "1948" in preview and "Zhongguancun Science Park area" in preview
     assert "The shapes accept it" in preview
-    assert not ask(base, f"ASK {{ <{base}id/lenovo> ?p ?o }}")
+    assert not ask(base, f"ASK {{ <{base}id/legend-holdings> ?p ?o }}")
     check_layout(page, "new-entity-preview")
     page.find_element(By.ID, "commit").click()
 
     # The new page, with the changeset that made it.
-    _wait(page, lambda d: d.current_url == base + "page/id/lenovo#curation", "the commit did not land on the new page")
-    assert "Created Lenovo: changeset" in page.find_element(By.ID, "curation").text
+    _wait(
+        page,
+        lambda d: d.current_url == base + "page/id/legend-holdings#curation",
+        "the commit did not land on the new page",
+    )
+    assert "Created Legend Holdings: changeset" in page.find_element(By.ID, "curation").text
     assert founded(base, "1948")
 
     # Correct the year: the statement chosen, the old value beside the new one.
@@ -215,7 +219,7 @@ def test_a_creation_the_shapes_refuse_shows_the_message_beside_the_field(server,
     base = server.url
     page.set_window_size(1400, 1000)
     sign_in(page, server, "/curate/new?class=schema:Corporation")
-    page.get(base + "curate/new?class=schema:Corporation&name=Legend%20Holdings")
+    page.get(base + "curate/new?class=schema:Corporation&name=Legend%20Group")
     form = page.find_element(By.ID, "new-entity")
     form.find_element(By.ID, "schema:foundingDate.0").send_keys("1984")
     # The park, the organisation, where a place is wanted.
@@ -233,5 +237,5 @@ def test_a_creation_the_shapes_refuse_shows_the_message_beside_the_field(server,
     # The refusal is a 422, which Chrome logs as a failed load: expected here, and the only entry.
     logged = [e["message"] for e in page.get_log("browser") if e["level"] == "SEVERE"]
     assert logged and all("status of 422" in m for m in logged), logged
-    assert not ask(base, f"ASK {{ <{base}id/legend-holdings> ?p ?o }}")
+    assert not ask(base, f"ASK {{ <{base}id/legend-group> ?p ?o }}")
     check_layout(page, "new-entity-refused")
