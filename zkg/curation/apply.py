@@ -335,21 +335,11 @@ def metadata_quads(store, changeset: Changeset, *, describe_agent: bool = True) 
     agent = iri(changeset.agent)
     # The record is looked for in the metadata graph only: what other graphs say of the IRI is
     # data, and history reads agents' names from the metadata graph alone (zkg.curation.reserved).
-    quads = [ox.Quad(s, p, o, graph) for s, p, o in out]
     if describe_agent and not bool(store.query(f"ASK {{ GRAPH {graph} {{ {agent} ?p ?o }} }}")):
-        quads += agent_record(changeset, graph)
-    return quads
-
-
-def agent_record(changeset: Changeset, graph: ox.NamedNode) -> list[ox.Quad]:
-    """The record of ``changeset``'s agent in the metadata ``graph``: a prov:Agent labelled
-    with the name it was given, else the last segment of its IRI (``id/agent/ann-lee``)."""
-    agent = ox.NamedNode(changeset.agent)
-    label = changeset.agent_name or changeset.agent.rsplit("/", 1)[-1]
-    return [
-        ox.Quad(agent, ox.NamedNode(RDF + "type"), ox.NamedNode(PROV + "Agent"), graph),
-        ox.Quad(agent, ox.NamedNode(RDFS + "label"), ox.Literal(label, language="en"), graph),
-    ]
+        label = changeset.agent_name or changeset.agent.rsplit("/", 1)[-1]
+        out.append((agent, iri(RDF + "type"), iri(PROV + "Agent")))
+        out.append((agent, iri(RDFS + "label"), ox.Literal(label, language="en")))
+    return [ox.Quad(s, p, o, graph) for s, p, o in out]
 
 
 def _data(quads) -> str:

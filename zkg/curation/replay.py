@@ -33,9 +33,10 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
-from zkg.curation.apply import agent_record, metadata_quads
+from zkg.curation.apply import metadata_quads
 from zkg.curation.changelog import ChangeLog
 from zkg.curation.reserved import METADATA_GRAPH_NAME
+from zkg.rdf.namespaces import PROV, RDF, RDFS
 from zkg.rdf.prefixes import graph_iri
 
 
@@ -116,12 +117,13 @@ def history_descriptions(store, changesets: list) -> list[ox.Quad]:
     (the log keeps the IRI, ``id/agent/ann-lee``, not the name)."""
     graph = ox.NamedNode(graph_iri(store.base_iri, METADATA_GRAPH_NAME))
     out: list[ox.Quad] = []
-    first_of_agent: dict[str, object] = {}
+    agents: dict[str, str] = {}
     for changeset in changesets:
         out += metadata_quads(store, changeset, describe_agent=False)
-        first_of_agent.setdefault(changeset.agent, changeset)
-    for changeset in first_of_agent.values():
-        out += agent_record(changeset, graph)
+        agents.setdefault(changeset.agent, changeset.agent_name or changeset.agent.rsplit("/", 1)[-1])
+    for agent, label in agents.items():
+        out.append(ox.Quad(ox.NamedNode(agent), ox.NamedNode(RDF + "type"), ox.NamedNode(PROV + "Agent"), graph))
+        out.append(ox.Quad(ox.NamedNode(agent), ox.NamedNode(RDFS + "label"), ox.Literal(label, language="en"), graph))
     return out
 
 
